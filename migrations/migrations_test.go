@@ -1,0 +1,313 @@
+package migrations
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"flag"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+var update = flag.Bool("update", false, "rewrite the frozen fixtures in testdata/")
+
+// TestStepsPinned pins every released version number and name. Changing a
+// released step, or adding one without its before/after test, fails here.
+func TestStepsPinned(t *testing.T) {
+	want := []struct {
+		v    int
+		name string
+	}{
+		{1, "initial layout"},
+		{2, "case-folded gene symbol index"},
+	}
+	steps := Steps()
+	if len(steps) != len(want) {
+		t.Fatalf("have %d steps, pinned %d: pin the new step here and add its before/after test", len(steps), len(want))
+	}
+	for i, s := range steps {
+		if s.Version != want[i].v || s.Name != want[i].name {
+			t.Errorf("step %d = (%d, %q), pinned (%d, %q)", i, s.Version, s.Name, want[i].v, want[i].name)
+		}
+		if s.Version != i+1 {
+			t.Errorf("step %d has version %d: versions must be 1, 2, 3, … without gaps", i, s.Version)
+		}
+		if s.Apply == nil {
+			t.Errorf("step %d has no Apply", s.Version)
+		}
+		if _, ok := beforeAfter[s.Version]; !ok {
+			t.Errorf("step %d (%s) has no before/after test in beforeAfter", s.Version, s.Name)
+		}
+	}
+	if Latest() != want[len(want)-1].v {
+		t.Errorf("Latest() = %d", Latest())
+	}
+}
+
+// beforeAfter holds, per step, a test that opens the frozen fixture at the
+// step's previous version, applies the step, and checks the result.
+var beforeAfter = map[int]func(t *testing.T){
+	1: testV001,
+	2: testV002,
+}
+
+func TestBeforeAfter(t *testing.T) {
+	for _, s := range Steps() {
+		f, ok := beforeAfter[s.Version]
+		if !ok {
+			continue // reported by TestStepsPinned
+		}
+		t.Run(s.Name, f)
+	}
+}
+
+// openCopy copies a fixture into a temp dir and opens it.
+func openCopy(t *testing.T, fixture string) *bolt.DB {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "store.db")
+	if fixture != "" {
+		src, err := os.Open(filepath.Join("testdata", fixture))
+		if err != nil {
+			t.Fatalf("fixture: %v (regenerate with go test -run TestFixtures -update)", err)
+		}
+		defer src.Close()
+		out, err := os.Create(dst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(out, src); err != nil {
+			t.Fatal(err)
+		}
+		if err := out.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, err := bolt.Open(dst, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func applyStep(t *testing.T, db *bolt.DB, version int) {
+	t.Helper()
+	err := db.Update(func(tx *bolt.Tx) error {
+		from, to, err := RunTo(tx, version)
+		if err == nil && (from != version-1 || to != version) {
+			t.Errorf("RunTo(%d): from %d to %d", version, from, to)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testV001(t *testing.T) {
+	db := openCopy(t, "") // before: an empty bbolt file
+	_ = db.View(func(tx *bolt.Tx) error {
+		if v, err := Version(tx); v != 0 || err != nil {
+			t.Fatalf("empty file: version %d, %v", v, err)
+		}
+		return nil
+	})
+	applyStep(t, db, 1)
+	_ = db.View(func(tx *bolt.Tx) error {
+		for _, name := range v001Buckets {
+			if tx.Bucket([]byte(name)) == nil {
+				t.Errorf("bucket %q missing after step 1", name)
+			}
+		}
+		if tx.Bucket([]byte(v002FoldBucket)) != nil {
+			t.Errorf("step 1 created a version 2 bucket")
+		}
+		return nil
+	})
+}
+
+// v1Genes are the genes of the frozen v1 fixture: id → (symbol, source id).
+var v1Genes = []struct {
+	id          uint32
+	symbol, src string
+}{
+	{1, "TSPAN6", "ENSG00000000003"},
+	{2, "Tspan6", "ENSMUSG00000067377"},
+	{3, "CD3E", "ENSG00000198851"},
+	{4, "Ä-gene", "X1"},
+	{5, "MT-CO1", "ENSG00000198804"},
+}
+
+// v001GeneRecord is the frozen version-1 gene record encoder (see
+// v001GeneSymbol for the layout).
+func v001GeneRecord(symbol, src string) []byte {
+	b := []byte{1}
+	b = binary.AppendUvarint(b, uint64(len(symbol)))
+	b = append(b, symbol...)
+	b = binary.AppendUvarint(b, uint64(len(src)))
+	b = append(b, src...)
+	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+}
+
+// writeV1Fixture builds testdata/v001.db with frozen version-1 code.
+func writeV1Fixture(t *testing.T, path string) {
+	os.Remove(path)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(func(tx *bolt.Tx) error {
+		if _, _, err := RunTo(tx, 1); err != nil {
+			return err
+		}
+		meta := tx.Bucket([]byte(MetaBucket))
+		if err := meta.Put([]byte("magic"), []byte("genestore")); err != nil {
+			return err
+		}
+		genes := tx.Bucket([]byte("genes"))
+		keys := tx.Bucket([]byte("gene_keys"))
+		for _, g := range v1Genes {
+			var k [4]byte
+			binary.BigEndian.PutUint32(k[:], g.id)
+			if err := genes.Put(k[:], v001GeneRecord(g.symbol, g.src)); err != nil {
+				return err
+			}
+			if err := keys.Put([]byte(g.symbol), k[:]); err != nil {
+				return err
+			}
+		}
+		return genes.SetSequence(uint64(len(v1Genes)))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFixtures regenerates the frozen fixtures with -update; otherwise it
+// checks they exist.
+func TestFixtures(t *testing.T) {
+	p := filepath.Join("testdata", "v001.db")
+	if *update {
+		writeV1Fixture(t, p)
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("%v: run go test -run TestFixtures -update", err)
+	}
+}
+
+func testV002(t *testing.T) {
+	db := openCopy(t, "v001.db")
+	_ = db.View(func(tx *bolt.Tx) error {
+		if v, _ := Version(tx); v != 1 {
+			t.Fatalf("fixture at version %d, want 1", v)
+		}
+		return nil
+	})
+	applyStep(t, db, 2)
+	_ = db.View(func(tx *bolt.Tx) error {
+		fold := tx.Bucket([]byte(v002FoldBucket))
+		if fold == nil {
+			t.Fatal("gene_fold missing")
+		}
+		var got [][]byte
+		_ = fold.ForEach(func(k, v []byte) error {
+			got = append(got, append([]byte(nil), k...))
+			return nil
+		})
+		if len(got) != len(v1Genes) {
+			t.Fatalf("gene_fold has %d keys, want %d", len(got), len(v1Genes))
+		}
+		for _, g := range v1Genes {
+			if fold.Get(FoldKey(g.symbol, g.id)) == nil {
+				t.Errorf("no fold key for %q (%d)", g.symbol, g.id)
+			}
+		}
+		// both TSPAN6 and Tspan6 under one prefix
+		c := fold.Cursor()
+		var ids []uint32
+		prefix := []byte("tspan6\x00")
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			ids = append(ids, binary.BigEndian.Uint32(k[len(prefix):]))
+		}
+		if !reflect.DeepEqual(ids, []uint32{1, 2}) {
+			t.Errorf("tspan6 ids %v, want [1 2]", ids)
+		}
+		if fold.Get(FoldKey("ä-GENE", 4)) == nil {
+			t.Errorf("non-ASCII symbol not folded")
+		}
+		return nil
+	})
+}
+
+func TestRefuseNewer(t *testing.T) {
+	db := openCopy(t, "")
+	err := db.Update(func(tx *bolt.Tx) error { return setVersion(tx, Latest()+1) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		_, _, err := Run(tx)
+		return err
+	})
+	if !errors.Is(err, ErrTooNew) || !strings.Contains(err.Error(), "version 3") {
+		t.Fatalf("err = %v, want ErrTooNew naming version %d", err, Latest()+1)
+	}
+}
+
+func TestRunIdempotentAndAtomic(t *testing.T) {
+	db := openCopy(t, "v001.db")
+	for i := 0; i < 2; i++ {
+		_ = db.Update(func(tx *bolt.Tx) error {
+			from, to, err := Run(tx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if to != Latest() || (i == 1 && from != to) {
+				t.Errorf("run %d: from %d to %d", i, from, to)
+			}
+			return nil
+		})
+	}
+	// A failing step leaves the file at its old version: corrupt a gene
+	// record in a fresh copy and migrate.
+	db2 := openCopy(t, "v001.db")
+	_ = db2.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("genes")).Put([]byte{0, 0, 0, 3}, []byte{1, 2, 3, 4, 5, 6})
+	})
+	err := db2.Update(func(tx *bolt.Tx) error { _, _, err := Run(tx); return err })
+	if err == nil || !strings.Contains(err.Error(), "step 2") {
+		t.Fatalf("err = %v, want step 2 failure", err)
+	}
+	_ = db2.View(func(tx *bolt.Tx) error {
+		if v, _ := Version(tx); v != 1 {
+			t.Errorf("version after failed migration = %d, want 1", v)
+		}
+		if tx.Bucket([]byte(v002FoldBucket)) != nil {
+			t.Errorf("gene_fold exists after failed migration")
+		}
+		return nil
+	})
+}
+
+func TestVersionMalformed(t *testing.T) {
+	db := openCopy(t, "")
+	_ = db.Update(func(tx *bolt.Tx) error {
+		m, _ := tx.CreateBucket([]byte(MetaBucket))
+		return m.Put([]byte(VersionKey), []byte{1})
+	})
+	_ = db.View(func(tx *bolt.Tx) error {
+		if _, err := Version(tx); !errors.Is(err, ErrBadVersion) {
+			t.Errorf("err = %v", err)
+		}
+		return nil
+	})
+}
