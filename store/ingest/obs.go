@@ -1,0 +1,151 @@
+package ingest
+
+import (
+	"bytes"
+	"hash"
+	"io"
+	"strings"
+)
+
+// delimiterFor picks the delimiter of a text table: opts wins, else tab for
+// .tsv and .txt (optionally .gz), else comma.
+func delimiterFor(path string, d rune) byte {
+	if d != 0 {
+		return byte(d)
+	}
+	p := strings.TrimSuffix(strings.ToLower(path), ".gz")
+	if strings.HasSuffix(p, ".tsv") || strings.HasSuffix(p, ".txt") {
+		return '\t'
+	}
+	return ','
+}
+
+// readObs reads a per-cell metadata table and aligns it to barcodes. The
+// header names the columns; the barcode column is the one named "barcode"
+// (any case), else the first. Rows for barcodes the matrix does not have are
+// an error (ErrMismatch); matrix barcodes without a row get empty values.
+func readObs(path string, delim byte, barcodes []string, h hash.Hash) ([]ObsColumn, error) {
+	in, err := openText(path, h)
+	if err != nil {
+		return nil, err
+	}
+	defer in.close()
+	cols, err := parseObs(&in.lr, delim, barcodes)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.finish(); err != nil {
+		return nil, err
+	}
+	return cols, nil
+}
+
+// parseObs is readObs without the file handling (the fuzzer calls it).
+func parseObs(lr *lineReader, delim byte, barcodes []string) ([]ObsColumn, error) {
+	name := lr.name
+	line, err := lr.next()
+	if err == io.EOF {
+		return nil, errLine(ErrFormat, name, 1, "empty file: want a header line")
+	}
+	if err != nil {
+		return nil, err
+	}
+	line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf")) // UTF-8 byte order mark
+	hdr, ok := splitFields(nil, line, delim)
+	if !ok {
+		return nil, errLine(ErrFormat, name, lr.line, "unterminated quote in header")
+	}
+	key := 0
+	seen := make(map[string]int)
+	for i, f := range hdr {
+		s := string(f)
+		if strings.EqualFold(s, "barcode") {
+			key = i
+		}
+		if j, dup := seen[s]; dup {
+			return nil, errLine(ErrDuplicate, name, lr.line, "column %q appears twice (columns %d and %d)", s, j+1, i+1)
+		}
+		seen[s] = i
+	}
+	if len(hdr) < 2 {
+		return nil, errLine(ErrFormat, name, lr.line, "header has %d column(s): want the barcode column and at least one metadata column (delimiter %q)", len(hdr), delim)
+	}
+	index := make(map[string]int, len(barcodes))
+	for i, b := range barcodes {
+		index[b] = i
+	}
+	cols := make([]ObsColumn, 0, len(hdr)-1)
+	for i, f := range hdr {
+		if i != key {
+			cols = append(cols, ObsColumn{Name: string(f), Values: make([]string, len(barcodes))})
+		}
+	}
+	rowOf := make([]int64, len(barcodes)) // line that set each cell, 0 = none
+	var fields [][]byte
+	for {
+		line, err := lr.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(line) == 0 {
+			continue
+		}
+		fields, ok = splitFields(fields[:0], line, delim)
+		if !ok {
+			return nil, errLine(ErrFormat, name, lr.line, "unterminated quote")
+		}
+		if len(fields) != len(hdr) {
+			return nil, errLine(ErrFormat, name, lr.line, "%d fields, the header has %d", len(fields), len(hdr))
+		}
+		b := string(fields[key])
+		cell, known := index[b]
+		if !known {
+			return nil, errLine(ErrMismatch, name, lr.line, "unknown barcode %q: not in the matrix", b)
+		}
+		if rowOf[cell] != 0 {
+			return nil, errLine(ErrDuplicate, name, lr.line, "barcode %q already on line %d", b, rowOf[cell])
+		}
+		rowOf[cell] = lr.line
+		c := 0
+		for i, f := range fields {
+			if i == key {
+				continue
+			}
+			cols[c].Values[cell] = string(f)
+			c++
+		}
+	}
+	for i := range cols {
+		cols[i].Categorical = !numericColumn(cols[i].Values)
+	}
+	return cols, nil
+}
+
+// numericColumn reports whether every present value parses as a number
+// (empty, "NA" and "nan" count as missing).
+func numericColumn(vals []string) bool {
+	for _, v := range vals {
+		switch strings.ToLower(v) {
+		case "", "na", "nan":
+			continue
+		}
+		if _, ok := parseFloat([]byte(v)); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// mergeObs adds cols to ds.Obs; a column of the same name is replaced.
+func mergeObs(ds *Dataset, cols []ObsColumn) {
+	for _, c := range cols {
+		if old := ds.Column(c.Name); old != nil {
+			*old = c
+			continue
+		}
+		ds.Obs = append(ds.Obs, c)
+	}
+}
