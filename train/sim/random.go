@@ -1,0 +1,162 @@
+package sim
+
+import (
+	"math"
+	"math/rand/v2"
+)
+
+// Stream purposes: every random decision draws from a PCG stream named by
+// (Seed, purpose, dataset, block), so data do not depend on the order or the
+// number of goroutines that generate them.
+const (
+	streamGenes    = 1 // gene universe: modules, base rates, loadings, dispersions
+	streamTypes    = 2 // cell-type programs
+	streamDataset  = 3 // per-dataset structure: genes measured, rewiring, batch factors
+	streamCells    = 4 // per-block cells
+	streamDatasets = 5 // assignment of non-shared genes to datasets
+)
+
+// splitmix64 is the SplitMix64 finaliser, used to derive well-mixed seeds.
+func splitmix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+// newStream returns the PCG generator for (seed, purpose, a, b).
+func newStream(seed int64, purpose, a, b uint64) *rand.Rand {
+	h := splitmix64(uint64(seed))
+	h = splitmix64(h ^ purpose)
+	h = splitmix64(h ^ a)
+	h = splitmix64(h ^ b)
+	return rand.New(rand.NewPCG(h, splitmix64(h^0x5eed)))
+}
+
+// gammaSampler draws Gamma(shape, 1) variates by Marsaglia and Tsang's
+// method (ACM TOMS 26(3), 2000); shapes below 1 use the boost
+// Gamma(k) = Gamma(k+1)·U^(1/k). Constants are precomputed per shape.
+type gammaSampler struct {
+	shape float64
+	d, c  float64 // Marsaglia–Tsang constants for shape' = shape (+1 if shape < 1)
+	invK  float64 // 1/shape when boosting, else 0
+}
+
+func newGammaSampler(shape float64) gammaSampler {
+	g := gammaSampler{shape: shape}
+	k := shape
+	if k < 1 {
+		g.invK = 1 / k
+		k++
+	}
+	g.d = k - 1.0/3
+	g.c = 1 / math.Sqrt(9*g.d)
+	return g
+}
+
+// sample returns one Gamma(shape, 1) variate.
+func (g *gammaSampler) sample(r *rand.Rand) float64 {
+	var x, v float64
+	for {
+		for {
+			x = r.NormFloat64()
+			v = 1 + g.c*x
+			if v > 0 {
+				break
+			}
+		}
+		v = v * v * v
+		u := r.Float64()
+		x2 := x * x
+		if u < 1-0.0331*x2*x2 {
+			break
+		}
+		if u > 0 && math.Log(u) < 0.5*x2+g.d*(1-v+math.Log(v)) {
+			break
+		}
+	}
+	out := g.d * v
+	if g.invK != 0 {
+		u := r.Float64()
+		for u == 0 {
+			u = r.Float64()
+		}
+		out *= math.Pow(u, g.invK)
+	}
+	return out
+}
+
+// poissonInversionLimit is the mean below which Poisson variates are drawn
+// by sequential inversion; above it, by PTRS.
+const poissonInversionLimit = 10
+
+// poisson returns one Poisson(lambda) variate. Small means use inversion by
+// sequential search (one uniform, O(lambda) steps); larger means use
+// Hörmann's transformed rejection with squeeze (PTRS, Insurance: Mathematics
+// and Economics 12, 1993), the method NumPy uses.
+func poisson(r *rand.Rand, lambda float64) int64 {
+	if !(lambda > 0) {
+		return 0
+	}
+	if lambda < poissonInversionLimit {
+		u := r.Float64()
+		p := math.Exp(-lambda)
+		s := p
+		var k int64
+		for u > s {
+			k++
+			p *= lambda / float64(k)
+			if p == 0 || k > 1000 {
+				break
+			}
+			s += p
+		}
+		return k
+	}
+	slam := math.Sqrt(lambda)
+	loglam := math.Log(lambda)
+	b := 0.931 + 2.53*slam
+	a := -0.059 + 0.02483*b
+	invalpha := 1.1239 + 1.1328/(b-3.4)
+	vr := 0.9277 - 3.6224/(b-2)
+	for {
+		u := r.Float64() - 0.5
+		v := r.Float64()
+		us := 0.5 - math.Abs(u)
+		k := math.Floor((2*a/us+b)*u + lambda + 0.43)
+		if us >= 0.07 && v <= vr {
+			return int64(k)
+		}
+		if k < 0 || (us < 0.013 && v > us) {
+			continue
+		}
+		lg, _ := math.Lgamma(k + 1)
+		if math.Log(v)+math.Log(invalpha)-math.Log(a/(us*us)+b) <= -lambda+k*loglam-lg {
+			return int64(k)
+		}
+	}
+}
+
+// nbSampler draws negative-binomial counts with mean mu and dispersion phi
+// (variance mu + phi·mu²) as a gamma–Poisson mixture: Poisson(mu·G/k) with
+// G ~ Gamma(k, 1), k = 1/phi. phi = 0 gives Poisson(mu).
+type nbSampler struct {
+	gamma   gammaSampler
+	poisson bool // phi == 0
+}
+
+func newNBSampler(phi float64) nbSampler {
+	if phi <= 0 {
+		return nbSampler{poisson: true}
+	}
+	return nbSampler{gamma: newGammaSampler(1 / phi)}
+}
+
+// sample returns one count with mean mu.
+func (s *nbSampler) sample(r *rand.Rand, mu float64) int64 {
+	if s.poisson {
+		return poisson(r, mu)
+	}
+	g := s.gamma.sample(r)
+	return poisson(r, mu*g/s.gamma.shape)
+}

@@ -1,0 +1,106 @@
+package sim
+
+import (
+	"math"
+	"testing"
+)
+
+// moments returns the sample mean and variance of n draws.
+func moments(n int, draw func() float64) (mean, variance float64) {
+	var s, ss float64
+	for range n {
+		x := draw()
+		s += x
+		ss += x * x
+	}
+	mean = s / float64(n)
+	variance = ss/float64(n) - mean*mean
+	return mean, variance * float64(n) / float64(n-1)
+}
+
+func checkMoments(t *testing.T, name string, n int, mean, variance, wantMean, wantVar, varTol float64) {
+	t.Helper()
+	se := math.Sqrt(wantVar / float64(n))
+	if math.Abs(mean-wantMean) > 5*se+1e-12 {
+		t.Errorf("%s: mean %.5g, want %.5g ± %.2g", name, mean, wantMean, 5*se)
+	}
+	if math.Abs(variance-wantVar) > varTol*wantVar {
+		t.Errorf("%s: variance %.5g, want %.5g (±%.0f%%)", name, variance, wantVar, 100*varTol)
+	}
+}
+
+func TestGammaMoments(t *testing.T) {
+	const n = 200000
+	for i, k := range []float64{0.2, 0.7, 1, 3.5, 50} {
+		r := newStream(int64(i), 99, 0, 0)
+		g := newGammaSampler(k)
+		mean, v := moments(n, func() float64 { return g.sample(r) })
+		checkMoments(t, "gamma", n, mean, v, k, k, 0.06)
+	}
+}
+
+func TestPoissonMoments(t *testing.T) {
+	const n = 200000
+	for i, lam := range []float64{0, 0.01, 0.4, 3, 9.99, 10, 25, 400, 1e5} {
+		r := newStream(int64(i), 98, 0, 0)
+		mean, v := moments(n, func() float64 { return float64(poisson(r, lam)) })
+		if lam == 0 {
+			if mean != 0 || v != 0 {
+				t.Errorf("poisson(0): mean %v variance %v", mean, v)
+			}
+			continue
+		}
+		checkMoments(t, "poisson", n, mean, v, lam, lam, 0.04)
+	}
+}
+
+// TestPoissonPMF compares the frequencies of small values with the Poisson
+// probabilities on both sides of the inversion/PTRS switch.
+func TestPoissonPMF(t *testing.T) {
+	const n = 400000
+	for i, lam := range []float64{0.5, 9.5, 12, 30} {
+		r := newStream(int64(i), 97, 0, 0)
+		counts := map[int64]int{}
+		for range n {
+			counts[poisson(r, lam)]++
+		}
+		lo, hi := int64(math.Max(0, lam-2*math.Sqrt(lam))), int64(lam+2*math.Sqrt(lam))
+		for k := lo; k <= hi; k++ {
+			lg, _ := math.Lgamma(float64(k) + 1)
+			p := math.Exp(-lam + float64(k)*math.Log(lam) - lg)
+			got := float64(counts[k]) / n
+			se := math.Sqrt(p * (1 - p) / n)
+			if math.Abs(got-p) > 5*se {
+				t.Errorf("poisson(%v): P(%d) = %.5f, want %.5f ± %.5f", lam, k, got, p, 5*se)
+			}
+		}
+	}
+}
+
+func TestNBMoments(t *testing.T) {
+	const n = 300000
+	tests := []struct{ mu, phi, varTol float64 }{
+		{0.05, 0.2, 0.05},
+		{0.5, 0.2, 0.04},
+		{5, 1, 0.05},
+		{50, 0.1, 0.04},
+		{20, 3, 0.12},
+		{8, 0, 0.04},
+	}
+	for i, tc := range tests {
+		r := newStream(int64(i), 96, 0, 0)
+		s := newNBSampler(tc.phi)
+		mean, v := moments(n, func() float64 { return float64(s.sample(r, tc.mu)) })
+		checkMoments(t, "nb", n, mean, v, tc.mu, tc.mu+tc.phi*tc.mu*tc.mu, tc.varTol)
+	}
+}
+
+func BenchmarkNBSample(b *testing.B) {
+	r := newStream(1, 1, 0, 0)
+	s := newNBSampler(0.2)
+	var sum int64
+	for i := 0; b.Loop(); i++ {
+		sum += s.sample(r, float64(i%8)*0.5)
+	}
+	_ = sum
+}
