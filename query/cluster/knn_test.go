@@ -1,0 +1,213 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"math"
+	"slices"
+	"testing"
+)
+
+func TestKNNMatchesBruteForce(t *testing.T) {
+	n, dim, k := 300, 7, 9
+	v, _ := gaussianMixture(n, dim, 4, 1.5, 3)
+	v[5*dim], v[5*dim+1], v[5*dim+2], v[5*dim+3], v[5*dim+4], v[5*dim+5], v[5*dim+6] = 0, 0, 0, 0, 0, 0, 0 // a zero vector
+	for _, m := range []Metric{Cosine, Euclidean} {
+		ids, dists, err := KNN(context.Background(), v, n, dim, k, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < n; i++ {
+			type p struct {
+				d  float64
+				id int
+			}
+			var all []p
+			for j := 0; j < n; j++ {
+				if j != i {
+					all = append(all, p{naiveDist(v[i*dim:(i+1)*dim], v[j*dim:(j+1)*dim], m), j})
+				}
+			}
+			slices.SortFunc(all, func(a, b p) int {
+				if a.d != b.d {
+					if a.d < b.d {
+						return -1
+					}
+					return 1
+				}
+				return a.id - b.id
+			})
+			if len(ids[i]) != k {
+				t.Fatalf("%v row %d: %d neighbours", m, i, len(ids[i]))
+			}
+			for r := 0; r < k; r++ {
+				if math.Abs(float64(dists[i][r])-all[r].d) > 1e-4*(1+all[r].d) {
+					t.Fatalf("%v row %d rank %d: dist %v, want %v", m, i, r, dists[i][r], all[r].d)
+				}
+				// ids may swap on near-ties only
+				if int(ids[i][r]) != all[r].id && math.Abs(all[r].d-naiveDist(v[i*dim:(i+1)*dim], v[int(ids[i][r])*dim:(int(ids[i][r])+1)*dim], m)) > 1e-4 {
+					t.Fatalf("%v row %d rank %d: id %d, want %d", m, i, r, ids[i][r], all[r].id)
+				}
+			}
+		}
+	}
+}
+
+func naiveDist(a, b []float32, m Metric) float64 {
+	var dot, na, nb, sq float64
+	for i := range a {
+		x, y := float64(a[i]), float64(b[i])
+		dot += x * y
+		na += x * x
+		nb += y * y
+		sq += (x - y) * (x - y)
+	}
+	if m == Euclidean {
+		return math.Sqrt(sq)
+	}
+	if na == 0 || nb == 0 {
+		return 1
+	}
+	return 1 - dot/math.Sqrt(na*nb)
+}
+
+func TestKNNErrors(t *testing.T) {
+	cases := []struct {
+		name      string
+		v         []float32
+		n, dim, k int
+	}{
+		{"short", make([]float32, 5), 2, 3, 1},
+		{"k zero", make([]float32, 6), 2, 3, 0},
+		{"nan", []float32{1, float32(math.NaN())}, 1, 2, 1},
+		{"dim zero", nil, 0, 0, 1},
+	}
+	for _, c := range cases {
+		if _, _, err := KNN(context.Background(), c.v, c.n, c.dim, c.k, Cosine); !errors.Is(err, ErrInvalidInput) {
+			t.Errorf("%s: err = %v", c.name, err)
+		}
+	}
+	// k larger than n-1 is capped
+	ids, _, err := KNN(context.Background(), []float32{0, 1, 1, 0, 1, 1}, 3, 2, 10, Euclidean)
+	if err != nil || len(ids[0]) != 2 {
+		t.Errorf("cap: %v %v", ids, err)
+	}
+}
+
+func denseOf(t *testing.T, ids [][]uint32, dists [][]float32, o GraphOptions) [][]float32 {
+	t.Helper()
+	g, err := FromNeighbors(ids, dists, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	d := make([][]float32, g.Rows)
+	for r := range d {
+		d[r] = make([]float32, g.Cols)
+		idx, val := g.Row(r)
+		for k, c := range idx {
+			d[r][c] = val[k]
+		}
+	}
+	return d
+}
+
+func TestFromNeighborsHandComputed(t *testing.T) {
+	ids := [][]uint32{{1, 2}, {0, 2, 1}, {0, 1}, {2}} // node 1 lists itself: ignored
+	q := float32(0.25)
+	cases := []struct {
+		name string
+		o    GraphOptions
+		want [][]float32
+	}{
+		// N(0)=N(1)=N(2)={0,1,2}, N(3)={2,3}: J(0,1)=1, J(i,3)=1/(3+2-1)=1/4
+		{"snn keep all", GraphOptions{Weighting: SNN, Prune: -1}, [][]float32{{0, 1, 1, q}, {1, 0, 1, q}, {1, 1, 0, q}, {q, q, q, 0}}},
+		{"snn prune 0.3", GraphOptions{Weighting: SNN, Prune: 0.3}, [][]float32{{0, 1, 1, 0}, {1, 0, 1, 0}, {1, 1, 0, 0}, {0, 0, 0, 0}}},
+		{"binary", GraphOptions{Weighting: Binary}, [][]float32{{0, 1, 1, 0}, {1, 0, 1, 0}, {1, 1, 0, 1}, {0, 0, 1, 0}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := denseOf(t, ids, nil, c.o)
+			for i := range got {
+				for j := range got[i] {
+					if math.Abs(float64(got[i][j]-c.want[i][j])) > 1e-6 {
+						t.Fatalf("(%d,%d) = %v, want %v\n%v", i, j, got[i][j], c.want[i][j], got)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestFuzzyWeights(t *testing.T) {
+	n, dim, k := 200, 5, 10
+	v, _ := gaussianMixture(n, dim, 3, 1, 2)
+	ids, dists, err := KNN(context.Background(), v, n, dim, k, Euclidean)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clean := make([][]int32, n)
+	for i, r := range ids {
+		for _, u := range r {
+			clean[i] = append(clean[i], int32(u))
+		}
+	}
+	w := fuzzyWeights(clean, dists)
+	for i := range w {
+		s := 0.0
+		for j, x := range w[i] {
+			s += float64(x)
+			if j == 0 && x != 1 {
+				t.Fatalf("row %d: nearest neighbour weight %v, want 1", i, x)
+			}
+		}
+		if math.Abs(s-math.Log2(float64(k+1))) > 1e-3 {
+			t.Fatalf("row %d: Σw = %v, want log2(k+1) = %v", i, s, math.Log2(float64(k+1)))
+		}
+	}
+	d := denseOf(t, ids, dists, GraphOptions{Weighting: Fuzzy})
+	for i := range d {
+		for j := range d[i] {
+			if d[i][j] != d[j][i] || d[i][j] < 0 || d[i][j] > 1 {
+				t.Fatalf("(%d,%d)=%v (%d,%d)=%v", i, j, d[i][j], j, i, d[j][i])
+			}
+		}
+	}
+}
+
+func TestFromNeighborsErrors(t *testing.T) {
+	cases := []struct {
+		name  string
+		ids   [][]uint32
+		dists [][]float32
+		o     GraphOptions
+		want  error
+	}{
+		{"out of range", [][]uint32{{5}}, nil, GraphOptions{}, ErrInvalidInput},
+		{"dist shape", [][]uint32{{0}, {0}}, [][]float32{{1}}, GraphOptions{}, ErrInvalidInput},
+		{"dist row shape", [][]uint32{{1}, {0}}, [][]float32{{1}, {}}, GraphOptions{}, ErrInvalidInput},
+		{"fuzzy no dists", [][]uint32{{1}, {0}}, nil, GraphOptions{Weighting: Fuzzy}, ErrInvalidInput},
+		{"bad weighting", [][]uint32{{1}, {0}}, nil, GraphOptions{Weighting: 9}, ErrInvalidOptions},
+		{"bad prune", [][]uint32{{1}, {0}}, nil, GraphOptions{Prune: 2}, ErrInvalidOptions},
+	}
+	for _, c := range cases {
+		if _, err := FromNeighbors(c.ids, c.dists, c.o); !errors.Is(err, c.want) {
+			t.Errorf("%s: err = %v, want %v", c.name, err, c.want)
+		}
+	}
+}
+
+func TestGaussianMixtureRecovered(t *testing.T) {
+	for _, w := range []Weighting{SNN, Binary, Fuzzy} {
+		g, truth := gaussianKNNGraph(t, 1000, 16, 15, 10, 1, w)
+		res, err := Cluster(context.Background(), g, DefaultOptions(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !samePartition(res.Labels, truth) {
+			t.Errorf("%v: did not recover the 10 components (got %d communities)", w, res.Communities)
+		}
+	}
+}
