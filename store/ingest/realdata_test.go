@@ -37,3 +37,80 @@ func TestRealPBMCSmall(t *testing.T) {
 		t.Fatalf("sha %q", ds.SHA256)
 	}
 }
+
+// sameDataset compares matrices, barcodes and genes exactly.
+func sameDataset(t *testing.T, a, b *Dataset) {
+	t.Helper()
+	if a.X.Rows != b.X.Rows || a.X.Cols != b.X.Cols || a.X.NNZ() != b.X.NNZ() {
+		t.Fatalf("shape %d×%d nnz %d vs %d×%d nnz %d", a.X.Rows, a.X.Cols, a.X.NNZ(), b.X.Rows, b.X.Cols, b.X.NNZ())
+	}
+	for i := range a.Barcodes {
+		if a.Barcodes[i] != b.Barcodes[i] {
+			t.Fatalf("barcode %d: %q vs %q", i, a.Barcodes[i], b.Barcodes[i])
+		}
+	}
+	for i := range a.Genes {
+		if a.Genes[i] != b.Genes[i] {
+			t.Fatalf("gene %d: %+v vs %+v", i, a.Genes[i], b.Genes[i])
+		}
+	}
+	for i := range a.X.Indptr {
+		if a.X.Indptr[i] != b.X.Indptr[i] {
+			t.Fatalf("indptr %d: %d vs %d", i, a.X.Indptr[i], b.X.Indptr[i])
+		}
+	}
+	for k := range a.X.Data {
+		if a.X.Indices[k] != b.X.Indices[k] || a.X.Data[k] != b.X.Data[k] {
+			t.Fatalf("entry %d: (%d, %v) vs (%d, %v)", k, a.X.Indices[k], a.X.Data[k], b.X.Indices[k], b.X.Data[k])
+		}
+	}
+}
+
+func TestRealH5ADMatchesMTX(t *testing.T) {
+	data := sharedData(t)
+	cases := []struct {
+		dir          string
+		cells, genes int
+		long         bool
+	}{
+		{"lung_treutlein2014_mouse", 185, 218, false},
+		{"hsmm_myoblast", 271, 47192, false},
+	}
+	for _, c := range cases {
+		t.Run(c.dir, func(t *testing.T) {
+			ctx := context.Background()
+			h, err := Read(ctx, filepath.Join(data, c.dir, c.dir+".h5ad"), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := Read(ctx, filepath.Join(data, c.dir), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h.Format != FormatH5AD || h.X.Rows != c.cells || h.X.Cols != c.genes {
+				t.Fatalf("h5ad %s %d×%d, want %d×%d", h.Format, h.X.Rows, h.X.Cols, c.cells, c.genes)
+			}
+			if h.Values != Normalized || m.Values != Normalized {
+				t.Fatalf("values h5ad %s mtx %s, want normalized (FPKM)", h.Values, m.Values)
+			}
+			sameDataset(t, h, m)
+			// Every obs column of obs.csv is in the h5ad, with equal text
+			// for categoricals.
+			for _, mc := range m.Obs {
+				hc := h.Column(mc.Name)
+				if hc == nil {
+					t.Errorf("h5ad lacks obs column %q", mc.Name)
+					continue
+				}
+				if hc.Categorical && mc.Categorical {
+					for i := range hc.Values {
+						if hc.Values[i] != mc.Values[i] {
+							t.Errorf("obs %s[%d]: h5ad %q vs csv %q", mc.Name, i, hc.Values[i], mc.Values[i])
+							break
+						}
+					}
+				}
+			}
+		})
+	}
+}
