@@ -413,4 +413,3 @@ func (hf *h5File) attrInts(obj hdf5.Object, name string) ([]int64, bool) {
 	}
 	return nil, false
 }
-
