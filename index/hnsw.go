@@ -1,0 +1,212 @@
+package index
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sync"
+)
+
+// Index is a hierarchical navigable small world graph over float32 vectors,
+// keyed by the caller's uint64 keys. Searches may run concurrently with each
+// other; Add, Delete and Compact take an exclusive lock. See the package
+// documentation for the model and its caveats.
+type Index struct {
+	mu sync.RWMutex
+
+	dim  int
+	opts Options // defaults filled in
+	m    int     // links per node on layers ≥ 1
+	m0   int     // links per node on layer 0 (2M)
+	ml   float64 // level multiplier 1/ln(M)
+	rng  rand.Source
+
+	// Per node, by internal id (0..n-1). Tombstoned nodes keep their slots.
+	vecs     []float32 // n × dim, contiguous
+	keys     []uint64
+	levels   []uint8
+	links0   []uint32 // n × (1+m0): count, then up to m0 neighbour ids
+	upperOff []uint32 // offset into upper of node's layer-1 block (levels > 0 only)
+	upper    []uint32 // blocks of (1+m) per layer ≥ 1, per node with level > 0
+	deleted  []uint64 // tombstone bitset
+	ndeleted int
+
+	byKey    map[uint64]uint32 // live keys only
+	entry    uint32
+	maxLevel int // -1 when the graph is empty
+
+	generation uint64
+
+	pool sync.Pool // *searcher
+}
+
+// New returns an empty index for vectors of length dim.
+func New(dim int, opts Options) (*Index, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	if dim <= 0 || dim > MaxDim {
+		return nil, fmt.Errorf("%w: dimension %d not in [1, %d]", ErrOptions, dim, MaxDim)
+	}
+	opts = opts.withDefaults()
+	rng := opts.Rand
+	if rng == nil {
+		rng = rand.NewPCG(opts.Seed, 0x9e3779b97f4a7c15)
+	}
+	ix := &Index{dim: dim, opts: opts, rng: rng, byKey: make(map[uint64]uint32), maxLevel: -1}
+	ix.initParams()
+	return ix, nil
+}
+
+func (ix *Index) initParams() {
+	ix.m = ix.opts.M
+	ix.m0 = 2 * ix.opts.M
+	ix.ml = 1 / math.Log(float64(ix.opts.M))
+}
+
+// Dim returns the vector dimension.
+func (ix *Index) Dim() int { return ix.dim }
+
+// Options returns the index's options with defaults filled in (Rand is the
+// source in use).
+func (ix *Index) Options() Options {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	o := ix.opts
+	o.Rand = ix.rng
+	return o
+}
+
+// Len returns the number of live (not deleted) vectors.
+func (ix *Index) Len() int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return len(ix.byKey)
+}
+
+// Nodes returns the number of graph nodes, tombstones included. Compact
+// drops the tombstones.
+func (ix *Index) Nodes() int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return len(ix.keys)
+}
+
+// Generation returns the caller's generation stamp (see SetGeneration).
+func (ix *Index) Generation() uint64 {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.generation
+}
+
+// SetGeneration records a caller-defined stamp (for example the version of
+// the vectors the index was built from). It is written into snapshots so a
+// loader can tell a stale snapshot; the index itself never reads it.
+func (ix *Index) SetGeneration(g uint64) {
+	ix.mu.Lock()
+	ix.generation = g
+	ix.mu.Unlock()
+}
+
+// Contains reports whether key is live in the index.
+func (ix *Index) Contains(key uint64) bool {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	_, ok := ix.byKey[key]
+	return ok
+}
+
+// Get returns a copy of the stored vector of key. Under Cosine it is the
+// normalised vector, not the one given to Add.
+func (ix *Index) Get(key uint64) ([]float32, bool) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	id, ok := ix.byKey[key]
+	if !ok {
+		return nil, false
+	}
+	return slices.Clone(ix.vec(id)), true
+}
+
+// Keys returns the live keys in ascending order.
+func (ix *Index) Keys() []uint64 {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	out := make([]uint64, 0, len(ix.byKey))
+	for k := range ix.byKey {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// vec returns node id's stored vector (no copy).
+func (ix *Index) vec(id uint32) []float32 {
+	o := int(id) * ix.dim
+	return ix.vecs[o : o+ix.dim : o+ix.dim]
+}
+
+// links returns node id's neighbour list on level (no copy).
+func (ix *Index) links(id uint32, level int) []uint32 {
+	if level == 0 {
+		b := int(id) * (ix.m0 + 1)
+		return ix.links0[b+1 : b+1+int(ix.links0[b])]
+	}
+	b := int(ix.upperOff[id]) + (level-1)*(ix.m+1)
+	return ix.upper[b+1 : b+1+int(ix.upper[b])]
+}
+
+// setLinks replaces node id's neighbour list on level; len(list) must not
+// exceed the layer's capacity.
+func (ix *Index) setLinks(id uint32, level int, list []uint32) {
+	var blk []uint32
+	if level == 0 {
+		b := int(id) * (ix.m0 + 1)
+		blk = ix.links0[b : b+ix.m0+1]
+	} else {
+		b := int(ix.upperOff[id]) + (level-1)*(ix.m+1)
+		blk = ix.upper[b : b+ix.m+1]
+	}
+	blk[0] = uint32(len(list))
+	clear(blk[1+copy(blk[1:], list):])
+}
+
+func (ix *Index) capAt(level int) int {
+	if level == 0 {
+		return ix.m0
+	}
+	return ix.m
+}
+
+func (ix *Index) isDeleted(id uint32) bool {
+	return ix.deleted[id>>6]&(1<<(id&63)) != 0
+}
+
+// dist is the distance between a (prepared) query and node id.
+func (ix *Index) dist(q []float32, id uint32) float32 {
+	o := int(id) * ix.dim
+	return 1 - dot(q, ix.vecs[o:o+ix.dim:o+ix.dim])
+}
+
+// prepare validates v and returns the vector to index or search with: a
+// normalised copy under Cosine, v itself (or a copy if copyIP) otherwise.
+func (ix *Index) prepare(v []float32, copyIP bool) ([]float32, error) {
+	if len(v) != ix.dim {
+		return nil, fmt.Errorf("%w: vector of length %d, index dimension %d", ErrDimension, len(v), ix.dim)
+	}
+	if !finite(v) {
+		return nil, fmt.Errorf("%w: NaN or infinite element", ErrVector)
+	}
+	if ix.opts.Metric == Cosine {
+		c := slices.Clone(v)
+		if !normalize(c) {
+			return nil, fmt.Errorf("%w: zero vector has no cosine", ErrVector)
+		}
+		return c, nil
+	}
+	if copyIP {
+		return slices.Clone(v), nil
+	}
+	return v, nil
+}

@@ -1,0 +1,260 @@
+package index
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+)
+
+// searcher holds one search's scratch space; searchers are pooled per index.
+// The visited set is an array of generation stamps: a node is visited when
+// its stamp equals the current generation, so clearing it is one increment.
+type searcher struct {
+	marks []uint16
+	gen   uint16
+	cands minHeap
+	res   maxHeap
+	tmp   []cand
+	ids   []uint32
+	ids2  []uint32
+}
+
+func (ix *Index) getSearcher() *searcher {
+	s, _ := ix.pool.Get().(*searcher)
+	if s == nil {
+		s = &searcher{}
+	}
+	n := len(ix.keys)
+	if len(s.marks) < n {
+		s.marks = make([]uint16, n+n/4+1024)
+		s.gen = 0
+	}
+	s.gen++
+	if s.gen == 0 {
+		clear(s.marks)
+		s.gen = 1
+	}
+	return s
+}
+
+func (ix *Index) putSearcher(s *searcher) { ix.pool.Put(s) }
+
+// greedy walks layers from the entry point down to stopLevel+1, moving to
+// the closest neighbour while that improves (beam width 1).
+func (ix *Index) greedy(q []float32, stopLevel int) cand {
+	cur := cand{ix.dist(q, ix.entry), ix.entry}
+	for l := ix.maxLevel; l > stopLevel; l-- {
+		for changed := true; changed; {
+			changed = false
+			for _, nb := range ix.links(cur.id, l) {
+				if d := ix.dist(q, nb); d < cur.d {
+					cur = cand{d, nb}
+					changed = true
+				}
+			}
+		}
+	}
+	return cur
+}
+
+// searchLayer is the paper's SEARCH-LAYER: a best-first beam of width ef
+// from the entry candidates ep on level. Every reachable node may be
+// traversed, but only nodes that pass admit (live, and the filter if any)
+// enter the result heap s.res, which it leaves holding up to ef results.
+// While fewer than ef admitted nodes were found the search does not stop
+// early, so a selective filter widens the explored region by itself.
+func (ix *Index) searchLayer(s *searcher, q []float32, ep cand, ef, level int, filter func(uint64) bool) {
+	s.cands = s.cands[:0]
+	s.res = s.res[:0]
+	hasDel := ix.ndeleted > 0
+	admit := func(id uint32) bool {
+		if hasDel && ix.isDeleted(id) {
+			return false
+		}
+		return filter == nil || filter(ix.keys[id])
+	}
+	marks, gen := s.marks, s.gen
+	marks[ep.id] = gen
+	s.cands.push(ep)
+	bound := float32(math.Inf(1))
+	if admit(ep.id) {
+		s.res.push(ep)
+		if len(s.res) >= ef {
+			bound = ep.d
+		}
+	}
+	dim := ix.dim
+	vecs := ix.vecs
+	plain := !hasDel && filter == nil
+	for len(s.cands) > 0 {
+		c := s.cands.pop()
+		if c.d > bound {
+			break
+		}
+		var nbs []uint32
+		if level == 0 {
+			b := int(c.id) * (ix.m0 + 1)
+			nbs = ix.links0[b+1 : b+1+int(ix.links0[b])]
+		} else {
+			nbs = ix.links(c.id, level)
+		}
+		for _, nb := range nbs {
+			if marks[nb] == gen {
+				continue
+			}
+			marks[nb] = gen
+			o := int(nb) * dim
+			d := 1 - dot(q, vecs[o:o+dim:o+dim])
+			if d >= bound {
+				continue
+			}
+			s.cands.push(cand{d, nb})
+			if plain || admit(nb) {
+				s.res.push(cand{d, nb})
+				if len(s.res) > ef {
+					s.res.pop()
+				}
+				if len(s.res) >= ef {
+					bound = s.res[0].d
+				}
+			}
+		}
+	}
+}
+
+// Search returns the k nearest live vectors to q, closest first (ties by
+// key), with their distances. It returns exactly min(k, live admitted
+// vectors) results: when the beam finds fewer than k admitted vectors it is
+// widened, and finally the search falls back to an exact scan. Exact scans
+// are also used when opts.Exact is set, when the index holds fewer than
+// Options.ExactBelow live vectors, and when a filter looks so selective that
+// scanning is cheaper (estimated from a sample of the keys).
+func (ix *Index) Search(ctx context.Context, q []float32, k int, opts SearchOptions) ([]Result, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if k <= 0 {
+		return nil, fmt.Errorf("%w: k %d ≤ 0", ErrOptions, k)
+	}
+	if opts.Ef < 0 {
+		return nil, fmt.Errorf("%w: Ef %d < 0", ErrOptions, opts.Ef)
+	}
+	qq, err := ix.prepare(q, false)
+	if err != nil {
+		return nil, err
+	}
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	live := len(ix.byKey)
+	if live == 0 {
+		return []Result{}, nil
+	}
+	ef := opts.Ef
+	if ef == 0 {
+		ef = ix.opts.EfSearch
+	}
+	ef = max(ef, k)
+	if opts.Exact || (ix.opts.ExactBelow > 0 && live < ix.opts.ExactBelow) ||
+		(opts.Filter != nil && ix.preferExact(opts.Filter, ef)) {
+		return ix.exact(ctx, qq, k, opts.Filter)
+	}
+	s := ix.getSearcher()
+	defer ix.putSearcher(s)
+	for {
+		ep := ix.greedy(qq, 0)
+		ix.searchLayer(s, qq, ep, ef, 0, opts.Filter)
+		if len(s.res) >= k {
+			break
+		}
+		// Fewer than k admitted nodes were reachable: widen, then scan.
+		if ef >= live {
+			return ix.exact(ctx, qq, k, opts.Filter)
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		ef *= 4
+		s.gen++
+		if s.gen == 0 {
+			clear(s.marks)
+			s.gen = 1
+		}
+	}
+	return ix.collect(s.res, k), nil
+}
+
+// collect sorts the result heap and returns its k best as Results.
+func (ix *Index) collect(res []cand, k int) []Result {
+	out := make([]Result, len(res))
+	for i, c := range res {
+		out[i] = Result{Key: ix.keys[c.id], Distance: c.d}
+	}
+	sortResults(out)
+	if len(out) > k {
+		out = out[:k]
+	}
+	return out
+}
+
+func sortResults(r []Result) {
+	slices.SortFunc(r, func(a, b Result) int {
+		if c := cmp.Compare(a.Distance, b.Distance); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Key, b.Key)
+	})
+}
+
+// preferExact estimates the filter's selectivity s on an even sample of up
+// to 256 nodes and prefers a scan when its cost (every filter call plus s·n
+// distances) is below the graph search's (about ef·M/s distances).
+func (ix *Index) preferExact(filter func(uint64) bool, ef int) bool {
+	n := len(ix.keys)
+	step := max(1, n/256)
+	seen, hit := 0, 0
+	for id := 0; id < n; id += step {
+		if ix.isDeleted(uint32(id)) {
+			continue
+		}
+		seen++
+		if filter(ix.keys[id]) {
+			hit++
+		}
+	}
+	if seen == 0 || hit == 0 {
+		return true
+	}
+	sel := float64(hit) / float64(seen)
+	live := float64(len(ix.byKey))
+	return sel*live+live/4 < float64(ef*ix.m)/sel
+}
+
+// exact scans every live admitted node.
+func (ix *Index) exact(ctx context.Context, q []float32, k int, filter func(uint64) bool) ([]Result, error) {
+	h := make(maxHeap, 0, k+1)
+	n := len(ix.keys)
+	hasDel := ix.ndeleted > 0
+	for id := 0; id < n; id++ {
+		if id&4095 == 4095 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		if hasDel && ix.isDeleted(uint32(id)) {
+			continue
+		}
+		if filter != nil && !filter(ix.keys[id]) {
+			continue
+		}
+		d := ix.dist(q, uint32(id))
+		if len(h) < k {
+			h.push(cand{d, uint32(id)})
+		} else if d < h[0].d || (d == h[0].d && ix.keys[id] < ix.keys[h[0].id]) {
+			h.pop()
+			h.push(cand{d, uint32(id)})
+		}
+	}
+	return ix.collect(h, k), nil
+}

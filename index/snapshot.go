@@ -1,0 +1,392 @@
+package index
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math"
+	"math/bits"
+	"math/rand/v2"
+)
+
+// Snapshot format, version 1. All integers are little-endian; floats are
+// IEEE-754 binary32 bit patterns. Every array is in internal-id order, so the
+// same graph always gives the same bytes.
+//
+//	offset  size  field
+//	0       8     magic "gsHNSW\x00\x01"
+//	8       4     format version (1)
+//	12      4     dim
+//	16      1     metric (0 cosine, 1 inner product)
+//	17      3     reserved, zero
+//	20      4     M
+//	24      4     EfConstruction
+//	28      4     EfSearch
+//	32      4     ExactBelow (int32; negative: never exact)
+//	36      8     seed (of the level generator, see Read)
+//	44      8     generation (caller's stamp, see SetGeneration)
+//	52      4     n: nodes, tombstones included
+//	56      4     number of tombstones
+//	60      4     entry point id (0 when n = 0)
+//	64      4     top level + 1 (0 when n = 0)
+//	68      8     U: length of the upper-layer link array, in uint32s
+//	76      n     level of each node, uint8
+//	        8n    key of each node, uint64
+//	        8⌈n/64⌉ tombstone bitset, uint64 words, bit i%64 of word i/64
+//	        4n(2M+1) layer-0 links: per node a count then 2M slots (unused slots zero)
+//	        4U    upper links: for each node with level L > 0, in id order, L blocks
+//	              (layer 1 first) of a count then M slots (unused slots zero)
+//	        4n·dim vectors (normalised under cosine)
+//	end−4   4     CRC-32C (Castagnoli) of every byte before it
+const (
+	snapshotVersion = 1
+	headerSize      = 76
+)
+
+var (
+	snapshotMagic = [8]byte{'g', 's', 'H', 'N', 'S', 'W', 0, 1}
+	castagnoli    = crc32.MakeTable(crc32.Castagnoli)
+)
+
+// SnapshotVersion is the snapshot format version this package writes.
+const SnapshotVersion = snapshotVersion
+
+const chunk = 1 << 20 // bytes encoded or decoded per step
+
+// encoder writes through a fixed buffer, keeping a CRC and a byte count.
+type encoder struct {
+	w   io.Writer
+	buf []byte
+	crc uint32
+	n   int64
+	err error
+}
+
+func (e *encoder) flush() {
+	if e.err != nil || len(e.buf) == 0 {
+		e.buf = e.buf[:0]
+		return
+	}
+	e.crc = crc32.Update(e.crc, castagnoli, e.buf)
+	m, err := e.w.Write(e.buf)
+	e.n += int64(m)
+	e.err = err
+	e.buf = e.buf[:0]
+}
+
+func (e *encoder) room(k int) {
+	if len(e.buf)+k > cap(e.buf) {
+		e.flush()
+	}
+}
+
+func (e *encoder) bytes(p []byte) {
+	for len(p) > 0 {
+		e.room(1)
+		k := min(len(p), cap(e.buf)-len(e.buf))
+		e.buf = append(e.buf, p[:k]...)
+		p = p[k:]
+	}
+}
+
+func (e *encoder) u32s(p []uint32) {
+	for _, x := range p {
+		e.room(4)
+		e.buf = binary.LittleEndian.AppendUint32(e.buf, x)
+	}
+}
+
+func (e *encoder) u64s(p []uint64) {
+	for _, x := range p {
+		e.room(8)
+		e.buf = binary.LittleEndian.AppendUint64(e.buf, x)
+	}
+}
+
+func (e *encoder) f32s(p []float32) {
+	for _, x := range p {
+		e.room(4)
+		e.buf = binary.LittleEndian.AppendUint32(e.buf, math.Float32bits(x))
+	}
+}
+
+// WriteTo writes a snapshot of the index (format above) to w and returns
+// the number of bytes written. It holds the read lock while writing.
+func (ix *Index) WriteTo(w io.Writer) (int64, error) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	e := &encoder{w: w, buf: make([]byte, 0, chunk)}
+	var h [headerSize]byte
+	copy(h[0:8], snapshotMagic[:])
+	le := binary.LittleEndian
+	le.PutUint32(h[8:], snapshotVersion)
+	le.PutUint32(h[12:], uint32(ix.dim))
+	h[16] = byte(ix.opts.Metric)
+	le.PutUint32(h[20:], uint32(ix.opts.M))
+	le.PutUint32(h[24:], uint32(ix.opts.EfConstruction))
+	le.PutUint32(h[28:], uint32(ix.opts.EfSearch))
+	le.PutUint32(h[32:], uint32(int32(max(min(ix.opts.ExactBelow, math.MaxInt32), math.MinInt32))))
+	le.PutUint64(h[36:], ix.opts.Seed)
+	le.PutUint64(h[44:], ix.generation)
+	n := len(ix.keys)
+	le.PutUint32(h[52:], uint32(n))
+	le.PutUint32(h[56:], uint32(ix.ndeleted))
+	le.PutUint32(h[60:], ix.entry)
+	le.PutUint32(h[64:], uint32(ix.maxLevel+1))
+	le.PutUint64(h[68:], uint64(len(ix.upper)))
+	e.bytes(h[:])
+	e.bytes(ix.levels)
+	e.u64s(ix.keys)
+	e.u64s(ix.deleted[:(n+63)/64])
+	e.u32s(ix.links0)
+	e.u32s(ix.upper)
+	e.f32s(ix.vecs)
+	e.flush()
+	if e.err != nil {
+		return e.n, fmt.Errorf("index: write snapshot: %w", e.err)
+	}
+	var t [4]byte
+	le.PutUint32(t[:], e.crc)
+	m, err := w.Write(t[:])
+	e.n += int64(m)
+	if err != nil {
+		return e.n, fmt.Errorf("index: write snapshot: %w", err)
+	}
+	return e.n, nil
+}
+
+// decoder reads fixed-size pieces through a buffer, keeping a CRC.
+type decoder struct {
+	r   io.Reader
+	buf []byte
+	crc uint32
+}
+
+// next returns the next k ≤ chunk bytes (valid until the next call).
+func (d *decoder) next(k int) ([]byte, error) {
+	if cap(d.buf) < k {
+		d.buf = make([]byte, k)
+	}
+	b := d.buf[:k]
+	if _, err := io.ReadFull(d.r, b); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, fmt.Errorf("%w: %w", ErrSnapshot, err)
+	}
+	d.crc = crc32.Update(d.crc, castagnoli, b)
+	return b, nil
+}
+
+// readArray decodes count elements of size sz with conv. It grows the
+// result as data arrives, so a corrupt count cannot make it allocate more
+// than about twice the bytes actually present.
+func readArray[T any](d *decoder, count uint64, sz int, conv func([]byte, []T) []T) ([]T, error) {
+	out := make([]T, 0, min(count, uint64(chunk/sz)))
+	per := uint64(chunk / sz)
+	for count > 0 {
+		k := min(count, per)
+		b, err := d.next(int(k) * sz)
+		if err != nil {
+			return nil, err
+		}
+		out = conv(b, out)
+		count -= k
+	}
+	return out, nil
+}
+
+func convU32(b []byte, out []uint32) []uint32 {
+	for i := 0; i+4 <= len(b); i += 4 {
+		out = append(out, binary.LittleEndian.Uint32(b[i:]))
+	}
+	return out
+}
+
+func convU64(b []byte, out []uint64) []uint64 {
+	for i := 0; i+8 <= len(b); i += 8 {
+		out = append(out, binary.LittleEndian.Uint64(b[i:]))
+	}
+	return out
+}
+
+func convF32(b []byte, out []float32) []float32 {
+	for i := 0; i+4 <= len(b); i += 4 {
+		out = append(out, math.Float32frombits(binary.LittleEndian.Uint32(b[i:])))
+	}
+	return out
+}
+
+func convU8(b []byte, out []uint8) []uint8 { return append(out, b...) }
+
+// Read decodes a snapshot written by WriteTo. It checks the magic, version,
+// every field and link, and the CRC, and returns an error wrapping
+// ErrSnapshot for any problem; it never panics on corrupt input. The loaded
+// index draws the levels of later inserts from a PCG seeded with the stored
+// seed and node count (Options.Rand is not persisted).
+func Read(r io.Reader) (*Index, error) {
+	d := &decoder{r: r}
+	h, err := d.next(headerSize)
+	if err != nil {
+		return nil, err
+	}
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrSnapshot}, args...)...)
+	}
+	if [8]byte(h[0:8]) != snapshotMagic {
+		return nil, bad("not an index snapshot (magic %q)", h[0:8])
+	}
+	le := binary.LittleEndian
+	if v := le.Uint32(h[8:]); v != snapshotVersion {
+		return nil, bad("format version %d, this build reads %d", v, snapshotVersion)
+	}
+	opts := Options{
+		Metric:         Metric(h[16]),
+		M:              int(le.Uint32(h[20:])),
+		EfConstruction: int(le.Uint32(h[24:])),
+		EfSearch:       int(le.Uint32(h[28:])),
+		ExactBelow:     int(int32(le.Uint32(h[32:]))),
+		Seed:           le.Uint64(h[36:]),
+	}
+	dim := le.Uint32(h[12:])
+	gen := le.Uint64(h[44:])
+	n := le.Uint32(h[52:])
+	ndel := le.Uint32(h[56:])
+	entry := le.Uint32(h[60:])
+	top := le.Uint32(h[64:])
+	upperLen := le.Uint64(h[68:])
+	switch {
+	case dim == 0 || dim > MaxDim:
+		return nil, bad("dimension %d", dim)
+	case h[17] != 0 || h[18] != 0 || h[19] != 0:
+		return nil, bad("reserved header bytes set")
+	case opts.Metric != Cosine && opts.Metric != InnerProduct:
+		return nil, bad("metric %d", h[16])
+	case opts.M < 2 || opts.M > MaxM:
+		return nil, bad("M %d", opts.M)
+	case opts.EfConstruction < opts.M || opts.EfConstruction > math.MaxInt32:
+		return nil, bad("EfConstruction %d", opts.EfConstruction)
+	case opts.EfSearch < 1 || opts.EfSearch > math.MaxInt32:
+		return nil, bad("EfSearch %d", opts.EfSearch)
+	case opts.ExactBelow == 0:
+		return nil, bad("ExactBelow 0")
+	case n == math.MaxUint32:
+		return nil, bad("node count %d", n)
+	case ndel > n:
+		return nil, bad("%d tombstones among %d nodes", ndel, n)
+	case n == 0 && (entry != 0 || top != 0 || upperLen != 0):
+		return nil, bad("empty index with entry %d, top %d, upper links %d", entry, top, upperLen)
+	case n > 0 && (entry >= n || top == 0 || top > maxLevelCap+1):
+		return nil, bad("entry %d, top level %d for %d nodes", entry, int(top)-1, n)
+	case upperLen > math.MaxUint32:
+		return nil, bad("upper link length %d", upperLen)
+	}
+	ix := &Index{dim: int(dim), opts: opts, byKey: make(map[uint64]uint32, min(n, 1<<20)),
+		maxLevel: int(top) - 1, entry: entry, generation: gen, ndeleted: int(ndel)}
+	ix.initParams()
+	ix.rng = rand.NewPCG(opts.Seed, uint64(n))
+	m, m0 := ix.m, ix.m0
+
+	if ix.levels, err = readArray(d, uint64(n), 1, convU8); err != nil {
+		return nil, err
+	}
+	var sumLevels uint64
+	for _, l := range ix.levels {
+		if int(l) > ix.maxLevel {
+			return nil, bad("node level %d above top level %d", l, ix.maxLevel)
+		}
+		sumLevels += uint64(l)
+	}
+	if n > 0 && int(ix.levels[entry]) != ix.maxLevel {
+		return nil, bad("entry point level %d, top level %d", ix.levels[entry], ix.maxLevel)
+	}
+	if sumLevels*uint64(m+1) != upperLen {
+		return nil, bad("upper link length %d, levels need %d", upperLen, sumLevels*uint64(m+1))
+	}
+	if ix.keys, err = readArray(d, uint64(n), 8, convU64); err != nil {
+		return nil, err
+	}
+	words := (uint64(n) + 63) / 64
+	if ix.deleted, err = readArray(d, words, 8, convU64); err != nil {
+		return nil, err
+	}
+	pop := 0
+	for _, w := range ix.deleted {
+		pop += bits.OnesCount64(w)
+	}
+	if n%64 != 0 && ix.deleted[words-1]>>(n%64) != 0 {
+		return nil, bad("tombstone bits beyond the last node")
+	}
+	if pop != int(ndel) {
+		return nil, bad("%d tombstone bits, header says %d", pop, ndel)
+	}
+	for id, k := range ix.keys {
+		if ix.isDeleted(uint32(id)) {
+			continue
+		}
+		if _, dup := ix.byKey[k]; dup {
+			return nil, bad("live key %d twice", k)
+		}
+		ix.byKey[k] = uint32(id)
+	}
+	if ix.links0, err = readArray(d, uint64(n)*uint64(m0+1), 4, convU32); err != nil {
+		return nil, err
+	}
+	if err := checkLinks(ix.links0, m0, n, func(i int) uint32 { return uint32(i / (m0 + 1)) }); err != nil {
+		return nil, err
+	}
+	if ix.upper, err = readArray(d, upperLen, 4, convU32); err != nil {
+		return nil, err
+	}
+	ix.upperOff = make([]uint32, n)
+	owners := make([]uint32, 0, upperLen/uint64(m+1))
+	off := uint32(0)
+	for id, l := range ix.levels {
+		ix.upperOff[id] = off
+		for range l {
+			owners = append(owners, uint32(id))
+		}
+		off += uint32(l) * uint32(m+1)
+	}
+	if err := checkLinks(ix.upper, m, n, func(i int) uint32 { return owners[i/(m+1)] }); err != nil {
+		return nil, err
+	}
+	if ix.vecs, err = readArray(d, uint64(n)*uint64(dim), 4, convF32); err != nil {
+		return nil, err
+	}
+	if !finite(ix.vecs) {
+		return nil, bad("NaN or infinite vector element")
+	}
+	want := d.crc
+	t, err := d.next(4)
+	if err != nil {
+		return nil, err
+	}
+	if got := le.Uint32(t); got != want {
+		return nil, bad("CRC %08x, computed %08x", got, want)
+	}
+	return ix, nil
+}
+
+// checkLinks validates blocks of (count, c slots): count ≤ c, ids < n and
+// not the owner, unused slots zero.
+func checkLinks(a []uint32, c int, n uint32, owner func(i int) uint32) error {
+	for b := 0; b+c+1 <= len(a); b += c + 1 {
+		cnt := a[b]
+		if cnt > uint32(c) {
+			return fmt.Errorf("%w: link count %d above %d", ErrSnapshot, cnt, c)
+		}
+		o := owner(b)
+		for i, x := range a[b+1 : b+1+c] {
+			if uint32(i) < cnt {
+				if x >= n || x == o {
+					return fmt.Errorf("%w: node %d links to %d", ErrSnapshot, o, x)
+				}
+			} else if x != 0 {
+				return fmt.Errorf("%w: node %d has a non-zero unused link slot", ErrSnapshot, o)
+			}
+		}
+	}
+	return nil
+}

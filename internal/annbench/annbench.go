@@ -1,0 +1,310 @@
+package annbench
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+)
+
+// Sentinel errors.
+var (
+	// ErrOptions reports invalid Options.
+	ErrOptions = errors.New("annbench: invalid options")
+	// ErrData reports a dataset folder that cannot be used.
+	ErrData = errors.New("annbench: bad dataset")
+)
+
+// Systems that Run can measure.
+const (
+	SystemGenestore = "genestore"
+	SystemCoderHNSW = "coder-hnsw"
+)
+
+// Options configures Run.
+type Options struct {
+	// Data is the folder gen_vectors.py wrote (base.fvecs, query.fvecs, gt.ivecs).
+	Data string
+	// M lists the graph degrees to build (one index per value).
+	M []int
+	// EfConstruction is the build beam width.
+	EfConstruction int
+	// Ef lists the query beam widths.
+	Ef []int
+	// K is the number of neighbours per query (recall@K).
+	K int
+	// Runs is how many times each query set is timed; the best is kept.
+	Runs int
+	// System is SystemGenestore or SystemCoderHNSW.
+	System string
+	// Seed seeds the level generator (peer_ann.py uses 100 for hnswlib).
+	Seed uint64
+}
+
+// DefaultOptions matches peer_ann.py's defaults for one M.
+func DefaultOptions() Options {
+	return Options{M: []int{16}, EfConstruction: 200, Ef: []int{10, 20, 40, 80, 160, 320}, K: 10,
+		Runs: 3, System: SystemGenestore, Seed: 100}
+}
+
+// Validate reports every problem at once.
+func (o Options) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrOptions}, args...)...))
+	}
+	if o.Data == "" {
+		bad("no dataset folder")
+	}
+	if len(o.M) == 0 {
+		bad("no M")
+	}
+	for _, m := range o.M {
+		if m < 2 || m > 512 {
+			bad("M %d not in [2, 512]", m)
+		}
+	}
+	if o.EfConstruction < 1 {
+		bad("ef-construction %d < 1", o.EfConstruction)
+	}
+	if len(o.Ef) == 0 {
+		bad("no ef")
+	}
+	for _, ef := range o.Ef {
+		if ef < 1 {
+			bad("ef %d < 1", ef)
+		}
+	}
+	if o.K < 1 {
+		bad("k %d < 1", o.K)
+	}
+	if o.Runs < 1 {
+		bad("runs %d < 1", o.Runs)
+	}
+	if o.System != SystemGenestore && o.System != SystemCoderHNSW {
+		bad("system %q (want %q or %q)", o.System, SystemGenestore, SystemCoderHNSW)
+	}
+	return errors.Join(errs...)
+}
+
+// Params is the "params" object of a Row.
+type Params struct {
+	M              int `json:"M"`
+	EfConstruction int `json:"ef_construction"`
+	Ef             int `json:"ef"`
+	K              int `json:"k"`
+}
+
+// Row is one JSON line, with the fields and meanings of peer_ann.py's.
+type Row struct {
+	System          string             `json:"system"`
+	Params          Params             `json:"params"`
+	N               int                `json:"n"`
+	Dim             int                `json:"dim"`
+	NQ              int                `json:"nq"`
+	BuildS          map[string]float64 `json:"build_s"`
+	BuildCPUS       map[string]float64 `json:"build_cpu_s"`
+	QPS             float64            `json:"qps"`
+	QPSCPU          float64            `json:"qps_cpu"`
+	RecallAt10      float64            `json:"recall_at_10"`
+	IndexBytes      int64              `json:"index_bytes"`
+	SaveS           float64            `json:"save_s"`
+	LoadS           float64            `json:"load_s"`
+	QueryThreads    int                `json:"query_threads"`
+	QueryMode       string             `json:"query_mode"`
+	Version         string             `json:"version"`
+	CPUs            int                `json:"cpus"`
+	BusyOthers      float64            `json:"busy_others"`
+	BuildBusyOthers map[string]float64 `json:"build_busy_others"`
+}
+
+// Dataset is a loaded benchmark folder.
+type dataset struct {
+	base, query []float32
+	gt          []int32
+	n, nq, dim  int
+	gtK         int
+}
+
+func load(dir string, k int) (*dataset, error) {
+	base, n, dim, err := readFvecs(filepath.Join(dir, "base.fvecs"))
+	if err != nil {
+		return nil, err
+	}
+	q, nq, qdim, err := readFvecs(filepath.Join(dir, "query.fvecs"))
+	if err != nil {
+		return nil, err
+	}
+	gt, ngt, gtK, err := readIvecs(filepath.Join(dir, "gt.ivecs"))
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case qdim != dim:
+		return nil, fmt.Errorf("%w: queries of dimension %d, base %d", ErrData, qdim, dim)
+	case ngt != nq || gtK < k:
+		return nil, fmt.Errorf("%w: gt.ivecs has %d rows of %d for %d queries and k %d", ErrData, ngt, gtK, nq, k)
+	}
+	for _, id := range gt {
+		if id < 0 || int(id) >= n {
+			return nil, fmt.Errorf("%w: ground truth id %d outside [0, %d)", ErrData, id, n)
+		}
+	}
+	return &dataset{base: base, query: q, gt: gt, n: n, nq: nq, dim: dim, gtK: gtK}, nil
+}
+
+// system is one ANN implementation under test.
+type system interface {
+	name() string
+	version() string
+	build(ctx context.Context, d *dataset, M, efc int, seed uint64) error
+	save(path string) error
+	load(path string, d *dataset) error
+	// search answers query i with up to k row ids, written into out.
+	search(ctx context.Context, q []float32, k, ef int, out []uint64) ([]uint64, error)
+	drop()
+}
+
+// Run measures opts.System on opts.Data and writes one JSON Row per (M, ef)
+// to w, progress to log (may be nil). Builds are single-threaded; the built
+// index is saved to a temporary file, dropped and loaded back, and every
+// query number comes from the loaded index, one query at a time on one
+// goroutine, best of opts.Runs.
+func Run(ctx context.Context, opts Options, w io.Writer, log io.Writer) error {
+	if err := opts.Validate(); err != nil {
+		return err
+	}
+	if log == nil {
+		log = io.Discard
+	}
+	d, err := load(opts.Data, opts.K)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(log, "dataset %s: n=%d dim=%d nq=%d\n", opts.Data, d.n, d.dim, d.nq)
+	tmp, err := os.MkdirTemp("", "annbench-")
+	if err != nil {
+		return fmt.Errorf("annbench: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	enc := json.NewEncoder(w)
+	for _, M := range opts.M {
+		var sys system
+		if opts.System == SystemCoderHNSW {
+			sys = &coderSystem{}
+		} else {
+			sys = &genestoreSystem{}
+		}
+		runtime.GC()
+		s0, t0, c0 := cpuSample(), time.Now(), cpuTime()
+		if err := sys.build(ctx, d, M, opts.EfConstruction, opts.Seed); err != nil {
+			return err
+		}
+		buildS, buildCPU := time.Since(t0).Seconds(), cpuTime()-c0
+		buildBusy := othersBusy(s0)
+		fmt.Fprintf(log, "%s M=%d: built with 1 thread in %.2fs (%.2f CPU-s; others used %.0f%% of the CPU)\n",
+			sys.name(), M, buildS, buildCPU, 100*buildBusy)
+		path := filepath.Join(tmp, fmt.Sprintf("%s-M%d.index", sys.name(), M))
+		t0 = time.Now()
+		if err := sys.save(path); err != nil {
+			return err
+		}
+		saveS := time.Since(t0).Seconds()
+		sys.drop()
+		runtime.GC()
+		t0 = time.Now()
+		if err := sys.load(path, d); err != nil {
+			return err
+		}
+		loadS := time.Since(t0).Seconds()
+		st, err := os.Stat(path)
+		if err != nil {
+			return fmt.Errorf("annbench: %w", err)
+		}
+		fmt.Fprintf(log, "%s M=%d: saved %.1f MiB in %.3fs, loaded in %.3fs\n",
+			sys.name(), M, float64(st.Size())/(1<<20), saveS, loadS)
+		for _, ef := range opts.Ef {
+			s0 := cpuSample()
+			qps, qpsCPU, rec, err := timeQueries(ctx, sys, d, opts.K, ef, opts.Runs)
+			if err != nil {
+				return err
+			}
+			busy := othersBusy(s0)
+			row := Row{System: sys.name(), Params: Params{M: M, EfConstruction: opts.EfConstruction, Ef: ef, K: opts.K},
+				N: d.n, Dim: d.dim, NQ: d.nq,
+				BuildS: map[string]float64{"1": round(buildS, 3)}, BuildCPUS: map[string]float64{"1": round(buildCPU, 3)},
+				QPS: round(qps, 1), QPSCPU: round(qpsCPU, 1), RecallAt10: round(rec, 4),
+				IndexBytes: st.Size(), SaveS: round(saveS, 3), LoadS: round(loadS, 3),
+				QueryThreads: 1, QueryMode: "per-query", Version: sys.version(), CPUs: runtime.NumCPU(),
+				BusyOthers: busy, BuildBusyOthers: map[string]float64{"1": buildBusy}}
+			if err := enc.Encode(row); err != nil {
+				return fmt.Errorf("annbench: %w", err)
+			}
+			fmt.Fprintf(log, "%s M=%d ef=%d: recall@%d %.4f, %.0f QPS (%.0f per CPU-s), others %.0f%%\n",
+				sys.name(), M, ef, opts.K, rec, qps, qpsCPU, 100*busy)
+		}
+		sys.drop()
+	}
+	return nil
+}
+
+// timeQueries runs every query Runs times; it returns the best wall and CPU
+// rates and the recall of the last run.
+func timeQueries(ctx context.Context, sys system, d *dataset, k, ef, runs int) (qps, qpsCPU, recall float64, err error) {
+	found := make([][]uint64, d.nq)
+	bestWall, bestCPU := math.Inf(1), math.Inf(1)
+	for range runs {
+		t0, c0 := time.Now(), cpuTime()
+		for i := range d.nq {
+			found[i], err = sys.search(ctx, d.query[i*d.dim:(i+1)*d.dim], k, ef, found[i][:0])
+			if err != nil {
+				return 0, 0, 0, err
+			}
+		}
+		bestWall = min(bestWall, time.Since(t0).Seconds())
+		bestCPU = min(bestCPU, cpuTime()-c0)
+	}
+	hits := 0
+	for i, f := range found {
+		truth := d.gt[i*d.gtK : i*d.gtK+k]
+		for _, id := range f[:min(len(f), k)] {
+			for _, t := range truth {
+				if uint64(t) == id {
+					hits++
+					break
+				}
+			}
+		}
+	}
+	return float64(d.nq) / bestWall, float64(d.nq) / max(bestCPU, 1e-9), float64(hits) / float64(d.nq*k), nil
+}
+
+func round(x float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(x*p) / p
+}
+
+// writeFile creates path and streams f into it through a buffer.
+func writeFile(path string, f func(io.Writer) error) error {
+	file, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("annbench: %w", err)
+	}
+	bw := bufio.NewWriterSize(file, 1<<20)
+	if err := f(bw); err != nil {
+		file.Close()
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		file.Close()
+		return fmt.Errorf("annbench: %w", err)
+	}
+	return file.Close()
+}
