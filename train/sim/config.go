@@ -14,54 +14,54 @@ var ErrInvalidConfig = errors.New("sim: invalid config")
 // DefaultConfig and change what you need; the zero Config is not valid.
 type Config struct {
 	// Datasets is the number of datasets (batches) to simulate, named D1, D2, … [--datasets].
-	Datasets int
+	Datasets int `json:"datasets"`
 	// Cells is the number of cells per dataset [--cells].
-	Cells int
+	Cells int `json:"cells"`
 	// Genes is the size of the gene universe G0001…; each dataset measures the
 	// shared genes plus its own share of the rest (see GeneOverlap) [--genes].
-	Genes int
+	Genes int `json:"genes"`
 	// Modules is the number of co-expressed gene programs [--modules].
-	Modules int
+	Modules int `json:"modules"`
 	// ModuleGenes is the fraction of genes that belong to a module; the rest
 	// are background genes [--module-genes].
-	ModuleGenes float64
+	ModuleGenes float64 `json:"module_genes"`
 	// CellTypes is the number of cell types, named T1, T2, … [--cell-types].
-	CellTypes int
+	CellTypes int `json:"cell_types"`
 	// Seed makes the simulation reproducible: the same Config gives the same
 	// bytes [--seed].
-	Seed int64
+	Seed int64 `json:"seed"`
 	// BatchEffect is the strength of the per-dataset batch effect: the SD of
 	// the log-normal per-dataset-per-gene factor; 1% of each dataset's genes
 	// are also raised by 4×BatchEffect in log space (batch-specific genes).
 	// 0 turns batch effects off [--batch-effect].
-	BatchEffect float64
+	BatchEffect float64 `json:"batch_effect"`
 	// Rewire is the fraction of each dataset's module genes that are moved to
 	// another module or to the background in that dataset only
 	// (dataset-specific co-expression) [--rewire].
-	Rewire float64
+	Rewire float64 `json:"rewire"`
 	// GeneOverlap is the fraction of the gene universe that every dataset
 	// measures; every other gene is measured by exactly one dataset, so
 	// datasets have different gene counts when it is below 1 [--gene-overlap].
-	GeneOverlap float64
+	GeneOverlap float64 `json:"gene_overlap"`
 	// LibSizeMean is the median library size (expected UMIs per cell) [--lib-size-mean].
-	LibSizeMean float64
+	LibSizeMean float64 `json:"lib_size_mean"`
 	// LibSizeSD is the SD of the natural log of the library size across cells
 	// of one dataset; each dataset's median is also moved by a log-normal
 	// factor with SD LibSizeSD/2 [--lib-size-sd].
-	LibSizeSD float64
+	LibSizeSD float64 `json:"lib_size_sd"`
 	// Dispersion is the mean negative-binomial dispersion φ (variance =
 	// μ + φμ²); each gene's φ is Dispersion × a log-normal factor (SD 0.5).
 	// 0 gives Poisson counts [--dispersion].
-	Dispersion float64
+	Dispersion float64 `json:"dispersion"`
 	// DropDatasetTypes is the number of cell types absent from each dataset
 	// after the first (D1 always has every type) [--drop-dataset-types].
-	DropDatasetTypes int
+	DropDatasetTypes int `json:"drop_dataset_types"`
 	// ProgramStrength is the log-scale activity of a module in the cell types
 	// that activate it (each type activates 2–3 modules) [--program-strength].
-	ProgramStrength float64
+	ProgramStrength float64 `json:"program_strength"`
 	// ProgramNoise is the SD of the per-cell, per-module activity noise that
 	// makes module genes co-vary inside a cell type [--program-noise].
-	ProgramNoise float64
+	ProgramNoise float64 `json:"program_noise"`
 }
 
 // DefaultConfig returns the configuration of `genestore simulate` without
