@@ -1,0 +1,282 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"genestore/migrations"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+func TestOptionsValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		o    Options
+		errs []string
+	}{
+		{"zero", Options{}, nil},
+		{"default", *DefaultOptions(), nil},
+		{"negative timeout", Options{Timeout: -1}, []string{"negative Timeout"}},
+		{"all bad", Options{Timeout: -1, ReadOnly: true, AutoMigrate: true, InitialMmapSize: -5},
+			[]string{"negative Timeout", "AutoMigrate needs a writable", "negative InitialMmapSize"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.o.Validate()
+			if len(tc.errs) == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("err %v does not wrap ErrInvalid", err)
+			}
+			for _, s := range tc.errs {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q lacks %q", err, s)
+				}
+			}
+		})
+	}
+}
+
+func TestOpenCreateReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	db, err := Open(path, &Options{Version: "v0.1.0", Clock: fixedClock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if db.Path() != path || db.SchemaVersion() != migrations.Latest() || db.ReadOnly() {
+		t.Fatalf("path %q schema %d ro %v", db.Path(), db.SchemaVersion(), db.ReadOnly())
+	}
+	v, at, err := db.CreatedBy()
+	if err != nil || v != "v0.1.0" || !at.Equal(fixedClock()) {
+		t.Fatalf("created by %q at %v, %v", v, at, err)
+	}
+	d0, _ := db.Digest()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = Open(path, &Options{Version: "v0.2.0", ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	d1, _ := db.Digest()
+	if d0 != d1 {
+		t.Errorf("digest changed on reopen")
+	}
+	if v, _, _ := db.CreatedBy(); v != "v0.1.0" {
+		t.Errorf("created_by rewritten: %q", v)
+	}
+	if err := db.Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	dir := t.TempDir()
+	text := filepath.Join(dir, "text.db")
+	writeFile(t, text, []byte("barcode,cell_type\nAAAC,T\n"))
+	big := filepath.Join(dir, "big.db")
+	writeFile(t, big, make([]byte, 64*1024))
+	foreign := filepath.Join(dir, "foreign.db")
+	b, err := bolt.Open(foreign, 0o644, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = b.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("widgets")); return err })
+	b.Close()
+	newer := filepath.Join(dir, "newer.db")
+	db, err := Open(newer, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = db.bolt.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bMeta).Put([]byte(migrations.VersionKey), binary.BigEndian.AppendUint32(nil, uint32(migrations.Latest()+1)))
+	})
+	db.Close()
+
+	tests := []struct {
+		name string
+		path string
+		opts *Options
+		want error
+		text []string
+	}{
+		{"text file", text, nil, ErrNotStore, []string{text}},
+		{"zero-filled file", big, nil, ErrNotStore, []string{big}},
+		{"foreign bbolt", foreign, nil, ErrNotStore, []string{foreign, "meta bucket"}},
+		{"directory", dir, nil, ErrNotStore, []string{dir}},
+		{"newer schema", newer, nil, ErrTooNew, []string{newer, "version 3", "up to 2"}},
+		{"missing read-only", filepath.Join(dir, "none.db"), &Options{ReadOnly: true}, ErrNotFound, []string{"none.db"}},
+		{"bad options", filepath.Join(dir, "x.db"), &Options{Timeout: -1}, ErrInvalid, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before, _ := os.ReadFile(tc.path)
+			db, err := Open(tc.path, tc.opts)
+			if err == nil {
+				db.Close()
+				t.Fatal("opened")
+			}
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+			for _, s := range tc.text {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q lacks %q", err, s)
+				}
+			}
+			if after, _ := os.ReadFile(tc.path); string(before) != string(after) {
+				t.Errorf("file changed by a failed open")
+			}
+		})
+	}
+}
+
+// copyFile copies src to dst.
+func copyFile(t testing.TB, src, dst string) {
+	t.Helper()
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMigrateFromV1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v1.db")
+	copyFile(t, filepath.Join("..", "migrations", "testdata", "v001.db"), path)
+	_, err := Open(path, nil)
+	if !errors.Is(err, ErrNeedsMigration) || !strings.Contains(err.Error(), "genestore migrate") {
+		t.Fatalf("err = %v, want ErrNeedsMigration", err)
+	}
+	from, to, err := Migrate(context.Background(), path, nil)
+	if err != nil || from != 1 || to != migrations.Latest() {
+		t.Fatalf("Migrate: %d → %d, %v", from, to, err)
+	}
+	from, to, err = Migrate(context.Background(), path, nil)
+	if err != nil || from != to {
+		t.Fatalf("second Migrate: %d → %d, %v", from, to, err)
+	}
+	db, err := Open(path, &Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_ = db.View(func(tx *Tx) error {
+		g, err := tx.GenesBySymbol("tspan6")
+		if err != nil || len(g) != 2 || g[0].Symbol != "TSPAN6" || g[1].SourceID != "ENSMUSG00000067377" {
+			t.Errorf("GenesBySymbol after migration: %+v, %v", g, err)
+		}
+		return nil
+	})
+	// AutoMigrate path on a fresh copy.
+	p2 := filepath.Join(t.TempDir(), "v1.db")
+	copyFile(t, filepath.Join("..", "migrations", "testdata", "v001.db"), p2)
+	db2, err := Open(p2, &Options{AutoMigrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if db2.SchemaVersion() != migrations.Latest() {
+		t.Errorf("schema %d after AutoMigrate", db2.SchemaVersion())
+	}
+	db2.Close()
+}
+
+func TestLocked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	db, err := Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	start := time.Now()
+	_, err = Open(path, &Options{Timeout: 200 * time.Millisecond})
+	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("err = %v, want ErrLocked naming the path", err)
+	}
+	if el := time.Since(start); el > 2*time.Second {
+		t.Errorf("took %v with a 200ms timeout", el)
+	}
+	// Read-only also waits for a writer's exclusive lock.
+	_, err = Open(path, &Options{Timeout: 100 * time.Millisecond, ReadOnly: true})
+	if !errors.Is(err, ErrLocked) {
+		t.Fatalf("read-only open: err = %v, want ErrLocked", err)
+	}
+}
+
+func TestReadOnly(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Log("running as root: file permissions do not stop root; checking the ReadOnly option and a read-only bind instead")
+	}
+	path := filepath.Join(t.TempDir(), "s.db")
+	db, err := Open(path, &Options{Clock: fixedClock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AddDataset(context.Background(), "d", randomDataset(1, "d", 20, 30, 5, true), AddOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := db.Digest()
+	db.Close()
+	if err := os.Chmod(path, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	if os.Geteuid() != 0 {
+		_, err := Open(path, nil)
+		if !errors.Is(err, ErrReadOnly) || !strings.Contains(err.Error(), path) {
+			t.Fatalf("writable open of a read-only file: %v", err)
+		}
+	}
+	ro, err := Open(path, &Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if got, _ := ro.Datasets(); len(got) != 1 {
+		t.Fatalf("datasets %v", got)
+	}
+	_, err = ro.AddDataset(context.Background(), "e", randomDataset(2, "e", 5, 5, 2, true), AddOptions{})
+	if !errors.Is(err, ErrReadOnly) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("write on read-only store: %v", err)
+	}
+	if err := ro.PutBlob("k", "n", []byte("x")); !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("PutBlob: %v", err)
+	}
+	// A write method called inside View is refused too.
+	err = ro.View(func(tx *Tx) error { return tx.PutBlob("k", "n", []byte("x")) })
+	if !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("write in View: %v", err)
+	}
+	if got, _ := ro.Digest(); got != want {
+		t.Errorf("read-only store changed")
+	}
+}

@@ -1,0 +1,36 @@
+package store
+
+import "errors"
+
+// Sentinel errors. Functions wrap them with %w and add the path, name or id
+// concerned; test with errors.Is.
+var (
+	// ErrNotStore: the file is not a bbolt file, or is a bbolt file that
+	// genestore did not create.
+	ErrNotStore = errors.New("store: not a genestore store")
+	// ErrLocked: another process (or another Open in this process) holds the
+	// file and did not release it within Options.Timeout.
+	ErrLocked = errors.New("store: locked by another process")
+	// ErrTooNew: the file's schema is newer than this binary's.
+	ErrTooNew = errors.New("store: store was written by a newer genestore")
+	// ErrNeedsMigration: the file's schema is older than this binary's and
+	// Options.AutoMigrate is off; run Migrate (the CLI's migrate verb).
+	ErrNeedsMigration = errors.New("store: store needs migration")
+	// ErrReadOnly: a write was attempted on a store opened read-only or
+	// whose file cannot be written.
+	ErrReadOnly = errors.New("store: store is read-only")
+	// ErrDatasetExists: a dataset with that name is already stored.
+	ErrDatasetExists = errors.New("store: dataset exists")
+	// ErrNotFound: the dataset, gene, cell, space, blob or record asked for
+	// is not stored.
+	ErrNotFound = errors.New("store: not found")
+	// ErrCorrupt: a stored value fails its checksum or cannot be decoded.
+	ErrCorrupt = errors.New("store: corrupt value")
+	// ErrInvalid: an argument is malformed (bad dataset, shape mismatch,
+	// empty name, unknown column...).
+	ErrInvalid = errors.New("store: invalid argument")
+	// ErrUnknownColumn: the batch key names no obs column of the dataset.
+	ErrUnknownColumn = errors.New("store: unknown obs column")
+)
+
+func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
