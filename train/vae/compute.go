@@ -1,0 +1,425 @@
+package vae
+
+import (
+	"math"
+	"runtime"
+	"sort"
+	"sync"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// lgTable is how many small counts get a per-step table of
+// lgamma(x+θ)−lgamma(θ) and ψ(x+θ)−ψ(θ) per gene, built by recurrence.
+const lgTable = 32
+
+// work holds the buffers of one mini-batch of at most cap cells; it is
+// reused across steps so a step allocates nothing.
+type work struct {
+	m       *Model
+	cap     int
+	threads int
+	beta    float32 // KL weight
+
+	h1, zs, z, eps, h2, logits, dense, dlog, dh2, dz, dzs, dh1 []float32
+	lossNLL, lossKL                                          []float64 // per cell of the batch
+	dispG                                                    [][]float64
+	theta, logTheta                                          []float64
+	lgT, dgT                                                 []float64 // genes × lgTable
+}
+
+func newWork(m *Model, capacity, threads int) *work {
+	G, H, L := m.hp.Genes, m.hp.Hidden, m.hp.Latent
+	if threads <= 0 {
+		threads = defaultThreads()
+	}
+	w := &work{m: m, cap: capacity, threads: threads, beta: 1,
+		h1: make([]float32, capacity*H), zs: make([]float32, capacity*2*L),
+		z: make([]float32, capacity*L), eps: make([]float32, capacity*L),
+		logits: make([]float32, capacity*G), dense: make([]float32, capacity*G),
+		dlog: make([]float32, capacity*G), dz: make([]float32, capacity*L),
+		dzs: make([]float32, capacity*2*L), dh1: make([]float32, capacity*H),
+		lossNLL: make([]float64, capacity), lossKL: make([]float64, capacity),
+		theta: make([]float64, G), logTheta: make([]float64, G),
+	}
+	if !m.hp.LinearDecoder {
+		w.h2 = make([]float32, capacity*H)
+		w.dh2 = make([]float32, capacity*H)
+	}
+	w.dispG = make([][]float64, threads)
+	for i := range w.dispG {
+		w.dispG[i] = make([]float64, G)
+	}
+	if m.hp.Likelihood == NB {
+		w.lgT = make([]float64, G*lgTable)
+		w.dgT = make([]float64, G*lgTable)
+	}
+	return w
+}
+
+// parallel runs fn over [0, n) split into at most w.threads contiguous parts;
+// fn gets the part number as well.
+func (w *work) parallel(n int, fn func(part, lo, hi int)) {
+	parts := min(w.threads, n)
+	if parts <= 1 {
+		fn(0, 0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for p := range parts {
+		lo, hi := p*n/parts, (p+1)*n/parts
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(p, lo, hi)
+		}()
+	}
+	wg.Wait()
+}
+
+// gemm computes c = a·b (+ c when acc) for row-major matrices, with optional
+// transposes: op(a) is m × k, op(b) is k × n.
+func gemm(tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, acc bool, c []float32, ldc int) {
+	ta, tb := blas.NoTrans, blas.NoTrans
+	if tA {
+		ta = blas.Trans
+	}
+	if tB {
+		tb = blas.Trans
+	}
+	beta := float32(0)
+	if acc {
+		beta = 1
+	}
+	blas32.Implementation().Sgemm(ta, tb, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+}
+
+// encode computes h1 (after ReLU) and zs = [μ | log σ²] for the cells rows.
+func (w *work) encode(d *data, rows []int) {
+	m := w.m
+	M, H, L := len(rows), m.hp.Hidden, m.hp.Latent
+	X := d.X
+	w.parallel(M, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			r := rows[i]
+			h := w.h1[i*H : (i+1)*H]
+			copy(h, m.encb.w)
+			bw := m.encB.w[int(d.batch[r])*H : int(d.batch[r]+1)*H]
+			for j := range h {
+				h[j] += bw[j]
+			}
+			for k := X.Indptr[r]; k < X.Indptr[r+1]; k++ {
+				axpy(d.enc[k], m.encW.w[int(X.Indices[k])*H:int(X.Indices[k]+1)*H], h)
+			}
+			for j, v := range h {
+				if v < 0 {
+					h[j] = 0
+				}
+			}
+		}
+	})
+	for i := range M {
+		copy(w.zs[i*2*L:(i+1)*2*L], m.encZb.w)
+	}
+	gemm(false, false, M, 2*L, H, w.h1, H, m.encZ.w, 2*L, true, w.zs, 2*L)
+	// Clamp log σ² to a range where exp stays finite in float32.
+	for i := range M {
+		lv := w.zs[i*2*L+L : (i+1)*2*L]
+		for j, v := range lv {
+			lv[j] = min(max(v, -20), 20)
+		}
+	}
+}
+
+// axpy does y += a·x.
+func axpy(a float32, x, y []float32) {
+	blas32.Implementation().Saxpy(len(x), a, x, 1, y, 1)
+}
+
+// decode computes logits from w.z for the cells rows.
+func (w *work) decode(d *data, rows []int) {
+	m := w.m
+	M, G, H, L := len(rows), m.hp.Genes, m.hp.Hidden, m.hp.Latent
+	if m.hp.LinearDecoder {
+		for i, r := range rows {
+			copy(w.logits[i*G:(i+1)*G], m.linB.w[int(d.batch[r])*G:int(d.batch[r]+1)*G])
+		}
+		gemm(false, false, M, G, L, w.z, L, m.linW.w, G, true, w.logits, G)
+		return
+	}
+	for i, r := range rows {
+		h := w.h2[i*H : (i+1)*H]
+		copy(h, m.d1b.w)
+		bw := m.d1B.w[int(d.batch[r])*H : int(d.batch[r]+1)*H]
+		for j := range h {
+			h[j] += bw[j]
+		}
+		copy(w.logits[i*G:(i+1)*G], m.d2b.w)
+	}
+	gemm(false, false, M, H, L, w.z, L, m.d1W.w, H, true, w.h2, H)
+	for j, v := range w.h2[:M*H] {
+		if v < 0 {
+			w.h2[j] = 0
+		}
+	}
+	gemm(false, false, M, G, H, w.h2, H, m.d2W.w, G, true, w.logits, G)
+}
+
+// step runs a forward pass over rows and, when train is set, the backward
+// pass, accumulating gradients (mean over the rows) into the model's
+// parameters. sample chooses z = μ + σ·ε (w.eps must hold ε) instead of
+// z = μ. It returns the summed negative log-likelihood and KL over rows.
+func (w *work) step(d *data, rows []int, train, sample bool) (nll, kl float64) {
+	m := w.m
+	M, G, L := len(rows), m.hp.Genes, m.hp.Latent
+	w.encode(d, rows)
+	for i := range M {
+		mu := w.zs[i*2*L : i*2*L+L]
+		lv := w.zs[i*2*L+L : (i+1)*2*L]
+		z := w.z[i*L : (i+1)*L]
+		klc := 0.0
+		for j := range z {
+			s2 := math.Exp(float64(lv[j]))
+			if sample {
+				z[j] = mu[j] + float32(math.Sqrt(s2))*w.eps[i*L+j]
+			} else {
+				z[j] = mu[j]
+			}
+			klc += 0.5 * (float64(mu[j])*float64(mu[j]) + s2 - 1 - float64(lv[j]))
+		}
+		w.lossKL[i] = klc
+	}
+	w.decode(d, rows)
+
+	// Scatter targets into the dense buffer.
+	clear(w.dense[:M*G])
+	X := d.X
+	for i, r := range rows {
+		row := w.dense[i*G : (i+1)*G]
+		for k := X.Indptr[r]; k < X.Indptr[r+1]; k++ {
+			row[X.Indices[k]] = d.target[k]
+		}
+	}
+	scale := float32(1) / float32(M)
+	if m.hp.Likelihood == NB {
+		w.nbPrepare()
+		w.parallel(M, func(part, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				w.lossNLL[i] = w.nbCell(d, rows[i], i, scale, w.dispG[part], train)
+			}
+		})
+	} else {
+		for g, p := range m.disp.w {
+			w.theta[g] = math.Exp(-float64(p)) // precision
+		}
+		w.parallel(M, func(part, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				w.lossNLL[i] = w.gaussCell(i, scale, w.dispG[part], train)
+			}
+		})
+	}
+	for i := range M {
+		nll += w.lossNLL[i]
+		kl += w.lossKL[i]
+	}
+	if !train {
+		return nll, kl
+	}
+	for _, acc := range w.dispG {
+		for g, v := range acc {
+			m.disp.g[g] += float32(v)
+		}
+		clear(acc)
+	}
+	w.backward(d, rows, scale, sample)
+	return nll, kl
+}
+
+// nbPrepare computes θ and, per gene, the tables of
+// lgamma(x+θ)−lgamma(θ) and ψ(x+θ)−ψ(θ) for x < lgTable.
+func (w *work) nbPrepare() {
+	for g, p := range w.m.disp.w {
+		lt := float64(p)
+		th := math.Exp(lt)
+		w.theta[g], w.logTheta[g] = th, lt
+		lg, dg := w.lgT[g*lgTable:(g+1)*lgTable], w.dgT[g*lgTable:(g+1)*lgTable]
+		lg[0], dg[0] = 0, 0
+		for x := 1; x < lgTable; x++ {
+			a := th + float64(x-1)
+			lg[x] = lg[x-1] + math.Log(a)
+			dg[x] = dg[x-1] + 1/a
+		}
+	}
+}
+
+// nbCell computes the NB negative log-likelihood of batch row i (data row r)
+// from w.logits, writes d(loss·scale)/d logits into w.dlog and accumulates
+// d(loss·scale)/d log θ into dacc. Genes with zero count need no lgamma:
+// their lgamma(x+θ) − lgamma(θ) term is 0.
+func (w *work) nbCell(d *data, r, i int, scale float32, dacc []float64, train bool) float64 {
+	G := w.m.hp.Genes
+	lrow := w.logits[i*G : (i+1)*G]
+	xrow := w.dense[i*G : (i+1)*G]
+	mx := float32(math.Inf(-1))
+	for _, v := range lrow {
+		mx = max(mx, v)
+	}
+	s := 0.0
+	for _, v := range lrow {
+		s += math.Exp(float64(v - mx))
+	}
+	logZ := float64(mx) + math.Log(s)
+	lib := float64(d.lib[r])
+	logLib := 0.0
+	if lib > 0 {
+		logLib = math.Log(lib)
+	}
+	ll := 0.0
+	sumR := 0.0
+	drow := w.dlog[i*G : (i+1)*G]
+	for g, lv := range lrow {
+		lr := float64(lv) - logZ
+		rho := math.Exp(lr)
+		mu := lib * rho
+		th := w.theta[g]
+		tpm := th + mu
+		ltpm := math.Log(tpm)
+		x := float64(xrow[g])
+		ll += th * (w.logTheta[g] - ltpm)
+		dth := w.logTheta[g] - ltpm + (mu-x)/tpm
+		if x != 0 {
+			ll += x * (logLib + lr - ltpm)
+			if xi := int(x); float64(xi) == x && xi < lgTable {
+				ll += w.lgT[g*lgTable+xi]
+				dth += w.dgT[g*lgTable+xi]
+			} else {
+				ll += lgamma(x+th) - lgamma(th)
+				dth += digamma(x+th) - digamma(th)
+			}
+		}
+		if train {
+			rg := x - (th+x)*mu/tpm
+			sumR += rg
+			drow[g] = float32(rg)
+			lrow[g] = float32(rho)
+			dacc[g] -= float64(scale) * th * dth
+		}
+	}
+	ll -= d.lgx1[r]
+	if train {
+		for g := range drow {
+			drow[g] = -scale * (drow[g] - lrow[g]*float32(sumR))
+		}
+	}
+	return -ll
+}
+
+// gaussCell is nbCell for the Gaussian likelihood: w.theta holds the
+// per-gene precision exp(−log σ²).
+func (w *work) gaussCell(i int, scale float32, dacc []float64, train bool) float64 {
+	G := w.m.hp.Genes
+	lrow := w.logits[i*G : (i+1)*G]
+	yrow := w.dense[i*G : (i+1)*G]
+	drow := w.dlog[i*G : (i+1)*G]
+	nll := 0.0
+	for g, mean := range lrow {
+		e := float64(yrow[g] - mean)
+		prec := w.theta[g]
+		lv := float64(w.m.disp.w[g])
+		nll += 0.5*e*e*prec + 0.5*lv + lnSqrt2Pi
+		if train {
+			drow[g] = float32(-e*prec) * scale
+			dacc[g] += float64(scale) * (0.5 - 0.5*e*e*prec)
+		}
+	}
+	return nll
+}
+
+// backward propagates w.dlog (and the KL term) to the parameter gradients.
+func (w *work) backward(d *data, rows []int, scale float32, sample bool) {
+	m := w.m
+	M, G, H, L := len(rows), m.hp.Genes, m.hp.Hidden, m.hp.Latent
+	if m.hp.LinearDecoder {
+		gemm(true, false, L, G, M, w.z, L, w.dlog, G, true, m.linW.g, G)
+		for i, r := range rows {
+			axpy(1, w.dlog[i*G:(i+1)*G], m.linB.g[int(d.batch[r])*G:int(d.batch[r]+1)*G])
+		}
+		gemm(false, true, M, L, G, w.dlog, G, m.linW.w, G, false, w.dz, L)
+	} else {
+		gemm(true, false, H, G, M, w.h2, H, w.dlog, G, true, m.d2W.g, G)
+		colSum(w.dlog, M, G, m.d2b.g)
+		gemm(false, true, M, H, G, w.dlog, G, m.d2W.w, G, false, w.dh2, H)
+		for j, v := range w.h2[:M*H] {
+			if v <= 0 {
+				w.dh2[j] = 0
+			}
+		}
+		gemm(true, false, L, H, M, w.z, L, w.dh2, H, true, m.d1W.g, H)
+		colSum(w.dh2, M, H, m.d1b.g)
+		for i, r := range rows {
+			axpy(1, w.dh2[i*H:(i+1)*H], m.d1B.g[int(d.batch[r])*H:int(d.batch[r]+1)*H])
+		}
+		gemm(false, true, M, L, H, w.dh2, H, m.d1W.w, H, false, w.dz, L)
+	}
+	// dz → dμ, d log σ²; plus the KL gradient.
+	beta := w.beta * scale
+	for i := range M {
+		mu := w.zs[i*2*L : i*2*L+L]
+		lv := w.zs[i*2*L+L : (i+1)*2*L]
+		dmu := w.dzs[i*2*L : i*2*L+L]
+		dlv := w.dzs[i*2*L+L : (i+1)*2*L]
+		dz := w.dz[i*L : (i+1)*L]
+		for j := range dz {
+			s2 := float32(math.Exp(float64(lv[j])))
+			dmu[j] = dz[j] + beta*mu[j]
+			dlv[j] = beta * 0.5 * (s2 - 1)
+			if sample {
+				dlv[j] += dz[j] * 0.5 * sqrt32(s2) * w.eps[i*L+j]
+			}
+			if lv[j] <= -20 || lv[j] >= 20 {
+				dlv[j] = 0 // clamped
+			}
+		}
+	}
+	gemm(true, false, H, 2*L, M, w.h1, H, w.dzs, 2*L, true, m.encZ.g, 2*L)
+	colSum(w.dzs, M, 2*L, m.encZb.g)
+	gemm(false, true, M, H, 2*L, w.dzs, 2*L, m.encZ.w, 2*L, false, w.dh1, H)
+	for j, v := range w.h1[:M*H] {
+		if v <= 0 {
+			w.dh1[j] = 0
+		}
+	}
+	colSum(w.dh1, M, H, m.encb.g)
+	for i, r := range rows {
+		axpy(1, w.dh1[i*H:(i+1)*H], m.encB.g[int(d.batch[r])*H:int(d.batch[r]+1)*H])
+	}
+	if m.encW.trainHi == 0 {
+		return // frozen (AddBatches)
+	}
+	// enc.W gradient: x̃ᵀ·dh1, scattered by gene. Workers own gene ranges so
+	// they never write the same row.
+	X := d.X
+	w.parallel(G, func(_, glo, ghi int) {
+		for i, r := range rows {
+			lo, hi := X.Indptr[r], X.Indptr[r+1]
+			idx := X.Indices[lo:hi]
+			start := lo + int64(sort.Search(len(idx), func(k int) bool { return int(idx[k]) >= glo }))
+			dh := w.dh1[i*H : (i+1)*H]
+			for k := start; k < hi && int(X.Indices[k]) < ghi; k++ {
+				j := int(X.Indices[k])
+				axpy(d.enc[k], dh, m.encW.g[j*H:(j+1)*H])
+			}
+		}
+	})
+}
+
+// colSum adds the column sums of the rows × cols matrix a into dst.
+func colSum(a []float32, rows, cols int, dst []float32) {
+	for i := range rows {
+		axpy(1, a[i*cols:(i+1)*cols], dst)
+	}
+}
+
+// defaultThreads is the worker count when Options.MaxThreads is 0.
+func defaultThreads() int { return runtime.GOMAXPROCS(0) }

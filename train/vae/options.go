@@ -1,0 +1,141 @@
+package vae
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"genestore/internal/sparse"
+	"genestore/store/ingest"
+)
+
+// Sentinel errors of the package; returned errors wrap them.
+var (
+	// ErrOptions reports invalid Options.
+	ErrOptions = errors.New("vae: invalid options")
+	// ErrInput reports an Input that cannot be trained on or embedded.
+	ErrInput = errors.New("vae: invalid input")
+	// ErrNumeric reports a loss or parameter that became NaN or infinite.
+	ErrNumeric = errors.New("vae: numeric failure")
+	// ErrFormat reports bytes that are not a model this package wrote.
+	ErrFormat = errors.New("vae: bad model encoding")
+)
+
+// Likelihood names the observation model of the decoder. The store records it
+// next to the weights.
+type Likelihood string
+
+const (
+	// NB is the negative binomial on raw counts with mean = library size ×
+	// softmax(decoder) and a learned per-gene inverse dispersion θ.
+	NB Likelihood = "nb"
+	// Gaussian is a normal likelihood on log values (log1p of normalised values
+	// such as TPM or FPKM, or the values themselves when they are already log)
+	// with a learned per-gene variance.
+	Gaussian Likelihood = "gaussian"
+)
+
+// Input is what Train and AddBatches learn from: the selected genes of every
+// dataset, stacked.
+type Input struct {
+	// X is cells × genes: raw counts when Values is ingest.Counts, otherwise
+	// normalised (ingest.Normalized) or log (ingest.Log) values.
+	X *sparse.CSR
+	// Batch gives each cell's batch as an index into BatchNames (len X.Rows).
+	// nil means every cell is in batch 0.
+	Batch []int
+	// BatchNames names the batches (datasets, or values of a batch column).
+	// Empty means one batch named "batch0".
+	BatchNames []string
+	// Values says what X holds; "" means ingest.Counts.
+	Values ingest.ValueType
+}
+
+// Options are the model and training hyper-parameters. The zero value means
+// "all defaults" (see DefaultOptions).
+type Options struct {
+	Latent        int        // latent dimensions (default 32)
+	Hidden        int        // hidden units of encoder and decoder (default 256)
+	Epochs        int        // maximum epochs; 0 chooses clamp(1e6/cells, 20, 400)
+	BatchSize     int        // cells per mini-batch (default 128)
+	LR            float64    // Adam learning rate (default 1e-3)
+	Seed          uint64     // seeds initialisation, the hold-out split, shuffling and sampling
+	Likelihood    Likelihood // "" chooses NB for counts, Gaussian otherwise
+	LinearDecoder bool       // LDVAE: logits = W·z + b_batch; W's rows are gene vectors
+	Patience      int        // epochs without held-out improvement before stopping (default 10; <0 disables)
+	HoldOut       float64    // fraction of cells held out for early stopping (default 0.1; <0 for none)
+	KLWarmup      int        // epochs over which the KL weight rises 0→1 (default Epochs/4; <0 for none)
+	MaxThreads    int        // worker goroutines for element-wise work; 0 means GOMAXPROCS
+}
+
+// DefaultOptions returns the options Train uses for zero fields.
+func DefaultOptions() Options {
+	return Options{Latent: 32, Hidden: 256, BatchSize: 128, LR: 1e-3, Patience: 10, HoldOut: 0.1}
+}
+
+// withDefaults fills zero fields. Epochs and KLWarmup depend on the cell count.
+func (o Options) withDefaults(cells int) Options {
+	d := DefaultOptions()
+	if o.Latent == 0 {
+		o.Latent = d.Latent
+	}
+	if o.Hidden == 0 {
+		o.Hidden = d.Hidden
+	}
+	if o.BatchSize == 0 {
+		o.BatchSize = d.BatchSize
+	}
+	if o.LR == 0 {
+		o.LR = d.LR
+	}
+	if o.Patience == 0 {
+		o.Patience = d.Patience
+	}
+	if o.HoldOut == 0 {
+		o.HoldOut = d.HoldOut
+	}
+	if o.Epochs == 0 {
+		e := 1e6 / float64(max(cells, 1))
+		o.Epochs = int(math.Round(math.Min(400, math.Max(20, e))))
+	}
+	if o.KLWarmup == 0 {
+		o.KLWarmup = o.Epochs / 4
+	}
+	return o
+}
+
+// Validate reports every problem with o at once. Zero fields are valid (they
+// mean the default).
+func (o Options) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) {
+		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrOptions}, a...)...))
+	}
+	if o.Latent < 0 || o.Latent > 4096 {
+		bad("latent %d outside [0, 4096]", o.Latent)
+	}
+	if o.Hidden < 0 || o.Hidden > 65536 {
+		bad("hidden %d outside [0, 65536]", o.Hidden)
+	}
+	if o.Epochs < 0 {
+		bad("epochs %d < 0", o.Epochs)
+	}
+	if o.BatchSize < 0 {
+		bad("batch size %d < 0", o.BatchSize)
+	}
+	if o.LR < 0 || math.IsNaN(o.LR) || math.IsInf(o.LR, 0) {
+		bad("learning rate %v", o.LR)
+	}
+	if o.HoldOut >= 0.9 || math.IsNaN(o.HoldOut) {
+		bad("hold-out fraction %v ≥ 0.9", o.HoldOut)
+	}
+	if o.MaxThreads < 0 {
+		bad("max threads %d < 0", o.MaxThreads)
+	}
+	switch o.Likelihood {
+	case "", NB, Gaussian:
+	default:
+		bad("unknown likelihood %q", o.Likelihood)
+	}
+	return errors.Join(errs...)
+}
