@@ -102,7 +102,7 @@ func parseCSV(ctx context.Context, lr *lineReader, delim byte, opts Options) (*D
 			}
 		}
 		if len(fields) != len(names)+1 {
-			return nil, errLine(ErrMismatch, name, lr.line, "%d fields but the header (line %d) has %d names", len(fields), hdrLine, len(names))
+			return nil, errLine(ErrMismatch, name, lr.line, "%d fields, want %d (a name and one value for each of the %d columns of the header on line %d)", len(fields), len(names)+1, len(names), hdrLine)
 		}
 		rn := string(fields[0])
 		if prev, dup := seenRow[rn]; dup {

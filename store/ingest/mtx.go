@@ -142,7 +142,7 @@ func parseMTX(ctx context.Context, lr *lineReader, lim mtxLimits) (*sparse.CSR, 
 			return nil, h, errLine(ErrFormat, name, lr.line, "bad value %s", quoteName(tv))
 		}
 		if msg := checkValue(v, counts); msg != "" {
-			return nil, h, errLine(ErrValue, name, lr.line, "%s (entry %d, %d)", msg, gi, cj)
+			return nil, h, errLine(ErrValue, name, lr.line, "%s (gene %d, cell %d)", msg, gi, cj)
 		}
 		m.add(int32(cj-1), int32(gi-1), float32(v))
 		n++
