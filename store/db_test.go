@@ -235,7 +235,7 @@ func TestLocked(t *testing.T) {
 
 func TestReadOnly(t *testing.T) {
 	if os.Geteuid() == 0 {
-		t.Log("running as root: file permissions do not stop root; checking the ReadOnly option and a read-only bind instead")
+		t.Log("running as root: file permissions do not stop root; checking the ReadOnly option only")
 	}
 	path := filepath.Join(t.TempDir(), "s.db")
 	db, err := Open(path, &Options{Clock: fixedClock})

@@ -131,3 +131,5 @@ func rowsOf(m *sparse.CSR, lo, hi int) *sparse.CSR {
 }
 
 func logf(x float64) float64 { return math.Log(x) }
+
+func nan() float64 { return math.NaN() }
