@@ -23,10 +23,10 @@ type work struct {
 	beta    float32 // KL weight
 
 	h1, zs, z, eps, h2, logits, dense, dlog, dh2, dz, dzs, dh1 []float32
-	lossNLL, lossKL                                          []float64 // per cell of the batch
-	dispG                                                    [][]float64
-	theta, logTheta                                          []float64
-	lgT, dgT                                                 []float64 // genes × lgTable
+	lossNLL, lossKL                                            []float64 // per cell of the batch
+	dispG                                                      [][]float64
+	theta, logTheta                                            []float64
+	lgT, dgT                                                   []float64 // genes × lgTable
 }
 
 func newWork(m *Model, capacity, threads int) *work {

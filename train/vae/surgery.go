@@ -103,7 +103,7 @@ func (m *Model) AddBatches(ctx context.Context, in Input, o Options) (*Report, e
 	if len(trainable) == 0 {
 		return nil, fmt.Errorf("%w: nothing to train", ErrInput)
 	}
-	rep, err := fit(ctx, c, d, o, rng, c.params(), nil)
+	rep, err := fit(ctx, c, d, o, rng, c.params(), nil, nil)
 	if err != nil {
 		return nil, err
 	}

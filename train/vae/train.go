@@ -104,7 +104,7 @@ func Train(ctx context.Context, in Input, o Options, progress func(Progress)) (*
 	hp := hyper{Genes: in.X.Cols, Latent: o.Latent, Hidden: o.Hidden, Likelihood: lik,
 		LinearDecoder: o.LinearDecoder, Values: values, BatchNames: append([]string(nil), names...)}
 	m := newModel(hp, rng)
-	rep, err := fit(ctx, m, d, o, rng, m.params(), progress)
+	rep, err := fit(ctx, m, d, o, rng, m.params(), progress, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -112,7 +112,8 @@ func Train(ctx context.Context, in Input, o Options, progress func(Progress)) (*
 }
 
 // fit runs the training loop on d, updating only the trainable rows of ps.
-func fit(ctx context.Context, m *Model, d *data, o Options, rng *rand.Rand, ps []*param, progress func(Progress)) (*Report, error) {
+// visit (tests only; nil otherwise) sees the rows of every training step.
+func fit(ctx context.Context, m *Model, d *data, o Options, rng *rand.Rand, ps []*param, progress func(Progress), visit func(rows []int)) (*Report, error) {
 	n := d.X.Rows
 	perm := rng.Perm(n)
 	nHeld := 0
@@ -144,6 +145,9 @@ func fit(ctx context.Context, m *Model, d *data, o Options, rng *rand.Rand, ps [
 			rows := trainRows[s:min(s+bs, len(trainRows))]
 			for i := range len(rows) * m.hp.Latent {
 				w.eps[i] = float32(rng.NormFloat64())
+			}
+			if visit != nil {
+				visit(rows)
 			}
 			nll, kl := w.step(d, rows, true, true)
 			total += nll + float64(w.beta)*kl

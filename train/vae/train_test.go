@@ -1,0 +1,237 @@
+package vae
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"genestore/internal/sparse"
+	"genestore/store/ingest"
+)
+
+func toyInput(cells int, seed uint64) Input {
+	ds := simulate(cells, 40, 3, 2, 0.5, seed)
+	return Input{X: ds.X, Batch: ds.Batch, BatchNames: ds.Names, Values: ingest.Counts}
+}
+
+func smallOptions() Options {
+	o := DefaultOptions()
+	o.Latent, o.Hidden, o.Epochs, o.BatchSize, o.Seed = 4, 16, 3, 10, 7
+	return o
+}
+
+// TestEveryCellTrained: 103 cells in batches of 10 — the short last batch
+// is trained, every cell exactly once per epoch.
+func TestEveryCellTrained(t *testing.T) {
+	in := toyInput(103, 1)
+	o := smallOptions()
+	o.HoldOut = -1
+	batch, names, values, err := in.resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := prepare(in.X, batch, values, NB, in.X.Cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(o.Seed, 1))
+	m := newModel(hyper{Genes: in.X.Cols, Latent: 4, Hidden: 16, Likelihood: NB, Values: values, BatchNames: names}, rng)
+	seen := make([]int, in.X.Rows)
+	steps := 0
+	rep, err := fit(context.Background(), m, d, o.withDefaults(in.X.Rows), rng, m.params(), nil, func(rows []int) {
+		steps++
+		for _, r := range rows {
+			seen[r]++
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r, c := range seen {
+		if c != o.Epochs {
+			t.Fatalf("cell %d trained %d times in %d epochs", r, c, o.Epochs)
+		}
+	}
+	if want := o.Epochs * 11; steps != want {
+		t.Errorf("%d steps, want %d", steps, want)
+	}
+	if rep.TrainCells != 103 || rep.HeldOutCells != 0 {
+		t.Errorf("report: %d train, %d held out", rep.TrainCells, rep.HeldOutCells)
+	}
+}
+
+func TestTrainReproducibleAndRoundTrip(t *testing.T) {
+	tests := []struct {
+		name   string
+		lin    bool
+		values ingest.ValueType
+	}{
+		{"nb", false, ingest.Counts},
+		{"nb linear", true, ingest.Counts},
+		{"gaussian", false, ingest.Normalized},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := toyInput(60, 2)
+			in.Values = tc.values
+			o := smallOptions()
+			o.LinearDecoder = tc.lin
+			var calls int
+			m1, rep, err := Train(context.Background(), in, o, func(Progress) { calls++ })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if calls != rep.Epochs {
+				t.Errorf("progress called %d times for %d epochs", calls, rep.Epochs)
+			}
+			m2, _, err := Train(context.Background(), in, o, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b1, _ := m1.MarshalBinary()
+			b2, _ := m2.MarshalBinary()
+			if !bytes.Equal(b1, b2) {
+				t.Fatal("two runs with the same seed differ")
+			}
+			o.Seed++
+			m3, _, err := Train(context.Background(), in, o, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b3, _ := m3.MarshalBinary(); bytes.Equal(b1, b3) {
+				t.Fatal("a different seed gave the same model")
+			}
+			var back Model
+			if err := back.UnmarshalBinary(b1); err != nil {
+				t.Fatal(err)
+			}
+			e1, err := m1.Embed(context.Background(), in.X, in.Batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e2, err := back.Embed(context.Background(), in.X, in.Batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range e1 {
+				if e1[i] != e2[i] || math.IsNaN(float64(e1[i])) {
+					t.Fatalf("embedding %d: %v after round trip, %v before", i, e2[i], e1[i])
+				}
+			}
+			// A subset embeds exactly as it does inside the whole.
+			sub := in.X.SelectRows([]int{5, 1})
+			es, err := back.Embed(context.Background(), sub, []int{in.Batch[5], in.Batch[1]})
+			if err != nil {
+				t.Fatal(err)
+			}
+			L := back.Latent()
+			for k := range L {
+				if es[k] != e1[5*L+k] || es[L+k] != e1[1*L+k] {
+					t.Fatal("embedding depends on the other cells in the call")
+				}
+			}
+			if back.Likelihood() != rep.Likelihood || (tc.values == ingest.Counts) != (back.Likelihood() == NB) {
+				t.Errorf("likelihood %q, report %q, values %q", back.Likelihood(), rep.Likelihood, tc.values)
+			}
+			dim, vecs, ok := back.GeneLoadings()
+			if ok != tc.lin || (ok && (dim != L || len(vecs) != in.X.Cols*L)) {
+				t.Errorf("GeneLoadings: dim %d, %d values, ok %v", dim, len(vecs), ok)
+			}
+		})
+	}
+}
+
+func TestUnmarshalRejectsDamage(t *testing.T) {
+	m, _, err := Train(context.Background(), toyInput(30, 3), smallOptions(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, _ := m.MarshalBinary()
+	flip := append([]byte(nil), good...)
+	flip[len(flip)/2] ^= 1
+	newer := append([]byte(nil), good...)
+	newer[8] = 2
+	tests := []struct {
+		name string
+		b    []byte
+	}{
+		{"empty", nil},
+		{"magic", append([]byte("XXXXXXXX"), good[8:]...)},
+		{"flipped bit", flip},
+		{"truncated", good[:len(good)-9]},
+		{"newer version", newer},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var back Model
+			if err := back.UnmarshalBinary(tc.b); !errors.Is(err, ErrFormat) {
+				t.Fatalf("err = %v, want ErrFormat", err)
+			}
+		})
+	}
+}
+
+func FuzzUnmarshalBinary(f *testing.F) {
+	hp := hyper{Genes: 3, Latent: 2, Hidden: 2, Likelihood: NB, Values: ingest.Counts, BatchNames: []string{"a"}}
+	m := newModel(hp, rand.New(rand.NewPCG(1, 1)))
+	b, _ := m.MarshalBinary()
+	f.Add(b)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var back Model
+		if err := back.UnmarshalBinary(b); err != nil {
+			return
+		}
+		again, err := back.MarshalBinary()
+		if err != nil || !bytes.Equal(again, b) {
+			t.Fatalf("decode→encode changed %d bytes into %d (err %v)", len(b), len(again), err)
+		}
+	})
+}
+
+func TestTrainErrors(t *testing.T) {
+	in := toyInput(30, 4)
+	neg := toyInput(30, 4)
+	neg.X.Data[0] = -1
+	tests := []struct {
+		name string
+		in   Input
+		o    Options
+		want error
+	}{
+		{"bad options", in, Options{Latent: -1, LR: math.NaN()}, ErrOptions},
+		{"nil matrix", Input{}, Options{}, ErrInput},
+		{"default batch name", Input{X: in.X, Batch: make([]int, 30)}, Options{}, nil},
+		{"batch out of range", Input{X: in.X, Batch: append(make([]int, 29), 2), BatchNames: []string{"a", "b"}}, Options{}, ErrInput},
+		{"short batch", Input{X: in.X, Batch: []int{0}}, Options{}, ErrInput},
+		{"negative counts", neg, Options{}, ErrInput},
+		{"nb on tpm", Input{X: in.X, Values: ingest.Normalized}, Options{Likelihood: NB}, ErrInput},
+		{"duplicate names", Input{X: in.X, BatchNames: []string{"a", "a"}}, Options{}, ErrInput},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.o.Epochs = 1
+			_, _, err := Train(context.Background(), tc.in, tc.o, nil)
+			if !errors.Is(err, tc.want) && !(tc.want == nil && err == nil) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := Train(ctx, in, smallOptions(), nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: err = %v", err)
+	}
+	m, _, err := Train(context.Background(), in, smallOptions(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Embed(context.Background(), in.X, make([]int, 29)); !errors.Is(err, ErrInput) {
+		t.Errorf("Embed with 29 labels: %v", err)
+	}
+	if _, err := m.Embed(context.Background(), &sparse.CSR{Rows: 1, Cols: 3, Indptr: []int64{0, 0}}, nil); !errors.Is(err, ErrInput) {
+		t.Errorf("Embed with wrong genes: %v", err)
+	}
+}
