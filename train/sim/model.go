@@ -46,6 +46,7 @@ type datasetModel struct {
 	genes      []int // universe index of each local gene, increasing
 	module     []int // module of each local gene after rewiring, -1 = none
 	logRate    []float64
+	rate0      []float64 // exp(logRate)
 	load       []float64
 	nb         []nbSampler
 	batchGenes []int // local indices of batch-specific genes, increasing
@@ -193,6 +194,10 @@ func (m *model) newDataset(d int, owner []int) *datasetModel {
 		}
 		ds.batchGenes = p
 	}
+	ds.rate0 = make([]float64, n)
+	for j, lr := range ds.logRate {
+		ds.rate0[j] = math.Exp(lr)
+	}
 	ds.logLib = math.Log(cfg.LibSizeMean) + cfg.LibSizeSD/2*r.NormFloat64()
 	// Cell-type proportions, with some types absent after the first dataset.
 	T := cfg.CellTypes
@@ -274,11 +279,10 @@ func (m *model) fillBlock(ds *datasetModel, blk int, out *cellBlock, sc *scratch
 		}
 		lib := math.Exp(ds.logLib + cfg.LibSizeSD*r.NormFloat64())
 		sum := 0.0
-		for j, lr := range ds.logRate {
+		for j, v := range ds.rate0 {
 			if mod := ds.module[j]; mod >= 0 {
-				lr += ds.load[j] * act[mod]
+				v *= math.Exp(ds.load[j] * act[mod])
 			}
-			v := math.Exp(lr)
 			rate[j] = v
 			sum += v
 		}

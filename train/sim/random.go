@@ -100,6 +100,9 @@ func poisson(r *rand.Rand, lambda float64) int64 {
 	}
 	if lambda < poissonInversionLimit {
 		u := r.Float64()
+		if u <= 1-lambda { // P(0) = e^-λ ≥ 1-λ: zero without computing e^-λ
+			return 0
+		}
 		p := math.Exp(-lambda)
 		s := p
 		var k int64
@@ -137,11 +140,19 @@ func poisson(r *rand.Rand, lambda float64) int64 {
 	}
 }
 
+// nbInversionLimit is the mean below which negative-binomial counts are
+// drawn by inversion; above it, as a gamma–Poisson mixture.
+const nbInversionLimit = 10
+
 // nbSampler draws negative-binomial counts with mean mu and dispersion phi
-// (variance mu + phi·mu²) as a gamma–Poisson mixture: Poisson(mu·G/k) with
-// G ~ Gamma(k, 1), k = 1/phi. phi = 0 gives Poisson(mu).
+// (variance mu + phi·mu²), k = 1/phi. Means below nbInversionLimit use
+// inversion by sequential search over the pmf, P(0) = (k/(k+mu))^k and
+// P(n+1) = P(n)·(n+k)/(n+1)·mu/(k+mu), skipping the pmf when the uniform
+// draw is below 1-mu ≤ P(0); larger means use the gamma–Poisson mixture
+// Poisson(mu·G/k), G ~ Gamma(k, 1). phi = 0 gives Poisson(mu).
 type nbSampler struct {
 	gamma   gammaSampler
+	k       float64
 	poisson bool // phi == 0
 }
 
@@ -149,13 +160,36 @@ func newNBSampler(phi float64) nbSampler {
 	if phi <= 0 {
 		return nbSampler{poisson: true}
 	}
-	return nbSampler{gamma: newGammaSampler(1 / phi)}
+	return nbSampler{gamma: newGammaSampler(1 / phi), k: 1 / phi}
 }
 
 // sample returns one count with mean mu.
 func (s *nbSampler) sample(r *rand.Rand, mu float64) int64 {
 	if s.poisson {
 		return poisson(r, mu)
+	}
+	if !(mu > 0) {
+		return 0
+	}
+	if mu < nbInversionLimit {
+		u := r.Float64()
+		if u <= 1-mu { // P(0) = (1+mu/k)^-k ≥ e^-mu ≥ 1-mu
+			return 0
+		}
+		k := s.k
+		p := math.Exp(-k * math.Log1p(mu/k))
+		ratio := mu / (k + mu)
+		c := p
+		var n int64
+		for u > c {
+			p *= (float64(n) + k) / float64(n+1) * ratio
+			n++
+			if p == 0 {
+				break
+			}
+			c += p
+		}
+		return n
 	}
 	g := s.gamma.sample(r)
 	return poisson(r, mu*g/s.gamma.shape)

@@ -86,12 +86,40 @@ func TestNBMoments(t *testing.T) {
 		{50, 0.1, 0.04},
 		{20, 3, 0.12},
 		{8, 0, 0.04},
+		{9.9, 3, 0.15},
+		{10.1, 0.5, 0.05},
 	}
 	for i, tc := range tests {
 		r := newStream(int64(i), 96, 0, 0)
 		s := newNBSampler(tc.phi)
 		mean, v := moments(n, func() float64 { return float64(s.sample(r, tc.mu)) })
 		checkMoments(t, "nb", n, mean, v, tc.mu, tc.mu+tc.phi*tc.mu*tc.mu, tc.varTol)
+	}
+}
+
+// TestNBPMF compares the frequencies of small values with the
+// negative-binomial probabilities, for the inversion and mixture paths.
+func TestNBPMF(t *testing.T) {
+	const n = 400000
+	for i, tc := range []struct{ mu, phi float64 }{{0.3, 0.5}, {2, 0.5}, {9, 2}, {15, 0.2}} {
+		r := newStream(int64(i), 95, 0, 0)
+		s := newNBSampler(tc.phi)
+		counts := map[int64]int{}
+		for range n {
+			counts[s.sample(r, tc.mu)]++
+		}
+		k := 1 / tc.phi
+		for x := int64(0); x <= int64(2*tc.mu)+1; x++ {
+			lg1, _ := math.Lgamma(float64(x) + k)
+			lg2, _ := math.Lgamma(k)
+			lg3, _ := math.Lgamma(float64(x) + 1)
+			p := math.Exp(lg1 - lg2 - lg3 + k*math.Log(k/(k+tc.mu)) + float64(x)*math.Log(tc.mu/(k+tc.mu)))
+			got := float64(counts[x]) / n
+			se := math.Sqrt(p * (1 - p) / n)
+			if math.Abs(got-p) > 5*se+1e-6 {
+				t.Errorf("nb(%v, %v): P(%d) = %.5f, want %.5f ± %.5f", tc.mu, tc.phi, x, got, p, 5*se)
+			}
+		}
 	}
 }
 
