@@ -25,6 +25,38 @@
 // Silhouettes use Euclidean distance, as scIB (sklearn's default), unless the
 // caller asks for cluster.Cosine (1 − cosine similarity).
 //
+// Gene-space metrics follow issue 4 and MuSe-GNN (Liu et al. 2023,
+// "MuSe-GNN: Learning Unified Gene Representation From Multimodal Biological
+// Graph Data", NeurIPS; github.com/HelloWorldLTY/MuSe-GNN, file
+// "benchmark/benchmark metrics.py", read for the definitions below). In
+// MuSe-GNN an entry is one (gene, dataset) vector and clusters come from
+// Leiden on the gene space:
+//
+//   - GOCoAnnotationAUROC: cosine similarity of gene pairs sharing a term of
+//     10–200 genes against random annotated pairs sharing no term (sampled,
+//     seeded).
+//   - KNNGOPredictionAUROC: terms predicted from the k nearest annotated
+//     genes (similarity-weighted vote), AUROC over all gene × term pairs.
+//   - EdgeAUC: MuSe-GNN's "AUC": per dataset, sigmoid(cosine) of all gene
+//     pairs against that dataset's co-expression adjacency; the caller
+//     averages over datasets.
+//   - GeneBatchASW: scIB silhouette_batch on the entries of genes present in
+//     every dataset (CommonEntries), batches = datasets, labels = clusters.
+//     MuSe-GNN's iLISI and graph connectivity use the same common entries:
+//     pass that subset to ILISI and GraphConnectivity.
+//   - CommonRatio: MuSe-GNN's calculate_common_gene_propertion — per
+//     cluster, 1 − (distinct genes)/(entries), weighted by cluster size:
+//     Σ_c (n_c − u_c)/N. My reading: it rewards clusters where the same gene
+//     from several datasets lands together; it is 0 when every cluster holds
+//     each gene at most once, and at most 1 − (genes/entries).
+//   - ShareOverlap: MuSe-GNN's calculate_common_neighbor_ovarlap — per
+//     cluster, the mean Jaccard index between the co-expression neighbour
+//     sets (by gene name) of every pair of its entries from different
+//     datasets (g1 in d1's graph, g2 in d2's; g1 and g2 may differ),
+//     weighted by cluster size. MuSe-GNN loops over all ordered pairs; the
+//     mean is the same over unordered pairs, which is what is computed,
+//     sampled above ShareOptions.MaxPairs per cluster.
+//
 // AUROC is the Mann–Whitney statistic with ties counted one half; Accuracy
 // and MacroF1 (labels = union of true and predicted, F1 = 0 for a label
 // never both) compare label vectors; KNNTransfer predicts labels by
@@ -40,4 +72,9 @@
 //     to be absent from the lists; distances are used as given (harmony uses
 //     Euclidean distances, not squared).
 //   - Labels are ints; Codes turns string labels into codes.
+//   - The GO metrics treat a gene set collection as [][]string (each term's
+//     genes); term size is counted in the collection, not in the embedding.
+//     Negative pairs must share no term of any size, and both genes must be
+//     annotated with some kept term, so that unannotated genes (unknown
+//     function) do not pose as negatives.
 package eval
