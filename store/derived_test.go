@@ -136,11 +136,17 @@ func TestEmbeddings(t *testing.T) {
 		return nil
 	})
 	for name, f := range map[string]func(tx *Tx) error{
-		"dim mismatch": func(tx *Tx) error { return tx.PutEmbeddings("cells/v1", 1, []uint32{1}, 4, make([]float32, 4), testProv) },
-		"length":       func(tx *Tx) error { return tx.PutEmbeddings("cells/v1", 1, []uint32{1}, 3, make([]float32, 4), testProv) },
-		"repeated id":  func(tx *Tx) error { return tx.PutEmbeddings("x", 1, []uint32{1, 1}, 1, make([]float32, 2), testProv) },
-		"NaN":          func(tx *Tx) error { return tx.PutEmbeddings("x", 1, []uint32{1}, 1, []float32{float32(nan())}, testProv) },
-		"zero dim":     func(tx *Tx) error { return tx.PutEmbeddings("x", 1, nil, 0, nil, testProv) },
+		"dim mismatch": func(tx *Tx) error {
+			return tx.PutEmbeddings("cells/v1", 1, []uint32{1}, 4, make([]float32, 4), testProv)
+		},
+		"length": func(tx *Tx) error {
+			return tx.PutEmbeddings("cells/v1", 1, []uint32{1}, 3, make([]float32, 4), testProv)
+		},
+		"repeated id": func(tx *Tx) error { return tx.PutEmbeddings("x", 1, []uint32{1, 1}, 1, make([]float32, 2), testProv) },
+		"NaN": func(tx *Tx) error {
+			return tx.PutEmbeddings("x", 1, []uint32{1}, 1, []float32{float32(nan())}, testProv)
+		},
+		"zero dim": func(tx *Tx) error { return tx.PutEmbeddings("x", 1, nil, 0, nil, testProv) },
 	} {
 		if err := db.Update(f); !errors.Is(err, ErrInvalid) {
 			t.Errorf("%s: %v", name, err)

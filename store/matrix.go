@@ -49,8 +49,9 @@ func integerValued(data []float32) bool {
 	return true
 }
 
-// encodeMatrixChunk encodes rows [lo, hi) of x.
-func encodeMatrixChunk(x *sparse.CSR, lo, hi int, ints bool) []byte {
+// encodeMatrixChunk encodes rows [lo, hi) of x as a chunk whose first row
+// is numbered first.
+func encodeMatrixChunk(x *sparse.CSR, lo, hi int, ints bool, first uint32) []byte {
 	nnz := int(x.Indptr[hi] - x.Indptr[lo])
 	size := 16 + (hi-lo)*2 + nnz*2
 	if !ints {
@@ -62,7 +63,7 @@ func encodeMatrixChunk(x *sparse.CSR, lo, hi int, ints bool) []byte {
 		flags |= flagIntValues
 	}
 	e.u8(flags)
-	e.u32(uint32(lo))
+	e.u32(first)
 	e.uv(uint64(hi - lo))
 	e.uv(uint64(nnz))
 	for r := lo; r < hi; r++ {
@@ -219,7 +220,7 @@ func (tx *Tx) putMatrix(ctx context.Context, ds uint32, x *sparse.CSR) error {
 			int(x.Indptr[hi+1]-x.Indptr[lo])*bytesPerNNZ+2*(hi-lo) < matrixChunkBytes {
 			hi++
 		}
-		if err := mb.Put(u32u32key(ds, uint32(lo)), encodeMatrixChunk(x, lo, hi, ints)); err != nil {
+		if err := mb.Put(u32u32key(ds, uint32(lo)), encodeMatrixChunk(x, lo, hi, ints, uint32(lo))); err != nil {
 			return err
 		}
 		lo = hi
