@@ -38,6 +38,10 @@ and annotations. Everything lives in one bbolt file (--store).`,
 	cmd.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "no progress bars")
 	cmd.AddCommand(
 		newVersionCommand(),
+		newIngestCommand(g),
+		newDatasetsCommand(g),
+		newMigrateCommand(g),
+		newSimulateCommand(g),
 	)
 	return cmd
 }

@@ -1,0 +1,159 @@
+package command
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"genestore/store"
+	"genestore/store/ingest"
+)
+
+// repoRoot is the module root, two levels above this package.
+const repoRoot = "../../.."
+
+// run executes one genestore command line and returns its stdout.
+func run(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	cmd := NewRootCommand()
+	var out, errb bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&errb)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(t.Context())
+	return out.String(), err
+}
+
+func mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := run(t, args...)
+	if err != nil {
+		t.Fatalf("genestore %s: %v", strings.Join(args, " "), err)
+	}
+	return out
+}
+
+func fileDigest(t *testing.T, path string) [32]byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sha256.Sum256(b)
+}
+
+func TestIngestSampleDataAndList(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "s.db")
+	sample := filepath.Join(repoRoot, "testdata", "sample")
+	mustRun(t, "--store", db, "ingest", "--name", "pbmc_small", filepath.Join(sample, "pbmc_small"))
+	mustRun(t, "--store", db, "ingest", "--name", "lung",
+		filepath.Join(sample, "lung_treutlein2014_mouse", "lung_treutlein2014_mouse.h5ad"))
+	var list []store.DatasetInfo
+	if err := json.Unmarshal([]byte(mustRun(t, "--store", db, "datasets", "--json")), &list); err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		name              string
+		cells, genes      int
+		nnz               int64
+		values            ingest.ValueType
+		obsColumnsAtLeast int
+	}{
+		{"pbmc_small", 80, 230, 4456, ingest.Counts, 7},
+		{"lung", 185, 218, 18944, ingest.Normalized, 9},
+	}
+	if len(list) != len(want) {
+		t.Fatalf("datasets: got %d, want %d", len(list), len(want))
+	}
+	for i, w := range want {
+		d := list[i]
+		if d.Name != w.name || d.Cells != w.cells || d.Genes != w.genes || d.NNZ != w.nnz || d.Values != w.values {
+			t.Errorf("dataset %d = %s %d×%d nnz %d %s, want %s %d×%d nnz %d %s", i, d.Name, d.Cells, d.Genes, d.NNZ, d.Values,
+				w.name, w.cells, w.genes, w.nnz, w.values)
+		}
+		if len(d.ObsColumns) < w.obsColumnsAtLeast {
+			t.Errorf("%s: obs columns %v, want at least %d", d.Name, d.ObsColumns, w.obsColumnsAtLeast)
+		}
+	}
+}
+
+// TestFailedIngestLeavesStoreByteIdentical runs every malformed input of the
+// corpus, plus a taken name and an unknown batch key, through the CLI against
+// a store that already holds a dataset, and checks the file is unchanged.
+func TestFailedIngestLeavesStoreByteIdentical(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "s.db")
+	mustRun(t, "--store", db, "ingest", "--name", "pbmc_small", filepath.Join(repoRoot, "testdata", "sample", "pbmc_small"))
+	before := fileDigest(t, db)
+
+	badDir := filepath.Join(repoRoot, "testdata", "bad")
+	cases, err := ingest.LoadBadInputs(badDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) < 40 {
+		t.Fatalf("malformed-input corpus has %d cases, want ≥ 40", len(cases))
+	}
+	type tc struct {
+		name   string
+		args   []string
+		expect string
+	}
+	var tcs []tc
+	for _, c := range cases {
+		args := []string{"--store", db, "ingest", "--name", "bad", "--format", orAuto(c.Options.Format)}
+		if c.Options.Obs != "" {
+			args = append(args, "--obs", c.Options.Obs)
+		}
+		if c.Options.Values != "" {
+			args = append(args, "--values", string(c.Options.Values))
+		}
+		if c.Options.Transpose {
+			args = append(args, "--transpose")
+		}
+		if c.Options.Delimiter != 0 || c.Options.MaxNNZ != 0 || c.Options.MaxDim != 0 {
+			continue // options the CLI does not expose; covered by the ingest package's own test
+		}
+		tcs = append(tcs, tc{filepath.Base(c.Path), append(args, c.Path), c.Expect})
+	}
+	tcs = append(tcs,
+		tc{"taken name", []string{"--store", db, "ingest", "--name", "pbmc_small",
+			filepath.Join(repoRoot, "testdata", "sample", "pbmc_small")}, "exists"},
+		tc{"unknown batch key", []string{"--store", db, "ingest", "--name", "x", "--batch-key", "no_such_column",
+			filepath.Join(repoRoot, "testdata", "sample", "pbmc_small")}, "no_such_column"},
+	)
+	for _, c := range tcs {
+		_, err := run(t, c.args...)
+		if err == nil {
+			t.Errorf("%s: ingest succeeded, want an error containing %q", c.name, c.expect)
+			continue
+		}
+		if !strings.Contains(err.Error(), c.expect) {
+			t.Errorf("%s: error %q does not contain %q", c.name, err, c.expect)
+		}
+		if after := fileDigest(t, db); after != before {
+			t.Fatalf("%s: store file changed after a failed ingest", c.name)
+		}
+	}
+}
+
+func orAuto(s string) string {
+	if s == "" {
+		return "auto"
+	}
+	return s
+}
+
+func TestNotAStore(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(p, []byte("hello, this is not a database\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := run(t, "--store", p, "datasets")
+	if err == nil || !strings.Contains(err.Error(), p) {
+		t.Fatalf("datasets on a text file: err %v, want one naming %s", err, p)
+	}
+}
