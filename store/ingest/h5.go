@@ -189,8 +189,14 @@ func (hf *h5File) checkSize(in h5Info, p string) error {
 	if int64(n) > hf.max || n >= 1<<62 {
 		return errObj(ErrLimit, hf.path, p, "%d elements; the limit is %d", n, hf.max)
 	}
-	if in.contiguous && n*uint64(in.size) > uint64(hf.size) {
-		return errObj(ErrFormat, hf.path, p, "declares %d bytes of data but the file has %d", n*uint64(in.size), hf.size)
+	bytes := n * uint64(max(in.size, 1))
+	if in.contiguous && bytes > uint64(hf.size) {
+		return errObj(ErrFormat, hf.path, p, "declares %d bytes of data but the file has %d", bytes, hf.size)
+	}
+	// Chunked data may be compressed, but deflate cannot expand more than
+	// 1032:1; a larger declared size is corrupt (or all unallocated fill).
+	if limit := max(uint64(hf.size)*1032, 64<<20); bytes > limit {
+		return errObj(ErrFormat, hf.path, p, "declares %d bytes of data, more than a %d-byte file can hold even compressed", bytes, hf.size)
 	}
 	return nil
 }
@@ -326,7 +332,8 @@ func (hf *h5File) attr(obj hdf5.Object, name string) (v any, ok bool) {
 				return err
 			}
 			for _, a := range as {
-				if a.Name == name {
+				if a.Name == name && a.Datatype != nil && a.Dataspace != nil &&
+					attrFits(a.Dataspace.Dimensions, uint64(a.Datatype.Size), len(a.Data)) {
 					if val, err := a.ReadValue(); err == nil {
 						v, ok = val, true
 					}
@@ -338,7 +345,8 @@ func (hf *h5File) attr(obj hdf5.Object, name string) (v any, ok bool) {
 				return err
 			}
 			for _, a := range as {
-				if a.Name == name {
+				if a.Name == name && a.Datatype != nil && a.Dataspace != nil &&
+					attrFits(a.Dataspace.Dimensions, uint64(a.Datatype.Size), len(a.Data)) {
 					if val, err := a.ReadValue(); err == nil {
 						v, ok = val, true
 					}
@@ -348,6 +356,23 @@ func (hf *h5File) attr(obj hdf5.Object, name string) (v any, ok bool) {
 		return nil
 	})
 	return v, ok
+}
+
+// attrFits reports whether an attribute's declared elements fit in the
+// bytes it carries. The library allocates the declared count before it
+// checks, so a corrupt dataspace would otherwise exhaust memory.
+func attrFits(dims []uint64, size uint64, have int) bool {
+	if size == 0 {
+		size = 1
+	}
+	n := size
+	for _, d := range dims {
+		if d != 0 && n > uint64(have)/d {
+			return false
+		}
+		n *= d
+	}
+	return n <= uint64(have)
 }
 
 // attrString returns a string attribute ("" when absent or not a string).
