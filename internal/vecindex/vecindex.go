@@ -1,0 +1,157 @@
+// Package vecindex keeps one HNSW index per embedding space of a store: it
+// builds the index from the space's vectors, saves it as an opaque blob
+// (kind "index", name = space) stamped with the space's generation, and loads
+// it back, rebuilding with a message when the snapshot is missing, stale
+// (vectors written since) or corrupt.
+//
+// Every vector of a space goes into one index, keyed store.EntityKey(dataset,
+// entity); consensus vectors sit under store.Consensus. Queries restricted to
+// some datasets use a filtered search on the key's dataset half.
+//
+// This package is the only one that imports both store and index: index knows
+// nothing of stores, and store keeps the snapshot as bytes.
+package vecindex
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"genestore/index"
+	"genestore/store"
+)
+
+// BlobKind is the store blob kind under which snapshots live.
+const BlobKind = "index"
+
+// Vectors is a copy of every vector of one space.
+type Vectors struct {
+	Space      string
+	Dim        int
+	Generation uint64
+	Keys       []uint64  // store.EntityKey(dataset, id)
+	Vecs       []float32 // len(Keys) × Dim, row-major
+}
+
+// ReadVectors copies every vector of space out of tx.
+func ReadVectors(tx *store.Tx, space string) (*Vectors, error) {
+	info, err := tx.Space(space)
+	if err != nil {
+		return nil, err
+	}
+	v := &Vectors{Space: space, Dim: info.Dim, Generation: info.Generation}
+	for _, set := range info.Sets {
+		ids, dim, vecs, err := tx.Embeddings(space, set.Dataset)
+		if err != nil {
+			return nil, err
+		}
+		if dim != info.Dim {
+			return nil, fmt.Errorf("vecindex: space %q: set of dataset %d has dim %d, space has %d", space, set.Dataset, dim, info.Dim)
+		}
+		for _, id := range ids {
+			v.Keys = append(v.Keys, store.EntityKey(set.Dataset, id))
+		}
+		v.Vecs = append(v.Vecs, vecs...)
+	}
+	return v, nil
+}
+
+// Build indexes v with opts.
+func Build(ctx context.Context, v *Vectors, opts index.Options) (*index.Index, error) {
+	ix, err := index.New(v.Dim, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := ix.AddBatch(ctx, v.Keys, v.Vecs); err != nil {
+		return nil, fmt.Errorf("vecindex: space %q: %w", v.Space, err)
+	}
+	ix.SetGeneration(v.Generation)
+	return ix, nil
+}
+
+// Save writes ix as the snapshot of space inside tx.
+func Save(tx *store.Tx, space string, ix *index.Index) error {
+	var buf bytes.Buffer
+	if _, err := ix.WriteTo(&buf); err != nil {
+		return err
+	}
+	return tx.PutBlob(BlobKind, space, buf.Bytes())
+}
+
+// Rebuild builds the index of space from the store's vectors and saves it.
+// The vectors are copied in a short read transaction and indexed outside
+// any transaction, so a long build never holds the store.
+func Rebuild(ctx context.Context, db *store.DB, space string, opts index.Options) (*index.Index, error) {
+	var v *Vectors
+	if err := db.View(func(tx *store.Tx) (err error) { v, err = ReadVectors(tx, space); return err }); err != nil {
+		return nil, err
+	}
+	ix, err := Build(ctx, v, opts)
+	if err != nil {
+		return nil, err
+	}
+	if db.ReadOnly() {
+		return ix, nil
+	}
+	err = db.Update(func(tx *store.Tx) error {
+		// Vectors written while we built make this index stale: keep it in
+		// memory for this process but do not save it.
+		if g, err := tx.Generation(space); err != nil || g != v.Generation {
+			return err
+		}
+		return Save(tx, space, ix)
+	})
+	return ix, err
+}
+
+// Load returns the index of space: the saved snapshot when it matches the
+// space's generation, else a rebuilt one (saved unless the store is
+// read-only). Why it rebuilt is written to log, if not nil.
+func Load(ctx context.Context, db *store.DB, space string, opts index.Options, log io.Writer) (*index.Index, error) {
+	var (
+		blob []byte
+		gen  uint64
+	)
+	err := db.View(func(tx *store.Tx) error {
+		var err error
+		if gen, err = tx.Generation(space); err != nil {
+			return err
+		}
+		blob, err = tx.Blob(BlobKind, space)
+		if errors.Is(err, store.ErrNotFound) {
+			blob, err = nil, nil
+		}
+		return err
+	})
+	var reason string
+	switch {
+	case err != nil && errors.Is(err, store.ErrCorrupt):
+		reason = "snapshot corrupt: " + err.Error()
+	case err != nil:
+		return nil, err
+	case blob == nil:
+		reason = "no snapshot"
+	default:
+		ix, rerr := index.Read(bytes.NewReader(blob))
+		switch {
+		case rerr != nil:
+			reason = "snapshot unreadable: " + rerr.Error()
+		case ix.Generation() != gen:
+			reason = fmt.Sprintf("snapshot stale (generation %d, vectors at %d)", ix.Generation(), gen)
+		default:
+			return ix, nil
+		}
+	}
+	start := time.Now()
+	ix, err := Rebuild(ctx, db, space, opts)
+	if err != nil {
+		return nil, err
+	}
+	if log != nil {
+		fmt.Fprintf(log, "index %q: %s; rebuilt %d vectors in %.2fs\n", space, reason, ix.Len(), time.Since(start).Seconds())
+	}
+	return ix, nil
+}

@@ -1,0 +1,109 @@
+package vecindex
+
+import (
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"genestore/index"
+	"genestore/store"
+)
+
+func putRandom(t *testing.T, db *store.DB, space string, ds uint32, n, dim int, seed uint64) {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, 1))
+	ids := make([]uint32, n)
+	vecs := make([]float32, n*dim)
+	for i := range ids {
+		ids[i] = uint32(i)
+	}
+	for i := range vecs {
+		vecs[i] = float32(r.NormFloat64())
+	}
+	if err := db.Update(func(tx *store.Tx) error {
+		return tx.PutEmbeddings(space, ds, ids, dim, vecs, store.Provenance{Kind: "test"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoadRebuildsMissingStaleAndCorruptSnapshots(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(filepath.Join(t.TempDir(), "s.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	putRandom(t, db, "genes", 1, 300, 8, 1)
+	putRandom(t, db, "genes", store.Consensus, 200, 8, 2)
+
+	var log bytes.Buffer
+	load := func() *index.Index {
+		t.Helper()
+		log.Reset()
+		ix, err := Load(ctx, db, "genes", index.DefaultOptions(), &log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ix
+	}
+	ix := load()
+	if !strings.Contains(log.String(), "no snapshot") || ix.Len() != 500 {
+		t.Fatalf("first load: %q, %d vectors", log.String(), ix.Len())
+	}
+	if !ix.Contains(store.EntityKey(store.Consensus, 199)) || !ix.Contains(store.EntityKey(1, 299)) {
+		t.Fatal("index lacks keys of the space")
+	}
+	if ix = load(); log.Len() != 0 {
+		t.Fatalf("second load rebuilt: %q", log.String())
+	}
+
+	putRandom(t, db, "genes", 2, 50, 8, 3)
+	if ix = load(); !strings.Contains(log.String(), "stale") || ix.Len() != 550 {
+		t.Fatalf("after a write: %q, %d vectors", log.String(), ix.Len())
+	}
+
+	// Flip one byte in the middle of the snapshot: it must be noticed.
+	var blob []byte
+	if err := db.View(func(tx *store.Tx) (err error) { blob, err = tx.Blob(BlobKind, "genes"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	blob[len(blob)/2] ^= 0x40
+	if err := db.PutBlob(BlobKind, "genes", blob); err != nil {
+		t.Fatal(err)
+	}
+	if ix = load(); !strings.Contains(log.String(), "unreadable") || ix.Len() != 550 {
+		t.Fatalf("after corruption: %q, %d vectors", log.String(), ix.Len())
+	}
+	if load(); log.Len() != 0 {
+		t.Fatalf("load after repair rebuilt again: %q", log.String())
+	}
+}
+
+func TestBuildSearchFindsItself(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(filepath.Join(t.TempDir(), "s.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	putRandom(t, db, "cells", 3, 400, 16, 9)
+	ix, err := Load(ctx, db, "cells", index.DefaultOptions(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v []float32
+	if err := db.View(func(tx *store.Tx) (err error) { v, err = tx.Embedding("cells", 3, 123); return err }); err != nil {
+		t.Fatal(err)
+	}
+	res, err := ix.Search(ctx, v, 5, index.SearchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Key != store.EntityKey(3, 123) || res[0].Distance > 1e-5 {
+		t.Fatalf("nearest to cell 123 is %v", res[0])
+	}
+}
