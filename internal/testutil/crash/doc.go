@@ -1,0 +1,41 @@
+// Package crash is a test harness that kills a process at random moments of
+// a write and checks what survives.
+//
+// # Basics
+//
+// A test calls [Run] with a Config and an operation. In the parent (the
+// normal `go test` process) Run prepares a starting state in a directory,
+// runs the operation to completion in a child process (twice) to learn its
+// duration and the "after" state, then for each trial copies the starting
+// state, starts the child again, sends it SIGKILL at a uniformly random
+// moment of the operation's run (from its "ready" signal to a little past
+// its usual end), and checks that the directory's digest equals exactly
+// the state before or the state after. The child is the test binary itself,
+// re-run on the same test (-test.run) with environment variables that tell
+// Run, in the child, to execute the operation and return.
+//
+//	func TestCrashIngest(t *testing.T) {
+//		rep := crash.Run(t, crash.Config{Trials: 10, Prepare: prep, Digest: digest},
+//			func(dir string, ready func()) error {
+//				ds := makeData() // not under test
+//				ready()          // kills land after this
+//				return ingestInto(dir, ds)
+//			})
+//		if rep.Child {
+//			return
+//		}
+//		t.Logf("%+v", rep)
+//	}
+//
+// Everything the operation needs (data, seeds, clocks) must be derived
+// deterministically inside the operation, so that the child's "after" state
+// is the same on every run.
+//
+// # Caveats
+//
+// SIGKILL stops the process, not the machine: data in the page cache
+// survives, so this tests the store's ordering of writes and its commit
+// protocol, not the disk's honouring of fsync. The kill moment is spread
+// over wall time; on a busy machine a trial may land before or after the
+// interesting part. Unix only.
+package crash
