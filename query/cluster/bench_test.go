@@ -64,7 +64,7 @@ func benchCluster(b *testing.B, n int, m Method, w Weighting, noise float64) {
 	o.Method = m
 	b.ResetTimer()
 	var res Result
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuSeconds()
 	for i := 0; i < b.N; i++ {
 		var err error
 		res, err = Cluster(context.Background(), g, o, rand.NewPCG(uint64(i), 0))
@@ -74,6 +74,7 @@ func benchCluster(b *testing.B, n int, m Method, w Weighting, noise float64) {
 	}
 	sec := time.Since(start).Seconds() / float64(b.N)
 	b.ReportMetric(sec, "s/op")
+	b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")
 	b.ReportMetric(float64(n)/sec, "nodes/s")
 	b.ReportMetric(res.Modularity, "modularity")
 	b.ReportMetric(float64(res.Communities), "communities")
@@ -91,12 +92,14 @@ func BenchmarkKNNGraph5k(b *testing.B) {
 	const n, dim = 5000, 32
 	v, _ := gaussianMixture(n, dim, 20, 1, 1)
 	b.ResetTimer()
+	cpu0 := cpuSeconds()
 	for i := 0; i < b.N; i++ {
 		if _, err := KNNGraph(context.Background(), v, n, dim, 15, Cosine, GraphOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "vectors/s")
+	b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")
 }
 
 // testARI is the adjusted Rand index (a copy kept here so that this package's

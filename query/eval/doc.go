@@ -77,4 +77,7 @@
 //     Negative pairs must share no term of any size, and both genes must be
 //     annotated with some kept term, so that unannotated genes (unknown
 //     function) do not pose as negatives.
+//   - KNNGOPredictionAUROC is micro-averaged over gene × term pairs, so
+//     popular terms weigh more; random vectors score a little above 0.5
+//     (0.535 on 3,000 GO-annotated genes): compare against baselines.
 package eval
