@@ -5,9 +5,6 @@ import (
 	"runtime"
 	"sort"
 	"sync"
-
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
 )
 
 // lgTable is how many small counts get a per-step table of
@@ -78,23 +75,6 @@ func (w *work) parallel(n int, fn func(part, lo, hi int)) {
 	wg.Wait()
 }
 
-// gemm computes c = a·b (+ c when acc) for row-major matrices, with optional
-// transposes: op(a) is m × k, op(b) is k × n.
-func gemm(tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, acc bool, c []float32, ldc int) {
-	ta, tb := blas.NoTrans, blas.NoTrans
-	if tA {
-		ta = blas.Trans
-	}
-	if tB {
-		tb = blas.Trans
-	}
-	beta := float32(0)
-	if acc {
-		beta = 1
-	}
-	blas32.Implementation().Sgemm(ta, tb, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
-}
-
 // encode computes h1 (after ReLU) and zs = [μ | log σ²] for the cells rows.
 func (w *work) encode(d *data, rows []int) {
 	m := w.m
@@ -122,7 +102,7 @@ func (w *work) encode(d *data, rows []int) {
 	for i := range M {
 		copy(w.zs[i*2*L:(i+1)*2*L], m.encZb.w)
 	}
-	gemm(false, false, M, 2*L, H, w.h1, H, m.encZ.w, 2*L, true, w.zs, 2*L)
+	gemm(w.threads, false, false, M, 2*L, H, w.h1, H, m.encZ.w, 2*L, true, w.zs, 2*L)
 	// Clamp log σ² to a range where exp stays finite in float32.
 	for i := range M {
 		lv := w.zs[i*2*L+L : (i+1)*2*L]
@@ -130,11 +110,6 @@ func (w *work) encode(d *data, rows []int) {
 			lv[j] = min(max(v, -20), 20)
 		}
 	}
-}
-
-// axpy does y += a·x.
-func axpy(a float32, x, y []float32) {
-	blas32.Implementation().Saxpy(len(x), a, x, 1, y, 1)
 }
 
 // decode computes logits from w.z for the cells rows.
@@ -145,7 +120,7 @@ func (w *work) decode(d *data, rows []int) {
 		for i, r := range rows {
 			copy(w.logits[i*G:(i+1)*G], m.linB.w[int(d.batch[r])*G:int(d.batch[r]+1)*G])
 		}
-		gemm(false, false, M, G, L, w.z, L, m.linW.w, G, true, w.logits, G)
+		gemm(w.threads, false, false, M, G, L, w.z, L, m.linW.w, G, true, w.logits, G)
 		return
 	}
 	for i, r := range rows {
@@ -157,13 +132,13 @@ func (w *work) decode(d *data, rows []int) {
 		}
 		copy(w.logits[i*G:(i+1)*G], m.d2b.w)
 	}
-	gemm(false, false, M, H, L, w.z, L, m.d1W.w, H, true, w.h2, H)
+	gemm(w.threads, false, false, M, H, L, w.z, L, m.d1W.w, H, true, w.h2, H)
 	for j, v := range w.h2[:M*H] {
 		if v < 0 {
 			w.h2[j] = 0
 		}
 	}
-	gemm(false, false, M, G, H, w.h2, H, m.d2W.w, G, true, w.logits, G)
+	gemm(w.threads, false, false, M, G, H, w.h2, H, m.d2W.w, G, true, w.logits, G)
 }
 
 // step runs a forward pass over rows and, when train is set, the backward
@@ -265,31 +240,35 @@ func (w *work) nbCell(d *data, r, i int, scale float32, dacc []float64, train bo
 	for _, v := range lrow {
 		mx = max(mx, v)
 	}
+	// Pass 1: e_g = exp(l_g − max) kept in drow, s = Σ e_g.
+	drow := w.dlog[i*G : (i+1)*G]
 	s := 0.0
-	for _, v := range lrow {
-		s += math.Exp(float64(v - mx))
+	for g, v := range lrow {
+		e := fastExp(float64(v - mx))
+		drow[g] = float32(e)
+		s += e
 	}
-	logZ := float64(mx) + math.Log(s)
+	logZ := float64(mx) + fastLog(s)
+	invS := 1 / s
 	lib := float64(d.lib[r])
 	logLib := 0.0
 	if lib > 0 {
-		logLib = math.Log(lib)
+		logLib = fastLog(lib)
 	}
 	ll := 0.0
 	sumR := 0.0
-	drow := w.dlog[i*G : (i+1)*G]
 	for g, lv := range lrow {
-		lr := float64(lv) - logZ
-		rho := math.Exp(lr)
+		rho := float64(drow[g]) * invS
 		mu := lib * rho
 		th := w.theta[g]
 		tpm := th + mu
-		ltpm := math.Log(tpm)
+		ltpm := fastLog(tpm)
+		inv := 1 / tpm
 		x := float64(xrow[g])
 		ll += th * (w.logTheta[g] - ltpm)
-		dth := w.logTheta[g] - ltpm + (mu-x)/tpm
+		dth := w.logTheta[g] - ltpm + (mu-x)*inv
 		if x != 0 {
-			ll += x * (logLib + lr - ltpm)
+			ll += x * (logLib + float64(lv) - logZ - ltpm)
 			if xi := int(x); float64(xi) == x && xi < lgTable {
 				ll += w.lgT[g*lgTable+xi]
 				dth += w.dgT[g*lgTable+xi]
@@ -299,7 +278,7 @@ func (w *work) nbCell(d *data, r, i int, scale float32, dacc []float64, train bo
 			}
 		}
 		if train {
-			rg := x - (th+x)*mu/tpm
+			rg := x - (th+x)*mu*inv
 			sumR += rg
 			drow[g] = float32(rg)
 			lrow[g] = float32(rho)
@@ -341,26 +320,26 @@ func (w *work) backward(d *data, rows []int, scale float32, sample bool) {
 	m := w.m
 	M, G, H, L := len(rows), m.hp.Genes, m.hp.Hidden, m.hp.Latent
 	if m.hp.LinearDecoder {
-		gemm(true, false, L, G, M, w.z, L, w.dlog, G, true, m.linW.g, G)
+		gemm(w.threads, true, false, L, G, M, w.z, L, w.dlog, G, true, m.linW.g, G)
 		for i, r := range rows {
 			axpy(1, w.dlog[i*G:(i+1)*G], m.linB.g[int(d.batch[r])*G:int(d.batch[r]+1)*G])
 		}
-		gemm(false, true, M, L, G, w.dlog, G, m.linW.w, G, false, w.dz, L)
+		gemm(w.threads, false, true, M, L, G, w.dlog, G, m.linW.w, G, false, w.dz, L)
 	} else {
-		gemm(true, false, H, G, M, w.h2, H, w.dlog, G, true, m.d2W.g, G)
+		gemm(w.threads, true, false, H, G, M, w.h2, H, w.dlog, G, true, m.d2W.g, G)
 		colSum(w.dlog, M, G, m.d2b.g)
-		gemm(false, true, M, H, G, w.dlog, G, m.d2W.w, G, false, w.dh2, H)
+		gemm(w.threads, false, true, M, H, G, w.dlog, G, m.d2W.w, G, false, w.dh2, H)
 		for j, v := range w.h2[:M*H] {
 			if v <= 0 {
 				w.dh2[j] = 0
 			}
 		}
-		gemm(true, false, L, H, M, w.z, L, w.dh2, H, true, m.d1W.g, H)
+		gemm(w.threads, true, false, L, H, M, w.z, L, w.dh2, H, true, m.d1W.g, H)
 		colSum(w.dh2, M, H, m.d1b.g)
 		for i, r := range rows {
 			axpy(1, w.dh2[i*H:(i+1)*H], m.d1B.g[int(d.batch[r])*H:int(d.batch[r]+1)*H])
 		}
-		gemm(false, true, M, L, H, w.dh2, H, m.d1W.w, H, false, w.dz, L)
+		gemm(w.threads, false, true, M, L, H, w.dh2, H, m.d1W.w, H, false, w.dz, L)
 	}
 	// dz → dμ, d log σ²; plus the KL gradient.
 	beta := w.beta * scale
@@ -382,9 +361,9 @@ func (w *work) backward(d *data, rows []int, scale float32, sample bool) {
 			}
 		}
 	}
-	gemm(true, false, H, 2*L, M, w.h1, H, w.dzs, 2*L, true, m.encZ.g, 2*L)
+	gemm(w.threads, true, false, H, 2*L, M, w.h1, H, w.dzs, 2*L, true, m.encZ.g, 2*L)
 	colSum(w.dzs, M, 2*L, m.encZb.g)
-	gemm(false, true, M, H, 2*L, w.dzs, 2*L, m.encZ.w, 2*L, false, w.dh1, H)
+	gemm(w.threads, false, true, M, H, 2*L, w.dzs, 2*L, m.encZ.w, 2*L, false, w.dh1, H)
 	for j, v := range w.h1[:M*H] {
 		if v <= 0 {
 			w.dh1[j] = 0

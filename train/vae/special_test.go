@@ -2,6 +2,7 @@ package vae
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -38,6 +39,46 @@ func BenchmarkMathLgamma(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		v, _ := math.Lgamma(float64(i%50) + 0.7)
 		s += v
+	}
+	_ = s
+}
+
+func TestFastExpLog(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for range 200000 {
+		x := (rng.Float64()*2 - 1) * 80
+		if got, want := fastExp(x), math.Exp(x); math.Abs(got-want) > 2e-7*want {
+			t.Fatalf("fastExp(%g) = %g, want %g", x, got, want)
+		}
+		y := math.Exp((rng.Float64()*2 - 1) * 50)
+		if got, want := fastLog(y), math.Log(y); math.Abs(got-want) > 1e-9*math.Max(1, math.Abs(want)) {
+			t.Fatalf("fastLog(%g) = %.15g, want %.15g", y, got, want)
+		}
+	}
+	for _, y := range []float64{1, 2, math.Sqrt2, 0.5, 1e-300, 1e300, 5e-324} {
+		if got, want := fastLog(y), math.Log(y); math.Abs(got-want) > 1e-9*math.Max(1, math.Abs(want)) {
+			t.Errorf("fastLog(%g) = %.15g, want %.15g", y, got, want)
+		}
+	}
+	if fastExp(-1000) != fastExp(-700) || fastExp(0) != 1 {
+		t.Errorf("fastExp clamps: %g %g", fastExp(-1000), fastExp(0))
+	}
+}
+
+func BenchmarkFastExpLog(b *testing.B) {
+	s := 0.0
+	for i := 0; b.Loop(); i++ {
+		x := float64(i%1000)*0.01 + 0.5
+		s += fastExp(-x) + fastLog(x)
+	}
+	_ = s
+}
+
+func BenchmarkMathExpLog(b *testing.B) {
+	s := 0.0
+	for i := 0; b.Loop(); i++ {
+		x := float64(i%1000)*0.01 + 0.5
+		s += math.Exp(-x) + math.Log(x)
 	}
 	_ = s
 }

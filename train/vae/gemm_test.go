@@ -1,0 +1,123 @@
+package vae
+
+import (
+	"fmt"
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func TestGemmMatchesNaive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, sz := range [][3]int{{1, 1, 1}, {5, 17, 3}, {7, 33, 300}, {100, 40, 513}, {13, 2000, 9}} {
+		m, n, k := sz[0], sz[1], sz[2]
+		for _, tA := range []bool{false, true} {
+			for _, tB := range []bool{false, true} {
+				for _, acc := range []bool{false, true} {
+					for _, threads := range []int{1, 3} {
+						t.Run(fmt.Sprintf("%dx%dx%d/tA=%v/tB=%v/acc=%v/threads=%d", m, n, k, tA, tB, acc, threads), func(t *testing.T) {
+							lda, ldb, ldc := k+1, n+2, n+3
+							if tA {
+								lda = m + 1
+							}
+							if tB {
+								ldb = k + 2
+							}
+							rows := func(r, ld int) []float32 {
+								v := make([]float32, r*ld)
+								for i := range v {
+									v[i] = float32(rng.NormFloat64())
+								}
+								return v
+							}
+							a := rows(map[bool]int{false: m, true: k}[tA], lda)
+							b := rows(map[bool]int{false: k, true: n}[tB], ldb)
+							c := rows(m, ldc)
+							want := append([]float32(nil), c...)
+							for i := range m {
+								for j := range n {
+									s := 0.0
+									if acc {
+										s = float64(want[i*ldc+j])
+									}
+									for p := range k {
+										var av, bv float32
+										if tA {
+											av = a[p*lda+i]
+										} else {
+											av = a[i*lda+p]
+										}
+										if tB {
+											bv = b[j*ldb+p]
+										} else {
+											bv = b[p*ldb+j]
+										}
+										s += float64(av) * float64(bv)
+									}
+									want[i*ldc+j] = float32(s)
+								}
+							}
+							gemm(threads, tA, tB, m, n, k, a, lda, b, ldb, acc, c, ldc)
+							for i := range m {
+								for j := range ldc {
+									got, w := c[i*ldc+j], want[i*ldc+j]
+									if j >= n {
+										if got != w {
+											t.Fatalf("wrote outside the matrix at (%d,%d)", i, j)
+										}
+										continue
+									}
+									if math.Abs(float64(got-w)) > 1e-4*math.Sqrt(float64(k))*4 {
+										t.Fatalf("c[%d,%d] = %g, want %g", i, j, got, w)
+									}
+								}
+							}
+						})
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestAxpy(t *testing.T) {
+	for _, n := range []int{0, 1, 7, 8, 9, 31, 32, 33, 256, 259} {
+		x, y := make([]float32, n), make([]float32, n)
+		for i := range x {
+			x[i], y[i] = float32(i), float32(2*i+1)
+		}
+		axpy(0.5, x, y)
+		for i := range y {
+			if want := float32(2*i+1) + 0.5*float32(i); y[i] != want {
+				t.Fatalf("n=%d: y[%d] = %g, want %g", n, i, y[i], want)
+			}
+		}
+	}
+}
+
+// BenchmarkGemm times the decoder-sized product (256×256 · 256×2000) on
+// one thread; GFLOP/cpu-s is the figure to trust on a shared machine.
+func BenchmarkGemm(b *testing.B) {
+	const m, n, k = 256, 2000, 256
+	a, bb, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+	for i := range a {
+		a[i] = 1
+	}
+	for _, impl := range []string{"kernel", "gonum"} {
+		b.Run(impl, func(b *testing.B) {
+			cpu0 := cpuTime()
+			for b.Loop() {
+				if impl == "gonum" {
+					blas32.Implementation().Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, bb, n, 0, c, n)
+				} else {
+					gemm(1, false, false, m, n, k, a, k, bb, n, false, c, n)
+				}
+			}
+			fl := 2 * m * n * k * float64(b.N) / 1e9
+			b.ReportMetric(fl/b.Elapsed().Seconds(), "GFLOP/s")
+			b.ReportMetric(fl/(cpuTime()-cpu0).Seconds(), "GFLOP/cpu-s")
+		})
+	}
+}
