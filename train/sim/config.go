@@ -84,7 +84,7 @@ func DefaultConfig() Config {
 		Dispersion:       0.2,
 		DropDatasetTypes: 0,
 		ProgramStrength:  2.0,
-		ProgramNoise:     0.5,
+		ProgramNoise:     0.7,
 	}
 }
 

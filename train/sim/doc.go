@@ -33,7 +33,7 @@
 // Cell types. Each of CellTypes types strongly activates 2–3 modules (the
 // least used first, so every module is driven when 2.5 × CellTypes ≥ Modules)
 // with log activity ProgramStrength × U(0.8, 1.2), on top of a weak shared
-// baseline of 0.25 (plus per-type jitter, SD 0.1) for every module. Each
+// baseline of 0.25 (plus per-type jitter, SD 0.2) for every module. Each
 // dataset draws its type proportions (log-normal weights, SD 0.3); datasets
 // after the first lack DropDatasetTypes types.
 //

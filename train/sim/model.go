@@ -14,7 +14,7 @@ const (
 	loadMin, loadMax = 0.6, 1.4
 	dispersionSD     = 0.5  // SD of log per-gene dispersion factor
 	baselineActivity = 0.25 // weak activity every type gives every module
-	baselineJitter   = 0.1  // SD of per-type jitter around the baseline
+	baselineJitter   = 0.2  // SD of per-type jitter around the baseline
 	typeWeightSD     = 0.3  // SD of log cell-type proportions per dataset
 	batchGeneFrac    = 0.01 // fraction of a dataset's genes that are batch-specific
 	batchGeneBoost   = 4.0  // log boost of batch-specific genes, × BatchEffect
