@@ -1,0 +1,121 @@
+package gnn
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+)
+
+// Train fits the model on the datasets jointly and returns it with each
+// dataset's vectors, the consensus vectors and the loss log. progress may be
+// nil. The same inputs and Options.Seed give the same bytes.
+func Train(ctx context.Context, inputs []DatasetInput, opts Options, progress Progress) (*Model, *Result, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, nil, err
+	}
+	if len(inputs) == 0 {
+		return nil, nil, fmt.Errorf("%w: no datasets", ErrInput)
+	}
+	names := map[string]bool{}
+	for i := range inputs {
+		if err := inputs[i].validate(); err != nil {
+			return nil, nil, err
+		}
+		if names[inputs[i].Name] {
+			return nil, nil, fmt.Errorf("%w: dataset name %q repeats", ErrInput, inputs[i].Name)
+		}
+		names[inputs[i].Name] = true
+	}
+	rng := rand.New(rand.NewSource(opts.Seed))
+	m := &Model{opts: opts}
+	t := &trainer{opts: opts, rng: rng}
+	grads := map[*run][][2]*param{}
+	for i := range inputs {
+		in := &inputs[i]
+		st := &datasetState{Name: in.Name, Genes: append([]uint32(nil), in.Genes...), Cells: in.X.Rows}
+		r := newRun(*in, st, opts, rng)
+		st.Layer = newLayer(r.p, opts.Hidden, rng)
+		m.ds = append(m.ds, st)
+		t.runs = append(t.runs, r)
+	}
+	in := opts.Hidden
+	for l := 0; l < opts.SharedLayers; l++ {
+		out := opts.Hidden
+		if l == opts.SharedLayers-1 {
+			out = opts.Dim
+		}
+		m.shared = append(m.shared, newLayer(in, out, rng))
+		in = out
+	}
+	t.shared = m.shared
+	sharedGrads := make([][2]*param, len(m.shared))
+	for l := range m.shared {
+		sharedGrads[l] = [2]*param{newParam(m.shared[l].W), newParam(m.shared[l].B)}
+		t.params = append(t.params, sharedGrads[l][0], sharedGrads[l][1])
+	}
+	for _, r := range t.runs {
+		own := [2]*param{newParam(r.st.Layer.W), newParam(r.st.Layer.B)}
+		t.params = append(t.params, own[0], own[1])
+		grads[r] = append([][2]*param{own}, sharedGrads...)
+	}
+	t.pairUp()
+	log, best, err := t.fit(ctx, grads, progress)
+	if err != nil {
+		return nil, nil, err
+	}
+	res := &Result{Log: log, BestEpoch: best}
+	for _, st := range m.ds {
+		e, _ := m.Embedding(st.Name)
+		res.PerDataset = append(res.PerDataset, e)
+	}
+	res.Consensus = m.Consensus(nil)
+	return m, res, nil
+}
+
+// AddDataset trains a dataset-specific layer for one new dataset with the
+// shared layers frozen and every existing dataset's vectors held constant
+// (they stay byte-identical), then adds the dataset to the model. The
+// architecture comes from the model; opts supplies the training settings
+// (Epochs, LearningRate, NegativeRatio, HoldOut, Patience, loss weights,
+// Temperature, ContrastGenes, Seed). Update consensus vectors afterwards with
+// m.Consensus(emb.Genes). On error the model is unchanged.
+func (m *Model) AddDataset(ctx context.Context, in DatasetInput, opts Options, progress Progress) (Embedding, error) {
+	opts.Dim, opts.Hidden, opts.SharedLayers, opts.MaxProfile = m.opts.Dim, m.opts.Hidden, m.opts.SharedLayers, m.opts.MaxProfile
+	if err := opts.Validate(); err != nil {
+		return Embedding{}, err
+	}
+	if err := in.validate(); err != nil {
+		return Embedding{}, err
+	}
+	for _, d := range m.ds {
+		if d.Name == in.Name {
+			return Embedding{}, fmt.Errorf("%w: %q", ErrDatasetExists, in.Name)
+		}
+	}
+	rng := rand.New(rand.NewSource(opts.Seed))
+	t := &trainer{opts: opts, rng: rng}
+	// frozen copies: training must not touch the model until it succeeds
+	for _, l := range m.shared {
+		t.shared = append(t.shared, l.clone())
+	}
+	for _, d := range m.ds {
+		r := &run{st: d, fixed: true, n: len(d.Genes)}
+		r.setGraph(d.Edges)
+		t.runs = append(t.runs, r)
+	}
+	st := &datasetState{Name: in.Name, Genes: append([]uint32(nil), in.Genes...), Cells: in.X.Rows}
+	r := newRun(in, st, opts, rng)
+	st.Layer = newLayer(r.p, opts.Hidden, rng)
+	t.runs = append(t.runs, r)
+	own := [2]*param{newParam(st.Layer.W), newParam(st.Layer.B)}
+	t.params = []*param{own[0], own[1]}
+	g := make([][2]*param, 1+len(t.shared))
+	g[0] = own
+	t.pairUp()
+	if _, _, err := t.fit(ctx, map[*run][][2]*param{r: g}, progress); err != nil {
+		return Embedding{}, err
+	}
+	m.ds = append(m.ds, st)
+	e, _ := m.Embedding(st.Name)
+	return e, nil
+}

@@ -1,0 +1,120 @@
+package gnn
+
+import (
+	"context"
+	"math"
+	"math/rand"
+	"syscall"
+	"testing"
+	"time"
+
+	"genestore/internal/sparse"
+	"genestore/train/prep"
+)
+
+// peerProfiles mirrors simulate_profiles of shared/bench/peer_train.py: two
+// sets of `genes` genes × `cells` cells sharing sharedFrac of their genes,
+// expression log1p(loading·activity·5) + N(0, 0.3²), z-scored per gene.
+func peerProfiles(rng *rand.Rand, genes, cells int, sharedFrac float64) []DatasetInput {
+	const modules = 50
+	universe := genes + int(math.Round(float64(genes)*(1-sharedFrac)))
+	module := make([]int, universe)
+	loading := make([]float64, universe)
+	for g := range module {
+		module[g] = rng.Intn(modules)
+		loading[g] = 1 + 0.3*rng.NormFloat64()
+	}
+	var out []DatasetInput
+	for s, first := range []int{0, universe - genes} {
+		act := make([]float64, modules*cells)
+		for i := range act {
+			act[i] = rng.ExpFloat64() // gamma(1, 1)
+		}
+		dense := make([]float32, cells*genes)
+		ids := make([]uint32, genes)
+		for gi := 0; gi < genes; gi++ {
+			g := first + gi
+			ids[gi] = uint32(g)
+			row := make([]float64, cells)
+			mean := 0.0
+			for c := range row {
+				row[c] = math.Log1p(math.Max(loading[g]*act[module[g]*cells+c]*5, 0)) + 0.3*rng.NormFloat64()
+				mean += row[c]
+			}
+			mean /= float64(cells)
+			ss := 0.0
+			for _, v := range row {
+				ss += (v - mean) * (v - mean)
+			}
+			sd := math.Sqrt(ss / float64(cells))
+			for c, v := range row {
+				dense[c*genes+gi] = float32((v - mean) / sd)
+			}
+		}
+		X := &sparse.CSR{Rows: cells, Cols: genes, Indptr: make([]int64, cells+1)}
+		for c := 0; c < cells; c++ {
+			for gi := 0; gi < genes; gi++ {
+				if v := dense[c*genes+gi]; v != 0 {
+					X.Indices = append(X.Indices, int32(gi))
+					X.Data = append(X.Data, v)
+				}
+			}
+			X.Indptr[c+1] = int64(len(X.Data))
+		}
+		copts := prep.DefaultCoexprOptions()
+		copts.TopK, copts.Alpha, copts.Correction = 10, 1, prep.NoCorrection
+		edges, err := prep.Coexpression(context.Background(), X, copts)
+		if err != nil {
+			panic(err)
+		}
+		out = append(out, DatasetInput{Name: string(rune('A' + s)), Genes: ids, X: X, Edges: edges})
+	}
+	return out
+}
+
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return math.NaN()
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// BenchmarkEpochPeerShape times full-batch epochs on the shape of
+// `peer_train.py --models gnn`: two datasets of 5,000 genes × 512 cells,
+// top-10 Pearson graphs, 4,000 shared genes, 512→128→64, BCE with one
+// negative per edge + InfoNCE (τ 0.1, weight 1), Adam. Reports wall and CPU
+// seconds per epoch (the CPU figure is steadier on a shared machine; with
+// GOMAXPROCS > 1 it sums all threads).
+func BenchmarkEpochPeerShape(b *testing.B) {
+	inputs := peerProfiles(rand.New(rand.NewSource(0)), 5000, 512, 0.8)
+	edges := 0
+	for _, in := range inputs {
+		edges += len(in.Edges)
+	}
+	opts := DefaultOptions()
+	opts.Dim, opts.Hidden, opts.SharedLayers, opts.MaxProfile = 64, 128, 1, 512
+	opts.HoldOut, opts.CosineWeight, opts.ContrastWeight, opts.Temperature = 0, 0, 1, 0.1
+	opts.LearningRate = 1e-3
+	const warm = 2
+	b.ResetTimer()
+	var wall, cpu float64
+	epochs := 0
+	for i := 0; i < b.N; i++ {
+		opts.Epochs = warm + 10
+		c0 := cpuSeconds()
+		_, res, err := Train(context.Background(), inputs, opts, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cpu += cpuSeconds() - c0
+		for _, l := range res.Log[warm:] {
+			wall += l.Seconds
+			epochs++
+		}
+		b.Logf("loss %.4f → %.4f", res.Log[0].Loss, res.Log[len(res.Log)-1].Loss)
+	}
+	b.ReportMetric(wall/float64(epochs), "s/epoch")
+	b.ReportMetric(cpu/float64(b.N*(warm+10)), "cpu-s/epoch")
+	b.ReportMetric(float64(edges)/2, "edges/graph")
+}

@@ -1,0 +1,176 @@
+package gnn
+
+import (
+	"math"
+	"math/rand"
+	"testing"
+
+	"genestore/internal/sparse"
+	"genestore/train/prep"
+)
+
+// randomInput draws a small dataset: dense random profiles and a random
+// graph; genes are global ids offset..offset+n-1.
+func randomInput(rng *rand.Rand, name string, cells, n int, offset uint32) DatasetInput {
+	X := &sparse.CSR{Rows: cells, Cols: n, Indptr: make([]int64, cells+1)}
+	for c := 0; c < cells; c++ {
+		for g := 0; g < n; g++ {
+			if rng.Float64() < 0.7 {
+				X.Indices = append(X.Indices, int32(g))
+				X.Data = append(X.Data, float32(rng.ExpFloat64()))
+			}
+		}
+		X.Indptr[c+1] = int64(len(X.Data))
+	}
+	genes := make([]uint32, n)
+	for i := range genes {
+		genes[i] = offset + uint32(i)
+	}
+	var edges []prep.Edge
+	for a := 0; a < n; a++ {
+		for b := a + 1; b < n; b++ {
+			if rng.Float64() < 0.3 {
+				edges = append(edges, prep.Edge{A: int32(a), B: int32(b), Weight: 0.5})
+			}
+		}
+	}
+	return DatasetInput{Name: name, Genes: genes, X: X, Edges: edges}
+}
+
+// gradCheck compares every analytic gradient entry of t.params with central
+// finite differences of the full loss.
+func gradCheck(t *testing.T, tr *trainer, grads map[*run][][2]*param) {
+	t.Helper()
+	for _, r := range tr.runs {
+		if !r.fixed {
+			tr.allocate(r)
+		}
+	}
+	eval := func() EpochLog {
+		tr.rng = rand.New(rand.NewSource(11)) // same negatives and samples every call
+		for _, r := range tr.runs {
+			if !r.fixed {
+				tr.forward(r)
+			}
+		}
+		return tr.lossAndGrad(grads)
+	}
+	lg := eval()
+	if lg.BCE == 0 || lg.Contrast == 0 {
+		t.Fatalf("degenerate check: %+v", lg)
+	}
+	analytic := make([][]float32, len(tr.params))
+	for i, p := range tr.params {
+		analytic[i] = append([]float32(nil), p.g...)
+	}
+	const eps = 1e-3
+	checked, bad := 0, 0
+	for pi, p := range tr.params {
+		for i := range p.w {
+			w0 := p.w[i]
+			p.w[i] = w0 + eps
+			lp := eval().Loss
+			p.w[i] = w0 - eps
+			lm := eval().Loss
+			p.w[i] = w0
+			fd := (lp - lm) / (2 * eps)
+			an := float64(analytic[pi][i])
+			checked++
+			if math.Abs(fd-an) > 1e-2*math.Max(math.Abs(fd), math.Abs(an))+2e-4 {
+				bad++
+				if bad <= 5 {
+					t.Logf("param %d[%d]: analytic %.6g, finite difference %.6g", pi, i, an, fd)
+				}
+			}
+		}
+	}
+	// A ReLU kink crossed by ±eps can spoil an isolated entry; a wrong
+	// gradient spoils most of them.
+	if bad > checked/100 {
+		t.Fatalf("%d of %d gradient entries disagree with finite differences", bad, checked)
+	}
+}
+
+func smallOpts() Options {
+	o := DefaultOptions()
+	o.Dim, o.Hidden, o.SharedLayers = 3, 4, 2
+	o.MaxProfile = 6 // 9 cells → metacells
+	o.ContrastWeight, o.CosineWeight, o.Temperature = 0.5, 0.7, 0.5
+	o.HoldOut = 0
+	return o
+}
+
+func TestGradientsJoint(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	opts := smallOpts()
+	inputs := []DatasetInput{randomInput(rng, "a", 9, 7, 0), randomInput(rng, "b", 5, 6, 3)}
+	tr := &trainer{opts: opts, rng: rng}
+	grads := map[*run][][2]*param{}
+	var shared []layer
+	in := opts.Hidden
+	for l := 0; l < opts.SharedLayers; l++ {
+		out := opts.Hidden
+		if l == opts.SharedLayers-1 {
+			out = opts.Dim
+		}
+		shared = append(shared, newLayer(in, out, rng))
+		for i := range shared[l].B {
+			shared[l].B[i] = float32(rng.NormFloat64() * 0.1)
+		}
+		in = out
+	}
+	tr.shared = shared
+	sg := make([][2]*param, len(shared))
+	for l := range shared {
+		sg[l] = [2]*param{newParam(shared[l].W), newParam(shared[l].B)}
+		tr.params = append(tr.params, sg[l][0], sg[l][1])
+	}
+	for _, inp := range inputs {
+		st := &datasetState{Name: inp.Name, Genes: inp.Genes, Cells: inp.X.Rows}
+		r := newRun(inp, st, opts, rng)
+		st.Layer = newLayer(r.p, opts.Hidden, rng)
+		own := [2]*param{newParam(st.Layer.W), newParam(st.Layer.B)}
+		tr.params = append(tr.params, own[0], own[1])
+		grads[r] = append([][2]*param{own}, sg...)
+		tr.runs = append(tr.runs, r)
+	}
+	tr.pairUp()
+	if len(tr.pairs) != 1 || tr.pairs[0].wsum == 0 {
+		t.Fatalf("want one coupled pair with overlap, got %d", len(tr.pairs))
+	}
+	gradCheck(t, tr, grads)
+}
+
+func TestGradientsFrozenShared(t *testing.T) {
+	// AddDataset's setting: one fixed dataset, shared layers frozen, only
+	// the new dataset's layer trains.
+	rng := rand.New(rand.NewSource(2))
+	opts := smallOpts()
+	old := randomInput(rng, "old", 6, 6, 0)
+	nw := randomInput(rng, "new", 7, 6, 2)
+	shared := []layer{newLayer(opts.Hidden, opts.Hidden, rng), newLayer(opts.Hidden, opts.Dim, rng)}
+	fixedSt := &datasetState{Name: "old", Genes: old.Genes, Cells: 6, Edges: positiveEdges(old.Edges),
+		Vecs: make([]float32, 6*opts.Dim)}
+	for i := range fixedSt.Vecs {
+		fixedSt.Vecs[i] = float32(rng.NormFloat64())
+	}
+	fr := &run{st: fixedSt, fixed: true, n: 6}
+	fr.setGraph(fixedSt.Edges)
+	tr := &trainer{opts: opts, rng: rng, shared: shared}
+	st := &datasetState{Name: "new", Genes: nw.Genes, Cells: 7}
+	r := newRun(nw, st, opts, rng)
+	st.Layer = newLayer(r.p, opts.Hidden, rng)
+	own := [2]*param{newParam(st.Layer.W), newParam(st.Layer.B)}
+	tr.params = own[:]
+	tr.runs = []*run{fr, r}
+	tr.pairUp()
+	g := make([][2]*param, 3)
+	g[0] = own
+	before := append([]float32(nil), shared[0].W...)
+	gradCheck(t, tr, map[*run][][2]*param{r: g})
+	for i := range before {
+		if before[i] != shared[0].W[i] {
+			t.Fatal("frozen shared layer changed")
+		}
+	}
+}

@@ -1,0 +1,180 @@
+package gnn
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+
+	"genestore/train/sim"
+)
+
+func smallSim(t *testing.T, datasets int) simData {
+	cfg := sim.DefaultConfig()
+	cfg.Datasets, cfg.Genes, cfg.Cells, cfg.Modules = datasets, 300, 200, 6
+	return prepareSim(t, cfg)
+}
+
+func quickOpts() Options {
+	o := DefaultOptions()
+	o.Epochs, o.Dim, o.Hidden = 40, 16, 32
+	o.Seed = 9
+	return o
+}
+
+func TestReproducibleAndRoundTrip(t *testing.T) {
+	d := smallSim(t, 2)
+	ctx := context.Background()
+	m1, r1, err := Train(ctx, d.inputs, quickOpts(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, _, err := Train(ctx, d.inputs, quickOpts(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b1, err := m1.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2, _ := m2.MarshalBinary()
+	if !bytes.Equal(b1, b2) {
+		t.Fatal("same seed gave different models")
+	}
+	o := quickOpts()
+	o.Seed++
+	m3, _, _ := Train(ctx, d.inputs, o, nil)
+	b3, _ := m3.MarshalBinary()
+	if bytes.Equal(b1, b3) {
+		t.Fatal("different seeds gave the same model")
+	}
+	var back Model
+	if err := back.UnmarshalBinary(b1); err != nil {
+		t.Fatal(err)
+	}
+	bb, _ := back.MarshalBinary()
+	if !bytes.Equal(b1, bb) {
+		t.Fatal("decode→encode changed the bytes")
+	}
+	e, ok := back.Embedding(d.inputs[0].Name)
+	if !ok || !equalF32(e.Vecs, r1.PerDataset[0].Vecs) {
+		t.Fatal("decoded vectors differ")
+	}
+	if c := back.Consensus(nil); !equalF32(c.Vecs, r1.Consensus.Vecs) {
+		t.Fatal("decoded consensus differs")
+	}
+	// corruption is detected
+	for _, bad := range [][]byte{b1[:len(b1)-1], flip(b1, 30), flip(b1, len(b1)/2), []byte("junk")} {
+		var m Model
+		if err := m.UnmarshalBinary(bad); !errors.Is(err, ErrFormat) {
+			t.Fatalf("corrupt model: got %v", err)
+		}
+	}
+}
+
+func flip(b []byte, i int) []byte {
+	c := append([]byte(nil), b...)
+	c[i] ^= 0x10
+	return c
+}
+
+func equalF32(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestAddDatasetKeepsOldVectors(t *testing.T) {
+	d := smallSim(t, 3)
+	ctx := context.Background()
+	m, res, err := Train(ctx, d.inputs[:2], quickOpts(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := m.MarshalBinary()
+	var reloaded Model
+	if err := reloaded.UnmarshalBinary(before); err != nil {
+		t.Fatal(err)
+	}
+	emb, err := reloaded.AddDataset(ctx, d.inputs[2], quickOpts(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if emb.Dataset != d.inputs[2].Name || len(emb.Vecs) != len(d.inputs[2].Genes)*16 {
+		t.Fatalf("new embedding %s with %d values", emb.Dataset, len(emb.Vecs))
+	}
+	for i, name := range []string{d.inputs[0].Name, d.inputs[1].Name} {
+		e, _ := reloaded.Embedding(name)
+		if !equalF32(e.Vecs, res.PerDataset[i].Vecs) {
+			t.Fatalf("dataset %s vectors changed", name)
+		}
+	}
+	for l := range m.shared {
+		if !equalF32(m.shared[l].W, reloaded.shared[l].W) {
+			t.Fatal("shared layer changed")
+		}
+	}
+	// consensus of genes the new dataset lacks is unchanged
+	has := map[uint32]bool{}
+	for _, g := range emb.Genes {
+		has[g] = true
+	}
+	after := reloaded.Consensus(nil)
+	old := map[uint32][]float32{}
+	for i, g := range res.Consensus.Genes {
+		old[g] = res.Consensus.Vecs[i*16 : (i+1)*16]
+	}
+	changed := 0
+	for i, g := range after.Genes {
+		v := after.Vecs[i*16 : (i+1)*16]
+		if has[g] {
+			if o, ok := old[g]; ok && !equalF32(o, v) {
+				changed++
+			}
+			continue
+		}
+		if !equalF32(old[g], v) {
+			t.Fatalf("consensus of untouched gene %d changed", g)
+		}
+	}
+	if changed == 0 {
+		t.Fatal("no touched consensus vector changed")
+	}
+	if _, err := reloaded.AddDataset(ctx, d.inputs[2], quickOpts(), nil); !errors.Is(err, ErrDatasetExists) {
+		t.Fatalf("second add: %v", err)
+	}
+	// appended genes land near their module: ARI of the new dataset's vectors
+	if ari := moduleARI(t, emb.Vecs, 16, d.module[2]); ari < 0.8 {
+		t.Errorf("appended dataset module ARI %.3f", ari)
+	}
+}
+
+func TestCancelAndValidate(t *testing.T) {
+	d := smallSim(t, 2)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := Train(ctx, d.inputs, quickOpts(), nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: %v", err)
+	}
+	o := quickOpts()
+	o.Dim, o.Temperature = 0, 0
+	if _, _, err := Train(context.Background(), d.inputs, o, nil); !errors.Is(err, ErrOptions) {
+		t.Fatalf("bad options: %v", err)
+	}
+	bad := d.inputs[0]
+	bad.Genes = bad.Genes[1:]
+	if _, _, err := Train(context.Background(), []DatasetInput{bad}, quickOpts(), nil); !errors.Is(err, ErrInput) {
+		t.Fatalf("bad input: %v", err)
+	}
+	calls := 0
+	_, res, err := Train(context.Background(), d.inputs, quickOpts(), func(e, total int, loss float64) { calls++ })
+	if err != nil || calls != len(res.Log) {
+		t.Fatalf("progress called %d times for %d epochs (%v)", calls, len(res.Log), err)
+	}
+}

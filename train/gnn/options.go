@@ -1,0 +1,110 @@
+package gnn
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Options are the model's hyper-parameters. Architecture fields (Dim,
+// Hidden, SharedLayers, MaxProfile) are fixed when a model is trained and
+// saved with it; AddDataset reads them from the model and only uses the
+// training fields of the Options it is given.
+type Options struct {
+	// Dim is the embedding dimension. Default 32.
+	Dim int
+	// Hidden is the width of the dataset-specific layer (and of any shared
+	// layer before the last). Default 128.
+	Hidden int
+	// SharedLayers is the number of shared graph layers after the
+	// dataset-specific one; the last maps to Dim. Default 1.
+	SharedLayers int
+	// MaxProfile caps the length of a gene's feature profile: a dataset with
+	// more cells is summed into MaxProfile metacells (seeded random
+	// partition of its cells). Default 512.
+	MaxProfile int
+
+	// Epochs is the maximum number of full-batch epochs. Default 300.
+	Epochs int
+	// LearningRate of Adam. Default 0.005.
+	LearningRate float64
+	// NegativeRatio is the number of random negative pairs drawn per
+	// positive edge each epoch. Default 1.
+	NegativeRatio int
+	// HoldOut is the fraction of each graph's edges kept out of training
+	// for early stopping. 0 disables early stopping. Default 0.05.
+	HoldOut float64
+	// Patience is the number of epochs without a better held-out loss
+	// before training stops. Default 30.
+	Patience int
+	// CosineWeight weighs the cross-dataset cosine loss (same gene, weighted
+	// by the Jaccard overlap of its neighbourhoods). Default 1.
+	CosineWeight float64
+	// ContrastWeight weighs the cross-dataset InfoNCE loss. Default 0.01
+	// (MuSe-GNN).
+	ContrastWeight float64
+	// Temperature of InfoNCE. Default 0.07 (MuSe-GNN).
+	Temperature float64
+	// ContrastGenes caps the shared genes in one InfoNCE matrix (a seeded
+	// sample is drawn each epoch above it). Default 4096.
+	ContrastGenes int
+	// Seed makes training reproducible.
+	Seed int64
+}
+
+// DefaultOptions returns the defaults documented on each field.
+func DefaultOptions() Options {
+	return Options{
+		Dim: 32, Hidden: 128, SharedLayers: 1, MaxProfile: 512,
+		Epochs: 300, LearningRate: 0.005, NegativeRatio: 1, HoldOut: 0.05, Patience: 30,
+		CosineWeight: 1, ContrastWeight: 0.01, Temperature: 0.07, ContrastGenes: 4096,
+	}
+}
+
+// Validate reports every invalid field at once.
+func (o Options) Validate() error {
+	var errs []error
+	bad := func(f string, a ...any) {
+		errs = append(errs, fmt.Errorf("%w: "+f, append([]any{ErrOptions}, a...)...))
+	}
+	if o.Dim < 1 || o.Dim > 4096 {
+		bad("Dim %d outside [1, 4096]", o.Dim)
+	}
+	if o.Hidden < 1 || o.Hidden > 8192 {
+		bad("Hidden %d outside [1, 8192]", o.Hidden)
+	}
+	if o.SharedLayers < 1 || o.SharedLayers > 8 {
+		bad("SharedLayers %d outside [1, 8]", o.SharedLayers)
+	}
+	if o.MaxProfile < 2 {
+		bad("MaxProfile %d < 2", o.MaxProfile)
+	}
+	if o.Epochs < 1 {
+		bad("Epochs %d < 1", o.Epochs)
+	}
+	if !(o.LearningRate > 0 && o.LearningRate < 1) {
+		bad("LearningRate %v outside (0, 1)", o.LearningRate)
+	}
+	if o.NegativeRatio < 1 {
+		bad("NegativeRatio %d < 1", o.NegativeRatio)
+	}
+	if !(o.HoldOut >= 0 && o.HoldOut < 0.5) {
+		bad("HoldOut %v outside [0, 0.5)", o.HoldOut)
+	}
+	if o.Patience < 1 {
+		bad("Patience %d < 1", o.Patience)
+	}
+	if !(o.CosineWeight >= 0) || math.IsInf(o.CosineWeight, 0) {
+		bad("CosineWeight %v not a finite value ≥ 0", o.CosineWeight)
+	}
+	if !(o.ContrastWeight >= 0) || math.IsInf(o.ContrastWeight, 0) {
+		bad("ContrastWeight %v not a finite value ≥ 0", o.ContrastWeight)
+	}
+	if !(o.Temperature > 0.001 && o.Temperature <= 10) {
+		bad("Temperature %v outside (0.001, 10]", o.Temperature)
+	}
+	if o.ContrastGenes < 2 {
+		bad("ContrastGenes %d < 2", o.ContrastGenes)
+	}
+	return errors.Join(errs...)
+}
