@@ -1,0 +1,111 @@
+package vae
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"genestore/query/cluster"
+	"genestore/query/eval"
+	"genestore/train/sim"
+)
+
+// TestAddBatches trains on two simulated batches, adds the third by surgery
+// and checks that the old cells' embeddings are bit-identical and that the
+// new batch's cells land with their cell types (kNN label transfer).
+func TestAddBatches(t *testing.T) {
+	ctx := context.Background()
+	cfg := sim.DefaultConfig()
+	cfg.Cells, cfg.Genes = 400, 1000
+	epochs := 60
+	if *long {
+		cfg.Cells, cfg.Genes, epochs = 2000, 2000, 0
+	}
+	all, types := simInput(t, cfg, 600)
+	var refRows, newRows []int
+	for i, b := range all.Batch {
+		if b < 2 {
+			refRows = append(refRows, i)
+		} else {
+			newRows = append(newRows, i)
+		}
+	}
+	ref := Input{X: all.X.SelectRows(refRows), BatchNames: all.BatchNames[:2], Values: all.Values}
+	for _, i := range refRows {
+		ref.Batch = append(ref.Batch, all.Batch[i])
+	}
+	query := Input{X: all.X.SelectRows(newRows), Batch: make([]int, len(newRows)), BatchNames: all.BatchNames[2:], Values: all.Values}
+
+	o := DefaultOptions()
+	o.Epochs, o.Seed = epochs, 3
+	m, _, err := Train(ctx, ref, o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := m.Embed(ctx, ref.X, ref.Batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.AddBatches(ctx, Input{X: ref.X, Batch: ref.Batch, BatchNames: ref.BatchNames}, o); !errors.Is(err, ErrInput) {
+		t.Fatalf("AddBatches with only known batches: %v", err)
+	}
+	rep, err := m.AddBatches(ctx, query, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.BatchNames(); !slices.Equal(got, all.BatchNames) {
+		t.Fatalf("batch names %v, want %v", got, all.BatchNames)
+	}
+	after, err := m.Embed(ctx, ref.X, ref.Batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(before, after) {
+		t.Fatal("embeddings of existing batches changed")
+	}
+	newB := make([]int, len(newRows))
+	for i := range newB {
+		newB[i] = 2
+	}
+	qe, err := m.Embed(ctx, query.X, newB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// kNN (k = 15, majority) transfer of reference types to the new cells.
+	L := m.Latent()
+	joint := append(append([]float32(nil), before...), qe...)
+	ids, _, err := cluster.KNN(ctx, joint, len(refRows)+len(newRows), L, 15+len(newRows), cluster.Euclidean)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var truth, pred []string
+	for q := range newRows {
+		votes := map[string]int{}
+		n := 0
+		for _, j := range ids[len(refRows)+q] {
+			if int(j) < len(refRows) && n < 15 {
+				votes[types[refRows[j]]]++
+				n++
+			}
+		}
+		best, bc := "", -1
+		for lab, c := range votes {
+			if c > bc || (c == bc && lab < best) {
+				best, bc = lab, c
+			}
+		}
+		truth = append(truth, types[newRows[q]])
+		pred = append(pred, best)
+	}
+	f1, err := eval.MacroF1(truth, pred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, _ := eval.Accuracy(truth, pred)
+	t.Logf("surgery: %d epochs on %d new cells (%.0f cells/s); label transfer accuracy %.3f, macro-F1 %.3f",
+		rep.Epochs, len(newRows), rep.CellsPerSec, acc, f1)
+	if f1 < 0.8 {
+		t.Errorf("label-transfer macro-F1 %.3f < 0.8", f1)
+	}
+}
