@@ -436,3 +436,33 @@ func TestClusterErrors(t *testing.T) {
 		t.Errorf("empty graph: %v %v", r, err)
 	}
 }
+
+// TestLongAgainstGonum compares modularity with gonum's Louvain on larger,
+// ambiguous kNN graphs (overlapping Gaussian clouds). -long only: gonum's
+// cost grows about n².
+func TestLongAgainstGonum(t *testing.T) {
+	if !*long {
+		t.Skip("-long")
+	}
+	for _, c := range []struct {
+		n  int
+		sd float64
+	}{{2000, 6}, {5000, 2.5}} {
+		n := c.n
+		g, _ := gaussianKNNGraph(t, n, 16, 15, 20, c.sd, Binary)
+		e := csrEdges(g)
+		_, gq := gonumCluster(n, e, 1, 1)
+		for _, m := range []Method{Leiden, Louvain} {
+			o := DefaultOptions()
+			o.Method = m
+			res, err := Cluster(context.Background(), g, o, rand.NewPCG(1, 1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("n=%d %v: Q=%.5f gonum Q=%.5f (%d communities)", n, m, res.Modularity, gq, res.Communities)
+			if res.Modularity < gq-0.01*gq {
+				t.Errorf("n=%d %v: Q %.5f below gonum's %.5f by more than 1%%", n, m, res.Modularity, gq)
+			}
+		}
+	}
+}

@@ -1,0 +1,354 @@
+package query
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"genestore/query/annot"
+)
+
+// Consensus is the dataset id of cross-dataset vectors; it equals
+// store.Consensus (the backend's tests check it).
+const Consensus uint32 = 0xFFFFFFFF
+
+// ConsensusName is how answers name the Consensus "dataset".
+const ConsensusName = "consensus"
+
+// Space names fixed by the training pipeline.
+const (
+	SpaceGenes     = "genes"      // gene embeddings: (dataset, gene) and (Consensus, gene)
+	SpaceCells     = "cells"      // cell embeddings: (dataset, cell row)
+	SpaceCellGenes = "cell-genes" // cell-model gene loadings: (Consensus, gene)
+)
+
+// Prediction kinds written back by the annotate queries.
+const (
+	KindGoTerms    = "go-terms"    // name = collection
+	KindCellLabels = "cell-labels" // name = "<query dataset>:<label column>"
+)
+
+// Key packs (dataset, id) as store.EntityKey does: dataset<<32 | id.
+func Key(dataset, id uint32) uint64 { return uint64(dataset)<<32 | uint64(id) }
+
+// SplitKey is the inverse of Key.
+func SplitKey(k uint64) (dataset, id uint32) { return uint32(k >> 32), uint32(k) }
+
+// Dataset is one stored dataset as the engine sees it.
+type Dataset struct {
+	ID    uint32 `json:"id"`
+	Name  string `json:"name"`
+	Cells int    `json:"cells"`
+	Genes int    `json:"genes"`
+}
+
+// Gene is one gene of the global vocabulary.
+type Gene struct {
+	ID       uint32 `json:"id"`
+	Symbol   string `json:"symbol"`
+	SourceID string `json:"source_id,omitempty"`
+}
+
+// Provenance tells how a record was made (mirrors store.Provenance).
+type Provenance struct {
+	Kind         string          `json:"kind"`
+	ModelVersion string          `json:"model_version"`
+	Params       json.RawMessage `json:"params,omitempty"`
+	Datasets     []uint32        `json:"datasets,omitempty"`
+	Created      time.Time       `json:"created"`
+}
+
+// VectorSet is the vectors one dataset (or Consensus) has in a space.
+type VectorSet struct {
+	Dataset      uint32
+	Count        int
+	ModelVersion string
+}
+
+// SpaceInfo describes an embedding space.
+type SpaceInfo struct {
+	Name       string
+	Dim        int
+	Generation uint64
+	Sets       []VectorSet
+}
+
+// set returns the set of dataset ds, if any.
+func (s SpaceInfo) set(ds uint32) (VectorSet, bool) {
+	for _, v := range s.Sets {
+		if v.Dataset == ds {
+			return v, true
+		}
+	}
+	return VectorSet{}, false
+}
+
+// Hit is one search result: an entity key and its score (cosine similarity
+// for Search, inner product for TopInner).
+type Hit struct {
+	Key   uint64
+	Score float32
+}
+
+// Edge is one co-expression edge of a gene: its partner and signed weight.
+type Edge struct {
+	Partner uint32
+	Weight  float32
+}
+
+// Clustering is a stored labelling of entities of a space.
+type Clustering struct {
+	Name       string
+	Keys       []uint64
+	Labels     []int32
+	Stale      bool
+	Provenance Provenance
+}
+
+// Prediction is one stored annotation of an entity.
+type Prediction struct {
+	Entity   uint64   `json:"entity"`
+	Label    string   `json:"label"`
+	Score    float32  `json:"score"`
+	Evidence []uint32 `json:"evidence,omitempty"`
+}
+
+// Catalog resolves names: datasets, genes, cells, obs columns and aliases.
+type Catalog interface {
+	Datasets(ctx context.Context) ([]Dataset, error)
+	// GenesBySymbol finds genes by symbol ignoring case, in id order.
+	GenesBySymbol(ctx context.Context, symbol string) ([]Gene, error)
+	// Genes returns the genes of ids, in order (ErrNotFound for an unknown id).
+	Genes(ctx context.Context, ids []uint32) ([]Gene, error)
+	// CellByBarcode returns a cell's row in its dataset.
+	CellByBarcode(ctx context.Context, dataset uint32, barcode string) (uint32, error)
+	// Barcodes returns the barcodes of the given cell rows of a dataset.
+	Barcodes(ctx context.Context, dataset uint32, cells []uint32) ([]string, error)
+	// ObsColumn returns one obs column of a dataset in cell order.
+	ObsColumn(ctx context.Context, dataset uint32, name string) ([]string, error)
+	// Aliases returns the loaded alias map, lower-case alias → symbol
+	// (nil when none is loaded).
+	Aliases(ctx context.Context) (map[string]string, error)
+}
+
+// Vectors reads embedding spaces.
+type Vectors interface {
+	Space(ctx context.Context, space string) (SpaceInfo, error)
+	// Vectors returns the vectors of keys, row-major (ErrNotFound for a
+	// missing key).
+	Vectors(ctx context.Context, space string, keys []uint64) ([]float32, error)
+	// Keys lists the keys of the given datasets' vectors, ascending.
+	Keys(ctx context.Context, space string, datasets []uint32) ([]uint64, error)
+}
+
+// Searcher finds vectors near a query vector. Both methods return hits
+// sorted best first, at most k, admitting only keys for which filter (if not
+// nil) returns true. Implementations must be safe for concurrent use.
+type Searcher interface {
+	// Search ranks by cosine similarity (approximately, through an index).
+	Search(ctx context.Context, space string, q []float32, k int, filter func(key uint64) bool) ([]Hit, error)
+	// TopInner ranks exactly by inner product.
+	TopInner(ctx context.Context, space string, q []float32, k int, filter func(key uint64) bool) ([]Hit, error)
+}
+
+// Graphs reads co-expression graphs.
+type Graphs interface {
+	// EdgeDatasets lists the datasets that have co-expression edges.
+	EdgeDatasets(ctx context.Context) ([]uint32, error)
+	// Partners returns a gene's edges in a dataset (none is not an error).
+	Partners(ctx context.Context, dataset, gene uint32) ([]Edge, error)
+}
+
+// Annotations reads gene-set collections and reads and writes predictions.
+type Annotations interface {
+	Collection(ctx context.Context, name string) ([]annot.GeneSet, error)
+	Predictions(ctx context.Context, kind, name string) ([]Prediction, Provenance, error)
+	PutPredictions(ctx context.Context, kind, name string, rows []Prediction, prov Provenance) error
+}
+
+// Clusterings reads and writes clusterings.
+type Clusterings interface {
+	Clustering(ctx context.Context, space, name string) (Clustering, error)
+	PutClustering(ctx context.Context, space string, c Clustering) error
+}
+
+// Backend is everything the engine reads and writes; genestore/query/backend
+// implements it over a store.
+type Backend interface {
+	Catalog
+	Vectors
+	Searcher
+	Graphs
+	Annotations
+	Clusterings
+}
+
+// Options configure an Engine. The zero value is valid.
+type Options struct {
+	// MaxK bounds k in every query; 0 means 1000.
+	MaxK int
+	// Workers is the parallelism of batch work (kNN graphs, label
+	// transfer, annotation of every gene); 0 means 2.
+	Workers int
+}
+
+// DefaultOptions returns MaxK 1000 and 2 workers.
+func DefaultOptions() Options { return Options{MaxK: 1000, Workers: 2} }
+
+// Validate reports every problem with o at once.
+func (o Options) Validate() error {
+	var errs []error
+	if o.MaxK < 0 {
+		errs = append(errs, fmt.Errorf("%w: MaxK %d < 0", ErrInvalid, o.MaxK))
+	}
+	if o.Workers < 0 {
+		errs = append(errs, fmt.Errorf("%w: Workers %d < 0", ErrInvalid, o.Workers))
+	}
+	return errors.Join(errs...)
+}
+
+func (o Options) withDefaults() Options {
+	d := DefaultOptions()
+	if o.MaxK == 0 {
+		o.MaxK = d.MaxK
+	}
+	if o.Workers == 0 {
+		o.Workers = d.Workers
+	}
+	return o
+}
+
+// Engine answers queries over a Backend. It holds no state of its own beyond
+// its options, so it is safe for concurrent use when its Backend is.
+type Engine struct {
+	b    Backend
+	opts Options
+}
+
+// New returns an Engine over b.
+func New(b Backend, opts Options) (*Engine, error) {
+	if b == nil {
+		return nil, fmt.Errorf("%w: nil backend", ErrInvalid)
+	}
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	return &Engine{b: b, opts: opts.withDefaults()}, nil
+}
+
+// Datasets lists the stored datasets.
+func (e *Engine) Datasets(ctx context.Context) ([]Dataset, error) {
+	ds, err := e.b.Datasets(ctx)
+	if ds == nil && err == nil {
+		ds = []Dataset{}
+	}
+	return ds, err
+}
+
+// names maps dataset ids to names, Consensus included.
+type names map[uint32]string
+
+func (e *Engine) names(ctx context.Context) (names, []Dataset, error) {
+	ds, err := e.b.Datasets(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	m := names{Consensus: ConsensusName}
+	for _, d := range ds {
+		m[d.ID] = d.Name
+	}
+	return m, ds, nil
+}
+
+// dataset resolves a dataset name (ConsensusName gives Consensus).
+func (e *Engine) datasetID(ds []Dataset, name string) (uint32, error) {
+	if strings.EqualFold(name, ConsensusName) {
+		return Consensus, nil
+	}
+	for _, d := range ds {
+		if d.Name == name {
+			return d.ID, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: dataset %q", ErrNotFound, name)
+}
+
+func (e *Engine) checkK(k int) (int, error) {
+	switch {
+	case k == 0:
+		return 10, nil
+	case k < 0 || k > e.opts.MaxK:
+		return 0, fmt.Errorf("%w: k = %d (want 1..%d)", ErrInvalid, k, e.opts.MaxK)
+	}
+	return k, nil
+}
+
+// Skipped names a vector set left out of a query because its model version
+// differs from the query vector's.
+type Skipped struct {
+	Dataset      string `json:"dataset"`
+	ModelVersion string `json:"model_version"`
+}
+
+// targets picks the sets of space a query from a vector of version ver may
+// compare against: restrict (names; empty = defaults) minus exclude. Sets of
+// another model version are an error when named in restrict, and are
+// otherwise skipped and reported.
+func (e *Engine) targets(info SpaceInfo, nm names, ds []Dataset, defaults []uint32, restrict, exclude []string, ver string) (map[uint32]bool, []Skipped, error) {
+	want := map[uint32]bool{}
+	explicit := len(restrict) > 0
+	if explicit {
+		for _, r := range restrict {
+			id, err := e.datasetID(ds, r)
+			if err != nil {
+				return nil, nil, err
+			}
+			want[id] = true
+		}
+	} else {
+		for _, id := range defaults {
+			want[id] = true
+		}
+	}
+	for _, x := range exclude {
+		id, err := e.datasetID(ds, x)
+		if err != nil {
+			return nil, nil, err
+		}
+		if explicit && want[id] {
+			return nil, nil, fmt.Errorf("%w: dataset %q both restricted to and excluded", ErrInvalid, x)
+		}
+		delete(want, id)
+	}
+	out := map[uint32]bool{}
+	var skipped []Skipped
+	for _, s := range info.Sets {
+		if !want[s.Dataset] {
+			continue
+		}
+		if s.ModelVersion != ver {
+			if explicit {
+				return nil, nil, fmt.Errorf("%w: %s vectors of %q are model %q, the query vector is %q",
+					ErrModelMismatch, info.Name, nm[s.Dataset], s.ModelVersion, ver)
+			}
+			skipped = append(skipped, Skipped{Dataset: nm[s.Dataset], ModelVersion: s.ModelVersion})
+			continue
+		}
+		out[s.Dataset] = true
+	}
+	return out, skipped, nil
+}
+
+// setIDs lists the dataset ids of a space's sets.
+func setIDs(info SpaceInfo, consensus bool) []uint32 {
+	var out []uint32
+	for _, s := range info.Sets {
+		if (s.Dataset == Consensus) == consensus {
+			out = append(out, s.Dataset)
+		}
+	}
+	return out
+}

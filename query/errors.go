@@ -1,0 +1,20 @@
+package query
+
+import "errors"
+
+// Sentinel errors. Functions wrap them with %w and add the name concerned;
+// test with errors.Is.
+var (
+	// ErrNotFound: the gene, cell, dataset, space, clustering, cluster or
+	// collection asked for does not exist.
+	ErrNotFound = errors.New("query: not found")
+	// ErrInvalid: a request is malformed (k out of range, unknown space, a
+	// dataset both restricted to and excluded, ...).
+	ErrInvalid = errors.New("query: invalid request")
+	// ErrModelMismatch: the vectors a query would compare were made by
+	// different model versions.
+	ErrModelMismatch = errors.New("query: model versions differ")
+	// ErrNotComputed: a clustering that does not exist yet was asked for
+	// without permission to compute it (read-only use, e.g. the server).
+	ErrNotComputed = errors.New("query: clustering not computed")
+)

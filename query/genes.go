@@ -1,0 +1,236 @@
+package query
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// GeneRef names the query gene of an answer.
+type GeneRef struct {
+	ID     uint32 `json:"id"`
+	Symbol string `json:"symbol"`
+	// Query is the symbol as asked; Alias is set when it was resolved
+	// through the alias map.
+	Query string `json:"query"`
+	Alias bool   `json:"alias,omitempty"`
+}
+
+// ResolveGene finds the gene of symbol: by symbol ignoring case, else through
+// the loaded alias map. When several genes share the symbol (duplicate
+// symbols within a dataset) the one with the lowest id is returned.
+func (e *Engine) ResolveGene(ctx context.Context, symbol string) (GeneRef, error) {
+	sym := strings.TrimSpace(symbol)
+	if sym == "" {
+		return GeneRef{}, fmt.Errorf("%w: empty gene symbol", ErrInvalid)
+	}
+	gs, err := e.b.GenesBySymbol(ctx, sym)
+	if err != nil {
+		return GeneRef{}, err
+	}
+	if len(gs) > 0 {
+		return GeneRef{ID: gs[0].ID, Symbol: gs[0].Symbol, Query: symbol}, nil
+	}
+	al, err := e.b.Aliases(ctx)
+	if err != nil {
+		return GeneRef{}, err
+	}
+	if to, ok := al[strings.ToLower(sym)]; ok {
+		gs, err := e.b.GenesBySymbol(ctx, to)
+		if err != nil {
+			return GeneRef{}, err
+		}
+		if len(gs) > 0 {
+			return GeneRef{ID: gs[0].ID, Symbol: gs[0].Symbol, Query: symbol, Alias: true}, nil
+		}
+	}
+	return GeneRef{}, fmt.Errorf("%w: gene %q", ErrNotFound, symbol)
+}
+
+// GeneNeighborsRequest asks for the genes nearest a gene in the "genes" space.
+type GeneNeighborsRequest struct {
+	Symbol string
+	// K is the number of neighbours; 0 means 10.
+	K int
+	// Dataset takes the query vector from that dataset's embedding; empty
+	// means the consensus vector.
+	Dataset string
+	// Restrict lists the vector sets to search (dataset names, "consensus"
+	// for the consensus set); empty means the set of the query vector.
+	Restrict []string
+	// Exclude removes sets from the search.
+	Exclude []string
+}
+
+// GeneHit is one neighbour gene.
+type GeneHit struct {
+	Rank         int     `json:"rank"`
+	GeneID       uint32  `json:"gene_id"`
+	Symbol       string  `json:"symbol"`
+	Dataset      string  `json:"dataset"`
+	Score        float32 `json:"score"` // cosine similarity
+	ModelVersion string  `json:"model_version"`
+}
+
+// GeneNeighbors is the answer to GeneNeighbors.
+type GeneNeighbors struct {
+	Gene         GeneRef   `json:"gene"`
+	Space        string    `json:"space"`
+	From         string    `json:"from"` // dataset of the query vector
+	ModelVersion string    `json:"model_version"`
+	K            int       `json:"k"`
+	Skipped      []Skipped `json:"skipped,omitempty"`
+	Neighbors    []GeneHit `json:"neighbors"`
+}
+
+// GeneNeighbors returns the k genes nearest a gene by cosine similarity of
+// their embeddings. The query gene itself (in every set) is never returned.
+// Sets made by another model version than the query vector's are skipped
+// (listed in Skipped), or refused with ErrModelMismatch when named in
+// Restrict.
+func (e *Engine) GeneNeighbors(ctx context.Context, req GeneNeighborsRequest) (*GeneNeighbors, error) {
+	k, err := e.checkK(req.K)
+	if err != nil {
+		return nil, err
+	}
+	g, err := e.ResolveGene(ctx, req.Symbol)
+	if err != nil {
+		return nil, err
+	}
+	nm, ds, err := e.names(ctx)
+	if err != nil {
+		return nil, err
+	}
+	info, err := e.b.Space(ctx, SpaceGenes)
+	if err != nil {
+		return nil, err
+	}
+	from := Consensus
+	if req.Dataset != "" {
+		if from, err = e.datasetID(ds, req.Dataset); err != nil {
+			return nil, err
+		}
+	}
+	set, ok := info.set(from)
+	if !ok {
+		return nil, fmt.Errorf("%w: no %s vectors for dataset %q", ErrNotFound, SpaceGenes, nm[from])
+	}
+	q, err := e.b.Vectors(ctx, SpaceGenes, []uint64{Key(from, g.ID)})
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return nil, fmt.Errorf("%w: gene %s has no vector in %q", ErrNotFound, g.Symbol, nm[from])
+		}
+		return nil, err
+	}
+	allowed, skipped, err := e.targets(info, nm, ds, []uint32{from}, req.Restrict, req.Exclude, set.ModelVersion)
+	if err != nil {
+		return nil, err
+	}
+	filter := func(key uint64) bool {
+		d, id := SplitKey(key)
+		return id != g.ID && allowed[d]
+	}
+	hits, err := e.b.Search(ctx, SpaceGenes, q, k, filter)
+	if err != nil {
+		return nil, err
+	}
+	out := &GeneNeighbors{Gene: g, Space: SpaceGenes, From: nm[from], ModelVersion: set.ModelVersion, K: k,
+		Skipped: skipped, Neighbors: []GeneHit{}}
+	ids := make([]uint32, len(hits))
+	for i, h := range hits {
+		_, ids[i] = SplitKey(h.Key)
+	}
+	genes, err := e.b.Genes(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i, h := range hits {
+		d, _ := SplitKey(h.Key)
+		out.Neighbors = append(out.Neighbors, GeneHit{Rank: i + 1, GeneID: ids[i], Symbol: genes[i].Symbol,
+			Dataset: nm[d], Score: h.Score, ModelVersion: set.ModelVersion})
+	}
+	return out, nil
+}
+
+// GeneCellsRequest asks for the cells most associated with a gene.
+type GeneCellsRequest struct {
+	Symbol string
+	K      int      // 0 means 10
+	Datasets []string // restrict to these datasets; empty = all
+}
+
+// GeneCells is the answer to GeneCells.
+type GeneCells struct {
+	Gene         GeneRef   `json:"gene"`
+	ModelVersion string    `json:"model_version"`
+	K            int       `json:"k"`
+	Cells        []CellHit `json:"cells"` // Score = inner product
+}
+
+// GeneCells returns the cells whose latent vector has the largest inner
+// product with the gene's loading vector in the cell model's decoder
+// (space "cell-genes"): the cells where the model expects the gene highest.
+// The loadings and the cell vectors must come from one model version
+// (ErrModelMismatch otherwise).
+func (e *Engine) GeneCells(ctx context.Context, req GeneCellsRequest) (*GeneCells, error) {
+	k, err := e.checkK(req.K)
+	if err != nil {
+		return nil, err
+	}
+	g, err := e.ResolveGene(ctx, req.Symbol)
+	if err != nil {
+		return nil, err
+	}
+	nm, ds, err := e.names(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ver, err := e.loadingsVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q, err := e.b.Vectors(ctx, SpaceCellGenes, []uint64{Key(Consensus, g.ID)})
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return nil, fmt.Errorf("%w: gene %s has no loading in %q", ErrNotFound, g.Symbol, SpaceCellGenes)
+		}
+		return nil, err
+	}
+	cells, err := e.b.Space(ctx, SpaceCells)
+	if err != nil {
+		return nil, err
+	}
+	allowed, err := e.cellTargets(cells, nm, ds, req.Datasets, ver)
+	if err != nil {
+		return nil, err
+	}
+	hits, err := e.b.TopInner(ctx, SpaceCells, q, k, func(key uint64) bool { d, _ := SplitKey(key); return allowed[d] })
+	if err != nil {
+		return nil, err
+	}
+	out := &GeneCells{Gene: g, ModelVersion: ver, K: k}
+	out.Cells, err = e.cellHits(ctx, nm, hits, ver)
+	return out, err
+}
+
+// loadingsVersion is the model version of the consensus gene loadings.
+func (e *Engine) loadingsVersion(ctx context.Context) (string, error) {
+	info, err := e.b.Space(ctx, SpaceCellGenes)
+	if err != nil {
+		return "", err
+	}
+	s, ok := info.set(Consensus)
+	if !ok {
+		return "", fmt.Errorf("%w: no consensus vectors in %q", ErrNotFound, SpaceCellGenes)
+	}
+	return s.ModelVersion, nil
+}
+
+// cellTargets: the cell sets of version ver among restrict (all when empty);
+// a named set of another version is ErrModelMismatch, an unnamed one is left
+// out.
+func (e *Engine) cellTargets(info SpaceInfo, nm names, ds []Dataset, restrict []string, ver string) (map[uint32]bool, error) {
+	allowed, _, err := e.targets(info, nm, ds, setIDs(info, false), restrict, nil, ver)
+	return allowed, err
+}
