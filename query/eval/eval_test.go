@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"math"
@@ -312,5 +313,52 @@ func TestKNNTransfer(t *testing.T) {
 	}
 	if _, err := KNNTransfer(ref, labels[:2], []float32{1}, 1, 3, cluster.Euclidean); !errors.Is(err, ErrInvalidInput) {
 		t.Errorf("labels mismatch: %v", err)
+	}
+}
+
+func TestBestClustering(t *testing.T) {
+	// three separated 1-D groups: some resolution recovers them exactly
+	var v []float32
+	var truth []int
+	for g := 0; g < 3; g++ {
+		for i := 0; i < 30; i++ {
+			v = append(v, float32(g*100)+float32(i)*0.1)
+			truth = append(truth, g)
+		}
+	}
+	g, err := cluster.KNNGraph(context.Background(), v, len(truth), 1, 10, cluster.Euclidean, cluster.GraphOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	best, all, err := BestClustering(context.Background(), g, truth, nil, cluster.Options{}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != len(cluster.DefaultResolutions()) || best.NMI != 1 || best.ARI != 1 || best.Communities != 3 {
+		t.Errorf("best %+v of %d", best, len(all))
+	}
+}
+
+func TestILISIVectors(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	n, dim := 400, 4
+	mixed := make([]float32, n*dim)
+	split := make([]float32, n*dim)
+	b := make([]int, n)
+	for i := 0; i < n; i++ {
+		b[i] = i % 2
+		for d := 0; d < dim; d++ {
+			x := float32(rng.NormFloat64())
+			mixed[i*dim+d] = x
+			split[i*dim+d] = x + float32(50*b[i])
+		}
+	}
+	m, err := ILISIVectors(context.Background(), mixed, n, dim, b)
+	if err != nil || m < 0.8 {
+		t.Errorf("mixed batches: iLISI %v, %v; want near 1", m, err)
+	}
+	s, err := ILISIVectors(context.Background(), split, n, dim, b)
+	if err != nil || s > 0.01 {
+		t.Errorf("separated batches: iLISI %v, %v; want 0", s, err)
 	}
 }
