@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 
@@ -182,7 +183,15 @@ func (db *DB) writeError(err error) error {
 	case errors.Is(err, berrors.ErrDatabaseReadOnly), errors.Is(err, berrors.ErrTxNotWritable):
 		return fmt.Errorf("%w: %s", ErrReadOnly, db.path)
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EFBIG), errors.Is(err, syscall.EDQUOT):
-		return fmt.Errorf("store: %s: no space to write, nothing was changed: %w", db.path, err)
+		return fmt.Errorf("%w: %s: nothing was changed: %w", ErrNoSpace, db.path, err)
+	}
+	// bbolt formats some I/O errors with %s (e.g. "file resize error:"), so
+	// the errno is only in the text.
+	msg := err.Error()
+	for _, e := range []syscall.Errno{syscall.ENOSPC, syscall.EFBIG, syscall.EDQUOT} {
+		if strings.Contains(msg, e.Error()) {
+			return fmt.Errorf("%w: %s: nothing was changed (%w): %w", ErrNoSpace, db.path, e, err)
+		}
 	}
 	return err
 }

@@ -19,6 +19,9 @@ var (
 	// ErrReadOnly: a write was attempted on a store opened read-only or
 	// whose file cannot be written.
 	ErrReadOnly = errors.New("store: store is read-only")
+	// ErrNoSpace: a write failed because the disk (or the file-size limit)
+	// is full; the transaction was rolled back.
+	ErrNoSpace = errors.New("store: no space left to write")
 	// ErrDatasetExists: a dataset with that name is already stored.
 	ErrDatasetExists = errors.New("store: dataset exists")
 	// ErrNotFound: the dataset, gene, cell, space, blob or record asked for
