@@ -147,3 +147,25 @@ func (m *CSR) SelectRows(rows []int) *CSR {
 	}
 	return out
 }
+
+// VStack stacks matrices with the same number of columns on top of each
+// other: the rows of ms[0], then of ms[1], and so on.
+func VStack(ms ...*CSR) (*CSR, error) {
+	if len(ms) == 0 {
+		return &CSR{Indptr: []int64{0}}, nil
+	}
+	out := &CSR{Cols: ms[0].Cols, Indptr: []int64{0}}
+	for i, m := range ms {
+		if m.Cols != out.Cols {
+			return nil, fmt.Errorf("%w: VStack: matrix %d has %d columns, want %d", ErrInvalid, i, m.Cols, out.Cols)
+		}
+		base := int64(len(out.Data))
+		for r := 0; r < m.Rows; r++ {
+			out.Indptr = append(out.Indptr, base+m.Indptr[r+1])
+		}
+		out.Indices = append(out.Indices, m.Indices...)
+		out.Data = append(out.Data, m.Data...)
+		out.Rows += m.Rows
+	}
+	return out, nil
+}

@@ -42,6 +42,7 @@ and annotations. Everything lives in one bbolt file (--store).`,
 		newDatasetsCommand(g),
 		newMigrateCommand(g),
 		newSimulateCommand(g),
+		newTrainCommand(g),
 	)
 	return cmd
 }

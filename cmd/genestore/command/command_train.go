@@ -1,0 +1,86 @@
+package command
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/spf13/cobra"
+
+	"genestore/internal/pipeline"
+	"genestore/train/vae"
+)
+
+func newTrainCommand(g *globalOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "train genes|cells",
+		Short: "Train the gene or the cell embedding model on the store's datasets",
+	}
+	cmd.AddCommand(newTrainCellsCommand(g))
+	return cmd
+}
+
+func newTrainCellsCommand(g *globalOptions) *cobra.Command {
+	o := pipeline.DefaultCellOptions()
+	var datasets []string
+	cmd := &cobra.Command{
+		Use:   "cells [--latent 32] [--batch-key COL] [--epochs N] [--seed S]",
+		Short: "Train the batch-aware cell model (conditional VAE) and index the cells",
+		Long: `train cells fits a conditional variational autoencoder (scVI/LDVAE family) on
+the highly variable genes shared by the chosen datasets: the encoder sees
+log-normalised expression and the batch, the decoder gets the batch back, so the
+latent space holds biology rather than batch. Raw counts use a negative-binomial
+likelihood with the cell's library size; normalised or log data (FPKM, TPM) use a
+Gaussian on log values; the store records which. With the linear decoder
+(default) its per-gene weights are stored as the "cell-genes" space, so top genes
+for a cell or cluster are inner-product searches.
+
+It replaces the "cells" and "cell-genes" spaces, the model weights and both
+spaces' HNSW indexes in one transaction: an interrupted run changes nothing.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.Datasets = datasets
+			db, err := openStore(g, false)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			var bar *progress
+			res, err := pipeline.TrainCells(cmd.Context(), db, o, func(p vae.Progress) {
+				if bar == nil {
+					bar = newProgress(cmd.ErrOrStderr(), g.quiet, int64(p.Epochs), "training cells")
+				}
+				bar.Set(int64(p.Epoch))
+				held := ""
+				if !math.IsNaN(p.HeldOutLoss) {
+					held = fmt.Sprintf(", held-out %.2f", p.HeldOutLoss)
+				}
+				bar.Describe(fmt.Sprintf("epoch %d loss %.2f%s", p.Epoch, p.TrainLoss, held))
+			}, cmd.ErrOrStderr())
+			if bar != nil {
+				bar.Done()
+			}
+			if err != nil {
+				return err
+			}
+			r := res.Report
+			_, err = fmt.Fprintf(cmd.OutOrStdout(),
+				"cell model %s: %d cells from %v, %d genes, %d batches, likelihood %s, %d epochs (best %d, early stop %v), %.0f cells/s\n",
+				res.ModelVersion, res.Cells, res.Datasets, res.Genes, len(res.Batches), res.Likelihood,
+				r.Epochs, r.BestEpoch, r.StoppedEarly, r.CellsPerSec)
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&datasets, "datasets", nil, "datasets to train on (default: all)")
+	f.StringVar(&o.BatchKey, "batch-key", "", "obs column naming each cell's batch (default: each dataset's batch key, else the dataset)")
+	f.IntVar(&o.HVG, "hvg", o.HVG, "highly variable genes the model sees")
+	f.IntVar(&o.Model.Latent, "latent", o.Model.Latent, "latent dimensions")
+	f.IntVar(&o.Model.Hidden, "hidden", o.Model.Hidden, "hidden units")
+	f.IntVar(&o.Model.Epochs, "epochs", o.Model.Epochs, "maximum epochs (0: chosen from the number of cells)")
+	f.IntVar(&o.Model.BatchSize, "batch-size", o.Model.BatchSize, "cells per mini-batch")
+	f.Float64Var(&o.Model.LR, "lr", o.Model.LR, "Adam learning rate")
+	f.Uint64Var(&o.Model.Seed, "seed", o.Model.Seed, "random seed")
+	f.BoolVar(&o.Model.LinearDecoder, "linear-decoder", o.Model.LinearDecoder, "linear decoder (LDVAE): store gene loadings as the cell-genes space")
+	f.IntVar(&o.Model.Patience, "patience", o.Model.Patience, "epochs without held-out improvement before stopping")
+	return cmd
+}

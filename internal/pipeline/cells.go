@@ -1,0 +1,421 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"time"
+
+	"genestore/index"
+	"genestore/internal/sparse"
+	"genestore/internal/vecindex"
+	"genestore/store"
+	"genestore/store/ingest"
+	"genestore/train/prep"
+	"genestore/train/vae"
+)
+
+// Space and blob names; see the package documentation.
+const (
+	SpaceGenes     = "genes"
+	SpaceCells     = "cells"
+	SpaceCellGenes = "cell-genes"
+	BlobModel      = "model"
+	ModelGenes     = "genes"
+	ModelCells     = "cells"
+)
+
+// ErrNoData is returned when a job has nothing to train on.
+var ErrNoData = errors.New("pipeline: nothing to train on")
+
+// CellOptions configure TrainCells.
+type CellOptions struct {
+	// Datasets to train on by name; empty means every dataset in the store.
+	Datasets []string
+	// BatchKey is the obs column naming each cell's batch. Empty uses each
+	// dataset's own batch key when it has one, else the dataset itself is
+	// the batch.
+	BatchKey string
+	// HVG is the number of highly variable genes the model sees (default 2000).
+	HVG int
+	// Model are the VAE's hyper-parameters.
+	Model vae.Options
+	// Index configures the HNSW indexes of the spaces written.
+	Index index.Options
+}
+
+// DefaultCellOptions returns a linear-decoder VAE over 2,000 genes.
+func DefaultCellOptions() CellOptions {
+	m := vae.DefaultOptions()
+	m.LinearDecoder = true
+	return CellOptions{HVG: 2000, Model: m, Index: index.DefaultOptions()}
+}
+
+// CellResult summarises TrainCells.
+type CellResult struct {
+	ModelVersion string
+	Datasets     []string
+	Cells        int
+	Genes        int
+	Batches      []string
+	Likelihood   vae.Likelihood
+	Report       *vae.Report
+}
+
+// cellInput is one dataset's share of the cell model's input.
+type cellInput struct {
+	info    store.DatasetInfo
+	x       *sparse.CSR // all cells × the dataset's genes
+	genes   []uint32    // global gene id per column of x
+	batches []string    // batch label per cell
+}
+
+func selectDatasets(tx *store.Tx, names []string) ([]store.DatasetInfo, error) {
+	all, err := tx.Datasets()
+	if err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		return all, nil
+	}
+	var out []store.DatasetInfo
+	for _, n := range names {
+		d, err := tx.DatasetByName(n)
+		if err != nil {
+			return nil, fmt.Errorf("dataset %q: %w", n, err)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+func readCellInputs(db *store.DB, names []string, batchKey string) ([]cellInput, error) {
+	var ins []cellInput
+	err := db.View(func(tx *store.Tx) error {
+		infos, err := selectDatasets(tx, names)
+		if err != nil {
+			return err
+		}
+		for _, info := range infos {
+			in := cellInput{info: info}
+			if in.x, err = tx.Matrix(info.ID); err != nil {
+				return err
+			}
+			if in.genes, err = tx.DatasetGenes(info.ID); err != nil {
+				return err
+			}
+			key := batchKey
+			if key == "" {
+				key = info.BatchKey
+			}
+			if key == "" {
+				in.batches = make([]string, info.Cells)
+				for i := range in.batches {
+					in.batches[i] = info.Name
+				}
+			} else {
+				col, err := tx.ObsColumn(info.ID, key)
+				if err != nil {
+					return fmt.Errorf("dataset %q: batch key: %w", info.Name, err)
+				}
+				in.batches = make([]string, len(col))
+				for i, b := range col {
+					// Batches are namespaced by dataset: "1" in two datasets is two batches.
+					in.batches[i] = info.Name + "/" + b
+				}
+			}
+			ins = append(ins, in)
+		}
+		return nil
+	})
+	if err == nil && len(ins) == 0 {
+		err = fmt.Errorf("%w: the store holds no datasets", ErrNoData)
+	}
+	return ins, err
+}
+
+// sharedGenes returns the global gene ids present in every input, ascending.
+func sharedGenes(ins []cellInput) []uint32 {
+	count := map[uint32]int{}
+	for _, in := range ins {
+		seen := map[uint32]bool{}
+		for _, g := range in.genes {
+			if !seen[g] {
+				seen[g] = true
+				count[g]++
+			}
+		}
+	}
+	var out []uint32
+	for g, c := range count {
+		if c == len(ins) {
+			out = append(out, g)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// columnsOf maps each wanted gene to its first column in genes.
+func columnsOf(genes, want []uint32) []int {
+	pos := make(map[uint32]int, len(genes))
+	for c := len(genes) - 1; c >= 0; c-- {
+		pos[genes[c]] = c
+	}
+	cols := make([]int, len(want))
+	for i, g := range want {
+		cols[i] = pos[g]
+	}
+	return cols
+}
+
+// commonValues decides what the stacked matrix holds: raw counts when every
+// dataset has counts, else log-normalised values (each dataset normalised on
+// its own terms first).
+func commonValues(ins []cellInput) ingest.ValueType {
+	for _, in := range ins {
+		if in.info.Values != ingest.Counts {
+			return ingest.Log
+		}
+	}
+	return ingest.Counts
+}
+
+// rankHVG ranks genes by variability within each dataset and keeps the n
+// with the best mean rank (batch-aware selection as scanpy's batch_key).
+func rankHVG(xs []*sparse.CSR, values []ingest.ValueType, n int) ([]int, error) {
+	cols := xs[0].Cols
+	if n <= 0 || n >= cols {
+		all := make([]int, cols)
+		for i := range all {
+			all[i] = i
+		}
+		return all, nil
+	}
+	meanRank := make([]float64, cols)
+	for d, x := range xs {
+		s, err := prep.HVGScores(x, values[d])
+		if err != nil {
+			return nil, err
+		}
+		order := make([]int, cols)
+		for i := range order {
+			order[i] = i
+		}
+		score := func(i int) float64 {
+			if v := s[order[i]]; v == v { // NaN ranks last
+				return v
+			}
+			return -1e300
+		}
+		sort.SliceStable(order, func(i, j int) bool { return score(i) > score(j) })
+		for r, c := range order {
+			meanRank[c] += float64(r) / float64(len(xs))
+		}
+	}
+	order := make([]int, cols)
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool { return meanRank[order[i]] < meanRank[order[j]] })
+	keep := order[:n]
+	slices.Sort(keep)
+	return keep, nil
+}
+
+func modelVersion(kind string, weights []byte) string {
+	h := sha256.Sum256(weights)
+	return kind + ":" + hex.EncodeToString(h[:6])
+}
+
+// TrainCells trains the batch-aware cell model on the chosen datasets and
+// replaces the "cells" and "cell-genes" spaces, the cell model's weights and
+// both spaces' index snapshots in one transaction.
+func TrainCells(ctx context.Context, db *store.DB, o CellOptions, progress func(vae.Progress), log io.Writer) (*CellResult, error) {
+	if log == nil {
+		log = io.Discard
+	}
+	ins, err := readCellInputs(db, o.Datasets, o.BatchKey)
+	if err != nil {
+		return nil, err
+	}
+	shared := sharedGenes(ins)
+	if len(shared) == 0 {
+		return nil, fmt.Errorf("%w: the chosen datasets share no gene symbol (train them separately with --datasets)", ErrNoData)
+	}
+	values := commonValues(ins)
+	xs := make([]*sparse.CSR, len(ins))
+	vals := make([]ingest.ValueType, len(ins))
+	for i, in := range ins {
+		x := in.x.SelectCols(columnsOf(in.genes, shared))
+		vals[i] = in.info.Values
+		if values == ingest.Log && in.info.Values != ingest.Log {
+			if x, err = prep.Normalize(x, in.info.Values, 0); err != nil {
+				return nil, fmt.Errorf("dataset %q: %w", in.info.Name, err)
+			}
+			vals[i] = ingest.Log
+		}
+		xs[i] = x
+	}
+	keep, err := rankHVG(xs, vals, o.HVG)
+	if err != nil {
+		return nil, err
+	}
+	genes := make([]uint32, len(keep))
+	for i, c := range keep {
+		genes[i] = shared[c]
+	}
+	var batchNames []string
+	batchIdx := map[string]int{}
+	var batch []int
+	for i := range xs {
+		xs[i] = xs[i].SelectCols(keep)
+		for _, b := range ins[i].batches {
+			k, ok := batchIdx[b]
+			if !ok {
+				k = len(batchNames)
+				batchIdx[b] = k
+				batchNames = append(batchNames, b)
+			}
+			batch = append(batch, k)
+		}
+	}
+	X, err := sparse.VStack(xs...)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(log, "cell model: %d cells from %d datasets, %d genes (of %d shared), %d batches, values %s\n",
+		X.Rows, len(ins), len(genes), len(shared), len(batchNames), values)
+	model, report, err := vae.Train(ctx, vae.Input{X: X, Batch: batch, BatchNames: batchNames, Values: values}, o.Model, progress)
+	if err != nil {
+		return nil, err
+	}
+	emb, err := model.Embed(ctx, X, batch)
+	if err != nil {
+		return nil, err
+	}
+	weights, err := model.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	version := modelVersion("vae", weights)
+	latent := model.Latent()
+	params, _ := json.Marshal(map[string]any{
+		"latent": latent, "hidden": o.Model.Hidden, "likelihood": model.Likelihood(),
+		"linear_decoder": model.LinearDecoder(), "values": values, "hvg": len(genes),
+		"batch_key": o.BatchKey, "batches": batchNames, "epochs": report.Epochs,
+		"best_epoch": report.BestEpoch, "seed": o.Model.Seed,
+	})
+	var dsIDs []uint32
+	for _, in := range ins {
+		dsIDs = append(dsIDs, in.info.ID)
+	}
+	prov := store.Provenance{Kind: "cell-model", ModelVersion: version, Params: params, Datasets: dsIDs}
+
+	// Index the new vectors before the write transaction, so it stays short.
+	cellVecs := &vecindex.Vectors{Space: SpaceCells, Dim: latent}
+	for _, in := range ins {
+		for c := 0; c < in.info.Cells; c++ {
+			cellVecs.Keys = append(cellVecs.Keys, store.EntityKey(in.info.ID, uint32(c)))
+		}
+	}
+	cellVecs.Vecs = emb
+	cellIx, err := vecindex.Build(ctx, cellVecs, o.Index)
+	if err != nil {
+		return nil, err
+	}
+	ldim, loadings, hasLoadings := model.GeneLoadings()
+	var geneIx *index.Index
+	if hasLoadings {
+		gv := &vecindex.Vectors{Space: SpaceCellGenes, Dim: ldim, Vecs: loadings}
+		for _, g := range genes {
+			gv.Keys = append(gv.Keys, store.EntityKey(store.Consensus, g))
+		}
+		// Loadings are searched by inner product: their norms carry weight.
+		ipOpts := o.Index
+		ipOpts.Metric = index.InnerProduct
+		if geneIx, err = vecindex.Build(ctx, gv, ipOpts); err != nil {
+			return nil, err
+		}
+	}
+
+	start := time.Now()
+	err = db.Update(func(tx *store.Tx) error {
+		if err := clearSpace(tx, SpaceCells); err != nil {
+			return err
+		}
+		row := 0
+		for _, in := range ins {
+			ids := make([]uint32, in.info.Cells)
+			for i := range ids {
+				ids[i] = uint32(i)
+			}
+			if err := tx.PutEmbeddings(SpaceCells, in.info.ID, ids, latent, emb[row*latent:(row+in.info.Cells)*latent], prov); err != nil {
+				return err
+			}
+			row += in.info.Cells
+		}
+		if err := saveIndex(tx, SpaceCells, cellIx); err != nil {
+			return err
+		}
+		if err := clearSpace(tx, SpaceCellGenes); err != nil {
+			return err
+		}
+		if hasLoadings {
+			if err := tx.PutEmbeddings(SpaceCellGenes, store.Consensus, genes, ldim, loadings, prov); err != nil {
+				return err
+			}
+			if err := saveIndex(tx, SpaceCellGenes, geneIx); err != nil {
+				return err
+			}
+		}
+		if err := tx.MarkClusteringsStale(SpaceCells); err != nil {
+			return err
+		}
+		return tx.PutBlob(BlobModel, ModelCells, weights)
+	})
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(log, "cell model: committed in %.2fs\n", time.Since(start).Seconds())
+	res := &CellResult{ModelVersion: version, Cells: X.Rows, Genes: len(genes), Batches: batchNames,
+		Likelihood: model.Likelihood(), Report: report}
+	for _, in := range ins {
+		res.Datasets = append(res.Datasets, in.info.Name)
+	}
+	return res, nil
+}
+
+// clearSpace deletes every embedding set of space, if it exists.
+func clearSpace(tx *store.Tx, space string) error {
+	info, err := tx.Space(space)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, s := range info.Sets {
+		if err := tx.DeleteEmbeddings(space, s.Dataset); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// saveIndex stamps ix with the space's generation as of this transaction's
+// writes and saves it.
+func saveIndex(tx *store.Tx, space string, ix *index.Index) error {
+	gen, err := tx.Generation(space)
+	if err != nil {
+		return err
+	}
+	ix.SetGeneration(gen)
+	return vecindex.Save(tx, space, ix)
+}

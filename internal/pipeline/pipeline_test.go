@@ -1,0 +1,145 @@
+package pipeline
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"genestore/index"
+	"genestore/internal/vecindex"
+	"genestore/query/cluster"
+	"genestore/query/eval"
+	"genestore/store"
+	"genestore/store/ingest"
+	"genestore/train/sim"
+)
+
+// simStore simulates cfg and ingests every dataset into a fresh store, with
+// obs columns cell_type and batch.
+func simStore(t *testing.T, cfg sim.Config) (*store.DB, *sim.Simulation) {
+	t.Helper()
+	s, err := sim.Generate(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(filepath.Join(t.TempDir(), "s.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	for _, d := range s.Datasets {
+		ds := &ingest.Dataset{Format: "sim", Source: "sim", Values: ingest.Counts, X: d.X, Barcodes: d.Barcodes,
+			Obs: []ingest.ObsColumn{{Name: "cell_type", Categorical: true, Values: d.CellTypes},
+				{Name: "batch", Categorical: true, Values: d.Batches}}}
+		for _, g := range d.Genes {
+			ds.Genes = append(ds.Genes, ingest.Gene{ID: g, Symbol: g})
+		}
+		if _, err := db.AddDataset(context.Background(), d.Name, ds, store.AddOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db, s
+}
+
+func smallSim() sim.Config {
+	cfg := sim.DefaultConfig()
+	cfg.Datasets, cfg.Cells, cfg.Genes, cfg.Modules, cfg.CellTypes = 3, 400, 300, 10, 5
+	cfg.Seed = 7
+	return cfg
+}
+
+func TestTrainCellsWritesSpacesAndIndexes(t *testing.T) {
+	ctx := context.Background()
+	db, s := simStore(t, smallSim())
+	o := DefaultCellOptions()
+	o.Model.Epochs, o.Model.Latent, o.Model.Hidden, o.Model.Seed = 40, 8, 64, 1
+	res, err := TrainCells(ctx, db, o, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Cells != 1200 || len(res.Batches) != 3 {
+		t.Fatalf("trained on %d cells, %d batches", res.Cells, len(res.Batches))
+	}
+	// The saved snapshots must be current: Load may not rebuild.
+	for _, space := range []string{SpaceCells, SpaceCellGenes} {
+		var log logBuf
+		ix, err := vecindex.Load(ctx, db, space, index.DefaultOptions(), &log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if log.n != 0 {
+			t.Errorf("space %s: index rebuilt on load: snapshot not saved with the vectors", space)
+		}
+		if space == SpaceCells && ix.Len() != 1200 {
+			t.Errorf("cells index holds %d vectors", ix.Len())
+		}
+	}
+	// Biology: cells of one type should cluster together across batches.
+	var vecs []float32
+	var labels, batches []int
+	typeIdx := map[string]int{}
+	err = db.View(func(tx *store.Tx) error {
+		for di, d := range s.Datasets {
+			info, err := tx.DatasetByName(d.Name)
+			if err != nil {
+				return err
+			}
+			_, dim, v, err := tx.Embeddings(SpaceCells, info.ID)
+			if err != nil {
+				return err
+			}
+			if dim != 8 {
+				t.Fatalf("dim %d", dim)
+			}
+			vecs = append(vecs, v...)
+			for _, ct := range d.CellTypes {
+				if _, ok := typeIdx[ct]; !ok {
+					typeIdx[ct] = len(typeIdx)
+				}
+				labels = append(labels, typeIdx[ct])
+				batches = append(batches, di)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	asw, err := eval.LabelASW(vecs, len(labels), 8, labels, cluster.Euclidean)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if asw < 0.55 {
+		t.Errorf("label ASW %.3f: cell types not separated", asw)
+	}
+	t.Logf("label ASW %.3f", asw)
+
+	// Retraining replaces the spaces instead of mixing model versions.
+	o.Model.Seed = 2
+	res2, err := TrainCells(ctx, db, o, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res2.ModelVersion == res.ModelVersion {
+		t.Error("a different seed gave the same model version")
+	}
+	err = db.View(func(tx *store.Tx) error {
+		info, err := tx.Space(SpaceCells)
+		if err != nil {
+			return err
+		}
+		for _, set := range info.Sets {
+			if set.Provenance.ModelVersion != res2.ModelVersion {
+				t.Errorf("set of dataset %d has model %s, want %s", set.Dataset, set.Provenance.ModelVersion, res2.ModelVersion)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+type logBuf struct{ n int }
+
+func (l *logBuf) Write(p []byte) (int, error) { l.n += len(p); return len(p), nil }

@@ -1,0 +1,112 @@
+package sparse
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+func randomCSR(r *rand.Rand, rows, cols int, density float64) *CSR {
+	m := &CSR{Rows: rows, Cols: cols, Indptr: []int64{0}}
+	for i := 0; i < rows; i++ {
+		for j := 0; j < cols; j++ {
+			if r.Float64() < density {
+				m.Indices = append(m.Indices, int32(j))
+				m.Data = append(m.Data, float32(r.IntN(9)+1))
+			}
+		}
+		m.Indptr = append(m.Indptr, int64(len(m.Data)))
+	}
+	return m
+}
+
+func dense(m *CSR) [][]float32 {
+	d := make([][]float32, m.Rows)
+	for i := range d {
+		d[i] = make([]float32, m.Cols)
+		idx, val := m.Row(i)
+		for k, c := range idx {
+			d[i][c] = val[k]
+		}
+	}
+	return d
+}
+
+func TestTransposeSelectStack(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	a := randomCSR(r, 13, 7, 0.3)
+	b := randomCSR(r, 5, 7, 0.5)
+	for _, m := range []*CSR{a, b} {
+		if err := m.Validate(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	da, dt := dense(a), dense(a.Transpose())
+	for i := range da {
+		for j := range da[i] {
+			if da[i][j] != dt[j][i] {
+				t.Fatalf("transpose differs at %d,%d", i, j)
+			}
+		}
+	}
+	cols := []int{6, 0, 3}
+	ds := dense(a.SelectCols(cols))
+	for i := range da {
+		for k, c := range cols {
+			if ds[i][k] != da[i][c] {
+				t.Fatalf("SelectCols differs at row %d col %d", i, c)
+			}
+		}
+	}
+	if err := a.SelectCols(cols).Validate(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := VStack(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	dst, db := dense(st), dense(b)
+	for i := 0; i < st.Rows; i++ {
+		want := func(j int) float32 {
+			if i < a.Rows {
+				return da[i][j]
+			}
+			return db[i-a.Rows][j]
+		}
+		for j := 0; j < st.Cols; j++ {
+			if dst[i][j] != want(j) {
+				t.Fatalf("VStack differs at %d,%d", i, j)
+			}
+		}
+	}
+	if _, err := VStack(a, randomCSR(r, 2, 3, 0.5)); err == nil {
+		t.Fatal("VStack accepted different column counts")
+	}
+	rows := []int{4, 4, 0}
+	dr := dense(a.SelectRows(rows))
+	for k, i := range rows {
+		for j := range dr[k] {
+			if dr[k][j] != da[i][j] {
+				t.Fatal("SelectRows differs")
+			}
+		}
+	}
+}
+
+func TestValidateRejects(t *testing.T) {
+	bad := []*CSR{
+		{Rows: 1, Cols: 2, Indptr: []int64{0, 1}, Indices: []int32{2}, Data: []float32{1}},
+		{Rows: 1, Cols: 3, Indptr: []int64{0, 2}, Indices: []int32{1, 1}, Data: []float32{1, 1}},
+		{Rows: 2, Cols: 2, Indptr: []int64{0, 1}, Indices: []int32{0}, Data: []float32{1}},
+		{Rows: 1, Cols: 2, Indptr: []int64{0, 1}, Indices: []int32{0}, Data: []float32{float32(nanf())}},
+	}
+	for i, m := range bad {
+		if m.Validate() == nil {
+			t.Errorf("case %d: Validate accepted an invalid matrix", i)
+		}
+	}
+}
+
+func nanf() float64 { z := 0.0; return z / z }
