@@ -6,27 +6,29 @@ import (
 	"genestore/internal/sparse"
 )
 
+// cooBlock holds a fixed number of triplets. Growing by blocks instead of
+// by append keeps allocation proportional to the entries actually read and
+// avoids copying everything each time a slice doubles.
+const cooBlock = 1 << 16
+
+type cooChunk struct {
+	r, c [cooBlock]int32
+	v    [cooBlock]float32
+}
+
 // coo collects (row, col, value) triplets and turns them into a CSR. Rows
 // are cells. Triplets usually arrive grouped by row (10x files are sorted by
-// cell); then the CSR is built without a sort.
+// cell); the CSR is then filled in one pass without a sort.
 type coo struct {
 	rows, cols int
-	r, c       []int32
-	v          []float32
-	grouped    bool // rows never decreased so far
+	chunks     []*cooChunk
+	n          int // triplets stored
+	grouped    bool
 	last       int32
 }
 
-func newCOO(rows, cols int, capHint int64) *coo {
-	const maxHint = 1 << 22 // never trust a declared size for more than this up front
-	if capHint > maxHint {
-		capHint = maxHint
-	}
-	if capHint < 0 {
-		capHint = 0
-	}
-	return &coo{rows: rows, cols: cols, grouped: true,
-		r: make([]int32, 0, capHint), c: make([]int32, 0, capHint), v: make([]float32, 0, capHint)}
+func newCOO(rows, cols int) *coo {
+	return &coo{rows: rows, cols: cols, grouped: true}
 }
 
 func (m *coo) add(r, c int32, v float32) {
@@ -34,9 +36,25 @@ func (m *coo) add(r, c int32, v float32) {
 		m.grouped = false
 	}
 	m.last = r
-	m.r = append(m.r, r)
-	m.c = append(m.c, c)
-	m.v = append(m.v, v)
+	k := m.n & (cooBlock - 1)
+	if k == 0 {
+		m.chunks = append(m.chunks, new(cooChunk))
+	}
+	ch := m.chunks[len(m.chunks)-1]
+	ch.r[k], ch.c[k], ch.v[k] = r, c, v
+	m.n++
+}
+
+// each calls fn for every triplet in insertion order.
+func (m *coo) each(fn func(r, c int32, v float32)) {
+	left := m.n
+	for _, ch := range m.chunks {
+		n := min(left, cooBlock)
+		for k := 0; k < n; k++ {
+			fn(ch.r[k], ch.c[k], ch.v[k])
+		}
+		left -= n
+	}
 }
 
 // dupEntry names a coordinate that occurs more than once.
@@ -47,28 +65,33 @@ type dupEntry struct {
 // toCSR builds the CSR. Columns within a row end up strictly increasing; a
 // repeated (row, col) is returned as dup (and the CSR is nil).
 func (m *coo) toCSR() (*sparse.CSR, *dupEntry) {
-	out := &sparse.CSR{Rows: m.rows, Cols: m.cols, Indptr: make([]int64, m.rows+1)}
-	for _, r := range m.r {
-		out.Indptr[r+1]++
-	}
+	out := &sparse.CSR{Rows: m.rows, Cols: m.cols, Indptr: make([]int64, m.rows+1),
+		Indices: make([]int32, m.n), Data: make([]float32, m.n)}
+	m.each(func(r, _ int32, _ float32) { out.Indptr[r+1]++ })
 	for i := 0; i < m.rows; i++ {
 		out.Indptr[i+1] += out.Indptr[i]
 	}
 	if m.grouped {
-		out.Indices, out.Data = m.c, m.v
+		p := 0
+		left := m.n
+		for _, ch := range m.chunks {
+			n := min(left, cooBlock)
+			copy(out.Indices[p:], ch.c[:n])
+			copy(out.Data[p:], ch.v[:n])
+			p += n
+			left -= n
+		}
 	} else {
-		out.Indices = make([]int32, len(m.c))
-		out.Data = make([]float32, len(m.v))
 		next := make([]int64, m.rows)
 		copy(next, out.Indptr[:m.rows])
-		for k, r := range m.r {
+		m.each(func(r, c int32, v float32) {
 			p := next[r]
-			out.Indices[p] = m.c[k]
-			out.Data[p] = m.v[k]
+			out.Indices[p] = c
+			out.Data[p] = v
 			next[r]++
-		}
+		})
 	}
-	m.r, m.c, m.v = nil, nil, nil
+	m.chunks = nil
 	if d := sortRows(out); d != nil {
 		return nil, d
 	}

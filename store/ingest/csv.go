@@ -60,7 +60,7 @@ func parseCSV(ctx context.Context, lr *lineReader, delim byte, opts Options) (*D
 	allInt := true
 	var rowNames []string
 	seenRow := make(map[string]int64)
-	m := newCOO(0, 0, 1<<16)
+	m := newCOO(0, 0)
 	var fields [][]byte
 	for {
 		line, err := lr.next()
@@ -134,7 +134,7 @@ func parseCSV(ctx context.Context, lr *lineReader, delim byte, opts Options) (*D
 			} else {
 				m.add(int32(j), row, float32(v))
 			}
-			if int64(len(m.v)) > opts.MaxNNZ {
+			if int64(m.n) > opts.MaxNNZ {
 				return nil, errLine(ErrLimit, name, lr.line, "more than %d nonzero values", opts.MaxNNZ)
 			}
 		}

@@ -98,7 +98,7 @@ func parseMTX(ctx context.Context, lr *lineReader, lim mtxLimits) (*sparse.CSR, 
 		return nil, h, errLine(ErrMismatch, name, lr.line, "size line declares %d nonzeros, more than %d genes × %d cells", h.nnz, h.genes, h.cells)
 	}
 	counts := lim.counts || h.field == "integer"
-	m := newCOO(int(h.cells), int(h.genes), h.nnz)
+	m := newCOO(int(h.cells), int(h.genes))
 	var n int64
 	for {
 		line, err = lr.next()

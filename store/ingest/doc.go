@@ -1,0 +1,87 @@
+// Package ingest reads single-cell expression matrices from the formats
+// people exchange them in and returns one in-memory Dataset: a cells × genes
+// CSR matrix (float32), gene ids and symbols, unique cell barcodes, per-cell
+// metadata columns, the value type, and a SHA-256 of the input bytes.
+//
+// # Basics
+//
+// Read(ctx, path, opts) detects the format from path unless opts.Format says:
+//
+//   - "mtx": a 10x Matrix Market folder (or its matrix.mtx[.gz]):
+//     matrix.mtx[.gz] (genes × cells, 1-based, "coordinate integer|real
+//     general", % comments allowed), features.tsv[.gz] (v3: id, symbol,
+//     type) or genes.tsv[.gz] (v2: id, symbol), barcodes.tsv[.gz], and an
+//     optional obs.csv picked up when opts.Obs is empty. The matrix is read
+//     by a streaming byte parser (no per-line allocation) and turned into
+//     CSR by a counting sort; files sorted by cell, as 10x writes them,
+//     need no sort at all. When features carry types, only "Gene
+//     Expression" features are kept (unless there are none).
+//   - "h5ad": AnnData. X may be a CSR group, a CSC group or a dense 2-D
+//     dataset; layers/counts is preferred when present (and then the values
+//     are counts). obs columns are read from numeric and string datasets
+//     and categoricals (anndata ≥ 0.8 groups with categories + codes, and
+//     the 0.7 layout with obs/__categories/<col>); the obs index gives the
+//     barcodes; the var index gives symbols, var/gene_ids the ids. When var
+//     has a gene_symbols/gene_symbol/feature_name column it is used for the
+//     symbol, because anndata makes the index unique with "-1" suffixes.
+//   - "10x-h5": Cell Ranger HDF5, v3 (matrix/…, features/{id,name,
+//     feature_type}; only Gene Expression kept) and v2 (one genome group).
+//   - "csv": a dense CSV/TSV, optionally gzipped. By default one row per gene
+//     and one column per cell (the way 10x and Seurat export dense
+//     matrices): the header names the cells, the first column the genes.
+//     opts.Transpose reads one row per cell instead. The header may or may
+//     not have a corner label. Genes get id = symbol = the row/column name.
+//
+// opts.Obs names a CSV/TSV of per-cell metadata joined on barcode (column
+// "barcode", else the first column). A row whose barcode is not in the
+// matrix is an error; a matrix cell without a row gets empty values. A
+// column is Categorical when any present value is not a number. For h5ad,
+// an obs file column replaces the h5ad column of the same name.
+//
+// # Value types
+//
+// opts.Values declares what the matrix holds; when empty it is inferred: an
+// mtx "integer" field means counts and "real" means normalized; for h5ad,
+// 10x h5 and CSV, all-integer values mean counts, anything else normalized
+// (log-transformed data cannot be told from normalized data: declare it).
+// Counts (declared, from an integer mtx field, or from layers/counts) must be
+// integers. Every value must be finite, non-negative and fit in float32.
+//
+// # Checksum
+//
+// Dataset.SHA256 is the SHA-256 of the raw bytes (compressed as on disk) of
+// every input file, concatenated in this order: mtx barcodes, features,
+// matrix; or the single h5ad/h5/CSV file; then the obs file if any. For a
+// single-file input without obs it equals `sha256sum FILE`.
+//
+// # Errors
+//
+// Every error wraps one sentinel (ErrFormat, ErrDuplicate, ErrValue,
+// ErrMismatch, ErrEmpty, ErrLimit, ErrOptions) and names the file and line
+// (text formats) or the HDF5 object path. Read never panics on input and
+// never allocates from a declared size alone: the mtx size line is checked
+// against the barcodes and features files and against opts.MaxNNZ/MaxDim
+// before anything is allocated, and entries are stored in fixed-size blocks
+// as they are read. testdata/bad holds a corpus of malformed inputs with the
+// error each must produce (LoadBadInputs parses its manifest).
+//
+// # Caveats
+//
+//   - IMPORTANT: github.com/scigolib/hdf5 v0.14.0 allocates some sizes read
+//     from the file (local heap segments, attribute dataspaces, chunked
+//     dataset extents) before checking them against the file. This package
+//     checks attribute and dataset sizes before asking the library to read
+//     them, and turns library panics into ErrFormat, but a corrupt group
+//     structure can still make hdf5.Open allocate without bound and end the
+//     process with an out-of-memory error. Treat HDF5 files from untrusted
+//     sources accordingly (the text readers have no such issue).
+//   - h5ad columns of types the library cannot decode (booleans stored as
+//     HDF5 enums, nullable integer/boolean arrays) are skipped.
+//   - HDF5 numeric data is read whole through the library (as float64), so
+//     peak memory for an h5ad is about 16 bytes per stored value on top of
+//     the result; dense X is limited to MaxNNZ elements.
+//   - A dense CSV must fit one row per line (no quoted newlines); lines are
+//     limited to 256 MiB.
+//   - Explicit zeros in an mtx or sparse HDF5 matrix are kept as stored
+//     entries; zeros in dense inputs are dropped.
+package ingest
