@@ -157,7 +157,7 @@ func v001GeneRecord(symbol, src string) []byte {
 	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
 }
 
-// writeV1Fixture builds testdata/v001.db with frozen version-1 code.
+// writeV1Fixture builds testdata/v001.bbolt with frozen version-1 code.
 func writeV1Fixture(t *testing.T, path string) {
 	os.Remove(path)
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
@@ -195,7 +195,7 @@ func writeV1Fixture(t *testing.T, path string) {
 // TestFixtures regenerates the frozen fixtures with -update; otherwise it
 // checks they exist.
 func TestFixtures(t *testing.T) {
-	p := filepath.Join("testdata", "v001.db")
+	p := filepath.Join("testdata", "v001.bbolt")
 	if *update {
 		writeV1Fixture(t, p)
 	}
@@ -205,7 +205,7 @@ func TestFixtures(t *testing.T) {
 }
 
 func testV002(t *testing.T) {
-	db := openCopy(t, "v001.db")
+	db := openCopy(t, "v001.bbolt")
 	_ = db.View(func(tx *bolt.Tx) error {
 		if v, _ := Version(tx); v != 1 {
 			t.Fatalf("fixture at version %d, want 1", v)
@@ -264,7 +264,7 @@ func TestRefuseNewer(t *testing.T) {
 }
 
 func TestRunIdempotentAndAtomic(t *testing.T) {
-	db := openCopy(t, "v001.db")
+	db := openCopy(t, "v001.bbolt")
 	for i := 0; i < 2; i++ {
 		_ = db.Update(func(tx *bolt.Tx) error {
 			from, to, err := Run(tx)
@@ -279,7 +279,7 @@ func TestRunIdempotentAndAtomic(t *testing.T) {
 	}
 	// A failing step leaves the file at its old version: corrupt a gene
 	// record in a fresh copy and migrate.
-	db2 := openCopy(t, "v001.db")
+	db2 := openCopy(t, "v001.bbolt")
 	_ = db2.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket([]byte("genes")).Put([]byte{0, 0, 0, 3}, []byte{1, 2, 3, 4, 5, 6})
 	})

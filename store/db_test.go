@@ -173,7 +173,7 @@ func copyFile(t testing.TB, src, dst string) {
 
 func TestMigrateFromV1(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "v1.db")
-	copyFile(t, filepath.Join("..", "migrations", "testdata", "v001.db"), path)
+	copyFile(t, filepath.Join("..", "migrations", "testdata", "v001.bbolt"), path)
 	_, err := Open(path, nil)
 	if !errors.Is(err, ErrNeedsMigration) || !strings.Contains(err.Error(), "genestore migrate") {
 		t.Fatalf("err = %v, want ErrNeedsMigration", err)
@@ -200,7 +200,7 @@ func TestMigrateFromV1(t *testing.T) {
 	})
 	// AutoMigrate path on a fresh copy.
 	p2 := filepath.Join(t.TempDir(), "v1.db")
-	copyFile(t, filepath.Join("..", "migrations", "testdata", "v001.db"), p2)
+	copyFile(t, filepath.Join("..", "migrations", "testdata", "v001.bbolt"), p2)
 	db2, err := Open(p2, &Options{AutoMigrate: true})
 	if err != nil {
 		t.Fatal(err)
