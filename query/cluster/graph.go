@@ -43,6 +43,20 @@ func fromCSR(m *sparse.CSR) (*graph, error) {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidGraph, err)
 	}
 	n := m.Rows
+	// symmetry: the transpose must hold the same entries (O(nnz), sequential)
+	t := m.Transpose()
+	for r := 0; r < n; r++ {
+		ai, av := m.Row(r)
+		bi, bv := t.Row(r)
+		if len(ai) != len(bi) {
+			return nil, fmt.Errorf("%w: not symmetric in row %d (%d entries, column has %d)", ErrInvalidGraph, r, len(ai), len(bi))
+		}
+		for k := range ai {
+			if ai[k] != bi[k] || math.Abs(float64(av[k])-float64(bv[k])) > 1e-5*math.Max(1, math.Abs(float64(av[k]))) {
+				return nil, fmt.Errorf("%w: not symmetric at (%d,%d)", ErrInvalidGraph, r, ai[k])
+			}
+		}
+	}
 	g := &graph{n: n, indptr: make([]int64, n+1), self: make([]float64, n), deg: make([]float64, n)}
 	g.adj = make([]int32, 0, len(m.Indices))
 	g.w = make([]float64, 0, len(m.Data))
@@ -52,12 +66,6 @@ func fromCSR(m *sparse.CSR) (*graph, error) {
 			w := float64(val[k])
 			if w < 0 {
 				return nil, fmt.Errorf("%w: negative weight %v at (%d,%d)", ErrInvalidGraph, w, r, c)
-			}
-			// symmetry: find (c, r)
-			cidx, cval := m.Row(int(c))
-			p, ok := slices.BinarySearch(cidx, int32(r))
-			if !ok || math.Abs(float64(cval[p])-w) > 1e-5*math.Max(1, w) {
-				return nil, fmt.Errorf("%w: not symmetric at (%d,%d)", ErrInvalidGraph, r, c)
 			}
 			g.deg[r] += w
 			if int(c) == r {
