@@ -1,0 +1,138 @@
+package store
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"genestore/store/ingest"
+)
+
+// cpuTime is the process's user+system CPU time (the machine is shared:
+// CPU time is steadier than wall time).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// benchNamed reports whether -test.bench names this size explicitly.
+func benchNamed(s string) bool {
+	f := flag.Lookup("test.bench")
+	return f != nil && strings.Contains(f.Value.String(), s)
+}
+
+// benchDataset is a random cells × 2000 count matrix with ~100 nonzeros
+// per cell.
+func benchDataset(cells int) *ingest.Dataset {
+	return randomDataset(42, "bench", cells, 2000, 100, true)
+}
+
+func benchWrite(b *testing.B, cells int) {
+	ds := benchDataset(cells)
+	ctx := context.Background()
+	var fileBytes int64
+	var cpu time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		path := filepath.Join(b.TempDir(), "s.db")
+		c0 := cpuTime()
+		db, err := Open(path, &Options{Clock: fixedClock})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := db.AddDataset(ctx, "bench", ds, AddOptions{BatchKey: "batch"}); err != nil {
+			b.Fatal(err)
+		}
+		if err := db.Close(); err != nil {
+			b.Fatal(err)
+		}
+		cpu += cpuTime() - c0
+		b.StopTimer()
+		st, err := os.Stat(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		fileBytes = st.Size()
+		os.Remove(path)
+		b.StartTimer()
+	}
+	sec := b.Elapsed().Seconds()
+	b.ReportMetric(float64(cells*b.N)/sec, "cells/s")
+	b.ReportMetric(float64(fileBytes)*float64(b.N)/sec/1e6, "fileMB/s")
+	b.ReportMetric(float64(fileBytes)/1e6, "file_MB")
+	b.ReportMetric(float64(fileBytes)/float64(ds.X.NNZ()), "file_B/nnz")
+	b.ReportMetric(float64(cells*b.N)/cpu.Seconds(), "cells/cpu-s")
+}
+
+func benchRead(b *testing.B, cells int) {
+	ds := benchDataset(cells)
+	db, err := Open(filepath.Join(b.TempDir(), "s.db"), &Options{Clock: fixedClock})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	info, err := db.AddDataset(context.Background(), "bench", ds, AddOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var cpu time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c0 := cpuTime()
+		err := db.View(func(tx *Tx) error {
+			m, err := tx.Matrix(info.ID)
+			if err == nil && m.NNZ() != ds.X.NNZ() {
+				err = fmt.Errorf("read %d nonzeros, want %d", m.NNZ(), ds.X.NNZ())
+			}
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		cpu += cpuTime() - c0
+	}
+	sec := b.Elapsed().Seconds()
+	b.ReportMetric(float64(cells*b.N)/sec, "cells/s")
+	b.ReportMetric(float64(ds.X.NNZ()*b.N)/sec/1e6, "Mnnz/s")
+	b.ReportMetric(float64(cells*b.N)/cpu.Seconds(), "cells/cpu-s")
+}
+
+// BenchmarkStoreWrite measures AddDataset of a random 2000-gene count
+// matrix with ~100 nonzeros per cell (open, one transaction, fsync, close).
+// The 1M-cell size runs with -long or when -bench names "1M".
+func BenchmarkStoreWrite(b *testing.B) {
+	for _, cells := range []int{100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("cells=%s", human(cells)), func(b *testing.B) {
+			if cells >= 1_000_000 && !*long && !benchNamed("1M") {
+				b.Skip("1M cells: run with -long or -bench 'StoreWrite/cells=1M'")
+			}
+			benchWrite(b, cells)
+		})
+	}
+}
+
+// BenchmarkMatrixRead measures reading a whole stored matrix back.
+func BenchmarkMatrixRead(b *testing.B) {
+	for _, cells := range []int{100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("cells=%s", human(cells)), func(b *testing.B) {
+			if cells >= 1_000_000 && !*long && !benchNamed("1M") {
+				b.Skip("1M cells: run with -long or -bench 'MatrixRead/cells=1M'")
+			}
+			benchRead(b, cells)
+		})
+	}
+}
+
+func human(n int) string {
+	if n >= 1_000_000 {
+		return fmt.Sprintf("%dM", n/1_000_000)
+	}
+	return fmt.Sprintf("%dk", n/1000)
+}
