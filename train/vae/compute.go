@@ -3,7 +3,6 @@ package vae
 import (
 	"math"
 	"runtime"
-	"sort"
 	"sync"
 )
 
@@ -24,6 +23,7 @@ type work struct {
 	dispG                                                      [][]float64
 	theta, logTheta                                            []float64
 	lgT, dgT                                                   []float64 // genes × lgTable
+	csc                                                        []csc     // the mini-batch by gene, one per part of w.parallel
 }
 
 func newWork(m *Model, capacity, threads int) *work {
@@ -79,8 +79,8 @@ func (w *work) parallel(n int, fn func(part, lo, hi int)) {
 func (w *work) encode(d *data, rows []int) {
 	m := w.m
 	M, H, L := len(rows), m.hp.Hidden, m.hp.Latent
-	X := d.X
-	w.parallel(M, func(_, lo, hi int) {
+	w.buildCSC(d, rows)
+	w.parallel(M, func(part, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			r := rows[i]
 			h := w.h1[i*H : (i+1)*H]
@@ -89,13 +89,20 @@ func (w *work) encode(d *data, rows []int) {
 			for j := range h {
 				h[j] += bw[j]
 			}
-			for k := X.Indptr[r]; k < X.Indptr[r+1]; k++ {
-				axpy(d.enc[k], m.encW.w[int(X.Indices[k])*H:int(X.Indices[k]+1)*H], h)
+		}
+		// Gene by gene, so W's row stays in L1 while the part's hidden rows
+		// (M × H floats) stay in L2.
+		c := &w.csc[part]
+		for g := range m.hp.Genes {
+			wg := m.encW.w[g*H : (g+1)*H]
+			for k := c.ptr[g]; k < c.ptr[g+1]; k++ {
+				i := int(c.cell[k])
+				axpy(c.val[k], wg, w.h1[i*H:(i+1)*H])
 			}
-			for j, v := range h {
-				if v < 0 {
-					h[j] = 0
-				}
+		}
+		for j, v := range w.h1[lo*H : hi*H] {
+			if v < 0 {
+				w.h1[lo*H+j] = 0
 			}
 		}
 	})
@@ -376,18 +383,72 @@ func (w *work) backward(d *data, rows []int, scale float32, sample bool) {
 	if m.encW.trainHi == 0 {
 		return // frozen (AddBatches)
 	}
-	// enc.W gradient: x̃ᵀ·dh1, scattered by gene. Workers own gene ranges so
-	// they never write the same row.
-	X := d.X
+	// enc.W gradient: x̃ᵀ·dh1, gene by gene from the batch's column lists.
+	// Workers own gene ranges so they never write the same row.
 	w.parallel(G, func(_, glo, ghi int) {
-		for i, r := range rows {
-			lo, hi := X.Indptr[r], X.Indptr[r+1]
-			idx := X.Indices[lo:hi]
-			start := lo + int64(sort.Search(len(idx), func(k int) bool { return int(idx[k]) >= glo }))
-			dh := w.dh1[i*H : (i+1)*H]
-			for k := start; k < hi && int(X.Indices[k]) < ghi; k++ {
-				j := int(X.Indices[k])
-				axpy(d.enc[k], dh, m.encW.g[j*H:(j+1)*H])
+		for g := glo; g < ghi; g++ {
+			dw := m.encW.g[g*H : (g+1)*H]
+			for p := range w.csc {
+				c := &w.csc[p]
+				for k := c.ptr[g]; k < c.ptr[g+1]; k++ {
+					i := int(c.cell[k])
+					axpy(c.val[k], w.dh1[i*H:(i+1)*H], dw)
+				}
+			}
+		}
+	})
+}
+
+// csc is one part's mini-batch in compressed sparse column form: for gene g,
+// entries ptr[g]..ptr[g+1] give the batch row (cell) and encoder input value.
+type csc struct {
+	ptr  []int32
+	cell []int32
+	val  []float32
+	next []int32 // scratch for the counting sort
+}
+
+// buildCSC transposes the rows of the mini-batch into one csc per part of
+// w.parallel(len(rows)) by a counting sort.
+func (w *work) buildCSC(d *data, rows []int) {
+	M, G := len(rows), w.m.hp.Genes
+	parts := max(1, min(w.threads, M))
+	if len(w.csc) != parts {
+		w.csc = make([]csc, parts)
+	}
+	X := d.X
+	w.parallel(M, func(part, lo, hi int) {
+		c := &w.csc[part]
+		if len(c.ptr) != G+1 {
+			c.ptr = make([]int32, G+1)
+		}
+		clear(c.ptr)
+		n := 0
+		for i := lo; i < hi; i++ {
+			r := rows[i]
+			for _, g := range X.Indices[X.Indptr[r]:X.Indptr[r+1]] {
+				c.ptr[g+1]++
+			}
+			n += int(X.Indptr[r+1] - X.Indptr[r])
+		}
+		for g := range G {
+			c.ptr[g+1] += c.ptr[g]
+		}
+		if cap(c.cell) < n {
+			c.cell = make([]int32, n)
+			c.val = make([]float32, n)
+		}
+		c.cell, c.val = c.cell[:n], c.val[:n]
+		c.next = append(c.next[:0], c.ptr[:G]...)
+		next := c.next
+		for i := lo; i < hi; i++ {
+			r := rows[i]
+			for k := X.Indptr[r]; k < X.Indptr[r+1]; k++ {
+				g := X.Indices[k]
+				p := next[g]
+				c.cell[p] = int32(i)
+				c.val[p] = d.enc[k]
+				next[g]++
 			}
 		}
 	})
