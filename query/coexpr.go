@@ -43,9 +43,9 @@ type Partner struct {
 
 // Coexpr is the answer to Coexpr.
 type Coexpr struct {
-	Gene     GeneRef   `json:"gene"`
-	Datasets []string  `json:"datasets"` // graphs searched
-	K        int       `json:"k"`
+	Gene     GeneRef  `json:"gene"`
+	Datasets []string `json:"datasets"` // graphs searched
+	K        int      `json:"k"`
 	// ModelVersion is the consensus gene embedding's (empty when none).
 	ModelVersion string    `json:"model_version"`
 	Partners     []Partner `json:"partners"`

@@ -155,8 +155,8 @@ func (e *Engine) GeneNeighbors(ctx context.Context, req GeneNeighborsRequest) (*
 
 // GeneCellsRequest asks for the cells most associated with a gene.
 type GeneCellsRequest struct {
-	Symbol string
-	K      int      // 0 means 10
+	Symbol   string
+	K        int      // 0 means 10
 	Datasets []string // restrict to these datasets; empty = all
 }
 

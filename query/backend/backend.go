@@ -1,0 +1,534 @@
+package backend
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"genestore/index"
+	"genestore/internal/vecindex"
+	"genestore/query"
+	"genestore/query/annot"
+	"genestore/store"
+)
+
+// Options configure a Backend. The zero value is valid.
+type Options struct {
+	// Index is used when an index has to be (re)built because the store
+	// holds no current snapshot. Zero means index.DefaultOptions().
+	Index index.Options
+	// Log receives a line each time an index is rebuilt (nil: silent).
+	Log io.Writer
+}
+
+// DefaultOptions returns index.DefaultOptions() and no log.
+func DefaultOptions() Options { return Options{Index: index.DefaultOptions()} }
+
+// Validate reports every problem with o at once.
+func (o Options) Validate() error {
+	if o.Index == (index.Options{}) {
+		return nil
+	}
+	if err := o.Index.Validate(); err != nil {
+		return fmt.Errorf("backend: %w", err)
+	}
+	return nil
+}
+
+// Backend implements query.Backend over an open store. It is safe for
+// concurrent use.
+type Backend struct {
+	db   *store.DB
+	opts Options
+
+	mu       sync.Mutex
+	indexes  map[string]*cache[*index.Index]
+	vectors  map[string]*cache[*vecindex.Vectors]
+	barcodes map[uint32]*barcodeCache
+}
+
+var _ query.Backend = (*Backend)(nil)
+
+// New returns a Backend over db. db stays owned by the caller, who closes it
+// after the last query.
+func New(db *store.DB, opts Options) (*Backend, error) {
+	if db == nil {
+		return nil, fmt.Errorf("%w: nil store", query.ErrInvalid)
+	}
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.Index == (index.Options{}) {
+		opts.Index = index.DefaultOptions()
+	}
+	return &Backend{db: db, opts: opts, indexes: map[string]*cache[*index.Index]{},
+		vectors: map[string]*cache[*vecindex.Vectors]{}, barcodes: map[uint32]*barcodeCache{}}, nil
+}
+
+// notFound marks a store.ErrNotFound (or unknown column) as query.ErrNotFound
+// while keeping its message and chain.
+type notFound struct{ err error }
+
+func (e notFound) Error() string        { return e.err.Error() }
+func (e notFound) Unwrap() error        { return e.err }
+func (e notFound) Is(target error) bool { return target == query.ErrNotFound }
+
+func mapErr(err error) error {
+	if err != nil && (errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrUnknownColumn)) {
+		return notFound{err}
+	}
+	return err
+}
+
+func (b *Backend) view(fn func(tx *store.Tx) error) error { return mapErr(b.db.View(fn)) }
+
+func (b *Backend) update(fn func(tx *store.Tx) error) error { return mapErr(b.db.Update(fn)) }
+
+// cache holds one value per space, rebuilt when the space's generation moves.
+type cache[T any] struct {
+	mu  sync.Mutex // serialises loads
+	cur atomic.Pointer[cached[T]]
+}
+
+type cached[T any] struct {
+	v   T
+	gen uint64
+}
+
+// get returns the cached value if it matches gen, else loads it.
+func (c *cache[T]) get(gen uint64, load func() (T, uint64, error)) (T, error) {
+	if p := c.cur.Load(); p != nil && p.gen == gen {
+		return p.v, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p := c.cur.Load(); p != nil && p.gen == gen {
+		return p.v, nil
+	}
+	v, g, err := load()
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	c.cur.Store(&cached[T]{v: v, gen: g})
+	return v, nil
+}
+
+func (b *Backend) generation(space string) (uint64, error) {
+	var gen uint64
+	err := b.view(func(tx *store.Tx) error {
+		info, err := tx.Space(space)
+		gen = info.Generation
+		return err
+	})
+	return gen, err
+}
+
+// index returns the current index of space, loading it (from the store's
+// snapshot, or rebuilt) when absent or when the generation moved.
+func (b *Backend) index(ctx context.Context, space string) (*index.Index, error) {
+	gen, err := b.generation(space)
+	if err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	c := b.indexes[space]
+	if c == nil {
+		c = &cache[*index.Index]{}
+		b.indexes[space] = c
+	}
+	b.mu.Unlock()
+	return c.get(gen, func() (*index.Index, uint64, error) {
+		ix, err := vecindex.Load(ctx, b.db, space, b.opts.Index, b.opts.Log)
+		if err != nil {
+			return nil, 0, mapErr(err)
+		}
+		return ix, ix.Generation(), nil
+	})
+}
+
+// allVectors returns an in-memory copy of every vector of space (for exact
+// inner-product scans), reloaded when the generation moves.
+func (b *Backend) allVectors(space string) (*vecindex.Vectors, error) {
+	gen, err := b.generation(space)
+	if err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	c := b.vectors[space]
+	if c == nil {
+		c = &cache[*vecindex.Vectors]{}
+		b.vectors[space] = c
+	}
+	b.mu.Unlock()
+	return c.get(gen, func() (*vecindex.Vectors, uint64, error) {
+		var v *vecindex.Vectors
+		err := b.view(func(tx *store.Tx) (err error) { v, err = vecindex.ReadVectors(tx, space); return err })
+		if err != nil {
+			return nil, 0, err
+		}
+		return v, v.Generation, nil
+	})
+}
+
+// Warm loads the indexes of the given spaces now (a server calls it before
+// listening so that the first request does not pay for it). Absent spaces are
+// skipped.
+func (b *Backend) Warm(ctx context.Context, spaces ...string) error {
+	for _, s := range spaces {
+		if _, err := b.index(ctx, s); err != nil && !errors.Is(err, query.ErrNotFound) {
+			return err
+		}
+	}
+	return nil
+}
+
+// Search implements query.Searcher through the space's HNSW index (cosine).
+func (b *Backend) Search(ctx context.Context, space string, q []float32, k int, filter func(uint64) bool) ([]query.Hit, error) {
+	ix, err := b.index(ctx, space)
+	if err != nil {
+		return nil, err
+	}
+	if len(q) != ix.Dim() {
+		return nil, fmt.Errorf("%w: query of dim %d for space %q of dim %d", query.ErrInvalid, len(q), space, ix.Dim())
+	}
+	res, err := ix.Search(ctx, q, k, index.SearchOptions{Filter: filter})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]query.Hit, len(res))
+	for i, r := range res {
+		out[i] = query.Hit{Key: r.Key, Score: 1 - r.Distance}
+	}
+	return out, nil
+}
+
+// hitHeap is a min-heap on Score (ties: larger key first out).
+type hitHeap []query.Hit
+
+func (h hitHeap) Len() int { return len(h) }
+func (h hitHeap) Less(i, j int) bool {
+	if h[i].Score != h[j].Score {
+		return h[i].Score < h[j].Score
+	}
+	return h[i].Key > h[j].Key
+}
+func (h hitHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *hitHeap) Push(x any)   { *h = append(*h, x.(query.Hit)) }
+func (h *hitHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// TopInner implements query.Searcher by an exact scan of the space's vectors
+// (kept in memory after the first call).
+func (b *Backend) TopInner(ctx context.Context, space string, q []float32, k int, filter func(uint64) bool) ([]query.Hit, error) {
+	v, err := b.allVectors(space)
+	if err != nil {
+		return nil, err
+	}
+	if len(q) != v.Dim {
+		return nil, fmt.Errorf("%w: query of dim %d for space %q of dim %d", query.ErrInvalid, len(q), space, v.Dim)
+	}
+	if k <= 0 {
+		return nil, nil
+	}
+	h := make(hitHeap, 0, k+1)
+	for i, key := range v.Keys {
+		if i%65536 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if filter != nil && !filter(key) {
+			continue
+		}
+		s := index.Dot(q, v.Vecs[i*v.Dim:(i+1)*v.Dim])
+		if len(h) < k {
+			heap.Push(&h, query.Hit{Key: key, Score: s})
+		} else if s > h[0].Score || (s == h[0].Score && key < h[0].Key) {
+			h[0] = query.Hit{Key: key, Score: s}
+			heap.Fix(&h, 0)
+		}
+	}
+	out := make([]query.Hit, len(h))
+	for i := len(h) - 1; i >= 0; i-- {
+		out[i] = heap.Pop(&h).(query.Hit)
+	}
+	return out, nil
+}
+
+// Datasets implements query.Catalog.
+func (b *Backend) Datasets(ctx context.Context) ([]query.Dataset, error) {
+	var out []query.Dataset
+	err := b.view(func(tx *store.Tx) error {
+		ds, err := tx.Datasets()
+		for _, d := range ds {
+			out = append(out, query.Dataset{ID: d.ID, Name: d.Name, Cells: d.Cells, Genes: d.Genes})
+		}
+		return err
+	})
+	return out, err
+}
+
+// GenesBySymbol implements query.Catalog.
+func (b *Backend) GenesBySymbol(ctx context.Context, symbol string) ([]query.Gene, error) {
+	var out []query.Gene
+	err := b.view(func(tx *store.Tx) error {
+		gs, err := tx.GenesBySymbol(symbol)
+		for _, g := range gs {
+			out = append(out, query.Gene{ID: g.ID, Symbol: g.Symbol, SourceID: g.SourceID})
+		}
+		return err
+	})
+	return out, err
+}
+
+// Genes implements query.Catalog.
+func (b *Backend) Genes(ctx context.Context, ids []uint32) ([]query.Gene, error) {
+	out := make([]query.Gene, len(ids))
+	err := b.view(func(tx *store.Tx) error {
+		for i, id := range ids {
+			g, err := tx.Gene(id)
+			if err != nil {
+				return err
+			}
+			out[i] = query.Gene{ID: g.ID, Symbol: g.Symbol, SourceID: g.SourceID}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// CellByBarcode implements query.Catalog.
+func (b *Backend) CellByBarcode(ctx context.Context, ds uint32, barcode string) (uint32, error) {
+	var row uint32
+	err := b.view(func(tx *store.Tx) (err error) { row, err = tx.CellByBarcode(ds, barcode); return err })
+	return row, err
+}
+
+type barcodeCache struct {
+	once sync.Once
+	bcs  []string
+	err  error
+}
+
+// Barcodes implements query.Catalog; a dataset's barcodes are read once and
+// kept (datasets are immutable once added).
+func (b *Backend) Barcodes(ctx context.Context, ds uint32, cells []uint32) ([]string, error) {
+	b.mu.Lock()
+	c := b.barcodes[ds]
+	if c == nil {
+		c = &barcodeCache{}
+		b.barcodes[ds] = c
+	}
+	b.mu.Unlock()
+	c.once.Do(func() { c.err = b.view(func(tx *store.Tx) (err error) { c.bcs, err = tx.Barcodes(ds); return err }) })
+	if c.err != nil {
+		b.mu.Lock()
+		delete(b.barcodes, ds) // retry next time
+		b.mu.Unlock()
+		return nil, c.err
+	}
+	out := make([]string, len(cells))
+	for i, r := range cells {
+		if int(r) >= len(c.bcs) {
+			return nil, notFound{fmt.Errorf("%w: cell %d of dataset %d", store.ErrNotFound, r, ds)}
+		}
+		out[i] = c.bcs[r]
+	}
+	return out, nil
+}
+
+// ObsColumn implements query.Catalog.
+func (b *Backend) ObsColumn(ctx context.Context, ds uint32, name string) ([]string, error) {
+	var out []string
+	err := b.view(func(tx *store.Tx) (err error) { out, err = tx.ObsColumn(ds, name); return err })
+	return out, err
+}
+
+// Space implements query.Vectors.
+func (b *Backend) Space(ctx context.Context, space string) (query.SpaceInfo, error) {
+	var out query.SpaceInfo
+	err := b.view(func(tx *store.Tx) error {
+		info, err := tx.Space(space)
+		if err != nil {
+			return err
+		}
+		out = query.SpaceInfo{Name: info.Name, Dim: info.Dim, Generation: info.Generation}
+		for _, s := range info.Sets {
+			out.Sets = append(out.Sets, query.VectorSet{Dataset: s.Dataset, Count: s.Count, ModelVersion: s.Provenance.ModelVersion})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Vectors implements query.Vectors.
+func (b *Backend) Vectors(ctx context.Context, space string, keys []uint64) ([]float32, error) {
+	var out []float32
+	err := b.view(func(tx *store.Tx) error {
+		for _, k := range keys {
+			d, id := store.SplitEntityKey(k)
+			v, err := tx.Embedding(space, d, id)
+			if err != nil {
+				return err
+			}
+			if out == nil {
+				out = make([]float32, 0, len(keys)*len(v))
+			}
+			out = append(out, v...)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Keys implements query.Vectors.
+func (b *Backend) Keys(ctx context.Context, space string, datasets []uint32) ([]uint64, error) {
+	var out []uint64
+	err := b.view(func(tx *store.Tx) error {
+		for _, d := range datasets {
+			ids, _, _, err := tx.Embeddings(space, d)
+			if err != nil {
+				return err
+			}
+			for _, id := range ids {
+				out = append(out, store.EntityKey(d, id))
+			}
+		}
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out, err
+}
+
+// EdgeDatasets implements query.Graphs.
+func (b *Backend) EdgeDatasets(ctx context.Context) ([]uint32, error) {
+	var out []uint32
+	err := b.view(func(tx *store.Tx) error {
+		ds, err := tx.Datasets()
+		if err != nil {
+			return err
+		}
+		for _, d := range ds {
+			_, err := tx.EdgeSetInfo(d.ID)
+			switch {
+			case err == nil:
+				out = append(out, d.ID)
+			case !errors.Is(err, store.ErrNotFound):
+				return err
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Partners implements query.Graphs.
+func (b *Backend) Partners(ctx context.Context, ds, gene uint32) ([]query.Edge, error) {
+	var out []query.Edge
+	err := b.view(func(tx *store.Tx) error {
+		es, err := tx.Partners(ds, gene)
+		for _, e := range es {
+			p := e.B
+			if p == gene {
+				p = e.A
+			}
+			out = append(out, query.Edge{Partner: p, Weight: e.Weight})
+		}
+		return err
+	})
+	return out, err
+}
+
+// Collection implements query.Annotations.
+func (b *Backend) Collection(ctx context.Context, name string) ([]annot.GeneSet, error) {
+	var out []annot.GeneSet
+	err := b.view(func(tx *store.Tx) error {
+		sets, err := tx.Collection(name)
+		for _, s := range sets {
+			out = append(out, annot.GeneSet{ID: s.ID, Name: s.Name, Genes: s.Genes})
+		}
+		return err
+	})
+	return out, err
+}
+
+func toProv(p store.Provenance) query.Provenance {
+	return query.Provenance{Kind: p.Kind, ModelVersion: p.ModelVersion, Params: p.Params, Datasets: p.Datasets, Created: p.Created}
+}
+
+func fromProv(p query.Provenance) store.Provenance {
+	return store.Provenance{Kind: p.Kind, ModelVersion: p.ModelVersion, Params: p.Params, Datasets: p.Datasets, Created: p.Created}
+}
+
+// Predictions implements query.Annotations.
+func (b *Backend) Predictions(ctx context.Context, kind, name string) ([]query.Prediction, query.Provenance, error) {
+	var (
+		rows []query.Prediction
+		prov query.Provenance
+	)
+	err := b.view(func(tx *store.Tx) error {
+		p, err := tx.Predictions(kind, name)
+		if err != nil {
+			return err
+		}
+		prov = toProv(p.Provenance)
+		for _, r := range p.Rows {
+			rows = append(rows, query.Prediction{Entity: r.Entity, Label: r.Label, Score: r.Score, Evidence: r.Evidence})
+		}
+		return nil
+	})
+	return rows, prov, err
+}
+
+// PutPredictions implements query.Annotations.
+func (b *Backend) PutPredictions(ctx context.Context, kind, name string, rows []query.Prediction, prov query.Provenance) error {
+	sr := make([]store.Prediction, len(rows))
+	for i, r := range rows {
+		sr[i] = store.Prediction{Entity: r.Entity, Label: r.Label, Score: r.Score, Evidence: r.Evidence}
+	}
+	return b.update(func(tx *store.Tx) error { return tx.PutPredictions(kind, name, sr, fromProv(prov)) })
+}
+
+// Clustering implements query.Clusterings.
+func (b *Backend) Clustering(ctx context.Context, space, name string) (query.Clustering, error) {
+	var out query.Clustering
+	err := b.view(func(tx *store.Tx) error {
+		c, err := tx.Clustering(space, name)
+		if err != nil {
+			return err
+		}
+		out = query.Clustering{Name: c.Name, Keys: c.IDs, Labels: c.Labels, Stale: c.Stale, Provenance: toProv(c.Provenance)}
+		return nil
+	})
+	if err == nil && !sort.SliceIsSorted(out.Keys, func(i, j int) bool { return out.Keys[i] < out.Keys[j] }) {
+		sort.Sort(byKey{out.Keys, out.Labels})
+	}
+	return out, err
+}
+
+type byKey struct {
+	k []uint64
+	l []int32
+}
+
+func (s byKey) Len() int           { return len(s.k) }
+func (s byKey) Less(i, j int) bool { return s.k[i] < s.k[j] }
+func (s byKey) Swap(i, j int) {
+	s.k[i], s.k[j] = s.k[j], s.k[i]
+	s.l[i], s.l[j] = s.l[j], s.l[i]
+}
+
+// PutClustering implements query.Clusterings.
+func (b *Backend) PutClustering(ctx context.Context, space string, c query.Clustering) error {
+	return b.update(func(tx *store.Tx) error {
+		return tx.PutClustering(space, c.Name, c.Keys, c.Labels, fromProv(c.Provenance))
+	})
+}

@@ -1,0 +1,176 @@
+package backend_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"genestore/index"
+	"genestore/query"
+	"genestore/query/backend"
+	"genestore/query/backend/simstore"
+	"genestore/store"
+)
+
+func newBackend(t *testing.T) (*backend.Backend, *store.DB, *simstore.Truth) {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "b.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	tr, err := simstore.Build(context.Background(), db, simstore.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := backend.New(db, backend.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, db, tr
+}
+
+func TestConventions(t *testing.T) {
+	if query.Consensus != store.Consensus {
+		t.Fatalf("query.Consensus %x != store.Consensus %x", query.Consensus, store.Consensus)
+	}
+	for _, k := range [][2]uint32{{0, 0}, {1, 2}, {store.Consensus, 7}, {5, 0xFFFFFFFF}} {
+		if query.Key(k[0], k[1]) != store.EntityKey(k[0], k[1]) {
+			t.Errorf("Key%v differs from store.EntityKey", k)
+		}
+		d, id := query.SplitKey(store.EntityKey(k[0], k[1]))
+		if d != k[0] || id != k[1] {
+			t.Errorf("SplitKey%v = %d, %d", k, d, id)
+		}
+	}
+}
+
+func TestTopInnerIsExact(t *testing.T) {
+	b, db, _ := newBackend(t)
+	ctx := context.Background()
+	q := make([]float32, 16)
+	for i := range q {
+		q[i] = float32(i%5) - 2
+	}
+	got, err := b.TopInner(ctx, "cells", q, 25, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []uint64
+	var scores []float32
+	db.View(func(tx *store.Tx) error {
+		ds, _ := tx.Datasets()
+		for _, d := range ds {
+			ids, dim, vecs, err := tx.Embeddings("cells", d.ID)
+			if err != nil {
+				continue
+			}
+			for i, id := range ids {
+				keys = append(keys, store.EntityKey(d.ID, id))
+				scores = append(scores, index.Dot(q, vecs[i*dim:(i+1)*dim]))
+			}
+		}
+		return nil
+	})
+	idx := make([]int, len(keys))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool {
+		if scores[idx[a]] != scores[idx[b]] {
+			return scores[idx[a]] > scores[idx[b]]
+		}
+		return keys[idx[a]] < keys[idx[b]]
+	})
+	for i, h := range got {
+		if h.Key != keys[idx[i]] || h.Score != scores[idx[i]] {
+			t.Fatalf("rank %d: %+v, want key %x score %v", i, h, keys[idx[i]], scores[idx[i]])
+		}
+	}
+	if _, err := b.TopInner(ctx, "cells", q[:3], 5, nil); !errors.Is(err, query.ErrInvalid) {
+		t.Errorf("short query: %v", err)
+	}
+	if _, err := b.Search(ctx, "nope", q, 5, nil); !errors.Is(err, query.ErrNotFound) {
+		t.Errorf("unknown space: %v", err)
+	}
+}
+
+func TestNotFoundMapping(t *testing.T) {
+	b, _, tr := newBackend(t)
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		err  error
+	}{
+		{"gene", func() error { _, err := b.Genes(ctx, []uint32{1 << 30}); return err }()},
+		{"cell", func() error { _, err := b.CellByBarcode(ctx, tr.DatasetIDs[0], "zz"); return err }()},
+		{"obs", func() error { _, err := b.ObsColumn(ctx, tr.DatasetIDs[0], "zz"); return err }()},
+		{"vector", func() error { _, err := b.Vectors(ctx, "genes", []uint64{store.EntityKey(77, 1)}); return err }()},
+		{"collection", func() error { _, err := b.Collection(ctx, "zz"); return err }()},
+		{"clustering", func() error { _, err := b.Clustering(ctx, "genes", "zz"); return err }()},
+		{"barcode row", func() error { _, err := b.Barcodes(ctx, tr.DatasetIDs[0], []uint32{1 << 20}); return err }()},
+	}
+	for _, tc := range tests {
+		if !errors.Is(tc.err, query.ErrNotFound) || !errors.Is(tc.err, store.ErrNotFound) {
+			t.Errorf("%s: %v is not both query and store ErrNotFound", tc.name, tc.err)
+		}
+	}
+}
+
+func TestAliases(t *testing.T) {
+	in := "alias_symbol\tsymbol\tentrez_id\nA1\tGENE1\t1\nb2\tGENE2\t2\n# c\n\nA1\tGENE1\t1\nAMB\tX\t3\namb\tY\t4\n"
+	m, amb, err := backend.ParseAliases(strings.NewReader(in), "t.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if amb != 1 || len(m) != 2 || m["a1"] != "GENE1" || m["b2"] != "GENE2" {
+		t.Fatalf("map %v, ambiguous %d", m, amb)
+	}
+	for _, bad := range []string{"onlyone\n", "\tX\n", "A\t\n"} {
+		if _, _, err := backend.ParseAliases(strings.NewReader("x\ty\n"+bad), "bad.tsv"); !errors.Is(err, backend.ErrAliases) || !strings.Contains(err.Error(), "bad.tsv:2") {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+	b, db, _ := newBackend(t)
+	if err := db.Update(func(tx *store.Tx) error { return backend.PutAliases(tx, m) }); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.Aliases(context.Background())
+	if err != nil || len(got) != 2 || got["a1"] != "GENE1" {
+		t.Errorf("stored aliases %v, %v", got, err)
+	}
+	if err := db.Update(func(tx *store.Tx) error { return backend.PutAliases(tx, map[string]string{"a\tb": "x"}) }); !errors.Is(err, backend.ErrAliases) {
+		t.Errorf("tab in alias: %v", err)
+	}
+}
+
+func TestSampleAliasFile(t *testing.T) {
+	f, err := openRepoFile("testdata/sample/go/human_gene_aliases.demo.tsv")
+	if err != nil {
+		t.Skip(err)
+	}
+	defer f.Close()
+	m, _, err := backend.ParseAliases(f, "demo")
+	if err != nil || len(m) < 10 || m["1-8d"] != "IFITM2" {
+		t.Errorf("demo aliases: %d, 1-8D → %q, %v", len(m), m["1-8d"], err)
+	}
+}
+
+func FuzzParseAliases(f *testing.F) {
+	f.Add("alias_symbol\tsymbol\nA\tB\n")
+	f.Add("A\tB\tC\r\n#x\n\nA\tC\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		m, _, err := backend.ParseAliases(strings.NewReader(s), "fuzz")
+		if err != nil {
+			return
+		}
+		for a, sym := range m {
+			if a != strings.ToLower(a) || sym == "" {
+				t.Fatalf("entry %q → %q", a, sym)
+			}
+		}
+	})
+}

@@ -1,0 +1,585 @@
+package query
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"genestore/query/annot"
+	"genestore/query/cluster"
+)
+
+// ClusterRequest names a clustering of a space: by method and resolution
+// (the stored name is ClusteringName(method, resolution)).
+type ClusterRequest struct {
+	// Space is "genes" or "cells".
+	Space string
+	// Resolution is the modularity resolution γ; 0 means 1.
+	Resolution float64
+	// Method is "leiden" (default) or "louvain".
+	Method string
+	// K is the number of neighbours per node in the kNN graph; 0 means 15.
+	K int
+	// Datasets lists the vector sets clustered when computing; empty means
+	// the consensus set for genes (every set if there is none) and every
+	// dataset for cells.
+	Datasets []string
+	// Compute allows computing (and persisting) the clustering when it is
+	// not stored; Recompute forces it.
+	Compute, Recompute bool
+	// Seed seeds the clustering's random source.
+	Seed uint64
+}
+
+func (r ClusterRequest) withDefaults() (ClusterRequest, error) {
+	if r.Space != SpaceGenes && r.Space != SpaceCells {
+		return r, fmt.Errorf("%w: space %q (want %q or %q)", ErrInvalid, r.Space, SpaceGenes, SpaceCells)
+	}
+	if r.Resolution == 0 {
+		r.Resolution = 1
+	}
+	if !(r.Resolution > 0 && r.Resolution < 1e6) {
+		return r, fmt.Errorf("%w: resolution %v", ErrInvalid, r.Resolution)
+	}
+	if r.Method == "" {
+		r.Method = "leiden"
+	}
+	if _, err := cluster.ParseMethod(r.Method); err != nil {
+		return r, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	if r.K == 0 {
+		r.K = 15
+	}
+	if r.K < 2 || r.K > 200 {
+		return r, fmt.Errorf("%w: graph k = %d (want 2..200)", ErrInvalid, r.K)
+	}
+	return r, nil
+}
+
+// ClusteringName is the stored name of a clustering: method "_r" resolution,
+// e.g. "leiden_r1.0", "louvain_r0.5".
+func ClusteringName(method string, resolution float64) string {
+	s := strconv.FormatFloat(resolution, 'f', -1, 64)
+	if !strings.Contains(s, ".") {
+		s += ".0"
+	}
+	return method + "_r" + s
+}
+
+// ClusterSize is one cluster of a summary.
+type ClusterSize struct {
+	ID   int `json:"id"`
+	Size int `json:"size"`
+}
+
+// ClusterSummary describes a clustering.
+type ClusterSummary struct {
+	Space      string        `json:"space"`
+	Name       string        `json:"name"`
+	Resolution float64       `json:"resolution"`
+	Computed   bool          `json:"computed"` // computed by this call
+	Stale      bool          `json:"stale"`
+	Entities   int           `json:"entities"`
+	Provenance Provenance    `json:"provenance"`
+	Clusters   []ClusterSize `json:"clusters"`
+}
+
+// Member is one entity of a cluster: a gene (Symbol) or a cell (Barcode).
+type Member struct {
+	Dataset string `json:"dataset"`
+	ID      uint32 `json:"id"` // gene id or cell row
+	Symbol  string `json:"symbol,omitempty"`
+	Barcode string `json:"barcode,omitempty"`
+}
+
+// Enrichment is one gene set over-represented in a gene cluster.
+type Enrichment struct {
+	SetID    string   `json:"set_id"`
+	Name     string   `json:"name"`
+	Size     int      `json:"size"`
+	Overlap  int      `json:"overlap"`
+	Expected float64  `json:"expected"`
+	PValue   float64  `json:"p_value"`
+	FDR      float64  `json:"fdr"`
+	Genes    []string `json:"genes"`
+}
+
+// ClusterMembers is the answer to the cluster lookups.
+type ClusterMembers struct {
+	Space      string       `json:"space"`
+	Clustering string       `json:"clustering"`
+	Stale      bool         `json:"stale"`
+	Provenance Provenance   `json:"provenance"`
+	Cluster    int          `json:"cluster"`
+	Size       int          `json:"size"`
+	Gene       *GeneRef     `json:"gene,omitempty"` // set by GeneCluster
+	Cell       *CellRef     `json:"cell,omitempty"` // set by CellCluster
+	Members    []Member     `json:"members"`
+	Truncated  bool         `json:"truncated"` // more members than MaxMembers
+	Collection string       `json:"collection,omitempty"`
+	Enrichment []Enrichment `json:"enrichment,omitempty"`
+}
+
+// MemberOptions shape a cluster lookup's answer.
+type MemberOptions struct {
+	// MaxMembers bounds the members listed; 0 means 1000.
+	MaxMembers int
+	// Enrich names a gene-set collection to test the (gene) cluster against.
+	Enrich string
+	// EnrichOptions bound the sets tested (zero: every set).
+	EnrichOptions annot.EnrichOptions
+	// MaxTerms bounds the enrichment rows returned; 0 means 20.
+	MaxTerms int
+}
+
+// clusterParams is the Params of a clustering's provenance.
+type clusterParams struct {
+	Method      string  `json:"method"`
+	Resolution  float64 `json:"resolution"`
+	K           int     `json:"k"`
+	Seed        uint64  `json:"seed"`
+	Graph       string  `json:"graph"`
+	Modularity  float64 `json:"modularity"`
+	Communities int     `json:"communities"`
+}
+
+// clustering loads (or computes, when allowed) the clustering of req.
+func (e *Engine) clustering(ctx context.Context, req ClusterRequest) (Clustering, bool, ClusterRequest, error) {
+	req, err := req.withDefaults()
+	if err != nil {
+		return Clustering{}, false, req, err
+	}
+	name := ClusteringName(req.Method, req.Resolution)
+	if !req.Recompute {
+		c, err := e.b.Clustering(ctx, req.Space, name)
+		if err == nil {
+			return c, false, req, nil
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return Clustering{}, false, req, err
+		}
+		if !req.Compute {
+			return Clustering{}, false, req, fmt.Errorf("%w: %s clustering %q (compute it with `genestore clusters --space %s --resolution %g`)",
+				ErrNotComputed, req.Space, name, req.Space, req.Resolution)
+		}
+	}
+	c, err := e.computeClustering(ctx, req, name)
+	return c, err == nil, req, err
+}
+
+// computeClustering builds the kNN graph of the space from its index,
+// clusters it and persists the result.
+func (e *Engine) computeClustering(ctx context.Context, req ClusterRequest, name string) (Clustering, error) {
+	nm, ds, err := e.names(ctx)
+	if err != nil {
+		return Clustering{}, err
+	}
+	info, err := e.b.Space(ctx, req.Space)
+	if err != nil {
+		return Clustering{}, err
+	}
+	var sets []uint32
+	if len(req.Datasets) > 0 {
+		for _, n := range req.Datasets {
+			id, err := e.datasetID(ds, n)
+			if err != nil {
+				return Clustering{}, err
+			}
+			if _, ok := info.set(id); !ok {
+				return Clustering{}, fmt.Errorf("%w: dataset %q has no %s vectors", ErrNotFound, n, req.Space)
+			}
+			sets = append(sets, id)
+		}
+	} else if req.Space == SpaceGenes && len(setIDs(info, true)) > 0 {
+		sets = []uint32{Consensus}
+	} else {
+		sets = setIDs(info, false)
+		if req.Space == SpaceGenes {
+			sets = append(sets, setIDs(info, true)...)
+		}
+	}
+	if len(sets) == 0 {
+		return Clustering{}, fmt.Errorf("%w: space %q has no vectors", ErrNotFound, req.Space)
+	}
+	ver := ""
+	allowed := map[uint32]bool{}
+	for i, d := range sets {
+		s, _ := info.set(d)
+		if i == 0 {
+			ver = s.ModelVersion
+		} else if s.ModelVersion != ver {
+			return Clustering{}, fmt.Errorf("%w: %s vectors of %q are model %q, of %q are %q", ErrModelMismatch,
+				req.Space, nm[sets[0]], ver, nm[d], s.ModelVersion)
+		}
+		allowed[d] = true
+	}
+	keys, err := e.b.Keys(ctx, req.Space, sets)
+	if err != nil {
+		return Clustering{}, err
+	}
+	if len(keys) < 2 {
+		return Clustering{}, fmt.Errorf("%w: %d vectors to cluster", ErrInvalid, len(keys))
+	}
+	ids, dists, err := e.knn(ctx, req.Space, keys, req.K, func(key uint64) bool { d, _ := SplitKey(key); return allowed[d] })
+	if err != nil {
+		return Clustering{}, err
+	}
+	g, err := cluster.FromNeighbors(ids, dists, cluster.DefaultGraphOptions())
+	if err != nil {
+		return Clustering{}, err
+	}
+	m, _ := cluster.ParseMethod(req.Method)
+	res, err := cluster.Cluster(ctx, g, cluster.Options{Method: m, Resolution: req.Resolution}, rand.NewPCG(req.Seed, 0))
+	if err != nil {
+		return Clustering{}, err
+	}
+	labels := make([]int32, len(res.Labels))
+	for i, l := range res.Labels {
+		labels[i] = int32(l)
+	}
+	params, _ := json.Marshal(clusterParams{Method: req.Method, Resolution: req.Resolution, K: req.K, Seed: req.Seed,
+		Graph: "snn over hnsw knn", Modularity: res.Modularity, Communities: res.Communities})
+	var dsIDs []uint32
+	for _, d := range sets {
+		dsIDs = append(dsIDs, d)
+	}
+	c := Clustering{Name: name, Keys: keys, Labels: labels,
+		Provenance: Provenance{Kind: req.Method, ModelVersion: ver, Params: params, Datasets: dsIDs}}
+	if err := e.b.PutClustering(ctx, req.Space, c); err != nil {
+		return Clustering{}, err
+	}
+	return c, nil
+}
+
+// knn finds each key's k nearest admitted neighbours through the index, as
+// node indices into keys (sorted ascending) with cosine distances.
+func (e *Engine) knn(ctx context.Context, space string, keys []uint64, k int, filter func(uint64) bool) ([][]uint32, [][]float32, error) {
+	n := len(keys)
+	ids := make([][]uint32, n)
+	dists := make([][]float32, n)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	const block = 1024
+	next := make(chan int)
+	for w := 0; w < e.opts.Workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for lo := range next {
+				hi := min(lo+block, n)
+				vecs, err := e.b.Vectors(ctx, space, keys[lo:hi])
+				if err == nil {
+					dim := len(vecs) / (hi - lo)
+					for i := lo; i < hi && err == nil; i++ {
+						self := keys[i]
+						var hits []Hit
+						hits, err = e.b.Search(ctx, space, vecs[(i-lo)*dim:(i-lo+1)*dim], k,
+							func(key uint64) bool { return key != self && filter(key) })
+						for _, h := range hits {
+							j := sort.Search(n, func(x int) bool { return keys[x] >= h.Key })
+							if j < n && keys[j] == h.Key {
+								ids[i] = append(ids[i], uint32(j))
+								dists[i] = append(dists[i], 1-h.Score)
+							}
+						}
+					}
+				}
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for lo := 0; lo < n; lo += block {
+		mu.Lock()
+		stop := firstErr != nil
+		mu.Unlock()
+		if stop || ctx.Err() != nil {
+			break
+		}
+		next <- lo
+	}
+	close(next)
+	wg.Wait()
+	if firstErr != nil {
+		return nil, nil, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	return ids, dists, nil
+}
+
+// Clusters returns a summary of the clustering of req (computing it when
+// allowed and absent): every cluster with its size, largest first.
+func (e *Engine) Clusters(ctx context.Context, req ClusterRequest) (*ClusterSummary, error) {
+	c, computed, req, err := e.clustering(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	sizes := map[int32]int{}
+	for _, l := range c.Labels {
+		sizes[l]++
+	}
+	out := &ClusterSummary{Space: req.Space, Name: c.Name, Resolution: req.Resolution, Computed: computed, Stale: c.Stale,
+		Entities: len(c.Keys), Provenance: c.Provenance, Clusters: []ClusterSize{}}
+	for l, s := range sizes {
+		out.Clusters = append(out.Clusters, ClusterSize{ID: int(l), Size: s})
+	}
+	sort.Slice(out.Clusters, func(i, j int) bool {
+		a, b := out.Clusters[i], out.Clusters[j]
+		if a.Size != b.Size {
+			return a.Size > b.Size
+		}
+		return a.ID < b.ID
+	})
+	return out, nil
+}
+
+// GeneCluster returns the cluster of a gene (its consensus vector, or the
+// first set holding it) and the cluster's members.
+func (e *Engine) GeneCluster(ctx context.Context, req ClusterRequest, symbol string, mo MemberOptions) (*ClusterMembers, error) {
+	req.Space = SpaceGenes
+	g, err := e.ResolveGene(ctx, symbol)
+	if err != nil {
+		return nil, err
+	}
+	c, _, req, err := e.clustering(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	label := int32(-1)
+	if i := findKey(c.Keys, Key(Consensus, g.ID)); i >= 0 {
+		label = c.Labels[i]
+	} else {
+		for i, k := range c.Keys {
+			if _, id := SplitKey(k); id == g.ID {
+				label = c.Labels[i]
+				break
+			}
+		}
+	}
+	if label < 0 {
+		return nil, fmt.Errorf("%w: gene %s is not in clustering %q", ErrNotFound, g.Symbol, c.Name)
+	}
+	out, err := e.members(ctx, req, c, int(label), mo)
+	if err != nil {
+		return nil, err
+	}
+	out.Gene = &g
+	return out, nil
+}
+
+// CellCluster returns the cluster of a cell and the cluster's members.
+func (e *Engine) CellCluster(ctx context.Context, req ClusterRequest, dataset, barcode string, mo MemberOptions) (*ClusterMembers, error) {
+	req.Space = SpaceCells
+	nm, ds, err := e.names(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d, row, err := e.resolveCell(ctx, ds, dataset, barcode)
+	if err != nil {
+		return nil, err
+	}
+	c, _, req, err := e.clustering(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	i := findKey(c.Keys, Key(d, row))
+	if i < 0 {
+		return nil, fmt.Errorf("%w: cell %q of %q is not in clustering %q", ErrNotFound, barcode, dataset, c.Name)
+	}
+	out, err := e.members(ctx, req, c, int(c.Labels[i]), mo)
+	if err != nil {
+		return nil, err
+	}
+	out.Cell = &CellRef{Dataset: nm[d], Cell: row, Barcode: barcode}
+	return out, nil
+}
+
+// ClusterMembers returns the members of cluster id.
+func (e *Engine) ClusterMembers(ctx context.Context, req ClusterRequest, id int, mo MemberOptions) (*ClusterMembers, error) {
+	c, _, req, err := e.clustering(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return e.members(ctx, req, c, id, mo)
+}
+
+func findKey(keys []uint64, k uint64) int {
+	i := sort.Search(len(keys), func(x int) bool { return keys[x] >= k })
+	if i < len(keys) && keys[i] == k {
+		return i
+	}
+	return -1
+}
+
+// members lists cluster id of c (and its enrichment when asked).
+func (e *Engine) members(ctx context.Context, req ClusterRequest, c Clustering, id int, mo MemberOptions) (*ClusterMembers, error) {
+	if mo.MaxMembers == 0 {
+		mo.MaxMembers = 1000
+	}
+	if mo.MaxTerms == 0 {
+		mo.MaxTerms = 20
+	}
+	nm, _, err := e.names(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var keys []uint64
+	for i, l := range c.Labels {
+		if int(l) == id {
+			keys = append(keys, c.Keys[i])
+		}
+	}
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("%w: cluster %d of %s clustering %q", ErrNotFound, id, req.Space, c.Name)
+	}
+	out := &ClusterMembers{Space: req.Space, Clustering: c.Name, Stale: c.Stale, Provenance: c.Provenance,
+		Cluster: id, Size: len(keys), Members: []Member{}}
+	listed := keys
+	if len(listed) > mo.MaxMembers {
+		listed, out.Truncated = listed[:mo.MaxMembers], true
+	}
+	if req.Space == SpaceGenes {
+		symbols, err := e.symbolsOf(ctx, keys)
+		if err != nil {
+			return nil, err
+		}
+		for i, k := range listed {
+			d, gid := SplitKey(k)
+			out.Members = append(out.Members, Member{Dataset: nm[d], ID: gid, Symbol: symbols[i]})
+		}
+		if mo.Enrich != "" {
+			universe, err := e.symbolsOf(ctx, c.Keys)
+			if err != nil {
+				return nil, err
+			}
+			if out.Enrichment, err = e.enrich(ctx, mo.Enrich, symbols, universe, mo); err != nil {
+				return nil, err
+			}
+			out.Collection = mo.Enrich
+		}
+		return out, nil
+	}
+	if mo.Enrich != "" {
+		return nil, fmt.Errorf("%w: enrichment needs a gene clustering", ErrInvalid)
+	}
+	byDS := map[uint32][]int{}
+	for i, k := range listed {
+		d, _ := SplitKey(k)
+		byDS[d] = append(byDS[d], i)
+	}
+	out.Members = make([]Member, len(listed))
+	for d, idx := range byDS {
+		rows := make([]uint32, len(idx))
+		for j, i := range idx {
+			_, rows[j] = SplitKey(listed[i])
+		}
+		bcs, err := e.b.Barcodes(ctx, d, rows)
+		if err != nil {
+			return nil, err
+		}
+		for j, i := range idx {
+			out.Members[i] = Member{Dataset: nm[d], ID: rows[j], Barcode: bcs[j]}
+		}
+	}
+	return out, nil
+}
+
+// symbolsOf returns the gene symbol of each gene key.
+func (e *Engine) symbolsOf(ctx context.Context, keys []uint64) ([]string, error) {
+	ids := make([]uint32, len(keys))
+	for i, k := range keys {
+		_, ids[i] = SplitKey(k)
+	}
+	genes, err := e.b.Genes(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(genes))
+	for i, g := range genes {
+		out[i] = g.Symbol
+	}
+	return out, nil
+}
+
+// enrich tests query against collection name over universe.
+func (e *Engine) enrich(ctx context.Context, name string, query, universe []string, mo MemberOptions) ([]Enrichment, error) {
+	sets, err := e.b.Collection(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	res, err := annot.Enrich(query, universe, sets, mo.EnrichOptions)
+	if err != nil {
+		return nil, err
+	}
+	out := []Enrichment{}
+	for i, r := range res {
+		if i == mo.MaxTerms {
+			break
+		}
+		out = append(out, Enrichment{SetID: r.Set.ID, Name: r.Set.Name, Size: r.Size, Overlap: r.Overlap,
+			Expected: r.Expected, PValue: r.PValue, FDR: r.FDR, Genes: r.Genes})
+	}
+	return out, nil
+}
+
+// ClusterMarkers returns the top genes of a cell cluster: the k genes whose
+// decoder loadings have the largest inner product with the mean latent
+// vector of the cluster's cells.
+func (e *Engine) ClusterMarkers(ctx context.Context, req ClusterRequest, id, k int) (*TopGenes, error) {
+	req.Space = SpaceCells
+	k, err := e.checkK(k)
+	if err != nil {
+		return nil, err
+	}
+	c, _, req, err := e.clustering(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	var keys []uint64
+	for i, l := range c.Labels {
+		if int(l) == id {
+			keys = append(keys, c.Keys[i])
+		}
+	}
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("%w: cluster %d of %s clustering %q", ErrNotFound, id, req.Space, c.Name)
+	}
+	var centroid []float64
+	for lo := 0; lo < len(keys); lo += 4096 {
+		hi := min(lo+4096, len(keys))
+		vecs, err := e.b.Vectors(ctx, SpaceCells, keys[lo:hi])
+		if err != nil {
+			return nil, err
+		}
+		dim := len(vecs) / (hi - lo)
+		if centroid == nil {
+			centroid = make([]float64, dim)
+		}
+		for i, v := range vecs {
+			centroid[i%dim] += float64(v)
+		}
+	}
+	q := make([]float32, len(centroid))
+	for i, v := range centroid {
+		q[i] = float32(v / float64(len(keys)))
+	}
+	cl := id
+	out := &TopGenes{Clustering: c.Name, Cluster: &cl, Cells: len(keys), K: k}
+	return out, e.topGenes(ctx, q, c.Provenance.ModelVersion, out)
+}

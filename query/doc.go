@@ -1,0 +1,70 @@
+// Package query answers the questions users ask of a genestore store:
+// nearest genes and cells, the cross queries between them, co-expression
+// partners, clusters with enrichment, and annotation by neighbours. Every
+// answer names the dataset and model version of what it compares and gives a
+// score.
+//
+// # Basics
+//
+// An Engine is built over a Backend, a set of small interfaces this package
+// declares (Catalog, Vectors, Searcher, Graphs, Annotations, Clusterings);
+// genestore/query/backend implements them over a store and its HNSW indexes.
+// Answers are plain structs with stable JSON (snake_case) forms that the CLI
+// prints with --json and the HTTP server returns.
+//
+// Spaces follow the training pipeline's conventions:
+//
+//   - "genes": gene embeddings, per dataset under (dataset, gene id) and
+//     cross-dataset under (Consensus, gene id);
+//   - "cells": cell embeddings under (dataset, cell row);
+//   - "cell-genes": the cell model's decoder loadings, one vector per gene in
+//     the cell latent space, under (Consensus, gene id).
+//
+// Queries:
+//
+//   - GeneNeighbors: cosine nearest genes of a gene (symbol, any case, or an
+//     alias when an alias map is loaded), from its consensus vector or a
+//     dataset's, searching the query vector's own set unless Restrict names
+//     others; the gene itself is never returned.
+//   - CellNeighbors: cosine nearest cells of a cell (dataset + barcode), across
+//     every dataset by default.
+//   - CellTopGenes, ClusterMarkers: genes whose loadings have the largest
+//     inner product with a cell's latent vector, or a cluster's mean vector.
+//   - GeneCells: cells whose latent vector has the largest inner product with a
+//     gene's loading (exact scan).
+//   - Coexpr: a gene's co-expression partners over the datasets' graphs, with
+//     per-dataset signed weights, the number of datasets holding the edge,
+//     and the consensus embedding cosine beside it.
+//   - Clusters, GeneCluster, CellCluster, ClusterMembers: Leiden (or Louvain)
+//     over an SNN graph built from each vector's HNSW neighbours, stored as
+//     "<method>_r<resolution>" ("leiden_r1.0"); lookups by gene, cell or
+//     cluster id; hypergeometric enrichment (BH FDR) of a gene cluster against
+//     a stored collection, the clustered genes as universe.
+//   - AnnotateGenes: terms of a collection predicted from a gene's neighbours
+//     (annot.PredictTerms), stored as predictions kind "go-terms".
+//   - AnnotateCells: kNN label transfer from reference datasets
+//     (annot.TransferLabels), "Unassigned" below a confidence threshold,
+//     stored as predictions kind "cell-labels", name "<query>:<column>".
+//
+// # Model versions
+//
+// Vectors made by different model versions are never compared silently. A
+// query compares only vector sets whose provenance ModelVersion equals that of
+// the query vector: sets of another version are skipped and listed in the
+// answer's "skipped" field, and naming one explicitly (Restrict, a reference
+// dataset, a clustering's datasets) fails with ErrModelMismatch. Cross-space
+// queries (cells against gene loadings) need equal versions too.
+//
+// # Caveats
+//
+//   - Neighbour search goes through an approximate index (recall@10 ≈ 0.98 or
+//     better on the tests' data); GeneCells and top genes are exact scans.
+//   - A clustering is looked up by name only: one computed over other
+//     datasets or another k under the same name is returned as is (its
+//     provenance says how it was made); pass Recompute to replace it. A
+//     clustering marked stale (vectors appended since) is still returned,
+//     with Stale set.
+//   - Enrichment sets are compared by exact symbol.
+//   - The engine keeps no state; caching (indexes, barcodes, vectors for
+//     exact scans) is the backend's.
+package query
