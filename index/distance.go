@@ -45,10 +45,11 @@ func normalize(v []float32) bool {
 	return true
 }
 
-// finite reports whether every element of v is a finite number.
+// finite reports whether every element of v is a finite number (exponent
+// bits not all ones).
 func finite(v []float32) bool {
 	for _, x := range v {
-		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+		if math.Float32bits(x)&0x7f800000 == 0x7f800000 {
 			return false
 		}
 	}

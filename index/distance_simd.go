@@ -39,9 +39,13 @@ func dotAVX2(a, b []float32) float32 {
 	for ; i+8 <= n; i += 8 {
 		acc0 = archsimd.LoadFloat32x8Slice(a[i:]).MulAdd(archsimd.LoadFloat32x8Slice(b[i:]), acc0)
 	}
-	var buf [8]float32
-	acc0.Add(acc1).StoreSlice(buf[:])
-	s := (buf[0] + buf[1]) + (buf[2] + buf[3]) + (buf[4] + buf[5]) + (buf[6] + buf[7])
+	h := acc0.Add(acc1)
+	v := h.GetLo().Add(h.GetHi())
+	v = v.AddPairs(v)
+	v = v.AddPairs(v)
+	s := v.GetElem(0)
+	// Leave no dirty upper YMM state for the scalar SSE code that follows.
+	archsimd.ClearAVXUpperBits()
 	for ; i < n; i++ {
 		s += a[i] * b[i]
 	}

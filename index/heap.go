@@ -70,6 +70,27 @@ func (h *maxHeap) push(c cand) {
 	*h = s
 }
 
+// replaceTop replaces the largest element with c and restores the heap.
+func (h maxHeap) replaceTop(c cand) {
+	n := len(h)
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		if r := l + 1; r < n && h[r].d > h[l].d {
+			l = r
+		}
+		if c.d >= h[l].d {
+			break
+		}
+		h[i] = h[l]
+		i = l
+	}
+	h[i] = c
+}
+
 func (h *maxHeap) pop() cand {
 	s := *h
 	top := s[0]

@@ -19,6 +19,8 @@ type searcher struct {
 	tmp   []cand
 	ids   []uint32
 	ids2  []uint32
+	batch []uint32
+	touch uint32 // sink for the prefetching loads
 }
 
 func (ix *Index) getSearcher() *searcher {
@@ -100,21 +102,43 @@ func (ix *Index) searchLayer(s *searcher, q []float32, ep cand, ef, level int, f
 		} else {
 			nbs = ix.links(c.id, level)
 		}
+		// Mark and gather the unvisited neighbours, then touch each one's
+		// vector once per 64-byte line before computing any distance: the
+		// independent loads overlap their cache misses (Go has no prefetch
+		// instruction; hnswlib prefetches here).
+		batch := s.batch[:0]
 		for _, nb := range nbs {
-			if marks[nb] == gen {
-				continue
+			if marks[nb] != gen {
+				marks[nb] = gen
+				batch = append(batch, nb)
 			}
-			marks[nb] = gen
+		}
+		s.batch = batch
+		var touch uint32
+		for _, nb := range batch {
+			o := int(nb) * dim
+			v := vecs[o : o+dim : o+dim]
+			for j := 0; j < len(v); j += 16 {
+				touch ^= math.Float32bits(v[j])
+			}
+		}
+		s.touch ^= touch
+		for _, nb := range batch {
 			o := int(nb) * dim
 			d := 1 - dot(q, vecs[o:o+dim:o+dim])
 			if d >= bound {
 				continue
 			}
 			s.cands.push(cand{d, nb})
+			if level == 0 {
+				// A candidate will likely be expanded: start loading its links.
+				s.touch ^= ix.links0[int(nb)*(ix.m0+1)]
+			}
 			if plain || admit(nb) {
-				s.res.push(cand{d, nb})
-				if len(s.res) > ef {
-					s.res.pop()
+				if len(s.res) < ef {
+					s.res.push(cand{d, nb})
+				} else {
+					s.res.replaceTop(cand{d, nb})
 				}
 				if len(s.res) >= ef {
 					bound = s.res[0].d
@@ -198,10 +222,26 @@ func (ix *Index) collect(res []cand, k int) []Result {
 	return out
 }
 
+// sortResults orders by distance, then key. Distances are never NaN (vectors
+// are checked on the way in), so plain comparisons suffice.
 func sortResults(r []Result) {
+	if len(r) <= 32 {
+		for i := 1; i < len(r); i++ {
+			x := r[i]
+			j := i
+			for j > 0 && (r[j-1].Distance > x.Distance || (r[j-1].Distance == x.Distance && r[j-1].Key > x.Key)) {
+				r[j] = r[j-1]
+				j--
+			}
+			r[j] = x
+		}
+		return
+	}
 	slices.SortFunc(r, func(a, b Result) int {
-		if c := cmp.Compare(a.Distance, b.Distance); c != 0 {
-			return c
+		if a.Distance < b.Distance {
+			return -1
+		} else if a.Distance > b.Distance {
+			return 1
 		}
 		return cmp.Compare(a.Key, b.Key)
 	})

@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/bits"
 	"math/rand/v2"
+	"os"
 )
 
 // Snapshot format, version 1. All integers are little-endian; floats are
@@ -156,11 +157,33 @@ func (ix *Index) WriteTo(w io.Writer) (int64, error) {
 	return e.n, nil
 }
 
-// decoder reads fixed-size pieces through a buffer, keeping a CRC.
+// decoder reads fixed-size pieces through a buffer, keeping a CRC. avail is
+// the number of bytes known to remain in the input, or −1 when unknown.
 type decoder struct {
-	r   io.Reader
-	buf []byte
-	crc uint32
+	r     io.Reader
+	buf   []byte
+	crc   uint32
+	avail int64
+}
+
+// remaining returns how many bytes r still holds, when r can tell cheaply
+// (bytes.Reader, bytes.Buffer, strings.Reader, *os.File), or −1.
+func remaining(r io.Reader) int64 {
+	switch r := r.(type) {
+	case interface{ Len() int }:
+		return int64(r.Len())
+	case *os.File:
+		st, err := r.Stat()
+		if err != nil || !st.Mode().IsRegular() {
+			return -1
+		}
+		pos, err := r.Seek(0, io.SeekCurrent)
+		if err != nil {
+			return -1
+		}
+		return max(st.Size()-pos, 0)
+	}
+	return -1
 }
 
 // next returns the next k ≤ chunk bytes (valid until the next call).
@@ -175,50 +198,77 @@ func (d *decoder) next(k int) ([]byte, error) {
 		}
 		return nil, fmt.Errorf("%w: %w", ErrSnapshot, err)
 	}
+	if d.avail >= 0 {
+		d.avail -= int64(k)
+	}
 	d.crc = crc32.Update(d.crc, castagnoli, b)
 	return b, nil
 }
 
-// readArray decodes count elements of size sz with conv. It grows the
-// result as data arrives, so a corrupt count cannot make it allocate more
-// than about twice the bytes actually present.
-func readArray[T any](d *decoder, count uint64, sz int, conv func([]byte, []T) []T) ([]T, error) {
-	out := make([]T, 0, min(count, uint64(chunk/sz)))
+// readArray decodes count elements of size sz with conv (which fills dst
+// from len(dst)·sz bytes). When the input size is known it checks that the
+// array fits before allocating it once; otherwise it decodes piece by piece
+// and allocates the whole array only after the bytes have arrived, so a
+// corrupt count cannot make it allocate more than about twice the input.
+func readArray[T any](d *decoder, count uint64, sz int, conv func(dst []T, b []byte)) ([]T, error) {
 	per := uint64(chunk / sz)
-	for count > 0 {
-		k := min(count, per)
+	if d.avail >= 0 {
+		if count*uint64(sz) > uint64(d.avail) {
+			return nil, fmt.Errorf("%w: truncated: %d more bytes needed, %d left", ErrSnapshot, count*uint64(sz), d.avail)
+		}
+		out := make([]T, count)
+		for pos := uint64(0); pos < count; {
+			k := min(count-pos, per)
+			b, err := d.next(int(k) * sz)
+			if err != nil {
+				return nil, err
+			}
+			conv(out[pos:pos+k], b)
+			pos += k
+		}
+		return out, nil
+	}
+	var pieces [][]T
+	for left := count; left > 0; {
+		k := min(left, per)
 		b, err := d.next(int(k) * sz)
 		if err != nil {
 			return nil, err
 		}
-		out = conv(b, out)
-		count -= k
+		p := make([]T, k)
+		conv(p, b)
+		pieces = append(pieces, p)
+		left -= k
+	}
+	out := make([]T, 0, count)
+	for _, p := range pieces {
+		out = append(out, p...)
 	}
 	return out, nil
 }
 
-func convU32(b []byte, out []uint32) []uint32 {
-	for i := 0; i+4 <= len(b); i += 4 {
-		out = append(out, binary.LittleEndian.Uint32(b[i:]))
+func convU32(dst []uint32, b []byte) {
+	b = b[:4*len(dst)]
+	for i := range dst {
+		dst[i] = binary.LittleEndian.Uint32(b[4*i:])
 	}
-	return out
 }
 
-func convU64(b []byte, out []uint64) []uint64 {
-	for i := 0; i+8 <= len(b); i += 8 {
-		out = append(out, binary.LittleEndian.Uint64(b[i:]))
+func convU64(dst []uint64, b []byte) {
+	b = b[:8*len(dst)]
+	for i := range dst {
+		dst[i] = binary.LittleEndian.Uint64(b[8*i:])
 	}
-	return out
 }
 
-func convF32(b []byte, out []float32) []float32 {
-	for i := 0; i+4 <= len(b); i += 4 {
-		out = append(out, math.Float32frombits(binary.LittleEndian.Uint32(b[i:])))
+func convF32(dst []float32, b []byte) {
+	b = b[:4*len(dst)]
+	for i := range dst {
+		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
 	}
-	return out
 }
 
-func convU8(b []byte, out []uint8) []uint8 { return append(out, b...) }
+func convU8(dst []uint8, b []byte) { copy(dst, b) }
 
 // Read decodes a snapshot written by WriteTo. It checks the magic, version,
 // every field and link, and the CRC, and returns an error wrapping
@@ -226,7 +276,7 @@ func convU8(b []byte, out []uint8) []uint8 { return append(out, b...) }
 // index draws the levels of later inserts from a PCG seeded with the stored
 // seed and node count (Options.Rand is not persisted).
 func Read(r io.Reader) (*Index, error) {
-	d := &decoder{r: r}
+	d := &decoder{r: r, avail: remaining(r)}
 	h, err := d.next(headerSize)
 	if err != nil {
 		return nil, err
@@ -282,7 +332,7 @@ func Read(r io.Reader) (*Index, error) {
 	case upperLen > math.MaxUint32:
 		return nil, bad("upper link length %d", upperLen)
 	}
-	ix := &Index{dim: int(dim), opts: opts, byKey: make(map[uint64]uint32, min(n, 1<<20)),
+	ix := &Index{dim: int(dim), opts: opts,
 		maxLevel: int(top) - 1, entry: entry, generation: gen, ndeleted: int(ndel)}
 	ix.initParams()
 	ix.rng = rand.NewPCG(opts.Seed, uint64(n))
@@ -321,6 +371,7 @@ func Read(r io.Reader) (*Index, error) {
 	if pop != int(ndel) {
 		return nil, bad("%d tombstone bits, header says %d", pop, ndel)
 	}
+	ix.byKey = make(map[uint64]uint32, len(ix.keys)-pop)
 	for id, k := range ix.keys {
 		if ix.isDeleted(uint32(id)) {
 			continue
@@ -340,17 +391,29 @@ func Read(r io.Reader) (*Index, error) {
 		return nil, err
 	}
 	ix.upperOff = make([]uint32, n)
+	// Owner and layer of each upper block; a link on layer l must point to a
+	// node whose level is at least l.
 	owners := make([]uint32, 0, upperLen/uint64(m+1))
+	layers := make([]uint8, 0, upperLen/uint64(m+1))
 	off := uint32(0)
 	for id, l := range ix.levels {
 		ix.upperOff[id] = off
-		for range l {
+		for j := range l {
 			owners = append(owners, uint32(id))
+			layers = append(layers, j+1)
 		}
 		off += uint32(l) * uint32(m+1)
 	}
 	if err := checkLinks(ix.upper, m, n, func(i int) uint32 { return owners[i/(m+1)] }); err != nil {
 		return nil, err
+	}
+	for b := 0; b < len(ix.upper); b += m + 1 {
+		l := layers[b/(m+1)]
+		for _, x := range ix.upper[b+1 : b+1+int(ix.upper[b])] {
+			if ix.levels[x] < l {
+				return nil, bad("node %d links on layer %d to node %d of level %d", owners[b/(m+1)], l, x, ix.levels[x])
+			}
+		}
 	}
 	if ix.vecs, err = readArray(d, uint64(n)*uint64(dim), 4, convF32); err != nil {
 		return nil, err

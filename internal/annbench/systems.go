@@ -59,7 +59,7 @@ func (s *genestoreSystem) load(path string, _ *dataset) error {
 		return fmt.Errorf("annbench: %w", err)
 	}
 	defer f.Close()
-	ix, err := index.Read(bufio.NewReaderSize(f, 1<<20))
+	ix, err := index.Read(f) // an *os.File lets Read size its arrays up front
 	if err != nil {
 		return err
 	}

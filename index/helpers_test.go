@@ -1,0 +1,93 @@
+package index
+
+import (
+	"context"
+	"flag"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+var long = flag.Bool("long", false, "run long tests")
+
+// mixture draws n vectors of dimension dim from a Gaussian mixture shaped
+// like gen_vectors.py's: a common offset (embeddings sit in a cone), cluster
+// centres around it, and anisotropic clusters (per cluster a random
+// permutation of a power-law variance spectrum over the axes).
+func mixture(seed uint64, n, dim, clusters int) []float32 {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	offset := make([]float64, dim)
+	for j := range offset {
+		offset[j] = 1.5 * rng.NormFloat64()
+	}
+	centres := make([]float64, clusters*dim)
+	for i := range centres {
+		centres[i] = offset[i%dim] + rng.NormFloat64()
+	}
+	sd := make([]float64, clusters*dim)
+	for c := range clusters {
+		perm := rng.Perm(dim)
+		for j := range dim {
+			sd[c*dim+perm[j]] = 0.6 * math.Pow(float64(j+1), -0.5)
+		}
+	}
+	v := make([]float32, n*dim)
+	for r := range n {
+		c := rng.IntN(clusters)
+		for j := range dim {
+			v[r*dim+j] = float32(centres[c*dim+j] + sd[c*dim+j]*rng.NormFloat64())
+		}
+	}
+	return v
+}
+
+// build returns an index over vecs with keys 0..n-1 (or keyOf(i) if set).
+func build(t testing.TB, dim int, opts Options, vecs []float32) *Index {
+	t.Helper()
+	ix, err := New(dim, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(vecs) / dim
+	keys := make([]uint64, n)
+	for i := range keys {
+		keys[i] = uint64(i)
+	}
+	if err := ix.AddBatch(context.Background(), keys, vecs); err != nil {
+		t.Fatal(err)
+	}
+	return ix
+}
+
+// recallAt returns the mean share of the exact top-k found by a graph
+// search at ef, over the queries.
+func recallAt(t testing.TB, ix *Index, queries []float32, k, ef int) float64 {
+	t.Helper()
+	ctx := context.Background()
+	dim := ix.Dim()
+	hits, total := 0, 0
+	for i := 0; i < len(queries)/dim; i++ {
+		q := queries[i*dim : (i+1)*dim]
+		want, err := ix.Search(ctx, q, k, SearchOptions{Exact: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ix.Search(ctx, q, k, SearchOptions{Ef: ef})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := map[uint64]bool{}
+		for _, r := range want {
+			in[r.Key] = true
+		}
+		for _, r := range got {
+			if in[r.Key] {
+				hits++
+			}
+		}
+		total += len(want)
+	}
+	return float64(hits) / float64(total)
+}
+
+func approx(a, b float32) bool { return math.Abs(float64(a-b)) < 1e-5 }
