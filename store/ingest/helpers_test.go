@@ -3,7 +3,9 @@ package ingest
 import (
 	"flag"
 	"os"
+	"math"
 	"path/filepath"
+	"strconv"
 	"testing"
 )
 
@@ -50,4 +52,14 @@ func repoRoot(t testing.TB) string {
 		}
 		dir = parent
 	}
+}
+
+// parseFloatRef is strconv.ParseFloat with parseFloat's treatment of
+// out-of-range values (kept as ±Inf so the caller reports them).
+func parseFloatRef(s string) (float64, error) {
+	f, err := strconv.ParseFloat(s, 64)
+	if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange && math.IsInf(f, 0) {
+		return f, nil
+	}
+	return f, err
 }
