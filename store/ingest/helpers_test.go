@@ -2,8 +2,8 @@ package ingest
 
 import (
 	"flag"
-	"os"
 	"math"
+	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
