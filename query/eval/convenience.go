@@ -50,9 +50,12 @@ func BestClustering(ctx context.Context, g *sparse.CSR, truth []int, resolutions
 	return best, all, nil
 }
 
-// ILISIVectors is scIB's ilisi_graph for an embedding (type_="embed"):
-// exact Euclidean neighbours with k = 3·perplexity (90, fewer for small n),
-// then ILISI with those distances. Exact search costs O(n² dim).
+// ILISIVectors computes iLISI of an embedding the way harmony's LISI does:
+// the exact 90 (= 3·perplexity) nearest Euclidean neighbours of each item
+// and their distances, then ILISI (perplexity 30, scaled to [0, 1]).
+// scIB's ilisi_graph instead collects the 90 nearest items by shortest path
+// over scanpy's 15-neighbour graph; both measure the same mixing and agree
+// closely on embeddings, but not to the digit. Exact search costs O(n² dim).
 func ILISIVectors(ctx context.Context, vecs []float32, n, dim int, batches []int) (float64, error) {
 	if len(batches) != n {
 		return 0, fmt.Errorf("%w: %d batches for %d vectors", ErrInvalidInput, len(batches), n)
