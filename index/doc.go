@@ -1,0 +1,68 @@
+// Package index is an approximate nearest-neighbour index over float32
+// vectors: a hierarchical navigable small world graph (HNSW; Malkov and
+// Yashunin, 2018) laid out in flat arrays.
+//
+// # Basics
+//
+// New(dim, Options) makes an empty index; Add or AddBatch insert vectors
+// under the caller's uint64 keys; Search(ctx, q, k, SearchOptions) returns
+// the k nearest live vectors, closest first, with distances. Distances are
+// 1 − similarity: 1 − cos(a, b) under Cosine (the default: vectors are
+// normalised on the way in), 1 − a·b under InnerProduct.
+//
+//	ix, _ := index.New(64, index.DefaultOptions())
+//	_ = ix.Add(key, vec)
+//	res, _ := ix.Search(ctx, q, 10, index.SearchOptions{Ef: 64})
+//
+// # Model
+//
+// Each vector becomes a node with a uint32 internal id (insertion order);
+// keys map to ids. Node vectors are stored back to back in one []float32;
+// layer-0 links in one []uint32 with 2M slots per node, upper-layer links in
+// another with M slots per node and layer. A node's top layer is drawn as
+// floor(−ln U / ln M) from the rand.Source in Options (or a PCG seeded with
+// Options.Seed), so the same inserts in the same order with the same seed
+// give the same graph and the same snapshot bytes. Inserting searches each
+// layer with a beam of EfConstruction and keeps M neighbours chosen by the
+// paper's heuristic (a candidate is dropped when it is closer to an already
+// kept neighbour than to the new node); a neighbour whose list is full
+// re-selects with the same heuristic. Searching descends greedily to layer 0
+// and runs a beam of width max(Ef, k) there.
+//
+// Search is exact (a scan) when asked (SearchOptions.Exact), when the index
+// holds fewer than Options.ExactBelow live vectors (default 2,000), and when
+// a filter looks selective enough that a scan is cheaper. A filtered graph
+// search keeps exploring until it has Ef admitted results, widens the beam
+// if it still has fewer than k, and finally scans: it never returns fewer
+// than k results while k admitted live vectors exist.
+//
+// Delete marks a node as a tombstone: it is never returned but still routes
+// searches, and the live neighbours that linked to it re-select their links
+// among its neighbours (repair). A deleted key can be added again (it gets a
+// new node). Compact rebuilds the graph without tombstones.
+//
+// WriteTo and Read move the whole index through a versioned little-endian
+// snapshot with a CRC-32C trailer (layout in snapshot.go). SetGeneration
+// stamps it with the caller's version of the vectors so that a loader can
+// tell a stale snapshot.
+//
+// # Concurrency
+//
+// Search, Get, Keys, Len and WriteTo take a read lock and run concurrently;
+// Add, Delete and Compact take the write lock, one at a time. Search
+// scratch space (the visited set is a generation-stamped []uint16, not a
+// map) comes from a sync.Pool.
+//
+// # Caveats
+//
+//   - IMPORTANT: filters run under the read lock: a filter must not call
+//     back into the index (Add or Delete would deadlock).
+//   - Tombstones keep their memory and still cost search time; Compact
+//     after heavy deletion (it holds the write lock for a full rebuild).
+//   - InnerProduct graphs assume vectors of similar norm; the distance may
+//     be negative.
+//   - Insertion is single-threaded.
+//   - The distance kernel is unrolled portable Go. An AVX2 kernel is built
+//     with GOEXPERIMENT=simd (simd/archsimd) but is not faster on the
+//     machines measured so far: see distance_simd.go.
+package index
