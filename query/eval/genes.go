@@ -144,7 +144,8 @@ func cosRows(x []float32, dim int, i, j int32) float64 {
 // then a pair of its embedded genes. Negatives: opts.Pairs pairs of distinct
 // genes, both annotated with some kept term, drawn uniformly and rejected if
 // they share any term of the collection (of any size). Score: cosine.
-// vecs is row-major len(genes)×dim; genes must be unique.
+// vecs is row-major len(genes)×dim; genes must be unique (pass consensus
+// vectors, or one dataset's vectors, not the stacked per-dataset entries).
 func GOCoAnnotationAUROC(vecs []float32, dim int, genes []string, sets [][]string, opts GeneSetOptions) (float64, error) {
 	if err := opts.Validate(); err != nil {
 		return 0, err
@@ -203,7 +204,8 @@ func GOCoAnnotationAUROC(vecs []float32, dim int, genes []string, sets [][]strin
 // score(g, t) = Σ_j w_j [j ∈ t] / Σ_j w_j with w_j = (1 + cos(g, j))/2. The
 // AUROC is taken over every (annotated gene, kept term) pair, positive when
 // the gene is annotated with the term (micro-averaged; most pairs score 0
-// and tie).
+// and tie). Genes must be unique, as for GOCoAnnotationAUROC; the kNN
+// search is exact (O(n² dim)): about 5 CPU-s for 16k genes × 32 dims.
 func KNNGOPredictionAUROC(ctx context.Context, vecs []float32, dim int, genes []string, sets [][]string, opts GeneSetOptions) (float64, error) {
 	if err := opts.Validate(); err != nil {
 		return 0, err
