@@ -143,3 +143,53 @@ func TestTrainCellsWritesSpacesAndIndexes(t *testing.T) {
 type logBuf struct{ n int }
 
 func (l *logBuf) Write(p []byte) (int, error) { l.n += len(p); return len(p), nil }
+
+func TestTrainGenesWritesSpaceEdgesAndIndex(t *testing.T) {
+	ctx := context.Background()
+	db, _ := simStore(t, smallSim())
+	o := DefaultGeneOptions()
+	o.Model.Epochs, o.Model.Dim, o.Model.Hidden, o.Model.Seed = 30, 8, 32, 1
+	o.HVG = 200
+	res, err := TrainGenes(ctx, db, o, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Datasets) != 3 || res.Consensus == 0 {
+		t.Fatalf("result %+v", res)
+	}
+	var log logBuf
+	ix, err := vecindex.Load(ctx, db, SpaceGenes, index.DefaultOptions(), &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if log.n != 0 {
+		t.Error("genes index rebuilt on load: snapshot not saved with the vectors")
+	}
+	want := res.Consensus
+	for _, d := range res.Datasets {
+		want += d.Genes
+		if d.Edges == 0 {
+			t.Errorf("dataset %s has no co-expression edges", d.Name)
+		}
+	}
+	if ix.Len() != want {
+		t.Errorf("index holds %d vectors, want %d", ix.Len(), want)
+	}
+	err = db.View(func(tx *store.Tx) error {
+		info, err := tx.DatasetByName("D1")
+		if err != nil {
+			return err
+		}
+		edges, err := tx.Edges(info.ID)
+		if err != nil {
+			return err
+		}
+		if len(edges) != res.Datasets[0].Edges {
+			t.Errorf("D1: %d edges stored, %d built", len(edges), res.Datasets[0].Edges)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

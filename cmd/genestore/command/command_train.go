@@ -15,7 +15,7 @@ func newTrainCommand(g *globalOptions) *cobra.Command {
 		Use:   "train genes|cells",
 		Short: "Train the gene or the cell embedding model on the store's datasets",
 	}
-	cmd.AddCommand(newTrainCellsCommand(g))
+	cmd.AddCommand(newTrainGenesCommand(g), newTrainCellsCommand(g))
 	return cmd
 }
 
@@ -82,5 +82,76 @@ spaces' HNSW indexes in one transaction: an interrupted run changes nothing.`,
 	f.Uint64Var(&o.Model.Seed, "seed", o.Model.Seed, "random seed")
 	f.BoolVar(&o.Model.LinearDecoder, "linear-decoder", o.Model.LinearDecoder, "linear decoder (LDVAE): store gene loadings as the cell-genes space")
 	f.IntVar(&o.Model.Patience, "patience", o.Model.Patience, "epochs without held-out improvement before stopping")
+	return cmd
+}
+
+func newTrainGenesCommand(g *globalOptions) *cobra.Command {
+	o := pipeline.DefaultGeneOptions()
+	var (
+		datasets []string
+		showLog  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "genes [--dim 32] [--epochs N] [--seed S]",
+		Short: "Build co-expression graphs and train unified gene embeddings across datasets",
+		Long: `train genes follows the MuSe-GNN recipe. Per dataset: QC, highly variable
+genes, normalisation (size factors + log1p for counts) and a co-expression graph
+(Pearson, significant and among each gene's top-k partners), stored as queryable
+edges. Then one model for all datasets: a dataset-specific input layer maps each
+gene's expression profile to a hidden vector, shared graph layers propagate over
+the dataset's graph, and the losses are edge reconstruction (BCE with negative
+sampling), the cosine similarity of the same gene across datasets weighted by the
+Jaccard overlap of its neighbourhoods, and an InfoNCE contrast. Each gene gets a
+vector per dataset and a consensus vector.
+
+It replaces the "genes" space, the datasets' edges, the model weights and the
+index in one transaction: an interrupted run changes nothing.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.Datasets = datasets
+			db, err := openStore(g, false)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			var bar *progress
+			res, err := pipeline.TrainGenes(cmd.Context(), db, o, func(epoch, total int, loss float64) {
+				if bar == nil {
+					bar = newProgress(cmd.ErrOrStderr(), g.quiet, int64(total), "training genes")
+				}
+				bar.Set(int64(epoch))
+				bar.Describe(fmt.Sprintf("epoch %d loss %.4f", epoch, loss))
+			}, cmd.ErrOrStderr())
+			if bar != nil {
+				bar.Done()
+			}
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			if showLog {
+				fmt.Fprintln(w, "epoch\tloss\tbce\tcosine\tcontrast\theld_out\tseconds")
+				for _, l := range res.Log {
+					fmt.Fprintf(w, "%d\t%.5f\t%.5f\t%.5f\t%.5f\t%.5f\t%.3f\n", l.Epoch, l.Loss, l.BCE, l.Cosine, l.Contrast, l.HeldOut, l.Seconds)
+				}
+			}
+			_, err = fmt.Fprintf(w, "gene model %s: %d datasets, %d consensus genes, %d epochs (best %d)\n",
+				res.ModelVersion, len(res.Datasets), res.Consensus, len(res.Log), res.BestEpoch)
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&datasets, "datasets", nil, "datasets to train on (default: all)")
+	f.IntVar(&o.HVG, "hvg", o.HVG, "highly variable genes per dataset")
+	f.IntVar(&o.Coexpr.TopK, "top-k", o.Coexpr.TopK, "co-expression: keep a pair only among either gene's top-k partners")
+	f.Float64Var(&o.Coexpr.Alpha, "alpha", o.Coexpr.Alpha, "co-expression: significance level after correction")
+	f.IntVar(&o.Model.Dim, "dim", o.Model.Dim, "embedding dimensions")
+	f.IntVar(&o.Model.Hidden, "hidden", o.Model.Hidden, "hidden units of the dataset-specific layer")
+	f.IntVar(&o.Model.Epochs, "epochs", o.Model.Epochs, "maximum epochs")
+	f.Float64Var(&o.Model.LearningRate, "lr", o.Model.LearningRate, "Adam learning rate")
+	f.Float64Var(&o.Model.Temperature, "temperature", o.Model.Temperature, "InfoNCE temperature")
+	f.Float64Var(&o.Model.ContrastWeight, "contrast-weight", o.Model.ContrastWeight, "InfoNCE weight")
+	f.Int64Var(&o.Model.Seed, "seed", o.Model.Seed, "random seed")
+	f.BoolVar(&showLog, "log", false, "print the per-epoch loss log")
 	return cmd
 }

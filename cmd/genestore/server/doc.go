@@ -1,0 +1,31 @@
+// Package server is genestore's JSON HTTP API: the CLI's queries as GET
+// routes over a query.Engine (see openapi.yaml, served at /v1/openapi.yaml).
+//
+// # Basics
+//
+// New validates Options and registers the routes on a Go 1.22 http.ServeMux
+// ("GET /v1/genes/{symbol}/neighbors", ...); Server.HTTPServer wraps it in an
+// http.Server with the options' timeouts. Answers are the query package's
+// structs as JSON; errors are {"error": "..."} with 400 (bad parameter), 401
+// (token), 404 (unknown gene, cell, dataset, route, or a clustering not
+// computed), 409 (model versions differ), 403 (write to a read-only store),
+// 504 (request timeout) or 500.
+//
+// # Safety
+//
+//   - Read-only by default: the only write route, POST /v1/clusters/{space},
+//     is registered only with Options.AllowWrites.
+//   - Loopback by default; Validate refuses a non-loopback address without
+//     a Token, and with one every route but /healthz needs
+//     "Authorization: Bearer <token>" (compared in constant time).
+//   - Request bodies are capped (http.MaxBytesReader), headers by
+//     MaxHeaderBytes; the server has read-header, read, write and idle
+//     timeouts, and every request's context has RequestTimeout.
+//   - A panic in a handler is recovered and answered with a 500.
+//
+// # Caveats
+//
+// Tokens travel in clear text: put a TLS proxy in front of a non-loopback
+// server. Cluster routes only read stored clusterings unless writes are
+// allowed (compute them with `genestore clusters`).
+package server

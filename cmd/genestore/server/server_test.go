@@ -1,0 +1,427 @@
+package server_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"genestore/cmd/genestore/server"
+	"genestore/query"
+	"genestore/query/backend"
+	"genestore/query/backend/simstore"
+	"genestore/store"
+)
+
+var long = flag.Bool("long", false, "run long tests")
+
+type fixture struct {
+	e  *query.Engine
+	tr *simstore.Truth
+	db *store.DB
+}
+
+// newFixture builds a simulated store with a gene and a cell clustering,
+// then reopens it read-only as `genestore serve` does.
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "s.db")
+	db, err := store.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	tr, err := simstore.Build(ctx, db, simstore.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := backend.New(db, backend.DefaultOptions())
+	e, _ := query.New(b, query.Options{})
+	for _, sp := range []string{"genes", "cells"} {
+		if _, err := e.Clusters(ctx, query.ClusterRequest{Space: sp, Compute: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	opts := store.DefaultOptions()
+	opts.ReadOnly = true
+	if db, err = store.Open(path, opts); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	b, _ = backend.New(db, backend.DefaultOptions())
+	if e, err = query.New(b, query.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{e: e, tr: tr, db: db}
+}
+
+func newServer(t testing.TB, f *fixture, mod func(*server.Options)) *server.Server {
+	t.Helper()
+	o := server.DefaultOptions()
+	if mod != nil {
+		mod(&o)
+	}
+	s, err := server.New(f.e, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func get(t testing.TB, h http.Handler, method, target string, hdr ...string) (int, map[string]any, []byte) {
+	t.Helper()
+	req := httptest.NewRequest(method, target, nil)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var m map[string]any
+	body := rec.Body.Bytes()
+	if strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") && len(body) > 0 && body[0] == '{' {
+		if err := json.Unmarshal(body, &m); err != nil {
+			t.Fatalf("%s %s: bad JSON %q", method, target, body)
+		}
+	}
+	return rec.Code, m, body
+}
+
+func TestOptions(t *testing.T) {
+	tests := []struct {
+		addr, token string
+		ok          bool
+	}{
+		{"127.0.0.1:8080", "", true},
+		{"localhost:0", "", true},
+		{"[::1]:8080", "", true},
+		{"0.0.0.0:8080", "", false},
+		{":8080", "", false},
+		{"10.1.2.3:80", "", false},
+		{"10.1.2.3:80", "s3cret", true},
+		{"no-port", "", false},
+	}
+	for _, tc := range tests {
+		o := server.DefaultOptions()
+		o.Addr, o.Token = tc.addr, tc.token
+		if err := o.Validate(); (err == nil) != tc.ok {
+			t.Errorf("%s token %q: %v", tc.addr, tc.token, err)
+		}
+	}
+	o := server.Options{Addr: "0.0.0.0:1"}
+	err := o.Validate()
+	for _, want := range []string{"token", "size limits", "request timeout"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("zero options: %v lacks %q", err, want)
+		}
+	}
+}
+
+func TestRoutes(t *testing.T) {
+	f := newFixture(t)
+	s := newServer(t, f, nil)
+	bc := f.tr.Barcodes[1][3]
+	typ := f.tr.Types[1][3]
+	tests := []struct {
+		target string
+		code   int
+		check  func(t *testing.T, m map[string]any)
+	}{
+		{"/healthz", 200, nil},
+		{"/v1/datasets", 200, nil},
+		{"/v1/genes/G00002/neighbors?k=5", 200, func(t *testing.T, m map[string]any) {
+			nb := m["neighbors"].([]any)
+			if len(nb) != 5 || m["model_version"] != simstore.GeneModel {
+				t.Errorf("%v", m)
+			}
+			for _, h := range nb {
+				sym := h.(map[string]any)["symbol"].(string)
+				var i int
+				fmt.Sscanf(sym, "G%d", &i)
+				if i%8 != 2 {
+					t.Errorf("neighbour %s not in module 2", sym)
+				}
+			}
+		}},
+		{"/v1/genes/oldg00002/neighbors?restrict=ds1,ds2&exclude=consensus", 200, func(t *testing.T, m map[string]any) {
+			if m["gene"].(map[string]any)["alias"] != true {
+				t.Errorf("alias not reported: %v", m["gene"])
+			}
+		}},
+		{"/v1/genes/G00002/neighbors?k=abc", 400, nil},
+		{"/v1/genes/G00002/neighbors?k=0", 200, nil},
+		{"/v1/genes/G00002/neighbors?k=-3", 400, nil},
+		{"/v1/genes/NOPE/neighbors", 404, nil},
+		{"/v1/genes/G00002/cells?k=3", 200, func(t *testing.T, m map[string]any) {
+			if len(m["cells"].([]any)) != 3 {
+				t.Errorf("%v", m)
+			}
+		}},
+		{"/v1/genes/G00000/coexpr", 200, func(t *testing.T, m map[string]any) {
+			p := m["partners"].([]any)
+			if len(p) != 4 || p[0].(map[string]any)["conserved"] != 2.0 {
+				t.Errorf("%v", p)
+			}
+		}},
+		{"/v1/genes/G00000/coexpr?dataset=nope", 404, nil},
+		{"/v1/genes/G00002/cluster?enrich=modules", 200, func(t *testing.T, m map[string]any) {
+			en := m["enrichment"].([]any)
+			if len(en) == 0 || en[0].(map[string]any)["set_id"] != "MOD:2" {
+				t.Errorf("%v", en)
+			}
+		}},
+		{"/v1/genes/G00002/cluster?resolution=2.5", 404, nil},
+		{"/v1/genes/G00002/cluster?resolution=NaN", 400, nil},
+		{"/v1/genes/G00002/annotations?collection=modules&top=1", 200, func(t *testing.T, m map[string]any) {
+			g := m["genes"].([]any)[0].(map[string]any)
+			if g["terms"].([]any)[0].(map[string]any)["term"] != "MOD:2" || m["written"] != false {
+				t.Errorf("%v", m)
+			}
+		}},
+		{"/v1/genes/G00002/annotations", 400, nil},
+		{"/v1/cells/ds2/" + bc + "/neighbors?k=4", 200, func(t *testing.T, m map[string]any) {
+			if len(m["neighbors"].([]any)) != 4 {
+				t.Errorf("%v", m)
+			}
+		}},
+		{"/v1/cells/ds2/nope/neighbors", 404, nil},
+		{"/v1/cells/ds2/" + bc + "/genes?k=3", 200, func(t *testing.T, m map[string]any) {
+			for _, g := range m["genes"].([]any) {
+				var i int
+				fmt.Sscanf(g.(map[string]any)["symbol"].(string), "G%d", &i)
+				if i%8 != typ {
+					t.Errorf("gene %v for a type-%d cell", g, typ)
+				}
+			}
+		}},
+		{"/v1/cells/ds2/" + bc + "/cluster?max=2", 200, func(t *testing.T, m map[string]any) {
+			if len(m["members"].([]any)) != 2 || m["truncated"] != true {
+				t.Errorf("%v", m)
+			}
+		}},
+		{"/v1/clusters/genes", 200, func(t *testing.T, m map[string]any) {
+			if m["name"] != "leiden_r1.0" || len(m["clusters"].([]any)) < 6 {
+				t.Errorf("%v", m)
+			}
+		}},
+		{"/v1/clusters/proteins", 400, nil},
+		{"/v1/clusters/genes/0?max=5&enrich=modules", 200, nil},
+		{"/v1/clusters/genes/x", 400, nil},
+		{"/v1/clusters/genes/9999", 404, nil},
+		{"/v1/clusters/cells/0/markers?k=3", 200, nil},
+		{"/v1/clusters/genes/0/markers", 400, nil},
+		{"/v1/nothing", 404, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.target, func(t *testing.T) {
+			code, m, body := get(t, s, "GET", tc.target)
+			if code != tc.code {
+				t.Fatalf("status %d, want %d: %s", code, tc.code, body)
+			}
+			if code != 200 {
+				if m == nil || m["error"] == "" {
+					t.Fatalf("error body %q", body)
+				}
+				return
+			}
+			if tc.check != nil {
+				tc.check(t, m)
+			}
+		})
+	}
+	if code, _, body := get(t, s, "GET", "/v1/openapi.yaml"); code != 200 || !bytes.HasPrefix(body, []byte("openapi: 3")) {
+		t.Errorf("openapi: %d", code)
+	}
+}
+
+func TestWritesAndAuth(t *testing.T) {
+	f := newFixture(t)
+	ro := newServer(t, f, nil)
+	if code, _, _ := get(t, ro, "POST", "/v1/clusters/genes?resolution=2"); code != 404 {
+		t.Errorf("write route without AllowWrites: %d", code)
+	}
+	rw := newServer(t, f, func(o *server.Options) { o.AllowWrites = true })
+	if code, _, body := get(t, rw, "POST", "/v1/clusters/genes?resolution=2"); code != 403 {
+		t.Errorf("write on a read-only store: %d %s", code, body)
+	}
+	tok := newServer(t, f, func(o *server.Options) { o.Addr, o.Token = "0.0.0.0:8080", "s3cret" })
+	for _, tc := range []struct {
+		target, auth string
+		code         int
+	}{
+		{"/v1/datasets", "", 401},
+		{"/v1/datasets", "Bearer nope", 401},
+		{"/v1/datasets", "s3cret", 401},
+		{"/v1/datasets", "Bearer s3cret", 200},
+		{"/healthz", "", 200},
+	} {
+		if code, _, _ := get(t, tok, "GET", tc.target, "Authorization", tc.auth); code != tc.code {
+			t.Errorf("%s with %q: %d, want %d", tc.target, tc.auth, code, tc.code)
+		}
+	}
+}
+
+func TestLimits(t *testing.T) {
+	f := newFixture(t)
+	s := newServer(t, f, func(o *server.Options) { o.MaxHeaderBytes = 4 << 10; o.RequestTimeout = time.Nanosecond })
+	ts := httptest.NewUnstartedServer(s)
+	hs := s.HTTPServer()
+	ts.Config.MaxHeaderBytes, ts.Config.ReadHeaderTimeout = hs.MaxHeaderBytes, hs.ReadHeaderTimeout
+	ts.Start()
+	defer ts.Close()
+	resp, err := http.Get(ts.URL + "/v1/genes/" + strings.Repeat("A", 8<<10) + "/neighbors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("8 KiB request line: %d", resp.StatusCode)
+	}
+	// a 1 ns request timeout ends queries with 504 (or succeeds when no
+	// context check happened to run; never 500)
+	resp, err = http.Get(ts.URL + "/v1/clusters/cells/0?max=100000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 504 && resp.StatusCode != 200 {
+		t.Errorf("timed-out request: %d", resp.StatusCode)
+	}
+}
+
+// routeRE matches a path line of openapi.yaml and methodRE a method line.
+var (
+	routeRE  = regexp.MustCompile(`^  (/\S*):\s*$`)
+	methodRE = regexp.MustCompile(`^    (get|post|put|delete|patch):`)
+)
+
+func TestOpenAPIListsEveryRoute(t *testing.T) {
+	f := newFixture(t)
+	s := newServer(t, f, func(o *server.Options) { o.AllowWrites = true })
+	var doc []string
+	sc := bufio.NewScanner(bytes.NewReader(server.OpenAPI))
+	inPaths, path := false, ""
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "paths:" {
+			inPaths = true
+			continue
+		}
+		if !inPaths {
+			continue
+		}
+		if m := routeRE.FindStringSubmatch(line); m != nil {
+			path = m[1]
+		} else if m := methodRE.FindStringSubmatch(line); m != nil {
+			doc = append(doc, strings.ToUpper(m[1])+" "+path)
+		}
+	}
+	routes := s.Routes()
+	sort.Strings(doc)
+	sort.Strings(routes)
+	if strings.Join(doc, "\n") != strings.Join(routes, "\n") {
+		t.Errorf("openapi.yaml lists\n%s\nserver registers\n%s", strings.Join(doc, "\n"), strings.Join(routes, "\n"))
+	}
+}
+
+func FuzzHandler(f *testing.F) {
+	fx := newFixture(f)
+	s := newServer(f, fx, nil)
+	for _, seed := range []string{"/v1/genes/G00001/neighbors?k=3", "/v1/cells/ds1/D1C0000001/neighbors",
+		"/v1/clusters/genes/0?enrich=modules", "/v1/genes/%00/coexpr", "/v1/clusters/cells/1/markers?k=99999",
+		"/v1/genes/G00001/cluster?resolution=-1", "/v1/cells/ds1//genes", "/v1/genes/G1/cells?datasets=,,,"} {
+		f.Add("GET", seed)
+	}
+	f.Fuzz(func(t *testing.T, method, target string) {
+		if method != "GET" && method != "POST" && method != "HEAD" {
+			method = "GET"
+		}
+		u, err := url.ParseRequestURI(target)
+		if err != nil || !strings.HasPrefix(u.Path, "/") {
+			return
+		}
+		req := &http.Request{Method: method, URL: u, Header: http.Header{}, Body: http.NoBody, Host: "x"}
+		req = req.WithContext(context.Background())
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if rec.Code >= 500 && rec.Code != 504 {
+			t.Fatalf("%s %s: %d %s", method, target, rec.Code, rec.Body)
+		}
+		if method != "HEAD" && (rec.Code < 300 || rec.Code >= 400) && !json.Valid(rec.Body.Bytes()) && !strings.HasSuffix(u.Path, ".yaml") {
+			t.Fatalf("%s %s: body is not JSON: %q", method, target, rec.Body)
+		}
+	})
+}
+
+// TestLoad runs a bounded loopback load: N requests over C goroutines, zero
+// errors allowed; it logs requests/s and p99.
+func TestLoad(t *testing.T) {
+	n, c := 3000, 8
+	if *long {
+		n, c = 100000, 32
+	}
+	f := newFixture(t)
+	ts := httptest.NewServer(newServer(t, f, nil))
+	defer ts.Close()
+	targets := []string{"/v1/genes/G00003/neighbors?k=10", "/v1/cells/ds1/" + f.tr.Barcodes[0][7] + "/neighbors?k=10",
+		"/v1/genes/G00000/coexpr", "/v1/datasets", "/v1/genes/g00011/cells?k=5"}
+	lat, errs, rps := load(t, ts.URL, targets, n, c)
+	if errs != 0 {
+		t.Fatalf("%d of %d requests failed", errs, n)
+	}
+	t.Logf("loopback load: %d requests, %d goroutines: %.0f req/s, p50 %v, p99 %v, errors 0", n, c, rps, lat[len(lat)/2], lat[len(lat)*99/100])
+}
+
+func load(t testing.TB, base string, targets []string, n, c int) ([]time.Duration, int, float64) {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c}, Timeout: 30 * time.Second}
+	lat := make([]time.Duration, n)
+	var (
+		mu   sync.Mutex
+		errs int
+		wg   sync.WaitGroup
+	)
+	next := make(chan int)
+	start := time.Now()
+	for w := 0; w < c; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				t0 := time.Now()
+				resp, err := client.Get(base + targets[i%len(targets)])
+				ok := err == nil && resp.StatusCode == 200
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				lat[i] = time.Since(t0)
+				if !ok {
+					mu.Lock()
+					errs++
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	rps := float64(n) / time.Since(start).Seconds()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	return lat, errs, rps
+}

@@ -1,0 +1,233 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"genestore/index"
+	"genestore/internal/sparse"
+	"genestore/internal/vecindex"
+	"genestore/store"
+	"genestore/train/gnn"
+	"genestore/train/prep"
+)
+
+// GeneOptions configure TrainGenes.
+type GeneOptions struct {
+	// Datasets to train on by name; empty means every dataset in the store.
+	Datasets []string
+	// HVG is the number of highly variable genes kept per dataset (default
+	// 2000); each dataset's co-expression graph is built over its own.
+	HVG int
+	// QC thresholds applied to each dataset before selection.
+	QC prep.QCOptions
+	// Coexpr configures the co-expression graphs.
+	Coexpr prep.CoexprOptions
+	// Model are the gene model's hyper-parameters.
+	Model gnn.Options
+	// Index configures the HNSW index of the "genes" space.
+	Index index.Options
+}
+
+// DefaultGeneOptions returns the defaults of every part.
+func DefaultGeneOptions() GeneOptions {
+	return GeneOptions{HVG: 2000, QC: prep.DefaultQCOptions(), Coexpr: prep.DefaultCoexprOptions(),
+		Model: gnn.DefaultOptions(), Index: index.DefaultOptions()}
+}
+
+// GeneResult summarises TrainGenes.
+type GeneResult struct {
+	ModelVersion string
+	Datasets     []GeneDatasetSummary
+	Consensus    int // genes with a consensus vector
+	Log          []gnn.EpochLog
+	BestEpoch    int
+}
+
+// GeneDatasetSummary describes one dataset's share of the gene model.
+type GeneDatasetSummary struct {
+	Name  string `json:"name"`
+	Cells int    `json:"cells"` // after QC
+	Genes int    `json:"genes"` // selected (embedded) genes
+	Edges int    `json:"edges"` // co-expression edges
+}
+
+// GeneInput is one dataset prepared for the gene model: what TrainGenes and
+// the evaluation's baselines share.
+type GeneInput struct {
+	Info  store.DatasetInfo
+	Input gnn.DatasetInput // normalised expression of the selected genes, graph
+}
+
+// PrepareGenes reads each chosen dataset from the store and runs QC,
+// highly-variable-gene selection, normalisation and the co-expression graph.
+func PrepareGenes(ctx context.Context, db *store.DB, o GeneOptions, log io.Writer) ([]GeneInput, error) {
+	if log == nil {
+		log = io.Discard
+	}
+	var infos []store.DatasetInfo
+	if err := db.View(func(tx *store.Tx) (err error) { infos, err = selectDatasets(tx, o.Datasets); return err }); err != nil {
+		return nil, err
+	}
+	if len(infos) == 0 {
+		return nil, fmt.Errorf("%w: the store holds no datasets", ErrNoData)
+	}
+	var out []GeneInput
+	for _, info := range infos {
+		var (
+			x     *sparse.CSR
+			genes []uint32
+		)
+		err := db.View(func(tx *store.Tx) (err error) {
+			if x, err = tx.Matrix(info.ID); err != nil {
+				return err
+			}
+			genes, err = tx.DatasetGenes(info.ID)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		in, err := prepareOne(ctx, info, x, genes, o)
+		if err != nil {
+			return nil, fmt.Errorf("dataset %q: %w", info.Name, err)
+		}
+		fmt.Fprintf(log, "gene model: %s: %d cells, %d genes selected, %d co-expression edges\n",
+			info.Name, in.X.Rows, len(in.Genes), len(in.Edges))
+		out = append(out, GeneInput{Info: info, Input: in})
+	}
+	return out, nil
+}
+
+func prepareOne(ctx context.Context, info store.DatasetInfo, x *sparse.CSR, genes []uint32, o GeneOptions) (gnn.DatasetInput, error) {
+	cells, cols, err := prep.QC(x, o.QC)
+	if err != nil {
+		return gnn.DatasetInput{}, err
+	}
+	x = x.SelectRows(cells).SelectCols(cols)
+	kept := make([]uint32, len(cols))
+	for i, c := range cols {
+		kept[i] = genes[c]
+	}
+	hvg, err := prep.HVG(x, info.Values, o.HVG)
+	if err != nil {
+		return gnn.DatasetInput{}, err
+	}
+	xn, err := prep.Normalize(x, info.Values, 0)
+	if err != nil {
+		return gnn.DatasetInput{}, err
+	}
+	xn = xn.SelectCols(hvg)
+	sel := make([]uint32, len(hvg))
+	for i, c := range hvg {
+		sel[i] = kept[c]
+	}
+	co := o.Coexpr
+	edges, err := prep.Coexpression(ctx, xn, co)
+	if err != nil {
+		return gnn.DatasetInput{}, err
+	}
+	return gnn.DatasetInput{Name: info.Name, Genes: sel, X: xn, Edges: edges}, nil
+}
+
+// TrainGenes builds every chosen dataset's co-expression graph, trains the
+// gene model on all of them jointly, and replaces the "genes" space (per
+// dataset and consensus vectors), the datasets' edges, the model weights and
+// the space's index in one transaction.
+func TrainGenes(ctx context.Context, db *store.DB, o GeneOptions, progress gnn.Progress, log io.Writer) (*GeneResult, error) {
+	if log == nil {
+		log = io.Discard
+	}
+	ins, err := PrepareGenes(ctx, db, o, log)
+	if err != nil {
+		return nil, err
+	}
+	inputs := make([]gnn.DatasetInput, len(ins))
+	for i, in := range ins {
+		inputs[i] = in.Input
+	}
+	model, res, err := gnn.Train(ctx, inputs, o.Model, progress)
+	if err != nil {
+		return nil, err
+	}
+	weights, err := model.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	version := modelVersion("gnn", weights)
+	var dsIDs []uint32
+	for _, in := range ins {
+		dsIDs = append(dsIDs, in.Info.ID)
+	}
+	params, _ := json.Marshal(map[string]any{"model": model.Options(), "hvg": o.HVG, "qc": o.QC,
+		"coexpr": o.Coexpr, "best_epoch": res.BestEpoch, "epochs": len(res.Log)})
+	prov := store.Provenance{Kind: "gene-model", ModelVersion: version, Params: params, Datasets: dsIDs}
+	coParams, _ := json.Marshal(map[string]any{"method": "pearson", "hvg": o.HVG, "qc": o.QC, "coexpr": o.Coexpr})
+
+	dim := res.Consensus.Dim
+	vecs := &vecindex.Vectors{Space: SpaceGenes, Dim: dim}
+	for i, e := range res.PerDataset {
+		for _, g := range e.Genes {
+			vecs.Keys = append(vecs.Keys, store.EntityKey(ins[i].Info.ID, g))
+		}
+		vecs.Vecs = append(vecs.Vecs, e.Vecs...)
+	}
+	for _, g := range res.Consensus.Genes {
+		vecs.Keys = append(vecs.Keys, store.EntityKey(store.Consensus, g))
+	}
+	vecs.Vecs = append(vecs.Vecs, res.Consensus.Vecs...)
+	ix, err := vecindex.Build(ctx, vecs, o.Index)
+	if err != nil {
+		return nil, err
+	}
+
+	start := time.Now()
+	err = db.Update(func(tx *store.Tx) error {
+		if err := clearSpace(tx, SpaceGenes); err != nil {
+			return err
+		}
+		for i, e := range res.PerDataset {
+			id := ins[i].Info.ID
+			if err := tx.PutEmbeddings(SpaceGenes, id, e.Genes, e.Dim, e.Vecs, prov); err != nil {
+				return err
+			}
+			if err := tx.PutEdges(id, globalEdges(ins[i].Input), store.Provenance{Kind: "coexpr", ModelVersion: "pearson-v1",
+				Params: coParams, Datasets: []uint32{id}}); err != nil {
+				return err
+			}
+		}
+		if err := tx.PutEmbeddings(SpaceGenes, store.Consensus, res.Consensus.Genes, dim, res.Consensus.Vecs, prov); err != nil {
+			return err
+		}
+		if err := saveIndex(tx, SpaceGenes, ix); err != nil {
+			return err
+		}
+		if err := tx.MarkClusteringsStale(SpaceGenes); err != nil {
+			return err
+		}
+		return tx.PutBlob(BlobModel, ModelGenes, weights)
+	})
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(log, "gene model: committed in %.2fs\n", time.Since(start).Seconds())
+	out := &GeneResult{ModelVersion: version, Consensus: len(res.Consensus.Genes), Log: res.Log, BestEpoch: res.BestEpoch}
+	for _, in := range ins {
+		out.Datasets = append(out.Datasets, GeneDatasetSummary{Name: in.Info.Name, Cells: in.Input.X.Rows,
+			Genes: len(in.Input.Genes), Edges: len(in.Input.Edges)})
+	}
+	return out, nil
+}
+
+// globalEdges translates a dataset's edges from column numbers to global
+// gene ids.
+func globalEdges(in gnn.DatasetInput) []store.Edge {
+	out := make([]store.Edge, len(in.Edges))
+	for i, e := range in.Edges {
+		out[i] = store.Edge{A: in.Genes[e.A], B: in.Genes[e.B], Weight: e.Weight}
+	}
+	return out
+}
