@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 
 	"genestore/migrations"
 	"genestore/store/ingest"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // GeneInfo is one gene of the global vocabulary.
@@ -88,6 +91,11 @@ func (tx *Tx) putDatasetGenes(ds uint32, genes []ingest.Gene) (dup int, err erro
 	}
 	gb.FillPercent = 1.0 // ids are handed out in increasing order
 	ids := make([]uint32, len(genes))
+	type newKey struct {
+		key []byte
+		id  uint32
+	}
+	var newKeys, newFold []newKey
 	for i, k := range keys {
 		if v := kb.Get([]byte(k)); v != nil {
 			if len(v) != 4 {
@@ -109,11 +117,25 @@ func (tx *Tx) putDatasetGenes(ds uint32, genes []ingest.Gene) (dup int, err erro
 		if err := gb.Put(u32key(id), encodeGene(g)); err != nil {
 			return 0, err
 		}
-		if err := kb.Put([]byte(k), u32key(id)); err != nil {
-			return 0, err
-		}
-		if err := fb.Put(migrations.FoldKey(g.Symbol, id), []byte{}); err != nil {
-			return 0, err
+		newKeys = append(newKeys, newKey{[]byte(k), id})
+		newFold = append(newFold, newKey{migrations.FoldKey(g.Symbol, id), id})
+	}
+	// IMPORTANT: bbolt splits nodes only at commit, so inserting many keys
+	// in random order into one node within a transaction costs O(n²)
+	// memmove (47k genes: ~30 s). Sorted inserts append instead.
+	for _, p := range []struct {
+		b    *bolt.Bucket
+		keys []newKey
+		val  func(uint32) []byte
+	}{
+		{kb, newKeys, u32key},
+		{fb, newFold, func(uint32) []byte { return []byte{} }},
+	} {
+		slices.SortFunc(p.keys, func(a, b newKey) int { return bytes.Compare(a.key, b.key) })
+		for _, nk := range p.keys {
+			if err := p.b.Put(nk.key, p.val(nk.id)); err != nil {
+				return 0, err
+			}
 		}
 	}
 	return dup, db.Put(u32key(ds), encodeU32List(ids))
