@@ -127,3 +127,24 @@ func testARI(a, b []int) float64 {
 	exp := sa * sb / c2(len(a))
 	return (sij - exp) / ((sa+sb)/2 - exp)
 }
+
+// BenchmarkGonumLouvain20k times gonum's community.Modularize on the same
+// 20k-node graph as BenchmarkLeiden20k, as the reference for the speed-up
+// (-long only: it takes tens of seconds).
+func BenchmarkGonumLouvain20k(b *testing.B) {
+	if !*long {
+		b.Skip("-long")
+	}
+	g, truth := separatedMixtureGraph(b, 20_000, 20, Binary, 0)
+	e := csrEdges(g)
+	b.ResetTimer()
+	cpu0 := cpuSeconds()
+	var labels []int
+	var q float64
+	for i := 0; i < b.N; i++ {
+		labels, q = gonumCluster(g.Rows, e, 1, uint64(i))
+	}
+	b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")
+	b.ReportMetric(q, "modularity")
+	b.ReportMetric(testARI(labels, truth), "ARI")
+}

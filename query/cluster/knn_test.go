@@ -142,6 +142,12 @@ func TestFromNeighborsHandComputed(t *testing.T) {
 }
 
 func TestFuzzyWeights(t *testing.T) {
+	// hand case (UMAP smooth_knn_dist, 2 neighbours + self): distances 1, 2 →
+	// ρ = 1, 1 + exp(−1/σ) = log2(3) → second weight log2(3) − 1
+	hw := fuzzyWeights([][]int32{{1, 2}}, [][]float32{{1, 2}})
+	if hw[0][0] != 1 || math.Abs(float64(hw[0][1])-(math.Log2(3)-1)) > 1e-4 {
+		t.Errorf("hand case weights %v, want [1 %v]", hw[0], math.Log2(3)-1)
+	}
 	n, dim, k := 200, 5, 10
 	v, _ := gaussianMixture(n, dim, 3, 1, 2)
 	ids, dists, err := KNN(context.Background(), v, n, dim, k, Euclidean)
