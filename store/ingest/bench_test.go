@@ -121,6 +121,11 @@ func benchRead(b *testing.B, path string, opts Options) {
 func BenchmarkReadMTXGz(b *testing.B) {
 	dir := benchMTXDir(b)
 	b.Run("klauspost", func(b *testing.B) { benchRead(b, dir, Options{}) })
+	b.Run("klauspost-sync", func(b *testing.B) {
+		syncGzip = true
+		defer func() { syncGzip = false }()
+		benchRead(b, dir, Options{})
+	})
 	b.Run("stdlib", func(b *testing.B) {
 		useStdGzip = true
 		defer func() { useStdGzip = false }()

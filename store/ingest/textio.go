@@ -17,20 +17,22 @@ import (
 // anything beyond this is treated as malformed rather than buffered).
 const maxLine = 256 << 20
 
-// useStdGzip selects compress/gzip instead of klauspost's decoder. It exists
-// for the benchmark that measures the difference; it is never set by Read.
-var useStdGzip = false
+// useStdGzip selects compress/gzip instead of klauspost's decoder, and
+// syncGzip turns off decompressing ahead in a goroutine. Both exist for the
+// benchmarks that measure the difference; Read never changes them.
+var useStdGzip, syncGzip = false, false
 
 // textInput is one text file being read line by line, optionally through a
 // gzip decoder (detected by its magic bytes, not its name). The raw bytes are
 // fed to a hash as they are read; finish drains the file so the hash covers
 // every byte.
 type textInput struct {
-	name string
-	f    *os.File
-	raw  *bufio.Reader // over the (hashing) file
-	gz   io.ReadCloser
-	lr   lineReader
+	name  string
+	f     *os.File
+	raw   *bufio.Reader // over the (hashing) file
+	gz    io.ReadCloser
+	ahead *asyncReader
+	lr    lineReader
 }
 
 // openText opens path for line reading; h (may be nil) receives every raw byte.
@@ -58,7 +60,12 @@ func openText(path string, h hash.Hash) (*textInput, error) {
 			return nil, errLine(ErrFormat, path, 0, "bad gzip header: %v", err)
 		}
 		in.gz = gz
-		body = bufio.NewReaderSize(gz, 1<<20)
+		if syncGzip {
+			body = bufio.NewReaderSize(gz, 1<<20)
+		} else {
+			in.ahead = newAsyncReader(gz)
+			body = bufio.NewReaderSize(in.ahead, 1<<20)
+		}
 	}
 	in.lr = lineReader{name: path}
 	if br, ok := body.(*bufio.Reader); ok {
@@ -72,6 +79,9 @@ func openText(path string, h hash.Hash) (*textInput, error) {
 // finish reads the rest of the raw file into the hash and closes it.
 func (in *textInput) finish() error {
 	defer in.close()
+	if in.ahead != nil {
+		in.ahead.close() // the decoder goroutine no longer reads in.raw
+	}
 	if _, err := io.Copy(io.Discard, in.raw); err != nil {
 		return errLine(ErrFormat, in.name, 0, "%v", err)
 	}
@@ -79,6 +89,9 @@ func (in *textInput) finish() error {
 }
 
 func (in *textInput) close() {
+	if in.ahead != nil {
+		in.ahead.close()
+	}
 	if in.gz != nil {
 		in.gz.Close()
 	}
@@ -201,4 +214,87 @@ func quoteName(b []byte) string {
 		return fmt.Sprintf("%q...", b[:40])
 	}
 	return fmt.Sprintf("%q", b)
+}
+
+// asyncReader decompresses ahead of the parser in its own goroutine, so
+// that gzip decoding and parsing overlap on two cores. It hands over 1 MiB
+// buffers through a channel; four buffers circulate.
+type asyncReader struct {
+	full      chan asyncBuf
+	free      chan []byte
+	cur, last []byte
+	err       error
+	stop      chan struct{}
+	done      chan struct{}
+	closed    bool
+}
+
+type asyncBuf struct {
+	b   []byte
+	err error
+}
+
+func newAsyncReader(r io.Reader) *asyncReader {
+	const nbuf, size = 4, 1 << 20
+	a := &asyncReader{full: make(chan asyncBuf, nbuf), free: make(chan []byte, nbuf),
+		stop: make(chan struct{}), done: make(chan struct{})}
+	for i := 0; i < nbuf; i++ {
+		a.free <- make([]byte, size)
+	}
+	go func() {
+		defer close(a.done)
+		for {
+			var buf []byte
+			select {
+			case buf = <-a.free:
+			case <-a.stop:
+				return
+			}
+			n := 0
+			var err error
+			for n < len(buf) && err == nil {
+				var k int
+				k, err = r.Read(buf[n:])
+				n += k
+			}
+			select {
+			case a.full <- asyncBuf{buf[:n], err}:
+			case <-a.stop:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return a
+}
+
+// Read returns decompressed bytes; the decoder's error (io.EOF, a truncated
+// stream) comes after the last bytes read before it.
+func (a *asyncReader) Read(p []byte) (int, error) {
+	for len(a.cur) == 0 {
+		if a.last != nil {
+			a.free <- a.last[:cap(a.last)]
+			a.last = nil
+		}
+		if a.err != nil {
+			return 0, a.err
+		}
+		b := <-a.full
+		a.cur, a.last, a.err = b.b, b.b, b.err
+	}
+	n := copy(p, a.cur)
+	a.cur = a.cur[n:]
+	return n, nil
+}
+
+// close stops the goroutine and waits for it; safe to call twice.
+func (a *asyncReader) close() {
+	if a.closed {
+		return
+	}
+	a.closed = true
+	close(a.stop)
+	<-a.done
 }
