@@ -210,3 +210,18 @@ func (ix *Index) prepare(v []float32, copyIP bool) ([]float32, error) {
 	}
 	return v, nil
 }
+
+// appendN appends n zero elements to s, growing it like append (doubling)
+// but through adviseHuge, so the big per-node arrays get huge pages.
+func appendN[T any](s []T, n int) []T {
+	if len(s)+n > cap(s) {
+		c := max(2*cap(s), len(s)+n, 1024)
+		t := make([]T, len(s), c)
+		adviseHuge(t)
+		copy(t, s)
+		s = t
+	}
+	s = s[:len(s)+n]
+	clear(s[len(s)-n:])
+	return s
+}

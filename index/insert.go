@@ -81,10 +81,11 @@ func (ix *Index) insert(key uint64, v []float32) error {
 	}
 	id := uint32(len(ix.keys))
 	level := ix.randomLevel()
-	ix.vecs = append(ix.vecs, v...)
+	ix.vecs = appendN(ix.vecs, ix.dim)
+	copy(ix.vecs[len(ix.vecs)-ix.dim:], v)
 	ix.keys = append(ix.keys, key)
 	ix.levels = append(ix.levels, uint8(level))
-	ix.links0 = append(ix.links0, make([]uint32, ix.m0+1)...)
+	ix.links0 = appendN(ix.links0, ix.m0+1)
 	if level > 0 {
 		if len(ix.upper)+level*(ix.m+1) > math.MaxUint32 {
 			ix.vecs, ix.keys, ix.levels = ix.vecs[:len(ix.vecs)-ix.dim], ix.keys[:id], ix.levels[:id]
@@ -92,7 +93,7 @@ func (ix *Index) insert(key uint64, v []float32) error {
 			return ErrFull
 		}
 		ix.upperOff = append(ix.upperOff, uint32(len(ix.upper)))
-		ix.upper = append(ix.upper, make([]uint32, level*(ix.m+1))...)
+		ix.upper = appendN(ix.upper, level*(ix.m+1))
 	} else {
 		ix.upperOff = append(ix.upperOff, 0)
 	}

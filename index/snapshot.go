@@ -217,6 +217,7 @@ func readArray[T any](d *decoder, count uint64, sz int, conv func(dst []T, b []b
 			return nil, fmt.Errorf("%w: truncated: %d more bytes needed, %d left", ErrSnapshot, count*uint64(sz), d.avail)
 		}
 		out := make([]T, count)
+		adviseHuge(out)
 		for pos := uint64(0); pos < count; {
 			k := min(count-pos, per)
 			b, err := d.next(int(k) * sz)
@@ -241,6 +242,7 @@ func readArray[T any](d *decoder, count uint64, sz int, conv func(dst []T, b []b
 		left -= k
 	}
 	out := make([]T, 0, count)
+	adviseHuge(out)
 	for _, p := range pieces {
 		out = append(out, p...)
 	}

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package index
+
+// adviseHuge is a no-op where transparent huge pages do not exist.
+func adviseHuge[T any](s []T) {}
