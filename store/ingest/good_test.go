@@ -29,6 +29,8 @@ func TestGoodFixtures(t *testing.T) {
 		{"tiny_layers.h5ad", Options{}, FormatH5AD, true, true, Counts},
 		{"tiny_csr.h5ad", Options{Values: Log}, FormatH5AD, true, true, Log},
 		{"tiny_v3.h5", Options{}, FormatTenxH5, true, false, Counts},
+		{"tiny_v2.h5", Options{}, FormatTenxH5, true, false, Counts},
+		{"tiny_legacy_categories.h5ad", Options{}, FormatH5AD, true, true, Counts},
 		{"tiny_v3.h5", Options{Format: FormatTenxH5, Obs: filepath.Join(dir, "tiny_obs.csv")}, FormatTenxH5, true, true, Counts},
 	}
 	for _, c := range cases {
