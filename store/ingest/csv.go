@@ -95,6 +95,9 @@ func parseCSV(ctx context.Context, lr *lineReader, delim byte, opts Options) (*D
 			}
 			seen := make(map[string]int, len(names))
 			for i, n := range names {
+				if n == "" {
+					return nil, errLine(ErrFormat, name, hdrLine, "column %d of the header has no name", i+1+corner)
+				}
 				if j, dup := seen[n]; dup {
 					return nil, errLine(ErrDuplicate, name, hdrLine, "column name %q appears twice (columns %d and %d)", n, j+1+corner, i+1+corner)
 				}
@@ -105,6 +108,9 @@ func parseCSV(ctx context.Context, lr *lineReader, delim byte, opts Options) (*D
 			return nil, errLine(ErrMismatch, name, lr.line, "%d fields, want %d (a name and one value for each of the %d columns of the header on line %d)", len(fields), len(names)+1, len(names), hdrLine)
 		}
 		rn := string(fields[0])
+		if rn == "" {
+			return nil, errLine(ErrFormat, name, lr.line, "row without a name")
+		}
 		if prev, dup := seenRow[rn]; dup {
 			return nil, errLine(ErrDuplicate, name, lr.line, "row name %q already on line %d", rn, prev)
 		}

@@ -224,6 +224,9 @@ func readH5AD(ctx context.Context, path string, opts Options, h hash.Hash) (*Dat
 func uniqueStrings(file, object string, vals []string, what string) error {
 	seen := make(map[string]int, len(vals))
 	for i, v := range vals {
+		if v == "" {
+			return errObj(ErrFormat, file, object, "empty %s at entry %d", what, i)
+		}
 		if j, dup := seen[v]; dup {
 			return errObj(ErrDuplicate, file, object, "%s %q at entries %d and %d", what, v, j, i)
 		}
