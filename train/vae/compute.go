@@ -19,9 +19,10 @@ type work struct {
 	beta    float32 // KL weight
 
 	h1, zs, z, eps, h2, logits, dense, dlog, dh2, dz, dzs, dh1 []float32
-	lossNLL, lossKL                                            []float64 // per cell of the batch
-	dispG                                                      [][]float64
+	lossNLL, lossKL                                            []float64   // per cell of the batch
+	dispG                                                      [][]float32 // per part: d loss / d disp
 	theta, logTheta                                            []float64
+	theta32, logTheta32                                        []float32
 	lgT, dgT                                                   []float64 // genes × lgTable
 	csc                                                        []csc     // the mini-batch by gene, one per part of w.parallel
 }
@@ -39,14 +40,15 @@ func newWork(m *Model, capacity, threads int) *work {
 		dzs: make([]float32, capacity*2*L), dh1: make([]float32, capacity*H),
 		lossNLL: make([]float64, capacity), lossKL: make([]float64, capacity),
 		theta: make([]float64, G), logTheta: make([]float64, G),
+		theta32: make([]float32, G), logTheta32: make([]float32, G),
 	}
 	if !m.hp.LinearDecoder {
 		w.h2 = make([]float32, capacity*H)
 		w.dh2 = make([]float32, capacity*H)
 	}
-	w.dispG = make([][]float64, threads)
+	w.dispG = make([][]float32, threads)
 	for i := range w.dispG {
-		w.dispG[i] = make([]float64, G)
+		w.dispG[i] = make([]float32, G)
 	}
 	if m.hp.Likelihood == NB {
 		w.lgT = make([]float64, G*lgTable)
@@ -188,7 +190,7 @@ func (w *work) step(d *data, rows []int, train, sample bool) (nll, kl float64) {
 		w.nbPrepare()
 		w.parallel(M, func(part, lo, hi int) {
 			for i := lo; i < hi; i++ {
-				w.lossNLL[i] = w.nbCell(d, rows[i], i, scale, w.dispG[part], train)
+				w.lossNLL[i] = w.nbCell(d, rows[i], i, scale, w.dispG[part])
 			}
 		})
 	} else {
@@ -197,7 +199,7 @@ func (w *work) step(d *data, rows []int, train, sample bool) (nll, kl float64) {
 		}
 		w.parallel(M, func(part, lo, hi int) {
 			for i := lo; i < hi; i++ {
-				w.lossNLL[i] = w.gaussCell(i, scale, w.dispG[part], train)
+				w.lossNLL[i] = w.gaussCell(i, scale, w.dispG[part])
 			}
 		})
 	}
@@ -205,14 +207,16 @@ func (w *work) step(d *data, rows []int, train, sample bool) (nll, kl float64) {
 		nll += w.lossNLL[i]
 		kl += w.lossKL[i]
 	}
-	if !train {
-		return nll, kl
-	}
 	for _, acc := range w.dispG {
-		for g, v := range acc {
-			m.disp.g[g] += float32(v)
+		if train {
+			for g, v := range acc {
+				m.disp.g[g] += v
+			}
 		}
 		clear(acc)
+	}
+	if !train {
+		return nll, kl
 	}
 	w.backward(d, rows, scale, sample)
 	return nll, kl
@@ -225,6 +229,7 @@ func (w *work) nbPrepare() {
 		lt := float64(p)
 		th := math.Exp(lt)
 		w.theta[g], w.logTheta[g] = th, lt
+		w.theta32[g], w.logTheta32[g] = float32(th), float32(lt)
 		lg, dg := w.lgT[g*lgTable:(g+1)*lgTable], w.dgT[g*lgTable:(g+1)*lgTable]
 		lg[0], dg[0] = 0, 0
 		for x := 1; x < lgTable; x++ {
@@ -237,21 +242,30 @@ func (w *work) nbPrepare() {
 
 // nbCell computes the NB negative log-likelihood of batch row i (data row r)
 // from w.logits, writes d(loss·scale)/d logits into w.dlog and accumulates
-// d(loss·scale)/d log θ into dacc. Genes with zero count need no lgamma:
-// their lgamma(x+θ) − lgamma(θ) term is 0.
-func (w *work) nbCell(d *data, r, i int, scale float32, dacc []float64, train bool) float64 {
+// d(loss·scale)/d log θ into dacc. The dense part runs 8 genes at a time in
+// assembly where available (nbRow); the lgamma(x+θ) − lgamma(θ) terms and
+// their digamma gradients are added only for the cell's non-zero counts,
+// since they vanish at x = 0.
+func (w *work) nbCell(d *data, r, i int, scale float32, dacc []float32) float64 {
 	G := w.m.hp.Genes
 	lrow := w.logits[i*G : (i+1)*G]
 	xrow := w.dense[i*G : (i+1)*G]
+	drow := w.dlog[i*G : (i+1)*G]
 	mx := float32(math.Inf(-1))
 	for _, v := range lrow {
 		mx = max(mx, v)
 	}
-	// Pass 1: e_g = exp(l_g − max) kept in drow, s = Σ e_g.
-	drow := w.dlog[i*G : (i+1)*G]
+	n8 := 0
+	if haveAVX2FMA {
+		n8 = G &^ 7
+	}
+	// e_g = exp(l_g − max) kept in drow, s = Σ e_g.
 	s := 0.0
-	for g, v := range lrow {
-		e := fastExp(float64(v - mx))
+	if n8 > 0 {
+		s = float64(expShiftSum(n8, &lrow[0], &drow[0], mx))
+	}
+	for g := n8; g < G; g++ {
+		e := fastExp(float64(lrow[g] - mx))
 		drow[g] = float32(e)
 		s += e
 	}
@@ -262,9 +276,13 @@ func (w *work) nbCell(d *data, r, i int, scale float32, dacc []float64, train bo
 	if lib > 0 {
 		logLib = fastLog(lib)
 	}
-	ll := 0.0
-	sumR := 0.0
-	for g, lv := range lrow {
+	ll, sumR := 0.0, 0.0
+	if n8 > 0 {
+		a := nbArgs{invS: float32(invS), lib: float32(lib), cst: float32(logLib - logZ), negScale: -scale}
+		nbRow(n8, &lrow[0], &xrow[0], &w.theta32[0], &w.logTheta32[0], &drow[0], &dacc[0], &a)
+		ll, sumR = float64(a.ll), float64(a.sumR)
+	}
+	for g := n8; g < G; g++ {
 		rho := float64(drow[g]) * invS
 		mu := lib * rho
 		th := w.theta[g]
@@ -273,37 +291,41 @@ func (w *work) nbCell(d *data, r, i int, scale float32, dacc []float64, train bo
 		inv := 1 / tpm
 		x := float64(xrow[g])
 		ll += th * (w.logTheta[g] - ltpm)
-		dth := w.logTheta[g] - ltpm + (mu-x)*inv
 		if x != 0 {
-			ll += x * (logLib + float64(lv) - logZ - ltpm)
-			if xi := int(x); float64(xi) == x && xi < lgTable {
-				ll += w.lgT[g*lgTable+xi]
-				dth += w.dgT[g*lgTable+xi]
-			} else {
-				ll += lgamma(x+th) - lgamma(th)
-				dth += digamma(x+th) - digamma(th)
-			}
+			ll += x * (logLib + float64(lrow[g]) - logZ - ltpm)
 		}
-		if train {
-			rg := x - (th+x)*mu*inv
-			sumR += rg
-			drow[g] = float32(rg)
-			lrow[g] = float32(rho)
-			dacc[g] -= float64(scale) * th * dth
+		dth := w.logTheta[g] - ltpm + (mu-x)*inv
+		rg := x - (th+x)*mu*inv
+		sumR += rg
+		drow[g] = float32(rg)
+		lrow[g] = float32(rho)
+		dacc[g] -= scale * float32(th*dth)
+	}
+	X := d.X
+	for k := X.Indptr[r]; k < X.Indptr[r+1]; k++ {
+		g := int(X.Indices[k])
+		x := float64(d.target[k])
+		th := w.theta[g]
+		var lg, dg float64
+		if xi := int(x); float64(xi) == x && xi < lgTable {
+			lg, dg = w.lgT[g*lgTable+xi], w.dgT[g*lgTable+xi]
+		} else {
+			lg, dg = lgamma(x+th)-lgamma(th), digamma(x+th)-digamma(th)
 		}
+		ll += lg
+		dacc[g] -= scale * float32(th*dg)
 	}
 	ll -= d.lgx1[r]
-	if train {
-		for g := range drow {
-			drow[g] = -scale * (drow[g] - lrow[g]*float32(sumR))
-		}
+	sr := float32(sumR)
+	for g := range drow {
+		drow[g] = -scale * (drow[g] - lrow[g]*sr)
 	}
 	return -ll
 }
 
 // gaussCell is nbCell for the Gaussian likelihood: w.theta holds the
 // per-gene precision exp(−log σ²).
-func (w *work) gaussCell(i int, scale float32, dacc []float64, train bool) float64 {
+func (w *work) gaussCell(i int, scale float32, dacc []float32) float64 {
 	G := w.m.hp.Genes
 	lrow := w.logits[i*G : (i+1)*G]
 	yrow := w.dense[i*G : (i+1)*G]
@@ -314,10 +336,8 @@ func (w *work) gaussCell(i int, scale float32, dacc []float64, train bool) float
 		prec := w.theta[g]
 		lv := float64(w.m.disp.w[g])
 		nll += 0.5*e*e*prec + 0.5*lv + lnSqrt2Pi
-		if train {
-			drow[g] = float32(-e*prec) * scale
-			dacc[g] += float64(scale) * (0.5 - 0.5*e*e*prec)
-		}
+		drow[g] = float32(-e*prec) * scale
+		dacc[g] += scale * float32(0.5-0.5*e*e*prec)
 	}
 	return nll
 }

@@ -37,7 +37,7 @@ func gemm(threads int, tA, tB bool, m, n, k int, a []float32, lda int, b []float
 	if m == 0 || n == 0 {
 		return
 	}
-	if !haveAVX2FMA {
+	if useCBLAS || !haveAVX2FMA {
 		ta, tb := blas.NoTrans, blas.NoTrans
 		if tA {
 			ta = blas.Trans
@@ -49,7 +49,11 @@ func gemm(threads int, tA, tB bool, m, n, k int, a []float32, lda int, b []float
 		if acc {
 			beta = 1
 		}
-		blas32.Implementation().Sgemm(ta, tb, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+		if useCBLAS {
+			cblas.Sgemm(ta, tb, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+		} else {
+			blas32.Implementation().Sgemm(ta, tb, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+		}
 		return
 	}
 	if !acc {

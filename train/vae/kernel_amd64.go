@@ -1,4 +1,4 @@
-//go:build amd64 && !purego && !netlib
+//go:build amd64 && !purego
 
 package vae
 
@@ -13,3 +13,16 @@ func kern6x16(k int, a, b, c *float32)
 
 //go:noescape
 func axpy8(n int, a float32, x, y *float32)
+
+// nbArgs carries nbRow's scalars in and its sums out; the layout is read
+// by the assembly (offsets 0, 4, 8, 12, 16, 20).
+type nbArgs struct {
+	invS, lib, cst, negScale float32
+	ll, sumR                 float32
+}
+
+//go:noescape
+func expShiftSum(n int, src, dst *float32, shift float32) float32
+
+//go:noescape
+func nbRow(n int, l, x, theta, logTheta, drow, dacc *float32, a *nbArgs)

@@ -3,10 +3,13 @@
 package vae
 
 import (
-	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/netlib/blas/netlib"
 )
 
-// With the netlib build tag the dense products run on the system's CBLAS
-// (OpenBLAS: CGO_LDFLAGS=-lopenblas go build -tags netlib).
-func init() { blas32.Use(netlib.Implementation{}) }
+// useCBLAS sends the dense products to the system's CBLAS (OpenBLAS:
+// CGO_LDFLAGS=-lopenblas go build -tags netlib) instead of the Go
+// assembly kernel. The element-wise kernels stay in Go assembly.
+const useCBLAS = true
+
+// cblas is the netlib (cgo) implementation.
+var cblas = netlib.Implementation{}
