@@ -141,14 +141,29 @@ func decodeMatrixChunk(v []byte, cols int, dst *sparse.CSR, lo, hi int) (first, 
 	dst.Indices = slicesGrow(dst.Indices, keepN)
 	dst.Data = slicesGrowF(dst.Data, keepN)
 	k := 0
-	for i := 0; i < r && d.err == nil; i++ {
+	b, off := d.b, d.off
+	for i := 0; i < r; i++ {
 		c := int64(-1)
 		keep := i >= skipRows && i < skipRows+keepRows
 		for j := 0; j < lens[i]; j++ {
-			c += int64(d.uvBounded(uint64(cols))) + 1
-			if c >= int64(cols) {
+			var x uint64
+			if off < len(b) && b[off] < 0x80 { // one-byte varint: the common case
+				x = uint64(b[off])
+				off++
+			} else {
+				v, w := binary.Uvarint(b[off:])
+				if w <= 0 {
+					d.off = off
+					d.fail("bad varint")
+					return 0, 0, d.err
+				}
+				x, off = v, off+w
+			}
+			c += int64(x) + 1
+			if x >= uint64(cols) || c >= int64(cols) {
+				d.off = off
 				d.fail("row %d: column %d ≥ %d", first+i, c, cols)
-				break
+				return 0, 0, d.err
 			}
 			if keep {
 				dst.Indices = append(dst.Indices, int32(c))
@@ -159,16 +174,27 @@ func decodeMatrixChunk(v []byte, cols int, dst *sparse.CSR, lo, hi int) (first, 
 			dst.Indptr = append(dst.Indptr, int64(base+k))
 		}
 	}
-	if d.err != nil {
-		return 0, 0, d.err
-	}
+	d.off = off
 	if flags&flagIntValues != 0 {
-		for j := 0; j < n && d.err == nil; j++ {
-			x := d.uvBounded(1<<24 - 1)
+		for j := 0; j < n; j++ {
+			var x uint64
+			if off < len(b) && b[off] < 0x80 {
+				x = uint64(b[off])
+				off++
+			} else {
+				v, w := binary.Uvarint(b[off:])
+				if w <= 0 || v >= 1<<24 {
+					d.off = off
+					d.fail("bad integer value")
+					return 0, 0, d.err
+				}
+				x, off = v, off+w
+			}
 			if j >= skipN && j < skipN+keepN {
 				dst.Data = append(dst.Data, float32(x))
 			}
 		}
+		d.off = off
 	} else {
 		if !d.need(4 * n) {
 			return 0, 0, d.err
