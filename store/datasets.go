@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -319,5 +318,3 @@ func (d *dec) uvBounded(max uint64) uint64 {
 	}
 	return v
 }
-
-var _ = errors.New

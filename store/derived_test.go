@@ -2,10 +2,12 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -294,4 +296,80 @@ func TestProvenanceCreatedKept(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestVerify fills a store with one of everything, verifies it, then
+// corrupts single values and checks Verify names each problem.
+func TestVerify(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	if _, err := db.AddDataset(ctx, "a", randomDataset(1, "a", 5000, 100, 10, true), AddOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	err := db.Update(func(tx *Tx) error {
+		if err := tx.PutEdges(1, []Edge{{1, 2, 1}}, testProv); err != nil {
+			return err
+		}
+		if err := tx.PutEmbeddings("s", 1, []uint32{1, 2}, 2, []float32{1, 2, 3, 4}, testProv); err != nil {
+			return err
+		}
+		if err := tx.PutBlob("k", "n", []byte("data")); err != nil {
+			return err
+		}
+		if err := tx.PutClustering("s", "c", []uint64{1}, []int32{0}, testProv); err != nil {
+			return err
+		}
+		if err := tx.PutCollection("go", []GeneSet{{"1", "x", []string{"A"}}}); err != nil {
+			return err
+		}
+		return tx.PutPredictions("k", "p", []Prediction{{1, "T", 1, nil}}, testProv)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Verify(ctx); err != nil {
+		t.Fatalf("clean store: %v", err)
+	}
+	flip := func(path ...[]byte) func(tx *Tx) error {
+		return func(tx *Tx) error {
+			b := tx.btx.Bucket(path[0])
+			for _, p := range path[1 : len(path)-1] {
+				b = b.Bucket(p)
+			}
+			k := path[len(path)-1]
+			v := append([]byte(nil), b.Get(k)...)
+			v[len(v)/2] ^= 0x10
+			return b.Put(k, v)
+		}
+	}
+	cases := []struct {
+		name string
+		fn   func(tx *Tx) error
+		want string
+	}{
+		{"matrix chunk", flip(bMatrix, u32u32key(1, 4096)), "matrix chunk"},
+		{"gene", flip(bGenes, u32key(3)), "gene record"},
+		{"adjacency", flip(bEdges, u32key(1), u32key(2)), "adjacency"},
+		{"vector", flip(bEmbeddings, []byte("s"), kSpaceVec, u32u32key(1, 2)), "vector"},
+		{"blob", flip(bBlobs, []byte("k"), []byte("n"), u32key(0)), "blob chunk"},
+		{"clustering", flip(bClusterings, []byte("s"), []byte("c")), "clustering"},
+		{"obs", flip(bObs, u32strkey(1, "batch")), "obs column"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := db.Update(tc.fn); err != nil {
+				t.Fatal(err)
+			}
+			err := db.Verify(ctx)
+			if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Verify = %v, want ErrCorrupt naming %q", err, tc.want)
+			}
+			if err := db.Update(tc.fn); err != nil { // flip back
+				t.Fatal(err)
+			}
+			if err := db.Verify(ctx); err != nil {
+				t.Fatalf("after repair: %v", err)
+			}
+		})
+	}
 }
