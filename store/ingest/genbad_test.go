@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -217,6 +218,10 @@ func badCorpus() []badEntry {
 				}
 				writeFile(t, p, b[:1024])
 			}},
+		{path: "h5ad_global_heap_huge.h5ad", expect: "global heap collection declares a size beyond the end of the file", sentinel: "ErrFormat",
+			note: "GCOL size set to 2^45: the HDF5 library would allocate it", build: corruptH5(sigGCOL)},
+		{path: "h5ad_local_heap_huge.h5ad", expect: "local heap declares a data segment beyond the end of the file", sentinel: "ErrFormat",
+			note: "HEAP data segment size set to 2^45", build: corruptH5(sigHeap)},
 		// 10x HDF5.
 		{path: "tenx_no_matrix.h5", expect: "not a 10x HDF5 matrix", sentinel: "ErrFormat", build: tenxCase(func(s *tenxSpec) { s.noMatrix = true })},
 		{path: "tenx_shape_three.h5", expect: "matrix/shape: 3 entries, want 2", sentinel: "ErrFormat", build: tenxCase(func(s *tenxSpec) { s.shape = []int64{6, 4, 1} })},
@@ -255,4 +260,22 @@ func writeBadCorpus(t *testing.T, dir string) {
 		fmt.Fprintf(&b, "%s\t%s\t%s\t%s\t%s\t%s\n", e.path, f, o, e.expect, e.sentinel, n)
 	}
 	writeFile(t, filepath.Join(dir, "MANIFEST.tsv"), []byte(b.String()))
+}
+
+// corruptH5 writes the tiny h5ad with the first length field after sig set
+// to 2^45.
+func corruptH5(sig []byte) func(*testing.T, string) {
+	return func(t *testing.T, p string) {
+		tinyH5AD().write(t, p)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := bytes.Index(b, sig)
+		if i < 0 {
+			t.Fatalf("%q not found", sig)
+		}
+		binary.LittleEndian.PutUint64(b[i+len(sig):], 1<<45)
+		writeFile(t, p, b)
+	}
 }

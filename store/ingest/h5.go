@@ -37,10 +37,8 @@ func openH5(path string, max int64, h io.Writer) (*h5File, error) {
 	if err != nil {
 		return nil, errLine(ErrFormat, path, 0, "%v", err)
 	}
-	if h != nil {
-		if err := hashFile(path, h); err != nil {
-			return nil, err
-		}
+	if err := hashH5(path, st.Size(), h); err != nil {
+		return nil, err
 	}
 	hf := &h5File{path: path, size: st.Size(), max: max}
 	err = guard(path, "/", func() error {
@@ -55,18 +53,6 @@ func openH5(path string, max int64, h io.Writer) (*h5File, error) {
 		return nil, err
 	}
 	return hf, nil
-}
-
-func hashFile(path string, h io.Writer) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return errLine(ErrFormat, path, 0, "%v", err)
-	}
-	defer f.Close()
-	if _, err := io.Copy(h, f); err != nil {
-		return errLine(ErrFormat, path, 0, "%v", err)
-	}
-	return nil
 }
 
 func (hf *h5File) close() {
