@@ -43,6 +43,13 @@ and annotations. Everything lives in one bbolt file (--store).`,
 		newMigrateCommand(g),
 		newSimulateCommand(g),
 		newTrainCommand(g),
+		newNeighborsCommand(g),
+		newMarkersCommand(g),
+		newCoexprCommand(g),
+		newClustersCommand(g),
+		newAnnotateCommand(g),
+		newAnnotationsCommand(g),
+		newServeCommand(g),
 	)
 	return cmd
 }

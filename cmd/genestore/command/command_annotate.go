@@ -1,0 +1,169 @@
+package command
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"genestore/query"
+)
+
+func newAnnotateCommand(g *globalOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "annotate genes|cells",
+		Short: "Predict gene functions and transfer cell labels by neighbours",
+		Long: `annotate predicts annotations from neighbours in the embedding spaces and
+stores them with their provenance (model version, parameters): "annotate genes"
+predicts terms of a gene-set collection for genes, "annotate cells" transfers a
+label column from reference datasets to a query dataset.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(newAnnotateGenesCommand(g), newAnnotateCellsCommand(g))
+	return cmd
+}
+
+type annotateGenesOptions struct {
+	collection string
+	genes      []string
+	k, top     int
+	dryRun     bool
+	json       bool
+}
+
+func newAnnotateGenesCommand(g *globalOptions) *cobra.Command {
+	o := &annotateGenesOptions{}
+	cmd := &cobra.Command{
+		Use:   "genes --collection NAME [--gene G ...] [-k 20] [--top 5] [--dry-run] [--json]",
+		Short: "Predict terms of a gene-set collection for genes from their neighbours",
+		Long: `annotate genes scores the terms of collection NAME (loaded with "annotations
+load") for each gene from its k nearest genes (consensus embeddings): a term's
+score is the share of the neighbours' cosine similarity carried by neighbours in
+the term's set; those neighbours are its evidence. Every gene with a consensus
+vector is annotated unless --gene names some. Predictions are stored as kind
+"go-terms", name NAME (with --gene, only those genes' rows are replaced) unless
+--dry-run. The table shows genes with at least one term.
+
+--json prints {collection, model_version, k, written, genes:[{gene:{id,symbol,
+query,alias}, terms:[{term,name,score,known,evidence:[symbols]}]}]}; known is
+true when the gene is already in the set.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			e, _, db, err := openEngine(g, o.dryRun, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			a, err := e.AnnotateGenes(cmd.Context(), query.AnnotateGenesRequest{Collection: o.collection, Genes: o.genes,
+				K: o.k, TopN: o.top, Write: !o.dryRun})
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			if o.json {
+				return writeJSON(w, a)
+			}
+			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "GENE\tTERM\tNAME\tSCORE\tKNOWN\tEVIDENCE")
+			for _, gt := range a.Genes {
+				for _, t := range gt.Terms {
+					ev := t.Evidence
+					if len(ev) > 5 {
+						ev = append(ev[:5:5], "…")
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%.3f\t%v\t%s\n", gt.Gene.Symbol, t.Term, t.Name, t.Score, t.Known, strings.Join(ev, ","))
+				}
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			if a.Written {
+				fmt.Fprintf(w, "stored %d genes' predictions as go-terms/%s (model %s)\n", len(a.Genes), a.Collection, a.ModelVersion)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.collection, "collection", "", "gene-set collection (required)")
+	f.StringSliceVar(&o.genes, "gene", nil, "genes to annotate (default: all)")
+	f.IntVarP(&o.k, "k", "k", 20, "neighbours voting")
+	f.IntVar(&o.top, "top", 5, "terms kept per gene")
+	f.BoolVar(&o.dryRun, "dry-run", false, "print, do not store")
+	f.BoolVar(&o.json, "json", false, "print JSON")
+	_ = cmd.MarkFlagRequired("collection")
+	return cmd
+}
+
+type annotateCellsOptions struct {
+	references    []string
+	label, query  string
+	k             int
+	minConfidence float32
+	dryRun, rows  bool
+	json          bool
+}
+
+func newAnnotateCellsCommand(g *globalOptions) *cobra.Command {
+	o := &annotateCellsOptions{}
+	cmd := &cobra.Command{
+		Use:   "cells --reference D [--reference D3 ...] --label COL --query D2 [-k 15] [--min-confidence 0.5] [--json]",
+		Short: "Transfer a cell label column from reference datasets to a query dataset",
+		Long: `annotate cells gives each cell of the query dataset the label (obs column
+COL of the reference datasets) voted by its k nearest reference cells in the
+cell space, each vote weighted by cosine similarity. The winner's share of the
+vote is the confidence; below --min-confidence the cell is "Unassigned". Labels
+the query never had may be assigned. Reference and query vectors must come
+from one model version. Labels are stored as kind "cell-labels", name
+"<query>:<COL>", unless --dry-run.
+
+--json prints {query, label, references, model_version, k, min_confidence,
+cells, unassigned, labels:[{label,count}], name, written, rows?:[{cell,barcode,
+label,top,confidence}]} (rows with --rows).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			e, _, db, err := openEngine(g, o.dryRun, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			a, err := e.AnnotateCells(cmd.Context(), query.AnnotateCellsRequest{References: o.references, Label: o.label,
+				Query: o.query, K: o.k, MinConfidence: o.minConfidence, Write: !o.dryRun, Rows: o.rows})
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			if o.json {
+				return writeJSON(w, a)
+			}
+			fmt.Fprintf(w, "%s of %d cells of %s from %s (k %d, model %s): %d unassigned\n", a.Label, a.Cells, a.Query,
+				strings.Join(a.References, ", "), a.K, a.ModelVersion, a.Unassigned)
+			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "LABEL\tCELLS")
+			for _, l := range a.Labels {
+				fmt.Fprintf(tw, "%s\t%d\n", l.Label, l.Count)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			if a.Written {
+				fmt.Fprintf(w, "stored as cell-labels/%s\n", a.Name)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&o.references, "reference", nil, "reference dataset(s) (required)")
+	f.StringVar(&o.label, "label", "", "obs column of the references to transfer (required)")
+	f.StringVar(&o.query, "query", "", "dataset to label (required)")
+	f.IntVarP(&o.k, "k", "k", 15, "reference neighbours voting")
+	f.Float32Var(&o.minConfidence, "min-confidence", 0.5, "vote share below which a cell is Unassigned")
+	f.BoolVar(&o.dryRun, "dry-run", false, "print, do not store")
+	f.BoolVar(&o.rows, "rows", false, "with --json: every cell's label")
+	f.BoolVar(&o.json, "json", false, "print JSON")
+	for _, n := range []string{"reference", "label", "query"} {
+		_ = cmd.MarkFlagRequired(n)
+	}
+	return cmd
+}

@@ -1,0 +1,171 @@
+package command
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"genestore/query"
+	"genestore/query/backend"
+	"genestore/store"
+)
+
+// openEngine opens the store and a query engine over it. Rebuilt indexes are
+// reported on log. The caller closes the returned store.
+func openEngine(g *globalOptions, readOnly bool, log io.Writer) (*query.Engine, *backend.Backend, *store.DB, error) {
+	db, err := openStore(g, readOnly)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	opts := backend.DefaultOptions()
+	opts.Log = log
+	b, err := backend.New(db, opts)
+	if err != nil {
+		db.Close()
+		return nil, nil, nil, err
+	}
+	e, err := query.New(b, query.DefaultOptions())
+	if err != nil {
+		db.Close()
+		return nil, nil, nil, err
+	}
+	return e, b, db, nil
+}
+
+type neighborsOptions struct {
+	gene, cell, dataset string
+	k                   int
+	restrict, exclude   []string
+	cells               bool
+	json                bool
+}
+
+func newNeighborsCommand(g *globalOptions) *cobra.Command {
+	o := &neighborsOptions{}
+	cmd := &cobra.Command{
+		Use:   "neighbors (--gene SYMBOL [--dataset D] [--cells] | --cell BARCODE --dataset D) [-k 10] [--json]",
+		Short: "Nearest genes of a gene, nearest cells of a cell, or cells of a gene",
+		Long: `neighbors answers three questions from the stored embeddings:
+
+  --gene SYMBOL            the k genes nearest the gene (cosine similarity of gene
+                           embeddings), from its consensus vector or, with
+                           --dataset D, from D's vector; the search covers the
+                           query vector's own set unless --restrict names sets
+                           (dataset names, "consensus"); --exclude removes sets.
+                           The symbol matches in any letter case, or through the
+                           alias map loaded with "annotations load --aliases".
+  --gene SYMBOL --cells    the k cells most associated with the gene: the largest
+                           inner products of cell vectors with the gene's loading
+                           in the cell model's decoder (--restrict limits datasets).
+  --cell BARCODE --dataset D
+                           the k cells nearest the cell, across datasets.
+
+Only vectors of the query vector's model version are compared: sets of another
+version are skipped (listed under "skipped"), or refused when named.
+
+--json prints the answer as one JSON object (fields only ever added):
+  genes:  {gene:{id,symbol,query,alias}, space, from, model_version, k, skipped,
+           neighbors:[{rank,gene_id,symbol,dataset,score,model_version}]}
+  cells:  {cell:{dataset,cell,barcode}, model_version, k, skipped,
+           neighbors:[{rank,dataset,cell,barcode,score,model_version}]}
+  --cells: {gene, model_version, k, cells:[{rank,dataset,cell,barcode,score,model_version}]}
+score is the cosine similarity (inner product for --cells).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runNeighbors(cmd, g, o) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.gene, "gene", "", "gene symbol (or alias)")
+	f.StringVar(&o.cell, "cell", "", "cell barcode (needs --dataset)")
+	f.StringVar(&o.dataset, "dataset", "", "with --gene: take the query vector from this dataset; with --cell: the cell's dataset")
+	f.IntVarP(&o.k, "k", "k", 10, "number of neighbours")
+	f.StringSliceVar(&o.restrict, "restrict", nil, "search only these sets (dataset names, \"consensus\")")
+	f.StringSliceVar(&o.exclude, "exclude", nil, "leave these sets out")
+	f.BoolVar(&o.cells, "cells", false, "with --gene: the cells most associated with the gene")
+	f.BoolVar(&o.json, "json", false, "print JSON")
+	cmd.MarkFlagsMutuallyExclusive("gene", "cell")
+	cmd.MarkFlagsOneRequired("gene", "cell")
+	return cmd
+}
+
+func runNeighbors(cmd *cobra.Command, g *globalOptions, o *neighborsOptions) error {
+	ctx := cmd.Context()
+	e, _, db, err := openEngine(g, true, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	w := cmd.OutOrStdout()
+	switch {
+	case o.cell != "":
+		if o.dataset == "" {
+			return fmt.Errorf("--cell needs --dataset")
+		}
+		if o.cells {
+			return fmt.Errorf("--cells goes with --gene")
+		}
+		a, err := e.CellNeighbors(ctx, query.CellNeighborsRequest{Dataset: o.dataset, Barcode: o.cell, K: o.k,
+			Restrict: o.restrict, Exclude: o.exclude})
+		if err != nil {
+			return err
+		}
+		if o.json {
+			return writeJSON(w, a)
+		}
+		fmt.Fprintf(w, "cells nearest %s/%s (model %s)\n", a.Cell.Dataset, a.Cell.Barcode, a.ModelVersion)
+		printSkipped(w, a.Skipped)
+		return printCells(w, a.Neighbors, "COSINE")
+	case o.cells:
+		a, err := e.GeneCells(ctx, query.GeneCellsRequest{Symbol: o.gene, K: o.k, Datasets: o.restrict})
+		if err != nil {
+			return err
+		}
+		if o.json {
+			return writeJSON(w, a)
+		}
+		fmt.Fprintf(w, "cells most associated with %s (model %s)\n", geneLabel(a.Gene), a.ModelVersion)
+		return printCells(w, a.Cells, "SCORE")
+	default:
+		a, err := e.GeneNeighbors(ctx, query.GeneNeighborsRequest{Symbol: o.gene, K: o.k, Dataset: o.dataset,
+			Restrict: o.restrict, Exclude: o.exclude})
+		if err != nil {
+			return err
+		}
+		if o.json {
+			return writeJSON(w, a)
+		}
+		fmt.Fprintf(w, "genes nearest %s, %s vector (model %s)\n", geneLabel(a.Gene), a.From, a.ModelVersion)
+		printSkipped(w, a.Skipped)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "RANK\tGENE\tDATASET\tCOSINE")
+		for _, h := range a.Neighbors {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%.4f\n", h.Rank, h.Symbol, h.Dataset, h.Score)
+		}
+		return tw.Flush()
+	}
+}
+
+// geneLabel prints a gene as asked and as resolved.
+func geneLabel(g query.GeneRef) string {
+	if g.Alias || !strings.EqualFold(g.Query, g.Symbol) {
+		return fmt.Sprintf("%s (alias %s)", g.Symbol, g.Query)
+	}
+	return g.Symbol
+}
+
+func printSkipped(w io.Writer, s []query.Skipped) {
+	for _, x := range s {
+		fmt.Fprintf(w, "skipped %s: model %s differs\n", x.Dataset, x.ModelVersion)
+	}
+}
+
+func printCells(w io.Writer, cells []query.CellHit, score string) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "RANK\tDATASET\tBARCODE\tCELL\t%s\n", score)
+	for _, h := range cells {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%.4f\n", h.Rank, h.Dataset, h.Barcode, h.Cell, h.Score)
+	}
+	return tw.Flush()
+}

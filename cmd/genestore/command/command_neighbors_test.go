@@ -1,0 +1,106 @@
+package command
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"genestore/query"
+	"genestore/query/backend/simstore"
+	"genestore/store"
+)
+
+// simStore writes a simulated store with planted gene modules and cell types
+// (see package simstore) and returns its path.
+func simStore(t *testing.T) (string, *simstore.Truth) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "sim.db")
+	db, err := store.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tr, err := simstore.Build(context.Background(), db, simstore.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, tr
+}
+
+// module of a simulated gene symbol ("G%05d", module = index mod 8).
+func module(t *testing.T, sym string) int {
+	var i int
+	if _, err := fmt.Sscanf(sym, "G%d", &i); err != nil {
+		t.Fatalf("symbol %q", sym)
+	}
+	return i % simstore.DefaultConfig().Modules
+}
+
+func decode[T any](t *testing.T, out string) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatalf("bad JSON: %v\n%s", err, out)
+	}
+	return v
+}
+
+func TestNeighborsCommand(t *testing.T) {
+	db, tr := simStore(t)
+	genes := decode[query.GeneNeighbors](t, mustRun(t, "--store", db, "neighbors", "--gene", "g00002", "-k", "5", "--json"))
+	if len(genes.Neighbors) != 5 || genes.Gene.Symbol != "G00002" || genes.ModelVersion != simstore.GeneModel {
+		t.Fatalf("answer %+v", genes)
+	}
+	for _, h := range genes.Neighbors {
+		if module(t, h.Symbol) != 2 || h.Dataset != "consensus" {
+			t.Errorf("neighbour %+v", h)
+		}
+	}
+	alias := decode[query.GeneNeighbors](t, mustRun(t, "--store", db, "neighbors", "--gene", "OLDG00002", "--dataset", "ds1", "--json"))
+	if !alias.Gene.Alias || alias.From != "ds1" || alias.Neighbors[0].Dataset != "ds1" {
+		t.Errorf("alias/dataset answer %+v", alias)
+	}
+	bc := tr.Barcodes[0][4]
+	cells := decode[query.CellNeighbors](t, mustRun(t, "--store", db, "neighbors", "--cell", bc, "--dataset", "ds1", "--json"))
+	if len(cells.Neighbors) != 10 || cells.Cell.Barcode != bc {
+		t.Fatalf("cells %+v", cells)
+	}
+	gc := decode[query.GeneCells](t, mustRun(t, "--store", db, "neighbors", "--gene", "G00003", "--cells", "-k", "4", "--json"))
+	if len(gc.Cells) != 4 {
+		t.Errorf("gene cells %+v", gc)
+	}
+	table := mustRun(t, "--store", db, "neighbors", "--gene", "G00002", "-k", "3")
+	if !strings.Contains(table, "RANK") || strings.Count(table, "\n") != 5 {
+		t.Errorf("table:\n%s", table)
+	}
+	table = mustRun(t, "--store", db, "neighbors", "--cell", bc, "--dataset", "ds1", "-k", "3")
+	if !strings.Contains(table, "BARCODE") {
+		t.Errorf("table:\n%s", table)
+	}
+	for _, bad := range [][]string{
+		{"neighbors", "--gene", "G1", "--cell", "x"},
+		{"neighbors"},
+		{"neighbors", "--cell", "x"},
+		{"neighbors", "--gene", "NOPE"},
+		{"neighbors", "--gene", "G00001", "-k", "-1"},
+	} {
+		if _, err := run(t, append([]string{"--store", db}, bad...)...); err == nil {
+			t.Errorf("%v: no error", bad)
+		}
+	}
+}
+
+func TestCoexprCommand(t *testing.T) {
+	db, _ := simStore(t)
+	a := decode[query.Coexpr](t, mustRun(t, "--store", db, "coexpr", "--gene", "G00001", "--json"))
+	if len(a.Partners) == 0 || a.Partners[0].Symbol != "G00000" || a.Partners[0].Sign != "-" || a.Partners[0].Conserved != 2 {
+		t.Errorf("partners %+v", a.Partners)
+	}
+	table := mustRun(t, "--store", db, "coexpr", "--gene", "G00001", "--dataset", "ds2")
+	if !strings.Contains(table, "ds2:-0.400") {
+		t.Errorf("table:\n%s", table)
+	}
+}

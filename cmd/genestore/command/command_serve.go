@@ -1,0 +1,101 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"genestore/cmd/genestore/server"
+	"genestore/query"
+)
+
+// tokenEnv names the environment variable holding the server's bearer token.
+const tokenEnv = "GENESTORE_TOKEN"
+
+type serveOptions struct {
+	addr           string
+	token          string
+	allowWrites    bool
+	requestTimeout time.Duration
+}
+
+func newServeCommand(g *globalOptions) *cobra.Command {
+	o := &serveOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve [--addr 127.0.0.1:8080] [--token T] [--allow-writes]",
+		Short: "Serve the queries as a JSON HTTP API",
+		Long: `serve answers the CLI's queries over HTTP as JSON (GET /v1/genes/{symbol}/neighbors,
+/v1/cells/{dataset}/{barcode}/neighbors, /v1/genes/{symbol}/coexpr,
+/v1/clusters/{space}/..., /v1/datasets, /healthz; the full list with parameters is
+served at /v1/openapi.yaml). The answers are those of the matching verbs' --json.
+
+The store is opened read-only and no route writes, unless --allow-writes (which
+adds POST /v1/clusters/{space} to compute a clustering). It listens on loopback
+by default; on any other address a bearer token is required (--token or env
+` + tokenEnv + `), and clients send "Authorization: Bearer <token>". Requests have
+size limits and timeouts. Indexes are loaded before listening; vectors committed
+while it runs are picked up on the next query. It stops on SIGINT/SIGTERM,
+finishing the requests in flight.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, g, o) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address")
+	f.StringVar(&o.token, "token", os.Getenv(tokenEnv), "bearer token required from clients (env "+tokenEnv+")")
+	f.BoolVar(&o.allowWrites, "allow-writes", false, "open the store writable and enable the write route")
+	f.DurationVar(&o.requestTimeout, "request-timeout", 30*time.Second, "limit on each request's work")
+	return cmd
+}
+
+func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions) error {
+	opts := server.DefaultOptions()
+	opts.Addr, opts.Token, opts.AllowWrites, opts.RequestTimeout = o.addr, o.token, o.allowWrites, o.requestTimeout
+	opts.Log = cmd.ErrOrStderr()
+	if err := opts.Validate(); err != nil { // before touching the store
+		return err
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	e, b, db, err := openEngine(g, !o.allowWrites, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := b.Warm(ctx, query.SpaceGenes, query.SpaceCells); err != nil {
+		return err
+	}
+	s, err := server.New(e, opts)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	hs := s.HTTPServer()
+	fmt.Fprintf(cmd.ErrOrStderr(), "genestore: serving %s on http://%s\n", db.Path(), ln.Addr())
+	done := make(chan error, 1)
+	go func() { done <- hs.Serve(ln) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
