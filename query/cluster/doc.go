@@ -47,8 +47,13 @@
 //   - Results are not identical to gonum's community.Modularize, igraph or
 //     leidenalg node for node: each draws its own random orders. On graphs
 //     with clear planted communities the partitions agree exactly; on
-//     ambiguous graphs the modularity agrees within about 1% (tests check
-//     both against gonum).
+//     ambiguous graphs the modularity is within 1% of the reference or
+//     above it (tests check against gonum's Louvain and against golden
+//     values from python-igraph 0.10.2's Leiden and multilevel).
+//   - Speed (CPU time, 2-core shared machine): 100k nodes, k=15 binary kNN
+//     graph of a Gaussian mixture, about 1.5–2.5 CPU-s for Leiden or
+//     Louvain; gonum's Modularize takes 51 CPU-s at 20k nodes where Leiden
+//     takes 0.23.
 //   - Self-loops: a diagonal entry A_ii counts once in k_i and once in the
 //     community's internal weight (the convention that keeps Q unchanged by
 //     aggregation). SNN graphs from FromNeighbors carry no diagonal.
