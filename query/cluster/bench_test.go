@@ -148,3 +148,12 @@ func BenchmarkGonumLouvain20k(b *testing.B) {
 	b.ReportMetric(q, "modularity")
 	b.ReportMetric(testARI(labels, truth), "ARI")
 }
+
+// BenchmarkLeiden1M clusters a 1M-node graph built as for the 100k
+// benchmarks (-long only).
+func BenchmarkLeiden1M(b *testing.B) {
+	if !*long {
+		b.Skip("-long")
+	}
+	benchCluster(b, 1_000_000, Leiden, Binary, 0.3)
+}

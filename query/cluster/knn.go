@@ -62,6 +62,9 @@ func KNN(ctx context.Context, vecs []float32, n, dim, k int, metric Metric) (ids
 		}
 	}
 	k = min(k, max(n-1, 0))
+	if k == 0 { // zero or one vector: nobody has a neighbour
+		return make([][]uint32, n), make([][]float32, n), nil
+	}
 	x := vecs
 	norms := make([]float32, n)
 	if metric == Cosine {

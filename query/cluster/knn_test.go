@@ -87,6 +87,10 @@ func TestKNNErrors(t *testing.T) {
 			t.Errorf("%s: err = %v", c.name, err)
 		}
 	}
+	// a single vector has no neighbour
+	if ids, _, err := KNN(context.Background(), []float32{1, 2}, 1, 2, 5, Cosine); err != nil || len(ids) != 1 || len(ids[0]) != 0 {
+		t.Errorf("single vector: %v %v", ids, err)
+	}
 	// k larger than n-1 is capped
 	ids, _, err := KNN(context.Background(), []float32{0, 1, 1, 0, 1, 1}, 3, 2, 10, Euclidean)
 	if err != nil || len(ids[0]) != 2 {
