@@ -91,6 +91,16 @@
 // the transaction's pages in memory): budget roughly twice the encoded
 // matrix size (about 2–6 bytes per nonzero).
 //
+// IMPORTANT: bbolt splits B+tree nodes only at commit, so many keys put in
+// random order into one bucket within a transaction cost O(n²) memory
+// moves. Writers here sort keys before putting them (genes, barcodes,
+// vectors, adjacency lists); new code must do the same.
+//
+// A write that fails for lack of space (disk full, file-size limit) returns
+// ErrNoSpace and leaves the store as it was. [DB.Verify] decodes every
+// record and checks its checksum; [DB.Digest] summarises the logical
+// content (tests compare states with it).
+//
 // Sync stays on: a commit returns only once it is on disk. The free list is
 // not synced (bbolt rebuilds it on open), which is crash-safe.
 package store
