@@ -6,6 +6,11 @@ import (
 	"sync"
 )
 
+// denseCutoff is the share of non-zeros in a mini-batch from which the
+// encoder's first layer densifies it and uses the gemm kernel (about 3×
+// faster per flop than walking non-zeros one axpy at a time).
+var denseCutoff = 0.25
+
 // lgTable is how many small counts get a per-step table of
 // lgamma(x+θ)−lgamma(θ) and ψ(x+θ)−ψ(θ) per gene, built by recurrence.
 const lgTable = 32
@@ -25,6 +30,8 @@ type work struct {
 	theta32, logTheta32                                        []float32
 	lgT, dgT                                                   []float64 // genes × lgTable
 	csc                                                        []csc     // the mini-batch by gene, one per part of w.parallel
+	xdense                                                     []float32 // dense encoder input of the mini-batch (cap × genes), when denseEnc
+	denseEnc, sparseOnly                                       bool
 }
 
 func newWork(m *Model, capacity, threads int) *work {
@@ -81,7 +88,21 @@ func (w *work) parallel(n int, fn func(part, lo, hi int)) {
 func (w *work) encode(d *data, rows []int) {
 	m := w.m
 	M, H, L := len(rows), m.hp.Hidden, m.hp.Latent
-	w.buildCSC(d, rows)
+	G := m.hp.Genes
+	X := d.X
+	nnz := 0
+	for _, r := range rows {
+		nnz += int(X.Indptr[r+1] - X.Indptr[r])
+	}
+	// Dense mini-batches go through the gemm kernel; sparse ones walk their
+	// non-zeros. Embed always walks non-zeros so that a cell's embedding
+	// does not depend on the cells encoded with it.
+	w.denseEnc = !w.sparseOnly && float64(nnz) >= denseCutoff*float64(M*G)
+	if !w.denseEnc {
+		w.buildCSC(d, rows)
+	} else if len(w.xdense) < M*G {
+		w.xdense = make([]float32, w.cap*G)
+	}
 	w.parallel(M, func(part, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			r := rows[i]
@@ -91,23 +112,36 @@ func (w *work) encode(d *data, rows []int) {
 			for j := range h {
 				h[j] += bw[j]
 			}
+			if w.denseEnc {
+				xr := w.xdense[i*G : (i+1)*G]
+				clear(xr)
+				for k := X.Indptr[r]; k < X.Indptr[r+1]; k++ {
+					xr[X.Indices[k]] = d.enc[k]
+				}
+			}
+		}
+		if w.denseEnc {
+			return
 		}
 		// Gene by gene, so W's row stays in L1 while the part's hidden rows
 		// (M × H floats) stay in L2.
 		c := &w.csc[part]
-		for g := range m.hp.Genes {
+		for g := range G {
 			wg := m.encW.w[g*H : (g+1)*H]
 			for k := c.ptr[g]; k < c.ptr[g+1]; k++ {
 				i := int(c.cell[k])
 				axpy(c.val[k], wg, w.h1[i*H:(i+1)*H])
 			}
 		}
-		for j, v := range w.h1[lo*H : hi*H] {
-			if v < 0 {
-				w.h1[lo*H+j] = 0
-			}
-		}
 	})
+	if w.denseEnc {
+		gemm(w.threads, false, false, M, H, G, w.xdense, G, m.encW.w, H, true, w.h1, H)
+	}
+	for j, v := range w.h1[:M*H] {
+		if v < 0 {
+			w.h1[j] = 0
+		}
+	}
 	for i := range M {
 		copy(w.zs[i*2*L:(i+1)*2*L], m.encZb.w)
 	}
@@ -402,6 +436,10 @@ func (w *work) backward(d *data, rows []int, scale float32, sample bool) {
 	}
 	if m.encW.trainHi == 0 {
 		return // frozen (AddBatches)
+	}
+	if w.denseEnc {
+		gemm(w.threads, true, false, G, H, M, w.xdense, G, w.dh1, H, true, m.encW.g, H)
+		return
 	}
 	// enc.W gradient: x̃ᵀ·dh1, gene by gene from the batch's column lists.
 	// Workers own gene ranges so they never write the same row.

@@ -62,7 +62,7 @@ func (m *Model) embed(ctx context.Context, d *data, threads int) ([]float32, err
 
 // newEncodeWork allocates only the encoder's buffers.
 func newEncodeWork(m *Model, capacity, threads int) *work {
-	w := &work{m: m, cap: capacity, threads: threads,
+	w := &work{m: m, cap: capacity, threads: threads, sparseOnly: true,
 		h1: make([]float32, capacity*m.hp.Hidden), zs: make([]float32, capacity*2*m.hp.Latent)}
 	if w.threads <= 0 {
 		w.threads = 1

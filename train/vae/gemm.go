@@ -85,8 +85,12 @@ func gemm(threads int, tA, tB bool, m, n, k int, a []float32, lda int, b []float
 					j0 := jp * nr
 					nn := min(nr, n-j0)
 					for ip := range mpan {
-						kern6x16(kc, &(*ap)[ip*kc*mr], &bpan[0], &tile[0])
 						i0 := ic + ip*mr
+						if nn == nr && i0+mr <= m {
+							kern6x16acc(kc, &(*ap)[ip*kc*mr], &bpan[0], &c[i0*ldc+j0], ldc)
+							continue
+						}
+						kern6x16(kc, &(*ap)[ip*kc*mr], &bpan[0], &tile[0])
 						for ii := range min(mr, m-i0) {
 							crow := c[(i0+ii)*ldc+j0 : (i0+ii)*ldc+j0+nn]
 							trow := tile[ii*nr : ii*nr+nn]

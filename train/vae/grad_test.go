@@ -1,6 +1,7 @@
 package vae
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -30,92 +31,97 @@ func TestGradientsFiniteDifference(t *testing.T) {
 		{"gaussian non-linear", false, Gaussian, ingest.Normalized},
 		{"gaussian linear", true, Gaussian, ingest.Normalized},
 	}
+	savedCut := denseCutoff
+	t.Cleanup(func() { denseCutoff = savedCut })
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			ds := simulate(7, 12, 3, 2, 0.5, 5)
-			// Put one large count in, to exercise the lgamma path beyond the table.
-			ds.X.Data[0] = 75
-			rng := rand.New(rand.NewPCG(1, 2))
-			hp := hyper{Genes: 12, Latent: 3, Hidden: 5, Likelihood: tc.lik, LinearDecoder: tc.lin,
-				Values: tc.values, BatchNames: ds.Names}
-			m := newModel(hp, rng)
-			for _, p := range m.params() { // non-zero biases and dispersions
-				for i := range p.w {
-					p.w[i] += float32(0.1 * rng.NormFloat64())
-				}
-			}
-			b := make([]int32, len(ds.Batch))
-			for i, v := range ds.Batch {
-				b[i] = int32(v)
-			}
-			d, err := prepare(ds.X, b, tc.values, tc.lik, 12)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rows := []int{0, 1, 2, 3, 4, 5, 6}
-			w := newWork(m, len(rows), 1)
-			w.beta = 0.7
-			for i := range w.eps[:len(rows)*3] {
-				w.eps[i] = float32(rng.NormFloat64())
-			}
-			// mask records which ReLUs are active: a finite difference that
-			// crosses a kink is not a test of the gradient, so it is skipped.
-			mask := func() string {
-				b := make([]byte, 0, len(w.h1)+len(w.h2))
-				for _, v := range w.h1[:len(rows)*5] {
-					if v > 0 {
-						b = append(b, 1)
-					} else {
-						b = append(b, 0)
+		for _, cut := range []float64{0, 2} { // always dense, never dense
+			denseCutoff = cut
+			t.Run(fmt.Sprintf("%s/cutoff=%g", tc.name, cut), func(t *testing.T) {
+				ds := simulate(7, 12, 3, 2, 0.5, 5)
+				// Put one large count in, to exercise the lgamma path beyond the table.
+				ds.X.Data[0] = 75
+				rng := rand.New(rand.NewPCG(1, 2))
+				hp := hyper{Genes: 12, Latent: 3, Hidden: 5, Likelihood: tc.lik, LinearDecoder: tc.lin,
+					Values: tc.values, BatchNames: ds.Names}
+				m := newModel(hp, rng)
+				for _, p := range m.params() { // non-zero biases and dispersions
+					for i := range p.w {
+						p.w[i] += float32(0.1 * rng.NormFloat64())
 					}
 				}
-				if w.h2 != nil {
-					for _, v := range w.h2[:len(rows)*5] {
+				b := make([]int32, len(ds.Batch))
+				for i, v := range ds.Batch {
+					b[i] = int32(v)
+				}
+				d, err := prepare(ds.X, b, tc.values, tc.lik, 12)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rows := []int{0, 1, 2, 3, 4, 5, 6}
+				w := newWork(m, len(rows), 1)
+				w.beta = 0.7
+				for i := range w.eps[:len(rows)*3] {
+					w.eps[i] = float32(rng.NormFloat64())
+				}
+				// mask records which ReLUs are active: a finite difference that
+				// crosses a kink is not a test of the gradient, so it is skipped.
+				mask := func() string {
+					b := make([]byte, 0, len(w.h1)+len(w.h2))
+					for _, v := range w.h1[:len(rows)*5] {
 						if v > 0 {
 							b = append(b, 1)
 						} else {
 							b = append(b, 0)
 						}
 					}
-				}
-				return string(b)
-			}
-			loss := func() (float64, string) {
-				nll, kl := w.step(d, rows, false, true)
-				return (nll + float64(w.beta)*kl) / float64(len(rows)), mask()
-			}
-			w.step(d, rows, true, true)
-			grads := map[string][]float32{}
-			for _, p := range m.params() {
-				grads[p.name] = append([]float32(nil), p.g...)
-				clear(p.g)
-			}
-			for _, p := range m.params() {
-				g := grads[p.name]
-				checked, tried := 0, 0
-				for k := 0; k < len(p.w) && tried < 40; k += 1 + len(p.w)/40 {
-					tried++
-					orig := p.w[k]
-					h := float32(1e-2)
-					_, m0 := loss()
-					p.w[k] = orig + h
-					lp, mp := loss()
-					p.w[k] = orig - h
-					lm, mm := loss()
-					p.w[k] = orig
-					if mp != m0 || mm != m0 {
-						continue
+					if w.h2 != nil {
+						for _, v := range w.h2[:len(rows)*5] {
+							if v > 0 {
+								b = append(b, 1)
+							} else {
+								b = append(b, 0)
+							}
+						}
 					}
-					fd := (lp - lm) / float64(2*h)
-					if diff := math.Abs(fd - float64(g[k])); diff > 2e-3+2e-2*math.Abs(fd) {
-						t.Errorf("%s[%d]: gradient %.6g, finite difference %.6g", p.name, k, g[k], fd)
+					return string(b)
+				}
+				loss := func() (float64, string) {
+					nll, kl := w.step(d, rows, false, true)
+					return (nll + float64(w.beta)*kl) / float64(len(rows)), mask()
+				}
+				w.step(d, rows, true, true)
+				grads := map[string][]float32{}
+				for _, p := range m.params() {
+					grads[p.name] = append([]float32(nil), p.g...)
+					clear(p.g)
+				}
+				for _, p := range m.params() {
+					g := grads[p.name]
+					checked, tried := 0, 0
+					for k := 0; k < len(p.w) && tried < 40; k += 1 + len(p.w)/40 {
+						tried++
+						orig := p.w[k]
+						h := float32(1e-2)
+						_, m0 := loss()
+						p.w[k] = orig + h
+						lp, mp := loss()
+						p.w[k] = orig - h
+						lm, mm := loss()
+						p.w[k] = orig
+						if mp != m0 || mm != m0 {
+							continue
+						}
+						fd := (lp - lm) / float64(2*h)
+						if diff := math.Abs(fd - float64(g[k])); diff > 2e-3+2e-2*math.Abs(fd) {
+							t.Errorf("%s[%d]: gradient %.6g, finite difference %.6g", p.name, k, g[k], fd)
+						}
+						checked++
 					}
-					checked++
+					if checked < tried/2 {
+						t.Errorf("%s: only %d of %d entries away from ReLU kinks", p.name, checked, tried)
+					}
 				}
-				if checked < tried/2 {
-					t.Errorf("%s: only %d of %d entries away from ReLU kinks", p.name, checked, tried)
-				}
-			}
-		})
+			})
+		}
 	}
 }

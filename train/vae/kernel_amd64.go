@@ -26,3 +26,6 @@ func expShiftSum(n int, src, dst *float32, shift float32) float32
 
 //go:noescape
 func nbRow(n int, l, x, theta, logTheta, drow, dacc *float32, a *nbArgs)
+
+//go:noescape
+func kern6x16acc(k int, a, b, c *float32, ldc int)

@@ -21,3 +21,5 @@ func expShiftSum(n int, src, dst *float32, shift float32) float32 {
 func nbRow(n int, l, x, theta, logTheta, drow, dacc *float32, a *nbArgs) {
 	panic("vae: nbRow without AVX2")
 }
+
+func kern6x16acc(k int, a, b, c *float32, ldc int) { panic("vae: kern6x16acc without AVX2") }

@@ -235,3 +235,30 @@ func TestTrainErrors(t *testing.T) {
 		t.Errorf("Embed with wrong genes: %v", err)
 	}
 }
+
+// TestEarlyStopping: a small data set overfits; training stops Patience
+// epochs after the best held-out loss and keeps that epoch's weights.
+func TestEarlyStopping(t *testing.T) {
+	in := toyInput(80, 5)
+	o := smallOptions()
+	o.Epochs, o.Patience, o.KLWarmup, o.HoldOut, o.LR = 400, 3, -1, 0.25, 1e-2
+	m, rep, err := Train(context.Background(), in, o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.StoppedEarly {
+		t.Fatalf("ran all %d epochs without stopping (held-out %v)", rep.Epochs, rep.HeldOutLoss)
+	}
+	if rep.Epochs != rep.BestEpoch+o.Patience {
+		t.Errorf("stopped at epoch %d, best %d, patience %d", rep.Epochs, rep.BestEpoch, o.Patience)
+	}
+	best := rep.HeldOutLoss[rep.BestEpoch-1]
+	for e, l := range rep.HeldOutLoss {
+		if l < best {
+			t.Errorf("epoch %d held-out %.4f beats the kept epoch %d (%.4f)", e+1, l, rep.BestEpoch, best)
+		}
+	}
+	if _, err := m.Embed(context.Background(), in.X, in.Batch); err != nil {
+		t.Fatal(err)
+	}
+}
