@@ -68,13 +68,16 @@
 // # Caveats
 //
 //   - IMPORTANT: github.com/scigolib/hdf5 v0.14.0 allocates some sizes read
-//     from the file (local heap segments, attribute dataspaces, chunked
-//     dataset extents) before checking them against the file. This package
-//     checks attribute and dataset sizes before asking the library to read
-//     them, and turns library panics into ErrFormat, but a corrupt group
-//     structure can still make hdf5.Open allocate without bound and end the
-//     process with an out-of-memory error. Treat HDF5 files from untrusted
-//     sources accordingly (the text readers have no such issue).
+//     from the file before checking them (local heap segments, global heap
+//     collections, attribute dataspaces, chunked dataset extents); one
+//     corrupt field can make it ask for terabytes and end the process. This
+//     package checks all four before the library acts on them (local and
+//     global heaps by scanning the bytes while hashing them, attributes and
+//     datasets from their headers) and turns library panics into ErrFormat.
+//     Mutation fuzzing of h5ad and 10x h5 files found no crash after these
+//     checks, but other structures of the library are not audited: treat
+//     HDF5 files from untrusted sources with care. The text readers have no
+//     such dependency.
 //   - h5ad columns of types the library cannot decode (booleans stored as
 //     HDF5 enums, nullable integer/boolean arrays) are skipped.
 //   - HDF5 numeric data is read whole through the library (as float64), so
