@@ -230,6 +230,12 @@ func TestDeleteEverything(t *testing.T) {
 	if err != nil || len(res) != 1 || res[0].Key != 7 {
 		t.Errorf("Search after re-adding one: %v, %v", res, err)
 	}
+	for _, exact := range []bool{false, true} {
+		res, err = ix.Search(context.Background(), base[:8], 1<<40, SearchOptions{Exact: exact})
+		if err != nil || len(res) != 1 {
+			t.Errorf("Search with huge k (exact %v): %v, %v", exact, res, err)
+		}
+	}
 }
 
 func TestFilteredSearch(t *testing.T) {

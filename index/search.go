@@ -150,8 +150,9 @@ func (ix *Index) searchLayer(s *searcher, q []float32, ep cand, ef, level int, f
 
 // Search returns the k nearest live vectors to q, closest first (ties by
 // key), with their distances. It returns exactly min(k, live admitted
-// vectors) results: when the beam finds fewer than k admitted vectors it is
-// widened, and finally the search falls back to an exact scan. Exact scans
+// vectors) results: a filtered beam keeps exploring until it holds
+// max(Ef, k) admitted vectors, and if the reachable graph has fewer than k
+// the search falls back to an exact scan. Exact scans
 // are also used when opts.Exact is set, when the index holds fewer than
 // Options.ExactBelow live vectors, and when a filter looks so selective that
 // scanning is cheaper (estimated from a sample of the keys).
@@ -186,25 +187,12 @@ func (ix *Index) Search(ctx context.Context, q []float32, k int, opts SearchOpti
 	}
 	s := ix.getSearcher()
 	defer ix.putSearcher(s)
-	for {
-		ep := ix.greedy(qq, 0)
-		ix.searchLayer(s, qq, ep, ef, 0, opts.Filter)
-		if len(s.res) >= k {
-			break
-		}
-		// Fewer than k admitted nodes were reachable: widen, then scan.
-		if ef >= live {
-			return ix.exact(ctx, qq, k, opts.Filter)
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		ef *= 4
-		s.gen++
-		if s.gen == 0 {
-			clear(s.marks)
-			s.gen = 1
-		}
+	ep := ix.greedy(qq, 0)
+	ix.searchLayer(s, qq, ep, ef, 0, opts.Filter)
+	if len(s.res) < k {
+		// The beam stops early only once it holds ef ≥ k results, so this
+		// search saw every admitted node it could reach: scan instead.
+		return ix.exact(ctx, qq, k, opts.Filter)
 	}
 	return ix.collect(s.res, k), nil
 }
@@ -273,7 +261,7 @@ func (ix *Index) preferExact(filter func(uint64) bool, ef int) bool {
 
 // exact scans every live admitted node.
 func (ix *Index) exact(ctx context.Context, q []float32, k int, filter func(uint64) bool) ([]Result, error) {
-	h := make(maxHeap, 0, k+1)
+	h := make(maxHeap, 0, min(k, len(ix.byKey))+1)
 	n := len(ix.keys)
 	hasDel := ix.ndeleted > 0
 	for id := 0; id < n; id++ {
