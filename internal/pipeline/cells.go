@@ -245,53 +245,13 @@ func TrainCells(ctx context.Context, db *store.DB, o CellOptions, progress func(
 	if err != nil {
 		return nil, err
 	}
-	shared := sharedGenes(ins)
-	if len(shared) == 0 {
-		return nil, fmt.Errorf("%w: the chosen datasets share no gene symbol (train them separately with --datasets)", ErrNoData)
-	}
-	values := commonValues(ins)
-	xs := make([]*sparse.CSR, len(ins))
-	vals := make([]ingest.ValueType, len(ins))
-	for i, in := range ins {
-		x := in.x.SelectCols(columnsOf(in.genes, shared))
-		vals[i] = in.info.Values
-		if values == ingest.Log && in.info.Values != ingest.Log {
-			if x, err = prep.Normalize(x, in.info.Values, 0); err != nil {
-				return nil, fmt.Errorf("dataset %q: %w", in.info.Name, err)
-			}
-			vals[i] = ingest.Log
-		}
-		xs[i] = x
-	}
-	keep, err := rankHVG(xs, vals, o.HVG)
+	st, err := stackCells(ins, o.HVG)
 	if err != nil {
 		return nil, err
 	}
-	genes := make([]uint32, len(keep))
-	for i, c := range keep {
-		genes[i] = shared[c]
-	}
-	var batchNames []string
-	batchIdx := map[string]int{}
-	var batch []int
-	for i := range xs {
-		xs[i] = xs[i].SelectCols(keep)
-		for _, b := range ins[i].batches {
-			k, ok := batchIdx[b]
-			if !ok {
-				k = len(batchNames)
-				batchIdx[b] = k
-				batchNames = append(batchNames, b)
-			}
-			batch = append(batch, k)
-		}
-	}
-	X, err := sparse.VStack(xs...)
-	if err != nil {
-		return nil, err
-	}
+	X, genes, batch, batchNames, values := st.X, st.genes, st.batch, st.batchNames, st.values
 	fmt.Fprintf(log, "cell model: %d cells from %d datasets, %d genes (of %d shared), %d batches, values %s\n",
-		X.Rows, len(ins), len(genes), len(shared), len(batchNames), values)
+		X.Rows, len(ins), len(genes), st.shared, len(batchNames), values)
 	model, report, err := vae.Train(ctx, vae.Input{X: X, Batch: batch, BatchNames: batchNames, Values: values}, o.Model, progress)
 	if err != nil {
 		return nil, err
@@ -390,6 +350,64 @@ func TrainCells(ctx context.Context, db *store.DB, o CellOptions, progress func(
 		res.Datasets = append(res.Datasets, in.info.Name)
 	}
 	return res, nil
+}
+
+// stackedCells is the cell model's input: the chosen datasets' cells stacked
+// over their shared highly variable genes.
+type stackedCells struct {
+	X          *sparse.CSR
+	genes      []uint32 // global gene id per column
+	shared     int      // genes shared by every dataset, before selection
+	batch      []int    // batch index per row
+	batchNames []string
+	values     ingest.ValueType
+}
+
+func stackCells(ins []cellInput, hvg int) (*stackedCells, error) {
+	shared := sharedGenes(ins)
+	if len(shared) == 0 {
+		return nil, fmt.Errorf("%w: the chosen datasets share no gene symbol (train them separately with --datasets)", ErrNoData)
+	}
+	st := &stackedCells{shared: len(shared), values: commonValues(ins)}
+	xs := make([]*sparse.CSR, len(ins))
+	vals := make([]ingest.ValueType, len(ins))
+	for i, in := range ins {
+		x := in.x.SelectCols(columnsOf(in.genes, shared))
+		vals[i] = in.info.Values
+		if st.values == ingest.Log && in.info.Values != ingest.Log {
+			var err error
+			if x, err = prep.Normalize(x, in.info.Values, 0); err != nil {
+				return nil, fmt.Errorf("dataset %q: %w", in.info.Name, err)
+			}
+			vals[i] = ingest.Log
+		}
+		xs[i] = x
+	}
+	keep, err := rankHVG(xs, vals, hvg)
+	if err != nil {
+		return nil, err
+	}
+	st.genes = make([]uint32, len(keep))
+	for i, c := range keep {
+		st.genes[i] = shared[c]
+	}
+	batchIdx := map[string]int{}
+	for i := range xs {
+		xs[i] = xs[i].SelectCols(keep)
+		for _, b := range ins[i].batches {
+			k, ok := batchIdx[b]
+			if !ok {
+				k = len(st.batchNames)
+				batchIdx[b] = k
+				st.batchNames = append(st.batchNames, b)
+			}
+			st.batch = append(st.batch, k)
+		}
+	}
+	if st.X, err = sparse.VStack(xs...); err != nil {
+		return nil, err
+	}
+	return st, nil
 }
 
 // clearSpace deletes every embedding set of space, if it exists.

@@ -1,0 +1,166 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"genestore/query/cluster"
+	"genestore/query/eval"
+	"genestore/store"
+	"genestore/store/ingest"
+	"genestore/train/baseline"
+	"genestore/train/prep"
+)
+
+// CellEvalOptions configure EvalCells.
+type CellEvalOptions struct {
+	// Label is the obs column holding the cell labels (required).
+	Label string
+	// BatchKey overrides the batch column the model was trained with.
+	BatchKey string
+	// Seed seeds clustering.
+	Seed uint64
+}
+
+// EvalCells scores the trained cell embeddings and a PCA baseline of the same
+// cells and genes with scIB's metrics (see `genestore eval cells --help`).
+func EvalCells(ctx context.Context, db *store.DB, o CellEvalOptions, log io.Writer) (*Evaluation, error) {
+	if log == nil {
+		log = io.Discard
+	}
+	if o.Label == "" {
+		return nil, fmt.Errorf("eval cells: a label column is required")
+	}
+	var (
+		names  []string
+		vecs   []float32
+		dim    int
+		labels []string
+		params struct {
+			HVG      int    `json:"hvg"`
+			BatchKey string `json:"batch_key"`
+		}
+	)
+	err := db.View(func(tx *store.Tx) error {
+		info, err := tx.Space(SpaceCells)
+		if err != nil {
+			return fmt.Errorf("%w: no cell embeddings: run `genestore train cells` first", err)
+		}
+		for _, set := range info.Sets {
+			d, err := tx.DatasetByID(set.Dataset)
+			if err != nil {
+				return err
+			}
+			_ = json.Unmarshal(set.Provenance.Params, &params)
+			_, dm, v, err := tx.Embeddings(SpaceCells, set.Dataset)
+			if err != nil {
+				return err
+			}
+			col, err := tx.ObsColumn(set.Dataset, o.Label)
+			if err != nil {
+				return fmt.Errorf("dataset %q: label column: %w", d.Name, err)
+			}
+			names = append(names, d.Name)
+			vecs = append(vecs, v...)
+			labels = append(labels, col...)
+			dim = dm
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	batchKey := o.BatchKey
+	if batchKey == "" {
+		batchKey = params.BatchKey
+	}
+	if params.HVG == 0 {
+		params.HVG = DefaultCellOptions().HVG
+	}
+	ins, err := readCellInputs(db, names, batchKey)
+	if err != nil {
+		return nil, err
+	}
+	st, err := stackCells(ins, params.HVG)
+	if err != nil {
+		return nil, err
+	}
+	if st.X.Rows*dim != len(vecs) {
+		return nil, fmt.Errorf("eval cells: %d cells in the store but %d embedded: retrain", st.X.Rows, len(vecs)/dim)
+	}
+	fmt.Fprintf(log, "eval cells: %d cells, %d batches; PCA baseline on %d genes\n", st.X.Rows, len(st.batchNames), len(st.genes))
+	xn, err := prep.Normalize(st.X, st.values, 0)
+	if err != nil {
+		return nil, err
+	}
+	if st.values == ingest.Log {
+		xn = st.X
+	}
+	pca, err := baseline.PCA(ctx, xn, min(dim, xn.Cols-1, xn.Rows-1), o.Seed)
+	if err != nil {
+		return nil, err
+	}
+	// The query of label transfer is the last dataset; the rest is reference.
+	last := ins[len(ins)-1].info.Cells
+	isQuery := make([]bool, len(labels))
+	for i := len(labels) - last; i < len(labels); i++ {
+		isQuery[i] = true
+	}
+	out := &Evaluation{Baselines: map[string]Metrics{}}
+	if out.Model, err = scoreCells(ctx, vecs, dim, labels, st.batch, isQuery, len(ins) > 1, o.Seed); err != nil {
+		return nil, err
+	}
+	if out.Baselines["pca"], err = scoreCells(ctx, pca.CellScores, pca.K, labels, st.batch, isQuery, len(ins) > 1, o.Seed); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func scoreCells(ctx context.Context, vecs []float32, dim int, labels []string, batch []int, isQuery []bool, transfer bool, seed uint64) (Metrics, error) {
+	n := len(labels)
+	m := Metrics{}
+	lab, _ := eval.Codes(labels)
+	if v, err := eval.LabelASW(vecs, n, dim, lab, cluster.Euclidean); err == nil {
+		m["label_asw"] = v
+	}
+	g, err := cluster.KNNGraph(ctx, vecs, n, dim, min(15, n-1), cluster.Euclidean, cluster.DefaultGraphOptions())
+	if err != nil {
+		return nil, err
+	}
+	if best, _, err := eval.BestClustering(ctx, g, lab, nil, cluster.DefaultOptions(), seed); err == nil {
+		m["nmi"], m["ari"] = best.NMI, best.ARI
+	}
+	if v, err := eval.BatchASW(vecs, n, dim, lab, batch, cluster.Euclidean); err == nil {
+		m["batch_asw"] = v
+	}
+	if v, err := eval.ILISIVectors(ctx, vecs, n, dim, batch); err == nil {
+		m["ilisi"] = v
+	}
+	if v, err := eval.GraphConnectivity(g, lab); err == nil {
+		m["graph_connectivity"] = v
+	}
+	if transfer {
+		var ref, qry []float32
+		var refLab, qryLab []string
+		for i := 0; i < n; i++ {
+			if isQuery[i] {
+				qry = append(qry, vecs[i*dim:(i+1)*dim]...)
+				qryLab = append(qryLab, labels[i])
+			} else {
+				ref = append(ref, vecs[i*dim:(i+1)*dim]...)
+				refLab = append(refLab, labels[i])
+			}
+		}
+		if pred, err := eval.KNNTransfer(ref, refLab, qry, dim, 15, cluster.Euclidean); err == nil {
+			if v, err := eval.Accuracy(qryLab, pred); err == nil {
+				m["transfer_accuracy"] = v
+			}
+			if v, err := eval.MacroF1(qryLab, pred); err == nil {
+				m["transfer_macro_f1"] = v
+			}
+		}
+	}
+	return m, nil
+}

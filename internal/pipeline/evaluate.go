@@ -1,0 +1,525 @@
+package pipeline
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"genestore/query/annot"
+	"genestore/query/cluster"
+	"genestore/query/eval"
+	"genestore/store"
+	"genestore/train/baseline"
+	"genestore/train/prep"
+)
+
+// Metrics maps a metric name to its value. Metrics that could not be
+// computed are absent, never zero.
+type Metrics map[string]float64
+
+// Evaluation is the JSON object `genestore eval genes|cells --json` prints.
+type Evaluation struct {
+	Model     Metrics            `json:"model"`
+	Baselines map[string]Metrics `json:"baselines"`
+}
+
+// GeneEvalOptions configure EvalGenes.
+type GeneEvalOptions struct {
+	// GMT is a gene-set file (e.g. GO BP) for the GO metrics; "" skips them.
+	GMT string
+	// Truth is a gene_modules.tsv written by `genestore simulate`
+	// (gene, module); "" skips module_ari. A "<dataset>_gene_modules.tsv"
+	// beside it, when present, gives that dataset's rewired modules.
+	Truth string
+	// Seed seeds sampling and clustering.
+	Seed uint64
+}
+
+// geneRep is one representation of the genes of several datasets: per
+// dataset a matrix of gene vectors.
+type geneRep struct {
+	name string
+	sets []geneSet
+}
+
+type geneSet struct {
+	dataset string
+	genes   []string // symbol per row
+	dim     int
+	vecs    []float32
+	edges   [][2]int // co-expression edges as row pairs
+}
+
+// EvalGenes scores the trained gene embeddings and two baselines computed
+// from the same preprocessed data — per-dataset PCA gene loadings and Pearson
+// co-expression rows — with the same protocol:
+//
+//   - go_auroc, knn_go_auroc, edge_auc, module_ari: per dataset, averaged
+//     over datasets (go_auroc_consensus and module_ari_consensus: the model's
+//     consensus vectors);
+//   - batch_asw, ilisi, graph_connectivity, common_ratio, share_overlap:
+//     over the stacked (gene, dataset) vectors, with Leiden clusters of the
+//     stacked vectors as labels. Pearson rows enter these restricted to the
+//     genes every dataset has, so their coordinates are comparable.
+func EvalGenes(ctx context.Context, db *store.DB, o GeneEvalOptions, log io.Writer) (*Evaluation, error) {
+	if log == nil {
+		log = io.Discard
+	}
+	// The model's vectors, and the settings it was trained with.
+	var (
+		model     geneRep
+		consensus geneSet
+		gopts     = DefaultGeneOptions()
+		names     []string
+	)
+	model.name = "model"
+	err := db.View(func(tx *store.Tx) error {
+		info, err := tx.Space(SpaceGenes)
+		if err != nil {
+			return fmt.Errorf("%w: no gene embeddings: run `genestore train genes` first", err)
+		}
+		symbol := func(id uint32) (string, error) {
+			g, err := tx.Gene(id)
+			return g.Symbol, err
+		}
+		for _, set := range info.Sets {
+			ids, dim, vecs, err := tx.Embeddings(SpaceGenes, set.Dataset)
+			if err != nil {
+				return err
+			}
+			gs := geneSet{dim: dim, vecs: vecs}
+			for _, id := range ids {
+				s, err := symbol(id)
+				if err != nil {
+					return err
+				}
+				gs.genes = append(gs.genes, s)
+			}
+			if set.Dataset == store.Consensus {
+				gs.dataset = "*"
+				consensus = gs
+				var p struct {
+					HVG    int                `json:"hvg"`
+					QC     prep.QCOptions     `json:"qc"`
+					Coexpr prep.CoexprOptions `json:"coexpr"`
+				}
+				if json.Unmarshal(set.Provenance.Params, &p) == nil && p.HVG > 0 {
+					gopts.HVG, gopts.QC, gopts.Coexpr = p.HVG, p.QC, p.Coexpr
+				}
+				continue
+			}
+			d, err := tx.DatasetByID(set.Dataset)
+			if err != nil {
+				return err
+			}
+			gs.dataset = d.Name
+			names = append(names, d.Name)
+			model.sets = append(model.sets, gs)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	gopts.Datasets = names
+	fmt.Fprintf(log, "eval genes: preparing baselines for %d datasets\n", len(names))
+	ins, err := PrepareGenes(ctx, db, gopts, log)
+	if err != nil {
+		return nil, err
+	}
+	pca := geneRep{name: "pca"}
+	pear := geneRep{name: "pearson"}
+	dim := consensus.dim
+	for i, in := range ins {
+		syms := make([]string, len(in.Input.Genes))
+		err := db.View(func(tx *store.Tx) error {
+			for k, id := range in.Input.Genes {
+				g, err := tx.Gene(id)
+				if err != nil {
+					return err
+				}
+				syms[k] = g.Symbol
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		edges := make([][2]int, len(in.Input.Edges))
+		for k, e := range in.Input.Edges {
+			edges[k] = [2]int{int(e.A), int(e.B)}
+		}
+		// The model's rows for this dataset follow its own gene order; map
+		// its edges onto them by symbol.
+		model.sets[i].edges = remapEdges(syms, edges, model.sets[i].genes)
+		k := min(dim, in.Input.X.Cols-1, in.Input.X.Rows-1)
+		res, err := baseline.PCA(ctx, in.Input.X, k, o.Seed+1)
+		if err != nil {
+			return nil, fmt.Errorf("pca baseline: %w", err)
+		}
+		loadings := make([]float32, len(res.GeneLoadings))
+		for g := 0; g < in.Input.X.Cols; g++ {
+			for c := 0; c < res.K; c++ {
+				loadings[g*res.K+c] = res.GeneLoadings[g*res.K+c] * float32(math.Sqrt(res.Variance[c]))
+			}
+		}
+		pca.sets = append(pca.sets, geneSet{dataset: in.Info.Name, genes: syms, dim: res.K, vecs: loadings, edges: edges})
+		rows, err := prep.PearsonRows(ctx, in.Input.X, gopts.Coexpr)
+		if err != nil {
+			return nil, fmt.Errorf("pearson baseline: %w", err)
+		}
+		pear.sets = append(pear.sets, geneSet{dataset: in.Info.Name, genes: syms, dim: in.Input.X.Cols, vecs: rows, edges: edges})
+	}
+
+	var sets [][]string
+	if o.GMT != "" {
+		f, err := os.Open(o.GMT)
+		if err != nil {
+			return nil, err
+		}
+		gs, err := annot.ParseGMT(bufio.NewReader(f), o.GMT)
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range gs {
+			sets = append(sets, s.Genes)
+		}
+	}
+	truth, err := readTruth(o.Truth, names)
+	if err != nil {
+		return nil, err
+	}
+
+	out := &Evaluation{Baselines: map[string]Metrics{}}
+	for _, rep := range []geneRep{model, pca, pear} {
+		fmt.Fprintf(log, "eval genes: scoring %s\n", rep.name)
+		m, err := scoreGenes(ctx, rep, sets, truth, o.Seed)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", rep.name, err)
+		}
+		if rep.name == "model" {
+			if sets != nil {
+				if v, err := eval.GOCoAnnotationAUROC(consensus.vecs, consensus.dim, uniqueRows(&consensus), sets,
+					eval.GeneSetOptions{Seed: o.Seed}); err == nil {
+					m["go_auroc_consensus"] = v
+				}
+			}
+			if truth != nil {
+				if v, ok := moduleARI(ctx, consensus, truth["*"], o.Seed); ok {
+					m["module_ari_consensus"] = v
+				}
+			}
+			out.Model = m
+		} else {
+			out.Baselines[rep.name] = m
+		}
+	}
+	return out, nil
+}
+
+// uniqueRows returns gs.genes with repeated symbols (a symbol duplicated
+// within a dataset) made unique, since the GO metrics need unique genes.
+func uniqueRows(gs *geneSet) []string {
+	seen := map[string]int{}
+	out := make([]string, len(gs.genes))
+	for i, g := range gs.genes {
+		seen[g]++
+		out[i] = g
+		if seen[g] > 1 {
+			out[i] = fmt.Sprintf("%s#%d", g, seen[g])
+		}
+	}
+	return out
+}
+
+func remapEdges(fromGenes []string, edges [][2]int, toGenes []string) [][2]int {
+	pos := map[string]int{}
+	for i, g := range toGenes {
+		if _, ok := pos[g]; !ok {
+			pos[g] = i
+		}
+	}
+	var out [][2]int
+	for _, e := range edges {
+		a, okA := pos[fromGenes[e[0]]]
+		b, okB := pos[fromGenes[e[1]]]
+		if okA && okB {
+			out = append(out, [2]int{a, b})
+		}
+	}
+	return out
+}
+
+// readTruth reads gene → module maps: "*" for the canonical file and one
+// per dataset whose rewired file sits beside it.
+func readTruth(path string, datasets []string) (map[string]map[string]int, error) {
+	if path == "" {
+		return nil, nil
+	}
+	read := func(p string) (map[string]int, error) {
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		m := map[string]int{}
+		codes := map[string]int{}
+		sc := bufio.NewScanner(f)
+		line := 0
+		for sc.Scan() {
+			line++
+			fields := strings.Split(sc.Text(), "\t")
+			if line == 1 && fields[0] == "gene" {
+				continue
+			}
+			if len(fields) != 2 {
+				return nil, fmt.Errorf("%s:%d: want 2 tab-separated fields (gene, module), got %d", p, line, len(fields))
+			}
+			if fields[1] != "" {
+				c, ok := codes[fields[1]]
+				if !ok {
+					c = len(codes)
+					codes[fields[1]] = c
+				}
+				m[fields[0]] = c
+			}
+		}
+		return m, sc.Err()
+	}
+	out := map[string]map[string]int{}
+	var err error
+	if out["*"], err = read(path); err != nil {
+		return nil, err
+	}
+	dir := filepath.Dir(path)
+	for _, d := range datasets {
+		m, err := read(filepath.Join(dir, d+"_gene_modules.tsv"))
+		if errors.Is(err, os.ErrNotExist) {
+			out[d] = out["*"]
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[d] = m
+	}
+	return out, nil
+}
+
+// moduleARI clusters the vectors of genes in a truth module (Leiden on a
+// cosine SNN kNN graph, k 15) and compares with the truth.
+func moduleARI(ctx context.Context, gs geneSet, truth map[string]int, seed uint64) (float64, bool) {
+	var sel []float32
+	var lab []int
+	for i, g := range gs.genes {
+		if m, ok := truth[g]; ok {
+			sel = append(sel, gs.vecs[i*gs.dim:(i+1)*gs.dim]...)
+			lab = append(lab, m)
+		}
+	}
+	n := len(lab)
+	if n < 20 {
+		return 0, false
+	}
+	res, err := leiden(ctx, sel, n, gs.dim, seed)
+	if err != nil {
+		return 0, false
+	}
+	ari, err := eval.ARI(res.Labels, lab)
+	return ari, err == nil
+}
+
+func leiden(ctx context.Context, vecs []float32, n, dim int, seed uint64) (cluster.Result, error) {
+	g, err := cluster.KNNGraph(ctx, vecs, n, dim, min(15, n-1), cluster.Cosine, cluster.DefaultGraphOptions())
+	if err != nil {
+		return cluster.Result{}, err
+	}
+	return cluster.Cluster(ctx, g, cluster.DefaultOptions(), rand.NewPCG(seed, 0x9e3779b97f4a7c15))
+}
+
+func scoreGenes(ctx context.Context, rep geneRep, sets [][]string, truth map[string]map[string]int, seed uint64) (Metrics, error) {
+	m := Metrics{}
+	mean := func(name string, f func(gs *geneSet) (float64, bool)) {
+		var sum float64
+		var k int
+		for i := range rep.sets {
+			if v, ok := f(&rep.sets[i]); ok && !math.IsNaN(v) {
+				sum += v
+				k++
+			}
+		}
+		if k > 0 {
+			m[name] = sum / float64(k)
+		}
+	}
+	if sets != nil {
+		mean("go_auroc", func(gs *geneSet) (float64, bool) {
+			v, err := eval.GOCoAnnotationAUROC(gs.vecs, gs.dim, uniqueRows(gs), sets, eval.GeneSetOptions{Seed: seed})
+			return v, err == nil
+		})
+		mean("knn_go_auroc", func(gs *geneSet) (float64, bool) {
+			v, err := eval.KNNGOPredictionAUROC(ctx, gs.vecs, gs.dim, uniqueRows(gs), sets, eval.GeneSetOptions{Seed: seed})
+			return v, err == nil
+		})
+	}
+	mean("edge_auc", func(gs *geneSet) (float64, bool) {
+		if len(gs.edges) == 0 {
+			return 0, false
+		}
+		v, err := eval.EdgeAUC(gs.vecs, len(gs.genes), gs.dim, gs.edges, eval.EdgeOptions{Seed: seed})
+		return v, err == nil
+	})
+	if truth != nil {
+		mean("module_ari", func(gs *geneSet) (float64, bool) { return moduleARI(ctx, *gs, truth[gs.dataset], seed) })
+	}
+	if len(rep.sets) < 2 {
+		return m, nil
+	}
+	// Cross-dataset metrics over stacked (gene, dataset) vectors.
+	stacked, err := stackGeneSets(rep)
+	if err != nil || stacked == nil {
+		return m, err
+	}
+	n := len(stacked.genes)
+	res, err := leiden(ctx, stacked.vecs, n, stacked.dim, seed)
+	if err != nil {
+		return nil, err
+	}
+	if v, err := eval.GeneBatchASW(stacked.vecs, stacked.dim, stacked.genes, stacked.datasets, res.Labels, cluster.Cosine); err == nil {
+		m["batch_asw"] = v
+	}
+	if v, err := eval.CommonRatio(stacked.genes, res.Labels); err == nil {
+		m["common_ratio"] = v
+	}
+	graphs := map[int]map[string][]string{}
+	for d, gs := range rep.sets {
+		adj := map[string][]string{}
+		for _, e := range gs.edges {
+			a, b := gs.genes[e[0]], gs.genes[e[1]]
+			adj[a] = append(adj[a], b)
+			adj[b] = append(adj[b], a)
+		}
+		graphs[d] = adj
+	}
+	if v, err := eval.ShareOverlap(stacked.genes, stacked.datasets, res.Labels, graphs, eval.ShareOptions{Seed: seed}); err == nil {
+		m["share_overlap"] = v
+	}
+	common, err := eval.CommonEntries(stacked.genes, stacked.datasets)
+	if err != nil || len(common) < 20 {
+		return m, nil
+	}
+	cv := make([]float32, 0, len(common)*stacked.dim)
+	cb := make([]int, len(common))
+	clab := make([]int, len(common))
+	for i, e := range common {
+		cv = append(cv, unit(stacked.vecs[e*stacked.dim:(e+1)*stacked.dim])...)
+		cb[i] = stacked.datasets[e]
+		clab[i] = res.Labels[e]
+	}
+	if v, err := eval.ILISIVectors(ctx, cv, len(common), stacked.dim, cb); err == nil {
+		m["ilisi"] = v
+	}
+	if g, err := cluster.KNNGraph(ctx, cv, len(common), stacked.dim, min(15, len(common)-1), cluster.Cosine, cluster.DefaultGraphOptions()); err == nil {
+		if v, err := eval.GraphConnectivity(g, clab); err == nil {
+			m["graph_connectivity"] = v
+		}
+	}
+	return m, nil
+}
+
+type stackedGenes struct {
+	genes    []string
+	datasets []int
+	dim      int
+	vecs     []float32
+}
+
+// stackGeneSets stacks a representation's per-dataset vectors. Sets of
+// different dimension (Pearson rows: one coordinate per gene of the dataset)
+// are re-expressed over the genes every dataset has, so coordinates align.
+func stackGeneSets(rep geneRep) (*stackedGenes, error) {
+	sameDim := true
+	for _, gs := range rep.sets {
+		sameDim = sameDim && gs.dim == rep.sets[0].dim
+	}
+	out := &stackedGenes{}
+	if sameDim && rep.name != "pearson" {
+		out.dim = rep.sets[0].dim
+		for d, gs := range rep.sets {
+			for i, g := range gs.genes {
+				out.genes = append(out.genes, g)
+				out.datasets = append(out.datasets, d)
+				out.vecs = append(out.vecs, unit(gs.vecs[i*gs.dim:(i+1)*gs.dim])...)
+			}
+		}
+		return out, nil
+	}
+	// Coordinates = correlation with each common gene.
+	count := map[string]int{}
+	for _, gs := range rep.sets {
+		seen := map[string]bool{}
+		for _, g := range gs.genes {
+			if !seen[g] {
+				seen[g] = true
+				count[g]++
+			}
+		}
+	}
+	var common []string
+	for _, g := range rep.sets[0].genes {
+		if count[g] == len(rep.sets) {
+			common = append(common, g)
+		}
+	}
+	if len(common) < 2 {
+		return nil, nil
+	}
+	out.dim = len(common)
+	for d, gs := range rep.sets {
+		pos := map[string]int{}
+		for i, g := range gs.genes {
+			if _, ok := pos[g]; !ok {
+				pos[g] = i
+			}
+		}
+		cols := make([]int, len(common))
+		for k, g := range common {
+			cols[k] = pos[g]
+		}
+		for i, g := range gs.genes {
+			row := make([]float32, len(common))
+			for k, c := range cols {
+				row[k] = gs.vecs[i*gs.dim+c]
+			}
+			out.genes = append(out.genes, g)
+			out.datasets = append(out.datasets, d)
+			out.vecs = append(out.vecs, unit(row)...)
+		}
+	}
+	return out, nil
+}
+
+func unit(v []float32) []float32 {
+	var s float64
+	for _, x := range v {
+		s += float64(x) * float64(x)
+	}
+	out := make([]float32, len(v))
+	if s == 0 {
+		return out
+	}
+	inv := float32(1 / math.Sqrt(s))
+	for i, x := range v {
+		out[i] = x * inv
+	}
+	return out
+}
