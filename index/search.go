@@ -50,7 +50,19 @@ func (ix *Index) greedy(q []float32, stopLevel int) cand {
 	for l := ix.maxLevel; l > stopLevel; l-- {
 		for changed := true; changed; {
 			changed = false
-			for _, nb := range ix.links(cur.id, l) {
+			nbs := ix.links(cur.id, l)
+			{ // touch the neighbours' vectors first: their misses overlap
+				var touch uint32
+				for _, nb := range nbs {
+					o := int(nb) * ix.dim
+					v := ix.vecs[o : o+ix.dim : o+ix.dim]
+					for j := 0; j < len(v); j += 16 {
+						touch ^= math.Float32bits(v[j])
+					}
+				}
+				ix.sink.Add(touch)
+			}
+			for _, nb := range nbs {
 				if d := ix.dist(q, nb); d < cur.d {
 					cur = cand{d, nb}
 					changed = true
