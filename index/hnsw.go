@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
-	"sync/atomic"
 )
 
 // Index is a hierarchical navigable small world graph over float32 vectors,
@@ -38,7 +37,6 @@ type Index struct {
 	maxLevel int // -1 when the graph is empty
 
 	generation uint64
-	sink       atomic.Uint32 // keeps prefetching loads alive
 
 	pool sync.Pool // *searcher
 }

@@ -118,7 +118,7 @@ func (ix *Index) insert(key uint64, v []float32) error {
 func (ix *Index) connect(id uint32, v []float32, level int) {
 	s := ix.getSearcher()
 	defer ix.putSearcher(s)
-	ep := ix.greedy(v, level)
+	ep := ix.greedy(s, v, level)
 	for l := min(level, ix.maxLevel); l >= 0; l-- {
 		s.gen++
 		if s.gen == 0 {

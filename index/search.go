@@ -45,7 +45,7 @@ func (ix *Index) putSearcher(s *searcher) { ix.pool.Put(s) }
 
 // greedy walks layers from the entry point down to stopLevel+1, moving to
 // the closest neighbour while that improves (beam width 1).
-func (ix *Index) greedy(q []float32, stopLevel int) cand {
+func (ix *Index) greedy(s *searcher, q []float32, stopLevel int) cand {
 	cur := cand{ix.dist(q, ix.entry), ix.entry}
 	for l := ix.maxLevel; l > stopLevel; l-- {
 		for changed := true; changed; {
@@ -60,7 +60,7 @@ func (ix *Index) greedy(q []float32, stopLevel int) cand {
 						touch ^= math.Float32bits(v[j])
 					}
 				}
-				ix.sink.Add(touch)
+				s.touch ^= touch
 			}
 			for _, nb := range nbs {
 				if d := ix.dist(q, nb); d < cur.d {
@@ -199,7 +199,7 @@ func (ix *Index) Search(ctx context.Context, q []float32, k int, opts SearchOpti
 	}
 	s := ix.getSearcher()
 	defer ix.putSearcher(s)
-	ep := ix.greedy(qq, 0)
+	ep := ix.greedy(s, qq, 0)
 	ix.searchLayer(s, qq, ep, ef, 0, opts.Filter)
 	if len(s.res) < k {
 		// The beam stops early only once it holds ef ≥ k results, so this
