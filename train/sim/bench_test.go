@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -65,14 +66,22 @@ func BenchmarkWriteDir(b *testing.B) {
 	b.ReportMetric(float64(st.Size())/float64(cfg.Cells), "gzbytes/cell")
 }
 
-// TestWriteDirMillion writes 1M cells × 2,000 genes (one dataset) under
-// $SIM_LONG_DIR or a temporary directory, and logs wall time, CPU time,
-// peak RSS and output size. Only with -long.
+// TestWriteDirMillion writes 1M cells × 2,000 genes (one dataset; $SIM_LONG_CELLS
+// overrides the cell count) under $SIM_LONG_DIR or a temporary directory, and
+// logs wall time, CPU time, peak RSS and output size. Only with -long.
 func TestWriteDirMillion(t *testing.T) {
 	if !*long {
 		t.Skip("-long not set")
 	}
-	cfg := benchConfig(1_000_000)
+	cells := 1_000_000
+	if s := os.Getenv("SIM_LONG_CELLS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			t.Fatalf("SIM_LONG_CELLS: %v", err)
+		}
+		cells = n
+	}
+	cfg := benchConfig(cells)
 	dir := os.Getenv("SIM_LONG_DIR")
 	if dir == "" {
 		dir = t.TempDir()
@@ -100,7 +109,7 @@ func TestWriteDirMillion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("1M cells × %d genes: wall %.1f s (%.0f cells/s), CPU %.1f s (%.0f cells/CPU-s), peak RSS %d MiB, Go heap sys %d MiB, matrix.mtx.gz %d MiB, GOMAXPROCS %d",
-		cfg.Genes, wall.Seconds(), float64(cfg.Cells)/wall.Seconds(), cpu.Seconds(), float64(cfg.Cells)/cpu.Seconds(),
+	t.Logf("%d cells × %d genes: wall %.1f s (%.0f cells/s), CPU %.1f s (%.0f cells/CPU-s), peak RSS %d MiB, Go heap sys %d MiB, matrix.mtx.gz %d MiB, GOMAXPROCS %d",
+		cfg.Cells, cfg.Genes, wall.Seconds(), float64(cfg.Cells)/wall.Seconds(), cpu.Seconds(), float64(cfg.Cells)/cpu.Seconds(),
 		ru.Maxrss/1024, ms.HeapSys>>20, st.Size()>>20, runtime.GOMAXPROCS(0))
 }

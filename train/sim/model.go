@@ -238,7 +238,7 @@ type cellBlock struct {
 	types  []int32
 	indptr []int64
 	genes  []int32
-	counts []int64
+	counts []int32 // clamped to math.MaxInt32
 }
 
 func (b *cellBlock) len() int { return len(b.types) }
@@ -290,7 +290,7 @@ func (m *model) fillBlock(ds *datasetModel, blk int, out *cellBlock, sc *scratch
 		for j, v := range rate {
 			if c := ds.nb[j].sample(r, v*scale); c > 0 {
 				out.genes = append(out.genes, int32(j))
-				out.counts = append(out.counts, c)
+				out.counts = append(out.counts, int32(min(c, math.MaxInt32)))
 			}
 		}
 		out.indptr = append(out.indptr, int64(len(out.genes)))

@@ -113,7 +113,7 @@ func TestPCASeparatesBatches(t *testing.T) {
 	}
 	for _, tc := range tests {
 		cfg := smallConfig()
-		cfg.Cells = 300
+		cfg.Cells = 200
 		cfg.BatchEffect = tc.effect
 		s := mustGenerate(t, cfg)
 		x, batches := pooledShared(s)

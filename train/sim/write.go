@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -88,7 +89,7 @@ func (t *tmpFile) commit() error {
 // blockOut is one block of cells formatted for the output files.
 type blockOut struct {
 	cb    cellBlock
-	text  []byte       // Matrix Market entries of the block
+	text  []byte       // Matrix Market entries being formatted (a chunk)
 	mtx   bytes.Buffer // text as one gzip member
 	bc    []byte       // barcodes.tsv lines
 	obs   []byte       // obs.csv lines
@@ -221,11 +222,10 @@ func (m *model) writeDataset(ctx context.Context, ds *datasetModel, dir string, 
 		func(w, blk int) (*blockOut, error) {
 			o := pool.Get().(*blockOut)
 			m.fillBlock(ds, blk, &o.cb, &scratches[w])
-			o.format(m, ds)
 			o.mtx.Reset()
 			zw := zws[w]
 			zw.Reset(&o.mtx)
-			if _, err := zw.Write(o.text); err != nil {
+			if err := o.format(m, ds, zw); err != nil {
 				return nil, err
 			}
 			if err := zw.Close(); err != nil {
@@ -278,9 +278,13 @@ func (m *model) writeDataset(ctx context.Context, ds *datasetModel, dir string, 
 	return nil
 }
 
-// format renders o.cb as Matrix Market entries (gene cell count, 1-based),
-// barcode lines and obs lines.
-func (o *blockOut) format(m *model, ds *datasetModel) {
+// formatChunk is the size at which formatted Matrix Market text is handed
+// to the compressor, so a block's text is never held whole.
+const formatChunk = 64 << 10
+
+// format renders o.cb as Matrix Market entries (gene cell count, 1-based)
+// written to zw, and as barcode and obs lines kept in o.
+func (o *blockOut) format(m *model, ds *datasetModel, zw io.Writer) error {
 	cb := &o.cb
 	o.cells = cb.len()
 	o.nnz = int64(len(cb.genes))
@@ -292,8 +296,14 @@ func (o *blockOut) format(m *model, ds *datasetModel) {
 			o.text = append(o.text, ' ')
 			o.text = strconv.AppendInt(o.text, col, 10)
 			o.text = append(o.text, ' ')
-			o.text = strconv.AppendInt(o.text, cb.counts[k], 10)
+			o.text = strconv.AppendInt(o.text, int64(cb.counts[k]), 10)
 			o.text = append(o.text, '\n')
+			if len(o.text) >= formatChunk {
+				if _, err := zw.Write(o.text); err != nil {
+					return err
+				}
+				o.text = o.text[:0]
+			}
 		}
 		start := len(o.bc)
 		o.bc = ds.barcode(o.bc, cb.first+i)
@@ -305,6 +315,8 @@ func (o *blockOut) format(m *model, ds *datasetModel) {
 		o.obs = append(o.obs, ds.name...)
 		o.obs = append(o.obs, '\n')
 	}
+	_, err := zw.Write(o.text)
+	return err
 }
 
 // writeTruth writes the truth files under dir.

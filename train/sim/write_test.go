@@ -230,7 +230,7 @@ func geneIndex(t *testing.T, genes []string, g string) int {
 
 func TestWriteDirDeterministic(t *testing.T) {
 	cfg := smallConfig()
-	cfg.Cells = 2100
+	cfg.Cells = 1100
 	cfg.Datasets = 2
 	a, b := t.TempDir(), t.TempDir()
 	if err := WriteDir(context.Background(), cfg, a, nil); err != nil {
