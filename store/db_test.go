@@ -4,16 +4,20 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"genestore/migrations"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 func TestOptionsValidate(t *testing.T) {
@@ -278,5 +282,50 @@ func TestReadOnly(t *testing.T) {
 	}
 	if got, _ := ro.Digest(); got != want {
 		t.Errorf("read-only store changed")
+	}
+}
+
+// TestErrorMapping checks how bbolt and OS errors become the store's.
+func TestErrorMapping(t *testing.T) {
+	db := &DB{path: "/x/s.db"}
+	tests := []struct {
+		name string
+		in   error
+		want error
+		text string
+	}{
+		{"timeout", berrors.ErrTimeout, ErrLocked, "/x/s.db"},
+		{"invalid", berrors.ErrInvalid, ErrNotStore, "/x/s.db"},
+		{"version mismatch", berrors.ErrVersionMismatch, ErrNotStore, "/x/s.db"},
+		{"checksum", berrors.ErrChecksum, ErrNotStore, "/x/s.db"},
+		{"permission", &fs.PathError{Op: "open", Path: "/x/s.db", Err: fs.ErrPermission}, ErrReadOnly, "open it read-only"},
+		{"read-only fs", &fs.PathError{Op: "open", Path: "/x/s.db", Err: syscall.EROFS}, ErrReadOnly, "read-only"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := openError(db.path, tc.in)
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.text) {
+				t.Fatalf("openError(%v) = %v", tc.in, err)
+			}
+		})
+	}
+	writes := []struct {
+		in   error
+		want error
+	}{
+		{berrors.ErrDatabaseReadOnly, ErrReadOnly},
+		{berrors.ErrTxNotWritable, ErrReadOnly},
+		{&fs.PathError{Op: "write", Path: "/x/s.db", Err: syscall.ENOSPC}, ErrNoSpace},
+		{fmt.Errorf("file resize error: %s", syscall.EFBIG), ErrNoSpace},
+		{fmt.Errorf("mmap allocate error: %s", syscall.EDQUOT), ErrNoSpace},
+	}
+	for _, w := range writes {
+		if err := db.writeError(w.in); !errors.Is(err, w.want) || !strings.Contains(err.Error(), "/x/s.db") {
+			t.Errorf("writeError(%v) = %v, want %v", w.in, err, w.want)
+		}
+	}
+	other := errors.New("other")
+	if err := db.writeError(other); err != other {
+		t.Errorf("writeError passes other errors through: %v", err)
 	}
 }
