@@ -100,11 +100,14 @@ func (ix *Index) insert(key uint64, v []float32) error {
 	if int(id)>>6 >= len(ix.deleted) {
 		ix.deleted = append(ix.deleted, 0)
 	}
-	ix.byKey[key] = id
-	if ix.maxLevel < 0 {
+	if len(ix.byKey) == 0 {
+		// First live node (maybe among tombstones only): it starts a fresh
+		// graph; older nodes are all deleted and need not be reachable.
+		ix.byKey[key] = id
 		ix.entry, ix.maxLevel = id, level
 		return nil
 	}
+	ix.byKey[key] = id
 	ix.connect(id, v, level)
 	if level > ix.maxLevel {
 		ix.entry, ix.maxLevel = id, level

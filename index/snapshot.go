@@ -345,8 +345,8 @@ func Read(r io.Reader) (*Index, error) {
 	}
 	var sumLevels uint64
 	for _, l := range ix.levels {
-		if int(l) > ix.maxLevel {
-			return nil, bad("node level %d above top level %d", l, ix.maxLevel)
+		if l > maxLevelCap {
+			return nil, bad("node level %d above %d", l, maxLevelCap)
 		}
 		sumLevels += uint64(l)
 	}
