@@ -27,6 +27,11 @@ type h5Guard struct {
 var (
 	sigHeap = []byte("HEAP\x00\x00\x00\x00")
 	sigGCOL = []byte("GCOL\x01\x00\x00\x00")
+	// The library checks only "HEAP" before trusting a local heap, so a
+	// heap with a damaged version byte must be caught too; such a match
+	// counts when its data segment address lies inside the file (random
+	// bytes pass that test with probability size/2^64).
+	sigHeapLoose = []byte("HEAP")
 )
 
 const h5GuardKeep = 40 // bytes kept between writes: signature + 2 lengths + 1 offset
@@ -58,6 +63,16 @@ func (g *h5Guard) Write(p []byte) (int, error) {
 				g.bad, g.badAt = "local heap declares a data segment beyond the end of the file", at
 			}
 		})
+		if g.offSize == 8 {
+			g.scan(sigHeapLoose, func(at int64, f []byte) {
+				f = f[4:] // version and reserved bytes
+				size := g.field(f, 0, g.lenSize)
+				addr := g.field(f, 2*g.lenSize, g.offSize)
+				if addr < uint64(g.size) && (size > uint64(g.size) || addr+size > uint64(g.size)) {
+					g.bad, g.badAt = "local heap declares a data segment beyond the end of the file", at
+				}
+			})
+		}
 		g.scan(sigGCOL, func(at int64, f []byte) {
 			if size := g.field(f, 0, g.lenSize); size > uint64(g.size-at) {
 				g.bad, g.badAt = "global heap collection declares a size beyond the end of the file", at
@@ -74,7 +89,7 @@ func (g *h5Guard) Write(p []byte) (int, error) {
 // scan calls check for every occurrence of sig whose following fields are
 // inside the window.
 func (g *h5Guard) scan(sig []byte, check func(at int64, fields []byte)) {
-	need := len(sig) + 2*g.lenSize + g.offSize
+	need := 8 + 2*g.lenSize + g.offSize // signature, version, reserved, fields
 	for i := 0; ; {
 		j := bytes.Index(g.window[i:], sig)
 		if j < 0 {
