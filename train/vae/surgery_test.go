@@ -109,3 +109,58 @@ func TestAddBatches(t *testing.T) {
 		t.Errorf("label-transfer macro-F1 %.3f < 0.8", f1)
 	}
 }
+
+// TestAddBatchesFreezes checks, for both decoders, that surgery changes
+// only the new batch's rows, keeps the old rows and weights bit-identical,
+// and that a failing call leaves the model untouched.
+func TestAddBatchesFreezes(t *testing.T) {
+	for _, lin := range []bool{false, true} {
+		ctx := context.Background()
+		ds := simulate(90, 30, 3, 3, 0.5, 8)
+		var ref, qry []int
+		for i, b := range ds.Batch {
+			if b < 2 {
+				ref = append(ref, i)
+			} else {
+				qry = append(qry, i)
+			}
+		}
+		refIn := Input{X: ds.X.SelectRows(ref), BatchNames: ds.Names[:2]}
+		for _, i := range ref {
+			refIn.Batch = append(refIn.Batch, ds.Batch[i])
+		}
+		o := smallOptions()
+		o.LinearDecoder = lin
+		m, _, err := Train(ctx, refIn, o, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := m.clone()
+		bad := Input{X: ds.X.SelectRows(qry), Batch: make([]int, len(qry)), BatchNames: []string{"new"}, Values: "log"}
+		if _, err := m.AddBatches(ctx, bad, o); !errors.Is(err, ErrInput) {
+			t.Fatalf("value-type mismatch: %v", err)
+		}
+		qIn := Input{X: ds.X.SelectRows(qry), Batch: make([]int, len(qry)), BatchNames: []string{"new"}}
+		if _, err := m.AddBatches(ctx, qIn, o); err != nil {
+			t.Fatal(err)
+		}
+		bp := before.params()
+		for i, p := range m.params() {
+			old := bp[i]
+			if !slices.Equal(p.w[:len(old.w)], old.w) {
+				t.Errorf("linear %v: %s: existing weights changed", lin, p.name)
+			}
+			if p.rows != old.rows && p.rows != old.rows+1 {
+				t.Errorf("linear %v: %s grew from %d to %d rows", lin, p.name, old.rows, p.rows)
+			}
+		}
+		if !slices.Equal(m.BatchNames(), []string{"b0", "b1", "new"}) {
+			t.Errorf("batch names %v", m.BatchNames())
+		}
+		b, _ := m.MarshalBinary()
+		var back Model
+		if err := back.UnmarshalBinary(b); err != nil || len(back.BatchNames()) != 3 {
+			t.Fatalf("round trip after surgery: %v", err)
+		}
+	}
+}
