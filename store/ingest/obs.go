@@ -67,7 +67,10 @@ func parseObs(lr *lineReader, delim byte, barcodes []string) ([]ObsColumn, error
 		}
 		seen[s] = i
 	}
-	if len(hdr) < 2 {
+	// A lone column is fine when it is the barcode column (an obs file with
+	// no metadata, as some exports write); anything else is most likely a
+	// file read with the wrong delimiter.
+	if len(hdr) < 2 && (len(hdr) == 0 || !strings.EqualFold(string(hdr[0]), "barcode")) {
 		return nil, errLine(ErrFormat, name, lr.line, "header has %d column(s): want the barcode column and at least one metadata column (delimiter %q)", len(hdr), delim)
 	}
 	index := make(map[string]int, len(barcodes))
