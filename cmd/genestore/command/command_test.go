@@ -50,6 +50,8 @@ func TestIngestSampleDataAndList(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "s.db")
 	sample := filepath.Join(repoRoot, "testdata", "sample")
 	mustRun(t, "--store", db, "ingest", "--name", "pbmc_small", filepath.Join(sample, "pbmc_small"))
+	// pbmc3k_sct283's obs.csv has a barcode column and nothing else.
+	mustRun(t, "--store", db, "ingest", "--name", "pbmc3k_sct283", filepath.Join(sample, "pbmc3k_sct283"))
 	mustRun(t, "--store", db, "ingest", "--name", "lung",
 		filepath.Join(sample, "lung_treutlein2014_mouse", "lung_treutlein2014_mouse.h5ad"))
 	var list []store.DatasetInfo
@@ -64,6 +66,7 @@ func TestIngestSampleDataAndList(t *testing.T) {
 		obsColumnsAtLeast int
 	}{
 		{"pbmc_small", 80, 230, 4456, ingest.Counts, 7},
+		{"pbmc3k_sct283", 283, 914, 82904, ingest.Counts, 0},
 		{"lung", 185, 218, 18944, ingest.Normalized, 9},
 	}
 	if len(list) != len(want) {
