@@ -303,3 +303,9 @@ func Build(ctx context.Context, db *store.DB, c Config) (*Truth, error) {
 		return backend.PutAliases(tx, al)
 	})
 }
+
+// BenchConfig is the benchmark store of issue 6: 20,000 genes in 32 modules,
+// 32 dimensions, cells split over two datasets, noise 0.5, no edges.
+func BenchConfig(cells int) Config {
+	return Config{Genes: 20000, Modules: 32, Dim: 32, Cells: []int{cells / 2, cells - cells/2}, Noise: 0.5, Seed: 1}
+}
