@@ -11,7 +11,7 @@ import (
 
 // readCSV reads a dense CSV/TSV matrix (optionally gzipped).
 func readCSV(ctx context.Context, path string, opts Options, h hash.Hash) (*Dataset, error) {
-	in, err := openText(path, h)
+	in, err := openTextProgress(path, h, opts.Progress)
 	if err != nil {
 		return nil, err
 	}

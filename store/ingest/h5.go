@@ -32,10 +32,13 @@ func guard(file, object string, fn func() error) (err error) {
 }
 
 // openH5 opens an HDF5 file and feeds its bytes to h.
-func openH5(path string, max int64, h io.Writer) (*h5File, error) {
+func openH5(path string, max int64, h io.Writer, progress func(done, total int64)) (*h5File, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, errLine(ErrFormat, path, 0, "%v", err)
+	}
+	if progress != nil {
+		progress(0, st.Size())
 	}
 	if err := hashH5(path, st.Size(), h); err != nil {
 		return nil, err

@@ -160,7 +160,7 @@ func (hf *h5File) readMatrixH5AD(ctx context.Context, p string, counts bool, max
 // readH5AD reads an AnnData file. The matrix is layers/counts when present
 // (then values are counts), else X.
 func readH5AD(ctx context.Context, path string, opts Options, h hash.Hash) (*Dataset, error) {
-	hf, err := openH5(path, opts.MaxNNZ, h)
+	hf, err := openH5(path, opts.MaxNNZ, h, opts.Progress)
 	if err != nil {
 		return nil, err
 	}

@@ -197,7 +197,7 @@ func readMTXDir(ctx context.Context, dir string, opts Options, h hash.Hash) (*Da
 	if err != nil {
 		return nil, err
 	}
-	in, err := openText(files.matrix, h)
+	in, err := openTextProgress(files.matrix, h, opts.Progress)
 	if err != nil {
 		return nil, err
 	}

@@ -48,6 +48,11 @@ type Options struct {
 	MaxNNZ int64
 	// MaxDim limits the number of cells and of genes (0 = DefaultMaxDim).
 	MaxDim int64
+	// Progress, when set, is called from Read's goroutine with the bytes of
+	// the main input file read so far and its size: every 4 MiB and at the
+	// end for mtx and CSV (compressed bytes for gzip), and at the start and
+	// end of an HDF5 file, which the library reads in one go.
+	Progress func(done, total int64)
 }
 
 // DefaultOptions returns the options Read uses when given a zero Options.

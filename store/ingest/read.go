@@ -55,6 +55,11 @@ func Read(ctx context.Context, path string, opts Options) (*Dataset, error) {
 	if err := finalCheck(ds); err != nil {
 		return nil, err
 	}
+	if opts.Progress != nil && (format == FormatH5AD || format == FormatTenxH5) {
+		if st, err := os.Stat(path); err == nil {
+			opts.Progress(st.Size(), st.Size())
+		}
+	}
 	ds.SHA256 = hex.EncodeToString(h.Sum(nil))
 	return ds, nil
 }

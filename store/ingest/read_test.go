@@ -194,3 +194,21 @@ func TestParseFloatMatchesStrconv(t *testing.T) {
 		}
 	}
 }
+
+func TestProgress(t *testing.T) {
+	dir := filepath.Join(repoRoot(t), "testdata", "ingest")
+	for _, p := range []string{"tiny_v3", "tiny_genes_by_cells.csv", "tiny_csr.h5ad"} {
+		var calls int
+		var last, total int64
+		_, err := Read(context.Background(), filepath.Join(dir, p), Options{Progress: func(done, tot int64) {
+			calls++
+			last, total = done, tot
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if calls == 0 || last != total || total == 0 {
+			t.Errorf("%s: %d calls, last %d of %d; want a final call with done == total > 0", p, calls, last, total)
+		}
+	}
+}

@@ -14,7 +14,7 @@ import (
 // store genes × cells in CSC, which is cells × genes in CSR. Only "Gene
 // Expression" features are kept when feature types are present.
 func readTenxH5(ctx context.Context, path string, opts Options, h hash.Hash) (*Dataset, error) {
-	hf, err := openH5(path, opts.MaxNNZ, h)
+	hf, err := openH5(path, opts.MaxNNZ, h, opts.Progress)
 	if err != nil {
 		return nil, err
 	}

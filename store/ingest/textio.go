@@ -37,13 +37,25 @@ type textInput struct {
 
 // openText opens path for line reading; h (may be nil) receives every raw byte.
 func openText(path string, h hash.Hash) (*textInput, error) {
+	return openTextProgress(path, h, nil)
+}
+
+// openTextProgress is openText that also reports raw bytes read to progress.
+func openTextProgress(path string, h hash.Hash, progress func(done, total int64)) (*textInput, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, errLine(ErrFormat, path, 0, "%v", err)
 	}
 	var src io.Reader = f
+	if progress != nil {
+		var total int64
+		if st, err := f.Stat(); err == nil {
+			total = st.Size()
+		}
+		src = &progressReader{r: f, total: total, fn: progress}
+	}
 	if h != nil {
-		src = io.TeeReader(f, h)
+		src = io.TeeReader(src, h)
 	}
 	in := &textInput{name: path, f: f, raw: bufio.NewReaderSize(src, 256<<10)}
 	magic, _ := in.raw.Peek(2)
@@ -297,4 +309,22 @@ func (a *asyncReader) close() {
 	a.closed = true
 	close(a.stop)
 	<-a.done
+}
+
+// progressReader reports the bytes read so far every 4 MiB and at EOF.
+type progressReader struct {
+	r           io.Reader
+	done, total int64
+	next        int64
+	fn          func(done, total int64)
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.done += int64(n)
+	if p.done >= p.next || err == io.EOF {
+		p.fn(p.done, p.total)
+		p.next = p.done + 4<<20
+	}
+	return n, err
 }
