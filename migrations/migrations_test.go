@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"flag"
+	"fmt"
 	"hash/crc32"
 	"io"
 	"os"
@@ -258,7 +259,7 @@ func TestRefuseNewer(t *testing.T) {
 		_, _, err := Run(tx)
 		return err
 	})
-	if !errors.Is(err, ErrTooNew) || !strings.Contains(err.Error(), "version 3") {
+	if !errors.Is(err, ErrTooNew) || !strings.Contains(err.Error(), fmt.Sprintf("version %d", Latest()+1)) {
 		t.Fatalf("err = %v, want ErrTooNew naming version %d", err, Latest()+1)
 	}
 }

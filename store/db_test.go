@@ -128,7 +128,7 @@ func TestOpenErrors(t *testing.T) {
 		{"zero-filled file", big, nil, ErrNotStore, []string{big}},
 		{"foreign bbolt", foreign, nil, ErrNotStore, []string{foreign, "meta bucket"}},
 		{"directory", dir, nil, ErrNotStore, []string{dir}},
-		{"newer schema", newer, nil, ErrTooNew, []string{newer, "version 3", "up to 2"}},
+		{"newer schema", newer, nil, ErrTooNew, []string{newer, fmt.Sprintf("version %d", migrations.Latest()+1), fmt.Sprintf("up to %d", migrations.Latest())}},
 		{"missing read-only", filepath.Join(dir, "none.db"), &Options{ReadOnly: true}, ErrNotFound, []string{"none.db"}},
 		{"bad options", filepath.Join(dir, "x.db"), &Options{Timeout: -1}, ErrInvalid, nil},
 	}
