@@ -104,3 +104,48 @@ func TestCoexprCommand(t *testing.T) {
 		t.Errorf("table:\n%s", table)
 	}
 }
+
+// TestQueryVerbsOnDemoStore runs the query verbs on the demo store built from
+// the real sample data (testdata/sample, briefly trained), checking what the
+// data itself guarantees: CD79A's strongest co-expression partners in the two
+// PBMC datasets include MS4A1 or CD79B (B-cell genes), and every answer names
+// its datasets and model version.
+func TestQueryVerbsOnDemoStore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains the demo models")
+	}
+	db := filepath.Join(t.TempDir(), "demo.db")
+	mustRun(t, "-q", "demo", "--quick", "--data", filepath.Join(repoRoot, "testdata", "sample"), "--out", db)
+	co := decode[query.Coexpr](t, mustRun(t, "--store", db, "coexpr", "--gene", "cd79a", "-k", "5", "--json"))
+	bcell := false
+	for _, p := range co.Partners {
+		bcell = bcell || p.Symbol == "MS4A1" || p.Symbol == "CD79B"
+	}
+	if !bcell || co.Partners[0].Conserved < 2 {
+		t.Errorf("CD79A partners: %+v", co.Partners)
+	}
+	nb := decode[query.GeneNeighbors](t, mustRun(t, "--store", db, "neighbors", "--gene", "CD79A", "--json"))
+	if len(nb.Neighbors) != 10 || nb.ModelVersion == "" || nb.From != "consensus" {
+		t.Errorf("neighbors %+v", nb)
+	}
+	cells := decode[query.CellNeighbors](t, mustRun(t, "--store", db, "neighbors", "--cell", "ATGCCAGAACGACT", "--dataset", "pbmc_small", "--json"))
+	if len(cells.Neighbors) != 10 || cells.ModelVersion == "" {
+		t.Errorf("cell neighbors %+v", cells)
+	}
+	gmt := filepath.Join(repoRoot, "testdata", "sample", "go", "human_go_bp.demo.gmt")
+	mustRun(t, "--store", db, "annotations", "load", "--gmt", gmt, "--name", "go_demo")
+	cl := decode[query.ClusterMembers](t, mustRun(t, "--store", db, "clusters", "--space", "genes", "--gene", "CD79A", "--enrich", "go_demo", "--json"))
+	if cl.Size == 0 || cl.Provenance.ModelVersion != nb.ModelVersion {
+		t.Errorf("gene cluster %+v", cl)
+	}
+	mustRun(t, "--store", db, "clusters", "--space", "cells")
+	mk := decode[query.TopGenes](t, mustRun(t, "--store", db, "markers", "--cluster", "0", "--json"))
+	if len(mk.Genes) != 10 || mk.Cells == 0 {
+		t.Errorf("markers %+v", mk)
+	}
+	ac := decode[query.CellAnnotations](t, mustRun(t, "--store", db, "annotate", "cells", "--reference", "pbmc_small",
+		"--label", "RNA_snn_res.1", "--query", "pbmc3k_sct283", "--json"))
+	if ac.Cells != 283 || !ac.Written {
+		t.Errorf("label transfer %+v", ac)
+	}
+}
