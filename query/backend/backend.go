@@ -121,11 +121,7 @@ func (c *cache[T]) get(gen uint64, load func() (T, uint64, error)) (T, error) {
 
 func (b *Backend) generation(space string) (uint64, error) {
 	var gen uint64
-	err := b.view(func(tx *store.Tx) error {
-		info, err := tx.Space(space)
-		gen = info.Generation
-		return err
-	})
+	err := b.view(func(tx *store.Tx) (err error) { gen, err = tx.Generation(space); return err })
 	return gen, err
 }
 
