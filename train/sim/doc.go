@@ -49,10 +49,11 @@
 // μ_g = L × r_g / Σ r. The batch factor batch_dg is log-normal with log SD
 // BatchEffect, and 1% of each dataset's genes are batch-specific genes whose
 // log rate is raised by 4 × BatchEffect (Truth.BatchGenes). Counts are
-// negative binomial with mean μ_g and dispersion φ_g, drawn as a
-// gamma–Poisson mixture (Marsaglia–Tsang gamma; Poisson by inversion below a
-// mean of 10, by Hörmann's PTRS above). Each dataset is one batch: the obs
-// column batch is the dataset name.
+// negative binomial with mean μ_g and dispersion φ_g: below a mean of 10 by
+// inversion of the NB pmf, above it as a gamma–Poisson mixture
+// (Marsaglia–Tsang gamma, Hörmann's PTRS Poisson); Dispersion 0 gives
+// Poisson counts. Each dataset is one batch: the obs column batch is the
+// dataset name.
 //
 // # Files written by WriteDir
 //

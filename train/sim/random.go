@@ -100,7 +100,7 @@ func poisson(r *rand.Rand, lambda float64) int64 {
 	}
 	if lambda < poissonInversionLimit {
 		u := r.Float64()
-		if u <= 1-lambda { // P(0) = e^-λ ≥ 1-λ: zero without computing e^-λ
+		if u <= expLowerBound(lambda) { // u ≤ P(0) = e^-λ: zero without computing e^-λ
 			return 0
 		}
 		p := math.Exp(-lambda)
@@ -140,6 +140,14 @@ func poisson(r *rand.Rand, lambda float64) int64 {
 	}
 }
 
+// expLowerBound returns 1 - x + x²/2 - x³/6, a lower bound of e^-x for
+// every x ≥ 0: Taylor's remainder after the cubic term, e^-ξ·x⁴/24, is
+// positive. It lets samplers return 0 without a transcendental call when
+// the uniform draw is below it.
+func expLowerBound(x float64) float64 {
+	return 1 - x*(1-x*(0.5-x*(1.0/6)))
+}
+
 // nbInversionLimit is the mean below which negative-binomial counts are
 // drawn by inversion; above it, as a gamma–Poisson mixture.
 const nbInversionLimit = 10
@@ -148,7 +156,7 @@ const nbInversionLimit = 10
 // (variance mu + phi·mu²), k = 1/phi. Means below nbInversionLimit use
 // inversion by sequential search over the pmf, P(0) = (k/(k+mu))^k and
 // P(n+1) = P(n)·(n+k)/(n+1)·mu/(k+mu), skipping the pmf when the uniform
-// draw is below 1-mu ≤ P(0); larger means use the gamma–Poisson mixture
+// draw is below a cheap lower bound of P(0); larger means use the gamma–Poisson mixture
 // Poisson(mu·G/k), G ~ Gamma(k, 1). phi = 0 gives Poisson(mu).
 type nbSampler struct {
 	gamma   gammaSampler
@@ -173,7 +181,7 @@ func (s *nbSampler) sample(r *rand.Rand, mu float64) int64 {
 	}
 	if mu < nbInversionLimit {
 		u := r.Float64()
-		if u <= 1-mu { // P(0) = (1+mu/k)^-k ≥ e^-mu ≥ 1-mu
+		if u <= expLowerBound(mu) { // u ≤ e^-mu ≤ (1+mu/k)^-k = P(0)
 			return 0
 		}
 		k := s.k

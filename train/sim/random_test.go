@@ -132,3 +132,11 @@ func BenchmarkNBSample(b *testing.B) {
 	}
 	_ = sum
 }
+
+func TestExpLowerBound(t *testing.T) {
+	for x := 0.0; x < 20; x += 0.001 {
+		if b := expLowerBound(x); b > math.Exp(-x) {
+			t.Fatalf("expLowerBound(%v) = %v > e^-x = %v", x, b, math.Exp(-x))
+		}
+	}
+}
