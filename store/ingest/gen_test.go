@@ -346,17 +346,17 @@ func (s tenxSpec) write(t *testing.T, path string) {
 		w.ds("/matrix/indices", s.indices, nil)
 		w.ds("/matrix/indptr", s.indptr, nil)
 		w.ds("/matrix/shape", s.shape, nil)
-		w.ds("/matrix/barcodes", s.barcodes, nil)
+		w.ds("/matrix/barcodes", fixedStrings(s.barcodes), nil)
 		w.group("/matrix/features")
-		w.ds("/matrix/features/id", s.ids, nil)
+		w.ds("/matrix/features/id", fixedStrings(s.ids), nil)
 		names := append(append([]string{}, tinySymbols...), "CD3_TotalSeqB")
-		w.ds("/matrix/features/name", names[:len(s.ids)], nil)
+		w.ds("/matrix/features/name", fixedStrings(names[:len(s.ids)]), nil)
 		types := make([]string, len(s.ids))
 		for i := range types {
 			types[i] = "Gene Expression"
 		}
 		types[len(types)-1] = "Antibody Capture"
-		w.ds("/matrix/features/feature_type", types, nil)
+		w.ds("/matrix/features/feature_type", fixedStrings(types), nil)
 	}
 	if err := w.close(); err != nil {
 		t.Fatalf("%s: %v", path, err)
@@ -448,8 +448,9 @@ writer, so no Python is needed). Synthetic data: no license restrictions.
   layers/counts holds the counts).
 - tiny_legacy_categories.h5ad: anndata 0.7 categorical layout (codes dataset +
   obs/__categories/<column>).
-- tiny_v3.h5: 10x v3 HDF5 layout with an antibody feature; tiny_v2.h5: Cell
-  Ranger 2 layout (one genome group).
+- tiny_v3.h5: 10x v3 HDF5 layout with an antibody feature and fixed-length
+  strings, as Cell Ranger writes them; tiny_v2.h5: Cell Ranger 2 layout (one
+  genome group, variable-length strings).
 `
 
 func nan() float64 { return math.NaN() }

@@ -37,6 +37,10 @@ func (w *h5w) group(p string, attrs ...any) *h5w {
 	return w
 }
 
+// fixedStrings is written as a fixed-length string dataset (as Cell Ranger
+// writes barcodes and feature ids), []string as variable-length.
+type fixedStrings []string
+
 // ds writes a dataset; dims defaults to one dimension of len(data).
 func (w *h5w) ds(p string, data any, dims []uint64, attrs ...any) *h5w {
 	if w.err != nil {
@@ -44,7 +48,16 @@ func (w *h5w) ds(p string, data any, dims []uint64, attrs ...any) *h5w {
 	}
 	var dt hdf5.Datatype
 	var n int
+	var opts []hdf5.DatasetOption
 	switch v := data.(type) {
+	case fixedStrings:
+		size := 1
+		for _, x := range v {
+			size = max(size, len(x))
+		}
+		dt, n = hdf5.String, len(v)
+		opts = append(opts, hdf5.WithStringSize(uint32(size)))
+		data = []string(v)
 	case []float32:
 		dt, n = hdf5.Float32, len(v)
 	case []float64:
@@ -64,7 +77,7 @@ func (w *h5w) ds(p string, data any, dims []uint64, attrs ...any) *h5w {
 	if dims == nil {
 		dims = []uint64{uint64(n)}
 	}
-	d, err := w.fw.CreateDataset(p, dt, dims)
+	d, err := w.fw.CreateDataset(p, dt, dims, opts...)
 	if err != nil {
 		w.err = fmt.Errorf("dataset %s: %w", p, err)
 		return w

@@ -41,8 +41,9 @@ type Options struct {
 	// gene and one column per cell (as 10x and Seurat export it); with
 	// Transpose it has one row per cell and one column per gene.
 	Transpose bool
-	// Delimiter of the CSV matrix and of the obs file; 0 chooses by file
-	// extension (tab for .tsv and .txt, comma otherwise).
+	// Delimiter of a CSV matrix; 0 chooses by file extension (tab for .tsv
+	// and .txt, comma otherwise). The obs file's delimiter always follows
+	// its extension.
 	Delimiter rune
 	// MaxNNZ limits the number of stored values (0 = DefaultMaxNNZ).
 	MaxNNZ int64

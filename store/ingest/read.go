@@ -46,7 +46,7 @@ func Read(ctx context.Context, path string, opts Options) (*Dataset, error) {
 		return nil, err
 	}
 	if opts.Obs != "" {
-		cols, err := readObs(opts.Obs, delimiterFor(opts.Obs, opts.Delimiter), ds.Barcodes, h)
+		cols, err := readObs(opts.Obs, delimiterFor(opts.Obs, 0), ds.Barcodes, h)
 		if err != nil {
 			return nil, err
 		}
