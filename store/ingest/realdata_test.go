@@ -114,3 +114,31 @@ func TestRealH5ADMatchesMTX(t *testing.T) {
 		})
 	}
 }
+
+// TestRealMTXFolders reads every dataset folder of the shared data and
+// checks the shape and nonzeros against its meta.json.
+func TestRealMTXFolders(t *testing.T) {
+	data := sharedData(t)
+	for _, c := range []struct {
+		dir               string
+		cells, genes, nnz int
+		values            ValueType
+		obs               int // columns besides barcode in obs.csv
+	}{
+		{"pbmc_small", 80, 230, 4456, Counts, 7},
+		{"pbmc3k_sct283", 283, 914, 82904, Counts, 0}, // obs.csv holds only barcodes
+		{"hsmm_myoblast", 271, 47192, 2017470, Normalized, 8},
+		{"lung_treutlein2014_mouse", 185, 218, 18944, Normalized, 16},
+	} {
+		ds, err := Read(context.Background(), filepath.Join(data, c.dir), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ds.X.Rows != c.cells || ds.X.Cols != c.genes || ds.X.NNZ() != c.nnz || ds.Values != c.values {
+			t.Errorf("%s: %d×%d nnz %d %s; want %d×%d nnz %d %s", c.dir, ds.X.Rows, ds.X.Cols, ds.X.NNZ(), ds.Values, c.cells, c.genes, c.nnz, c.values)
+		}
+		if len(ds.Obs) != c.obs {
+			t.Errorf("%s: %d obs columns, want %d", c.dir, len(ds.Obs), c.obs)
+		}
+	}
+}
