@@ -152,8 +152,8 @@ func (c Config) Validate() error {
 	if finite("library size SD", c.LibSizeSD) && (c.LibSizeSD < 0 || c.LibSizeSD > 5) {
 		bad("library size SD = %v, want 0..5 (log scale)", c.LibSizeSD)
 	}
-	if finite("dispersion", c.Dispersion) && (c.Dispersion < 0 || c.Dispersion > 100) {
-		bad("dispersion = %v, want 0..100", c.Dispersion)
+	if finite("dispersion", c.Dispersion) && (c.Dispersion < 0 || c.Dispersion > 10) {
+		bad("dispersion = %v, want 0..10", c.Dispersion)
 	}
 	if c.DropDatasetTypes < 0 || (c.CellTypes >= 1 && c.DropDatasetTypes >= c.CellTypes) {
 		bad("drop dataset types = %d, want 0..%d (cell types - 1)", c.DropDatasetTypes, max(c.CellTypes-1, 0))

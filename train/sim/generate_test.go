@@ -343,3 +343,42 @@ func TestGenerateCancelled(t *testing.T) {
 		t.Fatalf("Generate(cancelled) = %v, want context.Canceled", err)
 	}
 }
+
+// TestGenerateEdgeConfigs runs valid but extreme configurations: each must
+// finish and give valid integer counts.
+func TestGenerateEdgeConfigs(t *testing.T) {
+	tests := []struct {
+		name   string
+		modify func(*Config)
+	}{
+		{"minimal", func(c *Config) {
+			c.Datasets, c.Cells, c.Genes, c.Modules, c.CellTypes = 1, 1, 2, 1, 1
+			c.ModuleGenes = 1
+		}},
+		{"Poisson, no noise", func(c *Config) { c.Dispersion, c.LibSizeSD, c.ProgramNoise, c.BatchEffect = 0, 0, 0, 0 }},
+		{"high dispersion", func(c *Config) { c.Dispersion = 10 }},
+		{"deep libraries", func(c *Config) { c.LibSizeMean = 1e6; c.Cells = 20 }},
+		{"shallow libraries", func(c *Config) { c.LibSizeMean = 1 }},
+		{"full rewiring", func(c *Config) { c.Rewire = 1 }},
+		{"more types than module pairs", func(c *Config) { c.Modules, c.CellTypes = 3, 12 }},
+		{"many datasets, little overlap", func(c *Config) { c.Datasets, c.Cells, c.GeneOverlap, c.DropDatasetTypes = 12, 30, 0.1, 5 }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := smallConfig()
+			c.Cells = 100
+			tc.modify(&c)
+			s := mustGenerate(t, c)
+			for _, d := range s.Datasets {
+				if err := d.X.Validate(); err != nil {
+					t.Fatalf("%s: %v", d.Name, err)
+				}
+				for _, v := range d.X.Data {
+					if v <= 0 || v != float32(math.Trunc(float64(v))) {
+						t.Fatalf("%s: count %v", d.Name, v)
+					}
+				}
+			}
+		})
+	}
+}
