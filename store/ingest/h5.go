@@ -252,6 +252,26 @@ func (hf *h5File) readIndex(p string, limit int64) ([]int64, error) {
 	return out, nil
 }
 
+// readIndex32 is readIndex for column indices, which fit in int32 (limit <
+// 2^31): it returns them in the CSR's own type, saving a copy.
+func (hf *h5File) readIndex32(p string, limit int64) ([]int32, error) {
+	v, in, err := hf.readVector(p)
+	if err != nil {
+		return nil, err
+	}
+	if in.class != "integer" {
+		return nil, errObj(ErrFormat, hf.path, p, "want integers, found %s", in.class)
+	}
+	out := make([]int32, len(v))
+	for i, f := range v {
+		if f < 0 || f > float64(limit) {
+			return nil, errObj(ErrFormat, hf.path, p, "entry %d is %v, outside [0, %d]", i, f, limit)
+		}
+		out[i] = int32(f)
+	}
+	return out, nil
+}
+
 // readStrings reads a 1-D string dataset (fixed or variable length).
 func (hf *h5File) readStrings(p string) ([]string, error) {
 	d := hf.dataset(p)

@@ -21,7 +21,7 @@ func (hf *h5File) compressed(ctx context.Context, p string, major, minor int64, 
 	if err != nil {
 		return nil, false, err
 	}
-	indices, err := hf.readIndex(p+"/indices", minor-1)
+	indices, err := hf.readIndex32(p+"/indices", minor-1)
 	if err != nil {
 		if minor == 0 {
 			return nil, false, errObj(ErrEmpty, hf.path, p, "shape has 0 %ss", minorName)
@@ -51,7 +51,7 @@ func (hf *h5File) compressed(ctx context.Context, p string, major, minor int64, 
 		}
 	}
 	x := &sparse.CSR{Rows: int(major), Cols: int(minor), Indptr: indptr,
-		Indices: make([]int32, len(indices)), Data: make([]float32, len(data))}
+		Indices: indices, Data: make([]float32, len(data))}
 	allInt := true
 	row := 0
 	for k, v := range data {
@@ -65,7 +65,6 @@ func (hf *h5File) compressed(ctx context.Context, p string, major, minor int64, 
 			allInt = false
 		}
 		x.Data[k] = float32(v)
-		x.Indices[k] = int32(indices[k])
 	}
 	if d := sortRows(x); d != nil {
 		return nil, false, errObj(ErrDuplicate, hf.path, p+"/indices", "%s %d lists %s %d twice", majorName, d.row, minorName, d.col)
