@@ -12,7 +12,8 @@ import (
 
 func TestGenerateDeterministic(t *testing.T) {
 	cfg := smallConfig()
-	cfg.Cells = 1500 // two blocks
+	cfg.Datasets = 2
+	cfg.Cells = 1100 // two blocks
 	a := mustGenerate(t, cfg)
 	prev := runtime.GOMAXPROCS(1)
 	b := mustGenerate(t, cfg)

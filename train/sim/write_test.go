@@ -115,6 +115,7 @@ func dirBytes(t *testing.T, dir string) map[string][]byte {
 func TestWriteDirMatchesGenerate(t *testing.T) {
 	cfg := smallConfig()
 	cfg.Cells = 1100 // two blocks, the second partial
+	cfg.Datasets = 2
 	cfg.DropDatasetTypes = 1
 	dir := t.TempDir()
 	var calls, last int
