@@ -174,3 +174,19 @@ func TestGradientsFrozenShared(t *testing.T) {
 		}
 	}
 }
+
+func TestExpNeg(t *testing.T) {
+	worst := 0.0
+	for x := float32(-87); x <= 0; x += 0.001 {
+		got, want := float64(expNeg(x)), math.Exp(float64(x))
+		if rel := math.Abs(got-want) / want; rel > worst {
+			worst = rel
+		}
+	}
+	if worst > 1e-5 {
+		t.Fatalf("worst relative error %g", worst)
+	}
+	if expNeg(-100) != 0 || expNeg(0) != 1 {
+		t.Fatalf("expNeg(-100) = %v, expNeg(0) = %v", expNeg(-100), expNeg(0))
+	}
+}

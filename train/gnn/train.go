@@ -368,20 +368,22 @@ func (t *trainer) infoNCE(cp *crossPair, sel []int, weight float32) float64 {
 			row := E[i*s : (i+1)*s]
 			acc := 0.0
 			for j, x := range row {
-				e := math.Exp(float64(x) - invT)
-				row[j] = float32(e)
-				acc += e
+				e := expNeg(x - float32(invT))
+				row[j] = e
+				acc += float64(e)
 			}
 			rowSum[i] = acc
 		}
 	})
 	colSum := make([]float64, s)
-	for i := 0; i < s; i++ {
-		row := E[i*s : (i+1)*s]
-		for j, e := range row {
-			colSum[j] += float64(e)
+	parFor(s, func(lo, hi int) { // by column ranges: the sum order never depends on workers
+		acc := colSum[lo:hi]
+		for i := 0; i < s; i++ {
+			for j, e := range E[i*s+lo : i*s+hi] {
+				acc[j] += float64(e)
+			}
 		}
-	}
+	})
 	loss := 0.0
 	for i := 0; i < s; i++ {
 		loss += 0.5*(math.Log(rowSum[i])+invT-diag[i]) + 0.5*(math.Log(colSum[i])+invT-diag[i])
