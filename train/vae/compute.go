@@ -381,13 +381,17 @@ func (w *work) backward(d *data, rows []int, scale float32, sample bool) {
 	m := w.m
 	M, G, H, L := len(rows), m.hp.Genes, m.hp.Hidden, m.hp.Latent
 	if m.hp.LinearDecoder {
-		gemm(w.threads, true, false, L, G, M, w.z, L, w.dlog, G, true, m.linW.g, G)
+		if m.linW.trainHi > 0 { // frozen during AddBatches
+			gemm(w.threads, true, false, L, G, M, w.z, L, w.dlog, G, true, m.linW.g, G)
+		}
 		for i, r := range rows {
 			axpy(1, w.dlog[i*G:(i+1)*G], m.linB.g[int(d.batch[r])*G:int(d.batch[r]+1)*G])
 		}
 		gemm(w.threads, false, true, M, L, G, w.dlog, G, m.linW.w, G, false, w.dz, L)
 	} else {
-		gemm(w.threads, true, false, H, G, M, w.h2, H, w.dlog, G, true, m.d2W.g, G)
+		if m.d2W.trainHi > 0 { // frozen during AddBatches
+			gemm(w.threads, true, false, H, G, M, w.h2, H, w.dlog, G, true, m.d2W.g, G)
+		}
 		colSum(w.dlog, M, G, m.d2b.g)
 		gemm(w.threads, false, true, M, H, G, w.dlog, G, m.d2W.w, G, false, w.dh2, H)
 		for j, v := range w.h2[:M*H] {
@@ -395,7 +399,9 @@ func (w *work) backward(d *data, rows []int, scale float32, sample bool) {
 				w.dh2[j] = 0
 			}
 		}
-		gemm(w.threads, true, false, L, H, M, w.z, L, w.dh2, H, true, m.d1W.g, H)
+		if m.d1W.trainHi > 0 {
+			gemm(w.threads, true, false, L, H, M, w.z, L, w.dh2, H, true, m.d1W.g, H)
+		}
 		colSum(w.dh2, M, H, m.d1b.g)
 		for i, r := range rows {
 			axpy(1, w.dh2[i*H:(i+1)*H], m.d1B.g[int(d.batch[r])*H:int(d.batch[r]+1)*H])
@@ -422,7 +428,9 @@ func (w *work) backward(d *data, rows []int, scale float32, sample bool) {
 			}
 		}
 	}
-	gemm(w.threads, true, false, H, 2*L, M, w.h1, H, w.dzs, 2*L, true, m.encZ.g, 2*L)
+	if m.encZ.trainHi > 0 {
+		gemm(w.threads, true, false, H, 2*L, M, w.h1, H, w.dzs, 2*L, true, m.encZ.g, 2*L)
+	}
 	colSum(w.dzs, M, 2*L, m.encZb.g)
 	gemm(w.threads, false, true, M, H, 2*L, w.dzs, 2*L, m.encZ.w, 2*L, false, w.dh1, H)
 	for j, v := range w.h1[:M*H] {
