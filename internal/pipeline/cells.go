@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -29,6 +30,9 @@ const (
 	BlobModel      = "model"
 	ModelGenes     = "genes"
 	ModelCells     = "cells"
+	// ModelCellGenes holds the cell model's genes: the global gene id of each
+	// model input, 4 bytes big-endian each, in model order.
+	ModelCellGenes = "cells-genes"
 )
 
 // ErrNoData is returned when a job has nothing to train on.
@@ -338,6 +342,9 @@ func TrainCells(ctx context.Context, db *store.DB, o CellOptions, progress func(
 		if err := tx.MarkClusteringsStale(SpaceCells); err != nil {
 			return err
 		}
+		if err := tx.PutBlob(BlobModel, ModelCellGenes, encodeIDs(genes)); err != nil {
+			return err
+		}
 		return tx.PutBlob(BlobModel, ModelCells, weights)
 	})
 	if err != nil {
@@ -408,6 +415,25 @@ func stackCells(ins []cellInput, hvg int) (*stackedCells, error) {
 		return nil, err
 	}
 	return st, nil
+}
+
+func encodeIDs(ids []uint32) []byte {
+	b := make([]byte, 4*len(ids))
+	for i, id := range ids {
+		binary.BigEndian.PutUint32(b[4*i:], id)
+	}
+	return b
+}
+
+func decodeIDs(b []byte) ([]uint32, error) {
+	if len(b)%4 != 0 {
+		return nil, fmt.Errorf("pipeline: gene list of %d bytes is not a multiple of 4", len(b))
+	}
+	ids := make([]uint32, len(b)/4)
+	for i := range ids {
+		ids[i] = binary.BigEndian.Uint32(b[4*i:])
+	}
+	return ids, nil
 }
 
 // clearSpace deletes every embedding set of space, if it exists.

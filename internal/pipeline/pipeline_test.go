@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"genestore/index"
 	"genestore/internal/vecindex"
@@ -14,27 +15,46 @@ import (
 	"genestore/train/sim"
 )
 
-// simStore simulates cfg and ingests every dataset into a fresh store, with
-// obs columns cell_type and batch.
-func simStore(t *testing.T, cfg sim.Config) (*store.DB, *sim.Simulation) {
+// simDataset turns a simulated dataset into what a reader returns, with obs
+// columns cell_type and batch.
+func simDataset(d sim.Dataset) *ingest.Dataset {
+	ds := &ingest.Dataset{Format: "sim", Source: "sim", Values: ingest.Counts, X: d.X, Barcodes: d.Barcodes,
+		Obs: []ingest.ObsColumn{{Name: "cell_type", Categorical: true, Values: d.CellTypes},
+			{Name: "batch", Categorical: true, Values: d.Batches}}}
+	for _, g := range d.Genes {
+		ds.Genes = append(ds.Genes, ingest.Gene{ID: g, Symbol: g})
+	}
+	return ds
+}
+
+var fixedClock = func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
+
+// openAt opens (or creates) the store at path with a fixed clock, so that
+// the same writes give the same bytes.
+func openAt(t testing.TB, path string) *store.DB {
+	db, err := store.Open(path, &store.Options{Clock: fixedClock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// simStore simulates cfg and ingests its first `keep` datasets (all when
+// keep is 0) into a fresh store.
+func simStore(t *testing.T, cfg sim.Config, keep ...int) (*store.DB, *sim.Simulation) {
 	t.Helper()
 	s, err := sim.Generate(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(filepath.Join(t.TempDir(), "s.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openAt(t, filepath.Join(t.TempDir(), "s.db"))
 	t.Cleanup(func() { db.Close() })
-	for _, d := range s.Datasets {
-		ds := &ingest.Dataset{Format: "sim", Source: "sim", Values: ingest.Counts, X: d.X, Barcodes: d.Barcodes,
-			Obs: []ingest.ObsColumn{{Name: "cell_type", Categorical: true, Values: d.CellTypes},
-				{Name: "batch", Categorical: true, Values: d.Batches}}}
-		for _, g := range d.Genes {
-			ds.Genes = append(ds.Genes, ingest.Gene{ID: g, Symbol: g})
-		}
-		if _, err := db.AddDataset(context.Background(), d.Name, ds, store.AddOptions{}); err != nil {
+	n := len(s.Datasets)
+	if len(keep) > 0 {
+		n = keep[0]
+	}
+	for _, d := range s.Datasets[:n] {
+		if _, err := db.AddDataset(context.Background(), d.Name, simDataset(d), store.AddOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}

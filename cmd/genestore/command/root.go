@@ -39,6 +39,7 @@ and annotations. Everything lives in one bbolt file (--store).`,
 	cmd.AddCommand(
 		newVersionCommand(),
 		newIngestCommand(g),
+		newAppendCommand(g),
 		newDatasetsCommand(g),
 		newMigrateCommand(g),
 		newSimulateCommand(g),

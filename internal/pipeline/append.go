@@ -1,0 +1,367 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"genestore/index"
+	"genestore/internal/sparse"
+	"genestore/internal/vecindex"
+	"genestore/store"
+	"genestore/store/ingest"
+	"genestore/train/gnn"
+	"genestore/train/prep"
+	"genestore/train/vae"
+)
+
+// AppendOptions configure Append.
+type AppendOptions struct {
+	// BatchKey is the obs column naming each new cell's batch; empty makes
+	// the new dataset one batch.
+	BatchKey string
+	// Seed seeds the training of the new parts.
+	Seed int64
+	// Index configures indexes that must be rebuilt (only when a snapshot
+	// is missing or stale; normally the saved ones are extended in place).
+	Index index.Options
+}
+
+// AppendResult summarises Append.
+type AppendResult struct {
+	Dataset          store.DatasetInfo
+	GeneVectors      int // new per-dataset gene vectors
+	ConsensusTouched int // consensus vectors added or updated
+	GeneEdges        int
+	CellVectors      int
+	GeneModelVersion string
+	CellModelVersion string
+	GeneSeconds      float64 // training the new gene layer
+	CellSeconds      float64 // training the new batch parameters
+	CommitSeconds    float64
+	SkippedGeneModel string // why the gene model was not extended, if it was not
+	SkippedCellModel string
+}
+
+// modelState is a trained model as the store holds it.
+type modelState struct {
+	weights []byte
+	version string
+	params  json.RawMessage
+	genes   []uint32 // cell model only: its input genes
+}
+
+func loadModel(tx *store.Tx, space, name string) (*modelState, error) {
+	w, err := tx.Blob(BlobModel, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	info, err := tx.Space(space)
+	if err != nil {
+		return nil, fmt.Errorf("model %q has weights but space %q is missing: %w", name, space, err)
+	}
+	st := &modelState{weights: w}
+	for _, s := range info.Sets {
+		st.version, st.params = s.Provenance.ModelVersion, s.Provenance.Params
+		break
+	}
+	if name == ModelCells {
+		b, err := tx.Blob(BlobModel, ModelCellGenes)
+		if err != nil {
+			return nil, fmt.Errorf("cell model gene list: %w", err)
+		}
+		if st.genes, err = decodeIDs(b); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// Append adds one dataset to a store whose models are trained, without
+// retraining them: the dataset is ingested, its co-expression graph built,
+// the gene model gets a new dataset-specific layer trained with the shared
+// layers frozen, the cell model gets the new batch's parameters trained with
+// everything else frozen (scArches-style), and the new vectors are inserted
+// into the saved indexes in place. Vectors of the other datasets stay
+// byte-identical; consensus vectors of the genes the dataset has are
+// updated; clusterings of both spaces are marked stale.
+//
+// Everything happens in one write transaction: readers keep answering from
+// the last commit meanwhile and see the whole append at once, and a failure
+// or a crash leaves the store exactly as it was.
+func Append(ctx context.Context, db *store.DB, name string, ds *ingest.Dataset, o AppendOptions, log io.Writer) (*AppendResult, error) {
+	if log == nil {
+		log = io.Discard
+	}
+	// Indexes are loaded (or rebuilt) before the write transaction.
+	ixOpts := o.Index
+	var geneIx, cellIx *index.Index
+	var err error
+	var hasGenes, hasCells bool
+	if err := db.View(func(tx *store.Tx) error {
+		_, e1 := tx.Space(SpaceGenes)
+		_, e2 := tx.Space(SpaceCells)
+		hasGenes, hasCells = e1 == nil, e2 == nil
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if hasGenes {
+		if geneIx, err = vecindex.Load(ctx, db, SpaceGenes, ixOpts, log); err != nil {
+			return nil, err
+		}
+	}
+	if hasCells {
+		if cellIx, err = vecindex.Load(ctx, db, SpaceCells, ixOpts, log); err != nil {
+			return nil, err
+		}
+	}
+	// The cell model's gene loadings (cell-genes) do not change on append:
+	// surgery adds batch parameters only.
+
+	res := &AppendResult{}
+	err = db.Update(func(tx *store.Tx) error {
+		info, err := tx.AddDataset(ctx, name, ds, store.AddOptions{BatchKey: o.BatchKey})
+		if err != nil {
+			return err
+		}
+		res.Dataset = info
+		genes, err := tx.DatasetGenes(info.ID)
+		if err != nil {
+			return err
+		}
+		gm, err := loadModel(tx, SpaceGenes, ModelGenes)
+		if err != nil {
+			return err
+		}
+		switch {
+		case gm == nil:
+			res.SkippedGeneModel = "no gene model in the store (run train genes)"
+		default:
+			if err := appendGenes(ctx, tx, info, ds.X, genes, gm, geneIx, o, res, log); err != nil {
+				return fmt.Errorf("gene model: %w", err)
+			}
+		}
+		cm, err := loadModel(tx, SpaceCells, ModelCells)
+		if err != nil {
+			return err
+		}
+		switch {
+		case cm == nil:
+			res.SkippedCellModel = "no cell model in the store (run train cells)"
+		default:
+			if err := appendCells(ctx, tx, info, ds, genes, cm, cellIx, o, res); err != nil {
+				return fmt.Errorf("cell model: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func appendGenes(ctx context.Context, tx *store.Tx, info store.DatasetInfo, x *sparse.CSR, genes []uint32,
+	st *modelState, ix *index.Index, o AppendOptions, res *AppendResult, log io.Writer) error {
+	model := new(gnn.Model)
+	if err := model.UnmarshalBinary(st.weights); err != nil {
+		return err
+	}
+	gopts := DefaultGeneOptions()
+	var p struct {
+		HVG    int                `json:"hvg"`
+		QC     prep.QCOptions     `json:"qc"`
+		Coexpr prep.CoexprOptions `json:"coexpr"`
+	}
+	if json.Unmarshal(st.params, &p) == nil && p.HVG > 0 {
+		gopts.HVG, gopts.QC, gopts.Coexpr = p.HVG, p.QC, p.Coexpr
+	}
+	in, err := prepareOne(ctx, info, x, genes, gopts)
+	if err != nil {
+		return err
+	}
+	mo := model.Options()
+	mo.Seed = o.Seed
+	start := time.Now()
+	emb, err := model.AddDataset(ctx, in, mo, nil)
+	if err != nil {
+		return err
+	}
+	res.GeneSeconds = time.Since(start).Seconds()
+	cons := model.Consensus(emb.Genes)
+	weights, err := model.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	params, _ := json.Marshal(map[string]any{"appended": info.Name, "hvg": gopts.HVG, "qc": gopts.QC, "coexpr": gopts.Coexpr})
+	prov := store.Provenance{Kind: "gene-model", ModelVersion: st.version, Params: params, Datasets: []uint32{info.ID}}
+	if err := tx.PutEmbeddings(SpaceGenes, info.ID, emb.Genes, emb.Dim, emb.Vecs, prov); err != nil {
+		return err
+	}
+	if err := tx.PutEmbeddings(SpaceGenes, store.Consensus, cons.Genes, cons.Dim, cons.Vecs, prov); err != nil {
+		return err
+	}
+	coParams, _ := json.Marshal(map[string]any{"method": "pearson", "hvg": gopts.HVG, "qc": gopts.QC, "coexpr": gopts.Coexpr})
+	if err := tx.PutEdges(info.ID, globalEdges(in), store.Provenance{Kind: "coexpr", ModelVersion: "pearson-v1",
+		Params: coParams, Datasets: []uint32{info.ID}}); err != nil {
+		return err
+	}
+	keys := make([]uint64, len(emb.Genes))
+	for i, g := range emb.Genes {
+		keys[i] = store.EntityKey(info.ID, g)
+	}
+	if err := ix.AddBatch(ctx, keys, emb.Vecs); err != nil {
+		return err
+	}
+	for i, g := range cons.Genes {
+		k := store.EntityKey(store.Consensus, g)
+		if ix.Contains(k) {
+			if err := ix.Delete(k); err != nil {
+				return err
+			}
+		}
+		if err := ix.Add(k, cons.Vecs[i*cons.Dim:(i+1)*cons.Dim]); err != nil {
+			return err
+		}
+	}
+	if err := saveIndex(tx, SpaceGenes, ix); err != nil {
+		return err
+	}
+	if err := tx.MarkClusteringsStale(SpaceGenes); err != nil {
+		return err
+	}
+	res.GeneVectors, res.ConsensusTouched, res.GeneEdges, res.GeneModelVersion = len(emb.Genes), len(cons.Genes), len(in.Edges), st.version
+	fmt.Fprintf(log, "append: %s: %d gene vectors, %d consensus updated, %d edges\n", info.Name, len(emb.Genes), len(cons.Genes), len(in.Edges))
+	return tx.PutBlob(BlobModel, ModelGenes, weights)
+}
+
+// selectOrZero returns x's columns in the order of want (global gene ids);
+// genes x lacks become all-zero columns.
+func selectOrZero(x *sparse.CSR, genes, want []uint32) *sparse.CSR {
+	pos := make(map[uint32]int32, len(want))
+	for i, g := range want {
+		pos[g] = int32(i)
+	}
+	remap := make([]int32, len(genes))
+	for c, g := range genes {
+		remap[c] = -1
+		if p, ok := pos[g]; ok {
+			remap[c] = p
+			delete(pos, g) // a duplicated symbol maps once
+		}
+	}
+	t := x.Transpose() // genes × cells
+	out := &sparse.CSR{Rows: len(want), Cols: x.Rows, Indptr: make([]int64, len(want)+1)}
+	rowOf := make([]int, len(want))
+	for i := range rowOf {
+		rowOf[i] = -1
+	}
+	for c, p := range remap {
+		if p >= 0 {
+			rowOf[p] = c
+		}
+	}
+	for i, c := range rowOf {
+		if c >= 0 {
+			idx, val := t.Row(c)
+			out.Indices = append(out.Indices, idx...)
+			out.Data = append(out.Data, val...)
+		}
+		out.Indptr[i+1] = int64(len(out.Data))
+	}
+	return out.Transpose()
+}
+
+func appendCells(ctx context.Context, tx *store.Tx, info store.DatasetInfo, ds *ingest.Dataset, genes []uint32,
+	st *modelState, ix *index.Index, o AppendOptions, res *AppendResult) error {
+	model := new(vae.Model)
+	if err := model.UnmarshalBinary(st.weights); err != nil {
+		return err
+	}
+	x := selectOrZero(ds.X, genes, st.genes)
+	values := model.Values()
+	if values == ingest.Log && info.Values != ingest.Log {
+		var err error
+		if x, err = prep.Normalize(x, info.Values, 0); err != nil {
+			return err
+		}
+	} else if values == ingest.Counts && info.Values != ingest.Counts {
+		return fmt.Errorf("the cell model was trained on counts but %q holds %s values: retrain with it (train cells)", info.Name, info.Values)
+	}
+	var newNames []string
+	batch := make([]int, info.Cells)
+	label := func(i int) string { return info.Name }
+	if o.BatchKey != "" {
+		col := ds.Column(o.BatchKey)
+		if col == nil {
+			return fmt.Errorf("batch key %q: %w", o.BatchKey, store.ErrUnknownColumn)
+		}
+		label = func(i int) string { return info.Name + "/" + col.Values[i] }
+	}
+	localIdx := map[string]int{}
+	for i := range batch {
+		b := label(i)
+		k, ok := localIdx[b]
+		if !ok {
+			k = len(newNames)
+			localIdx[b] = k
+			newNames = append(newNames, b)
+		}
+		batch[i] = k
+	}
+	vo := vae.DefaultOptions()
+	vo.Seed = uint64(o.Seed)
+	start := time.Now()
+	if _, err := model.AddBatches(ctx, vae.Input{X: x, Batch: batch, BatchNames: newNames, Values: values}, vo); err != nil {
+		return err
+	}
+	res.CellSeconds = time.Since(start).Seconds()
+	// After surgery the model's vocabulary holds the new names; embed with
+	// their global indexes.
+	all := model.BatchNames()
+	global := map[string]int{}
+	for i, n := range all {
+		global[n] = i
+	}
+	for i := range batch {
+		batch[i] = global[newNames[batch[i]]]
+	}
+	emb, err := model.Embed(ctx, x, batch)
+	if err != nil {
+		return err
+	}
+	weights, err := model.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	latent := model.Latent()
+	ids := make([]uint32, info.Cells)
+	keys := make([]uint64, info.Cells)
+	for i := range ids {
+		ids[i] = uint32(i)
+		keys[i] = store.EntityKey(info.ID, uint32(i))
+	}
+	params, _ := json.Marshal(map[string]any{"appended": info.Name, "batches": newNames, "batch_key": o.BatchKey})
+	prov := store.Provenance{Kind: "cell-model", ModelVersion: st.version, Params: params, Datasets: []uint32{info.ID}}
+	if err := tx.PutEmbeddings(SpaceCells, info.ID, ids, latent, emb, prov); err != nil {
+		return err
+	}
+	if err := ix.AddBatch(ctx, keys, emb); err != nil {
+		return err
+	}
+	if err := saveIndex(tx, SpaceCells, ix); err != nil {
+		return err
+	}
+	if err := tx.MarkClusteringsStale(SpaceCells); err != nil {
+		return err
+	}
+	res.CellVectors, res.CellModelVersion = info.Cells, st.version
+	return tx.PutBlob(BlobModel, ModelCells, weights)
+}

@@ -1,0 +1,268 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"math"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"genestore/index"
+	"genestore/internal/testutil/crash"
+	"genestore/internal/vecindex"
+	"genestore/store"
+	"genestore/train/sim"
+)
+
+// appendSim is a small simulation with a fourth dataset to append.
+func appendSim() sim.Config {
+	cfg := smallSim()
+	cfg.Datasets = 4
+	cfg.Cells = 300
+	return cfg
+}
+
+// trainBoth trains small gene and cell models on every dataset of db.
+func trainBoth(t testing.TB, db *store.DB) {
+	ctx := context.Background()
+	g := DefaultGeneOptions()
+	g.HVG, g.Model.Epochs, g.Model.Dim, g.Model.Hidden, g.Model.Seed = 200, 25, 8, 32, 1
+	if _, err := TrainGenes(ctx, db, g, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	c := DefaultCellOptions()
+	c.Model.Epochs, c.Model.Latent, c.Model.Hidden, c.Model.Seed = 15, 8, 64, 1
+	if _, err := TrainCells(ctx, db, c, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// spaceBytes returns every vector set of space as bytes, by dataset id.
+func spaceBytes(t testing.TB, db *store.DB, space string) map[uint32][]byte {
+	out := map[uint32][]byte{}
+	err := db.View(func(tx *store.Tx) error {
+		info, err := tx.Space(space)
+		if err != nil {
+			return err
+		}
+		for _, set := range info.Sets {
+			ids, _, vecs, err := tx.Embeddings(space, set.Dataset)
+			if err != nil {
+				return err
+			}
+			var b bytes.Buffer
+			binary.Write(&b, binary.LittleEndian, ids)
+			binary.Write(&b, binary.LittleEndian, vecs)
+			out[set.Dataset] = b.Bytes()
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestAppendKeepsExistingVectorsAndExtendsIndexes(t *testing.T) {
+	ctx := context.Background()
+	db, s := simStore(t, appendSim(), 3)
+	trainBoth(t, db)
+	genesBefore := spaceBytes(t, db, SpaceGenes)
+	cellsBefore := spaceBytes(t, db, SpaceCells)
+
+	res, err := Append(ctx, db, "D4", simDataset(s.Datasets[3]), AppendOptions{Seed: 3, Index: index.DefaultOptions()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.GeneVectors == 0 || res.CellVectors != 300 || res.SkippedGeneModel != "" || res.SkippedCellModel != "" {
+		t.Fatalf("append result %+v", res)
+	}
+	genesAfter := spaceBytes(t, db, SpaceGenes)
+	cellsAfter := spaceBytes(t, db, SpaceCells)
+	for ds, b := range genesBefore {
+		if ds == store.Consensus {
+			continue // consensus vectors of the genes D4 has are updated by design
+		}
+		if !bytes.Equal(b, genesAfter[ds]) {
+			t.Errorf("gene vectors of dataset %d changed on append", ds)
+		}
+	}
+	for ds, b := range cellsBefore {
+		if !bytes.Equal(b, cellsAfter[ds]) {
+			t.Errorf("cell vectors of dataset %d changed on append", ds)
+		}
+	}
+	if _, ok := cellsAfter[res.Dataset.ID]; !ok {
+		t.Fatal("no cell vectors for the appended dataset")
+	}
+	// The saved indexes were extended in place: loading them rebuilds nothing
+	// and finds the new cells.
+	for _, space := range []string{SpaceGenes, SpaceCells} {
+		var log logBuf
+		ix, err := vecindex.Load(ctx, db, space, index.DefaultOptions(), &log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if log.n != 0 {
+			t.Errorf("%s index rebuilt after append", space)
+		}
+		if space == SpaceCells && (!ix.Contains(store.EntityKey(res.Dataset.ID, 299)) || ix.Len() != 1200) {
+			t.Errorf("cells index: %d vectors, new cell present %v", ix.Len(), ix.Contains(store.EntityKey(res.Dataset.ID, 299)))
+		}
+	}
+	// Appended vectors share the model version of the space they join.
+	err = db.View(func(tx *store.Tx) error {
+		for _, space := range []string{SpaceGenes, SpaceCells} {
+			info, err := tx.Space(space)
+			if err != nil {
+				return err
+			}
+			for _, set := range info.Sets {
+				if set.Provenance.ModelVersion != info.Sets[0].Provenance.ModelVersion {
+					t.Errorf("%s: set %d has model %s, others %s", space, set.Dataset, set.Provenance.ModelVersion, info.Sets[0].Provenance.ModelVersion)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A name that exists is refused and changes nothing.
+	digest, _ := db.Digest()
+	if _, err := Append(ctx, db, "D4", simDataset(s.Datasets[3]), AppendOptions{}, nil); !errors.Is(err, store.ErrDatasetExists) {
+		t.Fatalf("second append of D4: %v", err)
+	}
+	if d2, _ := db.Digest(); d2 != digest {
+		t.Fatal("a failed append changed the store")
+	}
+}
+
+// TestReadersDuringAppend queries the store from other goroutines while a
+// dataset is appended: every read succeeds and sees either all or none of
+// the new dataset.
+func TestReadersDuringAppend(t *testing.T) {
+	ctx := context.Background()
+	db, s := simStore(t, appendSim(), 3)
+	trainBoth(t, db)
+	var stop atomic.Bool
+	var reads, sawNew atomic.Int64
+	var wg sync.WaitGroup
+	errc := make(chan error, 4)
+	for r := 0; r < 2; r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !stop.Load() {
+				err := db.View(func(tx *store.Tx) error {
+					list, err := tx.Datasets()
+					if err != nil {
+						return err
+					}
+					info, err := tx.Space(SpaceCells)
+					if err != nil {
+						return err
+					}
+					// The dataset and its vectors arrive together.
+					if len(list) != len(info.Sets) {
+						return errors.New("datasets and cell vector sets disagree: a half-applied append is visible")
+					}
+					if len(list) == 4 {
+						sawNew.Add(1)
+					}
+					v, err := tx.Embedding(SpaceCells, list[0].ID, 0)
+					if err != nil {
+						return err
+					}
+					for _, x := range v {
+						if math.IsNaN(float64(x)) {
+							return errors.New("NaN in an existing vector")
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					errc <- err
+					return
+				}
+				reads.Add(1)
+			}
+		}()
+	}
+	_, err := Append(ctx, db, "D4", simDataset(s.Datasets[3]), AppendOptions{Seed: 3}, nil)
+	// Let the readers see the committed state too.
+	for sawNew.Load() == 0 && len(errc) == 0 {
+		if err != nil {
+			break
+		}
+	}
+	stop.Store(true)
+	wg.Wait()
+	close(errc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for e := range errc {
+		t.Fatal(e)
+	}
+	if reads.Load() == 0 {
+		t.Fatal("no read completed during the append")
+	}
+	t.Logf("%d reads during and after the append", reads.Load())
+}
+
+// TestCrashAppend kills a process in the middle of an append: the store
+// must reopen holding exactly the three trained datasets, or all four.
+func TestCrashAppend(t *testing.T) {
+	cfg := appendSim()
+	rep := crash.Run(t, crash.Config{Trials: crashTrials(), Seed: 4,
+		Prepare: func(dir string) error {
+			s, err := sim.Generate(context.Background(), cfg)
+			if err != nil {
+				return err
+			}
+			db := openAt(t, filepath.Join(dir, "s.db"))
+			defer db.Close()
+			for _, d := range s.Datasets[:3] {
+				if _, err := db.AddDataset(context.Background(), d.Name, simDataset(d), store.AddOptions{}); err != nil {
+					return err
+				}
+			}
+			trainBoth(t, db)
+			return nil
+		},
+		Digest: func(dir string) (string, error) {
+			db, err := store.Open(filepath.Join(dir, "s.db"), &store.Options{Clock: fixedClock})
+			if err != nil {
+				return "", err
+			}
+			defer db.Close()
+			if err := db.Verify(context.Background()); err != nil {
+				return "", err
+			}
+			return db.Digest()
+		},
+	}, func(dir string, ready func()) error {
+		s, err := sim.Generate(context.Background(), cfg)
+		if err != nil {
+			return err
+		}
+		db, err := store.Open(filepath.Join(dir, "s.db"), &store.Options{Clock: fixedClock})
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		ready()
+		_, err = Append(context.Background(), db, "D4", simDataset(s.Datasets[3]), AppendOptions{Seed: 3}, nil)
+		return err
+	})
+	if rep.Child {
+		return
+	}
+	t.Logf("append crash trials: %d (before %d, after %d, finished before the kill %d; append %v)",
+		rep.Trials, rep.Before, rep.After, rep.Finished, rep.OpTime)
+}
