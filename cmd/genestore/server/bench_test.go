@@ -201,3 +201,28 @@ func BenchmarkHTTPParallel(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "qps")
 }
+
+// BenchmarkClusterGenes: Leiden over the SNN graph of the 20k consensus gene
+// vectors' index neighbours (k = 15), stored; seconds per clustering.
+func BenchmarkClusterGenes(b *testing.B) { benchCluster(b, query.SpaceGenes) }
+
+// BenchmarkClusterCells: the same over every cell.
+func BenchmarkClusterCells(b *testing.B) { benchCluster(b, query.SpaceCells) }
+
+func benchCluster(b *testing.B, space string) {
+	f := getBench(b)
+	cpu0 := cpuSeconds()
+	b.ResetTimer()
+	var s *query.ClusterSummary
+	for i := 0; i < b.N; i++ {
+		var err error
+		if s, err = f.e.Clusters(context.Background(), query.ClusterRequest{Space: space, Compute: true, Recompute: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/clustering")
+	b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/clustering")
+	b.ReportMetric(float64(len(s.Clusters)), "clusters")
+	b.ReportMetric(float64(s.Entities), "entities")
+}
