@@ -165,6 +165,7 @@ type GeneCells struct {
 	Gene         GeneRef   `json:"gene"`
 	ModelVersion string    `json:"model_version"`
 	K            int       `json:"k"`
+	Skipped      []Skipped `json:"skipped,omitempty"`
 	Cells        []CellHit `json:"cells"` // Score = inner product
 }
 
@@ -201,7 +202,7 @@ func (e *Engine) GeneCells(ctx context.Context, req GeneCellsRequest) (*GeneCell
 	if err != nil {
 		return nil, err
 	}
-	allowed, err := e.cellTargets(cells, nm, ds, req.Datasets, ver)
+	allowed, skipped, err := e.targets(cells, nm, ds, setIDs(cells, false), req.Datasets, nil, ver)
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +210,7 @@ func (e *Engine) GeneCells(ctx context.Context, req GeneCellsRequest) (*GeneCell
 	if err != nil {
 		return nil, err
 	}
-	out := &GeneCells{Gene: g, ModelVersion: ver, K: k}
+	out := &GeneCells{Gene: g, ModelVersion: ver, K: k, Skipped: skipped}
 	out.Cells, err = e.cellHits(ctx, nm, hits, ver)
 	return out, err
 }
@@ -225,12 +226,4 @@ func (e *Engine) loadingsVersion(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("%w: no consensus vectors in %q", ErrNotFound, SpaceCellGenes)
 	}
 	return s.ModelVersion, nil
-}
-
-// cellTargets: the cell sets of version ver among restrict (all when empty);
-// a named set of another version is ErrModelMismatch, an unnamed one is left
-// out.
-func (e *Engine) cellTargets(info SpaceInfo, nm names, ds []Dataset, restrict []string, ver string) (map[uint32]bool, error) {
-	allowed, _, err := e.targets(info, nm, ds, setIDs(info, false), restrict, nil, ver)
-	return allowed, err
 }

@@ -452,3 +452,53 @@ func TestAppendSeenAndConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestCellModelVersions: cells of another model version are skipped and
+// reported, and refused when named.
+func TestCellModelVersions(t *testing.T) {
+	f := newFixture(t, simstore.DefaultConfig())
+	ctx := context.Background()
+	ds := &ingest.Dataset{Format: "sim", Values: ingest.Counts, X: &sparse.CSR{Rows: 2, Cols: 1, Indptr: make([]int64, 3)},
+		Genes: []ingest.Gene{{ID: "X", Symbol: "X"}}, Barcodes: []string{"a", "b"}}
+	info, err := f.db.AddDataset(ctx, "oldcells", ds, store.AddOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vec []float32
+	f.db.View(func(tx *store.Tx) (err error) { vec, err = tx.Embedding("cells", f.tr.DatasetIDs[0], 0); return err })
+	err = f.db.Update(func(tx *store.Tx) error {
+		return tx.PutEmbeddings("cells", info.ID, []uint32{0, 1}, len(vec), append(append([]float32{}, vec...), vec...),
+			store.Provenance{Kind: "cell-model", ModelVersion: "cell-model-0"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := f.e.CellNeighbors(ctx, query.CellNeighborsRequest{Dataset: "ds1", Barcode: f.tr.Barcodes[0][0], K: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Skipped) != 1 || a.Skipped[0].Dataset != "oldcells" || a.Skipped[0].ModelVersion != "cell-model-0" {
+		t.Errorf("skipped %+v", a.Skipped)
+	}
+	for _, h := range a.Neighbors {
+		if h.Dataset == "oldcells" {
+			t.Errorf("a cell of another model version was compared: %+v", h)
+		}
+	}
+	gc, err := f.e.GeneCells(ctx, query.GeneCellsRequest{Symbol: "G00001"})
+	if err != nil || len(gc.Skipped) != 1 {
+		t.Errorf("gene cells skipped %+v, %v", gc, err)
+	}
+	if _, err := f.e.CellNeighbors(ctx, query.CellNeighborsRequest{Dataset: "ds1", Barcode: f.tr.Barcodes[0][0], Restrict: []string{"oldcells"}}); !errors.Is(err, query.ErrModelMismatch) {
+		t.Errorf("named old set: %v", err)
+	}
+	if _, err := f.e.CellNeighbors(ctx, query.CellNeighborsRequest{Dataset: "oldcells", Barcode: "a"}); err != nil {
+		t.Errorf("query from the old set: %v", err)
+	}
+	if _, err := f.e.AnnotateCells(ctx, query.AnnotateCellsRequest{References: []string{"oldcells"}, Label: "cell_type", Query: "ds1"}); !errors.Is(err, query.ErrModelMismatch) {
+		t.Errorf("label transfer across model versions: %v", err)
+	}
+	if _, err := f.e.Clusters(ctx, query.ClusterRequest{Space: "cells", Compute: true}); !errors.Is(err, query.ErrModelMismatch) {
+		t.Errorf("clustering across model versions: %v", err)
+	}
+}
