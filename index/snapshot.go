@@ -217,7 +217,6 @@ func readArray[T any](d *decoder, count uint64, sz int, conv func(dst []T, b []b
 			return nil, fmt.Errorf("%w: truncated: %d more bytes needed, %d left", ErrSnapshot, count*uint64(sz), d.avail)
 		}
 		out := make([]T, count)
-		adviseHuge(out)
 		for pos := uint64(0); pos < count; {
 			k := min(count-pos, per)
 			b, err := d.next(int(k) * sz)
@@ -227,6 +226,10 @@ func readArray[T any](d *decoder, count uint64, sz int, conv func(dst []T, b []b
 			conv(out[pos:pos+k], b)
 			pos += k
 		}
+		// Advise huge pages only now: advising before the first write makes
+		// the page faults compact memory, which stalled loads for up to a
+		// second on a busy machine; now khugepaged collapses in the background.
+		adviseHuge(out)
 		return out, nil
 	}
 	var pieces [][]T
@@ -242,10 +245,10 @@ func readArray[T any](d *decoder, count uint64, sz int, conv func(dst []T, b []b
 		left -= k
 	}
 	out := make([]T, 0, count)
-	adviseHuge(out)
 	for _, p := range pieces {
 		out = append(out, p...)
 	}
+	adviseHuge(out)
 	return out, nil
 }
 
@@ -435,7 +438,8 @@ func Read(r io.Reader) (*Index, error) {
 }
 
 // checkLinks validates blocks of (count, c slots): count ≤ c, ids < n and
-// not the owner, unused slots zero.
+// not the owner, unused slots zero. The inner loops accumulate instead of
+// branching; the slow path only finds the culprit for the message.
 func checkLinks(a []uint32, c int, n uint32, owner func(i int) uint32) error {
 	for b := 0; b+c+1 <= len(a); b += c + 1 {
 		cnt := a[b]
@@ -443,14 +447,25 @@ func checkLinks(a []uint32, c int, n uint32, owner func(i int) uint32) error {
 			return fmt.Errorf("%w: link count %d above %d", ErrSnapshot, cnt, c)
 		}
 		o := owner(b)
-		for i, x := range a[b+1 : b+1+c] {
-			if uint32(i) < cnt {
+		blk := a[b+1 : b+1+c]
+		var bad, tail uint32
+		for _, x := range blk[:cnt] {
+			if x >= n || x == o {
+				bad = 1
+			}
+		}
+		for _, x := range blk[cnt:] {
+			tail |= x
+		}
+		if bad != 0 {
+			for _, x := range blk[:cnt] {
 				if x >= n || x == o {
 					return fmt.Errorf("%w: node %d links to %d", ErrSnapshot, o, x)
 				}
-			} else if x != 0 {
-				return fmt.Errorf("%w: node %d has a non-zero unused link slot", ErrSnapshot, o)
 			}
+		}
+		if tail != 0 {
+			return fmt.Errorf("%w: node %d has a non-zero unused link slot", ErrSnapshot, o)
 		}
 	}
 	return nil

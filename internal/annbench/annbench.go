@@ -117,6 +117,7 @@ type Row struct {
 	IndexBytes      int64              `json:"index_bytes"`
 	SaveS           float64            `json:"save_s"`
 	LoadS           float64            `json:"load_s"`
+	LoadCPUS        float64            `json:"load_cpu_s"` // not in peer_ann.py: CPU seconds of the load
 	QueryThreads    int                `json:"query_threads"`
 	QueryMode       string             `json:"query_mode"`
 	Version         string             `json:"version"`
@@ -219,17 +220,17 @@ func Run(ctx context.Context, opts Options, w io.Writer, log io.Writer) error {
 		saveS := time.Since(t0).Seconds()
 		sys.drop()
 		runtime.GC()
-		t0 = time.Now()
+		t0, c0 = time.Now(), cpuTime()
 		if err := sys.load(path, d); err != nil {
 			return err
 		}
-		loadS := time.Since(t0).Seconds()
+		loadS, loadCPU := time.Since(t0).Seconds(), cpuTime()-c0
 		st, err := os.Stat(path)
 		if err != nil {
 			return fmt.Errorf("annbench: %w", err)
 		}
-		fmt.Fprintf(log, "%s M=%d: saved %.1f MiB in %.3fs, loaded in %.3fs\n",
-			sys.name(), M, float64(st.Size())/(1<<20), saveS, loadS)
+		fmt.Fprintf(log, "%s M=%d: saved %.1f MiB in %.3fs, loaded in %.3fs (%.3f CPU-s)\n",
+			sys.name(), M, float64(st.Size())/(1<<20), saveS, loadS, loadCPU)
 		for _, ef := range opts.Ef {
 			s0 := cpuSample()
 			qps, qpsCPU, rec, err := timeQueries(ctx, sys, d, opts.K, ef, opts.Runs)
@@ -241,7 +242,7 @@ func Run(ctx context.Context, opts Options, w io.Writer, log io.Writer) error {
 				N: d.n, Dim: d.dim, NQ: d.nq,
 				BuildS: map[string]float64{"1": round(buildS, 3)}, BuildCPUS: map[string]float64{"1": round(buildCPU, 3)},
 				QPS: round(qps, 1), QPSCPU: round(qpsCPU, 1), RecallAt10: round(rec, 4),
-				IndexBytes: st.Size(), SaveS: round(saveS, 3), LoadS: round(loadS, 3),
+				IndexBytes: st.Size(), SaveS: round(saveS, 3), LoadS: round(loadS, 3), LoadCPUS: round(loadCPU, 3),
 				QueryThreads: 1, QueryMode: "per-query", Version: sys.version(), CPUs: runtime.NumCPU(),
 				BusyOthers: busy, BuildBusyOthers: map[string]float64{"1": buildBusy}}
 			if err := enc.Encode(row); err != nil {
