@@ -7,14 +7,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"genestore/index"
 	"genestore/internal/pipeline"
-	"genestore/internal/vecindex"
 	"genestore/store"
 	"genestore/store/ingest"
 	"genestore/train/sim"
@@ -130,25 +128,49 @@ func runDemo(ctx context.Context, w, log io.Writer, g *globalOptions, o *demoOpt
 	fmt.Fprintf(w, "  model %s: %d cells, %d genes, %d batches, %s likelihood, %d epochs\n",
 		cres.ModelVersion, cres.Cells, cres.Genes, len(cres.Batches), cres.Likelihood, cres.Report.Epochs)
 
-	section(w, "4. Nearest genes (consensus vectors, cosine similarity)")
-	for _, sym := range []string{"CD79A", "LYZ", "NKG7"} {
-		if err := demoNearestGenes(ctx, w, db, sym, 6); err != nil {
-			return err
+	// The queries run through the CLI verbs themselves, on the closed store,
+	// so what is printed is exactly what a user gets from those commands.
+	if err := db.Close(); err != nil {
+		return err
+	}
+	gmt := filepath.Join(o.data, "go", "human_go_bp.demo.gmt")
+	aliases := filepath.Join(o.data, "go", "human_gene_aliases.demo.tsv")
+	steps := []struct {
+		title string
+		args  []string
+	}{
+		{"4. Load GO Biological Process gene sets", []string{"annotations", "load", "--gmt", gmt, "--name", "go_bp"}},
+		{"   and a gene alias map", []string{"annotations", "load", "--aliases", aliases}},
+		{"5. Nearest genes of CD79A (consensus vectors, cosine similarity; any letter case)", []string{"neighbors", "--gene", "cd79a", "-k", "8"}},
+		{"6. Nearest genes of NKG7 by its pbmc3k_sct283 vector", []string{"neighbors", "--gene", "NKG7", "--dataset", "pbmc3k_sct283", "-k", "8"}},
+		{"7. Co-expression partners of CD79A, conserved across datasets, with embedding similarity", []string{"coexpr", "--gene", "CD79A", "-k", "8"}},
+		{"8. Nearest cells of one pbmc_small cell, across both PBMC runs", []string{"neighbors", "--cell", "ATGCCAGAACGACT", "--dataset", "pbmc_small", "-k", "6"}},
+		{"9. Cell clusters (Leiden over the HNSW kNN graph), stored", []string{"clusters", "--space", "cells", "--resolution", "1.0"}},
+		{"10. Top genes of cell cluster 0 (linear-decoder loadings)", []string{"markers", "--cluster", "0", "-k", "8"}},
+		{"11. Cells most associated with LYZ", []string{"neighbors", "--gene", "LYZ", "--cells", "-k", "5"}},
+		{"12. Gene modules, and GO enrichment of the module holding CD79A", []string{"clusters", "--space", "genes", "--resolution", "1.0", "--gene", "CD79A", "--enrich", "go_bp"}},
+		{"13. GO terms predicted for CD79A from its neighbours", []string{"annotate", "genes", "--collection", "go_bp", "--gene", "CD79A"}},
+		{"14. Label transfer: pbmc_small's Seurat clusters onto pbmc3k_sct283", []string{"annotate", "cells", "--reference", "pbmc_small", "--label", "RNA_snn_res.1", "--query", "pbmc3k_sct283"}},
+	}
+	for _, st := range steps {
+		section(w, st.title)
+		args := append([]string{"--store", o.out, "--quiet"}, st.args...)
+		fmt.Fprintf(w, "$ genestore %s\n", shellJoin(args))
+		cmd := NewRootCommand()
+		cmd.SetArgs(args)
+		lw := &limitWriter{w: w, lines: 16}
+		cmd.SetOut(lw)
+		cmd.SetErr(log)
+		if err := cmd.ExecuteContext(ctx); err != nil {
+			return fmt.Errorf("demo: genestore %s: %w", shellJoin(st.args), err)
+		}
+		if lw.dropped > 0 {
+			fmt.Fprintf(w, "  … %d more lines\n", lw.dropped)
 		}
 	}
 
-	section(w, "5. Co-expression partners of CD79A in each dataset")
-	if err := demoPartners(w, db, "CD79A", 5); err != nil {
-		return err
-	}
-
-	section(w, "6. Nearest cells across the two PBMC datasets")
-	if err := demoNearestCells(ctx, w, db, "pbmc_small", 0, 5); err != nil {
-		return err
-	}
-
-	fmt.Fprintf(w, "\nDone in %.1fs. The store is %s; try:\n  go run ./cmd/genestore --store %s datasets\n",
-		time.Since(start).Seconds(), o.out, o.out)
+	fmt.Fprintf(w, "\nDone in %.1fs. The store is %s; try:\n  go run ./cmd/genestore --store %s neighbors --gene MS4A1\n  go run ./cmd/genestore --store %s serve\n",
+		time.Since(start).Seconds(), o.out, o.out, o.out)
 	return nil
 }
 
@@ -170,134 +192,46 @@ func removeOldDemo(path string) error {
 	return os.Remove(path)
 }
 
-func demoNearestGenes(ctx context.Context, w io.Writer, db *store.DB, symbol string, k int) error {
-	ix, err := vecindex.Load(ctx, db, pipeline.SpaceGenes, index.DefaultOptions(), nil)
-	if err != nil {
-		return err
-	}
-	var q []float32
-	var id uint32
-	err = db.View(func(tx *store.Tx) error {
-		gs, err := tx.GenesBySymbol(symbol)
-		if err != nil || len(gs) == 0 {
-			return fmt.Errorf("gene %s: not in the store", symbol)
+// shellJoin quotes args for display as a command line.
+func shellJoin(args []string) string {
+	var b strings.Builder
+	for i, a := range args {
+		if i > 0 {
+			b.WriteByte(' ')
 		}
-		id = gs[0].ID
-		q, err = tx.Embedding(pipeline.SpaceGenes, store.Consensus, id)
-		return err
-	})
-	if err != nil {
-		fmt.Fprintf(w, "  %s: %v\n", symbol, err)
-		return nil
-	}
-	res, err := ix.Search(ctx, q, k+1, index.SearchOptions{Filter: func(key uint64) bool {
-		ds, _ := store.SplitEntityKey(key)
-		return ds == store.Consensus
-	}})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "  %-6s →", symbol)
-	return db.View(func(tx *store.Tx) error {
-		for _, r := range res {
-			_, gid := store.SplitEntityKey(r.Key)
-			if gid == id {
-				continue
-			}
-			gi, err := tx.Gene(gid)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(w, " %s %.2f", gi.Symbol, 1-r.Distance)
+		if a == "" || strings.ContainsAny(a, " \t'\"$") {
+			b.WriteString("'" + strings.ReplaceAll(a, "'", `'\''`) + "'")
+		} else {
+			b.WriteString(a)
 		}
-		fmt.Fprintln(w)
-		return nil
-	})
+	}
+	return b.String()
 }
 
-func demoPartners(w io.Writer, db *store.DB, symbol string, k int) error {
-	return db.View(func(tx *store.Tx) error {
-		gs, err := tx.GenesBySymbol(symbol)
-		if err != nil || len(gs) == 0 {
-			return fmt.Errorf("gene %s: not in the store", symbol)
-		}
-		list, err := tx.Datasets()
-		if err != nil {
-			return err
-		}
-		for _, d := range list {
-			edges, err := tx.Partners(d.ID, gs[0].ID)
-			if err != nil || len(edges) == 0 {
-				continue
-			}
-			sort.Slice(edges, func(i, j int) bool { return abs32(edges[i].Weight) > abs32(edges[j].Weight) })
-			fmt.Fprintf(w, "  %-14s", d.Name)
-			for _, e := range edges[:min(k, len(edges))] {
-				gi, err := tx.Gene(e.B)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(w, " %s %+.2f", gi.Symbol, e.Weight)
-			}
-			fmt.Fprintln(w)
-		}
-		return nil
-	})
+// limitWriter passes through the first lines lines and then notes how many
+// more there were, so one long answer does not flood the demo.
+type limitWriter struct {
+	w       io.Writer
+	lines   int
+	seen    int
+	dropped int
 }
 
-func abs32(x float32) float32 {
-	if x < 0 {
-		return -x
-	}
-	return x
-}
-
-func demoNearestCells(ctx context.Context, w io.Writer, db *store.DB, dataset string, cell uint32, k int) error {
-	ix, err := vecindex.Load(ctx, db, pipeline.SpaceCells, index.DefaultOptions(), nil)
-	if err != nil {
-		return err
-	}
-	var q []float32
-	var barcode string
-	var dsID uint32
-	err = db.View(func(tx *store.Tx) error {
-		d, err := tx.DatasetByName(dataset)
-		if err != nil {
-			return err
+func (l *limitWriter) Write(p []byte) (int, error) {
+	for _, line := range strings.SplitAfter(string(p), "\n") {
+		if line == "" {
+			continue
 		}
-		dsID = d.ID
-		bcs, err := tx.Barcodes(d.ID)
-		if err != nil {
-			return err
+		if l.seen < l.lines {
+			if _, err := io.WriteString(l.w, line); err != nil {
+				return 0, err
+			}
+		} else if strings.HasSuffix(line, "\n") {
+			l.dropped++
 		}
-		barcode = bcs[cell]
-		q, err = tx.Embedding(pipeline.SpaceCells, d.ID, cell)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	res, err := ix.Search(ctx, q, k+1, index.SearchOptions{})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "  %s/%s →\n", dataset, barcode)
-	return db.View(func(tx *store.Tx) error {
-		for _, r := range res {
-			ds, c := store.SplitEntityKey(r.Key)
-			if ds == dsID && c == cell {
-				continue
-			}
-			d, err := tx.DatasetByID(ds)
-			if err != nil {
-				return err
-			}
-			bcs, err := tx.Barcodes(ds)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(w, "    %s/%s  cosine %.3f\n", d.Name, bcs[c], 1-r.Distance)
+		if strings.HasSuffix(line, "\n") {
+			l.seen++
 		}
-		return nil
-	})
+	}
+	return len(p), nil
 }

@@ -160,3 +160,29 @@ func TestNotAStore(t *testing.T) {
 		t.Fatalf("datasets on a text file: err %v, want one naming %s", err, p)
 	}
 }
+
+// TestDemo runs the built-in demo briefly (--quick) and checks that every
+// query section answered.
+func TestDemo(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "demo.db")
+	text := mustRun(t, "demo", "--quick", "--out", out, "--data", filepath.Join(repoRoot, "testdata", "sample"))
+	for _, want := range []string{
+		"pbmc3k_sct283  mtx   counts       283 cells ×   914 genes",
+		"genes nearest CD79A", "co-expression partners of CD79A", "cells nearest pbmc_small/ATGCCAGAACGACT",
+		"top genes of cluster 0", "cells most associated with LYZ", "enrichment in go_bp", "stored as cell-labels/",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	// Run it again over its own store: it must replace it, not fail.
+	mustRun(t, "demo", "--quick", "--out", out, "--data", filepath.Join(repoRoot, "testdata", "sample"))
+	// It refuses to replace a file that is not a genestore store.
+	other := filepath.Join(t.TempDir(), "notes.db")
+	if err := os.WriteFile(other, []byte("keep me"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, "demo", "--quick", "--out", other, "--data", filepath.Join(repoRoot, "testdata", "sample")); err == nil {
+		t.Fatal("demo replaced a file that is not a genestore store")
+	}
+}
