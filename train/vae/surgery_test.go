@@ -51,7 +51,12 @@ func TestAddBatches(t *testing.T) {
 	if _, err := m.AddBatches(ctx, Input{X: ref.X, Batch: ref.Batch, BatchNames: ref.BatchNames}, o); !errors.Is(err, ErrInput) {
 		t.Fatalf("AddBatches with only known batches: %v", err)
 	}
-	rep, err := m.AddBatches(ctx, query, o)
+	so := DefaultSurgeryOptions()
+	so.Seed = o.Seed
+	if !*long {
+		so.Epochs = 30
+	}
+	rep, err := m.AddBatches(ctx, query, so)
 	if err != nil {
 		t.Fatal(err)
 	}
