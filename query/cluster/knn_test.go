@@ -221,3 +221,20 @@ func TestGaussianMixtureRecovered(t *testing.T) {
 		}
 	}
 }
+
+// TestFromNeighborsRoundedNegativeDistance: a cosine distance of two equal
+// unit vectors can round to −1e-7; it must be taken as zero, while a clearly
+// negative distance is still refused.
+func TestFromNeighborsRoundedNegativeDistance(t *testing.T) {
+	ids := [][]uint32{{1, 2}, {0, 2}, {0, 1}}
+	dists := [][]float32{{-1.1920929e-07, 0.5}, {0, 0.5}, {0.5, 0.5}}
+	for _, w := range []Weighting{SNN, Binary, Fuzzy} {
+		if _, err := FromNeighbors(ids, dists, GraphOptions{Weighting: w}); err != nil {
+			t.Errorf("weighting %v: %v", w, err)
+		}
+	}
+	dists[0][0] = -0.1
+	if _, err := FromNeighbors(ids, dists, GraphOptions{Weighting: Fuzzy}); err == nil {
+		t.Error("a distance of -0.1 was accepted")
+	}
+}

@@ -72,6 +72,10 @@ func (o GraphOptions) Validate() error {
 	return errors.Join(errs...)
 }
 
+// negativeDistanceTolerance is how far below zero a distance may round
+// and still count as zero.
+const negativeDistanceTolerance = 1e-5
+
 // FromNeighbors builds a symmetric weighted graph (n×n CSR, n = len(ids), no
 // diagonal) from each node's neighbour list, for example an HNSW index's
 // search results. ids[i] may or may not contain i itself (it is ignored);
@@ -114,6 +118,12 @@ func FromNeighbors(ids [][]uint32, dists [][]float32, opts GraphOptions) (*spars
 			clean[i] = append(clean[i], int32(u))
 			if dists != nil {
 				d := dists[i][j]
+				// Cosine distance 1 − cos of two (nearly) identical unit
+				// vectors rounds to a tiny negative number in float32: that is
+				// a zero, not an error.
+				if d < 0 && d > -negativeDistanceTolerance {
+					d = 0
+				}
 				if math.IsNaN(float64(d)) || d < 0 {
 					return nil, fmt.Errorf("%w: node %d: distance %v", ErrInvalidInput, i, d)
 				}
