@@ -316,7 +316,7 @@ func appendCells(ctx context.Context, tx *store.Tx, info store.DatasetInfo, ds *
 		}
 		batch[i] = k
 	}
-	vo := vae.DefaultOptions()
+	vo := vae.DefaultSurgeryOptions()
 	vo.Seed = uint64(o.Seed)
 	start := time.Now()
 	if _, err := model.AddBatches(ctx, vae.Input{X: x, Batch: batch, BatchNames: newNames, Values: values}, vo); err != nil {
