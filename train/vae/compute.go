@@ -31,7 +31,7 @@ type work struct {
 	lgT, dgT                                                   []float64 // genes × lgTable
 	csc                                                        []csc     // the mini-batch by gene, one per part of w.parallel
 	xdense                                                     []float32 // dense encoder input of the mini-batch (cap × genes), when denseEnc
-	denseEnc, sparseOnly                                       bool
+	denseEnc, sparseOnly, denseOnly                            bool
 }
 
 func newWork(m *Model, capacity, threads int) *work {
@@ -95,9 +95,16 @@ func (w *work) encode(d *data, rows []int) {
 		nnz += int(X.Indptr[r+1] - X.Indptr[r])
 	}
 	// Dense mini-batches go through the gemm kernel; sparse ones walk their
-	// non-zeros. Embed always walks non-zeros so that a cell's embedding
-	// does not depend on the cells encoded with it.
-	w.denseEnc = !w.sparseOnly && float64(nnz) >= denseCutoff*float64(M*G)
+	// non-zeros. Embed fixes the path (see newEncodeWork) so that a cell's
+	// embedding does not depend on the cells encoded with it.
+	switch {
+	case w.denseOnly:
+		w.denseEnc = true
+	case w.sparseOnly:
+		w.denseEnc = false
+	default:
+		w.denseEnc = float64(nnz) >= denseCutoff*float64(M*G)
+	}
 	if !w.denseEnc {
 		w.buildCSC(d, rows)
 	} else if len(w.xdense) < M*G {

@@ -31,7 +31,7 @@ func (m *Model) Embed(ctx context.Context, X *sparse.CSR, batch []int) ([]float3
 			b[i] = int32(v)
 		}
 	}
-	d, err := prepare(X, b, m.hp.Values, m.hp.Likelihood, m.hp.Genes)
+	d, err := prepare(X, b, m.hp.Values, m.hp.Likelihood, m.hp.Genes, false)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +62,12 @@ func (m *Model) embed(ctx context.Context, d *data, threads int) ([]float32, err
 
 // newEncodeWork allocates only the encoder's buffers.
 func newEncodeWork(m *Model, capacity, threads int) *work {
-	w := &work{m: m, cap: capacity, threads: threads, sparseOnly: true,
+	// The assembly gemm computes each output row the same way whatever the
+	// other rows are, and at 2·genes·hidden flops per cell it is fast even
+	// for sparse input; CBLAS gives no such promise, so the netlib build
+	// walks the non-zeros instead.
+	dense := haveAVX2FMA && !useCBLAS
+	w := &work{m: m, cap: capacity, threads: threads, denseOnly: dense, sparseOnly: !dense,
 		h1: make([]float32, capacity*m.hp.Hidden), zs: make([]float32, capacity*2*m.hp.Latent)}
 	if w.threads <= 0 {
 		w.threads = 1

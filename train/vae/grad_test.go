@@ -53,7 +53,7 @@ func TestGradientsFiniteDifference(t *testing.T) {
 				for i, v := range ds.Batch {
 					b[i] = int32(v)
 				}
-				d, err := prepare(ds.X, b, tc.values, tc.lik, 12)
+				d, err := prepare(ds.X, b, tc.values, tc.lik, 12, true)
 				if err != nil {
 					t.Fatal(err)
 				}

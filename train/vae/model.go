@@ -116,8 +116,9 @@ type data struct {
 }
 
 // prepare validates X against the model and computes the encoder inputs.
-// batch maps each cell to a model batch index.
-func prepare(X *sparse.CSR, batch []int32, values ingest.ValueType, lik Likelihood, genes int) (*data, error) {
+// batch maps each cell to a model batch index. forLoss also computes what
+// the likelihood needs (not needed to embed).
+func prepare(X *sparse.CSR, batch []int32, values ingest.ValueType, lik Likelihood, genes int, forLoss bool) (*data, error) {
 	if X == nil {
 		return nil, fmt.Errorf("%w: nil matrix", ErrInput)
 	}
@@ -131,7 +132,7 @@ func prepare(X *sparse.CSR, batch []int32, values ingest.ValueType, lik Likeliho
 		return nil, fmt.Errorf("%w: %d batch labels for %d cells", ErrInput, len(batch), X.Rows)
 	}
 	d := &data{X: X, batch: batch, enc: make([]float32, len(X.Data)), lib: make([]float32, X.Rows)}
-	if lik == NB {
+	if lik == NB && forLoss {
 		d.lgx1 = make([]float64, X.Rows)
 		d.target = X.Data
 	} else {
@@ -154,7 +155,7 @@ func prepare(X *sparse.CSR, batch []int32, values ingest.ValueType, lik Likeliho
 				if lib > 0 {
 					d.enc[k] = float32(math.Log1p(v * libScale / lib))
 				}
-				if lik == NB {
+				if d.lgx1 != nil {
 					d.lgx1[r] += lgamma(v + 1)
 				}
 			case ingest.Normalized:

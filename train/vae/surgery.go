@@ -51,7 +51,7 @@ func (m *Model) AddBatches(ctx context.Context, in Input, o Options) (*Report, e
 	for i, b := range local {
 		batch[i] = mapIdx[b]
 	}
-	d, err := prepare(in.X, batch, values, m.hp.Likelihood, m.hp.Genes)
+	d, err := prepare(in.X, batch, values, m.hp.Likelihood, m.hp.Genes, true)
 	if err != nil {
 		return nil, err
 	}

@@ -96,7 +96,7 @@ func Train(ctx context.Context, in Input, o Options, progress func(Progress)) (*
 	if lik == NB && values != ingest.Counts {
 		return nil, nil, fmt.Errorf("%w: the NB likelihood needs counts, input holds %q values", ErrInput, values)
 	}
-	d, err := prepare(in.X, batch, values, lik, in.X.Cols)
+	d, err := prepare(in.X, batch, values, lik, in.X.Cols, true)
 	if err != nil {
 		return nil, nil, err
 	}

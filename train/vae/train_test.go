@@ -33,7 +33,7 @@ func TestEveryCellTrained(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := prepare(in.X, batch, values, NB, in.X.Cols)
+	d, err := prepare(in.X, batch, values, NB, in.X.Cols, true)
 	if err != nil {
 		t.Fatal(err)
 	}
