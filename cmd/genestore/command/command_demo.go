@@ -146,7 +146,7 @@ func runDemo(ctx context.Context, w, log io.Writer, g *globalOptions, o *demoOpt
 		{"7. Co-expression partners of CD79A, conserved across datasets, with embedding similarity", []string{"coexpr", "--gene", "CD79A", "-k", "8"}},
 		{"8. Nearest cells of one pbmc_small cell, across both PBMC runs", []string{"neighbors", "--cell", "ATGCCAGAACGACT", "--dataset", "pbmc_small", "-k", "6"}},
 		{"9. Cell clusters (Leiden over the HNSW kNN graph), stored", []string{"clusters", "--space", "cells", "--resolution", "1.0"}},
-		{"10. Top genes of cell cluster 0 (linear-decoder loadings)", []string{"markers", "--cluster", "0", "-k", "8"}},
+		{"10. Top genes of cell cluster 0 (gene vectors in the cell latent space)", []string{"markers", "--cluster", "0", "-k", "8"}},
 		{"11. Cells most associated with LYZ", []string{"neighbors", "--gene", "LYZ", "--cells", "-k", "5"}},
 		{"12. Gene modules, and GO enrichment of the module holding CD79A", []string{"clusters", "--space", "genes", "--resolution", "1.0", "--gene", "CD79A", "--enrich", "go_bp"}},
 		{"13. GO terms predicted for CD79A from its neighbours", []string{"annotate", "genes", "--collection", "go_bp", "--gene", "CD79A"}},

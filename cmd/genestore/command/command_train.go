@@ -30,9 +30,12 @@ the highly variable genes shared by the chosen datasets: the encoder sees
 log-normalised expression and the batch, the decoder gets the batch back, so the
 latent space holds biology rather than batch. Raw counts use a negative-binomial
 likelihood with the cell's library size; normalised or log data (FPKM, TPM) use a
-Gaussian on log values; the store records which. With the linear decoder
-(default) its per-gene weights are stored as the "cell-genes" space, so top genes
-for a cell or cluster are inner-product searches.
+Gaussian on log values; the store records which. Every gene also gets a vector
+in the cell space (the "cell-genes" space), so top genes for a cell or cluster
+and cells of a gene are inner-product searches: with --linear-decoder (LDVAE)
+these are the decoder's per-gene weights; with the default non-linear decoder
+(scVI), which integrates batches much better, they are ridge-regression
+coefficients of each gene's log-normalised expression on the latent.
 
 It replaces the "cells" and "cell-genes" spaces, the model weights and both
 spaces' HNSW indexes in one transaction: an interrupted run changes nothing.`,
@@ -80,7 +83,7 @@ spaces' HNSW indexes in one transaction: an interrupted run changes nothing.`,
 	f.IntVar(&o.Model.BatchSize, "batch-size", o.Model.BatchSize, "cells per mini-batch")
 	f.Float64Var(&o.Model.LR, "lr", o.Model.LR, "Adam learning rate")
 	f.Uint64Var(&o.Model.Seed, "seed", o.Model.Seed, "random seed")
-	f.BoolVar(&o.Model.LinearDecoder, "linear-decoder", o.Model.LinearDecoder, "linear decoder (LDVAE): store gene loadings as the cell-genes space")
+	f.BoolVar(&o.Model.LinearDecoder, "linear-decoder", o.Model.LinearDecoder, "linear decoder (LDVAE): its weights are the gene vectors of the cell-genes space")
 	f.IntVar(&o.Model.Patience, "patience", o.Model.Patience, "epochs without held-out improvement before stopping")
 	return cmd
 }
