@@ -266,3 +266,54 @@ func TestCrashAppend(t *testing.T) {
 	t.Logf("append crash trials: %d (before %d, after %d, finished before the kill %d; append %v)",
 		rep.Trials, rep.Before, rep.After, rep.Finished, rep.OpTime)
 }
+
+// TestCrashTrain kills a process in the middle of training the gene model
+// (co-expression graphs, vectors, weights and index: one commit) on a store
+// that holds three datasets: the store must reopen exactly as before or
+// with everything the run writes.
+func TestCrashTrain(t *testing.T) {
+	cfg := appendSim()
+	rep := crash.Run(t, crash.Config{Trials: crashTrials(), Seed: 5,
+		Prepare: func(dir string) error {
+			s, err := sim.Generate(context.Background(), cfg)
+			if err != nil {
+				return err
+			}
+			db := openAt(t, filepath.Join(dir, "s.db"))
+			defer db.Close()
+			for _, d := range s.Datasets[:3] {
+				if _, err := db.AddDataset(context.Background(), d.Name, simDataset(d), store.AddOptions{}); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		Digest: func(dir string) (string, error) {
+			db, err := store.Open(filepath.Join(dir, "s.db"), &store.Options{Clock: fixedClock})
+			if err != nil {
+				return "", err
+			}
+			defer db.Close()
+			if err := db.Verify(context.Background()); err != nil {
+				return "", err
+			}
+			return db.Digest()
+		},
+	}, func(dir string, ready func()) error {
+		db, err := store.Open(filepath.Join(dir, "s.db"), &store.Options{Clock: fixedClock})
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		ready()
+		g := DefaultGeneOptions()
+		g.HVG, g.Model.Epochs, g.Model.Dim, g.Model.Hidden, g.Model.Seed = 200, 40, 8, 32, 1
+		_, err = TrainGenes(context.Background(), db, g, nil, nil)
+		return err
+	})
+	if rep.Child {
+		return
+	}
+	t.Logf("training crash trials: %d (before %d, after %d, finished before the kill %d; training %v)",
+		rep.Trials, rep.Before, rep.After, rep.Finished, rep.OpTime)
+}
