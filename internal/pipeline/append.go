@@ -18,6 +18,12 @@ import (
 	"genestore/train/vae"
 )
 
+// Training budget of a new dataset's layer of the gene model.
+const (
+	appendGeneEpochs   = 100
+	appendGenePatience = 20
+)
+
 // AppendOptions configure Append.
 type AppendOptions struct {
 	// BatchKey is the obs column naming each new cell's batch; empty makes
@@ -187,8 +193,13 @@ func appendGenes(ctx context.Context, tx *store.Tx, info store.DatasetInfo, x *s
 	if err != nil {
 		return err
 	}
+	// One new input layer against frozen shared layers and fixed partner
+	// vectors converges in far fewer epochs than joint training: cap the
+	// budget (a full retrain's default is 300 epochs, patience 100).
 	mo := model.Options()
 	mo.Seed = o.Seed
+	mo.Epochs = min(mo.Epochs, appendGeneEpochs)
+	mo.Patience = min(mo.Patience, appendGenePatience)
 	start := time.Now()
 	emb, err := model.AddDataset(ctx, in, mo, nil)
 	if err != nil {

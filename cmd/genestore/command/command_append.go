@@ -13,13 +13,10 @@ import (
 )
 
 type appendOptions struct {
-	name      string
-	format    string
-	obs       string
-	batchKey  string
-	values    string
-	transpose bool
-	seed      int64
+	readFlags
+	name     string
+	batchKey string
+	seed     int64
 }
 
 func newAppendCommand(g *globalOptions) *cobra.Command {
@@ -46,9 +43,8 @@ interrupted append leaves the store exactly as it was.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			ropts := ingest.DefaultOptions()
-			ropts.Format, ropts.Obs, ropts.Values, ropts.Transpose = o.format, o.obs, ingest.ValueType(o.values), o.transpose
-			if err := ropts.Validate(); err != nil {
+			ropts, err := o.options()
+			if err != nil {
 				return err
 			}
 			db, err := openStore(g, false)
@@ -89,11 +85,8 @@ interrupted append leaves the store exactly as it was.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.name, "name", "", "dataset name, unique in the store (required)")
-	f.StringVar(&o.format, "format", "auto", "input format: auto, mtx, h5ad, 10x-h5 or csv")
-	f.StringVar(&o.obs, "obs", "", "CSV/TSV of cell metadata joined on its barcode column")
+	o.readFlags.register(f)
 	f.StringVar(&o.batchKey, "batch-key", "", "obs column naming each cell's batch (default: the dataset is one batch)")
-	f.StringVar(&o.values, "values", "", "what the matrix holds: counts, normalized or log (default: inferred)")
-	f.BoolVar(&o.transpose, "transpose", false, "CSV only: rows are cells and columns are genes")
 	f.Int64Var(&o.seed, "seed", 1, "seed for training the new parameters")
 	_ = cmd.MarkFlagRequired("name")
 	return cmd

@@ -11,13 +11,10 @@ import (
 )
 
 type ingestOptions struct {
-	name      string
-	format    string
-	obs       string
-	batchKey  string
-	values    string
-	transpose bool
-	json      bool
+	readFlags
+	name     string
+	batchKey string
+	json     bool
 }
 
 func newIngestCommand(g *globalOptions) *cobra.Command {
@@ -40,11 +37,8 @@ genes.tsv[.gz] and barcodes.tsv[.gz]; an obs.csv inside is picked up), an AnnDat
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.name, "name", "", "dataset name, unique in the store (required)")
-	f.StringVar(&o.format, "format", "auto", "input format: auto, mtx, h5ad, 10x-h5 or csv")
-	f.StringVar(&o.obs, "obs", "", "CSV/TSV of cell metadata joined on its barcode column")
+	o.readFlags.register(f)
 	f.StringVar(&o.batchKey, "batch-key", "", "obs column that names each cell's batch")
-	f.StringVar(&o.values, "values", "", "what the matrix holds: counts, normalized or log (default: inferred)")
-	f.BoolVar(&o.transpose, "transpose", false, "CSV only: rows are cells and columns are genes")
 	f.BoolVar(&o.json, "json", false, "print the new dataset's record as JSON")
 	_ = cmd.MarkFlagRequired("name")
 	return cmd
@@ -52,12 +46,8 @@ genes.tsv[.gz] and barcodes.tsv[.gz]; an obs.csv inside is picked up), an AnnDat
 
 func runIngest(cmd *cobra.Command, g *globalOptions, o *ingestOptions, path string) error {
 	ctx := cmd.Context()
-	ropts := ingest.DefaultOptions()
-	ropts.Format = o.format
-	ropts.Obs = o.obs
-	ropts.Values = ingest.ValueType(o.values)
-	ropts.Transpose = o.transpose
-	if err := ropts.Validate(); err != nil {
+	ropts, err := o.options()
+	if err != nil {
 		return err
 	}
 	// Refuse a taken name before spending time on parsing.

@@ -186,3 +186,33 @@ func TestDemo(t *testing.T) {
 		t.Fatal("demo replaced a file that is not a genestore store")
 	}
 }
+
+// TestAppendThenQuery trains on one real dataset, appends another through
+// the CLI, and queries the new cells at once.
+func TestAppendThenQuery(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "s.db")
+	sample := filepath.Join(repoRoot, "testdata", "sample")
+	mustRun(t, "--store", db, "ingest", "--name", "pbmc_small", filepath.Join(sample, "pbmc_small"))
+	mustRun(t, "--store", db, "train", "genes", "--epochs", "20", "--seed", "1")
+	mustRun(t, "--store", db, "train", "cells", "--epochs", "10", "--seed", "1")
+	out := mustRun(t, "--store", db, "append", "--name", "pbmc3k", filepath.Join(sample, "pbmc3k_sct283"))
+	if !strings.Contains(out, `appended "pbmc3k"`) || !strings.Contains(out, "cells: 283 vectors") {
+		t.Fatalf("append output:\n%s", out)
+	}
+	// The appended dataset's cells are searchable right away, across datasets.
+	q := mustRun(t, "--store", db, "neighbors", "--cell", "ACTCTCCTGCATAC", "--dataset", "pbmc3k", "-k", "5", "--json")
+	var ans struct {
+		Neighbors []struct {
+			Dataset string `json:"dataset"`
+		} `json:"neighbors"`
+	}
+	if err := json.Unmarshal([]byte(q), &ans); err != nil {
+		t.Fatal(err)
+	}
+	if len(ans.Neighbors) != 5 {
+		t.Fatalf("neighbours of an appended cell: %d, want 5:\n%s", len(ans.Neighbors), q)
+	}
+	if _, err := run(t, "--store", db, "append", "--name", "pbmc3k", filepath.Join(sample, "pbmc3k_sct283")); err == nil {
+		t.Fatal("appending a taken name succeeded")
+	}
+}

@@ -1,0 +1,29 @@
+package command
+
+import (
+	"github.com/spf13/pflag"
+
+	"genestore/store/ingest"
+)
+
+// readFlags are the input flags ingest and append share.
+type readFlags struct {
+	format    string
+	obs       string
+	values    string
+	transpose bool
+}
+
+func (r *readFlags) register(f *pflag.FlagSet) {
+	f.StringVar(&r.format, "format", "auto", "input format: auto, mtx, h5ad, 10x-h5 or csv")
+	f.StringVar(&r.obs, "obs", "", "CSV/TSV of cell metadata joined on its barcode column")
+	f.StringVar(&r.values, "values", "", "what the matrix holds: counts, normalized or log (default: inferred)")
+	f.BoolVar(&r.transpose, "transpose", false, "CSV only: rows are cells and columns are genes")
+}
+
+// options returns the reader options the flags describe, validated.
+func (r *readFlags) options() (ingest.Options, error) {
+	o := ingest.DefaultOptions()
+	o.Format, o.Obs, o.Values, o.Transpose = r.format, r.obs, ingest.ValueType(r.values), r.transpose
+	return o, o.Validate()
+}
