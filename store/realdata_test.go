@@ -2,36 +2,17 @@ package store
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
 
+	"genestore/internal/testutil/shareddata"
 	"genestore/store/ingest"
 )
 
 // sharedData returns ../shared/data relative to the module root, or skips.
 func sharedData(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found")
-		}
-		dir = parent
-	}
-	data := filepath.Join(dir, "..", "shared", "data")
-	if _, err := os.Stat(filepath.Join(data, "pbmc_small")); err != nil {
-		t.Skipf("sample data absent (%v)", err)
-	}
-	return data
+	return shareddata.Dir(t)
 }
 
 // TestRealDataRoundTrip ingests the shared sample datasets and checks that

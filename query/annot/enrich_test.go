@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"genestore/internal/testutil/shareddata"
 )
 
 // exactUpper is P(X ≥ k) for X ~ Hypergeometric(N, K, n) in exact rational arithmetic.
@@ -133,25 +135,7 @@ func TestBHMonotoneAndBounded(t *testing.T) {
 
 // repoData finds ../shared/data beside the repository root (the directory holding go.mod).
 func repoData(t testing.TB) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("repository root not found")
-		}
-		dir = parent
-	}
-	d := filepath.Join(dir, "..", "shared", "data")
-	if _, err := os.Stat(d); err != nil {
-		t.Skip("shared data not found: ", d)
-	}
-	return d
+	return shareddata.Dir(t)
 }
 
 func loadGO(t testing.TB) []GeneSet {

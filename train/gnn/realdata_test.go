@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"genestore/internal/sparse"
+	"genestore/internal/testutil/shareddata"
 	"genestore/query/eval"
 	"genestore/store/ingest"
 	"genestore/train/prep"
@@ -19,26 +20,7 @@ import (
 // sharedData returns ../shared/data relative to the repository root (the
 // directory holding go.mod), or skips the test.
 func sharedData(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Skip(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("repository root not found")
-		}
-		dir = parent
-	}
-	d := filepath.Join(dir, "..", "shared", "data")
-	if _, err := os.Stat(filepath.Join(d, "go", "human_go_bp.gmt")); err != nil {
-		t.Skip("shared sample data not present")
-	}
-	return d
+	return shareddata.Dir(t)
 }
 
 // readGMT returns, per upper-case symbol, the indices of the terms of 10–200

@@ -4,11 +4,10 @@ import (
 	"flag"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"genestore/internal/sparse"
+	"genestore/internal/testutil/shareddata"
 )
 
 var long = flag.Bool("long", false, "run long tests")
@@ -119,24 +118,5 @@ func poisson(rng *rand.Rand, mu float64) int {
 
 // sharedData returns ../shared/data relative to the module root, or skips.
 func sharedData(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Skip(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "data")
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared data absent: %v", err)
-	}
-	return p
+	return shareddata.Dir(t)
 }
