@@ -1,7 +1,9 @@
 // Package pipeline runs genestore's multi-step jobs against a store: training
-// the gene and cell models from the matrices the store holds, writing their
-// vectors, weights, co-expression edges and provenance, and keeping each
-// embedding space's HNSW index in step.
+// the gene and cell models from the matrices the store holds (TrainGenes,
+// TrainCells), writing their vectors, weights, co-expression edges and
+// provenance, keeping each embedding space's HNSW index in step, appending a
+// dataset to trained models without retraining them (Append), and scoring
+// the embeddings against baselines (EvalGenes, EvalCells).
 //
 // # Basics
 //
@@ -26,6 +28,9 @@
 // # Caveats
 //
 // Retraining a model replaces its spaces wholesale: vectors of different
-// model versions are never mixed in one space. Append (a later job) adds to a
-// space under the same model version instead.
+// model versions are never mixed in one space. Append adds to a space under
+// the same model version instead (the shared layers it was computed with are
+// unchanged), inside one write transaction that also holds the training of
+// the new parts: readers keep answering from the last commit meanwhile, and
+// another writer waits.
 package pipeline
