@@ -235,17 +235,7 @@ func TestCrashAppend(t *testing.T) {
 			trainBoth(t, db)
 			return nil
 		},
-		Digest: func(dir string) (string, error) {
-			db, err := store.Open(filepath.Join(dir, "s.db"), &store.Options{Clock: fixedClock})
-			if err != nil {
-				return "", err
-			}
-			defer db.Close()
-			if err := db.Verify(context.Background()); err != nil {
-				return "", err
-			}
-			return db.Digest()
-		},
+		Digest: storeDigest,
 	}, func(dir string, ready func()) error {
 		s, err := sim.Generate(context.Background(), cfg)
 		if err != nil {
@@ -288,17 +278,7 @@ func TestCrashTrain(t *testing.T) {
 			}
 			return nil
 		},
-		Digest: func(dir string) (string, error) {
-			db, err := store.Open(filepath.Join(dir, "s.db"), &store.Options{Clock: fixedClock})
-			if err != nil {
-				return "", err
-			}
-			defer db.Close()
-			if err := db.Verify(context.Background()); err != nil {
-				return "", err
-			}
-			return db.Digest()
-		},
+		Digest: storeDigest,
 	}, func(dir string, ready func()) error {
 		db, err := store.Open(filepath.Join(dir, "s.db"), &store.Options{Clock: fixedClock})
 		if err != nil {
@@ -316,4 +296,18 @@ func TestCrashTrain(t *testing.T) {
 	}
 	t.Logf("training crash trials: %d (before %d, after %d, finished before the kill %d; training %v)",
 		rep.Trials, rep.Before, rep.After, rep.Finished, rep.OpTime)
+}
+
+// storeDigest reopens the store in dir as a user would after a crash,
+// verifies every record, and returns its logical digest.
+func storeDigest(dir string) (string, error) {
+	db, err := store.Open(filepath.Join(dir, "s.db"), &store.Options{Clock: fixedClock})
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	if err := db.Verify(context.Background()); err != nil {
+		return "", err
+	}
+	return db.Digest()
 }

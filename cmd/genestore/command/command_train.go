@@ -47,21 +47,15 @@ spaces' HNSW indexes in one transaction: an interrupted run changes nothing.`,
 				return err
 			}
 			defer db.Close()
-			var bar *progress
+			bar := &epochBar{w: cmd.ErrOrStderr(), quiet: g.quiet, label: "training cells"}
 			res, err := pipeline.TrainCells(cmd.Context(), db, o, func(p vae.Progress) {
-				if bar == nil {
-					bar = newProgress(cmd.ErrOrStderr(), g.quiet, int64(p.Epochs), "training cells")
-				}
-				bar.Set(int64(p.Epoch))
 				held := ""
 				if !math.IsNaN(p.HeldOutLoss) {
 					held = fmt.Sprintf(", held-out %.2f", p.HeldOutLoss)
 				}
-				bar.Describe(fmt.Sprintf("epoch %d loss %.2f%s", p.Epoch, p.TrainLoss, held))
+				bar.update(p.Epoch, p.Epochs, fmt.Sprintf("epoch %d loss %.2f%s", p.Epoch, p.TrainLoss, held))
 			}, cmd.ErrOrStderr())
-			if bar != nil {
-				bar.Done()
-			}
+			bar.done()
 			if err != nil {
 				return err
 			}
@@ -117,17 +111,11 @@ index in one transaction: an interrupted run changes nothing.`,
 				return err
 			}
 			defer db.Close()
-			var bar *progress
+			bar := &epochBar{w: cmd.ErrOrStderr(), quiet: g.quiet, label: "training genes"}
 			res, err := pipeline.TrainGenes(cmd.Context(), db, o, func(epoch, total int, loss float64) {
-				if bar == nil {
-					bar = newProgress(cmd.ErrOrStderr(), g.quiet, int64(total), "training genes")
-				}
-				bar.Set(int64(epoch))
-				bar.Describe(fmt.Sprintf("epoch %d loss %.4f", epoch, loss))
+				bar.update(epoch, total, fmt.Sprintf("epoch %d loss %.4f", epoch, loss))
 			}, cmd.ErrOrStderr())
-			if bar != nil {
-				bar.Done()
-			}
+			bar.done()
 			if err != nil {
 				return err
 			}

@@ -49,3 +49,28 @@ func (p *progress) Done() {
 		_ = p.bar.Finish()
 	}
 }
+
+// epochBar is a progress bar over training epochs, created on the first
+// epoch (when the total is known).
+type epochBar struct {
+	w     io.Writer
+	quiet bool
+	label string
+	bar   *progress
+}
+
+// update moves the bar to epoch of total and shows desc.
+func (e *epochBar) update(epoch, total int, desc string) {
+	if e.bar == nil {
+		e.bar = newProgress(e.w, e.quiet, int64(total), e.label)
+	}
+	e.bar.Set(int64(epoch))
+	e.bar.Describe(desc)
+}
+
+// done clears the bar, if one was shown.
+func (e *epochBar) done() {
+	if e.bar != nil {
+		e.bar.Done()
+	}
+}
