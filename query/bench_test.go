@@ -15,6 +15,8 @@ import (
 	"genestore/query/backend"
 	"genestore/query/backend/simstore"
 	"genestore/store"
+
+	"genestore/internal/cputime"
 )
 
 // The benchmark store (20k genes × 32 dims; 100k cells, 1M with -long) is
@@ -86,7 +88,7 @@ func getBench(b *testing.B) *benchFixture {
 // op (the figure least disturbed by a busy machine) and queries per second.
 func latency(b *testing.B, op func(i int) error) {
 	lat := make([]time.Duration, 0, b.N)
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Seconds()
 	start := time.Now()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -101,7 +103,7 @@ func latency(b *testing.B, op func(i int) error) {
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
-	b.ReportMetric((cpuSeconds()-cpu0)*1e6/float64(b.N), "cpu-µs/op")
+	b.ReportMetric((cputime.Seconds()-cpu0)*1e6/float64(b.N), "cpu-µs/op")
 	b.ReportMetric(float64(b.N)/wall.Seconds(), "qps")
 }
 
@@ -143,7 +145,7 @@ func BenchmarkClusterCells(b *testing.B) { benchCluster(b, query.SpaceCells) }
 
 func benchCluster(b *testing.B, space string) {
 	f := getBench(b)
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Seconds()
 	b.ResetTimer()
 	var s *query.ClusterSummary
 	for i := 0; i < b.N; i++ {
@@ -155,7 +157,7 @@ func benchCluster(b *testing.B, space string) {
 	}
 	b.StopTimer()
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/clustering")
-	b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/clustering")
+	b.ReportMetric((cputime.Seconds()-cpu0)/float64(b.N), "cpu-s/clustering")
 	b.ReportMetric(float64(len(s.Clusters)), "clusters")
 	b.ReportMetric(float64(s.Entities), "entities")
 }

@@ -7,20 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"genestore/store/ingest"
-)
 
-// cpuTime is the process's user+system CPU time (the machine is shared:
-// CPU time is steadier than wall time).
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+	"genestore/internal/cputime"
+)
 
 // benchNamed reports whether -test.bench names this size explicitly.
 func benchNamed(s string) bool {
@@ -42,7 +35,7 @@ func benchWrite(b *testing.B, cells int) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		path := filepath.Join(b.TempDir(), "s.db")
-		c0 := cpuTime()
+		c0 := cputime.Used()
 		db, err := Open(path, &Options{Clock: fixedClock})
 		if err != nil {
 			b.Fatal(err)
@@ -53,7 +46,7 @@ func benchWrite(b *testing.B, cells int) {
 		if err := db.Close(); err != nil {
 			b.Fatal(err)
 		}
-		cpu += cpuTime() - c0
+		cpu += cputime.Used() - c0
 		b.StopTimer()
 		st, err := os.Stat(path)
 		if err != nil {
@@ -85,7 +78,7 @@ func benchRead(b *testing.B, cells int) {
 	var cpu time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		c0 := cpuTime()
+		c0 := cputime.Used()
 		err := db.View(func(tx *Tx) error {
 			m, err := tx.Matrix(info.ID)
 			if err == nil && m.NNZ() != ds.X.NNZ() {
@@ -96,7 +89,7 @@ func benchRead(b *testing.B, cells int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		cpu += cpuTime() - c0
+		cpu += cputime.Used() - c0
 	}
 	sec := b.Elapsed().Seconds()
 	b.ReportMetric(float64(cells*b.N)/sec, "cells/s")

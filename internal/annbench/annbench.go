@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"time"
+
+	"genestore/internal/cputime"
 )
 
 // Sentinel errors.
@@ -204,11 +206,11 @@ func Run(ctx context.Context, opts Options, w io.Writer, log io.Writer) error {
 			sys = &genestoreSystem{}
 		}
 		runtime.GC()
-		s0, t0, c0 := cpuSample(), time.Now(), cpuTime()
+		s0, t0, c0 := cpuSample(), time.Now(), cputime.Seconds()
 		if err := sys.build(ctx, d, M, opts.EfConstruction, opts.Seed); err != nil {
 			return err
 		}
-		buildS, buildCPU := time.Since(t0).Seconds(), cpuTime()-c0
+		buildS, buildCPU := time.Since(t0).Seconds(), cputime.Seconds()-c0
 		buildBusy := othersBusy(s0)
 		fmt.Fprintf(log, "%s M=%d: built with 1 thread in %.2fs (%.2f CPU-s; others used %.0f%% of the CPU)\n",
 			sys.name(), M, buildS, buildCPU, 100*buildBusy)
@@ -220,11 +222,11 @@ func Run(ctx context.Context, opts Options, w io.Writer, log io.Writer) error {
 		saveS := time.Since(t0).Seconds()
 		sys.drop()
 		runtime.GC()
-		t0, c0 = time.Now(), cpuTime()
+		t0, c0 = time.Now(), cputime.Seconds()
 		if err := sys.load(path, d); err != nil {
 			return err
 		}
-		loadS, loadCPU := time.Since(t0).Seconds(), cpuTime()-c0
+		loadS, loadCPU := time.Since(t0).Seconds(), cputime.Seconds()-c0
 		st, err := os.Stat(path)
 		if err != nil {
 			return fmt.Errorf("annbench: %w", err)
@@ -262,7 +264,7 @@ func timeQueries(ctx context.Context, sys system, d *dataset, k, ef, runs int) (
 	found := make([][]uint64, d.nq)
 	bestWall, bestCPU := math.Inf(1), math.Inf(1)
 	for range runs {
-		t0, c0 := time.Now(), cpuTime()
+		t0, c0 := time.Now(), cputime.Seconds()
 		for i := range d.nq {
 			found[i], err = sys.search(ctx, d.query[i*d.dim:(i+1)*d.dim], k, ef, found[i][:0])
 			if err != nil {
@@ -270,7 +272,7 @@ func timeQueries(ctx context.Context, sys system, d *dataset, k, ef, runs int) (
 			}
 		}
 		bestWall = min(bestWall, time.Since(t0).Seconds())
-		bestCPU = min(bestCPU, cpuTime()-c0)
+		bestCPU = min(bestCPU, cputime.Seconds()-c0)
 	}
 	hits := 0
 	for i, f := range found {

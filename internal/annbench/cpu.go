@@ -4,18 +4,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
-)
 
-// cpuTime returns this process's user+system CPU seconds (all threads).
-func cpuTime() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
-}
+	"genestore/internal/cputime"
+)
 
 // clkTck is USER_HZ, the unit of /proc/stat (100 on every Linux port Go
 // supports).
@@ -53,7 +45,7 @@ func cpuSample() sample {
 	for _, x := range v {
 		sum += x
 	}
-	return sample{busy: (sum - v[3] - v[4]) / clkTck, total: sum / clkTck, own: cpuTime(), at: time.Now(), ok: true}
+	return sample{busy: (sum - v[3] - v[4]) / clkTck, total: sum / clkTck, own: cputime.Seconds(), at: time.Now(), ok: true}
 }
 
 // othersBusy is the share of all cores that other processes used since s,

@@ -11,6 +11,8 @@ import (
 	"genestore/store"
 	"genestore/train/sim"
 	"genestore/train/vae"
+
+	"genestore/internal/cputime"
 )
 
 // BenchmarkAppendIntoLargeStore appends a 10k-cell dataset to a store that
@@ -121,12 +123,12 @@ func BenchmarkAppendIntoLargeStore(b *testing.B) {
 			b.Fatal("run with -benchtime 1x: each iteration appends a new dataset")
 		}
 		var log logBuf
-		c0, t0 := cpuSeconds(), time.Now()
+		c0, t0 := cputime.Seconds(), time.Now()
 		r, err := Append(ctx, db, name, simDataset(sa.Datasets[1]), AppendOptions{Seed: 1, Index: index.DefaultOptions()}, &log)
 		if err != nil {
 			b.Fatal(err)
 		}
-		wall, cpu := time.Since(t0).Seconds(), cpuSeconds()-c0
+		wall, cpu := time.Since(t0).Seconds(), cputime.Seconds()-c0
 		if log.n != 0 {
 			b.Error("the index was rebuilt during the append")
 		}

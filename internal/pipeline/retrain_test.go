@@ -2,23 +2,15 @@ package pipeline
 
 import (
 	"context"
-	"syscall"
 	"testing"
-	"time"
 
 	"genestore/query/cluster"
 	"genestore/query/eval"
 	"genestore/store"
 	"genestore/train/sim"
-)
 
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-}
+	"genestore/internal/cputime"
+)
 
 // appendStats compares appending the last dataset of a simulation to a
 // store trained on the others with retraining on all of them.
@@ -125,18 +117,18 @@ func measureAppendVsRetrain(t testing.TB, cfg sim.Config) appendStats {
 	db := build(n - 1)
 	defer db.Close()
 	train(db)
-	c0 := cpuSeconds()
+	c0 := cputime.Seconds()
 	if _, err := Append(ctx, db, s.Datasets[n-1].Name, simDataset(s.Datasets[n-1]), AppendOptions{Seed: 1}, nil); err != nil {
 		t.Fatal(err)
 	}
-	st.appendCPU = cpuSeconds() - c0
+	st.appendCPU = cputime.Seconds() - c0
 	st.ariAppend, st.f1Append = newDatasetScores(t, db, s)
 
 	full := build(n)
 	defer full.Close()
-	c0 = cpuSeconds()
+	c0 = cputime.Seconds()
 	train(full)
-	st.retrainCPU = cpuSeconds() - c0
+	st.retrainCPU = cputime.Seconds() - c0
 	st.ariRetrain, st.f1Retrain = newDatasetScores(t, full, s)
 	return st
 }

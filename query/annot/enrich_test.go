@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"genestore/internal/testutil/shareddata"
+
+	"genestore/internal/cputime"
 )
 
 // exactUpper is P(X ≥ k) for X ~ Hypergeometric(N, K, n) in exact rational arithmetic.
@@ -198,13 +200,13 @@ func BenchmarkEnrichGO(b *testing.B) {
 		query[i] = c.names[rng.IntN(len(c.names))]
 	}
 	b.ResetTimer()
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Seconds()
 	for i := 0; i < b.N; i++ {
 		if _, err := c.Enrich(query, DefaultEnrichOptions()); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N)*1e3, "cpu-ms/op")
+	b.ReportMetric((cputime.Seconds()-cpu0)/float64(b.N)*1e3, "cpu-ms/op")
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "queries/s")
 	b.ReportMetric(float64(len(sets))*float64(b.N)/b.Elapsed().Seconds(), "terms/s")
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"genestore/internal/sparse"
+
+	"genestore/internal/cputime"
 )
 
 // separatedMixtureGraph builds the k=15 kNN graph of a Gaussian mixture of
@@ -64,7 +66,7 @@ func benchCluster(b *testing.B, n int, m Method, w Weighting, noise float64) {
 	o.Method = m
 	b.ResetTimer()
 	var res Result
-	start, cpu0 := time.Now(), cpuSeconds()
+	start, cpu0 := time.Now(), cputime.Seconds()
 	for i := 0; i < b.N; i++ {
 		var err error
 		res, err = Cluster(context.Background(), g, o, rand.NewPCG(uint64(i), 0))
@@ -74,7 +76,7 @@ func benchCluster(b *testing.B, n int, m Method, w Weighting, noise float64) {
 	}
 	sec := time.Since(start).Seconds() / float64(b.N)
 	b.ReportMetric(sec, "s/op")
-	b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")
+	b.ReportMetric((cputime.Seconds()-cpu0)/float64(b.N), "cpu-s/op")
 	b.ReportMetric(float64(n)/sec, "nodes/s")
 	b.ReportMetric(res.Modularity, "modularity")
 	b.ReportMetric(float64(res.Communities), "communities")
@@ -92,14 +94,14 @@ func BenchmarkKNNGraph5k(b *testing.B) {
 	const n, dim = 5000, 32
 	v, _ := gaussianMixture(n, dim, 20, 1, 1)
 	b.ResetTimer()
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Seconds()
 	for i := 0; i < b.N; i++ {
 		if _, err := KNNGraph(context.Background(), v, n, dim, 15, Cosine, GraphOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "vectors/s")
-	b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")
+	b.ReportMetric((cputime.Seconds()-cpu0)/float64(b.N), "cpu-s/op")
 }
 
 // testARI is the adjusted Rand index (a copy kept here so that this package's
@@ -138,13 +140,13 @@ func BenchmarkGonumLouvain20k(b *testing.B) {
 	g, truth := separatedMixtureGraph(b, 20_000, 20, Binary, 0)
 	e := csrEdges(g)
 	b.ResetTimer()
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Seconds()
 	var labels []int
 	var q float64
 	for i := 0; i < b.N; i++ {
 		labels, q = gonumCluster(g.Rows, e, 1, uint64(i))
 	}
-	b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")
+	b.ReportMetric((cputime.Seconds()-cpu0)/float64(b.N), "cpu-s/op")
 	b.ReportMetric(q, "modularity")
 	b.ReportMetric(testARI(labels, truth), "ARI")
 }

@@ -10,6 +10,8 @@ import (
 
 	"genestore/query/annot"
 	"genestore/query/cluster"
+
+	"genestore/internal/cputime"
 )
 
 // goSets loads ../shared/data/go/human_go_bp.gmt beside the repository root
@@ -119,7 +121,7 @@ func BenchmarkKNNGOPrediction16k(b *testing.B) {
 	genes, sets := goSets(b)
 	v := plantedGO(genes, sets, 32, 0.5)
 	b.ResetTimer()
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Seconds()
 	var auc float64
 	for i := 0; i < b.N; i++ {
 		var err error
@@ -128,7 +130,7 @@ func BenchmarkKNNGOPrediction16k(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")
+	b.ReportMetric((cputime.Seconds()-cpu0)/float64(b.N), "cpu-s/op")
 	b.ReportMetric(auc, "auroc")
 	b.ReportMetric(float64(len(genes)), "genes")
 }
@@ -145,12 +147,12 @@ func BenchmarkSilhouette10k(b *testing.B) {
 		}
 	}
 	b.ResetTimer()
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Seconds()
 	for i := 0; i < b.N; i++ {
 		if _, err := Silhouette(v, n, dim, l, cluster.Euclidean); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")
+	b.ReportMetric((cputime.Seconds()-cpu0)/float64(b.N), "cpu-s/op")
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "items/s")
 }

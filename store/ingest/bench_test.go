@@ -14,6 +14,8 @@ import (
 
 	kgzip "github.com/klauspost/compress/gzip"
 	"github.com/scigolib/hdf5"
+
+	"genestore/internal/cputime"
 )
 
 // Simulated benchmark matrix: 100,000 cells × 20,000 genes, 100 nonzero
@@ -100,7 +102,7 @@ func benchMTXDir(b *testing.B) string {
 func benchRead(b *testing.B, path string, opts Options) {
 	b.ReportAllocs()
 	ctx := context.Background()
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Seconds()
 	b.ResetTimer()
 	var nnz int
 	for i := 0; i < b.N; i++ {
@@ -111,7 +113,7 @@ func benchRead(b *testing.B, path string, opts Options) {
 		nnz = ds.X.NNZ()
 	}
 	b.StopTimer()
-	cpu := cpuSeconds() - cpu0
+	cpu := cputime.Seconds() - cpu0
 	b.ReportMetric(float64(nnz)*float64(b.N)/b.Elapsed().Seconds(), "nnz/s")
 	if cpu > 0 {
 		b.ReportMetric(float64(nnz)*float64(b.N)/cpu, "nnz/cpu-s")
@@ -153,7 +155,7 @@ func BenchmarkParseMTX(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.SetBytes(int64(len(raw)))
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Seconds()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		x, _, err := parseMTX(context.Background(), memLines("bench.mtx", raw), mtxLimits{genes: -1, cells: -1, maxNNZ: DefaultMaxNNZ, maxDim: DefaultMaxDim})
@@ -163,7 +165,7 @@ func BenchmarkParseMTX(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(benchNNZ)*float64(b.N)/b.Elapsed().Seconds(), "nnz/s")
-	b.ReportMetric(float64(benchNNZ)*float64(b.N)/(cpuSeconds()-cpu0), "nnz/cpu-s")
+	b.ReportMetric(float64(benchNNZ)*float64(b.N)/(cputime.Seconds()-cpu0), "nnz/cpu-s")
 }
 
 func readAllBytes(r interface{ Read([]byte) (int, error) }) ([]byte, error) {
@@ -285,7 +287,7 @@ func BenchmarkReadCSV(b *testing.B) {
 	}
 	st, _ := os.Stat(p)
 	b.SetBytes(st.Size())
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Seconds()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := Read(context.Background(), p, Options{}); err != nil {
@@ -294,7 +296,7 @@ func BenchmarkReadCSV(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(4e6*float64(b.N)/b.Elapsed().Seconds(), "values/s")
-	b.ReportMetric(4e6*float64(b.N)/(cpuSeconds()-cpu0), "values/cpu-s")
+	b.ReportMetric(4e6*float64(b.N)/(cputime.Seconds()-cpu0), "values/cpu-s")
 }
 
 // BenchmarkReadH5ADReal reads the hsmm_myoblast h5ad (271 × 47,192, 2.0M
@@ -318,7 +320,7 @@ func BenchmarkGunzip(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			buf := make([]byte, 1<<20)
 			var total int64
-			cpu0 := cpuSeconds()
+			cpu0 := cputime.Seconds()
 			for i := 0; i < b.N; i++ {
 				var r interface{ Read([]byte) (int, error) }
 				if std {
@@ -343,7 +345,7 @@ func BenchmarkGunzip(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(total)/1e6/b.Elapsed().Seconds(), "MB/s")
-			b.ReportMetric(float64(total)/1e6/(cpuSeconds()-cpu0), "MB/cpu-s")
+			b.ReportMetric(float64(total)/1e6/(cputime.Seconds()-cpu0), "MB/cpu-s")
 		})
 	}
 }

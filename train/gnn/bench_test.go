@@ -4,12 +4,12 @@ import (
 	"context"
 	"math"
 	"math/rand"
-	"syscall"
 	"testing"
-	"time"
 
 	"genestore/internal/sparse"
 	"genestore/train/prep"
+
+	"genestore/internal/cputime"
 )
 
 // peerProfiles mirrors simulate_profiles of shared/bench/peer_train.py: two
@@ -72,14 +72,6 @@ func peerProfiles(rng *rand.Rand, genes, cells int, sharedFrac float64) []Datase
 	return out
 }
 
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return math.NaN()
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-}
-
 // BenchmarkEpochPeerShape times full-batch epochs on the shape of
 // `peer_train.py --models gnn`: two datasets of 5,000 genes × 512 cells,
 // top-10 Pearson graphs, 4,000 shared genes, 512→128→64, BCE with one
@@ -106,13 +98,13 @@ func BenchmarkEpochPeerShape(b *testing.B) {
 		var res *Result
 		for k, e := range []int{short, full} {
 			opts.Epochs = e
-			c0 := cpuSeconds()
+			c0 := cputime.Seconds()
 			var err error
 			_, res, err = Train(context.Background(), inputs, opts, nil)
 			if err != nil {
 				b.Fatal(err)
 			}
-			c[k] = cpuSeconds() - c0
+			c[k] = cputime.Seconds() - c0
 		}
 		cpu += c[1] - c[0]
 		for _, l := range res.Log[short:] {

@@ -20,6 +20,8 @@ import (
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"genestore/internal/cputime"
 )
 
 // spmmOp computes A·X for a fixed rows×cols CSR A (held by the op) and a
@@ -280,10 +282,10 @@ func BenchmarkGorgoniaEpochPeerShape(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		var first, last float64
 		for e := 0; e < 5; e++ {
-			c0, t0 := cpuSeconds(), time.Now()
+			c0, t0 := cputime.Seconds(), time.Now()
 			l := step()
 			wall += time.Since(t0).Seconds()
-			cpu += cpuSeconds() - c0
+			cpu += cputime.Seconds() - c0
 			n++
 			if e == 0 {
 				first = l

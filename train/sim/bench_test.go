@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"genestore/internal/cputime"
 )
 
 var long = flag.Bool("long", false, "run long tests (1M cells × 2,000 genes written to a temporary directory)")
@@ -22,15 +24,6 @@ func benchConfig(cells int) Config {
 	return c
 }
 
-// cpuSeconds is the user + system CPU time of this process so far. The
-// machine is shared, so benchmarks report cells per CPU-second beside wall
-// figures.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
-}
-
 // BenchmarkFillBlock measures generation alone, one goroutine.
 func BenchmarkFillBlock(b *testing.B) {
 	cfg := benchConfig(blockCells)
@@ -38,7 +31,7 @@ func BenchmarkFillBlock(b *testing.B) {
 	var cb cellBlock
 	var sc scratch
 	var nnz int
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Seconds()
 	for b.Loop() {
 		m.fillBlock(m.datasets[0], 0, &cb, &sc)
 		nnz += len(cb.genes)
@@ -46,27 +39,27 @@ func BenchmarkFillBlock(b *testing.B) {
 	sec := b.Elapsed().Seconds()
 	b.ReportMetric(float64(b.N*blockCells)/sec, "cells/s")
 	b.ReportMetric(float64(nnz)/sec, "nnz/s")
-	b.ReportMetric(float64(b.N*blockCells)/(cpuSeconds()-cpu0), "cells/CPU-s")
+	b.ReportMetric(float64(b.N*blockCells)/(cputime.Seconds()-cpu0), "cells/CPU-s")
 }
 
 // BenchmarkGenerate measures the in-memory simulator on all CPUs.
 func BenchmarkGenerate(b *testing.B) {
 	cfg := benchConfig(8192)
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Seconds()
 	for b.Loop() {
 		if _, err := Generate(context.Background(), cfg); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(b.N*cfg.Cells)/b.Elapsed().Seconds(), "cells/s")
-	b.ReportMetric(float64(b.N*cfg.Cells)/(cpuSeconds()-cpu0), "cells/CPU-s")
+	b.ReportMetric(float64(b.N*cfg.Cells)/(cputime.Seconds()-cpu0), "cells/CPU-s")
 }
 
 // BenchmarkWriteDir measures simulating and writing a 10x folder on all CPUs.
 func BenchmarkWriteDir(b *testing.B) {
 	cfg := benchConfig(8192)
 	dir := b.TempDir()
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Seconds()
 	for b.Loop() {
 		if err := WriteDir(context.Background(), cfg, dir, nil); err != nil {
 			b.Fatal(err)
@@ -77,7 +70,7 @@ func BenchmarkWriteDir(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(b.N*cfg.Cells)/b.Elapsed().Seconds(), "cells/s")
-	b.ReportMetric(float64(b.N*cfg.Cells)/(cpuSeconds()-cpu0), "cells/CPU-s")
+	b.ReportMetric(float64(b.N*cfg.Cells)/(cputime.Seconds()-cpu0), "cells/CPU-s")
 	b.ReportMetric(float64(st.Size())/float64(cfg.Cells), "gzbytes/cell")
 }
 

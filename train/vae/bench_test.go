@@ -9,6 +9,8 @@ import (
 
 	"genestore/internal/sparse"
 	"genestore/store/ingest"
+
+	"genestore/internal/cputime"
 )
 
 // peerCounts reproduces the data of ../shared/bench/peer_train.py's VAE
@@ -91,13 +93,13 @@ func BenchmarkTrainStep(b *testing.B) {
 	for s := range 5 { // warm-up, as peer_train.py
 		step(s)
 	}
-	cpu0 := cpuTime()
+	cpu0 := cputime.Used()
 	b.ResetTimer()
 	var loss float64
 	for s := 0; b.Loop(); s++ {
 		loss = step(s)
 	}
-	cpu := cpuTime() - cpu0
+	cpu := cputime.Used() - cpu0
 	n := float64(b.N * bs)
 	b.ReportMetric(n/b.Elapsed().Seconds(), "cells/s")
 	b.ReportMetric(n/cpu.Seconds(), "cells/cpu-s")
@@ -110,12 +112,12 @@ func BenchmarkEmbed(b *testing.B) {
 	X := peerCounts(2048, 2000, 2)
 	m := newModel(hyper{Genes: 2000, Latent: 32, Hidden: 256, Likelihood: NB, Values: ingest.Counts, BatchNames: []string{"b"}}, rand.New(rand.NewPCG(1, 1)))
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Used()
 	for b.Loop() {
 		if _, err := m.Embed(context.Background(), X, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(b.N*X.Rows)/b.Elapsed().Seconds(), "cells/s")
-	b.ReportMetric(float64(b.N*X.Rows)/(cpuTime()-cpu0).Seconds(), "cells/cpu-s")
+	b.ReportMetric(float64(b.N*X.Rows)/(cputime.Used()-cpu0).Seconds(), "cells/cpu-s")
 }

@@ -7,6 +7,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"genestore/internal/cputime"
 )
 
 func TestGemmMatchesNaive(t *testing.T) {
@@ -107,7 +109,7 @@ func BenchmarkGemm(b *testing.B) {
 	}
 	for _, impl := range []string{"kernel", "gonum"} {
 		b.Run(impl, func(b *testing.B) {
-			cpu0 := cpuTime()
+			cpu0 := cputime.Used()
 			for b.Loop() {
 				if impl == "gonum" {
 					blas32.Implementation().Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, bb, n, 0, c, n)
@@ -117,7 +119,7 @@ func BenchmarkGemm(b *testing.B) {
 			}
 			fl := 2 * m * n * k * float64(b.N) / 1e9
 			b.ReportMetric(fl/b.Elapsed().Seconds(), "GFLOP/s")
-			b.ReportMetric(fl/(cpuTime()-cpu0).Seconds(), "GFLOP/cpu-s")
+			b.ReportMetric(fl/(cputime.Used()-cpu0).Seconds(), "GFLOP/cpu-s")
 		})
 	}
 }

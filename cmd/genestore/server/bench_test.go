@@ -20,6 +20,8 @@ import (
 	"genestore/query/backend"
 	"genestore/query/backend/simstore"
 	"genestore/store"
+
+	"genestore/internal/cputime"
 )
 
 // The benchmark store of issue 6 (20k genes × 32 dims; 100k cells, 1M with
@@ -70,13 +72,13 @@ func getBench(b *testing.B) *benchFixture {
 			benchErr = err
 			return
 		}
-		t1, c1 := time.Now(), cpuSeconds()
+		t1, c1 := time.Now(), cputime.Seconds()
 		bk, _ := backend.New(db, backend.DefaultOptions())
 		if benchErr = bk.Warm(ctx, query.SpaceGenes, query.SpaceCells); benchErr != nil {
 			return
 		}
 		fmt.Fprintf(os.Stderr, "bench store: %d cells + 60k gene vectors written in %.1fs; indexes built in %.1fs (%.1f CPU-s)\n",
-			n, t1.Sub(t0).Seconds(), time.Since(t1).Seconds(), cpuSeconds()-c1)
+			n, t1.Sub(t0).Seconds(), time.Since(t1).Seconds(), cputime.Seconds()-c1)
 		e, _ := query.New(bk, query.Options{})
 		s, err := server.New(e, server.DefaultOptions())
 		if err != nil {
@@ -96,7 +98,7 @@ func getBench(b *testing.B) *benchFixture {
 // a busy machine) and queries per second.
 func latency(b *testing.B, op func() error) {
 	lat := make([]time.Duration, 0, b.N)
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Seconds()
 	start := time.Now()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -111,7 +113,7 @@ func latency(b *testing.B, op func() error) {
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
-	b.ReportMetric((cpuSeconds()-cpu0)*1e6/float64(b.N), "cpu-µs/op")
+	b.ReportMetric((cputime.Seconds()-cpu0)*1e6/float64(b.N), "cpu-µs/op")
 	b.ReportMetric(float64(b.N)/wall.Seconds(), "qps")
 }
 
@@ -211,7 +213,7 @@ func BenchmarkClusterCells(b *testing.B) { benchCluster(b, query.SpaceCells) }
 
 func benchCluster(b *testing.B, space string) {
 	f := getBench(b)
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Seconds()
 	b.ResetTimer()
 	var s *query.ClusterSummary
 	for i := 0; i < b.N; i++ {
@@ -222,7 +224,7 @@ func benchCluster(b *testing.B, space string) {
 	}
 	b.StopTimer()
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/clustering")
-	b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/clustering")
+	b.ReportMetric((cputime.Seconds()-cpu0)/float64(b.N), "cpu-s/clustering")
 	b.ReportMetric(float64(len(s.Clusters)), "clusters")
 	b.ReportMetric(float64(s.Entities), "entities")
 }

@@ -1,12 +1,14 @@
-package vae
+//go:build unix
+
+package cputime
 
 import (
 	"syscall"
 	"time"
 )
 
-// cpuTime is the process's user + system CPU time.
-func cpuTime() time.Duration {
+// Used returns the process's CPU time so far (0 if the kernel refuses).
+func Used() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0

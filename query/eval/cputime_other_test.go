@@ -1,6 +1,0 @@
-//go:build !unix
-
-package eval
-
-// cpuSeconds is not measured off unix; benchmarks then report 0 CPU seconds.
-func cpuSeconds() float64 { return 0 }
