@@ -141,6 +141,17 @@ func BenchmarkInProcessCellNeighbors(b *testing.B) {
 	})
 }
 
+// BenchmarkInProcessGeneCells: the cells most associated with a gene, an
+// exact inner-product scan over every cell vector.
+func BenchmarkInProcessGeneCells(b *testing.B) {
+	f := getBench(b)
+	rng := rand.New(rand.NewPCG(1, 4))
+	latency(b, func() error {
+		_, err := f.e.GeneCells(context.Background(), query.GeneCellsRequest{Symbol: simstore.Symbol(rng.IntN(20000)), K: 10})
+		return err
+	})
+}
+
 func httpGet(c *http.Client, u string) error {
 	resp, err := c.Get(u)
 	if err != nil {
