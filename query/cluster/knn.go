@@ -134,7 +134,9 @@ func KNN(ctx context.Context, vecs []float32, n, dim, k int, metric Metric) (ids
 							}
 							var d float32
 							if metric == Cosine {
-								d = 1 - dot
+								// 1 − cos of equal directions rounds to about
+								// −1e-7 in float32: a distance is never below 0.
+								d = max(0, 1-dot)
 							} else {
 								d = norms[qi] + norms[id] - 2*dot
 							}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -236,5 +237,31 @@ func TestFromNeighborsRoundedNegativeDistance(t *testing.T) {
 	dists[0][0] = -0.1
 	if _, err := FromNeighbors(ids, dists, GraphOptions{Weighting: Fuzzy}); err == nil {
 		t.Error("a distance of -0.1 was accepted")
+	}
+}
+
+// TestKNNCosineDistanceNeverNegative: duplicated directions give cosine
+// distance 0, not a float32 rounding error below it (FromNeighbors refuses
+// negative distances beyond a tolerance, and callers should not need one).
+func TestKNNCosineDistanceNeverNegative(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	const n, dim = 200, 32
+	v := make([]float32, n*dim)
+	for i := 0; i < n; i += 2 { // each vector twice
+		for d := 0; d < dim; d++ {
+			x := float32(r.NormFloat64())
+			v[i*dim+d], v[(i+1)*dim+d] = x, x
+		}
+	}
+	_, dists, err := KNN(context.Background(), v, n, dim, 3, Cosine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, row := range dists {
+		for _, d := range row {
+			if d < 0 {
+				t.Fatalf("row %d: distance %v < 0", i, d)
+			}
+		}
 	}
 }

@@ -75,13 +75,6 @@ func moduleARI(t testing.TB, vecs []float32, dim int, truth []int) float64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// cluster.KNN can return cosine distances of −1e-7 for identical
-	// directions, which FromNeighbors refuses: clamp at 0.
-	for _, row := range dists {
-		for j, v := range row {
-			row[j] = max(v, 0)
-		}
-	}
 	g, err := cluster.FromNeighbors(ids, dists, cluster.DefaultGraphOptions())
 	if err != nil {
 		t.Fatal(err)
