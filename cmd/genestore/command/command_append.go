@@ -8,8 +8,6 @@ import (
 
 	"genestore/index"
 	"genestore/internal/pipeline"
-	"genestore/store"
-	"genestore/store/ingest"
 )
 
 type appendOptions struct {
@@ -43,23 +41,12 @@ interrupted append leaves the store exactly as it was.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			ropts, err := o.options()
-			if err != nil {
-				return err
-			}
-			db, err := openStore(g, false)
+			start := time.Now()
+			db, ds, err := o.openForNewDataset(ctx, g, "append", o.name, args[0])
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			if _, err := db.DatasetByName(o.name); err == nil {
-				return fmt.Errorf("append %s: %w", o.name, store.ErrDatasetExists)
-			}
-			start := time.Now()
-			ds, err := ingest.Read(ctx, args[0], ropts)
-			if err != nil {
-				return err
-			}
 			res, err := pipeline.Append(ctx, db, o.name, ds, pipeline.AppendOptions{BatchKey: o.batchKey, Seed: o.seed,
 				Index: index.DefaultOptions()}, cmd.ErrOrStderr())
 			if err != nil {

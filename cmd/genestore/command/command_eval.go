@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"genestore/internal/pipeline"
+	"genestore/store"
 )
 
 func newEvalCommand(g *globalOptions) *cobra.Command {
@@ -45,19 +46,9 @@ go_auroc_consensus and module_ari_consensus for its consensus vectors.
 --json prints {"model": {METRICS}, "baselines": {"pca": {...}, "pearson": {...}}}.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := openStore(g, true)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			ev, err := pipeline.EvalGenes(cmd.Context(), db, o, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return writeJSON(cmd.OutOrStdout(), ev)
-			}
-			return printEvaluation(cmd.OutOrStdout(), ev, []string{"pca", "pearson"})
+			return runEval(cmd, g, asJSON, []string{"pca", "pearson"}, func(db *store.DB) (*pipeline.Evaluation, error) {
+				return pipeline.EvalGenes(cmd.Context(), db, o, cmd.ErrOrStderr())
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -88,19 +79,9 @@ latent dimensions), with scIB's definitions:
 --json prints {"model": {METRICS}, "baselines": {"pca": {METRICS}}}.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := openStore(g, true)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			ev, err := pipeline.EvalCells(cmd.Context(), db, o, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return writeJSON(cmd.OutOrStdout(), ev)
-			}
-			return printEvaluation(cmd.OutOrStdout(), ev, []string{"pca"})
+			return runEval(cmd, g, asJSON, []string{"pca"}, func(db *store.DB) (*pipeline.Evaluation, error) {
+				return pipeline.EvalCells(cmd.Context(), db, o, cmd.ErrOrStderr())
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -110,6 +91,25 @@ latent dimensions), with scIB's definitions:
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	_ = cmd.MarkFlagRequired("label")
 	return cmd
+}
+
+// runEval opens the store read-only, runs one evaluation and prints it as JSON
+// or as a table with the model beside the named baselines.
+func runEval(cmd *cobra.Command, g *globalOptions, asJSON bool, baselines []string,
+	evaluate func(*store.DB) (*pipeline.Evaluation, error)) error {
+	db, err := openStore(g, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ev, err := evaluate(db)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return writeJSON(cmd.OutOrStdout(), ev)
+	}
+	return printEvaluation(cmd.OutOrStdout(), ev, baselines)
 }
 
 func printEvaluation(w io.Writer, ev *pipeline.Evaluation, baselines []string) error {

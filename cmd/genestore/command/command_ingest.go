@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"genestore/store"
-	"genestore/store/ingest"
 )
 
 type ingestOptions struct {
@@ -46,24 +45,12 @@ genes.tsv[.gz] and barcodes.tsv[.gz]; an obs.csv inside is picked up), an AnnDat
 
 func runIngest(cmd *cobra.Command, g *globalOptions, o *ingestOptions, path string) error {
 	ctx := cmd.Context()
-	ropts, err := o.options()
-	if err != nil {
-		return err
-	}
-	// Refuse a taken name before spending time on parsing.
-	db, err := openStore(g, false)
+	start := time.Now()
+	db, ds, err := o.openForNewDataset(ctx, g, "ingest", o.name, path)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if _, err := db.DatasetByName(o.name); err == nil {
-		return fmt.Errorf("ingest %s: %w", o.name, store.ErrDatasetExists)
-	}
-	start := time.Now()
-	ds, err := ingest.Read(ctx, path, ropts)
-	if err != nil {
-		return err
-	}
 	parsed := time.Since(start)
 	info, err := db.AddDataset(ctx, o.name, ds, store.AddOptions{BatchKey: o.batchKey})
 	if err != nil {

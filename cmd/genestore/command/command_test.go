@@ -195,6 +195,29 @@ func TestAppendThenQuery(t *testing.T) {
 	mustRun(t, "--store", db, "ingest", "--name", "pbmc_small", filepath.Join(sample, "pbmc_small"))
 	mustRun(t, "--store", db, "train", "genes", "--epochs", "20", "--seed", "1")
 	mustRun(t, "--store", db, "train", "cells", "--epochs", "10", "--seed", "1")
+	// Both evaluations answer with the documented JSON shape.
+	for _, ev := range []struct {
+		args     []string
+		metric   string
+		baseline string
+	}{
+		{[]string{"eval", "cells", "--label", "RNA_snn_res.1", "--json"}, "nmi", "pca"},
+		{[]string{"eval", "genes", "--json"}, "edge_auc", "pearson"},
+	} {
+		var got struct {
+			Model     map[string]float64            `json:"model"`
+			Baselines map[string]map[string]float64 `json:"baselines"`
+		}
+		if err := json.Unmarshal([]byte(mustRun(t, append([]string{"--store", db}, ev.args...)...)), &got); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := got.Model[ev.metric]; !ok {
+			t.Errorf("%v: model lacks %s: %v", ev.args, ev.metric, got.Model)
+		}
+		if _, ok := got.Baselines[ev.baseline][ev.metric]; !ok {
+			t.Errorf("%v: baseline %s lacks %s: %v", ev.args, ev.baseline, ev.metric, got.Baselines)
+		}
+	}
 	out := mustRun(t, "--store", db, "append", "--name", "pbmc3k", filepath.Join(sample, "pbmc3k_sct283"))
 	if !strings.Contains(out, `appended "pbmc3k"`) || !strings.Contains(out, "cells: 283 vectors") {
 		t.Fatalf("append output:\n%s", out)

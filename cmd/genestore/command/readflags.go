@@ -1,8 +1,12 @@
 package command
 
 import (
+	"context"
+	"fmt"
+
 	"github.com/spf13/pflag"
 
+	"genestore/store"
 	"genestore/store/ingest"
 )
 
@@ -26,4 +30,28 @@ func (r *readFlags) options() (ingest.Options, error) {
 	o := ingest.DefaultOptions()
 	o.Format, o.Obs, o.Values, o.Transpose = r.format, r.obs, ingest.ValueType(r.values), r.transpose
 	return o, o.Validate()
+}
+
+// openForNewDataset opens the store for writing and reads the dataset at
+// path, refusing a name the store already has before spending time on
+// parsing. verb prefixes the error. The caller closes the store.
+func (r *readFlags) openForNewDataset(ctx context.Context, g *globalOptions, verb, name, path string) (*store.DB, *ingest.Dataset, error) {
+	ropts, err := r.options()
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := openStore(g, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := db.DatasetByName(name); err == nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("%s %s: %w", verb, name, store.ErrDatasetExists)
+	}
+	ds, err := ingest.Read(ctx, path, ropts)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, ds, nil
 }
