@@ -4,7 +4,6 @@
 // least.
 package cputime
 
-
 // Seconds returns the process's CPU time so far in seconds (0 where the
 // platform does not report it).
 func Seconds() float64 { return Used().Seconds() }
