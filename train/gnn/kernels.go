@@ -5,34 +5,27 @@ import (
 	"runtime"
 	"sync"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
+	"genestore/internal/f32"
 )
 
 // gemm computes C = alpha·op(A)·op(B) + beta·C for row-major float32
-// matrices: op(A) is m×k, op(B) is k×n. It goes through gonum's BLAS
-// (pure Go, or OpenBLAS under the netlib build tag).
+// matrices, op(A) m×k and op(B) k×n, with beta 0 or 1 and alpha 1 unless
+// beta is 0. It runs on internal/f32 (the AVX2/FMA kernel, gonum's Sgemm
+// without AVX2, OpenBLAS under the netlib build tag) with GOMAXPROCS
+// workers; the result does not depend on their number.
 func gemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if m == 0 || n == 0 {
-		return
+	if beta != 0 && beta != 1 || alpha != 1 && beta != 0 {
+		panic("gnn: gemm supports beta 0 or 1, and alpha ≠ 1 only with beta 0")
 	}
-	ta, tb := blas.NoTrans, blas.NoTrans
-	if tA {
-		ta = blas.Trans
-	}
-	if tB {
-		tb = blas.Trans
-	}
-	if k == 0 {
+	f32.Gemm(runtime.GOMAXPROCS(0), tA, tB, m, n, k, a, lda, b, ldb, beta == 1, c, ldc)
+	if alpha != 1 {
 		for i := 0; i < m; i++ {
 			row := c[i*ldc : i*ldc+n]
 			for j := range row {
-				row[j] *= beta
+				row[j] *= alpha
 			}
 		}
-		return
 	}
-	blas32.Implementation().Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // parFor splits [0, n) into contiguous ranges, one per worker. Results never

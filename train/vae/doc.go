@@ -52,7 +52,8 @@
 //   - The dense part of the likelihood (softmax, log(θ+μ), gradients) runs 8
 //     genes at a time in a Go-assembly AVX2 kernel with Cephes expf/logf;
 //     the dense products run on a packed 6×16 AVX2/FMA micro-kernel, about
-//     5–8× gonum's Sgemm per CPU-second on this machine (BenchmarkGemm).
+//     5–8× gonum's Sgemm per CPU-second on this machine (internal/f32,
+//     BenchmarkGemm).
 //   - gorgonia measured 151 ms per dense step (batch 256, 2000 genes) against
 //     111 ms for hand-written gonum, and allocates ~34 MiB per step; this
 //     implementation allocates nothing per step. BenchmarkTrainStep is the

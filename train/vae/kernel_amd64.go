@@ -8,12 +8,6 @@ import "golang.org/x/sys/cpu"
 // back to gonum.
 var haveAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
-//go:noescape
-func kern6x16(k int, a, b, c *float32)
-
-//go:noescape
-func axpy8(n int, a float32, x, y *float32)
-
 // nbArgs carries nbRow's scalars in and its sums out; the layout is read
 // by the assembly (offsets 0, 4, 8, 12, 16, 20).
 type nbArgs struct {
@@ -26,6 +20,3 @@ func expShiftSum(n int, src, dst *float32, shift float32) float32
 
 //go:noescape
 func nbRow(n int, l, x, theta, logTheta, drow, dacc *float32, a *nbArgs)
-
-//go:noescape
-func kern6x16acc(k int, a, b, c *float32, ldc int)

@@ -1,6 +1,6 @@
 //go:build !netlib
 
-package vae
+package f32
 
 import "gonum.org/v1/gonum/blas/blas32"
 

@@ -1,4 +1,4 @@
-package vae
+package f32
 
 import (
 	"fmt"
@@ -18,7 +18,7 @@ func TestGemmMatchesNaive(t *testing.T) {
 		for _, tA := range []bool{false, true} {
 			for _, tB := range []bool{false, true} {
 				for _, acc := range []bool{false, true} {
-					for _, threads := range []int{1, 3} {
+					for _, threads := range []int{0, 1, 3} { // 0: GemmBLAS
 						t.Run(fmt.Sprintf("%dx%dx%d/tA=%v/tB=%v/acc=%v/threads=%d", m, n, k, tA, tB, acc, threads), func(t *testing.T) {
 							lda, ldb, ldc := k+1, n+2, n+3
 							if tA {
@@ -61,7 +61,11 @@ func TestGemmMatchesNaive(t *testing.T) {
 									want[i*ldc+j] = float32(s)
 								}
 							}
-							gemm(threads, tA, tB, m, n, k, a, lda, b, ldb, acc, c, ldc)
+							if threads == 0 {
+								GemmBLAS(tA, tB, m, n, k, a, lda, b, ldb, acc, c, ldc)
+							} else {
+								Gemm(threads, tA, tB, m, n, k, a, lda, b, ldb, acc, c, ldc)
+							}
 							for i := range m {
 								for j := range ldc {
 									got, w := c[i*ldc+j], want[i*ldc+j]
@@ -90,7 +94,7 @@ func TestAxpy(t *testing.T) {
 		for i := range x {
 			x[i], y[i] = float32(i), float32(2*i+1)
 		}
-		axpy(0.5, x, y)
+		Axpy(0.5, x, y)
 		for i := range y {
 			if want := float32(2*i+1) + 0.5*float32(i); y[i] != want {
 				t.Fatalf("n=%d: y[%d] = %g, want %g", n, i, y[i], want)
@@ -114,7 +118,7 @@ func BenchmarkGemm(b *testing.B) {
 				if impl == "gonum" {
 					blas32.Implementation().Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, bb, n, 0, c, n)
 				} else {
-					gemm(1, false, false, m, n, k, a, k, bb, n, false, c, n)
+					Gemm(1, false, false, m, n, k, a, k, bb, n, false, c, n)
 				}
 			}
 			fl := 2 * m * n * k * float64(b.N) / 1e9
