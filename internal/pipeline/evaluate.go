@@ -59,12 +59,24 @@ type geneSet struct {
 }
 
 // EvalGenes scores the trained gene embeddings and two baselines computed
-// from the same preprocessed data — per-dataset PCA gene loadings and Pearson
+// from the same preprocessed data — PCA gene loadings and Pearson
 // co-expression rows — with the same protocol:
 //
 //   - go_auroc, knn_go_auroc, edge_auc, module_ari: per dataset, averaged
-//     over datasets (go_auroc_consensus and module_ari_consensus: the model's
-//     consensus vectors);
+//     over datasets;
+//   - go_auroc_consensus, knn_go_auroc_consensus, module_ari_consensus: one
+//     vector per gene over all datasets jointly (the union of the datasets'
+//     selected genes; modules: the canonical truth file). For the model, its
+//     consensus vectors. For "pearson", per gene the mean over the datasets
+//     that have it of its Fisher-z-transformed correlation row (|r| clipped
+//     at 0.999) over the union of genes, a pair's entry averaged over the
+//     datasets that hold both genes and 0 where none does. For "pca", the
+//     gene loadings of the cells of every dataset stacked on the union of
+//     genes, each dataset's genes standardised over its own cells and a
+//     gene a dataset lacks set to 0 in its cells (cells weigh equally, so
+//     larger datasets weigh more; above Coexpr.MaxCells cells in all, a
+//     seeded proportional sample), as many components as the model has
+//     dimensions;
 //   - batch_asw, ilisi, graph_connectivity, common_ratio, share_overlap:
 //     over the stacked (gene, dataset) vectors, with Leiden clusters of the
 //     stacked vectors as labels. Pearson rows enter these restricted to the
@@ -138,6 +150,8 @@ func EvalGenes(ctx context.Context, db *store.DB, o GeneEvalOptions, log io.Writ
 	pca := geneRep{name: "pca"}
 	pear := geneRep{name: "pearson"}
 	dim := consensus.dim
+	symbolOf := map[uint32]string{}
+	var rows [][]float32 // each dataset's Pearson matrix, for the consensus
 	for i, in := range ins {
 		syms := make([]string, len(in.Input.Genes))
 		err := db.View(func(tx *store.Tx) error {
@@ -147,6 +161,7 @@ func EvalGenes(ctx context.Context, db *store.DB, o GeneEvalOptions, log io.Writ
 					return err
 				}
 				syms[k] = g.Symbol
+				symbolOf[id] = g.Symbol
 			}
 			return nil
 		})
@@ -172,12 +187,32 @@ func EvalGenes(ctx context.Context, db *store.DB, o GeneEvalOptions, log io.Writ
 			}
 		}
 		pca.sets = append(pca.sets, geneSet{dataset: in.Info.Name, genes: syms, dim: res.K, vecs: loadings, edges: edges})
-		rows, err := prep.PearsonRows(ctx, in.Input.X, gopts.Coexpr)
+		pr, err := prep.PearsonRows(ctx, in.Input.X, gopts.Coexpr)
 		if err != nil {
 			return nil, fmt.Errorf("pearson baseline: %w", err)
 		}
-		pear.sets = append(pear.sets, geneSet{dataset: in.Info.Name, genes: syms, dim: in.Input.X.Cols, vecs: rows, edges: edges})
+		pear.sets = append(pear.sets, geneSet{dataset: in.Info.Name, genes: syms, dim: in.Input.X.Cols, vecs: pr, edges: edges})
+		rows = append(rows, pr)
 	}
+	symbols := func(ids []uint32) []string {
+		out := make([]string, len(ids))
+		for i, id := range ids {
+			out[i] = symbolOf[id]
+		}
+		return out
+	}
+	fmt.Fprintf(log, "eval genes: consensus baselines\n")
+	ids, k, vecs, err := pcaConsensus(ctx, ins, dim, gopts.Coexpr.MaxCells, o.Seed+2)
+	if err != nil {
+		return nil, fmt.Errorf("pca consensus baseline: %w", err)
+	}
+	pcaCons := geneSet{dataset: "*", genes: symbols(ids), dim: k, vecs: vecs}
+	ids, vecs, err = pearsonConsensus(ctx, ins, rows)
+	if err != nil {
+		return nil, fmt.Errorf("pearson consensus baseline: %w", err)
+	}
+	pearCons := geneSet{dataset: "*", genes: symbols(ids), dim: len(ids), vecs: vecs}
+	rows = nil
 
 	var sets [][]string
 	if o.GMT != "" {
@@ -200,30 +235,47 @@ func EvalGenes(ctx context.Context, db *store.DB, o GeneEvalOptions, log io.Writ
 	}
 
 	out := &Evaluation{Baselines: map[string]Metrics{}}
-	for _, rep := range []geneRep{model, pca, pear} {
+	for _, rep := range []struct {
+		geneRep
+		consensus geneSet
+	}{{model, consensus}, {pca, pcaCons}, {pear, pearCons}} {
 		fmt.Fprintf(log, "eval genes: scoring %s\n", rep.name)
-		m, err := scoreGenes(ctx, rep, sets, truth, o.Seed)
+		m, err := scoreGenes(ctx, rep.geneRep, sets, truth, o.Seed)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", rep.name, err)
 		}
+		scoreConsensus(ctx, m, rep.consensus, sets, truth, o.Seed)
 		if rep.name == "model" {
-			if sets != nil {
-				if v, err := eval.GOCoAnnotationAUROC(consensus.vecs, consensus.dim, uniqueRows(&consensus), sets,
-					eval.GeneSetOptions{Seed: o.Seed}); err == nil {
-					m["go_auroc_consensus"] = v
-				}
-			}
-			if truth != nil {
-				if v, ok := moduleARI(ctx, consensus, truth["*"], o.Seed); ok {
-					m["module_ari_consensus"] = v
-				}
-			}
 			out.Model = m
 		} else {
 			out.Baselines[rep.name] = m
 		}
 	}
 	return out, nil
+}
+
+// scoreConsensus adds the metrics of one consensus representation (one
+// vector per gene over all datasets) to m: go_auroc_consensus,
+// knn_go_auroc_consensus and module_ari_consensus (against the canonical
+// modules).
+func scoreConsensus(ctx context.Context, m Metrics, gs geneSet, sets [][]string, truth map[string]map[string]int, seed uint64) {
+	if len(gs.genes) == 0 {
+		return
+	}
+	if sets != nil {
+		genes := uniqueRows(&gs)
+		if v, err := eval.GOCoAnnotationAUROC(gs.vecs, gs.dim, genes, sets, eval.GeneSetOptions{Seed: seed}); err == nil {
+			m["go_auroc_consensus"] = v
+		}
+		if v, err := eval.KNNGOPredictionAUROC(ctx, gs.vecs, gs.dim, genes, sets, eval.GeneSetOptions{Seed: seed}); err == nil {
+			m["knn_go_auroc_consensus"] = v
+		}
+	}
+	if truth != nil {
+		if v, ok := moduleARI(ctx, gs, truth["*"], seed); ok {
+			m["module_ari_consensus"] = v
+		}
+	}
 }
 
 // uniqueRows returns gs.genes with repeated symbols (a symbol duplicated

@@ -28,8 +28,8 @@ func newEvalGenesCommand(g *globalOptions) *cobra.Command {
 		Use:   "genes [--gmt FILE] [--truth FILE] [--json]",
 		Short: "Score gene embeddings: GO co-annotation, module recovery, integration",
 		Long: `eval genes scores the gene model and, in the same run and on the same
-preprocessed data, two baselines: per-dataset PCA gene loadings ("pca") and
-Pearson co-expression rows ("pearson").
+preprocessed data, two baselines: PCA gene loadings ("pca") and Pearson
+co-expression rows ("pearson"), per dataset and jointly (consensus).
 
 Metrics (absent when they cannot be computed, never zero):
   go_auroc            GO co-annotation AUROC: gene pairs sharing a GMT term of
@@ -40,8 +40,14 @@ Metrics (absent when they cannot be computed, never zero):
   batch_asw, ilisi, graph_connectivity, common_ratio, share_overlap
                       MuSe-GNN's integration metrics over the stacked
                       (gene, dataset) vectors, Leiden clusters as labels
-Per-dataset metrics are averaged over datasets; the model also reports
-go_auroc_consensus and module_ari_consensus for its consensus vectors.
+Per-dataset metrics are averaged over datasets.
+  go_auroc_consensus, knn_go_auroc_consensus, module_ari_consensus
+                      the same on one vector per gene over all datasets (the
+                      union of their genes): the model's consensus vectors;
+                      for pearson, the mean over datasets of each gene's
+                      Fisher-z correlation row over the union; for pca, gene
+                      loadings of all datasets' cells stacked, each dataset's
+                      genes standardised, absent genes 0, model's dimensions
 
 --json prints {"model": {METRICS}, "baselines": {"pca": {...}, "pearson": {...}}}.`,
 		Args: cobra.NoArgs,

@@ -1,0 +1,193 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"genestore/internal/sparse"
+	"genestore/store"
+	"genestore/train/gnn"
+	"genestore/train/sim"
+)
+
+// writeSimTruth writes s's canonical gene_modules.tsv and one gene set per
+// module as a GMT file, as `genestore simulate` does, and returns their paths.
+func writeSimTruth(t *testing.T, s *sim.Simulation) (truth, gmt string) {
+	t.Helper()
+	dir := t.TempDir()
+	var tsv, sets strings.Builder
+	tsv.WriteString("gene\tmodule\n")
+	members := map[int][]string{}
+	for g, name := range s.Truth.Genes {
+		m := s.Truth.Module[g]
+		if m < 0 {
+			fmt.Fprintf(&tsv, "%s\t\n", name)
+			continue
+		}
+		fmt.Fprintf(&tsv, "%s\t%d\n", name, m+1)
+		members[m] = append(members[m], name)
+	}
+	for m := 0; m < len(members); m++ {
+		fmt.Fprintf(&sets, "MODULE_%d\tsimulated\t%s\n", m+1, strings.Join(members[m], "\t"))
+	}
+	truth, gmt = filepath.Join(dir, "gene_modules.tsv"), filepath.Join(dir, "gene_sets.gmt")
+	if err := os.WriteFile(truth, []byte(tsv.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(gmt, []byte(sets.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return truth, gmt
+}
+
+// TestEvalGenesConsensus checks that the model and both baselines report the
+// consensus metrics on a small simulation, and that the baselines' joint
+// representations recover the modules as the per-dataset ones do.
+func TestEvalGenesConsensus(t *testing.T) {
+	ctx := context.Background()
+	db, s := simStore(t, smallSim())
+	o := DefaultGeneOptions()
+	o.Model.Epochs, o.Model.Dim, o.Model.Hidden, o.Model.Seed = 30, 8, 32, 1
+	o.HVG = 200
+	if _, err := TrainGenes(ctx, db, o, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	truth, gmt := writeSimTruth(t, s)
+	ev, err := EvalGenes(ctx, db, GeneEvalOptions{GMT: gmt, Truth: truth, Seed: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reps := map[string]Metrics{"model": ev.Model, "pca": ev.Baselines["pca"], "pearson": ev.Baselines["pearson"]}
+	for name, m := range reps {
+		for _, k := range []string{"go_auroc_consensus", "knn_go_auroc_consensus", "module_ari_consensus",
+			"go_auroc", "knn_go_auroc", "module_ari"} {
+			v, ok := m[k]
+			if !ok {
+				t.Errorf("%s lacks %s: %v", name, k, m)
+				continue
+			}
+			if math.IsNaN(v) || v < -1 || v > 1 {
+				t.Errorf("%s %s = %v", name, k, v)
+			}
+		}
+		t.Logf("%-8s go_auroc %.3f (consensus %.3f)  knn_go_auroc %.3f (%.3f)  module_ari %.3f (%.3f)", name,
+			m["go_auroc"], m["go_auroc_consensus"], m["knn_go_auroc"], m["knn_go_auroc_consensus"],
+			m["module_ari"], m["module_ari_consensus"])
+	}
+	// The simulated modules are easy: every baseline finds them per dataset,
+	// and a sound consensus of the same data must find them too.
+	for _, name := range []string{"pca", "pearson"} {
+		m := reps[name]
+		if m["module_ari_consensus"] < 0.8 || m["go_auroc_consensus"] < 0.8 {
+			t.Errorf("%s consensus: module ARI %.3f, GO AUROC %.3f; want ≥ 0.8 (per dataset %.3f, %.3f)", name,
+				m["module_ari_consensus"], m["go_auroc_consensus"], m["module_ari"], m["go_auroc"])
+		}
+	}
+}
+
+// geneInput builds a GeneInput with gene ids ids and expression x (cells ×
+// genes, dense, row-major).
+func geneInput(ids []uint32, cells int, x []float32) GeneInput {
+	m := &sparse.CSR{Rows: cells, Cols: len(ids), Indptr: []int64{0}}
+	for r := range cells {
+		for c := range ids {
+			if v := x[r*len(ids)+c]; v != 0 {
+				m.Indices = append(m.Indices, int32(c))
+				m.Data = append(m.Data, v)
+			}
+		}
+		m.Indptr = append(m.Indptr, int64(len(m.Data)))
+	}
+	return GeneInput{Info: store.DatasetInfo{Name: fmt.Sprint(ids)}, Input: gnn.DatasetInput{Genes: ids, X: m}}
+}
+
+func TestPearsonConsensus(t *testing.T) {
+	// Dataset A has genes 30, 10, 20 (not in id order); B has 20, 40, 30.
+	a := geneInput([]uint32{30, 10, 20}, 4, make([]float32, 12))
+	b := geneInput([]uint32{20, 40, 30}, 4, make([]float32, 12))
+	rowsA := []float32{
+		1, 0.5, -0.2,
+		0.5, 1, 0.3,
+		-0.2, 0.3, 1,
+	}
+	rowsB := []float32{
+		1, 0.1, 0.6,
+		0.1, 1, float32(math.NaN()),
+		0.6, float32(math.NaN()), 1,
+	}
+	ids, vecs, err := pearsonConsensus(context.Background(), []GeneInput{a, b}, [][]float32{rowsA, rowsB})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(ids) != "[10 20 30 40]" {
+		t.Fatalf("ids %v, want the sorted union [10 20 30 40]", ids)
+	}
+	z := func(r float64) float64 { return math.Atanh(r) }
+	zmax := math.Atanh(maxFisherR) // the diagonal, clipped
+	m23 := (z(-0.2) + z(0.6)) / 2  // 20–30: both datasets, mean of z
+	want := []float64{
+		// 10     20      30      40
+		zmax, z(0.3), z(0.5), 0, // 10: A only; 10–40 in no dataset
+		z(0.3), zmax, m23, z(0.1), // 20: 20–40 B only
+		z(0.5), m23, zmax, 0, // 30: B's 30–40 is NaN, skipped
+		0, z(0.1), 0, zmax, // 40
+	}
+	for i := range want {
+		if math.Abs(float64(vecs[i])-want[i]) > 1e-5 {
+			t.Errorf("entry (%d, %d) = %.6f, want %.6f", ids[i/4], ids[i%4], vecs[i], want[i])
+		}
+	}
+}
+
+func TestStackStandardised(t *testing.T) {
+	// A: genes 30, 10 over 3 cells; gene 10 is constant and left out.
+	a := geneInput([]uint32{30, 10}, 3, []float32{
+		1, 2,
+		2, 2,
+		6, 2,
+	})
+	// B: genes 20, 30 over 2 cells.
+	b := geneInput([]uint32{20, 30}, 2, []float32{
+		0, 4,
+		2, 8,
+	})
+	X, ids := stackStandardised([]GeneInput{a, b}, 1000, 1)
+	if err := X.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(ids) != "[10 20 30]" || X.Rows != 5 || X.Cols != 3 {
+		t.Fatalf("ids %v, %d × %d", ids, X.Rows, X.Cols)
+	}
+	dense := make([]float64, 15)
+	for r := range X.Rows {
+		idx, val := X.Row(r)
+		for k, c := range idx {
+			dense[r*3+int(c)] = float64(val[k])
+		}
+	}
+	// A's gene 30: 1, 2, 6 → mean 3, sd √7; B's gene 20: 0, 2 → mean 1, sd √2;
+	// B's gene 30: 4, 8 → mean 6, sd 2√2.
+	s7, s2 := math.Sqrt(7), math.Sqrt(2)
+	want := []float64{
+		0, 0, -2 / s7,
+		0, 0, -1 / s7,
+		0, 0, 3 / s7,
+		0, -1 / s2, -2 / (2 * s2),
+		0, 1 / s2, 2 / (2 * s2),
+	}
+	for i := range want {
+		if math.Abs(dense[i]-want[i]) > 1e-5 {
+			t.Fatalf("stacked matrix\n%v\nwant\n%v", dense, want)
+		}
+	}
+	// Above maxCells each dataset keeps its share of cells.
+	X, _ = stackStandardised([]GeneInput{a, b}, 3, 1)
+	if X.Rows != 3 {
+		t.Errorf("maxCells 3: %d rows", X.Rows)
+	}
+}
