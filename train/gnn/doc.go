@@ -17,7 +17,18 @@
 //	Hl = ReLU(Â_d · H(l-1) · W_l + b_l)     shared, all but the last
 //	Z_d = Â_d · H · W_L + b_L               shared, last (→ Dim)
 //
-// so datasets may have any number of cells and genes. Losses, full batch:
+// so datasets may have any number of cells and genes. With Options.Conv
+// "transformer" the shared layers are graph-transformer convolutions instead
+// (PyG's TransformerConv with root weight, as MuSe-GNN; heads averaged), over
+// the same graph (positive edges and self loops):
+//
+//	q_i, k_j, v_j = h_i·Wq, h_j·Wk, h_j·Wv
+//	α_ij = softmax_{j ∈ N(i) ∪ {i}} (q_i·k_j / √out)
+//	out_i = Σ_j α_ij v_j + h_i·Wskip + b
+//
+// followed by ReLU on all but the last layer. The dataset-specific input
+// layer stays a GCN layer (it maps p_d profile values, which differ per
+// dataset, and sees the graph once through Â_d). Losses, full batch:
 //
 //   - edge reconstruction: binary cross-entropy of σ(z_i·z_j) on the
 //     training edges and NegativeRatio× as many uniform random pairs, fresh
@@ -54,9 +65,8 @@
 // path. Under the build tag netlib, BLAS calls go to OpenBLAS (cgo; needs
 // libopenblas-dev and CGO_LDFLAGS=-lopenblas): 0.56 CPU-s per epoch.
 //
-// The graph layers are GCN convolutions. MuSe-GNN uses graph-transformer
-// convolution; attention layers are not implemented here and were not
-// measured against the GCN.
+// The shared layers are GCN convolutions unless Options.Conv asks for the
+// graph transformer; the two have not been compared yet.
 //
 // Training is deterministic for a given Seed and input, whatever GOMAXPROCS:
 // parallel kernels split work by rows and never share an output.
