@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"genestore/query/eval"
 	"genestore/store"
 	"genestore/store/ingest"
+	"genestore/train/gnn"
 	"genestore/train/sim"
 )
 
@@ -165,10 +167,16 @@ type logBuf struct{ n int }
 func (l *logBuf) Write(p []byte) (int, error) { l.n += len(p); return len(p), nil }
 
 func TestTrainGenesWritesSpaceEdgesAndIndex(t *testing.T) {
+	for _, conv := range []string{gnn.ConvGCN, gnn.ConvTransformer} {
+		t.Run(conv, func(t *testing.T) { testTrainGenesWritesSpaceEdgesAndIndex(t, conv) })
+	}
+}
+
+func testTrainGenesWritesSpaceEdgesAndIndex(t *testing.T, conv string) {
 	ctx := context.Background()
 	db, _ := simStore(t, smallSim())
 	o := DefaultGeneOptions()
-	o.Model.Epochs, o.Model.Dim, o.Model.Hidden, o.Model.Seed = 30, 8, 32, 1
+	o.Model.Epochs, o.Model.Dim, o.Model.Hidden, o.Model.Seed, o.Model.Conv = 30, 8, 32, 1, conv
 	o.HVG = 200
 	res, err := TrainGenes(ctx, db, o, nil, nil)
 	if err != nil {
@@ -206,6 +214,18 @@ func TestTrainGenesWritesSpaceEdgesAndIndex(t *testing.T) {
 		}
 		if len(edges) != res.Datasets[0].Edges {
 			t.Errorf("D1: %d edges stored, %d built", len(edges), res.Datasets[0].Edges)
+		}
+		sp, err := tx.Space(SpaceGenes)
+		if err != nil {
+			return err
+		}
+		for _, set := range sp.Sets {
+			var p struct {
+				Model gnn.Options `json:"model"`
+			}
+			if err := json.Unmarshal(set.Provenance.Params, &p); err != nil || p.Model.Conv != conv {
+				t.Errorf("provenance params %s do not record conv %q (%v)", set.Provenance.Params, conv, err)
+			}
 		}
 		return nil
 	})

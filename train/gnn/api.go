@@ -26,6 +26,7 @@ func Train(ctx context.Context, inputs []DatasetInput, opts Options, progress Pr
 		}
 		names[inputs[i].Name] = true
 	}
+	opts = opts.resolved()
 	rng := rand.New(rand.NewSource(opts.Seed))
 	m := &Model{opts: opts}
 	t := &trainer{opts: opts, rng: rng}
@@ -44,7 +45,7 @@ func Train(ctx context.Context, inputs []DatasetInput, opts Options, progress Pr
 		if l == opts.SharedLayers-1 {
 			out = opts.Dim
 		}
-		m.shared = append(m.shared, newLayer(in, out, rng))
+		m.shared = append(m.shared, newConvLayer(in, out, opts.sharedHeads(), rng))
 		in = out
 	}
 	t.shared = m.shared
@@ -81,6 +82,7 @@ func Train(ctx context.Context, inputs []DatasetInput, opts Options, progress Pr
 // m.Consensus(emb.Genes). On error the model is unchanged.
 func (m *Model) AddDataset(ctx context.Context, in DatasetInput, opts Options, progress Progress) (Embedding, error) {
 	opts.Dim, opts.Hidden, opts.SharedLayers, opts.MaxProfile = m.opts.Dim, m.opts.Hidden, m.opts.SharedLayers, m.opts.MaxProfile
+	opts.Conv, opts.Heads = m.opts.Conv, m.opts.Heads
 	if err := opts.Validate(); err != nil {
 		return Embedding{}, err
 	}

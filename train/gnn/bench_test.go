@@ -77,14 +77,22 @@ func peerProfiles(rng *rand.Rand, genes, cells int, sharedFrac float64) []Datase
 // top-10 Pearson graphs, 4,000 shared genes, 512→128→64, BCE with one
 // negative per edge + InfoNCE (τ 0.1, weight 1), Adam. Reports wall and CPU
 // seconds per epoch (the CPU figure is steadier on a shared machine; with
-// GOMAXPROCS > 1 it sums all threads).
+// GOMAXPROCS > 1 it sums all threads). One sub-benchmark per shared-layer
+// convolution.
 func BenchmarkEpochPeerShape(b *testing.B) {
 	inputs := peerProfiles(rand.New(rand.NewSource(0)), 5000, 512, 0.8)
+	for _, c := range []string{ConvGCN, ConvTransformer} {
+		b.Run(c, func(b *testing.B) { benchEpochPeerShape(b, inputs, c) })
+	}
+}
+
+func benchEpochPeerShape(b *testing.B, inputs []DatasetInput, conv string) {
 	edges := 0
 	for _, in := range inputs {
 		edges += len(in.Edges)
 	}
 	opts := DefaultOptions()
+	opts.Conv = conv
 	opts.Dim, opts.Hidden, opts.SharedLayers, opts.MaxProfile = 64, 128, 1, 512
 	opts.HoldOut, opts.CosineWeight, opts.ContrastWeight, opts.Temperature = 0, 0, 1, 0.1
 	opts.LearningRate = 1e-3

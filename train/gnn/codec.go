@@ -14,25 +14,36 @@ const modelMagic = "GSGNNMOD"
 
 // ModelVersion is the version of the byte layout written by MarshalBinary.
 //
-// Layout, version 1 (all integers and floats little-endian):
+// Layout, version 2 (all integers and floats little-endian):
 //
 //	offset  size  field
 //	0       8     magic "GSGNNMOD"
-//	8       4     uint32 version (1)
+//	8       4     uint32 version (2)
 //	12      4     uint32 H, length of the header
 //	16      H     header, JSON: {"options": Options, "shared": [[in, out], …],
 //	              "datasets": [{"name", "genes", "cells", "profile", "edges"}, …]}
+//	              options.Conv ("gcn" or "transformer") and options.Heads
+//	              are always set
 //	16+H    …     arrays, in this order:
-//	              per shared layer: W (in·out float32, row-major in×out), B (out float32)
+//	              per shared layer: W (in·cols float32, row-major in×cols),
+//	              B (out float32); cols = out for "gcn", and
+//	              (3·Heads+1)·out for "transformer": per head the query
+//	              weights, then per head the keys', then per head the
+//	              values', then the skip weight (out columns each)
 //	              per dataset: gene ids (genes uint32), input layer W
 //	              (profile·Hidden float32), B (Hidden float32), vectors
 //	              (genes·Dim float32), positive edges (2·edges int32, pairs a<b
 //	              of local gene indices)
 //	end−4   4     uint32 CRC-32 (IEEE) of every preceding byte
 //
-// Readers refuse other versions; a future version adds a decoder beside
-// this one.
-const ModelVersion = 1
+// Version 1 is the same bytes without options.Conv and options.Heads: every
+// version 1 model is a GCN (read as Conv "gcn", Heads 1). Readers accept
+// versions 1 and 2 and refuse others; versions only move forward, and a
+// future version adds a decoder case beside these.
+const ModelVersion = 2
+
+// minModelVersion is the oldest layout UnmarshalBinary still reads.
+const minModelVersion = 1
 
 type headerDataset struct {
 	Name    string `json:"name"`
@@ -107,8 +118,9 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 	if len(data) < 20 || string(data[:8]) != modelMagic {
 		return fmt.Errorf("%w: not a gene model", ErrFormat)
 	}
-	if v := le.Uint32(data[8:]); v != ModelVersion {
-		return fmt.Errorf("%w: version %d, this build reads %d", ErrFormat, v, ModelVersion)
+	version := le.Uint32(data[8:])
+	if version < minModelVersion || version > ModelVersion {
+		return fmt.Errorf("%w: version %d, this build reads %d to %d", ErrFormat, version, minModelVersion, ModelVersion)
 	}
 	body := data[:len(data)-4]
 	if crc32.ChecksumIEEE(body) != le.Uint32(data[len(data)-4:]) {
@@ -122,9 +134,21 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 	if err := json.Unmarshal(body[16:16+hl], &h); err != nil {
 		return fmt.Errorf("%w: header: %w", ErrFormat, err)
 	}
+	switch version {
+	case 1:
+		if h.Options.Conv != "" || h.Options.Heads != 0 {
+			return fmt.Errorf("%w: version 1 header names a convolution", ErrFormat)
+		}
+		h.Options.Conv, h.Options.Heads = ConvGCN, 1
+	default:
+		if h.Options.Conv == "" || h.Options.Heads == 0 {
+			return fmt.Errorf("%w: header does not name the convolution", ErrFormat)
+		}
+	}
 	if err := h.Options.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrFormat, err)
 	}
+	heads := h.Options.sharedHeads()
 	rest := body[16+hl:]
 	short := false
 	take := func(n int) []byte {
@@ -149,11 +173,16 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 	}
 	const maxDim = 1 << 26
 	out := Model{opts: h.Options}
-	for _, s := range h.Shared {
-		if s[0] < 1 || s[1] < 1 || s[0]*s[1] > maxDim {
+	for i, s := range h.Shared {
+		l := layer{In: s[0], Out: s[1], Heads: heads}
+		want := [2]int{h.Options.Hidden, h.Options.Hidden}
+		if i == len(h.Shared)-1 {
+			want[1] = h.Options.Dim
+		}
+		if s != want || s[0]*l.cols() > maxDim {
 			return fmt.Errorf("%w: shared layer shape %v", ErrFormat, s)
 		}
-		l := layer{In: s[0], Out: s[1], W: f32(s[0] * s[1]), B: f32(s[1])}
+		l.W, l.B = f32(s[0]*l.cols()), f32(s[1])
 		out.shared = append(out.shared, l)
 	}
 	if len(out.shared) != h.Options.SharedLayers || short {

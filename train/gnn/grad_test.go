@@ -1,6 +1,7 @@
 package gnn
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
 	"testing"
@@ -100,9 +101,29 @@ func smallOpts() Options {
 	return o
 }
 
+// convCases are the shared-layer convolutions every model test runs with.
+var convCases = []struct {
+	name  string
+	conv  string
+	heads int
+}{
+	{"gcn", ConvGCN, 0},
+	{"transformer", ConvTransformer, 1},
+	{"transformer-2heads", ConvTransformer, 2},
+}
+
 func TestGradientsJoint(t *testing.T) {
+	for _, c := range convCases {
+		t.Run(c.name, func(t *testing.T) {
+			opts := smallOpts()
+			opts.Conv, opts.Heads = c.conv, c.heads
+			testGradientsJoint(t, opts)
+		})
+	}
+}
+
+func testGradientsJoint(t *testing.T, opts Options) {
 	rng := rand.New(rand.NewSource(1))
-	opts := smallOpts()
 	inputs := []DatasetInput{randomInput(rng, "a", 9, 7, 0), randomInput(rng, "b", 5, 6, 3)}
 	tr := &trainer{opts: opts, rng: rng}
 	grads := map[*run][][2]*param{}
@@ -113,7 +134,7 @@ func TestGradientsJoint(t *testing.T) {
 		if l == opts.SharedLayers-1 {
 			out = opts.Dim
 		}
-		shared = append(shared, newLayer(in, out, rng))
+		shared = append(shared, newConvLayer(in, out, opts.sharedHeads(), rng))
 		for i := range shared[l].B {
 			shared[l].B[i] = float32(rng.NormFloat64() * 0.1)
 		}
@@ -142,13 +163,23 @@ func TestGradientsJoint(t *testing.T) {
 }
 
 func TestGradientsFrozenShared(t *testing.T) {
+	for _, c := range convCases {
+		t.Run(c.name, func(t *testing.T) {
+			opts := smallOpts()
+			opts.Conv, opts.Heads = c.conv, c.heads
+			testGradientsFrozenShared(t, opts)
+		})
+	}
+}
+
+func testGradientsFrozenShared(t *testing.T, opts Options) {
 	// AddDataset's setting: one fixed dataset, shared layers frozen, only
 	// the new dataset's layer trains.
 	rng := rand.New(rand.NewSource(2))
-	opts := smallOpts()
 	old := randomInput(rng, "old", 6, 6, 0)
 	nw := randomInput(rng, "new", 7, 6, 2)
-	shared := []layer{newLayer(opts.Hidden, opts.Hidden, rng), newLayer(opts.Hidden, opts.Dim, rng)}
+	h := opts.sharedHeads()
+	shared := []layer{newConvLayer(opts.Hidden, opts.Hidden, h, rng), newConvLayer(opts.Hidden, opts.Dim, h, rng)}
 	fixedSt := &datasetState{Name: "old", Genes: old.Genes, Cells: 6, Edges: positiveEdges(old.Edges),
 		Vecs: make([]float32, 6*opts.Dim)}
 	for i := range fixedSt.Vecs {
@@ -172,6 +203,102 @@ func TestGradientsFrozenShared(t *testing.T) {
 		if before[i] != shared[0].W[i] {
 			t.Fatal("frozen shared layer changed")
 		}
+	}
+}
+
+// TestAttentionGradients checks one transformer layer on its own: the
+// gradients of L = Σ G⊙out with respect to its input, every weight block
+// (queries, keys, values, skip, per head) and the bias, against central
+// finite differences in float64 of the float32 forward pass.
+func TestAttentionGradients(t *testing.T) {
+	for _, heads := range []int{1, 3} {
+		t.Run(fmt.Sprintf("heads=%d", heads), func(t *testing.T) {
+			rng := rand.New(rand.NewSource(int64(7 + heads)))
+			const n, in, out = 9, 5, 4
+			var edges [][2]int32
+			for a := 0; a < n; a++ {
+				for b := a + 1; b < n; b++ {
+					if rng.Float64() < 0.35 {
+						edges = append(edges, [2]int32{int32(a), int32(b)})
+					}
+				}
+			}
+			adj := normalizedAdjacency(n, edges)
+			rev := adj.reverseIndex()
+			L := newConvLayer(in, out, heads, rng)
+			for i := range L.B {
+				L.B[i] = float32(rng.NormFloat64() * 0.1)
+			}
+			C := L.cols()
+			X := make([]float32, n*in)
+			G := make([]float32, n*out)
+			for i := range X {
+				X[i] = float32(rng.NormFloat64())
+			}
+			for i := range G {
+				G[i] = float32(rng.NormFloat64())
+			}
+			P := make([]float32, n*C)
+			alpha := make([]float32, len(adj.idx)*heads)
+			Y := make([]float32, n*out)
+			loss := func() float64 {
+				gemm(false, false, n, C, in, 1, X, in, L.W, C, 0, P, C)
+				adj.attend(L, P, alpha, Y)
+				s := 0.0
+				for i, y := range Y {
+					s += float64(G[i]) * float64(y)
+				}
+				return s
+			}
+			loss()
+			dP := make([]float32, n*C)
+			adj.attendBack(L, P, alpha, G, make([]float32, len(adj.idx)*heads), rev, dP)
+			dW := make([]float32, in*C)
+			gemm(true, false, in, C, n, 1, X, in, dP, C, 0, dW, C)
+			dX := make([]float32, n*in)
+			gemm(false, true, n, in, C, 1, dP, C, L.W, C, 0, dX, in)
+			dB := make([]float32, out)
+			for i := 0; i < n; i++ {
+				for c := range dB {
+					dB[c] += G[i*out+c]
+				}
+			}
+			HO := heads * out
+			block := func(col int) string {
+				switch {
+				case col < HO:
+					return fmt.Sprintf("Wq head %d", col/out)
+				case col < 2*HO:
+					return fmt.Sprintf("Wk head %d", (col-HO)/out)
+				case col < 3*HO:
+					return fmt.Sprintf("Wv head %d", (col-2*HO)/out)
+				}
+				return "Wskip"
+			}
+			const eps = 1e-2
+			check := func(name string, w []float32, an []float32) {
+				t.Helper()
+				for i := range w {
+					w0 := w[i]
+					w[i] = w0 + eps
+					lp := loss()
+					w[i] = w0 - eps
+					lm := loss()
+					w[i] = w0
+					fd := (lp - lm) / (2 * eps)
+					label := name
+					if name == "W" {
+						label = block(i % C)
+					}
+					if a := float64(an[i]); math.Abs(fd-a) > 2e-3*math.Max(math.Abs(fd), math.Abs(a))+1e-3 {
+						t.Errorf("%s [%d]: analytic %.6g, finite difference %.6g", label, i, a, fd)
+					}
+				}
+			}
+			check("input", X, dX)
+			check("W", L.W, dW)
+			check("B", L.B, dB)
+		})
 	}
 }
 

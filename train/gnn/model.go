@@ -6,15 +6,40 @@ import (
 	"sort"
 )
 
-// layer is one graph layer: out = Â·(in·W) + B.
+// layer is one graph layer. A GCN layer (Heads 0) computes
+// out = Â·(in·W) + B. A transformer layer (Heads ≥ 1) computes, per head h,
+// q, k, v = in·Wq_h, in·Wk_h, in·Wv_h and
+//
+//	out_i = mean_h Σ_j α_h,ij v_h,j + in_i·Wskip + B,
+//	α_h,i· = softmax_{j ∈ N(i) ∪ {i}} (q_h,i·k_h,j / √Out)
+//
+// over the same graph as Â (see attention.go).
 type layer struct {
 	In, Out int
-	W       []float32 // In×Out, row-major
+	Heads   int       // 0: GCN; ≥ 1: graph transformer with that many heads
+	W       []float32 // In×cols(), row-major: GCN weight, or [Wq | Wk | Wv | Wskip]
 	B       []float32 // Out
 }
 
+// cols is the number of columns of W: Out for GCN; for a transformer, the
+// query, key and value weights of every head (Heads·Out columns each,
+// head-major) and the skip weight (Out).
+func (l layer) cols() int {
+	if l.Heads == 0 {
+		return l.Out
+	}
+	return (3*l.Heads + 1) * l.Out
+}
+
 func newLayer(in, out int, rng *rand.Rand) layer {
-	l := layer{In: in, Out: out, W: make([]float32, in*out), B: make([]float32, out)}
+	return newConvLayer(in, out, 0, rng)
+}
+
+// newConvLayer initialises every weight block (in×out) Glorot-uniform and
+// the bias to zero. heads 0 gives a GCN layer.
+func newConvLayer(in, out, heads int, rng *rand.Rand) layer {
+	l := layer{In: in, Out: out, Heads: heads, B: make([]float32, out)}
+	l.W = make([]float32, in*l.cols())
 	a := math.Sqrt(6 / float64(in+out)) // Glorot uniform
 	for i := range l.W {
 		l.W[i] = float32((2*rng.Float64() - 1) * a)
@@ -23,7 +48,7 @@ func newLayer(in, out int, rng *rand.Rand) layer {
 }
 
 func (l layer) clone() layer {
-	return layer{In: l.In, Out: l.Out, W: append([]float32(nil), l.W...), B: append([]float32(nil), l.B...)}
+	return layer{In: l.In, Out: l.Out, Heads: l.Heads, W: append([]float32(nil), l.W...), B: append([]float32(nil), l.B...)}
 }
 
 // datasetState is what a model keeps of one dataset: its genes, its

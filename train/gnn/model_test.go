@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"runtime"
+	"strings"
 	"testing"
 
 	"genestore/train/sim"
@@ -22,14 +24,33 @@ func quickOpts() Options {
 	return o
 }
 
+// modelConvs are the convolutions the model-level tests run with.
+var modelConvs = []string{ConvGCN, ConvTransformer}
+
 func TestReproducibleAndRoundTrip(t *testing.T) {
 	d := smallSim(t, 2)
+	for _, conv := range modelConvs {
+		t.Run(conv, func(t *testing.T) {
+			o := quickOpts()
+			o.Conv = conv
+			testReproducibleAndRoundTrip(t, d, o)
+		})
+	}
+}
+
+func testReproducibleAndRoundTrip(t *testing.T, d simData, opts Options) {
 	ctx := context.Background()
-	m1, r1, err := Train(ctx, d.inputs, quickOpts(), nil)
+	m1, r1, err := Train(ctx, d.inputs, opts, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m2, _, err := Train(ctx, d.inputs, quickOpts(), nil)
+	if got := m1.Options().Conv; got != opts.Conv {
+		t.Fatalf("model conv %q, want %q", got, opts.Conv)
+	}
+	// parallel kernels must not make results depend on the worker count
+	procs := runtime.GOMAXPROCS(1)
+	m2, _, err := Train(ctx, d.inputs, opts, nil)
+	runtime.GOMAXPROCS(procs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,9 +60,9 @@ func TestReproducibleAndRoundTrip(t *testing.T) {
 	}
 	b2, _ := m2.MarshalBinary()
 	if !bytes.Equal(b1, b2) {
-		t.Fatal("same seed gave different models")
+		t.Fatal("same seed (GOMAXPROCS 1 and default) gave different models")
 	}
-	o := quickOpts()
+	o := opts
 	o.Seed++
 	m3, _, _ := Train(ctx, d.inputs, o, nil)
 	b3, _ := m3.MarshalBinary()
@@ -92,8 +113,18 @@ func equalF32(a, b []float32) bool {
 
 func TestAddDatasetKeepsOldVectors(t *testing.T) {
 	d := smallSim(t, 3)
+	for _, conv := range modelConvs {
+		t.Run(conv, func(t *testing.T) {
+			o := quickOpts()
+			o.Conv = conv
+			testAddDatasetKeepsOldVectors(t, d, o)
+		})
+	}
+}
+
+func testAddDatasetKeepsOldVectors(t *testing.T, d simData, opts Options) {
 	ctx := context.Background()
-	m, res, err := Train(ctx, d.inputs[:2], quickOpts(), nil)
+	m, res, err := Train(ctx, d.inputs[:2], opts, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +133,8 @@ func TestAddDatasetKeepsOldVectors(t *testing.T) {
 	if err := reloaded.UnmarshalBinary(before); err != nil {
 		t.Fatal(err)
 	}
-	emb, err := reloaded.AddDataset(ctx, d.inputs[2], quickOpts(), nil)
+	add := quickOpts() // the model's architecture wins over these
+	emb, err := reloaded.AddDataset(ctx, d.inputs[2], add, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +178,10 @@ func TestAddDatasetKeepsOldVectors(t *testing.T) {
 	if changed == 0 {
 		t.Fatal("no touched consensus vector changed")
 	}
-	if _, err := reloaded.AddDataset(ctx, d.inputs[2], quickOpts(), nil); !errors.Is(err, ErrDatasetExists) {
+	if reloaded.Options().Conv != opts.Conv {
+		t.Fatalf("conv %q after append, want %q", reloaded.Options().Conv, opts.Conv)
+	}
+	if _, err := reloaded.AddDataset(ctx, d.inputs[2], add, nil); !errors.Is(err, ErrDatasetExists) {
 		t.Fatalf("second add: %v", err)
 	}
 	// appended genes land near their module: ARI of the new dataset's vectors
@@ -163,9 +198,15 @@ func TestCancelAndValidate(t *testing.T) {
 		t.Fatalf("cancelled: %v", err)
 	}
 	o := quickOpts()
-	o.Dim, o.Temperature = 0, 0
-	if _, _, err := Train(context.Background(), d.inputs, o, nil); !errors.Is(err, ErrOptions) {
-		t.Fatalf("bad options: %v", err)
+	o.Dim, o.Temperature, o.Conv, o.Heads = 0, 0, "gat", -1
+	verr := o.Validate()
+	if _, _, terr := Train(context.Background(), d.inputs, o, nil); !errors.Is(terr, ErrOptions) {
+		t.Fatalf("bad options: %v", terr)
+	}
+	for _, f := range []string{"Dim", "Temperature", "Conv", "Heads"} {
+		if !strings.Contains(verr.Error(), f) {
+			t.Errorf("Validate does not report %s: %v", f, verr)
+		}
 	}
 	bad := d.inputs[0]
 	bad.Genes = bad.Genes[1:]

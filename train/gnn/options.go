@@ -6,9 +6,19 @@ import (
 	"math"
 )
 
+// Convolutions of the shared graph layers (Options.Conv).
+const (
+	// ConvGCN is the GCN convolution Â·H·W + b.
+	ConvGCN = "gcn"
+	// ConvTransformer is the graph-transformer convolution (PyG's
+	// TransformerConv, root weight on, heads averaged): softmax attention over
+	// each gene's positive-edge neighbours and itself, plus a skip weight.
+	ConvTransformer = "transformer"
+)
+
 // Options are the model's hyper-parameters. Architecture fields (Dim,
-// Hidden, SharedLayers, MaxProfile) are fixed when a model is trained and
-// saved with it; AddDataset reads them from the model and only uses the
+// Hidden, SharedLayers, Conv, Heads, MaxProfile) are fixed when a model is
+// trained and saved with it; AddDataset reads them from the model and only uses the
 // training fields of the Options it is given.
 type Options struct {
 	// Dim is the embedding dimension. Default 32.
@@ -19,6 +29,14 @@ type Options struct {
 	// SharedLayers is the number of shared graph layers after the
 	// dataset-specific one; the last maps to Dim. Default 1.
 	SharedLayers int
+	// Conv is the convolution of the shared layers: ConvGCN or
+	// ConvTransformer; "" means the default, ConvGCN. The dataset-specific
+	// input layer is a GCN layer either way.
+	Conv string
+	// Heads is the number of attention heads of a transformer layer, averaged
+	// (each head has its own query, key and value weights, so cost grows
+	// with Heads); 0 means 1. Ignored by ConvGCN. Default 1.
+	Heads int
 	// MaxProfile caps the length of a gene's feature profile: a dataset with
 	// more cells is summed into MaxProfile metacells (seeded random
 	// partition of its cells). Default 512.
@@ -57,7 +75,7 @@ type Options struct {
 // DefaultOptions returns the defaults documented on each field.
 func DefaultOptions() Options {
 	return Options{
-		Dim: 32, Hidden: 128, SharedLayers: 1, MaxProfile: 512,
+		Dim: 32, Hidden: 128, SharedLayers: 1, Conv: ConvGCN, Heads: 1, MaxProfile: 512,
 		Epochs: 300, LearningRate: 0.005, NegativeRatio: 1, HoldOut: 0.05, Patience: 100,
 		CosineWeight: 1, ContrastWeight: 0.01, Temperature: 0.07, ContrastGenes: 4096,
 	}
@@ -77,6 +95,12 @@ func (o Options) Validate() error {
 	}
 	if o.SharedLayers < 1 || o.SharedLayers > 8 {
 		bad("SharedLayers %d outside [1, 8]", o.SharedLayers)
+	}
+	if o.Conv != "" && o.Conv != ConvGCN && o.Conv != ConvTransformer {
+		bad("Conv %q is neither %q nor %q", o.Conv, ConvGCN, ConvTransformer)
+	}
+	if o.Heads < 0 || o.Heads > 16 {
+		bad("Heads %d outside [0, 16]", o.Heads)
 	}
 	if o.MaxProfile < 2 {
 		bad("MaxProfile %d < 2", o.MaxProfile)
@@ -109,4 +133,24 @@ func (o Options) Validate() error {
 		bad("ContrastGenes %d < 2", o.ContrastGenes)
 	}
 	return errors.Join(errs...)
+}
+
+// resolved returns o with the zero values of Conv and Heads replaced by what
+// they mean, so a model records the architecture it has.
+func (o Options) resolved() Options {
+	if o.Conv == "" {
+		o.Conv = DefaultOptions().Conv
+	}
+	if o.Heads == 0 {
+		o.Heads = 1
+	}
+	return o
+}
+
+// sharedHeads is layer.Heads of the shared layers: 0 for GCN.
+func (o Options) sharedHeads() int {
+	if o.resolved().Conv == ConvTransformer {
+		return o.resolved().Heads
+	}
+	return 0
 }

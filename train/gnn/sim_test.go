@@ -16,7 +16,10 @@ import (
 	"genestore/train/sim"
 )
 
-var long = flag.Bool("long", false, "run long tests")
+var (
+	long = flag.Bool("long", false, "run long tests")
+	conv = flag.String("conv", "", "shared-layer convolution of the quality tests (TestRealDataGO, TestSimModuleRecovery): gcn or transformer; default the package's")
+)
 
 type simData struct {
 	inputs []DatasetInput
@@ -147,7 +150,7 @@ func TestSimModuleRecovery(t *testing.T) {
 	}
 	d := prepareSim(t, cfg)
 	opts := DefaultOptions()
-	opts.Seed = 3
+	opts.Seed, opts.Conv = 3, *conv
 	_, res, err := Train(context.Background(), d.inputs, opts, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -55,10 +55,16 @@ type run struct {
 	local map[uint32]int32
 	// forward buffers: Q[l] pre-activation of layer l, H[l] = relu(Q[l])
 	Q, H [][]float32
-	P    []float32 // scratch n × maxWidth
-	dZ   []float32
-	dQ   []float32
-	dH   []float32
+	// transformer layers only (nil elsewhere): proj[l] = in·W, alpha[l] the
+	// attention weights; de is backward scratch, rev the adjacency's
+	// reverse index
+	proj, alpha [][]float32
+	de          []float32
+	rev         []int32
+	P           []float32 // scratch n × maxWidth
+	dZ          []float32
+	dQ          []float32
+	dH          []float32
 }
 
 func (r *run) Z() []float32 {
@@ -144,13 +150,24 @@ func (t *trainer) allocate(r *run) {
 	ls := t.layers(r)
 	r.Q = make([][]float32, len(ls))
 	r.H = make([][]float32, len(ls))
-	width := 0
+	r.proj = make([][]float32, len(ls))
+	r.alpha = make([][]float32, len(ls))
+	width, heads := 0, 0
 	for i, l := range ls {
 		r.Q[i] = make([]float32, r.n*l.Out)
 		if i < len(ls)-1 {
 			r.H[i] = make([]float32, r.n*l.Out)
 		}
-		width = max(width, l.Out, l.In)
+		if l.Heads > 0 {
+			r.proj[i] = make([]float32, r.n*l.cols())
+			r.alpha[i] = make([]float32, len(r.adj.idx)*l.Heads)
+			heads = max(heads, l.Heads)
+		}
+		width = max(width, l.cols(), l.In)
+	}
+	if heads > 0 {
+		r.de = make([]float32, len(r.adj.idx)*heads)
+		r.rev = r.adj.reverseIndex()
 	}
 	r.P = make([]float32, r.n*width)
 	r.dQ = make([]float32, r.n*width)
@@ -191,14 +208,21 @@ func (t *trainer) forward(r *run) {
 	ls := t.layers(r)
 	in, inDim := r.F, r.p
 	for l, L := range ls {
-		P := r.P[:r.n*L.Out]
-		gemm(false, false, r.n, L.Out, inDim, 1, in, inDim, L.W, L.Out, 0, P, L.Out)
 		Q := r.Q[l]
-		r.adj.spmm(P, L.Out, Q)
-		for i := 0; i < r.n; i++ {
-			row := Q[i*L.Out : (i+1)*L.Out]
-			for k, b := range L.B {
-				row[k] += b
+		if L.Heads > 0 {
+			C := L.cols()
+			P := r.proj[l]
+			gemm(false, false, r.n, C, inDim, 1, in, inDim, L.W, C, 0, P, C)
+			r.adj.attend(L, P, r.alpha[l], Q)
+		} else {
+			P := r.P[:r.n*L.Out]
+			gemm(false, false, r.n, L.Out, inDim, 1, in, inDim, L.W, L.Out, 0, P, L.Out)
+			r.adj.spmm(P, L.Out, Q)
+			for i := 0; i < r.n; i++ {
+				row := Q[i*L.Out : (i+1)*L.Out]
+				for k, b := range L.B {
+					row[k] += b
+				}
 			}
 		}
 		if l < len(ls)-1 {
@@ -226,20 +250,25 @@ func (t *trainer) backward(r *run, grads [][2]*param) {
 				}
 			}
 		}
-		dP := r.P[:r.n*L.Out]
-		r.adj.spmm(dQ, L.Out, dP) // Â is symmetric: Âᵀ·dQ = Â·dQ
+		C := L.cols()
+		dP := r.P[:r.n*C]
+		if L.Heads > 0 {
+			r.adj.attendBack(L, r.proj[l], r.alpha[l], dQ, r.de, r.rev, dP)
+		} else {
+			r.adj.spmm(dQ, L.Out, dP) // Â is symmetric: Âᵀ·dQ = Â·dQ
+		}
 		in, inDim := r.F, r.p
 		if l > 0 {
 			in, inDim = r.H[l-1], ls[l-1].Out
 		}
 		if g := grads[l]; g[0] != nil {
-			gemm(true, false, inDim, L.Out, r.n, 1, in, inDim, dP, L.Out, 1, g[0].g, L.Out)
+			gemm(true, false, inDim, C, r.n, 1, in, inDim, dP, C, 1, g[0].g, C)
 		}
 		if l == 0 {
 			break
 		}
 		dH := r.dH[:r.n*inDim]
-		gemm(false, true, r.n, inDim, L.Out, 1, dP, L.Out, L.W, L.Out, 0, dH, inDim)
+		gemm(false, true, r.n, inDim, C, 1, dP, C, L.W, C, 0, dH, inDim)
 		Qp := r.Q[l-1]
 		next := r.dQ[:r.n*inDim]
 		for i, v := range dH {

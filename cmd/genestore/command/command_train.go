@@ -138,6 +138,7 @@ index in one transaction: an interrupted run changes nothing.`,
 	f.Float64Var(&o.Coexpr.Alpha, "alpha", o.Coexpr.Alpha, "co-expression: significance level after correction")
 	f.IntVar(&o.Model.Dim, "dim", o.Model.Dim, "embedding dimensions")
 	f.IntVar(&o.Model.Hidden, "hidden", o.Model.Hidden, "hidden units of the dataset-specific layer")
+	f.StringVar(&o.Model.Conv, "conv", o.Model.Conv, "convolution of the shared graph layers: gcn or transformer")
 	f.IntVar(&o.Model.Epochs, "epochs", o.Model.Epochs, "maximum epochs")
 	f.Float64Var(&o.Model.LearningRate, "lr", o.Model.LearningRate, "Adam learning rate")
 	f.Float64Var(&o.Model.Temperature, "temperature", o.Model.Temperature, "InfoNCE temperature")
