@@ -67,23 +67,23 @@
 // netlib the products go to OpenBLAS (cgo; needs libopenblas-dev and
 // CGO_LDFLAGS=-lopenblas): 0.53 CPU-s per epoch.
 //
-// The shared layers are GCN convolutions by default. The graph transformer
-// (Options.Conv "transformer", MuSe-GNN's choice; Heads 1) was measured
-// against them with the same seeds and data. On `genestore simulate` data
-// (3 × 1,000 cells × 2,000 genes, 20 modules, rewire 0.3; train seeds 1 and
-// 2) it matched GO quality within seed noise (per-dataset GO AUROC
-// 0.780/0.787 against 0.782/0.783, consensus 0.933/0.939 against
-// 0.937/0.938, module ARI ≥ 0.998 for both), predicted co-expression edges
-// less well (edge AUC 0.955/0.963 against 0.980/0.981) and mixed datasets
-// far better (gene iLISI 0.73/0.63 against 0.26/0.27, batch ASW 0.75/0.65
-// against 0.52/0.54). On pbmc3k_sct283 + pbmc_small + hsmm_myoblast
-// (TestRealDataGO, seeds 1–3) the per-dataset GO AUROC was the same (mean
-// 0.524 against 0.525) and the consensus one lower (0.515 against 0.520).
-// An epoch of the peer shape costs about 17% more CPU (1 thread: 1.99–2.18
-// against 1.71–1.83 CPU-s). Not at least as good on quality, so GCN stays
-// the default; the transformer is the choice where mixing the same gene
-// across datasets matters more than edge and consensus GO signal. Heads > 1
-// is implemented and gradient-checked but was not measured.
+// The shared layers are graph-transformer convolutions by default
+// (Options.Conv "transformer", MuSe-GNN's choice; Heads 1); "gcn" gives GCN
+// layers. Measured with the same seeds and data: on `genestore simulate`
+// data (3 × 1,000 cells × 2,000 genes, 20 modules, rewire 0.3; train seeds 1
+// and 2) the transformer matched the GCN's GO quality within seed noise
+// (per-dataset GO AUROC 0.780/0.787 against 0.782/0.783, consensus
+// 0.933/0.939 against 0.937/0.938, module ARI ≥ 0.998 for both), predicted
+// co-expression edges a little less well (edge AUC 0.955/0.963 against
+// 0.980/0.981) and mixed datasets far better (gene iLISI 0.73/0.63 against
+// 0.26/0.27, batch ASW 0.75/0.65 against 0.52/0.54). On pbmc3k_sct283 +
+// pbmc_small + hsmm_myoblast (TestRealDataGO, seeds 1–3) the per-dataset GO
+// AUROC was the same (mean 0.524 against 0.525) and the consensus one within
+// noise (0.515 against 0.520). A GCN was to be kept only if it measured as
+// good; it does not on integration, the point of one shared gene space, so
+// the transformer is the default. An epoch of the peer shape costs 0.75
+// CPU-s against the GCN's 0.66 (one thread, same run). Heads > 1 is
+// implemented and gradient-checked but was not measured.
 //
 // Training is deterministic for a given Seed and input, whatever GOMAXPROCS:
 // parallel kernels split work by rows and never share an output.

@@ -30,7 +30,7 @@ type Options struct {
 	// dataset-specific one; the last maps to Dim. Default 1.
 	SharedLayers int
 	// Conv is the convolution of the shared layers: ConvGCN or
-	// ConvTransformer; "" means the default, ConvGCN. The dataset-specific
+	// ConvTransformer; "" means the default, ConvTransformer. The dataset-specific
 	// input layer is a GCN layer either way.
 	Conv string
 	// Heads is the number of attention heads of a transformer layer, averaged
@@ -75,7 +75,7 @@ type Options struct {
 // DefaultOptions returns the defaults documented on each field.
 func DefaultOptions() Options {
 	return Options{
-		Dim: 32, Hidden: 128, SharedLayers: 1, Conv: ConvGCN, Heads: 1, MaxProfile: 512,
+		Dim: 32, Hidden: 128, SharedLayers: 1, Conv: ConvTransformer, Heads: 1, MaxProfile: 512,
 		Epochs: 300, LearningRate: 0.005, NegativeRatio: 1, HoldOut: 0.05, Patience: 100,
 		CosineWeight: 1, ContrastWeight: 0.01, Temperature: 0.07, ContrastGenes: 4096,
 	}
