@@ -11,16 +11,17 @@
 // are summed into MaxProfile metacells by a seeded random partition, which
 // keeps gene–gene correlations in expectation; each profile is then
 // standardised). Â_d = D^-1/2 (A_d + I) D^-1/2 is the normalised adjacency
-// of the positively weighted co-expression edges. Layers:
+// of the positively weighted co-expression edges. Layers, with Options.Conv
+// "gcn":
 //
 //	H1 = ReLU(Â_d · F_d · W_d + b_d)        dataset-specific (p_d → Hidden)
 //	Hl = ReLU(Â_d · H(l-1) · W_l + b_l)     shared, all but the last
 //	Z_d = Â_d · H · W_L + b_L               shared, last (→ Dim)
 //
 // so datasets may have any number of cells and genes. With Options.Conv
-// "transformer" the shared layers are graph-transformer convolutions instead
-// (PyG's TransformerConv with root weight, as MuSe-GNN; heads averaged), over
-// the same graph (positive edges and self loops):
+// "transformer" (the default) the shared layers are graph-transformer
+// convolutions instead (PyG's TransformerConv with root weight, as MuSe-GNN;
+// heads averaged), over the same graph (positive edges and self loops):
 //
 //	q_i, k_j, v_j = h_i·Wq, h_j·Wk, h_j·Wv
 //	α_ij = softmax_{j ∈ N(i) ∪ {i}} (q_i·k_j / √out)
