@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	"genestore/query/annot"
 	"genestore/query/cluster"
@@ -263,61 +262,34 @@ func (e *Engine) knn(ctx context.Context, space string, keys []uint64, k int, fi
 	n := len(keys)
 	ids := make([][]uint32, n)
 	dists := make([][]float32, n)
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-	)
 	const block = 1024
-	next := make(chan int)
-	for w := 0; w < e.opts.Workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for lo := range next {
-				hi := min(lo+block, n)
-				vecs, err := e.b.Vectors(ctx, space, keys[lo:hi])
-				if err == nil {
-					dim := len(vecs) / (hi - lo)
-					for i := lo; i < hi && err == nil; i++ {
-						self := keys[i]
-						var hits []Hit
-						hits, err = e.b.Search(ctx, space, vecs[(i-lo)*dim:(i-lo+1)*dim], k,
-							func(key uint64) bool { return key != self && filter(key) })
-						for _, h := range hits {
-							j := sort.Search(n, func(x int) bool { return keys[x] >= h.Key })
-							if j < n && keys[j] == h.Key {
-								ids[i] = append(ids[i], uint32(j))
-								dists[i] = append(dists[i], 1-h.Score)
-							}
-						}
-					}
-				}
-				if err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu.Unlock()
+	err := e.parallel(ctx, (n+block-1)/block, func(b int) error {
+		lo, hi := b*block, min((b+1)*block, n)
+		vecs, err := e.b.Vectors(ctx, space, keys[lo:hi])
+		if err != nil {
+			return err
+		}
+		dim := len(vecs) / (hi - lo)
+		for i := lo; i < hi; i++ {
+			self := keys[i]
+			hits, err := e.b.Search(ctx, space, vecs[(i-lo)*dim:(i-lo+1)*dim], k,
+				func(key uint64) bool { return key != self && filter(key) })
+			if err != nil {
+				return err
+			}
+			for _, h := range hits {
+				if j := findKey(keys, h.Key); j >= 0 {
+					ids[i] = append(ids[i], uint32(j))
+					dists[i] = append(dists[i], 1-h.Score)
 				}
 			}
-		}()
-	}
-	for lo := 0; lo < n; lo += block {
-		mu.Lock()
-		stop := firstErr != nil
-		mu.Unlock()
-		if stop || ctx.Err() != nil {
-			break
 		}
-		next <- lo
+		return nil
+	})
+	if err == nil {
+		err = ctx.Err() // cancelled after the last block was taken
 	}
-	close(next)
-	wg.Wait()
-	if firstErr != nil {
-		return nil, nil, firstErr
-	}
-	if err := ctx.Err(); err != nil {
+	if err != nil {
 		return nil, nil, err
 	}
 	return ids, dists, nil
