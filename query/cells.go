@@ -120,24 +120,43 @@ func (e *Engine) CellNeighbors(ctx context.Context, req CellNeighborsRequest) (*
 
 // cellHits names the cells of hits.
 func (e *Engine) cellHits(ctx context.Context, nm names, hits []Hit, ver string) ([]CellHit, error) {
-	out := make([]CellHit, len(hits))
-	byDS := map[uint32][]int{}
+	keys := make([]uint64, len(hits))
 	for i, h := range hits {
-		d, _ := SplitKey(h.Key)
+		keys[i] = h.Key
+	}
+	bcs, err := e.barcodesOf(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]CellHit, len(hits))
+	for i, h := range hits {
+		d, row := SplitKey(h.Key)
+		out[i] = CellHit{Rank: i + 1, CellRef: CellRef{Dataset: nm[d], Cell: row, Barcode: bcs[i]},
+			Score: h.Score, ModelVersion: ver}
+	}
+	return out, nil
+}
+
+// barcodesOf returns the barcode of each cell key, with one Barcodes call
+// per dataset.
+func (e *Engine) barcodesOf(ctx context.Context, keys []uint64) ([]string, error) {
+	byDS := map[uint32][]int{}
+	for i, k := range keys {
+		d, _ := SplitKey(k)
 		byDS[d] = append(byDS[d], i)
 	}
+	out := make([]string, len(keys))
 	for d, idx := range byDS {
 		rows := make([]uint32, len(idx))
 		for j, i := range idx {
-			_, rows[j] = SplitKey(hits[i].Key)
+			_, rows[j] = SplitKey(keys[i])
 		}
 		bcs, err := e.b.Barcodes(ctx, d, rows)
 		if err != nil {
 			return nil, err
 		}
 		for j, i := range idx {
-			out[i] = CellHit{Rank: i + 1, CellRef: CellRef{Dataset: nm[d], Cell: rows[j], Barcode: bcs[j]},
-				Score: hits[i].Score, ModelVersion: ver}
+			out[i] = bcs[j]
 		}
 	}
 	return out, nil

@@ -450,24 +450,13 @@ func (e *Engine) members(ctx context.Context, req ClusterRequest, c Clustering, 
 	if mo.Enrich != "" {
 		return nil, fmt.Errorf("%w: enrichment needs a gene clustering", ErrInvalid)
 	}
-	byDS := map[uint32][]int{}
-	for i, k := range listed {
-		d, _ := SplitKey(k)
-		byDS[d] = append(byDS[d], i)
+	bcs, err := e.barcodesOf(ctx, listed)
+	if err != nil {
+		return nil, err
 	}
-	out.Members = make([]Member, len(listed))
-	for d, idx := range byDS {
-		rows := make([]uint32, len(idx))
-		for j, i := range idx {
-			_, rows[j] = SplitKey(listed[i])
-		}
-		bcs, err := e.b.Barcodes(ctx, d, rows)
-		if err != nil {
-			return nil, err
-		}
-		for j, i := range idx {
-			out.Members[i] = Member{Dataset: nm[d], ID: rows[j], Barcode: bcs[j]}
-		}
+	for i, k := range listed {
+		d, row := SplitKey(k)
+		out.Members = append(out.Members, Member{Dataset: nm[d], ID: row, Barcode: bcs[i]})
 	}
 	return out, nil
 }
