@@ -244,12 +244,8 @@ func (e *Engine) computeClustering(ctx context.Context, req ClusterRequest, name
 	}
 	params, _ := json.Marshal(clusterParams{Method: req.Method, Resolution: req.Resolution, K: req.K, Seed: req.Seed,
 		Graph: "snn over hnsw knn", Modularity: res.Modularity, Communities: res.Communities})
-	var dsIDs []uint32
-	for _, d := range sets {
-		dsIDs = append(dsIDs, d)
-	}
 	c := Clustering{Name: name, Keys: keys, Labels: labels,
-		Provenance: Provenance{Kind: req.Method, ModelVersion: ver, Params: params, Datasets: dsIDs}}
+		Provenance: Provenance{Kind: req.Method, ModelVersion: ver, Params: params, Datasets: sets}}
 	if err := e.b.PutClustering(ctx, req.Space, c); err != nil {
 		return Clustering{}, err
 	}
@@ -391,6 +387,20 @@ func (e *Engine) ClusterMembers(ctx context.Context, req ClusterRequest, id int,
 	return e.members(ctx, req, c, id, mo)
 }
 
+// members returns the keys of cluster id of c (ErrNotFound when empty).
+func (c Clustering) members(space string, id int) ([]uint64, error) {
+	var keys []uint64
+	for i, l := range c.Labels {
+		if int(l) == id {
+			keys = append(keys, c.Keys[i])
+		}
+	}
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("%w: cluster %d of %s clustering %q", ErrNotFound, id, space, c.Name)
+	}
+	return keys, nil
+}
+
 func findKey(keys []uint64, k uint64) int {
 	i := sort.Search(len(keys), func(x int) bool { return keys[x] >= k })
 	if i < len(keys) && keys[i] == k {
@@ -411,14 +421,9 @@ func (e *Engine) members(ctx context.Context, req ClusterRequest, c Clustering, 
 	if err != nil {
 		return nil, err
 	}
-	var keys []uint64
-	for i, l := range c.Labels {
-		if int(l) == id {
-			keys = append(keys, c.Keys[i])
-		}
-	}
-	if len(keys) == 0 {
-		return nil, fmt.Errorf("%w: cluster %d of %s clustering %q", ErrNotFound, id, req.Space, c.Name)
+	keys, err := c.members(req.Space, id)
+	if err != nil {
+		return nil, err
 	}
 	out := &ClusterMembers{Space: req.Space, Clustering: c.Name, Stale: c.Stale, Provenance: c.Provenance,
 		Cluster: id, Size: len(keys), Members: []Member{}}
@@ -512,14 +517,9 @@ func (e *Engine) ClusterMarkers(ctx context.Context, req ClusterRequest, id, k i
 	if err != nil {
 		return nil, err
 	}
-	var keys []uint64
-	for i, l := range c.Labels {
-		if int(l) == id {
-			keys = append(keys, c.Keys[i])
-		}
-	}
-	if len(keys) == 0 {
-		return nil, fmt.Errorf("%w: cluster %d of %s clustering %q", ErrNotFound, id, req.Space, c.Name)
+	keys, err := c.members(req.Space, id)
+	if err != nil {
+		return nil, err
 	}
 	var centroid []float64
 	for lo := 0; lo < len(keys); lo += 4096 {
