@@ -125,21 +125,28 @@ func (b *Backend) generation(space string) (uint64, error) {
 	return gen, err
 }
 
+// spaceCache returns m's value for space at the space's current generation,
+// loading it when absent or when the generation moved.
+func spaceCache[T any](b *Backend, m map[string]*cache[T], space string, load func() (T, uint64, error)) (T, error) {
+	gen, err := b.generation(space)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	b.mu.Lock()
+	c := m[space]
+	if c == nil {
+		c = &cache[T]{}
+		m[space] = c
+	}
+	b.mu.Unlock()
+	return c.get(gen, load)
+}
+
 // index returns the current index of space, loading it (from the store's
 // snapshot, or rebuilt) when absent or when the generation moved.
 func (b *Backend) index(ctx context.Context, space string) (*index.Index, error) {
-	gen, err := b.generation(space)
-	if err != nil {
-		return nil, err
-	}
-	b.mu.Lock()
-	c := b.indexes[space]
-	if c == nil {
-		c = &cache[*index.Index]{}
-		b.indexes[space] = c
-	}
-	b.mu.Unlock()
-	return c.get(gen, func() (*index.Index, uint64, error) {
+	return spaceCache(b, b.indexes, space, func() (*index.Index, uint64, error) {
 		ix, err := vecindex.Load(ctx, b.db, space, b.opts.Index, b.opts.Log)
 		if err != nil {
 			return nil, 0, mapErr(err)
@@ -151,18 +158,7 @@ func (b *Backend) index(ctx context.Context, space string) (*index.Index, error)
 // allVectors returns an in-memory copy of every vector of space (for exact
 // inner-product scans), reloaded when the generation moves.
 func (b *Backend) allVectors(space string) (*vecindex.Vectors, error) {
-	gen, err := b.generation(space)
-	if err != nil {
-		return nil, err
-	}
-	b.mu.Lock()
-	c := b.vectors[space]
-	if c == nil {
-		c = &cache[*vecindex.Vectors]{}
-		b.vectors[space] = c
-	}
-	b.mu.Unlock()
-	return c.get(gen, func() (*vecindex.Vectors, uint64, error) {
+	return spaceCache(b, b.vectors, space, func() (*vecindex.Vectors, uint64, error) {
 		var v *vecindex.Vectors
 		err := b.view(func(tx *store.Tx) (err error) { v, err = vecindex.ReadVectors(tx, space); return err })
 		if err != nil {
