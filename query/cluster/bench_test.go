@@ -6,9 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"genestore/internal/sparse"
-
 	"genestore/internal/cputime"
+	"genestore/internal/sparse"
 )
 
 // separatedMixtureGraph builds the k=15 kNN graph of a Gaussian mixture of

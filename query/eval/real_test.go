@@ -8,29 +8,16 @@ import (
 	"path/filepath"
 	"testing"
 
+	"genestore/internal/cputime"
+	"genestore/internal/testutil/shareddata"
 	"genestore/query/annot"
 	"genestore/query/cluster"
-
-	"genestore/internal/cputime"
 )
 
-// goSets loads ../shared/data/go/human_go_bp.gmt beside the repository root
-// (the directory holding go.mod), skipping when absent.
+// goSets loads go/human_go_bp.gmt from the shared sample data, skipping
+// when absent.
 func goSets(t testing.TB) ([]string, [][]string) {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Skip("repository root not found")
-		}
-		dir = filepath.Dir(dir)
-	}
-	p := filepath.Join(dir, "..", "shared", "data", "go", "human_go_bp.gmt")
+	p := filepath.Join(shareddata.Dir(t), "go", "human_go_bp.gmt")
 	f, err := os.Open(p)
 	if err != nil {
 		t.Skip("GO gene sets not found: ", p)
