@@ -263,7 +263,7 @@ func (e *Engine) names(ctx context.Context) (names, []Dataset, error) {
 	return m, ds, nil
 }
 
-// dataset resolves a dataset name (ConsensusName gives Consensus).
+// datasetID resolves a dataset name (ConsensusName gives Consensus).
 func (e *Engine) datasetID(ds []Dataset, name string) (uint32, error) {
 	if strings.EqualFold(name, ConsensusName) {
 		return Consensus, nil

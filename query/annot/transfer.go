@@ -61,11 +61,12 @@ func TransferLabels(neighborLabels [][]string, neighborSims [][]float32, opts Tr
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
+	d := DefaultTransferOptions()
 	if opts.MinConfidence == 0 {
-		opts.MinConfidence = 0.5
+		opts.MinConfidence = d.MinConfidence
 	}
 	if opts.Unassigned == "" {
-		opts.Unassigned = DefaultUnassigned
+		opts.Unassigned = d.Unassigned
 	}
 	if neighborSims != nil && len(neighborSims) != len(neighborLabels) {
 		return nil, fmt.Errorf("%w: %d label rows, %d similarity rows", ErrInvalidInput, len(neighborLabels), len(neighborSims))
