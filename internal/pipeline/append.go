@@ -268,26 +268,7 @@ func selectOrZero(x *sparse.CSR, genes, want []uint32) *sparse.CSR {
 			delete(pos, g) // a duplicated symbol maps once
 		}
 	}
-	t := x.Transpose() // genes × cells
-	out := &sparse.CSR{Rows: len(want), Cols: x.Rows, Indptr: make([]int64, len(want)+1)}
-	rowOf := make([]int, len(want))
-	for i := range rowOf {
-		rowOf[i] = -1
-	}
-	for c, p := range remap {
-		if p >= 0 {
-			rowOf[p] = c
-		}
-	}
-	for i, c := range rowOf {
-		if c >= 0 {
-			idx, val := t.Row(c)
-			out.Indices = append(out.Indices, idx...)
-			out.Data = append(out.Data, val...)
-		}
-		out.Indptr[i+1] = int64(len(out.Data))
-	}
-	return out.Transpose()
+	return x.MapCols(remap, len(want))
 }
 
 func appendCells(ctx context.Context, tx *store.Tx, info store.DatasetInfo, ds *ingest.Dataset, genes []uint32,
