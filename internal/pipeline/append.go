@@ -181,14 +181,7 @@ func appendGenes(ctx context.Context, tx *store.Tx, info store.DatasetInfo, x *s
 		return err
 	}
 	gopts := DefaultGeneOptions()
-	var p struct {
-		HVG    int                `json:"hvg"`
-		QC     prep.QCOptions     `json:"qc"`
-		Coexpr prep.CoexprOptions `json:"coexpr"`
-	}
-	if json.Unmarshal(st.params, &p) == nil && p.HVG > 0 {
-		gopts.HVG, gopts.QC, gopts.Coexpr = p.HVG, p.QC, p.Coexpr
-	}
+	applyRecordedGeneParams(&gopts, st.params)
 	in, err := prepareOne(ctx, info, x, genes, gopts)
 	if err != nil {
 		return err
@@ -219,9 +212,7 @@ func appendGenes(ctx context.Context, tx *store.Tx, info store.DatasetInfo, x *s
 	if err := tx.PutEmbeddings(SpaceGenes, store.Consensus, cons.Genes, cons.Dim, cons.Vecs, prov); err != nil {
 		return err
 	}
-	coParams, _ := json.Marshal(map[string]any{"method": "pearson", "hvg": gopts.HVG, "qc": gopts.QC, "coexpr": gopts.Coexpr})
-	if err := tx.PutEdges(info.ID, globalEdges(in), store.Provenance{Kind: "coexpr", ModelVersion: "pearson-v1",
-		Params: coParams, Datasets: []uint32{info.ID}}); err != nil {
+	if err := tx.PutEdges(info.ID, globalEdges(in), coexprProvenance(gopts, info.ID)); err != nil {
 		return err
 	}
 	keys := make([]uint64, len(emb.Genes))
