@@ -233,7 +233,7 @@ func appendGenes(ctx context.Context, tx *store.Tx, info store.DatasetInfo, x *s
 			return err
 		}
 	}
-	if err := saveIndex(tx, SpaceGenes, ix); err != nil {
+	if err := vecindex.Save(tx, SpaceGenes, ix); err != nil {
 		return err
 	}
 	if err := tx.MarkClusteringsStale(SpaceGenes); err != nil {
@@ -339,7 +339,7 @@ func appendCells(ctx context.Context, tx *store.Tx, info store.DatasetInfo, ds *
 	if err := ix.AddBatch(ctx, keys, emb); err != nil {
 		return err
 	}
-	if err := saveIndex(tx, SpaceCells, ix); err != nil {
+	if err := vecindex.Save(tx, SpaceCells, ix); err != nil {
 		return err
 	}
 	if err := tx.MarkClusteringsStale(SpaceCells); err != nil {

@@ -343,7 +343,7 @@ func TrainCells(ctx context.Context, db *store.DB, o CellOptions, progress func(
 			}
 			row += in.info.Cells
 		}
-		if err := saveIndex(tx, SpaceCells, cellIx); err != nil {
+		if err := vecindex.Save(tx, SpaceCells, cellIx); err != nil {
 			return err
 		}
 		if err := clearSpace(tx, SpaceCellGenes); err != nil {
@@ -353,7 +353,7 @@ func TrainCells(ctx context.Context, db *store.DB, o CellOptions, progress func(
 			if err := tx.PutEmbeddings(SpaceCellGenes, store.Consensus, genes, ldim, loadings, prov); err != nil {
 				return err
 			}
-			if err := saveIndex(tx, SpaceCellGenes, geneIx); err != nil {
+			if err := vecindex.Save(tx, SpaceCellGenes, geneIx); err != nil {
 				return err
 			}
 		}
@@ -469,15 +469,4 @@ func clearSpace(tx *store.Tx, space string) error {
 		}
 	}
 	return nil
-}
-
-// saveIndex stamps ix with the space's generation as of this transaction's
-// writes and saves it.
-func saveIndex(tx *store.Tx, space string, ix *index.Index) error {
-	gen, err := tx.Generation(space)
-	if err != nil {
-		return err
-	}
-	ix.SetGeneration(gen)
-	return vecindex.Save(tx, space, ix)
 }

@@ -220,7 +220,7 @@ func TrainGenes(ctx context.Context, db *store.DB, o GeneOptions, progress gnn.P
 		if err := tx.PutEmbeddings(SpaceGenes, store.Consensus, res.Consensus.Genes, dim, res.Consensus.Vecs, prov); err != nil {
 			return err
 		}
-		if err := saveIndex(tx, SpaceGenes, ix); err != nil {
+		if err := vecindex.Save(tx, SpaceGenes, ix); err != nil {
 			return err
 		}
 		if err := tx.MarkClusteringsStale(SpaceGenes); err != nil {
