@@ -11,6 +11,7 @@ import (
 	"genestore/index"
 	"genestore/internal/sparse"
 	"genestore/internal/vecindex"
+	"genestore/query/eval"
 	"genestore/store"
 	"genestore/store/ingest"
 	"genestore/train/gnn"
@@ -278,27 +279,20 @@ func appendCells(ctx context.Context, tx *store.Tx, info store.DatasetInfo, ds *
 	} else if values == ingest.Counts && info.Values != ingest.Counts {
 		return fmt.Errorf("the cell model was trained on counts but %q holds %s values: retrain with it (train cells)", info.Name, info.Values)
 	}
-	var newNames []string
-	batch := make([]int, info.Cells)
-	label := func(i int) string { return info.Name }
+	labels := make([]string, info.Cells)
+	for i := range labels {
+		labels[i] = info.Name
+	}
 	if o.BatchKey != "" {
 		col := ds.Column(o.BatchKey)
 		if col == nil {
 			return fmt.Errorf("batch key %q: %w", o.BatchKey, store.ErrUnknownColumn)
 		}
-		label = func(i int) string { return info.Name + "/" + col.Values[i] }
-	}
-	localIdx := map[string]int{}
-	for i := range batch {
-		b := label(i)
-		k, ok := localIdx[b]
-		if !ok {
-			k = len(newNames)
-			localIdx[b] = k
-			newNames = append(newNames, b)
+		for i := range labels {
+			labels[i] = info.Name + "/" + col.Values[i]
 		}
-		batch[i] = k
 	}
+	batch, newNames := eval.Codes(labels)
 	vo := vae.DefaultSurgeryOptions()
 	vo.Seed = uint64(o.Seed)
 	start := time.Now()

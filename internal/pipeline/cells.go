@@ -16,6 +16,7 @@ import (
 	"genestore/index"
 	"genestore/internal/sparse"
 	"genestore/internal/vecindex"
+	"genestore/query/eval"
 	"genestore/store"
 	"genestore/store/ingest"
 	"genestore/train/prep"
@@ -416,19 +417,12 @@ func stackCells(ins []cellInput, hvg int) (*stackedCells, error) {
 	for i, c := range keep {
 		st.genes[i] = shared[c]
 	}
-	batchIdx := map[string]int{}
+	var labels []string
 	for i := range xs {
 		xs[i] = xs[i].SelectCols(keep)
-		for _, b := range ins[i].batches {
-			k, ok := batchIdx[b]
-			if !ok {
-				k = len(st.batchNames)
-				batchIdx[b] = k
-				st.batchNames = append(st.batchNames, b)
-			}
-			st.batch = append(st.batch, k)
-		}
+		labels = append(labels, ins[i].batches...)
 	}
+	st.batch, st.batchNames = eval.Codes(labels)
 	if st.X, err = sparse.VStack(xs...); err != nil {
 		return nil, err
 	}
