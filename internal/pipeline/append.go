@@ -11,6 +11,7 @@ import (
 	"genestore/index"
 	"genestore/internal/sparse"
 	"genestore/internal/vecindex"
+	"genestore/query/eval"
 	"genestore/store"
 	"genestore/store/ingest"
 	"genestore/train/gnn"
@@ -181,14 +182,7 @@ func appendGenes(ctx context.Context, tx *store.Tx, info store.DatasetInfo, x *s
 		return err
 	}
 	gopts := DefaultGeneOptions()
-	var p struct {
-		HVG    int                `json:"hvg"`
-		QC     prep.QCOptions     `json:"qc"`
-		Coexpr prep.CoexprOptions `json:"coexpr"`
-	}
-	if json.Unmarshal(st.params, &p) == nil && p.HVG > 0 {
-		gopts.HVG, gopts.QC, gopts.Coexpr = p.HVG, p.QC, p.Coexpr
-	}
+	applyRecordedGeneParams(&gopts, st.params)
 	in, err := prepareOne(ctx, info, x, genes, gopts)
 	if err != nil {
 		return err
@@ -219,9 +213,7 @@ func appendGenes(ctx context.Context, tx *store.Tx, info store.DatasetInfo, x *s
 	if err := tx.PutEmbeddings(SpaceGenes, store.Consensus, cons.Genes, cons.Dim, cons.Vecs, prov); err != nil {
 		return err
 	}
-	coParams, _ := json.Marshal(map[string]any{"method": "pearson", "hvg": gopts.HVG, "qc": gopts.QC, "coexpr": gopts.Coexpr})
-	if err := tx.PutEdges(info.ID, globalEdges(in), store.Provenance{Kind: "coexpr", ModelVersion: "pearson-v1",
-		Params: coParams, Datasets: []uint32{info.ID}}); err != nil {
+	if err := tx.PutEdges(info.ID, globalEdges(in), coexprProvenance(gopts, info.ID)); err != nil {
 		return err
 	}
 	keys := make([]uint64, len(emb.Genes))
@@ -242,7 +234,7 @@ func appendGenes(ctx context.Context, tx *store.Tx, info store.DatasetInfo, x *s
 			return err
 		}
 	}
-	if err := saveIndex(tx, SpaceGenes, ix); err != nil {
+	if err := vecindex.Save(tx, SpaceGenes, ix); err != nil {
 		return err
 	}
 	if err := tx.MarkClusteringsStale(SpaceGenes); err != nil {
@@ -268,26 +260,7 @@ func selectOrZero(x *sparse.CSR, genes, want []uint32) *sparse.CSR {
 			delete(pos, g) // a duplicated symbol maps once
 		}
 	}
-	t := x.Transpose() // genes × cells
-	out := &sparse.CSR{Rows: len(want), Cols: x.Rows, Indptr: make([]int64, len(want)+1)}
-	rowOf := make([]int, len(want))
-	for i := range rowOf {
-		rowOf[i] = -1
-	}
-	for c, p := range remap {
-		if p >= 0 {
-			rowOf[p] = c
-		}
-	}
-	for i, c := range rowOf {
-		if c >= 0 {
-			idx, val := t.Row(c)
-			out.Indices = append(out.Indices, idx...)
-			out.Data = append(out.Data, val...)
-		}
-		out.Indptr[i+1] = int64(len(out.Data))
-	}
-	return out.Transpose()
+	return x.MapCols(remap, len(want))
 }
 
 func appendCells(ctx context.Context, tx *store.Tx, info store.DatasetInfo, ds *ingest.Dataset, genes []uint32,
@@ -306,27 +279,20 @@ func appendCells(ctx context.Context, tx *store.Tx, info store.DatasetInfo, ds *
 	} else if values == ingest.Counts && info.Values != ingest.Counts {
 		return fmt.Errorf("the cell model was trained on counts but %q holds %s values: retrain with it (train cells)", info.Name, info.Values)
 	}
-	var newNames []string
-	batch := make([]int, info.Cells)
-	label := func(i int) string { return info.Name }
+	labels := make([]string, info.Cells)
+	for i := range labels {
+		labels[i] = info.Name
+	}
 	if o.BatchKey != "" {
 		col := ds.Column(o.BatchKey)
 		if col == nil {
 			return fmt.Errorf("batch key %q: %w", o.BatchKey, store.ErrUnknownColumn)
 		}
-		label = func(i int) string { return info.Name + "/" + col.Values[i] }
-	}
-	localIdx := map[string]int{}
-	for i := range batch {
-		b := label(i)
-		k, ok := localIdx[b]
-		if !ok {
-			k = len(newNames)
-			localIdx[b] = k
-			newNames = append(newNames, b)
+		for i := range labels {
+			labels[i] = info.Name + "/" + col.Values[i]
 		}
-		batch[i] = k
 	}
+	batch, newNames := eval.Codes(labels)
 	vo := vae.DefaultSurgeryOptions()
 	vo.Seed = uint64(o.Seed)
 	start := time.Now()
@@ -367,7 +333,7 @@ func appendCells(ctx context.Context, tx *store.Tx, info store.DatasetInfo, ds *
 	if err := ix.AddBatch(ctx, keys, emb); err != nil {
 		return err
 	}
-	if err := saveIndex(tx, SpaceCells, ix); err != nil {
+	if err := vecindex.Save(tx, SpaceCells, ix); err != nil {
 		return err
 	}
 	if err := tx.MarkClusteringsStale(SpaceCells); err != nil {

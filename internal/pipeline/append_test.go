@@ -220,22 +220,8 @@ func TestReadersDuringAppend(t *testing.T) {
 func TestCrashAppend(t *testing.T) {
 	cfg := appendSim()
 	rep := crash.Run(t, crash.Config{Trials: crashTrials(), Seed: 4,
-		Prepare: func(dir string) error {
-			s, err := sim.Generate(context.Background(), cfg)
-			if err != nil {
-				return err
-			}
-			db := openAt(t, filepath.Join(dir, "s.db"))
-			defer db.Close()
-			for _, d := range s.Datasets[:3] {
-				if _, err := db.AddDataset(context.Background(), d.Name, simDataset(d), store.AddOptions{}); err != nil {
-					return err
-				}
-			}
-			trainBoth(t, db)
-			return nil
-		},
-		Digest: storeDigest,
+		Prepare: crashStart(t, cfg, true),
+		Digest:  storeDigest,
 	}, func(dir string, ready func()) error {
 		s, err := sim.Generate(context.Background(), cfg)
 		if err != nil {
@@ -264,21 +250,8 @@ func TestCrashAppend(t *testing.T) {
 func TestCrashTrain(t *testing.T) {
 	cfg := appendSim()
 	rep := crash.Run(t, crash.Config{Trials: crashTrials(), Seed: 5,
-		Prepare: func(dir string) error {
-			s, err := sim.Generate(context.Background(), cfg)
-			if err != nil {
-				return err
-			}
-			db := openAt(t, filepath.Join(dir, "s.db"))
-			defer db.Close()
-			for _, d := range s.Datasets[:3] {
-				if _, err := db.AddDataset(context.Background(), d.Name, simDataset(d), store.AddOptions{}); err != nil {
-					return err
-				}
-			}
-			return nil
-		},
-		Digest: storeDigest,
+		Prepare: crashStart(t, cfg, false),
+		Digest:  storeDigest,
 	}, func(dir string, ready func()) error {
 		db, err := store.Open(filepath.Join(dir, "s.db"), &store.Options{Clock: fixedClock})
 		if err != nil {
@@ -296,6 +269,28 @@ func TestCrashTrain(t *testing.T) {
 	}
 	t.Logf("training crash trials: %d (before %d, after %d, finished before the kill %d; training %v)",
 		rep.Trials, rep.Before, rep.After, rep.Finished, rep.OpTime)
+}
+
+// crashStart is the starting state of the crash tests: a store holding the
+// first three datasets of cfg, with both models trained if trained is set.
+func crashStart(t *testing.T, cfg sim.Config, trained bool) func(dir string) error {
+	return func(dir string) error {
+		s, err := sim.Generate(context.Background(), cfg)
+		if err != nil {
+			return err
+		}
+		db := openAt(t, filepath.Join(dir, "s.db"))
+		defer db.Close()
+		for _, d := range s.Datasets[:3] {
+			if _, err := db.AddDataset(context.Background(), d.Name, simDataset(d), store.AddOptions{}); err != nil {
+				return err
+			}
+		}
+		if trained {
+			trainBoth(t, db)
+		}
+		return nil
+	}
 }
 
 // storeDigest reopens the store in dir as a user would after a crash,

@@ -16,6 +16,7 @@ import (
 	"genestore/index"
 	"genestore/internal/sparse"
 	"genestore/internal/vecindex"
+	"genestore/query/eval"
 	"genestore/store"
 	"genestore/store/ingest"
 	"genestore/train/prep"
@@ -343,7 +344,7 @@ func TrainCells(ctx context.Context, db *store.DB, o CellOptions, progress func(
 			}
 			row += in.info.Cells
 		}
-		if err := saveIndex(tx, SpaceCells, cellIx); err != nil {
+		if err := vecindex.Save(tx, SpaceCells, cellIx); err != nil {
 			return err
 		}
 		if err := clearSpace(tx, SpaceCellGenes); err != nil {
@@ -353,7 +354,7 @@ func TrainCells(ctx context.Context, db *store.DB, o CellOptions, progress func(
 			if err := tx.PutEmbeddings(SpaceCellGenes, store.Consensus, genes, ldim, loadings, prov); err != nil {
 				return err
 			}
-			if err := saveIndex(tx, SpaceCellGenes, geneIx); err != nil {
+			if err := vecindex.Save(tx, SpaceCellGenes, geneIx); err != nil {
 				return err
 			}
 		}
@@ -416,19 +417,12 @@ func stackCells(ins []cellInput, hvg int) (*stackedCells, error) {
 	for i, c := range keep {
 		st.genes[i] = shared[c]
 	}
-	batchIdx := map[string]int{}
+	var labels []string
 	for i := range xs {
 		xs[i] = xs[i].SelectCols(keep)
-		for _, b := range ins[i].batches {
-			k, ok := batchIdx[b]
-			if !ok {
-				k = len(st.batchNames)
-				batchIdx[b] = k
-				st.batchNames = append(st.batchNames, b)
-			}
-			st.batch = append(st.batch, k)
-		}
+		labels = append(labels, ins[i].batches...)
 	}
+	st.batch, st.batchNames = eval.Codes(labels)
 	if st.X, err = sparse.VStack(xs...); err != nil {
 		return nil, err
 	}
@@ -469,15 +463,4 @@ func clearSpace(tx *store.Tx, space string) error {
 		}
 	}
 	return nil
-}
-
-// saveIndex stamps ix with the space's generation as of this transaction's
-// writes and saves it.
-func saveIndex(tx *store.Tx, space string, ix *index.Index) error {
-	gen, err := tx.Generation(space)
-	if err != nil {
-		return err
-	}
-	ix.SetGeneration(gen)
-	return vecindex.Save(tx, space, ix)
 }

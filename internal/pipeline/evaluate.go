@@ -3,7 +3,6 @@ package pipeline
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -118,14 +117,7 @@ func EvalGenes(ctx context.Context, db *store.DB, o GeneEvalOptions, log io.Writ
 			if set.Dataset == store.Consensus {
 				gs.dataset = "*"
 				consensus = gs
-				var p struct {
-					HVG    int                `json:"hvg"`
-					QC     prep.QCOptions     `json:"qc"`
-					Coexpr prep.CoexprOptions `json:"coexpr"`
-				}
-				if json.Unmarshal(set.Provenance.Params, &p) == nil && p.HVG > 0 {
-					gopts.HVG, gopts.QC, gopts.Coexpr = p.HVG, p.QC, p.Coexpr
-				}
+				applyRecordedGeneParams(&gopts, set.Provenance.Params)
 				continue
 			}
 			d, err := tx.DatasetByID(set.Dataset)

@@ -38,6 +38,27 @@ func DefaultGeneOptions() GeneOptions {
 		Model: gnn.DefaultOptions(), Index: index.DefaultOptions()}
 }
 
+// applyRecordedGeneParams sets o's preprocessing (HVG, QC, Coexpr) to what a
+// gene model's provenance params recorded, when they record it, so that
+// appending to the model or evaluating it prepares data as training did.
+func applyRecordedGeneParams(o *GeneOptions, params json.RawMessage) {
+	var p struct {
+		HVG    int                `json:"hvg"`
+		QC     prep.QCOptions     `json:"qc"`
+		Coexpr prep.CoexprOptions `json:"coexpr"`
+	}
+	if json.Unmarshal(params, &p) == nil && p.HVG > 0 {
+		o.HVG, o.QC, o.Coexpr = p.HVG, p.QC, p.Coexpr
+	}
+}
+
+// coexprProvenance is the provenance of dataset id's co-expression edges,
+// built with o's preprocessing.
+func coexprProvenance(o GeneOptions, id uint32) store.Provenance {
+	params, _ := json.Marshal(map[string]any{"method": "pearson", "hvg": o.HVG, "qc": o.QC, "coexpr": o.Coexpr})
+	return store.Provenance{Kind: "coexpr", ModelVersion: "pearson-v1", Params: params, Datasets: []uint32{id}}
+}
+
 // GeneResult summarises TrainGenes.
 type GeneResult struct {
 	ModelVersion string
@@ -125,8 +146,7 @@ func prepareOne(ctx context.Context, info store.DatasetInfo, x *sparse.CSR, gene
 	for i, c := range hvg {
 		sel[i] = kept[c]
 	}
-	co := o.Coexpr
-	edges, err := prep.Coexpression(ctx, xn, co)
+	edges, err := prep.Coexpression(ctx, xn, o.Coexpr)
 	if err != nil {
 		return gnn.DatasetInput{}, err
 	}
@@ -165,7 +185,6 @@ func TrainGenes(ctx context.Context, db *store.DB, o GeneOptions, progress gnn.P
 	params, _ := json.Marshal(map[string]any{"model": model.Options(), "hvg": o.HVG, "qc": o.QC,
 		"coexpr": o.Coexpr, "best_epoch": res.BestEpoch, "epochs": len(res.Log)})
 	prov := store.Provenance{Kind: "gene-model", ModelVersion: version, Params: params, Datasets: dsIDs}
-	coParams, _ := json.Marshal(map[string]any{"method": "pearson", "hvg": o.HVG, "qc": o.QC, "coexpr": o.Coexpr})
 
 	dim := res.Consensus.Dim
 	vecs := &vecindex.Vectors{Space: SpaceGenes, Dim: dim}
@@ -194,15 +213,14 @@ func TrainGenes(ctx context.Context, db *store.DB, o GeneOptions, progress gnn.P
 			if err := tx.PutEmbeddings(SpaceGenes, id, e.Genes, e.Dim, e.Vecs, prov); err != nil {
 				return err
 			}
-			if err := tx.PutEdges(id, globalEdges(ins[i].Input), store.Provenance{Kind: "coexpr", ModelVersion: "pearson-v1",
-				Params: coParams, Datasets: []uint32{id}}); err != nil {
+			if err := tx.PutEdges(id, globalEdges(ins[i].Input), coexprProvenance(o, id)); err != nil {
 				return err
 			}
 		}
 		if err := tx.PutEmbeddings(SpaceGenes, store.Consensus, res.Consensus.Genes, dim, res.Consensus.Vecs, prov); err != nil {
 			return err
 		}
-		if err := saveIndex(tx, SpaceGenes, ix); err != nil {
+		if err := vecindex.Save(tx, SpaceGenes, ix); err != nil {
 			return err
 		}
 		if err := tx.MarkClusteringsStale(SpaceGenes); err != nil {

@@ -107,7 +107,14 @@ func (m *CSR) SelectCols(cols []int) *CSR {
 	for i, c := range cols {
 		remap[c] = int32(i)
 	}
-	out := &CSR{Rows: m.Rows, Cols: len(cols), Indptr: make([]int64, m.Rows+1)}
+	return m.MapCols(remap, len(cols))
+}
+
+// MapCols returns a new CSR with cols columns in which column c of m becomes
+// column remap[c], or is dropped where remap[c] < 0. Distinct columns of m
+// must map to distinct columns; columns nothing maps to are all zero.
+func (m *CSR) MapCols(remap []int32, cols int) *CSR {
+	out := &CSR{Rows: m.Rows, Cols: cols, Indptr: make([]int64, m.Rows+1)}
 	type ent struct {
 		c int32
 		v float32

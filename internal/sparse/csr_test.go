@@ -95,6 +95,32 @@ func TestTransposeSelectStack(t *testing.T) {
 	}
 }
 
+// TestMapCols: columns are moved to their target, dropped where the target
+// is negative, and target columns nothing maps to are all zero.
+func TestMapCols(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	a := randomCSR(r, 11, 5, 0.6)
+	remap := []int32{4, -1, 0, 6, 2} // 8 columns: 1, 3, 5 and 7 stay empty
+	m := a.MapCols(remap, 8)
+	if err := m.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	da, dm := dense(a), dense(m)
+	for i := range dm {
+		want := make([]float32, 8)
+		for c, nc := range remap {
+			if nc >= 0 {
+				want[nc] = da[i][c]
+			}
+		}
+		for j := range want {
+			if dm[i][j] != want[j] {
+				t.Fatalf("row %d col %d: %g, want %g", i, j, dm[i][j], want[j])
+			}
+		}
+	}
+}
+
 func TestValidateRejects(t *testing.T) {
 	bad := []*CSR{
 		{Rows: 1, Cols: 2, Indptr: []int64{0, 1}, Indices: []int32{2}, Data: []float32{1}},

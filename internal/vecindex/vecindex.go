@@ -72,8 +72,16 @@ func Build(ctx context.Context, v *Vectors, opts index.Options) (*index.Index, e
 	return ix, nil
 }
 
-// Save writes ix as the snapshot of space inside tx.
+// Save stamps ix with the space's generation as of tx's writes and writes it
+// as the snapshot of space inside tx: call it after the space's vectors are
+// written in the same transaction, and the snapshot is current when tx
+// commits.
 func Save(tx *store.Tx, space string, ix *index.Index) error {
+	gen, err := tx.Generation(space)
+	if err != nil {
+		return err
+	}
+	ix.SetGeneration(gen)
 	var buf bytes.Buffer
 	if _, err := ix.WriteTo(&buf); err != nil {
 		return err
