@@ -30,34 +30,24 @@ func Train(ctx context.Context, inputs []DatasetInput, opts Options, progress Pr
 	rng := rand.New(rand.NewSource(opts.Seed))
 	m := &Model{opts: opts}
 	t := &trainer{opts: opts, rng: rng}
-	grads := map[*run][][2]*param{}
-	for i := range inputs {
-		in := &inputs[i]
-		st := &datasetState{Name: in.Name, Genes: append([]uint32(nil), in.Genes...), Cells: in.X.Rows}
-		r := newRun(*in, st, opts, rng)
-		st.Layer = newLayer(r.p, opts.Hidden, rng)
-		m.ds = append(m.ds, st)
+	var owns [][2]*param
+	for _, in := range inputs {
+		r, own := newTrainable(in, opts, rng)
+		m.ds = append(m.ds, r.st)
 		t.runs = append(t.runs, r)
+		owns = append(owns, own)
 	}
-	in := opts.Hidden
-	for l := 0; l < opts.SharedLayers; l++ {
-		out := opts.Hidden
-		if l == opts.SharedLayers-1 {
-			out = opts.Dim
-		}
-		m.shared = append(m.shared, newConvLayer(in, out, opts.sharedHeads(), rng))
-		in = out
-	}
+	m.shared = newSharedLayers(opts, rng)
 	t.shared = m.shared
 	sharedGrads := make([][2]*param, len(m.shared))
 	for l := range m.shared {
 		sharedGrads[l] = [2]*param{newParam(m.shared[l].W), newParam(m.shared[l].B)}
 		t.params = append(t.params, sharedGrads[l][0], sharedGrads[l][1])
 	}
-	for _, r := range t.runs {
-		own := [2]*param{newParam(r.st.Layer.W), newParam(r.st.Layer.B)}
-		t.params = append(t.params, own[0], own[1])
-		grads[r] = append([][2]*param{own}, sharedGrads...)
+	grads := map[*run][][2]*param{}
+	for i, r := range t.runs {
+		t.params = append(t.params, owns[i][0], owns[i][1])
+		grads[r] = append([][2]*param{owns[i]}, sharedGrads...)
 	}
 	t.pairUp()
 	log, best, err := t.fit(ctx, grads, progress)
@@ -105,11 +95,8 @@ func (m *Model) AddDataset(ctx context.Context, in DatasetInput, opts Options, p
 		r.setGraph(d.Edges)
 		t.runs = append(t.runs, r)
 	}
-	st := &datasetState{Name: in.Name, Genes: append([]uint32(nil), in.Genes...), Cells: in.X.Rows}
-	r := newRun(in, st, opts, rng)
-	st.Layer = newLayer(r.p, opts.Hidden, rng)
+	r, own := newTrainable(in, opts, rng)
 	t.runs = append(t.runs, r)
-	own := [2]*param{newParam(st.Layer.W), newParam(st.Layer.B)}
 	t.params = []*param{own[0], own[1]}
 	g := make([][2]*param, 1+len(t.shared))
 	g[0] = own
@@ -117,7 +104,7 @@ func (m *Model) AddDataset(ctx context.Context, in DatasetInput, opts Options, p
 	if _, _, err := t.fit(ctx, map[*run][][2]*param{r: g}, progress); err != nil {
 		return Embedding{}, err
 	}
-	m.ds = append(m.ds, st)
-	e, _ := m.Embedding(st.Name)
+	m.ds = append(m.ds, r.st)
+	e, _ := m.Embedding(r.st.Name)
 	return e, nil
 }

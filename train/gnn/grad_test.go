@@ -127,6 +127,9 @@ func testGradientsJoint(t *testing.T, opts Options) {
 	inputs := []DatasetInput{randomInput(rng, "a", 9, 7, 0), randomInput(rng, "b", 5, 6, 3)}
 	tr := &trainer{opts: opts, rng: rng}
 	grads := map[*run][][2]*param{}
+	// newSharedLayers' shapes, each bias drawn right after its layer. Keep
+	// this draw order: drawing the biases after all layers (seed 1, GCN)
+	// puts a ReLU input 3e-5 from zero, inside the finite-difference step.
 	var shared []layer
 	in := opts.Hidden
 	for l := 0; l < opts.SharedLayers; l++ {
@@ -147,10 +150,7 @@ func testGradientsJoint(t *testing.T, opts Options) {
 		tr.params = append(tr.params, sg[l][0], sg[l][1])
 	}
 	for _, inp := range inputs {
-		st := &datasetState{Name: inp.Name, Genes: inp.Genes, Cells: inp.X.Rows}
-		r := newRun(inp, st, opts, rng)
-		st.Layer = newLayer(r.p, opts.Hidden, rng)
-		own := [2]*param{newParam(st.Layer.W), newParam(st.Layer.B)}
+		r, own := newTrainable(inp, opts, rng)
 		tr.params = append(tr.params, own[0], own[1])
 		grads[r] = append([][2]*param{own}, sg...)
 		tr.runs = append(tr.runs, r)
@@ -178,8 +178,7 @@ func testGradientsFrozenShared(t *testing.T, opts Options) {
 	rng := rand.New(rand.NewSource(2))
 	old := randomInput(rng, "old", 6, 6, 0)
 	nw := randomInput(rng, "new", 7, 6, 2)
-	h := opts.sharedHeads()
-	shared := []layer{newConvLayer(opts.Hidden, opts.Hidden, h, rng), newConvLayer(opts.Hidden, opts.Dim, h, rng)}
+	shared := newSharedLayers(opts, rng) // smallOpts: two layers
 	fixedSt := &datasetState{Name: "old", Genes: old.Genes, Cells: 6, Edges: positiveEdges(old.Edges),
 		Vecs: make([]float32, 6*opts.Dim)}
 	for i := range fixedSt.Vecs {
@@ -188,10 +187,7 @@ func testGradientsFrozenShared(t *testing.T, opts Options) {
 	fr := &run{st: fixedSt, fixed: true, n: 6}
 	fr.setGraph(fixedSt.Edges)
 	tr := &trainer{opts: opts, rng: rng, shared: shared}
-	st := &datasetState{Name: "new", Genes: nw.Genes, Cells: 7}
-	r := newRun(nw, st, opts, rng)
-	st.Layer = newLayer(r.p, opts.Hidden, rng)
-	own := [2]*param{newParam(st.Layer.W), newParam(st.Layer.B)}
+	r, own := newTrainable(nw, opts, rng)
 	tr.params = own[:]
 	tr.runs = []*run{fr, r}
 	tr.pairUp()

@@ -97,6 +97,31 @@ func (t *trainer) layers(r *run) []layer {
 	return append([]layer{r.st.Layer}, t.shared...)
 }
 
+// newTrainable prepares a dataset to train: its state with a fresh input
+// layer, its run, and the (W, B) params of that layer.
+func newTrainable(in DatasetInput, opts Options, rng *rand.Rand) (*run, [2]*param) {
+	st := &datasetState{Name: in.Name, Genes: append([]uint32(nil), in.Genes...), Cells: in.X.Rows}
+	r := newRun(in, st, opts, rng)
+	st.Layer = newLayer(r.p, opts.Hidden, rng)
+	return r, [2]*param{newParam(st.Layer.W), newParam(st.Layer.B)}
+}
+
+// newSharedLayers initialises the shared layers: Hidden wide, the last
+// mapping to Dim.
+func newSharedLayers(opts Options, rng *rand.Rand) []layer {
+	var out []layer
+	in := opts.Hidden
+	for l := 0; l < opts.SharedLayers; l++ {
+		o := opts.Hidden
+		if l == opts.SharedLayers-1 {
+			o = opts.Dim
+		}
+		out = append(out, newConvLayer(in, o, opts.sharedHeads(), rng))
+		in = o
+	}
+	return out
+}
+
 // newRun prepares one trainable dataset.
 func newRun(in DatasetInput, st *datasetState, opts Options, rng *rand.Rand) *run {
 	r := &run{st: st, n: in.X.Cols}
