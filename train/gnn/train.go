@@ -613,9 +613,14 @@ func (t *trainer) fit(ctx context.Context, grads map[*run][][2]*param, progress 
 		if !math.IsNaN(held) {
 			if held < best-1e-4 {
 				best, bestEpoch, bad = held, epoch, 0
-				snap = snap[:0]
-				for _, p := range t.params {
-					snap = append(snap, append([]float32(nil), p.w...))
+				if snap == nil {
+					snap = make([][]float32, len(t.params))
+					for i, p := range t.params {
+						snap[i] = make([]float32, len(p.w))
+					}
+				}
+				for i, p := range t.params {
+					copy(snap[i], p.w)
 				}
 			} else if bad++; bad >= t.opts.Patience {
 				stop = true
