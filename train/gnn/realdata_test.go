@@ -17,12 +17,6 @@ import (
 	"genestore/train/prep"
 )
 
-// sharedData returns ../shared/data relative to the repository root (the
-// directory holding go.mod), or skips the test.
-func sharedData(t testing.TB) string {
-	return shareddata.Dir(t)
-}
-
 // readGMT returns, per upper-case symbol, the indices of the terms of 10–200
 // genes that contain it.
 func readGMT(t testing.TB, path string) map[string][]int {
@@ -148,7 +142,7 @@ func TestRealDataGO(t *testing.T) {
 	if !*long {
 		t.Skip("reads 47k-gene hsmm_myoblast and trains ~200 epochs: run with -long")
 	}
-	root := sharedData(t)
+	root := shareddata.Dir(t)
 	ctx := context.Background()
 	terms := readGMT(t, filepath.Join(root, "go", "human_go_bp.gmt"))
 	global := map[string]uint32{}
