@@ -30,12 +30,10 @@ func Train(ctx context.Context, inputs []DatasetInput, opts Options, progress Pr
 	rng := rand.New(rand.NewSource(opts.Seed))
 	m := &Model{opts: opts}
 	t := &trainer{opts: opts, rng: rng}
-	var owns [][2]*param
 	for _, in := range inputs {
-		r, own := newTrainable(in, opts, rng)
+		r := newTrainable(in, opts, rng)
 		m.ds = append(m.ds, r.st)
 		t.runs = append(t.runs, r)
-		owns = append(owns, own)
 	}
 	m.shared = newSharedLayers(opts, rng)
 	t.shared = m.shared
@@ -44,13 +42,12 @@ func Train(ctx context.Context, inputs []DatasetInput, opts Options, progress Pr
 		sharedGrads[l] = [2]*param{newParam(m.shared[l].W), newParam(m.shared[l].B)}
 		t.params = append(t.params, sharedGrads[l][0], sharedGrads[l][1])
 	}
-	grads := map[*run][][2]*param{}
-	for i, r := range t.runs {
-		t.params = append(t.params, owns[i][0], owns[i][1])
-		grads[r] = append([][2]*param{owns[i]}, sharedGrads...)
+	for _, r := range t.runs {
+		t.params = append(t.params, r.grads[0][0], r.grads[0][1])
+		r.grads = append(r.grads, sharedGrads...)
 	}
 	t.pairUp()
-	log, best, err := t.fit(ctx, grads, progress)
+	log, best, err := t.fit(ctx, progress)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -95,13 +92,12 @@ func (m *Model) AddDataset(ctx context.Context, in DatasetInput, opts Options, p
 		r.setGraph(d.Edges)
 		t.runs = append(t.runs, r)
 	}
-	r, own := newTrainable(in, opts, rng)
+	r := newTrainable(in, opts, rng)
 	t.runs = append(t.runs, r)
-	t.params = []*param{own[0], own[1]}
-	g := make([][2]*param, 1+len(t.shared))
-	g[0] = own
+	t.params = []*param{r.grads[0][0], r.grads[0][1]}
+	r.grads = append(r.grads, make([][2]*param, len(t.shared))...) // frozen
 	t.pairUp()
-	if _, _, err := t.fit(ctx, map[*run][][2]*param{r: g}, progress); err != nil {
+	if _, _, err := t.fit(ctx, progress); err != nil {
 		return Embedding{}, err
 	}
 	m.ds = append(m.ds, r.st)
