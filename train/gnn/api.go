@@ -30,24 +30,12 @@ func Train(ctx context.Context, inputs []DatasetInput, opts Options, progress Pr
 	rng := rand.New(rand.NewSource(opts.Seed))
 	m := &Model{opts: opts}
 	t := &trainer{opts: opts, rng: rng}
-	grads := map[*run][][2]*param{}
-	for i := range inputs {
-		in := &inputs[i]
-		st := &datasetState{Name: in.Name, Genes: append([]uint32(nil), in.Genes...), Cells: in.X.Rows}
-		r := newRun(*in, st, opts, rng)
-		st.Layer = newLayer(r.p, opts.Hidden, rng)
-		m.ds = append(m.ds, st)
+	for _, in := range inputs {
+		r := newTrainable(in, opts, rng)
+		m.ds = append(m.ds, r.st)
 		t.runs = append(t.runs, r)
 	}
-	in := opts.Hidden
-	for l := 0; l < opts.SharedLayers; l++ {
-		out := opts.Hidden
-		if l == opts.SharedLayers-1 {
-			out = opts.Dim
-		}
-		m.shared = append(m.shared, newConvLayer(in, out, opts.sharedHeads(), rng))
-		in = out
-	}
+	m.shared = newSharedLayers(opts, rng)
 	t.shared = m.shared
 	sharedGrads := make([][2]*param, len(m.shared))
 	for l := range m.shared {
@@ -55,12 +43,11 @@ func Train(ctx context.Context, inputs []DatasetInput, opts Options, progress Pr
 		t.params = append(t.params, sharedGrads[l][0], sharedGrads[l][1])
 	}
 	for _, r := range t.runs {
-		own := [2]*param{newParam(r.st.Layer.W), newParam(r.st.Layer.B)}
-		t.params = append(t.params, own[0], own[1])
-		grads[r] = append([][2]*param{own}, sharedGrads...)
+		t.params = append(t.params, r.grads[0][0], r.grads[0][1])
+		r.grads = append(r.grads, sharedGrads...)
 	}
 	t.pairUp()
-	log, best, err := t.fit(ctx, grads, progress)
+	log, best, err := t.fit(ctx, progress)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -105,19 +92,15 @@ func (m *Model) AddDataset(ctx context.Context, in DatasetInput, opts Options, p
 		r.setGraph(d.Edges)
 		t.runs = append(t.runs, r)
 	}
-	st := &datasetState{Name: in.Name, Genes: append([]uint32(nil), in.Genes...), Cells: in.X.Rows}
-	r := newRun(in, st, opts, rng)
-	st.Layer = newLayer(r.p, opts.Hidden, rng)
+	r := newTrainable(in, opts, rng)
 	t.runs = append(t.runs, r)
-	own := [2]*param{newParam(st.Layer.W), newParam(st.Layer.B)}
-	t.params = []*param{own[0], own[1]}
-	g := make([][2]*param, 1+len(t.shared))
-	g[0] = own
+	t.params = []*param{r.grads[0][0], r.grads[0][1]}
+	r.grads = append(r.grads, make([][2]*param, len(t.shared))...) // frozen
 	t.pairUp()
-	if _, _, err := t.fit(ctx, map[*run][][2]*param{r: g}, progress); err != nil {
+	if _, _, err := t.fit(ctx, progress); err != nil {
 		return Embedding{}, err
 	}
-	m.ds = append(m.ds, st)
-	e, _ := m.Embedding(st.Name)
+	m.ds = append(m.ds, r.st)
+	e, _ := m.Embedding(r.st.Name)
 	return e, nil
 }

@@ -185,8 +185,11 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 		l.W, l.B = f32(s[0]*l.cols()), f32(s[1])
 		out.shared = append(out.shared, l)
 	}
-	if len(out.shared) != h.Options.SharedLayers || short {
-		return fmt.Errorf("%w: shared layers do not match the options", ErrFormat)
+	if len(out.shared) != h.Options.SharedLayers {
+		return fmt.Errorf("%w: %d shared layers, options.SharedLayers %d", ErrFormat, len(out.shared), h.Options.SharedLayers)
+	}
+	if short {
+		return fmt.Errorf("%w: truncated in the shared layers", ErrFormat)
 	}
 	for _, hd := range h.Datasets {
 		if hd.Genes < 0 || hd.Profile < 1 || hd.Edges < 0 || hd.Genes > maxDim || hd.Profile > maxDim {
@@ -195,7 +198,7 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 		d := &datasetState{Name: hd.Name, Cells: hd.Cells}
 		b := take(4 * hd.Genes)
 		if b == nil && hd.Genes > 0 {
-			return fmt.Errorf("%w: truncated", ErrFormat)
+			return fmt.Errorf("%w: dataset %q truncated", ErrFormat, hd.Name)
 		}
 		d.Genes = make([]uint32, hd.Genes)
 		for i := range d.Genes {
@@ -205,7 +208,7 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 		d.Vecs = f32(hd.Genes * h.Options.Dim)
 		b = take(8 * hd.Edges)
 		if short {
-			return fmt.Errorf("%w: truncated", ErrFormat)
+			return fmt.Errorf("%w: dataset %q truncated", ErrFormat, hd.Name)
 		}
 		d.Edges = make([][2]int32, hd.Edges)
 		for i := range d.Edges {

@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand"
 	"os"
+	"slices"
 	"testing"
 )
 
@@ -96,7 +97,7 @@ func TestDecodeVersion1(t *testing.T) {
 	for _, in := range inputs {
 		old, _ := m.Embedding(in.Name)
 		cur, _ := m2.Embedding(in.Name)
-		if !equalF32(old.Vecs, cur.Vecs) {
+		if !slices.Equal(old.Vecs, cur.Vecs) {
 			t.Fatalf("%s vectors changed on append", in.Name)
 		}
 	}

@@ -48,7 +48,7 @@ func (op spmmOp) Do(vals ...G.Value) (G.Value, error) {
 	x := vals[0].(*tensor.Dense)
 	k := x.Shape()[1]
 	out := make([]float32, op.a.n*k)
-	op.a.spmmRect(x.Data().([]float32), k, out)
+	op.a.spmm(x.Data().([]float32), k, out)
 	return tensor.New(tensor.WithShape(op.a.n, k), tensor.WithBacking(out)), nil
 }
 func (op spmmOp) ReturnsPtr() bool      { return false }
@@ -68,23 +68,6 @@ func (op spmmOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) 
 		return nil, err
 	}
 	return G.Nodes{d}, nil
-}
-
-// spmmRect is spmm for a rows×cols matrix (a.n rows; columns from idx).
-func (a *adjacency) spmmRect(x []float32, k int, out []float32) {
-	parFor(a.n, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			o := out[i*k : (i+1)*k]
-			clear(o)
-			for p := a.indptr[i]; p < a.indptr[i+1]; p++ {
-				w := a.val[p]
-				xr := x[int(a.idx[p])*k : int(a.idx[p]+1)*k]
-				for c, v := range xr {
-					o[c] += w * v
-				}
-			}
-		}
-	})
 }
 
 // transposeRect transposes a.n × cols matrix a.
@@ -143,7 +126,7 @@ func TestSpmmOpGradient(t *testing.T) {
 	// loss = Σ C ⊙ (A·X)
 	loss := func(x []float32) float64 {
 		out := make([]float32, 15)
-		a.spmmRect(x, 3, out)
+		a.spmm(x, 3, out)
 		s := 0.0
 		for i := range out {
 			s += float64(out[i]) * float64(cv[i])

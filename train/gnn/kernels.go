@@ -62,7 +62,8 @@ type adjacency struct {
 	val    []float32
 }
 
-// spmm computes out = A·X for the n×n adjacency A and X (n×cols, row-major).
+// spmm computes out = A·X for A with a.n rows and X (one row per column of
+// A, cols wide, row-major); out is a.n × cols. A need not be square.
 func (a *adjacency) spmm(x []float32, cols int, out []float32) {
 	parFor(a.n, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
@@ -77,27 +78,6 @@ func (a *adjacency) spmm(x []float32, cols int, out []float32) {
 			}
 		}
 	})
-}
-
-// transpose returns Aᵀ.
-func (a *adjacency) transpose() *adjacency {
-	t := &adjacency{n: a.n, indptr: make([]int32, a.n+1), idx: make([]int32, len(a.idx)), val: make([]float32, len(a.val))}
-	for _, j := range a.idx {
-		t.indptr[j+1]++
-	}
-	for i := 0; i < a.n; i++ {
-		t.indptr[i+1] += t.indptr[i]
-	}
-	next := append([]int32(nil), t.indptr[:a.n]...)
-	for i := 0; i < a.n; i++ {
-		for k := a.indptr[i]; k < a.indptr[i+1]; k++ {
-			j := a.idx[k]
-			t.idx[next[j]] = int32(i)
-			t.val[next[j]] = a.val[k]
-			next[j]++
-		}
-	}
-	return t
 }
 
 // sigmoid and softplus in float64 for stable loss accounting.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -78,10 +79,10 @@ func testReproducibleAndRoundTrip(t *testing.T, d simData, opts Options) {
 		t.Fatal("decode→encode changed the bytes")
 	}
 	e, ok := back.Embedding(d.inputs[0].Name)
-	if !ok || !equalF32(e.Vecs, r1.PerDataset[0].Vecs) {
+	if !ok || !slices.Equal(e.Vecs, r1.PerDataset[0].Vecs) {
 		t.Fatal("decoded vectors differ")
 	}
-	if c := back.Consensus(nil); !equalF32(c.Vecs, r1.Consensus.Vecs) {
+	if c := back.Consensus(nil); !slices.Equal(c.Vecs, r1.Consensus.Vecs) {
 		t.Fatal("decoded consensus differs")
 	}
 	// corruption is detected
@@ -97,18 +98,6 @@ func flip(b []byte, i int) []byte {
 	c := append([]byte(nil), b...)
 	c[i] ^= 0x10
 	return c
-}
-
-func equalF32(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestAddDatasetKeepsOldVectors(t *testing.T) {
@@ -143,12 +132,12 @@ func testAddDatasetKeepsOldVectors(t *testing.T, d simData, opts Options) {
 	}
 	for i, name := range []string{d.inputs[0].Name, d.inputs[1].Name} {
 		e, _ := reloaded.Embedding(name)
-		if !equalF32(e.Vecs, res.PerDataset[i].Vecs) {
+		if !slices.Equal(e.Vecs, res.PerDataset[i].Vecs) {
 			t.Fatalf("dataset %s vectors changed", name)
 		}
 	}
 	for l := range m.shared {
-		if !equalF32(m.shared[l].W, reloaded.shared[l].W) {
+		if !slices.Equal(m.shared[l].W, reloaded.shared[l].W) {
 			t.Fatal("shared layer changed")
 		}
 	}
@@ -166,12 +155,12 @@ func testAddDatasetKeepsOldVectors(t *testing.T, d simData, opts Options) {
 	for i, g := range after.Genes {
 		v := after.Vecs[i*16 : (i+1)*16]
 		if has[g] {
-			if o, ok := old[g]; ok && !equalF32(o, v) {
+			if o, ok := old[g]; ok && !slices.Equal(o, v) {
 				changed++
 			}
 			continue
 		}
-		if !equalF32(old[g], v) {
+		if !slices.Equal(old[g], v) {
 			t.Fatalf("consensus of untouched gene %d changed", g)
 		}
 	}

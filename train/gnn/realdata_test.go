@@ -17,12 +17,6 @@ import (
 	"genestore/train/prep"
 )
 
-// sharedData returns ../shared/data relative to the repository root (the
-// directory holding go.mod), or skips the test.
-func sharedData(t testing.TB) string {
-	return shareddata.Dir(t)
-}
-
 // readGMT returns, per upper-case symbol, the indices of the terms of 10–200
 // genes that contain it.
 func readGMT(t testing.TB, path string) map[string][]int {
@@ -123,18 +117,8 @@ func goAUROC(t testing.TB, vecs []float32, dim int, symbols []string, terms map[
 	return auc
 }
 
-var realTopK = 10
-
-var realOpts = func() Options {
-	o := DefaultOptions()
-	o.Seed, o.Conv = 1, *conv
-	return o
-}
-
 type realSet struct {
 	name    string
-	values  ingest.ValueType
-	hvg     int
 	xnorm   *sparse.CSR
 	symbols []string
 	ids     []uint32
@@ -148,7 +132,7 @@ func TestRealDataGO(t *testing.T) {
 	if !*long {
 		t.Skip("reads 47k-gene hsmm_myoblast and trains ~200 epochs: run with -long")
 	}
-	root := sharedData(t)
+	root := shareddata.Dir(t)
 	ctx := context.Background()
 	terms := readGMT(t, filepath.Join(root, "go", "human_go_bp.gmt"))
 	global := map[string]uint32{}
@@ -184,12 +168,12 @@ func TestRealDataGO(t *testing.T) {
 			t.Fatal(err)
 		}
 		copts := prep.DefaultCoexprOptions()
-		copts.TopK = realTopK
+		copts.TopK = 10
 		edges, err := prep.Coexpression(ctx, Xn, copts)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rs := realSet{name: name, values: ds.Values, xnorm: Xn, edges: edges}
+		rs := realSet{name: name, xnorm: Xn, edges: edges}
 		for _, c := range hv {
 			s := strings.ToUpper(ds.Genes[genes[keep[c]]].Symbol)
 			id, ok := global[s]
@@ -207,7 +191,8 @@ func TestRealDataGO(t *testing.T) {
 	for _, s := range sets {
 		inputs = append(inputs, DatasetInput{Name: s.name, Genes: s.ids, X: s.xnorm, Edges: s.edges})
 	}
-	opts := realOpts()
+	opts := DefaultOptions()
+	opts.Seed, opts.Conv = 1, *conv
 	_, res, err := Train(ctx, inputs, opts, nil)
 	if err != nil {
 		t.Fatal(err)

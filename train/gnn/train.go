@@ -53,6 +53,9 @@ type run struct {
 	hneg  [][2]int32 // fixed negatives for the held-out loss
 	nbr   [][]uint32 // global neighbour ids per gene (all positive edges)
 	local map[uint32]int32
+	// grads[l] holds the (W, B) params of layer l of t.layers(r), both nil
+	// when the layer is frozen; nil for a fixed run
+	grads [][2]*param
 	// forward buffers: Q[l] pre-activation of layer l, H[l] = relu(Q[l])
 	Q, H [][]float32
 	// transformer layers only (nil elsewhere): proj[l] = in·W, alpha[l] the
@@ -95,6 +98,33 @@ type trainer struct {
 
 func (t *trainer) layers(r *run) []layer {
 	return append([]layer{r.st.Layer}, t.shared...)
+}
+
+// newTrainable prepares a dataset to train: its state with a fresh input
+// layer and its run, whose grads hold that layer's (W, B) params; the
+// caller appends the shared layers' entries.
+func newTrainable(in DatasetInput, opts Options, rng *rand.Rand) *run {
+	st := &datasetState{Name: in.Name, Genes: append([]uint32(nil), in.Genes...), Cells: in.X.Rows}
+	r := newRun(in, st, opts, rng)
+	st.Layer = newLayer(r.p, opts.Hidden, rng)
+	r.grads = [][2]*param{{newParam(st.Layer.W), newParam(st.Layer.B)}}
+	return r
+}
+
+// newSharedLayers initialises the shared layers: Hidden wide, the last
+// mapping to Dim.
+func newSharedLayers(opts Options, rng *rand.Rand) []layer {
+	var out []layer
+	in := opts.Hidden
+	for l := 0; l < opts.SharedLayers; l++ {
+		o := opts.Hidden
+		if l == opts.SharedLayers-1 {
+			o = opts.Dim
+		}
+		out = append(out, newConvLayer(in, o, opts.sharedHeads(), rng))
+		in = o
+	}
+	return out
 }
 
 // newRun prepares one trainable dataset.
@@ -235,14 +265,13 @@ func (t *trainer) forward(r *run) {
 	}
 }
 
-// backward accumulates parameter gradients from r.dZ. grads[l] holds the
-// (W, B) params of layer l, nil when the layer is frozen.
-func (t *trainer) backward(r *run, grads [][2]*param) {
+// backward accumulates the gradients of r.grads from r.dZ.
+func (t *trainer) backward(r *run) {
 	ls := t.layers(r)
 	dQ := r.dZ
 	for l := len(ls) - 1; l >= 0; l-- {
 		L := ls[l]
-		if g := grads[l]; g[0] != nil {
+		if g := r.grads[l]; g[0] != nil {
 			for i := 0; i < r.n; i++ {
 				row := dQ[i*L.Out : (i+1)*L.Out]
 				for k, v := range row {
@@ -261,7 +290,7 @@ func (t *trainer) backward(r *run, grads [][2]*param) {
 		if l > 0 {
 			in, inDim = r.H[l-1], ls[l-1].Out
 		}
-		if g := grads[l]; g[0] != nil {
+		if g := r.grads[l]; g[0] != nil {
 			gemm(true, false, inDim, C, r.n, 1, in, inDim, dP, C, 1, g[0].g, C)
 		}
 		if l == 0 {
@@ -486,7 +515,7 @@ func backNormalize(u, du []float32, norm float64, dz []float32) {
 
 // lossAndGrad runs one full-batch forward and backward pass. It fills
 // the gradients of t.params (zeroed first) and returns the log entry.
-func (t *trainer) lossAndGrad(grads map[*run][][2]*param) EpochLog {
+func (t *trainer) lossAndGrad() EpochLog {
 	for _, p := range t.params {
 		clear(p.g)
 	}
@@ -511,7 +540,7 @@ func (t *trainer) lossAndGrad(grads map[*run][][2]*param) EpochLog {
 	lg.Loss = lg.BCE + t.opts.CosineWeight*lg.Cosine + t.opts.ContrastWeight*lg.Contrast
 	for _, r := range t.runs {
 		if !r.fixed {
-			t.backward(r, grads[r])
+			t.backward(r)
 		}
 	}
 	return lg
@@ -564,7 +593,7 @@ func (t *trainer) adam() {
 
 // fit runs the epoch loop with early stopping and leaves the best
 // parameters in place and the final vectors in each trainable run's state.
-func (t *trainer) fit(ctx context.Context, grads map[*run][][2]*param, progress Progress) ([]EpochLog, int, error) {
+func (t *trainer) fit(ctx context.Context, progress Progress) ([]EpochLog, int, error) {
 	for _, r := range t.runs {
 		if !r.fixed {
 			t.allocate(r)
@@ -588,9 +617,14 @@ func (t *trainer) fit(ctx context.Context, grads map[*run][][2]*param, progress 
 		if !math.IsNaN(held) {
 			if held < best-1e-4 {
 				best, bestEpoch, bad = held, epoch, 0
-				snap = snap[:0]
-				for _, p := range t.params {
-					snap = append(snap, append([]float32(nil), p.w...))
+				if snap == nil {
+					snap = make([][]float32, len(t.params))
+					for i, p := range t.params {
+						snap[i] = make([]float32, len(p.w))
+					}
+				}
+				for i, p := range t.params {
+					copy(snap[i], p.w)
 				}
 			} else if bad++; bad >= t.opts.Patience {
 				stop = true
@@ -599,7 +633,7 @@ func (t *trainer) fit(ctx context.Context, grads map[*run][][2]*param, progress 
 		if stop {
 			break
 		}
-		lg := t.lossAndGrad(grads)
+		lg := t.lossAndGrad()
 		if math.IsNaN(lg.Loss) || math.IsInf(lg.Loss, 0) {
 			return log, bestEpoch, fmt.Errorf("gnn: training diverged at epoch %d (loss %v): lower LearningRate", epoch, lg.Loss)
 		}

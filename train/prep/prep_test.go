@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand"
+	"slices"
 	"sort"
 	"testing"
 
@@ -114,7 +115,7 @@ func TestQC(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !equalInts(c, tc.cells) || !equalInts(g, tc.genes) {
+			if !slices.Equal(c, tc.cells) || !slices.Equal(g, tc.genes) {
 				t.Fatalf("got cells %v genes %v, want %v %v", c, g, tc.cells, tc.genes)
 			}
 		})
@@ -122,18 +123,6 @@ func TestQC(t *testing.T) {
 	if _, _, err := QC(X, QCOptions{MinCellsPerGene: -1, MinGenesPerCell: -1}); !errors.Is(err, ErrOptions) {
 		t.Fatalf("negative thresholds: got %v", err)
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestNormalize(t *testing.T) {
@@ -231,7 +220,7 @@ func TestHVGDispersionHandCase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !equalInts(top, []int{1, 2}) {
+	if !slices.Equal(top, []int{1, 2}) {
 		t.Fatalf("top %v", top)
 	}
 	// Three genes with equal means share one bin: scores are z-scores of
@@ -258,7 +247,7 @@ func TestHVGDispersionHandCase(t *testing.T) {
 		}
 	}
 	top, _ = HVG(Z, ingest.Normalized, 1)
-	if !equalInts(top, []int{1}) {
+	if !slices.Equal(top, []int{1}) {
 		t.Fatalf("top %v", top)
 	}
 }
@@ -309,7 +298,7 @@ func TestHVGSeuratV3(t *testing.T) {
 	}
 	a, _ := HVG(X, ingest.Counts, 10)
 	b, _ := HVG(X, ingest.Counts, 10)
-	if !equalInts(a, b) || !sort.IntsAreSorted(a) || a[len(a)-1] != genes-1 {
+	if !slices.Equal(a, b) || !sort.IntsAreSorted(a) || a[len(a)-1] != genes-1 {
 		t.Fatalf("HVG %v %v", a, b)
 	}
 }
