@@ -91,29 +91,16 @@ func (h maxHeap) replaceTop(c cand) {
 	h[i] = c
 }
 
+// pop removes and returns the largest element: the last element takes the
+// root's place and sinks, as in replaceTop.
 func (h *maxHeap) pop() cand {
 	s := *h
 	top := s[0]
 	n := len(s) - 1
 	last := s[n]
 	s = s[:n]
-	i := 0
-	for {
-		l := 2*i + 1
-		if l >= n {
-			break
-		}
-		if r := l + 1; r < n && s[r].d > s[l].d {
-			l = r
-		}
-		if last.d >= s[l].d {
-			break
-		}
-		s[i] = s[l]
-		i = l
-	}
 	if n > 0 {
-		s[i] = last
+		s.replaceTop(last)
 	}
 	*h = s
 	return top

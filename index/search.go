@@ -43,6 +43,23 @@ func (ix *Index) getSearcher() *searcher {
 
 func (ix *Index) putSearcher(s *searcher) { ix.pool.Put(s) }
 
+// touchVecs loads one float per 64-byte line of each of the ids' vectors,
+// so that the independent loads overlap their cache misses before the
+// distances are computed (Go has no prefetch instruction; hnswlib
+// prefetches here). The loads feed s.touch so they are not optimised away.
+func (ix *Index) touchVecs(s *searcher, ids []uint32) {
+	dim, vecs := ix.dim, ix.vecs
+	var touch uint32
+	for _, id := range ids {
+		o := int(id) * dim
+		v := vecs[o : o+dim : o+dim]
+		for j := 0; j < len(v); j += 16 {
+			touch ^= math.Float32bits(v[j])
+		}
+	}
+	s.touch ^= touch
+}
+
 // greedy walks layers from the entry point down to stopLevel+1, moving to
 // the closest neighbour while that improves (beam width 1).
 func (ix *Index) greedy(s *searcher, q []float32, stopLevel int) cand {
@@ -51,17 +68,7 @@ func (ix *Index) greedy(s *searcher, q []float32, stopLevel int) cand {
 		for changed := true; changed; {
 			changed = false
 			nbs := ix.links(cur.id, l)
-			{ // touch the neighbours' vectors first: their misses overlap
-				var touch uint32
-				for _, nb := range nbs {
-					o := int(nb) * ix.dim
-					v := ix.vecs[o : o+ix.dim : o+ix.dim]
-					for j := 0; j < len(v); j += 16 {
-						touch ^= math.Float32bits(v[j])
-					}
-				}
-				s.touch ^= touch
-			}
+			ix.touchVecs(s, nbs)
 			for _, nb := range nbs {
 				if d := ix.dist(q, nb); d < cur.d {
 					cur = cand{d, nb}
@@ -114,10 +121,8 @@ func (ix *Index) searchLayer(s *searcher, q []float32, ep cand, ef, level int, f
 		} else {
 			nbs = ix.links(c.id, level)
 		}
-		// Mark and gather the unvisited neighbours, then touch each one's
-		// vector once per 64-byte line before computing any distance: the
-		// independent loads overlap their cache misses (Go has no prefetch
-		// instruction; hnswlib prefetches here).
+		// Mark and gather the unvisited neighbours, then touch their vectors
+		// before computing any distance.
 		batch := s.batch[:0]
 		for _, nb := range nbs {
 			if marks[nb] != gen {
@@ -126,15 +131,7 @@ func (ix *Index) searchLayer(s *searcher, q []float32, ep cand, ef, level int, f
 			}
 		}
 		s.batch = batch
-		var touch uint32
-		for _, nb := range batch {
-			o := int(nb) * dim
-			v := vecs[o : o+dim : o+dim]
-			for j := 0; j < len(v); j += 16 {
-				touch ^= math.Float32bits(v[j])
-			}
-		}
-		s.touch ^= touch
+		ix.touchVecs(s, batch)
 		for _, nb := range batch {
 			o := int(nb) * dim
 			d := 1 - dot(q, vecs[o:o+dim:o+dim])

@@ -57,30 +57,23 @@ func (db *DB) Verify(ctx context.Context) error {
 		eachValue(bGenes, func(_, v []byte) error { _, err := decodeGene(v); return err })
 		eachValue(bEdgeMeta, func(_, v []byte) error { _, err := decodeEdgeSet(v); return err })
 		eachValue(bCollections, func(_, v []byte) error { _, err := decodeCollection(v); return err })
-		note(forEachNested(tx.btx.Bucket(bEdges), func(path string, b *bolt.Bucket) error {
-			return b.ForEach(func(k, v []byte) error {
-				if _, err := decodeAdjacency(v); err != nil {
-					note(fmt.Errorf("edges/%s/%x: %w", path, k, err))
-				}
-				return nil
-			})
-		}))
-		note(forEachNested(tx.btx.Bucket(bClusterings), func(space string, b *bolt.Bucket) error {
-			return b.ForEach(func(k, v []byte) error {
-				if _, err := decodeClustering(v); err != nil {
-					note(fmt.Errorf("clusterings/%s/%s: %w", space, k, err))
-				}
-				return nil
-			})
-		}))
-		note(forEachNested(tx.btx.Bucket(bPredictions), func(kind string, b *bolt.Bucket) error {
-			return b.ForEach(func(k, v []byte) error {
-				if _, err := decodePredictions(v); err != nil {
-					note(fmt.Errorf("predictions/%s/%s: %w", kind, k, err))
-				}
-				return nil
-			})
-		}))
+		// eachNested decodes every value of every sub-bucket of root; key
+		// formats the value's key for the message.
+		eachNested := func(root []byte, key func([]byte) string, dec func(v []byte) error) {
+			note(forEachNested(tx.btx.Bucket(root), func(sub string, b *bolt.Bucket) error {
+				return b.ForEach(func(k, v []byte) error {
+					if err := dec(v); err != nil {
+						note(fmt.Errorf("%s/%s/%s: %w", root, sub, key(k), err))
+					}
+					return nil
+				})
+			}))
+		}
+		hexKey := func(k []byte) string { return fmt.Sprintf("%x", k) }
+		strKey := func(k []byte) string { return string(k) }
+		eachNested(bEdges, hexKey, func(v []byte) error { _, err := decodeAdjacency(v); return err })
+		eachNested(bClusterings, strKey, func(v []byte) error { _, err := decodeClustering(v); return err })
+		eachNested(bPredictions, strKey, func(v []byte) error { _, err := decodePredictions(v); return err })
 		note(forEachNested(tx.btx.Bucket(bBlobs), func(kind string, b *bolt.Bucket) error {
 			return b.ForEachBucket(func(name []byte) error {
 				_, err := tx.Blob(kind, string(name))

@@ -235,26 +235,18 @@ func (hf *h5File) readVector(p string) ([]float64, h5Info, error) {
 
 // readIndex reads a 1-D integer dataset whose values must lie in [0, limit].
 func (hf *h5File) readIndex(p string, limit int64) ([]int64, error) {
-	v, in, err := hf.readVector(p)
-	if err != nil {
-		return nil, err
-	}
-	if in.class != "integer" {
-		return nil, errObj(ErrFormat, hf.path, p, "want integers, found %s", in.class)
-	}
-	out := make([]int64, len(v))
-	for i, f := range v {
-		if f < 0 || f > float64(limit) {
-			return nil, errObj(ErrFormat, hf.path, p, "entry %d is %v, outside [0, %d]", i, f, limit)
-		}
-		out[i] = int64(f)
-	}
-	return out, nil
+	return readIndexAs[int64](hf, p, limit)
 }
 
 // readIndex32 is readIndex for column indices, which fit in int32 (limit <
 // 2^31): it returns them in the CSR's own type, saving a copy.
 func (hf *h5File) readIndex32(p string, limit int64) ([]int32, error) {
+	return readIndexAs[int32](hf, p, limit)
+}
+
+// readIndexAs reads a 1-D integer dataset whose values must lie in
+// [0, limit] ≤ the range of T.
+func readIndexAs[T int32 | int64](hf *h5File, p string, limit int64) ([]T, error) {
 	v, in, err := hf.readVector(p)
 	if err != nil {
 		return nil, err
@@ -262,12 +254,12 @@ func (hf *h5File) readIndex32(p string, limit int64) ([]int32, error) {
 	if in.class != "integer" {
 		return nil, errObj(ErrFormat, hf.path, p, "want integers, found %s", in.class)
 	}
-	out := make([]int32, len(v))
+	out := make([]T, len(v))
 	for i, f := range v {
 		if f < 0 || f > float64(limit) {
 			return nil, errObj(ErrFormat, hf.path, p, "entry %d is %v, outside [0, %d]", i, f, limit)
 		}
-		out[i] = int32(f)
+		out[i] = T(f)
 	}
 	return out, nil
 }

@@ -25,5 +25,12 @@ func axpy(a float32, x, y []float32) {
 	}
 }
 
+// nbArgs carries nbRow's scalars in and its sums out; the layout is read
+// by nbkernel_amd64.s (offsets 0, 4, 8, 12, 16, 20).
+type nbArgs struct {
+	invS, lib, cst, negScale float32
+	ll, sumR                 float32
+}
+
 // useCBLAS reports a -tags netlib build, whose products go to CBLAS.
 const useCBLAS = f32.CBLAS

@@ -8,13 +8,6 @@ import "golang.org/x/sys/cpu"
 // back to gonum.
 var haveAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
-// nbArgs carries nbRow's scalars in and its sums out; the layout is read
-// by the assembly (offsets 0, 4, 8, 12, 16, 20).
-type nbArgs struct {
-	invS, lib, cst, negScale float32
-	ll, sumR                 float32
-}
-
 //go:noescape
 func expShiftSum(n int, src, dst *float32, shift float32) float32
 

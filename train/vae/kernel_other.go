@@ -5,11 +5,6 @@ package vae
 // haveAVX2FMA is false: the assembly kernels are amd64-only.
 var haveAVX2FMA = false
 
-type nbArgs struct {
-	invS, lib, cst, negScale float32
-	ll, sumR                 float32
-}
-
 func expShiftSum(n int, src, dst *float32, shift float32) float32 {
 	panic("vae: expShiftSum without AVX2")
 }
