@@ -338,8 +338,13 @@ func clusterReq(p *params, space string) query.ClusterRequest {
 	return query.ClusterRequest{Space: space, Resolution: p.float("resolution", 1), Method: p.str("method")}
 }
 
+// memberOpts reads the member-listing parameters and checks their ranges.
 func memberOpts(p *params) query.MemberOptions {
-	return query.MemberOptions{MaxMembers: p.int("max", 1000), Enrich: p.str("enrich"), MaxTerms: p.int("terms", 20)}
+	mo := query.MemberOptions{MaxMembers: p.int("max", 1000), Enrich: p.str("enrich"), MaxTerms: p.int("terms", 20)}
+	if (mo.MaxMembers < 1 || mo.MaxMembers > 100000 || mo.MaxTerms < 1 || mo.MaxTerms > 1000) && p.err == nil {
+		p.err = fmt.Errorf("%w: max must be in 1..100000 and terms in 1..1000", errBadParam)
+	}
+	return mo
 }
 
 func (s *Server) geneCluster(r *http.Request) (any, error) {
@@ -349,17 +354,7 @@ func (s *Server) geneCluster(r *http.Request) (any, error) {
 	if p.err != nil {
 		return nil, p.err
 	}
-	if err := checkMax(mo); err != nil {
-		return nil, err
-	}
 	return s.e.GeneCluster(r.Context(), req, sym, mo)
-}
-
-func checkMax(mo query.MemberOptions) error {
-	if mo.MaxMembers < 1 || mo.MaxMembers > 100000 || mo.MaxTerms < 1 || mo.MaxTerms > 1000 {
-		return fmt.Errorf("%w: max must be in 1..100000 and terms in 1..1000", errBadParam)
-	}
-	return nil
 }
 
 func (s *Server) geneAnnotations(r *http.Request) (any, error) {
@@ -375,11 +370,7 @@ func (s *Server) geneAnnotations(r *http.Request) (any, error) {
 	if req.TopN < 1 || req.TopN > 1000 {
 		return nil, fmt.Errorf("%w: top must be in 1..1000", errBadParam)
 	}
-	a, err := s.e.AnnotateGenes(r.Context(), req)
-	if err != nil {
-		return nil, err
-	}
-	return a, nil
+	return s.e.AnnotateGenes(r.Context(), req)
 }
 
 func (s *Server) cellNeighbors(r *http.Request) (any, error) {
@@ -408,9 +399,6 @@ func (s *Server) cellCluster(r *http.Request) (any, error) {
 	if p.err != nil {
 		return nil, p.err
 	}
-	if err := checkMax(mo); err != nil {
-		return nil, err
-	}
 	return s.e.CellCluster(r.Context(), req, ds, bc, mo)
 }
 
@@ -437,9 +425,6 @@ func (s *Server) clusterMembers(r *http.Request) (any, error) {
 	req, id, mo := clusterReq(p, p.path("space")), s.clusterID(p), memberOpts(p)
 	if p.err != nil {
 		return nil, p.err
-	}
-	if err := checkMax(mo); err != nil {
-		return nil, err
 	}
 	return s.e.ClusterMembers(r.Context(), req, id, mo)
 }
