@@ -11,6 +11,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"sort"
 	"strconv"
@@ -248,14 +249,24 @@ var errBadParam = errors.New("bad parameter")
 // params reads query parameters, keeping the first error.
 type params struct {
 	r   *http.Request
+	q   url.Values // r.URL.Query(), parsed on first use
 	err error
 }
 
-func (p *params) str(name string) string { return p.r.URL.Query().Get(name) }
+// query returns the parsed query string; URL.Query parses anew on every
+// call, and a handler reads several parameters.
+func (p *params) query() url.Values {
+	if p.q == nil {
+		p.q = p.r.URL.Query()
+	}
+	return p.q
+}
+
+func (p *params) str(name string) string { return p.query().Get(name) }
 
 func (p *params) list(name string) []string {
 	var out []string
-	for _, v := range p.r.URL.Query()[name] {
+	for _, v := range p.query()[name] {
 		for _, s := range strings.Split(v, ",") {
 			if s = strings.TrimSpace(s); s != "" {
 				out = append(out, s)
