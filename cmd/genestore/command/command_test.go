@@ -185,6 +185,9 @@ func TestDemo(t *testing.T) {
 	if _, err := run(t, "demo", "--quick", "--out", other, "--data", filepath.Join(repoRoot, "testdata", "sample")); err == nil {
 		t.Fatal("demo replaced a file that is not a genestore store")
 	}
+	if b, err := os.ReadFile(other); err != nil || string(b) != "keep me" {
+		t.Fatalf("demo touched a file that is not a genestore store: %q, %v", b, err)
+	}
 }
 
 // TestAppendThenQuery trains on one real dataset, appends another through
