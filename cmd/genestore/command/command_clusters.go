@@ -129,7 +129,6 @@ func runClusters(cmd *cobra.Command, g *globalOptions, o *clustersOptions) error
 		if a, err = ask(e, req); err != nil {
 			return err
 		}
-		req.Recompute = false
 	}
 	w := cmd.OutOrStdout()
 	if o.json {

@@ -36,6 +36,9 @@ func TestClustersAndMarkersCommands(t *testing.T) {
 		t.Errorf("cell cluster %+v", cm)
 	}
 	mk := decode[query.TopGenes](t, mustRun(t, "--store", db, "markers", "--cluster", fmt.Sprint(cm.Cluster), "--resolution", "0.8", "-k", "4", "--json"))
+	if len(mk.Genes) != 4 {
+		t.Errorf("cluster markers: %d genes, want 4", len(mk.Genes))
+	}
 	for _, g := range mk.Genes {
 		if module(t, g.Symbol) != tr.Types[1][9] {
 			t.Errorf("marker %s for the cluster of a type-%d cell", g.Symbol, tr.Types[1][9])

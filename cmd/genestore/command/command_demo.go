@@ -55,8 +55,7 @@ func runDemo(ctx context.Context, w, log io.Writer, g *globalOptions, o *demoOpt
 	if err := removeOldDemo(o.out); err != nil {
 		return err
 	}
-	opts := store.DefaultOptions()
-	db, err := store.Open(o.out, opts)
+	db, err := store.Open(o.out, storeOptions(false))
 	if err != nil {
 		return err
 	}
@@ -182,9 +181,7 @@ func removeOldDemo(path string) error {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
-	ro := store.DefaultOptions()
-	ro.ReadOnly = true
-	db, err := store.Open(path, ro)
+	db, err := store.Open(path, storeOptions(true))
 	if err != nil {
 		return fmt.Errorf("demo: %s exists and is not a genestore store I may replace: %w", path, err)
 	}

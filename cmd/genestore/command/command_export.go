@@ -91,6 +91,16 @@ type spaceRows struct {
 func readSpaceRows(db *store.DB, space string) (*spaceRows, error) {
 	rows := &spaceRows{}
 	err := db.View(func(tx *store.Tx) error {
+		// a gene has a row in every set that holds it: look it up once
+		symbols := map[uint32]string{}
+		symbol := func(id uint32) (string, error) {
+			if s, ok := symbols[id]; ok {
+				return s, nil
+			}
+			gi, err := tx.Gene(id)
+			symbols[id] = gi.Symbol
+			return gi.Symbol, err
+		}
 		info, err := tx.Space(space)
 		if err != nil {
 			return fmt.Errorf("space %q: %w", space, err)
@@ -119,12 +129,8 @@ func readSpaceRows(db *store.DB, space string) (*spaceRows, error) {
 				var name string
 				if barcodes != nil {
 					name = barcodes[id]
-				} else {
-					gi, err := tx.Gene(id)
-					if err != nil {
-						return err
-					}
-					name = gi.Symbol
+				} else if name, err = symbol(id); err != nil {
+					return err
 				}
 				rows.names = append(rows.names, name)
 				rows.datasets = append(rows.datasets, dsName)

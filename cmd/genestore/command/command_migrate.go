@@ -5,7 +5,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"genestore/internal/buildinfo"
 	"genestore/store"
 )
 
@@ -18,9 +17,7 @@ transaction: either all of them apply or the store is left as it was. A store
 written by a newer genestore is refused.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts := store.DefaultOptions()
-			opts.Version = buildinfo.Version
-			from, to, err := store.Migrate(cmd.Context(), g.store, opts)
+			from, to, err := store.Migrate(cmd.Context(), g.store, storeOptions(false))
 			if err != nil {
 				return err
 			}

@@ -4,19 +4,21 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"regexp"
 	"testing"
 	"time"
 
+	"genestore/cmd/genestore/server"
 	"genestore/query"
 )
 
 func TestServeCommand(t *testing.T) {
 	db, _ := simStore(t)
-	if _, err := run(t, "--store", db, "serve", "--addr", "0.0.0.0:0", "--token", ""); err == nil {
-		t.Fatalf("non-loopback without a token started")
+	if _, err := run(t, "--store", db, "serve", "--addr", "0.0.0.0:0", "--token", ""); !errors.Is(err, server.ErrOptions) {
+		t.Fatalf("non-loopback without a token: err %v, want server.ErrOptions", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -185,6 +186,9 @@ func TestDemo(t *testing.T) {
 	if _, err := run(t, "demo", "--quick", "--out", other, "--data", filepath.Join(repoRoot, "testdata", "sample")); err == nil {
 		t.Fatal("demo replaced a file that is not a genestore store")
 	}
+	if b, err := os.ReadFile(other); err != nil || string(b) != "keep me" {
+		t.Fatalf("demo touched a file that is not a genestore store: %q, %v", b, err)
+	}
 }
 
 // TestAppendThenQuery trains on one real dataset, appends another through
@@ -217,6 +221,23 @@ func TestAppendThenQuery(t *testing.T) {
 		if _, ok := got.Baselines[ev.baseline][ev.metric]; !ok {
 			t.Errorf("%v: baseline %s lacks %s: %v", ev.args, ev.baseline, ev.metric, got.Baselines)
 		}
+	}
+	// export names every gene row; a gene with a consensus and a dataset
+	// vector appears under both.
+	lines := strings.Split(strings.TrimSuffix(mustRun(t, "--store", db, "export", "--space", "genes"), "\n"), "\n")
+	if !strings.HasPrefix(lines[0], "gene\tdataset\tdim0\t") {
+		t.Fatalf("export header %q", lines[0])
+	}
+	byGene := map[string][]string{}
+	for _, line := range lines[1:] {
+		f := strings.SplitN(line, "\t", 3)
+		if len(f) < 3 || f[0] == "" {
+			t.Fatalf("export row %q", line)
+		}
+		byGene[f[0]] = append(byGene[f[0]], f[1])
+	}
+	if ds := byGene["CD79A"]; !slices.Equal(ds, []string{"*", "pbmc_small"}) && !slices.Equal(ds, []string{"pbmc_small", "*"}) {
+		t.Errorf("export: CD79A rows in sets %v, want consensus and pbmc_small", ds)
 	}
 	out := mustRun(t, "--store", db, "append", "--name", "pbmc3k", filepath.Join(sample, "pbmc3k_sct283"))
 	if !strings.Contains(out, `appended "pbmc3k"`) || !strings.Contains(out, "cells: 283 vectors") {

@@ -11,6 +11,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"sort"
 	"strconv"
@@ -248,14 +249,24 @@ var errBadParam = errors.New("bad parameter")
 // params reads query parameters, keeping the first error.
 type params struct {
 	r   *http.Request
+	q   url.Values // r.URL.Query(), parsed on first use
 	err error
 }
 
-func (p *params) str(name string) string { return p.r.URL.Query().Get(name) }
+// query returns the parsed query string; URL.Query parses anew on every
+// call, and a handler reads several parameters.
+func (p *params) query() url.Values {
+	if p.q == nil {
+		p.q = p.r.URL.Query()
+	}
+	return p.q
+}
+
+func (p *params) str(name string) string { return p.query().Get(name) }
 
 func (p *params) list(name string) []string {
 	var out []string
-	for _, v := range p.r.URL.Query()[name] {
+	for _, v := range p.query()[name] {
 		for _, s := range strings.Split(v, ",") {
 			if s = strings.TrimSpace(s); s != "" {
 				out = append(out, s)
@@ -338,8 +349,13 @@ func clusterReq(p *params, space string) query.ClusterRequest {
 	return query.ClusterRequest{Space: space, Resolution: p.float("resolution", 1), Method: p.str("method")}
 }
 
+// memberOpts reads the member-listing parameters and checks their ranges.
 func memberOpts(p *params) query.MemberOptions {
-	return query.MemberOptions{MaxMembers: p.int("max", 1000), Enrich: p.str("enrich"), MaxTerms: p.int("terms", 20)}
+	mo := query.MemberOptions{MaxMembers: p.int("max", 1000), Enrich: p.str("enrich"), MaxTerms: p.int("terms", 20)}
+	if (mo.MaxMembers < 1 || mo.MaxMembers > 100000 || mo.MaxTerms < 1 || mo.MaxTerms > 1000) && p.err == nil {
+		p.err = fmt.Errorf("%w: max must be in 1..100000 and terms in 1..1000", errBadParam)
+	}
+	return mo
 }
 
 func (s *Server) geneCluster(r *http.Request) (any, error) {
@@ -349,17 +365,7 @@ func (s *Server) geneCluster(r *http.Request) (any, error) {
 	if p.err != nil {
 		return nil, p.err
 	}
-	if err := checkMax(mo); err != nil {
-		return nil, err
-	}
 	return s.e.GeneCluster(r.Context(), req, sym, mo)
-}
-
-func checkMax(mo query.MemberOptions) error {
-	if mo.MaxMembers < 1 || mo.MaxMembers > 100000 || mo.MaxTerms < 1 || mo.MaxTerms > 1000 {
-		return fmt.Errorf("%w: max must be in 1..100000 and terms in 1..1000", errBadParam)
-	}
-	return nil
 }
 
 func (s *Server) geneAnnotations(r *http.Request) (any, error) {
@@ -375,11 +381,7 @@ func (s *Server) geneAnnotations(r *http.Request) (any, error) {
 	if req.TopN < 1 || req.TopN > 1000 {
 		return nil, fmt.Errorf("%w: top must be in 1..1000", errBadParam)
 	}
-	a, err := s.e.AnnotateGenes(r.Context(), req)
-	if err != nil {
-		return nil, err
-	}
-	return a, nil
+	return s.e.AnnotateGenes(r.Context(), req)
 }
 
 func (s *Server) cellNeighbors(r *http.Request) (any, error) {
@@ -408,9 +410,6 @@ func (s *Server) cellCluster(r *http.Request) (any, error) {
 	if p.err != nil {
 		return nil, p.err
 	}
-	if err := checkMax(mo); err != nil {
-		return nil, err
-	}
 	return s.e.CellCluster(r.Context(), req, ds, bc, mo)
 }
 
@@ -437,9 +436,6 @@ func (s *Server) clusterMembers(r *http.Request) (any, error) {
 	req, id, mo := clusterReq(p, p.path("space")), s.clusterID(p), memberOpts(p)
 	if p.err != nil {
 		return nil, p.err
-	}
-	if err := checkMax(mo); err != nil {
-		return nil, err
 	}
 	return s.e.ClusterMembers(r.Context(), req, id, mo)
 }

@@ -219,6 +219,8 @@ func TestRoutes(t *testing.T) {
 		}},
 		{"/v1/clusters/proteins", 400, nil},
 		{"/v1/clusters/genes/0?max=5&enrich=modules", 200, nil},
+		{"/v1/clusters/genes/0?max=0", 400, nil},
+		{"/v1/genes/G00002/cluster?terms=1001", 400, nil},
 		{"/v1/clusters/genes/x", 400, nil},
 		{"/v1/clusters/genes/9999", 404, nil},
 		{"/v1/clusters/cells/0/markers?k=3", 200, nil},
