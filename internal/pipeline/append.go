@@ -106,7 +106,9 @@ func Append(ctx context.Context, db *store.DB, name string, ds *ingest.Dataset, 
 	if log == nil {
 		log = io.Discard
 	}
-	// Indexes are loaded (or rebuilt) before the write transaction.
+	// Indexes are loaded (or rebuilt) before the write transaction, so a
+	// rebuild does not hold the store; inside it vecindex.Current checks
+	// that no other writer committed vectors in between.
 	ixOpts := o.Index
 	var geneIx, cellIx *index.Index
 	var err error
@@ -131,6 +133,9 @@ func Append(ctx context.Context, db *store.DB, name string, ds *ingest.Dataset, 
 	}
 	// The cell model's gene loadings (cell-genes) do not change on append:
 	// surgery adds batch parameters only.
+	if testHookBeforeAppendTx != nil {
+		testHookBeforeAppendTx()
+	}
 
 	res := &AppendResult{}
 	err = db.Update(func(tx *store.Tx) error {
@@ -151,6 +156,10 @@ func Append(ctx context.Context, db *store.DB, name string, ds *ingest.Dataset, 
 		case gm == nil:
 			res.SkippedGeneModel = "no gene model in the store (run train genes)"
 		default:
+			// Another writer may have committed since the index was loaded.
+			if geneIx, err = vecindex.Current(ctx, tx, SpaceGenes, geneIx, ixOpts); err != nil {
+				return fmt.Errorf("gene index: %w", err)
+			}
 			if err := appendGenes(ctx, tx, info, ds.X, genes, gm, geneIx, o, res, log); err != nil {
 				return fmt.Errorf("gene model: %w", err)
 			}
@@ -163,6 +172,9 @@ func Append(ctx context.Context, db *store.DB, name string, ds *ingest.Dataset, 
 		case cm == nil:
 			res.SkippedCellModel = "no cell model in the store (run train cells)"
 		default:
+			if cellIx, err = vecindex.Current(ctx, tx, SpaceCells, cellIx, ixOpts); err != nil {
+				return fmt.Errorf("cell index: %w", err)
+			}
 			if err := appendCells(ctx, tx, info, ds, genes, cm, cellIx, o, res); err != nil {
 				return fmt.Errorf("cell model: %w", err)
 			}
@@ -174,6 +186,10 @@ func Append(ctx context.Context, db *store.DB, name string, ds *ingest.Dataset, 
 	}
 	return res, nil
 }
+
+// testHookBeforeAppendTx, when set by a test, runs between loading the
+// indexes and opening Append's write transaction.
+var testHookBeforeAppendTx func()
 
 func appendGenes(ctx context.Context, tx *store.Tx, info store.DatasetInfo, x *sparse.CSR, genes []uint32,
 	st *modelState, ix *index.Index, o AppendOptions, res *AppendResult, log io.Writer) error {

@@ -102,14 +102,7 @@ func TestAppendKeepsExistingVectorsAndExtendsIndexes(t *testing.T) {
 	// The saved indexes were extended in place: loading them rebuilds nothing
 	// and finds the new cells.
 	for _, space := range []string{SpaceGenes, SpaceCells} {
-		var log logBuf
-		ix, err := vecindex.Load(ctx, db, space, index.DefaultOptions(), &log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if log.n != 0 {
-			t.Errorf("%s index rebuilt after append", space)
-		}
+		ix := savedIndex(t, db, space)
 		if space == SpaceCells && (!ix.Contains(store.EntityKey(res.Dataset.ID, 299)) || ix.Len() != 1200) {
 			t.Errorf("cells index: %d vectors, new cell present %v", ix.Len(), ix.Contains(store.EntityKey(res.Dataset.ID, 299)))
 		}
@@ -139,6 +132,53 @@ func TestAppendKeepsExistingVectorsAndExtendsIndexes(t *testing.T) {
 	}
 	if d2, _ := db.Digest(); d2 != digest {
 		t.Fatal("a failed append changed the store")
+	}
+}
+
+// TestAppendAfterConcurrentCommit commits another append between Append's
+// index load and its write transaction: the saved indexes must hold both
+// datasets' vectors, not only the later append's added to a stale index.
+func TestAppendAfterConcurrentCommit(t *testing.T) {
+	ctx := context.Background()
+	cfg := appendSim()
+	cfg.Datasets = 5
+	db, s := simStore(t, cfg, 3)
+	trainBoth(t, db)
+	var first *AppendResult
+	testHookBeforeAppendTx = func() {
+		testHookBeforeAppendTx = nil
+		var err error
+		if first, err = Append(ctx, db, "D5", simDataset(s.Datasets[4]), AppendOptions{Seed: 5, Index: index.DefaultOptions()}, nil); err != nil {
+			t.Error(err)
+		}
+	}
+	t.Cleanup(func() { testHookBeforeAppendTx = nil })
+	second, err := Append(ctx, db, "D4", simDataset(s.Datasets[3]), AppendOptions{Seed: 3, Index: index.DefaultOptions()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first == nil {
+		t.Fatal("the hook did not run")
+	}
+	for _, space := range []string{SpaceGenes, SpaceCells} {
+		ix := savedIndex(t, db, space)
+		var want int
+		err := db.View(func(tx *store.Tx) error {
+			v, err := vecindex.ReadVectors(tx, space)
+			want = len(v.Keys)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ix.Len() != want {
+			t.Errorf("%s: saved index holds %d vectors, the store %d", space, ix.Len(), want)
+		}
+		for _, ds := range []uint32{first.Dataset.ID, second.Dataset.ID} {
+			if !ix.Contains(store.EntityKey(ds, 0)) && space == SpaceCells {
+				t.Errorf("%s: saved index lacks dataset %d", space, ds)
+			}
+		}
 	}
 }
 

@@ -84,14 +84,7 @@ func TestTrainCellsWritesSpacesAndIndexes(t *testing.T) {
 	}
 	// The saved snapshots must be current: Load may not rebuild.
 	for _, space := range []string{SpaceCells, SpaceCellGenes} {
-		var log logBuf
-		ix, err := vecindex.Load(ctx, db, space, index.DefaultOptions(), &log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if log.n != 0 {
-			t.Errorf("space %s: index rebuilt on load: snapshot not saved with the vectors", space)
-		}
+		ix := savedIndex(t, db, space)
 		if space == SpaceCells && ix.Len() != 1200 {
 			t.Errorf("cells index holds %d vectors", ix.Len())
 		}
@@ -163,6 +156,21 @@ func TestTrainCellsWritesSpacesAndIndexes(t *testing.T) {
 }
 
 type logBuf struct{ n int }
+
+// savedIndex loads space's index and fails the test if the saved snapshot
+// was not current (Load had to rebuild it).
+func savedIndex(t testing.TB, db *store.DB, space string) *index.Index {
+	t.Helper()
+	var log logBuf
+	ix, err := vecindex.Load(context.Background(), db, space, index.DefaultOptions(), &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if log.n != 0 {
+		t.Errorf("space %s: index rebuilt on load: snapshot not saved with the vectors", space)
+	}
+	return ix
+}
 
 func (l *logBuf) Write(p []byte) (int, error) { l.n += len(p); return len(p), nil }
 

@@ -115,6 +115,27 @@ func Rebuild(ctx context.Context, db *store.DB, space string, opts index.Options
 	return ix, err
 }
 
+// Current returns ix when it is the index of space as tx sees it (same
+// generation), else an index rebuilt from tx's vectors. A writer that loaded
+// an index before its write transaction calls it inside the transaction,
+// before writing vectors: another writer may have committed in between, and
+// adding to the older index would save a snapshot missing those vectors under
+// a current generation. ix may be nil (no index loaded).
+func Current(ctx context.Context, tx *store.Tx, space string, ix *index.Index, opts index.Options) (*index.Index, error) {
+	gen, err := tx.Generation(space)
+	if err != nil {
+		return nil, err
+	}
+	if ix != nil && ix.Generation() == gen {
+		return ix, nil
+	}
+	v, err := ReadVectors(tx, space)
+	if err != nil {
+		return nil, err
+	}
+	return Build(ctx, v, opts)
+}
+
 // Load returns the index of space: the saved snapshot when it matches the
 // space's generation, else a rebuilt one (saved unless the store is
 // read-only). Why it rebuilt is written to log, if not nil.

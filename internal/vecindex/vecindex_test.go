@@ -107,3 +107,39 @@ func TestBuildSearchFindsItself(t *testing.T) {
 		t.Fatalf("nearest to cell 123 is %v", res[0])
 	}
 }
+
+func TestCurrentKeepsAMatchingIndexAndRebuildsOthers(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(filepath.Join(t.TempDir(), "s.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	putRandom(t, db, "cells", 1, 100, 4, 1)
+	ix, err := Load(ctx, db, "cells", index.DefaultOptions(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	current := func(have *index.Index) *index.Index {
+		t.Helper()
+		var got *index.Index
+		if err := db.View(func(tx *store.Tx) (err error) {
+			got, err = Current(ctx, tx, "cells", have, index.DefaultOptions())
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := current(ix); got != ix {
+		t.Fatal("a current index was rebuilt")
+	}
+	putRandom(t, db, "cells", 2, 30, 4, 2) // another writer commits
+	got := current(ix)
+	if got == ix || got.Len() != 130 || !got.Contains(store.EntityKey(2, 29)) {
+		t.Fatalf("stale index: got %d vectors, same %v", got.Len(), got == ix)
+	}
+	if got := current(nil); got.Len() != 130 {
+		t.Fatalf("no index: got %d vectors", got.Len())
+	}
+}
