@@ -120,10 +120,11 @@ func GemmBLAS(tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb i
 		beta = 1
 	}
 	if k == 0 {
-		for i := range m {
-			row := c[i*ldc : i*ldc+n]
-			for j := range row {
-				row[j] *= beta
+		// C = 0 (or unchanged when accumulating), as BLAS does for β = 0:
+		// scaling by β would keep a NaN already in C.
+		if !acc {
+			for i := range m {
+				clear(c[i*ldc : i*ldc+n])
 			}
 		}
 		return

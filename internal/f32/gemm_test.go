@@ -88,6 +88,29 @@ func TestGemmMatchesNaive(t *testing.T) {
 	}
 }
 
+// TestGemmEmptyInnerDimension: with k = 0 the product is zero, so C becomes
+// zero (NaN included, as BLAS with β = 0) or stays as it is when accumulating.
+func TestGemmEmptyInnerDimension(t *testing.T) {
+	for _, threads := range []int{0, 1} { // 0: GemmBLAS
+		for _, acc := range []bool{false, true} {
+			c := []float32{float32(math.NaN()), 2, float32(math.Inf(1)), 4}
+			if threads == 0 {
+				GemmBLAS(false, false, 2, 2, 0, nil, 1, nil, 2, acc, c, 2)
+			} else {
+				Gemm(threads, false, false, 2, 2, 0, nil, 1, nil, 2, acc, c, 2)
+			}
+			for i, v := range c {
+				switch {
+				case !acc && v != 0:
+					t.Errorf("threads %d: c[%d] = %v, want 0", threads, i, v)
+				case acc && i == 1 && v != 2:
+					t.Errorf("threads %d, acc: c[1] = %v, want 2", threads, v)
+				}
+			}
+		}
+	}
+}
+
 func TestAxpy(t *testing.T) {
 	for _, n := range []int{0, 1, 7, 8, 9, 31, 32, 33, 256, 259} {
 		x, y := make([]float32, n), make([]float32, n)
