@@ -139,10 +139,14 @@ func Run(t TB, cfg Config, op func(dir string, ready func()) error) Report {
 	rep := Report{Trials: cfg.Trials, OpTime: opTime}
 	r := rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15))
 	window := opTime + opTime/10
+	tail := opTime - opTime/4 // odd trials: the last quarter and a little past the end
 	for i := 0; i < cfg.Trials; i++ {
 		dir := filepath.Join(root, fmt.Sprintf("trial%03d", i))
 		copyDir(t, base, dir)
 		at := time.Duration(r.Int64N(int64(window) + 1))
+		if i%2 == 1 {
+			at = tail + time.Duration(r.Int64N(int64(window-tail)+1))
+		}
 		_, done, out := runChild(t, dir, cfg.ChildTimeout, at)
 		if done {
 			rep.Finished++

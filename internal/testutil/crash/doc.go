@@ -7,9 +7,8 @@
 // normal `go test` process) Run prepares a starting state in a directory,
 // runs the operation to completion in a child process (twice) to learn its
 // duration and the "after" state, then for each trial copies the starting
-// state, starts the child again, sends it SIGKILL at a uniformly random
-// moment of the operation's run (from its "ready" signal to a little past
-// its usual end), and checks that the directory's digest equals exactly
+// state, starts the child again, sends it SIGKILL at a random moment of the
+// operation's run, and checks that the directory's digest equals exactly
 // the state before or the state after. The child is the test binary itself,
 // re-run on the same test (-test.run) with environment variables that tell
 // Run, in the child, to execute the operation and return.
@@ -35,7 +34,12 @@
 //
 // SIGKILL stops the process, not the machine: data in the page cache
 // survives, so this tests the store's ordering of writes and its commit
-// protocol, not the disk's honouring of fsync. The kill moment is spread
-// over wall time; on a busy machine a trial may land before or after the
-// interesting part. Unix only.
+// protocol, not the disk's honouring of fsync.
+//
+// Kill moments: even trials are uniform from the "ready" signal to 10% past
+// the calibrated duration; odd trials are uniform over its last quarter and that
+// 10% past the end, where operations that compute first and commit once
+// (training, append) write. Moments are wall time: on a busy machine a
+// trial may still land before or after the interesting part, and the Report
+// says how many ended in each state. Unix only.
 package crash
