@@ -178,10 +178,10 @@ func TestSimModuleRecovery(t *testing.T) {
 	if cons < 0.8 || model < 0.8 {
 		t.Errorf("module ARI below 0.8")
 	}
-	// On train/sim's data every method separates the modules of a single
-	// dataset perfectly (ARI 1.000 for both baselines at the default and
-	// the full -long size), so "above the baselines" cannot be asserted:
-	// the model must match them within 0.02 here.
+	// With 400 or 2,000 cells per dataset every method separates the
+	// modules of a single dataset almost perfectly (ARI 1.000 for both
+	// baselines at the -long size), so the model must match them within
+	// 0.02 here; TestSimModuleRecoverySmallDatasets asserts "above".
 	if model < pear-0.02 || model < pca-0.02 {
 		t.Errorf("model ARI %.3f below the baselines (Pearson %.3f, PCA %.3f)", model, pear, pca)
 	}
@@ -189,4 +189,39 @@ func TestSimModuleRecovery(t *testing.T) {
 		t.Errorf("gene iLISI %.3f: the same gene from different datasets does not mix", il)
 	}
 
+}
+
+// TestSimModuleRecoverySmallDatasets: with 100 cells per dataset no single
+// dataset's co-expression separates the modules well, and the model, which
+// pools the three through the cross-dataset losses, must recover them
+// better than both per-dataset baselines. Measured (seeds 1–3): model
+// 0.937/0.914/0.947, PCA loadings 0.785/0.724/0.777, Pearson rows
+// 0.620/0.579/0.615.
+func TestSimModuleRecoverySmallDatasets(t *testing.T) {
+	cfg := sim.DefaultConfig()
+	cfg.Genes, cfg.Cells, cfg.Modules = 600, 100, 20
+	d := prepareSim(t, cfg)
+	opts := DefaultOptions()
+	opts.Seed, opts.Conv = 1, *conv
+	_, res, err := Train(context.Background(), d.inputs, opts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var model, pear, pca float64
+	for i, e := range res.PerDataset {
+		model += moduleARI(t, e.Vecs, opts.Dim, d.module[i]) / 3
+		rows, err := prep.PearsonRows(context.Background(), d.xnorm[i], prep.DefaultCoexprOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		pear += moduleARI(t, rows, d.xnorm[i].Cols, d.module[i]) / 3
+		pca += moduleARI(t, pcaLoadings(t, d.xnorm[i], opts.Dim), opts.Dim, d.module[i]) / 3
+	}
+	t.Logf("module ARI, 3 × 100 cells: model %.3f, Pearson rows %.3f, PCA loadings %.3f", model, pear, pca)
+	if model < 0.8 {
+		t.Errorf("model module ARI %.3f < 0.8", model)
+	}
+	if model < max(pear, pca)+0.05 {
+		t.Errorf("model module ARI %.3f not clearly above the baselines (Pearson %.3f, PCA %.3f)", model, pear, pca)
+	}
 }
