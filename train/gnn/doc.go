@@ -86,6 +86,14 @@
 // CPU-s against the GCN's 0.66 (one thread, same run). Heads > 1 is
 // implemented and gradient-checked but was not measured.
 //
+// Module recovery on simulated data: with 2,000 or 400 cells per dataset
+// every representation recovers the modules (ARI ≈ 1). With 100 cells per
+// dataset the model clearly beats both per-dataset baselines
+// (TestSimModuleRecoverySmallDatasets, seeds 1–3: 0.91–0.95 against PCA
+// 0.72–0.79 and Pearson 0.58–0.62); without the cross-dataset losses it
+// reaches 0.84–0.92, so both the graph layers and the pooling across
+// datasets contribute.
+//
 // GO signal on small real data: on the three datasets above the model's
 // per-dataset GO co-annotation AUROC (0.524) stays below the Pearson-row and
 // PCA baselines (0.543), which score what raw Pearson r scores. Tried and
@@ -93,7 +101,18 @@
 // correlation-preserving loss (MSE between cos(z_i, z_j) and r_ij; it also
 // collapsed cross-dataset mixing), a per-dataset input skip (F·S added to
 // Z), a cosine edge decoder (σ(cos/τ), τ 0.1–0.2), dropping the
-// co-expression significance test and top-k 5–30.
+// co-expression significance test, top-k 5–30, no cross-dataset losses
+// (0.533), Dim 64/128, two shared layers, a lower learning rate, no
+// hold-out, one-hot (featureless) inputs (0.527–0.529), input weights
+// initialised to the profiles' top singular vectors, two-hop training edges
+// (0.523–0.532), and a CS-CORE-style moment estimator for the counts
+// datasets' graphs (its rows score 0.520/0.523 against Pearson's
+// 0.537/0.557). The graph holds more GO signal than the model keeps: rows of
+// Â·A (two-hop neighbourhood overlap) score 0.558, but every 32–128
+// dimensional embedding of it measured 0.52–0.54 (spectral included), and
+// the model's GO AUROC is highest in the first epochs (0.536 after one,
+// 0.542 after 20 from singular-vector initialisation) and falls as the
+// edge loss is fitted.
 //
 // Training is deterministic for a given Seed and input, whatever GOMAXPROCS:
 // parallel kernels split work by rows and never share an output.
