@@ -182,6 +182,44 @@ func TestAppendAfterConcurrentCommit(t *testing.T) {
 	}
 }
 
+// TestTrainConflictsWithConcurrentAppend commits an append while a retrain
+// runs: the retrain would replace the space without the appended vectors,
+// so it must fail with ErrConflict and write nothing.
+func TestTrainConflictsWithConcurrentAppend(t *testing.T) {
+	ctx := context.Background()
+	for _, space := range []string{SpaceGenes, SpaceCells} {
+		t.Run(space, func(t *testing.T) {
+			db, s := simStore(t, appendSim(), 3)
+			trainBoth(t, db)
+			var appended string
+			testHookBeforeTrainCommit = func(string) {
+				testHookBeforeTrainCommit = nil
+				if _, err := Append(ctx, db, "D4", simDataset(s.Datasets[3]), AppendOptions{Seed: 3}, nil); err != nil {
+					t.Error(err)
+				}
+				appended, _ = db.Digest()
+			}
+			t.Cleanup(func() { testHookBeforeTrainCommit = nil })
+			var err error
+			if space == SpaceGenes {
+				g := DefaultGeneOptions()
+				g.HVG, g.Model.Epochs, g.Model.Dim, g.Model.Hidden, g.Model.Seed = 200, 5, 8, 32, 2
+				_, err = TrainGenes(ctx, db, g, nil, nil)
+			} else {
+				c := DefaultCellOptions()
+				c.Model.Epochs, c.Model.Latent, c.Model.Hidden, c.Model.Seed = 3, 8, 64, 2
+				_, err = TrainCells(ctx, db, c, nil, nil)
+			}
+			if !errors.Is(err, ErrConflict) {
+				t.Fatalf("retrain across an append: %v, want ErrConflict", err)
+			}
+			if d, _ := db.Digest(); appended == "" || d != appended {
+				t.Fatal("the refused retrain changed the store")
+			}
+		})
+	}
+}
+
 // TestReadersDuringAppend queries the store from other goroutines while a
 // dataset is appended: every read succeeds and sees either all or none of
 // the new dataset.

@@ -39,6 +39,36 @@ const (
 // ErrNoData is returned when a job has nothing to train on.
 var ErrNoData = errors.New("pipeline: nothing to train on")
 
+// ErrConflict is returned by TrainGenes and TrainCells when another writer
+// in the same process committed vectors to the space they replace while
+// they trained: their commit would drop those vectors, so nothing is
+// written and the training can be run again. (Writers in other processes
+// wait for the store's file lock and cannot interleave.)
+var ErrConflict = errors.New("pipeline: the embedding space changed while training; nothing written, run again")
+
+// spaceGeneration reads space's generation (0 when it was never written).
+func spaceGeneration(db *store.DB, space string) (gen uint64, err error) {
+	err = db.View(func(tx *store.Tx) error { gen, err = tx.Generation(space); return err })
+	return gen, err
+}
+
+// checkGeneration fails with ErrConflict when space's generation in tx is
+// not gen, the one read before training.
+func checkGeneration(tx *store.Tx, space string, gen uint64) error {
+	now, err := tx.Generation(space)
+	if err != nil {
+		return err
+	}
+	if now != gen {
+		return fmt.Errorf("%w (space %q at generation %d, was %d when training began)", ErrConflict, space, now, gen)
+	}
+	return nil
+}
+
+// testHookBeforeTrainCommit, when set by a test, runs just before
+// TrainGenes or TrainCells opens its write transaction.
+var testHookBeforeTrainCommit func(space string)
+
 // CellOptions configure TrainCells.
 type CellOptions struct {
 	// Datasets to train on by name; empty means every dataset in the store.
@@ -243,10 +273,16 @@ func modelVersion(kind string, weights []byte) string {
 
 // TrainCells trains the batch-aware cell model on the chosen datasets and
 // replaces the "cells" and "cell-genes" spaces, the cell model's weights and
-// both spaces' index snapshots in one transaction.
+// both spaces' index snapshots in one transaction. It returns ErrConflict,
+// writing nothing, if another writer changed the "cells" space while it
+// trained.
 func TrainCells(ctx context.Context, db *store.DB, o CellOptions, progress func(vae.Progress), log io.Writer) (*CellResult, error) {
 	if log == nil {
 		log = io.Discard
+	}
+	gen0, err := spaceGeneration(db, SpaceCells)
+	if err != nil {
+		return nil, err
 	}
 	ins, err := readCellInputs(db, o.Datasets, o.BatchKey)
 	if err != nil {
@@ -328,8 +364,14 @@ func TrainCells(ctx context.Context, db *store.DB, o CellOptions, progress func(
 	}
 	prov := store.Provenance{Kind: "cell-model", ModelVersion: version, Params: params, Datasets: dsIDs}
 
+	if testHookBeforeTrainCommit != nil {
+		testHookBeforeTrainCommit(SpaceCells)
+	}
 	start := time.Now()
 	err = db.Update(func(tx *store.Tx) error {
+		if err := checkGeneration(tx, SpaceCells, gen0); err != nil {
+			return err
+		}
 		if err := clearSpace(tx, SpaceCells); err != nil {
 			return err
 		}

@@ -33,4 +33,11 @@
 // unchanged), inside one write transaction that also holds the training of
 // the new parts: readers keep answering from the last commit meanwhile, and
 // another writer waits.
+//
+// Two writers in one process: bbolt serialises their transactions, but work
+// done before a transaction can go stale. Append re-checks the index it
+// loaded inside its transaction (vecindex.Current); a retrain that finds its
+// space changed since it began (an append committed meanwhile) fails with
+// ErrConflict and writes nothing rather than drop the new vectors. Writers in
+// different processes cannot interleave: the store's file lock admits one.
 package pipeline

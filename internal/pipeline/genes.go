@@ -156,10 +156,15 @@ func prepareOne(ctx context.Context, info store.DatasetInfo, x *sparse.CSR, gene
 // TrainGenes builds every chosen dataset's co-expression graph, trains the
 // gene model on all of them jointly, and replaces the "genes" space (per
 // dataset and consensus vectors), the datasets' edges, the model weights and
-// the space's index in one transaction.
+// the space's index in one transaction. It returns ErrConflict, writing
+// nothing, if another writer changed the space while it trained.
 func TrainGenes(ctx context.Context, db *store.DB, o GeneOptions, progress gnn.Progress, log io.Writer) (*GeneResult, error) {
 	if log == nil {
 		log = io.Discard
+	}
+	gen0, err := spaceGeneration(db, SpaceGenes)
+	if err != nil {
+		return nil, err
 	}
 	ins, err := PrepareGenes(ctx, db, o, log)
 	if err != nil {
@@ -203,8 +208,14 @@ func TrainGenes(ctx context.Context, db *store.DB, o GeneOptions, progress gnn.P
 		return nil, err
 	}
 
+	if testHookBeforeTrainCommit != nil {
+		testHookBeforeTrainCommit(SpaceGenes)
+	}
 	start := time.Now()
 	err = db.Update(func(tx *store.Tx) error {
+		if err := checkGeneration(tx, SpaceGenes, gen0); err != nil {
+			return err
+		}
 		if err := clearSpace(tx, SpaceGenes); err != nil {
 			return err
 		}
