@@ -142,6 +142,24 @@ func pcaLoadings(t testing.TB, X *sparse.CSR, k int) []float32 {
 	return out
 }
 
+// perDatasetARI returns the module ARI of the model's per-dataset vectors,
+// of Pearson rows and of PCA loadings (dim components), each averaged over
+// the datasets of d.
+func perDatasetARI(t *testing.T, d simData, res *Result, dim int) (model, pear, pca float64) {
+	t.Helper()
+	n := float64(len(res.PerDataset))
+	for i, e := range res.PerDataset {
+		model += moduleARI(t, e.Vecs, dim, d.module[i]) / n
+		rows, err := prep.PearsonRows(context.Background(), d.xnorm[i], prep.DefaultCoexprOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		pear += moduleARI(t, rows, d.xnorm[i].Cols, d.module[i]) / n
+		pca += moduleARI(t, pcaLoadings(t, d.xnorm[i], dim), dim, d.module[i]) / n
+	}
+	return model, pear, pca
+}
+
 func TestSimModuleRecovery(t *testing.T) {
 	cfg := sim.DefaultConfig()
 	cfg.Genes, cfg.Cells, cfg.Modules = 600, 400, 10
@@ -163,16 +181,7 @@ func TestSimModuleRecovery(t *testing.T) {
 		truthOf[i] = d.truth.Module[g]
 	}
 	cons := moduleARI(t, res.Consensus.Vecs, opts.Dim, truthOf)
-	var model, pear, pca float64
-	for i, e := range res.PerDataset {
-		model += moduleARI(t, e.Vecs, opts.Dim, d.module[i]) / 3
-		rows, err := prep.PearsonRows(context.Background(), d.xnorm[i], prep.DefaultCoexprOptions())
-		if err != nil {
-			t.Fatal(err)
-		}
-		pear += moduleARI(t, rows, d.xnorm[i].Cols, d.module[i]) / 3
-		pca += moduleARI(t, pcaLoadings(t, d.xnorm[i], opts.Dim), opts.Dim, d.module[i]) / 3
-	}
+	model, pear, pca := perDatasetARI(t, d, res, opts.Dim)
 	il := geneILISI(t, res.PerDataset)
 	t.Logf("module ARI: consensus %.3f, per-dataset model %.3f, Pearson rows %.3f, PCA loadings %.3f; gene iLISI %.3f", cons, model, pear, pca, il)
 	if cons < 0.8 || model < 0.8 {
@@ -207,16 +216,7 @@ func TestSimModuleRecoverySmallDatasets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var model, pear, pca float64
-	for i, e := range res.PerDataset {
-		model += moduleARI(t, e.Vecs, opts.Dim, d.module[i]) / 3
-		rows, err := prep.PearsonRows(context.Background(), d.xnorm[i], prep.DefaultCoexprOptions())
-		if err != nil {
-			t.Fatal(err)
-		}
-		pear += moduleARI(t, rows, d.xnorm[i].Cols, d.module[i]) / 3
-		pca += moduleARI(t, pcaLoadings(t, d.xnorm[i], opts.Dim), opts.Dim, d.module[i]) / 3
-	}
+	model, pear, pca := perDatasetARI(t, d, res, opts.Dim)
 	t.Logf("module ARI, 3 × 100 cells: model %.3f, Pearson rows %.3f, PCA loadings %.3f", model, pear, pca)
 	if model < 0.8 {
 		t.Errorf("model module ARI %.3f < 0.8", model)
