@@ -175,10 +175,8 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 	out := Model{opts: h.Options}
 	for i, s := range h.Shared {
 		l := layer{In: s[0], Out: s[1], Heads: heads}
-		want := [2]int{h.Options.Hidden, h.Options.Hidden}
-		if i == len(h.Shared)-1 {
-			want[1] = h.Options.Dim
-		}
+		var want [2]int
+		want[0], want[1] = h.Options.sharedShape(i)
 		if s != want || s[0]*l.cols() > maxDim {
 			return fmt.Errorf("%w: shared layer shape %v", ErrFormat, s)
 		}

@@ -101,26 +101,33 @@ func smallOpts() Options {
 	return o
 }
 
-// convCases are the shared-layer convolutions every model test runs with.
-var convCases = []struct {
+// convCase is one shared-layer convolution a test runs with.
+type convCase struct {
 	name  string
 	conv  string
 	heads int
-}{
-	{"gcn", ConvGCN, 0},
-	{"transformer", ConvTransformer, 1},
-	{"transformer-2heads", ConvTransformer, 2},
 }
 
-func TestGradientsJoint(t *testing.T) {
-	for _, c := range convCases {
+// gradConvs are the convolutions the gradient checks run with; modelConvs
+// those of the (slower) model-level tests.
+var (
+	gradConvs  = []convCase{{"gcn", ConvGCN, 0}, {"transformer", ConvTransformer, 1}, {"transformer-2heads", ConvTransformer, 2}}
+	modelConvs = gradConvs[:2]
+)
+
+// forConvs runs fn as one subtest per case, on base() with the case's Conv
+// and Heads.
+func forConvs(t *testing.T, cases []convCase, base func() Options, fn func(*testing.T, Options)) {
+	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			opts := smallOpts()
+			opts := base()
 			opts.Conv, opts.Heads = c.conv, c.heads
-			testGradientsJoint(t, opts)
+			fn(t, opts)
 		})
 	}
 }
+
+func TestGradientsJoint(t *testing.T) { forConvs(t, gradConvs, smallOpts, testGradientsJoint) }
 
 func testGradientsJoint(t *testing.T, opts Options) {
 	rng := rand.New(rand.NewSource(1))
@@ -129,18 +136,13 @@ func testGradientsJoint(t *testing.T, opts Options) {
 	// newSharedLayers' shapes, each bias drawn right after its layer. Keep
 	// this draw order: drawing the biases after all layers (seed 1, GCN)
 	// puts a ReLU input 3e-5 from zero, inside the finite-difference step.
-	var shared []layer
-	in := opts.Hidden
-	for l := 0; l < opts.SharedLayers; l++ {
-		out := opts.Hidden
-		if l == opts.SharedLayers-1 {
-			out = opts.Dim
-		}
-		shared = append(shared, newConvLayer(in, out, opts.sharedHeads(), rng))
+	shared := make([]layer, opts.SharedLayers)
+	for l := range shared {
+		in, out := opts.sharedShape(l)
+		shared[l] = newConvLayer(in, out, opts.sharedHeads(), rng)
 		for i := range shared[l].B {
 			shared[l].B[i] = float32(rng.NormFloat64() * 0.1)
 		}
-		in = out
 	}
 	tr.shared = shared
 	sg := make([][2]*param, len(shared))
@@ -162,13 +164,7 @@ func testGradientsJoint(t *testing.T, opts Options) {
 }
 
 func TestGradientsFrozenShared(t *testing.T) {
-	for _, c := range convCases {
-		t.Run(c.name, func(t *testing.T) {
-			opts := smallOpts()
-			opts.Conv, opts.Heads = c.conv, c.heads
-			testGradientsFrozenShared(t, opts)
-		})
-	}
+	forConvs(t, gradConvs, smallOpts, testGradientsFrozenShared)
 }
 
 func testGradientsFrozenShared(t *testing.T, opts Options) {

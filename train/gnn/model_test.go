@@ -25,18 +25,9 @@ func quickOpts() Options {
 	return o
 }
 
-// modelConvs are the convolutions the model-level tests run with.
-var modelConvs = []string{ConvGCN, ConvTransformer}
-
 func TestReproducibleAndRoundTrip(t *testing.T) {
 	d := smallSim(t, 2)
-	for _, conv := range modelConvs {
-		t.Run(conv, func(t *testing.T) {
-			o := quickOpts()
-			o.Conv = conv
-			testReproducibleAndRoundTrip(t, d, o)
-		})
-	}
+	forConvs(t, modelConvs, quickOpts, func(t *testing.T, o Options) { testReproducibleAndRoundTrip(t, d, o) })
 }
 
 func testReproducibleAndRoundTrip(t *testing.T, d simData, opts Options) {
@@ -102,13 +93,7 @@ func flip(b []byte, i int) []byte {
 
 func TestAddDatasetKeepsOldVectors(t *testing.T) {
 	d := smallSim(t, 3)
-	for _, conv := range modelConvs {
-		t.Run(conv, func(t *testing.T) {
-			o := quickOpts()
-			o.Conv = conv
-			testAddDatasetKeepsOldVectors(t, d, o)
-		})
-	}
+	forConvs(t, modelConvs, quickOpts, func(t *testing.T, o Options) { testAddDatasetKeepsOldVectors(t, d, o) })
 }
 
 func testAddDatasetKeepsOldVectors(t *testing.T, d simData, opts Options) {

@@ -149,8 +149,17 @@ func (o Options) resolved() Options {
 
 // sharedHeads is layer.Heads of the shared layers: 0 for GCN.
 func (o Options) sharedHeads() int {
-	if o.resolved().Conv == ConvTransformer {
-		return o.resolved().Heads
+	if o = o.resolved(); o.Conv == ConvTransformer {
+		return o.Heads
 	}
 	return 0
+}
+
+// sharedShape is the (in, out) width of shared layer l: Hidden → Hidden,
+// the last one Hidden → Dim.
+func (o Options) sharedShape(l int) (in, out int) {
+	if l == o.SharedLayers-1 {
+		return o.Hidden, o.Dim
+	}
+	return o.Hidden, o.Hidden
 }

@@ -114,15 +114,10 @@ func newTrainable(in DatasetInput, opts Options, rng *rand.Rand) *run {
 // newSharedLayers initialises the shared layers: Hidden wide, the last
 // mapping to Dim.
 func newSharedLayers(opts Options, rng *rand.Rand) []layer {
-	var out []layer
-	in := opts.Hidden
-	for l := 0; l < opts.SharedLayers; l++ {
-		o := opts.Hidden
-		if l == opts.SharedLayers-1 {
-			o = opts.Dim
-		}
-		out = append(out, newConvLayer(in, o, opts.sharedHeads(), rng))
-		in = o
+	out := make([]layer, opts.SharedLayers)
+	for l := range out {
+		in, o := opts.sharedShape(l)
+		out[l] = newConvLayer(in, o, opts.sharedHeads(), rng)
 	}
 	return out
 }
@@ -238,15 +233,15 @@ func (t *trainer) forward(r *run) {
 	ls := t.layers(r)
 	in, inDim := r.F, r.p
 	for l, L := range ls {
-		Q := r.Q[l]
+		Q, C := r.Q[l], L.cols()
+		P := r.P[:r.n*C]
 		if L.Heads > 0 {
-			C := L.cols()
-			P := r.proj[l]
-			gemm(false, false, r.n, C, inDim, 1, in, inDim, L.W, C, 0, P, C)
+			P = r.proj[l] // kept for the backward pass
+		}
+		gemm(false, false, r.n, C, inDim, 1, in, inDim, L.W, C, 0, P, C)
+		if L.Heads > 0 {
 			r.adj.attend(L, P, r.alpha[l], Q)
 		} else {
-			P := r.P[:r.n*L.Out]
-			gemm(false, false, r.n, L.Out, inDim, 1, in, inDim, L.W, L.Out, 0, P, L.Out)
 			r.adj.spmm(P, L.Out, Q)
 			for i := 0; i < r.n; i++ {
 				row := Q[i*L.Out : (i+1)*L.Out]
