@@ -3,6 +3,8 @@ package f32
 import (
 	"sync"
 
+	"genestore/internal/par"
+
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 )
@@ -90,20 +92,7 @@ func Gemm(threads int, tA, tB bool, m, n, k int, a []float32, lda int, b []float
 					}
 				}
 			}
-			if threads == 1 {
-				run(0, 0, npan)
-				continue
-			}
-			var wg sync.WaitGroup
-			for t := range threads {
-				lo, hi := t*npan/threads, (t+1)*npan/threads
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					run(t, lo, hi)
-				}()
-			}
-			wg.Wait()
+			par.For(threads, npan, run)
 		}
 	}
 }

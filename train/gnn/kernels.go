@@ -3,9 +3,9 @@ package gnn
 import (
 	"math"
 	"runtime"
-	"sync"
 
 	"genestore/internal/f32"
+	"genestore/internal/par"
 )
 
 // gemm computes C = alpha·op(A)·op(B) + beta·C for row-major float32
@@ -32,25 +32,8 @@ func gemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []flo
 // depend on the number of workers: each index is handled by exactly one
 // call and ranges do not share outputs.
 func parFor(n int, fn func(lo, hi int)) {
-	w := runtime.GOMAXPROCS(0)
-	if w > n/64 {
-		w = max(1, n/64)
-	}
-	if w <= 1 {
-		fn(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	step := (n + w - 1) / w
-	for lo := 0; lo < n; lo += step {
-		hi := min(lo+step, n)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(lo, hi)
-		}()
-	}
-	wg.Wait()
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/64)) // ≥ 64 rows each
+	par.For(workers, n, func(_, lo, hi int) { fn(lo, hi) })
 }
 
 // adjacency is a square CSR matrix of float32 weights (the normalised graph

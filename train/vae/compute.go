@@ -3,7 +3,8 @@ package vae
 import (
 	"math"
 	"runtime"
-	"sync"
+
+	"genestore/internal/par"
 )
 
 // denseCutoff is the share of non-zeros in a mini-batch from which the
@@ -67,21 +68,7 @@ func newWork(m *Model, capacity, threads int) *work {
 // parallel runs fn over [0, n) split into at most w.threads contiguous parts;
 // fn gets the part number as well.
 func (w *work) parallel(n int, fn func(part, lo, hi int)) {
-	parts := min(w.threads, n)
-	if parts <= 1 {
-		fn(0, 0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for p := range parts {
-		lo, hi := p*n/parts, (p+1)*n/parts
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(p, lo, hi)
-		}()
-	}
-	wg.Wait()
+	par.For(w.threads, n, fn)
 }
 
 // encode computes h1 (after ReLU) and zs = [μ | log σ²] for the cells rows.
