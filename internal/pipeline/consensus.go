@@ -195,16 +195,17 @@ func stackStandardised(ins []GeneInput, maxCells int, seed uint64) (*sparse.CSR,
 // at most dim components. Rows follow ids (the sorted union).
 func pcaConsensus(ctx context.Context, ins []GeneInput, dim, maxCells int, seed uint64) (ids []uint32, k int, vecs []float32, err error) {
 	X, ids := stackStandardised(ins, maxCells, seed)
-	k = min(dim, X.Cols-1, X.Rows-1)
-	res, err := baseline.PCA(ctx, X, k, seed+1)
+	k, vecs, err = pcaLoadings(ctx, X, dim, seed+1)
+	return ids, k, vecs, err
+}
+
+// pcaLoadings is the PCA gene baseline of X: the scaled gene loadings
+// (baseline.PCAResult.ScaledLoadings) of min(dim, genes−1, cells−1)
+// components, and that number.
+func pcaLoadings(ctx context.Context, X *sparse.CSR, dim int, seed uint64) (k int, vecs []float32, err error) {
+	res, err := baseline.PCA(ctx, X, min(dim, X.Cols-1, X.Rows-1), seed)
 	if err != nil {
-		return nil, 0, nil, err
+		return 0, nil, err
 	}
-	vecs = make([]float32, len(res.GeneLoadings))
-	for g := range X.Cols {
-		for c := range res.K {
-			vecs[g*res.K+c] = res.GeneLoadings[g*res.K+c] * float32(math.Sqrt(res.Variance[c]))
-		}
-	}
-	return ids, res.K, vecs, nil
+	return res.K, res.ScaledLoadings(), nil
 }

@@ -16,7 +16,6 @@ import (
 	"genestore/query/cluster"
 	"genestore/query/eval"
 	"genestore/store"
-	"genestore/train/baseline"
 	"genestore/train/prep"
 )
 
@@ -167,18 +166,11 @@ func EvalGenes(ctx context.Context, db *store.DB, o GeneEvalOptions, log io.Writ
 		// The model's rows for this dataset follow its own gene order; map
 		// its edges onto them by symbol.
 		model.sets[i].edges = remapEdges(syms, edges, model.sets[i].genes)
-		k := min(dim, in.Input.X.Cols-1, in.Input.X.Rows-1)
-		res, err := baseline.PCA(ctx, in.Input.X, k, o.Seed+1)
+		k, loadings, err := pcaLoadings(ctx, in.Input.X, dim, o.Seed+1)
 		if err != nil {
 			return nil, fmt.Errorf("pca baseline: %w", err)
 		}
-		loadings := make([]float32, len(res.GeneLoadings))
-		for g := 0; g < in.Input.X.Cols; g++ {
-			for c := 0; c < res.K; c++ {
-				loadings[g*res.K+c] = res.GeneLoadings[g*res.K+c] * float32(math.Sqrt(res.Variance[c]))
-			}
-		}
-		pca.sets = append(pca.sets, geneSet{dataset: in.Info.Name, genes: syms, dim: res.K, vecs: loadings, edges: edges})
+		pca.sets = append(pca.sets, geneSet{dataset: in.Info.Name, genes: syms, dim: k, vecs: loadings, edges: edges})
 		pr, err := prep.PearsonRows(ctx, in.Input.X, gopts.Coexpr)
 		if err != nil {
 			return nil, fmt.Errorf("pearson baseline: %w", err)

@@ -168,6 +168,22 @@ func PCAWithOptions(ctx context.Context, X *sparse.CSR, k int, seed uint64, o Op
 
 // Transform projects new cells (same genes, same normalisation) onto the
 // components: (X − Mean) · GeneLoadings, returned row-major cells × K.
+// ScaledLoadings returns the gene loadings scaled by each component's
+// standard deviation (genes × K, row-major): gene g's row is its vector in
+// the component space, so that with all components the rows' dot products
+// are the genes' covariances. It is the PCA gene baseline genestore
+// compares gene embeddings with.
+func (r *PCAResult) ScaledLoadings() []float32 {
+	out := make([]float32, len(r.GeneLoadings))
+	for c := range r.K {
+		s := float32(math.Sqrt(r.Variance[c]))
+		for g := c; g < len(out); g += r.K {
+			out[g] = r.GeneLoadings[g] * s
+		}
+	}
+	return out
+}
+
 func (r *PCAResult) Transform(X *sparse.CSR) ([]float32, error) {
 	if X == nil || X.Cols != len(r.Mean) {
 		return nil, fmt.Errorf("%w: matrix has %d genes, model %d", ErrShape, colsOf(X), len(r.Mean))

@@ -153,6 +153,43 @@ func sum(v []float64) float64 {
 	return s
 }
 
+// TestScaledLoadingsGiveCovariances: with every component kept, the dot
+// product of two genes' scaled loadings is their sample covariance.
+func TestScaledLoadingsGiveCovariances(t *testing.T) {
+	X := lowRank(60, 8, 3, 5)
+	res, err := PCA(context.Background(), X, 8, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	L := res.ScaledLoadings()
+	n, g := X.Rows, X.Cols
+	D := make([]float64, n*g)
+	for i := range n {
+		idx, val := X.Row(i)
+		for k, j := range idx {
+			D[i*g+int(j)] = float64(val[k])
+		}
+	}
+	for a := range g {
+		for b := range g {
+			var ma, mb, cov, dot float64
+			for i := range n {
+				ma += D[i*g+a] / float64(n)
+				mb += D[i*g+b] / float64(n)
+			}
+			for i := range n {
+				cov += (D[i*g+a] - ma) * (D[i*g+b] - mb) / float64(n-1)
+			}
+			for c := range res.K {
+				dot += float64(L[a*res.K+c]) * float64(L[b*res.K+c])
+			}
+			if math.Abs(dot-cov) > 1e-3*max(1, math.Abs(cov)) {
+				t.Fatalf("genes %d, %d: loadings give %.5f, covariance %.5f", a, b, dot, cov)
+			}
+		}
+	}
+}
+
 func TestPCAReproducible(t *testing.T) {
 	X := lowRank(150, 40, 4, 3)
 	a, err := PCA(context.Background(), X, 4, 9)

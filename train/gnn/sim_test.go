@@ -3,7 +3,6 @@ package gnn
 import (
 	"context"
 	"flag"
-	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -133,13 +132,7 @@ func pcaLoadings(t testing.TB, X *sparse.CSR, k int) []float32 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := append([]float32(nil), res.GeneLoadings...)
-	for g := 0; g < X.Cols; g++ {
-		for c := 0; c < res.K; c++ {
-			out[g*res.K+c] *= float32(math.Sqrt(res.Variance[c]))
-		}
-	}
-	return out
+	return res.ScaledLoadings()
 }
 
 // perDatasetARI returns the module ARI of the model's per-dataset vectors,
