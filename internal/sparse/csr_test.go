@@ -100,22 +100,28 @@ func TestTransposeSelectStack(t *testing.T) {
 func TestMapCols(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	a := randomCSR(r, 11, 5, 0.6)
-	remap := []int32{4, -1, 0, 6, 2} // 8 columns: 1, 3, 5 and 7 stay empty
-	m := a.MapCols(remap, 8)
-	if err := m.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	da, dm := dense(a), dense(m)
-	for i := range dm {
-		want := make([]float32, 8)
-		for c, nc := range remap {
-			if nc >= 0 {
-				want[nc] = da[i][c]
-			}
+	// 8 columns, some staying empty: one map reorders (the transpose path),
+	// one keeps the order (the row-filter path)
+	for _, remap := range [][]int32{{4, -1, 0, 6, 2}, {0, -1, 2, 5, 6}} {
+		m := a.MapCols(remap, 8)
+		if err := m.Validate(); err != nil {
+			t.Fatal(err)
 		}
-		for j := range want {
-			if dm[i][j] != want[j] {
-				t.Fatalf("row %d col %d: %g, want %g", i, j, dm[i][j], want[j])
+		da, dm := dense(a), dense(m)
+		if len(dm) != a.Rows {
+			t.Fatalf("%v: %d rows, want %d", remap, len(dm), a.Rows)
+		}
+		for i := range dm {
+			want := make([]float32, 8)
+			for c, nc := range remap {
+				if nc >= 0 {
+					want[nc] = da[i][c]
+				}
+			}
+			for j := range want {
+				if dm[i][j] != want[j] {
+					t.Fatalf("%v: row %d col %d: %g, want %g", remap, i, j, dm[i][j], want[j])
+				}
 			}
 		}
 	}
@@ -136,3 +142,35 @@ func TestValidateRejects(t *testing.T) {
 }
 
 func nanf() float64 { z := 0.0; return z / z }
+
+// BenchmarkMapCols maps a 10k × 4000 matrix (~800 entries a row) onto its
+// columns in order (a selection) and shuffled (another dataset's gene order).
+func BenchmarkMapCols(b *testing.B) {
+	const rows, cols, perRow = 10000, 4000, 800
+	rng := rand.New(rand.NewPCG(1, 2))
+	m := &CSR{Rows: rows, Cols: cols, Indptr: make([]int64, rows+1)}
+	for r := range rows {
+		for c := range cols {
+			if rng.IntN(cols) < perRow {
+				m.Indices = append(m.Indices, int32(c))
+				m.Data = append(m.Data, 1)
+			}
+		}
+		m.Indptr[r+1] = int64(len(m.Data))
+	}
+	for _, order := range []string{"in-order", "shuffled"} {
+		remap := make([]int32, cols)
+		for i := range remap {
+			remap[i] = int32(i)
+		}
+		if order == "shuffled" {
+			rng.Shuffle(cols, func(i, j int) { remap[i], remap[j] = remap[j], remap[i] })
+		}
+		b.Run(order, func(b *testing.B) {
+			for b.Loop() {
+				m.MapCols(remap, cols)
+			}
+			b.ReportMetric(float64(m.NNZ())*float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+		})
+	}
+}
