@@ -282,9 +282,6 @@ func (e *Engine) knn(ctx context.Context, space string, keys []uint64, k int, fi
 		}
 		return nil
 	})
-	if err == nil {
-		err = ctx.Err() // cancelled after the last block was taken
-	}
 	if err != nil {
 		return nil, nil, err
 	}

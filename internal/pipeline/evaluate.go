@@ -142,7 +142,6 @@ func EvalGenes(ctx context.Context, db *store.DB, o GeneEvalOptions, log io.Writ
 	pear := geneRep{name: "pearson"}
 	dim := consensus.dim
 	symbolOf := map[uint32]string{}
-	var rows [][]float32 // each dataset's Pearson matrix, for the consensus
 	for i, in := range ins {
 		syms := make([]string, len(in.Input.Genes))
 		err := db.View(func(tx *store.Tx) error {
@@ -176,7 +175,6 @@ func EvalGenes(ctx context.Context, db *store.DB, o GeneEvalOptions, log io.Writ
 			return nil, fmt.Errorf("pearson baseline: %w", err)
 		}
 		pear.sets = append(pear.sets, geneSet{dataset: in.Info.Name, genes: syms, dim: in.Input.X.Cols, vecs: pr, edges: edges})
-		rows = append(rows, pr)
 	}
 	symbols := func(ids []uint32) []string {
 		out := make([]string, len(ids))
@@ -191,12 +189,15 @@ func EvalGenes(ctx context.Context, db *store.DB, o GeneEvalOptions, log io.Writ
 		return nil, fmt.Errorf("pca consensus baseline: %w", err)
 	}
 	pcaCons := geneSet{dataset: "*", genes: symbols(ids), dim: k, vecs: vecs}
+	rows := make([][]float32, len(pear.sets)) // each dataset's Pearson matrix
+	for i, gs := range pear.sets {
+		rows[i] = gs.vecs
+	}
 	ids, vecs, err = pearsonConsensus(ctx, ins, rows)
 	if err != nil {
 		return nil, fmt.Errorf("pearson consensus baseline: %w", err)
 	}
 	pearCons := geneSet{dataset: "*", genes: symbols(ids), dim: len(ids), vecs: vecs}
-	rows = nil
 
 	var sets [][]string
 	if o.GMT != "" {
