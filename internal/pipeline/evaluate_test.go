@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"genestore/internal/sparse"
@@ -15,49 +13,24 @@ import (
 	"genestore/train/sim"
 )
 
-// writeSimTruth writes s's canonical gene_modules.tsv and one gene set per
-// module as a GMT file, as `genestore simulate` does, and returns their paths.
-func writeSimTruth(t *testing.T, s *sim.Simulation) (truth, gmt string) {
-	t.Helper()
-	dir := t.TempDir()
-	var tsv, sets strings.Builder
-	tsv.WriteString("gene\tmodule\n")
-	members := map[int][]string{}
-	for g, name := range s.Truth.Genes {
-		m := s.Truth.Module[g]
-		if m < 0 {
-			fmt.Fprintf(&tsv, "%s\t\n", name)
-			continue
-		}
-		fmt.Fprintf(&tsv, "%s\t%d\n", name, m+1)
-		members[m] = append(members[m], name)
-	}
-	for m := 0; m < len(members); m++ {
-		fmt.Fprintf(&sets, "MODULE_%d\tsimulated\t%s\n", m+1, strings.Join(members[m], "\t"))
-	}
-	truth, gmt = filepath.Join(dir, "gene_modules.tsv"), filepath.Join(dir, "gene_sets.gmt")
-	if err := os.WriteFile(truth, []byte(tsv.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(gmt, []byte(sets.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return truth, gmt
-}
-
 // TestEvalGenesConsensus checks that the model and both baselines report the
 // consensus metrics on a small simulation, and that the baselines' joint
 // representations recover the modules as the per-dataset ones do.
 func TestEvalGenesConsensus(t *testing.T) {
 	ctx := context.Background()
-	db, s := simStore(t, smallSim())
+	db, _ := simStore(t, smallSim())
 	o := DefaultGeneOptions()
 	o.Model.Epochs, o.Model.Dim, o.Model.Hidden, o.Model.Seed = 30, 8, 32, 1
 	o.HVG = 200
 	if _, err := TrainGenes(ctx, db, o, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	truth, gmt := writeSimTruth(t, s)
+	// the truth files `genestore simulate` writes for the same simulation
+	dir := t.TempDir()
+	if err := sim.WriteDir(ctx, smallSim(), dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	truth, gmt := filepath.Join(dir, "truth", "gene_modules.tsv"), filepath.Join(dir, "truth", "gene_sets.gmt")
 	ev, err := EvalGenes(ctx, db, GeneEvalOptions{GMT: gmt, Truth: truth, Seed: 1}, nil)
 	if err != nil {
 		t.Fatal(err)
