@@ -384,8 +384,8 @@ func (e *Engine) ClusterMembers(ctx context.Context, req ClusterRequest, id int,
 	return e.members(ctx, req, c, id, mo)
 }
 
-// members returns the keys of cluster id of c (ErrNotFound when empty).
-func (c Clustering) members(space string, id int) ([]uint64, error) {
+// memberKeys returns the keys of cluster id of c (ErrNotFound when empty).
+func (c Clustering) memberKeys(space string, id int) ([]uint64, error) {
 	var keys []uint64
 	for i, l := range c.Labels {
 		if int(l) == id {
@@ -418,7 +418,7 @@ func (e *Engine) members(ctx context.Context, req ClusterRequest, c Clustering, 
 	if err != nil {
 		return nil, err
 	}
-	keys, err := c.members(req.Space, id)
+	keys, err := c.memberKeys(req.Space, id)
 	if err != nil {
 		return nil, err
 	}
@@ -514,7 +514,7 @@ func (e *Engine) ClusterMarkers(ctx context.Context, req ClusterRequest, id, k i
 	if err != nil {
 		return nil, err
 	}
-	keys, err := c.members(req.Space, id)
+	keys, err := c.memberKeys(req.Space, id)
 	if err != nil {
 		return nil, err
 	}
