@@ -14,16 +14,16 @@ const modelMagic = "GSGNNMOD"
 
 // ModelVersion is the version of the byte layout written by MarshalBinary.
 //
-// Layout, version 2 (all integers and floats little-endian):
+// Layout, version 3 (all integers and floats little-endian):
 //
 //	offset  size  field
 //	0       8     magic "GSGNNMOD"
-//	8       4     uint32 version (2)
+//	8       4     uint32 version (3)
 //	12      4     uint32 H, length of the header
 //	16      H     header, JSON: {"options": Options, "shared": [[in, out], …],
 //	              "datasets": [{"name", "genes", "cells", "profile", "edges"}, …]}
-//	              options.Conv ("gcn" or "transformer") and options.Heads
-//	              are always set
+//	              options.Conv ("gcn" or "transformer"), options.Heads,
+//	              options.WalkRestart and options.WalkSteps are always set
 //	16+H    …     arrays, in this order:
 //	              per shared layer: W (in·cols float32, row-major in×cols),
 //	              B (out float32); cols = out for "gcn", and
@@ -36,11 +36,13 @@ const modelMagic = "GSGNNMOD"
 //	              of local gene indices)
 //	end−4   4     uint32 CRC-32 (IEEE) of every preceding byte
 //
-// Version 1 is the same bytes without options.Conv and options.Heads: every
-// version 1 model is a GCN (read as Conv "gcn", Heads 1). Readers accept
-// versions 1 and 2 and refuse others; versions only move forward, and a
-// future version adds a decoder case beside these.
-const ModelVersion = 2
+// Version 2 is the same bytes without options.WalkRestart and
+// options.WalkSteps: its models were trained on the edges themselves (read
+// as WalkRestart 1, WalkSteps 1). Version 1 also lacks options.Conv and
+// options.Heads: every version 1 model is a GCN (read as Conv "gcn", Heads
+// 1). Readers accept versions 1 to 3 and refuse others; versions only move
+// forward, and a future version adds a decoder case beside these.
+const ModelVersion = 3
 
 // minModelVersion is the oldest layout UnmarshalBinary still reads.
 const minModelVersion = 1
@@ -133,6 +135,12 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 	var h header
 	if err := json.Unmarshal(body[16:16+hl], &h); err != nil {
 		return fmt.Errorf("%w: header: %w", ErrFormat, err)
+	}
+	if version < 3 {
+		if h.Options.WalkRestart != 0 || h.Options.WalkSteps != 0 {
+			return fmt.Errorf("%w: version %d header sets random walks", ErrFormat, version)
+		}
+		h.Options.WalkRestart, h.Options.WalkSteps = 1, 1
 	}
 	switch version {
 	case 1:

@@ -174,7 +174,8 @@ func testGradientsFrozenShared(t *testing.T, opts Options) {
 	old := randomInput(rng, "old", 6, 6, 0)
 	nw := randomInput(rng, "new", 7, 6, 2)
 	shared := newSharedLayers(opts, rng) // smallOpts: two layers
-	fixedSt := &datasetState{Name: "old", Genes: old.Genes, Cells: 6, Edges: positiveEdges(old.Edges),
+	oldEdges, _ := positiveEdges(old.Edges)
+	fixedSt := &datasetState{Name: "old", Genes: old.Genes, Cells: 6, Edges: oldEdges,
 		Vecs: make([]float32, 6*opts.Dim)}
 	for i := range fixedSt.Vecs {
 		fixedSt.Vecs[i] = float32(rng.NormFloat64())

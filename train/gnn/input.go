@@ -111,31 +111,41 @@ func profiles(X *sparse.CSR, maxProfile int, rng *rand.Rand) ([]float32, int) {
 }
 
 // positiveEdges returns the positively weighted edges as local pairs (a < b),
-// deduplicated, in (a, b) order.
-func positiveEdges(edges []prep.Edge) [][2]int32 {
-	out := make([][2]int32, 0, len(edges))
+// deduplicated, in (a, b) order, and each one's weight (the larger, where a
+// pair repeats).
+func positiveEdges(edges []prep.Edge) ([][2]int32, []float32) {
+	type wedge struct {
+		e [2]int32
+		w float32
+	}
+	all := make([]wedge, 0, len(edges))
 	for _, e := range edges {
 		if e.Weight > 0 {
 			a, b := e.A, e.B
 			if a > b {
 				a, b = b, a
 			}
-			out = append(out, [2]int32{a, b})
+			all = append(all, wedge{[2]int32{a, b}, e.Weight})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i][0] != out[j][0] {
-			return out[i][0] < out[j][0]
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].e[0] != all[j].e[0] {
+			return all[i].e[0] < all[j].e[0]
 		}
-		return out[i][1] < out[j][1]
+		if all[i].e[1] != all[j].e[1] {
+			return all[i].e[1] < all[j].e[1]
+		}
+		return all[i].w > all[j].w
 	})
-	dedup := out[:0]
-	for i, e := range out {
-		if i == 0 || e != out[i-1] {
-			dedup = append(dedup, e)
+	out := make([][2]int32, 0, len(all))
+	w := make([]float32, 0, len(all))
+	for i, e := range all {
+		if i == 0 || e.e != all[i-1].e {
+			out = append(out, e.e)
+			w = append(w, e.w)
 		}
 	}
-	return dedup
+	return out, w
 }
 
 // normalizedAdjacency returns D^-1/2 (A + I) D^-1/2 for the undirected edges

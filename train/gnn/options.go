@@ -47,8 +47,20 @@ type Options struct {
 	// LearningRate of Adam. Default 0.005.
 	LearningRate float64
 	// NegativeRatio is the number of random negative pairs drawn per
-	// positive edge each epoch. Default 1.
+	// positive pair each epoch. Default 1.
 	NegativeRatio int
+	// WalkRestart is the probability that a positive pair's random walk
+	// stops after each step (see the package documentation): each epoch,
+	// as many positive pairs as training edges are drawn by starting at an
+	// endpoint of a random training edge, crossing it, and walking on
+	// (next gene ∝ edge weight) with probability 1 − WalkRestart per step,
+	// up to WalkSteps steps; the start and the end gene form the pair. 1
+	// means the edges themselves, each once per epoch (plain edge
+	// reconstruction). Must lie in (0, 1]. Default 0.1 (a mean walk of
+	// about 10 steps).
+	WalkRestart float64
+	// WalkSteps caps the steps of one walk. Default 40.
+	WalkSteps int
 	// HoldOut is the fraction of each graph's edges kept out of training
 	// for early stopping. 0 disables early stopping. Default 0.05.
 	HoldOut float64
@@ -76,7 +88,7 @@ type Options struct {
 func DefaultOptions() Options {
 	return Options{
 		Dim: 32, Hidden: 128, SharedLayers: 1, Conv: ConvTransformer, Heads: 1, MaxProfile: 512,
-		Epochs: 300, LearningRate: 0.005, NegativeRatio: 1, HoldOut: 0.05, Patience: 100,
+		Epochs: 300, LearningRate: 0.005, NegativeRatio: 1, WalkRestart: 0.1, WalkSteps: 40, HoldOut: 0.05, Patience: 100,
 		CosineWeight: 1, ContrastWeight: 0.01, Temperature: 0.07, ContrastGenes: 4096,
 	}
 }
@@ -113,6 +125,12 @@ func (o Options) Validate() error {
 	}
 	if o.NegativeRatio < 1 {
 		bad("NegativeRatio %d < 1", o.NegativeRatio)
+	}
+	if !(o.WalkRestart > 0 && o.WalkRestart <= 1) {
+		bad("WalkRestart %v outside (0, 1]", o.WalkRestart)
+	}
+	if o.WalkSteps < 1 {
+		bad("WalkSteps %d < 1", o.WalkSteps)
 	}
 	if !(o.HoldOut >= 0 && o.HoldOut < 0.5) {
 		bad("HoldOut %v outside [0, 0.5)", o.HoldOut)

@@ -49,6 +49,7 @@ type run struct {
 	p     int
 	adj   *adjacency
 	pos   [][2]int32 // training edges
+	walk  *walker    // over pos, weighted; nil when positives are the edges themselves
 	held  [][2]int32 // held-out edges
 	hneg  [][2]int32 // fixed negatives for the held-out loss
 	nbr   [][]uint32 // global neighbour ids per gene (all positive edges)
@@ -126,7 +127,7 @@ func newSharedLayers(opts Options, rng *rand.Rand) []layer {
 func newRun(in DatasetInput, st *datasetState, opts Options, rng *rand.Rand) *run {
 	r := &run{st: st, n: in.X.Cols}
 	r.F, r.p = profiles(in.X, opts.MaxProfile, rng)
-	all := positiveEdges(in.Edges)
+	all, weight := positiveEdges(in.Edges)
 	st.Edges = all
 	r.setGraph(all)
 	perm := rng.Perm(len(all))
@@ -138,15 +139,20 @@ func newRun(in DatasetInput, st *datasetState, opts Options, rng *rand.Rand) *ru
 	for _, i := range perm[:nHeld] {
 		isHeld[i] = true
 	}
+	var posW []float32
 	for i, e := range all {
 		if isHeld[i] {
 			r.held = append(r.held, e)
 		} else {
 			r.pos = append(r.pos, e)
+			posW = append(posW, weight[i])
 		}
 	}
 	r.hneg = randomPairs(rng, r.n, len(r.held))
 	r.adj = normalizedAdjacency(r.n, r.pos)
+	if opts.WalkRestart < 1 && len(r.pos) > 0 {
+		r.walk = newWalker(r.n, r.pos, posW)
+	}
 	return r
 }
 
@@ -521,8 +527,12 @@ func (t *trainer) lossAndGrad() EpochLog {
 			continue
 		}
 		clear(r.dZ)
-		neg := randomPairs(t.rng, r.n, t.opts.NegativeRatio*len(r.pos))
-		lg.BCE += bce(r.Z(), dim, r.pos, neg, r.dZ)
+		pos := r.pos
+		if r.walk != nil {
+			pos = r.walk.pairs(t.rng, r.pos, len(r.pos), t.opts.WalkRestart, t.opts.WalkSteps)
+		}
+		neg := randomPairs(t.rng, r.n, t.opts.NegativeRatio*len(pos))
+		lg.BCE += bce(r.Z(), dim, pos, neg, r.dZ)
 	}
 	for i := range t.pairs {
 		cp := &t.pairs[i]
