@@ -97,8 +97,11 @@ genes, normalisation (size factors + log1p for counts) and a co-expression graph
 edges. Then one model for all datasets: a dataset-specific input layer maps each
 gene's expression profile to a hidden vector, shared graph layers propagate over
 the dataset's graph, and the losses are edge reconstruction (BCE with negative
-sampling), the cosine similarity of the same gene across datasets weighted by the
-Jaccard overlap of its neighbourhoods, and an InfoNCE contrast. Each gene gets a
+sampling; the positive pairs are the ends of short weighted random walks that
+start by crossing an edge, so a gene's context reaches past its direct
+neighbours; --walk-restart 1 uses the edges themselves), the cosine similarity
+of the same gene across datasets weighted by the Jaccard overlap of its
+neighbourhoods, and an InfoNCE contrast. Each gene gets a
 vector per dataset and a consensus vector.
 
 It replaces the "genes" space, the datasets' edges, the model weights and the
@@ -140,6 +143,8 @@ index in one transaction: an interrupted run changes nothing.`,
 	f.IntVar(&o.Model.Hidden, "hidden", o.Model.Hidden, "hidden units of the dataset-specific layer")
 	f.StringVar(&o.Model.Conv, "conv", o.Model.Conv, "convolution of the shared graph layers: gcn or transformer")
 	f.IntVar(&o.Model.Epochs, "epochs", o.Model.Epochs, "maximum epochs")
+	f.Float64Var(&o.Model.WalkRestart, "walk-restart", o.Model.WalkRestart, "edge reconstruction: stop probability per random-walk step of a positive pair (1: the edges themselves)")
+	f.IntVar(&o.Model.WalkSteps, "walk-steps", o.Model.WalkSteps, "edge reconstruction: most steps of a positive pair's random walk")
 	f.Float64Var(&o.Model.LearningRate, "lr", o.Model.LearningRate, "Adam learning rate")
 	f.Float64Var(&o.Model.Temperature, "temperature", o.Model.Temperature, "InfoNCE temperature")
 	f.Float64Var(&o.Model.ContrastWeight, "contrast-weight", o.Model.ContrastWeight, "InfoNCE weight")
