@@ -66,12 +66,13 @@
 // float32 matrix product (a packed AVX2/FMA kernel in Go assembly; gonum's
 // Sgemm without AVX2) and a CSR sparse × dense kernel, and every gradient
 // is checked against finite differences in the tests (grad_test.go). On
-// peer_train.py's shape, one thread, an epoch takes 0.60 CPU-s against
-// PyTorch's 1.21 in the same run (BenchmarkEpochPeerShape). gorgonia, which
+// peer_train.py's shape, one thread, a GCN epoch takes 0.36 CPU-s against
+// PyTorch 1.13's 3.39 in the same run on an idle machine (0.60 against 1.21
+// in an earlier, loaded run; BenchmarkEpochPeerShape). gorgonia, which
 // the design names, measured 2.5–2.7 CPU-s on that epoch with a custom SpMM
 // Op (gorgonia_test.go), so it is not on the hot path. Under the build tag
 // netlib the products go to OpenBLAS (cgo; needs libopenblas-dev and
-// CGO_LDFLAGS=-lopenblas): 0.53 CPU-s per epoch.
+// CGO_LDFLAGS=-lopenblas): 0.34 CPU-s per epoch (0.53 in the loaded run).
 //
 // The shared layers are graph-transformer convolutions by default
 // (Options.Conv "transformer", MuSe-GNN's choice; Heads 1); "gcn" gives GCN
