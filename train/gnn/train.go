@@ -151,7 +151,7 @@ func newRun(in DatasetInput, st *datasetState, opts Options, rng *rand.Rand) *ru
 	r.hneg = randomPairs(rng, r.n, len(r.held))
 	r.adj = normalizedAdjacency(r.n, r.pos)
 	if opts.WalkRestart < 1 && len(r.pos) > 0 {
-		r.walk = newWalker(r.n, r.pos, posW)
+		r.walk = newWalker(r.n, r.pos, posW, opts.WalkRestart, opts.WalkSteps)
 	}
 	return r
 }
@@ -529,7 +529,7 @@ func (t *trainer) lossAndGrad() EpochLog {
 		clear(r.dZ)
 		pos := r.pos
 		if r.walk != nil {
-			pos = r.walk.pairs(t.rng, r.pos, len(r.pos), t.opts.WalkRestart, t.opts.WalkSteps)
+			pos = r.walk.pairs(t.rng, len(r.pos))
 		}
 		neg := randomPairs(t.rng, r.n, t.opts.NegativeRatio*len(pos))
 		lg.BCE += bce(r.Z(), dim, pos, neg, r.dZ)

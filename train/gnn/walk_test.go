@@ -15,13 +15,13 @@ func TestWalkPairs(t *testing.T) {
 	// path 0-1-2-3-4 plus a chord 0-2
 	edges := [][2]int32{{0, 1}, {0, 2}, {1, 2}, {2, 3}, {3, 4}}
 	w := []float32{1, 1, 1, 1, 1}
-	wk := newWalker(5, edges, w)
+	wk := newWalker(5, edges, w, 1, 40)
 	isEdge := map[[2]int32]bool{}
 	for _, e := range edges {
 		isEdge[e] = true
 		isEdge[[2]int32{e[1], e[0]}] = true
 	}
-	for _, p := range wk.pairs(rng, edges, 2000, 1, 40) {
+	for _, p := range wk.pairs(rng, 2000) {
 		if !isEdge[p] {
 			t.Fatalf("restart 1 gave the non-edge %v", p)
 		}
@@ -29,7 +29,8 @@ func TestWalkPairs(t *testing.T) {
 	// Two steps at most: the end is within graph distance 2 of the start,
 	// so 4 never pairs with 0 or 1; every such pair shows up.
 	hop := map[[2]int32]bool{}
-	for _, p := range wk.pairs(rng, edges, 5000, 0.5, 2) {
+	wk.restart, wk.steps = 0.5, 2
+	for _, p := range wk.pairs(rng, 5000) {
 		if p[0] == p[1] {
 			t.Fatalf("pair %v joins a gene with itself", p)
 		}
@@ -45,7 +46,7 @@ func TestWalkPairs(t *testing.T) {
 		}
 	}
 	// A star with weights 1, 2, 7 around gene 0: steps from 0 follow them.
-	star := newWalker(4, [][2]int32{{0, 1}, {0, 2}, {0, 3}}, []float32{1, 2, 7})
+	star := newWalker(4, [][2]int32{{0, 1}, {0, 2}, {0, 3}}, []float32{1, 2, 7}, 0.1, 40)
 	count := make([]int, 4)
 	const n = 100000
 	for range n {
@@ -57,7 +58,7 @@ func TestWalkPairs(t *testing.T) {
 			t.Errorf("step 0→%d taken %.3f of the time, want %.1f", j, got, want)
 		}
 	}
-	if g := newWalker(3, [][2]int32{{0, 1}}, []float32{1}).step(rng, 2); g != 2 {
+	if g := newWalker(3, [][2]int32{{0, 1}}, []float32{1}, 0.1, 40).step(rng, 2); g != 2 {
 		t.Errorf("a gene without edges stepped to %d", g)
 	}
 }
