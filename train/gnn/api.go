@@ -1,6 +1,8 @@
 package gnn
 
 import (
+	"genestore/train/optim"
+
 	"context"
 	"fmt"
 	"math/rand"
@@ -37,9 +39,9 @@ func Train(ctx context.Context, inputs []DatasetInput, opts Options, progress Pr
 	}
 	m.shared = newSharedLayers(opts, rng)
 	t.shared = m.shared
-	sharedGrads := make([][2]*param, len(m.shared))
+	sharedGrads := make([][2]*optim.Param, len(m.shared))
 	for l := range m.shared {
-		sharedGrads[l] = [2]*param{newParam(m.shared[l].W), newParam(m.shared[l].B)}
+		sharedGrads[l] = [2]*optim.Param{optim.NewParam(m.shared[l].W), optim.NewParam(m.shared[l].B)}
 		t.params = append(t.params, sharedGrads[l][0], sharedGrads[l][1])
 	}
 	for _, r := range t.runs {
@@ -94,8 +96,8 @@ func (m *Model) AddDataset(ctx context.Context, in DatasetInput, opts Options, p
 	}
 	r := newTrainable(in, opts, rng)
 	t.runs = append(t.runs, r)
-	t.params = []*param{r.grads[0][0], r.grads[0][1]}
-	r.grads = append(r.grads, make([][2]*param, len(t.shared))...) // frozen
+	t.params = []*optim.Param{r.grads[0][0], r.grads[0][1]}
+	r.grads = append(r.grads, make([][2]*optim.Param, len(t.shared))...) // frozen
 	t.pairUp()
 	if _, _, err := t.fit(ctx, progress); err != nil {
 		return Embedding{}, err

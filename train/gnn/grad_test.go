@@ -1,6 +1,8 @@
 package gnn
 
 import (
+	"genestore/train/optim"
+
 	"fmt"
 	"math"
 	"math/rand"
@@ -62,18 +64,18 @@ func gradCheck(t *testing.T, tr *trainer) {
 	}
 	analytic := make([][]float32, len(tr.params))
 	for i, p := range tr.params {
-		analytic[i] = append([]float32(nil), p.g...)
+		analytic[i] = append([]float32(nil), p.G...)
 	}
 	const eps = 1e-3
 	checked, bad := 0, 0
 	for pi, p := range tr.params {
-		for i := range p.w {
-			w0 := p.w[i]
-			p.w[i] = w0 + eps
+		for i := range p.W {
+			w0 := p.W[i]
+			p.W[i] = w0 + eps
 			lp := eval().Loss
-			p.w[i] = w0 - eps
+			p.W[i] = w0 - eps
 			lm := eval().Loss
-			p.w[i] = w0
+			p.W[i] = w0
 			fd := (lp - lm) / (2 * eps)
 			an := float64(analytic[pi][i])
 			checked++
@@ -145,9 +147,9 @@ func testGradientsJoint(t *testing.T, opts Options) {
 		}
 	}
 	tr.shared = shared
-	sg := make([][2]*param, len(shared))
+	sg := make([][2]*optim.Param, len(shared))
 	for l := range shared {
-		sg[l] = [2]*param{newParam(shared[l].W), newParam(shared[l].B)}
+		sg[l] = [2]*optim.Param{optim.NewParam(shared[l].W), optim.NewParam(shared[l].B)}
 		tr.params = append(tr.params, sg[l][0], sg[l][1])
 	}
 	for _, inp := range inputs {
@@ -185,7 +187,7 @@ func testGradientsFrozenShared(t *testing.T, opts Options) {
 	tr := &trainer{opts: opts, rng: rng, shared: shared}
 	r := newTrainable(nw, opts, rng)
 	tr.params = r.grads[0][:]
-	r.grads = append(r.grads, make([][2]*param, len(shared))...) // frozen
+	r.grads = append(r.grads, make([][2]*optim.Param, len(shared))...) // frozen
 	tr.runs = []*run{fr, r}
 	tr.pairUp()
 	before := append([]float32(nil), shared[0].W...)

@@ -1,6 +1,8 @@
 package gnn
 
 import (
+	"genestore/train/optim"
+
 	"context"
 	"fmt"
 	"math"
@@ -31,15 +33,6 @@ type Result struct {
 // budget and the epoch's training loss.
 type Progress func(epoch, total int, loss float64)
 
-// param is one trainable tensor with its gradient and Adam moments.
-type param struct {
-	w, g, m, v []float32
-}
-
-func newParam(w []float32) *param {
-	return &param{w: w, g: make([]float32, len(w)), m: make([]float32, len(w)), v: make([]float32, len(w))}
-}
-
 // run is the working state of one dataset during training.
 type run struct {
 	st    *datasetState
@@ -56,7 +49,7 @@ type run struct {
 	local map[uint32]int32
 	// grads[l] holds the (W, B) params of layer l of t.layers(r), both nil
 	// when the layer is frozen; nil for a fixed run
-	grads [][2]*param
+	grads [][2]*optim.Param
 	// forward buffers: Q[l] pre-activation of layer l, H[l] = relu(Q[l])
 	Q, H [][]float32
 	// transformer layers only (nil elsewhere): proj[l] = in·W, alpha[l] the
@@ -91,9 +84,9 @@ type trainer struct {
 	shared  []layer
 	runs    []*run
 	pairs   []crossPair
-	params  []*param
+	params  []*optim.Param
 	rng     *rand.Rand
-	step    int
+	opt     *optim.Adam
 	scratch []float32
 }
 
@@ -108,7 +101,7 @@ func newTrainable(in DatasetInput, opts Options, rng *rand.Rand) *run {
 	st := &datasetState{Name: in.Name, Genes: append([]uint32(nil), in.Genes...), Cells: in.X.Rows}
 	r := newRun(in, st, opts, rng)
 	st.Layer = newLayer(r.p, opts.Hidden, rng)
-	r.grads = [][2]*param{{newParam(st.Layer.W), newParam(st.Layer.B)}}
+	r.grads = [][2]*optim.Param{{optim.NewParam(st.Layer.W), optim.NewParam(st.Layer.B)}}
 	return r
 }
 
@@ -276,7 +269,7 @@ func (t *trainer) backward(r *run) {
 			for i := 0; i < r.n; i++ {
 				row := dQ[i*L.Out : (i+1)*L.Out]
 				for k, v := range row {
-					g[1].g[k] += v
+					g[1].G[k] += v
 				}
 			}
 		}
@@ -292,7 +285,7 @@ func (t *trainer) backward(r *run) {
 			in, inDim = r.H[l-1], ls[l-1].Out
 		}
 		if g := r.grads[l]; g[0] != nil {
-			gemm(true, false, inDim, C, r.n, 1, in, inDim, dP, C, 1, g[0].g, C)
+			gemm(true, false, inDim, C, r.n, 1, in, inDim, dP, C, 1, g[0].G, C)
 		}
 		if l == 0 {
 			break
@@ -518,7 +511,7 @@ func backNormalize(u, du []float32, norm float64, dz []float32) {
 // the gradients of t.params (zeroed first) and returns the log entry.
 func (t *trainer) lossAndGrad() EpochLog {
 	for _, p := range t.params {
-		clear(p.g)
+		clear(p.G)
 	}
 	var lg EpochLog
 	dim := t.opts.Dim
@@ -578,27 +571,12 @@ func (t *trainer) heldOut() float64 {
 	return sum / float64(n)
 }
 
-// adam applies one Adam step (β1 0.9, β2 0.999, ε 1e-8) to every param.
-func (t *trainer) adam() {
-	t.step++
-	lr := t.opts.LearningRate
-	b1, b2 := 0.9, 0.999
-	c1 := 1 - math.Pow(b1, float64(t.step))
-	c2 := 1 - math.Pow(b2, float64(t.step))
-	a := float32(lr * math.Sqrt(c2) / c1)
-	for _, p := range t.params {
-		for i, g := range p.g {
-			m := float32(b1)*p.m[i] + float32(1-b1)*g
-			v := float32(b2)*p.v[i] + float32(1-b2)*g*g
-			p.m[i], p.v[i] = m, v
-			p.w[i] -= a * m / (float32(math.Sqrt(float64(v))) + 1e-8)
-		}
-	}
-}
-
 // fit runs the epoch loop with early stopping and leaves the best
 // parameters in place and the final vectors in each trainable run's state.
 func (t *trainer) fit(ctx context.Context, progress Progress) ([]EpochLog, int, error) {
+	// Adam with the Kingma & Ba ε̂ placement (the form this model was tuned with).
+	t.opt = optim.NewAdam(t.opts.LearningRate)
+	t.opt.EpsHat = true
 	for _, r := range t.runs {
 		if !r.fixed {
 			t.allocate(r)
@@ -625,11 +603,11 @@ func (t *trainer) fit(ctx context.Context, progress Progress) ([]EpochLog, int, 
 				if snap == nil {
 					snap = make([][]float32, len(t.params))
 					for i, p := range t.params {
-						snap[i] = make([]float32, len(p.w))
+						snap[i] = make([]float32, len(p.W))
 					}
 				}
 				for i, p := range t.params {
-					copy(snap[i], p.w)
+					copy(snap[i], p.W)
 				}
 			} else if bad++; bad >= t.opts.Patience {
 				stop = true
@@ -642,7 +620,7 @@ func (t *trainer) fit(ctx context.Context, progress Progress) ([]EpochLog, int, 
 		if math.IsNaN(lg.Loss) || math.IsInf(lg.Loss, 0) {
 			return log, bestEpoch, fmt.Errorf("gnn: training diverged at epoch %d (loss %v): lower LearningRate", epoch, lg.Loss)
 		}
-		t.adam()
+		t.opt.Step(t.params)
 		lg.Epoch, lg.HeldOut, lg.Seconds = epoch, held, time.Since(start).Seconds()
 		log = append(log, lg)
 		if progress != nil {
@@ -651,7 +629,7 @@ func (t *trainer) fit(ctx context.Context, progress Progress) ([]EpochLog, int, 
 	}
 	if snap != nil {
 		for i, p := range t.params {
-			copy(p.w, snap[i])
+			copy(p.W, snap[i])
 		}
 	} else {
 		bestEpoch = len(log) + 1

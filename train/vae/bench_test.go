@@ -1,6 +1,8 @@
 package vae
 
 import (
+	"genestore/train/optim"
+
 	"context"
 	"math"
 	"math/rand/v2"
@@ -78,7 +80,8 @@ func BenchmarkTrainStep(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	m := newModel(hyper{Genes: genes, Latent: 32, Hidden: 256, Likelihood: NB, Values: ingest.Counts, BatchNames: []string{"b"}}, rng)
 	w := newWork(m, bs, runtime.GOMAXPROCS(0))
-	opt := &adam{lr: 1e-3, b1: 0.9, b2: 0.999, eps: 1e-8}
+	opt := optim.NewAdam(1e-3)
+	opt.ClearGrad = true
 	perm := rng.Perm(cells)
 	step := func(s int) float64 {
 		off := (s * bs) % cells
@@ -87,7 +90,7 @@ func BenchmarkTrainStep(b *testing.B) {
 			w.eps[i] = float32(rng.NormFloat64())
 		}
 		nll, kl := w.step(d, rows, true, true)
-		opt.step(m.params())
+		opt.Step(optimParams(m.params()))
 		return (nll + kl) / bs
 	}
 	for s := range 5 { // warm-up, as peer_train.py

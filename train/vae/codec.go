@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"hash/crc32"
 	"math"
+
+	"genestore/train/optim"
 )
 
 // Encoding of a Model (MarshalBinary), version 1. All integers little-endian.
@@ -19,7 +21,7 @@ import (
 //	              ("nb"|"gaussian"), "linear_decoder", "values", "batch_names"}
 //	…       4     parameter count P (uint32)
 //	then P times:
-//	        2     name length N (uint16), then N bytes of name (e.g. "enc.W")
+//	        2     name length N (uint16), then N bytes of name (e.G. "enc.W")
 //	        4     rows (uint32), 4 cols (uint32)
 //	        4·rows·cols  float32 values, row-major
 //	last    4     CRC-32 (IEEE) of every preceding byte
@@ -58,8 +60,8 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 		buf.WriteString(p.name)
 		put32(uint32(p.rows))
 		put32(uint32(p.cols))
-		b := make([]byte, 4*len(p.w))
-		for i, v := range p.w {
+		b := make([]byte, 4*len(p.W))
+		for i, v := range p.W {
 			le.PutUint32(b[4*i:], math.Float32bits(v))
 		}
 		buf.Write(b)
@@ -150,10 +152,10 @@ func (m *Model) UnmarshalBinary(b []byte) error {
 		if len(r) < 4*n {
 			return fmt.Errorf("%w: truncated parameter %s", ErrFormat, name)
 		}
-		p.w = make([]float32, n)
-		p.g = make([]float32, n)
-		for i := range p.w {
-			p.w[i] = math.Float32frombits(le.Uint32(r[4*i:]))
+		p.W = make([]float32, n)
+		p.G = make([]float32, n)
+		for i := range p.W {
+			p.W[i] = math.Float32frombits(le.Uint32(r[4*i:]))
 		}
 		r = r[4*n:]
 	}
@@ -166,5 +168,5 @@ func (m *Model) UnmarshalBinary(b []byte) error {
 
 // newShape is a parameter without storage; UnmarshalBinary fills it.
 func newShape(name string, rows, cols int) *param {
-	return &param{name: name, rows: rows, cols: cols, trainHi: rows}
+	return &param{Param: optim.Param{Hi: rows * cols}, name: name, rows: rows, cols: cols}
 }

@@ -101,8 +101,8 @@ func (w *work) encode(d *data, rows []int) {
 		for i := lo; i < hi; i++ {
 			r := rows[i]
 			h := w.h1[i*H : (i+1)*H]
-			copy(h, m.encb.w)
-			bw := m.encB.w[int(d.batch[r])*H : int(d.batch[r]+1)*H]
+			copy(h, m.encb.W)
+			bw := m.encB.W[int(d.batch[r])*H : int(d.batch[r]+1)*H]
 			for j := range h {
 				h[j] += bw[j]
 			}
@@ -121,7 +121,7 @@ func (w *work) encode(d *data, rows []int) {
 		// (M × H floats) stay in L2.
 		c := &w.csc[part]
 		for g := range G {
-			wg := m.encW.w[g*H : (g+1)*H]
+			wg := m.encW.W[g*H : (g+1)*H]
 			for k := c.ptr[g]; k < c.ptr[g+1]; k++ {
 				i := int(c.cell[k])
 				axpy(c.val[k], wg, w.h1[i*H:(i+1)*H])
@@ -129,7 +129,7 @@ func (w *work) encode(d *data, rows []int) {
 		}
 	})
 	if w.denseEnc {
-		gemm(w.threads, false, false, M, H, G, w.xdense, G, m.encW.w, H, true, w.h1, H)
+		gemm(w.threads, false, false, M, H, G, w.xdense, G, m.encW.W, H, true, w.h1, H)
 	}
 	for j, v := range w.h1[:M*H] {
 		if v < 0 {
@@ -137,9 +137,9 @@ func (w *work) encode(d *data, rows []int) {
 		}
 	}
 	for i := range M {
-		copy(w.zs[i*2*L:(i+1)*2*L], m.encZb.w)
+		copy(w.zs[i*2*L:(i+1)*2*L], m.encZb.W)
 	}
-	gemm(w.threads, false, false, M, 2*L, H, w.h1, H, m.encZ.w, 2*L, true, w.zs, 2*L)
+	gemm(w.threads, false, false, M, 2*L, H, w.h1, H, m.encZ.W, 2*L, true, w.zs, 2*L)
 	// Clamp log σ² to a range where exp stays finite in float32.
 	for i := range M {
 		lv := w.zs[i*2*L+L : (i+1)*2*L]
@@ -155,27 +155,27 @@ func (w *work) decode(d *data, rows []int) {
 	M, G, H, L := len(rows), m.hp.Genes, m.hp.Hidden, m.hp.Latent
 	if m.hp.LinearDecoder {
 		for i, r := range rows {
-			copy(w.logits[i*G:(i+1)*G], m.linB.w[int(d.batch[r])*G:int(d.batch[r]+1)*G])
+			copy(w.logits[i*G:(i+1)*G], m.linB.W[int(d.batch[r])*G:int(d.batch[r]+1)*G])
 		}
-		gemm(w.threads, false, false, M, G, L, w.z, L, m.linW.w, G, true, w.logits, G)
+		gemm(w.threads, false, false, M, G, L, w.z, L, m.linW.W, G, true, w.logits, G)
 		return
 	}
 	for i, r := range rows {
 		h := w.h2[i*H : (i+1)*H]
-		copy(h, m.d1b.w)
-		bw := m.d1B.w[int(d.batch[r])*H : int(d.batch[r]+1)*H]
+		copy(h, m.d1b.W)
+		bw := m.d1B.W[int(d.batch[r])*H : int(d.batch[r]+1)*H]
 		for j := range h {
 			h[j] += bw[j]
 		}
-		copy(w.logits[i*G:(i+1)*G], m.d2b.w)
+		copy(w.logits[i*G:(i+1)*G], m.d2b.W)
 	}
-	gemm(w.threads, false, false, M, H, L, w.z, L, m.d1W.w, H, true, w.h2, H)
+	gemm(w.threads, false, false, M, H, L, w.z, L, m.d1W.W, H, true, w.h2, H)
 	for j, v := range w.h2[:M*H] {
 		if v < 0 {
 			w.h2[j] = 0
 		}
 	}
-	gemm(w.threads, false, false, M, G, H, w.h2, H, m.d2W.w, G, true, w.logits, G)
+	gemm(w.threads, false, false, M, G, H, w.h2, H, m.d2W.W, G, true, w.logits, G)
 }
 
 // step runs a forward pass over rows and, when train is set, the backward
@@ -222,7 +222,7 @@ func (w *work) step(d *data, rows []int, train, sample bool) (nll, kl float64) {
 			}
 		})
 	} else {
-		for g, p := range m.disp.w {
+		for g, p := range m.disp.W {
 			w.theta[g] = math.Exp(-float64(p)) // precision
 		}
 		w.parallel(M, func(part, lo, hi int) {
@@ -238,7 +238,7 @@ func (w *work) step(d *data, rows []int, train, sample bool) (nll, kl float64) {
 	for _, acc := range w.dispG {
 		if train {
 			for g, v := range acc {
-				m.disp.g[g] += v
+				m.disp.G[g] += v
 			}
 		}
 		clear(acc)
@@ -253,7 +253,7 @@ func (w *work) step(d *data, rows []int, train, sample bool) (nll, kl float64) {
 // nbPrepare computes θ and, per gene, the tables of
 // lgamma(x+θ)−lgamma(θ) and ψ(x+θ)−ψ(θ) for x < lgTable.
 func (w *work) nbPrepare() {
-	for g, p := range w.m.disp.w {
+	for g, p := range w.m.disp.W {
 		lt := float64(p)
 		th := math.Exp(lt)
 		w.theta[g], w.logTheta[g] = th, lt
@@ -362,7 +362,7 @@ func (w *work) gaussCell(i int, scale float32, dacc []float32) float64 {
 	for g, mean := range lrow {
 		e := float64(yrow[g] - mean)
 		prec := w.theta[g]
-		lv := float64(w.m.disp.w[g])
+		lv := float64(w.m.disp.W[g])
 		nll += 0.5*e*e*prec + 0.5*lv + lnSqrt2Pi
 		drow[g] = float32(-e*prec) * scale
 		dacc[g] += scale * float32(0.5-0.5*e*e*prec)
@@ -375,32 +375,32 @@ func (w *work) backward(d *data, rows []int, scale float32, sample bool) {
 	m := w.m
 	M, G, H, L := len(rows), m.hp.Genes, m.hp.Hidden, m.hp.Latent
 	if m.hp.LinearDecoder {
-		if m.linW.trainHi > 0 { // frozen during AddBatches
-			gemm(w.threads, true, false, L, G, M, w.z, L, w.dlog, G, true, m.linW.g, G)
+		if m.linW.Hi > 0 { // frozen during AddBatches
+			gemm(w.threads, true, false, L, G, M, w.z, L, w.dlog, G, true, m.linW.G, G)
 		}
 		for i, r := range rows {
-			axpy(1, w.dlog[i*G:(i+1)*G], m.linB.g[int(d.batch[r])*G:int(d.batch[r]+1)*G])
+			axpy(1, w.dlog[i*G:(i+1)*G], m.linB.G[int(d.batch[r])*G:int(d.batch[r]+1)*G])
 		}
-		gemm(w.threads, false, true, M, L, G, w.dlog, G, m.linW.w, G, false, w.dz, L)
+		gemm(w.threads, false, true, M, L, G, w.dlog, G, m.linW.W, G, false, w.dz, L)
 	} else {
-		if m.d2W.trainHi > 0 { // frozen during AddBatches
-			gemm(w.threads, true, false, H, G, M, w.h2, H, w.dlog, G, true, m.d2W.g, G)
+		if m.d2W.Hi > 0 { // frozen during AddBatches
+			gemm(w.threads, true, false, H, G, M, w.h2, H, w.dlog, G, true, m.d2W.G, G)
 		}
-		colSum(w.dlog, M, G, m.d2b.g)
-		gemm(w.threads, false, true, M, H, G, w.dlog, G, m.d2W.w, G, false, w.dh2, H)
+		colSum(w.dlog, M, G, m.d2b.G)
+		gemm(w.threads, false, true, M, H, G, w.dlog, G, m.d2W.W, G, false, w.dh2, H)
 		for j, v := range w.h2[:M*H] {
 			if v <= 0 {
 				w.dh2[j] = 0
 			}
 		}
-		if m.d1W.trainHi > 0 {
-			gemm(w.threads, true, false, L, H, M, w.z, L, w.dh2, H, true, m.d1W.g, H)
+		if m.d1W.Hi > 0 {
+			gemm(w.threads, true, false, L, H, M, w.z, L, w.dh2, H, true, m.d1W.G, H)
 		}
-		colSum(w.dh2, M, H, m.d1b.g)
+		colSum(w.dh2, M, H, m.d1b.G)
 		for i, r := range rows {
-			axpy(1, w.dh2[i*H:(i+1)*H], m.d1B.g[int(d.batch[r])*H:int(d.batch[r]+1)*H])
+			axpy(1, w.dh2[i*H:(i+1)*H], m.d1B.G[int(d.batch[r])*H:int(d.batch[r]+1)*H])
 		}
-		gemm(w.threads, false, true, M, L, H, w.dh2, H, m.d1W.w, H, false, w.dz, L)
+		gemm(w.threads, false, true, M, L, H, w.dh2, H, m.d1W.W, H, false, w.dz, L)
 	}
 	// dz → dμ, d log σ²; plus the KL gradient.
 	beta := w.beta * scale
@@ -422,32 +422,32 @@ func (w *work) backward(d *data, rows []int, scale float32, sample bool) {
 			}
 		}
 	}
-	if m.encZ.trainHi > 0 {
-		gemm(w.threads, true, false, H, 2*L, M, w.h1, H, w.dzs, 2*L, true, m.encZ.g, 2*L)
+	if m.encZ.Hi > 0 {
+		gemm(w.threads, true, false, H, 2*L, M, w.h1, H, w.dzs, 2*L, true, m.encZ.G, 2*L)
 	}
-	colSum(w.dzs, M, 2*L, m.encZb.g)
-	gemm(w.threads, false, true, M, H, 2*L, w.dzs, 2*L, m.encZ.w, 2*L, false, w.dh1, H)
+	colSum(w.dzs, M, 2*L, m.encZb.G)
+	gemm(w.threads, false, true, M, H, 2*L, w.dzs, 2*L, m.encZ.W, 2*L, false, w.dh1, H)
 	for j, v := range w.h1[:M*H] {
 		if v <= 0 {
 			w.dh1[j] = 0
 		}
 	}
-	colSum(w.dh1, M, H, m.encb.g)
+	colSum(w.dh1, M, H, m.encb.G)
 	for i, r := range rows {
-		axpy(1, w.dh1[i*H:(i+1)*H], m.encB.g[int(d.batch[r])*H:int(d.batch[r]+1)*H])
+		axpy(1, w.dh1[i*H:(i+1)*H], m.encB.G[int(d.batch[r])*H:int(d.batch[r]+1)*H])
 	}
-	if m.encW.trainHi == 0 {
+	if m.encW.Hi == 0 {
 		return // frozen (AddBatches)
 	}
 	if w.denseEnc {
-		gemm(w.threads, true, false, G, H, M, w.xdense, G, w.dh1, H, true, m.encW.g, H)
+		gemm(w.threads, true, false, G, H, M, w.xdense, G, w.dh1, H, true, m.encW.G, H)
 		return
 	}
 	// enc.W gradient: x̃ᵀ·dh1, gene by gene from the batch's column lists.
 	// Workers own gene ranges so they never write the same row.
 	w.parallel(G, func(_, glo, ghi int) {
 		for g := glo; g < ghi; g++ {
-			dw := m.encW.g[g*H : (g+1)*H]
+			dw := m.encW.G[g*H : (g+1)*H]
 			for p := range w.csc {
 				c := &w.csc[p]
 				for k := c.ptr[g]; k < c.ptr[g+1]; k++ {

@@ -92,7 +92,7 @@ func (m *Model) GeneLoadings() (dim int, vecs []float32, ok bool) {
 	vecs = make([]float32, G*L)
 	for l := range L {
 		for g := range G {
-			vecs[g*L+l] = m.linW.w[l*G+g]
+			vecs[g*L+l] = m.linW.W[l*G+g]
 		}
 	}
 	return L, vecs, true

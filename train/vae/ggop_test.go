@@ -134,7 +134,7 @@ func nbAgainst(t *testing.T, asm bool, genes int, counts, logits, logTheta []flo
 	t.Helper()
 	m := &Model{hp: hyper{Genes: genes, Likelihood: NB}, disp: newParam("disp", 1, genes)}
 	for g := range genes {
-		m.disp.w[g] = float32(logTheta[g])
+		m.disp.W[g] = float32(logTheta[g])
 	}
 	w := &work{m: m, threads: 1, logits: make([]float32, genes), dense: make([]float32, genes),
 		dlog: make([]float32, genes), theta: make([]float64, genes), logTheta: make([]float64, genes),

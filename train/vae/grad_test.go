@@ -45,8 +45,8 @@ func TestGradientsFiniteDifference(t *testing.T) {
 					Values: tc.values, BatchNames: ds.Names}
 				m := newModel(hp, rng)
 				for _, p := range m.params() { // non-zero biases and dispersions
-					for i := range p.w {
-						p.w[i] += float32(0.1 * rng.NormFloat64())
+					for i := range p.W {
+						p.W[i] += float32(0.1 * rng.NormFloat64())
 					}
 				}
 				b := make([]int32, len(ds.Batch))
@@ -92,22 +92,22 @@ func TestGradientsFiniteDifference(t *testing.T) {
 				w.step(d, rows, true, true)
 				grads := map[string][]float32{}
 				for _, p := range m.params() {
-					grads[p.name] = append([]float32(nil), p.g...)
-					clear(p.g)
+					grads[p.name] = append([]float32(nil), p.G...)
+					clear(p.G)
 				}
 				for _, p := range m.params() {
 					g := grads[p.name]
 					checked, tried := 0, 0
-					for k := 0; k < len(p.w) && tried < 40; k += 1 + len(p.w)/40 {
+					for k := 0; k < len(p.W) && tried < 40; k += 1 + len(p.W)/40 {
 						tried++
-						orig := p.w[k]
+						orig := p.W[k]
 						h := float32(1e-2)
 						_, m0 := loss()
-						p.w[k] = orig + h
+						p.W[k] = orig + h
 						lp, mp := loss()
-						p.w[k] = orig - h
+						p.W[k] = orig - h
 						lm, mm := loss()
-						p.w[k] = orig
+						p.W[k] = orig
 						if mp != m0 || mm != m0 {
 							continue
 						}

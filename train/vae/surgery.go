@@ -68,7 +68,7 @@ func (m *Model) AddBatches(ctx context.Context, in Input, o Options) (*Report, e
 	var trainable []*param
 	grow := func(p *param, bound float64) {
 		p.growRows(added, rng, bound)
-		p.trainLo, p.trainHi = old, p.rows
+		p.Lo, p.Hi = old*p.cols, p.rows*p.cols
 		trainable = append(trainable, p)
 	}
 	grow(c.encB, 1/math.Sqrt(float64(c.hp.Genes+len(vocab))))
@@ -79,10 +79,10 @@ func (m *Model) AddBatches(ctx context.Context, in Input, o Options) (*Report, e
 		for g := range G {
 			s := float32(0)
 			for b := range old {
-				s += c.linB.w[b*G+g]
+				s += c.linB.W[b*G+g]
 			}
 			for b := old; b < len(vocab); b++ {
-				c.linB.w[b*G+g] = s / float32(old)
+				c.linB.W[b*G+g] = s / float32(old)
 			}
 		}
 	} else {
@@ -91,16 +91,16 @@ func (m *Model) AddBatches(ctx context.Context, in Input, o Options) (*Report, e
 		for h := range H {
 			s := float32(0)
 			for b := range old {
-				s += c.d1B.w[b*H+h]
+				s += c.d1B.W[b*H+h]
 			}
 			for b := old; b < len(vocab); b++ {
-				c.d1B.w[b*H+h] = s / float32(old)
+				c.d1B.W[b*H+h] = s / float32(old)
 			}
 		}
 	}
 	for _, p := range c.params() {
 		if p != c.encB && p != c.linB && p != c.d1B {
-			p.trainLo, p.trainHi = 0, 0
+			p.Lo, p.Hi = 0, 0
 		}
 	}
 	if len(trainable) == 0 {
@@ -111,8 +111,8 @@ func (m *Model) AddBatches(ctx context.Context, in Input, o Options) (*Report, e
 		return nil, err
 	}
 	for _, p := range c.params() {
-		p.trainLo, p.trainHi = 0, p.rows
-		p.m, p.v = nil, nil
+		p.Lo, p.Hi = 0, p.rows*p.cols
+		p.Reset()
 	}
 	*m = *c
 	return rep, nil
@@ -137,9 +137,9 @@ func (m *Model) clone() *Model {
 			return nil
 		}
 		q := *p
-		q.w = append([]float32(nil), p.w...)
-		q.g = make([]float32, len(p.w))
-		q.m, q.v = nil, nil
+		q.W = append([]float32(nil), p.W...)
+		q.G = make([]float32, len(p.W))
+		q.Reset()
 		return &q
 	}
 	c.encW, c.encB, c.encb, c.encZ, c.encZb = cp(m.encW), cp(m.encB), cp(m.encb), cp(m.encZ), cp(m.encZb)

@@ -190,7 +190,7 @@ func TestAddBatchesFreezes(t *testing.T) {
 		bp := before.params()
 		for i, p := range m.params() {
 			old := bp[i]
-			if !slices.Equal(p.w[:len(old.w)], old.w) {
+			if !slices.Equal(p.W[:len(old.W)], old.W) {
 				t.Errorf("linear %v: %s: existing weights changed", lin, p.name)
 			}
 			if p.rows != old.rows && p.rows != old.rows+1 {

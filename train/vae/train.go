@@ -1,6 +1,8 @@
 package vae
 
 import (
+	"genestore/train/optim"
+
 	"context"
 	"fmt"
 	"math"
@@ -123,7 +125,9 @@ func fit(ctx context.Context, m *Model, d *data, o Options, rng *rand.Rand, ps [
 	held, trainRows := perm[:nHeld], append([]int(nil), perm[nHeld:]...)
 	bs := min(o.BatchSize, len(trainRows))
 	w := newWork(m, bs, o.MaxThreads)
-	opt := &adam{lr: o.LR, b1: 0.9, b2: 0.999, eps: 1e-8}
+	opt := optim.NewAdam(o.LR)
+	opt.ClearGrad = true
+	ops := optimParams(ps)
 	rep := &Report{Likelihood: m.hp.Likelihood, TrainCells: len(trainRows), HeldOutCells: nHeld}
 
 	best := math.Inf(1)
@@ -151,7 +155,7 @@ func fit(ctx context.Context, m *Model, d *data, o Options, rng *rand.Rand, ps [
 			}
 			nll, kl := w.step(d, rows, true, true)
 			total += nll + float64(w.beta)*kl
-			opt.step(ps)
+			opt.Step(ops)
 		}
 		el := time.Since(t0)
 		trainTime += el
@@ -188,7 +192,7 @@ func fit(ctx context.Context, m *Model, d *data, o Options, rng *rand.Rand, ps [
 	}
 	if bestW != nil {
 		for i, p := range ps {
-			copy(p.w, bestW[i])
+			copy(p.W, bestW[i])
 		}
 	} else {
 		rep.BestEpoch = rep.Epochs
@@ -196,7 +200,7 @@ func fit(ctx context.Context, m *Model, d *data, o Options, rng *rand.Rand, ps [
 	rep.TrainDuration = trainTime
 	rep.CellsPerSec = float64(rep.Epochs*len(trainRows)) / trainTime.Seconds()
 	for _, p := range ps {
-		for _, v := range p.w {
+		for _, v := range p.W {
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 				return nil, fmt.Errorf("%w: parameter %s is not finite", ErrNumeric, p.name)
 			}
@@ -210,7 +214,7 @@ func snapshot(ps []*param, dst [][]float32) [][]float32 {
 		dst = make([][]float32, len(ps))
 	}
 	for i, p := range ps {
-		dst[i] = append(dst[i][:0], p.w...)
+		dst[i] = append(dst[i][:0], p.W...)
 	}
 	return dst
 }
@@ -229,4 +233,13 @@ func evalLoss(ctx context.Context, w *work, d *data, rows []int) float64 {
 		total += nll + kl
 	}
 	return total / float64(len(rows))
+}
+
+// optimParams lists the optimiser's view of ps.
+func optimParams(ps []*param) []*optim.Param {
+	out := make([]*optim.Param, len(ps))
+	for i, p := range ps {
+		out[i] = &p.Param
+	}
+	return out
 }
