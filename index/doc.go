@@ -20,9 +20,9 @@
 // keys map to ids. Node vectors are stored back to back in one []float32;
 // layer-0 links in one []uint32 with 2M slots per node, upper-layer links in
 // another with M slots per node and layer. A node's top layer is drawn as
-// floor(−ln U / ln M) from the rand.Source in Options (or a PCG seeded with
-// Options.Seed), so the same inserts in the same order with the same seed
-// give the same graph and the same snapshot bytes. Inserting searches each
+// floor(−ln U / ln M) from a PCG seeded with Options.Seed, so the same
+// inserts in the same order with the same seed give the same graph and the
+// same snapshot bytes. Inserting searches each
 // layer with a beam of EfConstruction and keeps M neighbours chosen by the
 // paper's heuristic (a candidate is dropped when it is closer to an already
 // kept neighbour than to the new node); a neighbour whose list is full
@@ -32,9 +32,9 @@
 // Search is exact (a scan) when asked (SearchOptions.Exact), when the index
 // holds fewer than Options.ExactBelow live vectors (default 2,000), and when
 // a filter looks selective enough that a scan is cheaper. A filtered graph
-// search keeps exploring until it has Ef admitted results, widens the beam
-// if it still has fewer than k, and finally scans: it never returns fewer
-// than k results while k admitted live vectors exist.
+// search keeps exploring until it has Ef admitted results; if the region it
+// could reach held fewer than k, it scans exactly instead: it never returns
+// fewer than k results while k admitted live vectors exist.
 //
 // Delete marks a node as a tombstone: it is never returned but still routes
 // searches, and the live neighbours that linked to it re-select their links

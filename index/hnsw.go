@@ -50,10 +50,7 @@ func New(dim int, opts Options) (*Index, error) {
 		return nil, fmt.Errorf("%w: dimension %d not in [1, %d]", ErrOptions, dim, MaxDim)
 	}
 	opts = opts.withDefaults()
-	rng := opts.Rand
-	if rng == nil {
-		rng = rand.NewPCG(opts.Seed, 0x9e3779b97f4a7c15)
-	}
+	rng := rand.NewPCG(opts.Seed, 0x9e3779b97f4a7c15)
 	ix := &Index{dim: dim, opts: opts, rng: rng, byKey: make(map[uint64]uint32), maxLevel: -1}
 	ix.initParams()
 	return ix, nil
@@ -68,14 +65,11 @@ func (ix *Index) initParams() {
 // Dim returns the vector dimension.
 func (ix *Index) Dim() int { return ix.dim }
 
-// Options returns the index's options with defaults filled in (Rand is the
-// source in use).
+// Options returns the index's options with defaults filled in.
 func (ix *Index) Options() Options {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	o := ix.opts
-	o.Rand = ix.rng
-	return o
+	return ix.opts
 }
 
 // Len returns the number of live (not deleted) vectors.

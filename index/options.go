@@ -3,7 +3,6 @@ package index
 import (
 	"errors"
 	"fmt"
-	"math/rand/v2"
 )
 
 // Metric is the similarity an index ranks by. Distances are 1 − similarity,
@@ -56,11 +55,8 @@ type Options struct {
 	EfSearch int
 	// Metric is Cosine (default) or InnerProduct.
 	Metric Metric
-	// Seed seeds the level generator when Rand is nil.
+	// Seed seeds the level generator (a math/rand/v2 PCG).
 	Seed uint64
-	// Rand, when set, draws the node levels. It is used only under the
-	// index's write lock, so it need not be safe for concurrent use.
-	Rand rand.Source
 	// ExactBelow makes Search brute-force while the index holds fewer live
 	// vectors than this (0: DefaultExactBelow; negative: never).
 	ExactBelow int
@@ -121,8 +117,9 @@ type SearchOptions struct {
 	Ef int
 	// Filter, when set, admits only keys for which it returns true. It is
 	// called under the index's read lock: it must not call the index. Search
-	// keeps widening the beam (and finally scans exactly) rather than return
-	// fewer than k results while k admitted live keys exist.
+	// keeps exploring past rejected nodes (and scans exactly when the graph
+	// search still found fewer than k) rather than return fewer than k
+	// results while k admitted live keys exist.
 	Filter func(key uint64) bool
 	// Exact forces a brute-force scan (exact results).
 	Exact bool

@@ -279,7 +279,7 @@ func convU8(dst []uint8, b []byte) { copy(dst, b) }
 // every field and link, and the CRC, and returns an error wrapping
 // ErrSnapshot for any problem; it never panics on corrupt input. The loaded
 // index draws the levels of later inserts from a PCG seeded with the stored
-// seed and node count (Options.Rand is not persisted).
+// seed and node count.
 func Read(r io.Reader) (*Index, error) {
 	d := &decoder{r: r, avail: remaining(r)}
 	h, err := d.next(headerSize)

@@ -228,7 +228,7 @@ func testV002(t *testing.T) {
 			t.Fatalf("gene_fold has %d keys, want %d", len(got), len(v1Genes))
 		}
 		for _, g := range v1Genes {
-			if fold.Get(FoldKey(g.symbol, g.id)) == nil {
+			if fold.Get(v002FoldKey(g.symbol, g.id)) == nil {
 				t.Errorf("no fold key for %q (%d)", g.symbol, g.id)
 			}
 		}
@@ -242,7 +242,7 @@ func testV002(t *testing.T) {
 		if !reflect.DeepEqual(ids, []uint32{1, 2}) {
 			t.Errorf("tspan6 ids %v, want [1 2]", ids)
 		}
-		if fold.Get(FoldKey("ä-GENE", 4)) == nil {
+		if fold.Get(v002FoldKey("ä-GENE", 4)) == nil {
 			t.Errorf("non-ASCII symbol not folded")
 		}
 		return nil

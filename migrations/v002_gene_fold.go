@@ -16,8 +16,10 @@ import (
 // letter case. Symbols never contain 0x00 (the store refuses them).
 const v002FoldBucket = "gene_fold"
 
-// FoldKey returns the gene_fold key of a gene (version 2 layout).
-func FoldKey(symbol string, id uint32) []byte {
+// v002FoldKey returns the gene_fold key of a gene (version 2 layout). Frozen
+// copy: the store keeps its own live version (store.foldKey); this one must
+// never change, or v002 would no longer write what version 2 stores hold.
+func v002FoldKey(symbol string, id uint32) []byte {
 	f := strings.ToLower(symbol)
 	k := make([]byte, 0, len(f)+5)
 	k = append(k, f...)
@@ -43,7 +45,7 @@ func v002GeneFold(tx *bolt.Tx) error {
 		if err != nil {
 			return fmt.Errorf("gene %d: %w", binary.BigEndian.Uint32(k), err)
 		}
-		return fold.Put(FoldKey(sym, binary.BigEndian.Uint32(k)), []byte{})
+		return fold.Put(v002FoldKey(sym, binary.BigEndian.Uint32(k)), []byte{})
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"genestore/query/annot"
+	"genestore/vocab"
 )
 
 // AnnotateGenesRequest asks for term predictions from gene neighbours.
@@ -86,11 +87,11 @@ func (e *Engine) AnnotateGenes(ctx context.Context, req AnnotateGenesRequest) (*
 		setName[s.ID] = s.Name
 	}
 	g2t := annot.GeneToSets(sets)
-	info, err := e.b.Space(ctx, SpaceGenes)
+	info, err := e.b.Space(ctx, vocab.SpaceGenes)
 	if err != nil {
 		return nil, err
 	}
-	set, ok := info.set(Consensus)
+	set, ok := info.set(vocab.Consensus)
 	if !ok {
 		return nil, fmt.Errorf("%w: no consensus gene vectors", ErrNotFound)
 	}
@@ -104,13 +105,13 @@ func (e *Engine) AnnotateGenes(ctx context.Context, req AnnotateGenesRequest) (*
 			refs = append(refs, g)
 		}
 	} else {
-		keys, err := e.b.Keys(ctx, SpaceGenes, []uint32{Consensus})
+		keys, err := e.b.Keys(ctx, vocab.SpaceGenes, []uint32{vocab.Consensus})
 		if err != nil {
 			return nil, err
 		}
 		ids := make([]uint32, len(keys))
 		for i, key := range keys {
-			_, ids[i] = SplitKey(key)
+			_, ids[i] = vocab.SplitEntityKey(key)
 		}
 		genes, err := e.b.Genes(ctx, ids)
 		if err != nil {
@@ -124,23 +125,23 @@ func (e *Engine) AnnotateGenes(ctx context.Context, req AnnotateGenesRequest) (*
 	rows := make([][]Prediction, len(refs))
 	err = e.parallel(ctx, len(refs), func(i int) error {
 		g := refs[i]
-		q, err := e.b.Vectors(ctx, SpaceGenes, []uint64{Key(Consensus, g.ID)})
+		q, err := e.b.Vectors(ctx, vocab.SpaceGenes, []uint64{vocab.EntityKey(vocab.Consensus, g.ID)})
 		if err != nil {
 			if errors.Is(err, ErrNotFound) {
 				return fmt.Errorf("%w: gene %s has no consensus vector", ErrNotFound, g.Symbol)
 			}
 			return err
 		}
-		hits, err := e.b.Search(ctx, SpaceGenes, q, k, func(key uint64) bool {
-			d, id := SplitKey(key)
-			return d == Consensus && id != g.ID
+		hits, err := e.b.Search(ctx, vocab.SpaceGenes, q, k, func(key uint64) bool {
+			d, id := vocab.SplitEntityKey(key)
+			return d == vocab.Consensus && id != g.ID
 		})
 		if err != nil {
 			return err
 		}
 		ids := make([]uint32, len(hits))
 		for j, h := range hits {
-			_, ids[j] = SplitKey(h.Key)
+			_, ids[j] = vocab.SplitEntityKey(h.Key)
 		}
 		genes, err := e.b.Genes(ctx, ids)
 		if err != nil {
@@ -163,7 +164,7 @@ func (e *Engine) AnnotateGenes(ctx context.Context, req AnnotateGenesRequest) (*
 			for j, s := range p.Evidence {
 				ev[j] = idOf[s]
 			}
-			rows[i] = append(rows[i], Prediction{Entity: Key(Consensus, g.ID), Label: p.Term, Score: p.Score, Evidence: ev})
+			rows[i] = append(rows[i], Prediction{Entity: vocab.EntityKey(vocab.Consensus, g.ID), Label: p.Term, Score: p.Score, Evidence: ev})
 		}
 		out.Genes[i] = gt
 		return nil
@@ -176,13 +177,13 @@ func (e *Engine) AnnotateGenes(ctx context.Context, req AnnotateGenesRequest) (*
 	}
 	var all []Prediction
 	if len(req.Genes) > 0 {
-		old, _, err := e.b.Predictions(ctx, KindGoTerms, req.Collection)
+		old, _, err := e.b.Predictions(ctx, vocab.KindGoTerms, req.Collection)
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return nil, err
 		}
 		redo := map[uint64]bool{}
 		for _, g := range refs {
-			redo[Key(Consensus, g.ID)] = true
+			redo[vocab.EntityKey(vocab.Consensus, g.ID)] = true
 		}
 		for _, p := range old {
 			if !redo[p.Entity] {
@@ -194,9 +195,9 @@ func (e *Engine) AnnotateGenes(ctx context.Context, req AnnotateGenesRequest) (*
 		all = append(all, r...)
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].Entity < all[j].Entity })
-	params, _ := json.Marshal(geneParams{K: k, TopN: req.TopN, From: SpaceGenes + "/" + ConsensusName})
-	prov := Provenance{Kind: "term-prediction", ModelVersion: set.ModelVersion, Params: params, Datasets: []uint32{Consensus}}
-	if err := e.b.PutPredictions(ctx, KindGoTerms, req.Collection, all, prov); err != nil {
+	params, _ := json.Marshal(geneParams{K: k, TopN: req.TopN, From: vocab.SpaceGenes + "/" + vocab.ConsensusName})
+	prov := Provenance{Kind: "term-prediction", ModelVersion: set.ModelVersion, Params: params, Datasets: []uint32{vocab.Consensus}}
+	if err := e.b.PutPredictions(ctx, vocab.KindGoTerms, req.Collection, all, prov); err != nil {
 		return nil, err
 	}
 	out.Written = true
@@ -327,7 +328,7 @@ func (e *Engine) AnnotateCells(ctx context.Context, req AnnotateCellsRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	info, err := e.b.Space(ctx, SpaceCells)
+	info, err := e.b.Space(ctx, vocab.SpaceCells)
 	if err != nil {
 		return nil, err
 	}
@@ -336,7 +337,7 @@ func (e *Engine) AnnotateCells(ctx context.Context, req AnnotateCellsRequest) (*
 		return nil, err
 	}
 	qset, ok := info.set(qd)
-	if !ok || qd == Consensus {
+	if !ok || qd == vocab.Consensus {
 		return nil, fmt.Errorf("%w: dataset %q has no cell vectors", ErrNotFound, req.Query)
 	}
 	refLabels := map[uint32][]string{}
@@ -361,7 +362,7 @@ func (e *Engine) AnnotateCells(ctx context.Context, req AnnotateCellsRequest) (*
 		}
 		refLabels[rd] = col
 	}
-	keys, err := e.b.Keys(ctx, SpaceCells, []uint32{qd})
+	keys, err := e.b.Keys(ctx, vocab.SpaceCells, []uint32{qd})
 	if err != nil {
 		return nil, err
 	}
@@ -371,21 +372,21 @@ func (e *Engine) AnnotateCells(ctx context.Context, req AnnotateCellsRequest) (*
 	nb := (len(keys) + block - 1) / block
 	err = e.parallel(ctx, nb, func(b int) error {
 		lo, hi := b*block, min((b+1)*block, len(keys))
-		vecs, err := e.b.Vectors(ctx, SpaceCells, keys[lo:hi])
+		vecs, err := e.b.Vectors(ctx, vocab.SpaceCells, keys[lo:hi])
 		if err != nil {
 			return err
 		}
 		dim := len(vecs) / (hi - lo)
 		for i := lo; i < hi; i++ {
-			hits, err := e.b.Search(ctx, SpaceCells, vecs[(i-lo)*dim:(i-lo+1)*dim], k, func(key uint64) bool {
-				d, _ := SplitKey(key)
+			hits, err := e.b.Search(ctx, vocab.SpaceCells, vecs[(i-lo)*dim:(i-lo+1)*dim], k, func(key uint64) bool {
+				d, _ := vocab.SplitEntityKey(key)
 				return refLabels[d] != nil
 			})
 			if err != nil {
 				return err
 			}
 			for _, h := range hits {
-				d, row := SplitKey(h.Key)
+				d, row := vocab.SplitEntityKey(h.Key)
 				col := refLabels[d]
 				if int(row) >= len(col) {
 					return fmt.Errorf("%w: reference cell %d of %q beyond its %d obs rows", ErrInvalid, row, nm[d], len(col))
@@ -426,7 +427,7 @@ func (e *Engine) AnnotateCells(ctx context.Context, req AnnotateCellsRequest) (*
 	if req.Rows {
 		cells := make([]uint32, len(keys))
 		for i, key := range keys {
-			_, cells[i] = SplitKey(key)
+			_, cells[i] = vocab.SplitEntityKey(key)
 		}
 		bcs, err := e.b.Barcodes(ctx, qd, cells)
 		if err != nil {
@@ -445,7 +446,7 @@ func (e *Engine) AnnotateCells(ctx context.Context, req AnnotateCellsRequest) (*
 		}
 		sort.Slice(used, func(i, j int) bool { return used[i] < used[j] })
 		prov := Provenance{Kind: "label-transfer", ModelVersion: qset.ModelVersion, Params: params, Datasets: append(used, qd)}
-		if err := e.b.PutPredictions(ctx, KindCellLabels, out.Name, rows, prov); err != nil {
+		if err := e.b.PutPredictions(ctx, vocab.KindCellLabels, out.Name, rows, prov); err != nil {
 			return nil, err
 		}
 		out.Written = true

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"genestore/vocab"
 )
 
 // CellRef names one cell.
@@ -48,7 +49,7 @@ func (e *Engine) resolveCell(ctx context.Context, ds []Dataset, dataset, barcode
 	if err != nil {
 		return 0, 0, err
 	}
-	if d == Consensus {
+	if d == vocab.Consensus {
 		return 0, 0, fmt.Errorf("%w: cells belong to real datasets", ErrInvalid)
 	}
 	row, err := e.b.CellByBarcode(ctx, d, barcode)
@@ -65,9 +66,9 @@ func (e *Engine) resolveCell(ctx context.Context, ds []Dataset, dataset, barcode
 func (e *Engine) cellVector(ctx context.Context, info SpaceInfo, nm names, d, row uint32) ([]float32, string, error) {
 	set, ok := info.set(d)
 	if !ok {
-		return nil, "", fmt.Errorf("%w: dataset %q has no %s vectors", ErrNotFound, nm[d], SpaceCells)
+		return nil, "", fmt.Errorf("%w: dataset %q has no %s vectors", ErrNotFound, nm[d], vocab.SpaceCells)
 	}
-	v, err := e.b.Vectors(ctx, SpaceCells, []uint64{Key(d, row)})
+	v, err := e.b.Vectors(ctx, vocab.SpaceCells, []uint64{vocab.EntityKey(d, row)})
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return nil, "", fmt.Errorf("%w: cell %d of %q has no vector", ErrNotFound, row, nm[d])
@@ -93,7 +94,7 @@ func (e *Engine) CellNeighbors(ctx context.Context, req CellNeighborsRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	info, err := e.b.Space(ctx, SpaceCells)
+	info, err := e.b.Space(ctx, vocab.SpaceCells)
 	if err != nil {
 		return nil, err
 	}
@@ -105,9 +106,9 @@ func (e *Engine) CellNeighbors(ctx context.Context, req CellNeighborsRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	self := Key(d, row)
-	hits, err := e.b.Search(ctx, SpaceCells, q, k, func(key uint64) bool {
-		dd, _ := SplitKey(key)
+	self := vocab.EntityKey(d, row)
+	hits, err := e.b.Search(ctx, vocab.SpaceCells, q, k, func(key uint64) bool {
+		dd, _ := vocab.SplitEntityKey(key)
 		return key != self && allowed[dd]
 	})
 	if err != nil {
@@ -130,7 +131,7 @@ func (e *Engine) cellHits(ctx context.Context, nm names, hits []Hit, ver string)
 	}
 	out := make([]CellHit, len(hits))
 	for i, h := range hits {
-		d, row := SplitKey(h.Key)
+		d, row := vocab.SplitEntityKey(h.Key)
 		out[i] = CellHit{Rank: i + 1, CellRef: CellRef{Dataset: nm[d], Cell: row, Barcode: bcs[i]},
 			Score: h.Score, ModelVersion: ver}
 	}
@@ -142,14 +143,14 @@ func (e *Engine) cellHits(ctx context.Context, nm names, hits []Hit, ver string)
 func (e *Engine) barcodesOf(ctx context.Context, keys []uint64) ([]string, error) {
 	byDS := map[uint32][]int{}
 	for i, k := range keys {
-		d, _ := SplitKey(k)
+		d, _ := vocab.SplitEntityKey(k)
 		byDS[d] = append(byDS[d], i)
 	}
 	out := make([]string, len(keys))
 	for d, idx := range byDS {
 		rows := make([]uint32, len(idx))
 		for j, i := range idx {
-			_, rows[j] = SplitKey(keys[i])
+			_, rows[j] = vocab.SplitEntityKey(keys[i])
 		}
 		bcs, err := e.b.Barcodes(ctx, d, rows)
 		if err != nil {
@@ -197,7 +198,7 @@ func (e *Engine) CellTopGenes(ctx context.Context, dataset, barcode string, k in
 	if err != nil {
 		return nil, err
 	}
-	info, err := e.b.Space(ctx, SpaceCells)
+	info, err := e.b.Space(ctx, vocab.SpaceCells)
 	if err != nil {
 		return nil, err
 	}
@@ -219,13 +220,13 @@ func (e *Engine) topGenes(ctx context.Context, q []float32, ver string, out *Top
 		return fmt.Errorf("%w: cell vectors are model %q, gene loadings %q", ErrModelMismatch, ver, lver)
 	}
 	out.ModelVersion = ver
-	hits, err := e.b.TopInner(ctx, SpaceCellGenes, q, out.K, func(key uint64) bool { d, _ := SplitKey(key); return d == Consensus })
+	hits, err := e.b.TopInner(ctx, vocab.SpaceCellGenes, q, out.K, func(key uint64) bool { d, _ := vocab.SplitEntityKey(key); return d == vocab.Consensus })
 	if err != nil {
 		return err
 	}
 	ids := make([]uint32, len(hits))
 	for i, h := range hits {
-		_, ids[i] = SplitKey(h.Key)
+		_, ids[i] = vocab.SplitEntityKey(h.Key)
 	}
 	genes, err := e.b.Genes(ctx, ids)
 	if err != nil {

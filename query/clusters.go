@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sort"
 	"strconv"
 	"strings"
 
 	"genestore/query/annot"
 	"genestore/query/cluster"
+	"genestore/vocab"
 )
 
 // ClusterRequest names a clustering of a space: by method and resolution
@@ -37,8 +37,8 @@ type ClusterRequest struct {
 }
 
 func (r ClusterRequest) withDefaults() (ClusterRequest, error) {
-	if r.Space != SpaceGenes && r.Space != SpaceCells {
-		return r, fmt.Errorf("%w: space %q (want %q or %q)", ErrInvalid, r.Space, SpaceGenes, SpaceCells)
+	if r.Space != vocab.SpaceGenes && r.Space != vocab.SpaceCells {
+		return r, fmt.Errorf("%w: space %q (want %q or %q)", ErrInvalid, r.Space, vocab.SpaceGenes, vocab.SpaceCells)
 	}
 	if r.Resolution == 0 {
 		r.Resolution = 1
@@ -195,11 +195,11 @@ func (e *Engine) computeClustering(ctx context.Context, req ClusterRequest, name
 			}
 			sets = append(sets, id)
 		}
-	} else if req.Space == SpaceGenes && len(setIDs(info, true)) > 0 {
-		sets = []uint32{Consensus}
+	} else if req.Space == vocab.SpaceGenes && len(setIDs(info, true)) > 0 {
+		sets = []uint32{vocab.Consensus}
 	} else {
 		sets = setIDs(info, false)
-		if req.Space == SpaceGenes {
+		if req.Space == vocab.SpaceGenes {
 			sets = append(sets, setIDs(info, true)...)
 		}
 	}
@@ -225,7 +225,7 @@ func (e *Engine) computeClustering(ctx context.Context, req ClusterRequest, name
 	if len(keys) < 2 {
 		return Clustering{}, fmt.Errorf("%w: %d vectors to cluster", ErrInvalid, len(keys))
 	}
-	ids, dists, err := e.knn(ctx, req.Space, keys, req.K, func(key uint64) bool { d, _ := SplitKey(key); return allowed[d] })
+	ids, dists, err := e.knn(ctx, req.Space, keys, req.K, func(key uint64) bool { d, _ := vocab.SplitEntityKey(key); return allowed[d] })
 	if err != nil {
 		return Clustering{}, err
 	}
@@ -234,7 +234,7 @@ func (e *Engine) computeClustering(ctx context.Context, req ClusterRequest, name
 		return Clustering{}, err
 	}
 	m, _ := cluster.ParseMethod(req.Method)
-	res, err := cluster.Cluster(ctx, g, cluster.Options{Method: m, Resolution: req.Resolution}, rand.NewPCG(req.Seed, 0))
+	res, err := cluster.Cluster(ctx, g, cluster.Options{Method: m, Resolution: req.Resolution, Seed: req.Seed})
 	if err != nil {
 		return Clustering{}, err
 	}
@@ -317,7 +317,7 @@ func (e *Engine) Clusters(ctx context.Context, req ClusterRequest) (*ClusterSumm
 // GeneCluster returns the cluster of a gene (its consensus vector, or the
 // first set holding it) and the cluster's members.
 func (e *Engine) GeneCluster(ctx context.Context, req ClusterRequest, symbol string, mo MemberOptions) (*ClusterMembers, error) {
-	req.Space = SpaceGenes
+	req.Space = vocab.SpaceGenes
 	g, err := e.ResolveGene(ctx, symbol)
 	if err != nil {
 		return nil, err
@@ -327,11 +327,11 @@ func (e *Engine) GeneCluster(ctx context.Context, req ClusterRequest, symbol str
 		return nil, err
 	}
 	label := int32(-1)
-	if i := findKey(c.Keys, Key(Consensus, g.ID)); i >= 0 {
+	if i := findKey(c.Keys, vocab.EntityKey(vocab.Consensus, g.ID)); i >= 0 {
 		label = c.Labels[i]
 	} else {
 		for i, k := range c.Keys {
-			if _, id := SplitKey(k); id == g.ID {
+			if _, id := vocab.SplitEntityKey(k); id == g.ID {
 				label = c.Labels[i]
 				break
 			}
@@ -350,7 +350,7 @@ func (e *Engine) GeneCluster(ctx context.Context, req ClusterRequest, symbol str
 
 // CellCluster returns the cluster of a cell and the cluster's members.
 func (e *Engine) CellCluster(ctx context.Context, req ClusterRequest, dataset, barcode string, mo MemberOptions) (*ClusterMembers, error) {
-	req.Space = SpaceCells
+	req.Space = vocab.SpaceCells
 	nm, ds, err := e.names(ctx)
 	if err != nil {
 		return nil, err
@@ -363,7 +363,7 @@ func (e *Engine) CellCluster(ctx context.Context, req ClusterRequest, dataset, b
 	if err != nil {
 		return nil, err
 	}
-	i := findKey(c.Keys, Key(d, row))
+	i := findKey(c.Keys, vocab.EntityKey(d, row))
 	if i < 0 {
 		return nil, fmt.Errorf("%w: cell %q of %q is not in clustering %q", ErrNotFound, barcode, dataset, c.Name)
 	}
@@ -428,13 +428,13 @@ func (e *Engine) members(ctx context.Context, req ClusterRequest, c Clustering, 
 	if len(listed) > mo.MaxMembers {
 		listed, out.Truncated = listed[:mo.MaxMembers], true
 	}
-	if req.Space == SpaceGenes {
+	if req.Space == vocab.SpaceGenes {
 		symbols, err := e.symbolsOf(ctx, keys)
 		if err != nil {
 			return nil, err
 		}
 		for i, k := range listed {
-			d, gid := SplitKey(k)
+			d, gid := vocab.SplitEntityKey(k)
 			out.Members = append(out.Members, Member{Dataset: nm[d], ID: gid, Symbol: symbols[i]})
 		}
 		if mo.Enrich != "" {
@@ -457,7 +457,7 @@ func (e *Engine) members(ctx context.Context, req ClusterRequest, c Clustering, 
 		return nil, err
 	}
 	for i, k := range listed {
-		d, row := SplitKey(k)
+		d, row := vocab.SplitEntityKey(k)
 		out.Members = append(out.Members, Member{Dataset: nm[d], ID: row, Barcode: bcs[i]})
 	}
 	return out, nil
@@ -467,7 +467,7 @@ func (e *Engine) members(ctx context.Context, req ClusterRequest, c Clustering, 
 func (e *Engine) symbolsOf(ctx context.Context, keys []uint64) ([]string, error) {
 	ids := make([]uint32, len(keys))
 	for i, k := range keys {
-		_, ids[i] = SplitKey(k)
+		_, ids[i] = vocab.SplitEntityKey(k)
 	}
 	genes, err := e.b.Genes(ctx, ids)
 	if err != nil {
@@ -505,7 +505,7 @@ func (e *Engine) enrich(ctx context.Context, name string, query, universe []stri
 // decoder loadings have the largest inner product with the mean latent
 // vector of the cluster's cells.
 func (e *Engine) ClusterMarkers(ctx context.Context, req ClusterRequest, id, k int) (*TopGenes, error) {
-	req.Space = SpaceCells
+	req.Space = vocab.SpaceCells
 	k, err := e.checkK(k)
 	if err != nil {
 		return nil, err
@@ -521,7 +521,7 @@ func (e *Engine) ClusterMarkers(ctx context.Context, req ClusterRequest, id, k i
 	var centroid []float64
 	for lo := 0; lo < len(keys); lo += 4096 {
 		hi := min(lo+4096, len(keys))
-		vecs, err := e.b.Vectors(ctx, SpaceCells, keys[lo:hi])
+		vecs, err := e.b.Vectors(ctx, vocab.SpaceCells, keys[lo:hi])
 		if err != nil {
 			return nil, err
 		}

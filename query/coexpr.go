@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"genestore/vocab"
 	"math"
 	"sort"
 )
@@ -146,10 +147,10 @@ func (e *Engine) Coexpr(ctx context.Context, req CoexprRequest) (*Coexpr, error)
 	}
 	// embedding cosine beside each edge, from the consensus gene vectors
 	var q []float32
-	if info, err := e.b.Space(ctx, SpaceGenes); err == nil {
-		if s, ok := info.set(Consensus); ok {
+	if info, err := e.b.Space(ctx, vocab.SpaceGenes); err == nil {
+		if s, ok := info.set(vocab.Consensus); ok {
 			out.ModelVersion = s.ModelVersion
-			q, err = e.b.Vectors(ctx, SpaceGenes, []uint64{Key(Consensus, g.ID)})
+			q, err = e.b.Vectors(ctx, vocab.SpaceGenes, []uint64{vocab.EntityKey(vocab.Consensus, g.ID)})
 			if err != nil && !errors.Is(err, ErrNotFound) {
 				return nil, err
 			}
@@ -161,7 +162,7 @@ func (e *Engine) Coexpr(ctx context.Context, req CoexprRequest) (*Coexpr, error)
 		p.Rank = i + 1
 		p.Symbol = genes[i].Symbol
 		if q != nil {
-			v, err := e.b.Vectors(ctx, SpaceGenes, []uint64{Key(Consensus, p.GeneID)})
+			v, err := e.b.Vectors(ctx, vocab.SpaceGenes, []uint64{vocab.EntityKey(vocab.Consensus, p.GeneID)})
 			switch {
 			case err == nil:
 				c := cosine(q, v)

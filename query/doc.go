@@ -15,10 +15,10 @@
 // Spaces follow the training pipeline's conventions:
 //
 //   - "genes": gene embeddings, per dataset under (dataset, gene id) and
-//     cross-dataset under (Consensus, gene id);
+//     cross-dataset under (vocab.Consensus, gene id);
 //   - "cells": cell embeddings under (dataset, cell row);
 //   - "cell-genes": the cell model's decoder loadings, one vector per gene in
-//     the cell latent space, under (Consensus, gene id).
+//     the cell latent space, under (vocab.Consensus, gene id).
 //
 // Queries:
 //

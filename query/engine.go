@@ -9,33 +9,8 @@ import (
 	"time"
 
 	"genestore/query/annot"
+	"genestore/vocab"
 )
-
-// Consensus is the dataset id of cross-dataset vectors; it equals
-// store.Consensus (the backend's tests check it).
-const Consensus uint32 = 0xFFFFFFFF
-
-// ConsensusName is how answers name the Consensus "dataset".
-const ConsensusName = "consensus"
-
-// Space names fixed by the training pipeline.
-const (
-	SpaceGenes     = "genes"      // gene embeddings: (dataset, gene) and (Consensus, gene)
-	SpaceCells     = "cells"      // cell embeddings: (dataset, cell row)
-	SpaceCellGenes = "cell-genes" // cell-model gene loadings: (Consensus, gene)
-)
-
-// Prediction kinds written back by the annotate queries.
-const (
-	KindGoTerms    = "go-terms"    // name = collection
-	KindCellLabels = "cell-labels" // name = "<query dataset>:<label column>"
-)
-
-// Key packs (dataset, id) as store.EntityKey does: dataset<<32 | id.
-func Key(dataset, id uint32) uint64 { return uint64(dataset)<<32 | uint64(id) }
-
-// SplitKey is the inverse of Key.
-func SplitKey(k uint64) (dataset, id uint32) { return uint32(k >> 32), uint32(k) }
 
 // Dataset is one stored dataset as the engine sees it.
 type Dataset struct {
@@ -61,7 +36,7 @@ type Provenance struct {
 	Created      time.Time       `json:"created"`
 }
 
-// VectorSet is the vectors one dataset (or Consensus) has in a space.
+// VectorSet is the vectors one dataset (or vocab.Consensus) has in a space.
 type VectorSet struct {
 	Dataset      uint32
 	Count        int
@@ -248,7 +223,7 @@ func (e *Engine) Datasets(ctx context.Context) ([]Dataset, error) {
 	return ds, err
 }
 
-// names maps dataset ids to names, Consensus included.
+// names maps dataset ids to names, vocab.Consensus included.
 type names map[uint32]string
 
 func (e *Engine) names(ctx context.Context) (names, []Dataset, error) {
@@ -256,17 +231,17 @@ func (e *Engine) names(ctx context.Context) (names, []Dataset, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	m := names{Consensus: ConsensusName}
+	m := names{vocab.Consensus: vocab.ConsensusName}
 	for _, d := range ds {
 		m[d.ID] = d.Name
 	}
 	return m, ds, nil
 }
 
-// datasetID resolves a dataset name (ConsensusName gives Consensus).
+// datasetID resolves a dataset name (vocab.ConsensusName gives vocab.Consensus).
 func (e *Engine) datasetID(ds []Dataset, name string) (uint32, error) {
-	if strings.EqualFold(name, ConsensusName) {
-		return Consensus, nil
+	if strings.EqualFold(name, vocab.ConsensusName) {
+		return vocab.Consensus, nil
 	}
 	for _, d := range ds {
 		if d.Name == name {
@@ -346,7 +321,7 @@ func (e *Engine) targets(info SpaceInfo, nm names, ds []Dataset, defaults []uint
 func setIDs(info SpaceInfo, consensus bool) []uint32 {
 	var out []uint32
 	for _, s := range info.Sets {
-		if (s.Dataset == Consensus) == consensus {
+		if (s.Dataset == vocab.Consensus) == consensus {
 			out = append(out, s.Dataset)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"genestore/vocab"
 	"strings"
 )
 
@@ -102,11 +103,11 @@ func (e *Engine) GeneNeighbors(ctx context.Context, req GeneNeighborsRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	info, err := e.b.Space(ctx, SpaceGenes)
+	info, err := e.b.Space(ctx, vocab.SpaceGenes)
 	if err != nil {
 		return nil, err
 	}
-	from := Consensus
+	from := vocab.Consensus
 	if req.Dataset != "" {
 		if from, err = e.datasetID(ds, req.Dataset); err != nil {
 			return nil, err
@@ -114,9 +115,9 @@ func (e *Engine) GeneNeighbors(ctx context.Context, req GeneNeighborsRequest) (*
 	}
 	set, ok := info.set(from)
 	if !ok {
-		return nil, fmt.Errorf("%w: no %s vectors for dataset %q", ErrNotFound, SpaceGenes, nm[from])
+		return nil, fmt.Errorf("%w: no %s vectors for dataset %q", ErrNotFound, vocab.SpaceGenes, nm[from])
 	}
-	q, err := e.b.Vectors(ctx, SpaceGenes, []uint64{Key(from, g.ID)})
+	q, err := e.b.Vectors(ctx, vocab.SpaceGenes, []uint64{vocab.EntityKey(from, g.ID)})
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return nil, fmt.Errorf("%w: gene %s has no vector in %q", ErrNotFound, g.Symbol, nm[from])
@@ -128,25 +129,25 @@ func (e *Engine) GeneNeighbors(ctx context.Context, req GeneNeighborsRequest) (*
 		return nil, err
 	}
 	filter := func(key uint64) bool {
-		d, id := SplitKey(key)
+		d, id := vocab.SplitEntityKey(key)
 		return id != g.ID && allowed[d]
 	}
-	hits, err := e.b.Search(ctx, SpaceGenes, q, k, filter)
+	hits, err := e.b.Search(ctx, vocab.SpaceGenes, q, k, filter)
 	if err != nil {
 		return nil, err
 	}
-	out := &GeneNeighbors{Gene: g, Space: SpaceGenes, From: nm[from], ModelVersion: set.ModelVersion, K: k,
+	out := &GeneNeighbors{Gene: g, Space: vocab.SpaceGenes, From: nm[from], ModelVersion: set.ModelVersion, K: k,
 		Skipped: skipped, Neighbors: []GeneHit{}}
 	ids := make([]uint32, len(hits))
 	for i, h := range hits {
-		_, ids[i] = SplitKey(h.Key)
+		_, ids[i] = vocab.SplitEntityKey(h.Key)
 	}
 	genes, err := e.b.Genes(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
 	for i, h := range hits {
-		d, _ := SplitKey(h.Key)
+		d, _ := vocab.SplitEntityKey(h.Key)
 		out.Neighbors = append(out.Neighbors, GeneHit{Rank: i + 1, GeneID: ids[i], Symbol: genes[i].Symbol,
 			Dataset: nm[d], Score: h.Score, ModelVersion: set.ModelVersion})
 	}
@@ -191,14 +192,14 @@ func (e *Engine) GeneCells(ctx context.Context, req GeneCellsRequest) (*GeneCell
 	if err != nil {
 		return nil, err
 	}
-	q, err := e.b.Vectors(ctx, SpaceCellGenes, []uint64{Key(Consensus, g.ID)})
+	q, err := e.b.Vectors(ctx, vocab.SpaceCellGenes, []uint64{vocab.EntityKey(vocab.Consensus, g.ID)})
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
-			return nil, fmt.Errorf("%w: gene %s has no loading in %q", ErrNotFound, g.Symbol, SpaceCellGenes)
+			return nil, fmt.Errorf("%w: gene %s has no loading in %q", ErrNotFound, g.Symbol, vocab.SpaceCellGenes)
 		}
 		return nil, err
 	}
-	cells, err := e.b.Space(ctx, SpaceCells)
+	cells, err := e.b.Space(ctx, vocab.SpaceCells)
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +207,7 @@ func (e *Engine) GeneCells(ctx context.Context, req GeneCellsRequest) (*GeneCell
 	if err != nil {
 		return nil, err
 	}
-	hits, err := e.b.TopInner(ctx, SpaceCells, q, k, func(key uint64) bool { d, _ := SplitKey(key); return allowed[d] })
+	hits, err := e.b.TopInner(ctx, vocab.SpaceCells, q, k, func(key uint64) bool { d, _ := vocab.SplitEntityKey(key); return allowed[d] })
 	if err != nil {
 		return nil, err
 	}
@@ -217,13 +218,13 @@ func (e *Engine) GeneCells(ctx context.Context, req GeneCellsRequest) (*GeneCell
 
 // loadingsVersion is the model version of the consensus gene loadings.
 func (e *Engine) loadingsVersion(ctx context.Context) (string, error) {
-	info, err := e.b.Space(ctx, SpaceCellGenes)
+	info, err := e.b.Space(ctx, vocab.SpaceCellGenes)
 	if err != nil {
 		return "", err
 	}
-	s, ok := info.set(Consensus)
+	s, ok := info.set(vocab.Consensus)
 	if !ok {
-		return "", fmt.Errorf("%w: no consensus vectors in %q", ErrNotFound, SpaceCellGenes)
+		return "", fmt.Errorf("%w: no consensus vectors in %q", ErrNotFound, vocab.SpaceCellGenes)
 	}
 	return s.ModelVersion, nil
 }

@@ -11,8 +11,9 @@ import (
 	"genestore/index"
 	"genestore/query"
 	"genestore/query/backend"
-	"genestore/query/backend/simstore"
+	"genestore/query/querytest"
 	"genestore/store"
+	"genestore/vocab"
 )
 
 var long = flag.Bool("long", false, "run long tests")
@@ -21,20 +22,20 @@ type fixture struct {
 	db  *store.DB
 	b   *backend.Backend
 	e   *query.Engine
-	tr  *simstore.Truth
-	cfg simstore.Config
+	tr  *querytest.Truth
+	cfg querytest.Config
 }
 
 // newFixture builds a simulated store and an engine over it. The index is
 // forced onto its graph path (ExactBelow < 0) so tests exercise HNSW search.
-func newFixture(t testing.TB, cfg simstore.Config) *fixture {
+func newFixture(t testing.TB, cfg querytest.Config) *fixture {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "q.db"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	tr, err := simstore.Build(context.Background(), db, cfg)
+	tr, err := querytest.Build(context.Background(), db, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +80,7 @@ func bruteForce(t *testing.T, db *store.DB, space string, ds uint32, q []float32
 	}
 	var all []kv
 	for i, id := range ids {
-		key := store.EntityKey(ds, id)
+		key := vocab.EntityKey(ds, id)
 		if skip(key) {
 			continue
 		}

@@ -9,14 +9,15 @@ import (
 
 	"genestore/internal/sparse"
 	"genestore/query"
-	"genestore/query/backend/simstore"
 	"genestore/query/eval"
+	"genestore/query/querytest"
 	"genestore/store"
 	"genestore/store/ingest"
+	"genestore/vocab"
 )
 
 func TestGeneNeighbors(t *testing.T) {
-	cfg := simstore.DefaultConfig()
+	cfg := querytest.DefaultConfig()
 	cfg.OldModel = true
 	f := newFixture(t, cfg)
 	ctx := context.Background()
@@ -27,12 +28,12 @@ func TestGeneNeighbors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if ans.ModelVersion != simstore.GeneModel || ans.From != query.ConsensusName || len(ans.Neighbors) != 10 {
+			if ans.ModelVersion != querytest.GeneModel || ans.From != vocab.ConsensusName || len(ans.Neighbors) != 10 {
 				t.Fatalf("answer header %+v", ans)
 			}
 			got := map[uint64]bool{}
 			for r, h := range ans.Neighbors {
-				if h.Rank != r+1 || h.Dataset != query.ConsensusName || h.Symbol == f.tr.Symbols[i] {
+				if h.Rank != r+1 || h.Dataset != vocab.ConsensusName || h.Symbol == f.tr.Symbols[i] {
 					t.Fatalf("hit %+v", h)
 				}
 				if r > 0 && h.Score > ans.Neighbors[r-1].Score {
@@ -42,15 +43,15 @@ func TestGeneNeighbors(t *testing.T) {
 					same++
 				}
 				total++
-				got[store.EntityKey(store.Consensus, h.GeneID)] = true
+				got[vocab.EntityKey(vocab.Consensus, h.GeneID)] = true
 			}
 			var q []float32
 			f.db.View(func(tx *store.Tx) (err error) {
-				q, err = tx.Embedding("genes", store.Consensus, f.tr.GeneIDs[i])
+				q, err = tx.Embedding("genes", vocab.Consensus, f.tr.GeneIDs[i])
 				return err
 			})
-			self := store.EntityKey(store.Consensus, f.tr.GeneIDs[i])
-			for _, k := range bruteForce(t, f.db, "genes", store.Consensus, q, 10, func(k uint64) bool { return k == self }) {
+			self := vocab.EntityKey(vocab.Consensus, f.tr.GeneIDs[i])
+			for _, k := range bruteForce(t, f.db, "genes", vocab.Consensus, q, 10, func(k uint64) bool { return k == self }) {
 				want++
 				if got[k] {
 					found++
@@ -101,7 +102,7 @@ func TestGeneNeighbors(t *testing.T) {
 		}},
 		{"old model refused when named", query.GeneNeighborsRequest{Symbol: "G00004", Restrict: []string{"old", "ds1"}}, query.ErrModelMismatch, nil},
 		{"old model vector searches only its version", query.GeneNeighborsRequest{Symbol: "G00004", Dataset: "old"}, nil, func(t *testing.T, a *query.GeneNeighbors) {
-			if a.ModelVersion != simstore.OldGeneModel {
+			if a.ModelVersion != querytest.OldGeneModel {
 				t.Errorf("model %q", a.ModelVersion)
 			}
 		}},
@@ -130,7 +131,7 @@ func TestGeneNeighbors(t *testing.T) {
 }
 
 func TestCellQueries(t *testing.T) {
-	f := newFixture(t, simstore.DefaultConfig())
+	f := newFixture(t, querytest.DefaultConfig())
 	ctx := context.Background()
 	var same, total int
 	datasets := map[string]bool{}
@@ -196,7 +197,7 @@ func TestCellQueries(t *testing.T) {
 }
 
 func TestCoexpr(t *testing.T) {
-	f := newFixture(t, simstore.DefaultConfig())
+	f := newFixture(t, querytest.DefaultConfig())
 	ctx := context.Background()
 	// G00000 is in module 0 (edges in both datasets); G00001 in module 1
 	// (edges only in ds1), both joined by a negative edge in both.
@@ -247,7 +248,7 @@ func TestCoexpr(t *testing.T) {
 }
 
 func TestClusters(t *testing.T) {
-	f := newFixture(t, simstore.DefaultConfig())
+	f := newFixture(t, querytest.DefaultConfig())
 	ctx := context.Background()
 	req := query.ClusterRequest{Space: "genes", Resolution: 1}
 	if _, err := f.e.Clusters(ctx, req); !errors.Is(err, query.ErrNotComputed) {
@@ -258,7 +259,7 @@ func TestClusters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !sum.Computed || sum.Name != "leiden_r1.0" || sum.Entities != f.cfg.Genes || sum.Provenance.ModelVersion != simstore.GeneModel {
+	if !sum.Computed || sum.Name != "leiden_r1.0" || sum.Entities != f.cfg.Genes || sum.Provenance.ModelVersion != querytest.GeneModel {
 		t.Errorf("summary %+v", sum)
 	}
 	var c query.Clustering
@@ -269,7 +270,7 @@ func TestClusters(t *testing.T) {
 	pred := make([]int, len(c.Keys))
 	truth := make([]int, len(c.Keys))
 	for i, k := range c.Keys {
-		_, id := store.SplitEntityKey(k)
+		_, id := vocab.SplitEntityKey(k)
 		for g, gid := range f.tr.GeneIDs {
 			if gid == id {
 				truth[i] = f.tr.Module[g]
@@ -284,7 +285,7 @@ func TestClusters(t *testing.T) {
 	if err != nil || again.Computed {
 		t.Errorf("second call recomputed (%v)", err)
 	}
-	m, err := f.e.GeneCluster(ctx, req, "g00002", query.MemberOptions{Enrich: simstore.Collection})
+	m, err := f.e.GeneCluster(ctx, req, "g00002", query.MemberOptions{Enrich: querytest.Collection})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,7 +316,7 @@ func TestClusters(t *testing.T) {
 	}
 	truth, pred = truth[:0], pred[:0]
 	for i, k := range cc.Keys {
-		d, r := store.SplitEntityKey(k)
+		d, r := vocab.SplitEntityKey(k)
 		truth = append(truth, f.tr.Types[d-f.tr.DatasetIDs[0]][r])
 		pred = append(pred, int(cc.Labels[i]))
 	}
@@ -338,9 +339,9 @@ func TestClusters(t *testing.T) {
 }
 
 func TestAnnotate(t *testing.T) {
-	f := newFixture(t, simstore.DefaultConfig())
+	f := newFixture(t, querytest.DefaultConfig())
 	ctx := context.Background()
-	a, err := f.e.AnnotateGenes(ctx, query.AnnotateGenesRequest{Collection: simstore.Collection, Write: true})
+	a, err := f.e.AnnotateGenes(ctx, query.AnnotateGenesRequest{Collection: querytest.Collection, Write: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -353,15 +354,15 @@ func TestAnnotate(t *testing.T) {
 	if frac := float64(right) / float64(len(a.Genes)); len(a.Genes) != f.cfg.Genes || frac < 0.95 {
 		t.Errorf("%d genes annotated, %.3f with their module's set first", len(a.Genes), frac)
 	}
-	rows, prov, err := f.b.Predictions(ctx, query.KindGoTerms, simstore.Collection)
-	if err != nil || len(rows) == 0 || prov.ModelVersion != simstore.GeneModel || len(rows[0].Evidence) == 0 {
+	rows, prov, err := f.b.Predictions(ctx, vocab.KindGoTerms, querytest.Collection)
+	if err != nil || len(rows) == 0 || prov.ModelVersion != querytest.GeneModel || len(rows[0].Evidence) == 0 {
 		t.Fatalf("stored predictions: %d rows, %+v, %v", len(rows), prov, err)
 	}
-	one, err := f.e.AnnotateGenes(ctx, query.AnnotateGenesRequest{Collection: simstore.Collection, Genes: []string{"G00005"}, TopN: 1, Write: true})
+	one, err := f.e.AnnotateGenes(ctx, query.AnnotateGenesRequest{Collection: querytest.Collection, Genes: []string{"G00005"}, TopN: 1, Write: true})
 	if err != nil || len(one.Genes) != 1 {
 		t.Fatal(err)
 	}
-	rows2, _, _ := f.b.Predictions(ctx, query.KindGoTerms, simstore.Collection)
+	rows2, _, _ := f.b.Predictions(ctx, vocab.KindGoTerms, querytest.Collection)
 	if len(rows2) >= len(rows) || len(rows2) < len(rows)-5 {
 		t.Errorf("merge of one gene: %d rows before, %d after", len(rows), len(rows2))
 	}
@@ -379,7 +380,7 @@ func TestAnnotate(t *testing.T) {
 	if f1, _ := eval.MacroF1(truth, pred); f1 < 0.95 {
 		t.Errorf("label transfer macro-F1 %.3f", f1)
 	}
-	p, _, err := f.b.Predictions(ctx, query.KindCellLabels, "ds2:cell_type")
+	p, _, err := f.b.Predictions(ctx, vocab.KindCellLabels, "ds2:cell_type")
 	if err != nil || len(p) != c.Cells || !c.Written {
 		t.Errorf("stored cell labels: %d, %v", len(p), err)
 	}
@@ -396,7 +397,7 @@ func TestAnnotate(t *testing.T) {
 // TestAppendSeenAndConcurrent: queries running while a writer adds a dataset
 // see it once committed, and concurrent queries agree.
 func TestAppendSeenAndConcurrent(t *testing.T) {
-	f := newFixture(t, simstore.DefaultConfig())
+	f := newFixture(t, querytest.DefaultConfig())
 	ctx := context.Background()
 	q := query.CellNeighborsRequest{Dataset: "ds1", Barcode: f.tr.Barcodes[0][0], K: 5}
 	first, err := f.e.CellNeighbors(ctx, q)
@@ -424,7 +425,7 @@ func TestAppendSeenAndConcurrent(t *testing.T) {
 	// append dataset ds3: 3 cells placed exactly on the query cell's vector
 	var vec []float32
 	f.db.View(func(tx *store.Tx) (err error) { vec, err = tx.Embedding("cells", f.tr.DatasetIDs[0], 0); return err })
-	ds := &ingest.Dataset{Format: "sim", Values: ingest.Counts, X: &sparse.CSR{Rows: 3, Cols: 1, Indptr: make([]int64, 4)},
+	ds := &ingest.Dataset{Format: "sim", Values: vocab.Counts, X: &sparse.CSR{Rows: 3, Cols: 1, Indptr: make([]int64, 4)},
 		Genes: []ingest.Gene{{ID: "X", Symbol: "X"}}, Barcodes: []string{"a", "b", "c"}}
 	info, err := f.db.AddDataset(ctx, "ds3", ds, store.AddOptions{})
 	if err != nil {
@@ -432,7 +433,7 @@ func TestAppendSeenAndConcurrent(t *testing.T) {
 	}
 	err = f.db.Update(func(tx *store.Tx) error {
 		v3 := append(append(append([]float32{}, vec...), vec...), vec...)
-		return tx.PutEmbeddings("cells", info.ID, []uint32{0, 1, 2}, len(vec), v3, store.Provenance{Kind: "cell-model", ModelVersion: simstore.CellModel})
+		return tx.PutEmbeddings("cells", info.ID, []uint32{0, 1, 2}, len(vec), v3, store.Provenance{Kind: "cell-model", ModelVersion: querytest.CellModel})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -456,9 +457,9 @@ func TestAppendSeenAndConcurrent(t *testing.T) {
 // TestCellModelVersions: cells of another model version are skipped and
 // reported, and refused when named.
 func TestCellModelVersions(t *testing.T) {
-	f := newFixture(t, simstore.DefaultConfig())
+	f := newFixture(t, querytest.DefaultConfig())
 	ctx := context.Background()
-	ds := &ingest.Dataset{Format: "sim", Values: ingest.Counts, X: &sparse.CSR{Rows: 2, Cols: 1, Indptr: make([]int64, 3)},
+	ds := &ingest.Dataset{Format: "sim", Values: vocab.Counts, X: &sparse.CSR{Rows: 2, Cols: 1, Indptr: make([]int64, 3)},
 		Genes: []ingest.Gene{{ID: "X", Symbol: "X"}}, Barcodes: []string{"a", "b"}}
 	info, err := f.db.AddDataset(ctx, "oldcells", ds, store.AddOptions{})
 	if err != nil {

@@ -15,7 +15,7 @@ type GeneSet struct {
 // Prediction is one annotation of an entity (a cell type for a cell, a
 // function for a gene) with its score and the genes that support it.
 type Prediction struct {
-	Entity   uint64   `json:"entity"` // EntityKey(dataset, id)
+	Entity   uint64   `json:"entity"` // vocab.EntityKey(dataset, id)
 	Label    string   `json:"label"`
 	Score    float32  `json:"score"`
 	Evidence []uint32 `json:"evidence,omitempty"` // global gene ids

@@ -11,7 +11,7 @@ import (
 type Clustering struct {
 	Space string `json:"space"`
 	Name  string `json:"name"`
-	// IDs are entity keys (EntityKey(dataset, id)); Labels[i] is the
+	// IDs are entity keys (vocab.EntityKey(dataset, id)); Labels[i] is the
 	// cluster of IDs[i].
 	IDs    []uint64 `json:"ids"`
 	Labels []int32  `json:"labels"`

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"genestore/internal/testutil/crash"
+	"genestore/vocab"
 )
 
 // storeDigest reopens the store in dir for writing (as a user would after a
@@ -92,7 +93,7 @@ func TestCrashDerived(t *testing.T) {
 			keys := make([]uint64, n)
 			labels := make([]int32, n)
 			for i := range keys {
-				keys[i] = EntityKey(1, uint32(i))
+				keys[i] = vocab.EntityKey(1, uint32(i))
 				labels[i] = int32(i % 7)
 			}
 			db, err := Open(filepath.Join(dir, "s.db"), &Options{Clock: fixedClock})

@@ -11,24 +11,25 @@ import (
 	"unicode/utf8"
 
 	"genestore/store/ingest"
+	"genestore/vocab"
 )
 
 // DatasetInfo describes one stored dataset. Its JSON form (snake_case keys)
 // is what `genestore datasets --json` prints.
 type DatasetInfo struct {
-	ID               uint32           `json:"id"`
-	Name             string           `json:"name"`
-	Format           string           `json:"format"`
-	Source           string           `json:"source"`
-	SHA256           string           `json:"sha256"`
-	Values           ingest.ValueType `json:"values"`
-	Cells            int              `json:"cells"`
-	Genes            int              `json:"genes"`
-	NNZ              int64            `json:"nnz"`
-	ObsColumns       []string         `json:"obs_columns"`
-	BatchKey         string           `json:"batch_key"`
-	Added            time.Time        `json:"added"`
-	DuplicateSymbols int              `json:"duplicate_symbols"` // columns whose symbol already occurred earlier in the dataset
+	ID               uint32          `json:"id"`
+	Name             string          `json:"name"`
+	Format           string          `json:"format"`
+	Source           string          `json:"source"`
+	SHA256           string          `json:"sha256"`
+	Values           vocab.ValueType `json:"values"`
+	Cells            int             `json:"cells"`
+	Genes            int             `json:"genes"`
+	NNZ              int64           `json:"nnz"`
+	ObsColumns       []string        `json:"obs_columns"`
+	BatchKey         string          `json:"batch_key"`
+	Added            time.Time       `json:"added"`
+	DuplicateSymbols int             `json:"duplicate_symbols"` // columns whose symbol already occurred earlier in the dataset
 }
 
 // AddOptions tune AddDataset.
@@ -72,7 +73,7 @@ func validateDataset(ds *ingest.Dataset, opts AddOptions) error {
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	switch ds.Values {
-	case ingest.Counts, ingest.Normalized, ingest.Log:
+	case vocab.Counts, vocab.Normalized, vocab.Log:
 	default:
 		return fmt.Errorf("%w: value type %q (want counts, normalized or log)", ErrInvalid, ds.Values)
 	}
@@ -144,7 +145,7 @@ func (tx *Tx) AddDataset(ctx context.Context, name string, ds *ingest.Dataset, o
 	if err != nil {
 		return DatasetInfo{}, err
 	}
-	if seq >= uint64(Consensus) {
+	if seq >= uint64(vocab.Consensus) {
 		return DatasetInfo{}, fmt.Errorf("%w: dataset ids exhausted", ErrInvalid)
 	}
 	id := uint32(seq)
@@ -293,7 +294,7 @@ func decodeDataset(v []byte) (DatasetInfo, error) {
 	r.Format = d.str()
 	r.Source = d.str()
 	r.SHA256 = d.str()
-	r.Values = ingest.ValueType(d.str())
+	r.Values = vocab.ValueType(d.str())
 	r.Cells = int(d.uvBounded(math.MaxUint32))
 	r.Genes = int(d.uvBounded(math.MaxUint32))
 	r.NNZ = int64(d.uvBounded(math.MaxInt64))

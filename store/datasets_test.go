@@ -10,6 +10,7 @@ import (
 
 	"genestore/internal/sparse"
 	"genestore/store/ingest"
+	"genestore/vocab"
 )
 
 func TestAddDatasetRoundTrip(t *testing.T) {
@@ -223,7 +224,7 @@ func TestGeneVocabulary(t *testing.T) {
 }
 
 func TestDatasetInfoJSON(t *testing.T) {
-	b, err := json.Marshal(DatasetInfo{ID: 1, Name: "pbmc", Cells: 80, Genes: 230, NNZ: 4456, Values: ingest.Counts})
+	b, err := json.Marshal(DatasetInfo{ID: 1, Name: "pbmc", Cells: 80, Genes: 230, NNZ: 4456, Values: vocab.Counts})
 	if err != nil {
 		t.Fatal(err)
 	}

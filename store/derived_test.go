@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"genestore/vocab"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -76,7 +77,7 @@ func TestEmbeddings(t *testing.T) {
 		if err := tx.PutEmbeddings("cells/v1", 1, ids, 3, vecs, testProv); err != nil {
 			return err
 		}
-		return tx.PutEmbeddings("genes/v1", Consensus, []uint32{7}, 2, []float32{1, 2}, testProv)
+		return tx.PutEmbeddings("genes/v1", vocab.Consensus, []uint32{7}, 2, []float32{1, 2}, testProv)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +102,7 @@ func TestEmbeddings(t *testing.T) {
 		}
 		spaces, _ := tx.Spaces()
 		if len(spaces) != 2 || spaces[0].Name != "cells/v1" || spaces[0].Generation != 1 || spaces[0].Sets[0].Count != 4 ||
-			spaces[1].Sets[0].Dataset != Consensus {
+			spaces[1].Sets[0].Dataset != vocab.Consensus {
 			t.Errorf("Spaces = %+v", spaces)
 		}
 		return nil
@@ -214,10 +215,10 @@ func TestBlobs(t *testing.T) {
 
 func TestClusteringsAndAnnotations(t *testing.T) {
 	db := openTemp(t)
-	ids := []uint64{EntityKey(1, 0), EntityKey(1, 1), EntityKey(2, 0)}
+	ids := []uint64{vocab.EntityKey(1, 0), vocab.EntityKey(1, 1), vocab.EntityKey(2, 0)}
 	labels := []int32{0, 1, -1}
 	sets := []GeneSet{{"GO:1", "t cell activation", []string{"CD3E", "CD4"}}, {"GO:2", "empty", nil}}
-	rows := []Prediction{{EntityKey(1, 0), "T cell", 0.9, []uint32{1, 2}}, {EntityKey(1, 1), "B cell", 0.4, nil}}
+	rows := []Prediction{{vocab.EntityKey(1, 0), "T cell", 0.9, []uint32{1, 2}}, {vocab.EntityKey(1, 1), "B cell", 0.4, nil}}
 	err := db.Update(func(tx *Tx) error {
 		if err := tx.PutClustering("cells/v1", "leiden-1.0", ids, labels, testProv); err != nil {
 			return err
@@ -272,13 +273,13 @@ func TestClusteringsAndAnnotations(t *testing.T) {
 }
 
 func TestEntityKey(t *testing.T) {
-	for _, c := range [][2]uint32{{0, 0}, {1, 2}, {Consensus, 0xFFFFFFFE}, {7, 0xFFFFFFFF}} {
-		k := EntityKey(c[0], c[1])
-		if d, i := SplitEntityKey(k); d != c[0] || i != c[1] {
+	for _, c := range [][2]uint32{{0, 0}, {1, 2}, {vocab.Consensus, 0xFFFFFFFE}, {7, 0xFFFFFFFF}} {
+		k := vocab.EntityKey(c[0], c[1])
+		if d, i := vocab.SplitEntityKey(k); d != c[0] || i != c[1] {
 			t.Errorf("round trip %v → %x → %d %d", c, k, d, i)
 		}
 	}
-	if EntityKey(1, 0xFFFFFFFF) >= EntityKey(2, 0) {
+	if vocab.EntityKey(1, 0xFFFFFFFF) >= vocab.EntityKey(2, 0) {
 		t.Error("keys do not sort by dataset first")
 	}
 }

@@ -54,9 +54,9 @@
 //	collections     name → gene sets
 //	predictions/<kind>    name → rows, stale flag, provenance
 //
-// Dataset ids start at 1 and come from a sequence; [Consensus]
+// Dataset ids start at 1 and come from a sequence; [vocab.Consensus]
 // (0xFFFFFFFF) names cross-dataset records. A cell is (dataset id, row
-// index); a gene is a global gene id. [EntityKey] packs (dataset, id) into
+// index); a gene is a global gene id. [vocab.EntityKey] packs (dataset, id) into
 // the uint64 that indexes, clusterings and predictions use.
 //
 // Genes are joined across datasets by exact symbol. A symbol that occurs

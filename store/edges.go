@@ -24,7 +24,7 @@ type EdgeSet struct {
 }
 
 // PutEdges replaces dataset ds's co-expression edges with edges (ds may be
-// Consensus). Each undirected edge is given once (in either orientation);
+// vocab.Consensus). Each undirected edge is given once (in either orientation);
 // self-loops, repeated pairs and non-finite weights are errors. Edges are
 // stored as per-gene adjacency lists, so Partners is one lookup.
 func (tx *Tx) PutEdges(ds uint32, edges []Edge, prov Provenance) error {

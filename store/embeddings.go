@@ -22,7 +22,7 @@ type SpaceInfo struct {
 	Sets       []EmbeddingSet `json:"sets"`
 }
 
-// EmbeddingSet describes the vectors one dataset (or Consensus) has in a
+// EmbeddingSet describes the vectors one dataset (or vocab.Consensus) has in a
 // space.
 type EmbeddingSet struct {
 	Dataset    uint32     `json:"dataset"`
@@ -41,7 +41,7 @@ var (
 // (created on first write, which fixes its dimension). vecs is row-major,
 // len(ids) × dim. Existing vectors of the same ids are replaced, others are
 // kept (use DeleteEmbeddings first to replace a whole set). Entity ids are
-// cell row indices for cells and global gene ids for genes; EntityKey packs
+// cell row indices for cells and global gene ids for genes; vocab.EntityKey packs
 // (ds, id) for indexes. The space's generation is bumped.
 func (tx *Tx) PutEmbeddings(space string, ds uint32, ids []uint32, dim int, vecs []float32, prov Provenance) error {
 	if err := tx.writable(); err != nil {

@@ -10,12 +10,13 @@ import (
 	"genestore/internal/sparse"
 	"genestore/store"
 	"genestore/store/ingest"
+	"genestore/vocab"
 )
 
 // A tiny dataset: 2 cells × 3 genes.
 func tinyDataset() *ingest.Dataset {
 	return &ingest.Dataset{
-		Format: "mtx", Source: "tiny/", Values: ingest.Counts,
+		Format: "mtx", Source: "tiny/", Values: vocab.Counts,
 		X: &sparse.CSR{Rows: 2, Cols: 3, Indptr: []int64{0, 2, 3},
 			Indices: []int32{0, 2, 1}, Data: []float32{5, 1, 3}},
 		Genes:    []ingest.Gene{{ID: "ENSG1", Symbol: "CD3E"}, {ID: "ENSG2", Symbol: "MS4A1"}, {ID: "ENSG3", Symbol: "LYZ"}},
@@ -78,7 +79,7 @@ func ExampleDB_Update() {
 	defer db.Close()
 	prov := store.Provenance{Kind: "gene-model", ModelVersion: "gm-1", Datasets: []uint32{1}}
 	err = db.Update(func(tx *store.Tx) error {
-		if err := tx.PutEmbeddings("genes/gm-1", store.Consensus, []uint32{1, 2}, 2, []float32{0.1, 0.2, 0.3, 0.4}, prov); err != nil {
+		if err := tx.PutEmbeddings("genes/gm-1", vocab.Consensus, []uint32{1, 2}, 2, []float32{0.1, 0.2, 0.3, 0.4}, prov); err != nil {
 			return err
 		}
 		return tx.PutBlob("model", "gm-1", []byte("weights"))
@@ -88,7 +89,7 @@ func ExampleDB_Update() {
 	}
 	_ = db.View(func(tx *store.Tx) error {
 		s, _ := tx.Space("genes/gm-1")
-		v, _ := tx.Embedding("genes/gm-1", store.Consensus, 2)
+		v, _ := tx.Embedding("genes/gm-1", vocab.Consensus, 2)
 		fmt.Println(s.Dim, s.Generation, v)
 		return nil
 	})
@@ -96,8 +97,8 @@ func ExampleDB_Update() {
 }
 
 func ExampleEntityKey() {
-	k := store.EntityKey(3, 17) // cell 17 of dataset 3
-	ds, id := store.SplitEntityKey(k)
+	k := vocab.EntityKey(3, 17) // cell 17 of dataset 3
+	ds, id := vocab.SplitEntityKey(k)
 	fmt.Printf("%#x %d %d\n", k, ds, id)
 	// Output: 0x300000011 3 17
 }

@@ -9,6 +9,7 @@ import (
 
 	"genestore/internal/sparse"
 	"genestore/store/ingest"
+	"genestore/vocab"
 )
 
 // frame wraps body as a valid record of the given version, so fuzzing
@@ -51,7 +52,7 @@ var seedProv = Provenance{Kind: "k", ModelVersion: "m", Params: []byte(`{"a":1}`
 
 func FuzzDatasetRecord(f *testing.F) {
 	fuzzCodec(f, datasetVersion, [][]byte{
-		encodeDataset(DatasetInfo{ID: 3, Name: "pbmc", Format: "mtx", Values: ingest.Counts, Cells: 80, Genes: 230, NNZ: 4456,
+		encodeDataset(DatasetInfo{ID: 3, Name: "pbmc", Format: "mtx", Values: vocab.Counts, Cells: 80, Genes: 230, NNZ: 4456,
 			ObsColumns: []string{"a", "b"}, BatchKey: "a", Added: fixedClock(), DuplicateSymbols: 2}),
 		encodeDataset(DatasetInfo{}),
 	}, decodeDataset, encodeDataset)
@@ -137,7 +138,7 @@ func FuzzVector(f *testing.F) {
 }
 
 func FuzzEmbeddingSet(f *testing.F) {
-	fuzzCodec(f, embeddingSetVersion, [][]byte{encodeEmbeddingSet(EmbeddingSet{Dataset: Consensus, Count: 3, Provenance: seedProv})},
+	fuzzCodec(f, embeddingSetVersion, [][]byte{encodeEmbeddingSet(EmbeddingSet{Dataset: vocab.Consensus, Count: 3, Provenance: seedProv})},
 		decodeEmbeddingSet, encodeEmbeddingSet)
 }
 
@@ -152,7 +153,7 @@ func FuzzBlobChunk(f *testing.F) {
 
 func FuzzClustering(f *testing.F) {
 	fuzzCodec(f, clusteringVersion, [][]byte{
-		encodeClustering(Clustering{IDs: []uint64{1, EntityKey(2, 3)}, Labels: []int32{0, -1}, Stale: true, Provenance: seedProv}),
+		encodeClustering(Clustering{IDs: []uint64{1, vocab.EntityKey(2, 3)}, Labels: []int32{0, -1}, Stale: true, Provenance: seedProv}),
 		encodeClustering(Clustering{}),
 	}, decodeClustering, encodeClustering)
 }

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"genestore/migrations"
 	"genestore/store/ingest"
 
 	bolt "go.etcd.io/bbolt"
@@ -118,7 +117,7 @@ func (tx *Tx) putDatasetGenes(ds uint32, genes []ingest.Gene) (dup int, err erro
 			return 0, err
 		}
 		newKeys = append(newKeys, newKey{[]byte(k), id})
-		newFold = append(newFold, newKey{migrations.FoldKey(g.Symbol, id), id})
+		newFold = append(newFold, newKey{foldKey(g.Symbol, id), id})
 	}
 	// IMPORTANT: bbolt splits nodes only at commit, so inserting many keys
 	// in random order into one node within a transaction costs O(n²)

@@ -12,6 +12,7 @@ import (
 
 	"genestore/internal/sparse"
 	"genestore/store/ingest"
+	"genestore/vocab"
 )
 
 var long = flag.Bool("long", false, "run long tests")
@@ -82,9 +83,9 @@ func randomDataset(seed uint64, prefix string, rows, cols, perRow int, ints bool
 	r := rand.New(rand.NewPCG(seed, 7))
 	x := randomCSR(r, rows, cols, perRow, ints)
 	ds := &ingest.Dataset{Format: "mtx", Source: "/data/" + prefix, SHA256: fmt.Sprintf("%064x", seed), X: x}
-	ds.Values = ingest.Counts
+	ds.Values = vocab.Counts
 	if !ints {
-		ds.Values = ingest.Normalized
+		ds.Values = vocab.Normalized
 	}
 	for c := 0; c < cols; c++ {
 		ds.Genes = append(ds.Genes, ingest.Gene{ID: fmt.Sprintf("ENSG%08d", c), Symbol: fmt.Sprintf("G%d", c)})

@@ -8,6 +8,7 @@ import (
 
 	"genestore/internal/testutil/shareddata"
 	"genestore/store/ingest"
+	"genestore/vocab"
 )
 
 // sharedData returns ../shared/data relative to the module root, or skips.
@@ -27,9 +28,9 @@ func TestRealDataRoundTrip(t *testing.T) {
 		cells, genes int
 		nnz          int64
 		dupSymbols   int
-		wantValues   ingest.ValueType
+		wantValues   vocab.ValueType
 	}{
-		{"pbmc_small", "pbmc_small", 80, 230, 4456, 0, ingest.Counts},
+		{"pbmc_small", "pbmc_small", 80, 230, 4456, 0, vocab.Counts},
 		{"lung", "lung_treutlein2014_mouse/lung_treutlein2014_mouse.h5ad", 185, 218, -1, -1, ""},
 		{"hsmm", "hsmm_myoblast", 271, 47192, -1, 198, ""},
 	}

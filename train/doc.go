@@ -13,8 +13,12 @@
 //     effects) for tests and benchmarks.
 //   - baseline: PCA (cell scores and gene loadings) the models are measured
 //     against.
+//   - optim: the one optimiser (Adam) and parameter type the models share.
+//   - grn: regulatory-network inference across views.
 //
-// train returns vectors and weights; it does not import the store.
+// train returns vectors and weights; it imports neither the store nor its
+// format readers (shared names come from package vocab), so no model links
+// the HDF5 reader.
 //
 // # gorgonia caveats
 //
@@ -29,7 +33,11 @@
 // leaks the whole model (read node.Value() after RunAll instead); it
 // allocates tens of MiB per step and runs element-wise ops on one thread.
 // Where the measured cost mattered, models here use hand-written gradients
-// over gonum BLAS, each checked against finite differences in the tests.
+// over the float32 GEMM of internal/f32 (a packed AVX2/FMA kernel; gonum's
+// Sgemm without AVX2), each checked against finite differences in the tests.
+// Today no production path uses gorgonia: it runs only in _test.go files, as
+// an independent oracle (train/vae's lgamma/digamma op, train/gnn's
+// comparison), so the genestore binary does not link it.
 //
 // OpenBLAS (gonum.org/v1/netlib, cgo) is only used behind the build tag
 // netlib: apt-get install -y libopenblas-dev, then build with

@@ -11,10 +11,11 @@ import (
 	"sync/atomic"
 
 	"genestore/index"
-	"genestore/internal/vecindex"
 	"genestore/query"
 	"genestore/query/annot"
 	"genestore/store"
+	"genestore/vecindex"
+	"genestore/vocab"
 )
 
 // Options configure a Backend. The zero value is valid.
@@ -366,7 +367,7 @@ func (b *Backend) Vectors(ctx context.Context, space string, keys []uint64) ([]f
 	var out []float32
 	err := b.view(func(tx *store.Tx) error {
 		for _, k := range keys {
-			d, id := store.SplitEntityKey(k)
+			d, id := vocab.SplitEntityKey(k)
 			v, err := tx.Embedding(space, d, id)
 			if err != nil {
 				return err
@@ -391,7 +392,7 @@ func (b *Backend) Keys(ctx context.Context, space string, datasets []uint32) ([]
 				return err
 			}
 			for _, id := range ids {
-				out = append(out, store.EntityKey(d, id))
+				out = append(out, vocab.EntityKey(d, id))
 			}
 		}
 		return nil

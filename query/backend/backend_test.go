@@ -11,18 +11,19 @@ import (
 	"genestore/index"
 	"genestore/query"
 	"genestore/query/backend"
-	"genestore/query/backend/simstore"
+	"genestore/query/querytest"
 	"genestore/store"
+	"genestore/vocab"
 )
 
-func newBackend(t *testing.T) (*backend.Backend, *store.DB, *simstore.Truth) {
+func newBackend(t *testing.T) (*backend.Backend, *store.DB, *querytest.Truth) {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "b.db"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	tr, err := simstore.Build(context.Background(), db, simstore.DefaultConfig())
+	tr, err := querytest.Build(context.Background(), db, querytest.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,14 +35,14 @@ func newBackend(t *testing.T) (*backend.Backend, *store.DB, *simstore.Truth) {
 }
 
 func TestConventions(t *testing.T) {
-	if query.Consensus != store.Consensus {
-		t.Fatalf("query.Consensus %x != store.Consensus %x", query.Consensus, store.Consensus)
+	if vocab.Consensus != vocab.Consensus {
+		t.Fatalf("vocab.Consensus %x != vocab.Consensus %x", vocab.Consensus, vocab.Consensus)
 	}
-	for _, k := range [][2]uint32{{0, 0}, {1, 2}, {store.Consensus, 7}, {5, 0xFFFFFFFF}} {
-		if query.Key(k[0], k[1]) != store.EntityKey(k[0], k[1]) {
-			t.Errorf("Key%v differs from store.EntityKey", k)
+	for _, k := range [][2]uint32{{0, 0}, {1, 2}, {vocab.Consensus, 7}, {5, 0xFFFFFFFF}} {
+		if vocab.EntityKey(k[0], k[1]) != vocab.EntityKey(k[0], k[1]) {
+			t.Errorf("Key%v differs from vocab.EntityKey", k)
 		}
-		d, id := query.SplitKey(store.EntityKey(k[0], k[1]))
+		d, id := vocab.SplitEntityKey(vocab.EntityKey(k[0], k[1]))
 		if d != k[0] || id != k[1] {
 			t.Errorf("SplitKey%v = %d, %d", k, d, id)
 		}
@@ -69,7 +70,7 @@ func TestTopInnerIsExact(t *testing.T) {
 				continue
 			}
 			for i, id := range ids {
-				keys = append(keys, store.EntityKey(d.ID, id))
+				keys = append(keys, vocab.EntityKey(d.ID, id))
 				scores = append(scores, index.Dot(q, vecs[i*dim:(i+1)*dim]))
 			}
 		}
@@ -108,7 +109,7 @@ func TestNotFoundMapping(t *testing.T) {
 		{"gene", func() error { _, err := b.Genes(ctx, []uint32{1 << 30}); return err }()},
 		{"cell", func() error { _, err := b.CellByBarcode(ctx, tr.DatasetIDs[0], "zz"); return err }()},
 		{"obs", func() error { _, err := b.ObsColumn(ctx, tr.DatasetIDs[0], "zz"); return err }()},
-		{"vector", func() error { _, err := b.Vectors(ctx, "genes", []uint64{store.EntityKey(77, 1)}); return err }()},
+		{"vector", func() error { _, err := b.Vectors(ctx, "genes", []uint64{vocab.EntityKey(77, 1)}); return err }()},
 		{"collection", func() error { _, err := b.Collection(ctx, "zz"); return err }()},
 		{"clustering", func() error { _, err := b.Clustering(ctx, "genes", "zz"); return err }()},
 		{"barcode row", func() error { _, err := b.Barcodes(ctx, tr.DatasetIDs[0], []uint32{1 << 20}); return err }()},

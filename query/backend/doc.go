@@ -1,7 +1,7 @@
 // Package backend implements the interfaces of package query over an open
 // genestore store: names, vectors and graphs are read in short read
 // transactions, and searches go through the space's HNSW index
-// (genestore/internal/vecindex).
+// (genestore/vecindex).
 //
 // # Caching
 //

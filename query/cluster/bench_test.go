@@ -68,7 +68,7 @@ func benchCluster(b *testing.B, n int, m Method, w Weighting, noise float64) {
 	start, cpu0 := time.Now(), cputime.Seconds()
 	for i := 0; i < b.N; i++ {
 		var err error
-		res, err = Cluster(context.Background(), g, o, rand.NewPCG(uint64(i), 0))
+		res, err = Cluster(context.Background(), g, seeded(o, uint64(i)))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -175,7 +175,7 @@ func TestPlantedMatchesGonum(t *testing.T) {
 			t.Run(c.name+"/"+m.String(), func(t *testing.T) {
 				o := DefaultOptions()
 				o.Method = m
-				res, err := Cluster(context.Background(), g, o, rand.NewPCG(11, 0))
+				res, err := Cluster(context.Background(), g, seeded(o, 11))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -219,7 +219,7 @@ func TestModularityNearGonum(t *testing.T) {
 			t.Run(c.name+"/"+m.String(), func(t *testing.T) {
 				o := DefaultOptions()
 				o.Method, o.Resolution = m, c.gamma
-				res, err := Cluster(context.Background(), g, o, rand.NewPCG(1, 2))
+				res, err := Cluster(context.Background(), g, seeded(o, 1))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -241,7 +241,7 @@ func TestModularityNearGonum(t *testing.T) {
 func TestKarateKnownOptimum(t *testing.T) {
 	// The maximum modularity of Zachary's karate club is 0.4198 (Brandes et al. 2008).
 	g := edgesToCSR(t, 34, karateEdges())
-	res, err := Cluster(context.Background(), g, DefaultOptions(), rand.NewPCG(4, 4))
+	res, err := Cluster(context.Background(), g, seeded(DefaultOptions(), 4))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +319,7 @@ func TestLeidenCommunitiesConnected(t *testing.T) {
 	n, e, _ := plantedPartition(6, 30, 0.12, 0.05, 8)
 	m := edgesToCSR(t, n, e)
 	for seed := uint64(0); seed < 5; seed++ {
-		res, err := Cluster(context.Background(), m, DefaultOptions(), rand.NewPCG(seed, 0))
+		res, err := Cluster(context.Background(), m, seeded(DefaultOptions(), seed))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -364,11 +364,11 @@ func TestReproducibleAndLabelOrder(t *testing.T) {
 	for _, meth := range []Method{Leiden, Louvain} {
 		o := DefaultOptions()
 		o.Method = meth
-		a, err := Cluster(context.Background(), m, o, rand.NewPCG(5, 5))
+		a, err := Cluster(context.Background(), m, seeded(o, 5))
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := Cluster(context.Background(), m, o, rand.NewPCG(5, 5))
+		b, _ := Cluster(context.Background(), m, seeded(o, 5))
 		if !slices.Equal(a.Labels, b.Labels) {
 			t.Errorf("%v: same seed gave different labels", meth)
 		}
@@ -387,7 +387,7 @@ func TestReproducibleAndLabelOrder(t *testing.T) {
 func TestResolutionSweep(t *testing.T) {
 	n, e, _ := plantedPartition(8, 20, 0.4, 0.02, 6)
 	m := edgesToCSR(t, n, e)
-	res, err := Sweep(context.Background(), m, []float64{0.05, 1, 8}, DefaultOptions(), 1)
+	res, err := Sweep(context.Background(), m, []float64{0.05, 1, 8}, seeded(DefaultOptions(), 1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -419,7 +419,7 @@ func TestClusterErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := Cluster(context.Background(), c.g, c.o, nil)
+			_, err := Cluster(context.Background(), c.g, c.o)
 			if !errors.Is(err, c.want) {
 				t.Errorf("err = %v, want %v", err, c.want)
 			}
@@ -427,12 +427,12 @@ func TestClusterErrors(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Cluster(ctx, good, Options{}, nil); !errors.Is(err, context.Canceled) {
+	if _, err := Cluster(ctx, good, seeded(Options{}, 0)); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: err = %v", err)
 	}
 	// the zero Options work and an empty graph is fine
 	empty := &sparse.CSR{Indptr: []int64{0}}
-	if r, err := Cluster(context.Background(), empty, Options{}, nil); err != nil || r.Communities != 0 {
+	if r, err := Cluster(context.Background(), empty, seeded(Options{}, 0)); err != nil || r.Communities != 0 {
 		t.Errorf("empty graph: %v %v", r, err)
 	}
 }
@@ -455,7 +455,7 @@ func TestLongAgainstGonum(t *testing.T) {
 		for _, m := range []Method{Leiden, Louvain} {
 			o := DefaultOptions()
 			o.Method = m
-			res, err := Cluster(context.Background(), g, o, rand.NewPCG(1, 1))
+			res, err := Cluster(context.Background(), g, seeded(o, 1))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -465,4 +465,10 @@ func TestLongAgainstGonum(t *testing.T) {
 			}
 		}
 	}
+}
+
+// seeded returns o with Seed set.
+func seeded(o Options, seed uint64) Options {
+	o.Seed = seed
+	return o
 }

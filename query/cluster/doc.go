@@ -38,8 +38,8 @@
 // Louvain sweeps the nodes in one random order until a sweep moves nothing,
 // then aggregates by the communities found.
 //
-// All randomness comes from the rand.Source passed to Cluster (math/rand/v2):
-// the same source seed gives the same labels. Labels are numbered by
+// All randomness comes from Options.Seed (a math/rand/v2 PCG): the same seed
+// gives the same labels. Labels are numbered by
 // decreasing community size.
 //
 // # Caveats

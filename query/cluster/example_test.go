@@ -3,7 +3,6 @@ package cluster_test
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 
 	"genestore/query/cluster"
 )
@@ -16,7 +15,9 @@ func ExampleCluster() {
 		fmt.Println(err)
 		return
 	}
-	res, err := cluster.Cluster(context.Background(), g, cluster.DefaultOptions(), rand.NewPCG(1, 1))
+	opts := cluster.DefaultOptions()
+	opts.Seed = 1
+	res, err := cluster.Cluster(context.Background(), g, opts)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"math"
-	"math/rand/v2"
 	"os"
 	"testing"
 )
@@ -47,7 +46,7 @@ func TestIgraphGolden(t *testing.T) {
 		for _, meth := range []Method{Leiden, Louvain} {
 			o := DefaultOptions()
 			o.Method, o.Resolution = meth, c.Resolution
-			res, err := Cluster(context.Background(), m, o, rand.NewPCG(3, 0))
+			res, err := Cluster(context.Background(), m, seeded(o, 3))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -213,7 +213,7 @@ func TestFromNeighborsErrors(t *testing.T) {
 func TestGaussianMixtureRecovered(t *testing.T) {
 	for _, w := range []Weighting{SNN, Binary, Fuzzy} {
 		g, truth := gaussianKNNGraph(t, 1000, 16, 15, 10, 1, w)
-		res, err := Cluster(context.Background(), g, DefaultOptions(), nil)
+		res, err := Cluster(context.Background(), g, seeded(DefaultOptions(), 0))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -32,10 +32,10 @@ const eps = 1e-10
 
 // Cluster partitions the symmetric weighted graph g (n×n CSR; weights ≥ 0)
 // to maximise modularity at opts.Resolution with Leiden or Louvain. Node
-// orders and Leiden's refinement draw from src, so a given src seed gives
-// the same partition every time; src nil means a fixed seed (0).
-// Cancellation of ctx is checked between passes and levels.
-func Cluster(ctx context.Context, g *sparse.CSR, opts Options, src rand.Source) (Result, error) {
+// orders and Leiden's refinement draw from opts.Seed, so a given seed gives
+// the same partition every time. Cancellation of ctx is checked between
+// passes and levels.
+func Cluster(ctx context.Context, g *sparse.CSR, opts Options) (Result, error) {
 	if err := opts.Validate(); err != nil {
 		return Result{}, err
 	}
@@ -44,10 +44,7 @@ func Cluster(ctx context.Context, g *sparse.CSR, opts Options, src rand.Source) 
 	if err != nil {
 		return Result{}, err
 	}
-	if src == nil {
-		src = rand.NewPCG(0, 0)
-	}
-	c := &clusterer{g0: gr, opts: opts, rng: rand.New(src)}
+	c := &clusterer{g0: gr, opts: opts, rng: rand.New(rand.NewPCG(opts.Seed, 0))}
 	return c.run(ctx)
 }
 

@@ -62,6 +62,10 @@ type Options struct {
 	// partition. 0 means: repeat until a run no longer raises the modularity
 	// (at most MaxIterations runs).
 	Iterations int
+	// Seed seeds the node orders and Leiden's refinement: a PCG
+	// (math/rand/v2) with state (Seed, 0). The same seed gives the same
+	// partition every time.
+	Seed uint64
 }
 
 // DefaultOptions returns Leiden at resolution 1, θ = 0.01, iterate until stable.

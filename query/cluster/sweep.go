@@ -3,16 +3,14 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 
 	"genestore/internal/sparse"
 )
 
 // Sweep clusters g once per resolution (opts.Resolution is replaced). Run i
-// draws from its own source rand.NewPCG(seed, i), i the position in
-// resolutions, so a sweep is reproducible. Results come back in the order
-// of resolutions.
-func Sweep(ctx context.Context, g *sparse.CSR, resolutions []float64, opts Options, seed uint64) ([]Result, error) {
+// uses seed opts.Seed + i, i the position in resolutions, so a sweep is
+// reproducible. Results come back in the order of resolutions.
+func Sweep(ctx context.Context, g *sparse.CSR, resolutions []float64, opts Options) ([]Result, error) {
 	out := make([]Result, 0, len(resolutions))
 	for i, r := range resolutions {
 		if r <= 0 {
@@ -20,7 +18,8 @@ func Sweep(ctx context.Context, g *sparse.CSR, resolutions []float64, opts Optio
 		}
 		o := opts
 		o.Resolution = r
-		res, err := Cluster(ctx, g, o, rand.NewPCG(seed, uint64(i)))
+		o.Seed = opts.Seed + uint64(i)
+		res, err := Cluster(ctx, g, o)
 		if err != nil {
 			return nil, err
 		}

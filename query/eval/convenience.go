@@ -28,7 +28,8 @@ func BestClustering(ctx context.Context, g *sparse.CSR, truth []int, resolutions
 	if resolutions == nil {
 		resolutions = cluster.DefaultResolutions()
 	}
-	res, err := cluster.Sweep(ctx, g, resolutions, opts, seed)
+	opts.Seed = seed
+	res, err := cluster.Sweep(ctx, g, resolutions, opts)
 	if err != nil {
 		return SweepScore{}, nil, err
 	}

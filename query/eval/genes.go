@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"genestore/internal/sets"
 	"genestore/query/cluster"
 )
 
@@ -475,7 +476,7 @@ func ShareOverlap(genes []string, datasets, clusters []int, graphs map[int]map[s
 			for x := 0; x < len(m); x++ {
 				for y := x + 1; y < len(m); y++ {
 					if datasets[m[x]] != datasets[m[y]] {
-						sum += jaccardSorted(nb[m[x]], nb[m[y]])
+						sum += sets.Jaccard(nb[m[x]], nb[m[y]])
 						cnt++
 					}
 				}
@@ -486,34 +487,13 @@ func ShareOverlap(genes []string, datasets, clusters []int, graphs map[int]map[s
 				if datasets[x] == datasets[y] {
 					continue
 				}
-				sum += jaccardSorted(nb[x], nb[y])
+				sum += sets.Jaccard(nb[x], nb[y])
 				cnt++
 			}
 		}
 		total += sum / cnt * float64(len(m)) / float64(n)
 	}
 	return total, nil
-}
-
-func jaccardSorted(a, b []string) float64 {
-	i, j, inter := 0, 0, 0
-	for i < len(a) && j < len(b) {
-		switch {
-		case a[i] == b[j]:
-			inter++
-			i++
-			j++
-		case a[i] < b[j]:
-			i++
-		default:
-			j++
-		}
-	}
-	union := len(a) + len(b) - inter
-	if union == 0 {
-		return 0
-	}
-	return float64(inter) / float64(union)
 }
 
 // GeneBatchASW is MuSe-GNN's gene ASW: BatchASW over the entries of genes

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"genestore/internal/sparse"
+	"genestore/vocab"
 )
 
 // readCSV reads a dense CSV/TSV matrix (optionally gzipped).
@@ -56,7 +57,7 @@ func parseCSV(ctx context.Context, lr *lineReader, delim byte, opts Options) (*D
 	if int64(len(names)) > opts.MaxDim+1 {
 		return nil, errLine(ErrLimit, name, lr.line, "%d columns; the limit is %d", len(names), opts.MaxDim)
 	}
-	counts := opts.Values == Counts
+	counts := opts.Values == vocab.Counts
 	allInt := true
 	var rowNames []string
 	seenRow := make(map[string]int64)
@@ -168,9 +169,9 @@ func parseCSV(ctx context.Context, lr *lineReader, delim byte, opts Options) (*D
 	}
 	values := opts.Values
 	if values == "" {
-		values = Normalized
+		values = vocab.Normalized
 		if allInt {
-			values = Counts
+			values = vocab.Counts
 		}
 	}
 	return &Dataset{Values: values, X: x, Genes: genes, Barcodes: barcodes}, nil

@@ -1,18 +1,8 @@
 package ingest
 
-import "genestore/internal/sparse"
-
-// ValueType says what the numbers in a matrix are. It decides how training
-// normalises them and which likelihood the cell model uses.
-type ValueType string
-
-const (
-	// Counts are raw non-negative integer counts (UMIs or reads).
-	Counts ValueType = "counts"
-	// Normalized are non-negative depth-normalised values (CPM, TPM, FPKM).
-	Normalized ValueType = "normalized"
-	// Log are log-transformed normalised values (e.g. log1p of CPM).
-	Log ValueType = "log"
+import (
+	"genestore/internal/sparse"
+	"genestore/vocab"
 )
 
 // Gene is one feature (column) of a dataset as the source file names it.
@@ -32,10 +22,10 @@ type ObsColumn struct {
 // Dataset is one count matrix with its annotations, as read from a source
 // file, before it is given an id in a store. X is cells × genes.
 type Dataset struct {
-	Format   string    // "mtx", "h5ad", "10x-h5" or "csv"
-	Source   string    // path the dataset was read from
-	SHA256   string    // hex SHA-256 over the bytes of every input file, in a fixed order
-	Values   ValueType // what X holds
+	Format   string          // "mtx", "h5ad", "10x-h5" or "csv"
+	Source   string          // path the dataset was read from
+	SHA256   string          // hex SHA-256 over the bytes of every input file, in a fixed order
+	Values   vocab.ValueType // what X holds
 	X        *sparse.CSR
 	Genes    []Gene   // len X.Cols
 	Barcodes []string // len X.Rows, unique

@@ -44,7 +44,7 @@
 // mtx "integer" field means counts and "real" means normalized; for h5ad,
 // 10x h5 and CSV, all-integer values mean counts, anything else normalized
 // (log-transformed data cannot be told from normalized data: declare it).
-// Counts (declared, from an integer mtx field, or from layers/counts) must be
+// vocab.Counts (declared, from an integer mtx field, or from layers/counts) must be
 // integers. Every value must be finite, non-negative and fit in float32.
 //
 // # Checksum

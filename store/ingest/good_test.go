@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"genestore/vocab"
 	"path/filepath"
 	"testing"
 )
@@ -16,22 +17,22 @@ func TestGoodFixtures(t *testing.T) {
 		format string
 		ids    bool // the format carries gene ids and symbols
 		obs    bool // obs columns cell_type and n_counts expected
-		values ValueType
+		values vocab.ValueType
 	}{
-		{"tiny_v3", Options{}, FormatMTX, true, true, Counts},
-		{"tiny_v3/matrix.mtx.gz", Options{}, FormatMTX, true, true, Counts},
-		{"tiny_v2", Options{Obs: filepath.Join(dir, "tiny_obs.csv")}, FormatMTX, true, true, Counts},
-		{"tiny_genes_by_cells.csv", Options{}, FormatCSV, false, false, Counts},
-		{"tiny_cells_by_genes.tsv.gz", Options{Transpose: true, Obs: filepath.Join(dir, "tiny_obs.csv")}, FormatCSV, false, true, Counts},
-		{"tiny_csr.h5ad", Options{}, FormatH5AD, true, true, Counts},
-		{"tiny_csc.h5ad", Options{}, FormatH5AD, true, true, Counts},
-		{"tiny_dense.h5ad", Options{}, FormatH5AD, true, true, Counts},
-		{"tiny_layers.h5ad", Options{}, FormatH5AD, true, true, Counts},
-		{"tiny_csr.h5ad", Options{Values: Log}, FormatH5AD, true, true, Log},
-		{"tiny_v3.h5", Options{}, FormatTenxH5, true, false, Counts},
-		{"tiny_v2.h5", Options{}, FormatTenxH5, true, false, Counts},
-		{"tiny_legacy_categories.h5ad", Options{}, FormatH5AD, true, true, Counts},
-		{"tiny_v3.h5", Options{Format: FormatTenxH5, Obs: filepath.Join(dir, "tiny_obs.csv")}, FormatTenxH5, true, true, Counts},
+		{"tiny_v3", Options{}, FormatMTX, true, true, vocab.Counts},
+		{"tiny_v3/matrix.mtx.gz", Options{}, FormatMTX, true, true, vocab.Counts},
+		{"tiny_v2", Options{Obs: filepath.Join(dir, "tiny_obs.csv")}, FormatMTX, true, true, vocab.Counts},
+		{"tiny_genes_by_cells.csv", Options{}, FormatCSV, false, false, vocab.Counts},
+		{"tiny_cells_by_genes.tsv.gz", Options{Transpose: true, Obs: filepath.Join(dir, "tiny_obs.csv")}, FormatCSV, false, true, vocab.Counts},
+		{"tiny_csr.h5ad", Options{}, FormatH5AD, true, true, vocab.Counts},
+		{"tiny_csc.h5ad", Options{}, FormatH5AD, true, true, vocab.Counts},
+		{"tiny_dense.h5ad", Options{}, FormatH5AD, true, true, vocab.Counts},
+		{"tiny_layers.h5ad", Options{}, FormatH5AD, true, true, vocab.Counts},
+		{"tiny_csr.h5ad", Options{Values: vocab.Log}, FormatH5AD, true, true, vocab.Log},
+		{"tiny_v3.h5", Options{}, FormatTenxH5, true, false, vocab.Counts},
+		{"tiny_v2.h5", Options{}, FormatTenxH5, true, false, vocab.Counts},
+		{"tiny_legacy_categories.h5ad", Options{}, FormatH5AD, true, true, vocab.Counts},
+		{"tiny_v3.h5", Options{Format: FormatTenxH5, Obs: filepath.Join(dir, "tiny_obs.csv")}, FormatTenxH5, true, true, vocab.Counts},
 	}
 	for _, c := range cases {
 		t.Run(c.path, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"github.com/scigolib/hdf5"
 
 	"genestore/internal/sparse"
+	"genestore/vocab"
 )
 
 // compressed reads a CSR/CSC triplet (data, indices, indptr) under group p
@@ -169,16 +170,16 @@ func readH5AD(ctx context.Context, path string, opts Options, h hash.Hash) (*Dat
 	if hf.lookup("layers/counts") != nil {
 		xp, fromCounts = "layers/counts", true
 	}
-	counts := opts.Values == Counts || (opts.Values == "" && fromCounts)
+	counts := opts.Values == vocab.Counts || (opts.Values == "" && fromCounts)
 	x, allInt, err := hf.readMatrixH5AD(ctx, xp, counts, opts.MaxDim)
 	if err != nil {
 		return nil, err
 	}
 	values := opts.Values
 	if values == "" {
-		values = Normalized
+		values = vocab.Normalized
 		if fromCounts || allInt {
-			values = Counts
+			values = vocab.Counts
 		}
 	}
 	barcodes, obs, err := hf.readFrame("obs", x.Rows, "cell")

@@ -3,6 +3,7 @@ package ingest
 import (
 	"bufio"
 	"fmt"
+	"genestore/vocab"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -61,7 +62,7 @@ func LoadBadInputs(dir string) ([]BadInput, error) {
 				k, v, _ := strings.Cut(kv, "=")
 				switch k {
 				case "values":
-					in.Options.Values = ValueType(v)
+					in.Options.Values = vocab.ValueType(v)
 				case "transpose":
 					in.Options.Transpose = v == "true"
 				case "obs":

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"genestore/vocab"
 	"hash"
 	"io"
 	"os"
@@ -204,7 +205,7 @@ func readMTXDir(ctx context.Context, dir string, opts Options, h hash.Hash) (*Da
 	defer in.close()
 	x, hdr, err := parseMTX(ctx, &in.lr, mtxLimits{
 		genes: int64(len(genes)), cells: int64(len(barcodes)),
-		maxNNZ: opts.MaxNNZ, maxDim: opts.MaxDim, counts: opts.Values == Counts,
+		maxNNZ: opts.MaxNNZ, maxDim: opts.MaxDim, counts: opts.Values == vocab.Counts,
 	})
 	if err != nil {
 		return nil, err
@@ -222,9 +223,9 @@ func readMTXDir(ctx context.Context, dir string, opts Options, h hash.Hash) (*Da
 	}
 	values := opts.Values
 	if values == "" {
-		values = Normalized
+		values = vocab.Normalized
 		if hdr.field == "integer" {
-			values = Counts
+			values = vocab.Counts
 		}
 	}
 	ds := &Dataset{Format: FormatMTX, Source: dir, Values: values, X: x, Genes: genes, Barcodes: barcodes}

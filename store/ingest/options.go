@@ -3,6 +3,7 @@ package ingest
 import (
 	"errors"
 	"fmt"
+	"genestore/vocab"
 )
 
 // Format names accepted by Options.Format and reported in Dataset.Format.
@@ -35,8 +36,8 @@ type Options struct {
 	// when Obs is empty.
 	Obs string
 	// Values declares what the matrix holds; "" infers it (see the package
-	// documentation). Declaring Counts makes non-integer values an error.
-	Values ValueType
+	// documentation). Declaring vocab.Counts makes non-integer values an error.
+	Values vocab.ValueType
 	// Transpose flips the CSV orientation. By default a CSV has one row per
 	// gene and one column per cell (as 10x and Seurat export it); with
 	// Transpose it has one row per cell and one column per gene.
@@ -85,7 +86,7 @@ func (o Options) Validate() error {
 		errs = append(errs, fmt.Errorf("%w: unknown format %q (want auto, mtx, h5ad, 10x-h5 or csv)", ErrOptions, o.Format))
 	}
 	switch o.Values {
-	case "", Counts, Normalized, Log:
+	case "", vocab.Counts, vocab.Normalized, vocab.Log:
 	default:
 		errs = append(errs, fmt.Errorf("%w: unknown value type %q (want counts, normalized or log)", ErrOptions, o.Values))
 	}

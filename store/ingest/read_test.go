@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"genestore/vocab"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,7 +20,7 @@ func TestOptionsValidate(t *testing.T) {
 	}{
 		{"zero", Options{}, 0},
 		{"default", DefaultOptions(), 0},
-		{"all formats", Options{Format: FormatTenxH5, Values: Log, Delimiter: '\t'}, 0},
+		{"all formats", Options{Format: FormatTenxH5, Values: vocab.Log, Delimiter: '\t'}, 0},
 		{"bad format", Options{Format: "xlsx"}, 1},
 		{"everything wrong", Options{Format: "x", Values: "tpm", Delimiter: 'x', MaxNNZ: -1, MaxDim: -1}, 5},
 	}
@@ -115,18 +116,18 @@ func TestDetectFormat(t *testing.T) {
 func TestValuesInference(t *testing.T) {
 	cases := []struct {
 		field, entry string
-		declared     ValueType
-		want         ValueType
+		declared     vocab.ValueType
+		want         vocab.ValueType
 		wantErr      error
 	}{
-		{"integer", "1 1 3", "", Counts, nil},
-		{"real", "1 1 3", "", Normalized, nil},
-		{"real", "1 1 3.5", "", Normalized, nil},
-		{"real", "1 1 3.5", Log, Log, nil},
-		{"real", "1 1 3", Counts, Counts, nil},
-		{"real", "1 1 3.5", Counts, "", ErrValue},
-		{"integer", "1 1 3", Normalized, Normalized, nil},
-		{"integer", "1 1 3.5", Normalized, "", ErrValue},
+		{"integer", "1 1 3", "", vocab.Counts, nil},
+		{"real", "1 1 3", "", vocab.Normalized, nil},
+		{"real", "1 1 3.5", "", vocab.Normalized, nil},
+		{"real", "1 1 3.5", vocab.Log, vocab.Log, nil},
+		{"real", "1 1 3", vocab.Counts, vocab.Counts, nil},
+		{"real", "1 1 3.5", vocab.Counts, "", ErrValue},
+		{"integer", "1 1 3", vocab.Normalized, vocab.Normalized, nil},
+		{"integer", "1 1 3.5", vocab.Normalized, "", ErrValue},
 	}
 	for _, c := range cases {
 		dir := t.TempDir()

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"genestore/vocab"
 	"path/filepath"
 	"testing"
 )
@@ -12,7 +13,7 @@ func TestRealPBMCSmall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ds.Format != FormatMTX || ds.X.Rows != 80 || ds.X.Cols != 230 || ds.X.NNZ() != 4456 || ds.Values != Counts {
+	if ds.Format != FormatMTX || ds.X.Rows != 80 || ds.X.Cols != 230 || ds.X.NNZ() != 4456 || ds.Values != vocab.Counts {
 		t.Fatalf("got %s %d×%d nnz %d values %s; want mtx 80×230 nnz 4456 counts", ds.Format, ds.X.Rows, ds.X.Cols, ds.X.NNZ(), ds.Values)
 	}
 	if len(ds.Obs) != 7 {
@@ -90,7 +91,7 @@ func TestRealH5ADMatchesMTX(t *testing.T) {
 			if h.Format != FormatH5AD || h.X.Rows != c.cells || h.X.Cols != c.genes {
 				t.Fatalf("h5ad %s %d×%d, want %d×%d", h.Format, h.X.Rows, h.X.Cols, c.cells, c.genes)
 			}
-			if h.Values != Normalized || m.Values != Normalized {
+			if h.Values != vocab.Normalized || m.Values != vocab.Normalized {
 				t.Fatalf("values h5ad %s mtx %s, want normalized (FPKM)", h.Values, m.Values)
 			}
 			sameDataset(t, h, m)
@@ -122,13 +123,13 @@ func TestRealMTXFolders(t *testing.T) {
 	for _, c := range []struct {
 		dir               string
 		cells, genes, nnz int
-		values            ValueType
+		values            vocab.ValueType
 		obs               int // columns besides barcode in obs.csv
 	}{
-		{"pbmc_small", 80, 230, 4456, Counts, 7},
-		{"pbmc3k_sct283", 283, 914, 82904, Counts, 0}, // obs.csv holds only barcodes
-		{"hsmm_myoblast", 271, 47192, 2017470, Normalized, 8},
-		{"lung_treutlein2014_mouse", 185, 218, 18944, Normalized, 16},
+		{"pbmc_small", 80, 230, 4456, vocab.Counts, 7},
+		{"pbmc3k_sct283", 283, 914, 82904, vocab.Counts, 0}, // obs.csv holds only barcodes
+		{"hsmm_myoblast", 271, 47192, 2017470, vocab.Normalized, 8},
+		{"lung_treutlein2014_mouse", 185, 218, 18944, vocab.Normalized, 16},
 	} {
 		ds, err := Read(context.Background(), filepath.Join(data, c.dir), Options{})
 		if err != nil {

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"genestore/vocab"
 	"hash"
 
 	"github.com/scigolib/hdf5"
@@ -49,7 +50,7 @@ func readTenxH5(ctx context.Context, path string, opts Options, h hash.Hash) (*D
 	if nGenes == 0 || nCells == 0 {
 		return nil, errObj(ErrEmpty, path, g+"/shape", "%d genes × %d cells", nGenes, nCells)
 	}
-	x, allInt, err := hf.compressed(ctx, g, nCells, nGenes, opts.Values == Counts, "cell", "gene")
+	x, allInt, err := hf.compressed(ctx, g, nCells, nGenes, opts.Values == vocab.Counts, "cell", "gene")
 	if err != nil {
 		return nil, err
 	}
@@ -105,9 +106,9 @@ func readTenxH5(ctx context.Context, path string, opts Options, h hash.Hash) (*D
 	}
 	values := opts.Values
 	if values == "" {
-		values = Normalized
+		values = vocab.Normalized
 		if allInt {
-			values = Counts
+			values = vocab.Counts
 		}
 	}
 	return &Dataset{Format: FormatTenxH5, Source: path, Values: values, X: x, Genes: genes, Barcodes: barcodes}, nil

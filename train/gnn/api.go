@@ -29,7 +29,7 @@ func Train(ctx context.Context, inputs []DatasetInput, opts Options, progress Pr
 		names[inputs[i].Name] = true
 	}
 	opts = opts.resolved()
-	rng := rand.New(rand.NewSource(opts.Seed))
+	rng := rand.New(rand.NewSource(int64(opts.Seed)))
 	m := &Model{opts: opts}
 	t := &trainer{opts: opts, rng: rng}
 	for _, in := range inputs {
@@ -83,7 +83,7 @@ func (m *Model) AddDataset(ctx context.Context, in DatasetInput, opts Options, p
 			return Embedding{}, fmt.Errorf("%w: %q", ErrDatasetExists, in.Name)
 		}
 	}
-	rng := rand.New(rand.NewSource(opts.Seed))
+	rng := rand.New(rand.NewSource(int64(opts.Seed)))
 	t := &trainer{opts: opts, rng: rng}
 	// frozen copies: training must not touch the model until it succeeds
 	for _, l := range m.shared {

@@ -114,7 +114,7 @@
 // the defaults (restart 0.1, 40 steps), train seeds 1–3 × eval seeds 0–1:
 // per-dataset GO AUROC 0.570–0.583 against PCA 0.559–0.562 and Pearson
 // 0.560, consensus 0.537–0.543 against 0.531–0.533 and 0.532–0.537, gene
-// iLISI 0.65–0.67 (TestRealDataGOAboveBaselines in internal/pipeline checks
+// iLISI 0.65–0.67 (TestRealDataGOAboveBaselines in pipeline checks
 // seed 1). kNN GO-term prediction AUROC stays a little below the baselines
 // (0.548 against 0.558/0.557). Restart 0.05 scored higher still on the
 // real data (0.573–0.591) but lowered module ARI on the simulator, so it

@@ -194,24 +194,3 @@ func globalNeighbours(genes []uint32, edges [][2]int32) [][]uint32 {
 	}
 	return nb
 }
-
-// jaccard of two sorted id lists; 0 when both are empty.
-func jaccard(a, b []uint32) float64 {
-	if len(a) == 0 && len(b) == 0 {
-		return 0
-	}
-	i, j, inter := 0, 0, 0
-	for i < len(a) && j < len(b) {
-		switch {
-		case a[i] == b[j]:
-			inter++
-			i++
-			j++
-		case a[i] < b[j]:
-			i++
-		default:
-			j++
-		}
-	}
-	return float64(inter) / float64(len(a)+len(b)-inter)
-}

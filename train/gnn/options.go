@@ -80,8 +80,9 @@ type Options struct {
 	// ContrastGenes caps the shared genes in one InfoNCE matrix (a seeded
 	// sample is drawn each epoch above it). Default 4096.
 	ContrastGenes int
-	// Seed makes training reproducible.
-	Seed int64
+	// Seed makes training reproducible (a math/rand generator seeded with
+	// its bits, for the same draws as earlier model versions).
+	Seed uint64
 }
 
 // DefaultOptions returns the defaults documented on each field.

@@ -3,16 +3,15 @@ package gnn
 import (
 	"context"
 	"flag"
-	"math/rand/v2"
 	"testing"
 
 	"genestore/internal/sparse"
 	"genestore/query/cluster"
 	"genestore/query/eval"
-	"genestore/store/ingest"
 	"genestore/train/baseline"
 	"genestore/train/prep"
 	"genestore/train/sim"
+	"genestore/vocab"
 )
 
 var (
@@ -37,7 +36,7 @@ func prepareSim(t testing.TB, cfg sim.Config) simData {
 	var out simData
 	out.truth = s.Truth
 	for _, d := range s.Datasets {
-		Xn, err := prep.Normalize(d.X, ingest.Counts, 1e4)
+		Xn, err := prep.Normalize(d.X, vocab.Counts, 1e4)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,7 +80,9 @@ func moduleARI(t testing.TB, vecs []float32, dim int, truth []int) float64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := cluster.Cluster(ctx, g, cluster.DefaultOptions(), rand.NewPCG(1, 2))
+	co := cluster.DefaultOptions()
+	co.Seed = 1
+	res, err := cluster.Cluster(ctx, g, co)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package gnn
 
 import (
+	"genestore/internal/sets"
 	"genestore/train/optim"
 
 	"context"
@@ -214,7 +215,7 @@ func (t *trainer) pairUp() {
 				if !ok {
 					continue
 				}
-				w := jaccard(a.nbr[ia], b.nbr[ib])
+				w := sets.Jaccard(a.nbr[ia], b.nbr[ib])
 				cp.ia = append(cp.ia, int32(ia))
 				cp.ib = append(cp.ib, ib)
 				cp.w = append(cp.w, float32(w))

@@ -63,7 +63,7 @@ type CoexprOptions struct {
 	// Seed is used. Default 20,000.
 	MaxCells int
 	// Seed draws the cell subsample.
-	Seed int64
+	Seed uint64
 }
 
 // DefaultCoexprOptions returns TopK 10, MinAbsR 0, Alpha 0.01 with BH,
@@ -97,11 +97,11 @@ func (o CoexprOptions) Validate() error {
 // g is column g of X centred and scaled to unit Euclidean norm, so that the
 // dot product of two rows is their Pearson r. Constant columns become zero.
 // It also returns the number of cells used.
-func standardized(X *sparse.CSR, maxCells int, seed int64) ([]float32, int) {
+func standardized(X *sparse.CSR, maxCells int, seed uint64) ([]float32, int) {
 	rows := X.Rows
 	var pick []int
 	if rows > maxCells {
-		pick = rand.New(rand.NewSource(seed)).Perm(rows)[:maxCells]
+		pick = rand.New(rand.NewSource(int64(seed))).Perm(rows)[:maxCells]
 		sort.Ints(pick)
 		rows = maxCells
 	}

@@ -5,7 +5,7 @@
 // # Basics
 //
 // Every function takes a cells × genes [sparse.CSR] and, where it matters, the
-// [ingest.ValueType] the reader declared for it:
+// [vocab.ValueType] the reader declared for it:
 //
 //   - [QC] returns the cells and genes to keep (genes seen in too few cells,
 //     cells with too few detected genes).

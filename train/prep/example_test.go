@@ -5,8 +5,8 @@ import (
 	"fmt"
 
 	"genestore/internal/sparse"
-	"genestore/store/ingest"
 	"genestore/train/prep"
+	"genestore/vocab"
 )
 
 func ExampleCoexpression() {
@@ -15,7 +15,7 @@ func ExampleCoexpression() {
 	X := &sparse.CSR{Rows: 6, Cols: 3, Indptr: []int64{0, 2, 4, 6, 8, 10, 12},
 		Indices: []int32{0, 2, 0, 2, 0, 1, 1, 2, 0, 1, 0, 1},
 		Data:    []float32{1, 9, 2, 8, 3, 3, 4, 6, 5, 5, 6, 6}}
-	Xn, _ := prep.Normalize(X, ingest.Normalized, 0)
+	Xn, _ := prep.Normalize(X, vocab.Normalized, 0)
 	opts := prep.DefaultCoexprOptions()
 	opts.TopK, opts.Alpha, opts.Correction = 2, 1, prep.NoCorrection
 	edges, _ := prep.Coexpression(context.Background(), Xn, opts)

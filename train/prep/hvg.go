@@ -6,7 +6,7 @@ import (
 	"sort"
 
 	"genestore/internal/sparse"
-	"genestore/store/ingest"
+	"genestore/vocab"
 )
 
 // HVG returns the n most highly variable columns of X, in increasing column
@@ -14,7 +14,7 @@ import (
 // normalised by this package): Counts use the seurat_v3 flavour, Normalized
 // and Log use the seurat dispersion flavour (Log values are expm1-ed first).
 // Ties are broken by the lower column index. n ≥ X.Cols returns every column.
-func HVG(X *sparse.CSR, values ingest.ValueType, n int) ([]int, error) {
+func HVG(X *sparse.CSR, values vocab.ValueType, n int) ([]int, error) {
 	if n <= 0 {
 		return nil, fmt.Errorf("%w: n = %d", ErrInput, n)
 	}
@@ -52,7 +52,7 @@ func HVG(X *sparse.CSR, values ingest.ValueType, n int) ([]int, error) {
 // variable: the seurat_v3 standardised variance for Counts, the seurat
 // normalised dispersion for Normalized and Log (NaN for genes whose
 // dispersion is zero or undefined, as in scanpy).
-func HVGScores(X *sparse.CSR, values ingest.ValueType) ([]float64, error) {
+func HVGScores(X *sparse.CSR, values vocab.ValueType) ([]float64, error) {
 	if X == nil {
 		return nil, fmt.Errorf("%w: nil matrix", ErrInput)
 	}
@@ -60,10 +60,10 @@ func HVGScores(X *sparse.CSR, values ingest.ValueType) ([]float64, error) {
 		return nil, fmt.Errorf("%w: %d cells, need at least 2", ErrInput, X.Rows)
 	}
 	switch values {
-	case ingest.Counts:
+	case vocab.Counts:
 		return seuratV3(X)
-	case ingest.Normalized, ingest.Log:
-		return seuratDispersion(X, values == ingest.Log)
+	case vocab.Normalized, vocab.Log:
+		return seuratDispersion(X, values == vocab.Log)
 	default:
 		return nil, fmt.Errorf("%w: %q", ErrValueType, values)
 	}

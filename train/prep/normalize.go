@@ -6,7 +6,7 @@ import (
 	"sort"
 
 	"genestore/internal/sparse"
-	"genestore/store/ingest"
+	"genestore/vocab"
 )
 
 // Normalize returns a new matrix ready for correlation and for the models:
@@ -18,7 +18,7 @@ import (
 //   - Log: an unchanged copy.
 //
 // Negative values in Counts or Normalized input are an error.
-func Normalize(X *sparse.CSR, values ingest.ValueType, targetSum float64) (*sparse.CSR, error) {
+func Normalize(X *sparse.CSR, values vocab.ValueType, targetSum float64) (*sparse.CSR, error) {
 	if X == nil {
 		return nil, fmt.Errorf("%w: nil matrix", ErrInput)
 	}
@@ -27,10 +27,10 @@ func Normalize(X *sparse.CSR, values ingest.ValueType, targetSum float64) (*spar
 		Indices: append([]int32(nil), X.Indices...),
 		Data:    make([]float32, len(X.Data))}
 	switch values {
-	case ingest.Log:
+	case vocab.Log:
 		copy(out.Data, X.Data)
 		return out, nil
-	case ingest.Counts, ingest.Normalized:
+	case vocab.Counts, vocab.Normalized:
 	default:
 		return nil, fmt.Errorf("%w: %q", ErrValueType, values)
 	}
@@ -39,7 +39,7 @@ func Normalize(X *sparse.CSR, values ingest.ValueType, targetSum float64) (*spar
 			return nil, fmt.Errorf("%w: negative value %v in %s input", ErrInput, v, values)
 		}
 	}
-	if values == ingest.Normalized {
+	if values == vocab.Normalized {
 		for i, v := range X.Data {
 			out.Data[i] = float32(math.Log1p(float64(v)))
 		}

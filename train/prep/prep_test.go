@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"genestore/internal/sparse"
-	"genestore/store/ingest"
+	"genestore/vocab"
 )
 
 // dense2csr builds a CSR from a dense row-major matrix, skipping zeros.
@@ -129,15 +129,15 @@ func TestNormalize(t *testing.T) {
 	X := dense2csr(3, 3, []float64{1, 3, 0, 0, 0, 0, 10, 0, 10})
 	tests := []struct {
 		name   string
-		values ingest.ValueType
+		values vocab.ValueType
 		target float64
 		want   []float64
 	}{
-		{"counts 1e4", ingest.Counts, 1e4, []float64{math.Log1p(2500), math.Log1p(7500), 0, 0, 0, 0, math.Log1p(5000), 0, math.Log1p(5000)}},
+		{"counts 1e4", vocab.Counts, 1e4, []float64{math.Log1p(2500), math.Log1p(7500), 0, 0, 0, 0, math.Log1p(5000), 0, math.Log1p(5000)}},
 		// totals 4, 0, 20: median 4
-		{"counts median", ingest.Counts, 0, []float64{math.Log1p(1), math.Log1p(3), 0, 0, 0, 0, math.Log1p(2), 0, math.Log1p(2)}},
-		{"normalized", ingest.Normalized, 1e4, []float64{math.Log1p(1), math.Log1p(3), 0, 0, 0, 0, math.Log1p(10), 0, math.Log1p(10)}},
-		{"log", ingest.Log, 1e4, []float64{1, 3, 0, 0, 0, 0, 10, 0, 10}},
+		{"counts median", vocab.Counts, 0, []float64{math.Log1p(1), math.Log1p(3), 0, 0, 0, 0, math.Log1p(2), 0, math.Log1p(2)}},
+		{"normalized", vocab.Normalized, 1e4, []float64{math.Log1p(1), math.Log1p(3), 0, 0, 0, 0, math.Log1p(10), 0, math.Log1p(10)}},
+		{"log", vocab.Log, 1e4, []float64{1, 3, 0, 0, 0, 0, 10, 0, 10}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -159,7 +159,7 @@ func TestNormalize(t *testing.T) {
 	// Counts: expm1 of each non-empty row sums to the target.
 	rng := rand.New(rand.NewSource(1))
 	C := factorCounts(rng, 50, 30, 3)
-	N, err := Normalize(C, ingest.Counts, 1e4)
+	N, err := Normalize(C, vocab.Counts, 1e4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestNormalize(t *testing.T) {
 	if _, err := Normalize(X, "weird", 1); !errors.Is(err, ErrValueType) {
 		t.Fatalf("unknown type: %v", err)
 	}
-	if _, err := Normalize(dense2csr(1, 1, []float64{-1}), ingest.Counts, 1); !errors.Is(err, ErrInput) {
+	if _, err := Normalize(dense2csr(1, 1, []float64{-1}), vocab.Counts, 1); !errors.Is(err, ErrInput) {
 		t.Fatalf("negative counts: %v", err)
 	}
 }
@@ -209,14 +209,14 @@ func TestHVGDispersionHandCase(t *testing.T) {
 	// log1p means 0.693 and 1.099 fall in the lowest and the highest of 20
 	// bins, one gene each: normalised dispersion = d/d = 1 for both (scanpy).
 	X := dense2csr(4, 3, []float64{1, 0, 0, 1, 2, 0, 1, 0, 0, 1, 2, 8})
-	s, err := HVGScores(X, ingest.Normalized)
+	s, err := HVGScores(X, vocab.Normalized)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !math.IsNaN(s[0]) || math.Abs(s[1]-1) > 1e-12 || math.Abs(s[2]-1) > 1e-12 {
 		t.Fatalf("scores %v", s)
 	}
-	top, err := HVG(X, ingest.Normalized, 2)
+	top, err := HVG(X, vocab.Normalized, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +237,7 @@ func TestHVGDispersionHandCase(t *testing.T) {
 	d := []float64{math.Log(0.6), math.Log(1.6), math.Log(0.8)}
 	m := (d[0] + d[1] + d[2]) / 3
 	sd := math.Sqrt(((d[0]-m)*(d[0]-m) + (d[1]-m)*(d[1]-m) + (d[2]-m)*(d[2]-m)) / 2)
-	s, err = HVGScores(Z, ingest.Normalized)
+	s, err = HVGScores(Z, vocab.Normalized)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +246,7 @@ func TestHVGDispersionHandCase(t *testing.T) {
 			t.Fatalf("gene %d: %v want %v", g, s[g], want)
 		}
 	}
-	top, _ = HVG(Z, ingest.Normalized, 1)
+	top, _ = HVG(Z, vocab.Normalized, 1)
 	if !slices.Equal(top, []int{1}) {
 		t.Fatalf("top %v", top)
 	}
@@ -277,7 +277,7 @@ func TestHVGSeuratV3(t *testing.T) {
 		}
 	}
 	X := dense2csr(cells, genes, d)
-	s, err := HVGScores(X, ingest.Counts)
+	s, err := HVGScores(X, vocab.Counts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,8 +296,8 @@ func TestHVGSeuratV3(t *testing.T) {
 			t.Fatalf("poisson gene %d: standardised variance %v", g, s[g])
 		}
 	}
-	a, _ := HVG(X, ingest.Counts, 10)
-	b, _ := HVG(X, ingest.Counts, 10)
+	a, _ := HVG(X, vocab.Counts, 10)
+	b, _ := HVG(X, vocab.Counts, 10)
 	if !slices.Equal(a, b) || !sort.IntsAreSorted(a) || a[len(a)-1] != genes-1 {
 		t.Fatalf("HVG %v %v", a, b)
 	}
@@ -308,7 +308,7 @@ func TestCoexpressionMatchesNaive(t *testing.T) {
 	rng := rand.New(rand.NewSource(4))
 	cells, genes := 120, 300 // > one gene block
 	C := factorCounts(rng, cells, genes, 7)
-	X, err := Normalize(C, ingest.Counts, 1e4)
+	X, err := Normalize(C, vocab.Counts, 1e4)
 	if err != nil {
 		t.Fatal(err)
 	}

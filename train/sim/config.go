@@ -29,7 +29,7 @@ type Config struct {
 	CellTypes int `json:"cell_types"`
 	// Seed makes the simulation reproducible: the same Config gives the same
 	// bytes [--seed].
-	Seed int64 `json:"seed"`
+	Seed uint64 `json:"seed"`
 	// BatchEffect is the strength of the per-dataset batch effect: the SD of
 	// the log-normal per-dataset-per-gene factor; 1% of each dataset's genes
 	// are also raised by 4×BatchEffect in log space (batch-specific genes).

@@ -25,8 +25,8 @@ func splitmix64(x uint64) uint64 {
 }
 
 // newStream returns the PCG generator for (seed, purpose, a, b).
-func newStream(seed int64, purpose, a, b uint64) *rand.Rand {
-	h := splitmix64(uint64(seed))
+func newStream(seed, purpose, a, b uint64) *rand.Rand {
+	h := splitmix64(seed)
 	h = splitmix64(h ^ purpose)
 	h = splitmix64(h ^ a)
 	h = splitmix64(h ^ b)

@@ -32,7 +32,7 @@ func checkMoments(t *testing.T, name string, n int, mean, variance, wantMean, wa
 func TestGammaMoments(t *testing.T) {
 	const n = 200000
 	for i, k := range []float64{0.2, 0.7, 1, 3.5, 50} {
-		r := newStream(int64(i), 99, 0, 0)
+		r := newStream(uint64(i), 99, 0, 0)
 		g := newGammaSampler(k)
 		mean, v := moments(n, func() float64 { return g.sample(r) })
 		checkMoments(t, "gamma", n, mean, v, k, k, 0.06)
@@ -42,7 +42,7 @@ func TestGammaMoments(t *testing.T) {
 func TestPoissonMoments(t *testing.T) {
 	const n = 200000
 	for i, lam := range []float64{0, 0.01, 0.4, 3, 9.99, 10, 25, 400, 1e5} {
-		r := newStream(int64(i), 98, 0, 0)
+		r := newStream(uint64(i), 98, 0, 0)
 		mean, v := moments(n, func() float64 { return float64(poisson(r, lam)) })
 		if lam == 0 {
 			if mean != 0 || v != 0 {
@@ -59,7 +59,7 @@ func TestPoissonMoments(t *testing.T) {
 func TestPoissonPMF(t *testing.T) {
 	const n = 400000
 	for i, lam := range []float64{0.5, 9.5, 12, 30} {
-		r := newStream(int64(i), 97, 0, 0)
+		r := newStream(uint64(i), 97, 0, 0)
 		counts := map[int64]int{}
 		for range n {
 			counts[poisson(r, lam)]++
@@ -90,7 +90,7 @@ func TestNBMoments(t *testing.T) {
 		{10.1, 0.5, 0.05},
 	}
 	for i, tc := range tests {
-		r := newStream(int64(i), 96, 0, 0)
+		r := newStream(uint64(i), 96, 0, 0)
 		s := newNBSampler(tc.phi)
 		mean, v := moments(n, func() float64 { return float64(s.sample(r, tc.mu)) })
 		checkMoments(t, "nb", n, mean, v, tc.mu, tc.mu+tc.phi*tc.mu*tc.mu, tc.varTol)
@@ -102,7 +102,7 @@ func TestNBMoments(t *testing.T) {
 func TestNBPMF(t *testing.T) {
 	const n = 400000
 	for i, tc := range []struct{ mu, phi float64 }{{0.3, 0.5}, {2, 0.5}, {9, 2}, {15, 0.2}} {
-		r := newStream(int64(i), 95, 0, 0)
+		r := newStream(uint64(i), 95, 0, 0)
 		s := newNBSampler(tc.phi)
 		counts := map[int64]int{}
 		for range n {

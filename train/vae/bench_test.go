@@ -2,6 +2,7 @@ package vae
 
 import (
 	"genestore/train/optim"
+	"genestore/vocab"
 
 	"context"
 	"math"
@@ -10,7 +11,6 @@ import (
 	"testing"
 
 	"genestore/internal/sparse"
-	"genestore/store/ingest"
 
 	"genestore/internal/cputime"
 )
@@ -73,12 +73,12 @@ func BenchmarkTrainStep(b *testing.B) {
 	const cells, genes, bs = 4096, 2000, 256
 	X := peerCounts(cells, genes, 1)
 	batch := make([]int32, cells)
-	d, err := prepare(X, batch, ingest.Counts, NB, genes, true)
+	d, err := prepare(X, batch, vocab.Counts, NB, genes, true)
 	if err != nil {
 		b.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(1, 1))
-	m := newModel(hyper{Genes: genes, Latent: 32, Hidden: 256, Likelihood: NB, Values: ingest.Counts, BatchNames: []string{"b"}}, rng)
+	m := newModel(hyper{Genes: genes, Latent: 32, Hidden: 256, Likelihood: NB, Values: vocab.Counts, BatchNames: []string{"b"}}, rng)
 	w := newWork(m, bs, runtime.GOMAXPROCS(0))
 	opt := optim.NewAdam(1e-3)
 	opt.ClearGrad = true
@@ -113,7 +113,7 @@ func BenchmarkTrainStep(b *testing.B) {
 // BenchmarkEmbed times posterior-mean embedding of 2000-gene count cells.
 func BenchmarkEmbed(b *testing.B) {
 	X := peerCounts(2048, 2000, 2)
-	m := newModel(hyper{Genes: 2000, Latent: 32, Hidden: 256, Likelihood: NB, Values: ingest.Counts, BatchNames: []string{"b"}}, rand.New(rand.NewPCG(1, 1)))
+	m := newModel(hyper{Genes: 2000, Latent: 32, Hidden: 256, Likelihood: NB, Values: vocab.Counts, BatchNames: []string{"b"}}, rand.New(rand.NewPCG(1, 1)))
 	b.ResetTimer()
 	cpu0 := cputime.Used()
 	for b.Loop() {

@@ -21,7 +21,7 @@
 //     dispersion θ = exp(p) learned; log NB as scVI's log_nb_positive.
 //     Zero-inflation is not implemented.
 //   - Gaussian (normalised or log values such as TPM/FPKM): target = log1p of
-//     the values (or the values for ingest.Log), per-gene variance learned.
+//     the values (or the values for vocab.Log), per-gene variance learned.
 //
 // # Training
 //
@@ -34,9 +34,10 @@
 //
 // # Why hand-written gradients instead of gorgonia
 //
-// The design card asks for gorgonia, and the package contains a gorgonia
-// op (Lgamma, with the digamma gradient, tested by finite differences and
-// used as an independent oracle for the NB loss and gradients in the tests).
+// The design card asks for gorgonia, and the package's tests contain a
+// gorgonia op (Lgamma, with the digamma gradient, tested by finite
+// differences and used as an independent oracle for the NB loss and
+// gradients; ggop_oracle_test.go, so the binary does not link gorgonia).
 // The training path itself is hand-written float32 forward/backward, each
 // gradient checked against finite differences
 // (TestGradientsFiniteDifference), because measurement says so:

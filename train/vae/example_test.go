@@ -5,8 +5,8 @@ import (
 	"fmt"
 
 	"genestore/internal/sparse"
-	"genestore/store/ingest"
 	"genestore/train/vae"
+	"genestore/vocab"
 )
 
 func ExampleTrain() {
@@ -22,7 +22,7 @@ func ExampleTrain() {
 	o := vae.DefaultOptions()
 	o.Latent, o.Hidden, o.Epochs, o.Seed = 2, 8, 5, 1
 	m, rep, err := vae.Train(context.Background(),
-		vae.Input{X: X, Batch: batch, BatchNames: []string{"a", "b"}, Values: ingest.Counts}, o, nil)
+		vae.Input{X: X, Batch: batch, BatchNames: []string{"a", "b"}, Values: vocab.Counts}, o, nil)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -2,11 +2,10 @@ package vae
 
 import (
 	"fmt"
+	"genestore/vocab"
 	"math"
 	"math/rand/v2"
 	"testing"
-
-	"genestore/store/ingest"
 )
 
 // TestGradientsFiniteDifference checks every parameter's hand-written
@@ -24,12 +23,12 @@ func TestGradientsFiniteDifference(t *testing.T) {
 		name   string
 		lin    bool
 		lik    Likelihood
-		values ingest.ValueType
+		values vocab.ValueType
 	}{
-		{"nb non-linear", false, NB, ingest.Counts},
-		{"nb linear", true, NB, ingest.Counts},
-		{"gaussian non-linear", false, Gaussian, ingest.Normalized},
-		{"gaussian linear", true, Gaussian, ingest.Normalized},
+		{"nb non-linear", false, NB, vocab.Counts},
+		{"nb linear", true, NB, vocab.Counts},
+		{"gaussian non-linear", false, Gaussian, vocab.Normalized},
+		{"gaussian linear", true, Gaussian, vocab.Normalized},
 	}
 	savedCut := denseCutoff
 	t.Cleanup(func() { denseCutoff = savedCut })

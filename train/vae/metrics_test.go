@@ -137,7 +137,7 @@ func integration(t testing.TB, emb []float32, dim int, types []string, batch []i
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := cluster.Sweep(ctx, g, []float64{0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.5}, cluster.DefaultOptions(), 1)
+	res, err := cluster.Sweep(ctx, g, []float64{0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.5}, seededOpts(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,4 +246,10 @@ func integration(t testing.TB, emb []float32, dim int, types []string, batch []i
 	slices.Sort(lisi)
 	s.ILISI = (lisi[n/2] - 1) / float64(nBatch-1)
 	return s
+}
+
+func seededOpts(seed uint64) cluster.Options {
+	o := cluster.DefaultOptions()
+	o.Seed = seed
+	return o
 }

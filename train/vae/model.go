@@ -6,7 +6,7 @@ import (
 	"math/rand/v2"
 
 	"genestore/internal/sparse"
-	"genestore/store/ingest"
+	"genestore/vocab"
 )
 
 // libScale is the depth that counts are scaled to before log1p in the
@@ -15,13 +15,13 @@ const libScale = 1e4
 
 // hyper are the hyper-parameters and vocabulary stored with the weights.
 type hyper struct {
-	Genes         int              `json:"genes"`
-	Latent        int              `json:"latent"`
-	Hidden        int              `json:"hidden"`
-	Likelihood    Likelihood       `json:"likelihood"`
-	LinearDecoder bool             `json:"linear_decoder"`
-	Values        ingest.ValueType `json:"values"`
-	BatchNames    []string         `json:"batch_names"`
+	Genes         int             `json:"genes"`
+	Latent        int             `json:"latent"`
+	Hidden        int             `json:"hidden"`
+	Likelihood    Likelihood      `json:"likelihood"`
+	LinearDecoder bool            `json:"linear_decoder"`
+	Values        vocab.ValueType `json:"values"`
+	BatchNames    []string        `json:"batch_names"`
 }
 
 // Model is a trained conditional VAE. Its methods are safe for concurrent use
@@ -55,7 +55,7 @@ func (m *Model) BatchNames() []string { return append([]string(nil), m.hp.BatchN
 func (m *Model) LinearDecoder() bool { return m.hp.LinearDecoder }
 
 // Values reports the kind of values the model was trained on.
-func (m *Model) Values() ingest.ValueType { return m.hp.Values }
+func (m *Model) Values() vocab.ValueType { return m.hp.Values }
 
 // params lists the parameters in their fixed serialisation order.
 func (m *Model) params() []*param {
@@ -118,7 +118,7 @@ type data struct {
 // prepare validates X against the model and computes the encoder inputs.
 // batch maps each cell to a model batch index. forLoss also computes what
 // the likelihood needs (not needed to embed).
-func prepare(X *sparse.CSR, batch []int32, values ingest.ValueType, lik Likelihood, genes int, forLoss bool) (*data, error) {
+func prepare(X *sparse.CSR, batch []int32, values vocab.ValueType, lik Likelihood, genes int, forLoss bool) (*data, error) {
 	if X == nil {
 		return nil, fmt.Errorf("%w: nil matrix", ErrInput)
 	}
@@ -142,7 +142,7 @@ func prepare(X *sparse.CSR, batch []int32, values ingest.ValueType, lik Likeliho
 		lo, hi := X.Indptr[r], X.Indptr[r+1]
 		lib := 0.0
 		for _, v := range X.Data[lo:hi] {
-			if v < 0 && values != ingest.Log {
+			if v < 0 && values != vocab.Log {
 				return nil, fmt.Errorf("%w: negative value %v in cell %d (values %q)", ErrInput, v, r, values)
 			}
 			lib += float64(v)
@@ -151,16 +151,16 @@ func prepare(X *sparse.CSR, batch []int32, values ingest.ValueType, lik Likeliho
 		for k := lo; k < hi; k++ {
 			v := float64(X.Data[k])
 			switch values {
-			case ingest.Counts:
+			case vocab.Counts:
 				if lib > 0 {
 					d.enc[k] = float32(math.Log1p(v * libScale / lib))
 				}
 				if d.lgx1 != nil {
 					d.lgx1[r] += lgamma(v + 1)
 				}
-			case ingest.Normalized:
+			case vocab.Normalized:
 				d.enc[k] = float32(math.Log1p(v))
-			default: // ingest.Log
+			default: // vocab.Log
 				d.enc[k] = float32(v)
 			}
 		}

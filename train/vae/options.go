@@ -6,7 +6,7 @@ import (
 	"math"
 
 	"genestore/internal/sparse"
-	"genestore/store/ingest"
+	"genestore/vocab"
 )
 
 // Sentinel errors of the package; returned errors wrap them.
@@ -38,8 +38,8 @@ const (
 // Input is what Train and AddBatches learn from: the selected genes of every
 // dataset, stacked.
 type Input struct {
-	// X is cells × genes: raw counts when Values is ingest.Counts, otherwise
-	// normalised (ingest.Normalized) or log (ingest.Log) values.
+	// X is cells × genes: raw counts when Values is vocab.Counts, otherwise
+	// normalised (vocab.Normalized) or log (vocab.Log) values.
 	X *sparse.CSR
 	// Batch gives each cell's batch as an index into BatchNames (len X.Rows).
 	// nil means every cell is in batch 0.
@@ -47,8 +47,8 @@ type Input struct {
 	// BatchNames names the batches (datasets, or values of a batch column).
 	// Empty means one batch named "batch0".
 	BatchNames []string
-	// Values says what X holds; "" means ingest.Counts.
-	Values ingest.ValueType
+	// Values says what X holds; "" means vocab.Counts.
+	Values vocab.ValueType
 }
 
 // Options are the model and training hyper-parameters. The zero value means

@@ -11,6 +11,7 @@ import (
 
 	"genestore/internal/sparse"
 	"genestore/store/ingest"
+	"genestore/vocab"
 )
 
 // TestRealPBMC trains on the two real PBMC samples in ../shared/data
@@ -33,7 +34,7 @@ func TestRealPBMC(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if ds.Values != ingest.Counts {
+		if ds.Values != vocab.Counts {
 			t.Fatalf("%s: values %q, want counts", name, ds.Values)
 		}
 		dss = append(dss, ds)
@@ -67,7 +68,7 @@ func TestRealPBMC(t *testing.T) {
 	}
 	o := DefaultOptions()
 	o.LinearDecoder, o.Latent, o.Epochs, o.Seed = true, 10, 150, 1
-	m, rep, err := Train(ctx, Input{X: X, Batch: batch, BatchNames: []string{"pbmc3k_sct283", "pbmc_small"}, Values: ingest.Counts}, o, nil)
+	m, rep, err := Train(ctx, Input{X: X, Batch: batch, BatchNames: []string{"pbmc3k_sct283", "pbmc_small"}, Values: vocab.Counts}, o, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

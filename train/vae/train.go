@@ -2,14 +2,13 @@ package vae
 
 import (
 	"genestore/train/optim"
+	"genestore/vocab"
 
 	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"time"
-
-	"genestore/store/ingest"
 )
 
 // Progress is passed to the progress callback after every epoch.
@@ -35,7 +34,7 @@ type Report struct {
 }
 
 // resolve checks in and returns its batch indices as int32 and the batch names.
-func (in Input) resolve() ([]int32, []string, ingest.ValueType, error) {
+func (in Input) resolve() ([]int32, []string, vocab.ValueType, error) {
 	if in.X == nil {
 		return nil, nil, "", fmt.Errorf("%w: nil matrix", ErrInput)
 	}
@@ -65,8 +64,8 @@ func (in Input) resolve() ([]int32, []string, ingest.ValueType, error) {
 	values := in.Values
 	switch values {
 	case "":
-		values = ingest.Counts
-	case ingest.Counts, ingest.Normalized, ingest.Log:
+		values = vocab.Counts
+	case vocab.Counts, vocab.Normalized, vocab.Log:
 	default:
 		return nil, nil, "", fmt.Errorf("%w: unknown value type %q", ErrInput, values)
 	}
@@ -91,11 +90,11 @@ func Train(ctx context.Context, in Input, o Options, progress func(Progress)) (*
 	lik := o.Likelihood
 	if lik == "" {
 		lik = Gaussian
-		if values == ingest.Counts {
+		if values == vocab.Counts {
 			lik = NB
 		}
 	}
-	if lik == NB && values != ingest.Counts {
+	if lik == NB && values != vocab.Counts {
 		return nil, nil, fmt.Errorf("%w: the NB likelihood needs counts, input holds %q values", ErrInput, values)
 	}
 	d, err := prepare(in.X, batch, values, lik, in.X.Cols, true)

@@ -9,12 +9,12 @@ import (
 	"testing"
 
 	"genestore/internal/sparse"
-	"genestore/store/ingest"
+	"genestore/vocab"
 )
 
 func toyInput(cells int, seed uint64) Input {
 	ds := simulate(cells, 40, 3, 2, 0.5, seed)
-	return Input{X: ds.X, Batch: ds.Batch, BatchNames: ds.Names, Values: ingest.Counts}
+	return Input{X: ds.X, Batch: ds.Batch, BatchNames: ds.Names, Values: vocab.Counts}
 }
 
 func smallOptions() Options {
@@ -67,11 +67,11 @@ func TestTrainReproducibleAndRoundTrip(t *testing.T) {
 	tests := []struct {
 		name   string
 		lin    bool
-		values ingest.ValueType
+		values vocab.ValueType
 	}{
-		{"nb", false, ingest.Counts},
-		{"nb linear", true, ingest.Counts},
-		{"gaussian", false, ingest.Normalized},
+		{"nb", false, vocab.Counts},
+		{"nb linear", true, vocab.Counts},
+		{"gaussian", false, vocab.Normalized},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -133,7 +133,7 @@ func TestTrainReproducibleAndRoundTrip(t *testing.T) {
 					t.Fatal("embedding depends on the other cells in the call")
 				}
 			}
-			if back.Likelihood() != rep.Likelihood || (tc.values == ingest.Counts) != (back.Likelihood() == NB) {
+			if back.Likelihood() != rep.Likelihood || (tc.values == vocab.Counts) != (back.Likelihood() == NB) {
 				t.Errorf("likelihood %q, report %q, values %q", back.Likelihood(), rep.Likelihood, tc.values)
 			}
 			dim, vecs, ok := back.GeneLoadings()
@@ -175,7 +175,7 @@ func TestUnmarshalRejectsDamage(t *testing.T) {
 }
 
 func FuzzUnmarshalBinary(f *testing.F) {
-	hp := hyper{Genes: 3, Latent: 2, Hidden: 2, Likelihood: NB, Values: ingest.Counts, BatchNames: []string{"a"}}
+	hp := hyper{Genes: 3, Latent: 2, Hidden: 2, Likelihood: NB, Values: vocab.Counts, BatchNames: []string{"a"}}
 	m := newModel(hp, rand.New(rand.NewPCG(1, 1)))
 	b, _ := m.MarshalBinary()
 	f.Add(b)
@@ -207,7 +207,7 @@ func TestTrainErrors(t *testing.T) {
 		{"batch out of range", Input{X: in.X, Batch: append(make([]int, 29), 2), BatchNames: []string{"a", "b"}}, Options{}, ErrInput},
 		{"short batch", Input{X: in.X, Batch: []int{0}}, Options{}, ErrInput},
 		{"negative counts", neg, Options{}, ErrInput},
-		{"nb on tpm", Input{X: in.X, Values: ingest.Normalized}, Options{Likelihood: NB}, ErrInput},
+		{"nb on tpm", Input{X: in.X, Values: vocab.Normalized}, Options{Likelihood: NB}, ErrInput},
 		{"duplicate names", Input{X: in.X, BatchNames: []string{"a", "a"}}, Options{}, ErrInput},
 	}
 	for _, tc := range tests {

@@ -7,14 +7,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"genestore/index"
-	"genestore/internal/pipeline"
+	"genestore/pipeline"
 )
 
 type appendOptions struct {
 	readFlags
 	name     string
 	batchKey string
-	seed     int64
+	seed     uint64
 }
 
 func newAppendCommand(g *globalOptions) *cobra.Command {
@@ -74,7 +74,7 @@ interrupted append leaves the store exactly as it was.`,
 	f.StringVar(&o.name, "name", "", "dataset name, unique in the store (required)")
 	o.readFlags.register(f)
 	f.StringVar(&o.batchKey, "batch-key", "", "obs column naming each cell's batch (default: the dataset is one batch)")
-	f.Int64Var(&o.seed, "seed", 1, "seed for training the new parameters")
+	f.Uint64Var(&o.seed, "seed", 1, "seed for training the new parameters")
 	_ = cmd.MarkFlagRequired("name")
 	return cmd
 }

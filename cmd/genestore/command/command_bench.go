@@ -3,7 +3,7 @@ package command
 import (
 	"github.com/spf13/cobra"
 
-	"genestore/internal/annbench"
+	"genestore/index/annbench"
 )
 
 func newBenchCommand() *cobra.Command {

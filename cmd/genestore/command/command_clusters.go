@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"genestore/query"
+	"genestore/vocab"
 )
 
 type clustersOptions struct {
@@ -88,12 +89,12 @@ func runClusters(cmd *cobra.Command, g *globalOptions, o *clustersOptions) error
 	ask := func(e *query.Engine, req query.ClusterRequest) (any, error) {
 		switch {
 		case o.gene != "":
-			if req.Space != query.SpaceGenes {
+			if req.Space != vocab.SpaceGenes {
 				return nil, fmt.Errorf("--gene needs --space genes")
 			}
 			return e.GeneCluster(ctx, req, o.gene, mo)
 		case o.cell != "":
-			if req.Space != query.SpaceCells {
+			if req.Space != vocab.SpaceCells {
 				return nil, fmt.Errorf("--cell needs --space cells")
 			}
 			return e.CellCluster(ctx, req, o.dataset, o.cell, mo)

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"genestore/query"
-	"genestore/query/backend/simstore"
+	"genestore/query/querytest"
 )
 
 func TestClustersAndMarkersCommands(t *testing.T) {
@@ -15,7 +15,7 @@ func TestClustersAndMarkersCommands(t *testing.T) {
 		t.Errorf("markers before clustering: no error")
 	}
 	s := decode[query.ClusterSummary](t, mustRun(t, "--store", db, "clusters", "--space", "genes", "--json"))
-	if !s.Computed || s.Name != "leiden_r1.0" || len(s.Clusters) != simstore.DefaultConfig().Modules {
+	if !s.Computed || s.Name != "leiden_r1.0" || len(s.Clusters) != querytest.DefaultConfig().Modules {
 		t.Errorf("gene clustering %+v", s)
 	}
 	s = decode[query.ClusterSummary](t, mustRun(t, "--store", db, "clusters", "--space", "genes", "--json"))

@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"genestore/internal/pipeline"
+	"genestore/pipeline"
 	"genestore/store"
 	"genestore/store/ingest"
 	"genestore/train/sim"

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"genestore/internal/pipeline"
+	"genestore/pipeline"
 	"genestore/store"
 )
 

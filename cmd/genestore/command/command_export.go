@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"genestore/store"
+	"genestore/vocab"
 )
 
 type exportOptions struct {
@@ -113,7 +114,7 @@ func readSpaceRows(db *store.DB, space string) (*spaceRows, error) {
 			}
 			dsName := "*"
 			var barcodes []string
-			if set.Dataset != store.Consensus {
+			if set.Dataset != vocab.Consensus {
 				d, err := tx.DatasetByID(set.Dataset)
 				if err != nil {
 					return err

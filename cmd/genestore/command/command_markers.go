@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"genestore/query"
+	"genestore/vocab"
 )
 
 type markersOptions struct {
@@ -37,7 +38,7 @@ model_version, k, genes:[{rank,gene_id,symbol,score}]}.`,
 			if cmd.Flags().Changed("cluster") == (o.cell != "") {
 				return fmt.Errorf("give --cluster or --cell")
 			}
-			if o.space != query.SpaceCells {
+			if o.space != vocab.SpaceCells {
 				return fmt.Errorf("markers are computed for cell clusters (--space cells), not %q", o.space)
 			}
 			e, _, db, err := openEngine(g, true, cmd.ErrOrStderr())
@@ -76,7 +77,7 @@ model_version, k, genes:[{rank,gene_id,symbol,score}]}.`,
 	}
 	f := cmd.Flags()
 	f.IntVar(&o.cluster, "cluster", 0, "cluster id")
-	f.StringVar(&o.space, "space", query.SpaceCells, "space of the clustering (cells)")
+	f.StringVar(&o.space, "space", vocab.SpaceCells, "space of the clustering (cells)")
 	f.Float64Var(&o.resolution, "resolution", 1, "resolution of the clustering")
 	f.StringVar(&o.method, "method", "leiden", "method of the clustering: leiden or louvain")
 	f.StringVar(&o.cell, "cell", "", "a cell barcode instead of a cluster")

@@ -9,13 +9,13 @@ import (
 	"testing"
 
 	"genestore/query"
-	"genestore/query/backend/simstore"
+	"genestore/query/querytest"
 	"genestore/store"
 )
 
 // simStore writes a simulated store with planted gene modules and cell types
-// (see package simstore) and returns its path.
-func simStore(t *testing.T) (string, *simstore.Truth) {
+// (see package querytest) and returns its path.
+func simStore(t *testing.T) (string, *querytest.Truth) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "sim.db")
 	db, err := store.Open(path, nil)
@@ -23,7 +23,7 @@ func simStore(t *testing.T) (string, *simstore.Truth) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	tr, err := simstore.Build(context.Background(), db, simstore.DefaultConfig())
+	tr, err := querytest.Build(context.Background(), db, querytest.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func module(t *testing.T, sym string) int {
 	if _, err := fmt.Sscanf(sym, "G%d", &i); err != nil {
 		t.Fatalf("symbol %q", sym)
 	}
-	return i % simstore.DefaultConfig().Modules
+	return i % querytest.DefaultConfig().Modules
 }
 
 func decode[T any](t *testing.T, out string) T {
@@ -51,7 +51,7 @@ func decode[T any](t *testing.T, out string) T {
 func TestNeighborsCommand(t *testing.T) {
 	db, tr := simStore(t)
 	genes := decode[query.GeneNeighbors](t, mustRun(t, "--store", db, "neighbors", "--gene", "g00002", "-k", "5", "--json"))
-	if len(genes.Neighbors) != 5 || genes.Gene.Symbol != "G00002" || genes.ModelVersion != simstore.GeneModel {
+	if len(genes.Neighbors) != 5 || genes.Gene.Symbol != "G00002" || genes.ModelVersion != querytest.GeneModel {
 		t.Fatalf("answer %+v", genes)
 	}
 	for _, h := range genes.Neighbors {

@@ -14,7 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"genestore/cmd/genestore/server"
-	"genestore/query"
+	"genestore/vocab"
 )
 
 // tokenEnv names the environment variable holding the server's bearer token.
@@ -69,7 +69,7 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions) error {
 		return err
 	}
 	defer db.Close()
-	if err := b.Warm(ctx, query.SpaceGenes, query.SpaceCells); err != nil {
+	if err := b.Warm(ctx, vocab.SpaceGenes, vocab.SpaceCells); err != nil {
 		return err
 	}
 	s, err := server.New(e, opts)

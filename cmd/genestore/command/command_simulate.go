@@ -49,7 +49,7 @@ millions of cells without holding a dense matrix. Same flags, same bytes.`,
 	f.IntVar(&cfg.Modules, "modules", cfg.Modules, "co-expressed gene modules")
 	f.Float64Var(&cfg.ModuleGenes, "module-genes", cfg.ModuleGenes, "fraction of genes in a module")
 	f.IntVar(&cfg.CellTypes, "cell-types", cfg.CellTypes, "cell types")
-	f.Int64Var(&cfg.Seed, "seed", cfg.Seed, "random seed")
+	f.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random seed")
 	f.Float64Var(&cfg.BatchEffect, "batch-effect", cfg.BatchEffect, "batch effect strength (log SD); 0 = none")
 	f.Float64Var(&cfg.Rewire, "rewire", cfg.Rewire, "fraction of module genes rewired per dataset")
 	f.Float64Var(&cfg.GeneOverlap, "gene-overlap", cfg.GeneOverlap, "fraction of genes every dataset measures")

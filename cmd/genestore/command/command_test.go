@@ -12,6 +12,7 @@ import (
 
 	"genestore/store"
 	"genestore/store/ingest"
+	"genestore/vocab"
 )
 
 // repoRoot is the module root, two levels above this package.
@@ -63,12 +64,12 @@ func TestIngestSampleDataAndList(t *testing.T) {
 		name              string
 		cells, genes      int
 		nnz               int64
-		values            ingest.ValueType
+		values            vocab.ValueType
 		obsColumnsAtLeast int
 	}{
-		{"pbmc_small", 80, 230, 4456, ingest.Counts, 7},
-		{"pbmc3k_sct283", 283, 914, 82904, ingest.Counts, 0},
-		{"lung", 185, 218, 18944, ingest.Normalized, 9},
+		{"pbmc_small", 80, 230, 4456, vocab.Counts, 7},
+		{"pbmc3k_sct283", 283, 914, 82904, vocab.Counts, 0},
+		{"lung", 185, 218, 18944, vocab.Normalized, 9},
 	}
 	if len(list) != len(want) {
 		t.Fatalf("datasets: got %d, want %d", len(list), len(want))

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"genestore/internal/pipeline"
+	"genestore/pipeline"
 	"genestore/train/vae"
 )
 
@@ -148,7 +148,7 @@ index in one transaction: an interrupted run changes nothing.`,
 	f.Float64Var(&o.Model.LearningRate, "lr", o.Model.LearningRate, "Adam learning rate")
 	f.Float64Var(&o.Model.Temperature, "temperature", o.Model.Temperature, "InfoNCE temperature")
 	f.Float64Var(&o.Model.ContrastWeight, "contrast-weight", o.Model.ContrastWeight, "InfoNCE weight")
-	f.Int64Var(&o.Model.Seed, "seed", o.Model.Seed, "random seed")
+	f.Uint64Var(&o.Model.Seed, "seed", o.Model.Seed, "random seed")
 	f.BoolVar(&showLog, "log", false, "print the per-epoch loss log")
 	return cmd
 }

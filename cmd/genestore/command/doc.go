@@ -5,7 +5,7 @@
 //
 // The verbs are thin: they parse flags, open the store (read-only when they
 // only read), and call the library packages — store/ingest and store for
-// ingest and datasets, internal/pipeline for train, eval and append, query
+// ingest and datasets, pipeline for train, eval and append, query
 // for the queries, cmd/genestore/server for serve. Long work shows a progress
 // bar on stderr only when stderr is a terminal. Every --json output is a
 // stable, documented object whose fields are only ever added.

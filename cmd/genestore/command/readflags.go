@@ -8,6 +8,7 @@ import (
 
 	"genestore/store"
 	"genestore/store/ingest"
+	"genestore/vocab"
 )
 
 // readFlags are the input flags ingest and append share.
@@ -28,7 +29,7 @@ func (r *readFlags) register(f *pflag.FlagSet) {
 // options returns the reader options the flags describe, validated.
 func (r *readFlags) options() (ingest.Options, error) {
 	o := ingest.DefaultOptions()
-	o.Format, o.Obs, o.Values, o.Transpose = r.format, r.obs, ingest.ValueType(r.values), r.transpose
+	o.Format, o.Obs, o.Values, o.Transpose = r.format, r.obs, vocab.ValueType(r.values), r.transpose
 	return o, o.Validate()
 }
 

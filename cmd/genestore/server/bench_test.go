@@ -18,8 +18,9 @@ import (
 	"genestore/cmd/genestore/server"
 	"genestore/query"
 	"genestore/query/backend"
-	"genestore/query/backend/simstore"
+	"genestore/query/querytest"
 	"genestore/store"
+	"genestore/vocab"
 
 	"genestore/internal/cputime"
 )
@@ -36,7 +37,7 @@ var (
 
 type benchFixture struct {
 	e  *query.Engine
-	tr *simstore.Truth
+	tr *querytest.Truth
 	ts *httptest.Server
 }
 
@@ -67,14 +68,14 @@ func getBench(b *testing.B) *benchFixture {
 			n = 1_000_000
 		}
 		t0 := time.Now()
-		tr, err := simstore.Build(ctx, db, simstore.BenchConfig(n))
+		tr, err := querytest.Build(ctx, db, querytest.BenchConfig(n))
 		if err != nil {
 			benchErr = err
 			return
 		}
 		t1, c1 := time.Now(), cputime.Seconds()
 		bk, _ := backend.New(db, backend.DefaultOptions())
-		if benchErr = bk.Warm(ctx, query.SpaceGenes, query.SpaceCells); benchErr != nil {
+		if benchErr = bk.Warm(ctx, vocab.SpaceGenes, vocab.SpaceCells); benchErr != nil {
 			return
 		}
 		fmt.Fprintf(os.Stderr, "bench store: %d cells + 60k gene vectors written in %.1fs; indexes built in %.1fs (%.1f CPU-s)\n",
@@ -126,7 +127,7 @@ func BenchmarkInProcessGeneNeighbors(b *testing.B) {
 	f := getBench(b)
 	rng := rand.New(rand.NewPCG(1, 2))
 	latency(b, func() error {
-		_, err := f.e.GeneNeighbors(context.Background(), query.GeneNeighborsRequest{Symbol: simstore.Symbol(rng.IntN(20000)), K: 10})
+		_, err := f.e.GeneNeighbors(context.Background(), query.GeneNeighborsRequest{Symbol: querytest.Symbol(rng.IntN(20000)), K: 10})
 		return err
 	})
 }
@@ -147,7 +148,7 @@ func BenchmarkInProcessGeneCells(b *testing.B) {
 	f := getBench(b)
 	rng := rand.New(rand.NewPCG(1, 4))
 	latency(b, func() error {
-		_, err := f.e.GeneCells(context.Background(), query.GeneCellsRequest{Symbol: simstore.Symbol(rng.IntN(20000)), K: 10})
+		_, err := f.e.GeneCells(context.Background(), query.GeneCellsRequest{Symbol: querytest.Symbol(rng.IntN(20000)), K: 10})
 		return err
 	})
 }
@@ -172,7 +173,7 @@ func BenchmarkHTTPGeneNeighbors(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	c := f.ts.Client()
 	latency(b, func() error {
-		return httpGet(c, f.ts.URL+"/v1/genes/"+simstore.Symbol(rng.IntN(20000))+"/neighbors?k=10")
+		return httpGet(c, f.ts.URL+"/v1/genes/"+querytest.Symbol(rng.IntN(20000))+"/neighbors?k=10")
 	})
 }
 
@@ -201,7 +202,7 @@ func BenchmarkHTTPParallel(b *testing.B) {
 		rng := rand.New(rand.NewPCG(seed, 9))
 		mu.Unlock()
 		for i := 0; pb.Next(); i++ {
-			u := f.ts.URL + "/v1/genes/" + simstore.Symbol(rng.IntN(20000)) + "/neighbors?k=10"
+			u := f.ts.URL + "/v1/genes/" + querytest.Symbol(rng.IntN(20000)) + "/neighbors?k=10"
 			if i%2 == 1 {
 				ds, bc := f.randCell(rng)
 				u = f.ts.URL + "/v1/cells/" + ds + "/" + bc + "/neighbors?k=10"
@@ -217,10 +218,10 @@ func BenchmarkHTTPParallel(b *testing.B) {
 
 // BenchmarkClusterGenes: Leiden over the SNN graph of the 20k consensus gene
 // vectors' index neighbours (k = 15), stored; seconds per clustering.
-func BenchmarkClusterGenes(b *testing.B) { benchCluster(b, query.SpaceGenes) }
+func BenchmarkClusterGenes(b *testing.B) { benchCluster(b, vocab.SpaceGenes) }
 
 // BenchmarkClusterCells: the same over every cell.
-func BenchmarkClusterCells(b *testing.B) { benchCluster(b, query.SpaceCells) }
+func BenchmarkClusterCells(b *testing.B) { benchCluster(b, vocab.SpaceCells) }
 
 func benchCluster(b *testing.B, space string) {
 	f := getBench(b)

@@ -20,6 +20,7 @@ import (
 
 	"genestore/query"
 	"genestore/store"
+	"genestore/vocab"
 )
 
 // OpenAPI is the API description served at /v1/openapi.yaml.
@@ -361,7 +362,7 @@ func memberOpts(p *params) query.MemberOptions {
 func (s *Server) geneCluster(r *http.Request) (any, error) {
 	p := &params{r: r}
 	sym := p.path("symbol")
-	req, mo := clusterReq(p, query.SpaceGenes), memberOpts(p)
+	req, mo := clusterReq(p, vocab.SpaceGenes), memberOpts(p)
 	if p.err != nil {
 		return nil, p.err
 	}
@@ -406,7 +407,7 @@ func (s *Server) cellGenes(r *http.Request) (any, error) {
 func (s *Server) cellCluster(r *http.Request) (any, error) {
 	p := &params{r: r}
 	ds, bc := p.path("dataset"), p.path("barcode")
-	req, mo := clusterReq(p, query.SpaceCells), memberOpts(p)
+	req, mo := clusterReq(p, vocab.SpaceCells), memberOpts(p)
 	if p.err != nil {
 		return nil, p.err
 	}
@@ -446,7 +447,7 @@ func (s *Server) clusterMarkers(r *http.Request) (any, error) {
 	if p.err != nil {
 		return nil, p.err
 	}
-	if req.Space != query.SpaceCells {
+	if req.Space != vocab.SpaceCells {
 		return nil, fmt.Errorf("%w: markers are for cell clusters", errBadParam)
 	}
 	return s.e.ClusterMarkers(r.Context(), req, id, k)

@@ -22,7 +22,7 @@ import (
 	"genestore/cmd/genestore/server"
 	"genestore/query"
 	"genestore/query/backend"
-	"genestore/query/backend/simstore"
+	"genestore/query/querytest"
 	"genestore/store"
 )
 
@@ -30,7 +30,7 @@ var long = flag.Bool("long", false, "run long tests")
 
 type fixture struct {
 	e  *query.Engine
-	tr *simstore.Truth
+	tr *querytest.Truth
 	db *store.DB
 }
 
@@ -44,7 +44,7 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	tr, err := simstore.Build(ctx, db, simstore.DefaultConfig())
+	tr, err := querytest.Build(ctx, db, querytest.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func TestRoutes(t *testing.T) {
 		{"/v1/datasets", 200, nil},
 		{"/v1/genes/G00002/neighbors?k=5", 200, func(t *testing.T, m map[string]any) {
 			nb := m["neighbors"].([]any)
-			if len(nb) != 5 || m["model_version"] != simstore.GeneModel {
+			if len(nb) != 5 || m["model_version"] != querytest.GeneModel {
 				t.Errorf("%v", m)
 			}
 			for _, h := range nb {

@@ -8,6 +8,7 @@ import (
 	"genestore/query/eval"
 	"genestore/store"
 	"genestore/train/sim"
+	"genestore/vocab"
 
 	"genestore/internal/cputime"
 )
@@ -37,7 +38,7 @@ func newDatasetScores(t testing.TB, db *store.DB, s *sim.Simulation) (ari, f1 fl
 			return err
 		}
 		// Gene vectors of the new dataset against its (rewired) modules.
-		ids, dim, vecs, err := tx.Embeddings(SpaceGenes, info.ID)
+		ids, dim, vecs, err := tx.Embeddings(vocab.SpaceGenes, info.ID)
 		if err != nil {
 			return err
 		}
@@ -64,14 +65,14 @@ func newDatasetScores(t testing.TB, db *store.DB, s *sim.Simulation) (ari, f1 fl
 			if err != nil {
 				return err
 			}
-			_, _, v, err := tx.Embeddings(SpaceCells, di.ID)
+			_, _, v, err := tx.Embeddings(vocab.SpaceCells, di.ID)
 			if err != nil {
 				return err
 			}
 			ref = append(ref, v...)
 			refLab = append(refLab, d.CellTypes...)
 		}
-		_, cdim, q, err := tx.Embeddings(SpaceCells, info.ID)
+		_, cdim, q, err := tx.Embeddings(vocab.SpaceCells, info.ID)
 		if err != nil {
 			return err
 		}

@@ -16,14 +16,17 @@
 // # Spaces
 //
 //	"genes"       gene embeddings: per dataset under (dataset id, global gene id),
-//	              consensus vectors under (store.Consensus, gene id)
+//	              consensus vectors under (vocab.Consensus, gene id)
 //	"cells"       cell embeddings under (dataset id, cell row)
-//	"cell-genes"  the cell model's linear-decoder loadings: gene vectors in the
-//	              cell latent space, under (store.Consensus, gene id)
+//	"cell-genes"  gene vectors in the cell latent space, under
+//	              (vocab.Consensus, gene id): by default (non-linear decoder)
+//	              the ridge-regression coefficients of each gene's centred
+//	              log expression on the cells' latent means; with a linear
+//	              decoder, its weights
 //
-// Model weights are blobs of kind "model" named "genes" and "cells"; index
-// snapshots are blobs of kind "index" named after their space (package
-// vecindex).
+// Space, blob and model names come from package vocab. Model weights are
+// blobs of kind "model" named "genes" and "cells"; index snapshots are blobs
+// of kind "index" named after their space (package vecindex).
 //
 // # Caveats
 //

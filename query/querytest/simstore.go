@@ -1,4 +1,4 @@
-// Package simstore writes genestore stores with planted structure, for the
+// Package querytest writes genestore stores with planted structure, for the
 // query engine's tests and benchmarks: genes in modules, cells in types
 // across datasets, gene loadings that point at the matching cell type,
 // co-expression edges inside modules, a gene-set collection naming the
@@ -9,7 +9,7 @@
 // With T = Config.Modules and e_m the m-th unit vector of R^Dim (Dim ≥ T):
 //
 //   - gene i (symbol "G%05d") is in module i mod T; its consensus vector
-//     (space "genes", dataset store.Consensus) is e_m + Noise·z/√Dim, and its
+//     (space "genes", dataset vocab.Consensus) is e_m + Noise·z/√Dim, and its
 //     vector in each dataset adds another Noise/2·z/√Dim;
 //   - cell r of dataset d has type t drawn uniformly (obs column "cell_type",
 //     values "T<t>"); its vector (space "cells") is e_t + 0.1·shift_d +
@@ -29,7 +29,7 @@
 // "gene-model-0" (to test the model-version guard).
 //
 // Every random draw comes from Config.Seed.
-package simstore
+package querytest
 
 import (
 	"context"
@@ -42,6 +42,7 @@ import (
 	"genestore/query/backend"
 	"genestore/store"
 	"genestore/store/ingest"
+	"genestore/vocab"
 )
 
 // Config sizes a simulated store. The zero value is not valid: start from
@@ -69,11 +70,11 @@ func DefaultConfig() Config {
 func (c Config) Validate() error {
 	switch {
 	case c.Genes < c.Modules || c.Modules < 2:
-		return fmt.Errorf("simstore: %d genes, %d modules", c.Genes, c.Modules)
+		return fmt.Errorf("querytest: %d genes, %d modules", c.Genes, c.Modules)
 	case c.Dim < c.Modules:
-		return fmt.Errorf("simstore: dim %d < %d modules", c.Dim, c.Modules)
+		return fmt.Errorf("querytest: dim %d < %d modules", c.Dim, c.Modules)
 	case len(c.Cells) == 0:
-		return fmt.Errorf("simstore: no dataset")
+		return fmt.Errorf("querytest: no dataset")
 	}
 	return nil
 }
@@ -148,7 +149,7 @@ func Build(ctx context.Context, db *store.DB, c Config) (*Truth, error) {
 			labels[r] = fmt.Sprintf("T%d", types[r])
 		}
 		x := &sparse.CSR{Rows: n, Cols: c.Genes, Indptr: make([]int64, n+1)}
-		ds := &ingest.Dataset{Format: "sim", Source: "simstore", Values: ingest.Counts, X: x, Genes: genes, Barcodes: bcs,
+		ds := &ingest.Dataset{Format: "sim", Source: "querytest", Values: vocab.Counts, X: x, Genes: genes, Barcodes: bcs,
 			Obs: []ingest.ObsColumn{{Name: "cell_type", Categorical: true, Values: labels}}}
 		info, err := db.AddDataset(ctx, name, ds, store.AddOptions{})
 		if err != nil {
@@ -165,7 +166,7 @@ func Build(ctx context.Context, db *store.DB, c Config) (*Truth, error) {
 		for _, s := range tr.Symbols {
 			gs, err := tx.GenesBySymbol(s)
 			if err != nil || len(gs) != 1 {
-				return fmt.Errorf("simstore: gene %s: %d found, %v", s, len(gs), err)
+				return fmt.Errorf("querytest: gene %s: %d found, %v", s, len(gs), err)
 			}
 			tr.GeneIDs = append(tr.GeneIDs, gs[0].ID)
 		}
@@ -185,10 +186,10 @@ func Build(ctx context.Context, db *store.DB, c Config) (*Truth, error) {
 		gauss(rng, load[i*c.Dim:(i+1)*c.Dim], tr.Module[i], c.Noise)
 	}
 	err = db.Update(func(tx *store.Tx) error {
-		if err := tx.PutEmbeddings("genes", store.Consensus, tr.GeneIDs, c.Dim, base, prov("gene-model", GeneModel, tr.DatasetIDs...)); err != nil {
+		if err := tx.PutEmbeddings(vocab.SpaceGenes, vocab.Consensus, tr.GeneIDs, c.Dim, base, prov("gene-model", GeneModel, tr.DatasetIDs...)); err != nil {
 			return err
 		}
-		if err := tx.PutEmbeddings("cell-genes", store.Consensus, tr.GeneIDs, c.Dim, load, prov("cell-model", CellModel, tr.DatasetIDs...)); err != nil {
+		if err := tx.PutEmbeddings(vocab.SpaceCellGenes, vocab.Consensus, tr.GeneIDs, c.Dim, load, prov("cell-model", CellModel, tr.DatasetIDs...)); err != nil {
 			return err
 		}
 		all := tx
@@ -209,7 +210,7 @@ func Build(ctx context.Context, db *store.DB, c Config) (*Truth, error) {
 			if d.Name == "old" {
 				ver = OldGeneModel
 			}
-			if err := tx.PutEmbeddings("genes", d.ID, tr.GeneIDs, c.Dim, v, prov("gene-model", ver, d.ID)); err != nil {
+			if err := tx.PutEmbeddings(vocab.SpaceGenes, d.ID, tr.GeneIDs, c.Dim, v, prov("gene-model", ver, d.ID)); err != nil {
 				return err
 			}
 		}
@@ -237,7 +238,7 @@ func Build(ctx context.Context, db *store.DB, c Config) (*Truth, error) {
 				}
 			}
 			err := db.Update(func(tx *store.Tx) error {
-				return tx.PutEmbeddings("cells", tr.DatasetIDs[d], ids, c.Dim, vecs, prov("cell-model", CellModel, tr.DatasetIDs...))
+				return tx.PutEmbeddings(vocab.SpaceCells, tr.DatasetIDs[d], ids, c.Dim, vecs, prov("cell-model", CellModel, tr.DatasetIDs...))
 			})
 			if err != nil {
 				return nil, err

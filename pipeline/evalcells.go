@@ -9,9 +9,9 @@ import (
 	"genestore/query/cluster"
 	"genestore/query/eval"
 	"genestore/store"
-	"genestore/store/ingest"
 	"genestore/train/baseline"
 	"genestore/train/prep"
+	"genestore/vocab"
 )
 
 // CellEvalOptions configure EvalCells.
@@ -44,7 +44,7 @@ func EvalCells(ctx context.Context, db *store.DB, o CellEvalOptions, log io.Writ
 		}
 	)
 	err := db.View(func(tx *store.Tx) error {
-		info, err := tx.Space(SpaceCells)
+		info, err := tx.Space(vocab.SpaceCells)
 		if err != nil {
 			return fmt.Errorf("%w: no cell embeddings: run `genestore train cells` first", err)
 		}
@@ -54,7 +54,7 @@ func EvalCells(ctx context.Context, db *store.DB, o CellEvalOptions, log io.Writ
 				return err
 			}
 			_ = json.Unmarshal(set.Provenance.Params, &params)
-			_, dm, v, err := tx.Embeddings(SpaceCells, set.Dataset)
+			_, dm, v, err := tx.Embeddings(vocab.SpaceCells, set.Dataset)
 			if err != nil {
 				return err
 			}
@@ -95,7 +95,7 @@ func EvalCells(ctx context.Context, db *store.DB, o CellEvalOptions, log io.Writ
 	if err != nil {
 		return nil, err
 	}
-	if st.values == ingest.Log {
+	if st.values == vocab.Log {
 		xn = st.X
 	}
 	pca, err := baseline.PCA(ctx, xn, min(dim, xn.Cols-1, xn.Rows-1), o.Seed)

@@ -13,9 +13,10 @@ import (
 
 	"genestore/index"
 	"genestore/internal/testutil/crash"
-	"genestore/internal/vecindex"
 	"genestore/store"
 	"genestore/train/sim"
+	"genestore/vecindex"
+	"genestore/vocab"
 )
 
 // appendSim is a small simulation with a fourth dataset to append.
@@ -71,8 +72,8 @@ func TestAppendKeepsExistingVectorsAndExtendsIndexes(t *testing.T) {
 	ctx := context.Background()
 	db, s := simStore(t, appendSim(), 3)
 	trainBoth(t, db)
-	genesBefore := spaceBytes(t, db, SpaceGenes)
-	cellsBefore := spaceBytes(t, db, SpaceCells)
+	genesBefore := spaceBytes(t, db, vocab.SpaceGenes)
+	cellsBefore := spaceBytes(t, db, vocab.SpaceCells)
 
 	res, err := Append(ctx, db, "D4", simDataset(s.Datasets[3]), AppendOptions{Seed: 3, Index: index.DefaultOptions()}, nil)
 	if err != nil {
@@ -81,10 +82,10 @@ func TestAppendKeepsExistingVectorsAndExtendsIndexes(t *testing.T) {
 	if res.GeneVectors == 0 || res.CellVectors != 300 || res.SkippedGeneModel != "" || res.SkippedCellModel != "" {
 		t.Fatalf("append result %+v", res)
 	}
-	genesAfter := spaceBytes(t, db, SpaceGenes)
-	cellsAfter := spaceBytes(t, db, SpaceCells)
+	genesAfter := spaceBytes(t, db, vocab.SpaceGenes)
+	cellsAfter := spaceBytes(t, db, vocab.SpaceCells)
 	for ds, b := range genesBefore {
-		if ds == store.Consensus {
+		if ds == vocab.Consensus {
 			continue // consensus vectors of the genes D4 has are updated by design
 		}
 		if !bytes.Equal(b, genesAfter[ds]) {
@@ -101,15 +102,15 @@ func TestAppendKeepsExistingVectorsAndExtendsIndexes(t *testing.T) {
 	}
 	// The saved indexes were extended in place: loading them rebuilds nothing
 	// and finds the new cells.
-	for _, space := range []string{SpaceGenes, SpaceCells} {
+	for _, space := range []string{vocab.SpaceGenes, vocab.SpaceCells} {
 		ix := savedIndex(t, db, space)
-		if space == SpaceCells && (!ix.Contains(store.EntityKey(res.Dataset.ID, 299)) || ix.Len() != 1200) {
-			t.Errorf("cells index: %d vectors, new cell present %v", ix.Len(), ix.Contains(store.EntityKey(res.Dataset.ID, 299)))
+		if space == vocab.SpaceCells && (!ix.Contains(vocab.EntityKey(res.Dataset.ID, 299)) || ix.Len() != 1200) {
+			t.Errorf("cells index: %d vectors, new cell present %v", ix.Len(), ix.Contains(vocab.EntityKey(res.Dataset.ID, 299)))
 		}
 	}
 	// Appended vectors share the model version of the space they join.
 	err = db.View(func(tx *store.Tx) error {
-		for _, space := range []string{SpaceGenes, SpaceCells} {
+		for _, space := range []string{vocab.SpaceGenes, vocab.SpaceCells} {
 			info, err := tx.Space(space)
 			if err != nil {
 				return err
@@ -160,7 +161,7 @@ func TestAppendAfterConcurrentCommit(t *testing.T) {
 	if first == nil {
 		t.Fatal("the hook did not run")
 	}
-	for _, space := range []string{SpaceGenes, SpaceCells} {
+	for _, space := range []string{vocab.SpaceGenes, vocab.SpaceCells} {
 		ix := savedIndex(t, db, space)
 		var want int
 		err := db.View(func(tx *store.Tx) error {
@@ -180,7 +181,7 @@ func TestAppendAfterConcurrentCommit(t *testing.T) {
 			err := db.View(func(tx *store.Tx) error {
 				ids, _, _, err := tx.Embeddings(space, ds)
 				if err == nil && len(ids) > 0 {
-					key = store.EntityKey(ds, ids[0])
+					key = vocab.EntityKey(ds, ids[0])
 				}
 				return err
 			})
@@ -199,7 +200,7 @@ func TestAppendAfterConcurrentCommit(t *testing.T) {
 // so it must fail with ErrConflict and write nothing.
 func TestTrainConflictsWithConcurrentAppend(t *testing.T) {
 	ctx := context.Background()
-	for _, space := range []string{SpaceGenes, SpaceCells} {
+	for _, space := range []string{vocab.SpaceGenes, vocab.SpaceCells} {
 		t.Run(space, func(t *testing.T) {
 			db, s := simStore(t, appendSim(), 3)
 			trainBoth(t, db)
@@ -213,7 +214,7 @@ func TestTrainConflictsWithConcurrentAppend(t *testing.T) {
 			}
 			t.Cleanup(func() { testHookBeforeTrainCommit = nil })
 			var err error
-			if space == SpaceGenes {
+			if space == vocab.SpaceGenes {
 				g := DefaultGeneOptions()
 				g.HVG, g.Model.Epochs, g.Model.Dim, g.Model.Hidden, g.Model.Seed = 200, 5, 8, 32, 2
 				_, err = TrainGenes(ctx, db, g, nil, nil)
@@ -253,7 +254,7 @@ func TestReadersDuringAppend(t *testing.T) {
 					if err != nil {
 						return err
 					}
-					info, err := tx.Space(SpaceCells)
+					info, err := tx.Space(vocab.SpaceCells)
 					if err != nil {
 						return err
 					}
@@ -264,7 +265,7 @@ func TestReadersDuringAppend(t *testing.T) {
 					if len(list) == 4 {
 						sawNew.Add(1)
 					}
-					v, err := tx.Embedding(SpaceCells, list[0].ID, 0)
+					v, err := tx.Embedding(vocab.SpaceCells, list[0].ID, 0)
 					if err != nil {
 						return err
 					}

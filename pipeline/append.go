@@ -10,13 +10,14 @@ import (
 
 	"genestore/index"
 	"genestore/internal/sparse"
-	"genestore/internal/vecindex"
 	"genestore/query/eval"
 	"genestore/store"
 	"genestore/store/ingest"
 	"genestore/train/gnn"
 	"genestore/train/prep"
 	"genestore/train/vae"
+	"genestore/vecindex"
+	"genestore/vocab"
 )
 
 // Training budget of a new dataset's layer of the gene model.
@@ -31,7 +32,7 @@ type AppendOptions struct {
 	// the new dataset one batch.
 	BatchKey string
 	// Seed seeds the training of the new parts.
-	Seed int64
+	Seed uint64
 	// Index configures indexes that must be rebuilt (only when a snapshot
 	// is missing or stale; normally the saved ones are extended in place).
 	Index index.Options
@@ -62,7 +63,7 @@ type modelState struct {
 }
 
 func loadModel(tx *store.Tx, space, name string) (*modelState, error) {
-	w, err := tx.Blob(BlobModel, name)
+	w, err := tx.Blob(vocab.BlobModel, name)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
@@ -78,8 +79,8 @@ func loadModel(tx *store.Tx, space, name string) (*modelState, error) {
 		st.version, st.params = s.Provenance.ModelVersion, s.Provenance.Params
 		break
 	}
-	if name == ModelCells {
-		b, err := tx.Blob(BlobModel, ModelCellGenes)
+	if name == vocab.ModelCells {
+		b, err := tx.Blob(vocab.BlobModel, ModelCellGenes)
 		if err != nil {
 			return nil, fmt.Errorf("cell model gene list: %w", err)
 		}
@@ -114,20 +115,20 @@ func Append(ctx context.Context, db *store.DB, name string, ds *ingest.Dataset, 
 	var err error
 	var hasGenes, hasCells bool
 	if err := db.View(func(tx *store.Tx) error {
-		_, e1 := tx.Space(SpaceGenes)
-		_, e2 := tx.Space(SpaceCells)
+		_, e1 := tx.Space(vocab.SpaceGenes)
+		_, e2 := tx.Space(vocab.SpaceCells)
 		hasGenes, hasCells = e1 == nil, e2 == nil
 		return nil
 	}); err != nil {
 		return nil, err
 	}
 	if hasGenes {
-		if geneIx, err = vecindex.Load(ctx, db, SpaceGenes, ixOpts, log); err != nil {
+		if geneIx, err = vecindex.Load(ctx, db, vocab.SpaceGenes, ixOpts, log); err != nil {
 			return nil, err
 		}
 	}
 	if hasCells {
-		if cellIx, err = vecindex.Load(ctx, db, SpaceCells, ixOpts, log); err != nil {
+		if cellIx, err = vecindex.Load(ctx, db, vocab.SpaceCells, ixOpts, log); err != nil {
 			return nil, err
 		}
 	}
@@ -148,7 +149,7 @@ func Append(ctx context.Context, db *store.DB, name string, ds *ingest.Dataset, 
 		if err != nil {
 			return err
 		}
-		gm, err := loadModel(tx, SpaceGenes, ModelGenes)
+		gm, err := loadModel(tx, vocab.SpaceGenes, vocab.ModelGenes)
 		if err != nil {
 			return err
 		}
@@ -157,14 +158,14 @@ func Append(ctx context.Context, db *store.DB, name string, ds *ingest.Dataset, 
 			res.SkippedGeneModel = "no gene model in the store (run train genes)"
 		default:
 			// Another writer may have committed since the index was loaded.
-			if geneIx, err = vecindex.Current(ctx, tx, SpaceGenes, geneIx, ixOpts); err != nil {
+			if geneIx, err = vecindex.Current(ctx, tx, vocab.SpaceGenes, geneIx, ixOpts); err != nil {
 				return fmt.Errorf("gene index: %w", err)
 			}
 			if err := appendGenes(ctx, tx, info, ds.X, genes, gm, geneIx, o, res, log); err != nil {
 				return fmt.Errorf("gene model: %w", err)
 			}
 		}
-		cm, err := loadModel(tx, SpaceCells, ModelCells)
+		cm, err := loadModel(tx, vocab.SpaceCells, vocab.ModelCells)
 		if err != nil {
 			return err
 		}
@@ -172,7 +173,7 @@ func Append(ctx context.Context, db *store.DB, name string, ds *ingest.Dataset, 
 		case cm == nil:
 			res.SkippedCellModel = "no cell model in the store (run train cells)"
 		default:
-			if cellIx, err = vecindex.Current(ctx, tx, SpaceCells, cellIx, ixOpts); err != nil {
+			if cellIx, err = vecindex.Current(ctx, tx, vocab.SpaceCells, cellIx, ixOpts); err != nil {
 				return fmt.Errorf("cell index: %w", err)
 			}
 			if err := appendCells(ctx, tx, info, ds, genes, cm, cellIx, o, res); err != nil {
@@ -223,10 +224,10 @@ func appendGenes(ctx context.Context, tx *store.Tx, info store.DatasetInfo, x *s
 	}
 	params, _ := json.Marshal(map[string]any{"appended": info.Name, "hvg": gopts.HVG, "qc": gopts.QC, "coexpr": gopts.Coexpr})
 	prov := store.Provenance{Kind: "gene-model", ModelVersion: st.version, Params: params, Datasets: []uint32{info.ID}}
-	if err := tx.PutEmbeddings(SpaceGenes, info.ID, emb.Genes, emb.Dim, emb.Vecs, prov); err != nil {
+	if err := tx.PutEmbeddings(vocab.SpaceGenes, info.ID, emb.Genes, emb.Dim, emb.Vecs, prov); err != nil {
 		return err
 	}
-	if err := tx.PutEmbeddings(SpaceGenes, store.Consensus, cons.Genes, cons.Dim, cons.Vecs, prov); err != nil {
+	if err := tx.PutEmbeddings(vocab.SpaceGenes, vocab.Consensus, cons.Genes, cons.Dim, cons.Vecs, prov); err != nil {
 		return err
 	}
 	if err := tx.PutEdges(info.ID, globalEdges(in), coexprProvenance(gopts, info.ID)); err != nil {
@@ -234,13 +235,13 @@ func appendGenes(ctx context.Context, tx *store.Tx, info store.DatasetInfo, x *s
 	}
 	keys := make([]uint64, len(emb.Genes))
 	for i, g := range emb.Genes {
-		keys[i] = store.EntityKey(info.ID, g)
+		keys[i] = vocab.EntityKey(info.ID, g)
 	}
 	if err := ix.AddBatch(ctx, keys, emb.Vecs); err != nil {
 		return err
 	}
 	for i, g := range cons.Genes {
-		k := store.EntityKey(store.Consensus, g)
+		k := vocab.EntityKey(vocab.Consensus, g)
 		if ix.Contains(k) {
 			if err := ix.Delete(k); err != nil {
 				return err
@@ -250,15 +251,15 @@ func appendGenes(ctx context.Context, tx *store.Tx, info store.DatasetInfo, x *s
 			return err
 		}
 	}
-	if err := vecindex.Save(tx, SpaceGenes, ix); err != nil {
+	if err := vecindex.Save(tx, vocab.SpaceGenes, ix); err != nil {
 		return err
 	}
-	if err := tx.MarkClusteringsStale(SpaceGenes); err != nil {
+	if err := tx.MarkClusteringsStale(vocab.SpaceGenes); err != nil {
 		return err
 	}
 	res.GeneVectors, res.ConsensusTouched, res.GeneEdges, res.GeneModelVersion = len(emb.Genes), len(cons.Genes), len(in.Edges), st.version
 	fmt.Fprintf(log, "append: %s: %d gene vectors, %d consensus updated, %d edges\n", info.Name, len(emb.Genes), len(cons.Genes), len(in.Edges))
-	return tx.PutBlob(BlobModel, ModelGenes, weights)
+	return tx.PutBlob(vocab.BlobModel, vocab.ModelGenes, weights)
 }
 
 // selectOrZero returns x's columns in the order of want (global gene ids);
@@ -287,12 +288,12 @@ func appendCells(ctx context.Context, tx *store.Tx, info store.DatasetInfo, ds *
 	}
 	x := selectOrZero(ds.X, genes, st.genes)
 	values := model.Values()
-	if values == ingest.Log && info.Values != ingest.Log {
+	if values == vocab.Log && info.Values != vocab.Log {
 		var err error
 		if x, err = prep.Normalize(x, info.Values, 0); err != nil {
 			return err
 		}
-	} else if values == ingest.Counts && info.Values != ingest.Counts {
+	} else if values == vocab.Counts && info.Values != vocab.Counts {
 		return fmt.Errorf("the cell model was trained on counts but %q holds %s values: retrain with it (train cells)", info.Name, info.Values)
 	}
 	labels := make([]string, info.Cells)
@@ -310,7 +311,7 @@ func appendCells(ctx context.Context, tx *store.Tx, info store.DatasetInfo, ds *
 	}
 	batch, newNames := eval.Codes(labels)
 	vo := vae.DefaultSurgeryOptions()
-	vo.Seed = uint64(o.Seed)
+	vo.Seed = o.Seed
 	start := time.Now()
 	if _, err := model.AddBatches(ctx, vae.Input{X: x, Batch: batch, BatchNames: newNames, Values: values}, vo); err != nil {
 		return err
@@ -339,22 +340,22 @@ func appendCells(ctx context.Context, tx *store.Tx, info store.DatasetInfo, ds *
 	keys := make([]uint64, info.Cells)
 	for i := range ids {
 		ids[i] = uint32(i)
-		keys[i] = store.EntityKey(info.ID, uint32(i))
+		keys[i] = vocab.EntityKey(info.ID, uint32(i))
 	}
 	params, _ := json.Marshal(map[string]any{"appended": info.Name, "batches": newNames, "batch_key": o.BatchKey})
 	prov := store.Provenance{Kind: "cell-model", ModelVersion: st.version, Params: params, Datasets: []uint32{info.ID}}
-	if err := tx.PutEmbeddings(SpaceCells, info.ID, ids, latent, emb, prov); err != nil {
+	if err := tx.PutEmbeddings(vocab.SpaceCells, info.ID, ids, latent, emb, prov); err != nil {
 		return err
 	}
 	if err := ix.AddBatch(ctx, keys, emb); err != nil {
 		return err
 	}
-	if err := vecindex.Save(tx, SpaceCells, ix); err != nil {
+	if err := vecindex.Save(tx, vocab.SpaceCells, ix); err != nil {
 		return err
 	}
-	if err := tx.MarkClusteringsStale(SpaceCells); err != nil {
+	if err := tx.MarkClusteringsStale(vocab.SpaceCells); err != nil {
 		return err
 	}
 	res.CellVectors, res.CellModelVersion = info.Cells, st.version
-	return tx.PutBlob(BlobModel, ModelCells, weights)
+	return tx.PutBlob(vocab.BlobModel, vocab.ModelCells, weights)
 }

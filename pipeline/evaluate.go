@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"genestore/query/eval"
 	"genestore/store"
 	"genestore/train/prep"
+	"genestore/vocab"
 )
 
 // Metrics maps a metric name to its value. Metrics that could not be
@@ -92,7 +92,7 @@ func EvalGenes(ctx context.Context, db *store.DB, o GeneEvalOptions, log io.Writ
 	)
 	model.name = "model"
 	err := db.View(func(tx *store.Tx) error {
-		info, err := tx.Space(SpaceGenes)
+		info, err := tx.Space(vocab.SpaceGenes)
 		if err != nil {
 			return fmt.Errorf("%w: no gene embeddings: run `genestore train genes` first", err)
 		}
@@ -101,7 +101,7 @@ func EvalGenes(ctx context.Context, db *store.DB, o GeneEvalOptions, log io.Writ
 			return g.Symbol, err
 		}
 		for _, set := range info.Sets {
-			ids, dim, vecs, err := tx.Embeddings(SpaceGenes, set.Dataset)
+			ids, dim, vecs, err := tx.Embeddings(vocab.SpaceGenes, set.Dataset)
 			if err != nil {
 				return err
 			}
@@ -113,7 +113,7 @@ func EvalGenes(ctx context.Context, db *store.DB, o GeneEvalOptions, log io.Writ
 				}
 				gs.genes = append(gs.genes, s)
 			}
-			if set.Dataset == store.Consensus {
+			if set.Dataset == vocab.Consensus {
 				gs.dataset = "*"
 				consensus = gs
 				applyRecordedGeneParams(&gopts, set.Provenance.Params)
@@ -380,7 +380,9 @@ func leiden(ctx context.Context, vecs []float32, n, dim int, seed uint64) (clust
 	if err != nil {
 		return cluster.Result{}, err
 	}
-	return cluster.Cluster(ctx, g, cluster.DefaultOptions(), rand.NewPCG(seed, 0x9e3779b97f4a7c15))
+	o := cluster.DefaultOptions()
+	o.Seed = seed
+	return cluster.Cluster(ctx, g, o)
 }
 
 func scoreGenes(ctx context.Context, rep geneRep, sets [][]string, truth map[string]map[string]int, seed uint64) (Metrics, error) {

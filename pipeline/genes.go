@@ -9,10 +9,11 @@ import (
 
 	"genestore/index"
 	"genestore/internal/sparse"
-	"genestore/internal/vecindex"
 	"genestore/store"
 	"genestore/train/gnn"
 	"genestore/train/prep"
+	"genestore/vecindex"
+	"genestore/vocab"
 )
 
 // GeneOptions configure TrainGenes.
@@ -162,7 +163,7 @@ func TrainGenes(ctx context.Context, db *store.DB, o GeneOptions, progress gnn.P
 	if log == nil {
 		log = io.Discard
 	}
-	gen0, err := spaceGeneration(db, SpaceGenes)
+	gen0, err := spaceGeneration(db, vocab.SpaceGenes)
 	if err != nil {
 		return nil, err
 	}
@@ -192,15 +193,15 @@ func TrainGenes(ctx context.Context, db *store.DB, o GeneOptions, progress gnn.P
 	prov := store.Provenance{Kind: "gene-model", ModelVersion: version, Params: params, Datasets: dsIDs}
 
 	dim := res.Consensus.Dim
-	vecs := &vecindex.Vectors{Space: SpaceGenes, Dim: dim}
+	vecs := &vecindex.Vectors{Space: vocab.SpaceGenes, Dim: dim}
 	for i, e := range res.PerDataset {
 		for _, g := range e.Genes {
-			vecs.Keys = append(vecs.Keys, store.EntityKey(ins[i].Info.ID, g))
+			vecs.Keys = append(vecs.Keys, vocab.EntityKey(ins[i].Info.ID, g))
 		}
 		vecs.Vecs = append(vecs.Vecs, e.Vecs...)
 	}
 	for _, g := range res.Consensus.Genes {
-		vecs.Keys = append(vecs.Keys, store.EntityKey(store.Consensus, g))
+		vecs.Keys = append(vecs.Keys, vocab.EntityKey(vocab.Consensus, g))
 	}
 	vecs.Vecs = append(vecs.Vecs, res.Consensus.Vecs...)
 	ix, err := vecindex.Build(ctx, vecs, o.Index)
@@ -209,35 +210,35 @@ func TrainGenes(ctx context.Context, db *store.DB, o GeneOptions, progress gnn.P
 	}
 
 	if testHookBeforeTrainCommit != nil {
-		testHookBeforeTrainCommit(SpaceGenes)
+		testHookBeforeTrainCommit(vocab.SpaceGenes)
 	}
 	start := time.Now()
 	err = db.Update(func(tx *store.Tx) error {
-		if err := checkGeneration(tx, SpaceGenes, gen0); err != nil {
+		if err := checkGeneration(tx, vocab.SpaceGenes, gen0); err != nil {
 			return err
 		}
-		if err := clearSpace(tx, SpaceGenes); err != nil {
+		if err := clearSpace(tx, vocab.SpaceGenes); err != nil {
 			return err
 		}
 		for i, e := range res.PerDataset {
 			id := ins[i].Info.ID
-			if err := tx.PutEmbeddings(SpaceGenes, id, e.Genes, e.Dim, e.Vecs, prov); err != nil {
+			if err := tx.PutEmbeddings(vocab.SpaceGenes, id, e.Genes, e.Dim, e.Vecs, prov); err != nil {
 				return err
 			}
 			if err := tx.PutEdges(id, globalEdges(ins[i].Input), coexprProvenance(o, id)); err != nil {
 				return err
 			}
 		}
-		if err := tx.PutEmbeddings(SpaceGenes, store.Consensus, res.Consensus.Genes, dim, res.Consensus.Vecs, prov); err != nil {
+		if err := tx.PutEmbeddings(vocab.SpaceGenes, vocab.Consensus, res.Consensus.Genes, dim, res.Consensus.Vecs, prov); err != nil {
 			return err
 		}
-		if err := vecindex.Save(tx, SpaceGenes, ix); err != nil {
+		if err := vecindex.Save(tx, vocab.SpaceGenes, ix); err != nil {
 			return err
 		}
-		if err := tx.MarkClusteringsStale(SpaceGenes); err != nil {
+		if err := tx.MarkClusteringsStale(vocab.SpaceGenes); err != nil {
 			return err
 		}
-		return tx.PutBlob(BlobModel, ModelGenes, weights)
+		return tx.PutBlob(vocab.BlobModel, vocab.ModelGenes, weights)
 	})
 	if err != nil {
 		return nil, err

@@ -17,7 +17,7 @@ import (
 	"testing"
 )
 
-// Driver flags: `go test ./internal/annbench -run TestDataset -data DIR`
+// Driver flags: `go test ./index/annbench -run TestDataset -data DIR`
 // runs the benchmark on a gen_vectors.py folder and prints its JSON lines
 // (until the CLI's `genestore bench ann` is wired).
 var (

@@ -8,19 +8,20 @@ import (
 	"time"
 
 	"genestore/index"
-	"genestore/internal/vecindex"
 	"genestore/query/cluster"
 	"genestore/query/eval"
 	"genestore/store"
 	"genestore/store/ingest"
 	"genestore/train/gnn"
 	"genestore/train/sim"
+	"genestore/vecindex"
+	"genestore/vocab"
 )
 
 // simDataset turns a simulated dataset into what a reader returns, with obs
 // columns cell_type and batch.
 func simDataset(d sim.Dataset) *ingest.Dataset {
-	ds := &ingest.Dataset{Format: "sim", Source: "sim", Values: ingest.Counts, X: d.X, Barcodes: d.Barcodes,
+	ds := &ingest.Dataset{Format: "sim", Source: "sim", Values: vocab.Counts, X: d.X, Barcodes: d.Barcodes,
 		Obs: []ingest.ObsColumn{{Name: "cell_type", Categorical: true, Values: d.CellTypes},
 			{Name: "batch", Categorical: true, Values: d.Batches}}}
 	for _, g := range d.Genes {
@@ -83,9 +84,9 @@ func TestTrainCellsWritesSpacesAndIndexes(t *testing.T) {
 		t.Fatalf("trained on %d cells, %d batches", res.Cells, len(res.Batches))
 	}
 	// The saved snapshots must be current: Load may not rebuild.
-	for _, space := range []string{SpaceCells, SpaceCellGenes} {
+	for _, space := range []string{vocab.SpaceCells, vocab.SpaceCellGenes} {
 		ix := savedIndex(t, db, space)
-		if space == SpaceCells && ix.Len() != 1200 {
+		if space == vocab.SpaceCells && ix.Len() != 1200 {
 			t.Errorf("cells index holds %d vectors", ix.Len())
 		}
 	}
@@ -99,7 +100,7 @@ func TestTrainCellsWritesSpacesAndIndexes(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			_, dim, v, err := tx.Embeddings(SpaceCells, info.ID)
+			_, dim, v, err := tx.Embeddings(vocab.SpaceCells, info.ID)
 			if err != nil {
 				return err
 			}
@@ -139,7 +140,7 @@ func TestTrainCellsWritesSpacesAndIndexes(t *testing.T) {
 		t.Error("a different seed gave the same model version")
 	}
 	err = db.View(func(tx *store.Tx) error {
-		info, err := tx.Space(SpaceCells)
+		info, err := tx.Space(vocab.SpaceCells)
 		if err != nil {
 			return err
 		}
@@ -194,7 +195,7 @@ func testTrainGenesWritesSpaceEdgesAndIndex(t *testing.T, conv string) {
 		t.Fatalf("result %+v", res)
 	}
 	var log logBuf
-	ix, err := vecindex.Load(ctx, db, SpaceGenes, index.DefaultOptions(), &log)
+	ix, err := vecindex.Load(ctx, db, vocab.SpaceGenes, index.DefaultOptions(), &log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +224,7 @@ func testTrainGenesWritesSpaceEdgesAndIndex(t *testing.T, conv string) {
 		if len(edges) != res.Datasets[0].Edges {
 			t.Errorf("D1: %d edges stored, %d built", len(edges), res.Datasets[0].Edges)
 		}
-		sp, err := tx.Space(SpaceGenes)
+		sp, err := tx.Space(vocab.SpaceGenes)
 		if err != nil {
 			return err
 		}

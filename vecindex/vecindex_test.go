@@ -10,6 +10,7 @@ import (
 
 	"genestore/index"
 	"genestore/store"
+	"genestore/vocab"
 )
 
 func putRandom(t *testing.T, db *store.DB, space string, ds uint32, n, dim int, seed uint64) {
@@ -38,7 +39,7 @@ func TestLoadRebuildsMissingStaleAndCorruptSnapshots(t *testing.T) {
 	}
 	defer db.Close()
 	putRandom(t, db, "genes", 1, 300, 8, 1)
-	putRandom(t, db, "genes", store.Consensus, 200, 8, 2)
+	putRandom(t, db, "genes", vocab.Consensus, 200, 8, 2)
 
 	var log bytes.Buffer
 	load := func() *index.Index {
@@ -54,7 +55,7 @@ func TestLoadRebuildsMissingStaleAndCorruptSnapshots(t *testing.T) {
 	if !strings.Contains(log.String(), "no snapshot") || ix.Len() != 500 {
 		t.Fatalf("first load: %q, %d vectors", log.String(), ix.Len())
 	}
-	if !ix.Contains(store.EntityKey(store.Consensus, 199)) || !ix.Contains(store.EntityKey(1, 299)) {
+	if !ix.Contains(vocab.EntityKey(vocab.Consensus, 199)) || !ix.Contains(vocab.EntityKey(1, 299)) {
 		t.Fatal("index lacks keys of the space")
 	}
 	if ix = load(); log.Len() != 0 {
@@ -68,11 +69,11 @@ func TestLoadRebuildsMissingStaleAndCorruptSnapshots(t *testing.T) {
 
 	// Flip one byte in the middle of the snapshot: it must be noticed.
 	var blob []byte
-	if err := db.View(func(tx *store.Tx) (err error) { blob, err = tx.Blob(BlobKind, "genes"); return err }); err != nil {
+	if err := db.View(func(tx *store.Tx) (err error) { blob, err = tx.Blob(vocab.BlobIndex, "genes"); return err }); err != nil {
 		t.Fatal(err)
 	}
 	blob[len(blob)/2] ^= 0x40
-	if err := db.PutBlob(BlobKind, "genes", blob); err != nil {
+	if err := db.PutBlob(vocab.BlobIndex, "genes", blob); err != nil {
 		t.Fatal(err)
 	}
 	if ix = load(); !strings.Contains(log.String(), "unreadable") || ix.Len() != 550 {
@@ -103,7 +104,7 @@ func TestBuildSearchFindsItself(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res[0].Key != store.EntityKey(3, 123) || res[0].Distance > 1e-5 {
+	if res[0].Key != vocab.EntityKey(3, 123) || res[0].Distance > 1e-5 {
 		t.Fatalf("nearest to cell 123 is %v", res[0])
 	}
 }
@@ -136,7 +137,7 @@ func TestCurrentKeepsAMatchingIndexAndRebuildsOthers(t *testing.T) {
 	}
 	putRandom(t, db, "cells", 2, 30, 4, 2) // another writer commits
 	got := current(ix)
-	if got == ix || got.Len() != 130 || !got.Contains(store.EntityKey(2, 29)) {
+	if got == ix || got.Len() != 130 || !got.Contains(vocab.EntityKey(2, 29)) {
 		t.Fatalf("stale index: got %d vectors, same %v", got.Len(), got == ix)
 	}
 	if got := current(nil); got.Len() != 130 {

@@ -7,10 +7,11 @@ import (
 	"time"
 
 	"genestore/index"
-	"genestore/internal/vecindex"
 	"genestore/store"
 	"genestore/train/sim"
 	"genestore/train/vae"
+	"genestore/vecindex"
+	"genestore/vocab"
 
 	"genestore/internal/cputime"
 )
@@ -75,13 +76,13 @@ func BenchmarkAppendIntoLargeStore(b *testing.B) {
 		prov    store.Provenance
 	)
 	if err := db.View(func(tx *store.Tx) (err error) {
-		if weights, err = tx.Blob(BlobModel, ModelCells); err != nil {
+		if weights, err = tx.Blob(vocab.BlobModel, vocab.ModelCells); err != nil {
 			return err
 		}
-		if genesB, err = tx.Blob(BlobModel, ModelCellGenes); err != nil {
+		if genesB, err = tx.Blob(vocab.BlobModel, ModelCellGenes); err != nil {
 			return err
 		}
-		info, err := tx.Space(SpaceCells)
+		info, err := tx.Space(vocab.SpaceCells)
 		prov = info.Sets[0].Provenance
 		return err
 	}); err != nil {
@@ -106,12 +107,12 @@ func BenchmarkAppendIntoLargeStore(b *testing.B) {
 		ids[i] = uint32(i)
 	}
 	if err := db.Update(func(tx *store.Tx) error {
-		return tx.PutEmbeddings(SpaceCells, bigInfo.ID, ids, m.Latent(), emb, prov)
+		return tx.PutEmbeddings(vocab.SpaceCells, bigInfo.ID, ids, m.Latent(), emb, prov)
 	}); err != nil {
 		b.Fatal(err)
 	}
 	start := time.Now()
-	if _, err := vecindex.Rebuild(ctx, db, SpaceCells, index.DefaultOptions()); err != nil {
+	if _, err := vecindex.Rebuild(ctx, db, vocab.SpaceCells, index.DefaultOptions()); err != nil {
 		b.Fatal(err)
 	}
 	b.Logf("setup: %d cells embedded (model %s), index built in %.0fs", n+20_000, res.ModelVersion, time.Since(start).Seconds())
@@ -134,7 +135,7 @@ func BenchmarkAppendIntoLargeStore(b *testing.B) {
 		}
 		var total int
 		if err := db.View(func(tx *store.Tx) error {
-			info, err := tx.Space(SpaceCells)
+			info, err := tx.Space(vocab.SpaceCells)
 			for _, s := range info.Sets {
 				total += s.Count
 			}

@@ -15,22 +15,16 @@ import (
 
 	"genestore/index"
 	"genestore/internal/sparse"
-	"genestore/internal/vecindex"
 	"genestore/query/eval"
 	"genestore/store"
-	"genestore/store/ingest"
 	"genestore/train/prep"
 	"genestore/train/vae"
+	"genestore/vecindex"
+	"genestore/vocab"
 )
 
-// Space and blob names; see the package documentation.
+// Blob names beyond the shared vocabulary (package vocab).
 const (
-	SpaceGenes     = "genes"
-	SpaceCells     = "cells"
-	SpaceCellGenes = "cell-genes"
-	BlobModel      = "model"
-	ModelGenes     = "genes"
-	ModelCells     = "cells"
 	// ModelCellGenes holds the cell model's genes: the global gene id of each
 	// model input, 4 bytes big-endian each, in model order.
 	ModelCellGenes = "cells-genes"
@@ -215,18 +209,18 @@ func columnsOf(genes, want []uint32) []int {
 // commonValues decides what the stacked matrix holds: raw counts when every
 // dataset has counts, else log-normalised values (each dataset normalised on
 // its own terms first).
-func commonValues(ins []cellInput) ingest.ValueType {
+func commonValues(ins []cellInput) vocab.ValueType {
 	for _, in := range ins {
-		if in.info.Values != ingest.Counts {
-			return ingest.Log
+		if in.info.Values != vocab.Counts {
+			return vocab.Log
 		}
 	}
-	return ingest.Counts
+	return vocab.Counts
 }
 
 // rankHVG ranks genes by variability within each dataset and keeps the n
 // with the best mean rank (batch-aware selection as scanpy's batch_key).
-func rankHVG(xs []*sparse.CSR, values []ingest.ValueType, n int) ([]int, error) {
+func rankHVG(xs []*sparse.CSR, values []vocab.ValueType, n int) ([]int, error) {
 	cols := xs[0].Cols
 	if n <= 0 || n >= cols {
 		all := make([]int, cols)
@@ -280,7 +274,7 @@ func TrainCells(ctx context.Context, db *store.DB, o CellOptions, progress func(
 	if log == nil {
 		log = io.Discard
 	}
-	gen0, err := spaceGeneration(db, SpaceCells)
+	gen0, err := spaceGeneration(db, vocab.SpaceCells)
 	if err != nil {
 		return nil, err
 	}
@@ -311,10 +305,10 @@ func TrainCells(ctx context.Context, db *store.DB, o CellOptions, progress func(
 	latent := model.Latent()
 
 	// Index the new vectors before the write transaction, so it stays short.
-	cellVecs := &vecindex.Vectors{Space: SpaceCells, Dim: latent}
+	cellVecs := &vecindex.Vectors{Space: vocab.SpaceCells, Dim: latent}
 	for _, in := range ins {
 		for c := 0; c < in.info.Cells; c++ {
-			cellVecs.Keys = append(cellVecs.Keys, store.EntityKey(in.info.ID, uint32(c)))
+			cellVecs.Keys = append(cellVecs.Keys, vocab.EntityKey(in.info.ID, uint32(c)))
 		}
 	}
 	cellVecs.Vecs = emb
@@ -328,7 +322,7 @@ func TrainCells(ctx context.Context, db *store.DB, o CellOptions, progress func(
 		// A non-linear decoder has no per-gene weights: regress each gene's
 		// log-normalised expression on the latent instead.
 		xn := X
-		if values != ingest.Log {
+		if values != vocab.Log {
 			if xn, err = prep.Normalize(X, values, 0); err != nil {
 				return nil, err
 			}
@@ -340,9 +334,9 @@ func TrainCells(ctx context.Context, db *store.DB, o CellOptions, progress func(
 	}
 	var geneIx *index.Index
 	if hasLoadings {
-		gv := &vecindex.Vectors{Space: SpaceCellGenes, Dim: ldim, Vecs: loadings}
+		gv := &vecindex.Vectors{Space: vocab.SpaceCellGenes, Dim: ldim, Vecs: loadings}
 		for _, g := range genes {
-			gv.Keys = append(gv.Keys, store.EntityKey(store.Consensus, g))
+			gv.Keys = append(gv.Keys, vocab.EntityKey(vocab.Consensus, g))
 		}
 		// Loadings are searched by inner product: their norms carry weight.
 		ipOpts := o.Index
@@ -365,14 +359,14 @@ func TrainCells(ctx context.Context, db *store.DB, o CellOptions, progress func(
 	prov := store.Provenance{Kind: "cell-model", ModelVersion: version, Params: params, Datasets: dsIDs}
 
 	if testHookBeforeTrainCommit != nil {
-		testHookBeforeTrainCommit(SpaceCells)
+		testHookBeforeTrainCommit(vocab.SpaceCells)
 	}
 	start := time.Now()
 	err = db.Update(func(tx *store.Tx) error {
-		if err := checkGeneration(tx, SpaceCells, gen0); err != nil {
+		if err := checkGeneration(tx, vocab.SpaceCells, gen0); err != nil {
 			return err
 		}
-		if err := clearSpace(tx, SpaceCells); err != nil {
+		if err := clearSpace(tx, vocab.SpaceCells); err != nil {
 			return err
 		}
 		row := 0
@@ -381,32 +375,32 @@ func TrainCells(ctx context.Context, db *store.DB, o CellOptions, progress func(
 			for i := range ids {
 				ids[i] = uint32(i)
 			}
-			if err := tx.PutEmbeddings(SpaceCells, in.info.ID, ids, latent, emb[row*latent:(row+in.info.Cells)*latent], prov); err != nil {
+			if err := tx.PutEmbeddings(vocab.SpaceCells, in.info.ID, ids, latent, emb[row*latent:(row+in.info.Cells)*latent], prov); err != nil {
 				return err
 			}
 			row += in.info.Cells
 		}
-		if err := vecindex.Save(tx, SpaceCells, cellIx); err != nil {
+		if err := vecindex.Save(tx, vocab.SpaceCells, cellIx); err != nil {
 			return err
 		}
-		if err := clearSpace(tx, SpaceCellGenes); err != nil {
+		if err := clearSpace(tx, vocab.SpaceCellGenes); err != nil {
 			return err
 		}
 		if hasLoadings {
-			if err := tx.PutEmbeddings(SpaceCellGenes, store.Consensus, genes, ldim, loadings, prov); err != nil {
+			if err := tx.PutEmbeddings(vocab.SpaceCellGenes, vocab.Consensus, genes, ldim, loadings, prov); err != nil {
 				return err
 			}
-			if err := vecindex.Save(tx, SpaceCellGenes, geneIx); err != nil {
+			if err := vecindex.Save(tx, vocab.SpaceCellGenes, geneIx); err != nil {
 				return err
 			}
 		}
-		if err := tx.MarkClusteringsStale(SpaceCells); err != nil {
+		if err := tx.MarkClusteringsStale(vocab.SpaceCells); err != nil {
 			return err
 		}
-		if err := tx.PutBlob(BlobModel, ModelCellGenes, encodeIDs(genes)); err != nil {
+		if err := tx.PutBlob(vocab.BlobModel, ModelCellGenes, encodeIDs(genes)); err != nil {
 			return err
 		}
-		return tx.PutBlob(BlobModel, ModelCells, weights)
+		return tx.PutBlob(vocab.BlobModel, vocab.ModelCells, weights)
 	})
 	if err != nil {
 		return nil, err
@@ -428,7 +422,7 @@ type stackedCells struct {
 	shared     int      // genes shared by every dataset, before selection
 	batch      []int    // batch index per row
 	batchNames []string
-	values     ingest.ValueType
+	values     vocab.ValueType
 }
 
 func stackCells(ins []cellInput, hvg int) (*stackedCells, error) {
@@ -438,16 +432,16 @@ func stackCells(ins []cellInput, hvg int) (*stackedCells, error) {
 	}
 	st := &stackedCells{shared: len(shared), values: commonValues(ins)}
 	xs := make([]*sparse.CSR, len(ins))
-	vals := make([]ingest.ValueType, len(ins))
+	vals := make([]vocab.ValueType, len(ins))
 	for i, in := range ins {
 		x := in.x.SelectCols(columnsOf(in.genes, shared))
 		vals[i] = in.info.Values
-		if st.values == ingest.Log && in.info.Values != ingest.Log {
+		if st.values == vocab.Log && in.info.Values != vocab.Log {
 			var err error
 			if x, err = prep.Normalize(x, in.info.Values, 0); err != nil {
 				return nil, fmt.Errorf("dataset %q: %w", in.info.Name, err)
 			}
-			vals[i] = ingest.Log
+			vals[i] = vocab.Log
 		}
 		xs[i] = x
 	}

@@ -4,8 +4,8 @@
 // it back, rebuilding with a message when the snapshot is missing, stale
 // (vectors written since) or corrupt.
 //
-// Every vector of a space goes into one index, keyed store.EntityKey(dataset,
-// entity); consensus vectors sit under store.Consensus. Queries restricted to
+// Every vector of a space goes into one index, keyed vocab.EntityKey(dataset,
+// entity); consensus vectors sit under vocab.Consensus. Queries restricted to
 // some datasets use a filtered search on the key's dataset half.
 //
 // This package is the only one that imports both store and index: index knows
@@ -22,17 +22,15 @@ import (
 
 	"genestore/index"
 	"genestore/store"
+	"genestore/vocab"
 )
-
-// BlobKind is the store blob kind under which snapshots live.
-const BlobKind = "index"
 
 // Vectors is a copy of every vector of one space.
 type Vectors struct {
 	Space      string
 	Dim        int
 	Generation uint64
-	Keys       []uint64  // store.EntityKey(dataset, id)
+	Keys       []uint64  // vocab.EntityKey(dataset, id)
 	Vecs       []float32 // len(Keys) × Dim, row-major
 }
 
@@ -52,7 +50,7 @@ func ReadVectors(tx *store.Tx, space string) (*Vectors, error) {
 			return nil, fmt.Errorf("vecindex: space %q: set of dataset %d has dim %d, space has %d", space, set.Dataset, dim, info.Dim)
 		}
 		for _, id := range ids {
-			v.Keys = append(v.Keys, store.EntityKey(set.Dataset, id))
+			v.Keys = append(v.Keys, vocab.EntityKey(set.Dataset, id))
 		}
 		v.Vecs = append(v.Vecs, vecs...)
 	}
@@ -86,7 +84,7 @@ func Save(tx *store.Tx, space string, ix *index.Index) error {
 	if _, err := ix.WriteTo(&buf); err != nil {
 		return err
 	}
-	return tx.PutBlob(BlobKind, space, buf.Bytes())
+	return tx.PutBlob(vocab.BlobIndex, space, buf.Bytes())
 }
 
 // Rebuild builds the index of space from the store's vectors and saves it.
@@ -149,7 +147,7 @@ func Load(ctx context.Context, db *store.DB, space string, opts index.Options, l
 		if gen, err = tx.Generation(space); err != nil {
 			return err
 		}
-		blob, err = tx.Blob(BlobKind, space)
+		blob, err = tx.Blob(vocab.BlobIndex, space)
 		if errors.Is(err, store.ErrNotFound) {
 			blob, err = nil, nil
 		}
