@@ -38,6 +38,7 @@ func Steps() []Step {
 	return []Step{
 		{Version: 1, Name: "initial layout", Apply: v001Init},
 		{Version: 2, Name: "case-folded gene symbol index", Apply: v002GeneFold},
+		{Version: 3, Name: "regulatory networks", Apply: v003Regulation},
 	}
 }
 

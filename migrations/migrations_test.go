@@ -29,6 +29,7 @@ func TestStepsPinned(t *testing.T) {
 	}{
 		{1, "initial layout"},
 		{2, "case-folded gene symbol index"},
+		{3, "regulatory networks"},
 	}
 	steps := Steps()
 	if len(steps) != len(want) {
@@ -58,6 +59,7 @@ func TestStepsPinned(t *testing.T) {
 var beforeAfter = map[int]func(t *testing.T){
 	1: testV001,
 	2: testV002,
+	3: testV003,
 }
 
 func TestBeforeAfter(t *testing.T) {
@@ -244,6 +246,44 @@ func testV002(t *testing.T) {
 		}
 		if fold.Get(v002FoldKey("ä-GENE", 4)) == nil {
 			t.Errorf("non-ASCII symbol not folded")
+		}
+		return nil
+	})
+}
+
+// testV003 takes the v1 fixture to version 2, then applies step 3: the
+// regulation bucket appears, empty, and nothing else changes.
+func testV003(t *testing.T) {
+	db := openCopy(t, "v001.bbolt")
+	applyStep(t, db, 2)
+	var before []string
+	_ = db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket([]byte(v003RegulationBucket)) != nil {
+			t.Fatal("regulation bucket exists at version 2")
+		}
+		return tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+			before = append(before, string(name))
+			return nil
+		})
+	})
+	applyStep(t, db, 3)
+	_ = db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(v003RegulationBucket))
+		if b == nil {
+			t.Fatal("regulation bucket missing after step 3")
+		}
+		if k, _ := b.Cursor().First(); k != nil {
+			t.Errorf("regulation bucket not empty: key %q", k)
+		}
+		var after []string
+		_ = tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+			if string(name) != v003RegulationBucket {
+				after = append(after, string(name))
+			}
+			return nil
+		})
+		if !reflect.DeepEqual(before, after) {
+			t.Errorf("buckets before %v, after (less regulation) %v", before, after)
 		}
 		return nil
 	})

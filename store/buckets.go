@@ -8,7 +8,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Top-level bucket names (schema version 2). The migrations package creates
+// Top-level bucket names (schema version 3). The migrations package creates
 // them; the store only reads and writes inside them. Layouts of keys and
 // values are documented in doc.go and on each record type in codec.go.
 var (
@@ -30,12 +30,13 @@ var (
 	bClusterings  = []byte("clusterings")
 	bCollections  = []byte("collections")
 	bPredictions  = []byte("predictions")
+	bRegulation   = []byte("regulation") // schema 3
 )
 
 // allBuckets lists every top-level bucket of the current schema.
 var allBuckets = [][]byte{bMeta, bDatasets, bDatasetNames, bGenes, bGeneKeys, bGeneFold,
 	bDatasetGenes, bBarcodes, bCellIndex, bObs, bMatrix, bEdges, bEdgeMeta, bEmbeddings,
-	bBlobs, bClusterings, bCollections, bPredictions}
+	bBlobs, bClusterings, bCollections, bPredictions, bRegulation}
 
 // Keys in the meta bucket.
 var (

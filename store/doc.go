@@ -53,6 +53,10 @@
 //	clusterings/<space>   name → entity keys, labels, stale flag, provenance
 //	collections     name → gene sets
 //	predictions/<kind>    name → rows, stale flag, provenance
+//	regulation/<network>  (schema 3) "meta" → views, method, counts,
+//	                provenance; out/ u32 regulator → its targets, in/ u32
+//	                target → its regulators, each list (partner, score,
+//	                sign, per-view support) best first
 //
 // Dataset ids start at 1 and come from a sequence; [vocab.Consensus]
 // (0xFFFFFFFF) names cross-dataset records. A cell is (dataset id, row

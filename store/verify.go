@@ -74,6 +74,7 @@ func (db *DB) Verify(ctx context.Context) error {
 		eachNested(bEdges, hexKey, func(v []byte) error { _, err := decodeAdjacency(v); return err })
 		eachNested(bClusterings, strKey, func(v []byte) error { _, err := decodeClustering(v); return err })
 		eachNested(bPredictions, strKey, func(v []byte) error { _, err := decodePredictions(v); return err })
+		tx.verifyNetworks(note)
 		note(forEachNested(tx.btx.Bucket(bBlobs), func(kind string, b *bolt.Bucket) error {
 			return b.ForEachBucket(func(name []byte) error {
 				_, err := tx.Blob(kind, string(name))
