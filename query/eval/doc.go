@@ -62,6 +62,15 @@
 // never both) compare label vectors; KNNTransfer predicts labels by
 // majority of the k nearest reference vectors.
 //
+// Regulatory-network metrics (GRN) follow BEELINE (Pratapa et al. 2020,
+// Nat. Methods 17:147–154; github.com/Murali-group/Beeline, BLEval/): over
+// all ordered pairs of distinct reference genes, unpredicted pairs scoring
+// lowest, AUROC, AUPRC (sklearn's average precision; BEELINE's trapezoid
+// area over the PR curve is reported beside it), AUPRC ratio = AUPRC /
+// edge density, early precision (top-k, k = true edges, ties kept as
+// BEELINE keeps them after rounding |scores| to 6 decimals) and EPR = early
+// precision / density. Signed evaluation also asks the sign to match.
+//
 // # Caveats
 //
 //   - Silhouettes are exact and cost O(n² dim) (blocked float32 gemm over

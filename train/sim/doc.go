@@ -72,6 +72,40 @@
 // Module numbers are 0-based in Go (Truth.Module) and 1-based in files:
 // Go module m is written as m+1 and named ModuleName(m, Modules).
 //
+// # Regulatory networks
+//
+// GenerateGRN(ctx, GRNConfig) and WriteGRNDir(ctx, GRNConfig, dir) simulate
+// a planted directed regulatory network instead of modules. Genes G0001 …
+// up to GRNConfig.Regulators are transcription factors (TFs) in Levels
+// cascade levels: level-0 TFs follow pseudotime, each TF of level l ≥ 1 is
+// regulated by 1–2 TFs of level l−1, and every other gene by 1..MaxInDegree
+// TFs of any level; each edge has a sign (Activation share +) and a weight
+// U(1, 2). In each view (D1, D2, …) a share Rewire of the TF → non-TF edges
+// is moved to another TF, with the same sign and weight.
+//
+// A cell has a pseudotime t ~ U(0, 1) and time point ⌊t·TimePoints⌋. Gene
+// activities x ∈ (0, 1) are computed in cascade order: a level-0 TF is
+// σ(6·exp(−(t−φ)²/(2·0.3²)) − 3 + 2ε) with its own peak φ; any other gene
+// is σ(3·(Σ_edges sign·w·h(x_reg) − Σ sign·w·h(½)) + 2ε), h the Hill
+// function x²/(½² + x²), ε ~ N(0, Noise²) per cell and gene (the intrinsic
+// noise that carries the regulation from cell to cell). Gene g's rate is
+// base_g·(0.05 + x_g), base_g log-normal (log SD 1); the library size is
+// LibSize × a log-normal factor (log SD 0.3, plus a per-view shift of SD
+// 0.2); counts are negative binomial (Dispersion) and a nonzero count of
+// mean μ is zeroed with probability Dropout·e^(−μ/10).
+//
+// Files written by WriteGRNDir (each a single gzip stream where gzipped):
+//
+//	DIR/<view>/matrix.mtx.gz, features.tsv.gz, barcodes.tsv.gz  as WriteDir (entries by cell, then gene)
+//	DIR/<view>/obs.csv             header barcode,pseudotime,time_point,batch
+//	DIR/truth/regulation.tsv       header regulator<TAB>target<TAB>sign ("+" or "-"): the base network
+//	DIR/truth/<view>_regulation.tsv  the same for the network that drove that view
+//	DIR/truth/<view>_rewired.tsv   header regulator<TAB>target<TAB>sign<TAB>change (removed or added)
+//	DIR/truth/regulators.tsv       header gene<TAB>level
+//	DIR/truth/grn_config.json      the GRNConfig
+//
+// GenerateGRN holds every view in memory (a CSR of counts per view).
+//
 // # Caveats
 //
 // IMPORTANT: matrix.mtx.gz is a multi-member gzip file (RFC 1952 allows

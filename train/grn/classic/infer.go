@@ -1,0 +1,283 @@
+package classic
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+
+	"genestore/train/grn"
+)
+
+// MinCells is the fewest cells a view may have.
+const MinCells = 20
+
+// Result is the outcome of Infer.
+type Result struct {
+	// Edges are the scored pairs, best first (ties by regulator, then
+	// target): every candidate regulator → every other gene, or the best
+	// Options.MaxEdges of them.
+	Edges []grn.Edge
+	// Method is the method that scored each view.
+	Method Method
+	// Combination says how the views were combined: "single view" (the
+	// method's own scores) or "mean normalised rank" (per view, pairs ranked
+	// ascending with mid-ranks for ties and divided by the number of pairs;
+	// then the mean over views).
+	Combination string
+	// Views is the number of views combined.
+	Views int
+}
+
+// Infer scores every directed pair regulator → target (target ≠ regulator)
+// over views, which must hold the same genes in the same order. regulators
+// are the candidate regulators' gene indices, nil for every gene; a pair
+// of two candidates is scored both ways. It returns ErrInvalid for bad
+// options or input (no view, a view under MinCells cells, mismatched gene
+// counts, non-finite values, bad regulator indices), and ctx's error when
+// cancelled.
+func Infer(ctx context.Context, views []grn.View, regulators []int32, o Options) (*Result, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	o = o.withDefaults()
+	genes, err := checkViews(views)
+	if err != nil {
+		return nil, err
+	}
+	regs, err := checkRegulators(regulators, genes)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	per := make([][]float64, len(views))
+	var pcors [][]float64
+	for v := range views {
+		s, pc, err := scoreView(ctx, &views[v], v, regs, o)
+		if err != nil {
+			return nil, err
+		}
+		per[v] = s
+		pcors = append(pcors, pc)
+	}
+	res := &Result{Method: o.Method, Views: len(views)}
+	var score []float64
+	if len(views) == 1 {
+		res.Combination = "single view"
+		score = per[0]
+	} else {
+		res.Combination = "mean normalised rank"
+		score = meanRank(per, regs, genes)
+	}
+	if o.Signs {
+		for v := range views {
+			if pcors[v] == nil {
+				pc, err := partialCorrelations(ctx, &views[v], regs, o)
+				if err != nil {
+					return nil, err
+				}
+				pcors[v] = pc
+			}
+		}
+	}
+	edges := make([]grn.Edge, 0, len(regs)*(genes-1))
+	for i, r := range regs {
+		for g := range genes {
+			if g == r {
+				continue
+			}
+			k := i*genes + g
+			e := grn.Edge{Regulator: int32(r), Target: int32(g), Score: score[k]}
+			if o.Signs {
+				e.Sign = edgeSign(per, pcors, k)
+			}
+			edges = append(edges, e)
+		}
+	}
+	slices.SortStableFunc(edges, func(a, b grn.Edge) int {
+		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.Regulator, b.Regulator); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Target, b.Target)
+	})
+	if o.MaxEdges > 0 && len(edges) > o.MaxEdges {
+		edges = edges[:o.MaxEdges:o.MaxEdges]
+	}
+	res.Edges = edges
+	return res, nil
+}
+
+// checkViews returns the common gene count of views or an error.
+func checkViews(views []grn.View) (int, error) {
+	if len(views) == 0 {
+		return 0, fmt.Errorf("%w: no view", ErrInvalid)
+	}
+	genes := views[0].Genes
+	for i := range views {
+		v := &views[i]
+		switch {
+		case v.Cells < MinCells:
+			return 0, fmt.Errorf("%w: view %q has %d cells, want at least %d", ErrInvalid, v.Name, v.Cells, MinCells)
+		case v.Genes != genes:
+			return 0, fmt.Errorf("%w: view %q has %d genes, view %q has %d", ErrInvalid, v.Name, v.Genes, views[0].Name, genes)
+		case genes < 2:
+			return 0, fmt.Errorf("%w: view %q has %d genes, want at least 2", ErrInvalid, v.Name, genes)
+		case len(v.X) != v.Cells*v.Genes:
+			return 0, fmt.Errorf("%w: view %q holds %d values for %d cells × %d genes", ErrInvalid, v.Name, len(v.X), v.Cells, v.Genes)
+		}
+		for j, x := range v.X {
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+				return 0, fmt.Errorf("%w: view %q: value of cell %d, gene %d is %v", ErrInvalid, v.Name, j/genes, j%genes, x)
+			}
+		}
+	}
+	return genes, nil
+}
+
+// checkRegulators returns the candidate regulators as ints.
+func checkRegulators(regulators []int32, genes int) ([]int, error) {
+	if regulators == nil {
+		regs := make([]int, genes)
+		for g := range regs {
+			regs[g] = g
+		}
+		return regs, nil
+	}
+	if len(regulators) == 0 {
+		return nil, fmt.Errorf("%w: empty regulator list (nil means every gene)", ErrInvalid)
+	}
+	seen := make(map[int32]bool, len(regulators))
+	regs := make([]int, len(regulators))
+	for i, r := range regulators {
+		if r < 0 || int(r) >= genes {
+			return nil, fmt.Errorf("%w: regulator %d outside %d genes", ErrInvalid, r, genes)
+		}
+		if seen[r] {
+			return nil, fmt.Errorf("%w: regulator %d listed twice", ErrInvalid, r)
+		}
+		seen[r] = true
+		regs[i] = int(r)
+	}
+	return regs, nil
+}
+
+// scoreView returns the view's scores (len(regs) × genes, self pairs 0)
+// and, when the method computed them, its partial correlations.
+func scoreView(ctx context.Context, v *grn.View, vi int, regs []int, o Options) (score, pcor []float64, err error) {
+	switch o.Method {
+	case Pearson:
+		score, err = correlations(ctx, v, regs, o, false)
+		absAll(score)
+	case Spearman:
+		score, err = correlations(ctx, v, regs, o, true)
+		absAll(score)
+	case CLR:
+		score, err = clr(ctx, v, regs, o)
+	case PartialCorrelation:
+		pcor, err = partialCorrelations(ctx, v, regs, o)
+		if err == nil {
+			score = slices.Clone(pcor)
+			absAll(score)
+		}
+	case GENIE3:
+		score, err = genie3(ctx, v, vi, regs, o)
+	case Ensemble:
+		var tree []float64
+		if tree, err = genie3(ctx, v, vi, regs, o); err != nil {
+			return nil, nil, err
+		}
+		if pcor, err = partialCorrelations(ctx, v, regs, o); err != nil {
+			return nil, nil, err
+		}
+		abs := slices.Clone(pcor)
+		absAll(abs)
+		score = meanRank([][]float64{tree, abs}, regs, v.Genes)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, r := range regs {
+		score[i*v.Genes+r] = 0
+	}
+	return score, pcor, nil
+}
+
+func absAll(x []float64) {
+	for i := range x {
+		x[i] = math.Abs(x[i])
+	}
+}
+
+// meanRank averages the normalised ranks (mid-ranks / number of pairs,
+// self pairs left out) of several score matrices.
+func meanRank(per [][]float64, regs []int, genes int) []float64 {
+	out := make([]float64, len(regs)*genes)
+	idx := make([]int, 0, len(regs)*(genes-1))
+	for i, r := range regs {
+		for g := range genes {
+			if g != r {
+				idx = append(idx, i*genes+g)
+			}
+		}
+	}
+	n := float64(len(idx))
+	for _, s := range per {
+		ord := slices.Clone(idx)
+		slices.SortFunc(ord, func(a, b int) int { return cmp.Compare(s[a], s[b]) })
+		for i := 0; i < len(ord); {
+			j := i
+			for j < len(ord) && s[ord[j]] == s[ord[i]] {
+				j++
+			}
+			mid := float64(i+j+1) / 2 // mean of ranks i+1..j
+			for _, k := range ord[i:j] {
+				out[k] += mid / n / float64(len(per))
+			}
+			i = j
+		}
+	}
+	return out
+}
+
+// edgeSign is the sign of the summed partial correlation of pair k over
+// the views where the pair ranks in the top half of that view's scores,
+// or over every view when none does. It is 0 when the sum is 0.
+func edgeSign(per, pcors [][]float64, k int) int8 {
+	var sum, all float64
+	for v := range per {
+		all += pcors[v][k]
+		if topHalf(per[v], k) {
+			sum += pcors[v][k]
+		}
+	}
+	if sum == 0 {
+		sum = all
+	}
+	switch {
+	case sum > 0:
+		return 1
+	case sum < 0:
+		return -1
+	}
+	return 0
+}
+
+// topHalf reports whether s[k] is at least the median of s, estimated on a
+// fixed stride of s (cheap and deterministic).
+func topHalf(s []float64, k int) bool {
+	step := max(1, len(s)/512)
+	above, n := 0, 0
+	for i := 0; i < len(s); i += step {
+		n++
+		if s[i] <= s[k] {
+			above++
+		}
+	}
+	return 2*above >= n
+}
