@@ -63,7 +63,7 @@ type GRNConfig struct {
 	Dropout float64 `json:"dropout"`
 	// Seed makes the simulation reproducible: the same GRNConfig gives the
 	// same bytes.
-	Seed int64 `json:"seed"`
+	Seed uint64 `json:"seed"`
 }
 
 // DefaultGRNConfig returns 3 views × 2,000 cells, 200 genes of which 20

@@ -1,0 +1,363 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+
+	"genestore/internal/sparse"
+	"genestore/store"
+	"genestore/train/grn"
+	"genestore/train/prep"
+)
+
+// GRNOptions configure PrepareGRN and TrainGRN.
+type GRNOptions struct {
+	// Name of the network to write (default "default"); an existing network
+	// of that name is replaced.
+	Name string
+	// Datasets are the views, one per dataset (empty: every dataset). With
+	// ViewsBy set, exactly one dataset is allowed.
+	Datasets []string
+	// ViewsBy names an obs column of the one dataset: each of its values is
+	// a view (time points, conditions, pseudotime windows).
+	ViewsBy string
+	// Regulators are the candidate regulator symbols (typically
+	// transcription factors); empty means every selected gene. Symbols not
+	// in every view are skipped and reported.
+	Regulators []string
+	// Known are prior edges by symbol. With any, the supervised model is
+	// trained on them; without, the unsupervised default scores the pairs.
+	Known []KnownEdge
+	// Genes is how many genes enter the network: the most variable ones
+	// across the views (mean HVG rank), plus every candidate regulator and
+	// every known-edge gene. Default 500.
+	Genes int
+	// MinCells is the fewest cells a view may have (default 20).
+	MinCells int
+	// Method names the scorer; empty picks the default for the data
+	// (supervised with Known, unsupervised otherwise). See GRNMethods.
+	Method string
+	// Seed makes the run reproducible.
+	Seed uint64
+}
+
+// KnownEdge is a prior regulator → target edge by symbol; Sign is +1, −1 or
+// 0 (unknown).
+type KnownEdge struct {
+	Regulator, Target string
+	Sign              int8
+}
+
+// DefaultGRNOptions returns the documented defaults.
+func DefaultGRNOptions() GRNOptions {
+	return GRNOptions{Name: "default", Genes: 500, MinCells: 20, Seed: 1}
+}
+
+func (o GRNOptions) withDefaults() GRNOptions {
+	d := DefaultGRNOptions()
+	if o.Name == "" {
+		o.Name = d.Name
+	}
+	if o.Genes == 0 {
+		o.Genes = d.Genes
+	}
+	if o.MinCells == 0 {
+		o.MinCells = d.MinCells
+	}
+	return o
+}
+
+// Validate reports every problem with o at once.
+func (o GRNOptions) Validate() error {
+	var errs []error
+	if o.Genes < 0 {
+		errs = append(errs, fmt.Errorf("pipeline: grn genes %d must be positive", o.Genes))
+	}
+	if o.MinCells < 0 {
+		errs = append(errs, fmt.Errorf("pipeline: grn min cells %d must be positive", o.MinCells))
+	}
+	if o.ViewsBy != "" && len(o.Datasets) != 1 {
+		errs = append(errs, fmt.Errorf("pipeline: views by obs column %q need exactly one dataset, got %d", o.ViewsBy, len(o.Datasets)))
+	}
+	for i, k := range o.Known {
+		if k.Regulator == "" || k.Target == "" {
+			errs = append(errs, fmt.Errorf("pipeline: known edge %d has an empty symbol", i+1))
+		}
+		if k.Sign < -1 || k.Sign > 1 {
+			errs = append(errs, fmt.Errorf("pipeline: known edge %d has sign %d", i+1, k.Sign))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// GRNInput is what a network method sees: dense log-normalised views over
+// one gene list, the candidate regulators and the known edges as indices
+// into that list.
+type GRNInput struct {
+	Views      []grn.View
+	ViewNames  []string
+	Datasets   []uint32 // datasets the views came from
+	GeneIDs    []uint32 // global gene id of each view column
+	Symbols    []string // symbol of each view column
+	Regulators []int    // candidate regulator columns (nil: all)
+	Known      []grn.Known
+	// SkippedRegulators are requested regulator symbols absent from the
+	// views; SkippedKnown counts known edges with a gene absent.
+	SkippedRegulators []string
+	SkippedKnown      int
+}
+
+// PrepareGRN reads the views from the store (one read transaction),
+// selects genes, and normalises each view: counts are scaled to 10,000 per
+// cell and log1p-ed, normalised values log1p-ed, log values kept.
+func PrepareGRN(ctx context.Context, db *store.DB, o GRNOptions, log io.Writer) (*GRNInput, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	o = o.withDefaults()
+	if log == nil {
+		log = io.Discard
+	}
+	type raw struct {
+		info  store.DatasetInfo
+		x     *sparse.CSR
+		genes []uint32
+		obs   []string
+	}
+	var raws []raw
+	symbol := map[uint32]string{}
+	err := db.View(func(tx *store.Tx) error {
+		infos, err := selectDatasets(tx, o.Datasets)
+		if err != nil {
+			return err
+		}
+		for _, info := range infos {
+			r := raw{info: info}
+			if r.x, err = tx.Matrix(info.ID); err != nil {
+				return err
+			}
+			if r.genes, err = tx.DatasetGenes(info.ID); err != nil {
+				return err
+			}
+			if o.ViewsBy != "" {
+				if r.obs, err = tx.ObsColumn(info.ID, o.ViewsBy); err != nil {
+					return fmt.Errorf("dataset %q: obs column %q: %w", info.Name, o.ViewsBy, err)
+				}
+			}
+			raws = append(raws, r)
+		}
+		// Symbols of the genes every dataset has.
+		for _, id := range commonGenes(raws, func(r raw) []uint32 { return r.genes }) {
+			g, err := tx.Gene(id)
+			if err != nil {
+				return err
+			}
+			symbol[id] = g.Symbol
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(raws) == 0 {
+		return nil, fmt.Errorf("%w: the store holds no datasets", ErrNoData)
+	}
+	common := commonGenes(raws, func(r raw) []uint32 { return r.genes })
+	if len(common) < 2 {
+		return nil, fmt.Errorf("%w: the views share %d genes", ErrNoData, len(common))
+	}
+	bySymbol := map[string]uint32{}
+	for _, id := range common {
+		bySymbol[symbol[id]] = id
+	}
+
+	// Rank genes by variability in each dataset; keep the best mean rank.
+	meanRank := map[uint32]float64{}
+	for _, r := range raws {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		scores, err := prep.HVGScores(r.x, r.info.Values)
+		if err != nil {
+			return nil, fmt.Errorf("dataset %q: %w", r.info.Name, err)
+		}
+		col := map[uint32]int{}
+		for j, g := range r.genes {
+			col[g] = j
+		}
+		order := slices.Clone(common)
+		sort.SliceStable(order, func(a, b int) bool { return scores[col[order[a]]] > scores[col[order[b]]] })
+		for rank, g := range order {
+			meanRank[g] += float64(rank) / float64(len(raws))
+		}
+	}
+	keep := map[uint32]bool{}
+	in := &GRNInput{}
+	for _, s := range o.Regulators {
+		if id, ok := bySymbol[s]; ok {
+			keep[id] = true
+		} else {
+			in.SkippedRegulators = append(in.SkippedRegulators, s)
+		}
+	}
+	if len(o.Regulators) > 0 && len(in.SkippedRegulators) == len(o.Regulators) {
+		return nil, fmt.Errorf("%w: none of the %d regulators is in every view (first: %s)",
+			ErrNoData, len(o.Regulators), strings.Join(firstN(in.SkippedRegulators, 5), ", "))
+	}
+	usable := 0
+	for _, k := range o.Known {
+		a, okA := bySymbol[k.Regulator]
+		b, okB := bySymbol[k.Target]
+		if okA && okB && a != b {
+			keep[a], keep[b] = true, true
+			usable++
+		}
+	}
+	if len(o.Known) > 0 && usable == 0 {
+		return nil, fmt.Errorf("%w: none of the %d known edges has both genes in the data", ErrNoData, len(o.Known))
+	}
+	in.SkippedKnown = len(o.Known) - usable
+	byRank := slices.Clone(common)
+	sort.SliceStable(byRank, func(a, b int) bool { return meanRank[byRank[a]] < meanRank[byRank[b]] })
+	for _, g := range byRank {
+		if len(keep) >= max(o.Genes, 2) {
+			break
+		}
+		keep[g] = true
+	}
+	for _, g := range common { // view columns in global-id order
+		if keep[g] {
+			in.GeneIDs = append(in.GeneIDs, g)
+			in.Symbols = append(in.Symbols, symbol[g])
+		}
+	}
+	colOf := map[uint32]int{}
+	for j, g := range in.GeneIDs {
+		colOf[g] = j
+	}
+	for _, s := range o.Regulators {
+		if id, ok := bySymbol[s]; ok {
+			in.Regulators = append(in.Regulators, colOf[id])
+		}
+	}
+	slices.Sort(in.Regulators)
+	in.Regulators = slices.Compact(in.Regulators)
+	for _, k := range o.Known {
+		a, okA := bySymbol[k.Regulator]
+		b, okB := bySymbol[k.Target]
+		if okA && okB && a != b {
+			in.Known = append(in.Known, grn.Known{Regulator: int32(colOf[a]), Target: int32(colOf[b]), Sign: k.Sign})
+		}
+	}
+
+	// Build the views.
+	for _, r := range raws {
+		xn, err := prep.Normalize(r.x, r.info.Values, 1e4)
+		if err != nil {
+			return nil, fmt.Errorf("dataset %q: %w", r.info.Name, err)
+		}
+		cols := make([]int, len(in.GeneIDs))
+		pos := map[uint32]int{}
+		for j, g := range r.genes {
+			pos[g] = j
+		}
+		for j, g := range in.GeneIDs {
+			cols[j] = pos[g]
+		}
+		sub := xn.SelectCols(cols)
+		groups := [][]int{nil}
+		names := []string{r.info.Name}
+		if o.ViewsBy != "" {
+			groups, names = groupRows(r.obs)
+			for i := range names {
+				names[i] = fmt.Sprintf("%s:%s=%s", r.info.Name, o.ViewsBy, names[i])
+			}
+		}
+		for gi, rows := range groups {
+			m := sub
+			if rows != nil {
+				m = sub.SelectRows(rows)
+			}
+			if m.Rows < o.MinCells {
+				return nil, fmt.Errorf("%w: view %q has %d cells (at least %d needed)", ErrNoData, names[gi], m.Rows, o.MinCells)
+			}
+			in.Views = append(in.Views, denseView(names[gi], m))
+			in.ViewNames = append(in.ViewNames, names[gi])
+			in.Datasets = append(in.Datasets, r.info.ID)
+		}
+	}
+	fmt.Fprintf(log, "grn: %d views, %d genes, %d candidate regulators, %d known edges\n",
+		len(in.Views), len(in.GeneIDs), len(in.Regulators), len(in.Known))
+	if n := len(in.SkippedRegulators); n > 0 {
+		fmt.Fprintf(log, "grn: %d regulators not in every view, skipped (first: %s)\n", n, strings.Join(firstN(in.SkippedRegulators, 5), ", "))
+	}
+	if in.SkippedKnown > 0 {
+		fmt.Fprintf(log, "grn: %d known edges name a gene not in every view, skipped\n", in.SkippedKnown)
+	}
+	return in, nil
+}
+
+// commonGenes returns the gene ids every item has, ascending.
+func commonGenes[T any](items []T, genes func(T) []uint32) []uint32 {
+	if len(items) == 0 {
+		return nil
+	}
+	count := map[uint32]int{}
+	for _, it := range items {
+		seen := map[uint32]bool{}
+		for _, g := range genes(it) {
+			if !seen[g] {
+				seen[g] = true
+				count[g]++
+			}
+		}
+	}
+	var out []uint32
+	for g, c := range count {
+		if c == len(items) {
+			out = append(out, g)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// groupRows splits row indices by value (empty values dropped), values in
+// sorted order.
+func groupRows(values []string) ([][]int, []string) {
+	by := map[string][]int{}
+	for i, v := range values {
+		if v != "" {
+			by[v] = append(by[v], i)
+		}
+	}
+	names := make([]string, 0, len(by))
+	for v := range by {
+		names = append(names, v)
+	}
+	slices.Sort(names)
+	groups := make([][]int, len(names))
+	for i, v := range names {
+		groups[i] = by[v]
+	}
+	return groups, names
+}
+
+func denseView(name string, m *sparse.CSR) grn.View {
+	v := grn.View{Name: name, Cells: m.Rows, Genes: m.Cols, X: make([]float32, m.Rows*m.Cols)}
+	for r := range m.Rows {
+		idx, val := m.Row(r)
+		row := v.X[r*m.Cols : (r+1)*m.Cols]
+		for k, j := range idx {
+			row[j] = val[k]
+		}
+	}
+	return v
+}
+
+func firstN(s []string, n int) []string { return s[:min(n, len(s))] }
