@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"genestore/internal/sparse"
 	"genestore/store"
 	"genestore/train/grn"
+	"genestore/train/grn/classic"
 	"genestore/train/prep"
 )
 
@@ -110,6 +112,8 @@ type GRNInput struct {
 	// views; SkippedKnown counts known edges with a gene absent.
 	SkippedRegulators []string
 	SkippedKnown      int
+
+	datasetSums map[uint32]string // content hash of each dataset read
 }
 
 // PrepareGRN reads the views from the store (one read transaction),
@@ -197,7 +201,10 @@ func PrepareGRN(ctx context.Context, db *store.DB, o GRNOptions, log io.Writer) 
 		}
 	}
 	keep := map[uint32]bool{}
-	in := &GRNInput{}
+	in := &GRNInput{datasetSums: map[uint32]string{}}
+	for _, r := range raws {
+		in.datasetSums[r.info.ID] = r.info.SHA256
+	}
 	for _, s := range o.Regulators {
 		if id, ok := bySymbol[s]; ok {
 			keep[id] = true
@@ -361,3 +368,102 @@ func denseView(name string, m *sparse.CSR) grn.View {
 }
 
 func firstN(s []string, n int) []string { return s[:min(n, len(s))] }
+
+// GRNResult summarises TrainGRN.
+type GRNResult struct {
+	Network           store.Network
+	Genes             int
+	SkippedRegulators []string
+	SkippedKnown      int
+}
+
+// GRNMethods lists the method names TrainGRN accepts: the unsupervised
+// scores of train/grn/classic.
+func GRNMethods() []string {
+	var out []string
+	for _, m := range classic.Methods() {
+		out = append(out, string(m))
+	}
+	return out
+}
+
+// TrainGRN infers a regulatory network over the views o names and writes
+// it as network o.Name, in three phases: read the views (one read
+// transaction), score every candidate pair with no transaction open, and
+// commit the network in one write transaction that first checks that
+// every dataset it read is unchanged (ErrConflict otherwise).
+func TrainGRN(ctx context.Context, db *store.DB, o GRNOptions, log io.Writer) (*GRNResult, error) {
+	if log == nil {
+		log = io.Discard
+	}
+	in, err := PrepareGRN(ctx, db, o, log)
+	if err != nil {
+		return nil, err
+	}
+	o = o.withDefaults()
+	method := o.Method
+	if method == "" {
+		method = string(classic.DefaultOptions().Method)
+	}
+	if len(in.Known) > 0 {
+		fmt.Fprintf(log, "grn: %d known edges are not used by the unsupervised method %s\n", len(in.Known), method)
+	}
+	co := classic.DefaultOptions()
+	co.Method = classic.Method(method)
+	co.Seed = o.Seed
+	var regs []int32
+	for _, r := range in.Regulators {
+		regs = append(regs, int32(r))
+	}
+	res, err := classic.Infer(ctx, in.Views, regs, co)
+	if err != nil {
+		return nil, err
+	}
+	edges := make([]store.RegEdge, len(res.Edges))
+	for i, e := range res.Edges {
+		edges[i] = store.RegEdge{Regulator: in.GeneIDs[e.Regulator], Target: in.GeneIDs[e.Target],
+			Score: float32(e.Score), Sign: e.Sign}
+	}
+	params, _ := json.Marshal(map[string]any{"method": res.Method, "combination": res.Combination,
+		"genes": len(in.GeneIDs), "regulators": len(in.Regulators), "known_edges": len(in.Known),
+		"views_by": o.ViewsBy, "seed": o.Seed, "skipped_regulators": len(in.SkippedRegulators)})
+	net := store.Network{Name: o.Name, Views: in.ViewNames, Method: string(res.Method),
+		Provenance: store.Provenance{Kind: "grn", ModelVersion: "classic-" + string(res.Method) + "-v1",
+			Params: params, Datasets: uniqueU32(in.Datasets)}}
+	err = db.Update(func(tx *store.Tx) error {
+		if err := checkDatasetsUnchanged(tx, in.Datasets, in.datasetSums); err != nil {
+			return err
+		}
+		if err := tx.PutNetwork(net, edges); err != nil {
+			return err
+		}
+		net, err = tx.Network(o.Name)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(log, "grn: network %q: %d edges from %d regulators (%s, %s)\n", net.Name, net.Edges, net.Regulators, res.Method, res.Combination)
+	return &GRNResult{Network: net, Genes: len(in.GeneIDs), SkippedRegulators: in.SkippedRegulators, SkippedKnown: in.SkippedKnown}, nil
+}
+
+// checkDatasetsUnchanged fails with ErrConflict when a dataset read before
+// is gone or no longer has the content hash it had.
+func checkDatasetsUnchanged(tx *store.Tx, ids []uint32, sums map[uint32]string) error {
+	for _, id := range uniqueU32(ids) {
+		d, err := tx.DatasetByID(id)
+		if err != nil {
+			return fmt.Errorf("%w: dataset %d was removed while the job ran: %v", ErrConflict, id, err)
+		}
+		if d.SHA256 != sums[id] {
+			return fmt.Errorf("%w: dataset %q changed while the job ran", ErrConflict, d.Name)
+		}
+	}
+	return nil
+}
+
+func uniqueU32(s []uint32) []uint32 {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
