@@ -467,3 +467,58 @@ func uniqueU32(s []uint32) []uint32 {
 	slices.Sort(out)
 	return slices.Compact(out)
 }
+
+// NamedEdge is a stored regulatory edge with gene symbols.
+type NamedEdge struct {
+	Regulator string  `json:"regulator"`
+	Target    string  `json:"target"`
+	Score     float32 `json:"score"`
+	Sign      int8    `json:"sign"`
+}
+
+// NetworkEdges returns network name's edges with symbols: regulators in
+// gene-id order, each one's targets best first; top > 0 keeps only the top
+// best edges overall, best first.
+func NetworkEdges(tx *store.Tx, name string, top int) ([]NamedEdge, error) {
+	sym := map[uint32]string{}
+	symbol := func(id uint32) (string, error) {
+		if s, ok := sym[id]; ok {
+			return s, nil
+		}
+		g, err := tx.Gene(id)
+		if err != nil {
+			return "", err
+		}
+		sym[id] = g.Symbol
+		return g.Symbol, nil
+	}
+	var out []NamedEdge
+	err := tx.EachRegEdge(name, func(e store.RegEdge) error {
+		a, err := symbol(e.Regulator)
+		if err != nil {
+			return err
+		}
+		b, err := symbol(e.Target)
+		if err != nil {
+			return err
+		}
+		out = append(out, NamedEdge{a, b, e.Score, e.Sign})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if top > 0 && top < len(out) {
+		slices.SortStableFunc(out, func(a, b NamedEdge) int {
+			switch {
+			case a.Score > b.Score:
+				return -1
+			case a.Score < b.Score:
+				return 1
+			}
+			return 0
+		})
+		out = out[:top]
+	}
+	return out, nil
+}

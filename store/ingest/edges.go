@@ -23,8 +23,10 @@ type EdgeRow struct {
 // are Gene1,Gene2 / regulator,target / source,target / TF,target
 // (BEELINE's refNetwork.csv header), is a header and skipped. Empty lines
 // and lines starting with '#' are skipped. Self-loops are kept (callers
-// decide); repeated pairs are an error, as are empty symbols, extra fields
-// and unknown signs, each naming the file and line.
+// decide). A pair listed again is kept once (reference networks such as
+// BEELINE's repeat edges); listed with both signs it gets sign 0 (either).
+// Empty symbols, extra fields and unknown signs are errors naming the file
+// and line.
 func ReadEdges(path string) ([]EdgeRow, error) {
 	in, err := openText(path, nil)
 	if err != nil {
@@ -34,7 +36,7 @@ func ReadEdges(path string) ([]EdgeRow, error) {
 	var (
 		out  []EdgeRow
 		sep  byte
-		seen = map[[2]string]int64{}
+		seen = map[[2]string]int{} // pair → index in out
 	)
 	for {
 		line, err := in.lr.next()
@@ -77,10 +79,13 @@ func ReadEdges(path string) ([]EdgeRow, error) {
 			r.Sign = s
 		}
 		key := [2]string{r.Regulator, r.Target}
-		if prev, dup := seen[key]; dup {
-			return nil, errLine(ErrFormat, path, n, "edge %s → %s repeats line %d", r.Regulator, r.Target, prev)
+		if i, dup := seen[key]; dup {
+			if out[i].Sign != r.Sign {
+				out[i].Sign = 0
+			}
+			continue
 		}
-		seen[key] = n
+		seen[key] = len(out)
 		out = append(out, r)
 	}
 	if len(out) == 0 {

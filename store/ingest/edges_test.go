@@ -28,7 +28,7 @@ func TestReadEdges(t *testing.T) {
 		{"tsv no header no sign", "\xef\xbb\xbfTF1\tG1\n# comment\n\nTF1\tG2\n", []EdgeRow{{"TF1", "G1", 0, 1}, {"TF1", "G2", 0, 4}}, ""},
 		{"header regulator", "regulator\ttarget\tsign\nA\tB\trepression\n", []EdgeRow{{"A", "B", -1, 2}}, ""},
 		{"bad sign", "A,B,maybe\nA,C,+\n", nil, ":1: sign \"maybe\""},
-		{"repeat", "A,B\nC,D\nA,B,+\n", nil, ":3: edge A → B repeats line 1"},
+		{"repeats merge", "A,B,+\nC,D,-\nA,B,+\nC,D,+\n", []EdgeRow{{"A", "B", 1, 1}, {"C", "D", 0, 2}}, ""},
 		{"fields", "A,B\nA\n", nil, ":2: 1 fields"},
 		{"empty symbol", "A,B\n,C\n", nil, ":2: empty gene symbol"},
 		{"empty file", "Gene1,Gene2\n", nil, "no edges"},
@@ -66,4 +66,15 @@ func FuzzReadEdges(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestReadSymbols(t *testing.T) {
+	p := writeTemp(t, "s.tsv", "symbol\tentrez\nSOX2\t6657\n\n# x\nPOU5F1\t5460\nSOX2\t6657\n")
+	got, err := ReadSymbols(p)
+	if err != nil || !reflect.DeepEqual(got, []string{"SOX2", "POU5F1"}) {
+		t.Fatalf("got %v, %v", got, err)
+	}
+	if _, err := ReadSymbols(writeTemp(t, "e.txt", "\n# only\n")); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "no genes") {
+		t.Fatalf("empty list: %v", err)
+	}
 }

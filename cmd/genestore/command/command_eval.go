@@ -17,7 +17,7 @@ func newEvalCommand(g *globalOptions) *cobra.Command {
 		Use:   "eval genes|cells",
 		Short: "Score the trained embeddings against baselines on biology, not loss",
 	}
-	cmd.AddCommand(newEvalGenesCommand(g), newEvalCellsCommand(g))
+	cmd.AddCommand(newEvalGenesCommand(g), newEvalCellsCommand(g), newEvalGRNCommand(g))
 	return cmd
 }
 

@@ -15,7 +15,7 @@ func newTrainCommand(g *globalOptions) *cobra.Command {
 		Use:   "train genes|cells",
 		Short: "Train the gene or the cell embedding model on the store's datasets",
 	}
-	cmd.AddCommand(newTrainGenesCommand(g), newTrainCellsCommand(g))
+	cmd.AddCommand(newTrainGenesCommand(g), newTrainCellsCommand(g), newTrainGRNCommand(g))
 	return cmd
 }
 

@@ -55,6 +55,7 @@ and annotations. Everything lives in one bbolt file (--store).`,
 		newAnnotateCommand(g),
 		newAnnotationsCommand(g),
 		newServeCommand(g),
+		newGRNCommand(g),
 	)
 	return cmd
 }

@@ -1,0 +1,47 @@
+package command
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestGRNVerbs simulates a planted network, ingests its views, trains,
+// lists, exports and evaluates a network through the CLI.
+func TestGRNVerbs(t *testing.T) {
+	dir := t.TempDir()
+	sim := filepath.Join(dir, "sim")
+	db := filepath.Join(dir, "g.db")
+	mustRun(t, "simulate", "--grn", "--out", sim, "--cells", "300", "--genes", "50", "--regulators", "6", "--seed", "3")
+	for _, d := range []string{"D1", "D2", "D3"} {
+		mustRun(t, "--store", db, "-q", "ingest", "--name", d, filepath.Join(sim, d))
+	}
+	out := mustRun(t, "--store", db, "train", "grn", "--name", "net", "--genes", "50", "--method", "pearson")
+	if !strings.Contains(out, `network "net"`) || !strings.Contains(out, "3 views (pearson)") {
+		t.Fatalf("train grn printed %q", out)
+	}
+	if out := mustRun(t, "--store", db, "grn", "list"); !strings.Contains(out, "net") || !strings.Contains(out, "D1,D2,D3") {
+		t.Fatalf("grn list printed %q", out)
+	}
+	out = mustRun(t, "--store", db, "grn", "export", "--name", "net", "--top", "3")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 4 || lines[0] != "regulator\ttarget\tscore\tsign" {
+		t.Fatalf("grn export printed %q", out)
+	}
+	out = mustRun(t, "--store", db, "eval", "grn", "--name", "net", "--truth", filepath.Join(sim, "truth", "regulation.tsv"), "--json")
+	var rep struct {
+		Genes     int                                `json:"genes"`
+		Model     struct{ AUPRCRatio float64 }       `json:"model"`
+		Baselines map[string]struct{ AUROC float64 } `json:"baselines"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("eval grn --json: %v\n%s", err, out)
+	}
+	if rep.Genes != 50 || rep.Model.AUPRCRatio <= 1 || len(rep.Baselines) != 2 {
+		t.Fatalf("eval grn: %+v", rep)
+	}
+	if _, err := run(t, "--store", db, "train", "grn", "--datasets", "D1", "--views-by", "nope"); err == nil || !strings.Contains(err.Error(), `obs column "nope"`) {
+		t.Fatalf("views by a missing column: %v", err)
+	}
+}

@@ -1,0 +1,162 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+
+	"genestore/query/eval"
+	"genestore/store"
+	"genestore/train/grn/classic"
+)
+
+// GRNEvalReport scores a stored network and the baselines computed in the
+// same run against a reference network, with BEELINE's metrics over every
+// ordered pair of the reference genes that the views measure.
+type GRNEvalReport struct {
+	Network string `json:"network"`
+	// Genes are the reference genes present in the data; TrueEdges the
+	// reference edges among them; DroppedEdges the reference edges naming a
+	// gene absent from the data.
+	Genes        int `json:"genes"`
+	TrueEdges    int `json:"true_edges"`
+	DroppedEdges int `json:"dropped_edges"`
+	// Model are the stored network's scores; Baselines are |Pearson| and the
+	// unsupervised default over the same views and regulators.
+	Model     eval.GRNScores            `json:"model"`
+	Baselines map[string]eval.GRNScores `json:"baselines"`
+	Method    string                    `json:"method"`
+}
+
+// EvalGRN scores network name against the reference edges truth (by
+// symbol). The baselines re-read the network's views with the parameters
+// its provenance recorded.
+func EvalGRN(ctx context.Context, db *store.DB, name string, truth []KnownEdge, log io.Writer) (*GRNEvalReport, error) {
+	if log == nil {
+		log = io.Discard
+	}
+	var (
+		net   store.Network
+		model []NamedEdge
+		o     = DefaultGRNOptions()
+		regs  []string
+	)
+	err := db.View(func(tx *store.Tx) error {
+		var err error
+		if net, err = tx.Network(name); err != nil {
+			return err
+		}
+		if model, err = NetworkEdges(tx, name, 0); err != nil {
+			return err
+		}
+		for _, id := range net.Provenance.Datasets {
+			d, err := tx.DatasetByID(id)
+			if err != nil {
+				return fmt.Errorf("network %q was inferred from dataset %d, which is gone: %w", name, id, err)
+			}
+			o.Datasets = append(o.Datasets, d.Name)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var p struct {
+		Genes   int    `json:"genes"`
+		ViewsBy string `json:"views_by"`
+		Seed    uint64 `json:"seed"`
+	}
+	_ = json.Unmarshal(net.Provenance.Params, &p)
+	o.Name, o.ViewsBy, o.Seed = name, p.ViewsBy, p.Seed
+	if p.Genes > 0 {
+		o.Genes = p.Genes
+	}
+	seen := map[string]bool{}
+	for _, e := range model {
+		if !seen[e.Regulator] {
+			seen[e.Regulator] = true
+			regs = append(regs, e.Regulator)
+		}
+	}
+	o.Regulators = regs
+	in, err := PrepareGRN(ctx, db, o, log)
+	if err != nil {
+		return nil, fmt.Errorf("baselines: %w", err)
+	}
+
+	// The evaluation genes: reference genes the views measure.
+	inData := map[string]bool{}
+	for _, s := range in.Symbols {
+		inData[s] = true
+	}
+	var genes []string
+	gseen := map[string]bool{}
+	for _, k := range truth {
+		for _, g := range []string{k.Regulator, k.Target} {
+			if inData[g] && !gseen[g] {
+				gseen[g] = true
+				genes = append(genes, g)
+			}
+		}
+	}
+	slices.Sort(genes)
+	if len(genes) < 2 {
+		return nil, fmt.Errorf("%w: the reference network names %d genes the views measure", ErrNoData, len(genes))
+	}
+	pairs := func(es []NamedEdge) ([]eval.RegPair, error) {
+		var r, t []string
+		var sg []int8
+		var sc []float64
+		for _, e := range es {
+			r, t, sg, sc = append(r, e.Regulator), append(t, e.Target), append(sg, e.Sign), append(sc, float64(e.Score))
+		}
+		ps, _, err := eval.GenePairs(genes, r, t, sg, sc)
+		return ps, err
+	}
+	truthEdges := make([]NamedEdge, len(truth))
+	for i, k := range truth {
+		truthEdges[i] = NamedEdge{Regulator: k.Regulator, Target: k.Target, Sign: k.Sign}
+	}
+	truthPairs, err := pairs(truthEdges)
+	if err != nil {
+		return nil, err
+	}
+	rep := &GRNEvalReport{Network: name, Genes: len(genes), DroppedEdges: len(truth) - len(truthPairs),
+		Baselines: map[string]eval.GRNScores{}, Method: net.Method}
+	if len(truthPairs) == 0 {
+		return nil, fmt.Errorf("%w: no reference edge has both genes in the data", ErrNoData)
+	}
+	score := func(es []NamedEdge) (eval.GRNScores, error) {
+		ps, err := pairs(es)
+		if err != nil {
+			return eval.GRNScores{}, err
+		}
+		return eval.GRN(len(genes), truthPairs, ps, eval.GRNOptions{})
+	}
+	if rep.Model, err = score(model); err != nil {
+		return nil, err
+	}
+	rep.TrueEdges = rep.Model.TrueEdges
+	var regIdx []int32
+	for _, r := range in.Regulators {
+		regIdx = append(regIdx, int32(r))
+	}
+	for _, m := range []classic.Method{classic.Pearson, classic.DefaultOptions().Method} {
+		co := classic.DefaultOptions()
+		co.Method, co.Seed = m, o.Seed
+		res, err := classic.Infer(ctx, in.Views, regIdx, co)
+		if err != nil {
+			return nil, fmt.Errorf("baseline %s: %w", m, err)
+		}
+		es := make([]NamedEdge, len(res.Edges))
+		for i, e := range res.Edges {
+			es[i] = NamedEdge{Regulator: in.Symbols[e.Regulator], Target: in.Symbols[e.Target], Score: float32(e.Score), Sign: e.Sign}
+		}
+		if rep.Baselines[string(m)], err = score(es); err != nil {
+			return nil, err
+		}
+	}
+	return rep, nil
+}
