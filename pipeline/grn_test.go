@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"genestore/internal/testutil/crash"
 	"genestore/query/eval"
 	"genestore/store"
 	"genestore/store/ingest"
@@ -151,4 +152,49 @@ func TestTrainGRNBadInput(t *testing.T) {
 	if !bytes.Equal(before, after) {
 		t.Fatal("a refused run changed the store file")
 	}
+}
+
+// TestCrashTrainGRN kills a process in the middle of train grn (read,
+// score, one commit): the store must reopen exactly as before or with the
+// whole network.
+func TestCrashTrainGRN(t *testing.T) {
+	cfg := smallGRN()
+	cfg.Cells, cfg.Genes, cfg.Regulators = 300, 40, 6
+	rep := crash.Run(t, crash.Config{Trials: crashTrials(), Seed: 7,
+		Prepare: func(dir string) error {
+			s, err := sim.GenerateGRN(context.Background(), cfg)
+			if err != nil {
+				return err
+			}
+			db := openAt(t, filepath.Join(dir, "s.db"))
+			defer db.Close()
+			for _, v := range s.Views {
+				ds := &ingest.Dataset{Format: "sim", Source: "sim", Values: vocab.Counts, X: v.X, Barcodes: v.Barcodes}
+				for _, g := range s.Genes {
+					ds.Genes = append(ds.Genes, ingest.Gene{ID: g, Symbol: g})
+				}
+				if _, err := db.AddDataset(context.Background(), v.Name, ds, store.AddOptions{}); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		Digest: storeDigest,
+	}, func(dir string, ready func()) error {
+		db, err := store.Open(filepath.Join(dir, "s.db"), &store.Options{Clock: fixedClock})
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		ready()
+		o := DefaultGRNOptions()
+		o.Genes = cfg.Genes
+		_, err = TrainGRN(context.Background(), db, o, nil)
+		return err
+	})
+	if rep.Child {
+		return
+	}
+	t.Logf("grn crash trials: %d (before %d, after %d, finished before the kill %d; run %v)",
+		rep.Trials, rep.Before, rep.After, rep.Finished, rep.OpTime)
 }
