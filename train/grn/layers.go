@@ -11,6 +11,10 @@ import "genestore/internal/f32"
 // im2col writes the 3×3, padding-1 patches of src (g images of h×w×c) into
 // dst (g·h·w rows of 9c: ky, kx, channel), zero outside the image.
 func im2col(dst, src []float32, g, h, w, c int) {
+	if c == 1 {
+		im2col1(dst, src, g, h, w)
+		return
+	}
 	row := 9 * c
 	for img := range g {
 		base := img * h * w
@@ -27,6 +31,30 @@ func im2col(dst, src []float32, g, h, w, c int) {
 							continue
 						}
 						copy(o, src[(base+sy*w+sx)*c:][:c])
+					}
+				}
+			}
+		}
+	}
+}
+
+// im2col1 is im2col for one channel, without the per-channel copies.
+func im2col1(dst, src []float32, g, h, w int) {
+	for img := range g {
+		base := img * h * w
+		s := src[base : base+h*w]
+		for y := range h {
+			for x := range w {
+				d := dst[(base+y*w+x)*9:][:9]
+				for ky := range 3 {
+					sy := y + ky - 1
+					for kx := range 3 {
+						sx := x + kx - 1
+						v := float32(0)
+						if sy >= 0 && sy < h && sx >= 0 && sx < w {
+							v = s[sy*w+sx]
+						}
+						d[ky*3+kx] = v
 					}
 				}
 			}
