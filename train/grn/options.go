@@ -1,0 +1,173 @@
+package grn
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Sentinel errors of the package; returned errors wrap them.
+var (
+	// ErrOptions reports invalid Options.
+	ErrOptions = errors.New("grn: invalid options")
+	// ErrInput reports views, gene indices or known edges that cannot be
+	// trained on or scored.
+	ErrInput = errors.New("grn: invalid input")
+	// ErrNumeric reports a loss or weight that became NaN or infinite.
+	ErrNumeric = errors.New("grn: numeric failure")
+	// ErrFormat reports bytes that are not a model this package wrote.
+	ErrFormat = errors.New("grn: bad model encoding")
+)
+
+// Options are the DeepMCL model and training hyper-parameters. The zero
+// value means "all defaults" (DefaultOptions); negative Patience and
+// HoldOut switch early stopping off.
+type Options struct {
+	// Architecture. The defaults are the DeepMCL / CNNC shape: 32×32
+	// images, conv 32, 32, pool, 64, 64, pool, dense 512 → 128, head 64.
+	Bins   int // image side, a multiple of 4 in [4, 128] (default 32)
+	Conv1  int // channels of the first two convolutions (default 32)
+	Conv2  int // channels of the last two convolutions (default 64)
+	Hidden int // units of the dense layer after the convolutions (default 512)
+	Embed  int // image embedding size (default 128)
+	Head   int // hidden units of the classification head (default 64)
+	// Neighbours is the number of neighbour images per view besides the
+	// pair's own (default 2; <0 for none): they alternate between the
+	// regulator with its closest partners and the target with its own.
+	Neighbours int
+	// SingleView is the baseline without views: the views' cells are
+	// pooled into one view and images are averaged instead of attended
+	// to; the contrastive loss is off.
+	SingleView bool
+
+	// Training.
+	Epochs      int     // maximum epochs over the training positives (default 40)
+	BatchSize   int     // pairs per step (default 64)
+	LR          float64 // Adam learning rate (default 1e-3)
+	NegRatio    int     // negatives sampled per positive, fresh every epoch (default 1)
+	Contrast    float64 // weight of the NT-Xent loss (default 0.5; <0 for none)
+	Temperature float64 // NT-Xent temperature (default 0.1)
+	HoldOut     float64 // fraction of known edges held out for early stopping (default 0.2; <0 for none)
+	Patience    int     // epochs without held-out improvement before stopping (default 8; <0 disables)
+	// Seed seeds initialisation, the hold-out split, negative sampling and
+	// shuffling (math/rand/v2 PCG). Equal seeds, inputs and thread counts
+	// give equal models.
+	Seed       uint64
+	MaxThreads int // goroutines for the image batch; 0 means GOMAXPROCS
+	// Regulators are the candidate regulators (gene indices) that
+	// negatives are drawn from: pairs (r, t), r in Regulators, t any other
+	// gene, that are not known edges. nil means every gene.
+	Regulators []int
+}
+
+// DefaultOptions returns the options Train uses for zero fields.
+func DefaultOptions() Options {
+	return Options{Bins: 32, Conv1: 32, Conv2: 64, Hidden: 512, Embed: 128, Head: 64, Neighbours: 2,
+		Epochs: 40, BatchSize: 64, LR: 1e-3, NegRatio: 1, Contrast: 0.5, Temperature: 0.1,
+		HoldOut: 0.2, Patience: 8}
+}
+
+// withDefaults fills zero fields and turns the "<0 for none" values to 0.
+func (o Options) withDefaults() Options {
+	d := DefaultOptions()
+	set := func(p *int, v int) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	set(&o.Bins, d.Bins)
+	set(&o.Conv1, d.Conv1)
+	set(&o.Conv2, d.Conv2)
+	set(&o.Hidden, d.Hidden)
+	set(&o.Embed, d.Embed)
+	set(&o.Head, d.Head)
+	set(&o.Neighbours, d.Neighbours)
+	set(&o.Epochs, d.Epochs)
+	set(&o.BatchSize, d.BatchSize)
+	set(&o.NegRatio, d.NegRatio)
+	set(&o.Patience, d.Patience)
+	if o.Neighbours < 0 {
+		o.Neighbours = 0
+	}
+	if o.LR == 0 {
+		o.LR = d.LR
+	}
+	if o.Contrast == 0 {
+		o.Contrast = d.Contrast
+	}
+	if o.Contrast < 0 || o.SingleView {
+		o.Contrast = 0
+	}
+	if o.Temperature == 0 {
+		o.Temperature = d.Temperature
+	}
+	if o.HoldOut == 0 {
+		o.HoldOut = d.HoldOut
+	}
+	if o.HoldOut < 0 {
+		o.HoldOut = 0
+	}
+	return o
+}
+
+// Validate reports every problem with o at once. Zero fields are valid (they
+// mean the default).
+func (o Options) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) {
+		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrOptions}, a...)...))
+	}
+	if o.Bins < 0 || o.Bins > maxBins || o.Bins%4 != 0 {
+		bad("bins %d: want a multiple of 4 in [4, %d]", o.Bins, maxBins)
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"conv1", o.Conv1}, {"conv2", o.Conv2}, {"hidden", o.Hidden}, {"embed", o.Embed}, {"head", o.Head}} {
+		if f.v < 0 || f.v > maxWidth {
+			bad("%s %d outside [0, %d]", f.name, f.v, maxWidth)
+		}
+	}
+	if o.Neighbours > maxNeighbours {
+		bad("neighbours %d > %d", o.Neighbours, maxNeighbours)
+	}
+	if o.Epochs < 0 {
+		bad("epochs %d < 0", o.Epochs)
+	}
+	if o.BatchSize < 0 || o.BatchSize > 1<<16 {
+		bad("batch size %d outside [0, 65536]", o.BatchSize)
+	}
+	if o.NegRatio < 0 || o.NegRatio > 1000 {
+		bad("negative ratio %d outside [0, 1000]", o.NegRatio)
+	}
+	finite := func(name string, v float64) bool {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			bad("%s %v", name, v)
+			return false
+		}
+		return true
+	}
+	if finite("learning rate", o.LR) && o.LR < 0 {
+		bad("learning rate %v < 0", o.LR)
+	}
+	finite("contrast weight", o.Contrast)
+	if finite("temperature", o.Temperature) && o.Temperature < 0 {
+		bad("temperature %v < 0", o.Temperature)
+	}
+	if finite("hold-out fraction", o.HoldOut) && o.HoldOut >= 0.9 {
+		bad("hold-out fraction %v ≥ 0.9", o.HoldOut)
+	}
+	if o.MaxThreads < 0 {
+		bad("max threads %d < 0", o.MaxThreads)
+	}
+	return errors.Join(errs...)
+}
+
+// Limits that keep a model (and a decoded one) within sane sizes.
+const (
+	maxBins       = 128
+	maxWidth      = 4096
+	maxNeighbours = 16
+	maxViews      = 1024
+	maxGenes      = 1 << 24
+)

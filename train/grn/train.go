@@ -1,0 +1,359 @@
+package grn
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"time"
+
+	"genestore/internal/par"
+	"genestore/train/optim"
+)
+
+// Report describes a training run.
+type Report struct {
+	Epochs    int       // epochs run
+	BestEpoch int       // 1-based epoch whose weights were kept (the last without a hold-out)
+	Stopped   bool      // early stopping ended the run
+	Loss      []float64 // mean BCE over each epoch's training pairs
+	Contrast  []float64 // mean NT-Xent loss over each epoch (0 when off)
+	HeldAUPRC []float64 // average precision on the held-out pairs after each epoch (empty without a hold-out)
+	Positives int       // known edges trained on
+	HeldOut   int       // known edges held out for early stopping
+	// HeldNegatives is the number of fixed non-edges scored beside them
+	// (5 per held-out edge, or fewer when the candidates run short).
+	HeldNegatives int
+	Seconds       float64 // wall-clock training time
+	PairsPerSec   float64 // training pairs (positives and negatives) per second
+}
+
+// pairKey packs a directed pair.
+func pairKey(a, b int) int64 { return int64(a)<<32 | int64(b) }
+
+// Train fits a DeepMCL model to views (every view with the same genes in the
+// same order) so that the known edges score high and sampled non-edges among
+// the candidate (regulator, target) pairs score low. A fraction of the known
+// edges (opts.HoldOut) is held out, with fixed sampled non-edges, and the
+// weights of the epoch with the best held-out average precision are kept.
+//
+// The same seed, inputs and MaxThreads give the same model.
+func Train(ctx context.Context, views []View, known []Known, opts Options) (*Model, *Report, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, nil, err
+	}
+	o := opts.withDefaults()
+	if err := checkViews(views, 0); err != nil {
+		return nil, nil, err
+	}
+	G := views[0].Genes
+	regs, err := geneList(o.Regulators, G, "regulator")
+	if err != nil {
+		return nil, nil, err
+	}
+	var pos []int64
+	posSet := map[int64]bool{}
+	for i, k := range known {
+		a, b := int(k.Regulator), int(k.Target)
+		if a < 0 || a >= G || b < 0 || b >= G || a == b {
+			return nil, nil, fmt.Errorf("%w: known edge %d (%d → %d) outside %d genes or a self-loop", ErrInput, i, a, b, G)
+		}
+		if !posSet[pairKey(a, b)] {
+			posSet[pairKey(a, b)] = true
+			pos = append(pos, pairKey(a, b))
+		}
+	}
+	if len(pos) < 2 {
+		return nil, nil, fmt.Errorf("%w: %d distinct known edges, need at least 2", ErrInput, len(pos))
+	}
+	threads := o.MaxThreads
+	if threads == 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	rng := rand.New(rand.NewPCG(o.Seed, 0xdee9c1))
+	hp := hyper{Bins: o.Bins, Conv1: o.Conv1, Conv2: o.Conv2, Hidden: o.Hidden, Embed: o.Embed, Head: o.Head,
+		Neighbours: o.Neighbours, Views: len(views), Genes: G, SingleView: o.SingleView}
+	m := newModel(hp, rng)
+	in := views
+	if o.SingleView {
+		in = poolViews(views)
+	}
+	prep := prepare(in, o.Bins, o.Neighbours, threads)
+
+	// Split the known edges; fix the held-out negatives.
+	rng.Shuffle(len(pos), func(i, j int) { pos[i], pos[j] = pos[j], pos[i] })
+	nHeld := 0
+	if o.HoldOut > 0 && len(pos) >= 5 {
+		nHeld = max(1, int(math.Round(o.HoldOut*float64(len(pos)))))
+	}
+	held, trainPos := pos[:nHeld], pos[nHeld:]
+	negs := newNegSampler(regs, G, posSet)
+	if negs.size() == 0 {
+		return nil, nil, fmt.Errorf("%w: every candidate pair is a known edge: no negatives", ErrInput)
+	}
+	var heldNeg []int64
+	if nHeld > 0 {
+		heldNeg = negs.takeFixed(rng, min(5*nHeld, negs.size()/2))
+	}
+	rep := &Report{Positives: len(trainPos), HeldOut: nHeld, HeldNegatives: len(heldNeg)}
+
+	bs := o.BatchSize
+	w := newWork(hp, bs, threads)
+	b := newBatcher(prep, hp, threads)
+	opt := optim.NewAdam(o.LR)
+	opt.ClearGrad = true
+	ps := m.params()
+	best, bestAP, bad := m.clone(), math.Inf(-1), 0
+	start := time.Now()
+	pairs := 0
+	y := make([]float32, bs)
+	for epoch := 1; epoch <= o.Epochs; epoch++ {
+		ep := make([]labelled, 0, len(trainPos)*(1+o.NegRatio))
+		for _, k := range trainPos {
+			ep = append(ep, labelled{k, 1})
+		}
+		for range len(trainPos) * o.NegRatio {
+			ep = append(ep, labelled{negs.draw(rng), 0})
+		}
+		rng.Shuffle(len(ep), func(i, j int) { ep[i], ep[j] = ep[j], ep[i] })
+		var sumL, sumC float64
+		steps := 0
+		for s := 0; s < len(ep); s += bs {
+			if err := ctx.Err(); err != nil {
+				return nil, nil, err
+			}
+			part := ep[s:min(s+bs, len(ep))]
+			if len(part) < 2 && s > 0 { // a lone last pair adds noise and breaks the contrast
+				continue
+			}
+			keys := make([]int64, len(part))
+			for i, p := range part {
+				keys[i], y[i] = p.key, p.y
+			}
+			b.fill(w.x, keys)
+			w.forward(m, len(part))
+			l, c := w.loss(m, len(part), y, o.Contrast, o.Temperature, true)
+			if math.IsNaN(l) || math.IsNaN(c) || math.IsInf(l, 0) || math.IsInf(c, 0) {
+				return nil, nil, fmt.Errorf("%w: loss %v, contrast %v at epoch %d", ErrNumeric, l, c, epoch)
+			}
+			opt.Step(ps)
+			sumL, sumC = sumL+l, sumC+c
+			steps++
+			pairs += len(part)
+		}
+		rep.Epochs = epoch
+		rep.Loss = append(rep.Loss, sumL/float64(max(steps, 1)))
+		rep.Contrast = append(rep.Contrast, sumC/float64(max(steps, 1)))
+		if nHeld == 0 {
+			rep.BestEpoch = epoch
+			continue
+		}
+		scores := make([]float64, 0, nHeld+len(heldNeg))
+		all := append(append([]int64(nil), held...), heldNeg...)
+		for s := 0; s < len(all); s += bs {
+			keys := all[s:min(s+bs, len(all))]
+			b.fill(w.x, keys)
+			w.forward(m, len(keys))
+			for i := range keys {
+				scores = append(scores, float64(w.logit[i]))
+			}
+		}
+		ap := averagePrecision(scores[:nHeld], scores[nHeld:])
+		rep.HeldAUPRC = append(rep.HeldAUPRC, ap)
+		if ap > bestAP {
+			bestAP, bad, rep.BestEpoch = ap, 0, epoch
+			best = m.clone()
+		} else if bad++; o.Patience > 0 && bad >= o.Patience {
+			rep.Stopped = true
+			break
+		}
+	}
+	rep.Seconds = time.Since(start).Seconds()
+	rep.PairsPerSec = float64(pairs) / max(rep.Seconds, 1e-9)
+	if nHeld == 0 {
+		best = m
+	}
+	for _, p := range best.params() {
+		if err := finite(p.W); err != nil {
+			return nil, nil, err
+		}
+	}
+	return best, rep, nil
+}
+
+type labelled struct {
+	key int64
+	y   float32
+}
+
+// geneList validates gene indices (nil means all G genes) and returns them
+// deduplicated in increasing order.
+func geneList(genes []int, G int, what string) ([]int, error) {
+	if genes == nil {
+		out := make([]int, G)
+		for i := range out {
+			out[i] = i
+		}
+		return out, nil
+	}
+	out := make([]int, 0, len(genes))
+	for _, g := range genes {
+		if g < 0 || g >= G {
+			return nil, fmt.Errorf("%w: %s %d outside %d genes", ErrInput, what, g, G)
+		}
+		out = append(out, g)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// negSampler draws candidate pairs (r, t), r a regulator, t ≠ r, that are
+// not known edges and not held-out negatives. Small candidate sets are
+// enumerated; large ones are sampled by rejection.
+type negSampler struct {
+	regs    []int
+	G       int
+	exclude map[int64]bool
+	list    []int64 // enumerated candidates, or nil
+}
+
+const enumerateLimit = 1 << 22
+
+func newNegSampler(regs []int, G int, pos map[int64]bool) *negSampler {
+	n := &negSampler{regs: regs, G: G, exclude: map[int64]bool{}}
+	for k := range pos {
+		n.exclude[k] = true
+	}
+	if len(regs)*(G-1) <= enumerateLimit {
+		for _, r := range regs {
+			for t := range G {
+				if k := pairKey(r, t); t != r && !pos[k] {
+					n.list = append(n.list, k)
+				}
+			}
+		}
+	}
+	return n
+}
+
+// size is the number of candidates left (an estimate when not enumerated).
+func (n *negSampler) size() int {
+	if n.list != nil || len(n.regs)*(n.G-1) <= enumerateLimit {
+		return len(n.list)
+	}
+	return len(n.regs)*(n.G-1) - len(n.exclude)
+}
+
+func (n *negSampler) draw(rng *rand.Rand) int64 {
+	if n.list != nil || len(n.regs)*(n.G-1) <= enumerateLimit {
+		return n.list[rng.IntN(len(n.list))]
+	}
+	for {
+		r := n.regs[rng.IntN(len(n.regs))]
+		t := rng.IntN(n.G - 1)
+		if t >= r {
+			t++
+		}
+		if k := pairKey(r, t); !n.exclude[k] {
+			return k
+		}
+	}
+}
+
+// takeFixed draws k distinct candidates and removes them from the pool.
+func (n *negSampler) takeFixed(rng *rand.Rand, k int) []int64 {
+	out := make([]int64, 0, k)
+	if n.list != nil {
+		for range k {
+			i := rng.IntN(len(n.list))
+			out = append(out, n.list[i])
+			n.list[i] = n.list[len(n.list)-1]
+			n.list = n.list[:len(n.list)-1]
+		}
+		return out
+	}
+	for len(out) < k {
+		key := n.draw(rng)
+		n.exclude[key] = true
+		out = append(out, key)
+	}
+	return out
+}
+
+// batcher fills the image tensor of a batch of pairs.
+type batcher struct {
+	prep    *prepared
+	per     int // floats per pair
+	threads int
+	counts  [][]int32
+}
+
+func newBatcher(p *prepared, hp hyper, threads int) *batcher {
+	b := &batcher{prep: p, per: len(p.views) * hp.images() * hp.Bins * hp.Bins, threads: threads}
+	b.counts = make([][]int32, threads)
+	for i := range b.counts {
+		b.counts[i] = make([]int32, hp.Bins*hp.Bins)
+	}
+	return b
+}
+
+func (b *batcher) fill(x []float32, keys []int64) {
+	par.For(b.threads, len(keys), func(part, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			k := keys[i]
+			b.prep.pairImages(x[i*b.per:(i+1)*b.per], b.counts[part], int(k>>32), int(k&0xffffffff))
+		}
+	})
+}
+
+// averagePrecision is the area under the precision-recall curve of
+// positive scores against negative ones (step-wise, ties counted
+// pessimistically within a tied block).
+func averagePrecision(pos, neg []float64) float64 {
+	if len(pos) == 0 {
+		return 0
+	}
+	type s struct {
+		v float64
+		p bool
+	}
+	all := make([]s, 0, len(pos)+len(neg))
+	for _, v := range pos {
+		all = append(all, s{v, true})
+	}
+	for _, v := range neg {
+		all = append(all, s{v, false})
+	}
+	slices.SortStableFunc(all, func(a, b s) int {
+		switch {
+		case a.v > b.v:
+			return -1
+		case a.v < b.v:
+			return 1
+		case a.p == b.p:
+			return 0
+		case b.p: // negatives first within ties
+			return -1
+		}
+		return 1
+	})
+	tp, ap := 0, 0.0
+	for i, x := range all {
+		if x.p {
+			tp++
+			ap += float64(tp) / float64(i+1)
+		}
+	}
+	return ap / float64(len(pos))
+}
+
+func finite(w []float32) error {
+	for _, x := range w {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return fmt.Errorf("%w: weight %v", ErrNumeric, x)
+		}
+	}
+	return nil
+}
