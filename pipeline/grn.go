@@ -15,6 +15,7 @@ import (
 	"genestore/train/grn"
 	"genestore/train/grn/classic"
 	"genestore/train/prep"
+	"genestore/vocab"
 )
 
 // GRNOptions configure PrepareGRN and TrainGRN.
@@ -46,6 +47,9 @@ type GRNOptions struct {
 	Method string
 	// Seed makes the run reproducible.
 	Seed uint64
+	// Model are the DeepMCL hyper-parameters (zero fields: its defaults;
+	// Seed and Regulators are set from the fields above).
+	Model grn.Options
 }
 
 // KnownEdge is a prior regulator → target edge by symbol; Sign is +1, −1 or
@@ -377,10 +381,18 @@ type GRNResult struct {
 	SkippedKnown      int
 }
 
-// GRNMethods lists the method names TrainGRN accepts: the unsupervised
-// scores of train/grn/classic.
+// MethodDeepMCL names the supervised model (train/grn): TrainGRN uses it
+// by default when known edges are given.
+const MethodDeepMCL = "deepmcl"
+
+// GRNModelBlob is the name, under blob kind "model", of network name's
+// DeepMCL weights.
+func GRNModelBlob(name string) string { return "grn:" + name }
+
+// GRNMethods lists the method names TrainGRN accepts: the supervised
+// DeepMCL model and the unsupervised scores of train/grn/classic.
 func GRNMethods() []string {
-	var out []string
+	out := []string{MethodDeepMCL}
 	for _, m := range classic.Methods() {
 		out = append(out, string(m))
 	}
@@ -401,35 +413,24 @@ func TrainGRN(ctx context.Context, db *store.DB, o GRNOptions, log io.Writer) (*
 		return nil, err
 	}
 	o = o.withDefaults()
-	method := o.Method
-	if method == "" {
-		method = string(classic.DefaultOptions().Method)
+	var (
+		edges   []store.RegEdge
+		net     store.Network
+		weights []byte
+	)
+	if o.Method == MethodDeepMCL || (o.Method == "" && len(in.Known) > 0) {
+		if len(in.Known) == 0 {
+			return nil, fmt.Errorf("pipeline: method %s needs known edges (--known)", MethodDeepMCL)
+		}
+		edges, net, weights, err = scoreSupervised(ctx, in, o, log)
+	} else {
+		edges, net, err = scoreUnsupervised(ctx, in, o, log)
 	}
-	if len(in.Known) > 0 {
-		fmt.Fprintf(log, "grn: %d known edges are not used by the unsupervised method %s\n", len(in.Known), method)
-	}
-	co := classic.DefaultOptions()
-	co.Method = classic.Method(method)
-	co.Seed = o.Seed
-	var regs []int32
-	for _, r := range in.Regulators {
-		regs = append(regs, int32(r))
-	}
-	res, err := classic.Infer(ctx, in.Views, regs, co)
 	if err != nil {
 		return nil, err
 	}
-	edges := make([]store.RegEdge, len(res.Edges))
-	for i, e := range res.Edges {
-		edges[i] = store.RegEdge{Regulator: in.GeneIDs[e.Regulator], Target: in.GeneIDs[e.Target],
-			Score: float32(e.Score), Sign: e.Sign}
-	}
-	params, _ := json.Marshal(map[string]any{"method": res.Method, "combination": res.Combination,
-		"genes": len(in.GeneIDs), "regulators": len(in.Regulators), "known_edges": len(in.Known),
-		"views_by": o.ViewsBy, "seed": o.Seed, "skipped_regulators": len(in.SkippedRegulators)})
-	net := store.Network{Name: o.Name, Views: in.ViewNames, Method: string(res.Method),
-		Provenance: store.Provenance{Kind: "grn", ModelVersion: "classic-" + string(res.Method) + "-v1",
-			Params: params, Datasets: uniqueU32(in.Datasets)}}
+	net.Name, net.Views = o.Name, in.ViewNames
+	net.Provenance.Datasets = uniqueU32(in.Datasets)
 	err = db.Update(func(tx *store.Tx) error {
 		if err := checkDatasetsUnchanged(tx, in.Datasets, in.datasetSums); err != nil {
 			return err
@@ -437,13 +438,18 @@ func TrainGRN(ctx context.Context, db *store.DB, o GRNOptions, log io.Writer) (*
 		if err := tx.PutNetwork(net, edges); err != nil {
 			return err
 		}
+		if weights != nil {
+			if err := tx.PutBlob(vocab.BlobModel, GRNModelBlob(o.Name), weights); err != nil {
+				return err
+			}
+		}
 		net, err = tx.Network(o.Name)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(log, "grn: network %q: %d edges from %d regulators (%s, %s)\n", net.Name, net.Edges, net.Regulators, res.Method, res.Combination)
+	fmt.Fprintf(log, "grn: network %q: %d edges from %d regulators (%s)\n", net.Name, net.Edges, net.Regulators, net.Method)
 	return &GRNResult{Network: net, Genes: len(in.GeneIDs), SkippedRegulators: in.SkippedRegulators, SkippedKnown: in.SkippedKnown}, nil
 }
 
@@ -521,4 +527,96 @@ func NetworkEdges(tx *store.Tx, name string, top int) ([]NamedEdge, error) {
 		out = out[:top]
 	}
 	return out, nil
+}
+
+// scoreUnsupervised scores every candidate pair with a classic method.
+func scoreUnsupervised(ctx context.Context, in *GRNInput, o GRNOptions, log io.Writer) ([]store.RegEdge, store.Network, error) {
+	method := o.Method
+	if method == "" {
+		method = string(classic.DefaultOptions().Method)
+	}
+	if len(in.Known) > 0 {
+		fmt.Fprintf(log, "grn: %d known edges are not used by the unsupervised method %s\n", len(in.Known), method)
+	}
+	co := classic.DefaultOptions()
+	co.Method = classic.Method(method)
+	co.Seed = o.Seed
+	var regs []int32
+	for _, r := range in.Regulators {
+		regs = append(regs, int32(r))
+	}
+	res, err := classic.Infer(ctx, in.Views, regs, co)
+	if err != nil {
+		return nil, store.Network{}, err
+	}
+	edges := make([]store.RegEdge, len(res.Edges))
+	for i, e := range res.Edges {
+		edges[i] = store.RegEdge{Regulator: in.GeneIDs[e.Regulator], Target: in.GeneIDs[e.Target],
+			Score: float32(e.Score), Sign: e.Sign}
+	}
+	params, _ := json.Marshal(map[string]any{"method": res.Method, "combination": res.Combination,
+		"genes": len(in.GeneIDs), "regulators": len(in.Regulators), "known_edges": len(in.Known),
+		"views_by": o.ViewsBy, "seed": o.Seed, "skipped_regulators": len(in.SkippedRegulators)})
+	net := store.Network{Method: string(res.Method),
+		Provenance: store.Provenance{Kind: "grn", ModelVersion: "classic-" + string(res.Method) + "-v1", Params: params}}
+	return edges, net, nil
+}
+
+// scoreSupervised trains the DeepMCL model on the known edges and scores
+// every candidate regulator → gene pair, each edge's support being the
+// model's attention weight on each view. Without a regulator list the
+// candidates are the known edges' regulators.
+func scoreSupervised(ctx context.Context, in *GRNInput, o GRNOptions, log io.Writer) ([]store.RegEdge, store.Network, []byte, error) {
+	regs := in.Regulators
+	if regs == nil {
+		seen := map[int]bool{}
+		for _, k := range in.Known {
+			if !seen[int(k.Regulator)] {
+				seen[int(k.Regulator)] = true
+				regs = append(regs, int(k.Regulator))
+			}
+		}
+		slices.Sort(regs)
+	}
+	mo := o.Model
+	mo.Seed = o.Seed
+	mo.Regulators = regs
+	fmt.Fprintf(log, "grn: training DeepMCL on %d known edges over %d views, %d candidate regulators\n", len(in.Known), len(in.Views), len(regs))
+	model, rep, err := grn.Train(ctx, in.Views, in.Known, mo)
+	if err != nil {
+		return nil, store.Network{}, nil, err
+	}
+	fmt.Fprintf(log, "grn: %d epochs (best %d), %.0f pairs/s\n", rep.Epochs, rep.BestEpoch, rep.PairsPerSec)
+	var edges []store.RegEdge
+	err = model.ScoreAttention(ctx, in.Views, regs, nil, func(e grn.Edge, att []float32) error {
+		edges = append(edges, store.RegEdge{Regulator: in.GeneIDs[e.Regulator], Target: in.GeneIDs[e.Target],
+			Score: float32(e.Score), Sign: e.Sign, Support: slices.Clone(att)})
+		return nil
+	})
+	if err != nil {
+		return nil, store.Network{}, nil, err
+	}
+	weights, err := model.MarshalBinary()
+	if err != nil {
+		return nil, store.Network{}, nil, err
+	}
+	if model.SingleView() {
+		for i := range edges {
+			edges[i].Support = nil
+		}
+	}
+	version := modelVersion(MethodDeepMCL, weights)
+	held := 0.0
+	if n := len(rep.HeldAUPRC); n > 0 && rep.BestEpoch >= 1 && rep.BestEpoch <= n {
+		held = rep.HeldAUPRC[rep.BestEpoch-1]
+	}
+	recorded := mo
+	recorded.Regulators = nil // listed by the network itself
+	params, _ := json.Marshal(map[string]any{"method": MethodDeepMCL, "model": recorded, "genes": len(in.GeneIDs),
+		"regulators": len(regs), "known_edges": len(in.Known), "views_by": o.ViewsBy, "seed": o.Seed,
+		"epochs": rep.Epochs, "best_epoch": rep.BestEpoch, "held_out_auprc": held,
+		"skipped_regulators": len(in.SkippedRegulators)})
+	net := store.Network{Method: MethodDeepMCL,
+		Provenance: store.Provenance{Kind: "grn", ModelVersion: version, Params: params}}
+	return edges, net, weights, nil
 }

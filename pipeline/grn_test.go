@@ -13,6 +13,7 @@ import (
 	"genestore/query/eval"
 	"genestore/store"
 	"genestore/store/ingest"
+	"genestore/train/grn"
 	"genestore/train/sim"
 	"genestore/vocab"
 )
@@ -197,4 +198,46 @@ func TestCrashTrainGRN(t *testing.T) {
 	}
 	t.Logf("grn crash trials: %d (before %d, after %d, finished before the kill %d; run %v)",
 		rep.Trials, rep.Before, rep.After, rep.Finished, rep.OpTime)
+}
+
+// TestTrainGRNSupervised trains the DeepMCL model on the known edges of half
+// the regulators and checks that the network, its per-view attention and the
+// model weights are stored.
+func TestTrainGRNSupervised(t *testing.T) {
+	cfg := smallGRN()
+	cfg.Cells, cfg.Genes, cfg.Regulators = 300, 40, 6
+	db, s, _ := grnStore(t, cfg)
+	o := DefaultGRNOptions()
+	o.Genes = cfg.Genes
+	o.Model = grn.Options{Bins: 16, Conv1: 8, Conv2: 8, Hidden: 32, Embed: 16, Head: 16, Epochs: 3}
+	for _, r := range s.Regulators {
+		o.Regulators = append(o.Regulators, s.Genes[r])
+	}
+	for _, e := range s.Edges {
+		if e.Regulator%2 == 0 {
+			o.Known = append(o.Known, KnownEdge{Regulator: s.Genes[e.Regulator], Target: s.Genes[e.Target], Sign: e.Sign})
+		}
+	}
+	res, err := TrainGRN(context.Background(), db, o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := res.Network
+	if n.Method != MethodDeepMCL || !strings.HasPrefix(n.Provenance.ModelVersion, "deepmcl:") || n.Regulators != len(s.Regulators) {
+		t.Fatalf("network %+v", n)
+	}
+	err = db.View(func(tx *store.Tx) error {
+		if _, err := tx.Blob(vocab.BlobModel, GRNModelBlob("default")); err != nil {
+			return err
+		}
+		return tx.EachRegEdge("default", func(e store.RegEdge) error {
+			if len(e.Support) != len(s.Views) {
+				return fmt.Errorf("edge %d→%d has %d support values", e.Regulator, e.Target, len(e.Support))
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

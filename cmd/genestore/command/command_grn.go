@@ -3,6 +3,8 @@ package command
 import (
 	"bufio"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -63,13 +65,26 @@ typically transcription factors; default every selected gene). Regulators
 absent from the data are listed and skipped. Each view is log-normalised
 (counts scaled to 10,000 per cell).
 
-Methods (--method): genie3 (default: tree-ensemble regression importance per
-target, GENIE3), ensemble (mean rank of genie3 and spcor), clr (context
-likelihood of relatedness over mutual information), pcor / spcor (partial
-correlation of values / ranks), spearman, pearson. Views are combined by the
-mean of their normalised ranks; each edge's sign comes from the partial
-correlations of the views. --known FILE (regulator, target[, sign]) is
-checked against the data (a file that misses it entirely is refused).
+With --known FILE (prior edges: regulator, target[, sign] per line; a file
+that misses the data entirely is refused) the supervised DeepMCL model is
+trained (--method deepmcl, the default then): each gene pair becomes, per view,
+a 32×32 log joint-density image of the two genes' expression plus neighbour
+images of each gene with its closest partners; a shared (Siamese) VGG-style
+CNN embeds every image, attention weighs a view's images and then the views,
+and a head scores "regulator regulates target". Loss: BCE on the known edges
+against sampled non-edges, plus a contrastive (NT-Xent) term pulling a pair's
+views together; early stopping on held-out known edges. Every candidate pair
+is then scored, and each edge keeps the attention weight of every view. The
+weights are stored (blob model/grn:NAME). Without a regulator list the
+candidates are the known edges' regulators.
+
+Without --known an unsupervised method scores the pairs (--method): ensemble
+(the default: mean rank of genie3 and spcor), genie3 (tree-ensemble
+regression importance per target, GENIE3), clr (context likelihood of
+relatedness over mutual information), pcor / spcor (partial correlation of
+values / ranks), spearman, pearson. Views are combined by the mean of their
+normalised ranks; each edge's sign comes from the partial correlations of the
+views.
 
 The data are read in one read transaction, scored with no lock held, and the
 network is committed in one write transaction that checks no dataset changed
@@ -94,7 +109,7 @@ meanwhile; a refused or interrupted run changes nothing.`,
 	f.StringVar(&o.known, "known", "", "prior edges: regulator, target[, sign] per line (TSV or CSV)")
 	f.IntVar(&o.grn.Genes, "genes", o.grn.Genes, "most variable genes kept (plus regulators and known-edge genes)")
 	f.IntVar(&o.grn.MinCells, "min-cells", o.grn.MinCells, "fewest cells a view may have")
-	f.StringVar(&o.grn.Method, "method", "", "scoring method: "+strings.Join(pipeline.GRNMethods(), ", ")+" (default genie3)")
+	f.StringVar(&o.grn.Method, "method", "", "scoring method: "+strings.Join(pipeline.GRNMethods(), ", ")+" (default: deepmcl with --known, else ensemble)")
 	f.Uint64Var(&o.grn.Seed, "seed", o.grn.Seed, "random seed")
 	return cmd
 }
@@ -220,10 +235,10 @@ measure, self-loops excluded: AUROC, AUPRC (average precision), AUPRC ratio
 (precision among the top-k predictions, k = the number of reference edges) and
 EPR (early precision over the density). The baselines are computed in the
 same run over the same views and regulators: |Pearson| and the unsupervised
-default (GENIE3).
+default.
 
 --json prints {"network", "genes", "true_edges", "dropped_edges", "method",
-"model": {SCORES}, "baselines": {"pearson": {SCORES}, "genie3": {SCORES}}}
+"model": {SCORES}, "baselines": {"pearson": {SCORES}, "<default>": {SCORES}}}
 where SCORES = {"TrueEdges", "Pairs", "Density", "AUROC", "AUPRC",
 "AUPRCTrapezoid", "AUPRCRatio", "EarlyPrecision", "EPR"}.`,
 		Args: cobra.NoArgs,
@@ -257,10 +272,9 @@ where SCORES = {"TrueEdges", "Pairs", "Density", "AUROC", "AUPRC",
 				fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.2f\t%.3f\t%.2f\n", label, s.AUROC, s.AUPRC, s.AUPRCRatio, s.EarlyPrecision, s.EPR)
 			}
 			row("model ("+rep.Method+")", rep.Model)
-			for _, k := range []string{"pearson", "genie3"} {
-				if s, ok := rep.Baselines[k]; ok {
-					row(k, s)
-				}
+			keys := slices.Sorted(maps.Keys(rep.Baselines))
+			for _, k := range keys {
+				row(k, rep.Baselines[k])
 			}
 			return tw.Flush()
 		},
