@@ -9,6 +9,7 @@ import (
 
 	"genestore/query/eval"
 	"genestore/store"
+	"genestore/train/grn"
 	"genestore/train/grn/classic"
 )
 
@@ -23,8 +24,9 @@ type GRNEvalReport struct {
 	Genes        int `json:"genes"`
 	TrueEdges    int `json:"true_edges"`
 	DroppedEdges int `json:"dropped_edges"`
-	// Model are the stored network's scores; Baselines are |Pearson| and the
-	// unsupervised default over the same views and regulators.
+	// Model are the stored network's scores; Baselines are |Pearson|, the
+	// unsupervised default and, given the known edges, the single-view
+	// DeepMCL model, over the same views and regulators.
 	Model     eval.GRNScores            `json:"model"`
 	Baselines map[string]eval.GRNScores `json:"baselines"`
 	Method    string                    `json:"method"`
@@ -32,8 +34,12 @@ type GRNEvalReport struct {
 
 // EvalGRN scores network name against the reference edges truth (by
 // symbol). The baselines re-read the network's views with the parameters
-// its provenance recorded.
-func EvalGRN(ctx context.Context, db *store.DB, name string, truth []KnownEdge, log io.Writer) (*GRNEvalReport, error) {
+// its provenance recorded. known, when given, are the edges a supervised
+// network was trained on: their pairs leave the evaluation (truth and
+// predictions alike, so the figures are on held-out edges), and the
+// single-view DeepMCL model (no attention) is trained on them as a further
+// baseline, so the value of multi-view attention shows.
+func EvalGRN(ctx context.Context, db *store.DB, name string, truth, known []KnownEdge, modelOpts grn.Options, log io.Writer) (*GRNEvalReport, error) {
 	if log == nil {
 		log = io.Discard
 	}
@@ -105,11 +111,18 @@ func EvalGRN(ctx context.Context, db *store.DB, name string, truth []KnownEdge, 
 	if len(genes) < 2 {
 		return nil, fmt.Errorf("%w: the reference network names %d genes the views measure", ErrNoData, len(genes))
 	}
+	trained := map[[2]string]bool{}
+	for _, k := range known {
+		trained[[2]string{k.Regulator, k.Target}] = true
+	}
 	pairs := func(es []NamedEdge) ([]eval.RegPair, error) {
 		var r, t []string
 		var sg []int8
 		var sc []float64
 		for _, e := range es {
+			if trained[[2]string{e.Regulator, e.Target}] {
+				continue
+			}
 			r, t, sg, sc = append(r, e.Regulator), append(t, e.Target), append(sg, e.Sign), append(sc, float64(e.Score))
 		}
 		ps, _, err := eval.GenePairs(genes, r, t, sg, sc)
@@ -155,6 +168,41 @@ func EvalGRN(ctx context.Context, db *store.DB, name string, truth []KnownEdge, 
 			es[i] = NamedEdge{Regulator: in.Symbols[e.Regulator], Target: in.Symbols[e.Target], Score: float32(e.Score), Sign: e.Sign}
 		}
 		if rep.Baselines[string(m)], err = score(es); err != nil {
+			return nil, err
+		}
+	}
+	if len(known) > 0 {
+		idx := map[string]int{}
+		for i, s := range in.Symbols {
+			idx[s] = i
+		}
+		var kn []grn.Known
+		for _, k := range known {
+			a, okA := idx[k.Regulator]
+			b, okB := idx[k.Target]
+			if okA && okB && a != b {
+				kn = append(kn, grn.Known{Regulator: int32(a), Target: int32(b), Sign: k.Sign})
+			}
+		}
+		if len(kn) == 0 {
+			return nil, fmt.Errorf("%w: none of the %d known edges has both genes in the data", ErrNoData, len(known))
+		}
+		mo := modelOpts
+		mo.SingleView, mo.Seed, mo.Regulators = true, o.Seed, in.Regulators
+		fmt.Fprintf(log, "grn eval: training the single-view DeepMCL baseline on %d known edges\n", len(kn))
+		model, _, err := grn.Train(ctx, in.Views, kn, mo)
+		if err != nil {
+			return nil, fmt.Errorf("baseline deepmcl single-view: %w", err)
+		}
+		var es []NamedEdge
+		err = model.Score(ctx, in.Views, in.Regulators, nil, func(e grn.Edge) error {
+			es = append(es, NamedEdge{Regulator: in.Symbols[e.Regulator], Target: in.Symbols[e.Target], Score: float32(e.Score), Sign: e.Sign})
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if rep.Baselines["deepmcl-single-view"], err = score(es); err != nil {
 			return nil, err
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"genestore/query/eval"
 	"genestore/store"
 	"genestore/store/ingest"
+	"genestore/train/grn"
 )
 
 type trainGRNOptions struct {
@@ -221,8 +222,8 @@ func signString(s int8) string {
 
 func newEvalGRNCommand(g *globalOptions) *cobra.Command {
 	var (
-		name, truth string
-		asJSON      bool
+		name, truth, known string
+		asJSON             bool
 	)
 	cmd := &cobra.Command{
 		Use:   "grn --truth EDGES [--name N] [--json]",
@@ -235,7 +236,10 @@ measure, self-loops excluded: AUROC, AUPRC (average precision), AUPRC ratio
 (precision among the top-k predictions, k = the number of reference edges) and
 EPR (early precision over the density). The baselines are computed in the
 same run over the same views and regulators: |Pearson| and the unsupervised
-default.
+default. For a network trained with --known, pass the same file here: its
+edges leave the evaluation (truth and predictions, so the figures are on
+held-out edges) and a single-view DeepMCL model without attention is trained
+on them as a further baseline.
 
 --json prints {"network", "genes", "true_edges", "dropped_edges", "method",
 "model": {SCORES}, "baselines": {"pearson": {SCORES}, "<default>": {SCORES}}}
@@ -251,12 +255,22 @@ where SCORES = {"TrueEdges", "Pairs", "Density", "AUROC", "AUPRC",
 			for _, r := range rows {
 				ref = append(ref, pipeline.KnownEdge{Regulator: r.Regulator, Target: r.Target, Sign: r.Sign})
 			}
+			var kn []pipeline.KnownEdge
+			if known != "" {
+				rows, err := ingest.ReadEdges(known)
+				if err != nil {
+					return err
+				}
+				for _, r := range rows {
+					kn = append(kn, pipeline.KnownEdge{Regulator: r.Regulator, Target: r.Target, Sign: r.Sign})
+				}
+			}
 			db, err := openStore(g, true)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			rep, err := pipeline.EvalGRN(cmd.Context(), db, name, ref, cmd.ErrOrStderr())
+			rep, err := pipeline.EvalGRN(cmd.Context(), db, name, ref, kn, grn.Options{}, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -282,6 +296,7 @@ where SCORES = {"TrueEdges", "Pairs", "Density", "AUROC", "AUPRC",
 	f := cmd.Flags()
 	f.StringVar(&name, "name", "default", "network name")
 	f.StringVar(&truth, "truth", "", "reference network file (required)")
+	f.StringVar(&known, "known", "", "the prior edges a supervised network was trained on: left out of the evaluation, and the single-view DeepMCL baseline is trained on them")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	_ = cmd.MarkFlagRequired("truth")
 	return cmd
