@@ -267,3 +267,7 @@ func tanh32(v []float32) {
 		v[i] = float32(math.Tanh(float64(x)))
 	}
 }
+
+// newParamNoGrad wraps decoded weights; the gradient is left nil because a
+// decoded model only predicts.
+func newParamNoGrad(w []float32) *optim.Param { return &optim.Param{W: w, Hi: len(w)} }

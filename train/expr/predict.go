@@ -213,6 +213,9 @@ func (m *Model) block(qq *query, lo, hi int, want [NumKinds]bool, buf *blockBuf,
 					continue
 				}
 				src := buf.std[k]
+				if len(src) < n*T {
+					continue // a decoded blend that names a missing model
+				}
 				for r := range n {
 					s[r*T+t] += w[c] * src[r*T+t]
 				}
