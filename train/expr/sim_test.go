@@ -138,3 +138,5 @@ func TestSimulatedBeatsLinear(t *testing.T) {
 			ev.MeanMAE[MLP], 100*ev.BeatsLinear[MLP], ev.MeanMAE[Chosen], 100*ev.BeatsLinear[Chosen], lin)
 	}
 }
+
+func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 2)) }
