@@ -72,6 +72,12 @@ type Validation struct {
 	MLPValMSE               float64
 	// K is the kNN neighbour count chosen.
 	K int
+	// PerGene reports whether the blend was chosen per gene (true) or one
+	// blend for all genes (false). SelectionMAE holds the two-fold
+	// cross-validated MAE of the two strategies on the validation rows
+	// (one blend for all, per gene) that decided it.
+	PerGene      bool
+	SelectionMAE [2]float64
 }
 
 // Model is a fitted predictor of target genes from landmark genes: the
@@ -327,7 +333,9 @@ func blendGrid(have [4]bool) [][4]float32 {
 }
 
 // chooseBlend scores every model and every blend on the validation rows
-// and keeps the best blend per gene (ridge alone when there are none).
+// and keeps the best blend, per gene or one for all genes, whichever wins
+// a two-fold cross-validation on the validation rows (ridge alone when
+// there are no validation rows).
 func (m *Model) chooseBlend(preds [NumKinds][]float32, yva []float32, nv int) {
 	T := len(m.targets)
 	m.blend = make([]float32, T*4)
@@ -358,27 +366,81 @@ func (m *Model) chooseBlend(preds [NumKinds][]float32, yva []float32, nv int) {
 		m.val.GeneMAE[k], m.val.MeanMAE[k] = g, s/float64(T)
 	}
 	grid := blendGrid(have)
-	best := make([]float32, T)
-	var s float64
-	for t := range T {
-		bestE := math.Inf(1)
-		for _, w := range grid {
-			var e float64
-			for i := range nv {
+	// e[h][g*T+t]: absolute error of blend g on target t summed over the
+	// validation rows of half h (even and odd positions).
+	var e [2][]float64
+	e[0], e[1] = make([]float64, len(grid)*T), make([]float64, len(grid)*T)
+	for gi, w := range grid {
+		for i := range nv {
+			row := e[i%2][gi*T : (gi+1)*T]
+			for t := range T {
 				var p float32
 				for c, k := range components {
 					if w[c] != 0 {
 						p += w[c] * preds[k][i*T+t]
 					}
 				}
-				e += math.Abs(float64(p - yva[i*T+t]))
-			}
-			if e < bestE-1e-9 {
-				bestE = e
-				copy(m.blend[t*4:(t+1)*4], w[:])
+				row[t] += math.Abs(float64(p - yva[i*T+t]))
 			}
 		}
-		best[t] = float32(bestE / float64(nv) * float64(m.tScale[t]))
+	}
+	sum := func(h int, gi, t int) float64 {
+		v := 0.0
+		if h != 1 {
+			v += e[0][gi*T+t]
+		}
+		if h != 0 {
+			v += e[1][gi*T+t]
+		}
+		return v * float64(m.tScale[t])
+	}
+	// pick returns the blend per target chosen on half h (2: all rows),
+	// per gene or one for all genes.
+	pick := func(h int, perGene bool) []int {
+		ch := make([]int, T)
+		if perGene {
+			for t := range T {
+				bestE := math.Inf(1)
+				for gi := range grid {
+					if v := sum(h, gi, t); v < bestE-1e-9 {
+						bestE, ch[t] = v, gi
+					}
+				}
+			}
+			return ch
+		}
+		bg, bestE := 0, math.Inf(1)
+		for gi := range grid {
+			var v float64
+			for t := range T {
+				v += sum(h, gi, t)
+			}
+			if v < bestE-1e-9 {
+				bg, bestE = gi, v
+			}
+		}
+		for t := range ch {
+			ch[t] = bg
+		}
+		return ch
+	}
+	// Two-fold check of the strategy: choose on one half, score on the
+	// other. Per-gene choice wins only if it generalises.
+	var cv [2]float64
+	for s, perGene := range []bool{false, true} {
+		for h := range 2 {
+			for t, gi := range pick(h, perGene) {
+				cv[s] += sum(1-h, gi, t)
+			}
+		}
+	}
+	m.val.PerGene = nv >= 2 && cv[1] < cv[0]
+	m.val.SelectionMAE = [2]float64{cv[0] / float64(nv*T), cv[1] / float64(nv*T)}
+	best := make([]float32, T)
+	var s float64
+	for t, gi := range pick(2, m.val.PerGene) {
+		copy(m.blend[t*4:(t+1)*4], grid[gi][:])
+		best[t] = float32(sum(2, gi, t) / float64(nv))
 		s += float64(best[t])
 	}
 	m.val.GeneMAE[Chosen], m.val.MeanMAE[Chosen] = best, s/float64(T)

@@ -46,7 +46,7 @@ type Options struct {
 	// eigenvalue of the standardised landmark Gram matrix (default 10^k for
 	// k = -4, -3.5, …, 2). Each target picks its own.
 	RidgeAlphas []float64
-	// KNNKs are the neighbour counts tried (default 1, 3, 5, 10, 20, 50).
+	// KNNKs are the neighbour counts tried (default 1, 3, 5, 10, 20, 50, 100).
 	KNNKs []int
 	// KNNDims is the number of landmark principal components the kNN
 	// distances use (default 50).
@@ -73,7 +73,7 @@ func DefaultOptions() Options {
 	return Options{
 		AutoLandmarks: 1000, Hidden: []int{3000}, Dropout: 0.1, LR: 1e-3, BatchSize: 200,
 		Epochs: 200, Patience: 10, ValFraction: 0.2, RidgeAlphas: al,
-		KNNKs: []int{1, 3, 5, 10, 20, 50}, KNNDims: 50, KNNMaxRef: 5000,
+		KNNKs: []int{1, 3, 5, 10, 20, 50, 100}, KNNDims: 50, KNNMaxRef: 5000,
 		Threads: runtime.GOMAXPROCS(0),
 	}
 }
