@@ -190,3 +190,12 @@ func TestFitDeterministic(t *testing.T) {
 		t.Fatal("two fits with one seed differ")
 	}
 }
+
+func TestFitCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	o := Options{Landmarks: simLandmarks(12), Hidden: []int{4}}
+	if _, err := Fit(ctx, simData(1, 1, 40, 12, 4, 3), o); !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -296,8 +296,8 @@ func newKNN(dec *decomp, x, y []float32, rows []int, o Options, rng *rand.Rand) 
 	return n
 }
 
-// blendGrid lists the convex weights tried per gene: every point of the
-// simplex over the fitted components with steps of 1/4, the pure models
+// blendGrid lists the convex weights tried: every point of the simplex
+// over the components marked in have, with steps of 1/4, the pure models
 // first (ridge before the others, so that ties keep ridge).
 func blendGrid(have [4]bool) [][4]float32 {
 	var g [][4]float32
@@ -341,7 +341,11 @@ func (m *Model) chooseBlend(preds [NumKinds][]float32, yva []float32, nv int) {
 	m.blend = make([]float32, T*4)
 	var have [4]bool
 	for c, k := range components {
-		have[c] = preds[k] != nil
+		// Least squares stays out of the blend: it is the baseline, and its
+		// behaviour changes the most between the validation fit and the
+		// refit on all rows (near n = L it goes from regularised by the
+		// minimum norm to barely determined).
+		have[c] = preds[k] != nil && k != LeastSquares
 	}
 	if nv == 0 || !have[1] {
 		for t := range T {

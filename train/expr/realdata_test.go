@@ -216,8 +216,8 @@ func realCase(t *testing.T, label string, sets []*ingest.Dataset, trRows [][]int
 		t.Fatal(err)
 	}
 	v := m.Validation()
-	t.Logf("%s: landmarks %s, %d targets, train %d rows, test %d rows, missing landmarks in test %d; val rows %d groups %v, K %d, MLP epochs %d (best %d); %v",
-		label, landmarkNote, len(ev.Genes), len(train[0].X)/len(train[0].Genes), ev.Rows, len(ev.Info.MissingLandmarks), v.Rows, v.Groups, v.K, v.MLPEpochs, v.MLPBestEpoch, time.Since(start).Round(time.Second))
+	t.Logf("%s: landmarks %s, %d targets, train %d rows, test %d rows, missing landmarks in test %d; val rows %d groups %v, K %d, MLP epochs %d (best %d), per-gene blend %v; %v",
+		label, landmarkNote, len(ev.Genes), trainRows(train), ev.Rows, len(ev.Info.MissingLandmarks), v.Rows, v.Groups, v.K, v.MLPEpochs, v.MLPBestEpoch, v.PerGene, time.Since(start).Round(time.Second))
 	for k := range Kind(NumKinds) {
 		t.Logf("%s  %-7s MAE %.4f  r %.3f  beats linear %5.1f%%  (val MAE %.4f)", label, k, ev.MeanMAE[k], ev.MeanR[k], 100*ev.BeatsLinear[k], v.MeanMAE[k])
 	}
@@ -286,4 +286,12 @@ func TestRealPBMC10xHoldOutRun(t *testing.T) {
 		}
 		realCase(t, names[hold]+" held out", tr, rows, nil, sets[hold], seq(0, sets[hold].X.Rows), lm)
 	}
+}
+
+func trainRows(ds []Dataset) int {
+	n := 0
+	for i := range ds {
+		n += ds[i].Rows()
+	}
+	return n
 }

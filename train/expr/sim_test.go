@@ -121,7 +121,7 @@ func TestSimulatedBeatsLinear(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := m.Validation()
-	t.Logf("val: rows %d, K %d, MLP epochs %d (best %d, mse %.4f)", v.Rows, v.K, v.MLPEpochs, v.MLPBestEpoch, v.MLPValMSE)
+	t.Logf("val: rows %d, K %d, MLP epochs %d (best %d, mse %.4f), per-gene blend %v", v.Rows, v.K, v.MLPEpochs, v.MLPBestEpoch, v.MLPValMSE, v.PerGene)
 	for k := range Kind(NumKinds) {
 		t.Logf("%-7s test MAE %.4f  r %.3f  beats linear %.1f%%  (val MAE %.4f)", k, ev.MeanMAE[k], ev.MeanR[k], 100*ev.BeatsLinear[k], v.MeanMAE[k])
 	}

@@ -1,0 +1,107 @@
+// Package expr predicts unmeasured genes from a small set of measured
+// landmark genes, after D-GEX (Chen et al. 2016, "Gene expression inference
+// with deep learning"): an MLP that maps ~1,000 L1000 landmarks to ~9,500
+// target genes and reported 15.33% lower MAE than linear regression.
+//
+// It is a pure computation library: it takes dense matrices and returns
+// weights and predictions. It does not read files or import the store.
+//
+// # Basics
+//
+// The input is one or more Datasets: samples (cells) × genes of
+// log-normalised expression, float32 row-major, with gene symbols and
+// optional per-sample group ids (donor, batch, time point). Options name
+// the landmarks and targets (or let SelectLandmarks choose the landmarks:
+// greedy coverage of the gene–gene correlation matrix, a pivoted Cholesky
+// that each step takes the gene whose residual explains the most residual
+// variance of all candidates).
+//
+// Fit trains four models in one run, because picking the model is part of
+// the product:
+//
+//   - MLP: D-GEX's network, 1–3 tanh hidden layers (default one of 3,000
+//     units), dropout 0.1, per-gene MSE on standardised targets, Adam
+//     (train/optim) on mini-batches of 200, early stopping on the
+//     validation split (patience 10 epochs; the best epoch's weights are
+//     kept). Forward and backward are written by hand over the float32
+//     GEMM of internal/f32; TestMLPGradient checks them against finite
+//     differences.
+//   - Ridge: one eigendecomposition of the standardised landmark Gram
+//     matrix (X'X, or XX' when there are fewer samples than landmarks)
+//     gives every penalty and every target at once; each target picks its
+//     penalty from a grid of 10^k × (mean eigenvalue), k = −4 … 2 by ½, by
+//     validation MAE.
+//   - KNN: the mean of the k nearest training samples' targets, distances
+//     in the first 50 principal components of the landmarks (from the same
+//     decomposition); k from {1, 3, 5, 10, 20, 50, 100} by validation MAE
+//     over all targets. At most 5,000 reference samples are kept.
+//   - LeastSquares: plain linear regression, D-GEX's baseline, from the
+//     same decomposition; minimum-norm when underdetermined (directions
+//     with eigenvalue below 1e-10 × the largest are dropped).
+//
+// Validation holds out ValFraction (20%) of the samples: whole groups when
+// the datasets carry groups, single samples otherwise. Every model is
+// scored per gene on it (Validation). The chosen predictor is a convex
+// blend of MLP, ridge and kNN with weights on a grid of quarters; the
+// blend is either one for all genes or one per gene, and which of the two
+// is decided by two-fold cross-validation on the validation rows (per
+// gene overfits when there are few validation samples). Then ridge, least
+// squares and kNN are refitted on all samples with the chosen penalties
+// and k; the MLP keeps its early-stopped weights.
+//
+// # Centring (batch offsets)
+//
+// Each dataset is centred on its own means before fitting: every landmark
+// and target value has its dataset's mean subtracted, then is divided by
+// the gene's pooled standard deviation (computed after centring). The
+// models learn deviations, so a batch that shifts every gene does not
+// swamp them. At prediction the query's landmarks are centred on the
+// query's own means; each target's predicted deviation is scaled back and
+// the query's own mean of that target is added back when the query
+// measures it, the pooled training mean (mean over all training samples)
+// when it does not. PredictOptions.TrainingCentre uses the training means
+// for both instead, for queries too small to have means of their own.
+//
+// Note what this means for Evaluate: scoring a query that measures its
+// targets uses the query's target means, so the figures measure how well
+// each model predicts variation around those means, not the means.
+//
+// # Prediction
+//
+// Predict streams: it processes BlockRows (256) samples at a time and
+// hands each block of predictions to a callback, so memory stays bounded
+// (a few blocks × targets floats plus the model) for any number of cells.
+// Landmarks missing from a query are filled from the present ones by
+// ridge regression among landmarks (on the training landmark correlation
+// matrix, penalty 0.1) and counted in PredictInfo; fewer than 10 present
+// landmarks is ErrLandmarks with the count.
+//
+// Evaluate reports per gene the MAE and Pearson r of every model on
+// held-out samples, their means, and the share of genes where each model
+// beats plain least squares.
+//
+// Models encode to a versioned binary layout (FormatVersion, CRC-32C);
+// UnmarshalBinary checks every size against the bytes present before it
+// allocates.
+//
+// # Caveats
+//
+//   - The Chosen validation scores are optimistic: the blend was picked
+//     on those rows. Use Evaluate on samples Fit never saw.
+//   - The MLP is trained on the training part only (not refitted), while
+//     ridge, least squares and kNN are refitted on all samples; the blend
+//     weights were chosen against the training-part fits.
+//   - kNN keeps up to 5,000 reference samples × all targets in the model;
+//     with 10,000 targets that is 200 MB. Lower KNNMaxRef for big models.
+//   - Least squares with about as many samples as landmarks is badly
+//     conditioned and predicts poorly; that is the baseline, not a bug.
+//   - SelectLandmarks costs O(samples · c² + n · c²) for c ≤ 3,000
+//     candidates (the most variable genes).
+//   - Randomness (split, initialisation, shuffling, dropout, kNN subset)
+//     comes from math/rand/v2 PCG seeded with Options.Seed: equal seeds,
+//     data and thread count give equal models (TestFitDeterministic).
+//
+// # Measured
+//
+// MEASURED
+package expr
