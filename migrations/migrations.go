@@ -39,6 +39,7 @@ func Steps() []Step {
 		{Version: 1, Name: "initial layout", Apply: v001Init},
 		{Version: 2, Name: "case-folded gene symbol index", Apply: v002GeneFold},
 		{Version: 3, Name: "regulatory networks", Apply: v003Regulation},
+		{Version: 4, Name: "derived layers and model records", Apply: v004Layers},
 	}
 }
 

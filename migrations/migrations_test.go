@@ -30,6 +30,7 @@ func TestStepsPinned(t *testing.T) {
 		{1, "initial layout"},
 		{2, "case-folded gene symbol index"},
 		{3, "regulatory networks"},
+		{4, "derived layers and model records"},
 	}
 	steps := Steps()
 	if len(steps) != len(want) {
@@ -60,6 +61,7 @@ var beforeAfter = map[int]func(t *testing.T){
 	1: testV001,
 	2: testV002,
 	3: testV003,
+	4: testV004,
 }
 
 func TestBeforeAfter(t *testing.T) {
@@ -284,6 +286,50 @@ func testV003(t *testing.T) {
 		})
 		if !reflect.DeepEqual(before, after) {
 			t.Errorf("buckets before %v, after (less regulation) %v", before, after)
+		}
+		return nil
+	})
+}
+
+// testV004 takes the v1 fixture to version 3, then applies step 4: the
+// layers and models buckets appear, empty, and nothing else changes.
+func testV004(t *testing.T) {
+	db := openCopy(t, "v001.bbolt")
+	applyStep(t, db, 2)
+	applyStep(t, db, 3)
+	added := map[string]bool{v004LayersBucket: true, v004ModelsBucket: true}
+	var before []string
+	_ = db.View(func(tx *bolt.Tx) error {
+		for name := range added {
+			if tx.Bucket([]byte(name)) != nil {
+				t.Fatalf("bucket %q exists at version 3", name)
+			}
+		}
+		return tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+			before = append(before, string(name))
+			return nil
+		})
+	})
+	applyStep(t, db, 4)
+	_ = db.View(func(tx *bolt.Tx) error {
+		for name := range added {
+			b := tx.Bucket([]byte(name))
+			if b == nil {
+				t.Fatalf("bucket %q missing after step 4", name)
+			}
+			if k, _ := b.Cursor().First(); k != nil {
+				t.Errorf("bucket %q not empty: key %q", name, k)
+			}
+		}
+		var after []string
+		_ = tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+			if !added[string(name)] {
+				after = append(after, string(name))
+			}
+			return nil
+		})
+		if !reflect.DeepEqual(before, after) {
+			t.Errorf("buckets before %v, after (less the new ones) %v", before, after)
 		}
 		return nil
 	})

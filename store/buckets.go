@@ -8,7 +8,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Top-level bucket names (schema version 3). The migrations package creates
+// Top-level bucket names (schema version 4). The migrations package creates
 // them; the store only reads and writes inside them. Layouts of keys and
 // values are documented in doc.go and on each record type in codec.go.
 var (
@@ -31,12 +31,14 @@ var (
 	bCollections  = []byte("collections")
 	bPredictions  = []byte("predictions")
 	bRegulation   = []byte("regulation") // schema 3
+	bLayers       = []byte("layers")     // schema 4
+	bModels       = []byte("models")     // schema 4
 )
 
 // allBuckets lists every top-level bucket of the current schema.
 var allBuckets = [][]byte{bMeta, bDatasets, bDatasetNames, bGenes, bGeneKeys, bGeneFold,
 	bDatasetGenes, bBarcodes, bCellIndex, bObs, bMatrix, bEdges, bEdgeMeta, bEmbeddings,
-	bBlobs, bClusterings, bCollections, bPredictions, bRegulation}
+	bBlobs, bClusterings, bCollections, bPredictions, bRegulation, bLayers, bModels}
 
 // Keys in the meta bucket.
 var (

@@ -57,6 +57,13 @@
 //	                provenance; out/ u32 regulator → its targets, in/ u32
 //	                target → its regulators, each list (partner, score,
 //	                sign, per-view support) best first
+//	layers/<u32 ds ‖ layer name>  (schema 4) derived per-dataset layers
+//	                (predicted expression): "meta" → dataset, name, value
+//	                type, cells, gene ids, provenance; values/ u32 first
+//	                cell ‖ u32 gene → ≤ 1024 f32 values (one gene, one chunk
+//	                of cells; see layers.go)
+//	models          (schema 4) model name → provenance of the weights blob
+//	                model/<name>
 //
 // Dataset ids start at 1 and come from a sequence; [vocab.Consensus]
 // (0xFFFFFFFF) names cross-dataset records. A cell is (dataset id, row

@@ -75,6 +75,7 @@ func (db *DB) Verify(ctx context.Context) error {
 		eachNested(bClusterings, strKey, func(v []byte) error { _, err := decodeClustering(v); return err })
 		eachNested(bPredictions, strKey, func(v []byte) error { _, err := decodePredictions(v); return err })
 		tx.verifyNetworks(note)
+		tx.verifyLayers(note)
 		note(forEachNested(tx.btx.Bucket(bBlobs), func(kind string, b *bolt.Bucket) error {
 			return b.ForEachBucket(func(name []byte) error {
 				_, err := tx.Blob(kind, string(name))

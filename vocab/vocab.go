@@ -7,7 +7,8 @@
 //   - ValueType: what the numbers of a matrix are (counts, normalized, log);
 //   - the Consensus dataset id and its display name;
 //   - entity keys: (dataset, entity) packed into one uint64;
-//   - embedding space names, blob kinds and model names, prediction kinds.
+//   - embedding space names, blob kinds and model names, prediction kinds,
+//     derived layer names.
 package vocab
 
 // ValueType says what the numbers in a matrix are. It decides how training
@@ -22,6 +23,10 @@ const (
 	Normalized ValueType = "normalized"
 	// Log values are already log-transformed (e.g. log1p of normalised).
 	Log ValueType = "log"
+	// Predicted values are a model's estimates of log-normalised expression
+	// (log1p of counts per 10,000), held in a derived layer of a dataset,
+	// never in an ingested matrix.
+	Predicted ValueType = "predicted"
 )
 
 // Consensus is the dataset id under which cross-dataset vectors (for
@@ -57,6 +62,13 @@ const (
 	BlobIndex  = "index" // HNSW snapshots, named by their space
 	ModelGenes = "genes" // the gene model's weights
 	ModelCells = "cells" // the cell model's weights
+	ModelExpr  = "expr"  // the expression-prediction model's weights (train/expr)
+)
+
+// Derived layers of a dataset.
+const (
+	// LayerPredicted is the layer that predicted expression is written to.
+	LayerPredicted = "predicted"
 )
 
 // Prediction kinds written back by the annotate queries.
