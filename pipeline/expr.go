@@ -949,9 +949,10 @@ func ReadPredictedGene(tx *store.Tx, dataset, layer, symbol string) (*PredictedG
 
 // EvalExprOptions configure EvalExpr.
 type EvalExprOptions struct {
-	// Train are the training options. With UseStored (the default of the
-	// CLI) the stored model's landmarks, hidden layers, dropout and seed
-	// replace them.
+	// Train are the training options; Train.Model.Seed also seeds the
+	// hold-out split. With UseStored (the default of the CLI) the stored
+	// model's landmarks, datasets, hidden layers, dropout and seed replace
+	// them for the fit.
 	Train ExprOptions
 	// UseStored takes the landmarks and hyper-parameters of the stored
 	// expression model, when there is one.
@@ -1005,6 +1006,7 @@ func EvalExpr(ctx context.Context, db *store.DB, o EvalExprOptions, log io.Write
 		return nil, fmt.Errorf("pipeline: holdout %v outside (0, 1)", o.Holdout)
 	}
 	to := o.Train
+	splitSeed := to.Model.Seed
 	if o.UseStored {
 		err := db.View(func(tx *store.Tx) error {
 			rec, err := tx.Model(vocab.ModelExpr)
@@ -1046,7 +1048,7 @@ func EvalExpr(ctx context.Context, db *store.DB, o EvalExprOptions, log io.Write
 	if err != nil {
 		return nil, err
 	}
-	rng := rand.New(rand.NewPCG(to.Model.Seed, 0x686f6c64)) // "hold"
+	rng := rand.New(rand.NewPCG(splitSeed, 0x686f6c64)) // "hold"
 	var train, held []expr.Dataset
 	ev := &ExprEvaluation{Holdout: o.Holdout, Models: map[string]ExprScore{}}
 	for _, d := range in.data {

@@ -18,6 +18,7 @@ func newEvalCommand(g *globalOptions) *cobra.Command {
 		Short: "Score the trained embeddings against baselines on biology, not loss",
 	}
 	cmd.AddCommand(newEvalGenesCommand(g), newEvalCellsCommand(g), newEvalGRNCommand(g))
+	cmd.AddCommand(newEvalExprCommand(g))
 	return cmd
 }
 

@@ -16,6 +16,7 @@ func newTrainCommand(g *globalOptions) *cobra.Command {
 		Short: "Train the gene or the cell embedding model on the store's datasets",
 	}
 	cmd.AddCommand(newTrainGenesCommand(g), newTrainCellsCommand(g), newTrainGRNCommand(g))
+	cmd.AddCommand(newTrainExprCommand(g))
 	return cmd
 }
 

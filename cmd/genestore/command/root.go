@@ -56,6 +56,7 @@ and annotations. Everything lives in one bbolt file (--store).`,
 		newAnnotationsCommand(g),
 		newServeCommand(g),
 		newGRNCommand(g),
+		newPredictCommand(g), newExprCommand(g),
 	)
 	return cmd
 }

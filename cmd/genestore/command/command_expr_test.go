@@ -1,0 +1,106 @@
+package command
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestExprVerbs simulates two datasets, trains the expression model from a
+// landmarks file (with unknown symbols), predicts one dataset, queries and
+// exports a predicted gene, evaluates, and checks a refused predict leaves
+// the store byte-identical.
+func TestExprVerbs(t *testing.T) {
+	dir := t.TempDir()
+	sim := filepath.Join(dir, "sim")
+	db := filepath.Join(dir, "e.db")
+	mustRun(t, "simulate", "--out", sim, "--datasets", "2", "--cells", "300", "--genes", "200", "--modules", "6", "--cell-types", "4", "--seed", "2")
+	for _, d := range []string{"D1", "D2"} {
+		mustRun(t, "--store", db, "-q", "ingest", "--name", d, filepath.Join(sim, d))
+	}
+	lm := filepath.Join(dir, "landmarks.tsv")
+	var lines []string
+	lines = append(lines, "symbol")
+	for i := 1; i <= 40; i++ {
+		lines = append(lines, fmt.Sprintf("G%04d", i))
+	}
+	lines = append(lines, "NOTAGENE1", "NOTAGENE2")
+	if err := os.WriteFile(lm, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := mustRun(t, "--store", db, "train", "expr", "--landmarks", lm, "--datasets", "D1", "--hidden", "32", "--epochs", "20", "--max-targets", "60")
+	if !strings.Contains(out, "expression model expr:") || !strings.Contains(out, "landmarks (from the file; ") ||
+		!strings.Contains(out, "not measured in every dataset, skipped) → 60 targets, 300 cells from D1") ||
+		!strings.Contains(out, "validation MAE") || !strings.Contains(out, "ridge") {
+		t.Fatalf("train expr printed %q", out)
+	}
+	out = mustRun(t, "--store", db, "predict", "--dataset", "D2", "--all")
+	if !strings.Contains(out, `layer "predicted" of dataset "D2": 60 genes × 300 cells`) || !strings.Contains(out, "landmarks present") {
+		t.Fatalf("predict printed %q", out)
+	}
+	// The first target of the layer, by symbol.
+	var pj struct {
+		Layer struct{ Genes []uint32 } `json:"layer"`
+	}
+	tsv := filepath.Join(dir, "pred.tsv")
+	out = mustRun(t, "--store", db, "predict", "--dataset", "D2", "--json", "--out", tsv, "--format", "tsv")
+	if err := json.Unmarshal([]byte(out), &pj); err != nil || len(pj.Layer.Genes) != 60 {
+		t.Fatalf("predict --json: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(tsv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := strings.Split(strings.TrimSpace(string(b)), "\n")
+	header := strings.Split(rows[0], "\t")
+	if len(rows) != 301 || len(header) != 61 || header[0] != "barcode" {
+		t.Fatalf("export: %d rows, header %v", len(rows), header[:min(3, len(header))])
+	}
+	gene := header[1]
+	out = mustRun(t, "--store", db, "expr", "--gene", strings.ToLower(gene), "--dataset", "D2")
+	if !strings.HasPrefix(out, gene+` in "D2" (layer predicted, model expr:`) || strings.Count(out, "\n") != 301 {
+		t.Fatalf("expr printed %q…", out[:min(200, len(out))])
+	}
+	var pg struct {
+		Gene   string    `json:"gene"`
+		Values []float32 `json:"values"`
+		Stale  bool      `json:"stale"`
+	}
+	out = mustRun(t, "--store", db, "expr", "--gene", gene, "--dataset", "D2", "--json")
+	if err := json.Unmarshal([]byte(out), &pg); err != nil || pg.Gene != gene || len(pg.Values) != 300 || pg.Stale {
+		t.Fatalf("expr --json: %v %+v", err, pg)
+	}
+	h5 := filepath.Join(dir, "pred.h5ad")
+	mustRun(t, "--store", db, "predict", "--dataset", "D2", "--genes", gene, "--out", h5, "--format", "h5ad")
+	// The exported AnnData reads back through genestore's own reader.
+	db2 := filepath.Join(dir, "back.db")
+	mustRun(t, "--store", db2, "-q", "ingest", "--name", "back", "--values", "log", h5)
+	if out := mustRun(t, "--store", db2, "datasets", "--json"); !strings.Contains(out, `"cells": 300`) || !strings.Contains(out, `"genes": 1,`) {
+		t.Fatalf("exported h5ad read back as %s", out)
+	}
+	out = mustRun(t, "--store", db, "eval", "expr", "--holdout", "0.2", "--json")
+	var ev struct {
+		HeldCells int `json:"held_cells"`
+		Models    map[string]struct {
+			MeanMAE float64 `json:"mean_mae"`
+		} `json:"models"`
+	}
+	if err := json.Unmarshal([]byte(out), &ev); err != nil || ev.HeldCells != 60 || len(ev.Models) != 5 {
+		t.Fatalf("eval expr --json: %v\n%.300s", err, out)
+	}
+	out = mustRun(t, "--store", db, "eval", "expr")
+	if !strings.Contains(out, "MODEL") || !strings.Contains(out, "lstsq") {
+		t.Fatalf("eval expr printed %q", out)
+	}
+	// A refused predict changes nothing.
+	before := fileDigest(t, db)
+	if _, err := run(t, "--store", db, "predict", "--dataset", "D2", "--genes", "G0001,NOPE"); err == nil || !strings.Contains(err.Error(), "does not predict G0001, NOPE") {
+		t.Fatalf("predict of non-targets: %v", err)
+	}
+	if fileDigest(t, db) != before {
+		t.Fatal("a refused predict changed the store")
+	}
+}
