@@ -150,15 +150,21 @@
 // Training speed (BenchmarkTrainStep, 978 → 3,000 tanh → 4,000, batch
 // 200, GOMAXPROCS=1) against PyTorch 1.13 (Debian python3-torch, one
 // thread; `python3 shared/bench/peer_train.py --models dgex --threads 1
-// --dgex-steps 5`), interleaved peer, ours, …, in samples per CPU-second
+// --dgex-steps 5`; ours: `GOMAXPROCS=1 go test ./train/expr -run '^$'
+// -bench TrainStep -benchtime 10x`), interleaved peer, ours, …, in
+// samples per CPU-second
 // (the machine was shared: other processes kept 85–95% of it busy):
 //
 //	run  PyTorch  genestore  ratio
 //	1    256.7    622.6      2.43
 //	2    208.6    589.8      2.83
 //	3    205.8    576.6      2.80
+//	4    248.4    584.1      2.35
+//	5    227.7    548.2      2.41
+//	6    242.2    568.6      2.35
 //
-// Median ratio 2.80× PyTorch. A first, 50-step peer run measured 41.2
+// Median ratio 2.42× PyTorch (2.80× over runs 1–3, 2.35× over runs 4–6,
+// a second set 15 minutes later). A first, 50-step peer run measured 41.2
 // samples/CPU-s (ours 682.3 just before). The step is ~17 GFLOP, so ours
 // runs the GEMMs at ~50 GFLOP/s on one core.
 package expr
