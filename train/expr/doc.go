@@ -137,7 +137,9 @@
 //
 // On these small sets (200–2,000 training cells) the MLP stops after 3–7
 // epochs and alone loses to ridge; D-GEX's gain came from ~100,000
-// training profiles. The blend beats ridge-CV on every set.
+// training profiles. The blend beats ridge-CV on every set; the two-fold
+// check chose one blend for all genes on hsmm_myoblast and per-gene
+// blends on the others.
 // hsmm_myoblast validation held out the 24 h time point; the held-out
 // pbmc10x_3p_v2 run lacks 51 of the 904 landmarks and pbmc10x_5p 8 of 861
 // (filled).
