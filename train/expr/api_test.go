@@ -199,3 +199,29 @@ func TestFitCancelled(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestPredictConcurrent: a Model serves several Predict calls at once.
+func TestPredictConcurrent(t *testing.T) {
+	m := smallModel(t)
+	q := simData(8, 1, 40, 12, 5, 3)[0]
+	ref := predictAll(t, m, &q, Chosen)
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			var got []float32
+			_, err := m.Predict(context.Background(), &q, PredictOptions{BlockRows: 7}, func(_, _ int, v []float32) error {
+				got = append(got, v...)
+				return nil
+			})
+			if err == nil && !slices.Equal(got, ref) {
+				err = errors.New("concurrent predictions differ")
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

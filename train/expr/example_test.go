@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sort"
 
 	"genestore/train/expr"
 )
@@ -65,4 +66,27 @@ func ExampleFit() {
 	// 12 landmarks, 20 targets
 	// chosen beats linear regression: true
 	// 300 rows predicted <nil>
+}
+
+func ExampleSelectLandmarks() {
+	// Three programs, each measured by a clean gene (A0, B0, C0) and two
+	// noisy ones (A1, A2, …): the clean gene of each program explains its
+	// group best, so the three landmarks are A0, B0 and C0 in some order.
+	rng := rand.New(rand.NewPCG(3, 3))
+	genes := []string{"A0", "B0", "C0", "A1", "B1", "C1", "A2", "B2", "C2"}
+	var x []float32
+	for range 1000 {
+		z := [3]float64{rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64()}
+		for c := range 3 {
+			noise := []float64{0.05, 0.8, 0.8}[c]
+			for p := range 3 {
+				x = append(x, float32(z[p]+noise*rng.NormFloat64()))
+			}
+		}
+	}
+	lm, err := expr.SelectLandmarks(context.Background(), []expr.Dataset{{Name: "d", Genes: genes, X: x}}, 3)
+	sort.Strings(lm)
+	fmt.Println(lm, err)
+	// Output:
+	// [A0 B0 C0] <nil>
 }

@@ -24,6 +24,11 @@ const MaxLandmarkCandidates = 3000
 // centred per dataset first. Ties go to the earlier gene (in the first
 // dataset's column order), so the choice is deterministic. Fewer than n
 // genes come back when the residual variance runs out.
+//
+// The score lives in correlation space: a gene is worth the squared
+// correlations it has with the others, so it favours genes that stand
+// for many others; of a pair that only correlate with each other, the
+// noisy one scores as high as the clean one.
 func SelectLandmarks(ctx context.Context, data []Dataset, n int) ([]string, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("%w: %d landmarks requested", ErrOptions, n)

@@ -112,16 +112,24 @@ func (m *Model) Validation() Validation { return m.val }
 func (m *Model) HasMLP() bool { return m.net != nil }
 
 // Blend returns target t's weights over MLP, Ridge, KNN and LeastSquares
-// (they sum to 1).
+// (they sum to 1; all zero when t is out of range).
 func (m *Model) Blend(t int) [4]float32 {
 	var w [4]float32
-	copy(w[:], m.blend[t*4:(t+1)*4])
+	if t >= 0 && t < len(m.targets) {
+		copy(w[:], m.blend[t*4:(t+1)*4])
+	}
 	return w
 }
 
 // Alpha returns target t's ridge penalty as a multiple of the mean
-// eigenvalue of the standardised landmark Gram matrix.
-func (m *Model) Alpha(t int) float64 { return float64(m.alpha[t]) }
+// eigenvalue of the standardised landmark Gram matrix (NaN when t is out
+// of range).
+func (m *Model) Alpha(t int) float64 {
+	if t < 0 || t >= len(m.alpha) {
+		return math.NaN()
+	}
+	return float64(m.alpha[t])
+}
 
 // Fit trains every model on the datasets and picks the per-gene blend on a
 // validation split. See the package documentation for the recipe.

@@ -247,6 +247,9 @@ func (m *Model) block(qq *query, lo, hi int, want [NumKinds]bool, buf *blockBuf,
 // that target, the pooled training mean otherwise. Missing landmarks are
 // filled from the present ones; fewer than 10 present is ErrLandmarks.
 func (m *Model) Predict(ctx context.Context, q *Dataset, o PredictOptions, fn func(first, rows int, values []float32) error) (PredictInfo, error) {
+	if fn == nil {
+		return PredictInfo{}, fmt.Errorf("%w: nil callback", ErrOptions)
+	}
 	qq, err := m.prepare(ctx, q, o)
 	if err != nil {
 		return PredictInfo{}, err
