@@ -3,7 +3,12 @@
 // TrainCells), writing their vectors, weights, co-expression edges and
 // provenance, keeping each embedding space's HNSW index in step, appending a
 // dataset to trained models without retraining them (Append), and scoring
-// the embeddings against baselines (EvalGenes, EvalCells).
+// the embeddings against baselines (EvalGenes, EvalCells). Expression
+// prediction (issue 19) trains train/expr's landmark → target model
+// (TrainExpr: weights in blob model/expr, provenance in the model record
+// "expr"), writes a dataset's predicted expression as its derived layer
+// "predicted" (Predict; value type vocab.Predicted) and scores the models on
+// held-out cells (EvalExpr).
 //
 // # Basics
 //
@@ -25,7 +30,7 @@
 //	              decoder, its weights
 //
 // Space, blob and model names come from package vocab. Model weights are
-// blobs of kind "model" named "genes" and "cells"; index snapshots are blobs
+// blobs of kind "model" named "genes", "cells" and "expr"; index snapshots are blobs
 // of kind "index" named after their space (package vecindex).
 //
 // # Caveats
