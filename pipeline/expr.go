@@ -951,11 +951,11 @@ func ReadPredictedGene(tx *store.Tx, dataset, layer, symbol string) (*PredictedG
 type EvalExprOptions struct {
 	// Train are the training options; Train.Model.Seed also seeds the
 	// hold-out split. With UseStored (the default of the CLI) the stored
-	// model's landmarks, datasets, hidden layers, dropout and seed replace
-	// them for the fit.
+	// model's landmarks, targets, datasets, hidden layers, dropout and seed
+	// replace them for the fit.
 	Train ExprOptions
-	// UseStored takes the landmarks and hyper-parameters of the stored
-	// expression model, when there is one.
+	// UseStored takes the landmarks, targets, datasets and
+	// hyper-parameters of the stored expression model, when there is one.
 	UseStored bool
 	// Holdout is the share of each dataset's cells held out (default 0.2).
 	Holdout float64
@@ -1009,18 +1009,14 @@ func EvalExpr(ctx context.Context, db *store.DB, o EvalExprOptions, log io.Write
 	splitSeed := to.Model.Seed
 	if o.UseStored {
 		err := db.View(func(tx *store.Tx) error {
-			rec, err := tx.Model(vocab.ModelExpr)
-			if errors.Is(err, store.ErrNotFound) {
+			m, rec, p, err := loadExprModel(tx)
+			if errors.Is(err, ErrNoExprModel) {
 				return nil
 			}
 			if err != nil {
 				return err
 			}
-			var p ExprModelParams
-			if err := json.Unmarshal(rec.Provenance.Params, &p); err != nil {
-				return fmt.Errorf("%w: expression model record: %v", store.ErrCorrupt, err)
-			}
-			to.Landmarks, to.Model.Hidden, to.Model.Seed = p.Landmarks, p.Hidden, p.Seed
+			to.Landmarks, to.Targets, to.Model.Hidden, to.Model.Seed = m.Landmarks(), m.Targets(), p.Hidden, p.Seed
 			to.Model.Dropout = p.Dropout
 			if p.Dropout == 0 {
 				to.Model.Dropout = -1
