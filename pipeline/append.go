@@ -36,6 +36,10 @@ type AppendOptions struct {
 	// Index configures indexes that must be rebuilt (only when a snapshot
 	// is missing or stale; normally the saved ones are extended in place).
 	Index index.Options
+	// FillMissing says how genes the cell model needs and the dataset
+	// lacks are filled: FillAuto (predict them when the store holds an
+	// expression model that can, else zeros), FillZero or FillPredict.
+	FillMissing string
 }
 
 // AppendResult summarises Append.
@@ -52,6 +56,7 @@ type AppendResult struct {
 	CommitSeconds    float64
 	SkippedGeneModel string // why the gene model was not extended, if it was not
 	SkippedCellModel string
+	FilledGenes      int // genes of the cell model the dataset lacks, predicted (FillMissing)
 }
 
 // modelState is a trained model as the store holds it.
@@ -176,7 +181,7 @@ func Append(ctx context.Context, db *store.DB, name string, ds *ingest.Dataset, 
 			if cellIx, err = vecindex.Current(ctx, tx, vocab.SpaceCells, cellIx, ixOpts); err != nil {
 				return fmt.Errorf("cell index: %w", err)
 			}
-			if err := appendCells(ctx, tx, info, ds, genes, cm, cellIx, o, res); err != nil {
+			if err := appendCells(ctx, tx, info, ds, genes, cm, cellIx, o, res, log); err != nil {
 				return fmt.Errorf("cell model: %w", err)
 			}
 		}
@@ -281,12 +286,16 @@ func selectOrZero(x *sparse.CSR, genes, want []uint32) *sparse.CSR {
 }
 
 func appendCells(ctx context.Context, tx *store.Tx, info store.DatasetInfo, ds *ingest.Dataset, genes []uint32,
-	st *modelState, ix *index.Index, o AppendOptions, res *AppendResult) error {
+	st *modelState, ix *index.Index, o AppendOptions, res *AppendResult, log io.Writer) error {
 	model := new(vae.Model)
 	if err := model.UnmarshalBinary(st.weights); err != nil {
 		return err
 	}
-	x := selectOrZero(ds.X, genes, st.genes)
+	x, filled, err := fillMissing(ctx, tx, o.FillMissing, selectOrZero(ds.X, genes, st.genes), ds.X, genes, st.genes, info.Values, info.Name, log)
+	if err != nil {
+		return err
+	}
+	res.FilledGenes = filled
 	values := model.Values()
 	if values == vocab.Log && info.Values != vocab.Log {
 		var err error

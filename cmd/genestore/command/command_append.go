@@ -15,6 +15,7 @@ type appendOptions struct {
 	name     string
 	batchKey string
 	seed     uint64
+	fill     string
 }
 
 func newAppendCommand(g *globalOptions) *cobra.Command {
@@ -31,6 +32,10 @@ the trained models without retraining them:
     updated;
   - the cell model gets parameters for the new batch(es) only, everything else
     frozen (scArches-style surgery); new genes and unseen cell labels are fine;
+    genes the cell model needs and the dataset lacks are predicted from the
+    ones it has by the expression model when the store holds one
+    (--fill-missing predict, the default then), else zero-filled
+    (--fill-missing zero);
   - the new vectors are inserted into the saved HNSW indexes in place;
   - clusterings of both spaces are marked stale.
 
@@ -48,7 +53,7 @@ interrupted append leaves the store exactly as it was.`,
 			}
 			defer db.Close()
 			res, err := pipeline.Append(ctx, db, o.name, ds, pipeline.AppendOptions{BatchKey: o.batchKey, Seed: o.seed,
-				Index: index.DefaultOptions()}, cmd.ErrOrStderr())
+				Index: index.DefaultOptions(), FillMissing: o.fill}, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -64,7 +69,7 @@ interrupted append leaves the store exactly as it was.`,
 			if res.SkippedCellModel != "" {
 				fmt.Fprintf(w, "  cells: skipped: %s\n", res.SkippedCellModel)
 			} else {
-				fmt.Fprintf(w, "  cells: %d vectors (model %s, %.1fs)\n", res.CellVectors, res.CellModelVersion, res.CellSeconds)
+				fmt.Fprintf(w, "  cells: %d vectors (model %s, %.1fs; %d missing genes predicted)\n", res.CellVectors, res.CellModelVersion, res.CellSeconds, res.FilledGenes)
 			}
 			_, err = fmt.Fprintf(w, "  total %.1fs\n", time.Since(start).Seconds())
 			return err
@@ -75,6 +80,7 @@ interrupted append leaves the store exactly as it was.`,
 	o.readFlags.register(f)
 	f.StringVar(&o.batchKey, "batch-key", "", "obs column naming each cell's batch (default: the dataset is one batch)")
 	f.Uint64Var(&o.seed, "seed", 1, "seed for training the new parameters")
+	f.StringVar(&o.fill, "fill-missing", "", "genes of the cell model the dataset lacks: predict (with the expression model, train expr) or zero (default: predict when an expression model exists)")
 	_ = cmd.MarkFlagRequired("name")
 	return cmd
 }
