@@ -409,15 +409,15 @@ type ExprValidation struct {
 
 // ExprResult summarises TrainExpr.
 type ExprResult struct {
-	ModelVersion     string   `json:"model_version"`
-	Datasets         []string `json:"datasets"`
-	Cells            int      `json:"cells"`
-	Landmarks        []string `json:"landmarks"`
-	AutoLandmarks    bool     `json:"auto_landmarks"`
-	SkippedLandmarks []string `json:"skipped_landmarks"`
-	SkippedTargets   []string `json:"skipped_targets"`
-	Targets          int      `json:"targets"`
-	Validation       ExprValidation
+	ModelVersion     string         `json:"model_version"`
+	Datasets         []string       `json:"datasets"`
+	Cells            int            `json:"cells"`
+	Landmarks        []string       `json:"landmarks"`
+	AutoLandmarks    bool           `json:"auto_landmarks"`
+	SkippedLandmarks []string       `json:"skipped_landmarks"`
+	SkippedTargets   []string       `json:"skipped_targets"`
+	Targets          int            `json:"targets"`
+	Validation       ExprValidation `json:"validation"`
 }
 
 // TrainExpr fits the expression-prediction model (train/expr: D-GEX MLP,

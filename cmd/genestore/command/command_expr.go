@@ -74,7 +74,7 @@ The weights are stored as blob model/expr with a model record holding the
 landmarks and every model's validation MAE; both commit in one transaction that
 checks no dataset changed meanwhile: an interrupted run changes nothing. --json
 prints {"model_version", "datasets", "cells", "landmarks", "auto_landmarks",
-"skipped_landmarks", "skipped_targets", "targets", "Validation": {"rows",
+"skipped_landmarks", "skipped_targets", "targets", "validation": {"rows",
 "mean_mae": {MODEL: MAE}, "blend": {MODEL|"ensemble": genes}, "per_gene_blend",
 "knn_k", "mlp_epochs", "mlp_best_epoch"}}.`,
 		Args: cobra.NoArgs,
