@@ -388,21 +388,18 @@ func newExprCommand(g *globalOptions) *cobra.Command {
 predict): a summary line (cells, mean, sd, min, median, max, the model and
 whether it is still the stored one) and then barcode\tvalue per cell
 (--summary: the summary only). The symbol is matched ignoring case. --json
-prints {"dataset", "gene", "gene_id", "layer", "model", "stale", "barcodes",
-"values", "mean", "sd", "min", "median", "max", "landmarks_present",
-"landmarks_missing"}.`,
+prints {"dataset", "gene", "gene_id", "layer", "model", "stale", "cells",
+"mean", "sd", "min", "median", "max", "landmarks_present", "landmarks_missing",
+"barcodes", "values"}, as GET /v1/genes/{symbol}/predicted?dataset=D does.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := openStore(g, true)
+			e, _, db, err := openEngine(g, true, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			var pg *pipeline.PredictedGene
-			if err := db.View(func(tx *store.Tx) (err error) {
-				pg, err = pipeline.ReadPredictedGene(tx, dataset, layer, gene)
-				return err
-			}); err != nil {
+			pg, err := e.PredictedExpr(cmd.Context(), dataset, gene, layer)
+			if err != nil {
 				return err
 			}
 			w := bufio.NewWriter(cmd.OutOrStdout())
@@ -415,7 +412,7 @@ prints {"dataset", "gene", "gene_id", "layer", "model", "stale", "barcodes",
 				stale = " (stale: the stored model has changed since)"
 			}
 			fmt.Fprintf(w, "%s in %q (layer %s, model %s%s): %d cells, mean %.4f, sd %.4f, min %.4f, median %.4f, max %.4f; %d landmarks present, %d missing\n",
-				pg.Gene, pg.Dataset, pg.Layer, pg.Model, stale, len(pg.Values), pg.Mean, pg.SD, pg.Min, pg.Median, pg.Max,
+				pg.Gene, pg.Dataset, pg.Layer, pg.Model, stale, pg.Cells, pg.Mean, pg.SD, pg.Min, pg.Median, pg.Max,
 				pg.LandmarksPresent, pg.LandmarksMissing)
 			if summary {
 				return nil

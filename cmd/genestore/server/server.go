@@ -128,6 +128,7 @@ func New(e *query.Engine, opts Options) (*Server, error) {
 	s.handle("GET /v1/genes/{symbol}/coexpr", s.coexpr)
 	s.handle("GET /v1/genes/{symbol}/cluster", s.geneCluster)
 	s.handle("GET /v1/genes/{symbol}/annotations", s.geneAnnotations)
+	s.handle("GET /v1/genes/{symbol}/predicted", s.predicted)
 	s.handle("GET /v1/cells/{dataset}/{barcode}/neighbors", s.cellNeighbors)
 	s.handle("GET /v1/cells/{dataset}/{barcode}/genes", s.cellGenes)
 	s.handle("GET /v1/cells/{dataset}/{barcode}/cluster", s.cellCluster)
