@@ -35,6 +35,13 @@
 //
 // # Caveats
 //
+// Predict is the exception to "compute outside any transaction": it streams
+// the expression model's blocks straight into the layer inside its one write
+// transaction, so other writers wait while it predicts (readers do not). It
+// keeps the dataset's dense landmark and target columns in memory (cells ×
+// genes float32), and bbolt holds the whole layer (cells × genes × 4 bytes)
+// until the commit; --genes keeps a layer small.
+//
 // Retraining a model replaces its spaces wholesale: vectors of different
 // model versions are never mixed in one space. Append adds to a space under
 // the same model version instead (the shared layers it was computed with are
