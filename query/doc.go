@@ -24,8 +24,9 @@
 //
 // Queries:
 //
-//   - GeneNeighbors: cosine nearest genes of a gene (symbol, any case, or an
-//     alias when an alias map is loaded), from its consensus vector or a
+//   - GeneNeighbors: cosine nearest genes of a gene (symbol in any case, an
+//     exact-case match winning and an ambiguous one refused with
+//     ErrAmbiguous; or an alias when an alias map is loaded), from its consensus vector or a
 //     dataset's, searching the query vector's own set unless Restrict names
 //     others; the gene itself is never returned.
 //   - CellNeighbors: cosine nearest cells of a cell (dataset + barcode), across

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"genestore/vocab"
+	"sort"
 	"strings"
 )
 
@@ -18,8 +19,12 @@ type GeneRef struct {
 	Alias bool   `json:"alias,omitempty"`
 }
 
-// ResolveGene finds the gene of symbol: by symbol ignoring case, else through
-// the loaded alias map. When several genes share the symbol (duplicate
+// ResolveGene finds the gene of symbol, else through the loaded alias map.
+// A gene whose symbol is exactly symbol wins; otherwise a match ignoring
+// letter case is taken when all such matches share one symbol, and several
+// (AHNAK and Ahnak in a human + mouse store, symbol "ahnak") are refused
+// with ErrAmbiguous naming the candidates: a gene is never picked silently
+// from several. When several genes share the chosen symbol (duplicate
 // symbols within a dataset) the one with the lowest id is returned.
 func (e *Engine) ResolveGene(ctx context.Context, symbol string) (GeneRef, error) {
 	if e.r == nil {
@@ -34,7 +39,8 @@ func (e *Engine) ResolveGene(ctx context.Context, symbol string) (GeneRef, error
 		return GeneRef{}, err
 	}
 	if len(gs) > 0 {
-		return GeneRef{ID: gs[0].ID, Symbol: gs[0].Symbol, Query: symbol}, nil
+		g, err := pickGene(gs, sym, symbol)
+		return GeneRef{ID: g.ID, Symbol: g.Symbol, Query: symbol}, err
 	}
 	al, err := e.r.Aliases(ctx)
 	if err != nil {
@@ -46,10 +52,34 @@ func (e *Engine) ResolveGene(ctx context.Context, symbol string) (GeneRef, error
 			return GeneRef{}, err
 		}
 		if len(gs) > 0 {
-			return GeneRef{ID: gs[0].ID, Symbol: gs[0].Symbol, Query: symbol, Alias: true}, nil
+			g, err := pickGene(gs, to, symbol)
+			return GeneRef{ID: g.ID, Symbol: g.Symbol, Query: symbol, Alias: true}, err
 		}
 	}
 	return GeneRef{}, fmt.Errorf("%w: gene %q", ErrNotFound, symbol)
+}
+
+// pickGene chooses among the case-folded matches gs (id order) of sym: the
+// first exact match, else the first match when all share one symbol, else
+// ErrAmbiguous listing the symbols (asked is the query as the user gave it).
+func pickGene(gs []Gene, sym, asked string) (Gene, error) {
+	var cands []string
+	seen := map[string]bool{}
+	for _, g := range gs {
+		if g.Symbol == sym {
+			return g, nil
+		}
+		if !seen[g.Symbol] {
+			seen[g.Symbol] = true
+			cands = append(cands, g.Symbol)
+		}
+	}
+	if len(cands) == 1 {
+		return gs[0], nil
+	}
+	sort.Strings(cands)
+	return Gene{}, fmt.Errorf("%w: %w: gene %q matches %s ignoring case; give one in its exact case",
+		ErrInvalid, ErrAmbiguous, asked, strings.Join(cands, ", "))
 }
 
 // GeneNeighborsRequest asks for the genes nearest a gene in the "genes" space.

@@ -83,8 +83,10 @@ func newNeighborsCommand(g *globalOptions) *cobra.Command {
                            --dataset D, from D's vector; the search covers the
                            query vector's own set unless --restrict names sets
                            (dataset names, "consensus"); --exclude removes sets.
-                           The symbol matches in any letter case, or through the
-                           alias map loaded with "annotations load --aliases".
+                           The symbol matches in any letter case (an exact-case
+                           match wins; AHNAK and Ahnak both matching "ahnak" is
+                           an error naming both), or through the alias map
+                           loaded with "annotations load --aliases".
   --gene SYMBOL --cells    the k cells most associated with the gene: the largest
                            inner products of cell vectors with the gene's loading
                            in the cell model's decoder (--restrict limits datasets).
