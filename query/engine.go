@@ -160,6 +160,7 @@ type Reader interface {
 	Graphs
 	Annotations
 	Clusterings
+	Regulation
 }
 
 // Writer persists what queries compute. Its methods each run in their own

@@ -623,3 +623,57 @@ func (b *Backend) PutClustering(ctx context.Context, space string, c query.Clust
 		return tx.PutClustering(space, c.Name, c.Keys, c.Labels, fromProv(c.Provenance))
 	})
 }
+
+// Networks implements query.Regulation.
+func (s *snap) Networks(ctx context.Context) ([]query.Network, error) {
+	var out []query.Network
+	err := s.view(func(tx *store.Tx) error {
+		nets, err := tx.Networks()
+		for _, n := range nets {
+			out = append(out, query.Network{Name: n.Name, Views: n.Views, Method: n.Method, Edges: n.Edges,
+				Regulators: n.Regulators, Targets: n.Targets, Provenance: toProv(n.Provenance)})
+		}
+		return err
+	})
+	return out, err
+}
+
+// RegEdges implements query.Regulation.
+func (s *snap) RegEdges(ctx context.Context, network string, gene uint32, targets bool) ([]query.RegEdge, error) {
+	var out []query.RegEdge
+	err := s.view(func(tx *store.Tx) error {
+		var es []store.RegEdge
+		var err error
+		if targets {
+			es, err = tx.TargetsOf(network, gene)
+		} else {
+			es, err = tx.RegulatorsOf(network, gene)
+		}
+		out = regEdges(es)
+		return err
+	})
+	return out, err
+}
+
+// NetworkEdges implements query.Regulation.
+func (s *snap) NetworkEdges(ctx context.Context, network string) ([]query.RegEdge, error) {
+	var es []store.RegEdge
+	err := s.view(func(tx *store.Tx) error {
+		return tx.EachRegEdge(network, func(e store.RegEdge) error {
+			es = append(es, e)
+			if len(es)%65536 == 0 {
+				return ctx.Err()
+			}
+			return nil
+		})
+	})
+	return regEdges(es), err
+}
+
+func regEdges(es []store.RegEdge) []query.RegEdge {
+	out := make([]query.RegEdge, len(es))
+	for i, e := range es {
+		out[i] = query.RegEdge{Regulator: e.Regulator, Target: e.Target, Score: e.Score, Sign: e.Sign, Support: e.Support}
+	}
+	return out
+}
