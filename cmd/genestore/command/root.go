@@ -56,6 +56,8 @@ and annotations. Everything lives in one bbolt file (--store).`,
 		newAnnotationsCommand(g),
 		newServeCommand(g),
 		newGRNCommand(g),
+		newRegulationCommand(g, false),
+		newRegulationCommand(g, true),
 	)
 	return cmd
 }
