@@ -145,6 +145,10 @@ func New(e *query.Engine, opts Options) (*Server, error) {
 	s.handle("GET /v1/clusters/{space}", s.clusters)
 	s.handle("GET /v1/clusters/{space}/{id}", s.clusterMembers)
 	s.handle("GET /v1/clusters/{space}/{id}/markers", s.clusterMarkers)
+	s.handle("GET /v1/clusters/{space}/{id}/regulators", s.upstream)
+	s.handle("GET /v1/networks", s.networks)
+	s.handle("GET /v1/genes/{symbol}/regulators", s.regulators)
+	s.handle("GET /v1/genes/{symbol}/targets", s.targets)
 	if opts.AllowWrites {
 		s.handle("POST /v1/clusters/{space}", s.computeClusters)
 	}

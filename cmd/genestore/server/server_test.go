@@ -55,6 +55,7 @@ func newFixture(t testing.TB) *fixture {
 			t.Fatal(err)
 		}
 	}
+	putModuleNetwork(t, db, tr)
 	db.Close()
 	opts := store.DefaultOptions()
 	opts.ReadOnly = true
