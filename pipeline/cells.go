@@ -172,26 +172,6 @@ func readCellInputs(db *store.DB, names []string, batchKey string) ([]cellInput,
 }
 
 // sharedGenes returns the global gene ids present in every input, ascending.
-func sharedGenes(ins []cellInput) []uint32 {
-	count := map[uint32]int{}
-	for _, in := range ins {
-		seen := map[uint32]bool{}
-		for _, g := range in.genes {
-			if !seen[g] {
-				seen[g] = true
-				count[g]++
-			}
-		}
-	}
-	var out []uint32
-	for g, c := range count {
-		if c == len(ins) {
-			out = append(out, g)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
 
 // columnsOf maps each wanted gene to its first column in genes.
 func columnsOf(genes, want []uint32) []int {
@@ -426,7 +406,7 @@ type stackedCells struct {
 }
 
 func stackCells(ins []cellInput, hvg int) (*stackedCells, error) {
-	shared := sharedGenes(ins)
+	shared := commonGenes(ins, func(in cellInput) []uint32 { return in.genes })
 	if len(shared) == 0 {
 		return nil, fmt.Errorf("%w: the chosen datasets share no gene symbol (train them separately with --datasets)", ErrNoData)
 	}

@@ -67,11 +67,7 @@ func (e *Engine) AnnotateGenes(ctx context.Context, req AnnotateGenesRequest) (*
 	if e.r == nil {
 		return viewed(ctx, e, func(s *Engine) (*GeneAnnotations, error) { return s.AnnotateGenes(ctx, req) })
 	}
-	k := req.K
-	if k == 0 {
-		k = 20
-	}
-	k, err := e.checkK(k)
+	k, err := e.checkK(req.K, 20)
 	if err != nil {
 		return nil, err
 	}
@@ -312,11 +308,7 @@ func (e *Engine) AnnotateCells(ctx context.Context, req AnnotateCellsRequest) (*
 	if e.r == nil {
 		return viewed(ctx, e, func(s *Engine) (*CellAnnotations, error) { return s.AnnotateCells(ctx, req) })
 	}
-	k := req.K
-	if k == 0 {
-		k = 15
-	}
-	k, err := e.checkK(k)
+	k, err := e.checkK(req.K, 15)
 	if err != nil {
 		return nil, err
 	}

@@ -85,7 +85,7 @@ func (e *Engine) CellNeighbors(ctx context.Context, req CellNeighborsRequest) (*
 	if e.r == nil {
 		return viewed(ctx, e, func(s *Engine) (*CellNeighbors, error) { return s.CellNeighbors(ctx, req) })
 	}
-	k, err := e.checkK(req.K)
+	k, err := e.checkK(req.K, 10)
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +192,7 @@ func (e *Engine) CellTopGenes(ctx context.Context, dataset, barcode string, k in
 	if e.r == nil {
 		return viewed(ctx, e, func(s *Engine) (*TopGenes, error) { return s.CellTopGenes(ctx, dataset, barcode, k) })
 	}
-	k, err := e.checkK(k)
+	k, err := e.checkK(k, 10)
 	if err != nil {
 		return nil, err
 	}

@@ -519,7 +519,7 @@ func (e *Engine) ClusterMarkers(ctx context.Context, req ClusterRequest, id, k i
 		return viewed(ctx, e, func(s *Engine) (*TopGenes, error) { return s.ClusterMarkers(ctx, req, id, k) })
 	}
 	req.Space = vocab.SpaceCells
-	k, err := e.checkK(k)
+	k, err := e.checkK(k, 10)
 	if err != nil {
 		return nil, err
 	}

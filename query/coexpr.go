@@ -60,11 +60,7 @@ func (e *Engine) Coexpr(ctx context.Context, req CoexprRequest) (*Coexpr, error)
 	if e.r == nil {
 		return viewed(ctx, e, func(s *Engine) (*Coexpr, error) { return s.Coexpr(ctx, req) })
 	}
-	k := req.K
-	if k == 0 {
-		k = 25
-	}
-	k, err := e.checkK(k)
+	k, err := e.checkK(req.K, 25)
 	if err != nil {
 		return nil, err
 	}

@@ -308,10 +308,11 @@ func (e *Engine) datasetID(ds []Dataset, name string) (uint32, error) {
 	return 0, fmt.Errorf("%w: dataset %q", ErrNotFound, name)
 }
 
-func (e *Engine) checkK(k int) (int, error) {
+// checkK returns k, def for 0, or ErrInvalid outside 1..MaxK.
+func (e *Engine) checkK(k, def int) (int, error) {
 	switch {
 	case k == 0:
-		return 10, nil
+		return def, nil
 	case k < 0 || k > e.opts.MaxK:
 		return 0, fmt.Errorf("%w: k = %d (want 1..%d)", ErrInvalid, k, e.opts.MaxK)
 	}

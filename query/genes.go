@@ -127,7 +127,7 @@ func (e *Engine) GeneNeighbors(ctx context.Context, req GeneNeighborsRequest) (*
 	if e.r == nil {
 		return viewed(ctx, e, func(s *Engine) (*GeneNeighbors, error) { return s.GeneNeighbors(ctx, req) })
 	}
-	k, err := e.checkK(req.K)
+	k, err := e.checkK(req.K, 10)
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +215,7 @@ func (e *Engine) GeneCells(ctx context.Context, req GeneCellsRequest) (*GeneCell
 	if e.r == nil {
 		return viewed(ctx, e, func(s *Engine) (*GeneCells, error) { return s.GeneCells(ctx, req) })
 	}
-	k, err := e.checkK(req.K)
+	k, err := e.checkK(req.K, 10)
 	if err != nil {
 		return nil, err
 	}

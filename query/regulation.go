@@ -117,11 +117,7 @@ func (e *Engine) regulation(ctx context.Context, req RegulationRequest, targets 
 	if e.r == nil {
 		return viewed(ctx, e, func(s *Engine) (*RegulationAnswer, error) { return s.regulation(ctx, req, targets) })
 	}
-	k := req.K
-	if k == 0 {
-		k = 25
-	}
-	k, err := e.checkK(k)
+	k, err := e.checkK(req.K, 25)
 	if err != nil {
 		return nil, err
 	}
@@ -334,11 +330,7 @@ func (e *Engine) UpstreamRegulators(ctx context.Context, req UpstreamRequest) (*
 	if e.r == nil {
 		return viewed(ctx, e, func(s *Engine) (*Upstream, error) { return s.UpstreamRegulators(ctx, req) })
 	}
-	k := req.K
-	if k == 0 {
-		k = 10
-	}
-	k, err := e.checkK(k)
+	k, err := e.checkK(req.K, 10)
 	if err != nil {
 		return nil, err
 	}
