@@ -75,7 +75,7 @@ func Infer(ctx context.Context, views []grn.View, regulators []int32, o Options)
 	if o.Signs {
 		for v := range views {
 			if pcors[v] == nil {
-				pc, err := partialCorrelations(ctx, &views[v], regs, o)
+				pc, err := partialCorrelations(ctx, &views[v], regs, o, false)
 				if err != nil {
 					return nil, err
 				}
@@ -179,8 +179,8 @@ func scoreView(ctx context.Context, v *grn.View, vi int, regs []int, o Options) 
 		absAll(score)
 	case CLR:
 		score, err = clr(ctx, v, regs, o)
-	case PartialCorrelation:
-		pcor, err = partialCorrelations(ctx, v, regs, o)
+	case PartialCorrelation, SpearmanPartial:
+		pcor, err = partialCorrelations(ctx, v, regs, o, o.Method == SpearmanPartial)
 		if err == nil {
 			score = slices.Clone(pcor)
 			absAll(score)
@@ -192,7 +192,7 @@ func scoreView(ctx context.Context, v *grn.View, vi int, regs []int, o Options) 
 		if tree, err = genie3(ctx, v, vi, regs, o); err != nil {
 			return nil, nil, err
 		}
-		if pcor, err = partialCorrelations(ctx, v, regs, o); err != nil {
+		if pcor, err = partialCorrelations(ctx, v, regs, o, true); err != nil {
 			return nil, nil, err
 		}
 		abs := slices.Clone(pcor)

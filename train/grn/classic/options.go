@@ -28,14 +28,17 @@ const (
 	// PartialCorrelation scores by |partial correlation| from the inverse
 	// of the Ledoit–Wolf shrunk correlation matrix of all genes.
 	PartialCorrelation Method = "pcor"
+	// SpearmanPartial scores by |partial correlation| of the genes'
+	// mid-ranks (PartialCorrelation after a rank transform of each gene).
+	SpearmanPartial Method = "spcor"
 	// Ensemble scores by the mean normalised rank of GENIE3 and
-	// PartialCorrelation in each view.
+	// SpearmanPartial in each view.
 	Ensemble Method = "ensemble"
 )
 
 // Methods lists every Method, weakest first.
 func Methods() []Method {
-	return []Method{Pearson, Spearman, CLR, PartialCorrelation, GENIE3, Ensemble}
+	return []Method{Pearson, Spearman, CLR, PartialCorrelation, SpearmanPartial, GENIE3, Ensemble}
 }
 
 // ErrInvalid is wrapped by every error about options or input.
@@ -93,7 +96,7 @@ func (o Options) Validate() error {
 		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...))
 	}
 	switch o.Method {
-	case "", Pearson, Spearman, GENIE3, CLR, PartialCorrelation, Ensemble:
+	case "", Pearson, Spearman, GENIE3, CLR, PartialCorrelation, SpearmanPartial, Ensemble:
 	default:
 		bad("unknown method %q", o.Method)
 	}
