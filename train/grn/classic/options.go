@@ -47,7 +47,7 @@ var ErrInvalid = errors.New("classic: invalid input")
 // Options configure Infer. The zero value is valid: DefaultOptions without
 // signs.
 type Options struct {
-	// Method scores the pairs; "" means the default (GENIE3).
+	// Method scores the pairs; "" means the default (Ensemble).
 	Method Method
 	// Trees is the number of trees per target (GENIE3); 0 means 100.
 	Trees int
@@ -81,11 +81,12 @@ type Options struct {
 	Workers int
 }
 
-// DefaultOptions returns GENIE3 with 100 trees over half the cells (at most
+// DefaultOptions returns the Ensemble method (GENIE3 + Spearman partial
+// correlation; doc.go says why) with 100 trees over half the cells (at most
 // 1,000) each, leaves of ≥ 5 cells, √p regulators per split, 32 bins, signs
 // on, seed 1.
 func DefaultOptions() Options {
-	return Options{Method: GENIE3, Trees: 100, CellFraction: 0.5, MaxTreeCells: 1000,
+	return Options{Method: Ensemble, Trees: 100, CellFraction: 0.5, MaxTreeCells: 1000,
 		MinLeaf: 5, Bins: 0, Signs: true, Seed: 1}
 }
 
