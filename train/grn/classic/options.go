@@ -49,14 +49,14 @@ var ErrInvalid = errors.New("classic: invalid input")
 type Options struct {
 	// Method scores the pairs; "" means the default (Ensemble).
 	Method Method
-	// Trees is the number of trees per target (GENIE3); 0 means 100.
+	// Trees is the number of trees per target (GENIE3); 0 means 50.
 	Trees int
 	// CellFraction is the share of a view's cells drawn without replacement
 	// for each tree (GENIE3); 0 means 0.5 (at most MaxTreeCells cells).
 	CellFraction float64
-	// MaxTreeCells caps the cells of one tree; 0 means 1,000.
+	// MaxTreeCells caps the cells of one tree; 0 means 500.
 	MaxTreeCells int
-	// MinLeaf is the smallest number of cells in a leaf; 0 means 5.
+	// MinLeaf is the smallest number of cells in a leaf; 0 means 10.
 	MinLeaf int
 	// MaxFeatures is the number of regulators tried at each split; 0 means
 	// ⌈√p⌉ for p candidate regulators of the target (GENIE3's "sqrt").
@@ -82,12 +82,12 @@ type Options struct {
 }
 
 // DefaultOptions returns the Ensemble method (GENIE3 + Spearman partial
-// correlation; doc.go says why) with 100 trees over half the cells (at most
-// 1,000) each, leaves of ≥ 5 cells, √p regulators per split, 32 bins, signs
+// correlation; doc.go says why) with 50 trees over half the cells (at most
+// 500) each, leaves of ≥ 10 cells, √p regulators per split, 32 bins, signs
 // on, seed 1.
 func DefaultOptions() Options {
-	return Options{Method: Ensemble, Trees: 100, CellFraction: 0.5, MaxTreeCells: 1000,
-		MinLeaf: 5, Bins: 0, Signs: true, Seed: 1}
+	return Options{Method: Ensemble, Trees: 50, CellFraction: 0.5, MaxTreeCells: 500,
+		MinLeaf: 10, Bins: 0, Signs: true, Seed: 1}
 }
 
 // Validate reports every problem of o at once.
