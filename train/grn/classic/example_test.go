@@ -25,8 +25,14 @@ func ExampleInfer() {
 		panic(err)
 	}
 	fmt.Println(res.Method, "-", res.Combination)
-	for _, e := range res.Edges[:2] {
-		fmt.Printf("%d → %d sign %+d\n", e.Regulator, e.Target, e.Sign)
+	// the best regulator of genes 1 and 2 (edges are sorted best first)
+	for _, target := range []int32{1, 2} {
+		for _, e := range res.Edges {
+			if e.Target == target {
+				fmt.Printf("%d → %d sign %+d\n", e.Regulator, e.Target, e.Sign)
+				break
+			}
+		}
 	}
 	// Output:
 	// ensemble - single view
