@@ -89,11 +89,11 @@
 // the ensemble is 85.6 (TFs) and 39.5 (all) on the simulator: the partial
 // correlation signs are almost always right.
 //
-// Speed (2 cores shared with other jobs, nice 5; BenchmarkInfer): one view
-// of 2,000 cells × 200 genes × 20 regulators takes ~2 s for the ensemble
-// (GENIE3 is nearly all of it; Pearson ~0.1 s). 2,000 genes × 1,000
-// regulators (BenchmarkInferLarge, -long): see the package's README
-// figure in the commit that added it.
+// Speed (BenchmarkInfer, one run each on 2 cores shared with other jobs at
+// a load average of ~20, nice 5, so upper bounds): one view of 2,000 cells
+// × 200 genes × 20 regulators takes 2.5 s for the ensemble (1,600 pairs/s;
+// GENIE3 is nearly all of it; Pearson 0.27 s); 2,000 cells × 2,000 genes ×
+// 1,000 regulators (BenchmarkInferLarge, -long) 342 s (5,850 pairs/s).
 //
 // # Caveats
 //
