@@ -165,3 +165,23 @@ func TestBinView(t *testing.T) {
 		t.Errorf("bins %v", b.bins)
 	}
 }
+
+// TestInferConstantGene: a gene with one value in every cell scores 0 (or
+// the lowest) as regulator and as target, and nothing is NaN.
+func TestInferConstantGene(t *testing.T) {
+	v := chain(100, 5, 4)
+	for c := range v.Cells {
+		v.X[c*v.Genes+4] = 3
+	}
+	for _, m := range Methods() {
+		res, err := Infer(context.Background(), []grn.View{v, chain(60, 5, 5)}, nil, Options{Method: m, Trees: 10})
+		if err != nil {
+			t.Fatalf("%s: %v", m, err)
+		}
+		for _, e := range res.Edges {
+			if math.IsNaN(e.Score) || math.IsInf(e.Score, 0) {
+				t.Fatalf("%s: %d→%d scores %v", m, e.Regulator, e.Target, e.Score)
+			}
+		}
+	}
+}
