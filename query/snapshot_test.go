@@ -12,6 +12,7 @@ import (
 
 	"genestore/index"
 	"genestore/query"
+	"genestore/query/backend"
 	"genestore/query/querytest"
 	"genestore/store"
 	"genestore/vecindex"
@@ -29,10 +30,18 @@ import (
 func TestOneSnapshotPerQuery(t *testing.T) {
 	f := newFixture(t, querytest.DefaultConfig())
 	ctx := context.Background()
+	// Indexes of these 720 vectors search exactly (default ExactBelow), so
+	// the in-memory builds after unsaved commits stay cheap under -race.
+	b, err := backend.New(f.db, backend.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.e, err = query.New(b, query.Options{}); err != nil {
+		t.Fatal(err)
+	}
 	dim, n := f.cfg.Dim, f.cfg.Genes
 	var gens sync.Map // model version → []float32 (n × dim, gene i at row i)
 	io := index.DefaultOptions()
-	io.ExactBelow = -1
 	io.Seed = 3
 	write := func(i int) error {
 		rng := rand.New(rand.NewPCG(uint64(i), 9))
@@ -86,7 +95,7 @@ func TestOneSnapshotPerQuery(t *testing.T) {
 	}
 	start := time.Now()
 	for i := 1; len(errs) == 0; i++ {
-		if el := time.Since(start); el > 5*time.Second || (el > time.Second && commits >= 5) {
+		if el := time.Since(start); el > 10*time.Second || (el > time.Second && commits >= 5 && answers.Load() >= 20) {
 			break
 		}
 		if err := write(i); err != nil {
