@@ -60,7 +60,7 @@ func TestDamagedFiles(t *testing.T) {
 		{"empty", func([]byte) []byte { return nil }, ErrNotStore, "is empty (0 bytes)"},
 		{"head -c 2000000", func(b []byte) []byte { return b[:2000000] }, ErrDamaged, "not a whole number of 4096-byte pages"},
 		{"truncated at a page", func(b []byte) []byte { return b[:2000000/ps*ps] }, ErrDamaged, "meta page says"},
-		{"creation out of space (12 KiB)", func(b []byte) []byte { return b[:12 << 10] }, ErrDamaged, "damaged"},
+		{"creation out of space (12 KiB)", func(b []byte) []byte { return b[:12<<10] }, ErrDamaged, "damaged"},
 		{"both metas corrupt", func(b []byte) []byte { b[ps-1+60] ^= 0xFF; b[60] ^= 0xFF; b[ps+60] ^= 0xFF; return b }, ErrDamaged, "both bbolt meta pages"},
 		{"root page corrupt", func(b []byte) []byte {
 			// The root bucket's page (from the meta with the higher txid)
