@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// DefaultTimeout is how long Open waits for another holder of the file lock
-// when Options.Timeout is zero.
+// DefaultTimeout is how long a transaction waits for another process's
+// hold on the file lock when Options.Timeout is zero.
 const DefaultTimeout = 2 * time.Second
 
 // DefaultLinger is how long a DB keeps its read-only handle (and so the
