@@ -258,6 +258,12 @@ func TrainCells(ctx context.Context, db *store.DB, o CellOptions, progress func(
 	if err != nil {
 		return nil, err
 	}
+	// It replaces the gene loadings too: another process may write them
+	// while this one trains with no lock held.
+	genLoadings, err := spaceGeneration(db, vocab.SpaceCellGenes)
+	if err != nil {
+		return nil, err
+	}
 	ins, err := readCellInputs(db, o.Datasets, o.BatchKey)
 	if err != nil {
 		return nil, err
@@ -344,6 +350,9 @@ func TrainCells(ctx context.Context, db *store.DB, o CellOptions, progress func(
 	start := time.Now()
 	err = db.Update(func(tx *store.Tx) error {
 		if err := checkGeneration(tx, vocab.SpaceCells, gen0); err != nil {
+			return err
+		}
+		if err := checkGeneration(tx, vocab.SpaceCellGenes, genLoadings); err != nil {
 			return err
 		}
 		if err := clearSpace(tx, vocab.SpaceCells); err != nil {

@@ -617,9 +617,28 @@ func (s byKey) Swap(i, j int) {
 	s.l[i], s.l[j] = s.l[j], s.l[i]
 }
 
-// PutClustering implements query.Clusterings.
+// PutClustering implements query.Clusterings. The clustering was computed
+// outside this write transaction (another process may have committed
+// meanwhile), so it is stored only if each vector set it used still holds
+// the model version it was computed from.
 func (b *Backend) PutClustering(ctx context.Context, space string, c query.Clustering) error {
 	return b.update(func(tx *store.Tx) error {
+		if c.Provenance.ModelVersion != "" {
+			info, err := tx.Space(space)
+			if err != nil {
+				return err
+			}
+			for _, d := range c.Provenance.Datasets {
+				ok := false
+				for _, s := range info.Sets {
+					ok = ok || (s.Dataset == d && s.Provenance.ModelVersion == c.Provenance.ModelVersion)
+				}
+				if !ok {
+					return fmt.Errorf("%w: space %q was retrained while clustering (model %q); nothing written, run again",
+						query.ErrModelMismatch, space, c.Provenance.ModelVersion)
+				}
+			}
+		}
 		return tx.PutClustering(space, c.Name, c.Keys, c.Labels, fromProv(c.Provenance))
 	})
 }

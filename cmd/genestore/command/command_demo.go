@@ -55,7 +55,7 @@ func runDemo(ctx context.Context, w, log io.Writer, g *globalOptions, o *demoOpt
 	if err := removeOldDemo(o.out); err != nil {
 		return err
 	}
-	db, err := store.Open(o.out, storeOptions(false))
+	db, err := store.Open(o.out, storeOptions(g, false))
 	if err != nil {
 		return err
 	}
@@ -181,7 +181,7 @@ func removeOldDemo(path string) error {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
-	db, err := store.Open(path, storeOptions(true))
+	db, err := store.Open(path, storeOptions(nil, true))
 	if err != nil {
 		return fmt.Errorf("demo: %s exists and is not a genestore store I may replace: %w", path, err)
 	}

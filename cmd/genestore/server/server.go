@@ -275,6 +275,8 @@ func status(err error) int {
 		return http.StatusConflict
 	case errors.Is(err, store.ErrReadOnly):
 		return http.StatusForbidden
+	case errors.Is(err, store.ErrLocked): // another process's long write
+		return http.StatusServiceUnavailable
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusGatewayTimeout
 	case errors.Is(err, context.Canceled):
