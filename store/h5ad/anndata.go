@@ -156,7 +156,11 @@ func Encode(w io.WriterAt, a *AnnData) error {
 	if err := a.Validate(); err != nil {
 		return err
 	}
-	f := newH5(w, (maxMembers(a)+1)/2)
+	k := (maxMembers(a) + 1) / 2
+	if k > math.MaxUint16 {
+		return fmt.Errorf("%w: a group of %d members (at most %d)", ErrInvalid, maxMembers(a), 2*math.MaxUint16)
+	}
+	f := newH5(w, k)
 	e := &encoder{f: f}
 	var root []link
 	if a.X != nil {

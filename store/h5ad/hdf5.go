@@ -62,8 +62,18 @@ func (f *h5) put(b []byte) uint64 {
 		f.end += uint64(8 - pad)
 	}
 	at := f.end
-	f.buf = append(f.buf, b...)
 	f.end += uint64(len(b))
+	if len(b) >= 1<<20 {
+		// large data (a matrix) goes straight to the file, not through
+		// the buffer
+		f.flush()
+		if _, err := f.w.WriteAt(b, int64(at)); err != nil {
+			f.err = err
+		}
+		f.bufAt = f.end
+		return at
+	}
+	f.buf = append(f.buf, b...)
 	if len(f.buf) >= 1<<20 {
 		f.flush()
 	}

@@ -46,16 +46,17 @@ refused unless --force.`,
 			if err := o.Validate(); err != nil {
 				return err
 			}
+			stdout := o.out == "" || o.out == "-"
+			if stdout && o.Format == export.FormatH5AD {
+				return fmt.Errorf("export: --format h5ad needs --out FILE")
+			}
 			db, err := openStore(g, true)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			if o.out == "" || o.out == "-" {
+			if stdout {
 				_, err := export.Write(cmd.Context(), db, cmd.OutOrStdout(), o.Options)
-				if err != nil && o.Format == export.FormatH5AD {
-					return fmt.Errorf("export: --format h5ad needs --out FILE")
-				}
 				return err
 			}
 			rep, err := export.WriteFile(cmd.Context(), db, o.out, o.Options)
