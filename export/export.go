@@ -26,6 +26,7 @@ type Report struct {
 
 // Write writes a space as TSV to w (h5ad needs a file: use WriteFile).
 func Write(ctx context.Context, db *store.DB, w io.Writer, opts Options) (Report, error) {
+	opts = opts.withDefaults()
 	if err := opts.Validate(); err != nil {
 		return Report{}, err
 	}
@@ -48,6 +49,7 @@ func Write(ctx context.Context, db *store.DB, w io.Writer, opts Options) (Report
 // leaves a previous file as it was. Without opts.Force an existing file is
 // refused with ErrExists.
 func WriteFile(ctx context.Context, db *store.DB, path string, opts Options) (Report, error) {
+	opts = opts.withDefaults()
 	if err := opts.Validate(); err != nil {
 		return Report{}, err
 	}

@@ -280,8 +280,10 @@ func TestOptionsValidate(t *testing.T) {
 			t.Errorf("%+v: %v, want ErrOptions", o, err)
 		}
 	}
-	if err := DefaultOptions().Validate(); err != nil {
-		t.Error(err)
+	for _, o := range []Options{DefaultOptions(), {}} {
+		if err := o.Validate(); err != nil {
+			t.Errorf("%+v: %v", o, err)
+		}
 	}
 }
 

@@ -13,11 +13,11 @@ const (
 	FormatH5AD = "h5ad"
 )
 
-// Options choose what Export writes. The zero value is invalid; start from
-// DefaultOptions.
+// Options choose what Write and WriteFile write. The zero value exports
+// the genes space as TSV.
 type Options struct {
-	Space      string // vocab.SpaceGenes, vocab.SpaceCells or vocab.SpaceCellGenes
-	Format     string // FormatTSV or FormatH5AD
+	Space      string // vocab.SpaceGenes (default), vocab.SpaceCells or vocab.SpaceCellGenes
+	Format     string // FormatTSV (default) or FormatH5AD
 	WithCounts bool   // cells as h5ad only: X = the raw matrix of the exported cells
 	Force      bool   // ExportFile: replace an existing file
 }
@@ -27,8 +27,21 @@ func DefaultOptions() Options {
 	return Options{Space: vocab.SpaceGenes, Format: FormatTSV}
 }
 
+// withDefaults fills empty fields with DefaultOptions' values.
+func (o Options) withDefaults() Options {
+	d := DefaultOptions()
+	if o.Space == "" {
+		o.Space = d.Space
+	}
+	if o.Format == "" {
+		o.Format = d.Format
+	}
+	return o
+}
+
 // Validate reports every problem of o at once.
 func (o Options) Validate() error {
+	o = o.withDefaults()
 	var errs []error
 	switch o.Space {
 	case vocab.SpaceGenes, vocab.SpaceCells, vocab.SpaceCellGenes:

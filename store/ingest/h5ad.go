@@ -381,7 +381,7 @@ func (hf *h5File) readColumn(frame, name string, n int) (col ObsColumn, ok bool,
 		col.Values = vals
 		return col, true, nil
 	}
-	return col, false, nil
+	return unsupported("an HDF5 object that is neither a dataset nor a group")
 }
 
 // categorical decodes codes into category labels; code -1 is missing ("").
