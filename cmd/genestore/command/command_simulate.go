@@ -9,9 +9,16 @@ import (
 	"genestore/train/sim"
 )
 
+// simulateOptions are the flags of "simulate": the simulator's
+// configuration and the output folder.
+type simulateOptions struct {
+	sim.Config
+	out string
+}
+
 func newSimulateCommand(g *globalOptions) *cobra.Command {
-	cfg := sim.DefaultConfig()
-	var out string
+	o := &simulateOptions{Config: sim.DefaultConfig()}
+	cfg, out := &o.Config, &o.out
 	cmd := &cobra.Command{
 		Use:   "simulate --out DIR [flags]",
 		Short: "Write simulated single-cell datasets with known gene modules and cell types",
@@ -31,18 +38,18 @@ millions of cells without holding a dense matrix. Same flags, same bytes.`,
 			total := int64(cfg.Datasets * cfg.Cells)
 			bar := newProgress(cmd.ErrOrStderr(), g.quiet, total, "simulating")
 			start := time.Now()
-			err := sim.WriteDir(cmd.Context(), cfg, out, func(done, _ int) { bar.Set(int64(done)) })
+			err := sim.WriteDir(cmd.Context(), *cfg, *out, func(done, _ int) { bar.Set(int64(done)) })
 			bar.Done()
 			if err != nil {
 				return err
 			}
 			_, err = fmt.Fprintf(cmd.OutOrStdout(), "wrote %d datasets × %d cells × %d genes to %s in %.1fs\n",
-				cfg.Datasets, cfg.Cells, cfg.Genes, out, time.Since(start).Seconds())
+				cfg.Datasets, cfg.Cells, cfg.Genes, *out, time.Since(start).Seconds())
 			return err
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&out, "out", "", "output folder (required)")
+	f.StringVar(out, "out", "", "output folder (required)")
 	f.IntVar(&cfg.Datasets, "datasets", cfg.Datasets, "datasets (batches)")
 	f.IntVar(&cfg.Cells, "cells", cfg.Cells, "cells per dataset")
 	f.IntVar(&cfg.Genes, "genes", cfg.Genes, "genes in the universe")
