@@ -145,7 +145,7 @@ type CollectionInfo struct {
 }
 
 // Collections lists the stored gene-set collections in name order.
-func Collections(db *store.DB) ([]CollectionInfo, error) {
+func Collections(ctx context.Context, db *store.DB) ([]CollectionInfo, error) {
 	out := []CollectionInfo{}
 	err := db.View(func(tx *store.Tx) error {
 		names, err := tx.Collections()
@@ -153,6 +153,9 @@ func Collections(db *store.DB) ([]CollectionInfo, error) {
 			return err
 		}
 		for _, n := range names {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			sets, err := tx.Collection(n)
 			if err != nil {
 				return err

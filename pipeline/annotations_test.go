@@ -47,7 +47,7 @@ func TestLoadAnnotations(t *testing.T) {
 	if rep.Kind != "collection" || rep.Sets != 2 || rep.Genes != 3 || rep.InStore != 0 {
 		t.Errorf("report %+v", rep)
 	}
-	list, err := Collections(db)
+	list, err := Collections(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}

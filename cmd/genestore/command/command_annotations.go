@@ -93,7 +93,7 @@ func newAnnotationsListCommand(g *globalOptions) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			out, err := pipeline.Collections(db)
+			out, err := pipeline.Collections(cmd.Context(), db)
 			if err != nil {
 				return err
 			}
