@@ -2,8 +2,9 @@
 // the gene and cell models from the matrices the store holds (TrainGenes,
 // TrainCells), writing their vectors, weights, co-expression edges and
 // provenance, keeping each embedding space's HNSW index in step, appending a
-// dataset to trained models without retraining them (Append), and scoring
-// the embeddings against baselines (EvalGenes, EvalCells).
+// dataset to trained models without retraining them (Append), scoring
+// the embeddings against baselines (EvalGenes, EvalCells), and loading
+// gene-set collections and alias maps (LoadAnnotations, Collections).
 //
 // # Basics
 //

@@ -10,31 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"genestore/query"
-	"genestore/query/backend"
-	"genestore/store"
 )
-
-// openEngine opens the store and a query engine over it. Rebuilt indexes are
-// reported on log. The caller closes the returned store.
-func openEngine(g *globalOptions, readOnly bool, log io.Writer) (*query.Engine, *backend.Backend, *store.DB, error) {
-	db, err := openStore(g, readOnly)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	opts := backend.DefaultOptions()
-	opts.Log = log
-	b, err := backend.New(db, opts)
-	if err != nil {
-		db.Close()
-		return nil, nil, nil, err
-	}
-	e, err := query.New(b, query.DefaultOptions())
-	if err != nil {
-		db.Close()
-		return nil, nil, nil, err
-	}
-	return e, b, db, nil
-}
 
 // positive returns a PreRunE that refuses a zero or negative value of each
 // named numeric flag: 0 is out of range, as in the HTTP API, not a request
