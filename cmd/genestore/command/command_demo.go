@@ -166,6 +166,9 @@ func runDemo(ctx context.Context, w, log io.Writer, g *globalOptions, o *demoOpt
 		{"12. Gene modules, and GO enrichment of the module holding CD79A", []string{"clusters", "--space", "genes", "--resolution", "1.0", "--gene", "CD79A", "--enrich", "go_bp"}},
 		{"13. GO terms predicted for CD79A from its neighbours", []string{"annotate", "genes", "--collection", "go_bp", "--gene", "CD79A"}},
 		{"14. Label transfer: pbmc_small's Seurat clusters onto pbmc3k_sct283", []string{"annotate", "cells", "--reference", "pbmc_small", "--label", "RNA_snn_res.1", "--query", "pbmc3k_sct283"}},
+		{"15. A regulatory network across the four time points of the mouse lung (E14.5, E16.5, E18.5, adult)", []string{"train", "grn", "--datasets", "lung_mouse", "--views-by", "time", "--genes", "200"}},
+		{"16. Targets of the transcription factor Etv5 (sign, co-expression and embedding cosine beside each)", []string{"targets", "--gene", "Etv5", "-k", "6"}},
+		{"17. Regulators of the surfactant gene Sftpc", []string{"regulators", "--gene", "Sftpc", "-k", "6"}},
 	}
 	for _, st := range steps {
 		section(w, st.title)
