@@ -233,6 +233,27 @@ func TestTrainConflictsWithConcurrentAppend(t *testing.T) {
 	}
 }
 
+// TestTrainCellsConflictsOnLoadings: train cells also replaces the
+// cell-genes space, so a write to it during training (another process,
+// now that training holds no lock) is a conflict too.
+func TestTrainCellsConflictsOnLoadings(t *testing.T) {
+	ctx := context.Background()
+	db, _ := simStore(t, appendSim(), 3)
+	trainBoth(t, db)
+	testHookBeforeTrainCommit = func(string) {
+		testHookBeforeTrainCommit = nil
+		if err := db.Update(func(tx *store.Tx) error { return tx.DeleteEmbeddings(vocab.SpaceCellGenes, vocab.Consensus) }); err != nil {
+			t.Error(err)
+		}
+	}
+	t.Cleanup(func() { testHookBeforeTrainCommit = nil })
+	c := DefaultCellOptions()
+	c.Model.Epochs, c.Model.Latent, c.Model.Hidden, c.Model.Seed = 3, 8, 64, 2
+	if _, err := TrainCells(ctx, db, c, nil, nil); !errors.Is(err, ErrConflict) {
+		t.Fatalf("retrain across a write to cell-genes: %v, want ErrConflict", err)
+	}
+}
+
 // TestReadersDuringAppend queries the store from other goroutines while a
 // dataset is appended: every read succeeds and sees either all or none of
 // the new dataset.

@@ -172,26 +172,6 @@ func readCellInputs(db *store.DB, names []string, batchKey string) ([]cellInput,
 }
 
 // sharedGenes returns the global gene ids present in every input, ascending.
-func sharedGenes(ins []cellInput) []uint32 {
-	count := map[uint32]int{}
-	for _, in := range ins {
-		seen := map[uint32]bool{}
-		for _, g := range in.genes {
-			if !seen[g] {
-				seen[g] = true
-				count[g]++
-			}
-		}
-	}
-	var out []uint32
-	for g, c := range count {
-		if c == len(ins) {
-			out = append(out, g)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
 
 // columnsOf maps each wanted gene to its first column in genes.
 func columnsOf(genes, want []uint32) []int {
@@ -275,6 +255,12 @@ func TrainCells(ctx context.Context, db *store.DB, o CellOptions, progress func(
 		log = io.Discard
 	}
 	gen0, err := spaceGeneration(db, vocab.SpaceCells)
+	if err != nil {
+		return nil, err
+	}
+	// It replaces the gene loadings too: another process may write them
+	// while this one trains with no lock held.
+	genLoadings, err := spaceGeneration(db, vocab.SpaceCellGenes)
 	if err != nil {
 		return nil, err
 	}
@@ -366,6 +352,9 @@ func TrainCells(ctx context.Context, db *store.DB, o CellOptions, progress func(
 		if err := checkGeneration(tx, vocab.SpaceCells, gen0); err != nil {
 			return err
 		}
+		if err := checkGeneration(tx, vocab.SpaceCellGenes, genLoadings); err != nil {
+			return err
+		}
 		if err := clearSpace(tx, vocab.SpaceCells); err != nil {
 			return err
 		}
@@ -426,7 +415,7 @@ type stackedCells struct {
 }
 
 func stackCells(ins []cellInput, hvg int) (*stackedCells, error) {
-	shared := sharedGenes(ins)
+	shared := commonGenes(ins, func(in cellInput) []uint32 { return in.genes })
 	if len(shared) == 0 {
 		return nil, fmt.Errorf("%w: the chosen datasets share no gene symbol (train them separately with --datasets)", ErrNoData)
 	}

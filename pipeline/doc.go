@@ -2,13 +2,14 @@
 // the gene and cell models from the matrices the store holds (TrainGenes,
 // TrainCells), writing their vectors, weights, co-expression edges and
 // provenance, keeping each embedding space's HNSW index in step, appending a
-// dataset to trained models without retraining them (Append), and scoring
-// the embeddings against baselines (EvalGenes, EvalCells). Expression
-// prediction (issue 19) trains train/expr's landmark → target model
-// (TrainExpr: weights in blob model/expr, provenance in the model record
-// "expr"), writes a dataset's predicted expression as its derived layer
-// "predicted" (Predict; value type vocab.Predicted) and scores the models on
-// held-out cells (EvalExpr).
+// dataset to trained models without retraining them (Append), scoring
+// the embeddings against baselines (EvalGenes, EvalCells), and loading
+// gene-set collections and alias maps (LoadAnnotations, Collections).
+// Expression prediction (issue 19) trains train/expr's landmark → target
+// model (TrainExpr: weights in blob model/expr, provenance in the model
+// record "expr"), writes a dataset's predicted expression as its derived
+// layer "predicted" (Predict; value type vocab.Predicted) and scores the
+// models on held-out cells (EvalExpr).
 //
 // # Basics
 //
@@ -46,13 +47,26 @@
 // model versions are never mixed in one space. Append adds to a space under
 // the same model version instead (the shared layers it was computed with are
 // unchanged), inside one write transaction that also holds the training of
-// the new parts: readers keep answering from the last commit meanwhile, and
-// another writer waits.
+// the new parts: readers of this process keep answering from the last commit
+// meanwhile; other processes and writers wait (see IMPORTANT below).
 //
-// Two writers in one process: bbolt serialises their transactions, but work
-// done before a transaction can go stale. Append re-checks the index it
-// loaded inside its transaction (vecindex.Current); a retrain that finds its
-// space changed since it began (an append committed meanwhile) fails with
-// ErrConflict and writes nothing rather than drop the new vectors. Writers in
-// different processes cannot interleave: the store's file lock admits one.
+// TrainGenes and TrainCells hold no lock while they compute (package store
+// locks the file only for the length of a transaction), so other processes — a
+// server, queries, an ingest, another job — use the store meanwhile, and
+// their commits can land between a job's reads and its commit. Work done
+// before a transaction can so go stale, whether the other writer is in this
+// process or another. Each commit re-checks what the job read: a retrain
+// fails with ErrConflict and writes nothing when a space it replaces
+// ("genes"; "cells" and "cell-genes") changed since it began (an append
+// committed meanwhile) rather than drop the new vectors; Append re-checks the
+// index it loaded inside its transaction (vecindex.Current). Datasets are
+// never changed or removed once added, so the matrices a job read are still
+// those stored; a dataset ingested meanwhile simply has no vectors yet, as
+// if it came after the job.
+//
+// IMPORTANT: Append still trains the new dataset's parts (gene input layer,
+// cell batch parameters) inside its write transaction, because the store
+// assigns the dataset's gene ids only as it adds it: other processes wait
+// for the whole append (seconds for thousands of cells), up to their lock
+// timeout.
 package pipeline

@@ -64,11 +64,10 @@ type geneParams struct {
 // consensus neighbours (annot.PredictTerms: similarity-weighted vote with the
 // voting neighbours as evidence) and, with Write, stores them.
 func (e *Engine) AnnotateGenes(ctx context.Context, req AnnotateGenesRequest) (*GeneAnnotations, error) {
-	k := req.K
-	if k == 0 {
-		k = 20
+	if e.r == nil {
+		return viewed(ctx, e, func(s *Engine) (*GeneAnnotations, error) { return s.AnnotateGenes(ctx, req) })
 	}
-	k, err := e.checkK(k)
+	k, err := e.checkK(req.K, 20)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +77,7 @@ func (e *Engine) AnnotateGenes(ctx context.Context, req AnnotateGenesRequest) (*
 	if req.TopN < 0 {
 		return nil, fmt.Errorf("%w: top %d terms", ErrInvalid, req.TopN)
 	}
-	sets, err := e.b.Collection(ctx, req.Collection)
+	sets, err := e.r.Collection(ctx, req.Collection)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +86,7 @@ func (e *Engine) AnnotateGenes(ctx context.Context, req AnnotateGenesRequest) (*
 		setName[s.ID] = s.Name
 	}
 	g2t := annot.GeneToSets(sets)
-	info, err := e.b.Space(ctx, vocab.SpaceGenes)
+	info, err := e.r.Space(ctx, vocab.SpaceGenes)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +104,7 @@ func (e *Engine) AnnotateGenes(ctx context.Context, req AnnotateGenesRequest) (*
 			refs = append(refs, g)
 		}
 	} else {
-		keys, err := e.b.Keys(ctx, vocab.SpaceGenes, []uint32{vocab.Consensus})
+		keys, err := e.r.Keys(ctx, vocab.SpaceGenes, []uint32{vocab.Consensus})
 		if err != nil {
 			return nil, err
 		}
@@ -113,7 +112,7 @@ func (e *Engine) AnnotateGenes(ctx context.Context, req AnnotateGenesRequest) (*
 		for i, key := range keys {
 			_, ids[i] = vocab.SplitEntityKey(key)
 		}
-		genes, err := e.b.Genes(ctx, ids)
+		genes, err := e.r.Genes(ctx, ids)
 		if err != nil {
 			return nil, err
 		}
@@ -125,14 +124,14 @@ func (e *Engine) AnnotateGenes(ctx context.Context, req AnnotateGenesRequest) (*
 	rows := make([][]Prediction, len(refs))
 	err = e.parallel(ctx, len(refs), func(i int) error {
 		g := refs[i]
-		q, err := e.b.Vectors(ctx, vocab.SpaceGenes, []uint64{vocab.EntityKey(vocab.Consensus, g.ID)})
+		q, err := e.r.Vectors(ctx, vocab.SpaceGenes, []uint64{vocab.EntityKey(vocab.Consensus, g.ID)})
 		if err != nil {
 			if errors.Is(err, ErrNotFound) {
 				return fmt.Errorf("%w: gene %s has no consensus vector", ErrNotFound, g.Symbol)
 			}
 			return err
 		}
-		hits, err := e.b.Search(ctx, vocab.SpaceGenes, q, k, func(key uint64) bool {
+		hits, err := e.r.Search(ctx, vocab.SpaceGenes, q, k, func(key uint64) bool {
 			d, id := vocab.SplitEntityKey(key)
 			return d == vocab.Consensus && id != g.ID
 		})
@@ -143,7 +142,7 @@ func (e *Engine) AnnotateGenes(ctx context.Context, req AnnotateGenesRequest) (*
 		for j, h := range hits {
 			_, ids[j] = vocab.SplitEntityKey(h.Key)
 		}
-		genes, err := e.b.Genes(ctx, ids)
+		genes, err := e.r.Genes(ctx, ids)
 		if err != nil {
 			return err
 		}
@@ -177,7 +176,7 @@ func (e *Engine) AnnotateGenes(ctx context.Context, req AnnotateGenesRequest) (*
 	}
 	var all []Prediction
 	if len(req.Genes) > 0 {
-		old, _, err := e.b.Predictions(ctx, vocab.KindGoTerms, req.Collection)
+		old, _, err := e.r.Predictions(ctx, vocab.KindGoTerms, req.Collection)
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return nil, err
 		}
@@ -197,9 +196,9 @@ func (e *Engine) AnnotateGenes(ctx context.Context, req AnnotateGenesRequest) (*
 	sort.SliceStable(all, func(i, j int) bool { return all[i].Entity < all[j].Entity })
 	params, _ := json.Marshal(geneParams{K: k, TopN: req.TopN, From: vocab.SpaceGenes + "/" + vocab.ConsensusName})
 	prov := Provenance{Kind: "term-prediction", ModelVersion: set.ModelVersion, Params: params, Datasets: []uint32{vocab.Consensus}}
-	if err := e.b.PutPredictions(ctx, vocab.KindGoTerms, req.Collection, all, prov); err != nil {
-		return nil, err
-	}
+	e.write(func(ctx context.Context) error {
+		return e.b.PutPredictions(ctx, vocab.KindGoTerms, req.Collection, all, prov)
+	})
 	out.Written = true
 	return out, nil
 }
@@ -306,11 +305,10 @@ type cellParams struct {
 // (annot.TransferLabels). Labels absent from the query dataset may be
 // assigned. Reference and query vectors must share a model version.
 func (e *Engine) AnnotateCells(ctx context.Context, req AnnotateCellsRequest) (*CellAnnotations, error) {
-	k := req.K
-	if k == 0 {
-		k = 15
+	if e.r == nil {
+		return viewed(ctx, e, func(s *Engine) (*CellAnnotations, error) { return s.AnnotateCells(ctx, req) })
 	}
-	k, err := e.checkK(k)
+	k, err := e.checkK(req.K, 15)
 	if err != nil {
 		return nil, err
 	}
@@ -328,7 +326,7 @@ func (e *Engine) AnnotateCells(ctx context.Context, req AnnotateCellsRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	info, err := e.b.Space(ctx, vocab.SpaceCells)
+	info, err := e.r.Space(ctx, vocab.SpaceCells)
 	if err != nil {
 		return nil, err
 	}
@@ -356,13 +354,13 @@ func (e *Engine) AnnotateCells(ctx context.Context, req AnnotateCellsRequest) (*
 		if s.ModelVersion != qset.ModelVersion {
 			return nil, fmt.Errorf("%w: cells of %q are model %q, of %q are %q", ErrModelMismatch, r, s.ModelVersion, req.Query, qset.ModelVersion)
 		}
-		col, err := e.b.ObsColumn(ctx, rd, req.Label)
+		col, err := e.r.ObsColumn(ctx, rd, req.Label)
 		if err != nil {
 			return nil, fmt.Errorf("reference %q: %w", r, err)
 		}
 		refLabels[rd] = col
 	}
-	keys, err := e.b.Keys(ctx, vocab.SpaceCells, []uint32{qd})
+	keys, err := e.r.Keys(ctx, vocab.SpaceCells, []uint32{qd})
 	if err != nil {
 		return nil, err
 	}
@@ -372,13 +370,13 @@ func (e *Engine) AnnotateCells(ctx context.Context, req AnnotateCellsRequest) (*
 	nb := (len(keys) + block - 1) / block
 	err = e.parallel(ctx, nb, func(b int) error {
 		lo, hi := b*block, min((b+1)*block, len(keys))
-		vecs, err := e.b.Vectors(ctx, vocab.SpaceCells, keys[lo:hi])
+		vecs, err := e.r.Vectors(ctx, vocab.SpaceCells, keys[lo:hi])
 		if err != nil {
 			return err
 		}
 		dim := len(vecs) / (hi - lo)
 		for i := lo; i < hi; i++ {
-			hits, err := e.b.Search(ctx, vocab.SpaceCells, vecs[(i-lo)*dim:(i-lo+1)*dim], k, func(key uint64) bool {
+			hits, err := e.r.Search(ctx, vocab.SpaceCells, vecs[(i-lo)*dim:(i-lo+1)*dim], k, func(key uint64) bool {
 				d, _ := vocab.SplitEntityKey(key)
 				return refLabels[d] != nil
 			})
@@ -429,7 +427,7 @@ func (e *Engine) AnnotateCells(ctx context.Context, req AnnotateCellsRequest) (*
 		for i, key := range keys {
 			_, cells[i] = vocab.SplitEntityKey(key)
 		}
-		bcs, err := e.b.Barcodes(ctx, qd, cells)
+		bcs, err := e.r.Barcodes(ctx, qd, cells)
 		if err != nil {
 			return nil, err
 		}
@@ -446,9 +444,10 @@ func (e *Engine) AnnotateCells(ctx context.Context, req AnnotateCellsRequest) (*
 		}
 		sort.Slice(used, func(i, j int) bool { return used[i] < used[j] })
 		prov := Provenance{Kind: "label-transfer", ModelVersion: qset.ModelVersion, Params: params, Datasets: append(used, qd)}
-		if err := e.b.PutPredictions(ctx, vocab.KindCellLabels, out.Name, rows, prov); err != nil {
-			return nil, err
-		}
+		name := out.Name
+		e.write(func(ctx context.Context) error {
+			return e.b.PutPredictions(ctx, vocab.KindCellLabels, name, rows, prov)
+		})
 		out.Written = true
 	}
 	return out, nil

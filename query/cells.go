@@ -52,7 +52,7 @@ func (e *Engine) resolveCell(ctx context.Context, ds []Dataset, dataset, barcode
 	if d == vocab.Consensus {
 		return 0, 0, fmt.Errorf("%w: cells belong to real datasets", ErrInvalid)
 	}
-	row, err := e.b.CellByBarcode(ctx, d, barcode)
+	row, err := e.r.CellByBarcode(ctx, d, barcode)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return 0, 0, fmt.Errorf("%w: cell %q in dataset %q", ErrNotFound, barcode, dataset)
@@ -68,7 +68,7 @@ func (e *Engine) cellVector(ctx context.Context, info SpaceInfo, nm names, d, ro
 	if !ok {
 		return nil, "", fmt.Errorf("%w: dataset %q has no %s vectors", ErrNotFound, nm[d], vocab.SpaceCells)
 	}
-	v, err := e.b.Vectors(ctx, vocab.SpaceCells, []uint64{vocab.EntityKey(d, row)})
+	v, err := e.r.Vectors(ctx, vocab.SpaceCells, []uint64{vocab.EntityKey(d, row)})
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return nil, "", fmt.Errorf("%w: cell %d of %q has no vector", ErrNotFound, row, nm[d])
@@ -82,7 +82,10 @@ func (e *Engine) cellVector(ctx context.Context, info SpaceInfo, nm names, d, ro
 // across datasets by default (the cell model embeds every dataset in one
 // latent space). The query cell is never returned.
 func (e *Engine) CellNeighbors(ctx context.Context, req CellNeighborsRequest) (*CellNeighbors, error) {
-	k, err := e.checkK(req.K)
+	if e.r == nil {
+		return viewed(ctx, e, func(s *Engine) (*CellNeighbors, error) { return s.CellNeighbors(ctx, req) })
+	}
+	k, err := e.checkK(req.K, 10)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +97,7 @@ func (e *Engine) CellNeighbors(ctx context.Context, req CellNeighborsRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	info, err := e.b.Space(ctx, vocab.SpaceCells)
+	info, err := e.r.Space(ctx, vocab.SpaceCells)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +110,7 @@ func (e *Engine) CellNeighbors(ctx context.Context, req CellNeighborsRequest) (*
 		return nil, err
 	}
 	self := vocab.EntityKey(d, row)
-	hits, err := e.b.Search(ctx, vocab.SpaceCells, q, k, func(key uint64) bool {
+	hits, err := e.r.Search(ctx, vocab.SpaceCells, q, k, func(key uint64) bool {
 		dd, _ := vocab.SplitEntityKey(key)
 		return key != self && allowed[dd]
 	})
@@ -152,7 +155,7 @@ func (e *Engine) barcodesOf(ctx context.Context, keys []uint64) ([]string, error
 		for j, i := range idx {
 			_, rows[j] = vocab.SplitEntityKey(keys[i])
 		}
-		bcs, err := e.b.Barcodes(ctx, d, rows)
+		bcs, err := e.r.Barcodes(ctx, d, rows)
 		if err != nil {
 			return nil, err
 		}
@@ -186,7 +189,10 @@ type TopGenes struct {
 // CellTopGenes returns the k genes whose decoder loadings (space
 // "cell-genes") have the largest inner product with a cell's latent vector.
 func (e *Engine) CellTopGenes(ctx context.Context, dataset, barcode string, k int) (*TopGenes, error) {
-	k, err := e.checkK(k)
+	if e.r == nil {
+		return viewed(ctx, e, func(s *Engine) (*TopGenes, error) { return s.CellTopGenes(ctx, dataset, barcode, k) })
+	}
+	k, err := e.checkK(k, 10)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +204,7 @@ func (e *Engine) CellTopGenes(ctx context.Context, dataset, barcode string, k in
 	if err != nil {
 		return nil, err
 	}
-	info, err := e.b.Space(ctx, vocab.SpaceCells)
+	info, err := e.r.Space(ctx, vocab.SpaceCells)
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +226,7 @@ func (e *Engine) topGenes(ctx context.Context, q []float32, ver string, out *Top
 		return fmt.Errorf("%w: cell vectors are model %q, gene loadings %q", ErrModelMismatch, ver, lver)
 	}
 	out.ModelVersion = ver
-	hits, err := e.b.TopInner(ctx, vocab.SpaceCellGenes, q, out.K, func(key uint64) bool { d, _ := vocab.SplitEntityKey(key); return d == vocab.Consensus })
+	hits, err := e.r.TopInner(ctx, vocab.SpaceCellGenes, q, out.K, func(key uint64) bool { d, _ := vocab.SplitEntityKey(key); return d == vocab.Consensus })
 	if err != nil {
 		return err
 	}
@@ -228,7 +234,7 @@ func (e *Engine) topGenes(ctx context.Context, q []float32, ver string, out *Top
 	for i, h := range hits {
 		_, ids[i] = vocab.SplitEntityKey(h.Key)
 	}
-	genes, err := e.b.Genes(ctx, ids)
+	genes, err := e.r.Genes(ctx, ids)
 	if err != nil {
 		return err
 	}

@@ -156,7 +156,7 @@ func (e *Engine) clustering(ctx context.Context, req ClusterRequest) (Clustering
 	}
 	name := ClusteringName(req.Method, req.Resolution)
 	if !req.Recompute {
-		c, err := e.b.Clustering(ctx, req.Space, name)
+		c, err := e.r.Clustering(ctx, req.Space, name)
 		if err == nil {
 			return c, false, req, nil
 		}
@@ -179,7 +179,7 @@ func (e *Engine) computeClustering(ctx context.Context, req ClusterRequest, name
 	if err != nil {
 		return Clustering{}, err
 	}
-	info, err := e.b.Space(ctx, req.Space)
+	info, err := e.r.Space(ctx, req.Space)
 	if err != nil {
 		return Clustering{}, err
 	}
@@ -218,7 +218,7 @@ func (e *Engine) computeClustering(ctx context.Context, req ClusterRequest, name
 		}
 		allowed[d] = true
 	}
-	keys, err := e.b.Keys(ctx, req.Space, sets)
+	keys, err := e.r.Keys(ctx, req.Space, sets)
 	if err != nil {
 		return Clustering{}, err
 	}
@@ -246,9 +246,7 @@ func (e *Engine) computeClustering(ctx context.Context, req ClusterRequest, name
 		Graph: "snn over hnsw knn", Modularity: res.Modularity, Communities: res.Communities})
 	c := Clustering{Name: name, Keys: keys, Labels: labels,
 		Provenance: Provenance{Kind: req.Method, ModelVersion: ver, Params: params, Datasets: sets}}
-	if err := e.b.PutClustering(ctx, req.Space, c); err != nil {
-		return Clustering{}, err
-	}
+	e.write(func(ctx context.Context) error { return e.b.PutClustering(ctx, req.Space, c) })
 	return c, nil
 }
 
@@ -261,14 +259,14 @@ func (e *Engine) knn(ctx context.Context, space string, keys []uint64, k int, fi
 	const block = 1024
 	err := e.parallel(ctx, (n+block-1)/block, func(b int) error {
 		lo, hi := b*block, min((b+1)*block, n)
-		vecs, err := e.b.Vectors(ctx, space, keys[lo:hi])
+		vecs, err := e.r.Vectors(ctx, space, keys[lo:hi])
 		if err != nil {
 			return err
 		}
 		dim := len(vecs) / (hi - lo)
 		for i := lo; i < hi; i++ {
 			self := keys[i]
-			hits, err := e.b.Search(ctx, space, vecs[(i-lo)*dim:(i-lo+1)*dim], k,
+			hits, err := e.r.Search(ctx, space, vecs[(i-lo)*dim:(i-lo+1)*dim], k,
 				func(key uint64) bool { return key != self && filter(key) })
 			if err != nil {
 				return err
@@ -291,6 +289,9 @@ func (e *Engine) knn(ctx context.Context, space string, keys []uint64, k int, fi
 // Clusters returns a summary of the clustering of req (computing it when
 // allowed and absent): every cluster with its size, largest first.
 func (e *Engine) Clusters(ctx context.Context, req ClusterRequest) (*ClusterSummary, error) {
+	if e.r == nil {
+		return viewed(ctx, e, func(s *Engine) (*ClusterSummary, error) { return s.Clusters(ctx, req) })
+	}
 	c, computed, req, err := e.clustering(ctx, req)
 	if err != nil {
 		return nil, err
@@ -317,6 +318,9 @@ func (e *Engine) Clusters(ctx context.Context, req ClusterRequest) (*ClusterSumm
 // GeneCluster returns the cluster of a gene (its consensus vector, or the
 // first set holding it) and the cluster's members.
 func (e *Engine) GeneCluster(ctx context.Context, req ClusterRequest, symbol string, mo MemberOptions) (*ClusterMembers, error) {
+	if e.r == nil {
+		return viewed(ctx, e, func(s *Engine) (*ClusterMembers, error) { return s.GeneCluster(ctx, req, symbol, mo) })
+	}
 	req.Space = vocab.SpaceGenes
 	g, err := e.ResolveGene(ctx, symbol)
 	if err != nil {
@@ -350,6 +354,9 @@ func (e *Engine) GeneCluster(ctx context.Context, req ClusterRequest, symbol str
 
 // CellCluster returns the cluster of a cell and the cluster's members.
 func (e *Engine) CellCluster(ctx context.Context, req ClusterRequest, dataset, barcode string, mo MemberOptions) (*ClusterMembers, error) {
+	if e.r == nil {
+		return viewed(ctx, e, func(s *Engine) (*ClusterMembers, error) { return s.CellCluster(ctx, req, dataset, barcode, mo) })
+	}
 	req.Space = vocab.SpaceCells
 	nm, ds, err := e.names(ctx)
 	if err != nil {
@@ -377,6 +384,9 @@ func (e *Engine) CellCluster(ctx context.Context, req ClusterRequest, dataset, b
 
 // ClusterMembers returns the members of cluster id.
 func (e *Engine) ClusterMembers(ctx context.Context, req ClusterRequest, id int, mo MemberOptions) (*ClusterMembers, error) {
+	if e.r == nil {
+		return viewed(ctx, e, func(s *Engine) (*ClusterMembers, error) { return s.ClusterMembers(ctx, req, id, mo) })
+	}
 	c, _, req, err := e.clustering(ctx, req)
 	if err != nil {
 		return nil, err
@@ -469,7 +479,7 @@ func (e *Engine) symbolsOf(ctx context.Context, keys []uint64) ([]string, error)
 	for i, k := range keys {
 		_, ids[i] = vocab.SplitEntityKey(k)
 	}
-	genes, err := e.b.Genes(ctx, ids)
+	genes, err := e.r.Genes(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -482,7 +492,7 @@ func (e *Engine) symbolsOf(ctx context.Context, keys []uint64) ([]string, error)
 
 // enrich tests query against collection name over universe.
 func (e *Engine) enrich(ctx context.Context, name string, query, universe []string, mo MemberOptions) ([]Enrichment, error) {
-	sets, err := e.b.Collection(ctx, name)
+	sets, err := e.r.Collection(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -505,8 +515,11 @@ func (e *Engine) enrich(ctx context.Context, name string, query, universe []stri
 // decoder loadings have the largest inner product with the mean latent
 // vector of the cluster's cells.
 func (e *Engine) ClusterMarkers(ctx context.Context, req ClusterRequest, id, k int) (*TopGenes, error) {
+	if e.r == nil {
+		return viewed(ctx, e, func(s *Engine) (*TopGenes, error) { return s.ClusterMarkers(ctx, req, id, k) })
+	}
 	req.Space = vocab.SpaceCells
-	k, err := e.checkK(k)
+	k, err := e.checkK(k, 10)
 	if err != nil {
 		return nil, err
 	}
@@ -521,7 +534,7 @@ func (e *Engine) ClusterMarkers(ctx context.Context, req ClusterRequest, id, k i
 	var centroid []float64
 	for lo := 0; lo < len(keys); lo += 4096 {
 		hi := min(lo+4096, len(keys))
-		vecs, err := e.b.Vectors(ctx, vocab.SpaceCells, keys[lo:hi])
+		vecs, err := e.r.Vectors(ctx, vocab.SpaceCells, keys[lo:hi])
 		if err != nil {
 			return nil, err
 		}

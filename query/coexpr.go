@@ -57,11 +57,10 @@ type Coexpr struct {
 // then by gene id. Beside each, the cosine similarity of the two genes'
 // consensus embeddings shows whether the model agrees with the graph.
 func (e *Engine) Coexpr(ctx context.Context, req CoexprRequest) (*Coexpr, error) {
-	k := req.K
-	if k == 0 {
-		k = 25
+	if e.r == nil {
+		return viewed(ctx, e, func(s *Engine) (*Coexpr, error) { return s.Coexpr(ctx, req) })
 	}
-	k, err := e.checkK(k)
+	k, err := e.checkK(req.K, 25)
 	if err != nil {
 		return nil, err
 	}
@@ -80,14 +79,14 @@ func (e *Engine) Coexpr(ctx context.Context, req CoexprRequest) (*Coexpr, error)
 			return nil, err
 		}
 		graphs = []uint32{d}
-	} else if graphs, err = e.b.EdgeDatasets(ctx); err != nil {
+	} else if graphs, err = e.r.EdgeDatasets(ctx); err != nil {
 		return nil, err
 	}
 	out := &Coexpr{Gene: g, K: k, Datasets: []string{}, Partners: []Partner{}}
 	by := map[uint32]*Partner{}
 	for _, d := range graphs {
 		out.Datasets = append(out.Datasets, nm[d])
-		edges, err := e.b.Partners(ctx, d, g.ID)
+		edges, err := e.r.Partners(ctx, d, g.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -141,16 +140,16 @@ func (e *Engine) Coexpr(ctx context.Context, req CoexprRequest) (*Coexpr, error)
 	for i, p := range list {
 		ids[i] = p.GeneID
 	}
-	genes, err := e.b.Genes(ctx, ids)
+	genes, err := e.r.Genes(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
 	// embedding cosine beside each edge, from the consensus gene vectors
 	var q []float32
-	if info, err := e.b.Space(ctx, vocab.SpaceGenes); err == nil {
+	if info, err := e.r.Space(ctx, vocab.SpaceGenes); err == nil {
 		if s, ok := info.set(vocab.Consensus); ok {
 			out.ModelVersion = s.ModelVersion
-			q, err = e.b.Vectors(ctx, vocab.SpaceGenes, []uint64{vocab.EntityKey(vocab.Consensus, g.ID)})
+			q, err = e.r.Vectors(ctx, vocab.SpaceGenes, []uint64{vocab.EntityKey(vocab.Consensus, g.ID)})
 			if err != nil && !errors.Is(err, ErrNotFound) {
 				return nil, err
 			}
@@ -162,7 +161,7 @@ func (e *Engine) Coexpr(ctx context.Context, req CoexprRequest) (*Coexpr, error)
 		p.Rank = i + 1
 		p.Symbol = genes[i].Symbol
 		if q != nil {
-			v, err := e.b.Vectors(ctx, vocab.SpaceGenes, []uint64{vocab.EntityKey(vocab.Consensus, p.GeneID)})
+			v, err := e.r.Vectors(ctx, vocab.SpaceGenes, []uint64{vocab.EntityKey(vocab.Consensus, p.GeneID)})
 			switch {
 			case err == nil:
 				c := cosine(q, v)

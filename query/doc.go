@@ -7,8 +7,10 @@
 // # Basics
 //
 // An Engine is built over a Backend, a set of small interfaces this package
-// declares (Catalog, Vectors, Searcher, Graphs, Annotations, Clusterings);
-// genestore/query/backend implements them over a store and its HNSW indexes.
+// declares: Backend.View hands out a Reader (Catalog, Vectors, Searcher,
+// Graphs, Annotations, Clusterings) over one read snapshot, and Writer
+// stores clusterings and predictions; genestore/query/backend implements
+// them over a store and its HNSW indexes.
 // Answers are plain structs with stable JSON (snake_case) forms that the CLI
 // prints with --json and the HTTP server returns.
 //
@@ -22,8 +24,9 @@
 //
 // Queries:
 //
-//   - GeneNeighbors: cosine nearest genes of a gene (symbol, any case, or an
-//     alias when an alias map is loaded), from its consensus vector or a
+//   - GeneNeighbors: cosine nearest genes of a gene (symbol in any case, an
+//     exact-case match winning and an ambiguous one refused with
+//     ErrAmbiguous; or an alias when an alias map is loaded), from its consensus vector or a
 //     dataset's, searching the query vector's own set unless Restrict names
 //     others; the gene itself is never returned.
 //   - CellNeighbors: cosine nearest cells of a cell (dataset + barcode), across
@@ -46,6 +49,16 @@
 //     (annot.TransferLabels), "Unassigned" below a confidence threshold,
 //     stored as predictions kind "cell-labels", name "<query>:<column>".
 //
+// # One snapshot per query
+//
+// Each query runs inside one Backend.View: names, space descriptions,
+// vectors, index searches and stored results all come from one committed
+// state, so an append or a retrain committing while a query runs is either
+// wholly seen or not at all, never mixed into one answer. A query that calls
+// another (annotation through neighbours) shares its snapshot. What a query
+// writes (a computed clustering, predictions) is written after its snapshot
+// ends, in its own write transaction.
+//
 // # Model versions
 //
 // Vectors made by different model versions are never compared silently. A
@@ -67,4 +80,8 @@
 //   - Enrichment sets are compared by exact symbol.
 //   - The engine keeps no state; caching (indexes, barcodes, vectors for
 //     exact scans) is the backend's.
+//   - A query holds its read snapshot until it returns. bbolt never blocks a
+//     writer on readers except when the writer grows the file, which waits
+//     for open read transactions: a long computation (clustering a million
+//     cells) can delay such a write until it ends.
 package query

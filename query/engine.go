@@ -137,28 +137,46 @@ type Graphs interface {
 	Partners(ctx context.Context, dataset, gene uint32) ([]Edge, error)
 }
 
-// Annotations reads gene-set collections and reads and writes predictions.
+// Annotations reads gene-set collections and stored predictions.
 type Annotations interface {
 	Collection(ctx context.Context, name string) ([]annot.GeneSet, error)
 	Predictions(ctx context.Context, kind, name string) ([]Prediction, Provenance, error)
-	PutPredictions(ctx context.Context, kind, name string, rows []Prediction, prov Provenance) error
 }
 
-// Clusterings reads and writes clusterings.
+// Clusterings reads stored clusterings.
 type Clusterings interface {
 	Clustering(ctx context.Context, space, name string) (Clustering, error)
-	PutClustering(ctx context.Context, space string, c Clustering) error
 }
 
-// Backend is everything the engine reads and writes; genestore/query/backend
-// implements it over a store.
-type Backend interface {
+// Reader is one consistent read snapshot of a store: every method answers
+// from the same committed state, and Search and TopInner use the indexes
+// and vectors of that state's generation of each space. A Reader is valid
+// only inside the View callback that received it; its methods are safe for
+// concurrent use within that callback.
+type Reader interface {
 	Catalog
 	Vectors
 	Searcher
 	Graphs
 	Annotations
 	Clusterings
+	Regulation
+}
+
+// Writer persists what queries compute. Its methods each run in their own
+// write transaction; the engine never calls them inside a View.
+type Writer interface {
+	PutPredictions(ctx context.Context, kind, name string, rows []Prediction, prov Provenance) error
+	PutClustering(ctx context.Context, space string, c Clustering) error
+}
+
+// Backend is everything the engine reads and writes; genestore/query/backend
+// implements it over a store.
+type Backend interface {
+	// View calls fn with a Reader over one read snapshot and returns fn's
+	// error. The snapshot ends when fn returns.
+	View(ctx context.Context, fn func(Reader) error) error
+	Writer
 }
 
 // Options configure an Engine. The zero value is valid.
@@ -201,7 +219,43 @@ func (o Options) withDefaults() Options {
 type Engine struct {
 	b    Backend
 	opts Options
+	// Inside a snapshot (see view): r reads it and writes are queued in
+	// *after, run once the snapshot has ended. Outside, r is nil.
+	r     Reader
+	after *[]func(context.Context) error
 }
+
+// viewed runs fn on a copy of e bound to one read snapshot of the backend,
+// then runs the writes fn queued. When e is already bound (a query called
+// from another), fn runs in the same snapshot.
+func viewed[T any](ctx context.Context, e *Engine, fn func(s *Engine) (T, error)) (T, error) {
+	var out T
+	if e.r != nil {
+		return fn(e)
+	}
+	var after []func(context.Context) error
+	err := e.b.View(ctx, func(r Reader) error {
+		s := &Engine{b: e.b, opts: e.opts, r: r, after: &after}
+		var err error
+		out, err = fn(s)
+		return err
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	for _, w := range after {
+		if err := w(ctx); err != nil {
+			var zero T
+			return zero, err
+		}
+	}
+	return out, nil
+}
+
+// write queues w to run after the current snapshot ends: a bbolt write
+// transaction must not wait on a read transaction of its own goroutine.
+func (e *Engine) write(w func(context.Context) error) { *e.after = append(*e.after, w) }
 
 // New returns an Engine over b.
 func New(b Backend, opts Options) (*Engine, error) {
@@ -216,7 +270,10 @@ func New(b Backend, opts Options) (*Engine, error) {
 
 // Datasets lists the stored datasets.
 func (e *Engine) Datasets(ctx context.Context) ([]Dataset, error) {
-	ds, err := e.b.Datasets(ctx)
+	if e.r == nil {
+		return viewed(ctx, e, func(s *Engine) ([]Dataset, error) { return s.Datasets(ctx) })
+	}
+	ds, err := e.r.Datasets(ctx)
 	if ds == nil && err == nil {
 		ds = []Dataset{}
 	}
@@ -227,7 +284,7 @@ func (e *Engine) Datasets(ctx context.Context) ([]Dataset, error) {
 type names map[uint32]string
 
 func (e *Engine) names(ctx context.Context) (names, []Dataset, error) {
-	ds, err := e.b.Datasets(ctx)
+	ds, err := e.r.Datasets(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -251,10 +308,11 @@ func (e *Engine) datasetID(ds []Dataset, name string) (uint32, error) {
 	return 0, fmt.Errorf("%w: dataset %q", ErrNotFound, name)
 }
 
-func (e *Engine) checkK(k int) (int, error) {
+// checkK returns k, def for 0, or ErrInvalid outside 1..MaxK.
+func (e *Engine) checkK(k, def int) (int, error) {
 	switch {
 	case k == 0:
-		return 10, nil
+		return def, nil
 	case k < 0 || k > e.opts.MaxK:
 		return 0, fmt.Errorf("%w: k = %d (want 1..%d)", ErrInvalid, k, e.opts.MaxK)
 	}

@@ -17,4 +17,8 @@ var (
 	// ErrNotComputed: a clustering that does not exist yet was asked for
 	// without permission to compute it (read-only use, e.g. the server).
 	ErrNotComputed = errors.New("query: clustering not computed")
+	// ErrAmbiguous: a name matches several things ignoring letter case
+	// (AHNAK and Ahnak in a human + mouse store) and none exactly. It is
+	// always wrapped together with ErrInvalid.
+	ErrAmbiguous = errors.New("query: ambiguous name")
 )

@@ -9,9 +9,9 @@ import (
 	"genestore/vocab"
 )
 
-// Layers is the optional part of a Backend that reads derived layers of
+// Layers is the optional part of a Reader that reads derived layers of
 // datasets (predicted expression, written by the pipeline's Predict). A
-// Backend without it answers PredictedExpr with ErrNotComputed.
+// Reader without it answers PredictedExpr with ErrNotComputed.
 type Layers interface {
 	// LayerGene returns gene's value in every cell of the dataset's layer,
 	// in cell order, and what the layer records about how it was made
@@ -55,9 +55,12 @@ type PredictedExpr struct {
 // vocab.LayerPredicted) of dataset, cell by cell with barcodes, and their
 // summary. The symbol is matched ignoring case, the exact spelling first.
 func (e *Engine) PredictedExpr(ctx context.Context, dataset, symbol, layer string) (*PredictedExpr, error) {
-	lb, ok := e.b.(Layers)
+	if e.r == nil {
+		return viewed(ctx, e, func(s *Engine) (*PredictedExpr, error) { return s.PredictedExpr(ctx, dataset, symbol, layer) })
+	}
+	lb, ok := e.r.(Layers)
 	if !ok {
-		return nil, fmt.Errorf("%w: this backend holds no derived layers", ErrNotComputed)
+		return nil, fmt.Errorf("%w: this backend reads no derived layers", ErrNotComputed)
 	}
 	if layer == "" {
 		layer = vocab.LayerPredicted
@@ -70,7 +73,7 @@ func (e *Engine) PredictedExpr(ctx context.Context, dataset, symbol, layer strin
 	if err != nil {
 		return nil, err
 	}
-	gs, err := e.b.GenesBySymbol(ctx, symbol)
+	gs, err := e.r.GenesBySymbol(ctx, symbol)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +101,7 @@ func (e *Engine) PredictedExpr(ctx context.Context, dataset, symbol, layer strin
 	for i := range cells {
 		cells[i] = uint32(i)
 	}
-	bc, err := e.b.Barcodes(ctx, d, cells)
+	bc, err := e.r.Barcodes(ctx, d, cells)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"genestore/vocab"
+	"sort"
 	"strings"
 )
 
@@ -18,35 +19,67 @@ type GeneRef struct {
 	Alias bool   `json:"alias,omitempty"`
 }
 
-// ResolveGene finds the gene of symbol: by symbol ignoring case, else through
-// the loaded alias map. When several genes share the symbol (duplicate
+// ResolveGene finds the gene of symbol, else through the loaded alias map.
+// A gene whose symbol is exactly symbol wins; otherwise a match ignoring
+// letter case is taken when all such matches share one symbol, and several
+// (AHNAK and Ahnak in a human + mouse store, symbol "ahnak") are refused
+// with ErrAmbiguous naming the candidates: a gene is never picked silently
+// from several. When several genes share the chosen symbol (duplicate
 // symbols within a dataset) the one with the lowest id is returned.
 func (e *Engine) ResolveGene(ctx context.Context, symbol string) (GeneRef, error) {
+	if e.r == nil {
+		return viewed(ctx, e, func(s *Engine) (GeneRef, error) { return s.ResolveGene(ctx, symbol) })
+	}
 	sym := strings.TrimSpace(symbol)
 	if sym == "" {
 		return GeneRef{}, fmt.Errorf("%w: empty gene symbol", ErrInvalid)
 	}
-	gs, err := e.b.GenesBySymbol(ctx, sym)
+	gs, err := e.r.GenesBySymbol(ctx, sym)
 	if err != nil {
 		return GeneRef{}, err
 	}
 	if len(gs) > 0 {
-		return GeneRef{ID: gs[0].ID, Symbol: gs[0].Symbol, Query: symbol}, nil
+		g, err := pickGene(gs, sym, symbol)
+		return GeneRef{ID: g.ID, Symbol: g.Symbol, Query: symbol}, err
 	}
-	al, err := e.b.Aliases(ctx)
+	al, err := e.r.Aliases(ctx)
 	if err != nil {
 		return GeneRef{}, err
 	}
 	if to, ok := al[strings.ToLower(sym)]; ok {
-		gs, err := e.b.GenesBySymbol(ctx, to)
+		gs, err := e.r.GenesBySymbol(ctx, to)
 		if err != nil {
 			return GeneRef{}, err
 		}
 		if len(gs) > 0 {
-			return GeneRef{ID: gs[0].ID, Symbol: gs[0].Symbol, Query: symbol, Alias: true}, nil
+			g, err := pickGene(gs, to, symbol)
+			return GeneRef{ID: g.ID, Symbol: g.Symbol, Query: symbol, Alias: true}, err
 		}
 	}
 	return GeneRef{}, fmt.Errorf("%w: gene %q", ErrNotFound, symbol)
+}
+
+// pickGene chooses among the case-folded matches gs (id order) of sym: the
+// first exact match, else the first match when all share one symbol, else
+// ErrAmbiguous listing the symbols (asked is the query as the user gave it).
+func pickGene(gs []Gene, sym, asked string) (Gene, error) {
+	var cands []string
+	seen := map[string]bool{}
+	for _, g := range gs {
+		if g.Symbol == sym {
+			return g, nil
+		}
+		if !seen[g.Symbol] {
+			seen[g.Symbol] = true
+			cands = append(cands, g.Symbol)
+		}
+	}
+	if len(cands) == 1 {
+		return gs[0], nil
+	}
+	sort.Strings(cands)
+	return Gene{}, fmt.Errorf("%w: %w: gene %q matches %s ignoring case; give one in its exact case",
+		ErrInvalid, ErrAmbiguous, asked, strings.Join(cands, ", "))
 }
 
 // GeneNeighborsRequest asks for the genes nearest a gene in the "genes" space.
@@ -91,7 +124,10 @@ type GeneNeighbors struct {
 // (listed in Skipped), or refused with ErrModelMismatch when named in
 // Restrict.
 func (e *Engine) GeneNeighbors(ctx context.Context, req GeneNeighborsRequest) (*GeneNeighbors, error) {
-	k, err := e.checkK(req.K)
+	if e.r == nil {
+		return viewed(ctx, e, func(s *Engine) (*GeneNeighbors, error) { return s.GeneNeighbors(ctx, req) })
+	}
+	k, err := e.checkK(req.K, 10)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +139,7 @@ func (e *Engine) GeneNeighbors(ctx context.Context, req GeneNeighborsRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	info, err := e.b.Space(ctx, vocab.SpaceGenes)
+	info, err := e.r.Space(ctx, vocab.SpaceGenes)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +153,7 @@ func (e *Engine) GeneNeighbors(ctx context.Context, req GeneNeighborsRequest) (*
 	if !ok {
 		return nil, fmt.Errorf("%w: no %s vectors for dataset %q", ErrNotFound, vocab.SpaceGenes, nm[from])
 	}
-	q, err := e.b.Vectors(ctx, vocab.SpaceGenes, []uint64{vocab.EntityKey(from, g.ID)})
+	q, err := e.r.Vectors(ctx, vocab.SpaceGenes, []uint64{vocab.EntityKey(from, g.ID)})
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return nil, fmt.Errorf("%w: gene %s has no vector in %q", ErrNotFound, g.Symbol, nm[from])
@@ -132,7 +168,7 @@ func (e *Engine) GeneNeighbors(ctx context.Context, req GeneNeighborsRequest) (*
 		d, id := vocab.SplitEntityKey(key)
 		return id != g.ID && allowed[d]
 	}
-	hits, err := e.b.Search(ctx, vocab.SpaceGenes, q, k, filter)
+	hits, err := e.r.Search(ctx, vocab.SpaceGenes, q, k, filter)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +178,7 @@ func (e *Engine) GeneNeighbors(ctx context.Context, req GeneNeighborsRequest) (*
 	for i, h := range hits {
 		_, ids[i] = vocab.SplitEntityKey(h.Key)
 	}
-	genes, err := e.b.Genes(ctx, ids)
+	genes, err := e.r.Genes(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +212,10 @@ type GeneCells struct {
 // The loadings and the cell vectors must come from one model version
 // (ErrModelMismatch otherwise).
 func (e *Engine) GeneCells(ctx context.Context, req GeneCellsRequest) (*GeneCells, error) {
-	k, err := e.checkK(req.K)
+	if e.r == nil {
+		return viewed(ctx, e, func(s *Engine) (*GeneCells, error) { return s.GeneCells(ctx, req) })
+	}
+	k, err := e.checkK(req.K, 10)
 	if err != nil {
 		return nil, err
 	}
@@ -192,14 +231,14 @@ func (e *Engine) GeneCells(ctx context.Context, req GeneCellsRequest) (*GeneCell
 	if err != nil {
 		return nil, err
 	}
-	q, err := e.b.Vectors(ctx, vocab.SpaceCellGenes, []uint64{vocab.EntityKey(vocab.Consensus, g.ID)})
+	q, err := e.r.Vectors(ctx, vocab.SpaceCellGenes, []uint64{vocab.EntityKey(vocab.Consensus, g.ID)})
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return nil, fmt.Errorf("%w: gene %s has no loading in %q", ErrNotFound, g.Symbol, vocab.SpaceCellGenes)
 		}
 		return nil, err
 	}
-	cells, err := e.b.Space(ctx, vocab.SpaceCells)
+	cells, err := e.r.Space(ctx, vocab.SpaceCells)
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +246,7 @@ func (e *Engine) GeneCells(ctx context.Context, req GeneCellsRequest) (*GeneCell
 	if err != nil {
 		return nil, err
 	}
-	hits, err := e.b.TopInner(ctx, vocab.SpaceCells, q, k, func(key uint64) bool { d, _ := vocab.SplitEntityKey(key); return allowed[d] })
+	hits, err := e.r.TopInner(ctx, vocab.SpaceCells, q, k, func(key uint64) bool { d, _ := vocab.SplitEntityKey(key); return allowed[d] })
 	if err != nil {
 		return nil, err
 	}
@@ -218,7 +257,7 @@ func (e *Engine) GeneCells(ctx context.Context, req GeneCellsRequest) (*GeneCell
 
 // loadingsVersion is the model version of the consensus gene loadings.
 func (e *Engine) loadingsVersion(ctx context.Context) (string, error) {
-	info, err := e.b.Space(ctx, vocab.SpaceCellGenes)
+	info, err := e.r.Space(ctx, vocab.SpaceCellGenes)
 	if err != nil {
 		return "", err
 	}

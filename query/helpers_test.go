@@ -100,3 +100,15 @@ func bruteForce(t *testing.T, db *store.DB, space string, ds uint32, q []float32
 	}
 	return out
 }
+
+// clustering reads a stored clustering through one snapshot.
+func (f *fixture) clustering(ctx context.Context, space, name string) (c query.Clustering, err error) {
+	err = f.b.View(ctx, func(r query.Reader) (err error) { c, err = r.Clustering(ctx, space, name); return err })
+	return c, err
+}
+
+// predictions reads stored predictions through one snapshot.
+func (f *fixture) predictions(ctx context.Context, kind, name string) (rows []query.Prediction, prov query.Provenance, err error) {
+	err = f.b.View(ctx, func(r query.Reader) (err error) { rows, prov, err = r.Predictions(ctx, kind, name); return err })
+	return rows, prov, err
+}

@@ -263,7 +263,7 @@ func TestClusters(t *testing.T) {
 		t.Errorf("summary %+v", sum)
 	}
 	var c query.Clustering
-	c, err = f.b.Clustering(ctx, "genes", "leiden_r1.0")
+	c, err = f.clustering(ctx, "genes", "leiden_r1.0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,7 +310,7 @@ func TestClusters(t *testing.T) {
 	if _, err := f.e.Clusters(ctx, creq); err != nil {
 		t.Fatal(err)
 	}
-	cc, err := f.b.Clustering(ctx, "cells", "leiden_r0.5")
+	cc, err := f.clustering(ctx, "cells", "leiden_r0.5")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,7 +354,7 @@ func TestAnnotate(t *testing.T) {
 	if frac := float64(right) / float64(len(a.Genes)); len(a.Genes) != f.cfg.Genes || frac < 0.95 {
 		t.Errorf("%d genes annotated, %.3f with their module's set first", len(a.Genes), frac)
 	}
-	rows, prov, err := f.b.Predictions(ctx, vocab.KindGoTerms, querytest.Collection)
+	rows, prov, err := f.predictions(ctx, vocab.KindGoTerms, querytest.Collection)
 	if err != nil || len(rows) == 0 || prov.ModelVersion != querytest.GeneModel || len(rows[0].Evidence) == 0 {
 		t.Fatalf("stored predictions: %d rows, %+v, %v", len(rows), prov, err)
 	}
@@ -362,7 +362,7 @@ func TestAnnotate(t *testing.T) {
 	if err != nil || len(one.Genes) != 1 {
 		t.Fatal(err)
 	}
-	rows2, _, _ := f.b.Predictions(ctx, vocab.KindGoTerms, querytest.Collection)
+	rows2, _, _ := f.predictions(ctx, vocab.KindGoTerms, querytest.Collection)
 	if len(rows2) >= len(rows) || len(rows2) < len(rows)-5 {
 		t.Errorf("merge of one gene: %d rows before, %d after", len(rows), len(rows2))
 	}
@@ -380,7 +380,7 @@ func TestAnnotate(t *testing.T) {
 	if f1, _ := eval.MacroF1(truth, pred); f1 < 0.95 {
 		t.Errorf("label transfer macro-F1 %.3f", f1)
 	}
-	p, _, err := f.b.Predictions(ctx, vocab.KindCellLabels, "ds2:cell_type")
+	p, _, err := f.predictions(ctx, vocab.KindCellLabels, "ds2:cell_type")
 	if err != nil || len(p) != c.Cells || !c.Written {
 		t.Errorf("stored cell labels: %d, %v", len(p), err)
 	}

@@ -57,6 +57,27 @@ func checkName(what, name string) error {
 	return nil
 }
 
+// CheckDatasetName reports whether name may name a new dataset: it must be a
+// valid name (not empty, at most MaxNameLen bytes of UTF-8 without control
+// characters) and not reserved. Reserved: "consensus" in any letter case
+// and "*" (queries and exports use them for the consensus vectors), and
+// names that are only whitespace. Surrounding whitespace does not make a
+// reserved name valid (" Consensus " is refused). AddDataset checks it; a
+// caller may check it before reading the data.
+func CheckDatasetName(name string) error {
+	if err := checkName("dataset", name); err != nil {
+		return err
+	}
+	switch t := strings.TrimSpace(name); {
+	case t == "":
+		return fmt.Errorf("%w: dataset name %q is only whitespace (a dataset name needs a visible character)", ErrInvalid, name)
+	case strings.EqualFold(t, vocab.ConsensusName), t == "*":
+		return fmt.Errorf("%w: dataset name %q is reserved (%q in any case and \"*\" stand for the consensus vectors)",
+			ErrInvalid, name, vocab.ConsensusName)
+	}
+	return nil
+}
+
 // validateDataset checks everything AddDataset relies on before it writes.
 func validateDataset(ds *ingest.Dataset, opts AddOptions) error {
 	if ds == nil || ds.X == nil {
@@ -124,7 +145,7 @@ func (tx *Tx) AddDataset(ctx context.Context, name string, ds *ingest.Dataset, o
 	if err := tx.writable(); err != nil {
 		return DatasetInfo{}, err
 	}
-	if err := checkName("dataset", name); err != nil {
+	if err := CheckDatasetName(name); err != nil {
 		return DatasetInfo{}, err
 	}
 	if err := validateDataset(ds, opts); err != nil {

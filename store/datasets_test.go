@@ -124,6 +124,12 @@ func TestAddDatasetErrorsLeaveStoreUnchanged(t *testing.T) {
 		{"unknown batch key", "x", good, AddOptions{BatchKey: "sample"}, ErrUnknownColumn, `"sample"`},
 		{"empty name", "", good, AddOptions{}, ErrInvalid, "empty dataset name"},
 		{"control char name", "a\nb", good, AddOptions{}, ErrInvalid, "control character"},
+		{"reserved consensus", "consensus", good, AddOptions{}, ErrInvalid, `"consensus" is reserved`},
+		{"reserved Consensus", "CONSENSUS", good, AddOptions{}, ErrInvalid, `"CONSENSUS" is reserved`},
+		{"reserved padded", " Consensus ", good, AddOptions{}, ErrInvalid, "is reserved"},
+		{"reserved star", "*", good, AddOptions{}, ErrInvalid, `"*" is reserved`},
+		{"whitespace name", "  ", good, AddOptions{}, ErrInvalid, "only whitespace"},
+		{"whitespace tab name", " \u00a0", good, AddOptions{}, ErrInvalid, "only whitespace"},
 		{"nil dataset", "x", func() *ingest.Dataset { return nil }, AddOptions{}, ErrInvalid, "no matrix"},
 		{"empty matrix", "x", func() *ingest.Dataset {
 			d := good()

@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -22,12 +24,29 @@ import (
 
 // DB is an open genestore store. It is safe for concurrent use: any number
 // of View transactions run alongside at most one Update.
+//
+// A DB holds the file's lock only while transactions run (see handle.go and
+// the package documentation), so other processes read and write the same
+// store between them.
 type DB struct {
-	bolt     *bolt.DB
 	path     string
 	opts     Options
+	owner    string // Options.Owner or a default
+	id       string // this DB in the lock-owner file
 	readOnly bool
 	schema   int
+
+	mu        sync.Mutex
+	cond      *sync.Cond
+	h         *bolt.DB // open handle, or nil
+	hw        bool     // h is read-write
+	users     int      // transactions running on h
+	draining  bool     // h takes no new transactions; closed when idle
+	opening   bool     // a goroutine is opening a handle
+	closed    bool
+	checked   time.Time   // when the lock-owner file was last looked at
+	idleSince time.Time   // when the last transaction on h ended
+	linger    *time.Timer // runs lingerCheck while h is idle
 }
 
 // Tx is a transaction on the store, valid only inside the function given to
@@ -39,12 +58,19 @@ type Tx struct {
 
 // Open opens (creating if absent, unless ReadOnly) the store at path.
 //
+// A new store is built under a temporary name in the same folder and
+// renamed into place only once whole, so a creation that fails (no space)
+// leaves nothing behind. An existing file is checked before bbolt maps it
+// (size, meta pages, pages in use), so a truncated or damaged file gives
+// ErrDamaged instead of a crash.
+//
 // Errors: ErrLocked when another holder keeps the lock past Timeout;
-// ErrNotStore for a file that is not a genestore store; ErrTooNew for a
-// schema newer than this binary; ErrNeedsMigration for an older schema
-// without AutoMigrate; ErrReadOnly when ReadOnly is off and the file (or
-// its directory, for a new file) cannot be written. A nil opts means
-// DefaultOptions().
+// ErrNotStore for a file that is not a genestore store (an empty file
+// included); ErrDamaged for a damaged one; ErrTooNew for a schema newer
+// than this binary; ErrNeedsMigration for an older schema without
+// AutoMigrate; ErrReadOnly when ReadOnly is off and the file (or its
+// directory, for a new file) cannot be written; ErrNoSpace when a new store
+// does not fit. A nil opts means DefaultOptions().
 func Open(path string, opts *Options) (*DB, error) {
 	if opts == nil {
 		opts = DefaultOptions()
@@ -52,34 +78,131 @@ func Open(path string, opts *Options) (*DB, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	db := &DB{path: path, opts: *opts, readOnly: opts.ReadOnly}
+	db := &DB{path: path, opts: *opts, readOnly: opts.ReadOnly, owner: opts.Owner, id: newOwnerID()}
+	if db.owner == "" {
+		db.owner = ownerName()
+	}
+	db.cond = sync.NewCond(&db.mu)
 	st, statErr := os.Stat(path)
 	switch {
 	case statErr == nil && st.IsDir():
 		return nil, fmt.Errorf("%w: %s is a directory", ErrNotStore, path)
 	case statErr != nil && errors.Is(statErr, fs.ErrNotExist) && opts.ReadOnly:
 		return nil, fmt.Errorf("%w: %s does not exist", ErrNotFound, path)
-	case statErr == nil && st.Size() > 0 && st.Size() < 2*1024:
-		// Too small to hold bbolt's two meta pages: bbolt would misread it.
-		return nil, fmt.Errorf("%w: %s (%d bytes, not a bbolt file)", ErrNotStore, path, st.Size())
+	case statErr != nil && errors.Is(statErr, fs.ErrNotExist):
+		if err := db.create(); err != nil {
+			return nil, err
+		}
+	case statErr != nil:
+		return nil, openError(path, statErr)
+	case !opts.ReadOnly:
+		// Writes happen in later transactions: refuse an unwritable file now.
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			return nil, openError(path, err)
+		}
+		f.Close()
 	}
-	bopts := &bolt.Options{
-		Timeout:         opts.timeout(),
-		ReadOnly:        opts.ReadOnly,
-		NoFreelistSync:  true, // crash-safe: the free list is rebuilt on open
-		FreelistType:    bolt.FreelistMapType,
-		InitialMmapSize: opts.InitialMmapSize,
-	}
-	b, err := bolt.Open(path, 0o644, bopts)
-	if err != nil {
-		return nil, openError(path, err)
-	}
-	db.bolt = b
 	if err := db.init(); err != nil {
-		b.Close()
+		db.Close()
 		return nil, err
 	}
 	return db, nil
+}
+
+// create builds a new, empty store at the latest schema under a temporary
+// name beside db.path and moves it into place once it is whole and synced.
+// The temporary file is removed on any failure.
+func (db *DB) create() (err error) {
+	dir, base := filepath.Split(db.path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".new-*")
+	if err != nil {
+		return db.createError(err)
+	}
+	tmp := f.Name()
+	f.Close()
+	defer func() {
+		if err != nil {
+			os.Remove(tmp)
+		}
+	}()
+	h, err := openBolt(tmp, true, 0)
+	if err != nil {
+		return db.createError(err)
+	}
+	err = h.Update(db.initTx)
+	if cerr := h.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return db.createError(err)
+	}
+	if err := os.Chmod(tmp, 0o644); err != nil {
+		return db.createError(err)
+	}
+	// A link fails rather than replace a store another process created
+	// meanwhile; where links are not supported, rename.
+	switch lerr := os.Link(tmp, db.path); {
+	case lerr == nil:
+		os.Remove(tmp)
+	case errors.Is(lerr, fs.ErrExist):
+		os.Remove(tmp)
+		return nil // someone else's new store: use it
+	default:
+		if err := os.Rename(tmp, db.path); err != nil {
+			return db.createError(err)
+		}
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// createError maps an error creating a new store, which left nothing behind.
+func (db *DB) createError(err error) error {
+	if e := noSpaceErrno(err); e != 0 {
+		return fmt.Errorf("%w: %s: no store was created (%w): %w", ErrNoSpace, db.path, e, err)
+	}
+	if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) || errors.Is(err, ErrReadOnly) {
+		return fmt.Errorf("%w: cannot create %s (%v)", ErrReadOnly, db.path, err)
+	}
+	return fmt.Errorf("store: creating %s: %w", db.path, err)
+}
+
+// noSpaceErrno returns the errno of a write that failed for lack of space
+// (disk full, file-size limit, quota), or 0. bbolt formats some I/O errors
+// with %s (e.g. "file resize error:"), so the errno may only be in the text.
+func noSpaceErrno(err error) syscall.Errno {
+	for _, e := range []syscall.Errno{syscall.ENOSPC, syscall.EFBIG, syscall.EDQUOT} {
+		if errors.Is(err, e) || strings.Contains(err.Error(), e.Error()) {
+			return e
+		}
+	}
+	return 0
+}
+
+// initTx writes the schema and the meta keys of a new store.
+func (db *DB) initTx(tx *bolt.Tx) error {
+	if _, _, err := migrations.Run(tx); err != nil {
+		return err
+	}
+	meta := tx.Bucket(bMeta)
+	for _, kv := range [][2][]byte{
+		{kMagic, magic},
+		{kCreatedBy, []byte(db.versionString())},
+		{kCreatedAt, []byte(db.opts.now().Format(time.RFC3339))},
+		{kWrittenBy, []byte(db.versionString())},
+	} {
+		if err := meta.Put(kv[0], kv[1]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // openError translates bbolt's open errors into the store's.
@@ -101,7 +224,7 @@ func (db *DB) init() error {
 		empty   bool
 		version int
 	)
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.boltView(func(tx *bolt.Tx) error {
 		empty = true
 		_ = tx.ForEach(func([]byte, *bolt.Bucket) error { empty = false; return nil })
 		if empty {
@@ -125,24 +248,8 @@ func (db *DB) init() error {
 	switch {
 	case empty && db.readOnly:
 		return fmt.Errorf("%w: %s is an empty bbolt file", ErrNotStore, db.path)
-	case empty:
-		err = db.bolt.Update(func(tx *bolt.Tx) error {
-			if _, _, err := migrations.Run(tx); err != nil {
-				return err
-			}
-			meta := tx.Bucket(bMeta)
-			for _, kv := range [][2][]byte{
-				{kMagic, magic},
-				{kCreatedBy, []byte(db.versionString())},
-				{kCreatedAt, []byte(db.opts.now().Format(time.RFC3339))},
-				{kWrittenBy, []byte(db.versionString())},
-			} {
-				if err := meta.Put(kv[0], kv[1]); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+	case empty: // a bbolt file made by another tool, or by an older genestore
+		err = db.boltUpdate(db.initTx)
 		if err != nil {
 			return db.writeError(err)
 		}
@@ -154,7 +261,7 @@ func (db *DB) init() error {
 		return fmt.Errorf("%w: %s has schema version %d, this binary uses %d: run `genestore migrate` (it cannot be undone)",
 			ErrNeedsMigration, db.path, version, latest)
 	case version < latest:
-		err = db.bolt.Update(func(tx *bolt.Tx) error {
+		err = db.boltUpdate(func(tx *bolt.Tx) error {
 			_, to, err := migrations.Run(tx)
 			version = to
 			return err
@@ -221,12 +328,12 @@ func Migrate(ctx context.Context, path string, opts *Options) (from, to int, err
 	}
 	o.AutoMigrate = true
 	// Read the old version first, for the report.
-	b, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: o.timeout(), ReadOnly: true})
-	if err != nil {
-		return 0, 0, openError(path, err)
-	}
-	_ = b.View(func(tx *bolt.Tx) error { from, err = migrations.Version(tx); return nil })
-	b.Close()
+	ro := *o
+	ro.ReadOnly, ro.AutoMigrate = true, false
+	old := &DB{path: path, opts: ro, readOnly: true, owner: o.Owner, id: newOwnerID()}
+	old.cond = sync.NewCond(&old.mu)
+	_ = old.boltView(func(tx *bolt.Tx) error { from, _ = migrations.Version(tx); return nil })
+	old.Close()
 	db, err = Open(path, o)
 	if err != nil {
 		return from, from, err
@@ -234,8 +341,22 @@ func Migrate(ctx context.Context, path string, opts *Options) (from, to int, err
 	return from, db.schema, db.Close()
 }
 
-// Close releases the file. Transactions must have ended.
-func (db *DB) Close() error { return db.bolt.Close() }
+// Close releases the file. Transactions must have ended. Using db after
+// Close gives ErrClosed.
+func (db *DB) Close() error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	db.closed = true
+	if db.linger != nil {
+		db.linger.Stop()
+	}
+	for db.users > 0 {
+		db.cond.Wait()
+	}
+	db.closeHandle()
+	db.cond.Broadcast()
+	return nil
+}
 
 // Path is the file the store was opened from.
 func (db *DB) Path() string { return db.path }
@@ -249,7 +370,7 @@ func (db *DB) ReadOnly() bool { return db.readOnly }
 
 // CreatedBy returns the binary version that created the store and the time.
 func (db *DB) CreatedBy() (version string, at time.Time, err error) {
-	err = db.bolt.View(func(tx *bolt.Tx) error {
+	err = db.boltView(func(tx *bolt.Tx) error {
 		m := tx.Bucket(bMeta)
 		version = string(m.Get(kCreatedBy))
 		at, _ = time.Parse(time.RFC3339, string(m.Get(kCreatedAt)))
@@ -262,7 +383,7 @@ func (db *DB) CreatedBy() (version string, at time.Time, err error) {
 // last commit. Keep it short: a long read transaction delays a writer that
 // must grow the file.
 func (db *DB) View(fn func(*Tx) error) error {
-	return db.bolt.View(func(btx *bolt.Tx) error { return fn(&Tx{btx: btx, db: db}) })
+	return db.boltView(func(btx *bolt.Tx) error { return fn(&Tx{btx: btx, db: db}) })
 }
 
 // Update runs fn in a read-write transaction that commits if fn returns nil
@@ -272,7 +393,7 @@ func (db *DB) Update(fn func(*Tx) error) error {
 	if db.readOnly {
 		return fmt.Errorf("%w: %s", ErrReadOnly, db.path)
 	}
-	err := db.bolt.Update(func(btx *bolt.Tx) error {
+	err := db.boltUpdate(func(btx *bolt.Tx) error {
 		tx := &Tx{btx: btx, db: db}
 		if err := fn(tx); err != nil {
 			return err
@@ -324,7 +445,7 @@ func (db *DB) Digest() (string, error) {
 		}
 		return nil
 	}
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.boltView(func(tx *bolt.Tx) error {
 		return tx.ForEach(func(name []byte, b *bolt.Bucket) error { return walk(name, b) })
 	})
 	if err != nil {
@@ -336,7 +457,7 @@ func (db *DB) Digest() (string, error) {
 // Check runs bbolt's consistency check (page structure, free list) and
 // returns the first problem found.
 func (db *DB) Check(ctx context.Context) error {
-	return db.bolt.View(func(tx *bolt.Tx) error {
+	return db.boltView(func(tx *bolt.Tx) error {
 		var first error
 		for err := range tx.Check() { // drain: the checker goroutine sends until done
 			if err != nil && first == nil {

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"genestore/migrations"
 
@@ -112,7 +111,7 @@ func TestOpenErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = db.bolt.Update(func(tx *bolt.Tx) error {
+	_ = db.boltUpdate(func(tx *bolt.Tx) error {
 		return tx.Bucket(bMeta).Put([]byte(migrations.VersionKey), binary.BigEndian.AppendUint32(nil, uint32(migrations.Latest()+1)))
 	})
 	db.Close()
@@ -213,28 +212,6 @@ func TestMigrateFromV1(t *testing.T) {
 		t.Errorf("schema %d after AutoMigrate", db2.SchemaVersion())
 	}
 	db2.Close()
-}
-
-func TestLocked(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "s.db")
-	db, err := Open(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	start := time.Now()
-	_, err = Open(path, &Options{Timeout: 200 * time.Millisecond})
-	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), path) {
-		t.Fatalf("err = %v, want ErrLocked naming the path", err)
-	}
-	if el := time.Since(start); el > 2*time.Second {
-		t.Errorf("took %v with a 200ms timeout", el)
-	}
-	// Read-only also waits for a writer's exclusive lock.
-	_, err = Open(path, &Options{Timeout: 100 * time.Millisecond, ReadOnly: true})
-	if !errors.Is(err, ErrLocked) {
-		t.Fatalf("read-only open: err = %v, want ErrLocked", err)
-	}
 }
 
 func TestReadOnly(t *testing.T) {

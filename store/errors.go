@@ -8,9 +8,17 @@ var (
 	// ErrNotStore: the file is not a bbolt file, or is a bbolt file that
 	// genestore did not create.
 	ErrNotStore = errors.New("store: not a genestore store")
-	// ErrLocked: another process (or another Open in this process) holds the
-	// file and did not release it within Options.Timeout.
+	// ErrLocked: another process (or another DB on the same file in this
+	// process) held the file lock past Options.Timeout. Its message names
+	// the holder when the holder recorded itself (see LockOwner).
 	ErrLocked = errors.New("store: locked by another process")
+	// ErrDamaged: the file is a bbolt file that cannot be read safely
+	// (truncated, a meta page or a page structure corrupt). Its message
+	// names the path and the problem and suggests `genestore verify` and
+	// restoring a copy.
+	ErrDamaged = errors.New("store: store file is damaged")
+	// ErrClosed: the DB was used after Close.
+	ErrClosed = errors.New("store: store is closed")
 	// ErrTooNew: the file's schema is newer than this binary's.
 	ErrTooNew = errors.New("store: store was written by a newer genestore")
 	// ErrNeedsMigration: the file's schema is older than this binary's and

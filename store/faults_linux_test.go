@@ -92,3 +92,43 @@ func diskFullChild(t *testing.T, dir string) {
 	}
 	fmt.Printf("DISKFULL-ERROR: %v\n", err)
 }
+
+const envCreateFull = "GENESTORE_TEST_CREATEFULL_DIR"
+
+// TestCreateNoSpace creates a store in a child process whose file-size
+// limit (12 KiB, like a nearly full tmpfs) is smaller than a new store:
+// Open must fail with ErrNoSpace and leave no file behind — before, a 12 KiB
+// file stayed and every later open of it died of SIGBUS.
+func TestCreateNoSpace(t *testing.T) {
+	if dir := os.Getenv(envCreateFull); dir != "" {
+		signal.Ignore(syscall.SIGXFSZ)
+		lim := syscall.Rlimit{Cur: 12 << 10, Max: 12 << 10}
+		if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Open(filepath.Join(dir, "new.db"), nil)
+		if !errors.Is(err, ErrNoSpace) {
+			t.Fatalf("create past the file-size limit: %v", err)
+		}
+		fmt.Printf("CREATE-ERROR: %v\n", err)
+		return
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCreateNoSpace$", "-test.count=1")
+	cmd.Env = append(os.Environ(), envCreateFull+"="+dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "CREATE-ERROR: store: no space left to write") {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		t.Errorf("left behind: %s", e.Name())
+	}
+	t.Logf("child reported: %s", strings.TrimSpace(strings.SplitN(string(out), "CREATE-ERROR: ", 2)[1]))
+	// With room, the same path makes a store.
+	db, err := Open(filepath.Join(dir, "new.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+}

@@ -6,16 +6,32 @@ import (
 	"time"
 )
 
-// DefaultTimeout is how long Open waits for another holder of the file lock
-// when Options.Timeout is zero.
+// DefaultTimeout is how long a transaction waits for another process's
+// hold on the file lock when Options.Timeout is zero.
 const DefaultTimeout = 2 * time.Second
+
+// DefaultLinger is how long a DB keeps its read-only handle (and so the
+// shared lock) open after its last read transaction when Options.Linger is
+// zero.
+const DefaultLinger = 250 * time.Millisecond
 
 // Options configure Open. The zero value works and equals DefaultOptions().
 type Options struct {
-	// Timeout bounds the wait for the file lock held by another process.
-	// Zero means DefaultTimeout; it must not be negative. A store still
-	// locked after Timeout gives ErrLocked naming the path.
+	// Timeout bounds each wait for the file lock held by another process:
+	// a transaction (View or Update) that cannot take it within Timeout
+	// fails with ErrLocked naming the path and, when recorded, the holder.
+	// Zero means DefaultTimeout; it must not be negative.
 	Timeout time.Duration
+	// Owner names this process in the lock-owner record a writer leaves
+	// beside the store (the CLI passes its verb, "genestore train cells"),
+	// so that others can say who holds the lock. Empty means the program's
+	// name and arguments.
+	Owner string
+	// Linger is how long the read-only handle stays open after the last
+	// read transaction (it is closed at once when a writer of another
+	// process waits). Zero means DefaultLinger; negative closes it after
+	// every transaction.
+	Linger time.Duration
 	// ReadOnly opens the file with a shared lock; every write returns
 	// ErrReadOnly. Several read-only opens may share a file.
 	ReadOnly bool
@@ -63,6 +79,13 @@ func (o *Options) timeout() time.Duration {
 		return DefaultTimeout
 	}
 	return o.Timeout
+}
+
+func (o *Options) linger() time.Duration {
+	if o.Linger == 0 {
+		return DefaultLinger
+	}
+	return o.Linger
 }
 
 func (o *Options) now() time.Time {

@@ -119,9 +119,9 @@ func PutAliases(tx *store.Tx, m map[string]string) error {
 // Aliases implements query.Catalog: the stored alias map, or nil when none
 // is stored. It is decoded on each call (a few ms for 60k aliases); queries
 // only read it when a symbol is not found directly.
-func (b *Backend) Aliases(ctx context.Context) (map[string]string, error) {
+func (s *snap) Aliases(ctx context.Context) (map[string]string, error) {
 	var blob []byte
-	err := b.db.View(func(tx *store.Tx) (err error) { blob, err = tx.Blob(AliasBlobKind, AliasBlobName); return err })
+	err := s.view(func(tx *store.Tx) (err error) { blob, err = tx.Blob(AliasBlobKind, AliasBlobName); return err })
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}

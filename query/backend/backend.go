@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"bytes"
 	"container/heap"
 	"context"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"genestore/index"
 	"genestore/query"
@@ -86,11 +88,63 @@ func mapErr(err error) error {
 	return err
 }
 
-func (b *Backend) view(fn func(tx *store.Tx) error) error { return mapErr(b.db.View(fn)) }
-
 func (b *Backend) update(fn func(tx *store.Tx) error) error { return mapErr(b.db.Update(fn)) }
 
-// cache holds one value per space, rebuilt when the space's generation moves.
+// View implements query.Backend: fn reads one store read transaction
+// through a query.Reader, whose searches use indexes of that transaction's
+// generation of each space. bbolt read transactions do not block the
+// writer, but IMPORTANT: a writer that has to grow the file waits for every
+// open read transaction, so fn should not outlive the query it answers, and
+// fn must not write to the store itself (the writer would wait on fn's own
+// read transaction).
+func (b *Backend) View(ctx context.Context, fn func(query.Reader) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return mapErr(b.db.View(func(tx *store.Tx) error {
+		s := &snap{b: b, tx: tx}
+		defer s.end()
+		return fn(s)
+	}))
+}
+
+// snap is a query.Reader over one read transaction. bbolt transactions are
+// not safe for concurrent use, so reads of tx are serialised by mu; index
+// searches and exact scans run concurrently outside it.
+type snap struct {
+	b  *Backend
+	mu sync.Mutex
+	tx *store.Tx // nil once the View has ended
+}
+
+var _ query.Reader = (*snap)(nil)
+
+// errEnded is returned by a Reader used after its View returned.
+var errEnded = errors.New("backend: reader used after its View ended")
+
+func (s *snap) end() {
+	s.mu.Lock()
+	s.tx = nil
+	s.mu.Unlock()
+}
+
+// view runs fn on the snapshot's transaction.
+func (s *snap) view(fn func(tx *store.Tx) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tx == nil {
+		return errEnded
+	}
+	return mapErr(fn(s.tx))
+}
+
+func (s *snap) generation(space string) (uint64, error) {
+	var gen uint64
+	err := s.view(func(tx *store.Tx) (err error) { gen, err = tx.Generation(space); return err })
+	return gen, err
+}
+
+// cache holds one value per space: the one of the newest generation loaded.
 type cache[T any] struct {
 	mu  sync.Mutex // serialises loads
 	cur atomic.Pointer[cached[T]]
@@ -101,8 +155,10 @@ type cached[T any] struct {
 	gen uint64
 }
 
-// get returns the cached value if it matches gen, else loads it.
-func (c *cache[T]) get(gen uint64, load func() (T, uint64, error)) (T, error) {
+// at returns the value of generation gen: the cached one when its
+// generation is gen, else load()'s, which replaces the cached one unless
+// that is newer (a snapshot older than the cache gets its own copy).
+func (c *cache[T]) at(gen uint64, load func() (T, error)) (T, error) {
 	if p := c.cur.Load(); p != nil && p.gen == gen {
 		return p.v, nil
 	}
@@ -111,79 +167,118 @@ func (c *cache[T]) get(gen uint64, load func() (T, uint64, error)) (T, error) {
 	if p := c.cur.Load(); p != nil && p.gen == gen {
 		return p.v, nil
 	}
-	v, g, err := load()
+	v, err := load()
 	if err != nil {
 		var zero T
 		return zero, err
 	}
-	c.cur.Store(&cached[T]{v: v, gen: g})
+	c.put(v, gen)
 	return v, nil
 }
 
-func (b *Backend) generation(space string) (uint64, error) {
-	var gen uint64
-	err := b.view(func(tx *store.Tx) (err error) { gen, err = tx.Generation(space); return err })
-	return gen, err
+// put keeps v as the value of generation gen unless a newer one is cached.
+func (c *cache[T]) put(v T, gen uint64) {
+	if p := c.cur.Load(); p == nil || p.gen < gen {
+		c.cur.Store(&cached[T]{v: v, gen: gen})
+	}
 }
 
-// spaceCache returns m's value for space at the space's current generation,
-// loading it when absent or when the generation moved.
-func spaceCache[T any](b *Backend, m map[string]*cache[T], space string, load func() (T, uint64, error)) (T, error) {
-	gen, err := b.generation(space)
-	if err != nil {
-		var zero T
-		return zero, err
-	}
+// cacheOf returns m's cache of space, creating it.
+func cacheOf[T any](b *Backend, m map[string]*cache[T], space string) *cache[T] {
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	c := m[space]
 	if c == nil {
 		c = &cache[T]{}
 		m[space] = c
 	}
-	b.mu.Unlock()
-	return c.get(gen, load)
+	return c
 }
 
-// index returns the current index of space, loading it (from the store's
-// snapshot, or rebuilt) when absent or when the generation moved.
-func (b *Backend) index(ctx context.Context, space string) (*index.Index, error) {
-	return spaceCache(b, b.indexes, space, func() (*index.Index, uint64, error) {
-		ix, err := vecindex.Load(ctx, b.db, space, b.opts.Index, b.opts.Log)
-		if err != nil {
-			return nil, 0, mapErr(err)
+// index returns the index of space at the snapshot's generation: the cached
+// one when it is of that generation, else the snapshot's saved index, else
+// one built in memory from the snapshot's vectors (not saved: a snapshot
+// must not write; Warm saves rebuilt indexes).
+func (s *snap) index(ctx context.Context, space string) (*index.Index, error) {
+	gen, err := s.generation(space)
+	if err != nil {
+		return nil, err
+	}
+	return cacheOf(s.b, s.b.indexes, space).at(gen, func() (*index.Index, error) { return s.loadIndex(ctx, space, gen) })
+}
+
+func (s *snap) loadIndex(ctx context.Context, space string, gen uint64) (*index.Index, error) {
+	var blob []byte
+	err := s.view(func(tx *store.Tx) (err error) { blob, err = tx.Blob(vocab.BlobIndex, space); return err })
+	var reason string
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		reason = "no snapshot"
+	case errors.Is(err, store.ErrCorrupt):
+		reason = "snapshot corrupt: " + err.Error()
+	case err != nil:
+		return nil, err
+	default:
+		ix, rerr := index.Read(bytes.NewReader(blob))
+		switch {
+		case rerr != nil:
+			reason = "snapshot unreadable: " + rerr.Error()
+		case ix.Generation() != gen:
+			reason = fmt.Sprintf("snapshot stale (generation %d, vectors at %d)", ix.Generation(), gen)
+		default:
+			return ix, nil
 		}
-		return ix, ix.Generation(), nil
-	})
+	}
+	start := time.Now()
+	var v *vecindex.Vectors
+	if err := s.view(func(tx *store.Tx) (err error) { v, err = vecindex.ReadVectors(tx, space); return err }); err != nil {
+		return nil, err
+	}
+	ix, err := vecindex.Build(ctx, v, s.b.opts.Index)
+	if err != nil {
+		return nil, err
+	}
+	if s.b.opts.Log != nil {
+		fmt.Fprintf(s.b.opts.Log, "index %q: %s; built %d vectors in memory in %.2fs\n", space, reason, ix.Len(), time.Since(start).Seconds())
+	}
+	return ix, nil
 }
 
-// allVectors returns an in-memory copy of every vector of space (for exact
-// inner-product scans), reloaded when the generation moves.
-func (b *Backend) allVectors(space string) (*vecindex.Vectors, error) {
-	return spaceCache(b, b.vectors, space, func() (*vecindex.Vectors, uint64, error) {
+// allVectors returns an in-memory copy of every vector of space at the
+// snapshot's generation (for exact inner-product scans).
+func (s *snap) allVectors(space string) (*vecindex.Vectors, error) {
+	gen, err := s.generation(space)
+	if err != nil {
+		return nil, err
+	}
+	return cacheOf(s.b, s.b.vectors, space).at(gen, func() (*vecindex.Vectors, error) {
 		var v *vecindex.Vectors
-		err := b.view(func(tx *store.Tx) (err error) { v, err = vecindex.ReadVectors(tx, space); return err })
-		if err != nil {
-			return nil, 0, err
-		}
-		return v, v.Generation, nil
+		err := s.view(func(tx *store.Tx) (err error) { v, err = vecindex.ReadVectors(tx, space); return err })
+		return v, err
 	})
 }
 
 // Warm loads the indexes of the given spaces now (a server calls it before
-// listening so that the first request does not pay for it). Absent spaces are
-// skipped.
+// listening so that the first request does not pay for it). A snapshot that
+// is missing or stale is rebuilt and saved (unless the store is read-only).
+// Absent spaces are skipped.
 func (b *Backend) Warm(ctx context.Context, spaces ...string) error {
-	for _, s := range spaces {
-		if _, err := b.index(ctx, s); err != nil && !errors.Is(err, query.ErrNotFound) {
+	for _, space := range spaces {
+		ix, err := vecindex.Load(ctx, b.db, space, b.opts.Index, b.opts.Log)
+		if err = mapErr(err); err != nil {
+			if errors.Is(err, query.ErrNotFound) {
+				continue
+			}
 			return err
 		}
+		cacheOf(b, b.indexes, space).put(ix, ix.Generation())
 	}
 	return nil
 }
 
 // Search implements query.Searcher through the space's HNSW index (cosine).
-func (b *Backend) Search(ctx context.Context, space string, q []float32, k int, filter func(uint64) bool) ([]query.Hit, error) {
-	ix, err := b.index(ctx, space)
+func (s *snap) Search(ctx context.Context, space string, q []float32, k int, filter func(uint64) bool) ([]query.Hit, error) {
+	ix, err := s.index(ctx, space)
 	if err != nil {
 		return nil, err
 	}
@@ -222,8 +317,8 @@ func (h *hitHeap) Pop() any {
 
 // TopInner implements query.Searcher by an exact scan of the space's vectors
 // (kept in memory after the first call).
-func (b *Backend) TopInner(ctx context.Context, space string, q []float32, k int, filter func(uint64) bool) ([]query.Hit, error) {
-	v, err := b.allVectors(space)
+func (s *snap) TopInner(ctx context.Context, space string, q []float32, k int, filter func(uint64) bool) ([]query.Hit, error) {
+	v, err := s.allVectors(space)
 	if err != nil {
 		return nil, err
 	}
@@ -257,9 +352,9 @@ func (b *Backend) TopInner(ctx context.Context, space string, q []float32, k int
 }
 
 // Datasets implements query.Catalog.
-func (b *Backend) Datasets(ctx context.Context) ([]query.Dataset, error) {
+func (s *snap) Datasets(ctx context.Context) ([]query.Dataset, error) {
 	var out []query.Dataset
-	err := b.view(func(tx *store.Tx) error {
+	err := s.view(func(tx *store.Tx) error {
 		ds, err := tx.Datasets()
 		for _, d := range ds {
 			out = append(out, query.Dataset{ID: d.ID, Name: d.Name, Cells: d.Cells, Genes: d.Genes})
@@ -270,9 +365,9 @@ func (b *Backend) Datasets(ctx context.Context) ([]query.Dataset, error) {
 }
 
 // GenesBySymbol implements query.Catalog.
-func (b *Backend) GenesBySymbol(ctx context.Context, symbol string) ([]query.Gene, error) {
+func (s *snap) GenesBySymbol(ctx context.Context, symbol string) ([]query.Gene, error) {
 	var out []query.Gene
-	err := b.view(func(tx *store.Tx) error {
+	err := s.view(func(tx *store.Tx) error {
 		gs, err := tx.GenesBySymbol(symbol)
 		for _, g := range gs {
 			out = append(out, query.Gene{ID: g.ID, Symbol: g.Symbol, SourceID: g.SourceID})
@@ -283,9 +378,9 @@ func (b *Backend) GenesBySymbol(ctx context.Context, symbol string) ([]query.Gen
 }
 
 // Genes implements query.Catalog.
-func (b *Backend) Genes(ctx context.Context, ids []uint32) ([]query.Gene, error) {
+func (s *snap) Genes(ctx context.Context, ids []uint32) ([]query.Gene, error) {
 	out := make([]query.Gene, len(ids))
-	err := b.view(func(tx *store.Tx) error {
+	err := s.view(func(tx *store.Tx) error {
 		for i, id := range ids {
 			g, err := tx.Gene(id)
 			if err != nil {
@@ -299,9 +394,9 @@ func (b *Backend) Genes(ctx context.Context, ids []uint32) ([]query.Gene, error)
 }
 
 // CellByBarcode implements query.Catalog.
-func (b *Backend) CellByBarcode(ctx context.Context, ds uint32, barcode string) (uint32, error) {
+func (s *snap) CellByBarcode(ctx context.Context, ds uint32, barcode string) (uint32, error) {
 	var row uint32
-	err := b.view(func(tx *store.Tx) (err error) { row, err = tx.CellByBarcode(ds, barcode); return err })
+	err := s.view(func(tx *store.Tx) (err error) { row, err = tx.CellByBarcode(ds, barcode); return err })
 	return row, err
 }
 
@@ -313,7 +408,8 @@ type barcodeCache struct {
 
 // Barcodes implements query.Catalog; a dataset's barcodes are read once and
 // kept (datasets are immutable once added).
-func (b *Backend) Barcodes(ctx context.Context, ds uint32, cells []uint32) ([]string, error) {
+func (s *snap) Barcodes(ctx context.Context, ds uint32, cells []uint32) ([]string, error) {
+	b := s.b
 	b.mu.Lock()
 	c := b.barcodes[ds]
 	if c == nil {
@@ -321,10 +417,12 @@ func (b *Backend) Barcodes(ctx context.Context, ds uint32, cells []uint32) ([]st
 		b.barcodes[ds] = c
 	}
 	b.mu.Unlock()
-	c.once.Do(func() { c.err = b.view(func(tx *store.Tx) (err error) { c.bcs, err = tx.Barcodes(ds); return err }) })
+	c.once.Do(func() { c.err = s.view(func(tx *store.Tx) (err error) { c.bcs, err = tx.Barcodes(ds); return err }) })
 	if c.err != nil {
 		b.mu.Lock()
-		delete(b.barcodes, ds) // retry next time
+		if b.barcodes[ds] == c {
+			delete(b.barcodes, ds) // retry next time
+		}
 		b.mu.Unlock()
 		return nil, c.err
 	}
@@ -339,16 +437,16 @@ func (b *Backend) Barcodes(ctx context.Context, ds uint32, cells []uint32) ([]st
 }
 
 // ObsColumn implements query.Catalog.
-func (b *Backend) ObsColumn(ctx context.Context, ds uint32, name string) ([]string, error) {
+func (s *snap) ObsColumn(ctx context.Context, ds uint32, name string) ([]string, error) {
 	var out []string
-	err := b.view(func(tx *store.Tx) (err error) { out, err = tx.ObsColumn(ds, name); return err })
+	err := s.view(func(tx *store.Tx) (err error) { out, err = tx.ObsColumn(ds, name); return err })
 	return out, err
 }
 
 // Space implements query.Vectors.
-func (b *Backend) Space(ctx context.Context, space string) (query.SpaceInfo, error) {
+func (s *snap) Space(ctx context.Context, space string) (query.SpaceInfo, error) {
 	var out query.SpaceInfo
-	err := b.view(func(tx *store.Tx) error {
+	err := s.view(func(tx *store.Tx) error {
 		info, err := tx.Space(space)
 		if err != nil {
 			return err
@@ -363,9 +461,9 @@ func (b *Backend) Space(ctx context.Context, space string) (query.SpaceInfo, err
 }
 
 // Vectors implements query.Vectors.
-func (b *Backend) Vectors(ctx context.Context, space string, keys []uint64) ([]float32, error) {
+func (s *snap) Vectors(ctx context.Context, space string, keys []uint64) ([]float32, error) {
 	var out []float32
-	err := b.view(func(tx *store.Tx) error {
+	err := s.view(func(tx *store.Tx) error {
 		for _, k := range keys {
 			d, id := vocab.SplitEntityKey(k)
 			v, err := tx.Embedding(space, d, id)
@@ -383,9 +481,9 @@ func (b *Backend) Vectors(ctx context.Context, space string, keys []uint64) ([]f
 }
 
 // Keys implements query.Vectors.
-func (b *Backend) Keys(ctx context.Context, space string, datasets []uint32) ([]uint64, error) {
+func (s *snap) Keys(ctx context.Context, space string, datasets []uint32) ([]uint64, error) {
 	var out []uint64
-	err := b.view(func(tx *store.Tx) error {
+	err := s.view(func(tx *store.Tx) error {
 		for _, d := range datasets {
 			ids, _, _, err := tx.Embeddings(space, d)
 			if err != nil {
@@ -402,9 +500,9 @@ func (b *Backend) Keys(ctx context.Context, space string, datasets []uint32) ([]
 }
 
 // EdgeDatasets implements query.Graphs.
-func (b *Backend) EdgeDatasets(ctx context.Context) ([]uint32, error) {
+func (s *snap) EdgeDatasets(ctx context.Context) ([]uint32, error) {
 	var out []uint32
-	err := b.view(func(tx *store.Tx) error {
+	err := s.view(func(tx *store.Tx) error {
 		ds, err := tx.Datasets()
 		if err != nil {
 			return err
@@ -424,9 +522,9 @@ func (b *Backend) EdgeDatasets(ctx context.Context) ([]uint32, error) {
 }
 
 // Partners implements query.Graphs.
-func (b *Backend) Partners(ctx context.Context, ds, gene uint32) ([]query.Edge, error) {
+func (s *snap) Partners(ctx context.Context, ds, gene uint32) ([]query.Edge, error) {
 	var out []query.Edge
-	err := b.view(func(tx *store.Tx) error {
+	err := s.view(func(tx *store.Tx) error {
 		es, err := tx.Partners(ds, gene)
 		for _, e := range es {
 			p := e.B
@@ -441,9 +539,9 @@ func (b *Backend) Partners(ctx context.Context, ds, gene uint32) ([]query.Edge, 
 }
 
 // Collection implements query.Annotations.
-func (b *Backend) Collection(ctx context.Context, name string) ([]annot.GeneSet, error) {
+func (s *snap) Collection(ctx context.Context, name string) ([]annot.GeneSet, error) {
 	var out []annot.GeneSet
-	err := b.view(func(tx *store.Tx) error {
+	err := s.view(func(tx *store.Tx) error {
 		sets, err := tx.Collection(name)
 		for _, s := range sets {
 			out = append(out, annot.GeneSet{ID: s.ID, Name: s.Name, Genes: s.Genes})
@@ -462,12 +560,12 @@ func fromProv(p query.Provenance) store.Provenance {
 }
 
 // Predictions implements query.Annotations.
-func (b *Backend) Predictions(ctx context.Context, kind, name string) ([]query.Prediction, query.Provenance, error) {
+func (s *snap) Predictions(ctx context.Context, kind, name string) ([]query.Prediction, query.Provenance, error) {
 	var (
 		rows []query.Prediction
 		prov query.Provenance
 	)
-	err := b.view(func(tx *store.Tx) error {
+	err := s.view(func(tx *store.Tx) error {
 		p, err := tx.Predictions(kind, name)
 		if err != nil {
 			return err
@@ -491,9 +589,9 @@ func (b *Backend) PutPredictions(ctx context.Context, kind, name string, rows []
 }
 
 // Clustering implements query.Clusterings.
-func (b *Backend) Clustering(ctx context.Context, space, name string) (query.Clustering, error) {
+func (s *snap) Clustering(ctx context.Context, space, name string) (query.Clustering, error) {
 	var out query.Clustering
-	err := b.view(func(tx *store.Tx) error {
+	err := s.view(func(tx *store.Tx) error {
 		c, err := tx.Clustering(space, name)
 		if err != nil {
 			return err
@@ -519,9 +617,82 @@ func (s byKey) Swap(i, j int) {
 	s.l[i], s.l[j] = s.l[j], s.l[i]
 }
 
-// PutClustering implements query.Clusterings.
+// PutClustering implements query.Clusterings. The clustering was computed
+// outside this write transaction (another process may have committed
+// meanwhile), so it is stored only if each vector set it used still holds
+// the model version it was computed from.
 func (b *Backend) PutClustering(ctx context.Context, space string, c query.Clustering) error {
 	return b.update(func(tx *store.Tx) error {
+		if c.Provenance.ModelVersion != "" {
+			info, err := tx.Space(space)
+			if err != nil {
+				return err
+			}
+			for _, d := range c.Provenance.Datasets {
+				ok := false
+				for _, s := range info.Sets {
+					ok = ok || (s.Dataset == d && s.Provenance.ModelVersion == c.Provenance.ModelVersion)
+				}
+				if !ok {
+					return fmt.Errorf("%w: space %q was retrained while clustering (model %q); nothing written, run again",
+						query.ErrModelMismatch, space, c.Provenance.ModelVersion)
+				}
+			}
+		}
 		return tx.PutClustering(space, c.Name, c.Keys, c.Labels, fromProv(c.Provenance))
 	})
+}
+
+// Networks implements query.Regulation.
+func (s *snap) Networks(ctx context.Context) ([]query.Network, error) {
+	var out []query.Network
+	err := s.view(func(tx *store.Tx) error {
+		nets, err := tx.Networks()
+		for _, n := range nets {
+			out = append(out, query.Network{Name: n.Name, Views: n.Views, Method: n.Method, Edges: n.Edges,
+				Regulators: n.Regulators, Targets: n.Targets, Provenance: toProv(n.Provenance)})
+		}
+		return err
+	})
+	return out, err
+}
+
+// RegEdges implements query.Regulation.
+func (s *snap) RegEdges(ctx context.Context, network string, gene uint32, targets bool) ([]query.RegEdge, error) {
+	var out []query.RegEdge
+	err := s.view(func(tx *store.Tx) error {
+		var es []store.RegEdge
+		var err error
+		if targets {
+			es, err = tx.TargetsOf(network, gene)
+		} else {
+			es, err = tx.RegulatorsOf(network, gene)
+		}
+		out = regEdges(es)
+		return err
+	})
+	return out, err
+}
+
+// NetworkEdges implements query.Regulation.
+func (s *snap) NetworkEdges(ctx context.Context, network string) ([]query.RegEdge, error) {
+	var es []store.RegEdge
+	err := s.view(func(tx *store.Tx) error {
+		return tx.EachRegEdge(network, func(e store.RegEdge) error {
+			es = append(es, e)
+			if len(es)%65536 == 0 {
+				return ctx.Err()
+			}
+			return nil
+		})
+	})
+	return regEdges(es), err
+}
+
+func regEdges(es []store.RegEdge) []query.RegEdge {
+	out := make([]query.RegEdge, len(es))
+	for i, e := range es {
+		out[i] = query.RegEdge{Regulator: e.Regulator, Target: e.Target, Score: e.Score, Sign: e.Sign, Support: e.Support}
+	}
+	return out
 }

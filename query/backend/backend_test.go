@@ -56,7 +56,8 @@ func TestTopInnerIsExact(t *testing.T) {
 	for i := range q {
 		q[i] = float32(i%5) - 2
 	}
-	got, err := b.TopInner(ctx, "cells", q, 25, nil)
+	var got []query.Hit
+	err := b.View(ctx, func(r query.Reader) (err error) { got, err = r.TopInner(ctx, "cells", q, 25, nil); return err })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,17 +92,31 @@ func TestTopInnerIsExact(t *testing.T) {
 			t.Fatalf("rank %d: %+v, want key %x score %v", i, h, keys[idx[i]], scores[idx[i]])
 		}
 	}
-	if _, err := b.TopInner(ctx, "cells", q[:3], 5, nil); !errors.Is(err, query.ErrInvalid) {
-		t.Errorf("short query: %v", err)
-	}
-	if _, err := b.Search(ctx, "nope", q, 5, nil); !errors.Is(err, query.ErrNotFound) {
-		t.Errorf("unknown space: %v", err)
-	}
+	b.View(ctx, func(r query.Reader) error {
+		if _, err := r.TopInner(ctx, "cells", q[:3], 5, nil); !errors.Is(err, query.ErrInvalid) {
+			t.Errorf("short query: %v", err)
+		}
+		if _, err := r.Search(ctx, "nope", q, 5, nil); !errors.Is(err, query.ErrNotFound) {
+			t.Errorf("unknown space: %v", err)
+		}
+		return nil
+	})
 }
 
 func TestNotFoundMapping(t *testing.T) {
 	b, _, tr := newBackend(t)
 	ctx := context.Background()
+	var r query.Reader
+	var ended error
+	b.View(ctx, func(rr query.Reader) error { r = rr; return nil })
+	_, ended = r.Datasets(ctx)
+	if ended == nil {
+		t.Errorf("a Reader used after its View ended answered")
+	}
+	b.View(ctx, func(rr query.Reader) error { r = rr; notFoundCases(t, ctx, r, tr); return nil })
+}
+
+func notFoundCases(t *testing.T, ctx context.Context, b query.Reader, tr *querytest.Truth) {
 	tests := []struct {
 		name string
 		err  error
@@ -139,7 +154,8 @@ func TestAliases(t *testing.T) {
 	if err := db.Update(func(tx *store.Tx) error { return backend.PutAliases(tx, m) }); err != nil {
 		t.Fatal(err)
 	}
-	got, err := b.Aliases(context.Background())
+	var got map[string]string
+	err = b.View(context.Background(), func(r query.Reader) (err error) { got, err = r.Aliases(context.Background()); return err })
 	if err != nil || len(got) != 2 || got["a1"] != "GENE1" {
 		t.Errorf("stored aliases %v, %v", got, err)
 	}

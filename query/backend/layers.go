@@ -10,13 +10,13 @@ import (
 	"genestore/vocab"
 )
 
-var _ query.Layers = (*Backend)(nil)
+var _ query.Layers = (*snap)(nil)
 
 // LayerGene implements query.Layers: the layer's values for gene, and the
 // landmark counts of its provenance (the pipeline's PredictParams).
-func (b *Backend) LayerGene(ctx context.Context, dataset uint32, layer string, gene uint32) (query.LayerValues, error) {
+func (s *snap) LayerGene(ctx context.Context, dataset uint32, layer string, gene uint32) (query.LayerValues, error) {
 	var out query.LayerValues
-	err := b.view(func(tx *store.Tx) error {
+	err := s.view(func(tx *store.Tx) error {
 		l, err := tx.Layer(dataset, layer)
 		if err != nil {
 			return err

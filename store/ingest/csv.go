@@ -49,6 +49,11 @@ func parseCSV(ctx context.Context, lr *lineReader, delim byte, opts Options) (*D
 		return nil, errLine(ErrFormat, name, lr.line, "unterminated quote in header")
 	}
 	hdrLine := lr.line
+	if len(hdr) == 1 {
+		if hint := delimHint(name, hdr[0], delim, opts.Delimiter != 0); hint != "" {
+			return nil, errLine(ErrFormat, name, hdrLine, "header has 1 column: %s", hint)
+		}
+	}
 	names := make([]string, len(hdr))
 	for i, f := range hdr {
 		names[i] = string(f)

@@ -15,7 +15,10 @@
 //     by a streaming byte parser (no per-line allocation) and turned into
 //     CSR by a counting sort; files sorted by cell, as 10x writes them,
 //     need no sort at all. When features carry types, only "Gene
-//     Expression" features are kept (unless there are none).
+//     Expression" features are kept (unless there are none). A folder
+//     holding two candidates for one part (matrix.mtx beside
+//     matrix.mtx.gz, features.tsv beside genes.tsv, ...) is an error
+//     naming both: they may be two versions of the data.
 //   - "h5ad": AnnData. X may be a CSR group, a CSC group or a dense 2-D
 //     dataset; layers/counts is preferred when present (and then the values
 //     are counts). obs columns are read from numeric and string datasets
@@ -33,7 +36,13 @@
 //     not have a corner label. Genes get id = symbol = the row/column name.
 //
 // opts.Obs names a CSV/TSV of per-cell metadata joined on barcode (column
-// "barcode", else the first column). A row whose barcode is not in the
+// "barcode", else the first column). Its fields may be quoted and then hold
+// delimiters, doubled quotes and line breaks (RFC 4180). The delimiter of an
+// obs file or a CSV matrix comes from the extension (tab for .tsv and .txt,
+// else comma) unless set; a header that splits into one column but holds
+// another delimiter is an error naming the extension that chose it. A
+// UTF-8 byte order mark at the start of any text table, barcodes or
+// features file is ignored. A row whose barcode is not in the
 // matrix is an error; a matrix cell without a row gets empty values. A
 // column is Categorical when any present value is not a number. For h5ad,
 // an obs file column replaces the h5ad column of the same name.
@@ -46,6 +55,10 @@
 // (log-transformed data cannot be told from normalized data: declare it).
 // vocab.Counts (declared, from an integer mtx field, or from layers/counts) must be
 // integers. Every value must be finite, non-negative and fit in float32.
+// IMPORTANT: the matrix is float32, which holds every integer up to 2^24 =
+// 16,777,216 but above it only some (even numbers up to 2^25, ...); an
+// integer value float32 cannot hold exactly (16,777,217) is refused with
+// ErrValue naming the file and line, never rounded.
 //
 // # Checksum
 //

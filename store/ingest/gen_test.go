@@ -81,6 +81,7 @@ type mtxDir struct {
 	matrix, features, barcodes, obs []byte
 	gzipped                         bool
 	featuresName                    string
+	extra                           map[string][]byte // more files, written as they are
 }
 
 func tinyMTX() mtxDir {
@@ -117,6 +118,11 @@ func (m mtxDir) write(t *testing.T, dir string) {
 	put(fn, m.features)
 	put("barcodes.tsv", m.barcodes)
 	put("obs.csv", m.obs)
+	for name, b := range m.extra {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // tinyCSV renders the tiny matrix as a dense table: genes × cells, or cells

@@ -152,6 +152,20 @@ func badCorpus() []badEntry {
 			build: mtxCase(func(m *mtxDir) { m.obs = []byte("barcode,batch,batch\nAAAC-1,1,2\n") })},
 		{path: "mtx_obs_unterminated_quote", expect: "unterminated quote", sentinel: "ErrFormat",
 			build: mtxCase(func(m *mtxDir) { m.obs = []byte("barcode,cell_type\nAAAC-1,\"T cell\nAAAG-1,B\n") })},
+		{path: "mtx_obs_tab_separated", expect: `the delimiter is comma (chosen by the extension ".csv") but the line has none and holds tabs: the file looks tab-separated; name it .tsv`, sentinel: "ErrFormat",
+			build: mtxCase(func(m *mtxDir) { m.obs = []byte("barcode\tcell_type\nAAAC-1\tT\n") })},
+		{path: "mtx_obs_text_after_quote", expect: ".csv:2: unterminated quote or text after a closing quote", sentinel: "ErrFormat",
+			build: mtxCase(func(m *mtxDir) { m.obs = []byte("barcode,cell_type\nAAAC-1,\"T\"x\n") })},
+		{path: "mtx_both_matrix_files", expect: "both matrix.mtx.gz and matrix.mtx in the folder", sentinel: "ErrFormat",
+			note:  "two matrices: which one goes with the features is unknown",
+			build: mtxCase(func(m *mtxDir) { m.extra = map[string][]byte{"matrix.mtx": m.matrix} })},
+		{path: "mtx_both_features_and_genes", expect: "both features.tsv and genes.tsv in the folder", sentinel: "ErrFormat",
+			build: mtxCase(func(m *mtxDir) {
+				m.gzipped = false
+				m.extra = map[string][]byte{"genes.tsv": featuresText(tinyIDs, tinySymbols, false)}
+			})},
+		{path: "mtx_count_above_2p24", expect: "matrix.mtx.gz:4: integer value 16777217 is above 2^24 = 16777216 and float32 cannot hold it exactly", sentinel: "ErrValue",
+			note: "rounded to 16777216 if stored", build: withEntries("integer", "5 4 8", entriesWith(0, "1 1 16777217")...)},
 		// Dense CSV/TSV.
 		{path: "csv_ragged.csv", expect: "4 fields, want 5", sentinel: "ErrMismatch",
 			build: fileCase(csv(hdr, "ENSG1,3,0,0,1", "ENSG2,0,5,0"))},
@@ -175,6 +189,12 @@ func badCorpus() []badEntry {
 			build: fileCase(truncateGzip(bytes.Repeat(csv(hdr, "ENSG1,3,0,0,1"), 40)))},
 		{path: "csv_declared_counts_noninteger.csv", options: "values=counts", expect: "non-integer value 0.5", sentinel: "ErrValue",
 			build: fileCase(csv(hdr, "ENSG1,3,0,0.5,1"))},
+		{path: "csv_count_above_2p24.csv", expect: ".csv:2: column 4 (AAAT-1): integer value 16777217 is above 2^24", sentinel: "ErrValue",
+			build: fileCase(csv(hdr, "ENSG1,3,0,16777217,1"))},
+		{path: "csv_tab_separated.csv", expect: `.csv:1: header has 1 column: the delimiter is comma (chosen by the extension ".csv")`, sentinel: "ErrFormat",
+			build: fileCase(csv("gene\tAAAC-1\tAAAG-1", "ENSG1\t3\t0"))},
+		{path: "csv_comma_separated.tsv.gz", expect: `the delimiter is tab (chosen by the extension ".tsv") but the line has none and holds commas: the file looks comma-separated; name it .csv`, sentinel: "ErrFormat",
+			build: fileCase(gz(csv(hdr, "ENSG1,3,0,0,1")))},
 		{path: "csv_unterminated_quote.csv", expect: "unterminated quote", sentinel: "ErrFormat", build: fileCase(csv(hdr, "\"ENSG1,3,0,0,1"))},
 		{path: "csv_obs_unknown_barcode.csv", options: "obs=csv_obs_unknown_barcode.obs.csv", expect: `unknown barcode "ZZZZ-1"`, sentinel: "ErrMismatch",
 			build: func(t *testing.T, p string) {

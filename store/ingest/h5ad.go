@@ -2,8 +2,10 @@ package ingest
 
 import (
 	"context"
+	"fmt"
 	"hash"
 	"math"
+	"regexp"
 	"sort"
 	"strconv"
 
@@ -247,8 +249,10 @@ func uniqueGeneIDs(file, object string, genes []Gene) error {
 }
 
 // readFrame reads an AnnData dataframe group (obs or var): its index and its
-// columns, each n long. Columns of types the HDF5 library cannot read
-// (booleans, which h5py stores as enums; nullable arrays) are skipped.
+// columns, each n long. Booleans (h5py's int8 enum) and anndata's nullable
+// encodings are decoded (see readColumn). A column of any other encoding
+// or type is an error naming it in obs (what == "cell"), and skipped in
+// var, whose columns other than ids and symbols genestore does not use.
 func (hf *h5File) readFrame(p string, n int, what string) ([]string, []ObsColumn, error) {
 	g := hf.group(p)
 	if g == nil {
@@ -290,6 +294,8 @@ func (hf *h5File) readFrame(p string, n int, what string) ([]string, []ObsColumn
 		}
 		if ok {
 			cols = append(cols, col)
+		} else if what == "cell" {
+			return nil, nil, errObj(ErrFormat, hf.path, p+"/"+name, "obs column %q: %s", name, col.Values[0])
 		}
 	}
 	return index, cols, nil
@@ -302,25 +308,37 @@ func trimSlash(s string) string {
 	return s
 }
 
-// readColumn reads one dataframe column: a numeric or string dataset, a
-// categorical group (categories + codes, anndata ≥ 0.8), or a codes dataset
-// with its categories in <frame>/__categories/<name> (anndata 0.7).
-func (hf *h5File) readColumn(frame, name string, n int) (ObsColumn, bool, error) {
+// readColumn reads one dataframe column: a numeric, string or boolean
+// dataset, a categorical group (categories + codes, anndata ≥ 0.8), a codes
+// dataset with its categories in <frame>/__categories/<name> (anndata 0.7),
+// or a nullable-integer, nullable-boolean or nullable-string-array group
+// (values + mask, anndata ≥ 0.9; masked entries are missing, ""). Booleans
+// become the categories "True" and "False". ok is false for a column of
+// another kind; then col.Values[0] says why.
+func (hf *h5File) readColumn(frame, name string, n int) (col ObsColumn, ok bool, err error) {
 	p := frame + "/" + name
-	col := ObsColumn{Name: name}
+	col = ObsColumn{Name: name}
+	unsupported := func(format string, args ...any) (ObsColumn, bool, error) {
+		col.Values = []string{fmt.Sprintf(format, args...)}
+		return col, false, nil
+	}
 	switch o := hf.lookup(p).(type) {
 	case nil:
 		return col, false, errObj(ErrFormat, hf.path, p, "listed in column-order but missing")
 	case *hdf5.Group:
-		if hf.attrString(o, "encoding-type") != "categorical" {
-			return col, false, nil // nullable arrays and other encodings: not supported
+		switch enc := hf.attrString(o, "encoding-type"); enc {
+		case "categorical":
+			vals, err := hf.categorical(p+"/categories", p+"/codes", n)
+			if err != nil {
+				return col, false, err
+			}
+			col.Values, col.Categorical = vals, true
+			return col, true, nil
+		case "nullable-integer", "nullable-boolean", "nullable-string-array":
+			return hf.nullable(col, p, enc, n)
+		default:
+			return unsupported("encoding-type %q is not one genestore reads (categorical, nullable-integer, nullable-boolean, nullable-string-array)", enc)
 		}
-		vals, err := hf.categorical(p+"/categories", p+"/codes", n)
-		if err != nil {
-			return col, false, err
-		}
-		col.Values, col.Categorical = vals, true
-		return col, true, nil
 	case *hdf5.Dataset:
 		if hf.dataset(frame+"/__categories/"+name) != nil {
 			vals, err := hf.categorical(frame+"/__categories/"+name, p, n)
@@ -348,8 +366,14 @@ func (hf *h5File) readColumn(frame, name string, n int) (ObsColumn, bool, error)
 				return col, false, err
 			}
 			vals = formatNumbers(nums, in.class == "float" && in.size == 4)
+		case "class_8":
+			b, err := hf.readBools(o, p, in)
+			if err != nil {
+				return col, false, err
+			}
+			vals, col.Categorical = boolStrings(b, nil), true
 		default:
-			return col, false, nil // booleans (enums) and compounds are skipped
+			return unsupported("a dataset of %s elements (%d bytes) is not a column type genestore reads", in.class, in.size)
 		}
 		if len(vals) != n {
 			return col, false, errObj(ErrMismatch, hf.path, p, "%d values for %d rows", len(vals), n)
@@ -357,7 +381,7 @@ func (hf *h5File) readColumn(frame, name string, n int) (ObsColumn, bool, error)
 		col.Values = vals
 		return col, true, nil
 	}
-	return col, false, nil
+	return unsupported("an HDF5 object that is neither a dataset nor a group")
 }
 
 // categorical decodes codes into category labels; code -1 is missing ("").
@@ -418,4 +442,123 @@ func formatNumbers(v []float64, f32 bool) []string {
 		}
 	}
 	return out
+}
+
+// nullable decodes anndata's nullable encodings: values plus a boolean mask
+// that is true where the value is missing.
+func (hf *h5File) nullable(col ObsColumn, p, enc string, n int) (ObsColumn, bool, error) {
+	md := hf.dataset(p + "/mask")
+	if md == nil {
+		return col, false, hf.missing(p+"/mask", "boolean mask dataset")
+	}
+	min, err := hf.info(md, p+"/mask")
+	if err != nil {
+		return col, false, err
+	}
+	mask, err := hf.readBools(md, p+"/mask", min)
+	if err != nil {
+		return col, false, err
+	}
+	vp := p + "/values"
+	var vals []string
+	switch enc {
+	case "nullable-integer":
+		nums, in, err := hf.readVector(vp)
+		if err != nil {
+			return col, false, err
+		}
+		vals = formatNumbers(nums, in.class == "float" && in.size == 4)
+	case "nullable-boolean":
+		vd := hf.dataset(vp)
+		if vd == nil {
+			return col, false, hf.missing(vp, "boolean dataset")
+		}
+		in, err := hf.info(vd, vp)
+		if err != nil {
+			return col, false, err
+		}
+		b, err := hf.readBools(vd, vp, in)
+		if err != nil {
+			return col, false, err
+		}
+		if len(b) != len(mask) {
+			return col, false, errObj(ErrMismatch, hf.path, vp, "%d values for a mask of %d", len(b), len(mask))
+		}
+		vals, col.Categorical = boolStrings(b, mask), true
+	default:
+		if vals, err = hf.readStrings(vp); err != nil {
+			return col, false, err
+		}
+	}
+	if len(vals) != n || len(mask) != n {
+		return col, false, errObj(ErrMismatch, hf.path, p, "%d values and %d mask entries for %d rows", len(vals), len(mask), n)
+	}
+	for i, m := range mask {
+		if m {
+			vals[i] = ""
+		}
+	}
+	if enc == "nullable-string-array" {
+		col.Categorical = !numericColumn(vals)
+	}
+	col.Values = vals
+	return col, true, nil
+}
+
+// boolStrings renders booleans as pandas prints them; masked entries are
+// missing ("").
+func boolStrings(b, mask []bool) []string {
+	out := make([]string, len(b))
+	for i, v := range b {
+		switch {
+		case mask != nil && mask[i]:
+		case v:
+			out[i] = "True"
+		default:
+			out[i] = "False"
+		}
+	}
+	return out
+}
+
+var contiguousRE = regexp.MustCompile(`contiguous \(address=0x([0-9A-Fa-f]+), size=(\d+)\)`)
+
+// readBools reads a 1-D boolean dataset: h5py's bool, an enumeration of
+// int8 (FALSE 0, TRUE 1). The HDF5 library does not convert enumerations,
+// so the raw bytes of a contiguous dataset are read; a chunked (compressed)
+// one is an error that says so.
+func (hf *h5File) readBools(d *hdf5.Dataset, p string, in h5Info) ([]bool, error) {
+	if in.class != "class_8" || in.size != 1 || len(in.dims) != 1 {
+		return nil, errObj(ErrFormat, hf.path, p, "want a 1-D boolean (1-byte enum) dataset, found %s of %d bytes with shape %v", in.class, in.size, in.dims)
+	}
+	n := in.dims[0]
+	if err := hf.checkSize(in, p); err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return []bool{}, nil
+	}
+	var s string
+	_ = guard(hf.path, p, func() error { s, _ = d.Info(); return nil })
+	m := contiguousRE.FindStringSubmatch(s)
+	if m == nil {
+		return nil, errObj(ErrFormat, hf.path, p, "boolean dataset stored chunked or compressed: genestore reads booleans only from contiguous datasets (write the file without compression, or the column as a categorical)")
+	}
+	addr, err1 := strconv.ParseUint(m[1], 16, 64)
+	size, err2 := strconv.ParseUint(m[2], 10, 64)
+	if err1 != nil || err2 != nil || size != n || addr > uint64(hf.size) || size > uint64(hf.size)-addr {
+		return nil, errObj(ErrFormat, hf.path, p, "boolean data of %d bytes at %s lies outside the %d-byte file", size, m[1], hf.size)
+	}
+	raw := make([]byte, size)
+	if _, err := hf.f.Reader().ReadAt(raw, int64(addr)); err != nil {
+		return nil, errObj(ErrFormat, hf.path, p, "read: %v", err)
+	}
+	out := make([]bool, n)
+	for i, b := range raw {
+		if b > 1 {
+			return nil, errObj(ErrValue, hf.path, p, "entry %d is %d, not a boolean (0 or 1)", i, b)
+		}
+		out[i] = b == 1
+	}
+	return out, nil
 }

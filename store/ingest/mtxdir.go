@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // findFirst returns the first of names that exists in dir, or "".
@@ -18,6 +19,29 @@ func findFirst(dir string, names ...string) string {
 		}
 	}
 	return ""
+}
+
+// findOne returns the one of names that exists in dir, "" when none does,
+// and an error naming them when several do: matrix.mtx beside
+// matrix.mtx.gz, or features.tsv beside genes.tsv, may be two versions of
+// the data, and picking one silently could pair a matrix with the wrong
+// genes.
+func findOne(dir, what string, names ...string) (string, error) {
+	var found []string
+	for _, n := range names {
+		p := filepath.Join(dir, n)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			found = append(found, n)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return "", nil
+	case 1:
+		return filepath.Join(dir, found[0]), nil
+	}
+	return "", errLine(ErrFormat, dir, 0, "both %s in the folder: which is the %s? keep one",
+		strings.Join(found, " and "), what)
 }
 
 // geneExpression is the 10x feature type genestore keeps.
@@ -55,6 +79,7 @@ func readFeatures(path string, h hash.Hash) ([]Gene, []string, error) {
 		if emptyAt != 0 {
 			return nil, nil, errLine(ErrFormat, path, emptyAt, "empty line")
 		}
+		line = trimBOM(line, in.lr.line)
 		fields, _ = splitFields(fields[:0], line, '\t')
 		if ncol < 0 {
 			ncol = len(fields)
@@ -119,6 +144,7 @@ func readBarcodes(path string, h hash.Hash) ([]string, error) {
 		if emptyAt != 0 {
 			return nil, errLine(ErrFormat, path, emptyAt, "empty line")
 		}
+		line = trimBOM(line, in.lr.line)
 		fields, _ = splitFields(fields[:0], line, '\t')
 		b := string(fields[0])
 		if b == "" {
@@ -166,11 +192,16 @@ type mtxFiles struct {
 }
 
 func findMTXFiles(dir string) (mtxFiles, error) {
-	f := mtxFiles{
-		matrix:   findFirst(dir, "matrix.mtx.gz", "matrix.mtx"),
-		features: findFirst(dir, "features.tsv.gz", "features.tsv", "genes.tsv.gz", "genes.tsv"),
-		barcodes: findFirst(dir, "barcodes.tsv.gz", "barcodes.tsv"),
-		obs:      findFirst(dir, "obs.csv", "obs.csv.gz", "obs.tsv", "obs.tsv.gz"),
+	var f mtxFiles
+	var errs [4]error
+	f.matrix, errs[0] = findOne(dir, "matrix", "matrix.mtx.gz", "matrix.mtx")
+	f.features, errs[1] = findOne(dir, "features file", "features.tsv.gz", "features.tsv", "genes.tsv.gz", "genes.tsv")
+	f.barcodes, errs[2] = findOne(dir, "barcodes file", "barcodes.tsv.gz", "barcodes.tsv")
+	f.obs, errs[3] = findOne(dir, "obs file", "obs.csv", "obs.csv.gz", "obs.tsv", "obs.tsv.gz")
+	for _, err := range errs {
+		if err != nil {
+			return f, err
+		}
 	}
 	switch {
 	case f.matrix == "":

@@ -118,8 +118,15 @@ func checkValue(v float64, counts bool) string {
 		return "value " + strconv.FormatFloat(v, 'g', -1, 64) + " overflows float32"
 	case counts && v != math.Trunc(v):
 		return "non-integer value " + strconv.FormatFloat(v, 'g', -1, 64) + " in a counts matrix"
+	case v > maxExactInt && v == math.Trunc(v) && float64(float32(v)) != v:
+		return "integer value " + strconv.FormatFloat(v, 'f', -1, 64) + " is above 2^24 = 16777216 and float32 cannot hold it exactly (it would be rounded to " +
+			strconv.FormatFloat(float64(float32(v)), 'f', -1, 32) + ")"
 	}
 	return ""
 }
+
+// maxExactInt is 2^24: every integer up to it is exactly a float32, and
+// above it only some are (the in-memory matrix is float32).
+const maxExactInt = 1 << 24
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }

@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bytes"
 	"hash"
 	"io"
 	"strings"
@@ -20,8 +19,9 @@ func delimiterFor(path string, d rune) byte {
 	return ','
 }
 
-// readObs reads a per-cell metadata table and aligns it to barcodes. The
-// header names the columns; the barcode column is the one named "barcode"
+// readObs reads a per-cell metadata table and aligns it to barcodes. Fields
+// may be quoted and hold delimiters and line breaks (RFC 4180); a UTF-8 byte
+// order mark is ignored. The header names the columns; the barcode column is the one named "barcode"
 // (any case), else the first. Rows for barcodes the matrix does not have are
 // an error (ErrMismatch); matrix barcodes without a row get empty values.
 func readObs(path string, delim byte, barcodes []string, h hash.Hash) ([]ObsColumn, error) {
@@ -43,18 +43,15 @@ func readObs(path string, delim byte, barcodes []string, h hash.Hash) ([]ObsColu
 // parseObs is readObs without the file handling (the fuzzer calls it).
 func parseObs(lr *lineReader, delim byte, barcodes []string) ([]ObsColumn, error) {
 	name := lr.name
-	line, err := lr.next()
+	var buf []byte
+	hdr, _, err := lr.nextRecord(nil, delim, &buf)
 	if err == io.EOF {
 		return nil, errLine(ErrFormat, name, 1, "empty file: want a header line")
 	}
 	if err != nil {
 		return nil, err
 	}
-	line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf")) // UTF-8 byte order mark
-	hdr, ok := splitFields(nil, line, delim)
-	if !ok {
-		return nil, errLine(ErrFormat, name, lr.line, "unterminated quote in header")
-	}
+	hdrLine := lr.line
 	key := 0
 	seen := make(map[string]int)
 	for i, f := range hdr {
@@ -63,7 +60,7 @@ func parseObs(lr *lineReader, delim byte, barcodes []string) ([]ObsColumn, error
 			key = i
 		}
 		if j, dup := seen[s]; dup {
-			return nil, errLine(ErrDuplicate, name, lr.line, "column %q appears twice (columns %d and %d)", s, j+1, i+1)
+			return nil, errLine(ErrDuplicate, name, hdrLine, "column %q appears twice (columns %d and %d)", s, j+1, i+1)
 		}
 		seen[s] = i
 	}
@@ -71,7 +68,12 @@ func parseObs(lr *lineReader, delim byte, barcodes []string) ([]ObsColumn, error
 	// no metadata, as some exports write); anything else is most likely a
 	// file read with the wrong delimiter.
 	if len(hdr) < 2 && (len(hdr) == 0 || !strings.EqualFold(string(hdr[0]), "barcode")) {
-		return nil, errLine(ErrFormat, name, lr.line, "header has %d column(s): want the barcode column and at least one metadata column (delimiter %q)", len(hdr), delim)
+		if len(hdr) == 1 {
+			if hint := delimHint(name, hdr[0], delim, false); hint != "" {
+				return nil, errLine(ErrFormat, name, hdrLine, "header has 1 column: %s", hint)
+			}
+		}
+		return nil, errLine(ErrFormat, name, hdrLine, "header has %d column(s): want the barcode column and at least one metadata column (delimiter %q)", len(hdr), delim)
 	}
 	index := make(map[string]int, len(barcodes))
 	for i, b := range barcodes {
@@ -86,32 +88,26 @@ func parseObs(lr *lineReader, delim byte, barcodes []string) ([]ObsColumn, error
 	rowOf := make([]int64, len(barcodes)) // line that set each cell, 0 = none
 	var fields [][]byte
 	for {
-		line, err := lr.next()
+		var at int64
+		fields, at, err = lr.nextRecord(fields[:0], delim, &buf)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			return nil, err
 		}
-		if len(line) == 0 {
-			continue
-		}
-		fields, ok = splitFields(fields[:0], line, delim)
-		if !ok {
-			return nil, errLine(ErrFormat, name, lr.line, "unterminated quote")
-		}
 		if len(fields) != len(hdr) {
-			return nil, errLine(ErrFormat, name, lr.line, "%d fields, the header has %d", len(fields), len(hdr))
+			return nil, errLine(ErrFormat, name, at, "%d fields, the header has %d", len(fields), len(hdr))
 		}
 		b := string(fields[key])
 		cell, known := index[b]
 		if !known {
-			return nil, errLine(ErrMismatch, name, lr.line, "unknown barcode %q: not in the matrix", b)
+			return nil, errLine(ErrMismatch, name, at, "unknown barcode %q: not in the matrix", b)
 		}
 		if rowOf[cell] != 0 {
-			return nil, errLine(ErrDuplicate, name, lr.line, "barcode %q already on line %d", b, rowOf[cell])
+			return nil, errLine(ErrDuplicate, name, at, "barcode %q already on line %d", b, rowOf[cell])
 		}
-		rowOf[cell] = lr.line
+		rowOf[cell] = at
 		c := 0
 		for i, f := range fields {
 			if i == key {

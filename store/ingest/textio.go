@@ -9,6 +9,8 @@ import (
 	"hash"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 
 	kgzip "github.com/klauspost/compress/gzip"
 )
@@ -160,6 +162,90 @@ func (lr *lineReader) readErr(err error) error {
 		return errLine(ErrFormat, lr.name, lr.line+1, "corrupt gzip stream: %v", err)
 	}
 	return errLine(ErrFormat, lr.name, lr.line+1, "read: %v", err)
+}
+
+// bom is the UTF-8 byte order mark some editors (and Excel) write first.
+var bom = []byte("\xef\xbb\xbf")
+
+// trimBOM removes a byte order mark from line when it is line number n 1.
+func trimBOM(line []byte, n int64) []byte {
+	if n == 1 {
+		return bytes.TrimPrefix(line, bom)
+	}
+	return line
+}
+
+// nextRecord returns the fields of the next non-empty record of a delimited
+// text table and the line it starts on: a line, joined with the lines after
+// it while a quoted field is open, since RFC 4180 allows line breaks inside
+// quotes (they are kept as "\n"). buf holds a joined record; the fields are
+// valid until the next call. A quote that never closes, or a field with text
+// after its closing quote, is ErrFormat naming the record's first line.
+func (lr *lineReader) nextRecord(dst [][]byte, delim byte, buf *[]byte) ([][]byte, int64, error) {
+	var line []byte
+	var err error
+	for len(line) == 0 {
+		if line, err = lr.next(); err != nil {
+			return nil, 0, err
+		}
+		line = trimBOM(line, lr.line)
+	}
+	start := lr.line
+	fields, ok := splitFields(dst, line, delim)
+	if ok {
+		return fields, start, nil
+	}
+	*buf = append((*buf)[:0], line...)
+	for bytes.Count(*buf, []byte{'"'})%2 == 1 { // a quoted field is open
+		line, err = lr.next()
+		if err == io.EOF {
+			return nil, start, errLine(ErrFormat, lr.name, start, "unterminated quote: the quoted field opened here never closes")
+		}
+		if err != nil {
+			return nil, start, err
+		}
+		*buf = append(append(*buf, '\n'), line...)
+		if len(*buf) > maxLine {
+			return nil, start, errLine(ErrFormat, lr.name, start, "record longer than %d bytes (unterminated quote?)", maxLine)
+		}
+	}
+	if fields, ok = splitFields(dst[:0], *buf, delim); !ok {
+		return nil, start, errLine(ErrFormat, lr.name, start, "unterminated quote or text after a closing quote")
+	}
+	return fields, start, nil
+}
+
+// delimHint explains a line split on delim into a single field when the
+// line holds another delimiter instead: the delimiter came from the file's
+// extension (or was set, when explicit), and the file looks otherwise
+// delimited. It returns "" when there is nothing to say.
+func delimHint(path string, line []byte, delim byte, explicit bool) string {
+	if bytes.IndexByte(line, delim) >= 0 {
+		return ""
+	}
+	names := map[byte]string{'\t': "tab", ',': "comma", ';': "semicolon"}
+	exts := map[byte]string{'\t': ".tsv", ',': ".csv"}
+	for _, d := range []byte{'\t', ',', ';'} {
+		if d == delim || bytes.IndexByte(line, d) < 0 {
+			continue
+		}
+		from := "set by the options"
+		if !explicit {
+			ext := filepath.Ext(strings.TrimSuffix(strings.ToLower(filepath.Base(path)), ".gz"))
+			if ext == "" {
+				from = "the default for a name without a .tsv or .txt extension"
+			} else {
+				from = fmt.Sprintf("chosen by the extension %q", ext)
+			}
+		}
+		fix := "set the delimiter"
+		if e, ok := exts[d]; ok && !explicit {
+			fix = "name it " + e
+		}
+		return fmt.Sprintf("the delimiter is %s (%s) but the line has none and holds %ss: the file looks %s-separated; %s",
+			names[delim], from, names[d], names[d], fix)
+	}
+	return ""
 }
 
 // splitFields splits a line on sep, returning sub-slices of line. It appends

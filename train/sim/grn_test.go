@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -164,4 +165,34 @@ func TestGRNRecoverable(t *testing.T) {
 			t.Errorf("%s: |pcor| AUPRC ratio %.2f, want ≥ 3", v.Name, sc.AUPRCRatio)
 		}
 	}
+}
+
+func TestGRNCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := sim.GenerateGRN(ctx, smallGRN()); !errors.Is(err, context.Canceled) {
+		t.Errorf("GenerateGRN: %v", err)
+	}
+	dir := t.TempDir()
+	if err := sim.WriteGRNDir(ctx, smallGRN(), dir); !errors.Is(err, context.Canceled) {
+		t.Errorf("WriteGRNDir: %v", err)
+	}
+	if files := readTree(t, dir); len(files) != 0 {
+		t.Errorf("cancelled write left %d files", len(files))
+	}
+}
+
+func ExampleGenerateGRN() {
+	c := sim.DefaultGRNConfig()
+	c.Cells, c.Views = 100, 2
+	s, err := sim.GenerateGRN(context.Background(), c)
+	if err != nil {
+		panic(err)
+	}
+	v := s.Views[1]
+	fmt.Println(len(s.Genes), "genes,", len(s.Regulators), "TFs,", len(s.Views), "views of", v.X.Rows, "cells")
+	fmt.Println(v.Name, "rewired", len(v.Removed), "of", len(s.Edges), "edges")
+	// Output:
+	// 200 genes, 20 TFs, 2 views of 100 cells
+	// D2 rewired 40 of 386 edges
 }

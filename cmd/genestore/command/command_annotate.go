@@ -49,7 +49,8 @@ vector is annotated unless --gene names some. Predictions are stored as kind
 --json prints {collection, model_version, k, written, genes:[{gene:{id,symbol,
 query,alias}, terms:[{term,name,score,known,evidence:[symbols]}]}]}; known is
 true when the gene is already in the set.`,
-		Args: cobra.NoArgs,
+		Args:    cobra.NoArgs,
+		PreRunE: positive("k", "top"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			e, _, db, err := openEngine(g, o.dryRun, cmd.ErrOrStderr())
 			if err != nil {
@@ -121,7 +122,8 @@ from one model version. Labels are stored as kind "cell-labels", name
 --json prints {query, label, references, model_version, k, min_confidence,
 cells, unassigned, labels:[{label,count}], name, written, rows?:[{cell,barcode,
 label,top,confidence}]} (rows with --rows).`,
-		Args: cobra.NoArgs,
+		Args:    cobra.NoArgs,
+		PreRunE: positive("k"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			e, _, db, err := openEngine(g, o.dryRun, cmd.ErrOrStderr())
 			if err != nil {

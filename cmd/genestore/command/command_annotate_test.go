@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"genestore/pipeline"
 	"genestore/query"
 )
 
@@ -30,16 +31,16 @@ func TestAnnotateCommands(t *testing.T) {
 func TestAnnotationsLoadCommand(t *testing.T) {
 	db, _ := simStore(t)
 	gmt := filepath.Join(repoRoot, "testdata", "sample", "go", "human_go_bp.demo.gmt")
-	rep := decode[loadReport](t, mustRun(t, "--store", db, "annotations", "load", "--gmt", gmt, "--name", "go_bp", "--json"))
+	rep := decode[pipeline.AnnotationReport](t, mustRun(t, "--store", db, "annotations", "load", "--gmt", gmt, "--name", "go_bp", "--json"))
 	if rep.Kind != "collection" || rep.Sets == 0 || rep.Genes == 0 {
 		t.Errorf("gmt report %+v", rep)
 	}
 	al := filepath.Join(repoRoot, "testdata", "sample", "go", "human_gene_aliases.demo.tsv")
-	rep = decode[loadReport](t, mustRun(t, "--store", db, "annotations", "load", "--aliases", al, "--json"))
+	rep = decode[pipeline.AnnotationReport](t, mustRun(t, "--store", db, "annotations", "load", "--aliases", al, "--json"))
 	if rep.Kind != "aliases" || rep.Genes < 10 {
 		t.Errorf("aliases report %+v", rep)
 	}
-	list := decode[[]collectionInfo](t, mustRun(t, "--store", db, "annotations", "list", "--json"))
+	list := decode[[]pipeline.CollectionInfo](t, mustRun(t, "--store", db, "annotations", "list", "--json"))
 	names := map[string]bool{}
 	for _, c := range list {
 		names[c.Name] = true

@@ -51,8 +51,9 @@ entities, provenance:{kind,model_version,params,datasets,created},
 clusters:[{id,size}]}; with one, {space, clustering, stale, provenance, cluster,
 size, gene?, cell?, members:[{dataset,id,symbol|barcode}], truncated,
 collection?, enrichment?:[{set_id,name,size,overlap,expected,p_value,fdr,genes}]}.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runClusters(cmd, g, o) },
+		Args:    cobra.NoArgs,
+		PreRunE: positive("resolution", "k", "max"),
+		RunE:    func(cmd *cobra.Command, _ []string) error { return runClusters(cmd, g, o) },
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.space, "space", "", "genes or cells (required)")

@@ -31,7 +31,8 @@ embeddings, to see whether the model agrees with the graph.
 model_version (of the consensus embedding), partners:[{rank, gene_id, symbol,
 edges:[{dataset,weight}], mean_weight, sign ("+", "-", "mixed"), conserved,
 cosine (null when no embedding)}]}.`,
-		Args: cobra.NoArgs,
+		Args:    cobra.NoArgs,
+		PreRunE: positive("k"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			e, _, db, err := openEngine(g, true, cmd.ErrOrStderr())
 			if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"genestore/internal/sampledata"
 	"genestore/pipeline"
 	"genestore/store"
 	"genestore/store/ingest"
@@ -29,10 +30,12 @@ func newDemoCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Build a store from the shipped sample data and print example queries",
-		Long: `demo builds a store from the real sample data in testdata/sample (two PBMC
-subsets of one 10x run and a mouse lung FPKM h5ad) plus two small simulated
+		Long: `demo builds a store from the real sample data embedded in the binary (two
+PBMC subsets of one 10x run and a mouse lung FPKM h5ad; --data reads them from a
+folder instead, laid out as internal/sampledata) plus two small simulated
 datasets, trains the gene and cell models, and prints one example of each kind
-of query. The store is kept (--out) so you can go on querying it:
+of query. It works from any folder. The store is kept (--out) so you can go on
+querying it:
 
   genestore --store genestore-demo.db neighbors --gene CD79A`,
 		Args: cobra.NoArgs,
@@ -41,7 +44,7 @@ of query. The store is kept (--out) so you can go on querying it:
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.data, "data", filepath.Join("testdata", "sample"), "sample data folder")
+	f.StringVar(&o.data, "data", "", "sample data folder (default: the copy embedded in the binary)")
 	f.StringVar(&o.out, "out", "genestore-demo.db", "demo store file (replaced if it is a genestore store)")
 	f.BoolVar(&o.quick, "quick", false, "train briefly (for tests)")
 	return cmd
@@ -49,13 +52,26 @@ of query. The store is kept (--out) so you can go on querying it:
 
 func runDemo(ctx context.Context, w, log io.Writer, g *globalOptions, o *demoOptions) error {
 	start := time.Now()
-	if _, err := os.Stat(filepath.Join(o.data, "pbmc_small")); err != nil {
-		return fmt.Errorf("demo: sample data not found under %s (run from the repository root or pass --data): %w", o.data, err)
+	data := o.data
+	if data == "" {
+		// the readers take paths: unpack the embedded copy (about 1 MB)
+		dir, err := os.MkdirTemp("", "genestore-demo-data-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		if err := sampledata.Extract(dir); err != nil {
+			return fmt.Errorf("demo: unpacking the embedded sample data: %w", err)
+		}
+		data = dir
+	}
+	if _, err := os.Stat(filepath.Join(data, "pbmc_small")); err != nil {
+		return fmt.Errorf("demo: sample data not found under --data %s: %w", data, err)
 	}
 	if err := removeOldDemo(o.out); err != nil {
 		return err
 	}
-	db, err := store.Open(o.out, storeOptions(false))
+	db, err := store.Open(o.out, storeOptions(g, false))
 	if err != nil {
 		return err
 	}
@@ -73,9 +89,9 @@ func runDemo(ctx context.Context, w, log io.Writer, g *globalOptions, o *demoOpt
 		return err
 	}
 	inputs := []struct{ name, path string }{
-		{"pbmc_small", filepath.Join(o.data, "pbmc_small")},
-		{"pbmc3k_sct283", filepath.Join(o.data, "pbmc3k_sct283")},
-		{"lung_mouse", filepath.Join(o.data, "lung_treutlein2014_mouse", "lung_treutlein2014_mouse.h5ad")},
+		{"pbmc_small", filepath.Join(data, "pbmc_small")},
+		{"pbmc3k_sct283", filepath.Join(data, "pbmc3k_sct283")},
+		{"lung_mouse", filepath.Join(data, "lung_treutlein2014_mouse", "lung_treutlein2014_mouse.h5ad")},
 		{"sim_D1", filepath.Join(simDir, "D1")},
 		{"sim_D2", filepath.Join(simDir, "D2")},
 	}
@@ -132,8 +148,8 @@ func runDemo(ctx context.Context, w, log io.Writer, g *globalOptions, o *demoOpt
 	if err := db.Close(); err != nil {
 		return err
 	}
-	gmt := filepath.Join(o.data, "go", "human_go_bp.demo.gmt")
-	aliases := filepath.Join(o.data, "go", "human_gene_aliases.demo.tsv")
+	gmt := filepath.Join(data, "go", "human_go_bp.demo.gmt")
+	aliases := filepath.Join(data, "go", "human_gene_aliases.demo.tsv")
 	steps := []struct {
 		title string
 		args  []string
@@ -150,6 +166,9 @@ func runDemo(ctx context.Context, w, log io.Writer, g *globalOptions, o *demoOpt
 		{"12. Gene modules, and GO enrichment of the module holding CD79A", []string{"clusters", "--space", "genes", "--resolution", "1.0", "--gene", "CD79A", "--enrich", "go_bp"}},
 		{"13. GO terms predicted for CD79A from its neighbours", []string{"annotate", "genes", "--collection", "go_bp", "--gene", "CD79A"}},
 		{"14. Label transfer: pbmc_small's Seurat clusters onto pbmc3k_sct283", []string{"annotate", "cells", "--reference", "pbmc_small", "--label", "RNA_snn_res.1", "--query", "pbmc3k_sct283"}},
+		{"15. A regulatory network across the four time points of the mouse lung (E14.5, E16.5, E18.5, adult)", []string{"train", "grn", "--datasets", "lung_mouse", "--views-by", "time", "--genes", "200"}},
+		{"16. Targets of the transcription factor Etv5 (sign, co-expression and embedding cosine beside each)", []string{"targets", "--gene", "Etv5", "-k", "6"}},
+		{"17. Regulators of the surfactant gene Sftpc", []string{"regulators", "--gene", "Sftpc", "-k", "6"}},
 	}
 	for _, st := range steps {
 		section(w, st.title)
@@ -181,7 +200,7 @@ func removeOldDemo(path string) error {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
-	db, err := store.Open(path, storeOptions(true))
+	db, err := store.Open(path, storeOptions(nil, true))
 	if err != nil {
 		return fmt.Errorf("demo: %s exists and is not a genestore store I may replace: %w", path, err)
 	}

@@ -22,9 +22,20 @@ func newEvalCommand(g *globalOptions) *cobra.Command {
 	return cmd
 }
 
+// evalGenesOptions are the flags of "eval genes".
+type evalGenesOptions struct {
+	pipeline.GeneEvalOptions
+	json bool
+}
+
+// evalCellsOptions are the flags of "eval cells".
+type evalCellsOptions struct {
+	pipeline.CellEvalOptions
+	json bool
+}
+
 func newEvalGenesCommand(g *globalOptions) *cobra.Command {
-	o := pipeline.GeneEvalOptions{Seed: 1}
-	var asJSON bool
+	o := &evalGenesOptions{GeneEvalOptions: pipeline.GeneEvalOptions{Seed: 1}}
 	cmd := &cobra.Command{
 		Use:   "genes [--gmt FILE] [--truth FILE] [--json]",
 		Short: "Score gene embeddings: GO co-annotation, module recovery, integration",
@@ -53,8 +64,8 @@ Per-dataset metrics are averaged over datasets.
 --json prints {"model": {METRICS}, "baselines": {"pca": {...}, "pearson": {...}}}.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runEval(cmd, g, asJSON, []string{"pca", "pearson"}, func(db *store.DB) (*pipeline.Evaluation, error) {
-				return pipeline.EvalGenes(cmd.Context(), db, o, cmd.ErrOrStderr())
+			return runEval(cmd, g, o.json, []string{"pca", "pearson"}, func(db *store.DB) (*pipeline.Evaluation, error) {
+				return pipeline.EvalGenes(cmd.Context(), db, o.GeneEvalOptions, cmd.ErrOrStderr())
 			})
 		},
 	}
@@ -62,13 +73,12 @@ Per-dataset metrics are averaged over datasets.
 	f.StringVar(&o.GMT, "gmt", "", "gene-set collection (GMT) for the GO metrics")
 	f.StringVar(&o.Truth, "truth", "", "gene_modules.tsv from `genestore simulate` for module_ari")
 	f.Uint64Var(&o.Seed, "seed", o.Seed, "seed for sampling and clustering")
-	f.BoolVar(&asJSON, "json", false, "print JSON")
+	f.BoolVar(&o.json, "json", false, "print JSON")
 	return cmd
 }
 
 func newEvalCellsCommand(g *globalOptions) *cobra.Command {
-	o := pipeline.CellEvalOptions{Seed: 1}
-	var asJSON bool
+	o := &evalCellsOptions{CellEvalOptions: pipeline.CellEvalOptions{Seed: 1}}
 	cmd := &cobra.Command{
 		Use:   "cells --label COL [--batch-key COL] [--json]",
 		Short: "Score cell embeddings: label agreement, batch mixing, label transfer",
@@ -86,8 +96,8 @@ latent dimensions), with scIB's definitions:
 --json prints {"model": {METRICS}, "baselines": {"pca": {METRICS}}}.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runEval(cmd, g, asJSON, []string{"pca"}, func(db *store.DB) (*pipeline.Evaluation, error) {
-				return pipeline.EvalCells(cmd.Context(), db, o, cmd.ErrOrStderr())
+			return runEval(cmd, g, o.json, []string{"pca"}, func(db *store.DB) (*pipeline.Evaluation, error) {
+				return pipeline.EvalCells(cmd.Context(), db, o.CellEvalOptions, cmd.ErrOrStderr())
 			})
 		},
 	}
@@ -95,7 +105,7 @@ latent dimensions), with scIB's definitions:
 	f.StringVar(&o.Label, "label", "", "obs column with the cell labels (required)")
 	f.StringVar(&o.BatchKey, "batch-key", "", "obs column naming batches (default: as the model was trained)")
 	f.Uint64Var(&o.Seed, "seed", o.Seed, "seed for clustering")
-	f.BoolVar(&asJSON, "json", false, "print JSON")
+	f.BoolVar(&o.json, "json", false, "print JSON")
 	_ = cmd.MarkFlagRequired("label")
 	return cmd
 }

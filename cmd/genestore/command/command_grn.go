@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"genestore/pipeline"
+	"genestore/query"
 	"genestore/query/eval"
 	"genestore/store"
 	"genestore/store/ingest"
@@ -120,7 +121,7 @@ func newGRNCommand(g *globalOptions) *cobra.Command {
 		Use:   "grn",
 		Short: "List and export stored regulatory networks",
 	}
-	cmd.AddCommand(newGRNListCommand(g), newGRNExportCommand(g))
+	cmd.AddCommand(newGRNListCommand(g), newGRNExportCommand(g), newGRNUpstreamCommand(g))
 	return cmd
 }
 
@@ -299,5 +300,141 @@ where SCORES = {"TrueEdges", "Pairs", "Density", "AUROC", "AUPRC",
 	f.StringVar(&known, "known", "", "the prior edges a supervised network was trained on: left out of the evaluation, and the single-view DeepMCL baseline is trained on them")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	_ = cmd.MarkFlagRequired("truth")
+	return cmd
+}
+
+type regulationOptions struct {
+	gene, network string
+	k             int
+	json          bool
+}
+
+// newRegulationCommand builds the regulators (targets false) or targets verb.
+func newRegulationCommand(g *globalOptions, targets bool) *cobra.Command {
+	o := &regulationOptions{}
+	use, short, what := "regulators", "Regulators of a gene in a stored regulatory network", "regulators of"
+	if targets {
+		use, short, what = "targets", "Targets of a regulator in a stored regulatory network", "targets of"
+	}
+	cmd := &cobra.Command{
+		Use:   use + " --gene SYMBOL [--network N] [-k 25] [--json]",
+		Short: short,
+		Long: use + ` lists the ` + what + ` a gene in a network inferred by "train grn", best
+first: the edge score, its sign (+ activation, - repression, . undetermined),
+each view's support (the method's per-view attention or score), the pair's
+co-expression weight averaged over the datasets whose graph holds it (and how
+many do), and the cosine similarity of the two genes' consensus embeddings.
+--network defaults to "default" (or the only network).
+
+--json prints {gene:{id,symbol,query,alias}, network, method, direction,
+model_version, views, k, edges:[{rank, gene_id, symbol, score, sign,
+support:[{view, support}], coexpr, conserved, cosine}]}.`,
+		Args:    cobra.NoArgs,
+		PreRunE: positive("k"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			e, _, db, err := openEngine(g, true, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			req := query.RegulationRequest{Symbol: o.gene, Network: o.network, K: o.k}
+			var a *query.RegulationAnswer
+			if targets {
+				a, err = e.Targets(cmd.Context(), req)
+			} else {
+				a, err = e.Regulators(cmd.Context(), req)
+			}
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			if o.json {
+				return writeJSON(w, a)
+			}
+			fmt.Fprintf(w, "%s %s in network %q (%s, %s)\n", what, a.Gene.Symbol, a.Network, a.Method, a.ModelVersion)
+			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "RANK\tGENE\tSCORE\tSIGN\tCOEXPR\tCONSERVED\tCOSINE\tSUPPORT")
+			for _, h := range a.Edges {
+				var sup []string
+				for _, s := range h.Support {
+					sup = append(sup, fmt.Sprintf("%s:%.2f", s.View, s.Support))
+				}
+				fmt.Fprintf(tw, "%d\t%s\t%.4f\t%s\t%s\t%d\t%s\t%s\n", h.Rank, h.Symbol, h.Score, h.Sign,
+					optFloat(h.Coexpr), h.Conserved, optFloat(h.Cosine), strings.Join(sup, " "))
+			}
+			return tw.Flush()
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.gene, "gene", "", "gene symbol (or alias)")
+	f.StringVar(&o.network, "network", "", "network name (default: \"default\" or the only one)")
+	f.IntVarP(&o.k, "k", "k", 25, "edges listed")
+	f.BoolVar(&o.json, "json", false, "print JSON")
+	_ = cmd.MarkFlagRequired("gene")
+	return cmd
+}
+
+func optFloat(p *float32) string {
+	if p == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", *p)
+}
+
+func newGRNUpstreamCommand(g *globalOptions) *cobra.Command {
+	var (
+		req    query.UpstreamRequest
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:   "upstream --cluster ID [--resolution 1.0] [--network N] [--top-fraction 0.05] [-k 10] [--json]",
+		Short: "Regulators whose targets are enriched in a gene cluster",
+		Long: `grn upstream tests every regulator of a network for enrichment of its targets
+among the members of a stored gene cluster (genestore clusters --space genes):
+a regulator's targets are its edges among the network's best --top-fraction;
+the test is hypergeometric over the network's genes, with Benjamini-Hochberg
+FDR across regulators.
+
+--json prints {network, clustering, cluster, members, universe,
+regulators:[{rank, gene_id, symbol, targets, overlap, p_value, fdr, in_cluster,
+evidence:[symbols]}]}.`,
+		Args:    cobra.NoArgs,
+		PreRunE: positive("k", "resolution", "top-fraction"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			e, _, db, err := openEngine(g, true, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			a, err := e.UpstreamRegulators(cmd.Context(), req)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			if asJSON {
+				return writeJSON(w, a)
+			}
+			fmt.Fprintf(w, "regulators upstream of gene cluster %d of %s (%d members in network %q of %d genes)\n",
+				a.Cluster, a.Clustering, a.Members, a.Network, a.Universe)
+			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "RANK\tREGULATOR\tTARGETS\tIN CLUSTER\tP\tFDR\tEVIDENCE")
+			for _, r := range a.Regulators {
+				ev := r.Evidence
+				if len(ev) > 6 {
+					ev = append(ev[:6:6], "…")
+				}
+				fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%.3g\t%.3g\t%s\n", r.Rank, r.Symbol, r.Targets, r.Overlap, r.PValue, r.FDR, strings.Join(ev, ","))
+			}
+			return tw.Flush()
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&req.ID, "cluster", 0, "gene cluster id")
+	f.Float64Var(&req.Cluster.Resolution, "resolution", 1, "resolution of the stored gene clustering")
+	f.StringVar(&req.Network, "network", "", "network name (default: \"default\" or the only one)")
+	f.Float64Var(&req.TopFraction, "top-fraction", 0.05, "share of the network's best edges that count as regulation")
+	f.IntVarP(&req.K, "k", "k", 10, "regulators listed")
+	f.BoolVar(&asJSON, "json", false, "print JSON")
+	_ = cmd.MarkFlagRequired("cluster")
 	return cmd
 }

@@ -41,6 +41,23 @@ func TestGRNVerbs(t *testing.T) {
 	if rep.Genes != 50 || rep.Model.AUPRCRatio <= 1 || len(rep.Baselines) != 2 {
 		t.Fatalf("eval grn: %+v", rep)
 	}
+	out = mustRun(t, "--store", db, "targets", "--gene", "G0001", "-k", "3", "--network", "net")
+	if !strings.Contains(out, `targets of G0001 in network "net"`) || strings.Count(out, "\n") != 5 {
+		t.Fatalf("targets printed %q", out)
+	}
+	out = mustRun(t, "--store", db, "regulators", "--gene", "G0010", "--network", "net", "--json")
+	var ra struct {
+		Direction string `json:"direction"`
+		Edges     []struct {
+			Symbol string `json:"symbol"`
+		} `json:"edges"`
+	}
+	if err := json.Unmarshal([]byte(out), &ra); err != nil || ra.Direction != "regulators" || len(ra.Edges) == 0 {
+		t.Fatalf("regulators --json: %v %q", err, out)
+	}
+	if _, err := run(t, "--store", db, "targets", "--gene", "G0001", "-k", "0"); err == nil || !strings.Contains(err.Error(), "out of range") {
+		t.Fatalf("targets -k 0: %v", err)
+	}
 	if _, err := run(t, "--store", db, "train", "grn", "--datasets", "D1", "--views-by", "nope"); err == nil || !strings.Contains(err.Error(), `obs column "nope"`) {
 		t.Fatalf("views by a missing column: %v", err)
 	}

@@ -32,7 +32,8 @@ These are the genes the model expects highest there.
 
 --json prints {cell?:{dataset,cell,barcode}, clustering?, cluster?, cells,
 model_version, k, genes:[{rank,gene_id,symbol,score}]}.`,
-		Args: cobra.NoArgs,
+		Args:    cobra.NoArgs,
+		PreRunE: positive("k", "resolution"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			if cmd.Flags().Changed("cluster") == (o.cell != "") {

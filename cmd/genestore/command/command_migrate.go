@@ -17,7 +17,7 @@ transaction: either all of them apply or the store is left as it was. A store
 written by a newer genestore is refused.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			from, to, err := store.Migrate(cmd.Context(), g.store, storeOptions(false))
+			from, to, err := store.Migrate(cmd.Context(), g.store, storeOptions(g, false))
 			if err != nil {
 				return err
 			}

@@ -3,36 +3,40 @@ package command
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"genestore/query"
-	"genestore/query/backend"
-	"genestore/store"
 )
 
-// openEngine opens the store and a query engine over it. Rebuilt indexes are
-// reported on log. The caller closes the returned store.
-func openEngine(g *globalOptions, readOnly bool, log io.Writer) (*query.Engine, *backend.Backend, *store.DB, error) {
-	db, err := openStore(g, readOnly)
-	if err != nil {
-		return nil, nil, nil, err
+// positive returns a PreRunE that refuses a zero or negative value of each
+// named numeric flag: 0 is out of range, as in the HTTP API, not a request
+// for the default (an absent flag keeps its default).
+func positive(names ...string) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		for _, n := range names {
+			fl := cmd.Flags().Lookup(n)
+			if fl == nil {
+				continue
+			}
+			v, err := strconv.ParseFloat(fl.Value.String(), 64)
+			if err == nil && v <= 0 {
+				want := "≥ 1"
+				if fl.Value.Type() == "float64" {
+					want = "> 0"
+				}
+				dash := "--"
+				if len(n) == 1 {
+					dash = "-"
+				}
+				return fmt.Errorf("%w: %s%s %s is out of range (want %s)", query.ErrInvalid, dash, n, fl.Value.String(), want)
+			}
+		}
+		return nil
 	}
-	opts := backend.DefaultOptions()
-	opts.Log = log
-	b, err := backend.New(db, opts)
-	if err != nil {
-		db.Close()
-		return nil, nil, nil, err
-	}
-	e, err := query.New(b, query.DefaultOptions())
-	if err != nil {
-		db.Close()
-		return nil, nil, nil, err
-	}
-	return e, b, db, nil
 }
 
 type neighborsOptions struct {
@@ -55,8 +59,10 @@ func newNeighborsCommand(g *globalOptions) *cobra.Command {
                            --dataset D, from D's vector; the search covers the
                            query vector's own set unless --restrict names sets
                            (dataset names, "consensus"); --exclude removes sets.
-                           The symbol matches in any letter case, or through the
-                           alias map loaded with "annotations load --aliases".
+                           The symbol matches in any letter case (an exact-case
+                           match wins; AHNAK and Ahnak both matching "ahnak" is
+                           an error naming both), or through the alias map
+                           loaded with "annotations load --aliases".
   --gene SYMBOL --cells    the k cells most associated with the gene: the largest
                            inner products of cell vectors with the gene's loading
                            in the cell model's decoder (--restrict limits datasets).
@@ -73,8 +79,9 @@ version are skipped (listed under "skipped"), or refused when named.
            neighbors:[{rank,dataset,cell,barcode,score,model_version}]}
   --cells: {gene, model_version, k, cells:[{rank,dataset,cell,barcode,score,model_version}]}
 score is the cosine similarity (inner product for --cells).`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runNeighbors(cmd, g, o) },
+		Args:    cobra.NoArgs,
+		PreRunE: positive("k"),
+		RunE:    func(cmd *cobra.Command, _ []string) error { return runNeighbors(cmd, g, o) },
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.gene, "gene", "", "gene symbol (or alias)")

@@ -3,6 +3,7 @@ package command
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -147,5 +148,28 @@ func TestQueryVerbsOnDemoStore(t *testing.T) {
 		"--label", "RNA_snn_res.1", "--query", "pbmc3k_sct283", "--json"))
 	if ac.Cells != 283 || !ac.Written {
 		t.Errorf("label transfer %+v", ac)
+	}
+}
+
+// TestZeroCountsRefused: -k 0, --resolution 0 and the like are out of range,
+// as over HTTP, not requests for the default (issue 16 §4).
+func TestZeroCountsRefused(t *testing.T) {
+	db, _ := simStore(t)
+	for _, args := range [][]string{
+		{"neighbors", "--gene", "G00002", "-k", "0"},
+		{"neighbors", "--cell", "x", "--dataset", "ds1", "-k", "0"},
+		{"coexpr", "--gene", "G00002", "-k", "0"},
+		{"clusters", "--space", "genes", "--resolution", "0"},
+		{"clusters", "--space", "genes", "--k", "0"},
+		{"markers", "--cluster", "0", "-k", "0"},
+		{"markers", "--cluster", "0", "--resolution", "0"},
+		{"annotate", "genes", "--collection", "modules", "-k", "0"},
+		{"annotate", "genes", "--collection", "modules", "--top", "0"},
+		{"annotate", "cells", "--reference", "ds1", "--label", "cell_type", "--query", "ds2", "-k", "0"},
+	} {
+		_, err := run(t, append([]string{"--store", db}, args...)...)
+		if !errors.Is(err, query.ErrInvalid) || !strings.Contains(err.Error(), " 0 is out of range") {
+			t.Errorf("%v: %v", args, err)
+		}
 	}
 }

@@ -43,7 +43,13 @@ by default; on any other address a bearer token is required (--token or env
 ` + tokenEnv + `), and clients send "Authorization: Bearer <token>". Requests have
 size limits and timeouts. Indexes are loaded before listening; vectors committed
 while it runs are picked up on the next query. It stops on SIGINT/SIGTERM,
-finishing the requests in flight.`,
+finishing the requests in flight.
+
+It holds the store's file lock only while a request reads (and 250 ms after,
+for the next request), so other processes write the same store while it runs:
+` + "`genestore append`" + ` (or ingest, train, clusters) commits between requests, and
+the next request sees the new dataset. A request that meets another process's
+commit waits for it up to --lock-timeout, then answers 503.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, g, o) },
 	}

@@ -9,13 +9,20 @@ import (
 	"genestore/train/sim"
 )
 
+// simulateOptions are the flags of "simulate": the simulator's
+// configuration and the output folder.
+type simulateOptions struct {
+	sim.Config
+	out string
+	// grn switches to the regulatory-network simulator, configured by
+	// GRN plus the shared flags the user set.
+	grn bool
+	GRN sim.GRNConfig
+}
+
 func newSimulateCommand(g *globalOptions) *cobra.Command {
-	cfg := sim.DefaultConfig()
-	gcfg := sim.DefaultGRNConfig()
-	var (
-		out   string
-		isGRN bool
-	)
+	o := &simulateOptions{Config: sim.DefaultConfig(), GRN: sim.DefaultGRNConfig()}
+	cfg, out, gcfg := &o.Config, &o.out, &o.GRN
 	cmd := &cobra.Command{
 		Use:   "simulate --out DIR [flags]",
 		Short: "Write simulated single-cell datasets with known gene modules and cell types",
@@ -37,8 +44,8 @@ holds pseudotime and time_point, and DIR/truth/regulation.tsv the network
 3 views × 2,000 cells, 200 genes, 20 regulators.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if isGRN {
-				return simulateGRN(cmd, gcfg, cfg, out)
+			if o.grn {
+				return simulateGRN(cmd, *gcfg, *cfg, *out)
 			}
 			if err := cfg.Validate(); err != nil {
 				return err
@@ -46,18 +53,18 @@ holds pseudotime and time_point, and DIR/truth/regulation.tsv the network
 			total := int64(cfg.Datasets * cfg.Cells)
 			bar := newProgress(cmd.ErrOrStderr(), g.quiet, total, "simulating")
 			start := time.Now()
-			err := sim.WriteDir(cmd.Context(), cfg, out, func(done, _ int) { bar.Set(int64(done)) })
+			err := sim.WriteDir(cmd.Context(), *cfg, *out, func(done, _ int) { bar.Set(int64(done)) })
 			bar.Done()
 			if err != nil {
 				return err
 			}
 			_, err = fmt.Fprintf(cmd.OutOrStdout(), "wrote %d datasets × %d cells × %d genes to %s in %.1fs\n",
-				cfg.Datasets, cfg.Cells, cfg.Genes, out, time.Since(start).Seconds())
+				cfg.Datasets, cfg.Cells, cfg.Genes, *out, time.Since(start).Seconds())
 			return err
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&out, "out", "", "output folder (required)")
+	f.StringVar(out, "out", "", "output folder (required)")
 	f.IntVar(&cfg.Datasets, "datasets", cfg.Datasets, "datasets (batches)")
 	f.IntVar(&cfg.Cells, "cells", cfg.Cells, "cells per dataset")
 	f.IntVar(&cfg.Genes, "genes", cfg.Genes, "genes in the universe")
@@ -74,7 +81,7 @@ holds pseudotime and time_point, and DIR/truth/regulation.tsv the network
 	f.IntVar(&cfg.DropDatasetTypes, "drop-dataset-types", cfg.DropDatasetTypes, "cell types missing from each dataset after the first")
 	f.Float64Var(&cfg.ProgramStrength, "program-strength", cfg.ProgramStrength, "log activity of a module in the types that use it")
 	f.Float64Var(&cfg.ProgramNoise, "program-noise", cfg.ProgramNoise, "per-cell module activity noise (SD)")
-	f.BoolVar(&isGRN, "grn", false, "simulate a planted regulatory network (see above)")
+	f.BoolVar(&o.grn, "grn", false, "simulate a planted regulatory network (see above)")
 	f.IntVar(&gcfg.Regulators, "regulators", gcfg.Regulators, "--grn: transcription factors")
 	f.IntVar(&gcfg.Levels, "levels", gcfg.Levels, "--grn: depth of the TF cascade (1–3)")
 	f.IntVar(&gcfg.TimePoints, "time-points", gcfg.TimePoints, "--grn: time points pseudotime is cut into")

@@ -164,10 +164,16 @@ func TestNotAStore(t *testing.T) {
 }
 
 // TestDemo runs the built-in demo briefly (--quick) and checks that every
-// query section answered.
+// query section answered. The first run is from a folder with no sample
+// data: the demo uses the copy embedded in the binary.
 func TestDemo(t *testing.T) {
+	sample, err := filepath.Abs(filepath.Join(repoRoot, "testdata", "sample"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
 	out := filepath.Join(t.TempDir(), "demo.db")
-	text := mustRun(t, "demo", "--quick", "--out", out, "--data", filepath.Join(repoRoot, "testdata", "sample"))
+	text := mustRun(t, "demo", "--quick", "--out", out)
 	for _, want := range []string{
 		"pbmc3k_sct283  mtx   counts       283 cells ×   914 genes",
 		"genes nearest CD79A", "co-expression partners of CD79A", "cells nearest pbmc_small/ATGCCAGAACGACT",
@@ -178,13 +184,13 @@ func TestDemo(t *testing.T) {
 		}
 	}
 	// Run it again over its own store: it must replace it, not fail.
-	mustRun(t, "demo", "--quick", "--out", out, "--data", filepath.Join(repoRoot, "testdata", "sample"))
+	mustRun(t, "demo", "--quick", "--out", out, "--data", sample)
 	// It refuses to replace a file that is not a genestore store.
 	other := filepath.Join(t.TempDir(), "notes.db")
 	if err := os.WriteFile(other, []byte("keep me"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := run(t, "demo", "--quick", "--out", other, "--data", filepath.Join(repoRoot, "testdata", "sample")); err == nil {
+	if _, err := run(t, "demo", "--quick", "--out", other, "--data", sample); err == nil {
 		t.Fatal("demo replaced a file that is not a genestore store")
 	}
 	if b, err := os.ReadFile(other); err != nil || string(b) != "keep me" {

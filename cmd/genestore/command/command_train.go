@@ -20,9 +20,20 @@ func newTrainCommand(g *globalOptions) *cobra.Command {
 	return cmd
 }
 
+// trainCellsOptions are the flags of "train cells": the pipeline's options,
+// filled in place by the flags.
+type trainCellsOptions struct {
+	pipeline.CellOptions
+}
+
+// trainGenesOptions are the flags of "train genes".
+type trainGenesOptions struct {
+	pipeline.GeneOptions
+	showLog bool // print the per-epoch loss log
+}
+
 func newTrainCellsCommand(g *globalOptions) *cobra.Command {
-	o := pipeline.DefaultCellOptions()
-	var datasets []string
+	o := &trainCellsOptions{CellOptions: pipeline.DefaultCellOptions()}
 	cmd := &cobra.Command{
 		Use:   "cells [--latent 32] [--batch-key COL] [--epochs N] [--seed S]",
 		Short: "Train the batch-aware cell model (conditional VAE) and index the cells",
@@ -42,14 +53,13 @@ It replaces the "cells" and "cell-genes" spaces, the model weights and both
 spaces' HNSW indexes in one transaction: an interrupted run changes nothing.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o.Datasets = datasets
 			db, err := openStore(g, false)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
 			bar := &epochBar{w: cmd.ErrOrStderr(), quiet: g.quiet, label: "training cells"}
-			res, err := pipeline.TrainCells(cmd.Context(), db, o, func(p vae.Progress) {
+			res, err := pipeline.TrainCells(cmd.Context(), db, o.CellOptions, func(p vae.Progress) {
 				held := ""
 				if !math.IsNaN(p.HeldOutLoss) {
 					held = fmt.Sprintf(", held-out %.2f", p.HeldOutLoss)
@@ -69,7 +79,7 @@ spaces' HNSW indexes in one transaction: an interrupted run changes nothing.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringSliceVar(&datasets, "datasets", nil, "datasets to train on (default: all)")
+	f.StringSliceVar(&o.Datasets, "datasets", nil, "datasets to train on (default: all)")
 	f.StringVar(&o.BatchKey, "batch-key", "", "obs column naming each cell's batch (default: each dataset's batch key, else the dataset)")
 	f.IntVar(&o.HVG, "hvg", o.HVG, "highly variable genes the model sees")
 	f.IntVar(&o.Model.Latent, "latent", o.Model.Latent, "latent dimensions")
@@ -84,11 +94,7 @@ spaces' HNSW indexes in one transaction: an interrupted run changes nothing.`,
 }
 
 func newTrainGenesCommand(g *globalOptions) *cobra.Command {
-	o := pipeline.DefaultGeneOptions()
-	var (
-		datasets []string
-		showLog  bool
-	)
+	o := &trainGenesOptions{GeneOptions: pipeline.DefaultGeneOptions()}
 	cmd := &cobra.Command{
 		Use:   "genes [--dim 32] [--epochs N] [--seed S]",
 		Short: "Build co-expression graphs and train unified gene embeddings across datasets",
@@ -109,14 +115,13 @@ It replaces the "genes" space, the datasets' edges, the model weights and the
 index in one transaction: an interrupted run changes nothing.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o.Datasets = datasets
 			db, err := openStore(g, false)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
 			bar := &epochBar{w: cmd.ErrOrStderr(), quiet: g.quiet, label: "training genes"}
-			res, err := pipeline.TrainGenes(cmd.Context(), db, o, func(epoch, total int, loss float64) {
+			res, err := pipeline.TrainGenes(cmd.Context(), db, o.GeneOptions, func(epoch, total int, loss float64) {
 				bar.update(epoch, total, fmt.Sprintf("epoch %d loss %.4f", epoch, loss))
 			}, cmd.ErrOrStderr())
 			bar.done()
@@ -124,7 +129,7 @@ index in one transaction: an interrupted run changes nothing.`,
 				return err
 			}
 			w := cmd.OutOrStdout()
-			if showLog {
+			if o.showLog {
 				fmt.Fprintln(w, "epoch\tloss\tbce\tcosine\tcontrast\theld_out\tseconds")
 				for _, l := range res.Log {
 					fmt.Fprintf(w, "%d\t%.5f\t%.5f\t%.5f\t%.5f\t%.5f\t%.3f\n", l.Epoch, l.Loss, l.BCE, l.Cosine, l.Contrast, l.HeldOut, l.Seconds)
@@ -136,7 +141,7 @@ index in one transaction: an interrupted run changes nothing.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringSliceVar(&datasets, "datasets", nil, "datasets to train on (default: all)")
+	f.StringSliceVar(&o.Datasets, "datasets", nil, "datasets to train on (default: all)")
 	f.IntVar(&o.HVG, "hvg", o.HVG, "highly variable genes per dataset")
 	f.IntVar(&o.Coexpr.TopK, "top-k", o.Coexpr.TopK, "co-expression: keep a pair only among either gene's top-k partners")
 	f.Float64Var(&o.Coexpr.Alpha, "alpha", o.Coexpr.Alpha, "co-expression: significance level after correction")
@@ -150,6 +155,6 @@ index in one transaction: an interrupted run changes nothing.`,
 	f.Float64Var(&o.Model.Temperature, "temperature", o.Model.Temperature, "InfoNCE temperature")
 	f.Float64Var(&o.Model.ContrastWeight, "contrast-weight", o.Model.ContrastWeight, "InfoNCE weight")
 	f.Uint64Var(&o.Model.Seed, "seed", o.Model.Seed, "random seed")
-	f.BoolVar(&showLog, "log", false, "print the per-epoch loss log")
+	f.BoolVar(&o.showLog, "log", false, "print the per-epoch loss log")
 	return cmd
 }

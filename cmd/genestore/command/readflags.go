@@ -34,12 +34,15 @@ func (r *readFlags) options() (ingest.Options, error) {
 }
 
 // openForNewDataset opens the store for writing and reads the dataset at
-// path, refusing a name the store already has before spending time on
-// parsing. verb prefixes the error. The caller closes the store.
+// path, refusing a reserved name or one the store already has before
+// spending time on parsing. verb prefixes the error. The caller closes the store.
 func (r *readFlags) openForNewDataset(ctx context.Context, g *globalOptions, verb, name, path string) (*store.DB, *ingest.Dataset, error) {
 	ropts, err := r.options()
 	if err != nil {
 		return nil, nil, err
+	}
+	if err := store.CheckDatasetName(name); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", verb, err)
 	}
 	db, err := openStore(g, false)
 	if err != nil {

@@ -1,18 +1,28 @@
 package command
 
 import (
+	"fmt"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"genestore/store"
 )
 
-// storeEnv names the environment variable that sets the default store path.
-const storeEnv = "GENESTORE_STORE"
+// storeEnv names the environment variable that sets the default store path;
+// lockTimeoutEnv the default --lock-timeout.
+const (
+	storeEnv       = "GENESTORE_STORE"
+	lockTimeoutEnv = "GENESTORE_LOCK_TIMEOUT"
+)
 
 // globalOptions are the flags every verb shares.
 type globalOptions struct {
-	store string // path of the store file
-	quiet bool   // no progress bars
+	store       string        // path of the store file
+	quiet       bool          // no progress bars
+	lockTimeout time.Duration // wait for the store's file lock
+	verb        string        // the running verb ("genestore train cells"), recorded as lock holder
 }
 
 // NewRootCommand returns the genestore command with every verb attached.
@@ -36,6 +46,27 @@ and annotations. Everything lives in one bbolt file (--store).`,
 	}
 	cmd.PersistentFlags().StringVar(&g.store, "store", def, "store file (env "+storeEnv+")")
 	cmd.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "no progress bars")
+	lockDef, lockErr := store.DefaultTimeout, error(nil)
+	if env := os.Getenv(lockTimeoutEnv); env != "" {
+		if lockDef, lockErr = time.ParseDuration(env); lockErr == nil && lockDef <= 0 {
+			lockErr = fmt.Errorf("must be positive")
+		}
+		if lockErr != nil {
+			lockErr = fmt.Errorf("$%s=%q: %v", lockTimeoutEnv, env, lockErr)
+		}
+	}
+	cmd.PersistentFlags().DurationVar(&g.lockTimeout, "lock-timeout", lockDef,
+		"how long to wait for the store's file lock while another process writes it, e.g. 30s (env "+lockTimeoutEnv+")")
+	cmd.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
+		g.verb = c.CommandPath()
+		switch {
+		case c.Flags().Changed("lock-timeout") && g.lockTimeout <= 0:
+			return fmt.Errorf("--lock-timeout must be positive, got %v", g.lockTimeout)
+		case !c.Flags().Changed("lock-timeout") && lockErr != nil:
+			return lockErr
+		}
+		return nil
+	}
 	cmd.AddCommand(
 		newVersionCommand(),
 		newIngestCommand(g),
@@ -55,7 +86,10 @@ and annotations. Everything lives in one bbolt file (--store).`,
 		newAnnotateCommand(g),
 		newAnnotationsCommand(g),
 		newServeCommand(g),
+		newVerifyCommand(g),
 		newGRNCommand(g),
+		newRegulationCommand(g, false),
+		newRegulationCommand(g, true),
 		newPredictCommand(g), newExprCommand(g),
 	)
 	return cmd

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"genestore/query"
 	"genestore/store"
@@ -41,7 +42,8 @@ type Options struct {
 	// Addr is the listen address; a non-loopback host needs Token.
 	Addr string
 	// Token, when set, is required as "Authorization: Bearer <token>" on
-	// every route but /healthz.
+	// every route but /healthz (the scheme in any case). It must have at
+	// least MinTokenLen characters and no leading or trailing whitespace.
 	Token string
 	// AllowWrites registers the write routes (POST /v1/clusters/{space}
 	// computes and stores a clustering). Off by default.
@@ -74,6 +76,15 @@ func (o Options) Validate() error {
 		errs = append(errs, fmt.Errorf("%w: %w", ErrOptions, err))
 	} else if !loop && o.Token == "" {
 		errs = append(errs, fmt.Errorf("%w: address %q is not loopback: a token is required", ErrOptions, o.Addr))
+	}
+	switch n := utf8.RuneCountInString(o.Token); {
+	case o.Token == "":
+	case strings.TrimSpace(o.Token) == "":
+		errs = append(errs, fmt.Errorf("%w: the token is only whitespace", ErrOptions))
+	case strings.TrimSpace(o.Token) != o.Token:
+		errs = append(errs, fmt.Errorf("%w: the token begins or ends with whitespace", ErrOptions))
+	case n < MinTokenLen:
+		errs = append(errs, fmt.Errorf("%w: the token has %d characters (want at least %d)", ErrOptions, n, MinTokenLen))
 	}
 	if o.MaxBodyBytes <= 0 || o.MaxHeaderBytes <= 0 {
 		errs = append(errs, fmt.Errorf("%w: size limits must be positive", ErrOptions))
@@ -135,10 +146,17 @@ func New(e *query.Engine, opts Options) (*Server, error) {
 	s.handle("GET /v1/clusters/{space}", s.clusters)
 	s.handle("GET /v1/clusters/{space}/{id}", s.clusterMembers)
 	s.handle("GET /v1/clusters/{space}/{id}/markers", s.clusterMarkers)
+	s.handle("GET /v1/clusters/{space}/{id}/regulators", s.upstream)
+	s.handle("GET /v1/networks", s.networks)
+	s.handle("GET /v1/genes/{symbol}/regulators", s.regulators)
+	s.handle("GET /v1/genes/{symbol}/targets", s.targets)
 	if opts.AllowWrites {
 		s.handle("POST /v1/clusters/{space}", s.computeClusters)
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if s.notAllowed(w, r) {
+			return
+		}
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no route %s %s", r.Method, r.URL.Path))
 	})
 	return s, nil
@@ -167,7 +185,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	if s.opts.Token != "" && r.URL.Path != "/healthz" {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		got, ok := bearer(r.Header.Get("Authorization"))
 		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.opts.Token)) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="genestore"`)
 			writeError(w, http.StatusUnauthorized, "missing or wrong bearer token")
@@ -178,6 +196,48 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.RequestTimeout)
 	defer cancel()
 	s.mux.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// bearer returns the credentials of an "Authorization: Bearer <token>"
+// header. The scheme is matched without regard to case (RFC 7235 §2.1) and
+// may be followed by several spaces.
+func bearer(h string) (string, bool) {
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	tok = strings.TrimLeft(tok, " ")
+	return tok, tok != ""
+}
+
+// MinTokenLen is the shortest bearer token Validate accepts.
+const MinTokenLen = 16
+
+// notAllowed answers a request whose path has routes, none for its method:
+// 405 with the methods that path accepts in Allow (RFC 9110 §15.5.6). It
+// reports false when no route has the path.
+func (s *Server) notAllowed(w http.ResponseWriter, r *http.Request) bool {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost} {
+		if m == r.Method {
+			continue
+		}
+		r2 := r.Clone(r.Context())
+		r2.Method = m
+		if _, pat := s.mux.Handler(r2); pat != "" && pat != "/" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		return false
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	msg := fmt.Sprintf("method %s not allowed on %s (allowed: %s)", r.Method, r.URL.Path, strings.Join(allow, ", "))
+	if r.Method == http.MethodPost && !s.opts.AllowWrites {
+		msg += "; the server is read-only"
+	}
+	writeError(w, http.StatusMethodNotAllowed, msg)
+	return true
 }
 
 // handlerFunc returns the answer to encode, or an error.
@@ -216,6 +276,8 @@ func status(err error) int {
 		return http.StatusConflict
 	case errors.Is(err, store.ErrReadOnly):
 		return http.StatusForbidden
+	case errors.Is(err, store.ErrLocked): // another process's long write
+		return http.StatusServiceUnavailable
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusGatewayTimeout
 	case errors.Is(err, context.Canceled):
@@ -284,8 +346,13 @@ func (p *params) int(name string, def int) int {
 		return def
 	}
 	v, err := strconv.Atoi(s)
-	if err != nil && p.err == nil {
+	switch {
+	case p.err != nil:
+	case err != nil:
 		p.err = fmt.Errorf("%w: %s=%q is not an integer", errBadParam, name, s)
+	case v < 1:
+		// every integer parameter is a count: 0 is out of range, not "the default"
+		p.err = fmt.Errorf("%w: %s=%d is out of range (want ≥ 1)", errBadParam, name, v)
 	}
 	return v
 }
@@ -296,8 +363,13 @@ func (p *params) float(name string, def float64) float64 {
 		return def
 	}
 	v, err := strconv.ParseFloat(s, 64)
-	if (err != nil || math.IsNaN(v) || math.IsInf(v, 0)) && p.err == nil {
+	switch {
+	case p.err != nil:
+	case err != nil || math.IsNaN(v) || math.IsInf(v, 0):
 		p.err = fmt.Errorf("%w: %s=%q is not a finite number", errBadParam, name, s)
+	case v <= 0:
+		// the one float parameter, resolution, is positive: 0 is not "the default"
+		p.err = fmt.Errorf("%w: %s=%s is out of range (want > 0)", errBadParam, name, s)
 	}
 	return v
 }

@@ -55,6 +55,7 @@ func newFixture(t testing.TB) *fixture {
 			t.Fatal(err)
 		}
 	}
+	putModuleNetwork(t, db, tr)
 	db.Close()
 	opts := store.DefaultOptions()
 	opts.ReadOnly = true
@@ -111,7 +112,13 @@ func TestOptions(t *testing.T) {
 		{"0.0.0.0:8080", "", false},
 		{":8080", "", false},
 		{"10.1.2.3:80", "", false},
-		{"10.1.2.3:80", "s3cret", true},
+		{"10.1.2.3:80", "s3cret-s3cret-16", true},
+		{"10.1.2.3:80", "s3cret", false},               // < 16 characters
+		{"127.0.0.1:80", "s3cret", false},              // short tokens are refused on loopback too
+		{"10.1.2.3:80", "                    ", false}, // whitespace only
+		{"10.1.2.3:80", " s3cret-s3cret-16 ", false},   // padded
+		{"10.1.2.3:80", "ääääääääääääääää", true},      // 16 characters, 32 bytes
+		{"10.1.2.3:80", "äääääääääääääää", false},      // 15 characters, 30 bytes
 		{"no-port", "", false},
 	}
 	for _, tc := range tests {
@@ -162,7 +169,12 @@ func TestRoutes(t *testing.T) {
 			}
 		}},
 		{"/v1/genes/G00002/neighbors?k=abc", 400, nil},
-		{"/v1/genes/G00002/neighbors?k=0", 200, nil},
+		{"/v1/genes/G00002/neighbors?k=0", 400, nil},
+		{"/v1/genes/G00002/coexpr?k=0", 400, nil},
+		{"/v1/cells/ds2/" + bc + "/genes?k=0", 400, nil},
+		{"/v1/genes/G00002/annotations?collection=modules&top=0", 400, nil},
+		{"/v1/clusters/genes?resolution=0", 400, nil},
+		{"/v1/genes/G00002/cluster?resolution=0.0", 400, nil},
 		{"/v1/genes/G00002/neighbors?k=-3", 400, nil},
 		{"/v1/genes/NOPE/neighbors", 404, nil},
 		{"/v1/genes/G00002/cells?k=3", 200, func(t *testing.T, m map[string]any) {
@@ -252,22 +264,36 @@ func TestRoutes(t *testing.T) {
 func TestWritesAndAuth(t *testing.T) {
 	f := newFixture(t)
 	ro := newServer(t, f, nil)
-	if code, _, _ := get(t, ro, "POST", "/v1/clusters/genes?resolution=2"); code != 404 {
-		t.Errorf("write route without AllowWrites: %d", code)
+	for _, target := range []string{"/v1/clusters/genes?resolution=2", "/v1/datasets", "/v1/genes/G00001/neighbors"} {
+		req := httptest.NewRequest("POST", target, nil)
+		rec := httptest.NewRecorder()
+		ro.ServeHTTP(rec, req)
+		if rec.Code != 405 || rec.Header().Get("Allow") != "GET, HEAD" || !strings.Contains(rec.Body.String(), "read-only") {
+			t.Errorf("POST %s on a read-only server: %d, Allow %q, %s", target, rec.Code, rec.Header().Get("Allow"), rec.Body)
+		}
+	}
+	if code, _, _ := get(t, ro, "POST", "/v1/nope"); code != 404 {
+		t.Errorf("POST to no route: %d", code)
 	}
 	rw := newServer(t, f, func(o *server.Options) { o.AllowWrites = true })
 	if code, _, body := get(t, rw, "POST", "/v1/clusters/genes?resolution=2"); code != 403 {
 		t.Errorf("write on a read-only store: %d %s", code, body)
 	}
-	tok := newServer(t, f, func(o *server.Options) { o.Addr, o.Token = "0.0.0.0:8080", "s3cret" })
+	const secret = "s3cret-s3cret-16"
+	tok := newServer(t, f, func(o *server.Options) { o.Addr, o.Token = "0.0.0.0:8080", secret })
 	for _, tc := range []struct {
 		target, auth string
 		code         int
 	}{
 		{"/v1/datasets", "", 401},
 		{"/v1/datasets", "Bearer nope", 401},
-		{"/v1/datasets", "s3cret", 401},
-		{"/v1/datasets", "Bearer s3cret", 200},
+		{"/v1/datasets", secret, 401},
+		{"/v1/datasets", "Bearer " + secret, 200},
+		{"/v1/datasets", "bearer " + secret, 200}, // RFC 7235: the scheme is case-insensitive
+		{"/v1/datasets", "BEARER  " + secret, 200},
+		{"/v1/datasets", "Basic " + secret, 401},
+		{"/v1/datasets", "Bearer", 401},
+		{"/v1/datasets", "Bearer " + secret + "x", 401},
 		{"/healthz", "", 200},
 	} {
 		if code, _, _ := get(t, tok, "GET", tc.target, "Authorization", tc.auth); code != tc.code {

@@ -99,12 +99,13 @@ func correlations(ctx context.Context, v *grn.View, regs []int, o Options, ranks
 }
 
 // partialCorrelations returns the partial correlation of each regulator
-// with each gene given all other genes, len(regs) × genes: −P_ij/√(P_ii P_jj)
+// with each gene given all other genes, len(regs) × genes (with ranks, of
+// the genes' mid-ranks: a Spearman partial correlation): −P_ij/√(P_ii P_jj)
 // with P the inverse of the correlation matrix shrunk towards the identity,
 // (1−δ)·R + δ·I, δ = Options.Shrinkage or the Ledoit–Wolf estimate.
-func partialCorrelations(ctx context.Context, v *grn.View, regs []int, o Options) ([]float64, error) {
+func partialCorrelations(ctx context.Context, v *grn.View, regs []int, o Options, ranks bool) ([]float64, error) {
 	n, G := v.Cells, v.Genes
-	z := standardized(v, false, o.Workers)
+	z := standardized(v, ranks, o.Workers)
 	R := make([]float64, G*G)
 	par.For(o.Workers, G, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {

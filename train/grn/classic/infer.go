@@ -75,12 +75,18 @@ func Infer(ctx context.Context, views []grn.View, regulators []int32, o Options)
 	if o.Signs {
 		for v := range views {
 			if pcors[v] == nil {
-				pc, err := partialCorrelations(ctx, &views[v], regs, o)
+				pc, err := partialCorrelations(ctx, &views[v], regs, o, false)
 				if err != nil {
 					return nil, err
 				}
 				pcors[v] = pc
 			}
+		}
+	}
+	var medians []float64
+	if o.Signs {
+		for v := range per {
+			medians = append(medians, medianScore(per[v], regs, genes))
 		}
 	}
 	edges := make([]grn.Edge, 0, len(regs)*(genes-1))
@@ -92,7 +98,7 @@ func Infer(ctx context.Context, views []grn.View, regulators []int32, o Options)
 			k := i*genes + g
 			e := grn.Edge{Regulator: int32(r), Target: int32(g), Score: score[k]}
 			if o.Signs {
-				e.Sign = edgeSign(per, pcors, k)
+				e.Sign = edgeSign(per, pcors, medians, k)
 			}
 			edges = append(edges, e)
 		}
@@ -179,8 +185,8 @@ func scoreView(ctx context.Context, v *grn.View, vi int, regs []int, o Options) 
 		absAll(score)
 	case CLR:
 		score, err = clr(ctx, v, regs, o)
-	case PartialCorrelation:
-		pcor, err = partialCorrelations(ctx, v, regs, o)
+	case PartialCorrelation, SpearmanPartial:
+		pcor, err = partialCorrelations(ctx, v, regs, o, o.Method == SpearmanPartial)
 		if err == nil {
 			score = slices.Clone(pcor)
 			absAll(score)
@@ -192,7 +198,7 @@ func scoreView(ctx context.Context, v *grn.View, vi int, regs []int, o Options) 
 		if tree, err = genie3(ctx, v, vi, regs, o); err != nil {
 			return nil, nil, err
 		}
-		if pcor, err = partialCorrelations(ctx, v, regs, o); err != nil {
+		if pcor, err = partialCorrelations(ctx, v, regs, o, true); err != nil {
 			return nil, nil, err
 		}
 		abs := slices.Clone(pcor)
@@ -248,11 +254,11 @@ func meanRank(per [][]float64, regs []int, genes int) []float64 {
 // edgeSign is the sign of the summed partial correlation of pair k over
 // the views where the pair ranks in the top half of that view's scores,
 // or over every view when none does. It is 0 when the sum is 0.
-func edgeSign(per, pcors [][]float64, k int) int8 {
+func edgeSign(per, pcors [][]float64, medians []float64, k int) int8 {
 	var sum, all float64
 	for v := range per {
 		all += pcors[v][k]
-		if topHalf(per[v], k) {
+		if per[v][k] >= medians[v] {
 			sum += pcors[v][k]
 		}
 	}
@@ -268,16 +274,16 @@ func edgeSign(per, pcors [][]float64, k int) int8 {
 	return 0
 }
 
-// topHalf reports whether s[k] is at least the median of s, estimated on a
-// fixed stride of s (cheap and deterministic).
-func topHalf(s []float64, k int) bool {
-	step := max(1, len(s)/512)
-	above, n := 0, 0
-	for i := 0; i < len(s); i += step {
-		n++
-		if s[i] <= s[k] {
-			above++
+// medianScore is the median of s over the pairs that are not self-loops.
+func medianScore(s []float64, regs []int, genes int) float64 {
+	vals := make([]float64, 0, len(regs)*(genes-1))
+	for i, r := range regs {
+		for g := range genes {
+			if g != r {
+				vals = append(vals, s[i*genes+g])
+			}
 		}
 	}
-	return 2*above >= n
+	slices.Sort(vals)
+	return vals[len(vals)/2]
 }

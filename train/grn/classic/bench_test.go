@@ -1,0 +1,49 @@
+package classic
+
+import (
+	"context"
+	"testing"
+
+	"genestore/train/grn"
+	"genestore/train/sim"
+)
+
+// benchInfer runs Infer with DefaultOptions (and method m) on one simulated
+// view of cells × genes with regs candidate regulators and reports
+// regulator → target pairs scored per second.
+func benchInfer(b *testing.B, m Method, cells, genes, regs int) {
+	c := sim.DefaultGRNConfig()
+	c.Views, c.Cells, c.Genes, c.Regulators = 1, cells, genes, min(regs, genes-1)
+	views, _, _ := simViews(b, c)
+	cand := make([]int32, regs)
+	for i := range cand {
+		cand[i] = int32(i)
+	}
+	o := DefaultOptions()
+	o.Method = m
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Infer(context.Background(), []grn.View{views[0]}, cand, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+	pairs := float64(regs * (genes - 1))
+	b.ReportMetric(pairs*float64(b.N)/b.Elapsed().Seconds(), "pairs/s")
+}
+
+// BenchmarkInfer: the default (ensemble) and its GENIE3 part on 2,000 cells
+// × 200 genes × 20 regulators.
+func BenchmarkInfer(b *testing.B) {
+	b.Run("ensemble/2000x200x20", func(b *testing.B) { benchInfer(b, Ensemble, 2000, 200, 20) })
+	b.Run("genie3/2000x200x20", func(b *testing.B) { benchInfer(b, GENIE3, 2000, 200, 20) })
+	b.Run("pearson/2000x200x20", func(b *testing.B) { benchInfer(b, Pearson, 2000, 200, 20) })
+}
+
+// BenchmarkInferLarge: the default on 2,000 cells × 2,000 genes × 1,000
+// regulators (minutes; run with -long).
+func BenchmarkInferLarge(b *testing.B) {
+	if !*long {
+		b.Skip("long benchmark: -long")
+	}
+	benchInfer(b, Ensemble, 2000, 2000, 1000)
+}
