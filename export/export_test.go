@@ -100,7 +100,8 @@ func newStore(t *testing.T) *store.DB {
 // prechangeStore opens testdata/prechange.db.gz: a store written by the
 // binary before this package existed (commit 77616d3: two simulated
 // datasets, D1 with batch key "batch", both models trained briefly, cells
-// and genes clustered, cell_type transferred from D1 to D2).
+// and genes clustered, cell_type transferred from D1 to D2), migrated to
+// the current schema as `genestore migrate` would (its schema is 2).
 func prechangeStore(t *testing.T) *store.DB {
 	t.Helper()
 	in, err := os.Open(filepath.Join("testdata", "prechange.db.gz"))
@@ -121,6 +122,9 @@ func prechangeStore(t *testing.T) *store.DB {
 		t.Fatal(err)
 	}
 	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := store.Migrate(context.Background(), path, &store.Options{Version: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	db, err := store.Open(path, &store.Options{ReadOnly: true, Version: "test"})

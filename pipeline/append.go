@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"genestore/index"
@@ -105,84 +106,137 @@ func loadModel(tx *store.Tx, space, name string) (*modelState, error) {
 // byte-identical; consensus vectors of the genes the dataset has are
 // updated; clusterings of both spaces are marked stale.
 //
-// Everything happens in one write transaction: readers keep answering from
-// the last commit meanwhile and see the whole append at once, and a failure
-// or a crash leaves the store exactly as it was.
+// It reads what it needs in short read transactions, trains the new parts
+// with no lock held, and commits everything in one write transaction:
+// readers see the whole append at once, and a failure or a crash leaves the
+// store exactly as it was. The commit checks that nothing it used changed
+// meanwhile (the dataset id and gene ids it planned with, the spaces and
+// models it extends); if another writer committed in between, Append
+// computes again (up to three times), then gives up with ErrConflict.
 func Append(ctx context.Context, db *store.DB, name string, ds *ingest.Dataset, o AppendOptions, log io.Writer) (*AppendResult, error) {
 	if log == nil {
 		log = io.Discard
 	}
-	// Indexes are loaded (or rebuilt) before the write transaction, so a
-	// rebuild does not hold the store; inside it vecindex.Current checks
-	// that no other writer committed vectors in between.
-	ixOpts := o.Index
-	var geneIx, cellIx *index.Index
-	var err error
-	var hasGenes, hasCells bool
-	if err := db.View(func(tx *store.Tx) error {
-		_, e1 := tx.Space(vocab.SpaceGenes)
-		_, e2 := tx.Space(vocab.SpaceCells)
-		hasGenes, hasCells = e1 == nil, e2 == nil
-		return nil
-	}); err != nil {
+	for attempt := 1; ; attempt++ {
+		res, err := appendOnce(ctx, db, name, ds, o, log)
+		if !errors.Is(err, ErrConflict) || attempt == 3 {
+			return res, err
+		}
+		fmt.Fprintf(log, "append: %v; computing again\n", err)
+	}
+}
+
+// appendOnce is one attempt of Append: read, compute, commit.
+func appendOnce(ctx context.Context, db *store.DB, name string, ds *ingest.Dataset, o AppendOptions, log io.Writer) (*AppendResult, error) {
+	var (
+		id               uint32
+		genes            []uint32
+		gm, cm           *modelState
+		genGenes, genCel uint64
+		fill             *fillPlan
+	)
+	err := db.View(func(tx *store.Tx) error {
+		var err error
+		if id, genes, err = tx.PlanDataset(name, ds, store.AddOptions{BatchKey: o.BatchKey}); err != nil {
+			return err
+		}
+		if gm, err = loadModel(tx, vocab.SpaceGenes, vocab.ModelGenes); err != nil {
+			return err
+		}
+		if cm, err = loadModel(tx, vocab.SpaceCells, vocab.ModelCells); err != nil {
+			return err
+		}
+		if genGenes, err = tx.Generation(vocab.SpaceGenes); err != nil {
+			return err
+		}
+		if genCel, err = tx.Generation(vocab.SpaceCells); err != nil {
+			return err
+		}
+		if cm != nil {
+			fill, err = readFillPlan(tx, o.FillMissing, cm.genes)
+		}
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
-	if hasGenes {
+	// Indexes are loaded (or rebuilt) outside any write transaction; one
+	// that does not match the generations read above means another writer
+	// committed in between.
+	ixOpts := o.Index
+	var geneIx, cellIx *index.Index
+	if gm != nil {
 		if geneIx, err = vecindex.Load(ctx, db, vocab.SpaceGenes, ixOpts, log); err != nil {
 			return nil, err
 		}
+		if geneIx.Generation() != genGenes {
+			return nil, fmt.Errorf("%w (space %q moved while append loaded its index)", ErrConflict, vocab.SpaceGenes)
+		}
 	}
-	if hasCells {
+	if cm != nil {
 		if cellIx, err = vecindex.Load(ctx, db, vocab.SpaceCells, ixOpts, log); err != nil {
 			return nil, err
 		}
+		if cellIx.Generation() != genCel {
+			return nil, fmt.Errorf("%w (space %q moved while append loaded its index)", ErrConflict, vocab.SpaceCells)
+		}
+	}
+	// The dataset as AddDataset will record it (checked at commit).
+	info := store.DatasetInfo{ID: id, Name: name, Format: ds.Format, Source: ds.Source, SHA256: ds.SHA256,
+		Values: ds.Values, Cells: ds.X.Rows, Genes: ds.X.Cols, NNZ: int64(ds.X.NNZ()), BatchKey: o.BatchKey}
+	res := &AppendResult{}
+	var writes []func(tx *store.Tx) error
+	if gm == nil {
+		res.SkippedGeneModel = "no gene model in the store (run train genes)"
+	} else {
+		w, err := appendGenes(ctx, info, ds.X, genes, gm, geneIx, o, res, log)
+		if err != nil {
+			return nil, fmt.Errorf("gene model: %w", err)
+		}
+		writes = append(writes, w)
 	}
 	// The cell model's gene loadings (cell-genes) do not change on append:
 	// surgery adds batch parameters only.
+	if cm == nil {
+		res.SkippedCellModel = "no cell model in the store (run train cells)"
+	} else {
+		w, err := appendCells(ctx, info, ds, genes, cm, cellIx, o, res, fill, log)
+		if err != nil {
+			return nil, fmt.Errorf("cell model: %w", err)
+		}
+		writes = append(writes, w)
+	}
 	if testHookBeforeAppendTx != nil {
 		testHookBeforeAppendTx()
 	}
-
-	res := &AppendResult{}
+	start := time.Now()
 	err = db.Update(func(tx *store.Tx) error {
-		info, err := tx.AddDataset(ctx, name, ds, store.AddOptions{BatchKey: o.BatchKey})
+		got, err := tx.AddDataset(ctx, name, ds, store.AddOptions{BatchKey: o.BatchKey})
 		if err != nil {
 			return err
 		}
-		res.Dataset = info
-		genes, err := tx.DatasetGenes(info.ID)
+		gotGenes, err := tx.DatasetGenes(got.ID)
 		if err != nil {
 			return err
 		}
-		gm, err := loadModel(tx, vocab.SpaceGenes, vocab.ModelGenes)
-		if err != nil {
+		if got.ID != id || !slices.Equal(gotGenes, genes) {
+			return fmt.Errorf("%w (another writer added a dataset or genes while append computed)", ErrConflict)
+		}
+		// A model trained meanwhile replaced its space (a first training
+		// too), so the generations also vouch for the weights used.
+		if err := checkGeneration(tx, vocab.SpaceGenes, genGenes); err != nil {
 			return err
 		}
-		switch {
-		case gm == nil:
-			res.SkippedGeneModel = "no gene model in the store (run train genes)"
-		default:
-			// Another writer may have committed since the index was loaded.
-			if geneIx, err = vecindex.Current(ctx, tx, vocab.SpaceGenes, geneIx, ixOpts); err != nil {
-				return fmt.Errorf("gene index: %w", err)
-			}
-			if err := appendGenes(ctx, tx, info, ds.X, genes, gm, geneIx, o, res, log); err != nil {
-				return fmt.Errorf("gene model: %w", err)
-			}
-		}
-		cm, err := loadModel(tx, vocab.SpaceCells, vocab.ModelCells)
-		if err != nil {
+		if err := checkGeneration(tx, vocab.SpaceCells, genCel); err != nil {
 			return err
 		}
-		switch {
-		case cm == nil:
-			res.SkippedCellModel = "no cell model in the store (run train cells)"
-		default:
-			if cellIx, err = vecindex.Current(ctx, tx, vocab.SpaceCells, cellIx, ixOpts); err != nil {
-				return fmt.Errorf("cell index: %w", err)
-			}
-			if err := appendCells(ctx, tx, info, ds, genes, cm, cellIx, o, res, log); err != nil {
-				return fmt.Errorf("cell model: %w", err)
+		if err := fill.check(tx); err != nil {
+			return err
+		}
+		res.Dataset = got
+		for _, w := range writes {
+			if err := w(tx); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -190,24 +244,27 @@ func Append(ctx context.Context, db *store.DB, name string, ds *ingest.Dataset, 
 	if err != nil {
 		return nil, err
 	}
+	res.CommitSeconds = time.Since(start).Seconds()
 	return res, nil
 }
 
-// testHookBeforeAppendTx, when set by a test, runs between loading the
-// indexes and opening Append's write transaction.
+// testHookBeforeAppendTx, when set by a test, runs between Append's
+// computing and its write transaction.
 var testHookBeforeAppendTx func()
 
-func appendGenes(ctx context.Context, tx *store.Tx, info store.DatasetInfo, x *sparse.CSR, genes []uint32,
-	st *modelState, ix *index.Index, o AppendOptions, res *AppendResult, log io.Writer) error {
+// appendGenes trains the new dataset's layer of the gene model, adds its
+// vectors to ix, and returns the writes that store them.
+func appendGenes(ctx context.Context, info store.DatasetInfo, x *sparse.CSR, genes []uint32,
+	st *modelState, ix *index.Index, o AppendOptions, res *AppendResult, log io.Writer) (func(*store.Tx) error, error) {
 	model := new(gnn.Model)
 	if err := model.UnmarshalBinary(st.weights); err != nil {
-		return err
+		return nil, err
 	}
 	gopts := DefaultGeneOptions()
 	applyRecordedGeneParams(&gopts, st.params)
 	in, err := prepareOne(ctx, info, x, genes, gopts)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// One new input layer against frozen shared layers and fixed partner
 	// vectors converges in far fewer epochs than joint training: cap the
@@ -219,52 +276,55 @@ func appendGenes(ctx context.Context, tx *store.Tx, info store.DatasetInfo, x *s
 	start := time.Now()
 	emb, err := model.AddDataset(ctx, in, mo, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	res.GeneSeconds = time.Since(start).Seconds()
 	cons := model.Consensus(emb.Genes)
 	weights, err := model.MarshalBinary()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	params, _ := json.Marshal(map[string]any{"appended": info.Name, "hvg": gopts.HVG, "qc": gopts.QC, "coexpr": gopts.Coexpr})
 	prov := store.Provenance{Kind: "gene-model", ModelVersion: st.version, Params: params, Datasets: []uint32{info.ID}}
-	if err := tx.PutEmbeddings(vocab.SpaceGenes, info.ID, emb.Genes, emb.Dim, emb.Vecs, prov); err != nil {
-		return err
-	}
-	if err := tx.PutEmbeddings(vocab.SpaceGenes, vocab.Consensus, cons.Genes, cons.Dim, cons.Vecs, prov); err != nil {
-		return err
-	}
-	if err := tx.PutEdges(info.ID, globalEdges(in), coexprProvenance(gopts, info.ID)); err != nil {
-		return err
-	}
 	keys := make([]uint64, len(emb.Genes))
 	for i, g := range emb.Genes {
 		keys[i] = vocab.EntityKey(info.ID, g)
 	}
 	if err := ix.AddBatch(ctx, keys, emb.Vecs); err != nil {
-		return err
+		return nil, err
 	}
 	for i, g := range cons.Genes {
 		k := vocab.EntityKey(vocab.Consensus, g)
 		if ix.Contains(k) {
 			if err := ix.Delete(k); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if err := ix.Add(k, cons.Vecs[i*cons.Dim:(i+1)*cons.Dim]); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	if err := vecindex.Save(tx, vocab.SpaceGenes, ix); err != nil {
-		return err
-	}
-	if err := tx.MarkClusteringsStale(vocab.SpaceGenes); err != nil {
-		return err
-	}
 	res.GeneVectors, res.ConsensusTouched, res.GeneEdges, res.GeneModelVersion = len(emb.Genes), len(cons.Genes), len(in.Edges), st.version
-	fmt.Fprintf(log, "append: %s: %d gene vectors, %d consensus updated, %d edges\n", info.Name, len(emb.Genes), len(cons.Genes), len(in.Edges))
-	return tx.PutBlob(vocab.BlobModel, vocab.ModelGenes, weights)
+	edges := globalEdges(in)
+	return func(tx *store.Tx) error {
+		if err := tx.PutEmbeddings(vocab.SpaceGenes, info.ID, emb.Genes, emb.Dim, emb.Vecs, prov); err != nil {
+			return err
+		}
+		if err := tx.PutEmbeddings(vocab.SpaceGenes, vocab.Consensus, cons.Genes, cons.Dim, cons.Vecs, prov); err != nil {
+			return err
+		}
+		if err := tx.PutEdges(info.ID, edges, coexprProvenance(gopts, info.ID)); err != nil {
+			return err
+		}
+		if err := vecindex.Save(tx, vocab.SpaceGenes, ix); err != nil {
+			return err
+		}
+		if err := tx.MarkClusteringsStale(vocab.SpaceGenes); err != nil {
+			return err
+		}
+		fmt.Fprintf(log, "append: %s: %d gene vectors, %d consensus updated, %d edges\n", info.Name, len(emb.Genes), len(cons.Genes), len(in.Edges))
+		return tx.PutBlob(vocab.BlobModel, vocab.ModelGenes, weights)
+	}, nil
 }
 
 // selectOrZero returns x's columns in the order of want (global gene ids);
@@ -285,25 +345,27 @@ func selectOrZero(x *sparse.CSR, genes, want []uint32) *sparse.CSR {
 	return x.MapCols(remap, len(want))
 }
 
-func appendCells(ctx context.Context, tx *store.Tx, info store.DatasetInfo, ds *ingest.Dataset, genes []uint32,
-	st *modelState, ix *index.Index, o AppendOptions, res *AppendResult, log io.Writer) error {
+// appendCells trains the new batches' parameters of the cell model, adds
+// the new cells' vectors to ix, and returns the writes that store them.
+func appendCells(ctx context.Context, info store.DatasetInfo, ds *ingest.Dataset, genes []uint32,
+	st *modelState, ix *index.Index, o AppendOptions, res *AppendResult, fill *fillPlan, log io.Writer) (func(*store.Tx) error, error) {
 	model := new(vae.Model)
 	if err := model.UnmarshalBinary(st.weights); err != nil {
-		return err
+		return nil, err
 	}
-	x, filled, err := fillMissing(ctx, tx, o.FillMissing, selectOrZero(ds.X, genes, st.genes), ds.X, genes, st.genes, info.Values, info.Name, log)
+	x, filled, err := fillMissing(ctx, fill, selectOrZero(ds.X, genes, st.genes), ds, genes, st.genes, info.Values, info.Name, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	res.FilledGenes = filled
 	values := model.Values()
 	if values == vocab.Log && info.Values != vocab.Log {
 		var err error
 		if x, err = prep.Normalize(x, info.Values, 0); err != nil {
-			return err
+			return nil, err
 		}
 	} else if values == vocab.Counts && info.Values != vocab.Counts {
-		return fmt.Errorf("the cell model was trained on counts but %q holds %s values: retrain with it (train cells)", info.Name, info.Values)
+		return nil, fmt.Errorf("the cell model was trained on counts but %q holds %s values: retrain with it (train cells)", info.Name, info.Values)
 	}
 	labels := make([]string, info.Cells)
 	for i := range labels {
@@ -312,7 +374,7 @@ func appendCells(ctx context.Context, tx *store.Tx, info store.DatasetInfo, ds *
 	if o.BatchKey != "" {
 		col := ds.Column(o.BatchKey)
 		if col == nil {
-			return fmt.Errorf("batch key %q: %w", o.BatchKey, store.ErrUnknownColumn)
+			return nil, fmt.Errorf("batch key %q: %w", o.BatchKey, store.ErrUnknownColumn)
 		}
 		for i := range labels {
 			labels[i] = info.Name + "/" + col.Values[i]
@@ -323,7 +385,7 @@ func appendCells(ctx context.Context, tx *store.Tx, info store.DatasetInfo, ds *
 	vo.Seed = o.Seed
 	start := time.Now()
 	if _, err := model.AddBatches(ctx, vae.Input{X: x, Batch: batch, BatchNames: newNames, Values: values}, vo); err != nil {
-		return err
+		return nil, err
 	}
 	res.CellSeconds = time.Since(start).Seconds()
 	// After surgery the model's vocabulary holds the new names; embed with
@@ -338,11 +400,11 @@ func appendCells(ctx context.Context, tx *store.Tx, info store.DatasetInfo, ds *
 	}
 	emb, err := model.Embed(ctx, x, batch)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	weights, err := model.MarshalBinary()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	latent := model.Latent()
 	ids := make([]uint32, info.Cells)
@@ -353,18 +415,20 @@ func appendCells(ctx context.Context, tx *store.Tx, info store.DatasetInfo, ds *
 	}
 	params, _ := json.Marshal(map[string]any{"appended": info.Name, "batches": newNames, "batch_key": o.BatchKey})
 	prov := store.Provenance{Kind: "cell-model", ModelVersion: st.version, Params: params, Datasets: []uint32{info.ID}}
-	if err := tx.PutEmbeddings(vocab.SpaceCells, info.ID, ids, latent, emb, prov); err != nil {
-		return err
-	}
 	if err := ix.AddBatch(ctx, keys, emb); err != nil {
-		return err
-	}
-	if err := vecindex.Save(tx, vocab.SpaceCells, ix); err != nil {
-		return err
-	}
-	if err := tx.MarkClusteringsStale(vocab.SpaceCells); err != nil {
-		return err
+		return nil, err
 	}
 	res.CellVectors, res.CellModelVersion = info.Cells, st.version
-	return tx.PutBlob(vocab.BlobModel, vocab.ModelCells, weights)
+	return func(tx *store.Tx) error {
+		if err := tx.PutEmbeddings(vocab.SpaceCells, info.ID, ids, latent, emb, prov); err != nil {
+			return err
+		}
+		if err := vecindex.Save(tx, vocab.SpaceCells, ix); err != nil {
+			return err
+		}
+		if err := tx.MarkClusteringsStale(vocab.SpaceCells); err != nil {
+			return err
+		}
+		return tx.PutBlob(vocab.BlobModel, vocab.ModelCells, weights)
+	}, nil
 }

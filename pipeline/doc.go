@@ -46,27 +46,23 @@
 // Retraining a model replaces its spaces wholesale: vectors of different
 // model versions are never mixed in one space. Append adds to a space under
 // the same model version instead (the shared layers it was computed with are
-// unchanged), inside one write transaction that also holds the training of
-// the new parts: readers of this process keep answering from the last commit
-// meanwhile; other processes and writers wait (see IMPORTANT below).
+// unchanged), committed in one write transaction after the new parts are
+// trained.
 //
-// TrainGenes and TrainCells hold no lock while they compute (package store
-// locks the file only for the length of a transaction), so other processes — a
-// server, queries, an ingest, another job — use the store meanwhile, and
+// No job holds a lock while it computes (package store locks the file only
+// for the length of a transaction), so other processes — a server, queries, an ingest, another job — use the store meanwhile, and
 // their commits can land between a job's reads and its commit. Work done
 // before a transaction can so go stale, whether the other writer is in this
 // process or another. Each commit re-checks what the job read: a retrain
 // fails with ErrConflict and writes nothing when a space it replaces
 // ("genes"; "cells" and "cell-genes") changed since it began (an append
-// committed meanwhile) rather than drop the new vectors; Append re-checks the
-// index it loaded inside its transaction (vecindex.Current). Datasets are
+// committed meanwhile) rather than drop the new vectors. Append plans the new
+// dataset's id and gene ids in a read transaction (store.Tx.PlanDataset),
+// trains with them and the indexes it loaded, and at commit checks that
+// AddDataset gave the same ids and that the "genes" and "cells" spaces (and so
+// the models) did not move; otherwise it computes again, up to three times,
+// then returns ErrConflict. Datasets are
 // never changed or removed once added, so the matrices a job read are still
 // those stored; a dataset ingested meanwhile simply has no vectors yet, as
 // if it came after the job.
-//
-// IMPORTANT: Append still trains the new dataset's parts (gene input layer,
-// cell batch parameters) inside its write transaction, because the store
-// assigns the dataset's gene ids only as it adds it: other processes wait
-// for the whole append (seconds for thousands of cells), up to their lock
-// timeout.
 package pipeline

@@ -10,6 +10,7 @@ import (
 
 	"genestore/internal/sparse"
 	"genestore/store"
+	"genestore/store/ingest"
 	"genestore/train/expr"
 	"genestore/train/prep"
 	"genestore/vocab"
@@ -30,23 +31,73 @@ const (
 	FillPredict = "predict"
 )
 
-// fillMissing fills, in x (cells × want, the raw values of the dataset,
-// genes it lacks as zero columns), the columns of want that the dataset
-// lacks and the stored expression model predicts. raw is the dataset's
-// own matrix over genes. Predicted log1p(CP10k) values go back to the
-// dataset's scale: counts = expm1(v) × the cell's estimated full library /
-// 10,000 (its measured total over one minus the predicted share of the
-// missing genes),
-// normalised = expm1(v), log = v (negative predictions clip to 0). It
-// returns the new matrix and the number of genes filled.
-func fillMissing(ctx context.Context, tx *store.Tx, mode string, x, raw *sparse.CSR, genes, want []uint32,
-	values vocab.ValueType, name string, log io.Writer) (*sparse.CSR, int, error) {
+// fillPlan is what fillMissing needs from the store, read in Append's read
+// transaction: the expression model (nil when there is none) and the
+// symbols of the cell model's genes.
+type fillPlan struct {
+	mode    string
+	m       *expr.Model
+	version string
+	params  ExprModelParams
+	symbols map[uint32]string // cell-model gene id → symbol
+}
+
+// readFillPlan reads the plan for mode (nil for FillZero).
+func readFillPlan(tx *store.Tx, mode string, want []uint32) (*fillPlan, error) {
 	switch mode {
 	case FillZero:
-		return x, 0, nil
+		return nil, nil
 	case FillAuto, FillPredict:
 	default:
-		return nil, 0, fmt.Errorf("pipeline: fill-missing %q: want predict or zero", mode)
+		return nil, fmt.Errorf("pipeline: fill-missing %q: want predict or zero", mode)
+	}
+	p := &fillPlan{mode: mode, symbols: map[uint32]string{}}
+	m, rec, params, err := loadExprModel(tx)
+	switch {
+	case errors.Is(err, ErrNoExprModel):
+		if mode == FillPredict {
+			return nil, fmt.Errorf("fill-missing predict: %w", err)
+		}
+		return p, nil
+	case err != nil:
+		return nil, err
+	}
+	p.m, p.version, p.params = m, rec.Provenance.ModelVersion, params
+	for _, g := range want {
+		gi, err := tx.Gene(g)
+		if err != nil {
+			return nil, err
+		}
+		p.symbols[g] = gi.Symbol
+	}
+	return p, nil
+}
+
+// check fails with ErrConflict when the expression model the plan used was
+// replaced before the commit.
+func (p *fillPlan) check(tx *store.Tx) error {
+	if p == nil || p.m == nil {
+		return nil
+	}
+	if rec, err := tx.Model(vocab.ModelExpr); err != nil || rec.Provenance.ModelVersion != p.version {
+		return fmt.Errorf("%w (the expression model changed while append computed)", ErrConflict)
+	}
+	return nil
+}
+
+// fillMissing fills, in x (cells × want, the raw values of the dataset,
+// genes it lacks as zero columns), the columns of want that the dataset
+// lacks and the stored expression model predicts, from the dataset ds
+// (its columns are the global genes ids genes). Predicted log1p(CP10k)
+// values go back to the dataset's scale: counts = expm1(v) × the cell's
+// estimated full library / 10,000 (its measured total over one minus the
+// predicted share of the missing genes), normalised = expm1(v), log = v
+// (negative predictions clip to 0). It returns the new matrix and the
+// number of genes filled.
+func fillMissing(ctx context.Context, p *fillPlan, x *sparse.CSR, ds *ingest.Dataset, genes, want []uint32,
+	values vocab.ValueType, name string, log io.Writer) (*sparse.CSR, int, error) {
+	if p == nil || p.mode == FillZero {
+		return x, 0, nil
 	}
 	has := map[uint32]bool{}
 	for _, g := range genes {
@@ -58,33 +109,20 @@ func fillMissing(ctx context.Context, tx *store.Tx, mode string, x, raw *sparse.
 			missing = append(missing, j)
 		}
 	}
-	if len(missing) == 0 {
+	if len(missing) == 0 || p.m == nil {
 		return x, 0, nil
 	}
 	// skip gives up: an error under FillPredict, zeros under FillAuto.
 	skip := func(err error) (*sparse.CSR, int, error) {
-		if mode == FillPredict {
+		if p.mode == FillPredict {
 			return nil, 0, fmt.Errorf("fill-missing predict: %w", err)
 		}
 		fmt.Fprintf(log, "append: %s: %d genes of the cell model missing, zero-filled (%v)\n", name, len(missing), err)
 		return x, 0, nil
 	}
-	m, _, params, err := loadExprModel(tx)
-	if err != nil {
-		if errors.Is(err, ErrNoExprModel) {
-			if mode == FillPredict {
-				return nil, 0, fmt.Errorf("fill-missing predict: %w", err)
-			}
-			return x, 0, nil
-		}
-		return nil, 0, err
-	}
-	if !slices.Contains(params.Values, values) {
-		return skip(fmt.Errorf("%w: dataset %q holds %s values, the model was trained on %v", ErrExprMismatch, name, values, params.Values))
-	}
-	symbol := func(g uint32) (string, error) {
-		gi, err := tx.Gene(g)
-		return gi.Symbol, err
+	m, raw := p.m, ds.X
+	if !slices.Contains(p.params.Values, values) {
+		return skip(fmt.Errorf("%w: dataset %q holds %s values, the model was trained on %v", ErrExprMismatch, name, values, p.params.Values))
 	}
 	tIndex := map[string]int{}
 	for t, s := range m.Targets() {
@@ -93,11 +131,7 @@ func fillMissing(ctx context.Context, tx *store.Tx, mode string, x, raw *sparse.
 	type fill struct{ col, t int }
 	var fills []fill
 	for _, j := range missing {
-		s, err := symbol(want[j])
-		if err != nil {
-			return nil, 0, err
-		}
-		if t, ok := tIndex[s]; ok {
+		if t, ok := tIndex[p.symbols[want[j]]]; ok {
 			fills = append(fills, fill{j, t})
 		}
 	}
@@ -115,11 +149,8 @@ func fillMissing(ctx context.Context, tx *store.Tx, mode string, x, raw *sparse.
 	var qcols []uint32
 	var qnames []string
 	used := map[string]bool{}
-	for _, g := range genes {
-		s, err := symbol(g)
-		if err != nil {
-			return nil, 0, err
-		}
+	for c, g := range genes {
+		s := ds.Genes[c].Symbol
 		if need[s] && !used[s] {
 			used[s] = true
 			qcols = append(qcols, g)
@@ -202,14 +233,6 @@ func fillMissing(ctx context.Context, tx *store.Tx, mode string, x, raw *sparse.
 		out.Indptr[r+1] = int64(len(out.Indices))
 	}
 	fmt.Fprintf(log, "append: %s: %d of %d missing genes of the cell model predicted by %s (%d of %d landmarks present)\n",
-		name, len(fills), len(missing), modelVersionOf(tx), present, len(m.Landmarks()))
+		name, len(fills), len(missing), p.version, present, len(m.Landmarks()))
 	return out, len(fills), nil
-}
-
-func modelVersionOf(tx *store.Tx) string {
-	r, err := tx.Model(vocab.ModelExpr)
-	if err != nil {
-		return "?"
-	}
-	return r.Provenance.ModelVersion
 }

@@ -18,7 +18,12 @@ var (
 	// without permission to compute it (read-only use, e.g. the server).
 	ErrNotComputed = errors.New("query: clustering not computed")
 	// ErrAmbiguous: a name matches several things ignoring letter case
-	// (AHNAK and Ahnak in a human + mouse store) and none exactly. It is
-	// always wrapped together with ErrInvalid.
-	ErrAmbiguous = errors.New("query: ambiguous name")
+	// (AHNAK and Ahnak in a human + mouse store) and none exactly. An error
+	// that is ErrAmbiguous is also ErrInvalid (a 400 over HTTP).
+	ErrAmbiguous error = ambiguous{}
 )
+
+type ambiguous struct{}
+
+func (ambiguous) Error() string        { return "query: ambiguous name" }
+func (ambiguous) Is(target error) bool { return target == ErrInvalid }

@@ -78,8 +78,8 @@ func pickGene(gs []Gene, sym, asked string) (Gene, error) {
 		return gs[0], nil
 	}
 	sort.Strings(cands)
-	return Gene{}, fmt.Errorf("%w: %w: gene %q matches %s ignoring case; give one in its exact case",
-		ErrInvalid, ErrAmbiguous, asked, strings.Join(cands, ", "))
+	return Gene{}, fmt.Errorf("%w: gene %q matches %s ignoring case; give one in its exact case",
+		ErrAmbiguous, asked, strings.Join(cands, ", "))
 }
 
 // GeneNeighborsRequest asks for the genes nearest a gene in the "genes" space.
