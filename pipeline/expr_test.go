@@ -377,3 +377,35 @@ func TestCrashTrainExpr(t *testing.T) {
 	t.Logf("expr crash trials: %d (before %d, after %d, finished before the kill %d; run %v)",
 		rep.Trials, rep.Before, rep.After, rep.Finished, rep.OpTime)
 }
+
+// TestCrashPredict kills a process in the middle of predict (the layer is
+// written chunk by chunk inside one transaction): the store must reopen
+// without the layer or with all of it.
+func TestCrashPredict(t *testing.T) {
+	s := newExprSim(5, 2, 2500, 20, 60, 3)
+	rep := crash.Run(t, crash.Config{Trials: crashTrials(), Seed: 13,
+		Prepare: func(dir string) error {
+			db := exprStore(t, filepath.Join(dir, "s.db"), s, 2)
+			defer db.Close()
+			o := smallExprOptions(s.landmarks(), "D1")
+			o.Model.NoMLP = true
+			_, err := TrainExpr(context.Background(), db, o, nil)
+			return err
+		},
+		Digest: storeDigest,
+	}, func(dir string, ready func()) error {
+		db, err := store.Open(filepath.Join(dir, "s.db"), &store.Options{Clock: fixedClock})
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		ready()
+		_, err = Predict(context.Background(), db, PredictOptions{Dataset: "D2"}, nil)
+		return err
+	})
+	if rep.Child {
+		return
+	}
+	t.Logf("predict crash trials: %d (before %d, after %d, finished before the kill %d; run %v)",
+		rep.Trials, rep.Before, rep.After, rep.Finished, rep.OpTime)
+}
