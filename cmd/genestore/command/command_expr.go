@@ -162,10 +162,10 @@ species (Cd3e against CD3E) is refused; a refused run changes nothing. The
 layer is written in one transaction, replacing the previous one.
 
 Query it with expr --gene G --dataset D. --out FILE also writes the layer:
-tsv (barcode, then one column per gene, a header row) or h5ad (X cells × genes,
-obs index barcodes with the cell's row number, var index symbols). --json prints {"layer", "dataset",
-"model_version", "genes", "cells", "landmarks", "landmarks_present",
-"missing_landmarks", "query_means"}.`,
+tsv (barcode, then one column per gene, a header row) or h5ad (X cells ×
+genes, obs index barcodes with the cell's row number, var index symbols).
+--json prints {"layer", "dataset", "model_version", "genes", "cells",
+"landmarks", "landmarks_present", "missing_landmarks", "query_means"}.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if all && len(o.Genes) > 0 {
