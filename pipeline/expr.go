@@ -388,6 +388,7 @@ type ExprModelParams struct {
 	SymbolCase       string            `json:"symbol_case"`
 	Cells            int               `json:"cells"`
 	Hidden           []int             `json:"hidden"`
+	NoMLP            bool              `json:"no_mlp,omitempty"`
 	Dropout          float64           `json:"dropout"`
 	Seed             uint64            `json:"seed"`
 	Validation       ExprValidation    `json:"validation"`
@@ -472,7 +473,7 @@ func TrainExpr(ctx context.Context, db *store.DB, o ExprOptions, log io.Writer) 
 	}
 	params, err := json.Marshal(ExprModelParams{Landmarks: res.Landmarks, AutoLandmarks: res.AutoLandmarks,
 		SkippedLandmarks: in.skipped, Targets: res.Targets, Values: in.values, SymbolCase: in.symCase, Cells: cells,
-		Hidden: hidden, Dropout: max(dropout, 0), Seed: mo.Seed, Validation: res.Validation})
+		Hidden: hidden, NoMLP: mo.NoMLP, Dropout: max(dropout, 0), Seed: mo.Seed, Validation: res.Validation})
 	if err != nil {
 		return nil, err
 	}
@@ -924,6 +925,7 @@ func EvalExpr(ctx context.Context, db *store.DB, o EvalExprOptions, log io.Write
 				return err
 			}
 			to.Landmarks, to.Targets, to.Model.Hidden, to.Model.Seed = m.Landmarks(), m.Targets(), p.Hidden, p.Seed
+			to.Model.NoMLP = p.NoMLP
 			to.Model.Dropout = p.Dropout
 			if p.Dropout == 0 {
 				to.Model.Dropout = -1
