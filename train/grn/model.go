@@ -19,6 +19,7 @@ type hyper struct {
 	Views      int  `json:"views"` // views the caller passes to Train and Score
 	Genes      int  `json:"genes"`
 	SingleView bool `json:"single_view"`
+	RankBins   bool `json:"rank_bins,omitempty"`
 }
 
 // attViews is the number of views the network attends over.

@@ -35,6 +35,10 @@ type Options struct {
 	// pair's own (default 2; <0 for none): they alternate between the
 	// regulator with its closest partners and the target with its own.
 	Neighbours int
+	// RankBins bins each gene by its rank among the view's cells (ties,
+	// zeros included, share their mean rank) instead of by equal-width
+	// bins over its range: the image then shows the pair's copula.
+	RankBins bool
 	// SingleView is the baseline without views: the views' cells are
 	// pooled into one view and images are averaged instead of attended
 	// to; the contrastive loss is off.

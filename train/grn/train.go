@@ -74,13 +74,13 @@ func Train(ctx context.Context, views []View, known []Known, opts Options) (*Mod
 	}
 	rng := rand.New(rand.NewPCG(o.Seed, 0xdee9c1))
 	hp := hyper{Bins: o.Bins, Conv1: o.Conv1, Conv2: o.Conv2, Hidden: o.Hidden, Embed: o.Embed, Head: o.Head,
-		Neighbours: o.Neighbours, Views: len(views), Genes: G, SingleView: o.SingleView}
+		Neighbours: o.Neighbours, Views: len(views), Genes: G, SingleView: o.SingleView, RankBins: o.RankBins}
 	m := newModel(hp, rng)
 	in := views
 	if o.SingleView {
 		in = poolViews(views)
 	}
-	prep := prepare(in, o.Bins, o.Neighbours, threads)
+	prep := prepare(in, o.Bins, o.Neighbours, threads, o.RankBins)
 
 	// Split the known edges; fix the held-out negatives.
 	rng.Shuffle(len(pos), func(i, j int) { pos[i], pos[j] = pos[j], pos[i] })
