@@ -104,6 +104,9 @@ func (w *work) forward(m *Model, n int) {
 	addBias(w.h[:nImg*H], m.fc1B.W, true)
 	f32.Gemm(w.threads, false, false, nImg, E, H, w.h, H, m.fc2W.W, E, false, w.e, E)
 	addBias(w.e[:nImg*E], m.fc2B.W, false)
+	for r := range nImg { // the image's role: pair image or which neighbour
+		axpy(w.e[r*E:][:E], 1, m.slot.W[(r%N)*E:][:E])
+	}
 
 	qi, qv := m.qImg.W, m.qView.W
 	for i := range n {
@@ -253,6 +256,10 @@ func (w *work) backwardImages(m *Model, n int) {
 	nImg := n * hp.attViews() * hp.images()
 	F, H, E := hp.feat(), hp.Hidden, hp.Embed
 	T := w.threads
+	N := hp.images()
+	for r := range nImg {
+		axpy(m.slot.G[(r%N)*E:][:E], 1, w.de[r*E:][:E])
+	}
 	f32.Gemm(T, true, false, H, E, nImg, w.h, H, w.de, E, true, m.fc2W.G, E)
 	colSum(m.fc2B.G, w.de, nImg, E)
 	f32.Gemm(T, false, true, nImg, H, E, w.de, E, m.fc2W.W, E, false, w.dh, H)

@@ -57,7 +57,7 @@ func (m *Model) ScoreAttention(ctx context.Context, views []View, regulators, ta
 	if m.hp.SingleView {
 		in = poolViews(views)
 	}
-	prep := prepare(in, m.hp.Bins, m.hp.Neighbours, threads, m.hp.RankBins)
+	prep := prepare(in, m.hp.Bins, m.hp.Neighbours, threads, !m.hp.RangeBins)
 	w := newWork(m.hp, scoreBatch, threads)
 	b := newBatcher(prep, m.hp, threads)
 	V := m.hp.attViews()
