@@ -181,3 +181,16 @@ func ExampleTrain() {
 	fmt.Println(n, err)
 	// Output: 30 <nil>
 }
+
+func TestTrainBatchOfOne(t *testing.T) {
+	views, known := tinyData()
+	o := tinyOptions()
+	o.BatchSize, o.Epochs, o.EpochPairs = 1, 1, 1
+	_, rep, err := Train(context.Background(), views, known, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Loss[0] == 0 || math.IsNaN(rep.Loss[0]) {
+		t.Fatalf("loss %v", rep.Loss)
+	}
+}

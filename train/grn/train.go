@@ -128,9 +128,6 @@ func Train(ctx context.Context, views []View, known []Known, opts Options) (*Mod
 				return nil, nil, err
 			}
 			part := ep[s:min(s+bs, len(ep))]
-			if len(part) < 2 && s > 0 { // a lone last pair adds noise and breaks the contrast
-				continue
-			}
 			keys := make([]int64, len(part))
 			for i, p := range part {
 				keys[i], y[i] = p.key, p.y
