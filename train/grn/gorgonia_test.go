@@ -5,6 +5,10 @@ package grn
 // once with gorgonia's Conv2d / MaxPool2D and once with the hand-written
 // kernels, to measure which is faster. gorgonia stays in this test file:
 // the production path never links it.
+//
+// Measured 2026-12-04, 64 images, GOMAXPROCS=1, shared 2-core machine
+// (CPU-seconds): hand-written 193.5 and 203.6 images/CPU-s, gorgonia 28.6
+// and 27.6 (two runs): the hand-written kernels are 6.8–7.4× faster.
 
 import (
 	"math/rand/v2"
