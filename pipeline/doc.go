@@ -3,8 +3,10 @@
 // TrainCells), writing their vectors, weights, co-expression edges and
 // provenance, keeping each embedding space's HNSW index in step, appending a
 // dataset to trained models without retraining them (Append), scoring
-// the embeddings against baselines (EvalGenes, EvalCells), and loading
-// gene-set collections and alias maps (LoadAnnotations, Collections).
+// the embeddings against baselines (EvalGenes, EvalCells), inferring and
+// scoring regulatory networks over several views (TrainGRN, EvalGRN,
+// NetworkEdges), and loading gene-set collections and alias maps
+// (LoadAnnotations, Collections).
 // Expression prediction (issue 19) trains train/expr's landmark → target
 // model (TrainExpr: weights in blob model/expr, provenance in the model
 // record "expr"), writes a dataset's predicted expression as its derived

@@ -1,6 +1,7 @@
 // Package query answers the questions users ask of a genestore store:
 // nearest genes and cells, the cross queries between them, co-expression
-// partners, clusters with enrichment, and annotation by neighbours. Every
+// partners, clusters with enrichment, annotation by neighbours, and the
+// regulators and targets of stored regulatory networks. Every
 // answer names the dataset and model version of what it compares and gives a
 // score.
 //
@@ -8,7 +9,7 @@
 //
 // An Engine is built over a Backend, a set of small interfaces this package
 // declares: Backend.View hands out a Reader (Catalog, Vectors, Searcher,
-// Graphs, Annotations, Clusterings) over one read snapshot, and Writer
+// Graphs, Annotations, Clusterings, Regulation) over one read snapshot, and Writer
 // stores clusterings and predictions; genestore/query/backend implements
 // them over a store and its HNSW indexes.
 // Answers are plain structs with stable JSON (snake_case) forms that the CLI
@@ -48,6 +49,13 @@
 //   - AnnotateCells: kNN label transfer from reference datasets
 //     (annot.TransferLabels), "Unassigned" below a confidence threshold,
 //     stored as predictions kind "cell-labels", name "<query>:<column>".
+//   - Networks, Regulators, Targets: stored regulatory networks; a gene's
+//     regulators or a regulator's targets best first, with sign, per-view
+//     support, the pair's co-expression weight and the consensus embedding
+//     cosine beside each edge.
+//   - UpstreamRegulators: regulators whose targets (their edges among the
+//     network's best) are enriched in a gene cluster, hypergeometric with BH
+//     FDR over the network's genes.
 //
 // # One snapshot per query
 //

@@ -1,8 +1,8 @@
 // Package store keeps everything genestore knows in one bbolt file: the
 // datasets a user ingested (raw matrix included), the global gene
 // vocabulary, and what later stages derive (co-expression edges,
-// embeddings, model weights, index snapshots, clusterings, annotations),
-// each with its provenance.
+// regulatory networks, embeddings, model weights, index snapshots,
+// clusterings, annotations), each with its provenance.
 //
 // # Basics
 //

@@ -17,7 +17,8 @@ import (
 //	8       1     format version (byte) = 1
 //	9       4     header length H (uint32, at most 65,536)
 //	13      H     header, JSON: {"bins", "conv1", "conv2", "hidden", "embed",
-//	              "head", "neighbours", "views", "genes", "single_view"}
+//	              "head", "neighbours", "views", "genes", "single_view",
+//	              "range_bins" (omitted when false)}
 //	13+H    …     the parameters, float32 row-major, in this order:
 //	              conv1.W (9 × conv1), conv1.B (conv1),
 //	              conv2.W (9·conv1 × conv1), conv2.B (conv1),
@@ -25,7 +26,7 @@ import (
 //	              conv4.W (9·conv2 × conv2), conv4.B (conv2),
 //	              fc1.W ((bins/4)²·conv2 × hidden), fc1.B (hidden),
 //	              fc2.W (hidden × embed), fc2.B (embed),
-//	              q.img (embed), q.view (embed),
+//	              slot (1+neighbours × embed), q.img (embed), q.view (embed),
 //	              head1.W (embed × head), head1.B (head),
 //	              head2.W (head × 1), head2.B (1)
 //	end−4   4     CRC-32C (Castagnoli) of every preceding byte

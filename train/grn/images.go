@@ -1,8 +1,10 @@
 package grn
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 
 	"genestore/internal/f32"
 	"genestore/internal/par"
@@ -77,7 +79,7 @@ func partnersNeeded(k int) int { return (k+1)/2 + 1 }
 
 // prepare bins every gene of every view and finds its closest partners.
 // views must have passed checkViews.
-func prepare(views []View, bins, neighbours, threads int) *prepared {
+func prepare(views []View, bins, neighbours, threads int, rank bool) *prepared {
 	p := &prepared{bins: bins, neighbours: neighbours, views: make([]pview, len(views))}
 	for vi := range views {
 		v := &views[vi]
@@ -85,6 +87,7 @@ func prepare(views []View, bins, neighbours, threads int) *prepared {
 		pv := pview{cells: C, bin: make([]uint8, G*C), z: make([]float32, G*C)}
 		par.For(threads, G, func(_, lo, hi int) {
 			col := make([]float64, C)
+			order := make([]int, C)
 			for g := lo; g < hi; g++ {
 				lo, hi, mean := 0.0, math.Inf(-1), 0.0
 				for c := range C {
@@ -95,7 +98,9 @@ func prepare(views []View, bins, neighbours, threads int) *prepared {
 				}
 				mean /= float64(C)
 				b := pv.bin[g*C : (g+1)*C]
-				if span := hi - lo; span > 0 {
+				if rank {
+					rankBins(b, col, order, bins)
+				} else if span := hi - lo; span > 0 {
 					for c, x := range col {
 						b[c] = uint8(min(bins-1, int((x-lo)/span*float64(bins))))
 					}
@@ -120,6 +125,28 @@ func prepare(views []View, bins, neighbours, threads int) *prepared {
 		p.views[vi] = pv
 	}
 	return p
+}
+
+// rankBins writes into b the bin of each cell's mean rank of x (ties share
+// it), with order as scratch.
+func rankBins(b []uint8, x []float64, order []int, bins int) {
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(i, j int) int { return cmp.Compare(x[i], x[j]) })
+	C := len(x)
+	for i := 0; i < C; {
+		j := i + 1
+		for j < C && x[order[j]] == x[order[i]] {
+			j++
+		}
+		mid := float64(i+j-1) / 2
+		bin := uint8(min(bins-1, int((mid+0.5)/float64(C)*float64(bins))))
+		for k := i; k < j; k++ {
+			b[order[k]] = bin
+		}
+		i = j
+	}
 }
 
 // topPartners returns, for each of the G genes of z (G × C), the k others

@@ -19,6 +19,7 @@ type hyper struct {
 	Views      int  `json:"views"` // views the caller passes to Train and Score
 	Genes      int  `json:"genes"`
 	SingleView bool `json:"single_view"`
+	RangeBins  bool `json:"range_bins,omitempty"`
 }
 
 // attViews is the number of views the network attends over.
@@ -45,6 +46,7 @@ type Model struct {
 	convW, convB [4]*optim.Param
 	fc1W, fc1B   *optim.Param // feat × Hidden, Hidden
 	fc2W, fc2B   *optim.Param // Hidden × Embed, Embed
+	slot         *optim.Param // images × Embed: added to image k's embedding (its role)
 	qImg, qView  *optim.Param // Embed each
 	h1W, h1B     *optim.Param // Embed × Head, Head
 	h2W, h2B     *optim.Param // Head × 1, 1
@@ -62,6 +64,7 @@ func (h hyper) paramShapes() []paramShape {
 	return append(s,
 		paramShape{"fc1.W", h.feat(), h.Hidden}, paramShape{"fc1.B", 1, h.Hidden},
 		paramShape{"fc2.W", h.Hidden, h.Embed}, paramShape{"fc2.B", 1, h.Embed},
+		paramShape{"slot", h.images(), h.Embed},
 		paramShape{"q.img", 1, h.Embed}, paramShape{"q.view", 1, h.Embed},
 		paramShape{"head1.W", h.Embed, h.Head}, paramShape{"head1.B", 1, h.Head},
 		paramShape{"head2.W", h.Head, 1}, paramShape{"head2.B", 1, 1})
@@ -78,7 +81,7 @@ func (m *Model) params() []*optim.Param {
 	for i := range 4 {
 		ps = append(ps, m.convW[i], m.convB[i])
 	}
-	return append(ps, m.fc1W, m.fc1B, m.fc2W, m.fc2B, m.qImg, m.qView, m.h1W, m.h1B, m.h2W, m.h2B)
+	return append(ps, m.fc1W, m.fc1B, m.fc2W, m.fc2B, m.slot, m.qImg, m.qView, m.h1W, m.h1B, m.h2W, m.h2B)
 }
 
 // newModel allocates a model of shape hp; with rng non-nil it draws He
@@ -89,7 +92,7 @@ func newModel(hp hyper, rng *rand.Rand) *Model {
 	ps := make([]*optim.Param, len(shapes))
 	for i, s := range shapes {
 		w := make([]float32, s.rows*s.cols)
-		if rng != nil && s.rows > 1 { // weight matrices; biases and queries below
+		if rng != nil && s.rows > 1 && s.name != "slot" { // weight matrices; biases, slots and queries below
 			std := math.Sqrt(2 / float64(s.rows))
 			if s.name == "head2.W" {
 				std = math.Sqrt(1 / float64(s.rows))
@@ -98,7 +101,7 @@ func newModel(hp hyper, rng *rand.Rand) *Model {
 				w[j] = float32(rng.NormFloat64() * std)
 			}
 		}
-		if rng != nil && (s.name == "q.img" || s.name == "q.view") {
+		if rng != nil && (s.name == "q.img" || s.name == "q.view" || s.name == "slot") {
 			for j := range w {
 				w[j] = float32(rng.NormFloat64() * 0.1)
 			}
@@ -110,8 +113,8 @@ func newModel(hp hyper, rng *rand.Rand) *Model {
 	}
 	r := ps[8:]
 	m.fc1W, m.fc1B, m.fc2W, m.fc2B = r[0], r[1], r[2], r[3]
-	m.qImg, m.qView = r[4], r[5]
-	m.h1W, m.h1B, m.h2W, m.h2B = r[6], r[7], r[8], r[9]
+	m.slot, m.qImg, m.qView = r[4], r[5], r[6]
+	m.h1W, m.h1B, m.h2W, m.h2B = r[7], r[8], r[9], r[10]
 	return m
 }
 

@@ -98,33 +98,15 @@ func (w *work) forward(m *Model, n int) {
 	hp := m.hp
 	V, N, E := hp.attViews(), hp.images(), hp.Embed
 	nImg := n * V * N
-	S, S2, S4 := hp.Bins, hp.Bins/2, hp.Bins/4
-	C1, C2 := hp.Conv1, hp.Conv2
-	L := m.convs()
-	chunks := (nImg + chunkImages - 1) / chunkImages
-	par.For(len(w.scr), chunks, func(part, lo, hi int) {
-		s := &w.scr[part]
-		for ch := lo; ch < hi; ch++ {
-			i0 := ch * chunkImages
-			g := min(chunkImages, nImg-i0)
-			xs := w.x[i0*S*S:]
-			a1 := w.a1[i0*S*S*C1:]
-			p1, arg1 := w.p1[i0*S2*S2*C1:], w.arg1[i0*S2*S2*C1:]
-			a3 := w.a3[i0*S2*S2*C2:]
-			ft, arg2 := w.feat[i0*S4*S4*C2:], w.arg2[i0*S4*S4*C2:]
-			L[0].forward(a1, xs, s.col, g, S, S, true)
-			L[1].forward(s.z, a1, s.col, g, S, S, false)
-			reluPool(p1, arg1, s.z, g, S, S, C1)
-			L[2].forward(a3, p1, s.col, g, S2, S2, true)
-			L[3].forward(s.z, a3, s.col, g, S2, S2, false)
-			reluPool(ft, arg2, s.z, g, S2, S2, C2)
-		}
-	})
+	w.convForward(m, nImg)
 	F, H := hp.feat(), hp.Hidden
 	f32.Gemm(w.threads, false, false, nImg, H, F, w.feat, F, m.fc1W.W, H, false, w.h, H)
 	addBias(w.h[:nImg*H], m.fc1B.W, true)
 	f32.Gemm(w.threads, false, false, nImg, E, H, w.h, H, m.fc2W.W, E, false, w.e, E)
 	addBias(w.e[:nImg*E], m.fc2B.W, false)
+	for r := range nImg { // the image's role: pair image or which neighbour
+		axpy(w.e[r*E:][:E], 1, m.slot.W[(r%N)*E:][:E])
+	}
 
 	qi, qv := m.qImg.W, m.qView.W
 	for i := range n {
@@ -274,6 +256,10 @@ func (w *work) backwardImages(m *Model, n int) {
 	nImg := n * hp.attViews() * hp.images()
 	F, H, E := hp.feat(), hp.Hidden, hp.Embed
 	T := w.threads
+	N := hp.images()
+	for r := range nImg {
+		axpy(m.slot.G[(r%N)*E:][:E], 1, w.de[r*E:][:E])
+	}
 	f32.Gemm(T, true, false, H, E, nImg, w.h, H, w.de, E, true, m.fc2W.G, E)
 	colSum(m.fc2B.G, w.de, nImg, E)
 	f32.Gemm(T, false, true, nImg, H, E, w.de, E, m.fc2W.W, E, false, w.dh, H)
@@ -282,47 +268,7 @@ func (w *work) backwardImages(m *Model, n int) {
 	colSum(m.fc1B.G, w.dh, nImg, H)
 	f32.Gemm(T, false, true, nImg, F, H, w.dh, H, m.fc1W.W, H, false, w.dfeat, F)
 
-	S, S2, S4 := hp.Bins, hp.Bins/2, hp.Bins/4
-	C1, C2 := hp.Conv1, hp.Conv2
-	L := m.convs()
-	chunks := (nImg + chunkImages - 1) / chunkImages
-	par.For(len(w.scr), chunks, func(part, lo, hi int) {
-		s := &w.scr[part]
-		for l := range 4 {
-			clear(s.dw[l])
-			clear(s.db[l])
-		}
-		s.convGradsTouched = true
-		for ch := lo; ch < hi; ch++ {
-			i0 := ch * chunkImages
-			g := min(chunkImages, nImg-i0)
-			xs := w.x[i0*S*S:]
-			a1 := w.a1[i0*S*S*C1:]
-			p1, arg1 := w.p1[i0*S2*S2*C1:], w.arg1[i0*S2*S2*C1:]
-			a3 := w.a3[i0*S2*S2*C2:]
-			ft, arg2 := w.feat[i0*S4*S4*C2:], w.arg2[i0*S4*S4*C2:]
-			dft := w.dfeat[i0*S4*S4*C2:]
-			reluPoolBackward(s.dz4, dft, ft, arg2, g, S2, S2, C2)
-			L[3].backward(s.da3, s.dz4, a3, s.col, s.dcol, s.dw[3], s.db[3], g, S2, S2)
-			reluMask(s.da3[:g*S2*S2*C2], a3[:g*S2*S2*C2])
-			L[2].backward(s.dp1, s.da3, p1, s.col, s.dcol, s.dw[2], s.db[2], g, S2, S2)
-			reluPoolBackward(s.dz2, s.dp1, p1, arg1, g, S, S, C1)
-			L[1].backward(s.da1, s.dz2, a1, s.col, s.dcol, s.dw[1], s.db[1], g, S, S)
-			reluMask(s.da1[:g*S*S*C1], a1[:g*S*S*C1])
-			L[0].backward(nil, s.da1, xs, s.col, s.dcol, s.dw[0], s.db[0], g, S, S)
-		}
-	})
-	for p := range w.scr {
-		s := &w.scr[p]
-		if !s.convGradsTouched {
-			continue
-		}
-		s.convGradsTouched = false
-		for l := range 4 {
-			axpy(m.convW[l].G, 1, s.dw[l])
-			axpy(m.convB[l].G, 1, s.db[l])
-		}
-	}
+	w.convBackward(m, nImg)
 }
 
 // ntXent computes the NT-Xent loss over the rows of u (rows = pairs·V,
@@ -477,4 +423,79 @@ func softplus(z float64) float64 {
 		return z + math.Log1p(math.Exp(-z))
 	}
 	return math.Log1p(math.Exp(z))
+}
+
+// convForward runs the convolutions on the first nImg images of w.x,
+// leaving the pooled features in w.feat.
+func (w *work) convForward(m *Model, nImg int) {
+	hp := m.hp
+	S, S2, S4 := hp.Bins, hp.Bins/2, hp.Bins/4
+	C1, C2 := hp.Conv1, hp.Conv2
+	L := m.convs()
+	chunks := (nImg + chunkImages - 1) / chunkImages
+	par.For(len(w.scr), chunks, func(part, lo, hi int) {
+		s := &w.scr[part]
+		for ch := lo; ch < hi; ch++ {
+			i0 := ch * chunkImages
+			g := min(chunkImages, nImg-i0)
+			xs := w.x[i0*S*S:]
+			a1 := w.a1[i0*S*S*C1:]
+			p1, arg1 := w.p1[i0*S2*S2*C1:], w.arg1[i0*S2*S2*C1:]
+			a3 := w.a3[i0*S2*S2*C2:]
+			ft, arg2 := w.feat[i0*S4*S4*C2:], w.arg2[i0*S4*S4*C2:]
+			L[0].forward(a1, xs, s.col, g, S, S, true)
+			L[1].forward(s.z, a1, s.col, g, S, S, false)
+			reluPool(p1, arg1, s.z, g, S, S, C1)
+			L[2].forward(a3, p1, s.col, g, S2, S2, true)
+			L[3].forward(s.z, a3, s.col, g, S2, S2, false)
+			reluPool(ft, arg2, s.z, g, S2, S2, C2)
+		}
+	})
+}
+
+// convBackward propagates w.dfeat through the convolutions of the first
+// nImg images and adds the weight gradients into the model's G.
+func (w *work) convBackward(m *Model, nImg int) {
+	hp := m.hp
+	S, S2, S4 := hp.Bins, hp.Bins/2, hp.Bins/4
+	C1, C2 := hp.Conv1, hp.Conv2
+	L := m.convs()
+	chunks := (nImg + chunkImages - 1) / chunkImages
+	par.For(len(w.scr), chunks, func(part, lo, hi int) {
+		s := &w.scr[part]
+		for l := range 4 {
+			clear(s.dw[l])
+			clear(s.db[l])
+		}
+		s.convGradsTouched = true
+		for ch := lo; ch < hi; ch++ {
+			i0 := ch * chunkImages
+			g := min(chunkImages, nImg-i0)
+			xs := w.x[i0*S*S:]
+			a1 := w.a1[i0*S*S*C1:]
+			p1, arg1 := w.p1[i0*S2*S2*C1:], w.arg1[i0*S2*S2*C1:]
+			a3 := w.a3[i0*S2*S2*C2:]
+			ft, arg2 := w.feat[i0*S4*S4*C2:], w.arg2[i0*S4*S4*C2:]
+			dft := w.dfeat[i0*S4*S4*C2:]
+			reluPoolBackward(s.dz4, dft, ft, arg2, g, S2, S2, C2)
+			L[3].backward(s.da3, s.dz4, a3, s.col, s.dcol, s.dw[3], s.db[3], g, S2, S2)
+			reluMask(s.da3[:g*S2*S2*C2], a3[:g*S2*S2*C2])
+			L[2].backward(s.dp1, s.da3, p1, s.col, s.dcol, s.dw[2], s.db[2], g, S2, S2)
+			reluPoolBackward(s.dz2, s.dp1, p1, arg1, g, S, S, C1)
+			L[1].backward(s.da1, s.dz2, a1, s.col, s.dcol, s.dw[1], s.db[1], g, S, S)
+			reluMask(s.da1[:g*S*S*C1], a1[:g*S*S*C1])
+			L[0].backward(nil, s.da1, xs, s.col, s.dcol, s.dw[0], s.db[0], g, S, S)
+		}
+	})
+	for p := range w.scr {
+		s := &w.scr[p]
+		if !s.convGradsTouched {
+			continue
+		}
+		s.convGradsTouched = false
+		for l := range 4 {
+			axpy(m.convW[l].G, 1, s.dw[l])
+			axpy(m.convB[l].G, 1, s.db[l])
+		}
+	}
 }

@@ -35,17 +35,26 @@ type Options struct {
 	// pair's own (default 2; <0 for none): they alternate between the
 	// regulator with its closest partners and the target with its own.
 	Neighbours int
+	// RangeBins bins each gene into equal-width bins over [min(0, min),
+	// max] (CNNC's images) instead of by its rank among the view's cells
+	// (the default: ties, zeros included, share their mean rank, and the
+	// image shows the pair's copula).
+	RangeBins bool
 	// SingleView is the baseline without views: the views' cells are
 	// pooled into one view and images are averaged instead of attended
 	// to; the contrastive loss is off.
 	SingleView bool
 
 	// Training.
-	Epochs      int     // maximum epochs over the training positives (default 40)
+	Epochs int // maximum epochs (default 40)
+	// EpochPairs is the least number of pairs in an epoch (default 2048):
+	// with few known edges the positives are repeated (each epoch still
+	// draws fresh negatives), so that an epoch holds enough steps.
+	EpochPairs  int
 	BatchSize   int     // pairs per step (default 64)
 	LR          float64 // Adam learning rate (default 1e-3)
 	NegRatio    int     // negatives sampled per positive, fresh every epoch (default 1)
-	Contrast    float64 // weight of the NT-Xent loss (default 0.5; <0 for none)
+	Contrast    float64 // weight of the NT-Xent loss (default 0.1; <0 for none)
 	Temperature float64 // NT-Xent temperature (default 0.1)
 	HoldOut     float64 // fraction of known edges held out for early stopping (default 0.2; <0 for none)
 	Patience    int     // epochs without held-out improvement before stopping (default 8; <0 disables)
@@ -63,7 +72,7 @@ type Options struct {
 // DefaultOptions returns the options Train uses for zero fields.
 func DefaultOptions() Options {
 	return Options{Bins: 32, Conv1: 32, Conv2: 64, Hidden: 512, Embed: 128, Head: 64, Neighbours: 2,
-		Epochs: 40, BatchSize: 64, LR: 1e-3, NegRatio: 1, Contrast: 0.5, Temperature: 0.1,
+		Epochs: 40, EpochPairs: 2048, BatchSize: 64, LR: 1e-3, NegRatio: 1, Contrast: 0.1, Temperature: 0.1,
 		HoldOut: 0.2, Patience: 8}
 }
 
@@ -83,6 +92,7 @@ func (o Options) withDefaults() Options {
 	set(&o.Head, d.Head)
 	set(&o.Neighbours, d.Neighbours)
 	set(&o.Epochs, d.Epochs)
+	set(&o.EpochPairs, d.EpochPairs)
 	set(&o.BatchSize, d.BatchSize)
 	set(&o.NegRatio, d.NegRatio)
 	set(&o.Patience, d.Patience)
@@ -133,6 +143,9 @@ func (o Options) Validate() error {
 	}
 	if o.Epochs < 0 {
 		bad("epochs %d < 0", o.Epochs)
+	}
+	if o.EpochPairs < 0 || o.EpochPairs > 1<<30 {
+		bad("epoch pairs %d outside [0, 2^30]", o.EpochPairs)
 	}
 	if o.BatchSize < 0 || o.BatchSize > 1<<16 {
 		bad("batch size %d outside [0, 65536]", o.BatchSize)

@@ -9,7 +9,7 @@ import (
 
 // scoreBatch is the number of pairs Score pushes through the network at
 // once: its memory, not the number of pairs scored, bounds Score's
-// footprint (about 0.5 MB of activations per image with the default
+// footprint (about 0.25 MB of activations per image with the default
 // shape, 9 images per pair with 3 views and 2 neighbours).
 const scoreBatch = 64
 
@@ -57,7 +57,7 @@ func (m *Model) ScoreAttention(ctx context.Context, views []View, regulators, ta
 	if m.hp.SingleView {
 		in = poolViews(views)
 	}
-	prep := prepare(in, m.hp.Bins, m.hp.Neighbours, threads)
+	prep := prepare(in, m.hp.Bins, m.hp.Neighbours, threads, !m.hp.RangeBins)
 	w := newWork(m.hp, scoreBatch, threads)
 	b := newBatcher(prep, m.hp, threads)
 	V := m.hp.attViews()

@@ -74,13 +74,13 @@ func Train(ctx context.Context, views []View, known []Known, opts Options) (*Mod
 	}
 	rng := rand.New(rand.NewPCG(o.Seed, 0xdee9c1))
 	hp := hyper{Bins: o.Bins, Conv1: o.Conv1, Conv2: o.Conv2, Hidden: o.Hidden, Embed: o.Embed, Head: o.Head,
-		Neighbours: o.Neighbours, Views: len(views), Genes: G, SingleView: o.SingleView}
+		Neighbours: o.Neighbours, Views: len(views), Genes: G, SingleView: o.SingleView, RangeBins: o.RangeBins}
 	m := newModel(hp, rng)
 	in := views
 	if o.SingleView {
 		in = poolViews(views)
 	}
-	prep := prepare(in, o.Bins, o.Neighbours, threads)
+	prep := prepare(in, o.Bins, o.Neighbours, threads, !o.RangeBins)
 
 	// Split the known edges; fix the held-out negatives.
 	rng.Shuffle(len(pos), func(i, j int) { pos[i], pos[j] = pos[j], pos[i] })
@@ -110,11 +110,14 @@ func Train(ctx context.Context, views []View, known []Known, opts Options) (*Mod
 	pairs := 0
 	y := make([]float32, bs)
 	for epoch := 1; epoch <= o.Epochs; epoch++ {
-		ep := make([]labelled, 0, len(trainPos)*(1+o.NegRatio))
-		for _, k := range trainPos {
-			ep = append(ep, labelled{k, 1})
+		reps := max(1, (o.EpochPairs+len(trainPos)*(1+o.NegRatio)-1)/(len(trainPos)*(1+o.NegRatio)))
+		ep := make([]labelled, 0, reps*len(trainPos)*(1+o.NegRatio))
+		for range reps {
+			for _, k := range trainPos {
+				ep = append(ep, labelled{k, 1})
+			}
 		}
-		for range len(trainPos) * o.NegRatio {
+		for range reps * len(trainPos) * o.NegRatio {
 			ep = append(ep, labelled{negs.draw(rng), 0})
 		}
 		rng.Shuffle(len(ep), func(i, j int) { ep[i], ep[j] = ep[j], ep[i] })
@@ -125,9 +128,6 @@ func Train(ctx context.Context, views []View, known []Known, opts Options) (*Mod
 				return nil, nil, err
 			}
 			part := ep[s:min(s+bs, len(ep))]
-			if len(part) < 2 && s > 0 { // a lone last pair adds noise and breaks the contrast
-				continue
-			}
 			keys := make([]int64, len(part))
 			for i, p := range part {
 				keys[i], y[i] = p.key, p.y

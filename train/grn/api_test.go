@@ -1,0 +1,196 @@
+package grn
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"testing"
+)
+
+// tinyOptions trains in well under a second.
+func tinyOptions() Options {
+	return Options{Bins: 8, Conv1: 2, Conv2: 4, Hidden: 8, Embed: 4, Head: 4, Epochs: 3, BatchSize: 8, MaxThreads: 2}
+}
+
+func tinyData() ([]View, []Known) {
+	s := simulateNet(3, 16, 4, 3, []int{80, 60}, 0.1, 0)
+	return s.views, s.truth
+}
+
+func TestOptionsValidate(t *testing.T) {
+	if err := (Options{}).Validate(); err != nil {
+		t.Fatalf("zero options: %v", err)
+	}
+	if err := DefaultOptions().Validate(); err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+	bad := Options{Bins: 30, Conv1: -1, LR: math.NaN(), HoldOut: 0.95, Neighbours: 99, MaxThreads: -2}
+	err := bad.Validate()
+	if !errors.Is(err, ErrOptions) {
+		t.Fatalf("err %v", err)
+	}
+	for _, want := range []string{"bins 30", "conv1 -1", "learning rate NaN", "hold-out", "neighbours 99", "max threads"} {
+		if !bytes.Contains([]byte(err.Error()), []byte(want)) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}
+
+func TestTrainInputErrors(t *testing.T) {
+	views, known := tinyData()
+	ctx := context.Background()
+	short := views[1]
+	short.Genes = 3
+	for name, tc := range map[string]struct {
+		views []View
+		known []Known
+		o     Options
+	}{
+		"no views":        {nil, known, tinyOptions()},
+		"gene mismatch":   {[]View{views[0], short}, known, tinyOptions()},
+		"self loop":       {views, []Known{{1, 1, 0}, {1, 2, 0}}, tinyOptions()},
+		"out of range":    {views, []Known{{1, 99, 0}, {1, 2, 0}}, tinyOptions()},
+		"one edge":        {views, known[:1], tinyOptions()},
+		"bad regulator":   {views, known, func() Options { o := tinyOptions(); o.Regulators = []int{-1}; return o }()},
+		"nan in the data": {[]View{{Cells: 2, Genes: 2, X: []float32{0, float32(math.NaN()), 1, 1}}}, known, tinyOptions()},
+	} {
+		if _, _, err := Train(ctx, tc.views, tc.known, tc.o); !errors.Is(err, ErrInput) {
+			t.Errorf("%s: err %v, want ErrInput", name, err)
+		}
+	}
+}
+
+func TestTrainReproducibleAndScore(t *testing.T) {
+	views, known := tinyData()
+	ctx := context.Background()
+	m1, rep, err := Train(ctx, views, known, tinyOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, _, err := Train(ctx, views, known, tinyOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b1, _ := m1.MarshalBinary()
+	b2, _ := m2.MarshalBinary()
+	if !bytes.Equal(b1, b2) {
+		t.Fatal("same seed, different models")
+	}
+	if rep.Epochs == 0 || rep.BestEpoch == 0 || len(rep.Loss) != rep.Epochs {
+		t.Fatalf("report %+v", rep)
+	}
+	var edges []Edge
+	err = m1.ScoreAttention(ctx, views, []int{2, 0}, []int{0, 1, 2, 3}, func(e Edge, att []float32) error {
+		edges = append(edges, e)
+		s := float32(0)
+		for _, a := range att {
+			s += a
+		}
+		if len(att) != 2 || math.Abs(float64(s-1)) > 1e-5 {
+			t.Errorf("attention %v", att)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][2]int32{{2, 0}, {2, 1}, {2, 3}, {0, 1}, {0, 2}, {0, 3}}
+	if len(edges) != len(want) {
+		t.Fatalf("%d edges, want %d", len(edges), len(want))
+	}
+	for i, e := range edges {
+		if [2]int32{e.Regulator, e.Target} != want[i] || e.Score < 0 || e.Score > 1 {
+			t.Errorf("edge %d: %+v, want %v", i, e, want[i])
+		}
+	}
+	stop := errors.New("stop")
+	if err := m1.Score(ctx, views, nil, nil, func(Edge) error { return stop }); err != stop {
+		t.Fatalf("emit error: %v", err)
+	}
+	if err := m1.Score(ctx, views[:1], nil, nil, func(Edge) error { return nil }); !errors.Is(err, ErrInput) {
+		t.Fatalf("one view: %v", err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := m1.Score(cctx, views, nil, nil, func(Edge) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: %v", err)
+	}
+	if _, _, err := Train(cctx, views, known, tinyOptions()); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled train: %v", err)
+	}
+}
+
+func TestSingleViewScoresOneView(t *testing.T) {
+	views, known := tinyData()
+	o := tinyOptions()
+	o.SingleView = true
+	m, _, err := Train(context.Background(), views, known, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.SingleView() || m.Views() != 2 {
+		t.Fatalf("single %v views %d", m.SingleView(), m.Views())
+	}
+	n := 0
+	err = m.ScoreAttention(context.Background(), views, []int{0}, nil, func(e Edge, att []float32) error {
+		if len(att) != 1 || att[0] != 1 {
+			t.Errorf("attention %v", att)
+		}
+		n++
+		return nil
+	})
+	if err != nil || n != views[0].Genes-1 {
+		t.Fatalf("%d edges, err %v", n, err)
+	}
+}
+
+func TestImageTranspose(t *testing.T) {
+	views, _ := tinyData()
+	p := prepare(views, 8, 2, 1, false)
+	n := 8 * 8 * 3 * len(views)
+	ab, ba := make([]float32, n), make([]float32, n)
+	counts := make([]int32, 64)
+	p.pairImages(ab, counts, 4, 9)
+	p.pairImages(ba, counts, 9, 4)
+	for v := range views {
+		x, y := ab[v*3*64:][:64], ba[v*3*64:][:64]
+		for i := range 8 {
+			for j := range 8 {
+				if x[i*8+j] != y[j*8+i] {
+					t.Fatalf("view %d: image of (b, a) is not the transpose of (a, b)", v)
+				}
+			}
+		}
+	}
+}
+
+func ExampleTrain() {
+	views, known := tinyData() // two views of 16 genes, a known network
+	opts := Options{Bins: 8, Conv1: 2, Conv2: 4, Hidden: 8, Embed: 4, Head: 4, Epochs: 2, MaxThreads: 1}
+	m, _, err := Train(context.Background(), views, known, opts)
+	if err != nil {
+		panic(err)
+	}
+	n := 0
+	err = m.Score(context.Background(), views, []int{0, 1}, nil, func(e Edge) error {
+		n++ // e.Regulator → e.Target with probability e.Score
+		return nil
+	})
+	fmt.Println(n, err)
+	// Output: 30 <nil>
+}
+
+func TestTrainBatchOfOne(t *testing.T) {
+	views, known := tinyData()
+	o := tinyOptions()
+	o.BatchSize, o.Epochs, o.EpochPairs = 1, 1, 1
+	_, rep, err := Train(context.Background(), views, known, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Loss[0] == 0 || math.IsNaN(rep.Loss[0]) {
+		t.Fatalf("loss %v", rep.Loss)
+	}
+}
