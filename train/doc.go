@@ -14,7 +14,10 @@
 //   - baseline: PCA (cell scores and gene loadings) the models are measured
 //     against.
 //   - optim: the one optimiser (Adam) and parameter type the models share.
-//   - grn: regulatory-network inference across views.
+//   - grn: regulatory-network inference across views (the DeepMCL model;
+//     grn/classic: GENIE3, CLR, partial correlation and their ensemble).
+//   - expr: prediction of unmeasured genes from landmark genes (D-GEX MLP,
+//     ridge-CV, kNN, least squares, chosen per gene on validation).
 //
 // train returns vectors and weights; it imports neither the store nor its
 // format readers (shared names come from package vocab), so no model links
