@@ -43,6 +43,9 @@ type DB struct {
 	users     int      // transactions running on h
 	draining  bool     // h takes no new transactions; closed when idle
 	opening   bool     // a goroutine is opening a handle
+	openSeq   uint64   // counts finished opens
+	openWrite bool     // the last open was for writing
+	openErr   error    // and failed with this
 	closed    bool
 	checked   time.Time   // when the lock-owner file was last looked at
 	idleSince time.Time   // when the last transaction on h ended

@@ -62,13 +62,24 @@ func (db *DB) acquire(write bool) (*bolt.DB, error) {
 			}
 			db.cond.Wait()
 		case db.opening:
-			db.cond.Wait()
+			// Share the outcome of the open in progress: when it gave up
+			// waiting for the lock, so do transactions of its kind that
+			// waited on it, rather than each wait a timeout in turn.
+			seq := db.openSeq
+			for db.opening && db.openSeq == seq {
+				db.cond.Wait()
+			}
+			if db.openSeq != seq && db.openWrite == write && errors.Is(db.openErr, ErrLocked) {
+				return nil, db.openErr
+			}
 		default:
 			db.opening = true
 			db.mu.Unlock()
 			h, err := db.openHandle(write)
 			db.mu.Lock()
 			db.opening = false
+			db.openSeq++
+			db.openWrite, db.openErr = write, err
 			db.cond.Broadcast()
 			if err != nil {
 				return nil, err

@@ -165,3 +165,37 @@ func TestWriterNotStarved(t *testing.T) {
 		t.Error("readers stopped after the writes")
 	}
 }
+
+// TestLockedWaitersShareTimeout: transactions of one DB that queue behind
+// another process's long write give up together after one timeout, not one
+// timeout each in turn.
+func TestLockedWaitersShareTimeout(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	w, err := Open(path, &Options{Owner: "writer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	r, err := Open(path, &Options{Timeout: 300 * time.Millisecond, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer holdWrite(t, w)() // released before the Closes above
+	start := time.Now()
+	var wg sync.WaitGroup
+	var locked atomic.Int64
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := r.Datasets(); errors.Is(err, ErrLocked) {
+				locked.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if el := time.Since(start); locked.Load() != 6 || el > time.Second {
+		t.Fatalf("%d of 6 readers got ErrLocked, after %v (timeout 300ms)", locked.Load(), el)
+	}
+}
