@@ -733,15 +733,9 @@ func Predict(ctx context.Context, db *store.DB, o PredictOptions, log io.Writer)
 			qnames = append(qnames, s)
 		}
 	}
-	present := 0
-	for _, s := range m.Landmarks() {
-		if used[s] {
-			present++
-		}
-	}
-	if present < minExprLandmarks {
-		return nil, fmt.Errorf("%w: dataset %q measures %d of the model's %d landmarks, need at least %d",
-			expr.ErrLandmarks, info.Name, present, len(m.Landmarks()), minExprLandmarks)
+	present, err := presentLandmarks(m, used, info.Name)
+	if err != nil {
+		return nil, err
 	}
 	q := denseExpr(rawExpr{info: info, x: xn, genes: genes}, qcols, qnames)
 	q.Groups = nil
@@ -1073,4 +1067,20 @@ func subsetRows(d expr.Dataset, pick []bool, want bool) expr.Dataset {
 		}
 	}
 	return out
+}
+
+// presentLandmarks counts m's landmarks among the used symbols, and returns
+// ErrLandmarks naming the dataset when fewer than minExprLandmarks are.
+func presentLandmarks(m *expr.Model, used map[string]bool, dataset string) (int, error) {
+	present := 0
+	for _, s := range m.Landmarks() {
+		if used[s] {
+			present++
+		}
+	}
+	if present < minExprLandmarks {
+		return present, fmt.Errorf("%w: dataset %q measures %d of the model's %d landmarks, need at least %d",
+			expr.ErrLandmarks, dataset, present, len(m.Landmarks()), minExprLandmarks)
+	}
+	return present, nil
 }

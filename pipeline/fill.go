@@ -157,15 +157,9 @@ func fillMissing(ctx context.Context, p *fillPlan, x *sparse.CSR, ds *ingest.Dat
 			qnames = append(qnames, s)
 		}
 	}
-	present := 0
-	for _, s := range m.Landmarks() {
-		if used[s] {
-			present++
-		}
-	}
-	if present < minExprLandmarks {
-		return skip(fmt.Errorf("%w: dataset %q measures %d of the model's %d landmarks, need at least %d",
-			expr.ErrLandmarks, name, present, len(m.Landmarks()), minExprLandmarks))
+	present, err := presentLandmarks(m, used, name)
+	if err != nil {
+		return skip(err)
 	}
 	xn, err := prep.Normalize(raw, values, 1e4)
 	if err != nil {
