@@ -112,41 +112,9 @@ func (w *work) forward(m *Model, n int) {
 	for i := range n {
 		for v := range V {
 			iv := i*V + v
-			al := w.alpha[iv*N:][:N]
-			es := w.e[iv*N*E:][:N*E]
-			if hp.SingleView {
-				for k := range al {
-					al[k] = 1 / float32(N)
-				}
-			} else {
-				for k := range al {
-					al[k] = dot(es[k*E:][:E], qi)
-				}
-				softmax(al)
-			}
-			u := w.u[iv*E:][:E]
-			clear(u)
-			for k, a := range al {
-				axpy(u, a, es[k*E:][:E])
-			}
+			attendPool(w.alpha[iv*N:][:N], w.e[iv*N*E:][:N*E], E, qi, hp.SingleView, w.u[iv*E:][:E])
 		}
-		be := w.beta[i*V:][:V]
-		us := w.u[i*V*E:][:V*E]
-		if hp.SingleView {
-			for v := range be {
-				be[v] = 1 / float32(V)
-			}
-		} else {
-			for v := range be {
-				be[v] = dot(us[v*E:][:E], qv)
-			}
-			softmax(be)
-		}
-		p := w.pooled[i*E:][:E]
-		clear(p)
-		for v, b := range be {
-			axpy(p, b, us[v*E:][:E])
-		}
+		attendPool(w.beta[i*V:][:V], w.u[i*V*E:][:V*E], E, qv, hp.SingleView, w.pooled[i*E:][:E])
 	}
 	Hd := hp.Head
 	f32.Gemm(1, false, false, n, Hd, E, w.pooled, E, m.h1W.W, Hd, false, w.hh, Hd)
@@ -497,5 +465,25 @@ func (w *work) convBackward(m *Model, nImg int) {
 			axpy(m.convW[l].G, 1, s.dw[l])
 			axpy(m.convB[l].G, 1, s.db[l])
 		}
+	}
+}
+
+// attendPool pools the len(weights) vectors of length E in items into out:
+// weights = softmax(items·q), or uniform when uniform is set (the
+// single-view baseline), and out = Σ weights[k]·items[k].
+func attendPool(weights, items []float32, E int, q []float32, uniform bool, out []float32) {
+	if uniform {
+		for k := range weights {
+			weights[k] = 1 / float32(len(weights))
+		}
+	} else {
+		for k := range weights {
+			weights[k] = dot(items[k*E:][:E], q)
+		}
+		softmax(weights)
+	}
+	clear(out)
+	for k, a := range weights {
+		axpy(out, a, items[k*E:][:E])
 	}
 }
