@@ -5,9 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -24,25 +21,6 @@ func smallGRN() sim.GRNConfig {
 	return c
 }
 
-// readTree returns every file under dir by relative path.
-func readTree(t *testing.T, dir string) map[string][]byte {
-	t.Helper()
-	out := map[string][]byte{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(dir, p)
-		out[rel] = b
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 func TestWriteGRNDirReproducible(t *testing.T) {
 	ctx := context.Background()
 	c := smallGRN()
@@ -57,7 +35,7 @@ func TestWriteGRNDirReproducible(t *testing.T) {
 	if err := sim.WriteGRNDir(ctx, c, d); err != nil {
 		t.Fatal(err)
 	}
-	fa, fb, fd := readTree(t, a), readTree(t, b), readTree(t, d)
+	fa, fb, fd := sim.DirBytes(t, a), sim.DirBytes(t, b), sim.DirBytes(t, d)
 	for _, want := range []string{"D1/matrix.mtx.gz", "D1/features.tsv.gz", "D1/barcodes.tsv.gz", "D1/obs.csv",
 		"D2/obs.csv", "truth/regulation.tsv", "truth/D1_regulation.tsv", "truth/D2_rewired.tsv",
 		"truth/regulators.tsv", "truth/grn_config.json"} {
@@ -177,7 +155,7 @@ func TestGRNCancelled(t *testing.T) {
 	if err := sim.WriteGRNDir(ctx, smallGRN(), dir); !errors.Is(err, context.Canceled) {
 		t.Errorf("WriteGRNDir: %v", err)
 	}
-	if files := readTree(t, dir); len(files) != 0 {
+	if files := sim.DirBytes(t, dir); len(files) != 0 {
 		t.Errorf("cancelled write left %d files", len(files))
 	}
 }

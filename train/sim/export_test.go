@@ -1,0 +1,4 @@
+package sim
+
+// DirBytes lets the external tests (package sim_test) use dirBytes.
+var DirBytes = dirBytes
