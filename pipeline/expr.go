@@ -716,24 +716,7 @@ func Predict(ctx context.Context, db *store.DB, o PredictOptions, log io.Writer)
 	if err != nil {
 		return nil, fmt.Errorf("dataset %q: %w", info.Name, err)
 	}
-	need := map[string]bool{}
-	for _, s := range m.Landmarks() {
-		need[s] = true
-	}
-	for _, s := range m.Targets() {
-		need[s] = true
-	}
-	var qcols []uint32
-	var qnames []string
-	used := map[string]bool{}
-	for _, g := range genes {
-		if s := symbol[g]; need[s] && !used[s] {
-			used[s] = true
-			qcols = append(qcols, g)
-			qnames = append(qnames, s)
-		}
-	}
-	present, err := presentLandmarks(m, used, info.Name)
+	qcols, qnames, used, present, err := modelColumns(m, genes, func(c int) string { return symbol[genes[c]] }, info.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -1069,18 +1052,34 @@ func subsetRows(d expr.Dataset, pick []bool, want bool) expr.Dataset {
 	return out
 }
 
-// presentLandmarks counts m's landmarks among the used symbols, and returns
-// ErrLandmarks naming the dataset when fewer than minExprLandmarks are.
-func presentLandmarks(m *expr.Model, used map[string]bool, dataset string) (int, error) {
-	present := 0
+// modelColumns picks the columns of a dataset (genes, with symbolOf giving
+// column c's symbol) that m uses as landmarks or targets, the first column of
+// each symbol, and counts m's landmarks among them; fewer than
+// minExprLandmarks is ErrLandmarks naming the dataset.
+func modelColumns(m *expr.Model, genes []uint32, symbolOf func(c int) string, dataset string) (cols []uint32, names []string, used map[string]bool, present int, err error) {
+	need := map[string]bool{}
+	for _, s := range m.Landmarks() {
+		need[s] = true
+	}
+	for _, s := range m.Targets() {
+		need[s] = true
+	}
+	used = map[string]bool{}
+	for c, g := range genes {
+		if s := symbolOf(c); need[s] && !used[s] {
+			used[s] = true
+			cols = append(cols, g)
+			names = append(names, s)
+		}
+	}
 	for _, s := range m.Landmarks() {
 		if used[s] {
 			present++
 		}
 	}
 	if present < minExprLandmarks {
-		return present, fmt.Errorf("%w: dataset %q measures %d of the model's %d landmarks, need at least %d",
+		err = fmt.Errorf("%w: dataset %q measures %d of the model's %d landmarks, need at least %d",
 			expr.ErrLandmarks, dataset, present, len(m.Landmarks()), minExprLandmarks)
 	}
-	return present, nil
+	return cols, names, used, present, err
 }

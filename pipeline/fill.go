@@ -139,25 +139,7 @@ func fillMissing(ctx context.Context, p *fillPlan, x *sparse.CSR, ds *ingest.Dat
 		return skip(fmt.Errorf("none of the %d missing genes is a target of the expression model", len(missing)))
 	}
 	// The query: the dataset's landmark and target columns, normalised.
-	need := map[string]bool{}
-	for _, s := range m.Landmarks() {
-		need[s] = true
-	}
-	for _, s := range m.Targets() {
-		need[s] = true
-	}
-	var qcols []uint32
-	var qnames []string
-	used := map[string]bool{}
-	for c, g := range genes {
-		s := ds.Genes[c].Symbol
-		if need[s] && !used[s] {
-			used[s] = true
-			qcols = append(qcols, g)
-			qnames = append(qnames, s)
-		}
-	}
-	present, err := presentLandmarks(m, used, name)
+	qcols, qnames, _, present, err := modelColumns(m, genes, func(c int) string { return ds.Genes[c].Symbol }, name)
 	if err != nil {
 		return skip(err)
 	}
