@@ -161,7 +161,7 @@ func (e *Engine) regulation(ctx context.Context, req RegulationRequest, targets 
 		return nil, err
 	}
 	for i, ed := range edges {
-		h := RegHit{Rank: i + 1, GeneID: ids[i], Symbol: genes[i].Symbol, Score: ed.Score, Sign: signSymbol(ed.Sign),
+		h := RegHit{Rank: i + 1, GeneID: ids[i], Symbol: genes[i].Symbol, Score: ed.Score, Sign: SignSymbol(ed.Sign),
 			Cosine: cos[i]}
 		if c, ok := co[ids[i]]; ok {
 			m := c.sum / float32(c.n)
@@ -204,7 +204,9 @@ func (e *Engine) network(ctx context.Context, name string) (Network, error) {
 	return Network{}, fmt.Errorf("%w: network %q (stored: %s)", ErrNotFound, want, strings.Join(names, ", "))
 }
 
-func signSymbol(s int8) string {
+// SignSymbol writes a regulatory edge's sign as answers and exports show it:
+// "+" activation, "-" repression, "." undetermined.
+func SignSymbol(s int8) string {
 	switch s {
 	case 1:
 		return "+"

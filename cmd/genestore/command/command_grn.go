@@ -194,7 +194,7 @@ regulators in gene-id order and each regulator's targets best first; sign is
 				}
 				fmt.Fprintln(w, "regulator\ttarget\tscore\tsign")
 				for _, e := range edges {
-					fmt.Fprintf(w, "%s\t%s\t%g\t%s\n", e.Regulator, e.Target, e.Score, signString(e.Sign))
+					fmt.Fprintf(w, "%s\t%s\t%g\t%s\n", e.Regulator, e.Target, e.Score, query.SignSymbol(e.Sign))
 				}
 				return nil
 			})
@@ -209,16 +209,6 @@ regulators in gene-id order and each regulator's targets best first; sign is
 	f.StringVar(&format, "format", "tsv", "output format (tsv)")
 	f.IntVar(&top, "top", 0, "keep only the best K edges (0: all)")
 	return cmd
-}
-
-func signString(s int8) string {
-	switch s {
-	case 1:
-		return "+"
-	case -1:
-		return "-"
-	}
-	return "."
 }
 
 func newEvalGRNCommand(g *globalOptions) *cobra.Command {
