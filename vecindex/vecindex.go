@@ -153,27 +153,12 @@ func Load(ctx context.Context, db *store.DB, space string, opts index.Options, l
 		}
 		return err
 	})
-	var reason string
-	switch {
-	case err != nil && errors.Is(err, store.ErrCorrupt):
-		reason = "snapshot corrupt: " + err.Error()
-	case err != nil:
-		return nil, err
-	case blob == nil:
-		reason = "no snapshot"
-	default:
-		ix, rerr := index.Read(bytes.NewReader(blob))
-		switch {
-		case rerr != nil:
-			reason = "snapshot unreadable: " + rerr.Error()
-		case ix.Generation() != gen:
-			reason = fmt.Sprintf("snapshot stale (generation %d, vectors at %d)", ix.Generation(), gen)
-		default:
-			return ix, nil
-		}
+	ix, reason, err := Decode(blob, err, gen)
+	if err != nil || ix != nil {
+		return ix, err
 	}
 	start := time.Now()
-	ix, err := Rebuild(ctx, db, space, opts)
+	ix, err = Rebuild(ctx, db, space, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -181,4 +166,29 @@ func Load(ctx context.Context, db *store.DB, space string, opts index.Options, l
 		fmt.Fprintf(log, "index %q: %s; rebuilt %d vectors in %.2fs\n", space, reason, ix.Len(), time.Since(start).Seconds())
 	}
 	return ix, nil
+}
+
+// Decode turns the outcome of reading a space's snapshot blob (blob, and
+// the read's error readErr; store.ErrNotFound or a nil blob: none saved)
+// into the index when it is usable at the space's generation gen. Otherwise
+// it returns a nil index and why (none, corrupt, unreadable, stale), so the
+// caller rebuilds; err is set only for read failures other than a missing
+// or corrupt snapshot.
+func Decode(blob []byte, readErr error, gen uint64) (ix *index.Index, reason string, err error) {
+	switch {
+	case errors.Is(readErr, store.ErrNotFound), readErr == nil && blob == nil:
+		return nil, "no snapshot", nil
+	case errors.Is(readErr, store.ErrCorrupt):
+		return nil, "snapshot corrupt: " + readErr.Error(), nil
+	case readErr != nil:
+		return nil, "", readErr
+	}
+	ix, rerr := index.Read(bytes.NewReader(blob))
+	switch {
+	case rerr != nil:
+		return nil, "snapshot unreadable: " + rerr.Error(), nil
+	case ix.Generation() != gen:
+		return nil, fmt.Sprintf("snapshot stale (generation %d, vectors at %d)", ix.Generation(), gen), nil
+	}
+	return ix, "", nil
 }

@@ -1,7 +1,6 @@
 package backend
 
 import (
-	"bytes"
 	"container/heap"
 	"context"
 	"errors"
@@ -210,31 +209,16 @@ func (s *snap) index(ctx context.Context, space string) (*index.Index, error) {
 func (s *snap) loadIndex(ctx context.Context, space string, gen uint64) (*index.Index, error) {
 	var blob []byte
 	err := s.view(func(tx *store.Tx) (err error) { blob, err = tx.Blob(vocab.BlobIndex, space); return err })
-	var reason string
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		reason = "no snapshot"
-	case errors.Is(err, store.ErrCorrupt):
-		reason = "snapshot corrupt: " + err.Error()
-	case err != nil:
-		return nil, err
-	default:
-		ix, rerr := index.Read(bytes.NewReader(blob))
-		switch {
-		case rerr != nil:
-			reason = "snapshot unreadable: " + rerr.Error()
-		case ix.Generation() != gen:
-			reason = fmt.Sprintf("snapshot stale (generation %d, vectors at %d)", ix.Generation(), gen)
-		default:
-			return ix, nil
-		}
+	ix, reason, err := vecindex.Decode(blob, err, gen)
+	if err != nil || ix != nil {
+		return ix, err
 	}
 	start := time.Now()
 	var v *vecindex.Vectors
 	if err := s.view(func(tx *store.Tx) (err error) { v, err = vecindex.ReadVectors(tx, space); return err }); err != nil {
 		return nil, err
 	}
-	ix, err := vecindex.Build(ctx, v, s.b.opts.Index)
+	ix, err = vecindex.Build(ctx, v, s.b.opts.Index)
 	if err != nil {
 		return nil, err
 	}
