@@ -40,6 +40,7 @@ func Steps() []Step {
 		{Version: 2, Name: "case-folded gene symbol index", Apply: v002GeneFold},
 		{Version: 3, Name: "regulatory networks", Apply: v003Regulation},
 		{Version: 4, Name: "derived layers and model records", Apply: v004Layers},
+		{Version: 5, Name: "dataset modality, species and spot coordinates", Apply: v005Modality},
 	}
 }
 

@@ -31,6 +31,7 @@ func TestStepsPinned(t *testing.T) {
 		{2, "case-folded gene symbol index"},
 		{3, "regulatory networks"},
 		{4, "derived layers and model records"},
+		{5, "dataset modality, species and spot coordinates"},
 	}
 	steps := Steps()
 	if len(steps) != len(want) {
@@ -62,6 +63,7 @@ var beforeAfter = map[int]func(t *testing.T){
 	2: testV002,
 	3: testV003,
 	4: testV004,
+	5: testV005,
 }
 
 func TestBeforeAfter(t *testing.T) {
@@ -330,6 +332,99 @@ func testV004(t *testing.T) {
 		})
 		if !reflect.DeepEqual(before, after) {
 			t.Errorf("buckets before %v, after (less the new ones) %v", before, after)
+		}
+		return nil
+	})
+}
+
+// v001DatasetBody is a frozen version-1 dataset record body (after the
+// version byte, before the CRC): u32 ID, str Name, str Format, str Source,
+// str SHA256, str Values, uv Cells, uv Genes, uv NNZ, strs ObsColumns,
+// str BatchKey, sv Added, uv DuplicateSymbols.
+func v001DatasetBody(id uint32, name string) []byte {
+	b := binary.BigEndian.AppendUint32(nil, id)
+	for _, s := range []string{name, "mtx", "/data/" + name, "ab12", "counts"} {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	b = binary.AppendUvarint(b, 80)  // cells
+	b = binary.AppendUvarint(b, 230) // genes
+	b = binary.AppendUvarint(b, 4456)
+	b = binary.AppendUvarint(b, 1) // one obs column
+	b = binary.AppendUvarint(b, 9)
+	b = append(b, "cell_type"...)
+	b = binary.AppendUvarint(b, 0) // batch key
+	b = binary.AppendVarint(b, 1700000000000000000)
+	return binary.AppendUvarint(b, 2)
+}
+
+func sealRecord(version byte, body []byte) []byte {
+	b := append([]byte{version}, body...)
+	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+}
+
+// testV005 takes the v1 fixture to version 4, stores two version-1 dataset
+// records, applies step 5: each record is version 2 with the old body
+// byte-identical and modality "rna", empty species and join, 0 spots
+// appended; the spatial bucket appears empty. A damaged record fails the
+// step, which leaves the file at version 4.
+func testV005(t *testing.T) {
+	db := openCopy(t, "v001.bbolt")
+	for v := 2; v <= 4; v++ {
+		applyStep(t, db, v)
+	}
+	bodies := map[uint32][]byte{1: v001DatasetBody(1, "pbmc"), 2: v001DatasetBody(2, "lung")}
+	err := db.Update(func(tx *bolt.Tx) error {
+		ds := tx.Bucket([]byte("datasets"))
+		for id, body := range bodies {
+			if err := ds.Put(binary.BigEndian.AppendUint32(nil, id), sealRecord(1, body)); err != nil {
+				return err
+			}
+		}
+		if tx.Bucket([]byte(v005SpatialBucket)) != nil {
+			t.Fatal("spatial bucket exists at version 4")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	applyStep(t, db, 5)
+	_ = db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket([]byte(v005SpatialBucket)); b == nil {
+			t.Fatal("spatial bucket missing after step 5")
+		} else if k, _ := b.Cursor().First(); k != nil {
+			t.Errorf("spatial bucket not empty: %x", k)
+		}
+		ds := tx.Bucket([]byte("datasets"))
+		for id, body := range bodies {
+			got := ds.Get(binary.BigEndian.AppendUint32(nil, id))
+			want := append(append([]byte(nil), body...), 3)
+			want = append(want, "rna"...)
+			want = append(want, 0, 0, 0)
+			if !bytes.Equal(got, sealRecord(2, want)) {
+				t.Errorf("dataset %d after step 5:\n got %x\nwant %x", id, got, sealRecord(2, want))
+			}
+		}
+		return nil
+	})
+
+	bad := openCopy(t, "v001.bbolt")
+	for v := 2; v <= 4; v++ {
+		applyStep(t, bad, v)
+	}
+	_ = bad.Update(func(tx *bolt.Tx) error {
+		rec := sealRecord(1, v001DatasetBody(1, "x"))
+		rec[3] ^= 0xff
+		return tx.Bucket([]byte("datasets")).Put(binary.BigEndian.AppendUint32(nil, 1), rec)
+	})
+	err = bad.Update(func(tx *bolt.Tx) error { _, _, err := RunTo(tx, 5); return err })
+	if err == nil || !strings.Contains(err.Error(), "checksum") {
+		t.Fatalf("damaged record: err = %v, want a checksum error", err)
+	}
+	_ = bad.View(func(tx *bolt.Tx) error {
+		if v, _ := Version(tx); v != 4 {
+			t.Errorf("after a failed step 5 the file is at version %d, want 4", v)
 		}
 		return nil
 	})

@@ -41,6 +41,16 @@ type AppendOptions struct {
 	// lacks are filled: FillAuto (predict them when the store holds an
 	// expression model that can, else zeros), FillZero or FillPredict.
 	FillMissing string
+	// Dataset holds the new dataset's modality, species and ortholog table
+	// (its BatchKey is ignored: BatchKey above is used).
+	Dataset store.AddOptions
+}
+
+// addOptions are the store options the new dataset is added with.
+func (o AppendOptions) addOptions() store.AddOptions {
+	a := o.Dataset
+	a.BatchKey = o.BatchKey
+	return a
 }
 
 // AppendResult summarises Append.
@@ -137,7 +147,7 @@ func appendOnce(ctx context.Context, db *store.DB, name string, ds *ingest.Datas
 	)
 	err := db.View(func(tx *store.Tx) error {
 		var err error
-		if id, genes, err = tx.PlanDataset(name, ds, store.AddOptions{BatchKey: o.BatchKey}); err != nil {
+		if id, genes, err = tx.PlanDataset(name, ds, o.addOptions()); err != nil {
 			return err
 		}
 		if gm, err = loadModel(tx, vocab.SpaceGenes, vocab.ModelGenes); err != nil {
@@ -183,13 +193,17 @@ func appendOnce(ctx context.Context, db *store.DB, name string, ds *ingest.Datas
 	}
 	// The dataset as AddDataset will record it (checked at commit).
 	info := store.DatasetInfo{ID: id, Name: name, Format: ds.Format, Source: ds.Source, SHA256: ds.SHA256,
-		Values: ds.Values, Cells: ds.X.Rows, Genes: ds.X.Cols, NNZ: int64(ds.X.NNZ()), BatchKey: o.BatchKey}
+		Values: ds.Values, Cells: ds.X.Rows, Genes: ds.X.Cols, NNZ: int64(ds.X.NNZ()), BatchKey: o.BatchKey,
+		Species: o.Dataset.Species, Spots: len(ds.Coords)}
+	if info.Modality, err = store.ModalityOf(o.Dataset, ds.Coords); err != nil {
+		return nil, err
+	}
 	res := &AppendResult{}
 	var writes []func(tx *store.Tx) error
 	if gm == nil {
 		res.SkippedGeneModel = "no gene model in the store (run train genes)"
 	} else {
-		w, err := appendGenes(ctx, info, ds.X, genes, gm, geneIx, o, res, log)
+		w, err := appendGenes(ctx, info, ds.X, ds.Coords, genes, gm, geneIx, o, res, log)
 		if err != nil {
 			return nil, fmt.Errorf("gene model: %w", err)
 		}
@@ -211,7 +225,7 @@ func appendOnce(ctx context.Context, db *store.DB, name string, ds *ingest.Datas
 	}
 	start := time.Now()
 	err = db.Update(func(tx *store.Tx) error {
-		got, err := tx.AddDataset(ctx, name, ds, store.AddOptions{BatchKey: o.BatchKey})
+		got, err := tx.AddDataset(ctx, name, ds, o.addOptions())
 		if err != nil {
 			return err
 		}
@@ -254,7 +268,7 @@ var testHookBeforeAppendTx func()
 
 // appendGenes trains the new dataset's layer of the gene model, adds its
 // vectors to ix, and returns the writes that store them.
-func appendGenes(ctx context.Context, info store.DatasetInfo, x *sparse.CSR, genes []uint32,
+func appendGenes(ctx context.Context, info store.DatasetInfo, x *sparse.CSR, coords [][2]float64, genes []uint32,
 	st *modelState, ix *index.Index, o AppendOptions, res *AppendResult, log io.Writer) (func(*store.Tx) error, error) {
 	model := new(gnn.Model)
 	if err := model.UnmarshalBinary(st.weights); err != nil {
@@ -262,7 +276,7 @@ func appendGenes(ctx context.Context, info store.DatasetInfo, x *sparse.CSR, gen
 	}
 	gopts := DefaultGeneOptions()
 	applyRecordedGeneParams(&gopts, st.params)
-	in, err := prepareOne(ctx, info, x, genes, gopts)
+	in, err := prepareOne(ctx, info, x, coords, genes, gopts)
 	if err != nil {
 		return nil, err
 	}
@@ -284,7 +298,7 @@ func appendGenes(ctx context.Context, info store.DatasetInfo, x *sparse.CSR, gen
 	if err != nil {
 		return nil, err
 	}
-	params, _ := json.Marshal(map[string]any{"appended": info.Name, "hvg": gopts.HVG, "qc": gopts.QC, "coexpr": gopts.Coexpr})
+	params, _ := json.Marshal(map[string]any{"appended": info.Name, "hvg": gopts.HVG, "qc": gopts.QC, "coexpr": gopts.Coexpr, "spatial": gopts.Spatial})
 	prov := store.Provenance{Kind: "gene-model", ModelVersion: st.version, Params: params, Datasets: []uint32{info.ID}}
 	keys := make([]uint64, len(emb.Genes))
 	for i, g := range emb.Genes {

@@ -31,12 +31,25 @@ type GeneOptions struct {
 	Model gnn.Options
 	// Index configures the HNSW index of the "genes" space.
 	Index index.Options
+	// Spatial configures the smoothing of spatial datasets before their
+	// co-expression graph is built.
+	Spatial SpatialSmoothing
+}
+
+// SpatialSmoothing replaces each spot's normalised expression by
+// Self·spot + (1−Self)·mean of its K nearest spots (prep.SmoothSpatial)
+// before a spatial dataset's co-expression graph is built: a spot holds few
+// counts from a mixture of cells, and its neighbours mostly share its
+// tissue domain. K = 0 turns it off.
+type SpatialSmoothing struct {
+	K    int     `json:"k"`
+	Self float32 `json:"self"`
 }
 
 // DefaultGeneOptions returns the defaults of every part.
 func DefaultGeneOptions() GeneOptions {
 	return GeneOptions{HVG: 2000, QC: prep.DefaultQCOptions(), Coexpr: prep.DefaultCoexprOptions(),
-		Model: gnn.DefaultOptions(), Index: index.DefaultOptions()}
+		Model: gnn.DefaultOptions(), Index: index.DefaultOptions(), Spatial: SpatialSmoothing{K: 6, Self: 0.5}}
 }
 
 // applyRecordedGeneParams sets o's preprocessing (HVG, QC, Coexpr) to what a
@@ -44,19 +57,25 @@ func DefaultGeneOptions() GeneOptions {
 // appending to the model or evaluating it prepares data as training did.
 func applyRecordedGeneParams(o *GeneOptions, params json.RawMessage) {
 	var p struct {
-		HVG    int                `json:"hvg"`
-		QC     prep.QCOptions     `json:"qc"`
-		Coexpr prep.CoexprOptions `json:"coexpr"`
+		HVG     int                `json:"hvg"`
+		QC      prep.QCOptions     `json:"qc"`
+		Coexpr  prep.CoexprOptions `json:"coexpr"`
+		Spatial *SpatialSmoothing  `json:"spatial"`
 	}
 	if json.Unmarshal(params, &p) == nil && p.HVG > 0 {
 		o.HVG, o.QC, o.Coexpr = p.HVG, p.QC, p.Coexpr
+		if p.Spatial != nil { // models trained before schema 5 did not smooth
+			o.Spatial = *p.Spatial
+		} else {
+			o.Spatial = SpatialSmoothing{}
+		}
 	}
 }
 
 // coexprProvenance is the provenance of dataset id's co-expression edges,
 // built with o's preprocessing.
 func coexprProvenance(o GeneOptions, id uint32) store.Provenance {
-	params, _ := json.Marshal(map[string]any{"method": "pearson", "hvg": o.HVG, "qc": o.QC, "coexpr": o.Coexpr})
+	params, _ := json.Marshal(map[string]any{"method": "pearson", "hvg": o.HVG, "qc": o.QC, "coexpr": o.Coexpr, "spatial": o.Spatial})
 	return store.Provenance{Kind: "coexpr", ModelVersion: "pearson-v1", Params: params, Datasets: []uint32{id}}
 }
 
@@ -100,11 +119,15 @@ func PrepareGenes(ctx context.Context, db *store.DB, o GeneOptions, log io.Write
 	var out []GeneInput
 	for _, info := range infos {
 		var (
-			x     *sparse.CSR
-			genes []uint32
+			x      *sparse.CSR
+			genes  []uint32
+			coords [][2]float64
 		)
 		err := db.View(func(tx *store.Tx) (err error) {
 			if x, err = tx.Matrix(info.ID); err != nil {
+				return err
+			}
+			if coords, err = tx.SpotCoords(info.ID); err != nil {
 				return err
 			}
 			genes, err = tx.DatasetGenes(info.ID)
@@ -113,7 +136,7 @@ func PrepareGenes(ctx context.Context, db *store.DB, o GeneOptions, log io.Write
 		if err != nil {
 			return nil, err
 		}
-		in, err := prepareOne(ctx, info, x, genes, o)
+		in, err := prepareOne(ctx, info, x, coords, genes, o)
 		if err != nil {
 			return nil, fmt.Errorf("dataset %q: %w", info.Name, err)
 		}
@@ -124,7 +147,9 @@ func PrepareGenes(ctx context.Context, db *store.DB, o GeneOptions, log io.Write
 	return out, nil
 }
 
-func prepareOne(ctx context.Context, info store.DatasetInfo, x *sparse.CSR, genes []uint32, o GeneOptions) (gnn.DatasetInput, error) {
+// prepareOne runs QC, HVG selection, normalisation, spatial smoothing
+// (spatial datasets with coords) and the co-expression graph.
+func prepareOne(ctx context.Context, info store.DatasetInfo, x *sparse.CSR, coords [][2]float64, genes []uint32, o GeneOptions) (gnn.DatasetInput, error) {
 	cells, cols, err := prep.QC(x, o.QC)
 	if err != nil {
 		return gnn.DatasetInput{}, err
@@ -143,6 +168,19 @@ func prepareOne(ctx context.Context, info store.DatasetInfo, x *sparse.CSR, gene
 		return gnn.DatasetInput{}, err
 	}
 	xn = xn.SelectCols(hvg)
+	if info.Modality == vocab.Spatial && coords != nil && o.Spatial.K > 0 {
+		kept := make([][2]float64, len(cells))
+		for i, c := range cells {
+			kept[i] = coords[c]
+		}
+		nb, err := prep.SpatialKNN(ctx, kept, o.Spatial.K)
+		if err != nil {
+			return gnn.DatasetInput{}, err
+		}
+		if xn, err = prep.SmoothSpatial(xn, nb, o.Spatial.Self); err != nil {
+			return gnn.DatasetInput{}, err
+		}
+	}
 	sel := make([]uint32, len(hvg))
 	for i, c := range hvg {
 		sel[i] = kept[c]
@@ -189,7 +227,7 @@ func TrainGenes(ctx context.Context, db *store.DB, o GeneOptions, progress gnn.P
 		dsIDs = append(dsIDs, in.Info.ID)
 	}
 	params, _ := json.Marshal(map[string]any{"model": model.Options(), "hvg": o.HVG, "qc": o.QC,
-		"coexpr": o.Coexpr, "best_epoch": res.BestEpoch, "epochs": len(res.Log)})
+		"coexpr": o.Coexpr, "spatial": o.Spatial, "best_epoch": res.BestEpoch, "epochs": len(res.Log)})
 	prov := store.Provenance{Kind: "gene-model", ModelVersion: version, Params: params, Datasets: dsIDs}
 
 	dim := res.Consensus.Dim

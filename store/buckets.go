@@ -8,7 +8,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Top-level bucket names (schema version 4). The migrations package creates
+// Top-level bucket names (schema version 5). The migrations package creates
 // them; the store only reads and writes inside them. Layouts of keys and
 // values are documented in doc.go and on each record type in codec.go.
 var (
@@ -33,12 +33,13 @@ var (
 	bRegulation   = []byte("regulation") // schema 3
 	bLayers       = []byte("layers")     // schema 4
 	bModels       = []byte("models")     // schema 4
+	bSpatial      = []byte("spatial")    // schema 5
 )
 
 // allBuckets lists every top-level bucket of the current schema.
 var allBuckets = [][]byte{bMeta, bDatasets, bDatasetNames, bGenes, bGeneKeys, bGeneFold,
 	bDatasetGenes, bBarcodes, bCellIndex, bObs, bMatrix, bEdges, bEdgeMeta, bEmbeddings,
-	bBlobs, bClusterings, bCollections, bPredictions, bRegulation, bLayers, bModels}
+	bBlobs, bClusterings, bCollections, bPredictions, bRegulation, bLayers, bModels, bSpatial}
 
 // Keys in the meta bucket.
 var (
@@ -46,6 +47,7 @@ var (
 	kCreatedBy = []byte("created_by")      // binary version string
 	kCreatedAt = []byte("created_at")      // RFC 3339 UTC
 	kWrittenBy = []byte("last_written_by") // binary version string
+	kHome      = []byte("home_species")    // schema 5: species whose genes are joined by bare symbol
 	magic      = []byte("genestore")
 )
 

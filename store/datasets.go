@@ -30,6 +30,20 @@ type DatasetInfo struct {
 	BatchKey         string          `json:"batch_key"`
 	Added            time.Time       `json:"added"`
 	DuplicateSymbols int             `json:"duplicate_symbols"` // columns whose symbol already occurred earlier in the dataset
+	// Modality is the kind of assay (schema 5; older records read "rna").
+	Modality vocab.Modality `json:"modality"`
+	// Species is the organism as given at ingest ("" = the store's home
+	// species; see HomeSpecies).
+	Species string `json:"species,omitempty"`
+	// GeneJoin says how the dataset's genes were joined to the vocabulary
+	// when its species is not the home species: "" (by symbol, home
+	// species), "species-private" (kept apart), "orthologs <source>: <n>
+	// one-to-one pairs, <m> genes joined" or "symbol-case: <m> genes
+	// joined" (the explicit opt-in that matches symbols ignoring case).
+	GeneJoin string `json:"gene_join,omitempty"`
+	// Spots is the number of cells with stored x/y coordinates (0 when
+	// the dataset has none).
+	Spots int `json:"spots,omitempty"`
 }
 
 // AddOptions tune AddDataset.
@@ -37,6 +51,17 @@ type AddOptions struct {
 	// BatchKey names the obs column holding each cell's batch; empty means
 	// the whole dataset is one batch. An unknown name is an error.
 	BatchKey string
+	// Modality of the dataset; empty means spatial when the dataset has
+	// coordinates and rna otherwise.
+	Modality vocab.Modality
+	// Species of the dataset (lower case, e.g. "human", "mouse"); empty
+	// means the store's home species. The first dataset that names a
+	// species makes it the home species (unless Orthologs names another).
+	Species string
+	// Orthologs joins the genes of a dataset whose species is not the home
+	// species to home genes (nil: its genes are kept apart). See
+	// ingest.ReadOrthologs and ingest.SymbolCaseOrthologs.
+	Orthologs *ingest.Orthologs
 }
 
 // MaxNameLen bounds dataset, space, blob and clustering names (bytes).
@@ -127,6 +152,13 @@ func validateDataset(ds *ingest.Dataset, opts AddOptions) error {
 			return fmt.Errorf("%w: obs column %q has %d values for %d cells", ErrInvalid, c.Name, len(c.Values), x.Rows)
 		}
 	}
+	m, err := ModalityOf(opts, ds.Coords)
+	if err != nil {
+		return err
+	}
+	if err := checkCoords(m, ds.Coords, ds.Barcodes); err != nil {
+		return err
+	}
 	if opts.BatchKey != "" && ds.Column(opts.BatchKey) == nil {
 		names := make([]string, len(ds.Obs))
 		for i, c := range ds.Obs {
@@ -149,6 +181,10 @@ func (tx *Tx) AddDataset(ctx context.Context, name string, ds *ingest.Dataset, o
 		return DatasetInfo{}, err
 	}
 	if err := validateDataset(ds, opts); err != nil {
+		return DatasetInfo{}, fmt.Errorf("store: dataset %q: %w", name, err)
+	}
+	sp, err := tx.planSpecies(opts, ds.Genes)
+	if err != nil {
 		return DatasetInfo{}, fmt.Errorf("store: dataset %q: %w", name, err)
 	}
 	names, err := tx.bucket(bDatasetNames)
@@ -174,12 +210,36 @@ func (tx *Tx) AddDataset(ctx context.Context, name string, ds *ingest.Dataset, o
 		ID: id, Name: name, Format: ds.Format, Source: ds.Source, SHA256: ds.SHA256,
 		Values: ds.Values, Cells: ds.X.Rows, Genes: ds.X.Cols, NNZ: int64(ds.X.NNZ()),
 		BatchKey: opts.BatchKey, Added: tx.db.opts.now().Round(0),
+		Species: sp.species, Spots: len(ds.Coords),
+	}
+	if info.Modality, err = ModalityOf(opts, ds.Coords); err != nil {
+		return DatasetInfo{}, err
 	}
 	for _, c := range ds.Obs {
 		info.ObsColumns = append(info.ObsColumns, c.Name)
 	}
-	if info.DuplicateSymbols, err = tx.putDatasetGenes(id, ds.Genes); err != nil {
+	var joined int
+	if info.DuplicateSymbols, joined, err = tx.putDatasetGenes(id, ds.Genes, sp.join); err != nil {
 		return DatasetInfo{}, err
+	}
+	info.GeneJoin = sp.describeJoin(joined)
+	if sp.setHome {
+		m, err := tx.bucket(bMeta)
+		if err != nil {
+			return DatasetInfo{}, err
+		}
+		if err := m.Put(kHome, []byte(sp.home)); err != nil {
+			return DatasetInfo{}, err
+		}
+	}
+	if ds.Coords != nil {
+		b, err := tx.bucket(bSpatial)
+		if err != nil {
+			return DatasetInfo{}, err
+		}
+		if err := b.Put(u32key(id), encodeCoords(ds.Coords)); err != nil {
+			return DatasetInfo{}, err
+		}
 	}
 	if err := tx.putCells(ctx, id, ds.Barcodes); err != nil {
 		return DatasetInfo{}, err
@@ -279,12 +339,15 @@ func (db *DB) DatasetByID(id uint32) (d DatasetInfo, err error) {
 
 // datasetVersion is the version byte of dataset records.
 //
-// Dataset record (bucket "datasets", key u32 id), version 1:
+// Dataset record (bucket "datasets", key u32 id), version 2 (schema 5;
+// migrations' v005 step rewrites version 1 records, which end after
+// DuplicateSymbols, appending modality "rna", no species, no join, 0 spots):
 //
 //	u32 ID, str Name, str Format, str Source, str SHA256, str Values,
 //	uv Cells, uv Genes, uv NNZ, uv n + n × str ObsColumns, str BatchKey,
-//	sv Added (Unix nanoseconds), uv DuplicateSymbols
-const datasetVersion = 1
+//	sv Added (Unix nanoseconds), uv DuplicateSymbols,
+//	str Modality, str Species, str GeneJoin, uv Spots
+const datasetVersion = 2
 
 func encodeDataset(d DatasetInfo) []byte {
 	e := newEnc(datasetVersion, 128)
@@ -301,6 +364,10 @@ func encodeDataset(d DatasetInfo) []byte {
 	e.str(d.BatchKey)
 	e.sv(timeNanos(d.Added))
 	e.uv(uint64(d.DuplicateSymbols))
+	e.str(string(d.Modality))
+	e.str(d.Species)
+	e.str(d.GeneJoin)
+	e.uv(uint64(d.Spots))
 	return e.seal()
 }
 
@@ -325,6 +392,10 @@ func decodeDataset(v []byte) (DatasetInfo, error) {
 	r.BatchKey = d.str()
 	r.Added = nanosTime(d.sv())
 	r.DuplicateSymbols = int(d.uvBounded(math.MaxUint32))
+	r.Modality = vocab.Modality(d.str())
+	r.Species = d.str()
+	r.GeneJoin = d.str()
+	r.Spots = int(d.uvBounded(math.MaxUint32))
 	if err := d.done(); err != nil {
 		return DatasetInfo{}, err
 	}

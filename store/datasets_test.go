@@ -37,7 +37,7 @@ func TestAddDatasetRoundTrip(t *testing.T) {
 			}
 			want := DatasetInfo{ID: 1, Name: "d1", Format: "mtx", Source: ds.Source, SHA256: ds.SHA256,
 				Values: ds.Values, Cells: tc.rows, Genes: tc.cols, NNZ: int64(ds.X.NNZ()),
-				ObsColumns: []string{"batch", "depth"}, BatchKey: "batch", Added: fixedClock()}
+				ObsColumns: []string{"batch", "depth"}, BatchKey: "batch", Added: fixedClock(), Modality: vocab.RNA}
 			if !reflect.DeepEqual(info, want) {
 				t.Fatalf("info\n got %+v\nwant %+v", info, want)
 			}
@@ -205,7 +205,7 @@ func TestGeneVocabulary(t *testing.T) {
 			t.Errorf("b genes %v, want %v", gb, want)
 		}
 		got, _ := tx.GenesBySymbol("tspan6")
-		if len(got) != 2 || got[0] != (GeneInfo{2, "TSPAN6", "E2"}) || got[1] != (GeneInfo{6, "Tspan6", "M1"}) {
+		if want := []GeneInfo{{ID: 2, Symbol: "TSPAN6", SourceID: "E2"}, {ID: 6, Symbol: "Tspan6", SourceID: "M1"}}; !reflect.DeepEqual(got, want) {
 			t.Errorf("GenesBySymbol(tspan6) = %+v", got)
 		}
 		got, _ = tx.GenesBySymbol("MT1")

@@ -63,6 +63,18 @@ func FuzzGeneRecord(f *testing.F) {
 		decodeGene, encodeGene)
 }
 
+func FuzzGeneRecordV2(f *testing.F) {
+	fuzzCodec(f, gene2Version, [][]byte{
+		encodeGene(GeneInfo{Symbol: "CD79A", SourceID: "ENSG1", Orthologs: []GeneAlias{{"mouse", "Cd79a", "ENSMUSG1"}}}),
+		encodeGene(GeneInfo{Symbol: "Gm123", Species: "mouse"}),
+	}, decodeGene, encodeGene)
+}
+
+func FuzzSpotCoords(f *testing.F) {
+	fuzzCodec(f, spatialVersion, [][]byte{encodeCoords([][2]float64{{1, 2}, {3.5, -4}}), encodeCoords(nil)},
+		decodeCoords, encodeCoords)
+}
+
 func FuzzU32List(f *testing.F) {
 	fuzzCodec(f, u32ListVersion, [][]byte{encodeU32List([]uint32{1, 2, 0xFFFFFFFF}), encodeU32List(nil)},
 		decodeU32List, encodeU32List)
@@ -180,6 +192,8 @@ func TestRecordsRejectCorruption(t *testing.T) {
 		dec func([]byte) error
 	}{
 		"dataset":     {encodeDataset(DatasetInfo{ID: 1, Name: "n", Cells: 3}), func(v []byte) error { _, err := decodeDataset(v); return err }},
+		"gene v2":     {encodeGene(GeneInfo{Symbol: "CD79A", Orthologs: []GeneAlias{{"mouse", "Cd79a", ""}}}), func(v []byte) error { _, err := decodeGene(v); return err }},
+		"coords":      {encodeCoords([][2]float64{{1, 2}}), func(v []byte) error { _, err := decodeCoords(v); return err }},
 		"predictions": {encodePredictions(Predictions{Rows: []Prediction{{1, "T", 0.5, nil}}}), func(v []byte) error { _, err := decodePredictions(v); return err }},
 		"matrix": {encodeMatrixChunk(&sparse.CSR{Rows: 1, Cols: 4, Indptr: []int64{0, 2}, Indices: []int32{1, 3}, Data: []float32{1, 2}}, 0, 1, true, 0),
 			func(v []byte) error {

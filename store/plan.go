@@ -37,7 +37,11 @@ func (tx *Tx) PlanDataset(name string, ds *ingest.Dataset, opts AddOptions) (id 
 	if dsets.Sequence()+1 >= uint64(vocab.Consensus) {
 		return 0, nil, fmt.Errorf("%w: dataset ids exhausted", ErrInvalid)
 	}
-	keys, _, _, err := geneVocabKeys(ds.Genes)
+	sp, err := tx.planSpecies(opts, ds.Genes)
+	if err != nil {
+		return 0, nil, fmt.Errorf("store: dataset %q: %w", name, err)
+	}
+	keys, symbols, _, err := geneVocabKeys(ds.Genes)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -47,6 +51,9 @@ func (tx *Tx) PlanDataset(name string, ds *ingest.Dataset, opts AddOptions) (id 
 	}
 	kb, err := tx.bucket(bGeneKeys)
 	if err != nil {
+		return 0, nil, err
+	}
+	if _, err := tx.joinKeys(sp.join, ds.Genes, keys, symbols, kb); err != nil {
 		return 0, nil, err
 	}
 	next := gb.Sequence()

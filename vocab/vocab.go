@@ -5,6 +5,7 @@
 //
 // It holds:
 //   - ValueType: what the numbers of a matrix are (counts, normalized, log);
+//   - Modality: what kind of assay a dataset comes from (rna, spatial, ...);
 //   - the Consensus dataset id and its display name;
 //   - entity keys: (dataset, entity) packed into one uint64;
 //   - embedding space names, blob kinds and model names, prediction kinds,
@@ -28,6 +29,38 @@ const (
 	// never in an ingested matrix.
 	Predicted ValueType = "predicted"
 )
+
+// Modality is the kind of assay a dataset comes from. It decides how the
+// gene model builds the dataset's co-expression graph: spatial data are
+// smoothed over neighbouring spots first, chromatin gene activity is
+// binarised.
+type Modality string
+
+const (
+	// RNA is single-cell or single-nucleus RNA-seq (the default).
+	RNA Modality = "rna"
+	// Spatial is spatial transcriptomics: spots (or cells) with x/y
+	// coordinates (Visium, Slide-seq, ST, ...).
+	Spatial Modality = "spatial"
+	// ATACActivity is a gene-activity matrix derived from scATAC-seq
+	// (fragments in peaks over each gene's body and promoter).
+	ATACActivity Modality = "atac-activity"
+	// Bulk is bulk RNA-seq or microarray samples.
+	Bulk Modality = "bulk"
+)
+
+// Modalities lists every modality in display order.
+func Modalities() []Modality { return []Modality{RNA, Spatial, ATACActivity, Bulk} }
+
+// Valid reports whether m is one of Modalities.
+func (m Modality) Valid() bool {
+	for _, v := range Modalities() {
+		if m == v {
+			return true
+		}
+	}
+	return false
+}
 
 // Consensus is the dataset id under which cross-dataset vectors (for
 // example consensus gene embeddings) are stored. Real dataset ids start at 1

@@ -30,6 +30,9 @@ type Dataset struct {
 	Genes    []Gene   // len X.Cols
 	Barcodes []string // len X.Rows, unique
 	Obs      []ObsColumn
+	// Coords holds each cell's (spot's) x/y position for spatial data, in
+	// the order of Barcodes; nil when the input has none.
+	Coords [][2]float64
 }
 
 // Column returns the obs column with the given name, or nil.

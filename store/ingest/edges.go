@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bytes"
 	"io"
 	"strings"
 )
@@ -39,7 +38,7 @@ func ReadEdges(path string) ([]EdgeRow, error) {
 		seen = map[[2]string]int{} // pair → index in out
 	)
 	for {
-		line, err := in.lr.next()
+		line, err := in.lr.nextContent(true)
 		if err == io.EOF {
 			break
 		}
@@ -47,20 +46,7 @@ func ReadEdges(path string) ([]EdgeRow, error) {
 			return nil, err
 		}
 		n := in.lr.line
-		line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
-		if len(bytes.TrimSpace(line)) == 0 || line[0] == '#' {
-			continue
-		}
-		if sep == 0 {
-			sep = ','
-			if bytes.IndexByte(line, '\t') >= 0 {
-				sep = '\t'
-			}
-		}
-		f := strings.Split(string(line), string(sep))
-		for i := range f {
-			f[i] = strings.TrimSpace(f[i])
-		}
+		f := splitGuessed(line, &sep)
 		if len(out) == 0 && len(seen) == 0 && isEdgeHeader(f) {
 			continue
 		}

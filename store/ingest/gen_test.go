@@ -154,8 +154,9 @@ func tinyCSV(sep string, transposed bool) []byte {
 // h5adSpec describes an AnnData file; the zero value plus tinyH5AD() is the
 // tiny dataset as CSR.
 type h5adSpec struct {
-	layout      string // "csr", "csc", "dense", "none" (no X), "strings", "1d"
-	encoding    string // overrides the X encoding-type
+	spatial     []float64 // obsm["spatial"], cells × 2 row-major; nil = none
+	layout      string    // "csr", "csc", "dense", "none" (no X), "strings", "1d"
+	encoding    string    // overrides the X encoding-type
 	noShape     bool
 	shape       []int64
 	data        []float32
@@ -277,6 +278,10 @@ func (s h5adSpec) write(t *testing.T, path string) {
 			w.ds("/obs/cell_type/codes", s.catCodes, nil)
 		}
 		w.ds("/obs/n_counts", []float64{4, 7, 7, 6}, nil)
+	}
+	if s.spatial != nil {
+		w.group("/obsm", "encoding-type", "dict", "encoding-version", "0.1.0")
+		w.ds("/obsm/spatial", s.spatial, []uint64{uint64(len(s.spatial) / 2), 2})
 	}
 	w.group("/var", "_index", "_index", "column-order", []string{"gene_ids", "gene_symbols"}, "encoding-type", "dataframe", "encoding-version", "0.2.0")
 	uniq := make([]string, len(tinySymbols))

@@ -220,7 +220,11 @@ func readH5AD(ctx context.Context, path string, opts Options, h hash.Hash) (*Dat
 	if err := uniqueGeneIDs(hf.path, "var/gene_ids", genes); err != nil {
 		return nil, err
 	}
-	return &Dataset{Format: FormatH5AD, Source: path, Values: values, X: x, Genes: genes, Barcodes: barcodes, Obs: obs}, nil
+	coords, err := hf.h5adCoords(x.Rows)
+	if err != nil {
+		return nil, err
+	}
+	return &Dataset{Format: FormatH5AD, Source: path, Values: values, X: x, Genes: genes, Barcodes: barcodes, Obs: obs, Coords: coords}, nil
 }
 
 func uniqueStrings(file, object string, vals []string, what string) error {

@@ -50,6 +50,10 @@ type Options struct {
 	MaxNNZ int64
 	// MaxDim limits the number of cells and of genes (0 = DefaultMaxDim).
 	MaxDim int64
+	// Coords names two obs columns holding each cell's x and y (spatial
+	// data); empty reads them from obsm["spatial"] of an h5ad or from a
+	// Space Ranger spatial/ folder beside the matrix, when present.
+	Coords [2]string
 	// Progress, when set, is called from Read's goroutine with the bytes of
 	// the main input file read so far and its size: every 4 MiB and at the
 	// end for mtx and CSV (compressed bytes for gzip), and at the start and
@@ -94,6 +98,9 @@ func (o Options) Validate() error {
 	case 0, ',', '\t', ';', ' ', '|':
 	default:
 		errs = append(errs, fmt.Errorf("%w: unsupported delimiter %q", ErrOptions, o.Delimiter))
+	}
+	if (o.Coords[0] == "") != (o.Coords[1] == "") || (o.Coords[0] != "" && o.Coords[0] == o.Coords[1]) {
+		errs = append(errs, fmt.Errorf("%w: coordinates need two different obs columns, got %q and %q", ErrOptions, o.Coords[0], o.Coords[1]))
 	}
 	if o.MaxNNZ < 0 {
 		errs = append(errs, fmt.Errorf("%w: MaxNNZ %d is negative", ErrOptions, o.MaxNNZ))

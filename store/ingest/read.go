@@ -52,6 +52,18 @@ func Read(ctx context.Context, path string, opts Options) (*Dataset, error) {
 		}
 		mergeObs(ds, cols)
 	}
+	switch {
+	case opts.Coords[0] != "":
+		if ds.Coords, err = coordsFromObs(ds, opts.Coords); err != nil {
+			return nil, err
+		}
+	case ds.Coords == nil && (format == FormatMTX || format == FormatTenxH5):
+		if p := spaceRangerPositions(path); p != "" {
+			if ds.Coords, err = readPositions(p, ds.Barcodes, h); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if err := finalCheck(ds); err != nil {
 		return nil, err
 	}

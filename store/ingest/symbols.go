@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bytes"
 	"io"
 	"strings"
 )
@@ -22,16 +21,12 @@ func ReadSymbols(path string) ([]string, error) {
 	seen := map[string]bool{}
 	first := true
 	for {
-		line, err := in.lr.next()
+		line, err := in.lr.nextContent(true)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			return nil, err
-		}
-		line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
-		if len(bytes.TrimSpace(line)) == 0 || line[0] == '#' {
-			continue
 		}
 		f := string(line)
 		if i := strings.IndexAny(f, "\t,"); i >= 0 {

@@ -175,6 +175,41 @@ func trimBOM(line []byte, n int64) []byte {
 	return line
 }
 
+// nextContent returns the next line with text on it (a byte order mark on
+// line 1 removed), skipping blank lines and, with comments, lines that
+// start with '#'; io.EOF after the last. lr.line is the returned line's
+// number.
+func (lr *lineReader) nextContent(comments bool) ([]byte, error) {
+	for {
+		line, err := lr.next()
+		if err != nil {
+			return nil, err
+		}
+		line = trimBOM(line, lr.line)
+		if len(bytes.TrimSpace(line)) == 0 || (comments && line[0] == '#') {
+			continue
+		}
+		return line, nil
+	}
+}
+
+// splitGuessed splits a line of a small tab- or comma-separated table into
+// trimmed fields with surrounding quotes removed. *sep is the table's
+// separator; zero means not yet known: tab if the line has one, else comma.
+func splitGuessed(line []byte, sep *byte) []string {
+	if *sep == 0 {
+		*sep = ','
+		if bytes.IndexByte(line, '\t') >= 0 {
+			*sep = '\t'
+		}
+	}
+	f := strings.Split(string(line), string(*sep))
+	for i := range f {
+		f[i] = strings.TrimSpace(strings.Trim(strings.TrimSpace(f[i]), `"`))
+	}
+	return f
+}
+
 // nextRecord returns the fields of the next non-empty record of a delimited
 // text table and the line it starts on: a line, joined with the lines after
 // it while a quoted field is open, since RFC 4180 allows line breaks inside

@@ -47,13 +47,13 @@ interrupted append leaves the store exactly as it was.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			start := time.Now()
-			db, ds, err := o.openForNewDataset(ctx, g, "append", o.name, args[0])
+			db, ds, aopts, err := o.openForNewDataset(ctx, g, "append", o.name, args[0], o.batchKey)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
 			res, err := pipeline.Append(ctx, db, o.name, ds, pipeline.AppendOptions{BatchKey: o.batchKey, Seed: o.seed,
-				Index: index.DefaultOptions(), FillMissing: o.fill}, cmd.ErrOrStderr())
+				Index: index.DefaultOptions(), FillMissing: o.fill, Dataset: aopts}, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}

@@ -5,8 +5,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-
-	"genestore/store"
 )
 
 type ingestOptions struct {
@@ -24,6 +22,18 @@ func newIngestCommand(g *globalOptions) *cobra.Command {
 		Long: `ingest reads one dataset and adds it to the store in a single transaction:
 the raw matrix, its genes (joined to the store's gene vocabulary by symbol), its
 cells and their metadata. If anything is wrong with the input, nothing is written.
+
+Modality and species: --modality rna|spatial|atac-activity|bulk (spatial is
+inferred when coordinates come with the input: obsm["spatial"] of an h5ad, a
+Space Ranger spatial/tissue_positions[_list].csv beside the matrix folder or
+.h5, or --coords X,Y naming two obs columns). --species names the organism; the
+first species named becomes the store's home species, whose genes are joined
+by symbol. A dataset of another species keeps its genes apart unless
+--orthologs joins them to home genes: a one-to-one table (columns named
+<species>_symbol, e.g. HGNC HCOP's human_symbol/mouse_symbol, or MGI's
+HOM_MouseHumanSequence.rpt) or "symbol-case", the explicit opt-in that pairs
+symbols equal ignoring case (recorded as such). Joined genes keep their own
+symbols as orthologs of the home gene, so either name finds it.
 
 PATH is a 10x Matrix Market folder (matrix.mtx[.gz] with features.tsv[.gz] or
 genes.tsv[.gz] and barcodes.tsv[.gz]; an obs.csv inside is picked up), an AnnData
@@ -46,21 +56,28 @@ genes.tsv[.gz] and barcodes.tsv[.gz]; an obs.csv inside is picked up), an AnnDat
 func runIngest(cmd *cobra.Command, g *globalOptions, o *ingestOptions, path string) error {
 	ctx := cmd.Context()
 	start := time.Now()
-	db, ds, err := o.openForNewDataset(ctx, g, "ingest", o.name, path)
+	db, ds, aopts, err := o.openForNewDataset(ctx, g, "ingest", o.name, path, o.batchKey)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	parsed := time.Since(start)
-	info, err := db.AddDataset(ctx, o.name, ds, store.AddOptions{BatchKey: o.batchKey})
+	info, err := db.AddDataset(ctx, o.name, ds, aopts)
 	if err != nil {
 		return err
 	}
 	if o.json {
 		return writeJSON(cmd.OutOrStdout(), info)
 	}
-	_, err = fmt.Fprintf(cmd.OutOrStdout(), "ingested %q (id %d, %s, %s): %d cells × %d genes, %d nonzeros; read %.2fs, stored %.2fs\n",
-		info.Name, info.ID, info.Format, info.Values, info.Cells, info.Genes, info.NNZ,
+	w := cmd.OutOrStdout()
+	fmt.Fprintf(w, "ingested %q (id %d, %s, %s, %s): %d cells × %d genes, %d nonzeros; read %.2fs, stored %.2fs\n",
+		info.Name, info.ID, info.Modality, info.Format, info.Values, info.Cells, info.Genes, info.NNZ,
 		parsed.Seconds(), (time.Since(start) - parsed).Seconds())
-	return err
+	if info.Spots > 0 {
+		fmt.Fprintf(w, "  %d spots with x/y coordinates\n", info.Spots)
+	}
+	if info.GeneJoin != "" {
+		fmt.Fprintf(w, "  species %s, genes %s\n", info.Species, info.GeneJoin)
+	}
+	return nil
 }
