@@ -144,7 +144,7 @@ func TestGSD(t *testing.T) {
 				t.Fatal(err)
 			}
 			scores := map[int64]float64{}
-			if err := m.Score(context.Background(), views, testR, nil, func(e Edge) error {
+			if err := m.Score(context.Background(), views, nil, testR, nil, func(e Edge) error {
 				scores[pairKey(int(e.Regulator), int(e.Target))] = e.Score
 				return nil
 			}); err != nil {

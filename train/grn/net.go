@@ -29,6 +29,7 @@ type work struct {
 	beta             []float32 // nPairs × V view attention
 	pooled, hh       []float32 // nPairs × Embed, nPairs × Head (after ReLU)
 	logit            []float32 // nPairs
+	f, fb            []float32 // nPairs × V × Evidence pair evidence, nPairs × Evidence its view-attention mean
 	de, dh, dfeat    []float32
 	scr              []scratch
 }
@@ -55,6 +56,7 @@ func newWork(hp hyper, maxPairs, threads int) *work {
 		alpha: make([]float32, nImg), u: make([]float32, maxPairs*V*hp.Embed),
 		beta: make([]float32, maxPairs*V), pooled: make([]float32, maxPairs*hp.Embed),
 		hh: make([]float32, maxPairs*hp.Head), logit: make([]float32, maxPairs),
+		f: make([]float32, maxPairs*V*hp.Evidence), fb: make([]float32, maxPairs*hp.Evidence),
 	}
 	parts := min(w.threads, (nImg+chunkImages-1)/chunkImages)
 	w.scr = make([]scratch, max(1, parts))
@@ -109,18 +111,33 @@ func (w *work) forward(m *Model, n int) {
 	}
 
 	qi, qv := m.qImg.W, m.qView.W
+	nf := hp.Evidence
 	for i := range n {
 		for v := range V {
 			iv := i*V + v
-			attendPool(w.alpha[iv*N:][:N], w.e[iv*N*E:][:N*E], E, qi, hp.SingleView, w.u[iv*E:][:E])
+			u := w.u[iv*E:][:E]
+			attendPool(w.alpha[iv*N:][:N], w.e[iv*N*E:][:N*E], E, qi, hp.SingleView, u)
+			for k, x := range w.f[iv*nf:][:nf] { // the view's evidence, projected
+				axpy(u, x, m.evW.W[k*E:][:E])
+			}
 		}
 		attendPool(w.beta[i*V:][:V], w.u[i*V*E:][:V*E], E, qv, hp.SingleView, w.pooled[i*E:][:E])
+		if nf > 0 {
+			fb := w.fb[i*nf:][:nf]
+			clear(fb)
+			for v, b := range w.beta[i*V:][:V] {
+				axpy(fb, b, w.f[(i*V+v)*nf:][:nf])
+			}
+		}
 	}
 	Hd := hp.Head
 	f32.Gemm(1, false, false, n, Hd, E, w.pooled, E, m.h1W.W, Hd, false, w.hh, Hd)
 	addBias(w.hh[:n*Hd], m.h1B.W, true)
 	for i := range n {
 		w.logit[i] = dot(w.hh[i*Hd:][:Hd], m.h2W.W) + m.h2B.W[0]
+		if nf > 0 {
+			w.logit[i] += dot(m.evLin.W, w.fb[i*nf:][:nf])
+		}
 	}
 }
 
@@ -150,8 +167,12 @@ func (w *work) loss(m *Model, n int, y []float32, contrast, tau float64, grad bo
 	}
 	w.ensureGrad()
 	// Head.
+	F := hp.Evidence
 	dhh := make([]float32, n*Hd)
 	for i := range n {
+		if F > 0 {
+			axpy(m.evLin.G, dlogit[i], w.fb[i*F:][:F])
+		}
 		m.h2B.G[0] += dlogit[i]
 		axpy(m.h2W.G, dlogit[i], w.hh[i*Hd:][:Hd])
 		axpy(dhh[i*Hd:][:Hd], dlogit[i], m.h2W.W)
@@ -175,6 +196,9 @@ func (w *work) loss(m *Model, n int, y []float32, contrast, tau float64, grad bo
 		for v, b := range be {
 			axpy(du[(i*V+v)*E:][:E], b, dp)
 			dbe[v] = dot(dp, us[v*E:][:E])
+			if F > 0 { // the logit's direct evidence term
+				dbe[v] += dlogit[i] * dot(m.evLin.W, w.f[(i*V+v)*F:][:F])
+			}
 		}
 		if !hp.SingleView {
 			s := float32(0)
@@ -185,6 +209,12 @@ func (w *work) loss(m *Model, n int, y []float32, contrast, tau float64, grad bo
 				dt := b * (dbe[v] - s)
 				axpy(m.qView.G, dt, us[v*E:][:E])
 				axpy(du[(i*V+v)*E:][:E], dt, qv)
+			}
+		}
+		for v := range V { // the evidence projection
+			d := du[(i*V+v)*E:][:E]
+			for k, x := range w.f[(i*V+v)*F:][:F] {
+				axpy(m.evW.G[k*E:][:E], x, d)
 			}
 		}
 		for v := range V {
