@@ -18,7 +18,10 @@ var EvidenceFeatures = []string{"ensemble", "genie3", "spcor", "pcor", "clr", "s
 
 // Evidence scores every candidate pair of every view separately with the
 // classic methods and returns the scores as grn.Evidence for DeepMCL's
-// head: per view, the features EvidenceFeatures. Each feature is a
+// head: per view, the features EvidenceFeatures, and, with several views,
+// after them the same features of all the views' cells pooled (the same
+// in every view; GENIE3 seeded as view number len(views)), so a
+// multi-view model sees what the single-view baseline sees and more. Each feature is a
 // normalised rank r ∈ (0, 1] (mid-ranks / n over the n pairs it is ranked
 // among, as in meanRank) turned into −ln(1 − r + 1/n) / ln n: 1 for the
 // top pair, about 1/ln n for the median, 0 for the last, so the top of a
@@ -31,66 +34,92 @@ func Evidence(ctx context.Context, views []grn.View, regulators []int32, o Optio
 		return nil, err
 	}
 	F := len(EvidenceFeatures)
+	var pooled []float32
+	if len(views) > 1 {
+		if pooled, err = viewEvidence(ctx, &grn.PoolViews(views)[0], len(views), regs, o); err != nil {
+			return nil, err
+		}
+		F *= 2
+	}
 	ev := &grn.Evidence{Genes: genes, Features: F, Regulators: regs, X: make([][]float32, len(views))}
 	for vi := range views {
-		v := &views[vi]
-		tree, err := genie3(ctx, v, vi, regs, o)
+		x, err := viewEvidence(ctx, &views[vi], vi, regs, o)
 		if err != nil {
 			return nil, err
 		}
-		spcor, err := partialCorrelations(ctx, v, regs, o, true)
-		if err != nil {
-			return nil, err
-		}
-		pcor, err := partialCorrelations(ctx, v, regs, o, false)
-		if err != nil {
-			return nil, err
-		}
-		mi, err := clr(ctx, v, regs, o)
-		if err != nil {
-			return nil, err
-		}
-		sp, err := correlations(ctx, v, regs, o, true)
-		if err != nil {
-			return nil, err
-		}
-		absAll(spcor)
-		absAll(pcor)
-		absAll(sp)
-		ens := meanRank([][]float64{tree, spcor}, regs, genes)
-		x := make([]float32, len(regs)*genes*F)
-		all := make([]int, 0, len(regs)*(genes-1))
-		for i, r := range regs {
-			for g := range genes {
-				if g != r {
-					all = append(all, i*genes+g)
-				}
+		if pooled != nil { // per pair: the view's features, then the pooled ones
+			F0 := F / 2
+			both := make([]float32, len(x)*2)
+			for k := range len(x) / F0 {
+				copy(both[k*F:][:F0], x[k*F0:][:F0])
+				copy(both[k*F+F0:][:F0], pooled[k*F0:][:F0])
 			}
-		}
-		for f, s := range [][]float64{ens, tree, spcor, pcor, mi, sp} {
-			topness(x, F, f, s, all)
-		}
-		for g := range genes { // within each target: its candidate regulators
-			var idx []int
-			for i, r := range regs {
-				if r != g {
-					idx = append(idx, i*genes+g)
-				}
-			}
-			topness(x, F, 6, ens, idx)
-		}
-		for i, r := range regs { // within each regulator: its targets
-			idx := make([]int, 0, genes-1)
-			for g := range genes {
-				if g != r {
-					idx = append(idx, i*genes+g)
-				}
-			}
-			topness(x, F, 7, ens, idx)
+			x = both
 		}
 		ev.X[vi] = x
 	}
 	return ev, nil
+}
+
+// viewEvidence returns the EvidenceFeatures of one view (view number vi
+// seeds GENIE3), len(regs) × genes × features.
+func viewEvidence(ctx context.Context, v *grn.View, vi int, regs []int, o Options) ([]float32, error) {
+	genes, F := v.Genes, len(EvidenceFeatures)
+	tree, err := genie3(ctx, v, vi, regs, o)
+	if err != nil {
+		return nil, err
+	}
+	spcor, err := partialCorrelations(ctx, v, regs, o, true)
+	if err != nil {
+		return nil, err
+	}
+	pcor, err := partialCorrelations(ctx, v, regs, o, false)
+	if err != nil {
+		return nil, err
+	}
+	mi, err := clr(ctx, v, regs, o)
+	if err != nil {
+		return nil, err
+	}
+	sp, err := correlations(ctx, v, regs, o, true)
+	if err != nil {
+		return nil, err
+	}
+	absAll(spcor)
+	absAll(pcor)
+	absAll(sp)
+	ens := meanRank([][]float64{tree, spcor}, regs, genes)
+	x := make([]float32, len(regs)*genes*F)
+	all := make([]int, 0, len(regs)*(genes-1))
+	for i, r := range regs {
+		for g := range genes {
+			if g != r {
+				all = append(all, i*genes+g)
+			}
+		}
+	}
+	for f, s := range [][]float64{ens, tree, spcor, pcor, mi, sp} {
+		topness(x, F, f, s, all)
+	}
+	for g := range genes { // within each target: its candidate regulators
+		var idx []int
+		for i, r := range regs {
+			if r != g {
+				idx = append(idx, i*genes+g)
+			}
+		}
+		topness(x, F, 6, ens, idx)
+	}
+	for i, r := range regs { // within each regulator: its targets
+		idx := make([]int, 0, genes-1)
+		for g := range genes {
+			if g != r {
+				idx = append(idx, i*genes+g)
+			}
+		}
+		topness(x, F, 7, ens, idx)
+	}
+	return x, nil
 }
 
 // topness ranks s over the pairs idx and writes each pair's top-weighted

@@ -8,7 +8,8 @@ import (
 	"genestore/train/grn"
 )
 
-// TestEvidenceChain: one matrix per view of the right shape, every value in
+// TestEvidenceChain: one matrix per view of the right shape (each view's
+// features and the pooled views'), every value in
 // [0, 1], self pairs 0, and on the chain each global feature but CLR puts
 // the chain edge 0→1 above every pair of independent genes, first among
 // 0's targets and above the noise regulators of gene 1.
@@ -20,7 +21,8 @@ func TestEvidenceChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	F, G := len(EvidenceFeatures), 8
+	F0, G := len(EvidenceFeatures), 8
+	F := 2 * F0 // each view's, then the pooled ones
 	if ev.Features != F || ev.Genes != G || len(ev.X) != 2 || len(ev.Regulators) != G {
 		t.Fatalf("evidence %d features, %d genes, %d views, %d regulators", ev.Features, ev.Genes, len(ev.X), len(ev.Regulators))
 	}
@@ -43,17 +45,17 @@ func TestEvidenceChain(t *testing.T) {
 		}
 		for f := range F {
 			edge := at(v, 0, 1, f)
-			switch EvidenceFeatures[f] {
+			switch EvidenceFeatures[f%F0] {
 			case "ensemble/target": // above the noise regulators of gene 1
 				for r := 3; r < G; r++ {
 					if at(v, r, 1, f) >= edge {
-						t.Errorf("view %d: %s of %d→1 (%v) ≥ 0→1 (%v)", v, EvidenceFeatures[f], r, at(v, r, 1, f), edge)
+						t.Errorf("view %d: %s of %d→1 (%v) ≥ 0→1 (%v)", v, EvidenceFeatures[f%F0], r, at(v, r, 1, f), edge)
 					}
 				}
 				continue
 			case "ensemble/regulator": // 0's best target
 				if edge != 1 {
-					t.Errorf("view %d: %s of 0→1 is %v, want 1", v, EvidenceFeatures[f], edge)
+					t.Errorf("view %d: %s of 0→1 is %v, want 1", v, EvidenceFeatures[f%F0], edge)
 				}
 				continue
 			case "clr":
@@ -65,9 +67,16 @@ func TestEvidenceChain(t *testing.T) {
 			for row := 3; row < G; row++ { // noise regulators
 				for g := 3; g < G; g++ {
 					if g != row && at(v, row, g, f) >= edge {
-						t.Errorf("view %d: %s of noise pair %d→%d (%v) ≥ 0→1 (%v)", v, EvidenceFeatures[f], ev.Regulators[row], g, at(v, row, g, f), edge)
+						t.Errorf("view %d: %s of noise pair %d→%d (%v) ≥ 0→1 (%v)", v, EvidenceFeatures[f%F0], ev.Regulators[row], g, at(v, row, g, f), edge)
 					}
 				}
+			}
+		}
+	}
+	for k := range G * G { // the pooled features are the same in every view
+		for f := F0; f < F; f++ {
+			if ev.X[0][k*F+f] != ev.X[1][k*F+f] {
+				t.Fatalf("pooled feature %d of pair %d differs between views", f, k)
 			}
 		}
 	}
