@@ -26,6 +26,7 @@ type work struct {
 	h, e             []float32 // nImg × Hidden (after ReLU), nImg × Embed
 	alpha            []float32 // nPairs × V × N image attention
 	u                []float32 // nPairs × V × Embed view embeddings
+	u0               []float32 // with evidence: u before the evidence is added (else nil: u)
 	beta             []float32 // nPairs × V view attention
 	pooled, hh       []float32 // nPairs × Embed, nPairs × Head (after ReLU)
 	logit            []float32 // nPairs
@@ -57,6 +58,10 @@ func newWork(hp hyper, maxPairs, threads int) *work {
 		beta: make([]float32, maxPairs*V), pooled: make([]float32, maxPairs*hp.Embed),
 		hh: make([]float32, maxPairs*hp.Head), logit: make([]float32, maxPairs),
 		f: make([]float32, maxPairs*V*hp.Evidence), fb: make([]float32, maxPairs*hp.Evidence),
+	}
+	w.u0 = w.u
+	if hp.Evidence > 0 {
+		w.u0 = make([]float32, len(w.u))
 	}
 	parts := min(w.threads, (nImg+chunkImages-1)/chunkImages)
 	w.scr = make([]scratch, max(1, parts))
@@ -117,6 +122,9 @@ func (w *work) forward(m *Model, n int) {
 			iv := i*V + v
 			u := w.u[iv*E:][:E]
 			attendPool(w.alpha[iv*N:][:N], w.e[iv*N*E:][:N*E], E, qi, hp.SingleView, u)
+			if nf > 0 {
+				copy(w.u0[iv*E:][:E], u)
+			}
 			for k, x := range w.f[iv*nf:][:nf] { // the view's evidence, projected
 				axpy(u, x, m.evW.W[k*E:][:E])
 			}
@@ -154,12 +162,14 @@ func (w *work) loss(m *Model, n int, y []float32, contrast, tau float64, grad bo
 		dlogit[i] = float32((sigmoid(z) - float64(y[i])) / float64(n))
 	}
 	bce /= float64(n)
-	var du []float32
+	// The contrastive loss compares the views' pictures: the image-only
+	// view embeddings, before the evidence is added.
+	var dun []float32
 	if contrast > 0 && V > 1 && n > 1 {
-		du = make([]float32, n*V*E)
-		ntx = ntXent(du, w.u[:n*V*E], n*V, V, E, tau, grad)
-		for i := range du {
-			du[i] *= float32(contrast)
+		dun = make([]float32, n*V*E)
+		ntx = ntXent(dun, w.u0[:n*V*E], n*V, V, E, tau, grad)
+		for i := range dun {
+			dun[i] *= float32(contrast)
 		}
 	}
 	if !grad {
@@ -183,9 +193,7 @@ func (w *work) loss(m *Model, n int, y []float32, contrast, tau float64, grad bo
 	dpool := make([]float32, n*E)
 	f32.Gemm(1, false, true, n, E, Hd, dhh, Hd, m.h1W.W, Hd, false, dpool, E)
 	// View attention, then image attention.
-	if du == nil {
-		du = make([]float32, n*V*E)
-	}
+	du := make([]float32, n*V*E)
 	qi, qv := m.qImg.W, m.qView.W
 	dbe := make([]float32, V)
 	dal := make([]float32, N)
@@ -211,10 +219,13 @@ func (w *work) loss(m *Model, n int, y []float32, contrast, tau float64, grad bo
 				axpy(du[(i*V+v)*E:][:E], dt, qv)
 			}
 		}
-		for v := range V { // the evidence projection
+		for v := range V { // the evidence projection, then the contrastive term
 			d := du[(i*V+v)*E:][:E]
 			for k, x := range w.f[(i*V+v)*F:][:F] {
 				axpy(m.evW.G[k*E:][:E], x, d)
+			}
+			if dun != nil {
+				axpy(d, 1, dun[(i*V+v)*E:][:E])
 			}
 		}
 		for v := range V {

@@ -20,7 +20,7 @@ var EvidenceFeatures = []string{"ensemble", "genie3", "spcor", "pcor", "clr", "s
 // classic methods and returns the scores as grn.Evidence for DeepMCL's
 // head: per view, the features EvidenceFeatures, and, with several views,
 // after them the same features of all the views' cells pooled (the same
-// in every view; GENIE3 seeded as view number len(views)), so a
+// in every view; GENIE3 seeded as a view number 0), so a
 // multi-view model sees what the single-view baseline sees and more. Each feature is a
 // normalised rank r ∈ (0, 1] (mid-ranks / n over the n pairs it is ranked
 // among, as in meanRank) turned into −ln(1 − r + 1/n) / ln n: 1 for the
@@ -36,7 +36,7 @@ func Evidence(ctx context.Context, views []grn.View, regulators []int32, o Optio
 	F := len(EvidenceFeatures)
 	var pooled []float32
 	if len(views) > 1 {
-		if pooled, err = viewEvidence(ctx, &grn.PoolViews(views)[0], len(views), regs, o); err != nil {
+		if pooled, err = viewEvidence(ctx, &grn.PoolViews(views)[0], 0, regs, o); err != nil {
 			return nil, err
 		}
 		F *= 2
@@ -57,6 +57,26 @@ func Evidence(ctx context.Context, views []grn.View, regulators []int32, o Optio
 			x = both
 		}
 		ev.X[vi] = x
+	}
+	return ev, nil
+}
+
+// PooledEvidence is Evidence with only the pooled views' features: every
+// view gets the same EvidenceFeatures, of all the views' cells pooled (one
+// shared slice). With few labels it leaves the supervised head half the
+// features to weigh; see pipeline's choice between the two.
+func PooledEvidence(ctx context.Context, views []grn.View, regulators []int32, o Options) (*grn.Evidence, error) {
+	o, genes, regs, err := checkInput(ctx, views, regulators, o)
+	if err != nil {
+		return nil, err
+	}
+	x, err := viewEvidence(ctx, &grn.PoolViews(views)[0], 0, regs, o)
+	if err != nil {
+		return nil, err
+	}
+	ev := &grn.Evidence{Genes: genes, Features: len(EvidenceFeatures), Regulators: regs, X: make([][]float32, len(views))}
+	for v := range ev.X {
+		ev.X[v] = x
 	}
 	return ev, nil
 }

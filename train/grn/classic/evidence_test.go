@@ -80,6 +80,22 @@ func TestEvidenceChain(t *testing.T) {
 			}
 		}
 	}
+	pooled, err := PooledEvidence(context.Background(), views, nil, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pooled.Features != F0 || len(pooled.X) != 2 {
+		t.Fatalf("pooled evidence: %d features, %d views", pooled.Features, len(pooled.X))
+	}
+	for v, x := range pooled.X { // the pooled half of Evidence's layout
+		for k := range G * G {
+			for f := range F0 {
+				if x[k*F0+f] != ev.X[v][k*F+F0+f] {
+					t.Fatalf("view %d: pooled feature %d of pair %d differs from Evidence's", v, f, k)
+				}
+			}
+		}
+	}
 	if _, err := Evidence(context.Background(), views, []int32{0, 9}, o); !errors.Is(err, ErrInvalid) {
 		t.Errorf("regulator outside the genes: err %v", err)
 	}
