@@ -245,8 +245,9 @@ func TestTrainGRNSupervised(t *testing.T) {
 // heldOutFigures trains DeepMCL (mo, with or without evidence) on the
 // simulated network's edges of the even-numbered regulators and scores it
 // with EvalGRN on the odd ones' edges, beside the baselines of the same
-// run (|Pearson|, the unsupervised ensemble, single-view DeepMCL).
-func heldOutFigures(t *testing.T, cfg sim.GRNConfig, mo grn.Options, noEvidence bool) *GRNEvalReport {
+// run (|Pearson|, the unsupervised ensemble, single-view DeepMCL), and
+// the number of known edges.
+func heldOutFigures(t *testing.T, cfg sim.GRNConfig, mo grn.Options, noEvidence bool) (*GRNEvalReport, int) {
 	t.Helper()
 	db, s, _ := grnStore(t, cfg)
 	o := DefaultGRNOptions()
@@ -270,7 +271,7 @@ func heldOutFigures(t *testing.T, cfg sim.GRNConfig, mo grn.Options, noEvidence 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return rep
+	return rep, len(o.Known)
 }
 
 // heldOutModel is the DeepMCL shape of the held-out tests: small enough to
@@ -285,7 +286,12 @@ func heldOutModel() grn.Options {
 // the other half's, against the baselines eval grn computes in the same
 // run. The default run uses a small network (60 genes, 8 regulators, one
 // seed); -long the default simulation (3 views × 2,000 cells, 200 genes,
-// 20 regulators) over 5 seeds.
+// 20 regulators) over 5 seeds. Measured (mean held-out AUPRC, 21:42 UTC
+// 2026-12-04): -long model 0.890, single-view 0.883, |Pearson| 0.384,
+// ensemble 0.774 (model ≥ 1.15 × the best unsupervised baseline); default
+// run model 0.776, single-view 0.753, |Pearson| 0.532, ensemble 0.724.
+// Asserted: the model at least 1.05 × the best unsupervised baseline and
+// at least the single-view model; the ensemble at least |Pearson|.
 func TestGRNSupervisedHeldOut(t *testing.T) {
 	cfg := smallGRN()
 	seeds := []uint64{1}
@@ -296,11 +302,11 @@ func TestGRNSupervisedHeldOut(t *testing.T) {
 	var sum [4]float64
 	for _, seed := range seeds {
 		cfg.Seed = seed
-		rep := heldOutFigures(t, cfg, heldOutModel(), false)
+		rep, known := heldOutFigures(t, cfg, heldOutModel(), false)
 		m, sv := rep.Model.AUPRC, rep.Baselines["deepmcl-single-view"].AUPRC
 		p, ens := rep.Baselines["pearson"].AUPRC, rep.Baselines["ensemble"].AUPRC
-		t.Logf("seed %d: held-out AUPRC model %.3f (ratio %.2f), single-view %.3f, |Pearson| %.3f, ensemble %.3f; density %.4f, %d held-out edges",
-			seed, m, rep.Model.AUPRCRatio, sv, p, ens, rep.Model.Density, rep.TrueEdges)
+		t.Logf("seed %d: held-out AUPRC model %.3f (ratio %.2f), single-view %.3f, |Pearson| %.3f, ensemble %.3f; density %.4f, %d held-out edges, %d known",
+			seed, m, rep.Model.AUPRCRatio, sv, p, ens, rep.Model.Density, rep.TrueEdges, known)
 		for i, x := range []float64{m, sv, p, ens} {
 			sum[i] += x
 		}
@@ -308,8 +314,11 @@ func TestGRNSupervisedHeldOut(t *testing.T) {
 	n := float64(len(seeds))
 	m, sv, p, ens := sum[0]/n, sum[1]/n, sum[2]/n, sum[3]/n
 	t.Logf("mean of %d: model %.3f, single-view %.3f, |Pearson| %.3f, ensemble %.3f", len(seeds), m, sv, p, ens)
-	if m < 1.2*p {
-		t.Errorf("model AUPRC %.3f < 1.2 × |Pearson| %.3f", m, p)
+	if best := max(p, ens); m < 1.05*best {
+		t.Errorf("model AUPRC %.3f < 1.05 × the best unsupervised baseline %.3f", m, best)
+	}
+	if m < sv {
+		t.Errorf("model AUPRC %.3f < single-view %.3f", m, sv)
 	}
 	if ens < p {
 		t.Errorf("ensemble AUPRC %.3f < |Pearson| %.3f", ens, p)
