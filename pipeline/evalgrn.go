@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
 	"slices"
 
 	"genestore/query/eval"
@@ -38,7 +39,9 @@ type GRNEvalReport struct {
 // network was trained on: their pairs leave the evaluation (truth and
 // predictions alike, so the figures are on held-out edges), and the
 // single-view DeepMCL model (no attention) is trained on them as a further
-// baseline, so the value of multi-view attention shows.
+// baseline, so the value of multi-view attention shows: with modelOpts,
+// or, when it is the zero value, the options (and evidence) the network
+// was trained with.
 func EvalGRN(ctx context.Context, db *store.DB, name string, truth, known []KnownEdge, modelOpts grn.Options, log io.Writer) (*GRNEvalReport, error) {
 	if log == nil {
 		log = io.Discard
@@ -73,6 +76,9 @@ func EvalGRN(ctx context.Context, db *store.DB, name string, truth, known []Know
 		Genes   int    `json:"genes"`
 		ViewsBy string `json:"views_by"`
 		Seed    uint64 `json:"seed"`
+		// DeepMCL networks: the model options and evidence features.
+		Model    *grn.Options `json:"model"`
+		Evidence int          `json:"evidence"`
 	}
 	_ = json.Unmarshal(net.Provenance.Params, &p)
 	o.Name, o.ViewsBy, o.Seed = name, p.ViewsBy, p.Seed
@@ -188,14 +194,17 @@ func EvalGRN(ctx context.Context, db *store.DB, name string, truth, known []Know
 			return nil, fmt.Errorf("%w: none of the %d known edges has both genes in the data", ErrNoData, len(known))
 		}
 		mo := modelOpts
-		mo.SingleView, mo.Seed, mo.Regulators = true, o.Seed, in.Regulators
+		if reflect.ValueOf(modelOpts).IsZero() && p.Model != nil {
+			mo = *p.Model // the network's own shape and training settings
+		}
+		mo.SingleView, mo.Seed = true, o.Seed
 		fmt.Fprintf(log, "grn eval: training the single-view DeepMCL baseline on %d known edges\n", len(kn))
-		model, _, err := grn.Train(ctx, in.Views, kn, mo)
+		model, _, ev, err := trainDeepMCL(ctx, in.Views, kn, in.Regulators, mo, p.Evidence > 0, log)
 		if err != nil {
 			return nil, fmt.Errorf("baseline deepmcl single-view: %w", err)
 		}
 		var es []NamedEdge
-		err = model.Score(ctx, in.Views, in.Regulators, nil, func(e grn.Edge) error {
+		err = model.Score(ctx, in.Views, ev, in.Regulators, nil, func(e grn.Edge) error {
 			es = append(es, NamedEdge{Regulator: in.Symbols[e.Regulator], Target: in.Symbols[e.Target], Score: float32(e.Score), Sign: e.Sign})
 			return nil
 		})

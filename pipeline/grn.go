@@ -48,8 +48,12 @@ type GRNOptions struct {
 	// Seed makes the run reproducible.
 	Seed uint64
 	// Model are the DeepMCL hyper-parameters (zero fields: its defaults;
-	// Seed and Regulators are set from the fields above).
+	// Seed, Regulators and Evidence are set from the fields above).
 	Model grn.Options
+	// NoEvidence trains DeepMCL on the pair images alone, without the
+	// per-view unsupervised evidence (classic.Evidence) its head reads by
+	// default.
+	NoEvidence bool
 }
 
 // KnownEdge is a prior regulator → target edge by symbol; Sign is +1, −1 or
@@ -569,26 +573,18 @@ func scoreUnsupervised(ctx context.Context, in *GRNInput, o GRNOptions, log io.W
 func scoreSupervised(ctx context.Context, in *GRNInput, o GRNOptions, log io.Writer) ([]store.RegEdge, store.Network, []byte, error) {
 	regs := in.Regulators
 	if regs == nil {
-		seen := map[int]bool{}
-		for _, k := range in.Known {
-			if !seen[int(k.Regulator)] {
-				seen[int(k.Regulator)] = true
-				regs = append(regs, int(k.Regulator))
-			}
-		}
-		slices.Sort(regs)
+		regs = knownRegulators(in.Known)
 	}
 	mo := o.Model
 	mo.Seed = o.Seed
-	mo.Regulators = regs
 	fmt.Fprintf(log, "grn: training DeepMCL on %d known edges over %d views, %d candidate regulators\n", len(in.Known), len(in.Views), len(regs))
-	model, rep, err := grn.Train(ctx, in.Views, in.Known, mo)
+	model, rep, ev, err := trainDeepMCL(ctx, in.Views, in.Known, regs, mo, !o.NoEvidence, log)
 	if err != nil {
 		return nil, store.Network{}, nil, err
 	}
 	fmt.Fprintf(log, "grn: %d epochs (best %d), %.0f pairs/s\n", rep.Epochs, rep.BestEpoch, rep.PairsPerSec)
 	var edges []store.RegEdge
-	err = model.ScoreAttention(ctx, in.Views, regs, nil, func(e grn.Edge, att []float32) error {
+	err = model.ScoreAttention(ctx, in.Views, ev, regs, nil, func(e grn.Edge, att []float32) error {
 		edges = append(edges, store.RegEdge{Regulator: in.GeneIDs[e.Regulator], Target: in.GeneIDs[e.Target],
 			Score: float32(e.Score), Sign: e.Sign, Support: slices.Clone(att)})
 		return nil
@@ -612,7 +608,7 @@ func scoreSupervised(ctx context.Context, in *GRNInput, o GRNOptions, log io.Wri
 	}
 	recorded := mo
 	recorded.Regulators = nil // listed by the network itself
-	params, _ := json.Marshal(map[string]any{"method": MethodDeepMCL, "model": recorded, "genes": len(in.GeneIDs),
+	params, _ := json.Marshal(map[string]any{"method": MethodDeepMCL, "model": recorded, "evidence": model.Evidence(), "genes": len(in.GeneIDs),
 		"regulators": len(regs), "known_edges": len(in.Known), "views_by": o.ViewsBy, "seed": o.Seed,
 		"epochs": rep.Epochs, "best_epoch": rep.BestEpoch, "held_out_auprc": held,
 		"skipped_regulators": len(in.SkippedRegulators)})
@@ -620,3 +616,63 @@ func scoreSupervised(ctx context.Context, in *GRNInput, o GRNOptions, log io.Wri
 		Provenance: store.Provenance{Kind: "grn", ModelVersion: version, Params: params}}
 	return edges, net, weights, nil
 }
+
+// knownRegulators returns the distinct regulators of known, ascending.
+func knownRegulators(known []grn.Known) []int {
+	var regs []int
+	for _, k := range known {
+		regs = append(regs, int(k.Regulator))
+	}
+	slices.Sort(regs)
+	return slices.Compact(regs)
+}
+
+// trainDeepMCL trains DeepMCL (mo; mo.SingleView for the baseline) on the
+// known edges and returns it with the evidence its Score needs (nil
+// without evidence). Negatives are drawn only from the regulators with
+// known edges, whose lists of targets the known edges are taken to be:
+// the other candidates' pairs are unlabelled, not negative.
+//
+// With evidence, grn/classic scores the pairs of the candidate and known
+// regulators: the single-view baseline reads the features of the pooled
+// cells; the multi-view model reads each view's features beside the
+// pooled ones when there are at least evidenceEPV known edges per feature
+// of that layout (the events-per-variable rule of thumb for logistic
+// regression: 160 edges), else the pooled ones alone, which on GSD's 38 known edges
+// did better (held-out AUPRC ratio 1.54 against 1.33 with both).
+func trainDeepMCL(ctx context.Context, views []grn.View, known []grn.Known, candidates []int, mo grn.Options, evidence bool, log io.Writer) (*grn.Model, *grn.Report, *grn.Evidence, error) {
+	trainRegs := knownRegulators(known)
+	mo.Regulators, mo.Evidence = trainRegs, nil
+	if evidence {
+		evRegs := slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(candidates), trainRegs...))))
+		regs32 := make([]int32, len(evRegs))
+		for i, r := range evRegs {
+			regs32[i] = int32(r)
+		}
+		in, kind, compute := views, "each view's and the pooled", classic.Evidence
+		switch {
+		case mo.SingleView:
+			in, kind = grn.PoolViews(views), "the pooled"
+		case len(known) < evidenceEPV*2*len(classic.EvidenceFeatures):
+			kind, compute = "the pooled", classic.PooledEvidence
+		}
+		co := classic.DefaultOptions()
+		co.Seed = mo.Seed
+		fmt.Fprintf(log, "grn: unsupervised evidence (%s) of %s cells for %d regulators\n",
+			strings.Join(classic.EvidenceFeatures, ", "), kind, len(evRegs))
+		ev, err := compute(ctx, in, regs32, co)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("evidence: %w", err)
+		}
+		mo.Evidence = ev
+	}
+	model, rep, err := grn.Train(ctx, views, known, mo)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return model, rep, mo.Evidence, nil
+}
+
+// evidenceEPV is the fewest known edges per evidence feature for which
+// the multi-view model reads per-view evidence.
+const evidenceEPV = 10

@@ -9,16 +9,17 @@ import (
 	"math"
 )
 
-// Encoding of a Model (MarshalBinary), version 1. All integers and floats
+// Encoding of a Model (MarshalBinary), version 2. All integers and floats
 // little-endian.
 //
 //	offset  size  field
 //	0       8     magic "GSGRNMOD"
-//	8       1     format version (byte) = 1
+//	8       1     format version (byte) = 2
 //	9       4     header length H (uint32, at most 65,536)
 //	13      H     header, JSON: {"bins", "conv1", "conv2", "hidden", "embed",
 //	              "head", "neighbours", "views", "genes", "single_view",
-//	              "range_bins" (omitted when false)}
+//	              "range_bins" (omitted when false), "evidence" (features
+//	              per view; omitted when 0)}
 //	13+H    …     the parameters, float32 row-major, in this order:
 //	              conv1.W (9 × conv1), conv1.B (conv1),
 //	              conv2.W (9·conv1 × conv1), conv2.B (conv1),
@@ -28,7 +29,9 @@ import (
 //	              fc2.W (hidden × embed), fc2.B (embed),
 //	              slot (1+neighbours × embed), q.img (embed), q.view (embed),
 //	              head1.W (embed × head), head1.B (head),
-//	              head2.W (head × 1), head2.B (1)
+//	              head2.W (head × 1), head2.B (1),
+//	              and only when evidence > 0:
+//	              ev.W (evidence × embed), ev.lin (evidence)
 //	end−4   4     CRC-32C (Castagnoli) of every preceding byte
 //
 // Convolution weights are indexed (ky, kx, input channel) × output channel;
@@ -36,10 +39,14 @@ import (
 // last pooled map. The header fixes every shape, so the parameter bytes
 // carry no lengths: a decoder computes the expected size from the header
 // and refuses any other. Versions only move forward; a future layout adds
-// a decoder case beside version 1.
+// a decoder case beside the old ones.
+//
+// Version 1 (models without evidence, written before the head read
+// unsupervised evidence) is version 2 without the "evidence" header field
+// and the ev.* parameters; it still decodes, as a model without evidence.
 const (
 	codecMagic   = "GSGRNMOD"
-	CodecVersion = 1 // the version MarshalBinary writes
+	CodecVersion = 2 // the version MarshalBinary writes
 	maxHeader    = 1 << 16
 )
 
@@ -79,8 +86,9 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 	if len(data) < len(codecMagic)+1+4+4 || string(data[:len(codecMagic)]) != codecMagic {
 		return fmt.Errorf("%w: not a regulatory-network model", ErrFormat)
 	}
-	if v := data[8]; v != CodecVersion {
-		return fmt.Errorf("%w: format version %d, this build reads %d", ErrFormat, v, CodecVersion)
+	version := data[8]
+	if version < 1 || version > CodecVersion {
+		return fmt.Errorf("%w: format version %d, this build reads 1 to %d", ErrFormat, version, CodecVersion)
 	}
 	body := data[:len(data)-4]
 	if crc32.Checksum(body, castagnoli) != le.Uint32(data[len(data)-4:]) {
@@ -96,6 +104,9 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 	}
 	if err := hp.check(); err != nil {
 		return err
+	}
+	if version == 1 && hp.Evidence != 0 {
+		return fmt.Errorf("%w: a version 1 model with evidence", ErrFormat)
 	}
 	rest := body[13+hl:]
 	total := int64(0)
@@ -136,6 +147,8 @@ func (h hyper) check() error {
 		return bad("views %d", h.Views)
 	case h.Genes < 2 || h.Genes > maxGenes:
 		return bad("genes %d", h.Genes)
+	case h.Evidence < 0 || h.Evidence > maxEvidence:
+		return bad("evidence %d", h.Evidence)
 	}
 	return nil
 }

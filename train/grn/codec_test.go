@@ -12,16 +12,30 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/model_v1.bin")
+var update = flag.Bool("update", false, "rewrite testdata/model_v2.bin")
 
-// tinyModel is the model behind testdata/model_v1.bin.
+// tinyModel is the model behind testdata/model_v1.bin (written by version
+// 1, frozen) and, encoded now, the model without evidence of version 2.
 func tinyModel() *Model {
 	hp := hyper{Bins: 8, Conv1: 2, Conv2: 2, Hidden: 4, Embed: 3, Head: 2, Neighbours: 1, Views: 2, Genes: 5}
 	return newModel(hp, rand.New(rand.NewPCG(1, 2)))
 }
 
+// tinyEvidenceModel is the model behind testdata/model_v2.bin.
+func tinyEvidenceModel() *Model {
+	hp := tinyModel().hp
+	hp.Evidence = 2
+	m := newModel(hp, rand.New(rand.NewPCG(1, 2)))
+	for i := range m.evLin.W {
+		m.evLin.W[i] = float32(i) - 0.5
+	}
+	return m
+}
+
 func TestCodecRoundTrip(t *testing.T) {
-	for _, hp := range []hyper{tinyModel().hp, smallHyper(3, true)} {
+	withEv := smallHyper(3, false)
+	withEv.Evidence = 4
+	for _, hp := range []hyper{tinyModel().hp, smallHyper(3, true), withEv} {
 		m := newModel(hp, rand.New(rand.NewPCG(3, 4)))
 		b, err := m.MarshalBinary()
 		if err != nil {
@@ -42,8 +56,8 @@ func TestCodecRoundTrip(t *testing.T) {
 }
 
 func TestCodecGolden(t *testing.T) {
-	path := filepath.Join("testdata", "model_v1.bin")
-	want, err := tinyModel().MarshalBinary()
+	path := filepath.Join("testdata", "model_v2.bin")
+	want, err := tinyEvidenceModel().MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,10 +71,42 @@ func TestCodecGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Fatal("version 1 encoding changed: a new layout needs a new version (and -update)")
+		t.Fatal("version 2 encoding changed: a new layout needs a new version (and -update)")
 	}
-	if CodecVersion != 1 {
-		t.Fatalf("CodecVersion %d: add a golden file for it and keep reading version 1", CodecVersion)
+	if CodecVersion != 2 {
+		t.Fatalf("CodecVersion %d: add a golden file for it and keep reading versions 1 and 2", CodecVersion)
+	}
+}
+
+// TestCodecReadsV1 decodes the frozen version 1 fixture: the same weights
+// as the model without evidence, re-encoded as version 2.
+func TestCodecReadsV1(t *testing.T) {
+	v1, err := os.ReadFile(filepath.Join("testdata", "model_v1.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v1[8] != 1 {
+		t.Fatalf("fixture version %d", v1[8])
+	}
+	var m Model
+	if err := m.UnmarshalBinary(v1); err != nil {
+		t.Fatal(err)
+	}
+	if m.Evidence() != 0 {
+		t.Fatalf("version 1 model with %d evidence features", m.Evidence())
+	}
+	got, _ := m.MarshalBinary()
+	want, _ := tinyModel().MarshalBinary()
+	if !bytes.Equal(got, want) || want[8] != 2 {
+		t.Fatal("version 1 model does not re-encode as the same model in version 2")
+	}
+	// A version 1 header may not claim evidence.
+	v2, _ := tinyEvidenceModel().MarshalBinary()
+	bad := bytes.Clone(v2)
+	bad[8] = 1
+	binary.LittleEndian.PutUint32(bad[len(bad)-4:], crc32.Checksum(bad[:len(bad)-4], castagnoli))
+	if err := m.UnmarshalBinary(bad); !errors.Is(err, ErrFormat) {
+		t.Fatalf("version 1 with evidence: err %v", err)
 	}
 }
 
@@ -69,7 +115,7 @@ func TestCodecCorrupt(t *testing.T) {
 	cases := map[string][]byte{
 		"empty":     nil,
 		"magic":     append([]byte("XXXXXXXX"), b[8:]...),
-		"version":   append(append(append([]byte(nil), b[:8]...), 2), b[9:]...),
+		"version":   append(append(append([]byte(nil), b[:8]...), 3), b[9:]...),
 		"truncated": b[:len(b)-5],
 		"bit flip":  func() []byte { c := bytes.Clone(b); c[20] ^= 1; return c }(),
 	}
@@ -82,12 +128,14 @@ func TestCodecCorrupt(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	b, err := os.ReadFile(filepath.Join("testdata", "model_v1.bin"))
-	if err != nil {
-		f.Fatal(err)
+	for _, name := range []string{"model_v1.bin", "model_v2.bin"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+		f.Add(b[:20])
 	}
-	f.Add(b)
-	f.Add(b[:20])
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// Also decode the input with a valid checksum, so the fuzzer
 		// reaches the header and shape checks behind the CRC.

@@ -105,6 +105,8 @@ func TestModelGrad(t *testing.T) {
 	}{
 		{"multi-view", smallHyper(3, false), 0.7},
 		{"single-view", smallHyper(3, true), 0},
+		{"multi-view with evidence", func() hyper { h := smallHyper(3, false); h.Evidence = 3; return h }(), 0.7},
+		{"single-view with evidence", func() hyper { h := smallHyper(3, true); h.Evidence = 2; return h }(), 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(7, 8))
@@ -119,6 +121,9 @@ func TestModelGrad(t *testing.T) {
 			copy(w.x, randSlice(rng, len(w.x), 1))
 			for i := range w.x {
 				w.x[i] = float32(math.Abs(float64(w.x[i])))
+			}
+			for i := range w.f {
+				w.f[i] = rng.Float32()
 			}
 			y := []float32{1, 0, 1, 0}
 			f := func() float64 {

@@ -59,15 +59,11 @@ func readBeeline(t *testing.T, path string, order []string) (View, []string) {
 	return v, order
 }
 
-// TestGSD trains on the five GSD_2000 runs as views with half the
-// reference regulators' edges known and reports AUPRC on the other half
-// against |Pearson| (-long; needs ../shared/data).
-func TestGSD(t *testing.T) {
-	if !*long {
-		t.Skip("-long")
-	}
+// loadGSD reads the five GSD_2000 runs as views over one gene order and
+// the reference network (-long callers; needs ../shared/data).
+func loadGSD(t *testing.T) (views []View, truth map[int64]bool, edges []Known, regs []int) {
+	t.Helper()
 	data := filepath.Join(shareddata.Dir(t), "grn_dev", "GSD")
-	var views []View
 	var genes []string
 	for i := range 5 {
 		v, g := readBeeline(t, filepath.Join(data, fmt.Sprintf("GSD_2000_%d", i), "ExpressionData.csv.gz"), genes)
@@ -86,9 +82,8 @@ func TestGSD(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	truth := map[int64]bool{}
+	truth = map[int64]bool{}
 	regSet := map[int]bool{}
-	var edges []Known
 	for _, r := range rows[1:] {
 		a, okA := index[r[0]]
 		b, okB := index[r[1]]
@@ -103,38 +98,61 @@ func TestGSD(t *testing.T) {
 		}
 		edges = append(edges, Known{Regulator: int32(a), Target: int32(b), Sign: s})
 	}
-	var regs []int
 	for r := range regSet {
 		regs = append(regs, r)
 	}
 	slices.Sort(regs)
-	G := len(genes)
+	return views, truth, edges, regs
+}
+
+// gsdSplit splits the reference regulators in two at random (seed): the
+// known edges are those of the first half.
+func gsdSplit(seed uint64, regs []int, edges []Known) (trainR, testR []int, known []Known) {
+	perm := newSplitRand(seed).Perm(len(regs))
+	isTrain := map[int]bool{}
+	for i, p := range perm {
+		if i%2 == 0 {
+			trainR = append(trainR, regs[p])
+			isTrain[regs[p]] = true
+		} else {
+			testR = append(testR, regs[p])
+		}
+	}
+	for _, e := range edges {
+		if isTrain[int(e.Regulator)] {
+			known = append(known, e)
+		}
+	}
+	return trainR, testR, known
+}
+
+// scoreAUPRC is the AUPRC on regulators regs of model m (with evidence ev).
+func scoreAUPRC(t *testing.T, m *Model, views []View, ev *Evidence, truth map[int64]bool, regs []int) float64 {
+	t.Helper()
+	scores := map[int64]float64{}
+	if err := m.Score(context.Background(), views, ev, regs, nil, func(e Edge) error {
+		scores[pairKey(int(e.Regulator), int(e.Target))] = e.Score
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return evalAUPRC(truth, regs, views[0].Genes, func(r, t int) float64 { return scores[pairKey(r, t)] })
+}
+
+// TestGSDImagesOnly trains the model without evidence (pair images only)
+// on the five GSD_2000 runs as views with half the reference regulators'
+// edges known and reports AUPRC on the other half against |Pearson|
+// (-long; needs ../shared/data). TestGSD in gsd_evidence_test.go measures
+// the model with evidence, as train grn runs it.
+func TestGSDImagesOnly(t *testing.T) {
+	if !*long {
+		t.Skip("-long")
+	}
+	views, truth, edges, regs := loadGSD(t)
+	G := views[0].Genes
 	densityAll := float64(len(truth)) / float64(G*(G-1))
 	for _, seed := range []uint64{1, 2, 3} {
-		rng := newSplitRand(seed)
-		perm := rng.Perm(len(regs))
-		var trainR, testR []int
-		for i, p := range perm {
-			if i%2 == 0 {
-				trainR = append(trainR, regs[p])
-			} else {
-				testR = append(testR, regs[p])
-			}
-		}
-		isTrain := map[int]bool{}
-		for _, r := range trainR {
-			isTrain[r] = true
-		}
-		var known []Known
-		npos := 0
-		for _, e := range edges {
-			if isTrain[int(e.Regulator)] {
-				known = append(known, e)
-			} else {
-				npos++
-			}
-		}
-		densityTest := float64(npos) / float64(len(testR)*(G-1))
+		trainR, testR, known := gsdSplit(seed, regs, edges)
 		pear := evalAUPRC(truth, testR, G, pearsonScore(views))
 		for _, single := range []bool{false, true} {
 			o := simOptions()
@@ -143,16 +161,9 @@ func TestGSD(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			scores := map[int64]float64{}
-			if err := m.Score(context.Background(), views, testR, nil, func(e Edge) error {
-				scores[pairKey(int(e.Regulator), int(e.Target))] = e.Score
-				return nil
-			}); err != nil {
-				t.Fatal(err)
-			}
-			ap := evalAUPRC(truth, testR, G, func(r, t int) float64 { return scores[pairKey(r, t)] })
-			t.Logf("seed %d single-view %v: AUPRC %.3f (ratio %.2f) vs |Pearson| %.3f (ratio %.2f); density all pairs %.3f, held-out regulators %.3f; %d known edges, epochs %d best %d, %.0f s",
-				seed, single, ap, ap/densityAll, pear, pear/densityAll, densityAll, densityTest, len(known), rep.Epochs, rep.BestEpoch, rep.Seconds)
+			ap := scoreAUPRC(t, m, views, nil, truth, testR)
+			t.Logf("seed %d single-view %v: AUPRC %.3f (ratio %.2f) vs |Pearson| %.3f (ratio %.2f); density %.3f; %d known edges, epochs %d best %d, %.0f s",
+				seed, single, ap, ap/densityAll, pear, pear/densityAll, densityAll, len(known), rep.Epochs, rep.BestEpoch, rep.Seconds)
 		}
 	}
 }

@@ -20,6 +20,9 @@ type hyper struct {
 	Genes      int  `json:"genes"`
 	SingleView bool `json:"single_view"`
 	RangeBins  bool `json:"range_bins,omitempty"`
+	// Evidence is the number of evidence features per view the head reads
+	// (0: none; codec version 2).
+	Evidence int `json:"evidence,omitempty"`
 }
 
 // attViews is the number of views the network attends over.
@@ -50,6 +53,10 @@ type Model struct {
 	qImg, qView  *optim.Param // Embed each
 	h1W, h1B     *optim.Param // Embed × Head, Head
 	h2W, h2B     *optim.Param // Head × 1, 1
+	// With evidence (hp.Evidence > 0): evW projects a view's evidence
+	// into its view embedding, evLin adds the attention-weighted evidence
+	// straight to the logit. nil otherwise.
+	evW, evLin *optim.Param // Evidence × Embed, Evidence
 }
 
 // paramShapes lists every parameter's name and shape (rows, cols) in the
@@ -61,13 +68,17 @@ func (h hyper) paramShapes() []paramShape {
 		s = append(s, paramShape{"conv" + string(rune('1'+i)) + ".W", 9 * c[i], c[i+1]},
 			paramShape{"conv" + string(rune('1'+i)) + ".B", 1, c[i+1]})
 	}
-	return append(s,
+	s = append(s,
 		paramShape{"fc1.W", h.feat(), h.Hidden}, paramShape{"fc1.B", 1, h.Hidden},
 		paramShape{"fc2.W", h.Hidden, h.Embed}, paramShape{"fc2.B", 1, h.Embed},
 		paramShape{"slot", h.images(), h.Embed},
 		paramShape{"q.img", 1, h.Embed}, paramShape{"q.view", 1, h.Embed},
 		paramShape{"head1.W", h.Embed, h.Head}, paramShape{"head1.B", 1, h.Head},
 		paramShape{"head2.W", h.Head, 1}, paramShape{"head2.B", 1, 1})
+	if h.Evidence > 0 {
+		s = append(s, paramShape{"ev.W", h.Evidence, h.Embed}, paramShape{"ev.lin", 1, h.Evidence})
+	}
+	return s
 }
 
 type paramShape struct {
@@ -81,7 +92,11 @@ func (m *Model) params() []*optim.Param {
 	for i := range 4 {
 		ps = append(ps, m.convW[i], m.convB[i])
 	}
-	return append(ps, m.fc1W, m.fc1B, m.fc2W, m.fc2B, m.slot, m.qImg, m.qView, m.h1W, m.h1B, m.h2W, m.h2B)
+	ps = append(ps, m.fc1W, m.fc1B, m.fc2W, m.fc2B, m.slot, m.qImg, m.qView, m.h1W, m.h1B, m.h2W, m.h2B)
+	if m.evW != nil {
+		ps = append(ps, m.evW, m.evLin)
+	}
+	return ps
 }
 
 // newModel allocates a model of shape hp; with rng non-nil it draws He
@@ -115,6 +130,9 @@ func newModel(hp hyper, rng *rand.Rand) *Model {
 	m.fc1W, m.fc1B, m.fc2W, m.fc2B = r[0], r[1], r[2], r[3]
 	m.slot, m.qImg, m.qView = r[4], r[5], r[6]
 	m.h1W, m.h1B, m.h2W, m.h2B = r[7], r[8], r[9], r[10]
+	if hp.Evidence > 0 {
+		m.evW, m.evLin = r[11], r[12]
+	}
 	return m
 }
 
@@ -143,6 +161,10 @@ func (m *Model) Views() int { return m.hp.Views }
 
 // Genes returns the number of genes (columns of every view) of the model.
 func (m *Model) Genes() int { return m.hp.Genes }
+
+// Evidence returns the number of evidence features per view the model
+// reads (0: none).
+func (m *Model) Evidence() int { return m.hp.Evidence }
 
 // SingleView reports whether the model is the single-view baseline.
 func (m *Model) SingleView() bool { return m.hp.SingleView }

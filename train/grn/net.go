@@ -26,9 +26,11 @@ type work struct {
 	h, e             []float32 // nImg × Hidden (after ReLU), nImg × Embed
 	alpha            []float32 // nPairs × V × N image attention
 	u                []float32 // nPairs × V × Embed view embeddings
+	u0               []float32 // with evidence: u before the evidence is added (else nil: u)
 	beta             []float32 // nPairs × V view attention
 	pooled, hh       []float32 // nPairs × Embed, nPairs × Head (after ReLU)
 	logit            []float32 // nPairs
+	f, fb            []float32 // nPairs × V × Evidence pair evidence, nPairs × Evidence its view-attention mean
 	de, dh, dfeat    []float32
 	scr              []scratch
 }
@@ -55,6 +57,11 @@ func newWork(hp hyper, maxPairs, threads int) *work {
 		alpha: make([]float32, nImg), u: make([]float32, maxPairs*V*hp.Embed),
 		beta: make([]float32, maxPairs*V), pooled: make([]float32, maxPairs*hp.Embed),
 		hh: make([]float32, maxPairs*hp.Head), logit: make([]float32, maxPairs),
+		f: make([]float32, maxPairs*V*hp.Evidence), fb: make([]float32, maxPairs*hp.Evidence),
+	}
+	w.u0 = w.u
+	if hp.Evidence > 0 {
+		w.u0 = make([]float32, len(w.u))
 	}
 	parts := min(w.threads, (nImg+chunkImages-1)/chunkImages)
 	w.scr = make([]scratch, max(1, parts))
@@ -109,18 +116,36 @@ func (w *work) forward(m *Model, n int) {
 	}
 
 	qi, qv := m.qImg.W, m.qView.W
+	nf := hp.Evidence
 	for i := range n {
 		for v := range V {
 			iv := i*V + v
-			attendPool(w.alpha[iv*N:][:N], w.e[iv*N*E:][:N*E], E, qi, hp.SingleView, w.u[iv*E:][:E])
+			u := w.u[iv*E:][:E]
+			attendPool(w.alpha[iv*N:][:N], w.e[iv*N*E:][:N*E], E, qi, hp.SingleView, u)
+			if nf > 0 {
+				copy(w.u0[iv*E:][:E], u)
+			}
+			for k, x := range w.f[iv*nf:][:nf] { // the view's evidence, projected
+				axpy(u, x, m.evW.W[k*E:][:E])
+			}
 		}
 		attendPool(w.beta[i*V:][:V], w.u[i*V*E:][:V*E], E, qv, hp.SingleView, w.pooled[i*E:][:E])
+		if nf > 0 {
+			fb := w.fb[i*nf:][:nf]
+			clear(fb)
+			for v, b := range w.beta[i*V:][:V] {
+				axpy(fb, b, w.f[(i*V+v)*nf:][:nf])
+			}
+		}
 	}
 	Hd := hp.Head
 	f32.Gemm(1, false, false, n, Hd, E, w.pooled, E, m.h1W.W, Hd, false, w.hh, Hd)
 	addBias(w.hh[:n*Hd], m.h1B.W, true)
 	for i := range n {
 		w.logit[i] = dot(w.hh[i*Hd:][:Hd], m.h2W.W) + m.h2B.W[0]
+		if nf > 0 {
+			w.logit[i] += dot(m.evLin.W, w.fb[i*nf:][:nf])
+		}
 	}
 }
 
@@ -137,12 +162,14 @@ func (w *work) loss(m *Model, n int, y []float32, contrast, tau float64, grad bo
 		dlogit[i] = float32((sigmoid(z) - float64(y[i])) / float64(n))
 	}
 	bce /= float64(n)
-	var du []float32
+	// The contrastive loss compares the views' pictures: the image-only
+	// view embeddings, before the evidence is added.
+	var dun []float32
 	if contrast > 0 && V > 1 && n > 1 {
-		du = make([]float32, n*V*E)
-		ntx = ntXent(du, w.u[:n*V*E], n*V, V, E, tau, grad)
-		for i := range du {
-			du[i] *= float32(contrast)
+		dun = make([]float32, n*V*E)
+		ntx = ntXent(dun, w.u0[:n*V*E], n*V, V, E, tau, grad)
+		for i := range dun {
+			dun[i] *= float32(contrast)
 		}
 	}
 	if !grad {
@@ -150,8 +177,12 @@ func (w *work) loss(m *Model, n int, y []float32, contrast, tau float64, grad bo
 	}
 	w.ensureGrad()
 	// Head.
+	F := hp.Evidence
 	dhh := make([]float32, n*Hd)
 	for i := range n {
+		if F > 0 {
+			axpy(m.evLin.G, dlogit[i], w.fb[i*F:][:F])
+		}
 		m.h2B.G[0] += dlogit[i]
 		axpy(m.h2W.G, dlogit[i], w.hh[i*Hd:][:Hd])
 		axpy(dhh[i*Hd:][:Hd], dlogit[i], m.h2W.W)
@@ -162,9 +193,7 @@ func (w *work) loss(m *Model, n int, y []float32, contrast, tau float64, grad bo
 	dpool := make([]float32, n*E)
 	f32.Gemm(1, false, true, n, E, Hd, dhh, Hd, m.h1W.W, Hd, false, dpool, E)
 	// View attention, then image attention.
-	if du == nil {
-		du = make([]float32, n*V*E)
-	}
+	du := make([]float32, n*V*E)
 	qi, qv := m.qImg.W, m.qView.W
 	dbe := make([]float32, V)
 	dal := make([]float32, N)
@@ -175,6 +204,9 @@ func (w *work) loss(m *Model, n int, y []float32, contrast, tau float64, grad bo
 		for v, b := range be {
 			axpy(du[(i*V+v)*E:][:E], b, dp)
 			dbe[v] = dot(dp, us[v*E:][:E])
+			if F > 0 { // the logit's direct evidence term
+				dbe[v] += dlogit[i] * dot(m.evLin.W, w.f[(i*V+v)*F:][:F])
+			}
 		}
 		if !hp.SingleView {
 			s := float32(0)
@@ -185,6 +217,15 @@ func (w *work) loss(m *Model, n int, y []float32, contrast, tau float64, grad bo
 				dt := b * (dbe[v] - s)
 				axpy(m.qView.G, dt, us[v*E:][:E])
 				axpy(du[(i*V+v)*E:][:E], dt, qv)
+			}
+		}
+		for v := range V { // the evidence projection, then the contrastive term
+			d := du[(i*V+v)*E:][:E]
+			for k, x := range w.f[(i*V+v)*F:][:F] {
+				axpy(m.evW.G[k*E:][:E], x, d)
+			}
+			if dun != nil {
+				axpy(d, 1, dun[(i*V+v)*E:][:E])
 			}
 		}
 		for v := range V {

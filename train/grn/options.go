@@ -67,6 +67,12 @@ type Options struct {
 	// negatives are drawn from: pairs (r, t), r in Regulators, t any other
 	// gene, that are not known edges. nil means every gene.
 	Regulators []int
+	// Evidence, when set, is per-view unsupervised evidence on the
+	// candidate pairs that the head reads beside the images; it must hold
+	// a row for every candidate regulator and every known edge's
+	// regulator, and the same evidence (of the same views) must be given
+	// to Score. It is data, not a setting: it is not encoded.
+	Evidence *Evidence `json:"-"`
 }
 
 // DefaultOptions returns the options Train uses for zero fields.
@@ -183,4 +189,5 @@ const (
 	maxNeighbours = 16
 	maxViews      = 1024
 	maxGenes      = 1 << 24
+	maxEvidence   = 64
 )

@@ -21,16 +21,19 @@ const scoreBatch = 64
 // weighted Pearson correlation of the pair (0 when it is exactly 0).
 //
 // views must be the views the model was trained on, or views of the same
-// genes in the same order from the same number of sources. An error from
+// genes in the same order from the same number of sources; ev, the
+// evidence of those views (as given to Train in Options.Evidence) with a
+// row for every regulator scored, is required by a model trained with
+// evidence and ignored otherwise. An error from
 // emit stops the scan and is returned as is.
-func (m *Model) Score(ctx context.Context, views []View, regulators, targets []int, emit func(Edge) error) error {
-	return m.ScoreAttention(ctx, views, regulators, targets, func(e Edge, _ []float32) error { return emit(e) })
+func (m *Model) Score(ctx context.Context, views []View, ev *Evidence, regulators, targets []int, emit func(Edge) error) error {
+	return m.ScoreAttention(ctx, views, ev, regulators, targets, func(e Edge, _ []float32) error { return emit(e) })
 }
 
 // ScoreAttention is Score that also passes each edge's view attention
 // weights (one per view, summing to 1; a single 1 for the single-view
 // baseline). The slice is reused: it is valid only during the call.
-func (m *Model) ScoreAttention(ctx context.Context, views []View, regulators, targets []int, emit func(Edge, []float32) error) error {
+func (m *Model) ScoreAttention(ctx context.Context, views []View, ev *Evidence, regulators, targets []int, emit func(Edge, []float32) error) error {
 	if len(views) != m.hp.Views {
 		return fmt.Errorf("%w: %d views, the model was trained on %d", ErrInput, len(views), m.hp.Views)
 	}
@@ -52,6 +55,19 @@ func (m *Model) ScoreAttention(ctx context.Context, views []View, regulators, ta
 	if targets != nil {
 		tgts = targets
 	}
+	switch {
+	case m.hp.Evidence > 0 && ev == nil:
+		return fmt.Errorf("%w: the model reads %d evidence features per view and none were given", ErrInput, m.hp.Evidence)
+	case m.hp.Evidence == 0:
+		ev = nil
+	case ev.Features != m.hp.Evidence:
+		return fmt.Errorf("%w: %d evidence features per view, the model reads %d", ErrInput, ev.Features, m.hp.Evidence)
+	}
+	if ev != nil {
+		if err := ev.check(m.hp.attViews(), G, regs); err != nil {
+			return err
+		}
+	}
 	threads := runtime.GOMAXPROCS(0)
 	in := views
 	if m.hp.SingleView {
@@ -59,7 +75,7 @@ func (m *Model) ScoreAttention(ctx context.Context, views []View, regulators, ta
 	}
 	prep := prepare(in, m.hp.Bins, m.hp.Neighbours, threads, !m.hp.RangeBins)
 	w := newWork(m.hp, scoreBatch, threads)
-	b := newBatcher(prep, m.hp, threads)
+	b := newBatcher(prep, m.hp, threads, ev)
 	V := m.hp.attViews()
 	att := make([]float32, V)
 	keys := make([]int64, 0, scoreBatch)
@@ -67,7 +83,7 @@ func (m *Model) ScoreAttention(ctx context.Context, views []View, regulators, ta
 		if len(keys) == 0 {
 			return nil
 		}
-		b.fill(w.x, keys)
+		b.fill(w, keys)
 		w.forward(m, len(keys))
 		for i, k := range keys {
 			r, t := int(k>>32), int(k&0xffffffff)

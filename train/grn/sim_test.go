@@ -193,7 +193,7 @@ func simRunCfg(t *testing.T, seed uint64, o Options, cfg simCfg) (model, pearson
 		t.Fatal(err)
 	}
 	scores := map[int64]float64{}
-	err = m.Score(context.Background(), s.views, testTF, nil, func(e Edge) error {
+	err = m.Score(context.Background(), s.views, nil, testTF, nil, func(e Edge) error {
 		scores[pairKey(int(e.Regulator), int(e.Target))] = e.Score
 		return nil
 	})

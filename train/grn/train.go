@@ -23,11 +23,16 @@ type Report struct {
 	HeldAUPRC []float64 // average precision on the held-out pairs after each epoch (empty without a hold-out)
 	Positives int       // known edges trained on
 	HeldOut   int       // known edges held out for early stopping
-	// HeldNegatives is the number of fixed non-edges scored beside them
-	// (5 per held-out edge, or fewer when the candidates run short).
+	// HeldNegatives is the number of fixed non-edges scored beside them:
+	// with held regulators, their non-edges (at most max(1000, 20 per
+	// held edge)); otherwise 5 per held-out edge, or fewer when the
+	// candidates run short.
 	HeldNegatives int
-	Seconds       float64 // wall-clock training time
-	PairsPerSec   float64 // training pairs (positives and negatives) per second
+	// HeldRegulators is the number of regulators whose known edges were
+	// all held out (0: the edges were split at random).
+	HeldRegulators int
+	Seconds        float64 // wall-clock training time
+	PairsPerSec    float64 // training pairs (positives and negatives) per second
 }
 
 // pairKey packs a directed pair.
@@ -75,6 +80,16 @@ func Train(ctx context.Context, views []View, known []Known, opts Options) (*Mod
 	rng := rand.New(rand.NewPCG(o.Seed, 0xdee9c1))
 	hp := hyper{Bins: o.Bins, Conv1: o.Conv1, Conv2: o.Conv2, Hidden: o.Hidden, Embed: o.Embed, Head: o.Head,
 		Neighbours: o.Neighbours, Views: len(views), Genes: G, SingleView: o.SingleView, RangeBins: o.RangeBins}
+	if ev := o.Evidence; ev != nil {
+		need := slices.Clone(regs)
+		for _, k := range pos {
+			need = append(need, int(k>>32))
+		}
+		if err := ev.check(hp.attViews(), G, need); err != nil {
+			return nil, nil, err
+		}
+		hp.Evidence = ev.Features
+	}
 	m := newModel(hp, rng)
 	in := views
 	if o.SingleView {
@@ -84,24 +99,38 @@ func Train(ctx context.Context, views []View, known []Known, opts Options) (*Mod
 
 	// Split the known edges; fix the held-out negatives.
 	rng.Shuffle(len(pos), func(i, j int) { pos[i], pos[j] = pos[j], pos[i] })
-	nHeld := 0
-	if o.HoldOut > 0 && len(pos) >= 5 {
-		nHeld = max(1, int(math.Round(o.HoldOut*float64(len(pos)))))
+	held, trainPos, heldRegs := splitHeld(pos, o.HoldOut, rng)
+	nHeld := len(held)
+	var (
+		negs    *negSampler
+		heldNeg []int64
+	)
+	if len(heldRegs) > 0 {
+		// Regulator-disjoint: the held regulators' pairs leave training
+		// altogether and their non-edges are the held negatives.
+		trainRegs := slices.DeleteFunc(slices.Clone(regs), func(r int) bool { return heldRegs[r] })
+		negs = newNegSampler(trainRegs, G, posSet)
+		var hr []int
+		for r := range heldRegs {
+			hr = append(hr, r)
+		}
+		slices.Sort(hr)
+		hn := newNegSampler(hr, G, posSet)
+		heldNeg = hn.takeFixed(rng, min(hn.size(), max(1000, 20*nHeld)))
+	} else {
+		negs = newNegSampler(regs, G, posSet)
 	}
-	held, trainPos := pos[:nHeld], pos[nHeld:]
-	negs := newNegSampler(regs, G, posSet)
 	if negs.size() == 0 {
 		return nil, nil, fmt.Errorf("%w: every candidate pair is a known edge: no negatives", ErrInput)
 	}
-	var heldNeg []int64
-	if nHeld > 0 {
+	if nHeld > 0 && len(heldRegs) == 0 {
 		heldNeg = negs.takeFixed(rng, min(5*nHeld, negs.size()/2))
 	}
-	rep := &Report{Positives: len(trainPos), HeldOut: nHeld, HeldNegatives: len(heldNeg)}
+	rep := &Report{Positives: len(trainPos), HeldOut: nHeld, HeldNegatives: len(heldNeg), HeldRegulators: len(heldRegs)}
 
 	bs := o.BatchSize
 	w := newWork(hp, bs, threads)
-	b := newBatcher(prep, hp, threads)
+	b := newBatcher(prep, hp, threads, o.Evidence)
 	opt := optim.NewAdam(o.LR)
 	opt.ClearGrad = true
 	ps := m.params()
@@ -132,7 +161,7 @@ func Train(ctx context.Context, views []View, known []Known, opts Options) (*Mod
 			for i, p := range part {
 				keys[i], y[i] = p.key, p.y
 			}
-			b.fill(w.x, keys)
+			b.fill(w, keys)
 			w.forward(m, len(part))
 			l, c := w.loss(m, len(part), y, o.Contrast, o.Temperature, true)
 			if math.IsNaN(l) || math.IsNaN(c) || math.IsInf(l, 0) || math.IsInf(c, 0) {
@@ -154,7 +183,7 @@ func Train(ctx context.Context, views []View, known []Known, opts Options) (*Mod
 		all := append(append([]int64(nil), held...), heldNeg...)
 		for s := 0; s < len(all); s += bs {
 			keys := all[s:min(s+bs, len(all))]
-			b.fill(w.x, keys)
+			b.fill(w, keys)
 			w.forward(m, len(keys))
 			for i := range keys {
 				scores = append(scores, float64(w.logit[i]))
@@ -181,6 +210,56 @@ func Train(ctx context.Context, views []View, known []Known, opts Options) (*Mod
 		}
 	}
 	return best, rep, nil
+}
+
+// minHeldRegulators is the fewest regulators with known edges for a
+// regulator-disjoint hold-out.
+const minHeldRegulators = 4
+
+// splitHeld splits the shuffled known edges pos into held-out and training
+// edges. With at least minHeldRegulators regulators among them, a fraction
+// frac of the regulators (at least one) is held out with all its edges, so
+// early stopping measures what the model is for: scoring regulators it was
+// not trained on. Otherwise (or when that would leave fewer than 2
+// training edges) a fraction frac of the edges is held out at random,
+// from 5 edges on. heldRegs is nil for the edge split.
+func splitHeld(pos []int64, frac float64, rng *rand.Rand) (held, train []int64, heldRegs map[int]bool) {
+	if frac <= 0 {
+		return nil, pos, nil
+	}
+	var regs []int
+	seen := map[int]bool{}
+	for _, k := range pos {
+		if r := int(k >> 32); !seen[r] {
+			seen[r] = true
+			regs = append(regs, r)
+		}
+	}
+	if len(regs) >= minHeldRegulators {
+		slices.Sort(regs)
+		rng.Shuffle(len(regs), func(i, j int) { regs[i], regs[j] = regs[j], regs[i] })
+		nr := max(1, int(math.Round(frac*float64(len(regs)))))
+		heldRegs = map[int]bool{}
+		for _, r := range regs[:nr] {
+			heldRegs[r] = true
+		}
+		for _, k := range pos {
+			if heldRegs[int(k>>32)] {
+				held = append(held, k)
+			} else {
+				train = append(train, k)
+			}
+		}
+		if len(train) >= 2 {
+			return held, train, heldRegs
+		}
+		held, train, heldRegs = nil, nil, nil
+	}
+	n := 0
+	if len(pos) >= 5 {
+		n = max(1, int(math.Round(frac*float64(len(pos)))))
+	}
+	return pos[:n], pos[n:], nil
 }
 
 type labelled struct {
@@ -282,30 +361,48 @@ func (n *negSampler) takeFixed(rng *rand.Rand, k int) []int64 {
 	return out
 }
 
-// batcher fills the image tensor of a batch of pairs.
+// batcher fills the image tensor (and the evidence) of a batch of pairs.
 type batcher struct {
 	prep    *prepared
 	per     int // floats per pair
 	threads int
 	counts  [][]int32
+	ev      *Evidence // nil without evidence
+	evRow   []int32   // gene → evidence row
 }
 
-func newBatcher(p *prepared, hp hyper, threads int) *batcher {
+// newBatcher draws images from p and, when ev is non-nil (it must have
+// passed Evidence.check), evidence from ev.
+func newBatcher(p *prepared, hp hyper, threads int, ev *Evidence) *batcher {
 	b := &batcher{prep: p, per: len(p.views) * hp.images() * hp.Bins * hp.Bins, threads: threads}
 	b.counts = make([][]int32, threads)
 	for i := range b.counts {
 		b.counts[i] = make([]int32, hp.Bins*hp.Bins)
 	}
+	if ev != nil {
+		b.ev, b.evRow = ev, ev.rows()
+	}
 	return b
 }
 
-func (b *batcher) fill(x []float32, keys []int64) {
+// fill writes the images and evidence of the pairs keys into w.
+func (b *batcher) fill(w *work, keys []int64) {
 	par.For(b.threads, len(keys), func(part, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			k := keys[i]
-			b.prep.pairImages(x[i*b.per:(i+1)*b.per], b.counts[part], int(k>>32), int(k&0xffffffff))
+			b.prep.pairImages(w.x[i*b.per:(i+1)*b.per], b.counts[part], int(k>>32), int(k&0xffffffff))
 		}
 	})
+	if b.ev == nil {
+		return
+	}
+	F, G, V := b.ev.Features, b.ev.Genes, len(b.ev.X)
+	for i, k := range keys {
+		row, t := int(b.evRow[k>>32]), int(k&0xffffffff)
+		for v, x := range b.ev.X {
+			copy(w.f[(i*V+v)*F:][:F], x[(row*G+t)*F:][:F])
+		}
+	}
 }
 
 // averagePrecision is the area under the precision-recall curve of

@@ -73,9 +73,13 @@ trained (--method deepmcl, the default then): each gene pair becomes, per view,
 a 32×32 log joint-density image of the two genes' expression plus neighbour
 images of each gene with its closest partners; a shared (Siamese) VGG-style
 CNN embeds every image, attention weighs a view's images and then the views,
-and a head scores "regulator regulates target". Loss: BCE on the known edges
-against sampled non-edges, plus a contrastive (NT-Xent) term pulling a pair's
-views together; early stopping on held-out known edges. Every candidate pair
+and a head scores "regulator regulates target", reading beside the images the
+unsupervised evidence on the pair (ranks of the ensemble, GENIE3, partial
+correlations, CLR and Spearman scores, per view and over the pooled cells).
+Loss: BCE on the known edges against non-edges sampled from the regulators
+with known edges, plus a contrastive (NT-Xent) term pulling a pair's views'
+pictures together; early stopping on the edges of held-out regulators. Every
+candidate pair
 is then scored, and each edge keeps the attention weight of every view. The
 weights are stored (blob model/grn:NAME). Without a regulator list the
 candidates are the known edges' regulators.

@@ -44,6 +44,14 @@
 // top half of that view's scores (over all views if it does in none), so a
 // view that does not support an edge does not vote on its sign.
 //
+// Evidence (and PooledEvidence) returns these scores, per view and not
+// combined, as grn.Evidence for the supervised DeepMCL head: per pair the
+// normalised ranks of the ensemble, GENIE3, spcor, pcor, CLR and Spearman
+// scores and of the ensemble within the target and within the regulator,
+// each as −ln(1 − r + 1/n) / ln n so that the top of a ranking, where the
+// edges are, is spread out; Evidence appends the pooled cells' features to
+// each view's, PooledEvidence gives only those.
+//
 // Randomness: GENIE3 draws from math/rand/v2's PCG, target g of view v
 // seeded with rand.NewPCG(Options.Seed, g + v·2³²); results are the same
 // for any Options.Workers. Work is spread over targets (GENIE3) or

@@ -38,19 +38,8 @@ type Result struct {
 // counts, non-finite values, bad regulator indices), and ctx's error when
 // cancelled.
 func Infer(ctx context.Context, views []grn.View, regulators []int32, o Options) (*Result, error) {
-	if err := o.Validate(); err != nil {
-		return nil, err
-	}
-	o = o.withDefaults()
-	genes, err := checkViews(views)
+	o, genes, regs, err := checkInput(ctx, views, regulators, o)
 	if err != nil {
-		return nil, err
-	}
-	regs, err := checkRegulators(regulators, genes)
-	if err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	per := make([][]float64, len(views))
@@ -117,6 +106,25 @@ func Infer(ctx context.Context, views []grn.View, regulators []int32, o Options)
 	}
 	res.Edges = edges
 	return res, nil
+}
+
+// checkInput validates the options, views and regulators of Infer and
+// Evidence and returns the options with defaults, the gene count and the
+// regulators as ints.
+func checkInput(ctx context.Context, views []grn.View, regulators []int32, o Options) (Options, int, []int, error) {
+	if err := o.Validate(); err != nil {
+		return o, 0, nil, err
+	}
+	o = o.withDefaults()
+	genes, err := checkViews(views)
+	if err != nil {
+		return o, 0, nil, err
+	}
+	regs, err := checkRegulators(regulators, genes)
+	if err != nil {
+		return o, 0, nil, err
+	}
+	return o, genes, regs, ctx.Err()
 }
 
 // checkViews returns the common gene count of views or an error.

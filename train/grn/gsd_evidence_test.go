@@ -1,0 +1,79 @@
+package grn_test
+
+import (
+	"context"
+	"testing"
+
+	"genestore/train/grn"
+	"genestore/train/grn/classic"
+)
+
+// TestGSD trains DeepMCL as train grn does (evidence from grn/classic,
+// negatives from the regulators with known edges) on the five GSD_2000
+// runs as views with half the reference regulators' edges known, and
+// reports AUPRC on the other half's edges beside the baselines eval grn
+// computes: |Pearson|, the unsupervised ensemble, and the single-view
+// model (-long; needs ../shared/data).
+func TestGSD(t *testing.T) {
+	if !*grn.Long {
+		t.Skip("-long")
+	}
+	ctx := context.Background()
+	views, truth, edges, regs := grn.LoadGSD(t)
+	G := views[0].Genes
+	density := float64(len(truth)) / float64(G*(G-1))
+	regs32 := make([]int32, len(regs))
+	for i, r := range regs {
+		regs32[i] = int32(r)
+	}
+	co := classic.DefaultOptions()
+	ev, err := classic.Evidence(ctx, views, regs32, co)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evPooled, err := classic.PooledEvidence(ctx, views, regs32, co)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ens, err := classic.Infer(ctx, views, regs32, co)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ensScore := map[int64]float64{}
+	for _, e := range ens.Edges {
+		ensScore[grn.PairKey(int(e.Regulator), int(e.Target))] = e.Score
+	}
+	seeds := []uint64{1, 2, 3, 4, 5}
+	var sum [5]float64
+	for _, seed := range seeds {
+		trainR, testR, known := grn.GSDSplit(seed, regs, edges)
+		// train grn's choice with under 160 known edges: the pooled
+		// evidence (the same for the single-view baseline, as one view),
+		// and, to compare, each view's evidence beside the pooled.
+		var ap [3]float64
+		for i, c := range []struct {
+			single bool
+			ev     *grn.Evidence
+		}{{false, evPooled}, {true, &grn.Evidence{Genes: G, Features: evPooled.Features, Regulators: evPooled.Regulators, X: evPooled.X[:1]}}, {false, ev}} {
+			o := grn.SimOptions()
+			o.Seed, o.Regulators, o.SingleView, o.Evidence = seed, trainR, c.single, c.ev
+			m, _, err := grn.Train(ctx, views, known, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ap[i] = grn.ScoreAUPRC(t, m, views, o.Evidence, truth, testR)
+		}
+		pear := grn.EvalAUPRC(truth, testR, G, grn.PearsonScore(views))
+		en := grn.EvalAUPRC(truth, testR, G, func(r, t int) float64 { return ensScore[grn.PairKey(r, t)] })
+		t.Logf("seed %d: AUPRC ratio model %.2f, single-view %.2f, |Pearson| %.2f, ensemble %.2f; per-view evidence %.2f (density %.3f, %d known edges)",
+			seed, ap[0]/density, ap[1]/density, pear/density, en/density, ap[2]/density, density, len(known))
+		for i, x := range []float64{ap[0], ap[1], pear, en, ap[2]} {
+			sum[i] += x / density / float64(len(seeds))
+		}
+	}
+	t.Logf("mean AUPRC ratio of %d splits: model %.2f, single-view %.2f, |Pearson| %.2f, ensemble %.2f; per-view evidence %.2f",
+		len(seeds), sum[0], sum[1], sum[2], sum[3], sum[4])
+	if sum[0] < sum[2] {
+		t.Errorf("model AUPRC ratio %.2f < |Pearson| %.2f", sum[0], sum[2])
+	}
+}
