@@ -174,3 +174,14 @@ func (o Options) withDefaults(n int) Options {
 
 // MarshalText writes the start's name, so JSON shows "spectral", not 1.
 func (i Init) MarshalText() ([]byte, error) { return []byte(i.String()), nil }
+
+// UnmarshalText reads a start's name as MarshalText writes it.
+func (i *Init) UnmarshalText(b []byte) error {
+	for c := InitAuto; c <= InitRandom; c++ {
+		if c.String() == string(b) {
+			*i = c
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: init %q", ErrInvalid, b)
+}
