@@ -2,7 +2,6 @@ package layout
 
 import (
 	"context"
-	"math"
 	"math/rand/v2"
 	"sync"
 )
@@ -60,13 +59,13 @@ func (s *sgd) attract(ds float64) float64 {
 	if ds <= 0 {
 		return 0
 	}
-	pb := math.Exp(s.b * math.Log(ds))
+	pb := pow(ds, s.b)
 	return -2 * s.a * s.b * pb / ds / (s.a*pb + 1)
 }
 
 // repel is the coefficient of the repulsive gradient: 2γb / ((0.001 + d²)(1 + a d^2b)).
 func (s *sgd) repel(ds float64) float64 {
-	pb := math.Exp(s.b * math.Log(ds))
+	pb := pow(ds, s.b)
 	return 2 * s.gamma * s.b / ((0.001 + ds) * (s.a*pb + 1))
 }
 

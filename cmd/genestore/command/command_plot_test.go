@@ -9,6 +9,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"genestore/layout"
+	"genestore/layout/spacelayout"
+	"genestore/store"
+	"genestore/vocab"
 )
 
 // TestLayoutAndPlots builds the quick demo store, lays out both spaces and
@@ -66,5 +71,55 @@ func TestLayoutAndPlots(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "x.png")); err == nil {
 		t.Error("a failed plot left a file")
+	}
+}
+
+// TestAppendPlacesCellsOnMap: an append places its cells on the stored cell
+// map (UMAP transform) without moving the fitted ones, and the map stays
+// current.
+func TestAppendPlacesCellsOnMap(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "s.db")
+	sample := filepath.Join(repoRoot, "testdata", "sample")
+	mustRun(t, "--store", db, "ingest", "--name", "pbmc_small", filepath.Join(sample, "pbmc_small"))
+	mustRun(t, "--store", db, "train", "cells", "--epochs", "10", "--seed", "1")
+	mustRun(t, "--store", db, "layout", "--space", "cells", "--epochs", "50")
+	load := func() (*layout.Layout, uint64) {
+		s, err := openStore(&globalOptions{store: db}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		var l *layout.Layout
+		var gen uint64
+		err = s.View(func(tx *store.Tx) (err error) {
+			if l, err = spacelayout.Load(tx, vocab.SpaceCells); err != nil {
+				return err
+			}
+			gen, err = tx.Generation(vocab.SpaceCells)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l, gen
+	}
+	before, _ := load()
+	mustRun(t, "--store", db, "append", "--name", "pbmc3k", filepath.Join(sample, "pbmc3k_sct283"))
+	after, gen := load()
+	if len(after.Keys) != 80+283 || after.Fitted != 80 || after.Generation != gen {
+		t.Fatalf("after append: %d points, %d fitted, generation %d (space at %d)", len(after.Keys), after.Fitted, after.Generation, gen)
+	}
+	for i, k := range before.Keys {
+		j := after.Index(k)
+		if j < 0 || after.Coords[2*j] != before.Coords[2*i] || after.Coords[2*j+1] != before.Coords[2*i+1] {
+			t.Fatalf("fitted point %x moved or vanished", k)
+		}
+	}
+	svg := filepath.Join(dir, "m.svg")
+	mustRun(t, "--store", db, "plot", "umap", "--color", "dataset", "--out", svg)
+	b, _ := os.ReadFile(svg)
+	if strings.Contains(string(b), "stale") || !strings.Contains(string(b), "pbmc3k (283)") {
+		t.Error("map after append is stale or lacks the appended cells")
 	}
 }

@@ -47,6 +47,7 @@ func run() error {
 	threads := flag.Int("threads", 0, "SGD threads (0: all)")
 	seed := flag.Uint64("seed", 1, "seed")
 	out := flag.String("out", "", "write n×2 float32 coordinates here (little-endian)")
+	cache := flag.String("knn-cache", "", "read the kNN graph from this file if it exists, else write it there")
 	flag.Parse()
 	ctx := context.Background()
 	var x []float32
@@ -62,13 +63,28 @@ func run() error {
 	t0 := time.Now()
 	var ids [][]uint32
 	var dists [][]float32
-	if *exact {
+	cached := false
+	if *cache != "" {
+		if ids, dists, err = readKNN(*cache, n, k); err == nil {
+			cached = true
+		} else if !os.IsNotExist(err) {
+			return err
+		}
+	}
+	switch {
+	case cached:
+	case *exact:
 		ids, dists, err = cluster.KNN(ctx, x, n, d, k, cluster.Cosine)
-	} else {
+	default:
 		ids, dists, err = hnswKNN(ctx, x, n, d, k, *efc, *ef)
 	}
 	if err != nil {
 		return err
+	}
+	if *cache != "" && !cached {
+		if err := writeKNN(*cache, ids, dists, k); err != nil {
+			return err
+		}
 	}
 	tk := time.Since(t0).Seconds()
 	t1 := time.Now()
@@ -88,7 +104,7 @@ func run() error {
 	}
 	return json.NewEncoder(os.Stdout).Encode(map[string]any{"points": n, "dim": d, "knn_seconds": tk, "layout_seconds": tl,
 		"points_per_second": float64(n) / tl, "init": res.Params.Init.String(), "epochs": res.Params.Epochs,
-		"threads": res.Params.Threads, "components": res.Components, "gomaxprocs": runtime.GOMAXPROCS(0)})
+		"threads": res.Params.Threads, "knn_cached": cached, "components": res.Components, "gomaxprocs": runtime.GOMAXPROCS(0)})
 }
 
 func hnswKNN(ctx context.Context, x []float32, n, d, k, efc, ef int) ([][]uint32, [][]float32, error) {
@@ -186,4 +202,53 @@ func readFvecs(path string) ([]float32, int, int, error) {
 		}
 	}
 	return x, n, d, nil
+}
+
+// writeKNN stores the graph as n × k (u32 id, f32 distance) pairs, short
+// rows padded with id 0xFFFFFFFF.
+func writeKNN(path string, ids [][]uint32, dists [][]float32, k int) error {
+	b := make([]byte, 0, len(ids)*k*8)
+	for i := range ids {
+		for j := 0; j < k; j++ {
+			id, dv := uint32(math.MaxUint32), float32(0)
+			if j < len(ids[i]) {
+				id, dv = ids[i][j], dists[i][j]
+			}
+			b = binary.LittleEndian.AppendUint32(b, id)
+			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(dv))
+		}
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// readKNN reads what writeKNN wrote for n points and k neighbours.
+func readKNN(path string, n, k int) ([][]uint32, [][]float32, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(b) != n*k*8 {
+		return nil, nil, fmt.Errorf("%s: %d bytes, want %d for %d points × %d neighbours", path, len(b), n*k*8, n, k)
+	}
+	ids := make([][]uint32, n)
+	dists := make([][]float32, n)
+	for i := 0; i < n; i++ {
+		for j := 0; j < k; j++ {
+			p := b[(i*k+j)*8:]
+			id := binary.LittleEndian.Uint32(p)
+			if id == math.MaxUint32 {
+				continue
+			}
+			if int(id) >= n {
+				return nil, nil, fmt.Errorf("%s: point %d has neighbour %d of %d", path, i, id, n)
+			}
+			ids[i] = append(ids[i], id)
+			dists[i] = append(dists[i], math.Float32frombits(binary.LittleEndian.Uint32(p[4:])))
+		}
+	}
+	return ids, dists, nil
 }
