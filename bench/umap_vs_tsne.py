@@ -6,6 +6,8 @@ from the repository root (not by CI), with Debian's python3-sklearn and
 python3-pynndescent:
 
     /usr/bin/python3 bench/umap_vs_tsne.py --n 3000 --dim 32 --out /tmp/umapbench
+    genestore export --space cells --format tsv --out cells.tsv
+    /usr/bin/python3 bench/umap_vs_tsne.py --tsv cells.tsv     # a store's cell vectors
 """
 import argparse, json, os, subprocess, sys, time
 import numpy as np
@@ -27,11 +29,16 @@ def main():
     ap.add_argument("--k", type=int, default=15)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", default="/tmp/umapbench")
+    ap.add_argument("--tsv", help="vectors from `genestore export --format tsv` instead of a simulated mixture")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
-    rng = np.random.default_rng(a.seed)
-    centres = rng.normal(0, 3, (a.clusters, a.dim))
-    x = (centres[rng.integers(0, a.clusters, a.n)] + rng.normal(0, 1, (a.n, a.dim))).astype(np.float32)
+    if a.tsv:
+        x = np.loadtxt(a.tsv, delimiter="\t", skiprows=1, usecols=None, dtype=str)[:, 2:].astype(np.float32)
+        a.n, a.dim = x.shape
+    else:
+        rng = np.random.default_rng(a.seed)
+        centres = rng.normal(0, 3, (a.clusters, a.dim))
+        x = (centres[rng.integers(0, a.clusters, a.n)] + rng.normal(0, 1, (a.n, a.dim))).astype(np.float32)
     fv = os.path.join(a.out, "x.fvecs")
     rec = np.empty((a.n, a.dim + 1), dtype=np.float32)
     rec[:, 0] = np.frombuffer(np.int32(a.dim).tobytes(), dtype=np.float32)[0]

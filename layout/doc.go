@@ -45,8 +45,9 @@
 // With Options.Threads = 1 the SGD is umap-learn's sequential loop, updated
 // in place: the same seed gives the same coordinates bit for bit. With T > 1
 // threads the edges are split by head point into T ranges, and each epoch
-// runs in steps: within a step every thread reads the coordinates as they
-// were at the step's start, plus its own changes, and the changes are
+// runs in steps of 32,768 edges per thread: within a step every thread
+// reads the coordinates as they were at the step's start plus its own
+// changes (negative samples: as at the step's start), and the changes are
 // merged in thread order between steps. That is deterministic for a given
 // seed and thread count (umap-learn's parallel mode is not), but differs
 // from the one-thread result. Graphs under 20,000 points always use one

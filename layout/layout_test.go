@@ -350,3 +350,41 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("trustworthiness of a random map %v", tr)
 	}
 }
+
+// Beyond denseSpectralMax the start comes from subspace iteration: on two
+// overlapping blobs its first vector (the Fiedler vector) splits them.
+func TestSpectralSubspaceIteration(t *testing.T) {
+	const n, dim = 2 * denseSpectralMax, 4
+	r := rand.New(rand.NewPCG(4, 4))
+	x := make([]float32, n*dim)
+	lab := make([]int, n)
+	for i := 0; i < n; i++ {
+		lab[i] = i % 2
+		for d := 0; d < dim; d++ {
+			x[i*dim+d] = float32(r.NormFloat64())
+		}
+		x[i*dim] += float32(4 * lab[i])
+	}
+	ids, d := exactKNN(t, x, n, dim, 14)
+	g, err := FuzzyGraph(context.Background(), ids, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, nc := g.components(); nc != 1 {
+		t.Fatalf("%d components; the test needs one", nc)
+	}
+	v, err := spectral(context.Background(), g, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	agree := 0
+	for i := 0; i < n; i++ {
+		if (v[2*i] > 0) == (lab[i] == 1) {
+			agree++
+		}
+	}
+	agree = max(agree, n-agree)
+	if agree < n*95/100 {
+		t.Errorf("the first spectral coordinate splits the blobs for %d of %d points", agree, n)
+	}
+}

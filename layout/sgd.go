@@ -76,6 +76,10 @@ type coords interface {
 	setHead(v uint32, x, y float32)
 	tailXY(v uint32) (float32, float32)
 	setTail(v uint32, x, y float32)
+	// negXY reads a negative sample; the overlay reads the step's frozen
+	// array without looking at its own changes (one memory access instead
+	// of two: negative samples are random points, rarely changed this step)
+	negXY(v uint32) (float32, float32)
 }
 
 type direct struct{ s *sgd }
@@ -84,6 +88,7 @@ func (d direct) headXY(v uint32) (float32, float32) { return d.s.head[2*v], d.s.
 func (d direct) setHead(v uint32, x, y float32)     { d.s.head[2*v], d.s.head[2*v+1] = x, y }
 func (d direct) tailXY(v uint32) (float32, float32) { return d.s.tail[2*v], d.s.tail[2*v+1] }
 func (d direct) setTail(v uint32, x, y float32)     { d.s.tail[2*v], d.s.tail[2*v+1] = x, y }
+func (d direct) negXY(v uint32) (float32, float32)  { return d.s.tail[2*v], d.s.tail[2*v+1] }
 
 // edges runs umap-learn's inner loop over heads [h0, h1) and their edges
 // in [e0, e1) for epoch n at rate alpha.
@@ -115,7 +120,7 @@ func (s *sgd) edges(c coords, rng *rand.PCG, n int, alpha float64, h0, h1, e0, e
 			nNeg := int((fn - s.nextNeg[e]) / epsNeg)
 			for q := 0; q < nNeg; q++ {
 				kk := uint32((uint64(uint32(rng.Uint64())) * s.nTail) >> 32)
-				ox, oy := c.tailXY(kk)
+				ox, oy := c.negXY(kk)
 				if !s.separate() && kk == j {
 					ox, oy = cx, cy
 				}
@@ -251,6 +256,7 @@ func (o *overlay) headXY(v uint32) (float32, float32) { return o.get(v) }
 func (o *overlay) setHead(v uint32, x, y float32)     { o.set(v, x, y) }
 func (o *overlay) tailXY(v uint32) (float32, float32) { return o.get(v) }
 func (o *overlay) setTail(v uint32, x, y float32)     { o.set(v, x, y) }
+func (o *overlay) negXY(v uint32) (float32, float32)  { return o.s.tail[2*v], o.s.tail[2*v+1] }
 
 // merge adds this thread's changes of the step to the shared array.
 func (o *overlay) merge() {
