@@ -98,6 +98,7 @@ func Network(path, title string, nodes []string, edges []Edge) error {
 		p.Legend.Add(k.name, lineKey{draw.LineStyle{Color: k.c, Width: width(k.w)}})
 	}
 	p.Legend.Top = true
+	p.Legend.XOffs = -vg.Points(8)
 	p.Legend.TextStyle.Font.Size = vg.Points(8)
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = -1.3, 2.4, -1.25, 1.25
 	return save(path, 7*vg.Inch, 5*vg.Inch, p.Draw)

@@ -221,6 +221,7 @@ func Map(path string, s MapSpec) error {
 	p.X.Min, p.X.Max = minX-0.02*w, maxX+0.45*w
 	p.Y.Min, p.Y.Max = minY-0.02*(maxY-minY+1e-9), maxY+0.02*(maxY-minY+1e-9)
 	p.Legend.Top = true
+	p.Legend.XOffs = -vg.Points(8)
 	p.Legend.TextStyle.Font.Size = vg.Points(8)
 	return save(path, 7*vg.Inch, 5*vg.Inch, p.Draw)
 }
@@ -287,7 +288,7 @@ func Histograms(path, title string, hs []Hist) error {
 	w := vg.Length(len(hs)) * 3.5 * vg.Inch
 	return save(path, w, 3.5*vg.Inch, func(dc draw.Canvas) {
 		const top = 22
-		t := draw.Crop(dc, 0, 0, dc.Max.Y-dc.Min.Y-vg.Points(top), 0)
+		t := draw.Crop(dc, 0, 0, 0, -vg.Points(top))
 		f := gplot.DefaultFont
 		f.Size = vg.Points(13)
 		dc.FillText(draw.TextStyle{Color: color.Black, Font: f, Handler: gplot.DefaultTextHandler,

@@ -178,7 +178,22 @@ func TestHistogramsAndNetwork(t *testing.T) {
 	if err := Histograms(filepath.Join(dir, "qc.png"), "QC", []Hist{{Title: "x", Values: vals}}); err != nil {
 		t.Fatal(err)
 	}
-	decodePNG(t, filepath.Join(dir, "qc.png"))
+	// the bars are drawn: a good share of the picture has the fill colour
+	img := decodePNG(t, filepath.Join(dir, "qc.png"))
+	fill, all := 0, 0
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			all++
+			if c := Palette[0]; r>>8 == uint32(c.R) && g>>8 == uint32(c.G) && bl>>8 == uint32(c.B) {
+				fill++
+			}
+		}
+	}
+	if fill < all/50 {
+		t.Errorf("histogram bars cover %d of %d pixels", fill, all)
+	}
 	if err := Histograms(filepath.Join(dir, "e.png"), "QC", []Hist{{Title: "x"}}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("empty histogram: %v", err)
 	}
