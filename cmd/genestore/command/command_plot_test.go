@@ -58,6 +58,16 @@ func TestLayoutAndPlots(t *testing.T) {
 		}
 	}
 	mustRun(t, "--store", db, "plot", "umap", "--space", "genes", "--color", "dataset", "--out", filepath.Join(dir, "g.png"))
+	// clusters and modules come from stored clusterings
+	mustRun(t, "--store", db, "clusters", "--space", "genes")
+	mustRun(t, "--store", db, "clusters", "--space", "cells")
+	for _, c := range [][]string{{"genes", "module"}, {"cells", "cluster"}} {
+		out := filepath.Join(dir, c[1]+".svg")
+		mustRun(t, "--store", db, "plot", "umap", "--space", c[0], "--color", c[1], "--out", out)
+		if b, err := os.ReadFile(out); err != nil || !strings.Contains(string(b), "cluster 0 (") {
+			t.Errorf("%s coloured by %s: no \"cluster 0\" legend entry (%v)", c[0], c[1], err)
+		}
+	}
 	mustRun(t, "--store", db, "plot", "qc", "--dataset", "pbmc3k_sct283", "--out", filepath.Join(dir, "qc.svg"))
 	mustRun(t, "--store", db, "plot", "coexpr", "--gene", "CD79A", "--out", filepath.Join(dir, "co.svg"))
 	for _, bad := range [][]string{
