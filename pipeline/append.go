@@ -11,6 +11,7 @@ import (
 
 	"genestore/index"
 	"genestore/internal/sparse"
+	"genestore/layout/spacelayout"
 	"genestore/query/eval"
 	"genestore/store"
 	"genestore/store/ingest"
@@ -68,6 +69,7 @@ type AppendResult struct {
 	SkippedGeneModel string // why the gene model was not extended, if it was not
 	SkippedCellModel string
 	FilledGenes      int // genes of the cell model the dataset lacks, predicted (FillMissing)
+	LaidOut          int // new cells placed on the stored cell map (spacelayout.Extend)
 }
 
 // modelState is a trained model as the store holds it.
@@ -434,10 +436,18 @@ func appendCells(ctx context.Context, info store.DatasetInfo, ds *ingest.Dataset
 	}
 	res.CellVectors, res.CellModelVersion = info.Cells, st.version
 	return func(tx *store.Tx) error {
+		before, err := tx.Generation(vocab.SpaceCells)
+		if err != nil {
+			return err
+		}
 		if err := tx.PutEmbeddings(vocab.SpaceCells, info.ID, ids, latent, emb, prov); err != nil {
 			return err
 		}
 		if err := vecindex.Save(tx, vocab.SpaceCells, ix); err != nil {
+			return err
+		}
+		// place the new cells on a current stored map (UMAP transform)
+		if res.LaidOut, err = spacelayout.Extend(ctx, tx, vocab.SpaceCells, before, ix, keys, emb, o.Seed); err != nil {
 			return err
 		}
 		if err := tx.MarkClusteringsStale(vocab.SpaceCells); err != nil {

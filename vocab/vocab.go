@@ -91,11 +91,12 @@ const (
 
 // Blob kinds and the names of the blobs under them.
 const (
-	BlobModel  = "model" // model weights, named by ModelGenes / ModelCells
-	BlobIndex  = "index" // HNSW snapshots, named by their space
-	ModelGenes = "genes" // the gene model's weights
-	ModelCells = "cells" // the cell model's weights
-	ModelExpr  = "expr"  // the expression-prediction model's weights (train/expr)
+	BlobModel  = "model"  // model weights, named by ModelGenes / ModelCells
+	BlobIndex  = "index"  // HNSW snapshots, named by their space
+	BlobLayout = "layout" // 2-D UMAP layouts (package layout), named by their space
+	ModelGenes = "genes"  // the gene model's weights
+	ModelCells = "cells"  // the cell model's weights
+	ModelExpr  = "expr"   // the expression-prediction model's weights (train/expr)
 )
 
 // Derived layers of a dataset.

@@ -91,6 +91,7 @@ and annotations. Everything lives in one bbolt file (--store).`,
 		newRegulationCommand(g, false),
 		newRegulationCommand(g, true),
 		newPredictCommand(g), newExprCommand(g),
+		newLayoutCommand(g), newPlotCommand(g),
 	)
 	return cmd
 }

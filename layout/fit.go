@@ -1,0 +1,209 @@
+package layout
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// Result is a fitted map.
+type Result struct {
+	// Coords holds n × 2 coordinates, row-major.
+	Coords []float32
+	// Params are the options used, defaults filled in, with the fitted a, b
+	// and the start actually taken.
+	Params Params
+	// Components is the number of connected components of the graph.
+	Components int
+}
+
+// Params records how a layout was computed.
+type Params struct {
+	NNeighbors   int     `json:"n_neighbors"`
+	MinDist      float64 `json:"min_dist"`
+	Spread       float64 `json:"spread"`
+	A            float64 `json:"a"`
+	B            float64 `json:"b"`
+	Epochs       int     `json:"epochs"`
+	NegativeRate int     `json:"negative_sample_rate"`
+	LearningRate float64 `json:"learning_rate"`
+	Repulsion    float64 `json:"repulsion_strength"`
+	Init         Init    `json:"init"`
+	Threads      int     `json:"threads"`
+	Seed         uint64  `json:"seed"`
+}
+
+// Fit lays out n = len(ids) points from their neighbour lists (see
+// FuzzyGraph). vecs (n × dim, row-major) are only used for a PCA start and
+// may be nil, dim 0, when the start is spectral or random. src supplies
+// all randomness.
+func Fit(ctx context.Context, ids [][]uint32, dists [][]float32, vecs []float32, dim int, o Options, src rand.Source) (*Result, error) {
+	n := len(ids)
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	if n < 3 {
+		return nil, fmt.Errorf("%w: %d points (need at least 3)", ErrInvalid, n)
+	}
+	if int64(n) >= math.MaxUint32 {
+		return nil, fmt.Errorf("%w: %d points", ErrInvalid, n)
+	}
+	if vecs != nil && (dim <= 0 || len(vecs) != n*dim) {
+		return nil, fmt.Errorf("%w: %d values for %d×%d vectors", ErrInvalid, len(vecs), n, dim)
+	}
+	o = o.withDefaults(n)
+	a, b, err := FitAB(o.Spread, o.MinDist)
+	if err != nil {
+		return nil, err
+	}
+	g, err := FuzzyGraph(ctx, ids, dists)
+	if err != nil {
+		return nil, err
+	}
+	g = g.prune(o.Epochs)
+	if g.NNZ() == 0 {
+		return nil, fmt.Errorf("%w: the kNN graph has no edges", ErrInvalid)
+	}
+	rng := rand.New(src)
+	_, nc := g.components()
+	init := o.Init
+	if init == InitAuto {
+		switch {
+		case nc == 1 && n <= o.SpectralMax && n >= 8:
+			init = InitSpectral
+		case vecs != nil:
+			init = InitPCA
+		default:
+			init = InitRandom
+		}
+	}
+	var start []float64
+	switch init {
+	case InitSpectral:
+		if nc > 1 {
+			return nil, fmt.Errorf("%w: spectral start asked for a graph of %d components", ErrInvalid, nc)
+		}
+		start, err = spectral(ctx, g, rng)
+	case InitPCA:
+		if vecs == nil {
+			return nil, fmt.Errorf("%w: PCA start without vectors", ErrInvalid)
+		}
+		start, err = PCA(vecs, n, dim)
+	case InitRandom:
+		start = make([]float64, 2*n)
+		for i := range start {
+			start[i] = rng.Float64()*20 - 10
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	xy := scaleStart(start, rng)
+	s := newSGD(g.Indptr, g.Indices, g.Weights, xy, xy, sgdParams{a: a, b: b, gamma: o.Repulsion, alpha: o.LearningRate,
+		negRate: o.NegativeRate, epochs: o.Epochs, moveOther: true})
+	if err := s.run(ctx, src, o.Threads); err != nil {
+		return nil, err
+	}
+	threads := o.Threads
+	if n < parallelFrom {
+		threads = 1
+	}
+	return &Result{Coords: xy, Components: nc, Params: Params{NNeighbors: o.NNeighbors, MinDist: o.MinDist, Spread: o.Spread,
+		A: a, B: b, Epochs: o.Epochs, NegativeRate: o.NegativeRate, LearningRate: o.LearningRate, Repulsion: o.Repulsion,
+		Init: init, Threads: threads}}, nil
+}
+
+// Transform places new points against the fixed coordinates base (m × 2,
+// row-major) of a fitted layout with parameters p, as umap-learn's
+// transform does: ids[i], dists[i] are new point i's nearest neighbours
+// among the m fitted points. Memberships use smooth_knn_dist with
+// k = p.NNeighbors and are normalised per point; each point starts at the
+// weighted mean of its neighbours' coordinates; then max(p.Epochs/3, 1)
+// epochs of SGD at a quarter of the learning rate move only the new points
+// (negative samples are drawn from the fitted ones). It returns len(ids) × 2
+// coordinates.
+func Transform(ctx context.Context, base []float32, ids [][]uint32, dists [][]float32, p Params, src rand.Source) ([]float32, error) {
+	m := len(base) / 2
+	if len(base)%2 != 0 || m == 0 {
+		return nil, fmt.Errorf("%w: %d base coordinates", ErrInvalid, len(base))
+	}
+	for _, v := range base {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return nil, fmt.Errorf("%w: non-finite base coordinate", ErrInvalid)
+		}
+	}
+	if err := checkKNN(ids, dists, m); err != nil {
+		return nil, err
+	}
+	if !(p.A > 0) || !(p.B > 0) || p.NNeighbors < 2 || p.Epochs < 1 || p.NegativeRate < 1 || !(p.LearningRate > 0) {
+		return nil, fmt.Errorf("%w: layout parameters %+v", ErrInvalid, p)
+	}
+	n := len(ids)
+	out := make([]float32, 2*n)
+	if n == 0 {
+		return out, nil
+	}
+	// sorted rows, memberships, normalised per point
+	sids, sd := sortedRows(ids, dists)
+	var sum float64
+	var cnt int
+	for i := range sd {
+		for _, d := range sd[i] {
+			sum += float64(d)
+		}
+		cnt += len(sd[i])
+	}
+	meanAll := sum / float64(max(cnt, 1))
+	indptr := make([]int, n+1)
+	var tails []uint32
+	var weights []float32
+	for i := 0; i < n; i++ {
+		if len(sids[i]) == 0 {
+			return nil, fmt.Errorf("%w: new point %d has no neighbours", ErrInvalid, i)
+		}
+		// umap-learn's transform has no self at distance 0 in the list, yet
+		// its smooth_knn_dist still skips the first entry: the same here.
+		sigma, rho := smoothKNN(sd[i], p.NNeighbors, meanAll)
+		var tot float32
+		w0 := len(weights)
+		for j, d := range sd[i] {
+			w := membership(d, sigma, rho)
+			tails = append(tails, sids[i][j])
+			weights = append(weights, w)
+			tot += w
+		}
+		var x, y float64
+		for q := w0; q < len(weights); q++ {
+			weights[q] /= tot
+			x += float64(weights[q]) * float64(base[2*tails[q]])
+			y += float64(weights[q]) * float64(base[2*tails[q]+1])
+		}
+		out[2*i], out[2*i+1] = float32(x), float32(y)
+		indptr[i+1] = len(tails)
+	}
+	epochs := max(p.Epochs/3, 1)
+	// drop light edges as umap-learn does
+	var mx float32
+	for _, w := range weights {
+		mx = max(mx, w)
+	}
+	cut := mx / float32(epochs)
+	k := 0
+	np := make([]int, n+1)
+	for i := 0; i < n; i++ {
+		for q := indptr[i]; q < indptr[i+1]; q++ {
+			if weights[q] >= cut {
+				tails[k], weights[k] = tails[q], weights[q]
+				k++
+			}
+		}
+		np[i+1] = k
+	}
+	s := newSGD(np, tails[:k], weights[:k], out, base, sgdParams{a: p.A, b: p.B, gamma: p.Repulsion, alpha: p.LearningRate / 4,
+		negRate: p.NegativeRate, epochs: epochs, moveOther: false})
+	if err := s.run(ctx, src, 1); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -1,0 +1,214 @@
+package plot
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"image"
+	_ "image/png"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// svgTexts parses an SVG file as XML and returns its text content.
+func svgTexts(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := xml.NewDecoder(bytes.NewReader(b))
+	var sb strings.Builder
+	root := false
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("%s is not well-formed XML: %v", path, err)
+		}
+		switch x := tok.(type) {
+		case xml.StartElement:
+			root = root || x.Name.Local == "svg"
+		case xml.CharData:
+			sb.Write(x)
+			sb.WriteByte('\n')
+		}
+	}
+	if !root {
+		t.Fatalf("%s has no <svg> element", path)
+	}
+	return sb.String()
+}
+
+func decodePNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, kind, err := image.Decode(f)
+	if err != nil || kind != "png" {
+		t.Fatalf("%s: %v (%s)", path, err, kind)
+	}
+	return img
+}
+
+func sampleMap(n int) MapSpec {
+	r := rand.New(rand.NewPCG(1, 2))
+	s := MapSpec{Title: "UMAP of cells — model vae:abc", Coords: make([]float32, 2*n), Labels: make([]string, n)}
+	names := []string{"B cell", "T cell", "NK cell"}
+	for i := 0; i < n; i++ {
+		c := i % 3
+		s.Labels[i] = names[c]
+		s.Coords[2*i] = float32(10*c) + float32(r.NormFloat64())
+		s.Coords[2*i+1] = float32(r.NormFloat64())
+	}
+	return s
+}
+
+func TestMapPNGAndSVG(t *testing.T) {
+	dir := t.TempDir()
+	s := sampleMap(300)
+	png := filepath.Join(dir, "m.png")
+	if err := Map(png, s); err != nil {
+		t.Fatal(err)
+	}
+	img := decodePNG(t, png)
+	// the three category colours are all drawn
+	seen := map[[3]uint32]bool{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			seen[[3]uint32{r >> 8, g >> 8, bl >> 8}] = true
+		}
+	}
+	for k := 0; k < 3; k++ {
+		c := Palette[k]
+		if !seen[[3]uint32{uint32(c.R), uint32(c.G), uint32(c.B)}] {
+			t.Errorf("colour of category %d not in the PNG", k)
+		}
+	}
+	svg := filepath.Join(dir, "m.svg")
+	if err := Map(svg, s); err != nil {
+		t.Fatal(err)
+	}
+	txt := svgTexts(t, svg)
+	for _, want := range []string{"B cell (100)", "T cell (100)", "NK cell (100)", "model vae:abc"} {
+		if !strings.Contains(txt, want) {
+			t.Errorf("SVG lacks legend/title text %q", want)
+		}
+	}
+}
+
+func TestMapValuesAndOther(t *testing.T) {
+	dir := t.TempDir()
+	n := 400
+	s := sampleMap(n)
+	s.Labels = nil
+	s.Values = make([]float64, n)
+	for i := range s.Values {
+		s.Values[i] = float64(i % 7)
+	}
+	s.Values[0] = math.NaN()
+	s.ValueName = "CD79A"
+	path := filepath.Join(dir, "v.svg")
+	if err := Map(path, s); err != nil {
+		t.Fatal(err)
+	}
+	if txt := svgTexts(t, path); !strings.Contains(txt, "CD79A 6.00") || !strings.Contains(txt, "CD79A 0.00") {
+		t.Errorf("colour bar entries missing:\n%s", txt)
+	}
+	// 25 categories: 19 named, the rest lumped into "other (6)"
+	s = sampleMap(n)
+	for i := range s.Labels {
+		s.Labels[i] = string(rune('a' + i%25))
+	}
+	path = filepath.Join(dir, "o.svg")
+	if err := Map(path, s); err != nil {
+		t.Fatal(err)
+	}
+	if txt := svgTexts(t, path); !strings.Contains(txt, "other (6)") {
+		t.Error(`no "other (6)" legend entry`)
+	}
+}
+
+func TestMapRejects(t *testing.T) {
+	dir := t.TempDir()
+	s := sampleMap(10)
+	for name, c := range map[string]struct {
+		path string
+		s    MapSpec
+	}{
+		"extension": {filepath.Join(dir, "m.jpg"), s},
+		"labels":    {filepath.Join(dir, "m.png"), MapSpec{Coords: s.Coords, Labels: s.Labels[:3]}},
+		"both":      {filepath.Join(dir, "m.png"), MapSpec{Coords: s.Coords, Labels: s.Labels, Values: make([]float64, 10)}},
+		"empty":     {filepath.Join(dir, "m.png"), MapSpec{Labels: []string{}}},
+	} {
+		if err := Map(c.path, c.s); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("failed drawings left files: %v", ents)
+	}
+}
+
+func TestHistogramsAndNetwork(t *testing.T) {
+	dir := t.TempDir()
+	vals := []float64{1, 2, 2, 3, 3, 3, 4, 10}
+	path := filepath.Join(dir, "qc.svg")
+	if err := Histograms(path, "QC of pbmc", []Hist{{Title: "genes per cell", Values: vals}, {Title: "counts per cell", Values: vals}}); err != nil {
+		t.Fatal(err)
+	}
+	txt := svgTexts(t, path)
+	for _, w := range []string{"QC of pbmc", "genes per cell", "counts per cell"} {
+		if !strings.Contains(txt, w) {
+			t.Errorf("QC SVG lacks %q", w)
+		}
+	}
+	if err := Histograms(filepath.Join(dir, "qc.png"), "QC", []Hist{{Title: "x", Values: vals}}); err != nil {
+		t.Fatal(err)
+	}
+	// the bars are drawn: a good share of the picture has the fill colour
+	img := decodePNG(t, filepath.Join(dir, "qc.png"))
+	fill, all := 0, 0
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			all++
+			if c := Palette[0]; r>>8 == uint32(c.R) && g>>8 == uint32(c.G) && bl>>8 == uint32(c.B) {
+				fill++
+			}
+		}
+	}
+	if fill < all/50 {
+		t.Errorf("histogram bars cover %d of %d pixels", fill, all)
+	}
+	if err := Histograms(filepath.Join(dir, "e.png"), "QC", []Hist{{Title: "x"}}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("empty histogram: %v", err)
+	}
+	net := filepath.Join(dir, "n.svg")
+	if err := Network(net, "CD79A", []string{"CD79A", "CD79B", "MS4A1", "NKG7"},
+		[]Edge{{0, 1, "+", 3}, {0, 2, "+", 1}, {0, 3, "-", 2}, {1, 2, "mixed", 1}}); err != nil {
+		t.Fatal(err)
+	}
+	txt = svgTexts(t, net)
+	for _, w := range []string{"CD79B", "NKG7", "positive correlation", "negative correlation", "conserved in 3 dataset(s)"} {
+		if !strings.Contains(txt, w) {
+			t.Errorf("network SVG lacks %q", w)
+		}
+	}
+	if err := Network(filepath.Join(dir, "n.png"), "x", []string{"a"}, []Edge{{0, 1, "+", 1}}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("edge to a missing node: %v", err)
+	}
+}
