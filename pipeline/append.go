@@ -309,16 +309,8 @@ func appendGenes(ctx context.Context, info store.DatasetInfo, x *sparse.CSR, coo
 	if err := ix.AddBatch(ctx, keys, emb.Vecs); err != nil {
 		return nil, err
 	}
-	for i, g := range cons.Genes {
-		k := vocab.EntityKey(vocab.Consensus, g)
-		if ix.Contains(k) {
-			if err := ix.Delete(k); err != nil {
-				return nil, err
-			}
-		}
-		if err := ix.Add(k, cons.Vecs[i*cons.Dim:(i+1)*cons.Dim]); err != nil {
-			return nil, err
-		}
+	if err := replaceConsensus(ix, cons); err != nil {
+		return nil, err
 	}
 	res.GeneVectors, res.ConsensusTouched, res.GeneEdges, res.GeneModelVersion = len(emb.Genes), len(cons.Genes), len(in.Edges), st.version
 	edges := globalEdges(in)

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"os"
 	"runtime/debug"
 	"time"
 
@@ -182,7 +183,14 @@ func (db *DB) openHandle(write bool) (*bolt.DB, error) {
 				continue
 			}
 		}
+		before, _ := os.Stat(db.path)
 		h, err := openBolt(db.path, write, db.opts.InitialMmapSize)
+		if err == nil && !sameFileNow(db.path, before) {
+			// The file was replaced (Compact renamed a new one into place)
+			// while we opened it: we may hold the old one. Open again.
+			h.Close()
+			continue
+		}
 		if err == nil {
 			if write {
 				writeLockOwner(db.path, db.id, db.owner, "writing", time.Now())
@@ -200,6 +208,12 @@ func (db *DB) openHandle(write bool) (*bolt.DB, error) {
 		}
 		time.Sleep(retryEvery)
 	}
+}
+
+// sameFileNow reports whether path still names the file before described.
+func sameFileNow(path string, before os.FileInfo) bool {
+	now, err := os.Stat(path)
+	return err == nil && before != nil && os.SameFile(before, now)
 }
 
 // openBolt makes one attempt at opening path (bbolt's ErrTimeout when the

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"genestore/cmd/genestore/server"
+	"genestore/store"
 	"genestore/vocab"
 )
 
@@ -78,6 +79,7 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions) error {
 	if err := b.Warm(ctx, vocab.SpaceGenes, vocab.SpaceCells); err != nil {
 		return err
 	}
+	opts.Info = func(context.Context) (*store.Info, error) { return db.Info() }
 	s, err := server.New(e, opts)
 	if err != nil {
 		return err

@@ -92,6 +92,8 @@ and annotations. Everything lives in one bbolt file (--store).`,
 		newRegulationCommand(g, true),
 		newPredictCommand(g), newExprCommand(g),
 		newLayoutCommand(g), newPlotCommand(g),
+		newDropCommand(g), newRenameCommand(g), newCompactCommand(g), newBackupCommand(g),
+		newInfoCommand(g), newGenesCommand(g), newCellsCommand(g),
 	)
 	return cmd
 }

@@ -1,9 +1,13 @@
 package command
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 
+	"github.com/spf13/cobra"
+
+	"genestore"
 	"genestore/internal/buildinfo"
 	"genestore/store"
 )
@@ -12,6 +16,34 @@ import (
 // readOnly=true: they never take the exclusive lock.
 func openStore(g *globalOptions, readOnly bool) (*store.DB, error) {
 	return store.Open(g.store, storeOptions(g, readOnly))
+}
+
+// openDB opens the store named by --store through the Go API (package
+// genestore), with the same options as openStore; progress lines go to log.
+func openDB(g *globalOptions, readOnly bool, log io.Writer) (*genestore.DB, error) {
+	so := storeOptions(g, readOnly)
+	return genestore.Open(g.store, &genestore.Options{ReadOnly: so.ReadOnly, LockTimeout: so.Timeout,
+		Owner: so.Owner, Version: so.Version, Log: log})
+}
+
+// apiVerb is the body of a verb that makes one call of the Go API: it opens
+// the store (read-only when readOnly), calls call, and prints the result as
+// JSON when asJSON, else with text.
+func apiVerb[T any](cmd *cobra.Command, g *globalOptions, readOnly, asJSON bool,
+	call func(context.Context, *genestore.DB) (T, error), text func(io.Writer, T) error) error {
+	db, err := openDB(g, readOnly, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	res, err := call(cmd.Context(), db)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return writeJSON(cmd.OutOrStdout(), res)
+	}
+	return text(cmd.OutOrStdout(), res)
 }
 
 // storeOptions are the options every verb opens a store with: the defaults,

@@ -57,6 +57,9 @@ type Options struct {
 	// Log receives one line per failed request (5xx) and per recovered
 	// panic; nil is silent.
 	Log io.Writer
+	// Info answers GET /v1/info (store.Info: schema, sizes, datasets,
+	// models); nil makes that route a 404.
+	Info func(context.Context) (*store.Info, error)
 }
 
 // DefaultOptions: 127.0.0.1:8080, read-only, 1 MiB bodies, 64 KiB headers,
@@ -134,6 +137,7 @@ func New(e *query.Engine, opts Options) (*Server, error) {
 	s.handle("GET /healthz", s.healthz)
 	s.handle("GET /v1/openapi.yaml", s.openapi)
 	s.handle("GET /v1/datasets", s.datasets)
+	s.handle("GET /v1/info", s.info)
 	s.handle("GET /v1/genes/{symbol}/neighbors", s.geneNeighbors)
 	s.handle("GET /v1/genes/{symbol}/cells", s.geneCells)
 	s.handle("GET /v1/genes/{symbol}/coexpr", s.coexpr)
@@ -389,6 +393,13 @@ func (s *Server) healthz(r *http.Request) (any, error) {
 func (s *Server) openapi(r *http.Request) (any, error) { return rawYAML(OpenAPI), nil }
 
 func (s *Server) datasets(r *http.Request) (any, error) { return s.e.Datasets(r.Context()) }
+
+func (s *Server) info(r *http.Request) (any, error) {
+	if s.opts.Info == nil {
+		return nil, fmt.Errorf("%w: this server does not describe its store", query.ErrNotFound)
+	}
+	return s.opts.Info(r.Context())
+}
 
 func (s *Server) geneNeighbors(r *http.Request) (any, error) {
 	p := &params{r: r}

@@ -1,0 +1,183 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Backup writes a consistent copy of the store to out: the state of one
+// read transaction, so readers and writers of other processes go on before
+// and after it (a writer waits only while the copy is written, as for any
+// read). The copy is written to a temporary file beside out, synced, and
+// renamed over out, so out is either the old file or the whole copy. It
+// returns the bytes written. out may not be the store itself (ErrInvalid).
+func (db *DB) Backup(ctx context.Context, out string) (int64, error) {
+	if err := db.notSelf(out); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := writeAtomic(out, func(f *os.File) error {
+		return db.boltView(func(btx *bolt.Tx) error {
+			var err error
+			n, err = btx.WriteTo(ctxWriter{ctx, f})
+			return err
+		})
+	})
+	return n, err
+}
+
+// CompactResult reports a compaction.
+type CompactResult struct {
+	Path   string `json:"path"`   // the compacted file
+	Before int64  `json:"before"` // bytes of the store before
+	After  int64  `json:"after"`  // bytes of the compacted file
+}
+
+// compactTxSize bounds each transaction bbolt.Compact writes to the new file.
+const compactTxSize = 64 << 20
+
+// Compact rewrites the store without free pages (bbolt.Compact). With out
+// empty the store itself is replaced: Compact holds the store's exclusive
+// lock (recorded in the lock-owner file, like any writer) from before the
+// copy until the compacted file is renamed over the store, so no write can
+// be lost; another process holding the store past the lock timeout makes it
+// fail with ErrLocked. With out set, the store is left as it is and the
+// compacted copy (of one read transaction) goes to out. Either way the new
+// file is written under a temporary name, synced and renamed, so a crash
+// leaves the old file or the new one whole.
+func (db *DB) Compact(ctx context.Context, out string) (CompactResult, error) {
+	res := CompactResult{Path: out}
+	inPlace := out == ""
+	if inPlace {
+		if db.readOnly {
+			return res, fmt.Errorf("%w: %s", ErrReadOnly, db.path)
+		}
+		res.Path = db.path
+	} else if err := db.notSelf(out); err != nil {
+		return res, err
+	}
+	h, err := db.acquire(inPlace)
+	if err != nil {
+		return res, err
+	}
+	defer db.release(false)
+	fi, err := os.Stat(db.path)
+	if err != nil {
+		return res, err
+	}
+	res.Before = fi.Size()
+	err = writeAtomic(res.Path, func(f *os.File) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		dst, err := bolt.Open(f.Name(), fi.Mode().Perm(), &bolt.Options{NoSync: true, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+		if err != nil {
+			return err
+		}
+		if err := bolt.Compact(dst, h, compactTxSize); err != nil {
+			dst.Close()
+			return err
+		}
+		// bbolt grows a file in steps of up to 16 MiB: cut the new file at
+		// its last page in use.
+		var used int64
+		if err := dst.View(func(tx *bolt.Tx) error { used = tx.Size(); return nil }); err != nil {
+			dst.Close()
+			return err
+		}
+		if err := dst.Close(); err != nil {
+			return err
+		}
+		if err := f.Truncate(used); err != nil {
+			return err
+		}
+		if testHookCompactBeforeRename != nil {
+			testHookCompactBeforeRename()
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return res, db.writeError(err)
+	}
+	if fi, err = os.Stat(res.Path); err != nil {
+		return res, err
+	}
+	res.After = fi.Size()
+	return res, nil
+}
+
+// testHookCompactBeforeRename, when set by a test, runs after the
+// compacted copy is written and before it replaces anything.
+var testHookCompactBeforeRename func()
+
+// notSelf refuses a destination that is the store file itself.
+func (db *DB) notSelf(out string) error {
+	if out == "" {
+		return fmt.Errorf("%w: no output file", ErrInvalid)
+	}
+	a, err1 := os.Stat(out)
+	b, err2 := os.Stat(db.path)
+	if err1 == nil && err2 == nil && os.SameFile(a, b) {
+		return fmt.Errorf("%w: %s is the store itself", ErrInvalid, out)
+	}
+	return nil
+}
+
+// writeAtomic creates a temporary file beside path, lets fill write it,
+// syncs it and renames it to path, then syncs the folder. On any error the
+// temporary file is removed and path is untouched.
+func writeAtomic(path string, fill func(*os.File) error) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err = fill(f); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Chmod(f.Name(), 0o644); err != nil {
+		return err
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	if d, derr := os.Open(dir); derr == nil {
+		err = d.Sync()
+		d.Close()
+		if errors.Is(err, os.ErrInvalid) {
+			err = nil
+		}
+	}
+	return err
+}
+
+// ctxWriter fails writes once ctx is done, so a long copy can be stopped.
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c ctxWriter) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
+}
