@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"genestore/index"
+	"genestore/layout/spacelayout"
 	"genestore/store"
 	"genestore/train/gnn"
 	"genestore/train/vae"
@@ -41,6 +42,7 @@ type DropResult struct {
 	GeneModel        string            `json:"gene_model"`        // what happened to the gene model
 	CellModel        string            `json:"cell_model"`        // what happened to the cell model
 	Indexes          []IndexChange     `json:"indexes"`
+	LayoutRemoved    int               `json:"layout_removed"` // points taken off the cell map (spacelayout.Forget)
 	Seconds          float64           `json:"seconds"`
 }
 
@@ -60,8 +62,9 @@ type IndexChange struct {
 // from it), its layer of the gene model (the consensus vectors of its genes
 // recomputed from the datasets left; genes only it had lose theirs), its
 // batches in the cell model (their rows removed: every other cell embeds
-// as before), and its entries in every index (tombstoned with repair,
-// the index compacted when tombstones pass CompactAbove, then saved).
+// as before), its entries in every index (tombstoned with repair, the
+// index compacted when tombstones pass CompactAbove, then saved) and its
+// cells' points on a current cell map (spacelayout.Forget).
 // Clusterings of the spaces it was in and predictions from it are marked
 // stale; a drop record keeps its provenance. Other datasets' vectors are
 // untouched (byte-identical).
@@ -200,6 +203,16 @@ func dropOnce(ctx context.Context, db *store.DB, name string, o DropOptions, log
 			if err := w(tx); err != nil {
 				return err
 			}
+		}
+		if slices.Contains(p.spaces, vocab.SpaceCells) {
+			n, err := spacelayout.Forget(tx, vocab.SpaceCells, p.gens[vocab.SpaceCells], func(k uint64) bool {
+				ds, _ := vocab.SplitEntityKey(k)
+				return ds == p.info.ID
+			})
+			if err != nil {
+				return err
+			}
+			res.LayoutRemoved = n
 		}
 		// Snapshots last: each is stamped with its space's generation
 		// after every write to the space.

@@ -60,7 +60,7 @@ func (tx *Tx) DropDataset(ctx context.Context, id uint32) (DropStats, error) {
 		return st, err
 	}
 	key := u32key(id)
-	for _, name := range [][]byte{bBarcodes, bCellIndex, bObs, bMatrix} {
+	for _, name := range [][]byte{bBarcodes, bCellIndex, bObs, bMatrix, bSpatial} {
 		if err := ctx.Err(); err != nil {
 			return st, err
 		}

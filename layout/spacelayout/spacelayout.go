@@ -283,3 +283,42 @@ func Extend(ctx context.Context, tx *store.Tx, space string, before uint64, ix *
 	}
 	return len(keys), tx.PutBlob(vocab.BlobLayout, space, b)
 }
+
+// Forget removes the points whose keys gone reports from space's stored
+// layout inside tx, the transaction that deleted their vectors, and
+// restamps it with the space's current generation. The other points keep
+// their coordinates: a UMAP layout of the remaining points is what it was,
+// less the removed ones. before is the space's generation before the
+// transaction's writes: a layout not at it is stale and left alone, as is
+// a space without a layout. It reports how many points it removed.
+func Forget(tx *store.Tx, space string, before uint64, gone func(key uint64) bool) (int, error) {
+	l, err := Load(tx, space)
+	if errors.Is(err, ErrNoLayout) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if l.Generation != before {
+		return 0, nil
+	}
+	keys, coords := l.Keys[:0:0], l.Coords[:0:0]
+	for i, k := range l.Keys {
+		if !gone(k) {
+			keys = append(keys, k)
+			coords = append(coords, l.Coords[2*i], l.Coords[2*i+1])
+		}
+	}
+	n := len(l.Keys) - len(keys)
+	l.Keys, l.Coords = keys, coords
+	// Which points the fit placed is not recorded: Fitted becomes a lower bound.
+	l.Fitted = max(0, l.Fitted-n)
+	if l.Generation, err = tx.Generation(space); err != nil {
+		return 0, err
+	}
+	b, err := layout.Encode(l)
+	if err != nil {
+		return 0, err
+	}
+	return n, tx.PutBlob(vocab.BlobLayout, space, b)
+}
