@@ -14,6 +14,7 @@ import (
 	"genestore/query/backend"
 	"genestore/store"
 	"genestore/store/ingest"
+	"genestore/vocab"
 )
 
 // Errors, the same values as the packages underneath return: test them
@@ -164,6 +165,20 @@ type IngestOptions struct {
 	Read *ingest.Options
 	// BatchKey names the obs column holding each cell's batch.
 	BatchKey string
+	// Modality is what the dataset measured (empty: spatial when the
+	// reader found spot coordinates, else rna).
+	Modality vocab.Modality
+	// Species names the dataset's organism; a species other than the
+	// store's home species joins home genes through Orthologs (nil: each
+	// gene stays species-private; ingest.SymbolCaseOrthologs joins by
+	// symbol case).
+	Species   string
+	Orthologs *ingest.Orthologs
+}
+
+// add is the store's view of o.
+func (o IngestOptions) add() store.AddOptions {
+	return store.AddOptions{BatchKey: o.BatchKey, Modality: o.Modality, Species: o.Species, Orthologs: o.Orthologs}
 }
 
 // readDataset reads the dataset at path, refusing a name that cannot be
@@ -194,7 +209,7 @@ func (db *DB) Ingest(ctx context.Context, name, path string, o IngestOptions) (s
 	if err != nil {
 		return store.DatasetInfo{}, err
 	}
-	return db.st.AddDataset(ctx, name, ds, store.AddOptions{BatchKey: o.BatchKey})
+	return db.st.AddDataset(ctx, name, ds, o.add())
 }
 
 // Append reads the dataset at path and adds it to a store whose models are
@@ -205,7 +220,7 @@ func (db *DB) Append(ctx context.Context, name, path string, o IngestOptions, ao
 	if err != nil {
 		return nil, err
 	}
-	ao.BatchKey = o.BatchKey
+	ao.BatchKey, ao.Dataset = o.BatchKey, o.add()
 	if ao.Index == (index.Options{}) {
 		ao.Index = db.opts.Index
 	}
