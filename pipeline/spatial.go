@@ -103,7 +103,7 @@ func SpatialPattern(ctx context.Context, db *store.DB, dataset string, o Spatial
 			if err != nil {
 				return err
 			}
-			syms[i] = gi.Symbol
+			syms[i] = gi.SymbolIn(info.Species) // the dataset's own name for a joined gene
 		}
 		return nil
 	})

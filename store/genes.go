@@ -25,6 +25,18 @@ type GeneInfo struct {
 	Orthologs []GeneAlias `json:"orthologs,omitempty"`
 }
 
+// SymbolIn returns the gene's symbol in species: its ortholog's own
+// symbol when one of species was joined to it, else Symbol. An empty
+// species, the home species or the gene's own species give Symbol.
+func (g GeneInfo) SymbolIn(species string) string {
+	for _, a := range g.Orthologs {
+		if a.Species == species {
+			return a.Symbol
+		}
+	}
+	return g.Symbol
+}
+
 // GeneAlias is one species' own name for a gene joined to a home gene.
 type GeneAlias struct {
 	Species  string `json:"species"`

@@ -124,6 +124,9 @@ func TestSpeciesJoin(t *testing.T) {
 			!reflect.DeepEqual(got[0].Orthologs, []GeneAlias{{"mouse", "H2-Ea", "id-H2-Ea"}}) {
 			t.Errorf("GenesBySymbol(h2-ea) = %+v", got)
 		}
+		if got[0].SymbolIn("mouse") != "H2-Ea" || got[0].SymbolIn("human") != "HLA-DRA" || got[0].SymbolIn("") != "HLA-DRA" {
+			t.Errorf("SymbolIn: %q %q", got[0].SymbolIn("mouse"), got[0].SymbolIn("human"))
+		}
 		g, _ := tx.Gene(m[2])
 		if g.Symbol != "CD3E" || g.Species != "" || len(g.Orthologs) != 1 {
 			t.Errorf("gene first met through its ortholog: %+v", g)

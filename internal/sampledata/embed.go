@@ -17,7 +17,7 @@ import (
 // FS holds the sample files under their paths in this folder
 // ("pbmc_small/matrix.mtx.gz", "go/human_go_bp.demo.gmt", …).
 //
-//go:embed README.md go pbmc_small pbmc3k_sct283 lung_treutlein2014_mouse
+//go:embed README.md go pbmc_small pbmc3k_sct283 lung_treutlein2014_mouse mob_spatial
 var FS embed.FS
 
 // Extract writes every sample file under dir (created if missing), keeping
