@@ -179,6 +179,7 @@ func cellColumns(ctx context.Context, tx *store.Tx, s *snapshot, cols *columns) 
 		}
 	}
 	cols.add(h5ad.Column{Name: "batch", Categorical: categorical(batch, nil)})
+	modalityColumns(s, cols)
 	for k, name := range obsNames {
 		if !textual[k] {
 			if f, ok := floats(obs[k], has[k]); ok {
@@ -283,6 +284,27 @@ func geneColumns(s *snapshot, cols *columns) {
 	cols.add(h5ad.Column{Name: "gene_id", Strings: s.geneIDs})
 	cols.add(h5ad.Column{Name: "dataset", Categorical: categorical(s.datasets, nil)})
 	cols.add(h5ad.Column{Name: "consensus", Bools: consensus})
+	modalityColumns(s, cols)
+}
+
+// modalityColumns adds each row's dataset modality and species (the home
+// species for a dataset that names none); consensus rows have neither.
+func modalityColumns(s *snapshot, cols *columns) {
+	n := len(s.names)
+	mod, sp := make([]string, n), make([]string, n)
+	hasMod, hasSp := make([]bool, n), make([]bool, n)
+	for _, set := range s.sets {
+		if set.id == vocab.Consensus {
+			continue
+		}
+		m, spc := string(set.info.Modality), store.SpeciesOf(set.info, s.home)
+		for r := set.first; r < set.first+set.n; r++ {
+			mod[r], hasMod[r] = m, m != ""
+			sp[r], hasSp[r] = spc, spc != ""
+		}
+	}
+	cols.add(h5ad.Column{Name: "modality", Categorical: categorical(mod, hasMod)})
+	cols.add(h5ad.Column{Name: "species", Categorical: categorical(sp, hasSp)})
 }
 
 // clusterColumns adds one categorical "cluster_<name>" column per stored
@@ -426,7 +448,9 @@ func provenance(s *snapshot, opts Options) []h5ad.Entry {
 			e = append(e, h5ad.Entry{Name: "datasets", Value: from})
 		}
 		if set.id != vocab.Consensus {
-			e = append(e, h5ad.Entry{Name: "values", Value: string(set.info.Values)})
+			e = append(e, h5ad.Entry{Name: "values", Value: string(set.info.Values)},
+				h5ad.Entry{Name: "modality", Value: string(set.info.Modality)},
+				h5ad.Entry{Name: "species", Value: store.SpeciesOf(set.info, s.home)})
 		}
 		key := h5ad.Key(set.name)
 		for k := 2; slices.ContainsFunc(sets, func(x h5ad.Entry) bool { return x.Name == key }); k++ {

@@ -166,6 +166,8 @@ func TestCellsAnnDataHasAllMetadata(t *testing.T) {
 		"dataset":                          {"A", "A", "A", "B", "B"},
 		"barcode":                          {"AAAC-1", "AAAG-1", "AACT-1", "AAAC-1", "TTTT-1"},
 		"batch_genestore":                  {"A/r1", "A/r2", "A/r1", "B", "B"},
+		"modality":                         {"rna", "rna", "rna", "rna", "rna"},
+		"species":                          {"", "", "", "", ""}, // no dataset named one
 		"cell_type":                        {"T", "B", "Mono", "", ""},
 		"batch":                            {"r1", "r2", "r1", "", ""},
 		"n_counts":                         {"6", "", "7", "", ""},
@@ -357,11 +359,11 @@ func TestAnndataReadsExports(t *testing.T) {
 	checks := []check{
 		{exportFile(t, fresh, vocab.SpaceCells, false), []int{5, 2}, []string{"dataset", "barcode", "batch_genestore", "cell_type", "batch", "n_counts", "qc_pass", "donor", "cell_type_transferred", "cell_type_transferred_confidence", "cluster_leiden_r1.0"}, 2, "vectors"},
 		{exportFile(t, fresh, vocab.SpaceCells, true), []int{5, 4}, []string{"dataset", "cell_type_transferred_confidence"}, 2, "counts"},
-		{exportFile(t, fresh, vocab.SpaceGenes, false), []int{5, 2}, []string{"symbol", "gene_id", "dataset", "consensus", "cluster_leiden_r1.0"}, 2, "vectors"},
+		{exportFile(t, fresh, vocab.SpaceGenes, false), []int{5, 2}, []string{"symbol", "gene_id", "dataset", "consensus", "modality", "species", "cluster_leiden_r1.0"}, 2, "vectors"},
 		{exportFile(t, old, vocab.SpaceCells, false), []int{80, 4}, []string{"dataset", "barcode", "batch_genestore", "cell_type", "batch", "cell_type_transferred", "cell_type_transferred_confidence", "cluster_leiden_r1.0"}, 4, "vectors"},
 		{exportFile(t, old, vocab.SpaceCells, true), []int{80, 60}, []string{"dataset", "cell_type"}, 4, "counts"},
-		{exportFile(t, old, vocab.SpaceGenes, false), []int{174, 8}, []string{"symbol", "gene_id", "dataset", "consensus", "cluster_leiden_r1.0"}, 8, "vectors"},
-		{exportFile(t, old, vocab.SpaceCellGenes, false), []int{54, 4}, []string{"symbol", "gene_id", "dataset", "consensus"}, 4, "vectors"},
+		{exportFile(t, old, vocab.SpaceGenes, false), []int{174, 8}, []string{"symbol", "gene_id", "dataset", "consensus", "modality", "species", "cluster_leiden_r1.0"}, 8, "vectors"},
+		{exportFile(t, old, vocab.SpaceCellGenes, false), []int{54, 4}, []string{"symbol", "gene_id", "dataset", "consensus", "modality", "species"}, 4, "vectors"},
 	}
 	var files []string
 	for _, c := range checks {

@@ -24,6 +24,7 @@ type snapshot struct {
 	sets       []setInfo
 
 	datasetNames map[uint32]string // every dataset of the store
+	home         string            // the store's home species ("" when none is recorded)
 
 	// one entry per row, in set order then entity id order
 	names    []string // gene symbol or barcode
@@ -55,6 +56,9 @@ func readSnapshot(ctx context.Context, tx *store.Tx, space string) (*snapshot, e
 	}
 	for _, d := range all {
 		s.datasetNames[d.ID] = d.Name
+	}
+	if s.home, err = tx.HomeSpecies(); err != nil {
+		return nil, err
 	}
 	genes := map[uint32]store.GeneInfo{} // a gene has a row in every set that holds it
 	gene := func(id uint32) (store.GeneInfo, error) {
