@@ -13,6 +13,7 @@ import (
 	"genestore"
 	"genestore/pipeline"
 	"genestore/query"
+	"genestore/store/ingest"
 )
 
 // The examples run on the sample data shipped in internal/sampledata
@@ -112,7 +113,7 @@ func ExampleOpen() {
 		log.Fatal(err)
 	}
 	fmt.Println("schema", info.SchemaVersion, "datasets", len(info.Datasets))
-	// Output: schema 4 datasets 0
+	// Output: schema 5 datasets 0
 }
 
 func ExampleDB_Ingest() {
@@ -387,6 +388,31 @@ func ExampleDB_Cells() {
 	}
 	fmt.Println(len(res.Cells), "of", res.Total, "cells; first:", res.Cells[0].Barcode, res.Cells[0].Obs["groups"], res.Cells[0].Embedded)
 	// Output: 30 of 80 cells; first: CATGGCCTGTGCAT g1 true
+}
+
+func ExampleDB_SpatialGenes() {
+	db, err := genestore.Open(newPath("spatial"), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	read := ingest.DefaultOptions()
+	read.Coords = [2]string{"x", "y"} // obs columns holding each spot's position
+	if _, err := db.Ingest(ctx, "mob", "testdata/sample/mob_spatial", genestore.IngestOptions{Read: &read, Species: "mouse"}); err != nil {
+		log.Fatal(err)
+	}
+	res, err := db.SpatialGenes(ctx, "mob", pipeline.SpatialPatternOptions{Top: 3})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, g := range res.Genes {
+		fmt.Printf("%s %.2f\n", g.Symbol, g.I)
+	}
+	// Output:
+	// Fabp7 0.56
+	// Scd1 0.48
+	// Apod 0.47
 }
 
 func ExampleDB_Close() {

@@ -274,3 +274,9 @@ func (db *DB) Info(ctx context.Context) (*store.Info, error) {
 	}
 	return db.st.Info()
 }
+
+// SpatialGenes ranks a spatial dataset's genes by Moran's I over its spots'
+// nearest-neighbour graph (pipeline.SpatialPattern; the CLI's `spatial`).
+func (db *DB) SpatialGenes(ctx context.Context, dataset string, o pipeline.SpatialPatternOptions) (*pipeline.SpatialPatternResult, error) {
+	return pipeline.SpatialPattern(ctx, db.st, dataset, o)
+}

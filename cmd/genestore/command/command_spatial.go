@@ -37,7 +37,7 @@ obsm/spatial). It reads the store only. --json prints {"dataset", "spots",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return apiVerb(cmd, g, true, o.json, func(ctx context.Context, db *genestore.DB) (*pipeline.SpatialPatternResult, error) {
-				return pipeline.SpatialPattern(ctx, db.Store(), o.dataset, o.o)
+				return db.SpatialGenes(ctx, o.dataset, o.o)
 			}, func(w io.Writer, res *pipeline.SpatialPatternResult) error {
 				fmt.Fprintf(w, "%s: %d spots, %d nearest spots, %d genes tested\n", res.Dataset, res.Spots, res.K, res.Tested)
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
