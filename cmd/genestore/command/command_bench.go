@@ -3,15 +3,16 @@ package command
 import (
 	"github.com/spf13/cobra"
 
+	"genestore/bench/realbench"
 	"genestore/index/annbench"
 )
 
 func newBenchCommand() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "bench ann --data DIR",
-		Short: "Benchmarks that run beside the peer harnesses in ../shared/bench",
+		Use:   "bench ann|real --data DIR",
+		Short: "Benchmarks: the index beside ../shared/bench's peers, and the models on real data",
 	}
-	cmd.AddCommand(newBenchANNCommand())
+	cmd.AddCommand(newBenchANNCommand(), newBenchRealCommand())
 	return cmd
 }
 
@@ -42,6 +43,43 @@ github.com/coder/hnsw on the same data. Progress goes to stderr.`,
 	f.IntVar(&o.Runs, "runs", o.Runs, "timed runs per ef (best kept)")
 	f.StringVar(&o.System, "system", o.System, "genestore or coder-hnsw")
 	f.Uint64Var(&o.Seed, "seed", o.Seed, "level generator seed")
+	_ = cmd.MarkFlagRequired("data")
+	return cmd
+}
+
+func newBenchRealCommand() *cobra.Command {
+	o := realbench.DefaultOptions()
+	cmd := &cobra.Command{
+		Use:   "real --data DIR [--suite cellbench,pbmc,genes] [--steps 1,2,4,8] [--seed 1] [--dir DIR]",
+		Short: "Train and evaluate both models on named real datasets, one JSON line per result",
+		Long: `bench real builds one store per suite from the real datasets in --data
+(../shared/data's layout), trains the models as a user would and prints the
+metrics of eval cells / eval genes for the model and every baseline of the same
+run, one JSON line per (suite, datasets, method): {"suite", "datasets",
+"method", "metrics", "train_seconds", "seed"}.
+
+  cellbench  cellbench_3cl_celseq2 + cellbench_3cl_dropseq; batch = technology,
+             label cell_line; label transfer CEL-seq2 → Drop-seq
+  pbmc       pbmc10x_3p_v2, 3p_v3 and 5p (1k cells each); batch = chemistry;
+             labels from canonical markers (not truth: they group the mixing
+             metrics); transfer to the 5′ run
+  genes      the gene model on the first 1, 2, 4, 8 (--steps) human datasets
+             jointly; GO BP co-annotation (go/human_go_bp.gmt) per dataset and
+             over the consensus, against PCA and Pearson
+
+A missing dataset is an error. Stores go to a temporary folder unless --dir
+keeps them. Progress goes to stderr.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return realbench.Run(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Data, "data", "", "folder holding the datasets, e.g. ../shared/data (required)")
+	f.StringSliceVar(&o.Suites, "suite", o.Suites, "suites to run: cellbench, pbmc, genes")
+	f.IntSliceVar(&o.Steps, "steps", o.Steps, "dataset counts of the genes suite's curve")
+	f.Uint64Var(&o.Seed, "seed", o.Seed, "seed of training and evaluation")
+	f.StringVar(&o.Dir, "dir", "", "keep the stores built in this folder")
 	_ = cmd.MarkFlagRequired("data")
 	return cmd
 }
