@@ -35,7 +35,7 @@ type trainGenesOptions struct {
 func newTrainCellsCommand(g *globalOptions) *cobra.Command {
 	o := &trainCellsOptions{CellOptions: pipeline.DefaultCellOptions()}
 	cmd := &cobra.Command{
-		Use:   "cells [--latent 32] [--batch-key COL] [--epochs N] [--seed S]",
+		Use:   "cells [--latent 10] [--batch-key COL] [--epochs N] [--seed S]",
 		Short: "Train the batch-aware cell model (conditional VAE) and index the cells",
 		Long: `train cells fits a conditional variational autoencoder (scVI/LDVAE family) on
 the highly variable genes shared by the chosen datasets: the encoder sees
