@@ -130,8 +130,9 @@ func TestTrainCellsWritesSpacesAndIndexes(t *testing.T) {
 	}
 	t.Logf("label ASW %.3f", asw)
 
-	// Retraining replaces the spaces instead of mixing model versions.
-	o.Model.Seed = 2
+	// Retraining replaces the spaces instead of mixing model versions, also
+	// with another latent size.
+	o.Model.Seed, o.Model.Latent = 2, 6
 	res2, err := TrainCells(ctx, db, o, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -143,6 +144,9 @@ func TestTrainCellsWritesSpacesAndIndexes(t *testing.T) {
 		info, err := tx.Space(vocab.SpaceCells)
 		if err != nil {
 			return err
+		}
+		if info.Dim != 6 {
+			t.Errorf("retrained space has dimension %d, want 6", info.Dim)
 		}
 		for _, set := range info.Sets {
 			if set.Provenance.ModelVersion != res2.ModelVersion {

@@ -138,12 +138,20 @@ func TestEmbeddings(t *testing.T) {
 		}
 		return nil
 	})
+	// The emptied space takes the next write's dimension (a model retrained
+	// with another latent size).
+	err = db.Update(func(tx *Tx) error {
+		return tx.PutEmbeddings("cells/v1", 1, []uint32{1}, 4, make([]float32, 4), testProv)
+	})
+	if err != nil {
+		t.Errorf("write of another dimension into an emptied space: %v", err)
+	}
 	for name, f := range map[string]func(tx *Tx) error{
 		"dim mismatch": func(tx *Tx) error {
-			return tx.PutEmbeddings("cells/v1", 1, []uint32{1}, 4, make([]float32, 4), testProv)
+			return tx.PutEmbeddings("genes/v1", 1, []uint32{1}, 4, make([]float32, 4), testProv)
 		},
 		"length": func(tx *Tx) error {
-			return tx.PutEmbeddings("cells/v1", 1, []uint32{1}, 3, make([]float32, 4), testProv)
+			return tx.PutEmbeddings("genes/v1", 1, []uint32{1}, 2, make([]float32, 4), testProv)
 		},
 		"repeated id": func(tx *Tx) error { return tx.PutEmbeddings("x", 1, []uint32{1, 1}, 1, make([]float32, 2), testProv) },
 		"NaN": func(tx *Tx) error {

@@ -105,7 +105,8 @@ func (tx *Tx) PutEmbeddings(space string, ds uint32, ids []uint32, dim int, vecs
 }
 
 // DeleteEmbeddings removes every vector of dataset ds from space and bumps
-// its generation. Deleting what is absent is not an error.
+// its generation; a space left without sets forgets its dimension. Deleting
+// what is absent is not an error.
 func (tx *Tx) DeleteEmbeddings(space string, ds uint32) error {
 	if err := tx.writable(); err != nil {
 		return err
@@ -122,8 +123,14 @@ func (tx *Tx) DeleteEmbeddings(space string, ds uint32) error {
 			return err
 		}
 	}
-	if err := sb.Bucket(kSpaceSets).Delete(prefix); err != nil {
+	setb := sb.Bucket(kSpaceSets)
+	if err := setb.Delete(prefix); err != nil {
 		return err
+	}
+	if k, _ := setb.Cursor().First(); k == nil {
+		// An emptied space takes the dimension of its next write: a model
+		// retrained with another latent size replaces the space whole.
+		info.Dim = 0
 	}
 	info.Generation++
 	return sb.Put(kSpaceInfo, encodeSpace(info))
