@@ -39,6 +39,13 @@ type GeneEvalOptions struct {
 	Truth string
 	// Seed seeds sampling and clustering.
 	Seed uint64
+	// ConsensusOn names a dataset whose selected genes the consensus GO
+	// metrics are also scored on (go_auroc_consensus_on,
+	// knn_go_auroc_consensus_on). The plain consensus metrics cover the union
+	// of every dataset's genes, which grows as datasets are added; these
+	// score the same genes whatever else the model was trained on, so a
+	// curve over the number of datasets measures the evidence they add.
+	ConsensusOn string
 }
 
 // geneRep is one representation of the genes of several datasets: per
@@ -219,6 +226,17 @@ func EvalGenes(ctx context.Context, db *store.DB, o GeneEvalOptions, log io.Writ
 		return nil, err
 	}
 
+	var on []string // the genes of o.ConsensusOn
+	if o.ConsensusOn != "" {
+		for _, gs := range model.sets {
+			if gs.dataset == o.ConsensusOn {
+				on = gs.genes
+			}
+		}
+		if on == nil {
+			return nil, fmt.Errorf("%w: consensus genes of dataset %q: not in the gene model", store.ErrNotFound, o.ConsensusOn)
+		}
+	}
 	out := &Evaluation{Baselines: map[string]Metrics{}}
 	for _, rep := range []struct {
 		geneRep
@@ -230,6 +248,9 @@ func EvalGenes(ctx context.Context, db *store.DB, o GeneEvalOptions, log io.Writ
 			return nil, fmt.Errorf("%s: %w", rep.name, err)
 		}
 		scoreConsensus(ctx, m, rep.consensus, sets, truth, o.Seed)
+		if on != nil && sets != nil {
+			scoreConsensusOn(ctx, m, rep.consensus, on, sets, o.Seed)
+		}
 		if rep.name == "model" {
 			out.Model = m
 		} else {
@@ -260,6 +281,32 @@ func scoreConsensus(ctx context.Context, m Metrics, gs geneSet, sets [][]string,
 		if v, ok := moduleARI(ctx, gs, truth["*"], seed); ok {
 			m["module_ari_consensus"] = v
 		}
+	}
+}
+
+// scoreConsensusOn adds go_auroc_consensus_on and knn_go_auroc_consensus_on:
+// the consensus GO metrics over the rows of gs whose gene is in on.
+func scoreConsensusOn(ctx context.Context, m Metrics, gs geneSet, on []string, sets [][]string, seed uint64) {
+	want := make(map[string]bool, len(on))
+	for _, g := range on {
+		want[g] = true
+	}
+	sub := geneSet{dataset: gs.dataset, dim: gs.dim}
+	for i, g := range gs.genes {
+		if want[g] {
+			sub.genes = append(sub.genes, g)
+			sub.vecs = append(sub.vecs, gs.vecs[i*gs.dim:(i+1)*gs.dim]...)
+		}
+	}
+	if len(sub.genes) == 0 {
+		return
+	}
+	genes := uniqueRows(&sub)
+	if v, err := eval.GOCoAnnotationAUROC(sub.vecs, sub.dim, genes, sets, eval.GeneSetOptions{Seed: seed}); err == nil {
+		m["go_auroc_consensus_on"] = v
+	}
+	if v, err := eval.KNNGOPredictionAUROC(ctx, sub.vecs, sub.dim, genes, sets, eval.GeneSetOptions{Seed: seed}); err == nil {
+		m["knn_go_auroc_consensus_on"] = v
 	}
 }
 

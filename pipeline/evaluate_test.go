@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -31,14 +32,17 @@ func TestEvalGenesConsensus(t *testing.T) {
 		t.Fatal(err)
 	}
 	truth, gmt := filepath.Join(dir, "truth", "gene_modules.tsv"), filepath.Join(dir, "truth", "gene_sets.gmt")
-	ev, err := EvalGenes(ctx, db, GeneEvalOptions{GMT: gmt, Truth: truth, Seed: 1}, nil)
+	ev, err := EvalGenes(ctx, db, GeneEvalOptions{GMT: gmt, Truth: truth, Seed: 1, ConsensusOn: "D1"}, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := EvalGenes(ctx, db, GeneEvalOptions{GMT: gmt, ConsensusOn: "nope"}, nil); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("consensus on an unknown dataset: %v", err)
 	}
 	reps := map[string]Metrics{"model": ev.Model, "pca": ev.Baselines["pca"], "pearson": ev.Baselines["pearson"]}
 	for name, m := range reps {
 		for _, k := range []string{"go_auroc_consensus", "knn_go_auroc_consensus", "module_ari_consensus",
-			"go_auroc", "knn_go_auroc", "module_ari"} {
+			"go_auroc", "knn_go_auroc", "module_ari", "go_auroc_consensus_on", "knn_go_auroc_consensus_on"} {
 			v, ok := m[k]
 			if !ok {
 				t.Errorf("%s lacks %s: %v", name, k, m)

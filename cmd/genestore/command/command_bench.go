@@ -65,7 +65,8 @@ run, one JSON line per (suite, datasets, method): {"suite", "datasets",
              metrics); transfer to the 5′ run
   genes      the gene model on the first 1, 2, 4, 8 (--steps) human datasets
              jointly; GO BP co-annotation (go/human_go_bp.gmt) per dataset and
-             over the consensus, against PCA and Pearson
+             over the consensus (also on the first dataset's genes:
+             go_auroc_consensus_on), against PCA and Pearson
 
 A missing dataset is an error. Stores go to a temporary folder unless --dir
 keeps them. Progress goes to stderr.`,

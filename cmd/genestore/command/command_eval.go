@@ -37,7 +37,7 @@ type evalCellsOptions struct {
 func newEvalGenesCommand(g *globalOptions) *cobra.Command {
 	o := &evalGenesOptions{GeneEvalOptions: pipeline.GeneEvalOptions{Seed: 1}}
 	cmd := &cobra.Command{
-		Use:   "genes [--gmt FILE] [--truth FILE] [--json]",
+		Use:   "genes [--gmt FILE] [--truth FILE] [--consensus-on DATASET] [--json]",
 		Short: "Score gene embeddings: GO co-annotation, module recovery, integration",
 		Long: `eval genes scores the gene model and, in the same run and on the same
 preprocessed data, two baselines: PCA gene loadings ("pca") and Pearson
@@ -60,6 +60,10 @@ Per-dataset metrics are averaged over datasets.
                       Fisher-z correlation row over the union; for pca, gene
                       loadings of all datasets' cells stacked, each dataset's
                       genes standardised, absent genes 0, model's dimensions
+  go_auroc_consensus_on, knn_go_auroc_consensus_on
+                      with --consensus-on D: the consensus metrics over D's
+                      genes only, the same genes however many datasets the
+                      model holds
 
 --json prints {"model": {METRICS}, "baselines": {"pca": {...}, "pearson": {...}}}.`,
 		Args: cobra.NoArgs,
@@ -72,6 +76,7 @@ Per-dataset metrics are averaged over datasets.
 	f := cmd.Flags()
 	f.StringVar(&o.GMT, "gmt", "", "gene-set collection (GMT) for the GO metrics")
 	f.StringVar(&o.Truth, "truth", "", "gene_modules.tsv from `genestore simulate` for module_ari")
+	f.StringVar(&o.ConsensusOn, "consensus-on", "", "also score the consensus GO metrics on this dataset's genes")
 	f.Uint64Var(&o.Seed, "seed", o.Seed, "seed for sampling and clustering")
 	f.BoolVar(&o.json, "json", false, "print JSON")
 	return cmd
