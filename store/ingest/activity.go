@@ -1,0 +1,476 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"genestore/internal/sparse"
+)
+
+// Gene activity from scATAC-seq peaks (Signac's GeneActivity convention):
+// a gene's activity in a cell is the sum of the cell's counts in every peak
+// that overlaps the gene body extended upstream (2 kb by default) of its
+// transcription start, strand-aware. The result is a genes × cells count
+// matrix written as a 10x folder, which `ingest --modality atac-activity`
+// reads like any other.
+
+// ActivityOptions configure GeneActivity (see DefaultActivityOptions).
+type ActivityOptions struct {
+	// Upstream extends each gene body this many bases before its start
+	// (strand-aware); Signac's extend.upstream is 2000.
+	Upstream int
+	// Downstream extends each gene body after its end; default 0.
+	Downstream int
+	// MaxNNZ bounds the peaks matrix's nonzeros (0: DefaultOptions().MaxNNZ).
+	MaxNNZ int64
+}
+
+// DefaultActivityOptions returns Signac's convention: 2 kb upstream, none
+// downstream.
+func DefaultActivityOptions() ActivityOptions { return ActivityOptions{Upstream: 2000} }
+
+// ActivityStats summarise one GeneActivity run.
+type ActivityStats struct {
+	Peaks, Cells, Genes int   // rows and columns read; genes of the annotation
+	PeaksInGenes        int   // peaks overlapping at least one gene region
+	GenesWithPeaks      int   // genes written (overlapped by at least one peak)
+	NNZ                 int64 // nonzeros of the written genes × cells matrix
+	PeaksUnknownChrom   int   // peaks on a chromosome the annotation lacks
+}
+
+// region is one interval, 0-based half-open.
+type region struct {
+	chrom      string
+	start, end int64
+}
+
+// geneRegion is an annotated gene with its extended region.
+type geneRegion struct {
+	region
+	id, symbol string
+}
+
+// GeneActivity converts the peaks × cells 10x folder peaksDir (matrix.mtx[.gz]
+// with peaks as rows; peaks named by peaks.bed[.gz] — chrom, start, end — or by
+// a features.tsv[.gz] whose ids read chrom:start-end or chrom-start-end, of
+// type "Peaks" when a type column is present; barcodes.tsv[.gz]) into gene
+// activity over the genes of annotation (a GTF's "gene" records, or a BED of
+// chrom, start, end, name[, score, strand]) and writes matrix.mtx.gz,
+// features.tsv.gz and barcodes.tsv.gz into outDir (created; files are written
+// under temporary names and renamed when complete). Genes no peak overlaps are
+// left out. The peaks matrix is held in memory as a sparse matrix (12 bytes
+// per nonzero), the output one cell at a time.
+func GeneActivity(ctx context.Context, peaksDir, annotation, outDir string, o ActivityOptions) (ActivityStats, error) {
+	var st ActivityStats
+	if o.Upstream < 0 || o.Downstream < 0 {
+		return st, fmt.Errorf("%w: upstream %d and downstream %d must be ≥ 0", ErrFormat, o.Upstream, o.Downstream)
+	}
+	if o.MaxNNZ == 0 {
+		o.MaxNNZ = DefaultOptions().MaxNNZ
+	}
+	genes, err := readGeneRegions(annotation, int64(o.Upstream), int64(o.Downstream))
+	if err != nil {
+		return st, err
+	}
+	st.Genes = len(genes)
+	peaks, keep, matrix, barcodesPath, err := readPeakNames(peaksDir)
+	if err != nil {
+		return st, err
+	}
+	barcodes, err := readBarcodes(barcodesPath, nil)
+	if err != nil {
+		return st, err
+	}
+	in, err := openText(matrix, nil)
+	if err != nil {
+		return st, err
+	}
+	x, _, err := parseMTX(ctx, &in.lr, mtxLimits{genes: int64(len(keep)), cells: int64(len(barcodes)), maxNNZ: o.MaxNNZ, maxDim: DefaultOptions().MaxDim, counts: true})
+	in.close()
+	if err != nil {
+		return st, err
+	}
+	if len(peaks) != len(keep) {
+		x = x.SelectCols(keepIndex(keep))
+	}
+	st.Peaks, st.Cells = len(peaks), len(barcodes)
+
+	// Genes by chromosome, sorted by start, with the running maximum of their
+	// ends: the overlap scan for a peak walks back from the last gene that
+	// starts before the peak ends until no earlier gene can reach it.
+	byChrom := map[string][]int{}
+	for i, g := range genes {
+		byChrom[g.chrom] = append(byChrom[g.chrom], i)
+	}
+	maxEnd := map[string][]int64{}
+	for c, idx := range byChrom {
+		slices.SortFunc(idx, func(a, b int) int { return cmpInt64(genes[a].start, genes[b].start) })
+		m := make([]int64, len(idx))
+		for k, gi := range idx {
+			m[k] = genes[gi].end
+			if k > 0 && m[k-1] > m[k] {
+				m[k] = m[k-1]
+			}
+		}
+		maxEnd[c] = m
+	}
+	hits := make([][]int32, len(peaks)) // genes each peak overlaps
+	for p, pk := range peaks {
+		idx, ok := byChrom[pk.chrom]
+		if !ok {
+			st.PeaksUnknownChrom++
+			continue
+		}
+		m := maxEnd[pk.chrom]
+		k, _ := slices.BinarySearchFunc(idx, pk.end, func(gi int, end int64) int { return cmpInt64(genes[gi].start, end) })
+		for k--; k >= 0 && m[k] > pk.start; k-- {
+			if g := genes[idx[k]]; g.end > pk.start {
+				hits[p] = append(hits[p], int32(idx[k]))
+			}
+		}
+		if len(hits[p]) > 0 {
+			st.PeaksInGenes++
+		}
+	}
+
+	// Accumulate per cell; number the genes that receive any count in
+	// annotation order.
+	act := make([]float64, len(genes))
+	var touched []int32
+	out := &sparse.CSR{Rows: x.Rows, Cols: len(genes), Indptr: make([]int64, 1, x.Rows+1)}
+	for r := range x.Rows {
+		if r%1024 == 0 && ctx.Err() != nil {
+			return st, ctx.Err()
+		}
+		for k := x.Indptr[r]; k < x.Indptr[r+1]; k++ {
+			for _, g := range hits[x.Indices[k]] {
+				if act[g] == 0 {
+					touched = append(touched, g)
+				}
+				act[g] += float64(x.Data[k])
+			}
+		}
+		slices.Sort(touched)
+		for _, g := range touched {
+			if act[g] != 0 {
+				out.Indices = append(out.Indices, g)
+				out.Data = append(out.Data, float32(act[g]))
+			}
+			act[g] = 0
+		}
+		touched = touched[:0]
+		out.Indptr = append(out.Indptr, int64(len(out.Indices)))
+	}
+	used := make([]bool, len(genes))
+	for _, g := range out.Indices {
+		used[g] = true
+	}
+	var cols []int
+	for g, u := range used {
+		if u {
+			cols = append(cols, g)
+		}
+	}
+	out = out.SelectCols(cols)
+	st.GenesWithPeaks, st.NNZ = len(cols), int64(len(out.Data))
+	kept := make([]geneRegion, len(cols))
+	for i, g := range cols {
+		kept[i] = genes[g]
+	}
+	return st, writeActivityDir(outDir, out, kept, barcodes)
+}
+
+func keepIndex(keep []bool) []int {
+	var idx []int
+	for i, k := range keep {
+		if k {
+			idx = append(idx, i)
+		}
+	}
+	return idx
+}
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// readPeakNames finds the peaks folder's files and reads the peak intervals.
+// keep marks the matrix rows that are peaks (all of them unless a features
+// file types some rows otherwise).
+func readPeakNames(dir string) (peaks []region, keep []bool, matrix, barcodes string, err error) {
+	matrix, err = findOne(dir, "matrix", "matrix.mtx.gz", "matrix.mtx")
+	if err == nil && matrix == "" {
+		err = errLine(ErrFormat, dir, 0, "no matrix.mtx or matrix.mtx.gz in the peaks folder")
+	}
+	if err != nil {
+		return nil, nil, "", "", err
+	}
+	barcodes, err = findOne(dir, "barcodes file", "barcodes.tsv.gz", "barcodes.tsv")
+	if err == nil && barcodes == "" {
+		err = errLine(ErrFormat, dir, 0, "no barcodes.tsv[.gz] in the peaks folder")
+	}
+	if err != nil {
+		return nil, nil, "", "", err
+	}
+	bed, err := findOne(dir, "peaks file", "peaks.bed.gz", "peaks.bed")
+	if err != nil {
+		return nil, nil, "", "", err
+	}
+	if bed != "" {
+		in, err := openText(bed, nil)
+		if err != nil {
+			return nil, nil, "", "", err
+		}
+		defer in.close()
+		for {
+			line, err := in.lr.nextContent(true)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return nil, nil, "", "", err
+			}
+			f := strings.Fields(string(line))
+			if len(f) < 3 {
+				return nil, nil, "", "", errLine(ErrFormat, bed, in.lr.line, "%d fields: want chrom, start, end", len(f))
+			}
+			r, err := parseInterval(f[0], f[1], f[2])
+			if err != nil {
+				return nil, nil, "", "", errLine(ErrFormat, bed, in.lr.line, "%v", err)
+			}
+			peaks = append(peaks, r)
+			keep = append(keep, true)
+		}
+		return peaks, keep, matrix, barcodes, nil
+	}
+	feat, err := findOne(dir, "features file", "features.tsv.gz", "features.tsv")
+	if err == nil && feat == "" {
+		err = errLine(ErrFormat, dir, 0, "no peaks.bed[.gz] or features.tsv[.gz] naming the peaks")
+	}
+	if err != nil {
+		return nil, nil, "", "", err
+	}
+	genes, types, err := readFeatures(feat, nil)
+	if err != nil {
+		return nil, nil, "", "", err
+	}
+	for i, g := range genes {
+		isPeak := types[i] == "" || strings.EqualFold(types[i], "Peaks")
+		keep = append(keep, isPeak)
+		if !isPeak {
+			continue
+		}
+		r, err := parsePeakID(g.ID)
+		if err != nil {
+			return nil, nil, "", "", errLine(ErrFormat, feat, int64(i+1), "%v", err)
+		}
+		peaks = append(peaks, r)
+	}
+	if len(peaks) == 0 {
+		return nil, nil, "", "", errLine(ErrFormat, feat, 0, "no feature of type Peaks")
+	}
+	return peaks, keep, matrix, barcodes, nil
+}
+
+// parsePeakID reads chrom:start-end or chrom-start-end (Signac's names).
+func parsePeakID(id string) (region, error) {
+	if c, rest, ok := strings.Cut(id, ":"); ok {
+		if s, e, ok := strings.Cut(rest, "-"); ok {
+			return parseInterval(c, s, e)
+		}
+	}
+	if i := strings.LastIndexByte(id, '-'); i > 0 {
+		if j := strings.LastIndexByte(id[:i], '-'); j > 0 {
+			return parseInterval(id[:j], id[j+1:i], id[i+1:])
+		}
+	}
+	return region{}, fmt.Errorf("peak %q: want chrom:start-end or chrom-start-end", id)
+}
+
+func parseInterval(chrom, start, end string) (region, error) {
+	s, err1 := strconv.ParseInt(start, 10, 64)
+	e, err2 := strconv.ParseInt(end, 10, 64)
+	if chrom == "" || err1 != nil || err2 != nil || s < 0 || e <= s {
+		return region{}, fmt.Errorf("interval %q %q %q: want a chromosome and 0 ≤ start < end", chrom, start, end)
+	}
+	return region{chrom: chrom, start: s, end: e}, nil
+}
+
+// readGeneRegions reads a GTF's gene records (1-based inclusive; gene_id and
+// gene_name attributes) or a BED of genes (0-based half-open; name in column
+// 4, strand in column 6) and extends each region upstream/downstream of the
+// gene, strand-aware. A file whose name ends in .gtf[.gz] is a GTF, anything
+// else a BED.
+func readGeneRegions(path string, up, down int64) ([]geneRegion, error) {
+	base := strings.TrimSuffix(strings.ToLower(filepath.Base(path)), ".gz")
+	gtf := strings.HasSuffix(base, ".gtf") || strings.HasSuffix(base, ".gff2")
+	in, err := openText(path, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer in.close()
+	var out []geneRegion
+	for {
+		line, err := in.lr.nextContent(true)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if bytes.HasPrefix(line, []byte("track")) || bytes.HasPrefix(line, []byte("browser")) {
+			continue
+		}
+		var g geneRegion
+		strand := "+"
+		if gtf {
+			f := strings.Split(string(line), "\t")
+			if len(f) < 9 {
+				return nil, errLine(ErrFormat, path, in.lr.line, "%d tab-separated fields: a GTF line has 9", len(f))
+			}
+			if f[2] != "gene" {
+				continue
+			}
+			r, err := parseInterval(f[0], f[3], f[4])
+			if err != nil || r.start < 1 {
+				return nil, errLine(ErrFormat, path, in.lr.line, "gene coordinates %q-%q: want 1 ≤ start ≤ end", f[3], f[4])
+			}
+			r.start-- // 1-based inclusive → 0-based half-open
+			g.region, strand = r, f[6]
+			g.id, g.symbol = gtfAttr(f[8], "gene_id"), gtfAttr(f[8], "gene_name")
+			if g.id == "" {
+				return nil, errLine(ErrFormat, path, in.lr.line, "gene record without a gene_id attribute")
+			}
+			if g.symbol == "" {
+				g.symbol = g.id
+			}
+		} else {
+			f := strings.Fields(string(line))
+			if len(f) < 4 {
+				return nil, errLine(ErrFormat, path, in.lr.line, "%d fields: a gene BED needs chrom, start, end, name", len(f))
+			}
+			r, err := parseInterval(f[0], f[1], f[2])
+			if err != nil {
+				return nil, errLine(ErrFormat, path, in.lr.line, "%v", err)
+			}
+			g.region, g.id, g.symbol = r, f[3], f[3]
+			if len(f) >= 6 {
+				strand = f[5]
+			}
+		}
+		if strand == "-" {
+			g.start = max(0, g.start-down)
+			g.end += up
+		} else {
+			g.start = max(0, g.start-up)
+			g.end += down
+		}
+		out = append(out, g)
+	}
+	if len(out) == 0 {
+		return nil, errLine(ErrFormat, path, 0, "no gene records")
+	}
+	seen := map[string]bool{}
+	for _, g := range out {
+		if seen[g.id] {
+			return nil, errLine(ErrDuplicate, path, 0, "gene %q annotated twice", g.id)
+		}
+		seen[g.id] = true
+	}
+	return out, nil
+}
+
+// gtfAttr returns attribute key of a GTF attribute column (key "value"; ...).
+func gtfAttr(attrs, key string) string {
+	for _, a := range strings.Split(attrs, ";") {
+		k, v, ok := strings.Cut(strings.TrimSpace(a), " ")
+		if ok && k == key {
+			return strings.Trim(strings.TrimSpace(v), `"`)
+		}
+	}
+	return ""
+}
+
+// writeActivityDir writes x (cells × genes) as a 10x folder in dir: each file
+// is written under a temporary name and renamed once complete.
+func writeActivityDir(dir string, x *sparse.CSR, genes []geneRegion, barcodes []string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	write := func(name string, fill func(w *bufio.Writer) error) error {
+		path := filepath.Join(dir, name)
+		f, err := os.CreateTemp(dir, "."+name+".tmp*")
+		if err != nil {
+			return err
+		}
+		defer os.Remove(f.Name())
+		zw := gzip.NewWriter(f)
+		w := bufio.NewWriterSize(zw, 1<<20)
+		err = fill(w)
+		if err == nil {
+			err = w.Flush()
+		}
+		if err == nil {
+			err = zw.Close()
+		}
+		if err == nil {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		return os.Rename(f.Name(), path)
+	}
+	err := write("features.tsv.gz", func(w *bufio.Writer) error {
+		for _, g := range genes {
+			fmt.Fprintf(w, "%s\t%s\tGene Expression\n", g.id, g.symbol)
+		}
+		return nil
+	})
+	if err == nil {
+		err = write("barcodes.tsv.gz", func(w *bufio.Writer) error {
+			for _, b := range barcodes {
+				w.WriteString(b)
+				w.WriteByte('\n')
+			}
+			return nil
+		})
+	}
+	if err == nil {
+		err = write("matrix.mtx.gz", func(w *bufio.Writer) error {
+			fmt.Fprintf(w, "%%%%MatrixMarket matrix coordinate integer general\n%%%% gene activity (genestore activity)\n%d %d %d\n", x.Cols, x.Rows, len(x.Data))
+			var buf []byte
+			for r := range x.Rows {
+				for k := x.Indptr[r]; k < x.Indptr[r+1]; k++ {
+					buf = strconv.AppendInt(buf[:0], int64(x.Indices[k])+1, 10)
+					buf = append(buf, ' ')
+					buf = strconv.AppendInt(buf, int64(r)+1, 10)
+					buf = append(buf, ' ')
+					buf = strconv.AppendInt(buf, int64(x.Data[k]), 10)
+					buf = append(buf, '\n')
+					w.Write(buf)
+				}
+			}
+			return nil
+		})
+	}
+	return err
+}

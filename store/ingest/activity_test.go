@@ -1,0 +1,142 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// The annotation: G1 on + (body 1,000–2,000, 1-based), G2 on − (body
+// 10,001–11,000: its 2 kb upstream lies after the body), G3 on chr2.
+const activityGTF = "#!genome-build test\n" +
+	"chr1\ttest\tgene\t1001\t2000\t.\t+\t.\tgene_id \"E1\"; gene_name \"G1\";\n" +
+	"chr1\ttest\texon\t1001\t1200\t.\t+\t.\tgene_id \"E1\"; gene_name \"G1\";\n" +
+	"chr1\ttest\tgene\t10001\t11000\t.\t-\t.\tgene_id \"E2\"; gene_name \"G2\";\n" +
+	"chr2\ttest\tgene\t5001\t6000\t.\t+\t.\tgene_id \"E3\"; gene_name \"G3\";\n" +
+	"chr3\ttest\tgene\t5001\t6000\t.\t+\t.\tgene_id \"E4\"; gene_name \"G4\";\n"
+
+// Peaks (0-based half-open): p1 in G1's upstream 2 kb, p2 in G1's body, p3
+// after G2's body (its upstream), p4 between genes, p5 on G3, p6 on chrM.
+const activityPeaks = "chr1\t100\t300\nchr1\t1500\t1600\nchr1\t12000\t12500\nchr1\t4000\t4200\nchr2\t5500\t5600\nchrM\t10\t50\n"
+
+// Cells: c1 has p1×2, p2×1, p3×4; c2 has p4×5, p6×1; c3 has p5×3, p2×2.
+const activityMTX = "%%MatrixMarket matrix coordinate integer general\n6 3 7\n" +
+	"1 1 2\n2 1 1\n3 1 4\n4 2 5\n6 2 1\n5 3 3\n2 3 2\n"
+
+func TestGeneActivity(t *testing.T) {
+	dir := t.TempDir()
+	peaks, out := filepath.Join(dir, "peaks"), filepath.Join(dir, "act")
+	writeFiles(t, peaks, map[string]string{"peaks.bed": activityPeaks, "matrix.mtx": activityMTX, "barcodes.tsv": "c1\nc2\nc3\n"})
+	writeFiles(t, dir, map[string]string{"genes.gtf": activityGTF})
+	st, err := GeneActivity(context.Background(), peaks, filepath.Join(dir, "genes.gtf"), out, DefaultActivityOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Peaks != 6 || st.Cells != 3 || st.Genes != 4 || st.PeaksInGenes != 4 || st.GenesWithPeaks != 3 || st.PeaksUnknownChrom != 1 {
+		t.Errorf("stats %+v", st)
+	}
+	ds, err := Read(context.Background(), out, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][3]float32{"G1": {3, 0, 2}, "G2": {4, 0, 0}, "G3": {0, 0, 3}}
+	if len(ds.Genes) != 3 || ds.X.Rows != 3 {
+		t.Fatalf("read back %d genes, %d cells", len(ds.Genes), ds.X.Rows)
+	}
+	for j, g := range ds.Genes {
+		w, ok := want[g.Symbol]
+		if !ok {
+			t.Errorf("unexpected gene %q", g.Symbol)
+			continue
+		}
+		for c := range 3 {
+			if got := csrAt(ds.X.Indptr, ds.X.Indices, ds.X.Data, c, j); got != w[c] {
+				t.Errorf("%s in cell %d: %v, want %v", g.Symbol, c+1, got, w[c])
+			}
+		}
+	}
+
+	// Gene bodies alone: p1 and p3 (upstream of G1 and G2) no longer count.
+	st0, err := GeneActivity(context.Background(), peaks, filepath.Join(dir, "genes.gtf"), filepath.Join(dir, "act0"), ActivityOptions{})
+	if err != nil || st0.PeaksInGenes != 2 || st0.GenesWithPeaks != 2 {
+		t.Errorf("no upstream: %+v, %v", st0, err)
+	}
+	if bad, err := GeneActivity(context.Background(), peaks, filepath.Join(dir, "genes.gtf"), filepath.Join(dir, "act0"), ActivityOptions{Upstream: -1}); err == nil {
+		t.Errorf("negative upstream accepted: %+v", bad)
+	}
+
+	// A multiome features file: peaks named chrom:start-end beside genes.
+	multi := filepath.Join(dir, "multi")
+	var feat strings.Builder
+	for _, l := range strings.Split(strings.TrimSpace(activityPeaks), "\n") {
+		f := strings.Fields(l)
+		id := f[0] + ":" + f[1] + "-" + f[2]
+		feat.WriteString(id + "\t" + id + "\tPeaks\n")
+	}
+	feat.WriteString("ENSG1\tCD3E\tGene Expression\n")
+	mtx := strings.Replace(activityMTX, "6 3 7", "7 3 8", 1) + "7 1 9\n"
+	writeFiles(t, multi, map[string]string{"features.tsv": feat.String(), "matrix.mtx": mtx, "barcodes.tsv": "c1\nc2\nc3\n"})
+	st2, err := GeneActivity(context.Background(), multi, filepath.Join(dir, "genes.gtf"), filepath.Join(dir, "act2"), DefaultActivityOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st2.Peaks != 6 || st2.GenesWithPeaks != 3 || st2.NNZ != st.NNZ {
+		t.Errorf("multiome stats %+v", st2)
+	}
+}
+
+func TestGeneActivityBadInput(t *testing.T) {
+	dir := t.TempDir()
+	gtf := filepath.Join(dir, "genes.gtf")
+	writeFiles(t, dir, map[string]string{"genes.gtf": activityGTF, "bad.gtf": "chr1\tt\tgene\t10\t5\t.\t+\t.\tgene_id \"X\";\n",
+		"dup.bed": "chr1\t0\t10\tA\nchr1\t20\t30\tA\n"})
+	cases := map[string]struct {
+		files map[string]string
+		annot string
+		want  string
+	}{
+		"no matrix":     {map[string]string{"peaks.bed": activityPeaks, "barcodes.tsv": "c1\nc2\nc3\n"}, gtf, "no matrix"},
+		"bad peak":      {map[string]string{"peaks.bed": "chr1\t300\t100\n", "matrix.mtx": activityMTX, "barcodes.tsv": "c1\nc2\nc3\n"}, gtf, "peaks.bed:1"},
+		"no peak names": {map[string]string{"matrix.mtx": activityMTX, "barcodes.tsv": "c1\nc2\nc3\n"}, gtf, "no peaks.bed"},
+		"shape":         {map[string]string{"peaks.bed": activityPeaks, "matrix.mtx": activityMTX, "barcodes.tsv": "c1\nc2\n"}, gtf, "matrix.mtx"},
+		"bad gene":      {map[string]string{"peaks.bed": activityPeaks, "matrix.mtx": activityMTX, "barcodes.tsv": "c1\nc2\nc3\n"}, filepath.Join(dir, "bad.gtf"), "bad.gtf:1"},
+		"duplicate":     {map[string]string{"peaks.bed": activityPeaks, "matrix.mtx": activityMTX, "barcodes.tsv": "c1\nc2\nc3\n"}, filepath.Join(dir, "dup.bed"), "annotated twice"},
+		"fractional":    {map[string]string{"peaks.bed": activityPeaks, "matrix.mtx": strings.Replace(activityMTX, "1 1 2\n", "1 1 2.5\n", 1), "barcodes.tsv": "c1\nc2\nc3\n"}, gtf, "matrix.mtx"},
+	}
+	for name, c := range cases {
+		p := filepath.Join(dir, strings.ReplaceAll(name, " ", "_"))
+		writeFiles(t, p, c.files)
+		out := filepath.Join(p, "out")
+		_, err := GeneActivity(context.Background(), p, c.annot, out, DefaultActivityOptions())
+		if err == nil || !errors.Is(err, ErrFormat) && !errors.Is(err, ErrDuplicate) && !errors.Is(err, ErrMismatch) && !errors.Is(err, ErrValue) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v (want an error naming %q)", name, err, c.want)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%s: output folder written", name)
+		}
+	}
+}
+
+func csrAt(indptr []int64, indices []int32, data []float32, r, c int) float32 {
+	for k := indptr[r]; k < indptr[r+1]; k++ {
+		if int(indices[k]) == c {
+			return data[k]
+		}
+	}
+	return 0
+}
