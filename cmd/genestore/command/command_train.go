@@ -147,6 +147,7 @@ index in one transaction: an interrupted run changes nothing.`,
 	f.Float64Var(&o.Coexpr.Alpha, "alpha", o.Coexpr.Alpha, "co-expression: significance level after correction")
 	f.IntVar(&o.Spatial.K, "spatial-k", o.Spatial.K, "spatial datasets: smooth each spot with its k nearest spots before co-expression (0: off)")
 	f.Float32Var(&o.Spatial.Self, "spatial-self", o.Spatial.Self, "spatial datasets: the spot's own weight in the smoothing (the neighbours share the rest)")
+	f.StringVar(&o.ATAC, "atac", o.ATAC, "atac-activity datasets of counts: log (as RNA), tfidf or binary")
 	f.IntVar(&o.Model.Dim, "dim", o.Model.Dim, "embedding dimensions")
 	f.IntVar(&o.Model.Hidden, "hidden", o.Model.Hidden, "hidden units of the dataset-specific layer")
 	f.StringVar(&o.Model.Conv, "conv", o.Model.Conv, "convolution of the shared graph layers: gcn or transformer")
