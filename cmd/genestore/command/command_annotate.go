@@ -135,7 +135,10 @@ fewer genes), its cells are embedded again with the stored cell model for the
 transfer, the missing genes predicted by the expression model (--fill-missing
 predict, the default when "train expr" has run) or zero (--fill-missing zero);
 the stored vectors are not changed. Without an expression model and without
-the flag, the stored vectors are used.
+the flag, the stored vectors are used. The query's batch parameters were
+trained by append on its fill then: use the same --fill-missing for both (on a
+simulated query appended zero-filled, transfer with predicted genes scored
+below transfer with zeros).
 
 --json prints {query, label, references, model_version, k, min_confidence,
 cells, unassigned, labels:[{label,count}], name, written, rows?:[{cell,barcode,
