@@ -15,6 +15,7 @@ import (
 	"genestore/query/eval"
 	"genestore/store"
 	"genestore/store/ingest"
+	"genestore/vocab"
 )
 
 // NamedDataset is a dataset with the name it is stored under.
@@ -39,6 +40,11 @@ type FillEvalOptions struct {
 	// Cells and Expr train the two models on the references.
 	Cells CellOptions
 	Expr  ExprOptions
+	// TargetCellGenes makes the expression model's targets the cell
+	// model's genes (when Expr.Targets is empty): every gene the fill
+	// could need is then predicted, rather than those of the cell model's
+	// genes that are among Expr.MaxTargets most variable.
+	TargetCellGenes bool
 }
 
 // FillDraw is one draw of EvalFill: macro-F1 of the transferred labels
@@ -52,9 +58,13 @@ type FillDraw struct {
 
 // FillEval is the answer of EvalFill.
 type FillEval struct {
-	Genes int        `json:"genes"` // the query's genes before removal
-	Full  float64    `json:"full"`  // macro-F1 with every gene kept
-	Draws []FillDraw `json:"draws"`
+	Genes int `json:"genes"` // the query's genes before removal
+	// Full and FullPredict are the macro-F1 with every gene kept, the
+	// genes of the cell model the query never measured zero-filled and
+	// predicted.
+	Full        float64    `json:"full"`
+	FullPredict float64    `json:"full_predict"`
+	Draws       []FillDraw `json:"draws"`
 	// Zero and Predict are the means over the draws.
 	Zero    float64 `json:"zero"`
 	Predict float64 `json:"predict"`
@@ -68,7 +78,9 @@ type FillEval struct {
 // transfers o.Label to it as "annotate cells --fill-missing" does
 // (EmbedQuery, then query.Engine.AnnotateCells with every cell's top label,
 // no Unassigned). The score is macro-F1 against the query's own o.Label.
-// Full is the same transfer with every gene kept. The stores are removed.
+// Full and FullPredict are the same transfer with every gene kept (what
+// the query never measured zero-filled, then predicted). The stores are
+// removed.
 func EvalFill(ctx context.Context, dir string, refs []NamedDataset, q NamedDataset, o FillEvalOptions, log io.Writer) (*FillEval, error) {
 	if log == nil {
 		log = io.Discard
@@ -102,6 +114,12 @@ func EvalFill(ctx context.Context, dir string, refs []NamedDataset, q NamedDatas
 	if _, err := TrainCells(ctx, db, o.Cells, nil, log); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if o.TargetCellGenes && len(o.Expr.Targets) == 0 {
+		if o.Expr.Targets, err = CellModelGenes(db); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	if _, err := TrainExpr(ctx, db, o.Expr, log); err != nil {
 		db.Close()
@@ -161,7 +179,10 @@ func EvalFill(ctx context.Context, dir string, refs []NamedDataset, q NamedDatas
 	if out.Full, _, err = transfer(q.Data, FillZero, "full"); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(log, "fill eval: %s, every gene: macro-F1 %.3f\n", q.Name, out.Full)
+	if out.FullPredict, _, err = transfer(q.Data, FillPredict, "full-predict"); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(log, "fill eval: %s, every gene: macro-F1 %.3f, the never-measured genes predicted %.3f\n", q.Name, out.Full, out.FullPredict)
 	for d := range o.Draws {
 		rng := rand.New(rand.NewPCG(o.Seed, uint64(d)))
 		n := len(q.Data.Genes)
@@ -196,4 +217,29 @@ func copyStore(from, to string) error {
 		return err
 	}
 	return os.WriteFile(to, b, 0o600)
+}
+
+// CellModelGenes lists the symbols of the stored cell model's input genes:
+// the expression model's targets that make every gene append and annotate
+// cells could need to fill predictable ("train expr --targets cells").
+func CellModelGenes(db *store.DB) ([]string, error) {
+	var out []string
+	err := db.View(func(tx *store.Tx) error {
+		st, err := loadModel(tx, vocab.SpaceCells, vocab.ModelCells)
+		if err != nil {
+			return err
+		}
+		if st == nil {
+			return fmt.Errorf("%w: no cell model", ErrNoCellVectors)
+		}
+		for _, g := range st.genes {
+			gi, err := tx.Gene(g)
+			if err != nil {
+				return err
+			}
+			out = append(out, gi.Symbol)
+		}
+		return nil
+	})
+	return out, err
 }

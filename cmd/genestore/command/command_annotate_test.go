@@ -78,7 +78,14 @@ func TestAnnotateCellsFillMissing(t *testing.T) {
 		mustRun(t, "--store", db, "-q", "ingest", "--name", d, filepath.Join(simDir, d))
 	}
 	mustRun(t, "--store", db, "train", "cells", "--epochs", "20", "--seed", "1")
-	mustRun(t, "--store", db, "train", "expr", "--landmarks", "auto", "--auto-landmarks", "40", "--hidden", "32", "--epochs", "30")
+	out := mustRun(t, "--store", db, "train", "expr", "--landmarks", "auto", "--auto-landmarks", "40", "--targets", "cells", "--hidden", "32", "--epochs", "30")
+	// the cell model's genes (at most the 200 simulated) less the landmarks among them
+	var targets int
+	if _, after, ok := strings.Cut(out, "→ "); !ok {
+		t.Errorf("train expr --targets cells printed %q", out)
+	} else if _, err := fmt.Sscanf(after, "%d targets", &targets); err != nil || targets < 100 || targets > 200-1 {
+		t.Errorf("train expr --targets cells: %d targets (%v) in %q", targets, err, out)
+	}
 	// D3 without every other gene, as a genes × cells CSV.
 	ds, err := ingest.Read(context.Background(), filepath.Join(simDir, "D3"), ingest.DefaultOptions())
 	if err != nil {
@@ -133,7 +140,7 @@ func TestAnnotateCellsFillMissing(t *testing.T) {
 				Top string `json:"top"`
 			} `json:"rows"`
 		}
-		out := mustRun(t, args...)
+		out = mustRun(t, args...)
 		if err := json.Unmarshal([]byte(out), &got); err != nil {
 			t.Fatalf("%v: %v\n%s", c, err, out)
 		}
@@ -149,7 +156,7 @@ func TestAnnotateCellsFillMissing(t *testing.T) {
 		t.Logf("--fill-missing %q: %d of the cell model's genes missing, %d predicted; %d of %d cells labelled right",
 			c.flag, got.Fill.Missing, got.Fill.Predicted, right, len(got.Rows))
 	}
-	out := mustRun(t, "--store", db, "annotate", "cells", "--reference", "D1", "--label", "cell_type", "--query", "D3", "--dry-run")
+	out = mustRun(t, "--store", db, "annotate", "cells", "--reference", "D1", "--label", "cell_type", "--query", "D3", "--dry-run")
 	if !strings.Contains(out, "query embedded again: ") {
 		t.Errorf("annotate cells printed %q", out)
 	}

@@ -67,8 +67,9 @@ run, one JSON line per (suite, datasets, method): {"suite", "datasets",
              jointly; GO BP co-annotation (go/human_go_bp.gmt) per dataset and
              over the consensus, against PCA and Pearson
   fill       (not by default) CEL-seq2 → Drop-seq label transfer with half the
-             Drop-seq genes removed: methods full, zero (zero-filled) and
-             predict (predicted by the expression model), 3 draws
+             Drop-seq genes removed: methods zero (zero-filled) and predict
+             (predicted by an expression model whose targets are the cell
+             model's genes), 3 draws; full and full_predict keep every gene
 
 A missing dataset is an error. Stores go to a temporary folder unless --dir
 keeps them. Progress goes to stderr.`,
