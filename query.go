@@ -34,6 +34,10 @@ func (db *DB) Clusters(ctx context.Context, req query.ClusterRequest) (*query.Cl
 
 // AnnotateCells transfers an obs label from reference datasets to a query
 // dataset's cells by their nearest neighbours: the CLI's `annotate cells`.
+// It uses the query's stored vectors; the CLI's --fill-missing embeds a
+// query that lacks genes of the cell model again first, as
+// pipeline.EmbedQuery(ctx, db.Store(), query, mode, log) and
+// req.QueryVectors = its Vectors.
 func (db *DB) AnnotateCells(ctx context.Context, req query.AnnotateCellsRequest) (*query.CellAnnotations, error) {
 	return ask(db, func(e *query.Engine) (*query.CellAnnotations, error) { return e.AnnotateCells(ctx, req) })
 }

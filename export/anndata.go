@@ -52,7 +52,18 @@ func buildAnnData(ctx context.Context, tx *store.Tx, s *snapshot, opts Options) 
 			a.Var.Index[d] = "dim" + strconv.Itoa(d)
 		}
 	}
-	a.Uns = []h5ad.Entry{{Name: "genestore", Value: provenance(s, opts)}}
+	uns := provenance(s, opts)
+	if s.space == vocab.SpaceCells && !opts.NoLayers {
+		obsm, layers, err := layerMatrices(ctx, tx, s)
+		if err != nil {
+			return nil, err
+		}
+		a.Obsm = append(a.Obsm, obsm...)
+		if len(layers) > 0 {
+			uns = append(uns, h5ad.Entry{Name: "layers", Value: layers})
+		}
+	}
+	a.Uns = []h5ad.Entry{{Name: "genestore", Value: uns}}
 	return a, nil
 }
 

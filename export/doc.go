@@ -15,7 +15,13 @@
 // in obsm["X_genestore"] and X, and the provenance (space, generation,
 // model version, each set's parameters) in uns["genestore"]. With
 // Options.WithCounts X is instead the stored raw matrix of those cells over
-// the union of their datasets' genes. Gene spaces have one obs row per
+// the union of their datasets' genes. A cells h5ad carries each derived
+// layer of the cells' datasets (predicted expression, value type
+// "predicted") as obsm["layer_<name>"]: cells × the union of the layer's
+// genes, NaN for cells of datasets without it, with var_names, gene_ids,
+// the value type and each dataset's model version and parameters in
+// uns["genestore"]["layers"][name] (Options.NoLayers leaves them out).
+// Gene spaces have one obs row per
 // (gene, dataset) vector with symbol, gene_id, dataset ("*" for consensus
 // vectors) and a consensus flag.
 //
@@ -30,5 +36,6 @@
 // IMPORTANT: WriteFile never leaves a half-written file: it writes a
 // temporary file in the same folder, syncs it and renames it into place, so
 // a failed export keeps the previous file; it refuses an existing file
-// unless Options.Force. The whole AnnData is built in memory before writing.
+// unless Options.Force. The whole AnnData is built in memory before writing,
+// layers included: dense, 4 bytes per cell and layer gene.
 package export

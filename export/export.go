@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 
 	"genestore/store"
 	"genestore/store/h5ad"
@@ -22,6 +23,15 @@ type Report struct {
 	Genes  int    `json:"genes"`  // var columns of the counts (WithCounts), else 0
 	Path   string `json:"path"`   // "" for a stream
 	Counts bool   `json:"counts"` // X holds the raw counts
+	// Layers are the derived layers written to obsm (cells as h5ad).
+	Layers []LayerReport `json:"layers,omitempty"`
+}
+
+// LayerReport is one layer an export wrote: obsm[LayerObsmPrefix+Name],
+// Genes columns.
+type LayerReport struct {
+	Name  string `json:"name"`
+	Genes int    `json:"genes"`
 }
 
 // Write writes a space as TSV to w (h5ad needs a file: use WriteFile).
@@ -72,6 +82,13 @@ func WriteFile(ctx context.Context, db *store.DB, path string, opts Options) (Re
 	rep := s.report(opts, path)
 	if a != nil && a.XSparse != nil {
 		rep.Genes = a.XSparse.Cols
+	}
+	if a != nil {
+		for _, m := range a.Obsm {
+			if name, ok := strings.CutPrefix(m.Name, LayerObsmPrefix); ok {
+				rep.Layers = append(rep.Layers, LayerReport{Name: name, Genes: m.M.Cols})
+			}
+		}
 	}
 	err = writeFileAtomic(path, opts.Force, func(f *os.File) error {
 		if a != nil {

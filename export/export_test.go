@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 
 	"genestore/internal/sparse"
 	"genestore/store"
+	"genestore/store/h5ad"
 	"genestore/store/ingest"
 	"genestore/vocab"
 )
@@ -311,6 +313,13 @@ type anndataSummary struct {
 	ModelVersion string              `json:"model_version"`
 	First        map[string]any      `json:"first"`
 	Categories   map[string][]string `json:"categories"`
+	Layers       map[string]struct {
+		ObsmKey  string       `json:"obsm_key"`
+		Values   string       `json:"values"`
+		VarNames []string     `json:"var_names"`
+		Datasets []string     `json:"datasets"`
+		Matrix   [][]*float64 `json:"matrix"`
+	} `json:"layers"`
 }
 
 // readWithAnndata runs the system Python's anndata (Debian python3-anndata)
@@ -425,4 +434,97 @@ func TestAnndataReadsExports(t *testing.T) {
 		t.Errorf("counts X sums to %v, want 22", s)
 	}
 	t.Logf("anndata %s read %d exports", got[0].Anndata, len(got))
+}
+
+// addPredictedLayer stores a "predicted" layer on dataset B of newStore:
+// CD3E (which B does not measure) and MS4A1 for its two cells.
+func addPredictedLayer(t *testing.T, db *store.DB) {
+	t.Helper()
+	err := db.Update(func(tx *store.Tx) error {
+		b, err := tx.DatasetByName("B")
+		if err != nil {
+			return err
+		}
+		var genes []uint32
+		for _, sym := range []string{"CD3E", "MS4A1"} {
+			g, err := tx.GenesBySymbol(sym)
+			if err != nil {
+				return err
+			}
+			genes = append(genes, g[0].ID)
+		}
+		slices.Sort(genes)
+		l := store.Layer{Dataset: b.ID, Name: vocab.LayerPredicted, Values: vocab.Predicted, Cells: 2, Genes: genes,
+			Provenance: store.Provenance{Kind: "expr-model", ModelVersion: "expr:test", Params: []byte(`{"landmarks_present":1}`)}}
+		if err := tx.PutLayer(l); err != nil {
+			return err
+		}
+		return tx.PutLayerChunk(b.ID, vocab.LayerPredicted, 0, []float32{1.5, 2.5, 0.25, 0}) // gene-major
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestExportCarriesPredictedLayer: a cells h5ad carries a dataset's
+// predicted layer as obsm["layer_predicted"] (cells × the layer's genes,
+// NaN for cells of datasets without it) with its var names, value type and
+// provenance in uns["genestore"]["layers"]; NoLayers leaves it out; anndata
+// reads it.
+func TestExportCarriesPredictedLayer(t *testing.T) {
+	ctx := context.Background()
+	db := newStore(t)
+	addPredictedLayer(t, db)
+	nan := float32(math.NaN())
+	want := []float32{nan, nan, nan, nan, nan, nan, 1.5, 0.25, 2.5, 0} // rows A0 A1 A2 B0 B1 × CD3E MS4A1
+	for _, noLayers := range []bool{false, true} {
+		var a *h5ad.AnnData
+		err := db.View(func(tx *store.Tx) error {
+			s, err := readSnapshot(ctx, tx, vocab.SpaceCells)
+			if err != nil {
+				return err
+			}
+			a, err = buildAnnData(ctx, tx, s, Options{Space: vocab.SpaceCells, Format: FormatH5AD, NoLayers: noLayers})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(a.Obsm, func(n h5ad.Named) bool { return n.Name == "layer_predicted" })
+		if noLayers {
+			if i >= 0 {
+				t.Error("NoLayers: obsm still holds layer_predicted")
+			}
+			continue
+		}
+		if i < 0 {
+			t.Fatalf("obsm %v lacks layer_predicted", a.Obsm)
+		}
+		m := a.Obsm[i].M
+		if m.Rows != 5 || m.Cols != 2 {
+			t.Fatalf("layer_predicted is %d × %d, want 5 × 2", m.Rows, m.Cols)
+		}
+		for k, v := range m.Data {
+			if w := want[k]; v != w && !(v != v && w != w) {
+				t.Errorf("layer_predicted value %d = %v, want %v", k, v, w)
+			}
+		}
+	}
+	got := readWithAnndata(t, exportFile(t, db, vocab.SpaceCells, false), exportFile(t, db, vocab.SpaceCells, true))
+	for i, g := range got {
+		l, ok := g.Layers["predicted"]
+		if !ok {
+			t.Fatalf("export %d: uns genestore layers %v lack predicted", i, g.Layers)
+		}
+		if l.ObsmKey != "layer_predicted" || l.Values != "predicted" || !slices.Equal(l.VarNames, []string{"CD3E", "MS4A1"}) ||
+			!slices.Equal(l.Datasets, []string{"B"}) {
+			t.Errorf("export %d: layer %+v", i, l)
+		}
+		if len(l.Matrix) != 5 || l.Matrix[0][0] != nil || l.Matrix[3][0] == nil || *l.Matrix[3][0] != 1.5 || *l.Matrix[4][0] != 2.5 {
+			t.Errorf("export %d: anndata reads obsm[layer_predicted] as %v", i, l.Matrix)
+		}
+		if e := g.Obsm["layer_predicted"]; !slices.Equal(e, []int{5, 2}) {
+			t.Errorf("export %d: obsm %v", i, g.Obsm)
+		}
+	}
 }

@@ -19,6 +19,7 @@ type Options struct {
 	Space      string // vocab.SpaceGenes (default), vocab.SpaceCells or vocab.SpaceCellGenes
 	Format     string // FormatTSV (default) or FormatH5AD
 	WithCounts bool   // cells as h5ad only: X = the raw matrix of the exported cells
+	NoLayers   bool   // cells as h5ad: leave out the datasets' derived layers (obsm "layer_<name>")
 	Force      bool   // ExportFile: replace an existing file
 }
 

@@ -353,28 +353,42 @@ func selectOrZero(x *sparse.CSR, genes, want []uint32) *sparse.CSR {
 	return x.MapCols(remap, len(want))
 }
 
+// cellModelInput decodes the stored cell model st and returns it with
+// what it reads of dataset ds (its columns are the global gene ids genes):
+// the columns of the model's genes, those the dataset lacks filled per fill
+// (fillMissing), in the model's value type, and the number of genes
+// predicted.
+func cellModelInput(ctx context.Context, st *modelState, fill *fillPlan, ds *ingest.Dataset, genes []uint32,
+	info store.DatasetInfo, log io.Writer) (*vae.Model, *sparse.CSR, int, error) {
+	model := new(vae.Model)
+	if err := model.UnmarshalBinary(st.weights); err != nil {
+		return nil, nil, 0, err
+	}
+	x, filled, err := fillMissing(ctx, fill, selectOrZero(ds.X, genes, st.genes), ds, genes, st.genes, info.Values, info.Name, log)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	values := model.Values()
+	if values == vocab.Log && info.Values != vocab.Log {
+		if x, err = prep.Normalize(x, info.Values, 0); err != nil {
+			return nil, nil, 0, err
+		}
+	} else if values == vocab.Counts && info.Values != vocab.Counts {
+		return nil, nil, 0, fmt.Errorf("the cell model was trained on counts but %q holds %s values: retrain with it (train cells)", info.Name, info.Values)
+	}
+	return model, x, filled, nil
+}
+
 // appendCells trains the new batches' parameters of the cell model, adds
 // the new cells' vectors to ix, and returns the writes that store them.
 func appendCells(ctx context.Context, info store.DatasetInfo, ds *ingest.Dataset, genes []uint32,
 	st *modelState, ix *index.Index, o AppendOptions, res *AppendResult, fill *fillPlan, log io.Writer) (func(*store.Tx) error, error) {
-	model := new(vae.Model)
-	if err := model.UnmarshalBinary(st.weights); err != nil {
-		return nil, err
-	}
-	x, filled, err := fillMissing(ctx, fill, selectOrZero(ds.X, genes, st.genes), ds, genes, st.genes, info.Values, info.Name, log)
+	model, x, filled, err := cellModelInput(ctx, st, fill, ds, genes, info, log)
 	if err != nil {
 		return nil, err
 	}
 	res.FilledGenes = filled
 	values := model.Values()
-	if values == vocab.Log && info.Values != vocab.Log {
-		var err error
-		if x, err = prep.Normalize(x, info.Values, 0); err != nil {
-			return nil, err
-		}
-	} else if values == vocab.Counts && info.Values != vocab.Counts {
-		return nil, fmt.Errorf("the cell model was trained on counts but %q holds %s values: retrain with it (train cells)", info.Name, info.Values)
-	}
 	labels := make([]string, info.Cells)
 	for i := range labels {
 		labels[i] = info.Name

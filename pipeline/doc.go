@@ -11,7 +11,12 @@
 // model (TrainExpr: weights in blob model/expr, provenance in the model
 // record "expr"), writes a dataset's predicted expression as its derived
 // layer "predicted" (Predict; value type vocab.Predicted) and scores the
-// models on held-out cells (EvalExpr).
+// models on held-out cells (EvalExpr). Genes the cell model needs and a
+// dataset lacks are predicted by it when the dataset is appended
+// (AppendOptions.FillMissing) and when a query is embedded again for label
+// transfer (EmbedQuery, behind "annotate cells --fill-missing"); EvalFill
+// measures what that buys label transfer with part of a query's genes
+// removed.
 //
 // # Basics
 //

@@ -40,6 +40,7 @@ type fillPlan struct {
 	version string
 	params  ExprModelParams
 	symbols map[uint32]string // cell-model gene id → symbol
+	verb    string            // what the log lines start with: "append", "annotate"
 }
 
 // readFillPlan reads the plan for mode (nil for FillZero).
@@ -51,7 +52,7 @@ func readFillPlan(tx *store.Tx, mode string, want []uint32) (*fillPlan, error) {
 	default:
 		return nil, fmt.Errorf("pipeline: fill-missing %q: want predict or zero", mode)
 	}
-	p := &fillPlan{mode: mode, symbols: map[uint32]string{}}
+	p := &fillPlan{mode: mode, symbols: map[uint32]string{}, verb: "append"}
 	m, rec, params, err := loadExprModel(tx)
 	switch {
 	case errors.Is(err, ErrNoExprModel):
@@ -117,7 +118,7 @@ func fillMissing(ctx context.Context, p *fillPlan, x *sparse.CSR, ds *ingest.Dat
 		if p.mode == FillPredict {
 			return nil, 0, fmt.Errorf("fill-missing predict: %w", err)
 		}
-		fmt.Fprintf(log, "append: %s: %d genes of the cell model missing, zero-filled (%v)\n", name, len(missing), err)
+		fmt.Fprintf(log, "%s: %s: %d genes of the cell model missing, zero-filled (%v)\n", p.verb, name, len(missing), err)
 		return x, 0, nil
 	}
 	m, raw := p.m, ds.X
@@ -208,7 +209,148 @@ func fillMissing(ctx context.Context, p *fillPlan, x *sparse.CSR, ds *ingest.Dat
 		}
 		out.Indptr[r+1] = int64(len(out.Indices))
 	}
-	fmt.Fprintf(log, "append: %s: %d of %d missing genes of the cell model predicted by %s (%d of %d landmarks present)\n",
-		name, len(fills), len(missing), p.version, present, len(m.Landmarks()))
+	fmt.Fprintf(log, "%s: %s: %d of %d missing genes of the cell model predicted by %s (%d of %d landmarks present)\n",
+		p.verb, name, len(fills), len(missing), p.version, present, len(m.Landmarks()))
 	return out, len(fills), nil
+}
+
+// ErrNoCellVectors is returned by EmbedQuery for a dataset the current cell
+// model has not embedded.
+var ErrNoCellVectors = errors.New("pipeline: no cell vectors of the current cell model")
+
+// QueryCells is a dataset's cells embedded again by EmbedQuery.
+type QueryCells struct {
+	Dataset      string
+	Vectors      []float32 // cells × Dim, in cell order
+	Dim          int
+	ModelVersion string // the cell model's
+	Missing      int    // genes of the cell model the dataset lacks
+	Filled       int    // of those, predicted by the expression model
+	Fill         string // what was done: FillPredict or FillZero
+}
+
+// EmbedQuery embeds the cells of dataset name again with the stored cell
+// model, filling the genes of the model the dataset lacks per mode
+// (FillAuto, FillZero or FillPredict, as AppendOptions.FillMissing), for
+// label transfer (query.AnnotateCellsRequest.QueryVectors). Nothing is
+// written. It returns nil and no error when the stored vectors already are
+// that embedding: the dataset has every gene of the model, or mode is
+// FillAuto and the store holds no expression model.
+//
+// The dataset must have cell vectors of the current cell model (trained
+// with it or appended): its batches' parameters are the model's.
+func EmbedQuery(ctx context.Context, db *store.DB, name, mode string, log io.Writer) (*QueryCells, error) {
+	if log == nil {
+		log = io.Discard
+	}
+	if mode != FillAuto && mode != FillZero && mode != FillPredict {
+		return nil, fmt.Errorf("pipeline: fill-missing %q: want predict or zero", mode)
+	}
+	var (
+		info    store.DatasetInfo
+		st      *modelState
+		fill    *fillPlan
+		ds      = &ingest.Dataset{}
+		genes   []uint32
+		batches []string
+	)
+	err := db.View(func(tx *store.Tx) error {
+		var err error
+		if info, err = tx.DatasetByName(name); err != nil {
+			return fmt.Errorf("dataset %q: %w", name, err)
+		}
+		if st, err = loadModel(tx, vocab.SpaceCells, vocab.ModelCells); err != nil {
+			return err
+		}
+		if st == nil {
+			return fmt.Errorf("%w: no cell model (train cells)", ErrNoCellVectors)
+		}
+		space, err := tx.Space(vocab.SpaceCells)
+		if err != nil {
+			return err
+		}
+		i := slices.IndexFunc(space.Sets, func(s store.EmbeddingSet) bool { return s.Dataset == info.ID })
+		if i < 0 {
+			return fmt.Errorf("%w: dataset %q has none (append it)", ErrNoCellVectors, name)
+		}
+		if v := space.Sets[i].Provenance.ModelVersion; v != st.version {
+			return fmt.Errorf("%w: cells of %q are model %q, the cell model is %q", ErrNoCellVectors, name, v, st.version)
+		}
+		if genes, err = tx.DatasetGenes(info.ID); err != nil {
+			return err
+		}
+		if ds.X, err = tx.Matrix(info.ID); err != nil {
+			return err
+		}
+		ds.Genes = make([]ingest.Gene, len(genes))
+		for c, g := range genes {
+			gi, err := tx.Gene(g)
+			if err != nil {
+				return err
+			}
+			ds.Genes[c] = ingest.Gene{ID: gi.Symbol, Symbol: gi.Symbol}
+		}
+		batches = make([]string, info.Cells)
+		for i := range batches {
+			batches[i] = info.Name
+		}
+		if info.BatchKey != "" {
+			col, err := tx.ObsColumn(info.ID, info.BatchKey)
+			if err != nil {
+				return fmt.Errorf("dataset %q: batch key: %w", name, err)
+			}
+			for i, b := range col {
+				batches[i] = info.Name + "/" + b
+			}
+		}
+		fill, err = readFillPlan(tx, mode, st.genes)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	has := make(map[uint32]bool, len(genes))
+	for _, g := range genes {
+		has[g] = true
+	}
+	missing := 0
+	for _, g := range st.genes {
+		if !has[g] {
+			missing++
+		}
+	}
+	if missing == 0 || (mode == FillAuto && fill.m == nil) {
+		return nil, nil
+	}
+	if fill != nil {
+		fill.verb = "annotate"
+	}
+	model, x, filled, err := cellModelInput(ctx, st, fill, ds, genes, info, log)
+	if err != nil {
+		return nil, err
+	}
+	index := map[string]int{}
+	for i, n := range model.BatchNames() {
+		index[n] = i
+	}
+	batch := make([]int, len(batches))
+	for i, b := range batches {
+		var ok bool
+		if batch[i], ok = index[b]; !ok {
+			return nil, fmt.Errorf("%w: batch %q of dataset %q is not one of the cell model's", ErrNoCellVectors, b, name)
+		}
+	}
+	vecs, err := model.Embed(ctx, x, batch)
+	if err != nil {
+		return nil, err
+	}
+	q := &QueryCells{Dataset: name, Vectors: vecs, Dim: model.Latent(), ModelVersion: st.version, Missing: missing,
+		Filled: filled, Fill: FillZero}
+	if filled > 0 {
+		q.Fill = FillPredict
+	}
+	if filled == 0 {
+		fmt.Fprintf(log, "annotate: %s: %d genes of the cell model missing, zero-filled\n", name, missing)
+	}
+	return q, nil
 }

@@ -258,6 +258,12 @@ type AnnotateCellsRequest struct {
 	Write bool
 	// Rows includes every cell's label in the answer.
 	Rows bool
+	// QueryVectors, when not nil, stand in for the query's stored cell
+	// vectors: one per query cell, in cell order, of the space's
+	// dimension, from the model that made the stored ones (for example
+	// the query embedded again with its missing genes predicted,
+	// pipeline.EmbedQuery).
+	QueryVectors []float32
 }
 
 // LabelCount is how many query cells got a label.
@@ -364,14 +370,26 @@ func (e *Engine) AnnotateCells(ctx context.Context, req AnnotateCellsRequest) (*
 	if err != nil {
 		return nil, err
 	}
+	if req.QueryVectors != nil && len(req.QueryVectors) != len(keys)*info.Dim {
+		return nil, fmt.Errorf("%w: %d query vector values for %d cells of dimension %d", ErrInvalid, len(req.QueryVectors), len(keys), info.Dim)
+	}
+	if req.QueryVectors != nil {
+		for i, key := range keys {
+			if _, row := vocab.SplitEntityKey(key); row != uint32(i) {
+				return nil, fmt.Errorf("%w: query vectors given for %d cells but cell %d has no stored vector", ErrInvalid, len(keys), i)
+			}
+		}
+	}
 	labels := make([][]string, len(keys))
 	sims := make([][]float32, len(keys))
 	const block = 256
 	nb := (len(keys) + block - 1) / block
 	err = e.parallel(ctx, nb, func(b int) error {
 		lo, hi := b*block, min((b+1)*block, len(keys))
-		vecs, err := e.r.Vectors(ctx, vocab.SpaceCells, keys[lo:hi])
-		if err != nil {
+		var vecs []float32
+		if req.QueryVectors != nil {
+			vecs = req.QueryVectors[lo*info.Dim : hi*info.Dim]
+		} else if vecs, err = e.r.Vectors(ctx, vocab.SpaceCells, keys[lo:hi]); err != nil {
 			return err
 		}
 		dim := len(vecs) / (hi - lo)

@@ -392,6 +392,20 @@ func TestAnnotate(t *testing.T) {
 	if err == nil && u.Unassigned != u.Cells {
 		t.Errorf("min confidence 1.5: %d of %d unassigned", u.Unassigned, u.Cells)
 	}
+	// QueryVectors stand in for the stored ones: every query cell at one
+	// module's direction gets one label; a wrong length is refused.
+	dim := querytest.DefaultConfig().Dim
+	qv := make([]float32, c.Cells*dim)
+	for i := 0; i < len(qv); i += dim {
+		qv[i+2] = 1
+	}
+	same, err := f.e.AnnotateCells(ctx, query.AnnotateCellsRequest{References: []string{"ds1"}, Label: "cell_type", Query: "ds2", QueryVectors: qv})
+	if err != nil || len(same.Labels) != 1 || same.Labels[0].Count != c.Cells {
+		t.Errorf("query vectors all alike: labels %+v, %v", same, err)
+	}
+	if _, err := f.e.AnnotateCells(ctx, query.AnnotateCellsRequest{References: []string{"ds1"}, Label: "cell_type", Query: "ds2", QueryVectors: qv[1:]}); !errors.Is(err, query.ErrInvalid) {
+		t.Errorf("query vectors of a wrong length: %v", err)
+	}
 }
 
 // TestAppendSeenAndConcurrent: queries running while a writer adds a dataset

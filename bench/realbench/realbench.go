@@ -16,6 +16,12 @@
 //     suite labels cells by canonical markers (MarkerLabels) — not truth:
 //     the labels only give the mixing metrics (batch ASW within a label,
 //     label ASW) something to group by.
+//   - fill (not run by default): CellBench CEL-seq2 → Drop-seq label
+//     transfer with half the query's genes removed, zero-filled and
+//     predicted by the expression model, whose targets are the cell
+//     model's genes (pipeline.EvalFill): methods "full" and "full_predict"
+//     (every gene; what Drop-seq never measured zero-filled or predicted),
+//     "zero" and "predict", metric transfer_macro_f1 (mean over the draws).
 //   - genes: the gene model trained on the first 1, 2, 4 and 8 human
 //     datasets of GeneDatasets jointly, judged by GO BP co-annotation
 //     (go_auroc per dataset and go_auroc_consensus), against PCA and
@@ -61,6 +67,12 @@ type Options struct {
 	// sets their seeds to Seed.
 	Cells *pipeline.CellOptions
 	Genes *pipeline.GeneOptions
+	// Expr trains the expression model of the fill suite (nil:
+	// FillExprOptions); Run sets its seed to Seed.
+	Expr *pipeline.ExprOptions
+	// FillDraws is how many random halves of the query's genes the fill
+	// suite removes (0: 3).
+	FillDraws int
 	// Dir holds the stores built (a temporary folder when empty; removed
 	// afterwards only then).
 	Dir string
@@ -120,8 +132,10 @@ func Run(ctx context.Context, o Options, out, log io.Writer) error {
 			err = cellSuite(ctx, o, dir, s, []string{"pbmc10x_3p_v2_1k_scwg", "pbmc10x_3p_v3_1k_scwg", "pbmc10x_5p_1k_scwg"}, MarkerColumn, MarkerLabels, emit, log)
 		case "genes":
 			err = geneSuite(ctx, o, dir, emit, log)
+		case "fill":
+			err = fillSuite(ctx, o, dir, emit, log)
 		default:
-			err = fmt.Errorf("realbench: unknown suite %q (want cellbench, pbmc or genes)", s)
+			err = fmt.Errorf("realbench: unknown suite %q (want cellbench, pbmc, genes or fill)", s)
 		}
 		if err != nil {
 			return fmt.Errorf("suite %s: %w", s, err)
@@ -344,4 +358,60 @@ func markerLabel(xn *sparse.CSR, r int, cols [][]int) string {
 		}
 	}
 	return label
+}
+
+// FillExprOptions are the fill suite's expression model options: a
+// smaller MLP than D-GEX's, sized to CellBench's few hundred cells.
+func FillExprOptions() pipeline.ExprOptions {
+	o := pipeline.DefaultExprOptions()
+	o.AutoLandmarks, o.MaxTargets = 500, 3000
+	o.Model.Hidden, o.Model.Epochs = []int{256}, 60
+	return o
+}
+
+// fillSuite is the fill suite: cellbench_3cl_celseq2 the reference,
+// cellbench_3cl_dropseq the query, label cell_line.
+func fillSuite(ctx context.Context, o Options, dir string, emit func(Line) error, log io.Writer) error {
+	names := []string{"cellbench_3cl_celseq2", "cellbench_3cl_dropseq"}
+	var ds []pipeline.NamedDataset
+	for _, n := range names {
+		path := filepath.Join(o.Data, n)
+		if _, err := os.Stat(path); err != nil {
+			return fmt.Errorf("dataset %s: %w", n, err)
+		}
+		d, err := ingest.Read(ctx, path, ingest.DefaultOptions())
+		if err != nil {
+			return err
+		}
+		ds = append(ds, pipeline.NamedDataset{Name: n, Data: d})
+	}
+	fo := pipeline.FillEvalOptions{Label: "cell_line", Draws: o.FillDraws, Seed: o.Seed,
+		Cells: pipeline.DefaultCellOptions(), Expr: FillExprOptions(), TargetCellGenes: true}
+	if fo.Draws == 0 {
+		fo.Draws = 3
+	}
+	if o.Cells != nil {
+		fo.Cells = *o.Cells
+	}
+	if o.Expr != nil {
+		fo.Expr = *o.Expr
+	}
+	fo.Cells.Model.Seed, fo.Expr.Model.Seed = o.Seed, o.Seed
+	fmt.Fprintf(log, "fill: %s → %s, %d draws of half the query's genes\n", names[0], names[1], fo.Draws)
+	t0 := time.Now()
+	r, err := pipeline.EvalFill(ctx, dir, ds[:1], ds[1], fo, log)
+	if err != nil {
+		return err
+	}
+	secs := time.Since(t0).Seconds()
+	for _, m := range []struct {
+		method string
+		f1     float64
+	}{{"full", r.Full}, {"full_predict", r.FullPredict}, {"zero", r.Zero}, {"predict", r.Predict}} {
+		if err := emit(Line{Suite: "fill", Datasets: names, Method: m.method,
+			Metrics: map[string]float64{"transfer_macro_f1": m.f1}, Seconds: secs}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"genestore/internal/sparse"
 	"genestore/internal/testutil/shareddata"
+	"genestore/pipeline"
 	"genestore/store/ingest"
 	"genestore/vocab"
 )
@@ -96,5 +97,37 @@ func TestCellBench(t *testing.T) {
 	}
 	if m["batch_asw"] < p["batch_asw"] {
 		t.Errorf("batch ASW %.3f below PCA's %.3f", m["batch_asw"], p["batch_asw"])
+	}
+}
+
+// TestFillCellBench is issue 19's label-transfer bar on real data:
+// CEL-seq2 → Drop-seq with half the Drop-seq genes removed, predicted
+// fill scores at least zero fill. Small models, one draw (under a minute
+// on two cores); skips without ../shared/data.
+func TestFillCellBench(t *testing.T) {
+	data := shareddata.Dir(t)
+	o := DefaultOptions()
+	o.Data, o.Suites, o.FillDraws = data, []string{"fill"}, 1
+	co := pipeline.DefaultCellOptions()
+	co.HVG, co.Model.Epochs = 1000, 60
+	eo := FillExprOptions()
+	eo.AutoLandmarks, eo.MaxTargets, eo.Model.Hidden, eo.Model.Epochs = 200, 1000, []int{128}, 30
+	o.Cells, o.Expr = &co, &eo
+	var out bytes.Buffer
+	if err := Run(context.Background(), o, &out, nil); err != nil {
+		t.Fatal(err)
+	}
+	f1 := map[string]float64{}
+	for _, b := range bytes.Split(bytes.TrimSpace(out.Bytes()), []byte("\n")) {
+		var l Line
+		if err := json.Unmarshal(b, &l); err != nil {
+			t.Fatal(err)
+		}
+		f1[l.Method] = l.Metrics["transfer_macro_f1"]
+	}
+	t.Logf("CEL-seq2 → Drop-seq macro-F1: every gene %.3f (never-measured genes predicted %.3f); half the genes removed: zero-fill %.3f, predicted %.3f",
+		f1["full"], f1["full_predict"], f1["zero"], f1["predict"])
+	if f1["predict"] < f1["zero"] {
+		t.Errorf("predicted fill %.3f < zero fill %.3f", f1["predict"], f1["zero"])
 	}
 }

@@ -31,5 +31,13 @@ for path in sys.argv[1:]:
                   for c, v in obs.iloc[0].items()},
         "categories": {c: [str(x) for x in obs[c].cat.categories] for c in obs.columns
                        if str(obs[c].dtype) == "category"},
+        # each derived layer: its uns description and its obsm matrix
+        # (NaN as null)
+        "layers": {name: {"obsm_key": str(d["obsm_key"]), "values": str(d["values"]),
+                          "var_names": [str(x) for x in d["var_names"]],
+                          "datasets": sorted(d["datasets"].keys()),
+                          "matrix": [[None if x != x else float(x) for x in row]
+                                     for row in np.asarray(a.obsm[d["obsm_key"]])]}
+                   for name, d in a.uns.get("genestore", {}).get("layers", {}).items()},
     })
 print(json.dumps(out))

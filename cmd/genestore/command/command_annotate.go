@@ -1,13 +1,16 @@
 package command
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"genestore/pipeline"
 	"genestore/query"
+	"genestore/store"
 )
 
 func newAnnotateCommand(g *globalOptions) *cobra.Command {
@@ -97,6 +100,13 @@ true when the gene is already in the set.`,
 	return cmd
 }
 
+// annotateFill reports how annotate cells embedded the query again.
+type annotateFill struct {
+	Mode      string `json:"mode"` // "predict" or "zero"
+	Missing   int    `json:"missing"`
+	Predicted int    `json:"predicted"`
+}
+
 type annotateCellsOptions struct {
 	references    []string
 	label, query  string
@@ -104,12 +114,13 @@ type annotateCellsOptions struct {
 	minConfidence float32
 	dryRun, rows  bool
 	json          bool
+	fill          string
 }
 
 func newAnnotateCellsCommand(g *globalOptions) *cobra.Command {
 	o := &annotateCellsOptions{}
 	cmd := &cobra.Command{
-		Use:   "cells --reference D [--reference D3 ...] --label COL --query D2 [-k 15] [--min-confidence 0.5] [--json]",
+		Use:   "cells --reference D [--reference D3 ...] --label COL --query D2 [-k 15] [--min-confidence 0.5] [--fill-missing predict|zero] [--json]",
 		Short: "Transfer a cell label column from reference datasets to a query dataset",
 		Long: `annotate cells gives each cell of the query dataset the label (obs column
 COL of the reference datasets) voted by its k nearest reference cells in the
@@ -119,9 +130,20 @@ the query never had may be assigned. Reference and query vectors must come
 from one model version. Labels are stored as kind "cell-labels", name
 "<query>:<COL>", unless --dry-run.
 
+When the query lacks genes of the cell model (an appended dataset measuring
+fewer genes), its cells are embedded again with the stored cell model for the
+transfer, the missing genes predicted by the expression model (--fill-missing
+predict, the default when "train expr" has run) or zero (--fill-missing zero);
+the stored vectors are not changed. Without an expression model and without
+the flag, the stored vectors are used. The query's batch parameters were
+trained by append on its fill then: use the same --fill-missing for both (on a
+simulated query appended zero-filled, transfer with predicted genes scored
+below transfer with zeros).
+
 --json prints {query, label, references, model_version, k, min_confidence,
 cells, unassigned, labels:[{label,count}], name, written, rows?:[{cell,barcode,
-label,top,confidence}]} (rows with --rows).`,
+label,top,confidence}]} (rows with --rows), and fill:{mode,missing,predicted}
+when the query was embedded again.`,
 		Args:    cobra.NoArgs,
 		PreRunE: positive("k"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -130,17 +152,36 @@ label,top,confidence}]} (rows with --rows).`,
 				return err
 			}
 			defer db.Close()
-			a, err := e.AnnotateCells(cmd.Context(), query.AnnotateCellsRequest{References: o.references, Label: o.label,
-				Query: o.query, K: o.k, MinConfidence: o.minConfidence, Write: !o.dryRun, Rows: o.rows})
+			// A query without vectors of the cell model: AnnotateCells says so.
+			qc, err := pipeline.EmbedQuery(cmd.Context(), db, o.query, o.fill, cmd.ErrOrStderr())
+			if err != nil && !errors.Is(err, pipeline.ErrNoCellVectors) && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			req := query.AnnotateCellsRequest{References: o.references, Label: o.label,
+				Query: o.query, K: o.k, MinConfidence: o.minConfidence, Write: !o.dryRun, Rows: o.rows}
+			if qc != nil {
+				req.QueryVectors = qc.Vectors
+			}
+			a, err := e.AnnotateCells(cmd.Context(), req)
 			if err != nil {
 				return err
 			}
 			w := cmd.OutOrStdout()
 			if o.json {
-				return writeJSON(w, a)
+				out := struct {
+					*query.CellAnnotations
+					Fill *annotateFill `json:"fill,omitempty"`
+				}{CellAnnotations: a}
+				if qc != nil {
+					out.Fill = &annotateFill{Mode: qc.Fill, Missing: qc.Missing, Predicted: qc.Filled}
+				}
+				return writeJSON(w, out)
 			}
 			fmt.Fprintf(w, "%s of %d cells of %s from %s (k %d, model %s): %d unassigned\n", a.Label, a.Cells, a.Query,
 				strings.Join(a.References, ", "), a.K, a.ModelVersion, a.Unassigned)
+			if qc != nil {
+				fmt.Fprintf(w, "query embedded again: %d genes of the cell model missing, %d predicted, the rest zero\n", qc.Missing, qc.Filled)
+			}
 			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "LABEL\tCELLS")
 			for _, l := range a.Labels {
@@ -164,6 +205,7 @@ label,top,confidence}]} (rows with --rows).`,
 	f.BoolVar(&o.dryRun, "dry-run", false, "print, do not store")
 	f.BoolVar(&o.rows, "rows", false, "with --json: every cell's label")
 	f.BoolVar(&o.json, "json", false, "print JSON")
+	f.StringVar(&o.fill, "fill-missing", "", "genes of the cell model the query lacks: predict (with the expression model, train expr) or zero (default: predict when an expression model exists)")
 	for _, n := range []string{"reference", "label", "query"} {
 		_ = cmd.MarkFlagRequired(n)
 	}

@@ -1,12 +1,17 @@
 package command
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"genestore/pipeline"
 	"genestore/query"
+	"genestore/store/ingest"
 )
 
 func TestAnnotateCommands(t *testing.T) {
@@ -57,5 +62,105 @@ func TestAnnotationsLoadCommand(t *testing.T) {
 		if _, err := run(t, append([]string{"--store", db}, bad...)...); err == nil {
 			t.Errorf("%v: no error", bad)
 		}
+	}
+}
+
+// TestAnnotateCellsFillMissing appends a dataset lacking half the genes
+// (zero-filled by the append) and transfers labels to it with
+// --fill-missing: predict (the default once "train expr" has run) embeds
+// it again with the missing genes predicted, zero with zeros.
+func TestAnnotateCellsFillMissing(t *testing.T) {
+	dir := t.TempDir()
+	simDir := filepath.Join(dir, "sim")
+	db := filepath.Join(dir, "f.db")
+	mustRun(t, "simulate", "--out", simDir, "--datasets", "3", "--cells", "300", "--genes", "200", "--modules", "6", "--cell-types", "4", "--seed", "2")
+	for _, d := range []string{"D1", "D2"} {
+		mustRun(t, "--store", db, "-q", "ingest", "--name", d, filepath.Join(simDir, d))
+	}
+	mustRun(t, "--store", db, "train", "cells", "--epochs", "20", "--seed", "1")
+	out := mustRun(t, "--store", db, "train", "expr", "--landmarks", "auto", "--auto-landmarks", "40", "--targets", "cells", "--hidden", "32", "--epochs", "30")
+	// the cell model's genes (at most the 200 simulated) less the landmarks among them
+	var targets int
+	if _, after, ok := strings.Cut(out, "→ "); !ok {
+		t.Errorf("train expr --targets cells printed %q", out)
+	} else if _, err := fmt.Sscanf(after, "%d targets", &targets); err != nil || targets < 100 || targets > 200-1 {
+		t.Errorf("train expr --targets cells: %d targets (%v) in %q", targets, err, out)
+	}
+	// D3 without every other gene, as a genes × cells CSV.
+	ds, err := ingest.Read(context.Background(), filepath.Join(simDir, "D3"), ingest.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keep []int
+	for j := 0; j < len(ds.Genes); j += 2 {
+		keep = append(keep, j)
+	}
+	x := ds.X.SelectCols(keep)
+	var b strings.Builder
+	b.WriteString("gene," + strings.Join(ds.Barcodes, ",") + "\n")
+	dense := make([][]float32, len(keep))
+	for j := range dense {
+		dense[j] = make([]float32, x.Rows)
+	}
+	for r := range x.Rows {
+		idx, val := x.Row(r)
+		for k, c := range idx {
+			dense[c][r] = val[k]
+		}
+	}
+	for j, c := range keep {
+		b.WriteString(ds.Genes[c].Symbol)
+		for _, v := range dense[j] {
+			fmt.Fprintf(&b, ",%g", v)
+		}
+		b.WriteString("\n")
+	}
+	half := filepath.Join(dir, "D3half.csv")
+	if err := os.WriteFile(half, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "--store", db, "append", "--name", "D3", "--fill-missing", "zero", half)
+	truth := ds.Column("cell_type").Values
+	for _, c := range []struct {
+		flag, mode string
+	}{{"", "predict"}, {"predict", "predict"}, {"zero", "zero"}} {
+		args := []string{"--store", db, "annotate", "cells", "--reference", "D1,D2", "--label", "cell_type", "--query", "D3",
+			"--dry-run", "--json", "--rows"}
+		if c.flag != "" {
+			args = append(args, "--fill-missing", c.flag)
+		}
+		var got struct {
+			Cells int `json:"cells"`
+			Fill  *struct {
+				Mode      string `json:"mode"`
+				Missing   int    `json:"missing"`
+				Predicted int    `json:"predicted"`
+			} `json:"fill"`
+			Rows []struct {
+				Top string `json:"top"`
+			} `json:"rows"`
+		}
+		out = mustRun(t, args...)
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatalf("%v: %v\n%s", c, err, out)
+		}
+		if got.Fill == nil || got.Fill.Mode != c.mode || got.Fill.Missing == 0 || (got.Fill.Predicted > 0) != (c.mode == "predict") {
+			t.Fatalf("--fill-missing %q: fill %+v", c.flag, got.Fill)
+		}
+		right := 0
+		for i, r := range got.Rows {
+			if r.Top == truth[i] {
+				right++
+			}
+		}
+		t.Logf("--fill-missing %q: %d of the cell model's genes missing, %d predicted; %d of %d cells labelled right",
+			c.flag, got.Fill.Missing, got.Fill.Predicted, right, len(got.Rows))
+	}
+	out = mustRun(t, "--store", db, "annotate", "cells", "--reference", "D1", "--label", "cell_type", "--query", "D3", "--dry-run")
+	if !strings.Contains(out, "query embedded again: ") {
+		t.Errorf("annotate cells printed %q", out)
+	}
+	if _, err := run(t, "--store", db, "annotate", "cells", "--reference", "D1", "--label", "cell_type", "--query", "D3", "--fill-missing", "mean"); err == nil || !strings.Contains(err.Error(), "want predict or zero") {
+		t.Errorf("--fill-missing mean: %v", err)
 	}
 }

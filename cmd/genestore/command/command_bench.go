@@ -50,7 +50,7 @@ github.com/coder/hnsw on the same data. Progress goes to stderr.`,
 func newBenchRealCommand() *cobra.Command {
 	o := realbench.DefaultOptions()
 	cmd := &cobra.Command{
-		Use:   "real --data DIR [--suite cellbench,pbmc,genes] [--steps 1,2,4,8] [--seed 1] [--dir DIR]",
+		Use:   "real --data DIR [--suite cellbench,pbmc,genes,fill] [--steps 1,2,4,8] [--seed 1] [--dir DIR]",
 		Short: "Train and evaluate both models on named real datasets, one JSON line per result",
 		Long: `bench real builds one store per suite from the real datasets in --data
 (../shared/data's layout), trains the models as a user would and prints the
@@ -67,6 +67,10 @@ run, one JSON line per (suite, datasets, method): {"suite", "datasets",
              jointly; GO BP co-annotation (go/human_go_bp.gmt) per dataset and
              over the consensus (also on the first dataset's genes:
              go_auroc_consensus_on), against PCA and Pearson
+  fill       (not by default) CEL-seq2 → Drop-seq label transfer with half the
+             Drop-seq genes removed: methods zero (zero-filled) and predict
+             (predicted by an expression model whose targets are the cell
+             model's genes), 3 draws; full and full_predict keep every gene
 
 A missing dataset is an error. Stores go to a temporary folder unless --dir
 keeps them. Progress goes to stderr.`,
@@ -77,7 +81,7 @@ keeps them. Progress goes to stderr.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Data, "data", "", "folder holding the datasets, e.g. ../shared/data (required)")
-	f.StringSliceVar(&o.Suites, "suite", o.Suites, "suites to run: cellbench, pbmc, genes")
+	f.StringSliceVar(&o.Suites, "suite", o.Suites, "suites to run: cellbench, pbmc, genes, fill")
 	f.IntSliceVar(&o.Steps, "steps", o.Steps, "dataset counts of the genes suite's curve")
 	f.Uint64Var(&o.Seed, "seed", o.Seed, "seed of training and evaluation")
 	f.StringVar(&o.Dir, "dir", "", "keep the stores built in this folder")

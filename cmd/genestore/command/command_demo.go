@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,8 +34,8 @@ func newDemoCommand(g *globalOptions) *cobra.Command {
 		Long: `demo builds a store from the real sample data embedded in the binary (two
 PBMC subsets of one 10x run and a mouse lung FPKM h5ad; --data reads them from a
 folder instead, laid out as internal/sampledata) plus two small simulated
-datasets, trains the gene and cell models, and prints one example of each kind
-of query. It works from any folder. The store is kept (--out) so you can go on
+datasets, trains the gene, cell and expression models, and prints one example
+of each kind of query (among them a gene pbmc_small never measured, predicted). It works from any folder. The store is kept (--out) so you can go on
 querying it:
 
   genestore --store genestore-demo.db neighbors --gene CD79A`,
@@ -95,10 +96,15 @@ func runDemo(ctx context.Context, w, log io.Writer, g *globalOptions, o *demoOpt
 		{"sim_D1", filepath.Join(simDir, "D1")},
 		{"sim_D2", filepath.Join(simDir, "D2")},
 	}
+	measured := map[string]map[string]bool{} // dataset → gene symbols
 	for _, in := range inputs {
 		ds, err := ingest.Read(ctx, in.path, ingest.DefaultOptions())
 		if err != nil {
 			return err
+		}
+		measured[in.name] = map[string]bool{}
+		for _, g := range ds.Genes {
+			measured[in.name][g.Symbol] = true
 		}
 		if _, err := db.AddDataset(ctx, in.name, ds, store.AddOptions{}); err != nil {
 			return err
@@ -148,6 +154,23 @@ func runDemo(ctx context.Context, w, log io.Writer, g *globalOptions, o *demoOpt
 	if err := db.Close(); err != nil {
 		return err
 	}
+	// The expression model's landmarks: the genes pbmc_small measures that
+	// pbmc3k_sct283 measures too; it predicts the others for pbmc_small.
+	var shared []string
+	for sym := range measured["pbmc_small"] {
+		if measured["pbmc3k_sct283"][sym] {
+			shared = append(shared, sym)
+		}
+	}
+	slices.Sort(shared)
+	landmarks := filepath.Join(simDir, "pbmc_small_genes.txt")
+	if err := os.WriteFile(landmarks, []byte("symbol\n"+strings.Join(shared, "\n")+"\n"), 0o600); err != nil {
+		return err
+	}
+	exprEpochs := "40"
+	if o.quick {
+		exprEpochs = "10"
+	}
 	gmt := filepath.Join(data, "go", "human_go_bp.demo.gmt")
 	aliases := filepath.Join(data, "go", "human_gene_aliases.demo.tsv")
 	steps := []struct {
@@ -166,9 +189,13 @@ func runDemo(ctx context.Context, w, log io.Writer, g *globalOptions, o *demoOpt
 		{"12. Gene modules, and GO enrichment of the module holding CD79A", []string{"clusters", "--space", "genes", "--resolution", "1.0", "--gene", "CD79A", "--enrich", "go_bp"}},
 		{"13. GO terms predicted for CD79A from its neighbours", []string{"annotate", "genes", "--collection", "go_bp", "--gene", "CD79A"}},
 		{"14. Label transfer: pbmc_small's Seurat clusters onto pbmc3k_sct283", []string{"annotate", "cells", "--reference", "pbmc_small", "--label", "RNA_snn_res.1", "--query", "pbmc3k_sct283"}},
-		{"15. A regulatory network across the four time points of the mouse lung (E14.5, E16.5, E18.5, adult)", []string{"train", "grn", "--datasets", "lung_mouse", "--views-by", "time", "--genes", "200"}},
-		{"16. Targets of the transcription factor Etv5 (sign, co-expression and embedding cosine beside each)", []string{"targets", "--gene", "Etv5", "-k", "6"}},
-		{"17. Regulators of the surfactant gene Sftpc", []string{"regulators", "--gene", "Sftpc", "-k", "6"}},
+		{fmt.Sprintf("15. An expression model (D-GEX MLP, ridge, kNN; the best per gene) on pbmc3k_sct283: from the %d genes pbmc_small also measures to the others", len(shared)),
+			[]string{"train", "expr", "--datasets", "pbmc3k_sct283", "--landmarks", landmarks, "--hidden", "128", "--epochs", exprEpochs}},
+		{"16. Predict S100A4, which pbmc_small never measured, for pbmc_small's cells", []string{"predict", "--dataset", "pbmc_small", "--genes", "S100A4,CD74"}},
+		{"17. The predicted S100A4 of pbmc_small's cells (log1p of counts per 10,000)", []string{"expr", "--gene", "S100A4", "--dataset", "pbmc_small"}},
+		{"18. A regulatory network across the four time points of the mouse lung (E14.5, E16.5, E18.5, adult)", []string{"train", "grn", "--datasets", "lung_mouse", "--views-by", "time", "--genes", "200"}},
+		{"19. Targets of the transcription factor Etv5 (sign, co-expression and embedding cosine beside each)", []string{"targets", "--gene", "Etv5", "-k", "6"}},
+		{"20. Regulators of the surfactant gene Sftpc", []string{"regulators", "--gene", "Sftpc", "-k", "6"}},
 	}
 	for _, st := range steps {
 		section(w, st.title)

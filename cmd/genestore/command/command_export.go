@@ -16,7 +16,7 @@ type exportOptions struct {
 func newExportCommand(g *globalOptions) *cobra.Command {
 	o := &exportOptions{Options: export.DefaultOptions()}
 	cmd := &cobra.Command{
-		Use:   "export --space genes|cells|cell-genes [--format tsv|h5ad] [--out FILE] [--with-counts] [--force]",
+		Use:   "export --space genes|cells|cell-genes [--format tsv|h5ad] [--out FILE] [--with-counts] [--no-layers] [--force]",
 		Short: "Write an embedding space as TSV or as an AnnData .h5ad",
 		Long: `export writes every vector of a space, one row each.
 
@@ -36,7 +36,11 @@ cell-genes: symbol, gene_id, dataset ("*" for consensus rows), consensus
 generation, model version and each vector set's parameters. With
 --with-counts (cells only) X is the stored raw matrix of those cells over the
 union of their datasets' genes (var index = symbol, var columns gene_ids and
-gene_symbols).
+gene_symbols). A cells h5ad also carries each derived layer of the cells'
+datasets (predicted expression, written by predict) as obsm["layer_<name>"]:
+cells × the layer's genes, NaN for cells of datasets without it; its
+var_names, gene_ids, value type ("predicted") and per-dataset model version
+are in uns["genestore"]["layers"][name]. --no-layers leaves them out.
 
 --out is written to a temporary file in the same folder, synced and renamed:
 a failed export leaves an earlier file as it was. An existing --out is
@@ -67,6 +71,9 @@ refused unless --force.`,
 			if rep.Counts {
 				what = fmt.Sprintf("vectors and raw counts over %d genes", rep.Genes)
 			}
+			for _, l := range rep.Layers {
+				what += fmt.Sprintf(", layer %q (%d genes)", l.Name, l.Genes)
+			}
 			_, err = fmt.Fprintf(cmd.ErrOrStderr(), "wrote %d %s of %q to %s\n", rep.Rows, what, rep.Space, rep.Path)
 			return err
 		},
@@ -76,6 +83,7 @@ refused unless --force.`,
 	f.StringVar(&o.Format, "format", o.Format, "tsv or h5ad")
 	f.StringVar(&o.out, "out", "", "output file (default stdout for tsv)")
 	f.BoolVar(&o.WithCounts, "with-counts", false, "h5ad of cells: X = the raw counts of the exported cells")
+	f.BoolVar(&o.NoLayers, "no-layers", false, "h5ad of cells: leave out the datasets' derived layers (predicted expression)")
 	f.BoolVar(&o.Force, "force", false, "replace an existing --out file")
 	return cmd
 }

@@ -36,7 +36,7 @@ func (o *trainExprOptions) resolve() error {
 		}
 		o.expr.Landmarks = lm
 	}
-	if o.targets != "" && o.targets != "all" {
+	if o.targets != "" && o.targets != "all" && o.targets != "cells" {
 		tg, err := ingest.ReadSymbols(o.targets)
 		if err != nil {
 			return err
@@ -49,7 +49,7 @@ func (o *trainExprOptions) resolve() error {
 func newTrainExprCommand(g *globalOptions) *cobra.Command {
 	o := &trainExprOptions{expr: pipeline.DefaultExprOptions(), landmarks: "auto", targets: "all"}
 	cmd := &cobra.Command{
-		Use:   "expr --landmarks FILE|auto [--datasets a,b] [--targets FILE|all] [--hidden 3000[,3000]] [--dropout 0.1] [--seed S]",
+		Use:   "expr --landmarks FILE|auto [--datasets a,b] [--targets FILE|all|cells] [--hidden 3000[,3000]] [--dropout 0.1] [--seed S]",
 		Short: "Train the expression-prediction model (D-GEX) from landmark to target genes",
 		Long: `train expr learns to predict target genes from landmark genes across the chosen
 datasets (D-GEX, Chen et al. 2016). Each dataset is log-normalised (counts
@@ -68,7 +68,9 @@ dataset are listed and skipped, and fewer than 10 left is refused with the
 count. --landmarks auto picks --auto-landmarks genes (default 1,000) by greedy
 coverage of the gene–gene correlation matrix and stores the list. --targets
 FILE names the genes to predict; all (the default) takes every other gene
-measured in every dataset, the --max-targets most variable.
+measured in every dataset, the --max-targets most variable; cells takes the
+cell model's genes (train cells first), so that append and annotate cells
+--fill-missing predict can fill every one of them a dataset lacks.
 
 The weights are stored as blob model/expr with a model record holding the
 landmarks and every model's validation MAE; both commit in one transaction that
@@ -87,6 +89,11 @@ prints {"model_version", "datasets", "cells", "landmarks", "auto_landmarks",
 				return err
 			}
 			defer db.Close()
+			if o.targets == "cells" {
+				if o.expr.Targets, err = pipeline.CellModelGenes(db); err != nil {
+					return err
+				}
+			}
 			res, err := pipeline.TrainExpr(cmd.Context(), db, o.expr, cmd.ErrOrStderr())
 			if err != nil {
 				return err
@@ -117,7 +124,7 @@ prints {"model_version", "datasets", "cells", "landmarks", "auto_landmarks",
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.landmarks, "landmarks", o.landmarks, "landmark genes: a file of symbols, or auto")
-	f.StringVar(&o.targets, "targets", o.targets, "target genes: a file of symbols, or all")
+	f.StringVar(&o.targets, "targets", o.targets, "target genes: a file of symbols, all, or cells (the cell model's genes)")
 	f.StringSliceVar(&o.expr.Datasets, "datasets", nil, "datasets to train on (default: all)")
 	f.IntVar(&o.expr.AutoLandmarks, "auto-landmarks", o.expr.AutoLandmarks, "landmarks --landmarks auto picks")
 	f.IntVar(&o.expr.MaxTargets, "max-targets", o.expr.MaxTargets, "most variable targets --targets all keeps (negative: no cap)")
