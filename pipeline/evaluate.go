@@ -83,121 +83,11 @@ func EvalGenes(ctx context.Context, db *store.DB, o GeneEvalOptions, log io.Writ
 	if log == nil {
 		log = io.Discard
 	}
-	// The model's vectors, and the settings it was trained with.
-	var (
-		model     geneRep
-		consensus geneSet
-		gopts     = DefaultGeneOptions()
-		names     []string
-	)
-	model.name = "model"
-	err := db.View(func(tx *store.Tx) error {
-		info, err := tx.Space(vocab.SpaceGenes)
-		if err != nil {
-			return fmt.Errorf("%w: no gene embeddings: run `genestore train genes` first", err)
-		}
-		symbol := func(id uint32) (string, error) {
-			g, err := tx.Gene(id)
-			return g.Symbol, err
-		}
-		for _, set := range info.Sets {
-			ids, dim, vecs, err := tx.Embeddings(vocab.SpaceGenes, set.Dataset)
-			if err != nil {
-				return err
-			}
-			gs := geneSet{dim: dim, vecs: vecs}
-			for _, id := range ids {
-				s, err := symbol(id)
-				if err != nil {
-					return err
-				}
-				gs.genes = append(gs.genes, s)
-			}
-			if set.Dataset == vocab.Consensus {
-				gs.dataset = "*"
-				consensus = gs
-				applyRecordedGeneParams(&gopts, set.Provenance.Params)
-				continue
-			}
-			d, err := tx.DatasetByID(set.Dataset)
-			if err != nil {
-				return err
-			}
-			gs.dataset = d.Name
-			names = append(names, d.Name)
-			model.sets = append(model.sets, gs)
-		}
-		return nil
-	})
+	r, err := buildGeneReps(ctx, db, o.Seed, log)
 	if err != nil {
 		return nil, err
 	}
-	gopts.Datasets = names
-	fmt.Fprintf(log, "eval genes: preparing baselines for %d datasets\n", len(names))
-	ins, err := PrepareGenes(ctx, db, gopts, log)
-	if err != nil {
-		return nil, err
-	}
-	pca := geneRep{name: "pca"}
-	pear := geneRep{name: "pearson"}
-	dim := consensus.dim
-	symbolOf := map[uint32]string{}
-	for i, in := range ins {
-		syms := make([]string, len(in.Input.Genes))
-		err := db.View(func(tx *store.Tx) error {
-			for k, id := range in.Input.Genes {
-				g, err := tx.Gene(id)
-				if err != nil {
-					return err
-				}
-				syms[k] = g.Symbol
-				symbolOf[id] = g.Symbol
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		edges := make([][2]int, len(in.Input.Edges))
-		for k, e := range in.Input.Edges {
-			edges[k] = [2]int{int(e.A), int(e.B)}
-		}
-		// The model's rows for this dataset follow its own gene order; map
-		// its edges onto them by symbol.
-		model.sets[i].edges = remapEdges(syms, edges, model.sets[i].genes)
-		k, loadings, err := pcaLoadings(ctx, in.Input.X, dim, o.Seed+1)
-		if err != nil {
-			return nil, fmt.Errorf("pca baseline: %w", err)
-		}
-		pca.sets = append(pca.sets, geneSet{dataset: in.Info.Name, genes: syms, dim: k, vecs: loadings, edges: edges})
-		pr, err := prep.PearsonRows(ctx, in.Input.X, gopts.Coexpr)
-		if err != nil {
-			return nil, fmt.Errorf("pearson baseline: %w", err)
-		}
-		pear.sets = append(pear.sets, geneSet{dataset: in.Info.Name, genes: syms, dim: in.Input.X.Cols, vecs: pr, edges: edges})
-	}
-	symbols := func(ids []uint32) []string {
-		out := make([]string, len(ids))
-		for i, id := range ids {
-			out[i] = symbolOf[id]
-		}
-		return out
-	}
-	fmt.Fprintf(log, "eval genes: consensus baselines\n")
-	ids, k, vecs, err := pcaConsensus(ctx, ins, dim, gopts.Coexpr.MaxCells, o.Seed+2)
-	if err != nil {
-		return nil, fmt.Errorf("pca consensus baseline: %w", err)
-	}
-	pcaCons := geneSet{dataset: "*", genes: symbols(ids), dim: k, vecs: vecs}
-	rows := make([][]float32, len(pear.sets)) // each dataset's Pearson matrix
-	for i, gs := range pear.sets {
-		rows[i] = gs.vecs
-	}
-	ids, vecs, err = pearsonConsensus(ctx, ins, rows)
-	if err != nil {
-		return nil, fmt.Errorf("pearson consensus baseline: %w", err)
-	}
-	pearCons := geneSet{dataset: "*", genes: symbols(ids), dim: len(ids), vecs: vecs}
+	model, pca, pear, consensus, pcaCons, pearCons, names := r.model, r.pca, r.pear, r.consensus, r.pcaCons, r.pearCons, r.names
 
 	var sets [][]string
 	if o.GMT != "" {
@@ -561,4 +451,134 @@ func unit(v []float32) []float32 {
 		out[i] = x * inv
 	}
 	return out
+}
+
+// geneReps are the model's and the baselines' gene vectors over the same
+// datasets, as EvalGenes scores them.
+type geneReps struct {
+	model, pca, pear             geneRep
+	consensus, pcaCons, pearCons geneSet
+	names                        []string // datasets, in the model's order
+}
+
+// buildGeneReps reads the model's per-dataset and consensus gene vectors and
+// computes the PCA-loading and Pearson-row baselines from the same
+// preprocessed data (the settings the model recorded).
+func buildGeneReps(ctx context.Context, db *store.DB, seed uint64, log io.Writer) (*geneReps, error) {
+	// The model's vectors, and the settings it was trained with.
+	var (
+		model     geneRep
+		consensus geneSet
+		gopts     = DefaultGeneOptions()
+		names     []string
+	)
+	model.name = "model"
+	err := db.View(func(tx *store.Tx) error {
+		info, err := tx.Space(vocab.SpaceGenes)
+		if err != nil {
+			return fmt.Errorf("%w: no gene embeddings: run `genestore train genes` first", err)
+		}
+		symbol := func(id uint32) (string, error) {
+			g, err := tx.Gene(id)
+			return g.Symbol, err
+		}
+		for _, set := range info.Sets {
+			ids, dim, vecs, err := tx.Embeddings(vocab.SpaceGenes, set.Dataset)
+			if err != nil {
+				return err
+			}
+			gs := geneSet{dim: dim, vecs: vecs}
+			for _, id := range ids {
+				s, err := symbol(id)
+				if err != nil {
+					return err
+				}
+				gs.genes = append(gs.genes, s)
+			}
+			if set.Dataset == vocab.Consensus {
+				gs.dataset = "*"
+				consensus = gs
+				applyRecordedGeneParams(&gopts, set.Provenance.Params)
+				continue
+			}
+			d, err := tx.DatasetByID(set.Dataset)
+			if err != nil {
+				return err
+			}
+			gs.dataset = d.Name
+			names = append(names, d.Name)
+			model.sets = append(model.sets, gs)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	gopts.Datasets = names
+	fmt.Fprintf(log, "eval genes: preparing baselines for %d datasets\n", len(names))
+	ins, err := PrepareGenes(ctx, db, gopts, log)
+	if err != nil {
+		return nil, err
+	}
+	pca := geneRep{name: "pca"}
+	pear := geneRep{name: "pearson"}
+	dim := consensus.dim
+	symbolOf := map[uint32]string{}
+	for i, in := range ins {
+		syms := make([]string, len(in.Input.Genes))
+		err := db.View(func(tx *store.Tx) error {
+			for k, id := range in.Input.Genes {
+				g, err := tx.Gene(id)
+				if err != nil {
+					return err
+				}
+				syms[k] = g.Symbol
+				symbolOf[id] = g.Symbol
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		edges := make([][2]int, len(in.Input.Edges))
+		for k, e := range in.Input.Edges {
+			edges[k] = [2]int{int(e.A), int(e.B)}
+		}
+		// The model's rows for this dataset follow its own gene order; map
+		// its edges onto them by symbol.
+		model.sets[i].edges = remapEdges(syms, edges, model.sets[i].genes)
+		k, loadings, err := pcaLoadings(ctx, in.Input.X, dim, seed+1)
+		if err != nil {
+			return nil, fmt.Errorf("pca baseline: %w", err)
+		}
+		pca.sets = append(pca.sets, geneSet{dataset: in.Info.Name, genes: syms, dim: k, vecs: loadings, edges: edges})
+		pr, err := prep.PearsonRows(ctx, in.Input.X, gopts.Coexpr)
+		if err != nil {
+			return nil, fmt.Errorf("pearson baseline: %w", err)
+		}
+		pear.sets = append(pear.sets, geneSet{dataset: in.Info.Name, genes: syms, dim: in.Input.X.Cols, vecs: pr, edges: edges})
+	}
+	symbols := func(ids []uint32) []string {
+		out := make([]string, len(ids))
+		for i, id := range ids {
+			out[i] = symbolOf[id]
+		}
+		return out
+	}
+	fmt.Fprintf(log, "eval genes: consensus baselines\n")
+	ids, k, vecs, err := pcaConsensus(ctx, ins, dim, gopts.Coexpr.MaxCells, seed+2)
+	if err != nil {
+		return nil, fmt.Errorf("pca consensus baseline: %w", err)
+	}
+	pcaCons := geneSet{dataset: "*", genes: symbols(ids), dim: k, vecs: vecs}
+	rows := make([][]float32, len(pear.sets)) // each dataset's Pearson matrix
+	for i, gs := range pear.sets {
+		rows[i] = gs.vecs
+	}
+	ids, vecs, err = pearsonConsensus(ctx, ins, rows)
+	if err != nil {
+		return nil, fmt.Errorf("pearson consensus baseline: %w", err)
+	}
+	pearCons := geneSet{dataset: "*", genes: symbols(ids), dim: len(ids), vecs: vecs}
+	return &geneReps{model: model, pca: pca, pear: pear, consensus: consensus, pcaCons: pcaCons, pearCons: pearCons, names: names}, nil
 }
