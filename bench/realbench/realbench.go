@@ -20,6 +20,21 @@
 //     datasets of GeneDatasets jointly, judged by GO BP co-annotation
 //     (go_auroc per dataset and go_auroc_consensus), against PCA and
 //     Pearson baselines of the same datasets.
+//   - species: a human + mouse store (SpeciesDatasets: a 10x PBMC run and
+//     paul15's mouse myeloid progenitors) whose mouse genes join human
+//     genes through Options.Orthologs, or by symbol case when no table is
+//     given (recorded in each line: no human–mouse table ships with the
+//     data); after training the gene model, the share of genes embedded in
+//     both whose mouse vector is among the 10 nearest mouse genes to their
+//     human vector (pipeline.RetrieveOrthologs), against the per-species
+//     PCA loadings and Pearson rows over the shared genes.
+//   - spatial: the mouse olfactory bulb section (SpatialDataset, 262 spots
+//     with x/y and a layer annotation): spots clustered (Leiden on a kNN
+//     graph, resolution chosen to give as many clusters as layers) from
+//     PCA of log-normalised expression, from PCA of spatially smoothed
+//     expression, and from the cell model's embeddings, each scored by ARI
+//     against the layers; and the top spatially autocorrelated genes
+//     (pipeline.SpatialPattern, Moran's I).
 //
 // A dataset folder that is missing is an error naming it: the benchmark
 // measures a fixed set, never a silently smaller one.
@@ -49,7 +64,7 @@ import (
 type Options struct {
 	// Data is the folder holding the datasets (../shared/data).
 	Data string
-	// Suites to run, in order: "cellbench", "pbmc", "genes".
+	// Suites to run, in order: "cellbench", "pbmc", "genes", "species", "spatial".
 	Suites []string
 	// Steps are the dataset counts of the genes suite's curve.
 	Steps []int
@@ -62,11 +77,15 @@ type Options struct {
 	// Dir holds the stores built (a temporary folder when empty; removed
 	// afterwards only then).
 	Dir string
+	// Orthologs is the human–mouse ortholog table of the species suite
+	// (ingest.ReadOrthologs' layouts); empty pairs symbols by case, an
+	// explicit fallback each output line names.
+	Orthologs string
 }
 
 // DefaultOptions runs every suite with seed 1.
 func DefaultOptions() Options {
-	return Options{Suites: []string{"cellbench", "pbmc", "genes"}, Steps: []int{1, 2, 4, 8}, Seed: 1}
+	return Options{Suites: []string{"cellbench", "pbmc", "genes", "species", "spatial"}, Steps: []int{1, 2, 4, 8}, Seed: 1}
 }
 
 // GeneDatasets are the human datasets of the genes suite, in the order
@@ -76,6 +95,9 @@ var GeneDatasets = []string{
 	"cellbench_5cl_celseq2", "pbmc10x_3p_v2_1k_scwg", "cellbench_3cl_dropseq", "pbmc3k_sct283",
 }
 
+// SpeciesDatasets are the species suite's human and mouse datasets.
+var SpeciesDatasets = [2]string{"pbmc10x_3p_v3_1k_scwg", "paul15_myeloid_simba4bioc"}
+
 // Line is one JSON line of the benchmark's output.
 type Line struct {
 	Suite    string             `json:"suite"`
@@ -84,6 +106,12 @@ type Line struct {
 	Metrics  map[string]float64 `json:"metrics"`
 	Seconds  float64            `json:"train_seconds,omitempty"` // the model's training time
 	Seed     uint64             `json:"seed"`
+	// Genes lists genes a result names (the spatial suite's top spatially
+	// autocorrelated genes, best first).
+	Genes []string `json:"genes,omitempty"`
+	// Orthologs is how the species suite joined mouse genes to human ones:
+	// the table's path, or "symbol-case".
+	Orthologs string `json:"orthologs,omitempty"`
 }
 
 // Run runs the chosen suites and writes one JSON line per result to out;
@@ -118,8 +146,12 @@ func Run(ctx context.Context, o Options, out, log io.Writer) error {
 			err = cellSuite(ctx, o, dir, s, []string{"pbmc10x_3p_v2_1k_scwg", "pbmc10x_3p_v3_1k_scwg", "pbmc10x_5p_1k_scwg"}, MarkerColumn, MarkerLabels, emit, log)
 		case "genes":
 			err = geneSuite(ctx, o, dir, emit, log)
+		case "species":
+			err = speciesSuite(ctx, o, dir, emit, log)
+		case "spatial":
+			err = spatialSuite(ctx, o, dir, emit, log)
 		default:
-			err = fmt.Errorf("realbench: unknown suite %q (want cellbench, pbmc or genes)", s)
+			err = fmt.Errorf("realbench: unknown suite %q (want cellbench, pbmc, genes, species or spatial)", s)
 		}
 		if err != nil {
 			return fmt.Errorf("suite %s: %w", s, err)
@@ -140,21 +172,32 @@ func openFresh(dir, name string) (*genestore.DB, error) {
 // add reads dataset folder name under o.Data, lets label (when not nil)
 // add an obs column, and stores it.
 func add(ctx context.Context, db *genestore.DB, o Options, name string, label func(*ingest.Dataset) error) error {
+	return addWith(ctx, db, o, name, label, store.AddOptions{})
+}
+
+// addWith is add with the store's options (modality, species, orthologs).
+func addWith(ctx context.Context, db *genestore.DB, o Options, name string, label func(*ingest.Dataset) error, opts store.AddOptions) error {
+	_, err := addRead(ctx, db, o, name, label, ingest.DefaultOptions(), opts)
+	return err
+}
+
+// addRead is addWith with the reader's options; it returns the dataset read.
+func addRead(ctx context.Context, db *genestore.DB, o Options, name string, label func(*ingest.Dataset) error, ro ingest.Options, opts store.AddOptions) (*ingest.Dataset, error) {
 	path := filepath.Join(o.Data, name)
 	if _, err := os.Stat(path); err != nil {
-		return fmt.Errorf("dataset %s: %w", name, err)
+		return nil, fmt.Errorf("dataset %s: %w", name, err)
 	}
-	ds, err := ingest.Read(ctx, path, ingest.DefaultOptions())
+	ds, err := ingest.Read(ctx, path, ro)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if label != nil {
 		if err := label(ds); err != nil {
-			return fmt.Errorf("dataset %s: %w", name, err)
+			return nil, fmt.Errorf("dataset %s: %w", name, err)
 		}
 	}
-	_, err = db.Store().AddDataset(ctx, name, ds, store.AddOptions{})
-	return err
+	_, err = db.Store().AddDataset(ctx, name, ds, opts)
+	return ds, err
 }
 
 // cellSuite trains the cell model on names (batch = dataset) and scores it
@@ -342,4 +385,57 @@ func markerLabel(xn *sparse.CSR, r int, cols [][]int) string {
 		}
 	}
 	return label
+}
+
+// speciesSuite builds the human + mouse store, trains the gene model and
+// measures same-gene retrieval across the species.
+func speciesSuite(ctx context.Context, o Options, dir string, emit func(Line) error, log io.Writer) error {
+	human, mouse := SpeciesDatasets[0], SpeciesDatasets[1]
+	orth := ingest.SymbolCaseOrthologs("mouse", "human")
+	if o.Orthologs != "" {
+		var err error
+		if orth, err = ingest.ReadOrthologs(o.Orthologs, "mouse", "human"); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(log, "species: no ortholog table given: mouse genes join human genes by symbol case\n")
+	}
+	db, err := openFresh(dir, "species")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := addWith(ctx, db, o, human, nil, store.AddOptions{Species: "human"}); err != nil {
+		return err
+	}
+	if err := addWith(ctx, db, o, mouse, nil, store.AddOptions{Species: "mouse", Orthologs: orth}); err != nil {
+		return err
+	}
+	go_ := pipeline.DefaultGeneOptions()
+	if o.Genes != nil {
+		go_ = *o.Genes
+	}
+	go_.Model.Seed = o.Seed
+	fmt.Fprintf(log, "species: training the gene model on %s + %s\n", human, mouse)
+	t0 := time.Now()
+	if _, err := db.TrainGenes(ctx, go_); err != nil {
+		return err
+	}
+	secs := time.Since(t0).Seconds()
+	res, err := pipeline.RetrieveOrthologs(ctx, db.Store(), human, mouse, 10, o.Seed, log)
+	if err != nil {
+		return err
+	}
+	names := []string{human, mouse}
+	for _, method := range []string{"model", "pca", "pearson"} {
+		l := Line{Suite: "species", Datasets: names, Method: method, Orthologs: orth.Source,
+			Metrics: map[string]float64{"ortholog_top10": res.Share[method], "chance_top10": res.Chance, "genes_in_both": float64(res.Genes)}}
+		if method == "model" {
+			l.Seconds = secs
+		}
+		if err := emit(l); err != nil {
+			return err
+		}
+	}
+	return nil
 }
