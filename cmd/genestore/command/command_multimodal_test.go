@@ -1,11 +1,13 @@
 package command
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"genestore/pipeline"
 	"genestore/store/ingest"
 )
 
@@ -94,6 +96,43 @@ func TestSpeciesAndSpatialBadInputsLeaveStoreByteIdentical(t *testing.T) {
 		t.Logf("%s: %v", tc.name, err)
 		if fileDigest(t, db) != before {
 			t.Fatalf("%s: the store file changed", tc.name)
+		}
+	}
+}
+
+func TestNeighborsSpatial(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "s.db")
+	sample := filepath.Join(repoRoot, "testdata", "sample")
+	mustRun(t, "--store", db, "ingest", "--name", "pbmc", filepath.Join(sample, "pbmc_small"))
+	mustRun(t, "--store", db, "ingest", "--name", "mob", "--coords", "x,y", filepath.Join(sample, "mob_spatial"))
+	// The first spot of obs.csv, at (16.001, 16.036).
+	const spot = "ACAACTATGGGTTGGCGG"
+	var a pipeline.SpatialNeighborsResult
+	if err := json.Unmarshal([]byte(mustRun(t, "--store", db, "neighbors", "--cell", spot, "--dataset", "mob", "--spatial", "-k", "4", "--json")), &a); err != nil {
+		t.Fatal(err)
+	}
+	if a.X != 16.001 || a.Y != 16.036 || len(a.Neighbors) != 4 {
+		t.Fatalf("answer %+v", a)
+	}
+	for i, n := range a.Neighbors {
+		// ST spots sit on a grid of pitch ~1: the four nearest are its
+		// direct neighbours, and no cell model means no cosine.
+		if n.Rank != i+1 || n.Distance < 0.5 || n.Distance > 1.5 || n.Cosine != nil || n.Barcode == spot ||
+			(i > 0 && n.Distance < a.Neighbors[i-1].Distance) {
+			t.Errorf("neighbour %d: %+v", i, n)
+		}
+	}
+	text := mustRun(t, "--store", db, "neighbors", "--cell", spot, "--dataset", "mob", "--spatial", "-k", "2")
+	if !strings.Contains(text, "spots nearest mob/"+spot) || !strings.Contains(text, "DISTANCE") {
+		t.Errorf("text answer:\n%s", text)
+	}
+	for _, bad := range [][]string{
+		{"--cell", spot, "--dataset", "pbmc", "--spatial"},
+		{"--gene", "CD3E", "--spatial"},
+		{"--cell", "NOPE", "--dataset", "mob", "--spatial"},
+	} {
+		if _, err := run(t, append([]string{"--store", db, "neighbors"}, bad...)...); err == nil {
+			t.Errorf("neighbors %v: no error", bad)
 		}
 	}
 }
