@@ -12,6 +12,10 @@
 // record "expr"), writes a dataset's predicted expression as its derived
 // layer "predicted" (Predict; value type vocab.Predicted) and scores the
 // models on held-out cells (EvalExpr).
+// Spatial and cross-species questions (issue 20): spatially variable genes
+// (SpatialPattern), a spot's nearest spots in space (SpatialNeighbors), and
+// how often a gene's vector in one dataset (species) finds its own vector in
+// another among its nearest, against the baselines (RetrieveOrthologs).
 //
 // # Basics
 //
