@@ -51,9 +51,13 @@ type geneRep struct {
 type geneSet struct {
 	dataset string
 	genes   []string // symbol per row
-	dim     int
-	vecs    []float32
-	edges   [][2]int // co-expression edges as row pairs
+	// own is the dataset's own symbol per row where it differs from genes
+	// anywhere (a gene of another species joined to a home gene); nil when
+	// it never does. Truth files name the dataset's own genes.
+	own   []string
+	dim   int
+	vecs  []float32
+	edges [][2]int // co-expression edges as row pairs
 }
 
 // EvalGenes scores the trained gene embeddings and two baselines computed
@@ -248,6 +252,9 @@ func moduleARI(ctx context.Context, gs geneSet, truth map[string]int, seed uint6
 	var sel []float32
 	var lab []int
 	for i, g := range gs.genes {
+		if gs.own != nil {
+			g = gs.own[i]
+		}
 		if m, ok := truth[g]; ok {
 			sel = append(sel, gs.vecs[i*gs.dim:(i+1)*gs.dim]...)
 			lab = append(lab, m)
@@ -478,32 +485,26 @@ func buildGeneReps(ctx context.Context, db *store.DB, seed uint64, log io.Writer
 		if err != nil {
 			return fmt.Errorf("%w: no gene embeddings: run `genestore train genes` first", err)
 		}
-		symbol := func(id uint32) (string, error) {
-			g, err := tx.Gene(id)
-			return g.Symbol, err
-		}
 		for _, set := range info.Sets {
 			ids, dim, vecs, err := tx.Embeddings(vocab.SpaceGenes, set.Dataset)
 			if err != nil {
 				return err
 			}
 			gs := geneSet{dim: dim, vecs: vecs}
-			for _, id := range ids {
-				s, err := symbol(id)
-				if err != nil {
+			var d store.DatasetInfo
+			if set.Dataset != vocab.Consensus {
+				if d, err = tx.DatasetByID(set.Dataset); err != nil {
 					return err
 				}
-				gs.genes = append(gs.genes, s)
+			}
+			if gs.genes, gs.own, err = geneSymbols(tx, ids, d.Species); err != nil {
+				return err
 			}
 			if set.Dataset == vocab.Consensus {
 				gs.dataset = "*"
 				consensus = gs
 				applyRecordedGeneParams(&gopts, set.Provenance.Params)
 				continue
-			}
-			d, err := tx.DatasetByID(set.Dataset)
-			if err != nil {
-				return err
 			}
 			gs.dataset = d.Name
 			names = append(names, d.Name)
@@ -525,20 +526,16 @@ func buildGeneReps(ctx context.Context, db *store.DB, seed uint64, log io.Writer
 	dim := consensus.dim
 	symbolOf := map[uint32]string{}
 	for i, in := range ins {
-		syms := make([]string, len(in.Input.Genes))
-		err := db.View(func(tx *store.Tx) error {
-			for k, id := range in.Input.Genes {
-				g, err := tx.Gene(id)
-				if err != nil {
-					return err
-				}
-				syms[k] = g.Symbol
-				symbolOf[id] = g.Symbol
-			}
-			return nil
+		var syms, own []string
+		err := db.View(func(tx *store.Tx) (err error) {
+			syms, own, err = geneSymbols(tx, in.Input.Genes, in.Info.Species)
+			return err
 		})
 		if err != nil {
 			return nil, err
+		}
+		for k, id := range in.Input.Genes {
+			symbolOf[id] = syms[k]
 		}
 		edges := make([][2]int, len(in.Input.Edges))
 		for k, e := range in.Input.Edges {
@@ -551,12 +548,12 @@ func buildGeneReps(ctx context.Context, db *store.DB, seed uint64, log io.Writer
 		if err != nil {
 			return nil, fmt.Errorf("pca baseline: %w", err)
 		}
-		pca.sets = append(pca.sets, geneSet{dataset: in.Info.Name, genes: syms, dim: k, vecs: loadings, edges: edges})
+		pca.sets = append(pca.sets, geneSet{dataset: in.Info.Name, genes: syms, own: own, dim: k, vecs: loadings, edges: edges})
 		pr, err := prep.PearsonRows(ctx, in.Input.X, gopts.Coexpr)
 		if err != nil {
 			return nil, fmt.Errorf("pearson baseline: %w", err)
 		}
-		pear.sets = append(pear.sets, geneSet{dataset: in.Info.Name, genes: syms, dim: in.Input.X.Cols, vecs: pr, edges: edges})
+		pear.sets = append(pear.sets, geneSet{dataset: in.Info.Name, genes: syms, own: own, dim: in.Input.X.Cols, vecs: pr, edges: edges})
 	}
 	symbols := func(ids []uint32) []string {
 		out := make([]string, len(ids))
@@ -581,4 +578,25 @@ func buildGeneReps(ctx context.Context, db *store.DB, seed uint64, log io.Writer
 	}
 	pearCons := geneSet{dataset: "*", genes: symbols(ids), dim: len(ids), vecs: vecs}
 	return &geneReps{model: model, pca: pca, pear: pear, consensus: consensus, pcaCons: pcaCons, pearCons: pearCons, names: names}, nil
+}
+
+// geneSymbols returns the symbols of gene ids (the home species' for a
+// joined gene) and, when any differs, each gene's symbol in species (its own
+// name in a dataset of that species); own is nil otherwise.
+func geneSymbols(tx *store.Tx, ids []uint32, species string) (syms, own []string, err error) {
+	syms = make([]string, len(ids))
+	own = make([]string, len(ids))
+	differs := false
+	for i, id := range ids {
+		g, err := tx.Gene(id)
+		if err != nil {
+			return nil, nil, err
+		}
+		syms[i], own[i] = g.Symbol, g.SymbolIn(species)
+		differs = differs || own[i] != syms[i]
+	}
+	if !differs {
+		own = nil
+	}
+	return syms, own, nil
 }

@@ -3,7 +3,11 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"io"
+	"path/filepath"
 	"testing"
+
+	"genestore/train/sim"
 )
 
 func TestRetrievalCountsOwnVectorAmongK(t *testing.T) {
@@ -31,5 +35,43 @@ func TestRetrieveOrthologsRefusesBadRequests(t *testing.T) {
 	}
 	if _, err := RetrieveOrthologs(context.Background(), db, "D1", "D2", 10, 1, nil); err == nil {
 		t.Error("no gene model: no error")
+	}
+}
+
+// TestEvalTruthNamesSecondSpeciesGenes checks that `eval genes --truth`
+// scores a second-species dataset: its truth file names the dataset's own
+// genes, while a gene joined through the ortholog table carries the home
+// symbol.
+func TestEvalTruthNamesSecondSpeciesGenes(t *testing.T) {
+	ctx := context.Background()
+	cfg := multimodalSim()
+	db, _ := multimodalStore(t, cfg)
+	o := DefaultGeneOptions()
+	o.Model.Epochs, o.Model.Dim, o.Model.Hidden, o.Model.Seed, o.HVG = 30, 8, 32, 1, 200
+	if _, err := TrainGenes(ctx, db, o, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := sim.WriteDir(ctx, cfg, dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	r, err := buildGeneReps(ctx, db, 1, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	truth, err := readTruth(filepath.Join(dir, "truth", "gene_modules.tsv"), r.names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rep := range []geneRep{r.model, r.pca, r.pear} {
+		d2 := rep.sets[1]
+		if d2.dataset != "D2" || d2.own == nil || rep.sets[0].own != nil {
+			t.Fatalf("%s: D2 rows carry no own symbols (own %v), or D1 rows do", rep.name, d2.own != nil)
+		}
+		ari, ok := moduleARI(ctx, d2, truth["D2"], 1)
+		if !ok {
+			t.Fatalf("%s: no module ARI for the second species", rep.name)
+		}
+		t.Logf("%s: D2 (second species) module ARI %.3f", rep.name, ari)
 	}
 }
