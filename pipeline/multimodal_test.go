@@ -101,7 +101,7 @@ func scoreMultimodal(t *testing.T, db *store.DB, s *sim.Simulation) multimodalSc
 	truth := simSymbolModules(s)
 	out := multimodalScores{ari: map[string]float64{}, ilisi: map[string]map[string]float64{}, retrieval: map[string]map[string]float64{}}
 	for _, to := range []string{"D2", "D3"} {
-		res, err := RetrieveOrthologs(ctx, db, "D1", to, 10, 1, io.Discard)
+		res, err := RetrieveOrthologs(ctx, db, "D1", to, nil, 10, 1, io.Discard)
 		if err != nil {
 			t.Fatal(err)
 		}

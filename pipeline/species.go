@@ -38,7 +38,13 @@ type OrthologRetrieval struct {
 // dataset's own PCA gene loadings (their axes are not aligned between
 // datasets, so it is the floor), and "pearson", each gene's correlation with
 // the genes both datasets share (joined through the same table).
-func RetrieveOrthologs(ctx context.Context, db *store.DB, from, to string, k int, seed uint64, log io.Writer) (*OrthologRetrieval, error) {
+//
+// pairs, when not nil, names the gene of to (its symbol as stored: the home
+// symbol for a joined gene, else its own) that each from gene should find,
+// by from symbol; only genes it names are scored. That scores pairs the
+// model was not told are the same gene: orthologs held out of the table at
+// ingest, which stay species-private genes.
+func RetrieveOrthologs(ctx context.Context, db *store.DB, from, to string, pairs map[string]string, k int, seed uint64, log io.Writer) (*OrthologRetrieval, error) {
 	if log == nil {
 		log = io.Discard
 	}
@@ -62,7 +68,7 @@ func RetrieveOrthologs(ctx context.Context, db *store.DB, from, to string, k int
 		if st == nil {
 			return nil, fmt.Errorf("%w: %s and %s share fewer than 2 genes", ErrSpecies, from, to)
 		}
-		share, n, nTo := retrieval(st, k)
+		share, n, nTo := retrieval(st, k, pairs)
 		if n == 0 {
 			return nil, fmt.Errorf("%w: no gene is embedded in both %s and %s", ErrSpecies, from, to)
 		}
@@ -74,10 +80,11 @@ func RetrieveOrthologs(ctx context.Context, db *store.DB, from, to string, k int
 }
 
 // retrieval scores stacked unit vectors of two datasets (0 and 1): the
-// share of genes in both whose dataset-1 row is among the k rows of
-// dataset 1 most similar to its dataset-0 row; also the number of such
-// genes and of dataset-1 rows.
-func retrieval(st *stackedGenes, k int) (share float64, n, nTo int) {
+// share of dataset-0 genes whose partner's dataset-1 row is among the k
+// rows of dataset 1 most similar to its dataset-0 row (partner: pairs[g],
+// or g itself when pairs is nil); also the number of genes scored and of
+// dataset-1 rows.
+func retrieval(st *stackedGenes, k int, pairs map[string]string) (share float64, n, nTo int) {
 	var to []int
 	first := map[string]int{} // symbol → its first dataset-0 row
 	row := map[string]int{}   // symbol → its first dataset-1 row
@@ -101,7 +108,14 @@ func retrieval(st *stackedGenes, k int) (share float64, n, nTo int) {
 	}
 	hits := 0
 	for g, q := range first {
-		target, ok := row[g]
+		partner := g
+		if pairs != nil {
+			var ok bool
+			if partner, ok = pairs[g]; !ok {
+				continue
+			}
+		}
+		target, ok := row[partner]
 		if !ok {
 			continue
 		}

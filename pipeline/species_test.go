@@ -21,19 +21,23 @@ func TestRetrievalCountsOwnVectorAmongK(t *testing.T) {
 		k    int
 		want float64
 	}{{1, 1.0 / 3}, {2, 2.0 / 3}, {4, 1}} {
-		share, n, nTo := retrieval(st, tc.k)
+		share, n, nTo := retrieval(st, tc.k, nil)
 		if share != tc.want || n != 3 || nTo != 4 {
 			t.Errorf("k %d: share %.3f of %d genes (%d candidates), want %.3f of 3 (4)", tc.k, share, n, nTo, tc.want)
 		}
+	}
+	// With pairs, b's partner is d (its nearest), and a and c are not scored.
+	if share, n, _ := retrieval(st, 1, map[string]string{"b": "d"}); share != 1 || n != 1 {
+		t.Errorf("pairs: share %.3f of %d genes, want 1 of 1", share, n)
 	}
 }
 
 func TestRetrieveOrthologsRefusesBadRequests(t *testing.T) {
 	db, _ := simStore(t, smallSim(), 2)
-	if _, err := RetrieveOrthologs(context.Background(), db, "D1", "D2", 0, 1, nil); !errors.Is(err, ErrSpecies) {
+	if _, err := RetrieveOrthologs(context.Background(), db, "D1", "D2", nil, 0, 1, nil); !errors.Is(err, ErrSpecies) {
 		t.Errorf("k 0: %v", err)
 	}
-	if _, err := RetrieveOrthologs(context.Background(), db, "D1", "D2", 10, 1, nil); err == nil {
+	if _, err := RetrieveOrthologs(context.Background(), db, "D1", "D2", nil, 10, 1, nil); err == nil {
 		t.Error("no gene model: no error")
 	}
 }

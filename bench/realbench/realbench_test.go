@@ -125,8 +125,9 @@ func TestSpatialSuite(t *testing.T) {
 
 // TestSpeciesSuite is issue 20's human + mouse bar: a human gene's mouse
 // vector is among its 10 nearest mouse genes more often for the gene model
-// than for per-species PCA loadings. It trains on 3,636 cells (minutes), so
-// it runs with -long only, and skips without ../shared/data.
+// than for per-species PCA loadings, for joined pairs and for pairs held
+// out of the table (there also above chance). It trains on 3,636 cells
+// (minutes), so it runs with -long only, and skips without ../shared/data.
 func TestSpeciesSuite(t *testing.T) {
 	if !*long {
 		t.Skip("trains the gene model on two real datasets; run with -long")
@@ -137,5 +138,8 @@ func TestSpeciesSuite(t *testing.T) {
 	m, p := got["model"].Metrics, got["pca"].Metrics
 	if m["ortholog_top10"] <= p["ortholog_top10"] {
 		t.Errorf("ortholog among 10 nearest: model %.3f, PCA %.3f", m["ortholog_top10"], p["ortholog_top10"])
+	}
+	if m["heldout_top10"] <= p["heldout_top10"] || m["heldout_top10"] <= m["chance_top10"] {
+		t.Errorf("held-out ortholog among 10 nearest: model %.3f, PCA %.3f, chance %.3f", m["heldout_top10"], p["heldout_top10"], m["chance_top10"])
 	}
 }

@@ -67,9 +67,11 @@ run, one JSON line per (suite, datasets, method): {"suite", "datasets",
              jointly; GO BP co-annotation (go/human_go_bp.gmt) per dataset and
              over the consensus, against PCA and Pearson
   species    pbmc10x_3p_v3 (human) + paul15 (mouse) joined by --orthologs
-             (default: symbol case, named in each line); share of genes whose
-             mouse vector is among the 10 nearest mouse genes to their human
-             vector, against per-species PCA loadings and Pearson rows
+             (default: pairs of symbols equal ignoring case, named in each
+             line), 20% of the pairs held out of the table; share of genes
+             whose mouse vector is among the 10 nearest mouse genes to their
+             human vector, joined pairs and held-out pairs, against
+             per-species PCA loadings and Pearson rows
   spatial    mob_spatial_st_stdeconvolve: spots clustered from PCA, smoothed
              PCA and the cell model, ARI against the layers; the top genes
              by Moran's I
