@@ -35,7 +35,7 @@ func multimodalStore(t *testing.T, cfg sim.Config) (*store.DB, *sim.Simulation) 
 		t.Fatal(err)
 	}
 	var table strings.Builder
-	table.WriteString(sim.HomeSpecies + "\t" + sim.OtherSpecies + "\n")
+	table.WriteString(sim.SpeciesHome + "\t" + sim.SpeciesOther + "\n")
 	for _, p := range s.Truth.Orthologs {
 		table.WriteString(p[0] + "\t" + p[1] + "\n")
 	}
@@ -43,7 +43,7 @@ func multimodalStore(t *testing.T, cfg sim.Config) (*store.DB, *sim.Simulation) 
 	if err := os.WriteFile(path, []byte(table.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	orth, err := ingest.ReadOrthologs(path, sim.OtherSpecies, sim.HomeSpecies)
+	orth, err := ingest.ReadOrthologs(path, sim.SpeciesOther, sim.SpeciesHome)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func multimodalStore(t *testing.T, cfg sim.Config) (*store.DB, *sim.Simulation) 
 		ds := simDataset(d)
 		opts := store.AddOptions{Species: d.Species, Modality: vocab.Modality(d.Modality)}
 		ds.Coords = d.Coords
-		if d.Species != sim.HomeSpecies {
+		if d.Species != sim.SpeciesHome {
 			opts.Orthologs = orth
 		}
 		if _, err := db.AddDataset(ctx, d.Name, ds, opts); err != nil {
@@ -116,7 +116,7 @@ func scoreMultimodal(t *testing.T, db *store.DB, s *sim.Simulation) multimodalSc
 	}
 	lost := map[string]string{}
 	for _, d := range s.Datasets {
-		if d.Species == sim.OtherSpecies {
+		if d.Species == sim.SpeciesOther {
 			for j, g := range d.Genes {
 				if u := s.Truth.Genes[s.Truth.DatasetGenes[d.Name][j]]; !paired[u] {
 					lost[u] = g

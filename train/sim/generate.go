@@ -25,7 +25,7 @@ type Dataset struct {
 	Barcodes  []string    // len X.Rows: D1_C000001, …
 	CellTypes []string    // len X.Rows: T1, T2, …
 	Batches   []string    // len X.Rows: the batch of each cell (the dataset name)
-	Species   string      // HomeSpecies, or OtherSpecies (genes named Sg0001, …)
+	Species   string      // SpeciesHome, or SpeciesOther (genes named Sg0001, …)
 	Modality  string      // ModalityRNA, or ModalitySpat (cells are spots)
 	// Coords holds each spot's grid position (x, y) for a spatial dataset;
 	// nil otherwise.
@@ -142,11 +142,11 @@ func Generate(ctx context.Context, cfg Config) (*Simulation, error) {
 			Barcodes:  make([]string, 0, cfg.Cells),
 			CellTypes: make([]string, 0, cfg.Cells),
 			Batches:   make([]string, cfg.Cells),
-			Species:   HomeSpecies,
+			Species:   SpeciesHome,
 			Modality:  ModalityRNA,
 		}
 		if ds.otherSpecies {
-			out.Species = OtherSpecies
+			out.Species = SpeciesOther
 		}
 		if ds.spatial != nil {
 			out.Modality = ModalitySpat

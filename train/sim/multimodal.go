@@ -7,13 +7,13 @@ import (
 	"strconv"
 )
 
-// Species and modality labels of simulated datasets. The second species is
+// Species and modality labels of simulated datasets (Dataset.Species, Dataset.Modality). The second species is
 // labelled mouse so that a simulation ingests the way a human + mouse store
 // does (`ingest --species mouse --orthologs truth/orthologs.tsv`); its
 // genes are renamed, not mouse genes.
 const (
-	HomeSpecies  = "human"
-	OtherSpecies = "mouse"
+	SpeciesHome  = "human"
+	SpeciesOther = "mouse"
 	ModalityRNA  = "rna"
 	ModalitySpat = "spatial"
 )

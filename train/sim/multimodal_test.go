@@ -16,13 +16,13 @@ func TestSpatialAndSecondSpeciesStructure(t *testing.T) {
 	cfg := multimodalConfig()
 	s := mustGenerate(t, cfg)
 	d1, d2, d3 := s.Datasets[0], s.Datasets[1], s.Datasets[2]
-	if d1.Species != HomeSpecies || d1.Modality != ModalityRNA || d1.Coords != nil {
+	if d1.Species != SpeciesHome || d1.Modality != ModalityRNA || d1.Coords != nil {
 		t.Errorf("D1: %s %s coords %v, want the home species' rna", d1.Species, d1.Modality, d1.Coords != nil)
 	}
-	if d2.Species != OtherSpecies || d2.Modality != ModalityRNA {
+	if d2.Species != SpeciesOther || d2.Modality != ModalityRNA {
 		t.Errorf("D2: %s %s, want the second species' rna", d2.Species, d2.Modality)
 	}
-	if d3.Species != HomeSpecies || d3.Modality != ModalitySpat || len(d3.Coords) != cfg.Cells {
+	if d3.Species != SpeciesHome || d3.Modality != ModalitySpat || len(d3.Coords) != cfg.Cells {
 		t.Fatalf("D3: %s %s with %d coordinates, want home-species spots", d3.Species, d3.Modality, len(d3.Coords))
 	}
 	seen := map[[2]float64]bool{}

@@ -423,7 +423,7 @@ func (m *model) writeTruth(dir string) error {
 	}))
 	if pairs := m.orthologs(); pairs != nil {
 		errs = append(errs, write("orthologs.tsv", func(b *bytes.Buffer) {
-			b.WriteString(HomeSpecies + "\t" + OtherSpecies + "\n")
+			b.WriteString(SpeciesHome + "\t" + SpeciesOther + "\n")
 			for _, p := range pairs {
 				b.WriteString(p[0] + "\t" + p[1] + "\n")
 			}

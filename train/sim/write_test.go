@@ -212,7 +212,7 @@ func checkWriteDirMatchesGenerate(t *testing.T, cfg Config) {
 	}
 	if s.Truth.Orthologs != nil {
 		ol := lines(mustRead(t, filepath.Join(dir, "truth", "orthologs.tsv")))
-		if ol[0] != HomeSpecies+"\t"+OtherSpecies || len(ol) != len(s.Truth.Orthologs)+1 {
+		if ol[0] != SpeciesHome+"\t"+SpeciesOther || len(ol) != len(s.Truth.Orthologs)+1 {
 			t.Fatalf("orthologs.tsv: header %q, %d lines, want %d pairs", ol[0], len(ol), len(s.Truth.Orthologs))
 		}
 		for i, p := range s.Truth.Orthologs {
