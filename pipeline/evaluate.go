@@ -82,7 +82,9 @@ type geneSet struct {
 //   - batch_asw, ilisi, graph_connectivity, common_ratio, share_overlap:
 //     over the stacked (gene, dataset) vectors, with Leiden clusters of the
 //     stacked vectors as labels. Pearson rows enter these restricted to the
-//     genes every dataset has, so their coordinates are comparable.
+//     genes every dataset has, so their coordinates are comparable;
+//   - ilisi_modality_<a>+<b>, ilisi_species_<a>+<b>: iLISI of each pair of
+//     datasets of two modalities (species) alone, averaged (scorePairs).
 func EvalGenes(ctx context.Context, db *store.DB, o GeneEvalOptions, log io.Writer) (*Evaluation, error) {
 	if log == nil {
 		log = io.Discard
@@ -124,6 +126,9 @@ func EvalGenes(ctx context.Context, db *store.DB, o GeneEvalOptions, log io.Writ
 			return nil, fmt.Errorf("%s: %w", rep.name, err)
 		}
 		scoreConsensus(ctx, m, rep.consensus, sets, truth, o.Seed)
+		if err := scorePairs(ctx, m, rep.geneRep, r.infos, o.Seed); err != nil {
+			return nil, fmt.Errorf("%s: %w", rep.name, err)
+		}
 		if rep.name == "model" {
 			out.Model = m
 		} else {
@@ -466,6 +471,7 @@ type geneReps struct {
 	model, pca, pear             geneRep
 	consensus, pcaCons, pearCons geneSet
 	names                        []string // datasets, in the model's order
+	infos                        []store.DatasetInfo
 }
 
 // buildGeneReps reads the model's per-dataset and consensus gene vectors and
@@ -478,6 +484,7 @@ func buildGeneReps(ctx context.Context, db *store.DB, seed uint64, log io.Writer
 		consensus geneSet
 		gopts     = DefaultGeneOptions()
 		names     []string
+		infos     []store.DatasetInfo
 	)
 	model.name = "model"
 	err := db.View(func(tx *store.Tx) error {
@@ -508,6 +515,7 @@ func buildGeneReps(ctx context.Context, db *store.DB, seed uint64, log io.Writer
 			}
 			gs.dataset = d.Name
 			names = append(names, d.Name)
+			infos = append(infos, d)
 			model.sets = append(model.sets, gs)
 		}
 		return nil
@@ -577,7 +585,7 @@ func buildGeneReps(ctx context.Context, db *store.DB, seed uint64, log io.Writer
 		return nil, fmt.Errorf("pearson consensus baseline: %w", err)
 	}
 	pearCons := geneSet{dataset: "*", genes: symbols(ids), dim: len(ids), vecs: vecs}
-	return &geneReps{model: model, pca: pca, pear: pear, consensus: consensus, pcaCons: pcaCons, pearCons: pearCons, names: names}, nil
+	return &geneReps{model: model, pca: pca, pear: pear, consensus: consensus, pcaCons: pcaCons, pearCons: pearCons, names: names, infos: infos}, nil
 }
 
 // geneSymbols returns the symbols of gene ids (the home species' for a
@@ -599,4 +607,68 @@ func geneSymbols(tx *store.Tx, ids []uint32, species string) (syms, own []string
 		own = nil
 	}
 	return syms, own, nil
+}
+
+// scorePairs adds iLISI per modality pair and per species pair to m:
+// "ilisi_modality_<a>+<b>" (a before b alphabetically) is the mean over
+// pairs of datasets of modalities a and b of the iLISI of their two sets
+// alone, and "ilisi_species_<a>+<b>" the same over datasets of two species
+// (a dataset naming no species is of the home species). Pairs of one
+// modality and one species add nothing.
+func scorePairs(ctx context.Context, m Metrics, rep geneRep, infos []store.DatasetInfo, seed uint64) error {
+	if len(infos) != len(rep.sets) {
+		return nil
+	}
+	home := ""
+	for _, in := range infos {
+		if in.Species != "" {
+			home = in.Species
+			break
+		}
+	}
+	species := func(in store.DatasetInfo) string {
+		if in.Species == "" {
+			return home
+		}
+		return in.Species
+	}
+	sum, n := map[string]float64{}, map[string]int{}
+	for i := range infos {
+		for j := i + 1; j < len(infos); j++ {
+			var keys []string
+			if a, b := string(infos[i].Modality), string(infos[j].Modality); a != b {
+				keys = append(keys, "ilisi_modality_"+pairName(a, b))
+			}
+			if a, b := species(infos[i]), species(infos[j]); a != b {
+				keys = append(keys, "ilisi_species_"+pairName(a, b))
+			}
+			if len(keys) == 0 {
+				continue
+			}
+			pm, err := scoreGenes(ctx, geneRep{name: rep.name, sets: []geneSet{rep.sets[i], rep.sets[j]}}, nil, nil, seed)
+			if err != nil {
+				return err
+			}
+			v, ok := pm["ilisi"]
+			if !ok {
+				continue
+			}
+			for _, k := range keys {
+				sum[k] += v
+				n[k]++
+			}
+		}
+	}
+	for k, s := range sum {
+		m[k] = s / float64(n[k])
+	}
+	return nil
+}
+
+// pairName joins two labels in alphabetical order.
+func pairName(a, b string) string {
+	if b < a {
+		a, b = b, a
+	}
+	return a + "+" + b
 }

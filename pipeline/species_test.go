@@ -78,4 +78,16 @@ func TestEvalTruthNamesSecondSpeciesGenes(t *testing.T) {
 		}
 		t.Logf("%s: D2 (second species) module ARI %.3f", rep.name, ari)
 	}
+	ev, err := EvalGenes(ctx, db, GeneEvalOptions{Truth: filepath.Join(dir, "truth", "gene_modules.tsv"), Seed: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, m := range map[string]Metrics{"model": ev.Model, "pca": ev.Baselines["pca"], "pearson": ev.Baselines["pearson"]} {
+		mod, okM := m["ilisi_modality_rna+spatial"]
+		sp, okS := m["ilisi_species_human+mouse"]
+		if !okM || !okS || len(m) == 0 {
+			t.Fatalf("%s: no per-pair iLISI in %v", name, m)
+		}
+		t.Logf("%s: iLISI rna+spatial %.3f, human+mouse %.3f, all %.3f", name, mod, sp, m["ilisi"])
+	}
 }
