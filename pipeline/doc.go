@@ -17,6 +17,10 @@
 // transfer (EmbedQuery, behind "annotate cells --fill-missing"); EvalFill
 // measures what that buys label transfer with part of a query's genes
 // removed.
+// Spatial and cross-species questions (issue 20): spatially variable genes
+// (SpatialPattern), a spot's nearest spots in space (SpatialNeighbors), and
+// how often a gene's vector in one dataset (species) finds its own vector in
+// another among its nearest, against the baselines (RetrieveOrthologs).
 //
 // # Basics
 //

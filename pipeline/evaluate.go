@@ -58,9 +58,13 @@ type geneRep struct {
 type geneSet struct {
 	dataset string
 	genes   []string // symbol per row
-	dim     int
-	vecs    []float32
-	edges   [][2]int // co-expression edges as row pairs
+	// own is the dataset's own symbol per row where it differs from genes
+	// anywhere (a gene of another species joined to a home gene); nil when
+	// it never does. Truth files name the dataset's own genes.
+	own   []string
+	dim   int
+	vecs  []float32
+	edges [][2]int // co-expression edges as row pairs
 }
 
 // EvalGenes scores the trained gene embeddings and two baselines computed
@@ -85,126 +89,18 @@ type geneSet struct {
 //   - batch_asw, ilisi, graph_connectivity, common_ratio, share_overlap:
 //     over the stacked (gene, dataset) vectors, with Leiden clusters of the
 //     stacked vectors as labels. Pearson rows enter these restricted to the
-//     genes every dataset has, so their coordinates are comparable.
+//     genes every dataset has, so their coordinates are comparable;
+//   - ilisi_modality_<a>+<b>, ilisi_species_<a>+<b>: iLISI of each pair of
+//     datasets of two modalities (species) alone, averaged (scorePairs).
 func EvalGenes(ctx context.Context, db *store.DB, o GeneEvalOptions, log io.Writer) (*Evaluation, error) {
 	if log == nil {
 		log = io.Discard
 	}
-	// The model's vectors, and the settings it was trained with.
-	var (
-		model     geneRep
-		consensus geneSet
-		gopts     = DefaultGeneOptions()
-		names     []string
-	)
-	model.name = "model"
-	err := db.View(func(tx *store.Tx) error {
-		info, err := tx.Space(vocab.SpaceGenes)
-		if err != nil {
-			return fmt.Errorf("%w: no gene embeddings: run `genestore train genes` first", err)
-		}
-		symbol := func(id uint32) (string, error) {
-			g, err := tx.Gene(id)
-			return g.Symbol, err
-		}
-		for _, set := range info.Sets {
-			ids, dim, vecs, err := tx.Embeddings(vocab.SpaceGenes, set.Dataset)
-			if err != nil {
-				return err
-			}
-			gs := geneSet{dim: dim, vecs: vecs}
-			for _, id := range ids {
-				s, err := symbol(id)
-				if err != nil {
-					return err
-				}
-				gs.genes = append(gs.genes, s)
-			}
-			if set.Dataset == vocab.Consensus {
-				gs.dataset = "*"
-				consensus = gs
-				applyRecordedGeneParams(&gopts, set.Provenance.Params)
-				continue
-			}
-			d, err := tx.DatasetByID(set.Dataset)
-			if err != nil {
-				return err
-			}
-			gs.dataset = d.Name
-			names = append(names, d.Name)
-			model.sets = append(model.sets, gs)
-		}
-		return nil
-	})
+	r, err := buildGeneReps(ctx, db, o.Seed, log)
 	if err != nil {
 		return nil, err
 	}
-	gopts.Datasets = names
-	fmt.Fprintf(log, "eval genes: preparing baselines for %d datasets\n", len(names))
-	ins, err := PrepareGenes(ctx, db, gopts, log)
-	if err != nil {
-		return nil, err
-	}
-	pca := geneRep{name: "pca"}
-	pear := geneRep{name: "pearson"}
-	dim := consensus.dim
-	symbolOf := map[uint32]string{}
-	for i, in := range ins {
-		syms := make([]string, len(in.Input.Genes))
-		err := db.View(func(tx *store.Tx) error {
-			for k, id := range in.Input.Genes {
-				g, err := tx.Gene(id)
-				if err != nil {
-					return err
-				}
-				syms[k] = g.Symbol
-				symbolOf[id] = g.Symbol
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		edges := make([][2]int, len(in.Input.Edges))
-		for k, e := range in.Input.Edges {
-			edges[k] = [2]int{int(e.A), int(e.B)}
-		}
-		// The model's rows for this dataset follow its own gene order; map
-		// its edges onto them by symbol.
-		model.sets[i].edges = remapEdges(syms, edges, model.sets[i].genes)
-		k, loadings, err := pcaLoadings(ctx, in.Input.X, dim, o.Seed+1)
-		if err != nil {
-			return nil, fmt.Errorf("pca baseline: %w", err)
-		}
-		pca.sets = append(pca.sets, geneSet{dataset: in.Info.Name, genes: syms, dim: k, vecs: loadings, edges: edges})
-		pr, err := prep.PearsonRows(ctx, in.Input.X, gopts.Coexpr)
-		if err != nil {
-			return nil, fmt.Errorf("pearson baseline: %w", err)
-		}
-		pear.sets = append(pear.sets, geneSet{dataset: in.Info.Name, genes: syms, dim: in.Input.X.Cols, vecs: pr, edges: edges})
-	}
-	symbols := func(ids []uint32) []string {
-		out := make([]string, len(ids))
-		for i, id := range ids {
-			out[i] = symbolOf[id]
-		}
-		return out
-	}
-	fmt.Fprintf(log, "eval genes: consensus baselines\n")
-	ids, k, vecs, err := pcaConsensus(ctx, ins, dim, gopts.Coexpr.MaxCells, o.Seed+2)
-	if err != nil {
-		return nil, fmt.Errorf("pca consensus baseline: %w", err)
-	}
-	pcaCons := geneSet{dataset: "*", genes: symbols(ids), dim: k, vecs: vecs}
-	rows := make([][]float32, len(pear.sets)) // each dataset's Pearson matrix
-	for i, gs := range pear.sets {
-		rows[i] = gs.vecs
-	}
-	ids, vecs, err = pearsonConsensus(ctx, ins, rows)
-	if err != nil {
-		return nil, fmt.Errorf("pearson consensus baseline: %w", err)
-	}
-	pearCons := geneSet{dataset: "*", genes: symbols(ids), dim: len(ids), vecs: vecs}
+	model, pca, pear, consensus, pcaCons, pearCons, names := r.model, r.pca, r.pear, r.consensus, r.pcaCons, r.pearCons, r.names
 
 	var sets [][]string
 	if o.GMT != "" {
@@ -250,6 +146,9 @@ func EvalGenes(ctx context.Context, db *store.DB, o GeneEvalOptions, log io.Writ
 		scoreConsensus(ctx, m, rep.consensus, sets, truth, o.Seed)
 		if on != nil && sets != nil {
 			scoreConsensusOn(ctx, m, rep.consensus, on, sets, o.Seed)
+		}
+		if err := scorePairs(ctx, m, rep.geneRep, r.infos, o.Seed); err != nil {
+			return nil, fmt.Errorf("%s: %w", rep.name, err)
 		}
 		if rep.name == "model" {
 			out.Model = m
@@ -405,6 +304,9 @@ func moduleARI(ctx context.Context, gs geneSet, truth map[string]int, seed uint6
 	var sel []float32
 	var lab []int
 	for i, g := range gs.genes {
+		if gs.own != nil {
+			g = gs.own[i]
+		}
 		if m, ok := truth[g]; ok {
 			sel = append(sel, gs.vecs[i*gs.dim:(i+1)*gs.dim]...)
 			lab = append(lab, m)
@@ -608,4 +510,212 @@ func unit(v []float32) []float32 {
 		out[i] = x * inv
 	}
 	return out
+}
+
+// geneReps are the model's and the baselines' gene vectors over the same
+// datasets, as EvalGenes scores them.
+type geneReps struct {
+	model, pca, pear             geneRep
+	consensus, pcaCons, pearCons geneSet
+	names                        []string // datasets, in the model's order
+	infos                        []store.DatasetInfo
+}
+
+// buildGeneReps reads the model's per-dataset and consensus gene vectors and
+// computes the PCA-loading and Pearson-row baselines from the same
+// preprocessed data (the settings the model recorded).
+func buildGeneReps(ctx context.Context, db *store.DB, seed uint64, log io.Writer) (*geneReps, error) {
+	// The model's vectors, and the settings it was trained with.
+	var (
+		model     geneRep
+		consensus geneSet
+		gopts     = DefaultGeneOptions()
+		names     []string
+		infos     []store.DatasetInfo
+	)
+	model.name = "model"
+	err := db.View(func(tx *store.Tx) error {
+		info, err := tx.Space(vocab.SpaceGenes)
+		if err != nil {
+			return fmt.Errorf("%w: no gene embeddings: run `genestore train genes` first", err)
+		}
+		for _, set := range info.Sets {
+			ids, dim, vecs, err := tx.Embeddings(vocab.SpaceGenes, set.Dataset)
+			if err != nil {
+				return err
+			}
+			gs := geneSet{dim: dim, vecs: vecs}
+			var d store.DatasetInfo
+			if set.Dataset != vocab.Consensus {
+				if d, err = tx.DatasetByID(set.Dataset); err != nil {
+					return err
+				}
+			}
+			if gs.genes, gs.own, err = geneSymbols(tx, ids, d.Species); err != nil {
+				return err
+			}
+			if set.Dataset == vocab.Consensus {
+				gs.dataset = "*"
+				consensus = gs
+				applyRecordedGeneParams(&gopts, set.Provenance.Params)
+				continue
+			}
+			gs.dataset = d.Name
+			names = append(names, d.Name)
+			infos = append(infos, d)
+			model.sets = append(model.sets, gs)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	gopts.Datasets = names
+	fmt.Fprintf(log, "eval genes: preparing baselines for %d datasets\n", len(names))
+	ins, err := PrepareGenes(ctx, db, gopts, log)
+	if err != nil {
+		return nil, err
+	}
+	pca := geneRep{name: "pca"}
+	pear := geneRep{name: "pearson"}
+	dim := consensus.dim
+	symbolOf := map[uint32]string{}
+	for i, in := range ins {
+		var syms, own []string
+		err := db.View(func(tx *store.Tx) (err error) {
+			syms, own, err = geneSymbols(tx, in.Input.Genes, in.Info.Species)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for k, id := range in.Input.Genes {
+			symbolOf[id] = syms[k]
+		}
+		edges := make([][2]int, len(in.Input.Edges))
+		for k, e := range in.Input.Edges {
+			edges[k] = [2]int{int(e.A), int(e.B)}
+		}
+		// The model's rows for this dataset follow its own gene order; map
+		// its edges onto them by symbol.
+		model.sets[i].edges = remapEdges(syms, edges, model.sets[i].genes)
+		k, loadings, err := pcaLoadings(ctx, in.Input.X, dim, seed+1)
+		if err != nil {
+			return nil, fmt.Errorf("pca baseline: %w", err)
+		}
+		pca.sets = append(pca.sets, geneSet{dataset: in.Info.Name, genes: syms, own: own, dim: k, vecs: loadings, edges: edges})
+		pr, err := prep.PearsonRows(ctx, in.Input.X, gopts.Coexpr)
+		if err != nil {
+			return nil, fmt.Errorf("pearson baseline: %w", err)
+		}
+		pear.sets = append(pear.sets, geneSet{dataset: in.Info.Name, genes: syms, own: own, dim: in.Input.X.Cols, vecs: pr, edges: edges})
+	}
+	symbols := func(ids []uint32) []string {
+		out := make([]string, len(ids))
+		for i, id := range ids {
+			out[i] = symbolOf[id]
+		}
+		return out
+	}
+	fmt.Fprintf(log, "eval genes: consensus baselines\n")
+	ids, k, vecs, err := pcaConsensus(ctx, ins, dim, gopts.Coexpr.MaxCells, seed+2)
+	if err != nil {
+		return nil, fmt.Errorf("pca consensus baseline: %w", err)
+	}
+	pcaCons := geneSet{dataset: "*", genes: symbols(ids), dim: k, vecs: vecs}
+	rows := make([][]float32, len(pear.sets)) // each dataset's Pearson matrix
+	for i, gs := range pear.sets {
+		rows[i] = gs.vecs
+	}
+	ids, vecs, err = pearsonConsensus(ctx, ins, rows)
+	if err != nil {
+		return nil, fmt.Errorf("pearson consensus baseline: %w", err)
+	}
+	pearCons := geneSet{dataset: "*", genes: symbols(ids), dim: len(ids), vecs: vecs}
+	return &geneReps{model: model, pca: pca, pear: pear, consensus: consensus, pcaCons: pcaCons, pearCons: pearCons, names: names, infos: infos}, nil
+}
+
+// geneSymbols returns the symbols of gene ids (the home species' for a
+// joined gene) and, when any differs, each gene's symbol in species (its own
+// name in a dataset of that species); own is nil otherwise.
+func geneSymbols(tx *store.Tx, ids []uint32, species string) (syms, own []string, err error) {
+	syms = make([]string, len(ids))
+	own = make([]string, len(ids))
+	differs := false
+	for i, id := range ids {
+		g, err := tx.Gene(id)
+		if err != nil {
+			return nil, nil, err
+		}
+		syms[i], own[i] = g.Symbol, g.SymbolIn(species)
+		differs = differs || own[i] != syms[i]
+	}
+	if !differs {
+		own = nil
+	}
+	return syms, own, nil
+}
+
+// scorePairs adds iLISI per modality pair and per species pair to m:
+// "ilisi_modality_<a>+<b>" (a before b alphabetically) is the mean over
+// pairs of datasets of modalities a and b of the iLISI of their two sets
+// alone, and "ilisi_species_<a>+<b>" the same over datasets of two species
+// (a dataset naming no species is of the home species). Pairs of one
+// modality and one species add nothing.
+func scorePairs(ctx context.Context, m Metrics, rep geneRep, infos []store.DatasetInfo, seed uint64) error {
+	if len(infos) != len(rep.sets) {
+		return nil
+	}
+	home := ""
+	for _, in := range infos {
+		if in.Species != "" {
+			home = in.Species
+			break
+		}
+	}
+	species := func(in store.DatasetInfo) string {
+		if in.Species == "" {
+			return home
+		}
+		return in.Species
+	}
+	sum, n := map[string]float64{}, map[string]int{}
+	for i := range infos {
+		for j := i + 1; j < len(infos); j++ {
+			var keys []string
+			if a, b := string(infos[i].Modality), string(infos[j].Modality); a != b {
+				keys = append(keys, "ilisi_modality_"+pairName(a, b))
+			}
+			if a, b := species(infos[i]), species(infos[j]); a != b {
+				keys = append(keys, "ilisi_species_"+pairName(a, b))
+			}
+			if len(keys) == 0 {
+				continue
+			}
+			pm, err := scoreGenes(ctx, geneRep{name: rep.name, sets: []geneSet{rep.sets[i], rep.sets[j]}}, nil, nil, seed)
+			if err != nil {
+				return err
+			}
+			v, ok := pm["ilisi"]
+			if !ok {
+				continue
+			}
+			for _, k := range keys {
+				sum[k] += v
+				n[k]++
+			}
+		}
+	}
+	for k, s := range sum {
+		m[k] = s / float64(n[k])
+	}
+	return nil
+}
+
+// pairName joins two labels in alphabetical order.
+func pairName(a, b string) string {
+	if b < a {
+		a, b = b, a
+	}
+	return a + "+" + b
 }

@@ -28,6 +28,25 @@
 //     Pearson baselines of the same datasets; go_auroc_consensus_on scores
 //     the consensus on the first dataset's genes, the same genes at every
 //     step of the curve.
+//   - species: a human + mouse store (SpeciesDatasets: a 10x PBMC run and
+//     paul15's mouse myeloid progenitors) whose mouse genes join human
+//     genes through Options.Orthologs, or through pairs of symbols equal
+//     ignoring case when no table is given (recorded in each line: no
+//     human–mouse table ships with the data); 20% of the pairs (seeded) are
+//     held out of the table ingested. After training the gene model, the
+//     share of genes embedded in both whose mouse vector is among the 10
+//     nearest mouse genes to their human vector (pipeline.RetrieveOrthologs):
+//     for joined pairs (ortholog_top10: the model's cross-dataset losses
+//     were told they are one gene) and for held-out pairs (heldout_top10:
+//     nothing in training links them), against the per-species PCA
+//     loadings and Pearson rows over the joined genes.
+//   - spatial: the mouse olfactory bulb section (SpatialDataset, 262 spots
+//     with x/y and a layer annotation): spots clustered (Leiden on a kNN
+//     graph, resolution chosen to give as many clusters as layers) from
+//     PCA of log-normalised expression, from PCA of spatially smoothed
+//     expression, and from the cell model's embeddings, each scored by ARI
+//     against the layers; and the top spatially autocorrelated genes
+//     (pipeline.SpatialPattern, Moran's I).
 //
 // A dataset folder that is missing is an error naming it: the benchmark
 // measures a fixed set, never a silently smaller one.
@@ -57,7 +76,7 @@ import (
 type Options struct {
 	// Data is the folder holding the datasets (../shared/data).
 	Data string
-	// Suites to run, in order: "cellbench", "pbmc", "genes".
+	// Suites to run, in order: "cellbench", "pbmc", "genes", "species", "spatial".
 	Suites []string
 	// Steps are the dataset counts of the genes suite's curve.
 	Steps []int
@@ -76,11 +95,15 @@ type Options struct {
 	// Dir holds the stores built (a temporary folder when empty; removed
 	// afterwards only then).
 	Dir string
+	// Orthologs is the human–mouse ortholog table of the species suite
+	// (ingest.ReadOrthologs' layouts); empty pairs symbols by case, an
+	// explicit fallback each output line names.
+	Orthologs string
 }
 
 // DefaultOptions runs every suite with seed 1.
 func DefaultOptions() Options {
-	return Options{Suites: []string{"cellbench", "pbmc", "genes"}, Steps: []int{1, 2, 4, 8}, Seed: 1}
+	return Options{Suites: []string{"cellbench", "pbmc", "genes", "species", "spatial"}, Steps: []int{1, 2, 4, 8}, Seed: 1}
 }
 
 // GeneDatasets are the human datasets of the genes suite, in the order
@@ -90,6 +113,9 @@ var GeneDatasets = []string{
 	"cellbench_5cl_celseq2", "pbmc10x_3p_v2_1k_scwg", "cellbench_3cl_dropseq", "pbmc3k_sct283",
 }
 
+// SpeciesDatasets are the species suite's human and mouse datasets.
+var SpeciesDatasets = [2]string{"pbmc10x_3p_v3_1k_scwg", "paul15_myeloid_simba4bioc"}
+
 // Line is one JSON line of the benchmark's output.
 type Line struct {
 	Suite    string             `json:"suite"`
@@ -98,6 +124,12 @@ type Line struct {
 	Metrics  map[string]float64 `json:"metrics"`
 	Seconds  float64            `json:"train_seconds,omitempty"` // the model's training time
 	Seed     uint64             `json:"seed"`
+	// Genes lists genes a result names (the spatial suite's top spatially
+	// autocorrelated genes, best first).
+	Genes []string `json:"genes,omitempty"`
+	// Orthologs is how the species suite joined mouse genes to human ones:
+	// the table's path, or "symbol-case".
+	Orthologs string `json:"orthologs,omitempty"`
 }
 
 // Run runs the chosen suites and writes one JSON line per result to out;
@@ -134,8 +166,12 @@ func Run(ctx context.Context, o Options, out, log io.Writer) error {
 			err = geneSuite(ctx, o, dir, emit, log)
 		case "fill":
 			err = fillSuite(ctx, o, dir, emit, log)
+		case "species":
+			err = speciesSuite(ctx, o, dir, emit, log)
+		case "spatial":
+			err = spatialSuite(ctx, o, dir, emit, log)
 		default:
-			err = fmt.Errorf("realbench: unknown suite %q (want cellbench, pbmc, genes or fill)", s)
+			err = fmt.Errorf("realbench: unknown suite %q (want cellbench, pbmc, genes, fill, species or spatial)", s)
 		}
 		if err != nil {
 			return fmt.Errorf("suite %s: %w", s, err)
@@ -156,21 +192,37 @@ func openFresh(dir, name string) (*genestore.DB, error) {
 // add reads dataset folder name under o.Data, lets label (when not nil)
 // add an obs column, and stores it.
 func add(ctx context.Context, db *genestore.DB, o Options, name string, label func(*ingest.Dataset) error) error {
+	return addWith(ctx, db, o, name, label, store.AddOptions{})
+}
+
+// addWith is add with the store's options (modality, species, orthologs).
+func addWith(ctx context.Context, db *genestore.DB, o Options, name string, label func(*ingest.Dataset) error, opts store.AddOptions) error {
+	_, err := addRead(ctx, db, o, name, label, ingest.DefaultOptions(), opts)
+	return err
+}
+
+// readData reads dataset folder name under o.Data.
+func readData(ctx context.Context, o Options, name string, ro ingest.Options) (*ingest.Dataset, error) {
 	path := filepath.Join(o.Data, name)
 	if _, err := os.Stat(path); err != nil {
-		return fmt.Errorf("dataset %s: %w", name, err)
+		return nil, fmt.Errorf("dataset %s: %w", name, err)
 	}
-	ds, err := ingest.Read(ctx, path, ingest.DefaultOptions())
+	return ingest.Read(ctx, path, ro)
+}
+
+// addRead is addWith with the reader's options; it returns the dataset read.
+func addRead(ctx context.Context, db *genestore.DB, o Options, name string, label func(*ingest.Dataset) error, ro ingest.Options, opts store.AddOptions) (*ingest.Dataset, error) {
+	ds, err := readData(ctx, o, name, ro)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if label != nil {
 		if err := label(ds); err != nil {
-			return fmt.Errorf("dataset %s: %w", name, err)
+			return nil, fmt.Errorf("dataset %s: %w", name, err)
 		}
 	}
-	_, err = db.Store().AddDataset(ctx, name, ds, store.AddOptions{})
-	return err
+	_, err = db.Store().AddDataset(ctx, name, ds, opts)
+	return ds, err
 }
 
 // cellSuite trains the cell model on names (batch = dataset) and scores it

@@ -75,6 +75,19 @@ func TestCellBench(t *testing.T) {
 	if *long {
 		o.Suites = append(o.Suites, "pbmc")
 	}
+	got := runLines(t, o)
+	m, p := got["cellbench"]["model"].Metrics, got["cellbench"]["pca"].Metrics
+	if m["transfer_macro_f1"] < 0.95 {
+		t.Errorf("CEL-seq2 → Drop-seq macro-F1 %.3f < 0.95", m["transfer_macro_f1"])
+	}
+	if m["batch_asw"] < p["batch_asw"] {
+		t.Errorf("batch ASW %.3f below PCA's %.3f", m["batch_asw"], p["batch_asw"])
+	}
+}
+
+// runLines runs suites and returns their lines by suite and method.
+func runLines(t *testing.T, o Options) map[string]map[string]Line {
+	t.Helper()
 	var out bytes.Buffer
 	if err := Run(context.Background(), o, &out, nil); err != nil {
 		t.Fatal(err)
@@ -89,14 +102,46 @@ func TestCellBench(t *testing.T) {
 			got[l.Suite] = map[string]Line{}
 		}
 		got[l.Suite][l.Method] = l
-		t.Logf("%s %s: %v", l.Suite, l.Method, l.Metrics)
+		t.Logf("%s %s: %v %v", l.Suite, l.Method, l.Metrics, l.Genes)
 	}
-	m, p := got["cellbench"]["model"].Metrics, got["cellbench"]["pca"].Metrics
-	if m["transfer_macro_f1"] < 0.95 {
-		t.Errorf("CEL-seq2 → Drop-seq macro-F1 %.3f < 0.95", m["transfer_macro_f1"])
+	return got
+}
+
+// TestSpatialSuite is issue 20's olfactory bulb bar: spots clustered from
+// the cell model's embeddings recover the annotated layers better than PCA
+// of the same spots (ARI at as many clusters as layers), and the top
+// spatially autocorrelated genes are listed. Skips without ../shared/data.
+func TestSpatialSuite(t *testing.T) {
+	o := DefaultOptions()
+	o.Data, o.Suites = shareddata.Dir(t), []string{"spatial"}
+	got := runLines(t, o)["spatial"]
+	m, p := got["model"].Metrics, got["pca"].Metrics
+	if m["layer_ari_at_layers"] <= p["layer_ari_at_layers"] {
+		t.Errorf("layer ARI: model %.3f, PCA %.3f", m["layer_ari_at_layers"], p["layer_ari_at_layers"])
 	}
-	if m["batch_asw"] < p["batch_asw"] {
-		t.Errorf("batch ASW %.3f below PCA's %.3f", m["batch_asw"], p["batch_asw"])
+	if genes := got["morans_i"].Genes; len(genes) != 10 || genes[0] != "Fabp7" {
+		t.Errorf("top spatially autocorrelated genes %v, want 10 led by Fabp7 (olfactory nerve layer)", genes)
+	}
+}
+
+// TestSpeciesSuite is issue 20's human + mouse bar: a human gene's mouse
+// vector is among its 10 nearest mouse genes more often for the gene model
+// than for per-species PCA loadings, for joined pairs and for pairs held
+// out of the table (there also above chance). It trains on 3,636 cells
+// (minutes), so it runs with -long only, and skips without ../shared/data.
+func TestSpeciesSuite(t *testing.T) {
+	if !*long {
+		t.Skip("trains the gene model on two real datasets; run with -long")
+	}
+	o := DefaultOptions()
+	o.Data, o.Suites = shareddata.Dir(t), []string{"species"}
+	got := runLines(t, o)["species"]
+	m, p := got["model"].Metrics, got["pca"].Metrics
+	if m["ortholog_top10"] <= p["ortholog_top10"] {
+		t.Errorf("ortholog among 10 nearest: model %.3f, PCA %.3f", m["ortholog_top10"], p["ortholog_top10"])
+	}
+	if m["heldout_top10"] <= p["heldout_top10"] || m["heldout_top10"] <= m["chance_top10"] {
+		t.Errorf("held-out ortholog among 10 nearest: model %.3f, PCA %.3f, chance %.3f", m["heldout_top10"], p["heldout_top10"], m["chance_top10"])
 	}
 }
 

@@ -62,6 +62,20 @@ type Config struct {
 	// ProgramNoise is the SD of the per-cell, per-module activity noise that
 	// makes module genes co-vary inside a cell type [--program-noise].
 	ProgramNoise float64 `json:"program_noise"`
+	// Spatial is the number of datasets, counted back from the last, that
+	// are spatial sections: their cells are spots on a grid whose module
+	// activities mix the cell types of nearby tissue domains and follow a
+	// smooth field per module (doc.go, Spatial) [--spatial].
+	Spatial int `json:"spatial,omitempty"`
+	// OtherSpecies is the number of datasets just before the spatial ones
+	// that come from a second species: their genes carry that species'
+	// names (G0001 → Sg0001), joined to the universe by the ortholog table
+	// written to truth/orthologs.tsv [--other-species].
+	OtherSpecies int `json:"other_species,omitempty"`
+	// OrthologLoss is the fraction of universe genes that have no ortholog
+	// in the table: in second-species datasets they stay that species' own
+	// genes (one-to-none) [--ortholog-loss].
+	OrthologLoss float64 `json:"ortholog_loss,omitempty"`
 }
 
 // DefaultConfig returns the configuration of `genestore simulate` without
@@ -85,6 +99,7 @@ func DefaultConfig() Config {
 		DropDatasetTypes: 0,
 		ProgramStrength:  2.0,
 		ProgramNoise:     0.7,
+		OrthologLoss:     0.1,
 	}
 }
 
@@ -163,6 +178,13 @@ func (c Config) Validate() error {
 	}
 	if finite("program noise", c.ProgramNoise) && (c.ProgramNoise < 0 || c.ProgramNoise > 5) {
 		bad("program noise = %v, want 0..5 (log scale)", c.ProgramNoise)
+	}
+	if c.Spatial < 0 || c.OtherSpecies < 0 || (c.Datasets >= 1 && c.Spatial+c.OtherSpecies >= c.Datasets) {
+		bad("spatial = %d and other species = %d datasets, want ≥ 0 and together below datasets = %d (D1 is always the home species' scRNA)",
+			c.Spatial, c.OtherSpecies, c.Datasets)
+	}
+	if finite("ortholog loss", c.OrthologLoss) && (c.OrthologLoss < 0 || c.OrthologLoss >= 1) {
+		bad("ortholog loss = %v, want a fraction in [0, 1)", c.OrthologLoss)
 	}
 	return errors.Join(errs...)
 }

@@ -55,18 +55,35 @@
 // Poisson counts. Each dataset is one batch: the obs column batch is the
 // dataset name.
 //
+// Spatial sections and a second species. The last Spatial datasets are
+// spatial: cell i is a spot at grid position (i mod W, ⌊i/W⌋), W = ⌈√Cells⌉.
+// Each cell type present in the dataset owns a tissue domain with a centre
+// drawn uniformly on the grid; a spot's module activities are the mixture
+// of the types' activities weighted by Gaussian membership
+// exp(−d²/2σ²) (σ = 0.35 × grid side / √domains, normalised), plus per
+// module a smooth field (two plane waves of 0–2 cycles per side, SD
+// ProgramNoise), plus ProgramNoise × N(0, 1) per spot; its cell_type is the
+// domain of largest weight, and obs.csv adds columns x and y. The
+// OtherSpecies datasets before the spatial ones come from a second species
+// (labelled mouse): universe gene G0001 is named Sg0001 there, and
+// truth/orthologs.tsv (header human<TAB>mouse) pairs the names one-to-one
+// for every gene except a fraction OrthologLoss, which have no ortholog
+// (one-to-none) and stay that species' own genes once ingested. Their truth
+// files use the dataset's own names.
+//
 // # Files written by WriteDir
 //
 //	DIR/<dataset>/matrix.mtx.gz    genes × cells, 1-based, "%%MatrixMarket matrix coordinate integer general",
 //	                               entries sorted by cell then gene (10x v3 orientation)
 //	DIR/<dataset>/features.tsv.gz  id, symbol, "Gene Expression" (id = symbol = G0001…)
 //	DIR/<dataset>/barcodes.tsv.gz  D1_C000001, …
-//	DIR/<dataset>/obs.csv          header barcode,cell_type,batch
+//	DIR/<dataset>/obs.csv          header barcode,cell_type,batch (spatial datasets: ,x,y)
 //	DIR/truth/gene_modules.tsv     header gene<TAB>module; module 1-based, empty for background
 //	DIR/truth/<dataset>_gene_modules.tsv  the same for that dataset's genes after rewiring
 //	DIR/truth/gene_sets.gmt        one line per module: MODULE_07<TAB>simulated module 7<TAB>genes…
 //	DIR/truth/cell_types.tsv       header cell_type<TAB>modules<TAB>datasets (1-based modules, comma-separated)
 //	DIR/truth/batch_genes.tsv      header dataset<TAB>gene
+//	DIR/truth/orthologs.tsv        header human<TAB>mouse: the one-to-one pairs (only with OtherSpecies > 0)
 //	DIR/truth/config.json          the Config
 //
 // Module numbers are 0-based in Go (Truth.Module) and 1-based in files:

@@ -25,6 +25,11 @@ type Dataset struct {
 	Barcodes  []string    // len X.Rows: D1_C000001, …
 	CellTypes []string    // len X.Rows: T1, T2, …
 	Batches   []string    // len X.Rows: the batch of each cell (the dataset name)
+	Species   string      // SpeciesHome, or SpeciesOther (genes named Sg0001, …)
+	Modality  string      // ModalityRNA, or ModalitySpat (cells are spots)
+	// Coords holds each spot's grid position (x, y) for a spatial dataset;
+	// nil otherwise.
+	Coords [][2]float64
 }
 
 // Truth is what generated the data: use it to score gene and cell models.
@@ -47,6 +52,10 @@ type Truth struct {
 	CellTypePrograms [][]int
 	// DatasetCellTypes gives, per dataset name, the cell types it contains.
 	DatasetCellTypes map[string][]string
+	// Orthologs pairs (home, second-species) gene names, in universe
+	// order, for every universe gene that has an ortholog; nil without a
+	// second species. Genes missing here are one-to-none.
+	Orthologs [][2]string
 }
 
 // ModuleName is the name of 0-based module m in files written by WriteDir
@@ -66,6 +75,7 @@ func (m *model) truth() Truth {
 		CellTypes:        slices.Clone(m.typeNames),
 		CellTypePrograms: make([][]int, len(m.typePrograms)),
 		DatasetCellTypes: map[string][]string{},
+		Orthologs:        m.orthologs(),
 	}
 	for i, p := range m.typePrograms {
 		t.CellTypePrograms[i] = slices.Clone(p)
@@ -75,7 +85,7 @@ func (m *model) truth() Truth {
 		t.DatasetGenes[ds.name] = slices.Clone(ds.genes)
 		var bg []string
 		for _, j := range ds.batchGenes {
-			bg = append(bg, m.geneNames[ds.genes[j]])
+			bg = append(bg, m.geneName(ds, ds.genes[j]))
 		}
 		t.BatchGenes[ds.name] = bg
 		var types []string
@@ -132,9 +142,21 @@ func Generate(ctx context.Context, cfg Config) (*Simulation, error) {
 			Barcodes:  make([]string, 0, cfg.Cells),
 			CellTypes: make([]string, 0, cfg.Cells),
 			Batches:   make([]string, cfg.Cells),
+			Species:   SpeciesHome,
+			Modality:  ModalityRNA,
+		}
+		if ds.otherSpecies {
+			out.Species = SpeciesOther
+		}
+		if ds.spatial != nil {
+			out.Modality = ModalitySpat
+			out.Coords = make([][2]float64, cfg.Cells)
+			for i := range out.Coords {
+				out.Coords[i][0], out.Coords[i][1] = ds.spatial.coords(i)
+			}
 		}
 		for j, g := range ds.genes {
-			out.Genes[j] = m.geneNames[g]
+			out.Genes[j] = m.geneName(ds, g)
 		}
 		for i := range out.Batches {
 			out.Batches[i] = ds.name

@@ -36,6 +36,11 @@ type model struct {
 	typeAct      [][]float64 // [type][module] log activity
 
 	datasets []*datasetModel
+
+	// Second species (Config.OtherSpecies > 0): each universe gene's name
+	// there, and whether it lacks an ortholog.
+	otherNames []string
+	noOrtholog []bool
 }
 
 // datasetModel is one dataset's structure. Slices indexed by local gene
@@ -54,6 +59,9 @@ type datasetModel struct {
 	typeCDF    []float64 // cumulative type probabilities
 	present    []bool    // cell type present in this dataset
 	barcodeW   int
+
+	otherSpecies bool          // genes named as the second species'
+	spatial      *spatialModel // nil unless the dataset is spots
 }
 
 func digits(n int) int { return len(strconv.Itoa(n)) }
@@ -138,6 +146,7 @@ func newModel(cfg Config) *model {
 		}
 	}
 
+	m.newSpecies()
 	m.datasets = make([]*datasetModel, cfg.Datasets)
 	for d := range cfg.Datasets {
 		m.datasets[d] = m.newDataset(d, owner)
@@ -223,6 +232,10 @@ func (m *model) newDataset(d int, owner []int) *datasetModel {
 		ds.typeCDF[t] /= sum
 	}
 	ds.typeCDF[T-1] = 1
+	ds.otherSpecies = cfg.isOtherSpecies(d)
+	if cfg.isSpatial(d) {
+		ds.spatial = m.newSpatial(ds)
+	}
 	return ds
 }
 
@@ -247,6 +260,7 @@ func (b *cellBlock) len() int { return len(b.types) }
 type scratch struct {
 	act  []float64
 	rate []float64
+	dom  []float64 // domain weights of a spot
 }
 
 // numBlocks is the number of blocks of a dataset.
@@ -271,12 +285,20 @@ func (m *model) fillBlock(ds *datasetModel, blk int, out *cellBlock, sc *scratch
 		sc.rate = make([]float64, len(ds.genes))
 	}
 	rate := sc.rate[:len(ds.genes)]
-	for range n {
-		t := sampleCDF(r, ds.typeCDF)
-		out.types = append(out.types, int32(t))
-		for k, a := range m.typeAct[t] {
-			act[k] = a + cfg.ProgramNoise*r.NormFloat64()
+	if ds.spatial != nil && cap(sc.dom) < len(ds.spatial.types) {
+		sc.dom = make([]float64, len(ds.spatial.types))
+	}
+	for i := range n {
+		var t int
+		if ds.spatial != nil {
+			t = m.spatialActivity(ds, first+i, act, sc.dom[:len(ds.spatial.types)], r)
+		} else {
+			t = sampleCDF(r, ds.typeCDF)
+			for k, a := range m.typeAct[t] {
+				act[k] = a + cfg.ProgramNoise*r.NormFloat64()
+			}
 		}
+		out.types = append(out.types, int32(t))
 		lib := math.Exp(ds.logLib + cfg.LibSizeSD*r.NormFloat64())
 		sum := 0.0
 		for j, v := range ds.rate0 {

@@ -169,7 +169,7 @@ func (m *model) writeDataset(ctx context.Context, ds *datasetModel, dir string, 
 	fz, _ := gzip.NewWriterLevel(ff, gzip.BestSpeed)
 	var line []byte
 	for _, g := range ds.genes {
-		name := m.geneNames[g]
+		name := m.geneName(ds, g)
 		line = append(line[:0], name...)
 		line = append(line, '\t')
 		line = append(line, name...)
@@ -206,7 +206,11 @@ func (m *model) writeDataset(ctx context.Context, ds *datasetModel, dir string, 
 	}
 	bz, _ := gzip.NewWriterLevel(bf, gzip.BestSpeed)
 	ow := bufio.NewWriterSize(of, 1<<16)
-	if _, err := ow.WriteString("barcode,cell_type,batch\n"); err != nil {
+	header := "barcode,cell_type,batch\n"
+	if ds.spatial != nil {
+		header = "barcode,cell_type,batch,x,y\n"
+	}
+	if _, err := ow.WriteString(header); err != nil {
 		return wrap(err)
 	}
 
@@ -313,6 +317,13 @@ func (o *blockOut) format(m *model, ds *datasetModel, zw io.Writer) error {
 		o.obs = append(o.obs, m.typeNames[cb.types[i]]...)
 		o.obs = append(o.obs, ',')
 		o.obs = append(o.obs, ds.name...)
+		if ds.spatial != nil {
+			x, y := ds.spatial.coords(cb.first + i)
+			o.obs = append(o.obs, ',')
+			o.obs = appendCoord(o.obs, x)
+			o.obs = append(o.obs, ',')
+			o.obs = appendCoord(o.obs, y)
+		}
 		o.obs = append(o.obs, '\n')
 	}
 	_, err := zw.Write(o.text)
@@ -357,7 +368,7 @@ func (m *model) writeTruth(dir string) error {
 		errs = append(errs, write(ds.name+"_gene_modules.tsv", func(b *bytes.Buffer) {
 			b.WriteString("gene\tmodule\n")
 			for j, g := range ds.genes {
-				b.WriteString(m.geneNames[g])
+				b.WriteString(m.geneName(ds, g))
 				b.WriteByte('\t')
 				modCol(b, ds.module[j])
 				b.WriteByte('\n')
@@ -406,10 +417,18 @@ func (m *model) writeTruth(dir string) error {
 		b.WriteString("dataset\tgene\n")
 		for _, ds := range m.datasets {
 			for _, j := range ds.batchGenes {
-				b.WriteString(ds.name + "\t" + m.geneNames[ds.genes[j]] + "\n")
+				b.WriteString(ds.name + "\t" + m.geneName(ds, ds.genes[j]) + "\n")
 			}
 		}
 	}))
+	if pairs := m.orthologs(); pairs != nil {
+		errs = append(errs, write("orthologs.tsv", func(b *bytes.Buffer) {
+			b.WriteString(SpeciesHome + "\t" + SpeciesOther + "\n")
+			for _, p := range pairs {
+				b.WriteString(p[0] + "\t" + p[1] + "\n")
+			}
+		}))
+	}
 	errs = append(errs, write("config.json", func(b *bytes.Buffer) {
 		js, _ := json.MarshalIndent(m.cfg, "", "  ")
 		b.Write(js)

@@ -117,6 +117,12 @@ func TestWriteDirMatchesGenerate(t *testing.T) {
 	cfg.Cells = 1100 // two blocks, the second partial
 	cfg.Datasets = 2
 	cfg.DropDatasetTypes = 1
+	t.Run("rna", func(t *testing.T) { checkWriteDirMatchesGenerate(t, cfg) })
+	cfg.Datasets, cfg.Spatial, cfg.OtherSpecies = 3, 1, 1
+	t.Run("spatial and second species", func(t *testing.T) { checkWriteDirMatchesGenerate(t, cfg) })
+}
+
+func checkWriteDirMatchesGenerate(t *testing.T, cfg Config) {
 	dir := t.TempDir()
 	var calls, last int
 	err := WriteDir(context.Background(), cfg, dir, func(done, total int) {
@@ -156,11 +162,19 @@ func TestWriteDirMatchesGenerate(t *testing.T) {
 			t.Fatal(err)
 		}
 		ol := lines(obs)
-		if ol[0] != "barcode,cell_type,batch" || len(ol) != cfg.Cells+1 {
+		header := "barcode,cell_type,batch"
+		if d.Coords != nil {
+			header += ",x,y"
+		}
+		if ol[0] != header || len(ol) != cfg.Cells+1 {
 			t.Fatalf("%s: obs.csv header %q, %d lines", d.Name, ol[0], len(ol))
 		}
 		for i, l := range ol[1:] {
-			if want := d.Barcodes[i] + "," + d.CellTypes[i] + "," + d.Batches[i]; l != want {
+			want := d.Barcodes[i] + "," + d.CellTypes[i] + "," + d.Batches[i]
+			if d.Coords != nil {
+				want += fmt.Sprintf(",%g,%g", d.Coords[i][0], d.Coords[i][1])
+			}
+			if l != want {
 				t.Fatalf("%s: obs line %d = %q, want %q", d.Name, i+1, l, want)
 			}
 		}
@@ -193,6 +207,17 @@ func TestWriteDirMatchesGenerate(t *testing.T) {
 		for _, g := range f[2:] {
 			if s.Truth.Module[geneIndex(t, s.Truth.Genes, g)] != m {
 				t.Fatalf("gene_sets.gmt: %s listed in module %d", g, m+1)
+			}
+		}
+	}
+	if s.Truth.Orthologs != nil {
+		ol := lines(mustRead(t, filepath.Join(dir, "truth", "orthologs.tsv")))
+		if ol[0] != SpeciesHome+"\t"+SpeciesOther || len(ol) != len(s.Truth.Orthologs)+1 {
+			t.Fatalf("orthologs.tsv: header %q, %d lines, want %d pairs", ol[0], len(ol), len(s.Truth.Orthologs))
+		}
+		for i, p := range s.Truth.Orthologs {
+			if ol[i+1] != p[0]+"\t"+p[1] {
+				t.Fatalf("orthologs.tsv line %d = %q, want %v", i+2, ol[i+1], p)
 			}
 		}
 	}

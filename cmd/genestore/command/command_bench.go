@@ -50,7 +50,7 @@ github.com/coder/hnsw on the same data. Progress goes to stderr.`,
 func newBenchRealCommand() *cobra.Command {
 	o := realbench.DefaultOptions()
 	cmd := &cobra.Command{
-		Use:   "real --data DIR [--suite cellbench,pbmc,genes,fill] [--steps 1,2,4,8] [--seed 1] [--dir DIR]",
+		Use:   "real --data DIR [--suite cellbench,pbmc,genes,fill,species,spatial] [--steps 1,2,4,8] [--seed 1] [--dir DIR] [--orthologs FILE]",
 		Short: "Train and evaluate both models on named real datasets, one JSON line per result",
 		Long: `bench real builds one store per suite from the real datasets in --data
 (../shared/data's layout), trains the models as a user would and prints the
@@ -71,6 +71,15 @@ run, one JSON line per (suite, datasets, method): {"suite", "datasets",
              Drop-seq genes removed: methods zero (zero-filled) and predict
              (predicted by an expression model whose targets are the cell
              model's genes), 3 draws; full and full_predict keep every gene
+  species    pbmc10x_3p_v3 (human) + paul15 (mouse) joined by --orthologs
+             (default: pairs of symbols equal ignoring case, named in each
+             line), 20% of the pairs held out of the table; share of genes
+             whose mouse vector is among the 10 nearest mouse genes to their
+             human vector, joined pairs and held-out pairs, against
+             per-species PCA loadings and Pearson rows
+  spatial    mob_spatial_st_stdeconvolve: spots clustered from PCA, smoothed
+             PCA and the cell model, ARI against the layers; the top genes
+             by Moran's I
 
 A missing dataset is an error. Stores go to a temporary folder unless --dir
 keeps them. Progress goes to stderr.`,
@@ -81,10 +90,11 @@ keeps them. Progress goes to stderr.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Data, "data", "", "folder holding the datasets, e.g. ../shared/data (required)")
-	f.StringSliceVar(&o.Suites, "suite", o.Suites, "suites to run: cellbench, pbmc, genes, fill")
+	f.StringSliceVar(&o.Suites, "suite", o.Suites, "suites to run: cellbench, pbmc, genes, fill, species, spatial")
 	f.IntSliceVar(&o.Steps, "steps", o.Steps, "dataset counts of the genes suite's curve")
 	f.Uint64Var(&o.Seed, "seed", o.Seed, "seed of training and evaluation")
 	f.StringVar(&o.Dir, "dir", "", "keep the stores built in this folder")
+	f.StringVar(&o.Orthologs, "orthologs", "", "human–mouse ortholog table of the species suite (default: symbol case)")
 	_ = cmd.MarkFlagRequired("data")
 	return cmd
 }

@@ -52,6 +52,9 @@ Metrics (absent when they cannot be computed, never zero):
   batch_asw, ilisi, graph_connectivity, common_ratio, share_overlap
                       MuSe-GNN's integration metrics over the stacked
                       (gene, dataset) vectors, Leiden clusters as labels
+  ilisi_modality_A+B, ilisi_species_A+B
+                      iLISI of each pair of datasets of two modalities
+                      (species) alone, averaged over such pairs
 Per-dataset metrics are averaged over datasets.
   go_auroc_consensus, knn_go_auroc_consensus, module_ari_consensus
                       the same on one vector per gene over all datasets (the

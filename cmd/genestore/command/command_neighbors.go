@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"genestore/pipeline"
 	"genestore/query"
 )
 
@@ -44,6 +45,7 @@ type neighborsOptions struct {
 	k                   int
 	restrict, exclude   []string
 	cells               bool
+	spatial             bool
 	json                bool
 }
 
@@ -68,6 +70,11 @@ func newNeighborsCommand(g *globalOptions) *cobra.Command {
                            in the cell model's decoder (--restrict limits datasets).
   --cell BARCODE --dataset D
                            the k cells nearest the cell, across datasets.
+  --cell SPOT --dataset D --spatial
+                           the k spots of spatial dataset D nearest the spot in
+                           space (Euclidean distance of the stored coordinates),
+                           each with the cosine similarity of the two spots'
+                           cell embeddings when the cell model has embedded D.
 
 Only vectors of the query vector's model version are compared: sets of another
 version are skipped (listed under "skipped"), or refused when named.
@@ -78,6 +85,8 @@ version are skipped (listed under "skipped"), or refused when named.
   cells:  {cell:{dataset,cell,barcode}, model_version, k, skipped,
            neighbors:[{rank,dataset,cell,barcode,score,model_version}]}
   --cells: {gene, model_version, k, cells:[{rank,dataset,cell,barcode,score,model_version}]}
+  --spatial: {dataset, barcode, cell, x, y, k, model_version,
+           neighbors:[{rank,cell,barcode,x,y,distance,cosine}]}
 score is the cosine similarity (inner product for --cells).`,
 		Args:    cobra.NoArgs,
 		PreRunE: positive("k"),
@@ -91,6 +100,7 @@ score is the cosine similarity (inner product for --cells).`,
 	f.StringSliceVar(&o.restrict, "restrict", nil, "search only these sets (dataset names, \"consensus\")")
 	f.StringSliceVar(&o.exclude, "exclude", nil, "leave these sets out")
 	f.BoolVar(&o.cells, "cells", false, "with --gene: the cells most associated with the gene")
+	f.BoolVar(&o.spatial, "spatial", false, "with --cell: the nearest spots in space of a spatial dataset")
 	f.BoolVar(&o.json, "json", false, "print JSON")
 	cmd.MarkFlagsMutuallyExclusive("gene", "cell")
 	cmd.MarkFlagsOneRequired("gene", "cell")
@@ -99,6 +109,9 @@ score is the cosine similarity (inner product for --cells).`,
 
 func runNeighbors(cmd *cobra.Command, g *globalOptions, o *neighborsOptions) error {
 	ctx := cmd.Context()
+	if o.spatial {
+		return runSpatialNeighbors(cmd, g, o)
+	}
 	e, _, db, err := openEngine(g, true, cmd.ErrOrStderr())
 	if err != nil {
 		return err
@@ -173,6 +186,42 @@ func printCells(w io.Writer, cells []query.CellHit, score string) error {
 	fmt.Fprintf(tw, "RANK\tDATASET\tBARCODE\tCELL\t%s\n", score)
 	for _, h := range cells {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%.4f\n", h.Rank, h.Dataset, h.Barcode, h.Cell, h.Score)
+	}
+	return tw.Flush()
+}
+
+// runSpatialNeighbors answers --cell SPOT --dataset D --spatial from the
+// store alone.
+func runSpatialNeighbors(cmd *cobra.Command, g *globalOptions, o *neighborsOptions) error {
+	if o.cell == "" || o.dataset == "" || o.cells {
+		return fmt.Errorf("%w: --spatial goes with --cell SPOT --dataset D", query.ErrInvalid)
+	}
+	db, err := openStore(g, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	a, err := pipeline.SpatialNeighbors(cmd.Context(), db, o.dataset, o.cell, o.k)
+	if err != nil {
+		return err
+	}
+	w := cmd.OutOrStdout()
+	if o.json {
+		return writeJSON(w, a)
+	}
+	fmt.Fprintf(w, "spots nearest %s/%s at (%g, %g)", a.Dataset, a.Barcode, a.X, a.Y)
+	if a.ModelVersion != "" {
+		fmt.Fprintf(w, ", cosine of cell model %s", a.ModelVersion)
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RANK\tBARCODE\tCELL\tX\tY\tDISTANCE\tCOSINE")
+	for _, h := range a.Neighbors {
+		cos := "-"
+		if h.Cosine != nil {
+			cos = fmt.Sprintf("%.4f", *h.Cosine)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%g\t%g\t%.4g\t%s\n", h.Rank, h.Barcode, h.Cell, h.X, h.Y, h.Distance, cos)
 	}
 	return tw.Flush()
 }

@@ -32,7 +32,12 @@ gene_modules.tsv (gene, module; empty module = none), per-dataset rewired
 modules, and gene_sets.gmt (one set per module). Counts are negative binomial;
 modules are co-expressed programs shared across datasets with some
 dataset-specific rewiring; cell types are driven by modules; each dataset is a
-batch with its own batch effect and library sizes. It streams, so it reaches
+batch with its own batch effect and library sizes. --spatial N makes the last
+N datasets spatial sections (spots on a grid, tissue domains, smooth module
+fields; obs.csv adds x,y: ingest with --coords x,y); --other-species N makes
+the N datasets before them a second species whose genes are renamed
+(G0001 → Sg0001) and paired by truth/orthologs.tsv (ingest with --species
+mouse --orthologs DIR/truth/orthologs.tsv). It streams, so it reaches
 millions of cells without holding a dense matrix. Same flags, same bytes.
 
 With --grn it plants a directed regulatory network instead: --regulators
@@ -81,6 +86,9 @@ holds pseudotime and time_point, and DIR/truth/regulation.tsv the network
 	f.IntVar(&cfg.DropDatasetTypes, "drop-dataset-types", cfg.DropDatasetTypes, "cell types missing from each dataset after the first")
 	f.Float64Var(&cfg.ProgramStrength, "program-strength", cfg.ProgramStrength, "log activity of a module in the types that use it")
 	f.Float64Var(&cfg.ProgramNoise, "program-noise", cfg.ProgramNoise, "per-cell module activity noise (SD)")
+	f.IntVar(&cfg.Spatial, "spatial", cfg.Spatial, "datasets (the last ones) simulated as spatial spots on a grid, with x,y in obs.csv")
+	f.IntVar(&cfg.OtherSpecies, "other-species", cfg.OtherSpecies, "datasets (before the spatial ones) of a second species, genes renamed via truth/orthologs.tsv")
+	f.Float64Var(&cfg.OrthologLoss, "ortholog-loss", cfg.OrthologLoss, "fraction of genes without an ortholog in the second species")
 	f.BoolVar(&o.grn, "grn", false, "simulate a planted regulatory network (see above)")
 	f.IntVar(&gcfg.Regulators, "regulators", gcfg.Regulators, "--grn: transcription factors")
 	f.IntVar(&gcfg.Levels, "levels", gcfg.Levels, "--grn: depth of the TF cascade (1–3)")
