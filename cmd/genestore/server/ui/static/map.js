@@ -198,7 +198,9 @@ export async function mapPage(view, space, by, overview) {
   status.textContent = `${fmt(m.points)} points, model ${m.model_version}${m.stale ? ' (stale: vectors written since; run genestore layout)' : ''}`;
   if (m.space === 'genes') lassoBtn.disabled = true;
 
+  const marks = { coords: performance.now() };
   const sc = new Scatter(canvas, xy);
+  marks.gl = performance.now();
   let grid = null; // built on the first hover
   let colouring = null, base = new Uint8Array(4 * m.points), chosen = null;
   const state = { points: m.points, drawn: 0, firstPaintMs: null, colourBy: null, legend: 0 };
@@ -256,10 +258,13 @@ export async function mapPage(view, space, by, overview) {
   resize();
   try { await colourBy(first, firstColour); } catch (err) { status.textContent = err.message; painted = true; redraw(); }
   // first paint: the map drawn in its colours and the frame presented
+  marks.coloured = performance.now();
   sc.gl.finish();
+  marks.finished = performance.now();
   await new Promise((r) => requestAnimationFrame(() => r()));
   state.firstPaintMs = performance.now();
   state.pageMs = performance.now() - t0;
+  state.marks = marks;
   canvas.dataset.firstPaintMs = String(Math.round(state.firstPaintMs));
 
   select.addEventListener('change', () => { geneBox.value = ''; colourBy(select.value).catch((e) => { status.textContent = e.message; }); });
