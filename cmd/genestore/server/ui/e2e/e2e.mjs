@@ -8,6 +8,7 @@
 //   - colouring by another column changes the legend;
 //   - hovering a point names its barcode;
 //   - a lasso returns marker genes;
+//   - clicking a cell opens its page (nearest cells, top genes, cluster);
 //   - the dataset page shows the dataset's shape;
 //   - no request leaves the machine;
 // then measures the first paint of a 100,000-point map (a synthetic layout
@@ -120,19 +121,27 @@ await page.waitForFunction(() => window.genestoreMap.colourBy === 'cluster');
 
 step('hover names a cell');
 const box = await page.locator('#map').boundingBox();
-const pt = await page.evaluate(() => window.genestoreMap.screenOf(0));
+const pt = await page.evaluate(() => window.genestoreMap.screenOf(0)); // CSS pixels within the canvas
 await page.mouse.move(box.x + pt[0], box.y + pt[1]);
 await page.locator('.tip:not([hidden]) dd').first().waitFor();
 const tipText = await page.locator('.tip').textContent();
 const point0 = await (await fetch(base + '/v1/maps/cells/points/0')).json();
 assert.ok(tipText.includes(point0.name), `tip ${tipText} lacks barcode ${point0.name}`);
 
-step('a lasso returns marker genes');
+step('a lasso round the largest cluster returns marker genes');
 await page.click('#lasso');
-const cx = box.x + box.width / 2, cy = box.y + box.height / 2, r = Math.min(box.width, box.height) * 0.45;
-await page.mouse.move(cx + r, cy);
+// a circle round the middle of cluster 0's cells, wide enough for most of them
+const [cx, cy, r] = await page.evaluate(() => {
+  const g = window.genestoreMap, pts = [];
+  for (let i = 0; i < g.points; i++) if (g.colourCode(i) === 0) pts.push(g.screenOf(i));
+  const med = (a) => a.slice().sort((p, q) => p - q)[a.length >> 1];
+  const mx = med(pts.map((p) => p[0])), my = med(pts.map((p) => p[1]));
+  const d = pts.map(([x, y]) => Math.hypot(x - mx, y - my)).sort((p, q) => p - q);
+  return [mx, my, Math.max(20, d[Math.floor(d.length * 0.8)] * 1.1)];
+});
+await page.mouse.move(box.x + cx + r, box.y + cy);
 await page.mouse.down();
-for (let a = 0; a <= 2 * Math.PI + 0.01; a += Math.PI / 24) await page.mouse.move(cx + r * Math.cos(a), cy + r * Math.sin(a));
+for (let a = 0; a <= 2 * Math.PI + 0.01; a += Math.PI / 24) await page.mouse.move(box.x + cx + r * Math.cos(a), box.y + cy + r * Math.sin(a));
 await page.mouse.up();
 await page.locator('#markers tr').first().waitFor({ timeout: 30000 });
 const markers = await page.locator('#markers tr td:nth-child(2)').allTextContents();
@@ -140,6 +149,17 @@ const selText = await page.locator('#selection p').first().textContent();
 assert.ok(markers.length > 0);
 console.log(`   ${selText.trim()}: ${markers.slice(0, 6).join(', ')}`);
 await page.screenshot({ path: join(out, 'ui-map.png') });
+
+step('clicking a cell opens its page: nearest cells, top genes, cluster');
+await page.goto(base + '/#/map');
+await page.waitForFunction(() => window.genestoreMap && window.genestoreMap.firstPaintMs !== null);
+const box2 = await page.locator('#map').boundingBox();
+const pt2 = await page.evaluate(() => window.genestoreMap.screenOf(0));
+await page.mouse.click(box2.x + pt2[0], box2.y + pt2[1]);
+await page.waitForURL(new RegExp(`#/cell/${point0.dataset}/${point0.name}$`));
+await page.locator('section.card', { hasText: 'Nearest cells' }).locator('tbody tr').first().waitFor();
+await page.locator('section.card', { hasText: 'Top genes' }).locator('tbody tr').first().waitFor();
+await page.locator('section.card', { hasText: 'Cluster' }).locator('tbody tr').first().waitFor();
 
 step('dataset page');
 await page.goto(base + '/#/dataset/pbmc_small');

@@ -191,7 +191,35 @@ async function genePage(sym) {
   });
   section(grid, 'Cells most associated', async () => {
     const a = await api(`/v1/genes/${s}/cells?k=8`);
-    return table(['dataset', 'barcode', 'score'], a.cells.map((c) => [c.dataset, c.barcode, c.score]));
+    return table(['dataset', 'barcode', 'score'], a.cells.map((c) => [c.dataset, cellLink(c.dataset, c.barcode), c.score]));
+  });
+}
+
+const cellLink = (ds, bc) => h('a', { href: `#/cell/${enc(ds)}/${enc(bc)}` }, bc);
+
+// cellPage answers what the CLI answers for a cell: its nearest cells, its
+// top genes, its cluster with the cluster's markers.
+async function cellPage(ds, bc) {
+  const c = `${enc(ds)}/${enc(bc)}`;
+  view.replaceChildren(h('h1', {}, `${bc} `, h('span', { class: 'muted' }, 'of ', h('a', { href: '#/dataset/' + enc(ds) }, ds))));
+  const grid = h('div', { class: 'grid' });
+  view.append(grid);
+  section(grid, 'Nearest cells', async () => {
+    const a = await api(`/v1/cells/${c}/neighbors?k=12`);
+    return h('div', {}, h('p', { class: 'muted' }, `cosine similarity of cell vectors, model ${a.model_version}`),
+      table(['#', 'dataset', 'barcode', 'cosine'], a.neighbors.map((n) => [n.rank, n.dataset, cellLink(n.dataset, n.barcode), n.score])));
+  });
+  section(grid, 'Top genes', async () => {
+    const a = await api(`/v1/cells/${c}/genes?k=12`);
+    const top = a.genes.length ? a.genes[0].score : 1;
+    return table(['#', 'gene', 'score', ''], a.genes.map((g) => [g.rank, geneLink(g.symbol), g.score, bar(g.score, top)]));
+  });
+  section(grid, 'Cluster', async () => {
+    const a = await api(`/v1/cells/${c}/cluster?max=12`);
+    const mk = await api(`/v1/clusters/cells/${a.cluster}/markers?k=10`).catch(() => null);
+    return h('div', {}, h('p', {}, `cluster ${a.cluster} of ${a.clustering} (${a.size} cells${a.stale ? ', stale' : ''})`),
+      table(['dataset', 'barcode'], a.members.map((m) => [m.dataset, cellLink(m.dataset, m.barcode || m.symbol)])),
+      mk ? h('p', {}, 'markers: ', ...mk.genes.map((g, i) => h('span', {}, i ? ', ' : '', geneLink(g.symbol)))) : '');
   });
 }
 
@@ -204,6 +232,7 @@ async function route() {
   try {
     if (parts[0] === 'gene' && parts[1]) await genePage(parts[1]);
     else if (parts[0] === 'dataset' && parts[1]) await datasetPage(parts[1]);
+    else if (parts[0] === 'cell' && parts[2]) await cellPage(parts[1], parts[2]);
     else if (parts[0] === 'datasets') await datasetsPage();
     else if (parts[0] === 'map') await mapPage(view, parts[1] || 'cells', q.get('by'), await getOverview());
     else await homePage();

@@ -315,8 +315,10 @@ export async function mapPage(view, space, by, overview) {
       ctx2d.fill(); ctx2d.stroke();
     } else hover(p);
   });
-  canvas.addEventListener('pointerup', async () => {
+  canvas.addEventListener('pointerup', async (e) => {
+    const click = drag && Math.hypot(...local(e).map((v, k) => v - drag.p[k])) < 3;
     drag = null;
+    if (click) { openPoint(local(e)); return; }
     if (!lasso) return;
     const poly = lasso.map(([x, y]) => sc.toData(x, y));
     lasso = null;
@@ -351,14 +353,25 @@ export async function mapPage(view, space, by, overview) {
   }
   state.selectPolygon = select_; // for tests and the console
   state.screenOf = (i) => sc.toScreen(m.x[i], m.y[i]);
+  state.colourCode = (i) => (colouring ? colouring.codes[i] : -1);
+
+  // openPoint goes to the page of the point under p: a cell's or a gene's.
+  async function openPoint(p) {
+    const i = nearestTo(p);
+    if (i < 0) return;
+    const pt = await api(`/v1/maps/${encodeURIComponent(space)}/points/${i}`);
+    location.hash = space === 'cells' ? `#/cell/${encodeURIComponent(pt.dataset)}/${encodeURIComponent(pt.name)}` : `#/gene/${encodeURIComponent(pt.name)}`;
+  }
+  function nearestTo(p) {
+    const [x, y] = sc.toData(p[0], p[1]);
+    grid = grid || new Grid(m.x, m.y, sc.bounds);
+    return grid.nearest(x, y, 6 * devicePixelRatio / sc.ppu());
+  }
 
   const cache = new Map();
   let hoverSeq = 0, hoverTimer = 0;
   function hover(p) {
-    const [x, y] = sc.toData(p[0], p[1]);
-    const r = 6 * devicePixelRatio / sc.ppu();
-    grid = grid || new Grid(m.x, m.y, sc.bounds);
-    const i = grid.nearest(x, y, r);
+    const i = nearestTo(p);
     if (i < 0) { tip.hidden = true; return; }
     const [sx, sy] = sc.toScreen(m.x[i], m.y[i]);
     tip.style.left = `${sx + 12}px`; tip.style.top = `${sy + 12}px`;
