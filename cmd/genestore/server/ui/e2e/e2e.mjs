@@ -9,7 +9,8 @@
 //   - hovering a point names its barcode;
 //   - a lasso returns marker genes;
 //   - clicking a cell opens its page (nearest cells, top genes, cluster);
-//   - the dataset page shows the dataset's shape;
+//   - the dataset page shows the dataset's shape; the gene map draws;
+//   - with --token, the page asks for the token and then works;
 //   - no request leaves the machine;
 // then measures the first paint of a 100,000-point map (a synthetic layout
 // written by ./bigmap) and writes screenshots.
@@ -40,9 +41,9 @@ const children = [];
 process.on('exit', () => { for (const c of children) c.kill(); });
 
 // serve starts genestore serve on a free loopback port and returns its URL.
-function serve(store) {
+function serve(store, extra = []) {
   return new Promise((ok, fail) => {
-    const c = spawn(bin, ['--store', store, 'serve', '--addr', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const c = spawn(bin, ['--store', store, 'serve', '--addr', '127.0.0.1:0', ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
     children.push(c);
     let err = '';
     c.stderr.on('data', (b) => {
@@ -167,11 +168,32 @@ await page.locator('section.card', { hasText: 'Provenance' }).locator('code').wa
 const shape = await page.locator('section.card', { hasText: 'Shape' }).textContent();
 assert.ok(shape.includes('cells80'), shape);
 
+step('the gene map');
+// laid out while the server runs: the open page sees it on its next route
+const glay = JSON.parse(run(bin, ['--store', demo, 'layout', '--space', 'genes', '--epochs', '50', '--json']));
+await page.goto(base + '/#/map/genes');
+await page.waitForFunction(() => window.genestoreMap?.space === 'genes' && window.genestoreMap.firstPaintMs !== null);
+const genePoints = await page.evaluate(() => window.genestoreMap.drawn);
+assert.equal(genePoints, glay.points);
+console.log(`   ${genePoints} genes drawn, coloured by ${await page.evaluate(() => window.genestoreMap.colourBy)}`);
+
 step('no request left the machine');
 const foreign = requests.filter((u) => !u.startsWith(base + '/') && !u.startsWith('data:'));
 assert.deepEqual(foreign, []);
 assert.deepEqual(pageErrors, []);
 console.log(`   ${requests.length} requests, all to ${base}`);
+
+step('with --token the page asks for the token and the API needs it');
+const tok = 'e2e-token-0123456789';
+const tokBase = await serve(demo, ['--token', tok]);
+assert.equal((await fetch(tokBase + '/v1/ui/overview')).status, 401);
+assert.equal((await fetch(tokBase + '/')).status, 200);
+const tp = await browser.newPage();
+await tp.goto(tokBase + '/');
+await tp.locator('form.token input').fill(tok);
+await tp.locator('form.token button').click();
+await tp.locator('section.card', { hasText: 'Maps' }).locator('a', { hasText: 'cells' }).waitFor();
+await tp.close();
 
 if (!process.env.E2E_SKIP_BIG) {
   const n = Number(process.env.E2E_POINTS || 100000);

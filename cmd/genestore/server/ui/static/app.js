@@ -6,12 +6,9 @@ import { api, h, fmt } from './api.js';
 import { mapPage } from './map.js';
 
 const view = document.getElementById('view');
-let overview = null; // GET /v1/ui/overview, read once per page load
-
-async function getOverview() {
-  if (!overview) overview = await api('/v1/ui/overview');
-  return overview;
-}
+// getOverview reads GET /v1/ui/overview afresh for each page shown: a map
+// laid out or a dataset appended while the page is open shows up.
+const getOverview = () => api('/v1/ui/overview');
 
 // section draws a titled card and fills it with what fill returns (a node),
 // or the error's message.
@@ -229,6 +226,7 @@ async function route() {
   const [path, qs] = location.hash.replace(/^#/, '').split('?');
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   const q = new URLSearchParams(qs || '');
+  window.genestoreMap = null; // set by the map page once its map is drawn
   try {
     if (parts[0] === 'gene' && parts[1]) await genePage(parts[1]);
     else if (parts[0] === 'dataset' && parts[1]) await datasetPage(parts[1]);

@@ -164,6 +164,7 @@ function inPolygon(poly, x, y) {
 // mapPage renders the map of space into view; by names the first colouring.
 export async function mapPage(view, space, by, overview) {
   const t0 = performance.now();
+  window.genestoreMap = null; // the previous map's state is gone
   const ref = overview.maps.find((m) => m.space === space);
   view.replaceChildren(h('h1', {}, space === 'cells' ? 'Cell map' : 'Gene map'));
   if (!ref) {
@@ -203,7 +204,7 @@ export async function mapPage(view, space, by, overview) {
   marks.gl = performance.now();
   let grid = null; // built on the first hover
   let colouring = null, base = new Uint8Array(4 * m.points), chosen = null;
-  const state = { points: m.points, drawn: 0, firstPaintMs: null, colourBy: null, legend: 0 };
+  const state = { space, points: m.points, drawn: 0, firstPaintMs: null, colourBy: null, legend: 0 };
   window.genestoreMap = state;
 
   const redraw = () => { state.drawn = sc.draw(); canvas.dataset.drawn = String(state.drawn); };
