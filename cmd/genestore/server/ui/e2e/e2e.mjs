@@ -22,7 +22,7 @@
 // map, default 100000), E2E_PAINT_LIMIT_MS (default 2000), E2E_SKIP_BIG=1.
 import { chromium } from 'playwright-core';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,14 +31,18 @@ import assert from 'node:assert/strict';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../../../../..');
 const work = mkdtempSync(join(tmpdir(), 'genestore-e2e-'));
-const out = process.env.E2E_OUT || join(work, 'screenshots');
+const out = process.env.E2E_OUT || mkdtempSync(join(tmpdir(), 'genestore-ui-shots-'));
 mkdirSync(out, { recursive: true });
 const bin = join(work, 'genestore');
 const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', ...opts });
 
 const step = (name) => console.log(`-- ${name}`);
 const children = [];
-process.on('exit', () => { for (const c of children) c.kill(); });
+// the servers are stopped and the stores removed however the run ends
+process.on('exit', () => {
+  for (const c of children) c.kill();
+  rmSync(work, { recursive: true, force: true });
+});
 
 // serve starts genestore serve on a free loopback port and returns its URL.
 function serve(store, extra = []) {
