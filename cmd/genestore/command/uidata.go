@@ -329,3 +329,33 @@ func (u *uiData) Point(ctx context.Context, space string, i int) (*server.Point,
 	})
 	return p, uiErr(err)
 }
+
+// qcBins is the number of bins of each QC histogram.
+const qcBins = 30
+
+func (u *uiData) QC(ctx context.Context, dataset string) (*server.QC, error) {
+	var title string
+	var hs []plot.Hist
+	err := u.db.View(func(tx *store.Tx) (err error) { title, hs, err = qcHists(tx, dataset); return err })
+	if err != nil {
+		return nil, uiErr(err)
+	}
+	out := &server.QC{Title: title}
+	for _, h := range hs {
+		p := server.QCPanel{Title: h.Title, Counts: make([]int, qcBins)}
+		if len(h.Values) > 0 {
+			v := slices.Clone(h.Values)
+			slices.Sort(v)
+			p.Min, p.Max, p.Median = v[0], v[len(v)-1], v[len(v)/2]
+			for _, x := range v {
+				b := qcBins - 1
+				if p.Max > p.Min {
+					b = min(int((x-p.Min)/(p.Max-p.Min)*qcBins), qcBins-1)
+				}
+				p.Counts[b]++
+			}
+		}
+		out.Panels = append(out.Panels, p)
+	}
+	return out, nil
+}

@@ -82,6 +82,23 @@ func TestUIData(t *testing.T) {
 		t.Errorf("space nope: %v", err)
 	}
 
+	qc, err := u.QC(ctx, "pbmc3k_sct283")
+	if err != nil || len(qc.Panels) < 2 {
+		t.Fatalf("qc: %+v %v", qc, err)
+	}
+	for _, p := range qc.Panels {
+		sum := 0
+		for _, n := range p.Counts {
+			sum += n
+		}
+		if sum != 283 || p.Max < p.Median || p.Median < p.Min {
+			t.Errorf("qc panel %q: %d cells, min %g median %g max %g", p.Title, sum, p.Min, p.Median, p.Max)
+		}
+	}
+	if _, err := u.QC(ctx, "nope"); !errors.Is(err, query.ErrNotFound) {
+		t.Errorf("qc of an unknown dataset: %v", err)
+	}
+
 	// the lasso round the whole map selects every cell
 	opts := server.DefaultOptions()
 	opts.UI = u

@@ -49,6 +49,24 @@ type UIData interface {
 	Colour(ctx context.Context, space, by string) (*Colouring, error)
 	// Point describes the i-th point of space's map.
 	Point(ctx context.Context, space string, i int) (*Point, error)
+	// QC bins a dataset's per-cell QC values (as plot qc draws them).
+	QC(ctx context.Context, dataset string) (*QC, error)
+}
+
+// QC is GET /v1/datasets/{name}/qc: histograms of per-cell values.
+type QC struct {
+	Title  string    `json:"title"`
+	Panels []QCPanel `json:"panels"`
+}
+
+// QCPanel is one histogram: Counts[i] cells have values in bin i of equal
+// bins from Min to Max.
+type QCPanel struct {
+	Title  string  `json:"title"`
+	Min    float64 `json:"min"`
+	Max    float64 `json:"max"`
+	Median float64 `json:"median"`
+	Counts []int   `json:"counts"`
 }
 
 // Overview is GET /v1/ui/overview.
@@ -141,6 +159,7 @@ func (s *Server) registerUI() {
 	s.handle("GET /v1/maps/{space}/colour", s.colour)
 	s.handle("GET /v1/maps/{space}/points/{i}", s.point)
 	s.handle("GET /v1/maps/cells/markers", s.lassoMarkers)
+	s.handle("GET /v1/datasets/{name}/qc", s.qc)
 }
 
 // serveAsset writes one embedded file with its content type and the UI's
@@ -249,6 +268,19 @@ func (s *Server) colour(r *http.Request) (any, error) {
 		return nil, err
 	}
 	return u.Colour(r.Context(), space, by)
+}
+
+func (s *Server) qc(r *http.Request) (any, error) {
+	p := &params{r: r}
+	name := p.path("name")
+	if p.err != nil {
+		return nil, p.err
+	}
+	u, err := s.ui()
+	if err != nil {
+		return nil, err
+	}
+	return u.QC(r.Context(), name)
 }
 
 func (s *Server) point(r *http.Request) (any, error) {

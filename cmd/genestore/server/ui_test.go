@@ -52,6 +52,10 @@ func (u *fakeUI) Point(ctx context.Context, space string, i int) (*server.Point,
 	return &server.Point{Index: i, Name: "bc"}, nil
 }
 
+func (u *fakeUI) QC(ctx context.Context, dataset string) (*server.QC, error) {
+	return nil, fmt.Errorf("%w: dataset %q", query.ErrNotFound, dataset)
+}
+
 // TestUIPageAndAssets: / serves the page, every asset it loads (and those
 // load) is served with its content type and the CSP that keeps requests on
 // this server, and no asset names another host.

@@ -171,6 +171,9 @@ await page.goto(base + '/#/dataset/pbmc_small');
 await page.locator('section.card', { hasText: 'Provenance' }).locator('code').waitFor();
 const shape = await page.locator('section.card', { hasText: 'Shape' }).textContent();
 assert.ok(shape.includes('cells80'), shape);
+await page.locator('.qc figure svg rect').first().waitFor();
+assert.ok((await page.locator('.qc figure').count()) >= 2);
+await page.screenshot({ path: join(out, 'ui-dataset.png'), fullPage: true });
 
 step('the gene map');
 // laid out while the server runs: the open page sees it on its next route

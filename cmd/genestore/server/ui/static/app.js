@@ -111,6 +111,10 @@ async function datasetPage(name) {
     ['batch key', d.batch_key || 'none'], ['duplicate symbols', d.duplicate_symbols]]));
   section(grid, 'Provenance', () => table(['', ''], [
     ['format', d.format], ['source', d.source], ['sha256', h('code', {}, d.sha256)], ['added', d.added], ['id', d.id]]));
+  section(grid, 'Quality control', async () => {
+    const qc = await api(`/v1/datasets/${enc(d.name)}/qc`);
+    return h('div', { class: 'qc' }, ...qc.panels.map(histogram));
+  });
   section(grid, 'Obs columns', () => h('div', {}, ...(d.obs_columns || []).map((c, i) =>
     h('span', {}, i ? ', ' : '', h('a', { href: '#/map?by=' + enc(c) }, c)))));
 }
@@ -190,6 +194,28 @@ async function genePage(sym) {
     const a = await api(`/v1/genes/${s}/cells?k=8`);
     return table(['dataset', 'barcode', 'score'], a.cells.map((c) => [c.dataset, cellLink(c.dataset, c.barcode), c.score]));
   });
+}
+
+// histogram draws a QC panel as an SVG bar chart with its range and median.
+function histogram(p) {
+  const W = 300, H = 90, svg = 'http://www.w3.org/2000/svg';
+  const el = (tag, attrs) => {
+    const e = document.createElementNS(svg, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+    return e;
+  };
+  const chart = el('svg', { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: 'img', 'aria-label': p.title });
+  const top = Math.max(1, ...p.counts), bw = W / p.counts.length;
+  p.counts.forEach((c, i) => {
+    const bh = (H - 4) * c / top;
+    chart.append(el('rect', { x: i * bw + 0.5, y: H - bh, width: Math.max(0.5, bw - 1), height: bh, fill: '#2b6cb0', opacity: 0.7 }));
+  });
+  if (p.max > p.min) {
+    const mx = W * (p.median - p.min) / (p.max - p.min);
+    chart.append(el('line', { x1: mx, x2: mx, y1: 0, y2: H, stroke: '#a12a2a', 'stroke-dasharray': '3 2' }));
+  }
+  return h('figure', {}, h('figcaption', {}, p.title), chart,
+    h('div', { class: 'muted' }, `${fmt(p.min)} – ${fmt(p.max)}, median ${fmt(p.median)}`));
 }
 
 const cellLink = (ds, bc) => h('a', { href: `#/cell/${enc(ds)}/${enc(bc)}` }, bc);
