@@ -284,6 +284,8 @@ func (u *uiData) Point(ctx context.Context, space string, i int) (*server.Point,
 		return nil, err
 	}
 	var p *server.Point
+	var key uint64
+	cell := false // the point is a cell, whose barcode is read next
 	err := u.db.View(func(tx *store.Tx) error {
 		l, err := spacelayout.Load(tx, space)
 		if err != nil {
@@ -292,7 +294,8 @@ func (u *uiData) Point(ctx context.Context, space string, i int) (*server.Point,
 		if i >= len(l.Keys) {
 			return fmt.Errorf("%w: point %d of a %d-point map", query.ErrNotFound, i, len(l.Keys))
 		}
-		d, row := vocab.SplitEntityKey(l.Keys[i])
+		key = l.Keys[i]
+		d, row := vocab.SplitEntityKey(key)
 		p = &server.Point{Index: i, Row: row, Dataset: "consensus"}
 		if d != vocab.Consensus {
 			info, err := tx.DatasetByID(d)
@@ -318,16 +321,23 @@ func (u *uiData) Point(ctx context.Context, space string, i int) (*server.Point,
 			p.Name = g.Symbol
 			return err
 		}
-		bcs, err := tx.Barcodes(d)
-		if err != nil {
-			return err
-		}
-		if int(row) < len(bcs) {
-			p.Name = bcs[row]
-		}
+		cell = true
 		return nil
 	})
-	return p, uiErr(err)
+	if err != nil || !cell {
+		return p, uiErr(err)
+	}
+	// the backend keeps each dataset's barcodes once read: hovering over
+	// the map asks for one after another
+	d, _ := vocab.SplitEntityKey(key)
+	err = u.b.View(ctx, func(r query.Reader) error {
+		bcs, err := r.Barcodes(ctx, d, []uint32{p.Row})
+		if err == nil {
+			p.Name = bcs[0]
+		}
+		return err
+	})
+	return p, err
 }
 
 // qcBins is the number of bins of each QC histogram.

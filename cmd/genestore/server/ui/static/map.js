@@ -219,7 +219,7 @@ export async function mapPage(view, space, by, overview) {
 
   const paintColours = () => {
     const rgba = chosen ? base.slice() : base;
-    if (chosen) for (let i = 0; i < m.points; i++) if (!chosen[i]) rgba[4 * i + 3] = 25;
+    if (chosen) for (let i = 0; i < m.points; i++) if (!chosen[i]) rgba[4 * i + 3] = 50;
     sc.setColours(rgba);
     redraw();
   };
