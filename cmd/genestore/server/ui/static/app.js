@@ -258,7 +258,7 @@ async function route() {
     else if (parts[0] === 'dataset' && parts[1]) await datasetPage(parts[1]);
     else if (parts[0] === 'cell' && parts[2]) await cellPage(parts[1], parts[2]);
     else if (parts[0] === 'datasets') await datasetsPage();
-    else if (parts[0] === 'map') await mapPage(view, parts[1] || 'cells', q.get('by'), await getOverview());
+    else if (parts[0] === 'map') await mapPage(view, parts[1] || 'cells', q.get('by'), getOverview());
     else await homePage();
   } catch (err) {
     view.replaceChildren(h('p', { class: 'error' }, String(err.message || err)));

@@ -162,22 +162,26 @@ function inPolygon(poly, x, y) {
 }
 
 // mapPage renders the map of space into view; by names the first colouring.
+// overview is a promise of GET /v1/ui/overview: the coordinates (float32
+// pairs) and, when by is given, the first colouring are asked for at the
+// same time, one round trip saved on the way to the first paint.
 export async function mapPage(view, space, by, overview) {
   const t0 = performance.now();
   window.genestoreMap = null; // the previous map's state is gone
-  const ref = overview.maps.find((m) => m.space === space);
+  const colourURL = (what) => `/v1/maps/${encodeURIComponent(space)}/colour?by=${encodeURIComponent(what)}`;
+  const coords = api('/v1/maps/' + encodeURIComponent(space) + '/coords', 'binary');
+  let firstColour = by ? api(colourURL(by)) : null;
+  for (const p of [coords, firstColour]) p?.catch(() => {}); // reported when awaited
+  const ref = (await overview).maps.find((m) => m.space === space);
   view.replaceChildren(h('h1', {}, space === 'cells' ? 'Cell map' : 'Gene map'));
   if (!ref) {
     view.append(h('p', { class: 'muted' }, `No stored map of ${space}: run genestore layout --space ${space}.`));
     return;
   }
-  // the coordinates come as float32 pairs, the rest from the overview; the
-  // first colouring is asked for at the same time
   const first = by || (ref.colours.includes('cluster') ? 'cluster' : ref.colours.includes('module') ? 'module' : ref.colours[0]);
-  const colourURL = (what) => `/v1/maps/${encodeURIComponent(space)}/colour?by=${encodeURIComponent(what)}`;
-  const firstColour = api(colourURL(first));
-  firstColour.catch(() => {}); // reported when awaited
-  const xy = new Float32Array(await api('/v1/maps/' + encodeURIComponent(space) + '/coords', 'binary'));
+  firstColour = firstColour || api(colourURL(first));
+  firstColour.catch(() => {});
+  const xy = new Float32Array(await coords);
   if (xy.length !== 2 * ref.points) throw new Error(`the map changed while loading (${xy.length / 2} points, ${ref.points} listed): reload`);
   const m = { ...ref, x: new Float32Array(ref.points), y: new Float32Array(ref.points) };
   for (let i = 0; i < ref.points; i++) { m.x[i] = xy[2 * i]; m.y[i] = xy[2 * i + 1]; }
