@@ -110,13 +110,13 @@ async function datasetPage(name) {
     ['modality', d.modality], ['species', d.species || 'the store\'s home species'], ['gene join', d.gene_join || 'by symbol'],
     ['batch key', d.batch_key || 'none'], ['duplicate symbols', d.duplicate_symbols]]));
   section(grid, 'Provenance', () => table(['', ''], [
-    ['format', d.format], ['source', d.source], ['sha256', h('code', {}, d.sha256)], ['added', d.added], ['id', d.id]]));
+    ['format', d.format], ['source', h('code', {}, d.source)], ['sha256', h('code', {}, d.sha256)], ['added', d.added], ['id', d.id]]));
   section(grid, 'Quality control', async () => {
     const qc = await api(`/v1/datasets/${enc(d.name)}/qc`);
     return h('div', { class: 'qc' }, ...qc.panels.map(histogram));
   });
-  section(grid, 'Obs columns', () => h('div', {}, ...(d.obs_columns || []).map((c, i) =>
-    h('span', {}, i ? ', ' : '', h('a', { href: '#/map?by=' + enc(c) }, c)))));
+  section(grid, 'Obs columns', () => (d.obs_columns || []).length ? h('div', {}, ...d.obs_columns.map((c, i) =>
+    h('span', {}, i ? ', ' : '', h('a', { href: '#/map?by=' + enc(c) }, c)))) : h('p', { class: 'muted' }, 'none'));
 }
 
 async function genePage(sym) {

@@ -189,7 +189,8 @@ export async function mapPage(view, space, by, overview) {
   const overlay = h('canvas', { class: 'overlay' });
   const tip = h('div', { class: 'tip', hidden: '' });
   const holder = h('div', { class: 'mapcanvas' }, canvas, overlay, tip);
-  const select = h('select', { id: 'colour-by', 'aria-label': 'colour by' }, ...m.colours.map((c) => h('option', { value: c }, c)));
+  const select = h('select', { id: 'colour-by', 'aria-label': 'colour by' }, h('option', { value: '', disabled: '' }, 'a gene →'),
+    ...m.colours.map((c) => h('option', { value: c }, c)));
   const geneBox = h('input', { id: 'colour-gene', placeholder: 'or a gene, e.g. CD79A', size: 16, spellcheck: 'false' });
   const lassoBtn = h('button', { id: 'lasso', type: 'button', title: 'Draw round cells to list their top genes (or shift-drag)' }, 'Lasso');
   const resetBtn = h('button', { type: 'button' }, 'Reset view');
@@ -259,7 +260,7 @@ export async function mapPage(view, space, by, overview) {
   }
 
   if (m.colours.includes(first)) select.value = first;
-  else if (first.startsWith('gene:')) geneBox.value = first.slice(5);
+  else if (first.startsWith('gene:')) { geneBox.value = first.slice(5); select.value = ''; }
   resize();
   try { await colourBy(first, firstColour); } catch (err) { status.textContent = err.message; painted = true; redraw(); }
   // first paint: the map drawn in its colours and the frame presented
@@ -275,6 +276,7 @@ export async function mapPage(view, space, by, overview) {
   select.addEventListener('change', () => { geneBox.value = ''; colourBy(select.value).catch((e) => { status.textContent = e.message; }); });
   geneBox.addEventListener('keydown', (e) => {
     if (e.key !== 'Enter' || !geneBox.value.trim()) return;
+    select.value = '';
     colourBy('gene:' + geneBox.value.trim()).catch((err) => { status.textContent = err.message; });
   });
   resetBtn.addEventListener('click', () => { sc.fit(); chosen = null; paintColours(); clearOverlay(); });
