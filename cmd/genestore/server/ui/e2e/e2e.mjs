@@ -168,7 +168,7 @@ await page.locator('section.card', { hasText: 'Cluster' }).locator('tbody tr').f
 
 step('dataset page');
 await page.goto(base + '/#/dataset/pbmc_small');
-await page.locator('section.card', { hasText: 'Provenance' }).locator('code').waitFor();
+await page.locator('section.card', { hasText: 'Provenance' }).locator('code').first().waitFor();
 const shape = await page.locator('section.card', { hasText: 'Shape' }).textContent();
 assert.ok(shape.includes('cells80'), shape);
 await page.locator('.qc figure svg rect').first().waitFor();
@@ -210,18 +210,21 @@ if (!process.env.E2E_SKIP_BIG) {
   run('go', ['run', './cmd/genestore/server/ui/e2e/bigmap', '-out', big, '-points', String(n)]);
   const bigBase = await serve(big);
   const times = [];
-  for (let i = 0; i < 3; i++) {
+  const loads = 5; // the median of five, on machines shared with other work
+  for (let i = 0; i < loads; i++) {
     const p = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    p.on('request', (r) => { if (!r.url().startsWith(bigBase + '/')) foreign.push(r.url()); });
     await p.goto(bigBase + '/#/map?by=cell_type');
     await p.waitForFunction(() => window.genestoreMap && window.genestoreMap.firstPaintMs !== null, null, { timeout: 60000 });
     const s = await p.evaluate(() => ({ ms: window.genestoreMap.firstPaintMs, drawn: window.genestoreMap.drawn, legend: window.genestoreMap.legend }));
     assert.equal(s.drawn, n);
     times.push(s.ms);
-    if (i === 2) await p.screenshot({ path: join(out, 'ui-map-100k.png') });
+    if (i === loads - 1) await p.screenshot({ path: join(out, 'ui-map-100k.png') });
     await p.close();
   }
+  assert.deepEqual(foreign, []);
   times.sort((a, b) => a - b);
-  const med = times[1];
+  const med = times[loads >> 1];
   console.log(`   first paint (navigation start → ${n} points drawn in colour): ${times.map((t) => t.toFixed(0)).join(', ')} ms; median ${med.toFixed(0)} ms (limit ${limit})`);
   assert.ok(med < limit, `first paint ${med.toFixed(0)} ms ≥ ${limit} ms`);
 }
