@@ -132,13 +132,10 @@ async function genePage(sym) {
       h('div', { id: 'neighbors' }, table(['#', 'gene', 'cosine', ''], a.neighbors.map((n) => [n.rank, geneLink(n.symbol), n.score, bar(n.score, top)]))));
   });
   section(grid, 'Nearest genes per dataset', async () => {
-    const cols = [];
-    for (const d of o.datasets) {
-      try {
-        const a = await api(`/v1/genes/${s}/neighbors?k=8&dataset=${enc(d.name)}`);
-        cols.push([d.name, a.neighbors.map((n) => n.symbol)]);
-      } catch { /* the dataset does not measure the gene */ }
-    }
+    // asked of every dataset at once; one that does not measure the gene answers 404
+    const got = await Promise.all(o.datasets.map((d) => api(`/v1/genes/${s}/neighbors?k=8&dataset=${enc(d.name)}`).then(
+      (a) => [d.name, a.neighbors.map((n) => n.symbol)], () => null)));
+    const cols = got.filter(Boolean);
     if (!cols.length) return h('p', { class: 'muted' }, 'No dataset has a vector of this gene.');
     return table(['dataset', 'nearest genes'], cols.map(([d, gs]) =>
       [d, h('span', {}, ...gs.map((g, i) => h('span', {}, i ? ', ' : '', geneLink(g))))]));
@@ -179,13 +176,9 @@ async function genePage(sym) {
     });
   }
   section(grid, 'Expression', async () => {
-    const rows = [];
-    for (const d of o.datasets) {
-      try {
-        const a = await api(`/v1/genes/${s}/predicted?dataset=${enc(d.name)}`);
-        rows.push([d.name, a.layer, a.cells, a.mean, a.median, a.max]);
-      } catch { /* no predicted layer there */ }
-    }
+    const got = await Promise.all(o.datasets.map((d) => api(`/v1/genes/${s}/predicted?dataset=${enc(d.name)}`).then(
+      (a) => [d.name, a.layer, a.cells, a.mean, a.median, a.max], () => null))); // 404: no predicted layer there
+    const rows = got.filter(Boolean);
     const link = h('p', {}, h('a', { href: '#/map?by=' + enc('gene:' + sym) }, 'Show measured expression on the cell map'));
     if (!rows.length) return h('div', {}, link, h('p', { class: 'muted' }, 'No predicted-expression layer (genestore predict).'));
     return h('div', {}, link, table(['dataset', 'layer', 'cells', 'mean', 'median', 'max'], rows));
