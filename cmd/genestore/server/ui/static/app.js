@@ -143,6 +143,7 @@ async function genePage(sym) {
   section(grid, 'Co-expression partners', async () => {
     const a = await api(`/v1/genes/${s}/coexpr?k=15`);
     return h('div', {}, h('p', { class: 'muted' }, `over ${a.datasets.join(', ')}; conserved = datasets with the edge`),
+      network(sym, a.partners),
       table(['gene', 'sign', 'mean weight', 'conserved', 'cosine'], a.partners.map((p) =>
         [geneLink(p.symbol), h('span', { class: p.sign === '+' ? 'pos' : 'neg' }, p.sign), p.mean_weight, p.conserved, p.cosine])));
   });
@@ -209,6 +210,36 @@ function histogram(p) {
   }
   return h('figure', {}, h('figcaption', {}, p.title), chart,
     h('div', { class: 'muted' }, `${fmt(p.min)} – ${fmt(p.max)}, median ${fmt(p.median)}`));
+}
+
+// network draws a gene's co-expression partners round it, as plot coexpr
+// does: edge colour the sign, width the number of datasets conserving it;
+// a partner's name opens its page.
+function network(centre, partners) {
+  const W = 380, H = 260, R = 100, ns = 'http://www.w3.org/2000/svg';
+  const el = (tag, attrs, text) => {
+    const e = document.createElementNS(ns, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+    if (text) e.textContent = text;
+    return e;
+  };
+  const chart = el('svg', { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: 'img', 'aria-label': `co-expression network of ${centre}`, class: 'network' });
+  const maxC = Math.max(1, ...partners.map((p) => p.conserved));
+  const pos = partners.map((_, i) => {
+    const a = 2 * Math.PI * i / Math.max(1, partners.length) - Math.PI / 2;
+    return [W / 2 + R * 1.45 * Math.cos(a), H / 2 + R * Math.sin(a)];
+  });
+  partners.forEach((p, i) => chart.append(el('line', { x1: W / 2, y1: H / 2, x2: pos[i][0], y2: pos[i][1],
+    stroke: p.sign === '+' ? '#1f7a3a' : '#a12a2a', 'stroke-width': 0.8 + 3 * p.conserved / maxC, opacity: 0.6 })));
+  partners.forEach((p, i) => {
+    const link = el('a', { href: '#/gene/' + enc(p.symbol) });
+    link.append(el('circle', { cx: pos[i][0], cy: pos[i][1], r: 4, fill: '#2b6cb0' }),
+      el('text', { x: pos[i][0], y: pos[i][1] - 7, 'text-anchor': 'middle', 'font-size': 10, fill: '#1d2433' }, p.symbol));
+    chart.append(link);
+  });
+  chart.append(el('circle', { cx: W / 2, cy: H / 2, r: 7, fill: '#1d2433' }),
+    el('text', { x: W / 2, y: H / 2 + 20, 'text-anchor': 'middle', 'font-size': 12, 'font-weight': 700, fill: '#1d2433' }, centre));
+  return chart;
 }
 
 const cellLink = (ds, bc) => h('a', { href: `#/cell/${enc(ds)}/${enc(bc)}` }, bc);
