@@ -9,7 +9,8 @@
 //   - hovering a point names its barcode;
 //   - a lasso returns marker genes;
 //   - clicking a cell opens its page (nearest cells, top genes, cluster);
-//   - the dataset page shows the dataset's shape; the gene map draws;
+//   - the dataset page shows the dataset's shape; the gene map draws and a
+//     click on a gene opens its page;
 //   - with --token, the page asks for the token and then works;
 //   - no request leaves the machine;
 // then measures the first paint of a 100,000-point map (a synthetic layout
@@ -183,6 +184,11 @@ await page.waitForFunction(() => window.genestoreMap?.space === 'genes' && windo
 const genePoints = await page.evaluate(() => window.genestoreMap.drawn);
 assert.equal(genePoints, glay.points);
 console.log(`   ${genePoints} genes drawn, coloured by ${await page.evaluate(() => window.genestoreMap.colourBy)}`);
+const gbox = await page.locator('#map').boundingBox();
+const gpt = await page.evaluate(() => window.genestoreMap.screenOf(0));
+await page.mouse.click(gbox.x + gpt[0], gbox.y + gpt[1]);
+await page.waitForURL(/#\/gene\/[^/]+$/);
+await page.locator('#neighbors tbody tr').first().waitFor();
 
 step('no request left the machine');
 const foreign = requests.filter((u) => !u.startsWith(base + '/') && !u.startsWith('data:'));
