@@ -531,7 +531,18 @@ func (e *Engine) ClusterMarkers(ctx context.Context, req ClusterRequest, id, k i
 	if err != nil {
 		return nil, err
 	}
-	var centroid []float64
+	q, err := e.centroid(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	cl := id
+	out := &TopGenes{Clustering: c.Name, Cluster: &cl, Cells: len(keys), K: k}
+	return out, e.topGenes(ctx, q, c.Provenance.ModelVersion, out)
+}
+
+// centroid returns the mean cell vector of keys (at least one).
+func (e *Engine) centroid(ctx context.Context, keys []uint64) ([]float32, error) {
+	var sum []float64
 	for lo := 0; lo < len(keys); lo += 4096 {
 		hi := min(lo+4096, len(keys))
 		vecs, err := e.r.Vectors(ctx, vocab.SpaceCells, keys[lo:hi])
@@ -539,18 +550,56 @@ func (e *Engine) ClusterMarkers(ctx context.Context, req ClusterRequest, id, k i
 			return nil, err
 		}
 		dim := len(vecs) / (hi - lo)
-		if centroid == nil {
-			centroid = make([]float64, dim)
+		if sum == nil {
+			sum = make([]float64, dim)
 		}
 		for i, v := range vecs {
-			centroid[i%dim] += float64(v)
+			sum[i%dim] += float64(v)
 		}
 	}
-	q := make([]float32, len(centroid))
-	for i, v := range centroid {
+	q := make([]float32, len(sum))
+	for i, v := range sum {
 		q[i] = float32(v / float64(len(keys)))
 	}
-	cl := id
-	out := &TopGenes{Clustering: c.Name, Cluster: &cl, Cells: len(keys), K: k}
-	return out, e.topGenes(ctx, q, c.Provenance.ModelVersion, out)
+	return q, nil
+}
+
+// SelectionMarkers returns the top genes of any set of cells (keys of the
+// cells space, vocab.EntityKey): the k genes whose decoder loadings have the
+// largest inner product with the cells' mean latent vector, as
+// ClusterMarkers does for a stored cluster. The browser's lasso asks it.
+// The cells' datasets must share one cell model version.
+func (e *Engine) SelectionMarkers(ctx context.Context, keys []uint64, k int) (*TopGenes, error) {
+	if e.r == nil {
+		return viewed(ctx, e, func(s *Engine) (*TopGenes, error) { return s.SelectionMarkers(ctx, keys, k) })
+	}
+	k, err := e.checkK(k, 10)
+	if err != nil {
+		return nil, err
+	}
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("%w: no cells selected", ErrInvalid)
+	}
+	info, err := e.r.Space(ctx, vocab.SpaceCells)
+	if err != nil {
+		return nil, err
+	}
+	ver := ""
+	for _, key := range keys {
+		d, _ := vocab.SplitEntityKey(key)
+		set, ok := info.set(d)
+		if !ok {
+			return nil, fmt.Errorf("%w: dataset %d has no %s vectors", ErrNotFound, d, vocab.SpaceCells)
+		}
+		if ver != "" && set.ModelVersion != ver {
+			return nil, fmt.Errorf("%w: the selection mixes cell models %q and %q", ErrModelMismatch, ver, set.ModelVersion)
+		}
+		ver = set.ModelVersion
+	}
+	q, err := e.centroid(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := &TopGenes{Cells: len(keys), K: k}
+	return out, e.topGenes(ctx, q, ver, out)
 }

@@ -336,6 +336,28 @@ func TestClusters(t *testing.T) {
 			t.Errorf("marker %s of the cluster of a type-%d cell", g.Symbol, f.tr.Types[1][5])
 		}
 	}
+	// the same cells as a selection (the browser's lasso) give the same genes
+	var sel []uint64
+	for i, k := range cc.Keys {
+		if int(cc.Labels[i]) == cm.Cluster {
+			sel = append(sel, k)
+		}
+	}
+	sm, err := f.e.SelectionMarkers(ctx, sel, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sm.Cells != mk.Cells || len(sm.Genes) != len(mk.Genes) {
+		t.Fatalf("selection markers %+v, cluster markers %+v", sm, mk)
+	}
+	for i := range sm.Genes {
+		if sm.Genes[i].Symbol != mk.Genes[i].Symbol {
+			t.Errorf("selection marker %d: %s, cluster marker %s", i, sm.Genes[i].Symbol, mk.Genes[i].Symbol)
+		}
+	}
+	if _, err := f.e.SelectionMarkers(ctx, nil, 5); !errors.Is(err, query.ErrInvalid) {
+		t.Errorf("empty selection: %v", err)
+	}
 }
 
 func TestAnnotate(t *testing.T) {

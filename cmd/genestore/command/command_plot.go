@@ -359,60 +359,7 @@ func runPlotQC(cmd *cobra.Command, g *globalOptions, o *plotOptions) error {
 	defer db.Close()
 	var hs []plot.Hist
 	var title string
-	err = db.View(func(tx *store.Tx) error {
-		info, err := tx.DatasetByName(o.dataset)
-		if err != nil {
-			return err
-		}
-		genes, err := tx.DatasetGenes(info.ID)
-		if err != nil {
-			return err
-		}
-		mito := make([]bool, len(genes))
-		nm := 0
-		for c, id := range genes {
-			gi, err := tx.Gene(id)
-			if err != nil {
-				return err
-			}
-			if s := strings.ToLower(gi.Symbol); strings.HasPrefix(s, "mt-") {
-				mito[c] = true
-				nm++
-			}
-		}
-		x, err := tx.Matrix(info.ID)
-		if err != nil {
-			return err
-		}
-		ng, tot, mt := make([]float64, x.Rows), make([]float64, x.Rows), make([]float64, x.Rows)
-		for r := 0; r < x.Rows; r++ {
-			idx, v := x.Row(r)
-			var t, m float64
-			for p, c := range idx {
-				if v[p] != 0 {
-					ng[r]++
-				}
-				t += float64(v[p])
-				if mito[c] {
-					m += float64(v[p])
-				}
-			}
-			tot[r] = t
-			if t > 0 {
-				mt[r] = m / t
-			}
-		}
-		what := "counts"
-		if info.Values != vocab.Counts {
-			what = string(info.Values) + " values"
-		}
-		hs = []plot.Hist{{Title: "genes per cell", Values: ng}, {Title: what + " per cell", Values: tot}}
-		if nm > 0 {
-			hs = append(hs, plot.Hist{Title: fmt.Sprintf("mitochondrial share (%d MT- genes)", nm), Values: mt})
-		}
-		title = fmt.Sprintf("QC of %s: %d cells × %d genes", info.Name, info.Cells, info.Genes)
-		return nil
-	})
+	err = db.View(func(tx *store.Tx) (err error) { title, hs, err = qcHists(tx, o.dataset); return err })
 	if err != nil {
 		return err
 	}
@@ -421,6 +368,64 @@ func runPlotQC(cmd *cobra.Command, g *globalOptions, o *plotOptions) error {
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%d panels)\n", o.out, len(hs))
 	return nil
+}
+
+// qcHists computes a dataset's QC panels from its stored matrix: genes
+// detected per cell, total per cell and, when it has MT- genes, their share
+// (plot qc draws them; the browser's dataset page shows them binned).
+func qcHists(tx *store.Tx, dataset string) (string, []plot.Hist, error) {
+	var hs []plot.Hist
+	info, err := tx.DatasetByName(dataset)
+	if err != nil {
+		return "", nil, err
+	}
+	genes, err := tx.DatasetGenes(info.ID)
+	if err != nil {
+		return "", nil, err
+	}
+	mito := make([]bool, len(genes))
+	nm := 0
+	for c, id := range genes {
+		gi, err := tx.Gene(id)
+		if err != nil {
+			return "", nil, err
+		}
+		if s := strings.ToLower(gi.Symbol); strings.HasPrefix(s, "mt-") {
+			mito[c] = true
+			nm++
+		}
+	}
+	x, err := tx.Matrix(info.ID)
+	if err != nil {
+		return "", nil, err
+	}
+	ng, tot, mt := make([]float64, x.Rows), make([]float64, x.Rows), make([]float64, x.Rows)
+	for r := 0; r < x.Rows; r++ {
+		idx, v := x.Row(r)
+		var t, m float64
+		for p, c := range idx {
+			if v[p] != 0 {
+				ng[r]++
+			}
+			t += float64(v[p])
+			if mito[c] {
+				m += float64(v[p])
+			}
+		}
+		tot[r] = t
+		if t > 0 {
+			mt[r] = m / t
+		}
+	}
+	what := "counts"
+	if info.Values != vocab.Counts {
+		what = string(info.Values) + " values"
+	}
+	hs = []plot.Hist{{Title: "genes per cell", Values: ng}, {Title: what + " per cell", Values: tot}}
+	if nm > 0 {
+		hs = append(hs, plot.Hist{Title: fmt.Sprintf("mitochondrial share (%d MT- genes)", nm), Values: mt})
+	}
+	return fmt.Sprintf("QC of %s: %d cells × %d genes", info.Name, info.Cells, info.Genes), hs, nil
 }
 
 func newPlotCoexprCommand(g *globalOptions) *cobra.Command {

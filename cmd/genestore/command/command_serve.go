@@ -32,11 +32,17 @@ func newServeCommand(g *globalOptions) *cobra.Command {
 	o := &serveOptions{}
 	cmd := &cobra.Command{
 		Use:   "serve [--addr 127.0.0.1:8080] [--token T] [--allow-writes]",
-		Short: "Serve the queries as a JSON HTTP API",
+		Short: "Serve the queries as a JSON HTTP API and a browser UI",
 		Long: `serve answers the CLI's queries over HTTP as JSON (GET /v1/genes/{symbol}/neighbors,
 /v1/cells/{dataset}/{barcode}/neighbors, /v1/genes/{symbol}/coexpr,
 /v1/clusters/{space}/..., /v1/datasets, /healthz; the full list with parameters is
 served at /v1/openapi.yaml). The answers are those of the matching verbs' --json.
+
+A browser UI is served at / (open http://127.0.0.1:8080/): gene search with
+completion, a gene page, the stored cell map (genestore layout --space cells)
+coloured by any obs column, cluster or gene, with a lasso that lists the top
+genes of the cells drawn round, and dataset pages. Its files are in the
+binary and it requests nothing from any other host.
 
 The store is opened read-only and no route writes, unless --allow-writes (which
 adds POST /v1/clusters/{space} to compute a clustering). It listens on loopback
@@ -80,6 +86,7 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions) error {
 		return err
 	}
 	opts.Info = func(context.Context) (*store.Info, error) { return db.Info() }
+	opts.UI = &uiData{db: db, b: b, e: e}
 	s, err := server.New(e, opts)
 	if err != nil {
 		return err

@@ -42,7 +42,9 @@ type Options struct {
 	// Addr is the listen address; a non-loopback host needs Token.
 	Addr string
 	// Token, when set, is required as "Authorization: Bearer <token>" on
-	// every route but /healthz (the scheme in any case). It must have at
+	// every route but /healthz and the UI's page and assets (/ and /ui/,
+	// which hold no store data; the page asks for the token and sends it
+	// on its API requests). The scheme is matched in any case. It must have at
 	// least MinTokenLen characters and no leading or trailing whitespace.
 	Token string
 	// AllowWrites registers the write routes (POST /v1/clusters/{space}
@@ -60,6 +62,9 @@ type Options struct {
 	// Info answers GET /v1/info (store.Info: schema, sizes, datasets,
 	// models); nil makes that route a 404.
 	Info func(context.Context) (*store.Info, error)
+	// UI answers the browser UI's map, completion and overview routes; nil
+	// makes them 404. The page itself (/ and /ui/) is always served.
+	UI UIData
 }
 
 // DefaultOptions: 127.0.0.1:8080, read-only, 1 MiB bodies, 64 KiB headers,
@@ -154,6 +159,7 @@ func New(e *query.Engine, opts Options) (*Server, error) {
 	s.handle("GET /v1/networks", s.networks)
 	s.handle("GET /v1/genes/{symbol}/regulators", s.regulators)
 	s.handle("GET /v1/genes/{symbol}/targets", s.targets)
+	s.registerUI()
 	if opts.AllowWrites {
 		s.handle("POST /v1/clusters/{space}", s.computeClusters)
 	}
@@ -188,7 +194,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusInternalServerError, "internal error")
 		}
 	}()
-	if s.opts.Token != "" && r.URL.Path != "/healthz" {
+	if s.opts.Token != "" && r.URL.Path != "/healthz" && !isStatic(r.URL.Path) {
 		got, ok := bearer(r.Header.Get("Authorization"))
 		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.opts.Token)) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="genestore"`)
@@ -259,9 +265,10 @@ func (s *Server) handle(pattern string, h handlerFunc) {
 			writeError(w, code, err.Error())
 			return
 		}
-		if b, ok := v.(rawYAML); ok {
-			w.Header().Set("Content-Type", "application/yaml")
-			w.Write(b)
+		if b, ok := v.(raw); ok {
+			w.Header().Set("Content-Type", b.contentType)
+			w.Header().Set("X-Content-Type-Options", "nosniff")
+			w.Write(b.body)
 			return
 		}
 		writeJSON(w, http.StatusOK, v)
@@ -310,7 +317,11 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Write(append(b, '\n'))
 }
 
-type rawYAML []byte
+// raw is an answer sent as it is, not as JSON.
+type raw struct {
+	contentType string
+	body        []byte
+}
 
 var errBadParam = errors.New("bad parameter")
 
@@ -390,7 +401,7 @@ func (s *Server) healthz(r *http.Request) (any, error) {
 	return map[string]string{"status": "ok"}, nil
 }
 
-func (s *Server) openapi(r *http.Request) (any, error) { return rawYAML(OpenAPI), nil }
+func (s *Server) openapi(r *http.Request) (any, error) { return raw{"application/yaml", OpenAPI}, nil }
 
 func (s *Server) datasets(r *http.Request) (any, error) { return s.e.Datasets(r.Context()) }
 

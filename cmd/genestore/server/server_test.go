@@ -370,7 +370,8 @@ func FuzzHandler(f *testing.F) {
 	s := newServer(f, fx, nil)
 	for _, seed := range []string{"/v1/genes/G00001/neighbors?k=3", "/v1/cells/ds1/D1C0000001/neighbors",
 		"/v1/clusters/genes/0?enrich=modules", "/v1/genes/%00/coexpr", "/v1/clusters/cells/1/markers?k=99999",
-		"/v1/genes/G00001/cluster?resolution=-1", "/v1/cells/ds1//genes", "/v1/genes/G1/cells?datasets=,,,"} {
+		"/v1/genes/G00001/cluster?resolution=-1", "/v1/cells/ds1//genes", "/v1/genes/G1/cells?datasets=,,,",
+		"/ui/app.js", "/ui/../server.go", "/v1/maps/cells/markers?polygon=1,2,3,4,5,6", "/v1/genes?prefix=G0"} {
 		f.Add("GET", seed)
 	}
 	f.Fuzz(func(t *testing.T, method, target string) {
@@ -388,8 +389,15 @@ func FuzzHandler(f *testing.F) {
 		if rec.Code >= 500 && rec.Code != 504 {
 			t.Fatalf("%s %s: %d %s", method, target, rec.Code, rec.Body)
 		}
-		if method != "HEAD" && (rec.Code < 300 || rec.Code >= 400) && !json.Valid(rec.Body.Bytes()) && !strings.HasSuffix(u.Path, ".yaml") {
+		// every answer is JSON but the successful ones that say otherwise:
+		// the UI's page and files, map coordinates, the OpenAPI YAML
+		ct := rec.Header().Get("Content-Type")
+		other := rec.Code == 200 && (strings.HasPrefix(ct, "text/") || ct == "application/octet-stream" || ct == "application/yaml")
+		if method != "HEAD" && (rec.Code < 300 || rec.Code >= 400) && !other && !json.Valid(rec.Body.Bytes()) {
 			t.Fatalf("%s %s: body is not JSON: %q", method, target, rec.Body)
+		}
+		if other && strings.HasPrefix(u.Path, "/v1/") && ct != "application/octet-stream" && ct != "application/yaml" {
+			t.Fatalf("%s %s: a /v1/ answer as %s", method, target, ct)
 		}
 	})
 }
