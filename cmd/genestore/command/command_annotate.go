@@ -104,6 +104,7 @@ type annotateCellsOptions struct {
 	minConfidence float32
 	dryRun, rows  bool
 	json          bool
+	backend       *backendFlags
 }
 
 func newAnnotateCellsCommand(g *globalOptions) *cobra.Command {
@@ -121,11 +122,14 @@ from one model version. Labels are stored as kind "cell-labels", name
 
 --json prints {query, label, references, model_version, k, min_confidence,
 cells, unassigned, labels:[{label,count}], name, written, rows?:[{cell,barcode,
-label,top,confidence}]} (rows with --rows).`,
+label,top,confidence}]} (rows with --rows).
+
+--backend weaviate --url URL finds the neighbours on a Weaviate cluster filled
+by "sync weaviate".`,
 		Args:    cobra.NoArgs,
 		PreRunE: positive("k"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			e, _, db, err := openEngine(g, o.dryRun, cmd.ErrOrStderr())
+			e, _, db, err := openEngineVia(g, o.dryRun, cmd.ErrOrStderr(), o.backend)
 			if err != nil {
 				return err
 			}
@@ -167,5 +171,6 @@ label,top,confidence}]} (rows with --rows).`,
 	for _, n := range []string{"reference", "label", "query"} {
 		_ = cmd.MarkFlagRequired(n)
 	}
+	o.backend = addBackendFlags(cmd)
 	return cmd
 }

@@ -45,6 +45,7 @@ type neighborsOptions struct {
 	restrict, exclude   []string
 	cells               bool
 	json                bool
+	backend             *backendFlags
 }
 
 func newNeighborsCommand(g *globalOptions) *cobra.Command {
@@ -78,7 +79,11 @@ version are skipped (listed under "skipped"), or refused when named.
   cells:  {cell:{dataset,cell,barcode}, model_version, k, skipped,
            neighbors:[{rank,dataset,cell,barcode,score,model_version}]}
   --cells: {gene, model_version, k, cells:[{rank,dataset,cell,barcode,score,model_version}]}
-score is the cosine similarity (inner product for --cells).`,
+score is the cosine similarity (inner product for --cells).
+
+--backend weaviate --url URL runs the searches on a Weaviate cluster filled by
+"sync weaviate" (names, vectors and filters stay with the store); the answer
+has the same shape.`,
 		Args:    cobra.NoArgs,
 		PreRunE: positive("k"),
 		RunE:    func(cmd *cobra.Command, _ []string) error { return runNeighbors(cmd, g, o) },
@@ -92,6 +97,7 @@ score is the cosine similarity (inner product for --cells).`,
 	f.StringSliceVar(&o.exclude, "exclude", nil, "leave these sets out")
 	f.BoolVar(&o.cells, "cells", false, "with --gene: the cells most associated with the gene")
 	f.BoolVar(&o.json, "json", false, "print JSON")
+	o.backend = addBackendFlags(cmd)
 	cmd.MarkFlagsMutuallyExclusive("gene", "cell")
 	cmd.MarkFlagsOneRequired("gene", "cell")
 	return cmd
@@ -99,7 +105,7 @@ score is the cosine similarity (inner product for --cells).`,
 
 func runNeighbors(cmd *cobra.Command, g *globalOptions, o *neighborsOptions) error {
 	ctx := cmd.Context()
-	e, _, db, err := openEngine(g, true, cmd.ErrOrStderr())
+	e, _, db, err := openEngineVia(g, true, cmd.ErrOrStderr(), o.backend)
 	if err != nil {
 		return err
 	}
