@@ -294,6 +294,8 @@ func TestClusterSyncQueryFailover(t *testing.T) {
 	if got, want := counts(t, ctx, c, weaviate.DefaultAlias(vocab.SpaceCells)), storeCounts(t, db); !sameCounts(got, want) {
 		t.Fatalf("cluster counts %v, store %v", got, want)
 	}
+	t.Logf("resident memory after the sync: node0 %d MiB, node1 %d MiB, node2 %d MiB",
+		cl.RSS(0)>>20, cl.RSS(1)>>20, cl.RSS(2)>>20)
 	rep, err = weaviate.Sync(ctx, db, c, opts)
 	if err != nil || rep.Sent != 0 || len(rep.SetsKept) != 2 {
 		t.Fatalf("second sync without changes: sent %d, kept %v, err %v", rep.Sent, rep.SetsKept, err)

@@ -201,12 +201,14 @@ func (c *Cluster) start(i int) error {
 		"CLUSTER_ADVERTISE_ADDR=127.0.0.1",
 		"CLUSTER_GOSSIP_BIND_PORT="+strconv.Itoa(nd.Gossip),
 		"CLUSTER_DATA_BIND_PORT="+strconv.Itoa(nd.Gossip+1),
-		"CLUSTER_JOIN=127.0.0.1:"+strconv.Itoa(c.Nodes[0].Gossip),
 		"MEMBERLIST_FAST_FAILURE_DETECTION=true",
 		"RAFT_PORT="+strconv.Itoa(nd.Raft),
 		"RAFT_INTERNAL_RPC_PORT="+strconv.Itoa(nd.Raft+1),
 		"GRPC_PORT="+strconv.Itoa(nd.GRPC),
 	)
+	if i > 0 {
+		cmd.Env = append(cmd.Env, "CLUSTER_JOIN=127.0.0.1:"+strconv.Itoa(c.Nodes[0].Gossip))
+	}
 	cmd.Env = append(cmd.Env, c.env...)
 	cmd.Stdout, cmd.Stderr = lf, lf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -326,3 +328,23 @@ func (c *Cluster) Stop() {
 
 // Log returns the last bytes of node i's log.
 func (c *Cluster) Log(i int) string { return tail(c.Nodes[i].logPath) }
+
+// RSS returns node i's resident memory in bytes (Linux /proc; 0 when the
+// node is not running or /proc is unreadable).
+func (c *Cluster) RSS(i int) int64 {
+	nd := c.Nodes[i]
+	if nd.cmd == nil {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", nd.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
