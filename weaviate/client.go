@@ -167,6 +167,9 @@ func (c *Client) once(ctx context.Context, method, rawURL, path string, payload 
 			for _, m := range er.Error {
 				se.Messages = append(se.Messages, m.Message)
 			}
+			if len(se.Messages) == 0 && er.Message != "" {
+				se.Messages = []string{er.Message}
+			}
 		}
 		if len(se.Messages) == 0 && len(bytes.TrimSpace(data)) > 0 {
 			se.Messages = []string{string(bytes.TrimSpace(data[:min(len(data), 300)]))}
@@ -184,11 +187,13 @@ func (c *Client) once(ctx context.Context, method, rawURL, path string, payload 
 	return nil
 }
 
-// errorResponse is Weaviate's ErrorResponse: {"error":[{"message":"..."}]}.
+// errorResponse is Weaviate's ErrorResponse, {"error":[{"message":"..."}]},
+// or the {"code":401,"message":"..."} its authentication layer answers.
 type errorResponse struct {
 	Error []struct {
 		Message string `json:"message"`
 	} `json:"error"`
+	Message string `json:"message"`
 }
 
 // Ready asks GET /v1/.well-known/ready (200 when the node serves).

@@ -281,13 +281,13 @@ func TestClusterSyncQueryFailover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := weaviate.SyncOptions{Shards: 3, Replicas: 2, Workers: 2, BatchSize: 1000}
+	opts := weaviate.SyncOptions{Shards: 3, Replicas: 2, Workers: 2}
 	rep, err := weaviate.Sync(ctx, db, c, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("initial sync: %d vectors in %v = %.0f vectors/s into %s (3 shards × 2 replicas)",
-		rep.Sent, rep.Elapsed.Round(time.Millisecond), float64(rep.Sent)/rep.Elapsed.Seconds(), rep.Collection)
+	t.Logf("initial sync: %d vectors in %v = %.0f vectors/s into %s (3 shards × 2 replicas, %d batches resent)",
+		rep.Sent, rep.Elapsed.Round(time.Millisecond), float64(rep.Sent)/rep.Elapsed.Seconds(), rep.Collection, rep.Retries)
 	if rep.Sent != n || !rep.Created {
 		t.Fatalf("initial sync sent %d of %d (created %v)", rep.Sent, n, rep.Created)
 	}
@@ -397,6 +397,7 @@ func TestClusterSyncQueryFailover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("sync after append (node2 restarted): sent %d vectors of set %v in %v, kept %v", rep.Sent, rep.SetsSent, rep.Elapsed.Round(time.Millisecond), rep.SetsKept)
 	if rep.Sent != 2000 || !slices.Equal(rep.SetsSent, []uint32{ds3}) || rep.Created {
 		t.Fatalf("incremental sync after append: sent %d sets %v created %v", rep.Sent, rep.SetsSent, rep.Created)
 	}
@@ -491,7 +492,7 @@ func TestHelperSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, _ := weaviate.NewClient(os.Getenv("HELPER_URL"), weaviate.ClientOptions{Token: testKey})
-	_, err = weaviate.Sync(context.Background(), db, c, weaviate.SyncOptions{Shards: 3, Replicas: 2, BatchSize: 500,
+	_, err = weaviate.Sync(context.Background(), db, c, weaviate.SyncOptions{Shards: 3, Replicas: 2,
 		Progress: func(done, total int) { fmt.Printf("progress %d %d\n", done, total) }})
 	t.Fatalf("the helper sync should have been killed, it ended: %v", err)
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,7 +48,9 @@ type SyncOptions struct {
 	// Shards and Replicas of a new collection; 0 means 1. An existing
 	// collection keeps its own (Weaviate cannot change them).
 	Shards, Replicas int
-	// BatchSize is the number of objects per batch request; 0 means 500.
+	// BatchSize is the number of objects per batch request; 0 means 200
+	// (a replica must commit its share of a batch within Weaviate's fixed
+	// 10 s internal timeout, also on a loaded machine).
 	BatchSize int
 	// Workers is the number of batches in flight; 0 means 2.
 	Workers int
@@ -88,7 +91,7 @@ func (o SyncOptions) withDefaults() SyncOptions {
 	o.Shards = max(o.Shards, 1)
 	o.Replicas = max(o.Replicas, 1)
 	if o.BatchSize == 0 {
-		o.BatchSize = 500
+		o.BatchSize = 200
 	}
 	if o.Workers == 0 {
 		o.Workers = 2
@@ -191,6 +194,7 @@ type SyncReport struct {
 	SetsSent   []uint32      `json:"sets_sent"`
 	SetsKept   []uint32      `json:"sets_kept"` // unchanged since the last sync
 	Deleted    int           `json:"deleted"`   // objects removed from the cluster
+	Retries    int           `json:"retries"`   // batches sent again after a failure
 	DryRun     bool          `json:"dry_run"`
 	Elapsed    time.Duration `json:"elapsed_ns"`
 }
@@ -325,7 +329,7 @@ func Sync(ctx context.Context, db *store.DB, c *Client, opts SyncOptions) (SyncR
 	}
 	done := 0
 	for _, s := range todo {
-		n, err := sendSet(ctx, db, c, o, class, info.Generation, s.Dataset, &done, total)
+		n, err := sendSet(ctx, db, c, o, class, info.Generation, s.Dataset, &done, total, &rep.Retries)
 		rep.Sent += n
 		if err != nil {
 			return rep, err
@@ -358,7 +362,7 @@ func Sync(ctx context.Context, db *store.DB, c *Client, opts SyncOptions) (SyncR
 			}
 		}
 		for _, ds := range bad {
-			n, err := sendSet(ctx, db, c, o, class, info.Generation, ds, &done, total)
+			n, err := sendSet(ctx, db, c, o, class, info.Generation, ds, &done, total, &rep.Retries)
 			rep.Sent += n
 			if err != nil {
 				return rep, err
@@ -371,6 +375,12 @@ func Sync(ctx context.Context, db *store.DB, c *Client, opts SyncOptions) (SyncR
 		return rep, err
 	}
 	if err := c.SetAlias(ctx, o.Alias, class); err != nil {
+		return rep, err
+	}
+	// Weaviate rebuilds its GraphQL schema after a schema change in the
+	// background: wait until queries through the alias work, so that a
+	// query right after Sync returns does not fail.
+	if err := waitQueryable(ctx, c, o.Alias); err != nil {
 		return rep, err
 	}
 	if prev != "" && prev != class {
@@ -436,7 +446,7 @@ func compareCounts(ctx context.Context, c *Client, class string, info store.Spac
 
 // sendSet sends every vector of dataset ds in o.Space in batches, with
 // o.Workers batches in flight, and returns how many were sent.
-func sendSet(ctx context.Context, db *store.DB, c *Client, o SyncOptions, class string, gen uint64, ds uint32, done *int, total int) (int, error) {
+func sendSet(ctx context.Context, db *store.DB, c *Client, o SyncOptions, class string, gen uint64, ds uint32, done *int, total int, retries *int) (int, error) {
 	var (
 		ids   []uint32
 		dim   int
@@ -517,6 +527,21 @@ func sendSet(ctx context.Context, db *store.DB, c *Client, o SyncOptions, class 
 							PropGeneration: int64(gen)}})
 				}
 				err := c.PutObjects(ctx, objs, o.Consistency)
+				// A batch is idempotent (name-based UUIDs): resend it when
+				// some objects failed or the request did, unless the server
+				// refused it outright (4xx).
+				wait := 500 * time.Millisecond
+				for try := 0; err != nil && try < batchRetries && retryable(err); try++ {
+					mu.Lock()
+					*retries++
+					mu.Unlock()
+					select {
+					case <-ctx.Done():
+					case <-time.After(wait):
+					}
+					wait *= 2
+					err = c.PutObjects(ctx, objs, o.Consistency)
+				}
 				mu.Lock()
 				if err != nil {
 					errs = append(errs, err)
@@ -547,4 +572,37 @@ func sendSet(ctx context.Context, db *store.DB, c *Client, o SyncOptions, class 
 		return sent, fmt.Errorf("space %q dataset %d: %w", o.Space, ds, errs[0])
 	}
 	return sent, ctx.Err()
+}
+
+// batchRetries is how many times sendSet resends a failed batch.
+const batchRetries = 5
+
+// retryable reports whether a failed batch is worth resending: anything but
+// a 4xx answer to the whole request or a cancelled context.
+func retryable(err error) bool {
+	var se *StatusError
+	if errors.As(err, &se) {
+		return se.Status == http.StatusTooManyRequests || se.Status >= 500
+	}
+	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+}
+
+// waitQueryable polls a count through alias until it answers (at most a
+// minute).
+func waitQueryable(ctx context.Context, c *Client, alias string) error {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		_, err := c.Count(ctx, alias, nil)
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("weaviate: alias %s not queryable after a minute: %w", alias, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }

@@ -171,6 +171,14 @@ func Start(ctx context.Context, bin, dir string, o Options) (*Cluster, error) {
 			c.Stop()
 			return nil, err
 		}
+		if i == 0 {
+			// A node whose CLUSTER_JOIN finds no listener exits at once:
+			// the others start once node0 gossips (seconds on a busy host).
+			if err := c.waitGossip(ctx, o.Ready); err != nil {
+				c.Stop()
+				return nil, err
+			}
+		}
 	}
 	if err := c.WaitReady(ctx, o.Ready); err != nil {
 		c.Stop()
@@ -206,9 +214,10 @@ func (c *Cluster) start(i int) error {
 		"RAFT_INTERNAL_RPC_PORT="+strconv.Itoa(nd.Raft+1),
 		"GRPC_PORT="+strconv.Itoa(nd.GRPC),
 	)
-	if i > 0 {
-		cmd.Env = append(cmd.Env, "CLUSTER_JOIN=127.0.0.1:"+strconv.Itoa(c.Nodes[0].Gossip))
-	}
+	// Every node, node0 included, names node0's gossip port: without it
+	// node0 forms no memberlist cluster that the raft join can resolve
+	// names through (measured: node0 never became ready).
+	cmd.Env = append(cmd.Env, "CLUSTER_JOIN=127.0.0.1:"+strconv.Itoa(c.Nodes[0].Gossip))
 	cmd.Env = append(cmd.Env, c.env...)
 	cmd.Stdout, cmd.Stderr = lf, lf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -347,4 +356,27 @@ func (c *Cluster) RSS(i int) int64 {
 		}
 	}
 	return 0
+}
+
+// waitGossip waits until node0 accepts connections on its gossip port.
+func (c *Cluster) waitGossip(ctx context.Context, limit time.Duration) error {
+	nd := c.Nodes[0]
+	deadline := time.Now().Add(limit)
+	for {
+		conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(nd.Gossip), time.Second)
+		if err == nil {
+			conn.Close()
+			return nil
+		}
+		select {
+		case <-nd.done:
+			return fmt.Errorf("weaviatetest: %s exited while starting; log %s:\n%s", nd.Name, nd.logPath, tail(nd.logPath))
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("weaviatetest: %s does not gossip after %v; log %s:\n%s", nd.Name, limit, nd.logPath, tail(nd.logPath))
+		}
+	}
 }

@@ -62,7 +62,7 @@ replaced, sent, sets_sent, sets_kept, deleted, dry_run, elapsed_ns}.`,
 	f.StringVar(&o.token, "token", os.Getenv(weaviateTokenEnv), "API key (env "+weaviateTokenEnv+")")
 	f.IntVar(&o.shards, "shards", 1, "shards of a new collection")
 	f.IntVar(&o.replicas, "replicas", 1, "replication factor of a new collection")
-	f.IntVar(&o.batch, "batch", 500, "objects per batch request")
+	f.IntVar(&o.batch, "batch", 200, "objects per batch request")
 	f.IntVar(&o.workers, "workers", 2, "batch requests in flight")
 	f.StringVar(&o.consistency, "consistency", "ALL", "write consistency: ONE, QUORUM or ALL")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print what would be sent and deleted, change nothing")
