@@ -404,6 +404,31 @@ func TestClusterSyncQueryFailover(t *testing.T) {
 	if got, want := counts(t, ctx, c, weaviate.DefaultAlias(vocab.SpaceCells)), storeCounts(t, db); !sameCounts(got, want) {
 		t.Fatalf("after append: cluster counts %v, store %v", got, want)
 	}
+}
+
+// TestClusterSyncKilled kills a sync (SIGKILL, in a child process) part way
+// through filling the new collection of a model change, reruns it, and
+// checks that the cluster then holds exactly the store's vectors behind the
+// moved alias. It uses a fifth of the cells of the test above.
+func TestClusterSyncKilled(t *testing.T) {
+	ctx := context.Background()
+	cl := startCluster(t, ctx, 3)
+	n := max(cells(t)/5, 2000)
+	path := filepath.Join(t.TempDir(), "store.db")
+	db := buildStore(t, ctx, path, n)
+	defer func() { db.Close() }()
+	url := cl.Nodes[0].URL()
+	c, err := weaviate.NewClient(url, weaviate.ClientOptions{Token: testKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := weaviate.SyncOptions{Shards: 3, Replicas: 2}
+	rep, err := weaviate.Sync(ctx, db, c, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	remote := weaviate.NewBackend(nil, c, nil)
+	_, dim0, _ := storeVectors(t, db)
 	old := rep.Collection
 
 	// A new model version of ds1: a new collection. Kill that sync with
@@ -416,7 +441,7 @@ func TestClusterSyncQueryFailover(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	putCells(t, db, ds1, n/2, dim, "cell-model-2", 11)
+	putCells(t, db, ds1, n/2, dim0, "cell-model-2", 11)
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -443,7 +468,7 @@ func TestClusterSyncQueryFailover(t *testing.T) {
 		t.Errorf("old collection %s still there: %v", old, err)
 	}
 	// The new vectors are served: a ds1 cell's own vector finds it first.
-	keys, dim, vecs = storeVectors(t, db)
+	keys, dim, vecs := storeVectors(t, db)
 	hits, err := remote.Search(ctx, vocab.SpaceCells, vecs[:dim], 1, nil)
 	if err != nil || len(hits) != 1 || hits[0].Key != keys[0] || hits[0].Score < 0.999 {
 		t.Fatalf("after the model change the first cell's vector finds %v (err %v), want key %d at score 1", hits, err, keys[0])
