@@ -81,6 +81,9 @@ func (e *StatusError) Error() string {
 	if msg == "" {
 		msg = http.StatusText(e.Status)
 	}
+	if e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden {
+		msg += " (check the API key: --token or $GENESTORE_WEAVIATE_TOKEN)"
+	}
 	return fmt.Sprintf("weaviate: %s %s: %d: %s", e.Method, e.Path, e.Status, msg)
 }
 

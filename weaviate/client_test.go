@@ -171,8 +171,8 @@ func TestGraphQLErrorsAndStatuses(t *testing.T) {
 	}
 	s, _ = server(t, 401, `{"code":401,"message":"unauthorized: invalid api key"}`)
 	err := client(t, s.URL, "wrong").Ready(ctx)
-	if !errors.Is(err, ErrAuth) {
-		t.Errorf("401 is %v, want ErrAuth", err)
+	if !errors.Is(err, ErrAuth) || !strings.Contains(err.Error(), "401: unauthorized: invalid api key (check the API key") {
+		t.Errorf("401 is %v, want ErrAuth with the server's message", err)
 	}
 	s, _ = server(t, 422, `{"error":[{"message":"class name \"x\" is invalid"}]}`)
 	err = client(t, s.URL, "").CreateCollection(ctx, Collection{Class: "x"})
