@@ -343,6 +343,10 @@ func Sync(ctx context.Context, db *store.DB, c *Client, opts SyncOptions) (SyncR
 		}
 	}
 	// Check the cluster against the store, dataset by dataset; repair once.
+	// A collection created moments ago may not be in the GraphQL schema yet.
+	if err := waitQueryable(ctx, c, class); err != nil {
+		return rep, err
+	}
 	for attempt := 0; ; attempt++ {
 		bad, extra, err := compareCounts(ctx, c, class, info)
 		if err != nil {
@@ -587,8 +591,8 @@ func retryable(err error) bool {
 	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }
 
-// waitQueryable polls a count through alias until it answers (at most a
-// minute).
+// waitQueryable polls a count of a collection or alias until it answers
+// (at most a minute).
 func waitQueryable(ctx context.Context, c *Client, alias string) error {
 	deadline := time.Now().Add(time.Minute)
 	for {
