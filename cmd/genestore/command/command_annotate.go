@@ -115,6 +115,7 @@ type annotateCellsOptions struct {
 	dryRun, rows  bool
 	json          bool
 	fill          string
+	backend       *backendFlags
 }
 
 func newAnnotateCellsCommand(g *globalOptions) *cobra.Command {
@@ -143,11 +144,14 @@ below transfer with zeros).
 --json prints {query, label, references, model_version, k, min_confidence,
 cells, unassigned, labels:[{label,count}], name, written, rows?:[{cell,barcode,
 label,top,confidence}]} (rows with --rows), and fill:{mode,missing,predicted}
-when the query was embedded again.`,
+when the query was embedded again.
+
+--backend weaviate --url URL finds the neighbours on a Weaviate cluster filled
+by "sync weaviate".`,
 		Args:    cobra.NoArgs,
 		PreRunE: positive("k"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			e, _, db, err := openEngine(g, o.dryRun, cmd.ErrOrStderr())
+			e, _, db, err := openEngineVia(g, o.dryRun, cmd.ErrOrStderr(), o.backend)
 			if err != nil {
 				return err
 			}
@@ -209,5 +213,6 @@ when the query was embedded again.`,
 	for _, n := range []string{"reference", "label", "query"} {
 		_ = cmd.MarkFlagRequired(n)
 	}
+	o.backend = addBackendFlags(cmd)
 	return cmd
 }

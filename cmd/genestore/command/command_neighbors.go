@@ -47,6 +47,7 @@ type neighborsOptions struct {
 	cells               bool
 	spatial             bool
 	json                bool
+	backend             *backendFlags
 }
 
 func newNeighborsCommand(g *globalOptions) *cobra.Command {
@@ -87,7 +88,11 @@ version are skipped (listed under "skipped"), or refused when named.
   --cells: {gene, model_version, k, cells:[{rank,dataset,cell,barcode,score,model_version}]}
   --spatial: {dataset, barcode, cell, x, y, k, model_version,
            neighbors:[{rank,cell,barcode,x,y,distance,cosine}]}
-score is the cosine similarity (inner product for --cells).`,
+score is the cosine similarity (inner product for --cells).
+
+--backend weaviate --url URL runs the searches on a Weaviate cluster filled by
+"sync weaviate" (names, vectors and filters stay with the store); the answer
+has the same shape.`,
 		Args:    cobra.NoArgs,
 		PreRunE: positive("k"),
 		RunE:    func(cmd *cobra.Command, _ []string) error { return runNeighbors(cmd, g, o) },
@@ -102,6 +107,7 @@ score is the cosine similarity (inner product for --cells).`,
 	f.BoolVar(&o.cells, "cells", false, "with --gene: the cells most associated with the gene")
 	f.BoolVar(&o.spatial, "spatial", false, "with --cell: the nearest spots in space of a spatial dataset")
 	f.BoolVar(&o.json, "json", false, "print JSON")
+	o.backend = addBackendFlags(cmd)
 	cmd.MarkFlagsMutuallyExclusive("gene", "cell")
 	cmd.MarkFlagsOneRequired("gene", "cell")
 	return cmd
@@ -112,7 +118,7 @@ func runNeighbors(cmd *cobra.Command, g *globalOptions, o *neighborsOptions) err
 	if o.spatial {
 		return runSpatialNeighbors(cmd, g, o)
 	}
-	e, _, db, err := openEngine(g, true, cmd.ErrOrStderr())
+	e, _, db, err := openEngineVia(g, true, cmd.ErrOrStderr(), o.backend)
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,7 @@ type serveOptions struct {
 	token          string
 	allowWrites    bool
 	requestTimeout time.Duration
+	backend        *backendFlags
 }
 
 func newServeCommand(g *globalOptions) *cobra.Command {
@@ -56,7 +57,10 @@ It holds the store's file lock only while a request reads (and 250 ms after,
 for the next request), so other processes write the same store while it runs:
 ` + "`genestore append`" + ` (or ingest, train, clusters) commits between requests, and
 the next request sees the new dataset. A request that meets another process's
-commit waits for it up to --lock-timeout, then answers 503.`,
+commit waits for it up to --lock-timeout, then answers 503.
+
+--backend weaviate --url URL runs the nearest-neighbour searches on a Weaviate
+cluster filled by "sync weaviate"; everything else is read from the store.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, g, o) },
 	}
@@ -65,6 +69,7 @@ commit waits for it up to --lock-timeout, then answers 503.`,
 	f.StringVar(&o.token, "token", os.Getenv(tokenEnv), "bearer token required from clients (env "+tokenEnv+")")
 	f.BoolVar(&o.allowWrites, "allow-writes", false, "open the store writable and enable the write route")
 	f.DurationVar(&o.requestTimeout, "request-timeout", 30*time.Second, "limit on each request's work")
+	o.backend = addBackendFlags(cmd)
 	return cmd
 }
 
@@ -77,7 +82,7 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions) error {
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	e, b, db, err := openEngine(g, !o.allowWrites, cmd.ErrOrStderr())
+	e, b, db, err := openEngineVia(g, !o.allowWrites, cmd.ErrOrStderr(), o.backend)
 	if err != nil {
 		return err
 	}

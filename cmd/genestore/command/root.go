@@ -94,6 +94,7 @@ and annotations. Everything lives in one bbolt file (--store).`,
 		newLayoutCommand(g), newPlotCommand(g),
 		newDropCommand(g), newRenameCommand(g), newCompactCommand(g), newBackupCommand(g),
 		newInfoCommand(g), newGenesCommand(g), newCellsCommand(g), newSpatialCommand(g),
+		newSyncCommand(g),
 	)
 	return cmd
 }
