@@ -53,6 +53,12 @@
 // scratch space (the visited set is a generation-stamped []uint16, not a
 // map) comes from a sync.Pool.
 //
+// With Options.Threads > 1, AddBatch links chunks of Threads×1024 rows with
+// that many goroutines (hnswlib's scheme: a lock per link list, taken for
+// every read and write of it while the chunk is linked, and a lock on the
+// entry point). It holds the write lock per chunk, so searches wait up to
+// one chunk's time.
+//
 // # Caveats
 //
 //   - IMPORTANT: filters run under the read lock: a filter must not call
@@ -61,7 +67,8 @@
 //     after heavy deletion (it holds the write lock for a full rebuild).
 //   - InnerProduct graphs assume vectors of similar norm; the distance may
 //     be negative.
-//   - Insertion is single-threaded.
+//   - A parallel build is not reproducible: levels still come from Seed, but
+//     links depend on scheduling. Threads ≤ 1 gives the same bytes every time.
 //   - The distance kernel is unrolled portable Go. An AVX2 kernel is built
 //     with GOEXPERIMENT=simd (simd/archsimd) but is not faster on the
 //     machines measured so far: see distance_simd.go.

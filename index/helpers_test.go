@@ -3,8 +3,10 @@ package index
 import (
 	"context"
 	"flag"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 )
 
@@ -91,3 +93,42 @@ func recallAt(t testing.TB, ix *Index, queries []float32, k, ef int) float64 {
 }
 
 func approx(a, b float32) bool { return math.Abs(float64(a-b)) < 1e-5 }
+
+// searchWhile starts g goroutines that search ix for random queries (k 5,
+// ef 16) until ctx is cancelled; a search must return 5 results whenever
+// the index held at least minLen live vectors before it. The returned
+// function waits for them and returns their errors.
+func searchWhile(ctx context.Context, ix *Index, queries []float32, g, minLen int) (wait func() []error) {
+	dim := ix.Dim()
+	var wg sync.WaitGroup
+	errc := make(chan error, g)
+	for i := range g {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(i), 0))
+			for ctx.Err() == nil {
+				j := rng.IntN(len(queries) / dim)
+				before := ix.Len()
+				res, err := ix.Search(ctx, queries[j*dim:(j+1)*dim], 5, SearchOptions{Ef: 16})
+				if err != nil && ctx.Err() == nil {
+					errc <- err
+					return
+				}
+				if err == nil && (len(res) > 5 || before >= minLen && len(res) < 5) {
+					errc <- fmt.Errorf("%d results with %d live vectors", len(res), before)
+					return
+				}
+			}
+		}()
+	}
+	return func() []error {
+		wg.Wait()
+		close(errc)
+		var errs []error
+		for err := range errc {
+			errs = append(errs, err)
+		}
+		return errs
+	}
+}

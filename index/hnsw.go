@@ -39,6 +39,10 @@ type Index struct {
 	generation uint64
 
 	pool sync.Pool // *searcher
+
+	// par is set while a parallel insert links a chunk (parallel.go); the
+	// write lock is held meanwhile, so searches never see it set.
+	par *parallel
 }
 
 // New returns an empty index for vectors of length dim.

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -299,27 +297,7 @@ func TestConcurrentSearchDuringInsert(t *testing.T) {
 	ix := build(t, dim, Options{Seed: 6, ExactBelow: -1}, base[:1000*dim])
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var wg sync.WaitGroup
-	errc := make(chan error, 4)
-	for g := range 3 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rng := rand.New(rand.NewPCG(uint64(g), 0))
-			for ctx.Err() == nil {
-				i := rng.IntN(len(queries) / dim)
-				res, err := ix.Search(ctx, queries[i*dim:(i+1)*dim], 5, SearchOptions{Ef: 16})
-				if err != nil && ctx.Err() == nil {
-					errc <- err
-					return
-				}
-				if err == nil && len(res) != 5 {
-					errc <- errors.New("fewer than 5 results")
-					return
-				}
-			}
-		}()
-	}
+	wait := searchWhile(ctx, ix, queries, 3, 1)
 	for i := 1000; i < n; i++ {
 		if err := ix.Add(uint64(i), base[i*dim:(i+1)*dim]); err != nil {
 			t.Fatal(err)
@@ -331,9 +309,7 @@ func TestConcurrentSearchDuringInsert(t *testing.T) {
 		}
 	}
 	cancel()
-	wg.Wait()
-	close(errc)
-	for err := range errc {
+	for _, err := range wait() {
 		t.Error(err)
 	}
 }

@@ -60,6 +60,11 @@ type Options struct {
 	// ExactBelow makes Search brute-force while the index holds fewer live
 	// vectors than this (0: DefaultExactBelow; negative: never).
 	ExactBelow int
+	// Threads is the number of goroutines AddBatch inserts with (0 or 1:
+	// one). With more than one the graph depends on scheduling: levels
+	// are still drawn from Seed, but links are not reproducible. It is a
+	// run-time setting: snapshots do not store it.
+	Threads int
 }
 
 // DefaultOptions returns the options with every default filled in.
@@ -84,6 +89,9 @@ func (o Options) Validate() error {
 	if o.EfSearch < 0 {
 		bad("EfSearch %d < 0", o.EfSearch)
 	}
+	if o.Threads < 0 {
+		bad("Threads %d < 0", o.Threads)
+	}
 	if o.Metric != Cosine && o.Metric != InnerProduct {
 		bad("unknown metric %d", uint8(o.Metric))
 	}
@@ -106,6 +114,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ExactBelow == 0 {
 		o.ExactBelow = DefaultExactBelow
+	}
+	if o.Threads == 0 {
+		o.Threads = 1
 	}
 	return o
 }

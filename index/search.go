@@ -20,7 +20,8 @@ type searcher struct {
 	ids   []uint32
 	ids2  []uint32
 	batch []uint32
-	touch uint32 // sink for the prefetching loads
+	nbuf  []uint32 // links copied under a lock (parallel insert)
+	touch uint32   // sink for the prefetching loads
 }
 
 func (ix *Index) getSearcher() *searcher {
@@ -60,14 +61,27 @@ func (ix *Index) touchVecs(s *searcher, ids []uint32) {
 	s.touch ^= touch
 }
 
+// linksOf returns node id's neighbour list on level: the list itself, or
+// during a parallel insert a copy taken under the node's lock (valid until
+// the next call with s).
+func (ix *Index) linksOf(s *searcher, id uint32, level int) []uint32 {
+	if ix.par == nil {
+		return ix.links(id, level)
+	}
+	mu := ix.par.lock(id)
+	s.nbuf = append(s.nbuf[:0], ix.links(id, level)...)
+	mu.Unlock()
+	return s.nbuf
+}
+
 // greedy walks layers from the entry point down to stopLevel+1, moving to
 // the closest neighbour while that improves (beam width 1).
-func (ix *Index) greedy(s *searcher, q []float32, stopLevel int) cand {
-	cur := cand{ix.dist(q, ix.entry), ix.entry}
-	for l := ix.maxLevel; l > stopLevel; l-- {
+func (ix *Index) greedy(s *searcher, q []float32, entry uint32, maxLevel, stopLevel int) cand {
+	cur := cand{ix.dist(q, entry), entry}
+	for l := maxLevel; l > stopLevel; l-- {
 		for changed := true; changed; {
 			changed = false
-			nbs := ix.links(cur.id, l)
+			nbs := ix.linksOf(s, cur.id, l)
 			ix.touchVecs(s, nbs)
 			for _, nb := range nbs {
 				if d := ix.dist(q, nb); d < cur.d {
@@ -115,7 +129,9 @@ func (ix *Index) searchLayer(s *searcher, q []float32, ep cand, ef, level int, f
 			break
 		}
 		var nbs []uint32
-		if level == 0 {
+		if ix.par != nil {
+			nbs = ix.linksOf(s, c.id, level)
+		} else if level == 0 {
 			b := int(c.id) * (ix.m0 + 1)
 			nbs = ix.links0[b+1 : b+1+int(ix.links0[b])]
 		} else {
@@ -139,7 +155,7 @@ func (ix *Index) searchLayer(s *searcher, q []float32, ep cand, ef, level int, f
 				continue
 			}
 			s.cands.push(cand{d, nb})
-			if level == 0 {
+			if level == 0 && ix.par == nil {
 				// A candidate will likely be expanded: start loading its links.
 				s.touch ^= ix.links0[int(nb)*(ix.m0+1)]
 			}
@@ -196,7 +212,7 @@ func (ix *Index) Search(ctx context.Context, q []float32, k int, opts SearchOpti
 	}
 	s := ix.getSearcher()
 	defer ix.putSearcher(s)
-	ep := ix.greedy(s, qq, 0)
+	ep := ix.greedy(s, qq, ix.entry, ix.maxLevel, 0)
 	ix.searchLayer(s, qq, ep, ef, 0, opts.Filter)
 	if len(s.res) < k {
 		// The beam stops early only once it holds ef ≥ k results, so this

@@ -25,22 +25,19 @@ func (s *genestoreSystem) version() string {
 	return fmt.Sprintf("index snapshot v%d, kernel %s", index.SnapshotVersion, index.Kernel())
 }
 
-func (s *genestoreSystem) build(ctx context.Context, d *dataset, M, efc int, seed uint64) error {
+func (s *genestoreSystem) build(ctx context.Context, d *dataset, M, efc int, seed uint64, threads int) error {
 	opts := index.DefaultOptions()
-	opts.M, opts.EfConstruction, opts.Seed = M, efc, seed
+	opts.M, opts.EfConstruction, opts.Seed, opts.Threads = M, efc, seed, threads
 	ix, err := index.New(d.dim, opts)
 	if err != nil {
 		return err
 	}
-	for i := range d.n {
-		if i&1023 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		if err := ix.Add(uint64(i), d.base[i*d.dim:(i+1)*d.dim]); err != nil {
-			return err
-		}
+	keys := make([]uint64, d.n)
+	for i := range keys {
+		keys[i] = uint64(i)
+	}
+	if err := ix.AddBatch(ctx, keys, d.base); err != nil {
+		return err
 	}
 	s.ix = ix
 	return nil
@@ -101,7 +98,7 @@ func (s *coderSystem) version() string {
 	return "v0.6.1"
 }
 
-func (s *coderSystem) build(ctx context.Context, d *dataset, M, efc int, seed uint64) error {
+func (s *coderSystem) build(ctx context.Context, d *dataset, M, efc int, seed uint64, _ int) error {
 	g := hnsw.NewGraph[uint64]()
 	g.M, g.EfSearch, g.Distance = M, efc, hnsw.CosineDistance
 	g.Rng = rand.New(rand.NewSource(int64(seed)))
