@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -65,25 +66,28 @@ func build(t testing.TB, dim int, opts Options, vecs []float32) *Index {
 // search at ef, over the queries.
 func recallAt(t testing.TB, ix *Index, queries []float32, k, ef int) float64 {
 	t.Helper()
+	return recallVs(t, ix, ix, queries, k, SearchOptions{Ef: ef})
+}
+
+// recallVs returns the mean share of truth's exact top-k that ix finds
+// with opts, over the queries.
+func recallVs(t testing.TB, truth, ix *Index, queries []float32, k int, opts SearchOptions) float64 {
+	t.Helper()
 	ctx := context.Background()
 	dim := ix.Dim()
 	hits, total := 0, 0
 	for i := 0; i < len(queries)/dim; i++ {
 		q := queries[i*dim : (i+1)*dim]
-		want, err := ix.Search(ctx, q, k, SearchOptions{Exact: true})
+		want, err := truth.Search(ctx, q, k, SearchOptions{Exact: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := ix.Search(ctx, q, k, SearchOptions{Ef: ef})
+		got, err := ix.Search(ctx, q, k, opts)
 		if err != nil {
 			t.Fatal(err)
-		}
-		in := map[uint64]bool{}
-		for _, r := range want {
-			in[r.Key] = true
 		}
 		for _, r := range got {
-			if in[r.Key] {
+			if slices.ContainsFunc(want, func(w Result) bool { return w.Key == r.Key }) {
 				hits++
 			}
 		}

@@ -62,6 +62,11 @@ func (ix *Index) AddBatch(ctx context.Context, keys []uint64, vecs []float32) er
 		}
 	}
 	ix.mu.RUnlock()
+	if ix.q8() {
+		if err := ix.fitBatch(vecs); err != nil {
+			return err
+		}
+	}
 	if threads > 1 {
 		return ix.addParallel(ctx, keys, vecs, threads)
 	}
@@ -91,7 +96,10 @@ func (ix *Index) insert(key uint64, v []float32) error {
 	if err := ix.grow(1, level); err != nil {
 		return err
 	}
-	copy(ix.vec(id), v)
+	if ix.q8() && !ix.fitted() {
+		ix.fit(v)
+	}
+	ix.store(id, v)
 	ix.keys = append(ix.keys, key)
 	ix.levels = append(ix.levels, uint8(level))
 	if len(ix.byKey) == 0 {
@@ -103,7 +111,7 @@ func (ix *Index) insert(key uint64, v []float32) error {
 	}
 	ix.byKey[key] = id
 	s := ix.getSearcher()
-	ix.connect(s, id, v, level, ix.entry, ix.maxLevel)
+	ix.connect(s, id, ix.query(v, &s.qbuf), level, ix.entry, ix.maxLevel)
 	ix.putSearcher(s)
 	if level > ix.maxLevel {
 		ix.entry, ix.maxLevel = id, level
@@ -122,7 +130,11 @@ func (ix *Index) grow(n int, levels ...int) error {
 	if len(ix.upper)+up > math.MaxUint32 {
 		return ErrFull
 	}
-	ix.vecs = appendN(ix.vecs, n*ix.dim)
+	if ix.q8() {
+		ix.codes = appendN(ix.codes, n*ix.dim)
+	} else {
+		ix.vecs = appendN(ix.vecs, n*ix.dim)
+	}
 	ix.links0 = appendN(ix.links0, n*(ix.m0+1))
 	for _, l := range levels {
 		if l > 0 {
@@ -141,6 +153,7 @@ func (ix *Index) grow(n int, levels ...int) error {
 // connect links the new node id (vector v, drawn level) into the graph:
 // greedy descent to its top level, then on each level a beam search of
 // width EfConstruction, the heuristic choice of M neighbours, and back links.
+// v is the node's vector in the form query returns.
 //
 // entry and maxLevel are the graph's entry point and top level as the
 // caller saw them. During a parallel insert (ix.par set) every read and
@@ -161,7 +174,7 @@ func (ix *Index) connect(s *searcher, id uint32, v []float32, level int, entry u
 		s.tmp = append(s.tmp[:0], s.res...)
 		sortCands(s.tmp)
 		ep = s.tmp[0]
-		sel := ix.heuristic(s.tmp, ix.m, &s.ids)
+		sel := ix.heuristic(s, s.tmp, ix.m, &s.ids)
 		if ix.par != nil {
 			mu := ix.par.lock(id)
 			ix.setOwnLinks(s, id, l, sel)
@@ -198,13 +211,13 @@ func (ix *Index) setOwnLinks(s *searcher, id uint32, level int, sel []uint32) {
 		ix.setLinks(id, level, merged)
 		return
 	}
-	v := ix.vec(id)
+	v := ix.nodeQuery(id, &s.abuf, &s.tbuf)
 	cs := s.tmp[len(s.tmp):]
 	for _, x := range merged {
 		cs = append(cs, cand{ix.dist(v, x), x})
 	}
 	sortCands(cs)
-	ix.setLinks(id, level, ix.heuristic(cs, c, &s.ids2))
+	ix.setLinks(id, level, ix.heuristic(s, cs, c, &s.ids2))
 }
 
 // sortCands orders cs by distance, then id.
@@ -222,8 +235,9 @@ func sortCands(cs []cand) {
 // heuristic is the paper's SELECT-NEIGHBORS-HEURISTIC (as in hnswlib): walk
 // the candidates by increasing distance and keep one unless it is closer to
 // an already kept neighbour than to the base; stop at m. cs must be sorted
-// ascending by distance to the base. The result is written to *out.
-func (ix *Index) heuristic(cs []cand, m int, out *[]uint32) []uint32 {
+// ascending by distance to the base. The result is written to *out; s
+// gives scratch space.
+func (ix *Index) heuristic(s *searcher, cs []cand, m int, out *[]uint32) []uint32 {
 	sel := (*out)[:0]
 	if len(cs) <= m {
 		for _, c := range cs {
@@ -236,10 +250,10 @@ func (ix *Index) heuristic(cs []cand, m int, out *[]uint32) []uint32 {
 		if len(sel) >= m {
 			break
 		}
-		cv := ix.vec(c.id)
+		cv := ix.nodeQuery(c.id, &s.hbuf, &s.tbuf)
 		good := true
 		for _, sid := range sel {
-			if 1-dot(cv, ix.vec(sid)) < c.d {
+			if ix.dist(cv, sid) < c.d {
 				good = false
 				break
 			}
@@ -277,14 +291,14 @@ func (ix *Index) addLink(s *searcher, nb, id uint32, level int) {
 		blk[0]++
 		return
 	}
-	nv := ix.vec(nb)
+	nv := ix.nodeQuery(nb, &s.abuf, &s.tbuf)
 	cs := s.tmp[len(s.tmp):]
 	cs = append(cs, cand{ix.dist(nv, id), id})
 	for _, x := range list {
 		cs = append(cs, cand{ix.dist(nv, x), x})
 	}
 	sortCands(cs)
-	ix.setLinks(nb, level, ix.heuristic(cs, c, &s.ids2))
+	ix.setLinks(nb, level, ix.heuristic(s, cs, c, &s.ids2))
 }
 
 // Delete removes key: its node becomes a tombstone that searches still walk
@@ -311,6 +325,8 @@ func (ix *Index) Delete(key uint64) error {
 func (ix *Index) repair(d uint32) {
 	var cs []cand
 	var ids []uint32
+	s := ix.getSearcher()
+	defer ix.putSearcher(s)
 	for l := int(ix.levels[d]); l >= 0; l-- {
 		dl := ix.links(d, l)
 		for _, u := range dl {
@@ -321,7 +337,7 @@ func (ix *Index) repair(d uint32) {
 			if !slices.Contains(ul, d) {
 				continue
 			}
-			uv := ix.vec(u)
+			uv := ix.nodeQuery(u, &s.abuf, &s.tbuf)
 			cs = cs[:0]
 			add := func(x uint32) {
 				if x == u || x == d || ix.isDeleted(x) {
@@ -341,7 +357,7 @@ func (ix *Index) repair(d uint32) {
 				add(x)
 			}
 			sortCands(cs)
-			ix.setLinks(u, l, ix.heuristic(cs, ix.capAt(l), &ids))
+			ix.setLinks(u, l, ix.heuristic(s, cs, ix.capAt(l), &ids))
 		}
 	}
 }
@@ -358,8 +374,9 @@ func (ix *Index) Compact(ctx context.Context) error {
 		return nil
 	}
 	nx := &Index{dim: ix.dim, opts: ix.opts, rng: ix.rng, byKey: make(map[uint64]uint32, len(ix.byKey)),
-		maxLevel: -1, generation: ix.generation}
+		maxLevel: -1, generation: ix.generation, lo: ix.lo, scale: ix.scale}
 	nx.initParams()
+	var buf []float32
 	for id := range ix.keys {
 		if id&255 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -369,11 +386,11 @@ func (ix *Index) Compact(ctx context.Context) error {
 		if ix.isDeleted(uint32(id)) {
 			continue
 		}
-		if err := nx.insert(ix.keys[id], ix.vec(uint32(id))); err != nil {
+		if err := nx.insert(ix.keys[id], ix.decode(uint32(id), &buf)); err != nil {
 			return fmt.Errorf("index: compact: %w", err)
 		}
 	}
-	ix.vecs, ix.keys, ix.levels = nx.vecs, nx.keys, nx.levels
+	ix.vecs, ix.codes, ix.keys, ix.levels = nx.vecs, nx.codes, nx.keys, nx.levels
 	ix.links0, ix.upperOff, ix.upper = nx.links0, nx.upperOff, nx.upper
 	ix.deleted, ix.ndeleted, ix.byKey = nx.deleted, 0, nx.byKey
 	ix.entry, ix.maxLevel = nx.entry, nx.maxLevel

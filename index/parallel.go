@@ -101,8 +101,8 @@ func (ix *Index) insertChunk(keys []uint64, vecs []float32, threads int) error {
 	if err := ix.grow(n, levels...); err != nil {
 		return err
 	}
-	copy(ix.vecs[int(first)*dim:], vecs)
 	for i, k := range keys {
+		ix.store(first+uint32(i), vecs[i*dim:(i+1)*dim])
 		ix.keys = append(ix.keys, k)
 		ix.levels = append(ix.levels, uint8(levels[i]))
 		ix.byKey[k] = first + uint32(i)
@@ -131,7 +131,7 @@ func (ix *Index) insertChunk(keys []uint64, vecs []float32, threads int) error {
 				if level <= top {
 					p.entryMu.Unlock()
 				}
-				ix.connect(s, id, ix.vec(id), level, entry, top)
+				ix.connect(s, id, ix.query(vecs[i*dim:(i+1)*dim], &s.qbuf), level, entry, top)
 				if level > top {
 					ix.entry, ix.maxLevel = id, level
 					p.entryMu.Unlock()

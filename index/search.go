@@ -21,7 +21,11 @@ type searcher struct {
 	ids2  []uint32
 	batch []uint32
 	nbuf  []uint32 // links copied under a lock (parallel insert)
-	touch uint32   // sink for the prefetching loads
+	// Float scratch: the query form of the vector being inserted or
+	// searched (qbuf), of a node whose links change (abuf), of a heuristic
+	// candidate (hbuf); decoded codes (tbuf); re-ranking vectors (fbuf).
+	qbuf, abuf, hbuf, tbuf, fbuf []float32
+	touch                        uint32 // sink for the prefetching loads
 }
 
 func (ix *Index) getSearcher() *searcher {
@@ -51,6 +55,18 @@ func (ix *Index) putSearcher(s *searcher) { ix.pool.Put(s) }
 func (ix *Index) touchVecs(s *searcher, ids []uint32) {
 	dim, vecs := ix.dim, ix.vecs
 	var touch uint32
+	if ix.q8() {
+		codes := ix.codes
+		for _, id := range ids {
+			o := int(id) * dim
+			c := codes[o : o+dim : o+dim]
+			for j := 0; j < len(c); j += 64 {
+				touch += uint32(c[j])
+			}
+		}
+		s.touch ^= touch
+		return
+	}
 	for _, id := range ids {
 		o := int(id) * dim
 		v := vecs[o : o+dim : o+dim]
@@ -121,7 +137,7 @@ func (ix *Index) searchLayer(s *searcher, q []float32, ep cand, ef, level int, f
 		}
 	}
 	dim := ix.dim
-	vecs := ix.vecs
+	vecs, codes, q8 := ix.vecs, ix.codes, ix.q8()
 	plain := !hasDel && filter == nil
 	for len(s.cands) > 0 {
 		c := s.cands.pop()
@@ -149,8 +165,13 @@ func (ix *Index) searchLayer(s *searcher, q []float32, ep cand, ef, level int, f
 		s.batch = batch
 		ix.touchVecs(s, batch)
 		for _, nb := range batch {
+			var d float32
 			o := int(nb) * dim
-			d := 1 - dot(q, vecs[o:o+dim:o+dim])
+			if q8 {
+				d = 1 - q[dim] - dotU8(q[:dim], codes[o:o+dim:o+dim])
+			} else {
+				d = 1 - dot(q, vecs[o:o+dim:o+dim])
+			}
 			if d >= bound {
 				continue
 			}
@@ -206,18 +227,22 @@ func (ix *Index) Search(ctx context.Context, q []float32, k int, opts SearchOpti
 		ef = ix.opts.EfSearch
 	}
 	ef = max(ef, k)
-	if opts.Exact || (ix.opts.ExactBelow > 0 && live < ix.opts.ExactBelow) ||
-		(opts.Filter != nil && ix.preferExact(opts.Filter, ef)) {
-		return ix.exact(ctx, qq, k, opts.Filter)
-	}
 	s := ix.getSearcher()
 	defer ix.putSearcher(s)
-	ep := ix.greedy(s, qq, ix.entry, ix.maxLevel, 0)
-	ix.searchLayer(s, qq, ep, ef, 0, opts.Filter)
+	if opts.Exact || (ix.opts.ExactBelow > 0 && live < ix.opts.ExactBelow) ||
+		(opts.Filter != nil && ix.preferExact(opts.Filter, ef)) {
+		return ix.exact(ctx, s, qq, k, ef, opts)
+	}
+	qf := ix.query(qq, &s.qbuf)
+	ep := ix.greedy(s, qf, ix.entry, ix.maxLevel, 0)
+	ix.searchLayer(s, qf, ep, ef, 0, opts.Filter)
 	if len(s.res) < k {
 		// The beam stops early only once it holds ef ≥ k results, so this
 		// search saw every admitted node it could reach: scan instead.
-		return ix.exact(ctx, qq, k, opts.Filter)
+		return ix.exact(ctx, s, qq, k, ef, opts)
+	}
+	if ix.q8() && opts.Floats != nil {
+		ix.rerank(s.res, qq, opts.Floats, &s.fbuf)
 	}
 	return ix.collect(s.res, k), nil
 }
@@ -284,9 +309,16 @@ func (ix *Index) preferExact(filter func(uint64) bool, ef int) bool {
 	return sel*live+live/4 < float64(ef*ix.m)/sel
 }
 
-// exact scans every live admitted node.
-func (ix *Index) exact(ctx context.Context, q []float32, k int, filter func(uint64) bool) ([]Result, error) {
-	h := make(maxHeap, 0, min(k, len(ix.byKey))+1)
+// exact scans every live admitted node for the prepared query qq. Under
+// Int8 with opts.Floats it keeps the best max(k, ef) by code distance and
+// re-ranks them.
+func (ix *Index) exact(ctx context.Context, s *searcher, qq []float32, k, ef int, opts SearchOptions) ([]Result, error) {
+	q, filter, keep := ix.query(qq, &s.qbuf), opts.Filter, k
+	rerank := ix.q8() && opts.Floats != nil
+	if rerank {
+		keep = max(k, ef)
+	}
+	h := make(maxHeap, 0, min(keep, len(ix.byKey))+1)
 	n := len(ix.keys)
 	hasDel := ix.ndeleted > 0
 	for id := 0; id < n; id++ {
@@ -302,12 +334,15 @@ func (ix *Index) exact(ctx context.Context, q []float32, k int, filter func(uint
 			continue
 		}
 		d := ix.dist(q, uint32(id))
-		if len(h) < k {
+		if len(h) < keep {
 			h.push(cand{d, uint32(id)})
 		} else if d < h[0].d || (d == h[0].d && ix.keys[id] < ix.keys[h[0].id]) {
 			h.pop()
 			h.push(cand{d, uint32(id)})
 		}
+	}
+	if rerank {
+		ix.rerank(h, qq, opts.Floats, &s.fbuf)
 	}
 	return ix.collect(h, k), nil
 }

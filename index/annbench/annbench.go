@@ -49,6 +49,10 @@ type Options struct {
 	System string
 	// Seed seeds the level generator (peer_ann.py uses 100 for hnswlib).
 	Seed uint64
+	// Quantize is the genestore index's vector storage, "float32" or
+	// "int8"; an int8 index re-ranks its beam with the dataset's float
+	// vectors, which stay outside the index (as a store's would).
+	Quantize string
 	// Threads is the number of goroutines the genestore build inserts with
 	// (index.Options.Threads); queries stay single-threaded.
 	Threads int
@@ -57,7 +61,7 @@ type Options struct {
 // DefaultOptions matches peer_ann.py's defaults for one M.
 func DefaultOptions() Options {
 	return Options{M: []int{16}, EfConstruction: 200, Ef: []int{10, 20, 40, 80, 160, 320}, K: 10,
-		Runs: 3, System: SystemGenestore, Seed: 100, Threads: 1}
+		Runs: 3, System: SystemGenestore, Seed: 100, Threads: 1, Quantize: "float32"}
 }
 
 // Validate reports every problem at once.
@@ -97,6 +101,12 @@ func (o Options) Validate() error {
 	if o.Threads < 1 {
 		bad("threads %d < 1", o.Threads)
 	}
+	if o.Quantize != "float32" && o.Quantize != "int8" {
+		bad("quantize %q (want float32 or int8)", o.Quantize)
+	}
+	if o.Quantize == "int8" && o.System != SystemGenestore {
+		bad("quantize int8: only %q quantizes", SystemGenestore)
+	}
 	if o.Threads > 1 && o.System != SystemGenestore {
 		bad("threads %d: only %q builds with several threads", o.Threads, SystemGenestore)
 	}
@@ -116,20 +126,24 @@ type Params struct {
 
 // Row is one JSON line, with the fields and meanings of peer_ann.py's.
 type Row struct {
-	System          string             `json:"system"`
-	Params          Params             `json:"params"`
-	N               int                `json:"n"`
-	Dim             int                `json:"dim"`
-	NQ              int                `json:"nq"`
-	BuildS          map[string]float64 `json:"build_s"`
-	BuildCPUS       map[string]float64 `json:"build_cpu_s"`
-	QPS             float64            `json:"qps"`
-	QPSCPU          float64            `json:"qps_cpu"`
-	RecallAt10      float64            `json:"recall_at_10"`
-	IndexBytes      int64              `json:"index_bytes"`
-	SaveS           float64            `json:"save_s"`
-	LoadS           float64            `json:"load_s"`
-	LoadCPUS        float64            `json:"load_cpu_s"` // not in peer_ann.py: CPU seconds of the load
+	System     string             `json:"system"`
+	Params     Params             `json:"params"`
+	N          int                `json:"n"`
+	Dim        int                `json:"dim"`
+	NQ         int                `json:"nq"`
+	BuildS     map[string]float64 `json:"build_s"`
+	BuildCPUS  map[string]float64 `json:"build_cpu_s"`
+	QPS        float64            `json:"qps"`
+	QPSCPU     float64            `json:"qps_cpu"`
+	RecallAt10 float64            `json:"recall_at_10"`
+	IndexBytes int64              `json:"index_bytes"`
+	SaveS      float64            `json:"save_s"`
+	LoadS      float64            `json:"load_s"`
+	LoadCPUS   float64            `json:"load_cpu_s"` // not in peer_ann.py: CPU seconds of the load
+	// IndexMemBytes (not in peer_ann.py) is how much the Go heap grew when
+	// the index was loaded, after a GC: its resident size, the key map
+	// included, the dataset's vectors excluded.
+	IndexMemBytes   int64              `json:"index_mem_bytes"`
 	QueryThreads    int                `json:"query_threads"`
 	QueryMode       string             `json:"query_mode"`
 	Version         string             `json:"version"`
@@ -213,7 +227,7 @@ func Run(ctx context.Context, opts Options, w io.Writer, log io.Writer) error {
 		if opts.System == SystemCoderHNSW {
 			sys = &coderSystem{}
 		} else {
-			sys = &genestoreSystem{}
+			sys = &genestoreSystem{quantize: opts.Quantize}
 		}
 		runtime.GC()
 		s0, t0, c0 := cpuSample(), time.Now(), cputime.Seconds()
@@ -231,18 +245,19 @@ func Run(ctx context.Context, opts Options, w io.Writer, log io.Writer) error {
 		}
 		saveS := time.Since(t0).Seconds()
 		sys.drop()
-		runtime.GC()
+		heap0 := heapBytes()
 		t0, c0 = time.Now(), cputime.Seconds()
 		if err := sys.load(path, d); err != nil {
 			return err
 		}
 		loadS, loadCPU := time.Since(t0).Seconds(), cputime.Seconds()-c0
+		memBytes := int64(heapBytes()) - int64(heap0)
 		st, err := os.Stat(path)
 		if err != nil {
 			return fmt.Errorf("annbench: %w", err)
 		}
-		fmt.Fprintf(log, "%s M=%d: saved %.1f MiB in %.3fs, loaded in %.3fs (%.3f CPU-s)\n",
-			sys.name(), M, float64(st.Size())/(1<<20), saveS, loadS, loadCPU)
+		fmt.Fprintf(log, "%s M=%d: saved %.1f MiB in %.3fs, loaded in %.3fs (%.3f CPU-s), %.1f MiB resident\n",
+			sys.name(), M, float64(st.Size())/(1<<20), saveS, loadS, loadCPU, float64(memBytes)/(1<<20))
 		th := strconv.Itoa(opts.Threads)
 		for _, ef := range opts.Ef {
 			s0 := cpuSample()
@@ -256,7 +271,8 @@ func Run(ctx context.Context, opts Options, w io.Writer, log io.Writer) error {
 				BuildS: map[string]float64{th: round(buildS, 3)}, BuildCPUS: map[string]float64{th: round(buildCPU, 3)},
 				QPS: round(qps, 1), QPSCPU: round(qpsCPU, 1), RecallAt10: round(rec, 4),
 				IndexBytes: st.Size(), SaveS: round(saveS, 3), LoadS: round(loadS, 3), LoadCPUS: round(loadCPU, 3),
-				QueryThreads: 1, QueryMode: "per-query", Version: sys.version(), CPUs: runtime.NumCPU(),
+				IndexMemBytes: memBytes,
+				QueryThreads:  1, QueryMode: "per-query", Version: sys.version(), CPUs: runtime.NumCPU(),
 				BusyOthers: busy, BuildBusyOthers: map[string]float64{th: buildBusy}}
 			if err := enc.Encode(row); err != nil {
 				return fmt.Errorf("annbench: %w", err)
@@ -298,6 +314,14 @@ func timeQueries(ctx context.Context, sys system, d *dataset, k, ef, runs int) (
 		}
 	}
 	return float64(d.nq) / bestWall, float64(d.nq) / max(bestCPU, 1e-9), float64(hits) / float64(d.nq*k), nil
+}
+
+// heapBytes returns the live Go heap after a full collection.
+func heapBytes() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
 }
 
 func round(x float64, digits int) float64 {

@@ -16,18 +16,38 @@ import (
 
 // genestoreSystem measures genestore/index.
 type genestoreSystem struct {
-	ix *index.Index
+	ix       *index.Index
+	quantize string      // "float32" or "int8"
+	floats   baseVectors // re-ranking source under int8
+}
+
+// baseVectors serves the dataset's rows by row number (the key) for
+// re-ranking, as a store would serve its embeddings.
+type baseVectors struct {
+	base []float32
+	dim  int
+}
+
+func (b baseVectors) Vector(key uint64, dst []float32) ([]float32, bool) {
+	if b.dim == 0 || key >= uint64(len(b.base)/b.dim) {
+		return dst, false
+	}
+	o := int(key) * b.dim
+	return append(dst, b.base[o:o+b.dim]...), true
 }
 
 func (s *genestoreSystem) name() string { return SystemGenestore }
 
 func (s *genestoreSystem) version() string {
-	return fmt.Sprintf("index snapshot v%d, kernel %s", index.SnapshotVersion, index.Kernel())
+	return fmt.Sprintf("index snapshot v%d, kernel %s, %s", index.SnapshotVersion, index.Kernel(), s.quantize)
 }
 
 func (s *genestoreSystem) build(ctx context.Context, d *dataset, M, efc int, seed uint64, threads int) error {
 	opts := index.DefaultOptions()
 	opts.M, opts.EfConstruction, opts.Seed, opts.Threads = M, efc, seed, threads
+	if s.quantize == "int8" {
+		opts.Quantize = index.Int8
+	}
 	ix, err := index.New(d.dim, opts)
 	if err != nil {
 		return err
@@ -50,7 +70,8 @@ func (s *genestoreSystem) save(path string) error {
 	})
 }
 
-func (s *genestoreSystem) load(path string, _ *dataset) error {
+func (s *genestoreSystem) load(path string, d *dataset) error {
+	s.floats = baseVectors{d.base, d.dim}
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("annbench: %w", err)
@@ -65,7 +86,11 @@ func (s *genestoreSystem) load(path string, _ *dataset) error {
 }
 
 func (s *genestoreSystem) search(ctx context.Context, q []float32, k, ef int, out []uint64) ([]uint64, error) {
-	res, err := s.ix.Search(ctx, q, k, index.SearchOptions{Ef: ef})
+	opts := index.SearchOptions{Ef: ef}
+	if s.quantize == "int8" {
+		opts.Floats = s.floats
+	}
+	res, err := s.ix.Search(ctx, q, k, opts)
 	if err != nil {
 		return nil, err
 	}
