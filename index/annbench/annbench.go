@@ -53,6 +53,10 @@ type Options struct {
 	// "int8"; an int8 index re-ranks its beam with the dataset's float
 	// vectors, which stay outside the index (as a store's would).
 	Quantize string
+	// Selectivity lists shares of the rows (in (0, 1]) that filtered
+	// queries admit; for each, every ef is timed again with the filter,
+	// and recall is against the exact filtered top k. Genestore only.
+	Selectivity []float64
 	// Threads is the number of goroutines the genestore build inserts with
 	// (index.Options.Threads); queries stay single-threaded.
 	Threads int
@@ -107,6 +111,14 @@ func (o Options) Validate() error {
 	if o.Quantize == "int8" && o.System != SystemGenestore {
 		bad("quantize int8: only %q quantizes", SystemGenestore)
 	}
+	for _, s := range o.Selectivity {
+		if !(s > 0 && s <= 1) {
+			bad("selectivity %v not in (0, 1]", s)
+		}
+	}
+	if len(o.Selectivity) > 0 && o.System != SystemGenestore {
+		bad("selectivity: only %q filters", SystemGenestore)
+	}
 	if o.Threads > 1 && o.System != SystemGenestore {
 		bad("threads %d: only %q builds with several threads", o.Threads, SystemGenestore)
 	}
@@ -143,7 +155,10 @@ type Row struct {
 	// IndexMemBytes (not in peer_ann.py) is how much the Go heap grew when
 	// the index was loaded, after a GC: its resident size, the key map
 	// included, the dataset's vectors excluded.
-	IndexMemBytes   int64              `json:"index_mem_bytes"`
+	IndexMemBytes int64 `json:"index_mem_bytes"`
+	// Selectivity (not in peer_ann.py) is the share of rows a filtered
+	// query admits (query_mode "per-query-filtered"); absent unfiltered.
+	Selectivity     float64            `json:"selectivity,omitempty"`
 	QueryThreads    int                `json:"query_threads"`
 	QueryMode       string             `json:"query_mode"`
 	Version         string             `json:"version"`
@@ -259,9 +274,11 @@ func Run(ctx context.Context, opts Options, w io.Writer, log io.Writer) error {
 		fmt.Fprintf(log, "%s M=%d: saved %.1f MiB in %.3fs, loaded in %.3fs (%.3f CPU-s), %.1f MiB resident\n",
 			sys.name(), M, float64(st.Size())/(1<<20), saveS, loadS, loadCPU, float64(memBytes)/(1<<20))
 		th := strconv.Itoa(opts.Threads)
+		var last Row
 		for _, ef := range opts.Ef {
 			s0 := cpuSample()
-			qps, qpsCPU, rec, err := timeQueries(ctx, sys, d, opts.K, ef, opts.Runs)
+			search := func(q []float32, out []uint64) ([]uint64, error) { return sys.search(ctx, q, opts.K, ef, out) }
+			qps, qpsCPU, rec, err := timeQueries(search, d, d.gt, d.gtK, opts.K, opts.Runs)
 			if err != nil {
 				return err
 			}
@@ -279,21 +296,62 @@ func Run(ctx context.Context, opts Options, w io.Writer, log io.Writer) error {
 			}
 			fmt.Fprintf(log, "%s M=%d ef=%d: recall@%d %.4f, %.0f QPS (%.0f per CPU-s), others %.0f%%\n",
 				sys.name(), M, ef, opts.K, rec, qps, qpsCPU, 100*busy)
+			last = row
+		}
+		if len(opts.Selectivity) > 0 {
+			if err := timeFiltered(ctx, opts, sys, d, last, enc, log); err != nil {
+				return err
+			}
 		}
 		sys.drop()
 	}
 	return nil
 }
 
-// timeQueries runs every query Runs times; it returns the best wall and CPU
-// rates and the recall of the last run.
-func timeQueries(ctx context.Context, sys system, d *dataset, k, ef, runs int) (qps, qpsCPU, recall float64, err error) {
+// timeFiltered times every ef again per selectivity, with a filter; base
+// gives the fields of the rows that do not change.
+func timeFiltered(ctx context.Context, opts Options, sys system, d *dataset, base Row, enc *json.Encoder, log io.Writer) error {
+	fs, ok := sys.(filterSearcher)
+	if !ok {
+		return fmt.Errorf("%w: %s cannot filter", ErrOptions, sys.name())
+	}
+	for _, sel := range opts.Selectivity {
+		allowed := admitted(d.n, sel)
+		gt := filteredTruth(d, allowed, opts.K)
+		filter := func(key uint64) bool { return key < uint64(len(allowed)) && allowed[key] }
+		for _, ef := range opts.Ef {
+			s0 := cpuSample()
+			search := func(q []float32, out []uint64) ([]uint64, error) {
+				return fs.searchFiltered(ctx, q, opts.K, ef, filter, out)
+			}
+			qps, qpsCPU, rec, err := timeQueries(search, d, gt, opts.K, opts.K, opts.Runs)
+			if err != nil {
+				return err
+			}
+			row := base
+			row.Params.Ef = ef
+			row.QPS, row.QPSCPU, row.RecallAt10 = round(qps, 1), round(qpsCPU, 1), round(rec, 4)
+			row.BusyOthers, row.Selectivity, row.QueryMode = othersBusy(s0), sel, "per-query-filtered"
+			if err := enc.Encode(row); err != nil {
+				return fmt.Errorf("annbench: %w", err)
+			}
+			fmt.Fprintf(log, "%s M=%d ef=%d selectivity %g: recall@%d %.4f, %.0f QPS (%.0f per CPU-s), others %.0f%%\n",
+				sys.name(), base.Params.M, ef, sel, opts.K, rec, qps, qpsCPU, 100*row.BusyOthers)
+		}
+	}
+	return nil
+}
+
+// timeQueries runs every query Runs times through search; it returns the
+// best wall and CPU rates and the recall@k of the last run against gt
+// (gtK ids per query; ids < 0 are padding).
+func timeQueries(search func(q []float32, out []uint64) ([]uint64, error), d *dataset, gt []int32, gtK, k, runs int) (qps, qpsCPU, recall float64, err error) {
 	found := make([][]uint64, d.nq)
 	bestWall, bestCPU := math.Inf(1), math.Inf(1)
 	for range runs {
 		t0, c0 := time.Now(), cputime.Seconds()
 		for i := range d.nq {
-			found[i], err = sys.search(ctx, d.query[i*d.dim:(i+1)*d.dim], k, ef, found[i][:0])
+			found[i], err = search(d.query[i*d.dim:(i+1)*d.dim], found[i][:0])
 			if err != nil {
 				return 0, 0, 0, err
 			}
@@ -301,19 +359,24 @@ func timeQueries(ctx context.Context, sys system, d *dataset, k, ef, runs int) (
 		bestWall = min(bestWall, time.Since(t0).Seconds())
 		bestCPU = min(bestCPU, cputime.Seconds()-c0)
 	}
-	hits := 0
+	hits, total := 0, 0
 	for i, f := range found {
-		truth := d.gt[i*d.gtK : i*d.gtK+k]
+		truth := gt[i*gtK : i*gtK+k]
+		for _, t := range truth {
+			if t >= 0 {
+				total++
+			}
+		}
 		for _, id := range f[:min(len(f), k)] {
 			for _, t := range truth {
-				if uint64(t) == id {
+				if t >= 0 && uint64(t) == id {
 					hits++
 					break
 				}
 			}
 		}
 	}
-	return float64(d.nq) / bestWall, float64(d.nq) / max(bestCPU, 1e-9), float64(hits) / float64(d.nq*k), nil
+	return float64(d.nq) / bestWall, float64(d.nq) / max(bestCPU, 1e-9), float64(hits) / float64(max(total, 1)), nil
 }
 
 // heapBytes returns the live Go heap after a full collection.

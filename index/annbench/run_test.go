@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -179,6 +180,46 @@ func TestRunSmall(t *testing.T) {
 	}
 }
 
+func TestRunFiltered(t *testing.T) {
+	dir := makeDataset(t, 3000, 50, 16, 20)
+	d, err := load(dir, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Everything admitted: the filtered truth is the dataset's.
+	all := filteredTruth(d, admitted(d.n, 1), 10)
+	same := 0
+	for i := range d.nq {
+		for _, id := range all[i*10 : i*10+10] {
+			if slices.Contains(d.gt[i*d.gtK:i*d.gtK+10], id) {
+				same++
+			}
+		}
+	}
+	if same < d.nq*10*99/100 {
+		t.Errorf("unfiltered truth shares %d of %d ids with gt.ivecs", same, d.nq*10)
+	}
+	opts := DefaultOptions()
+	opts.Data, opts.Ef, opts.Runs, opts.EfConstruction, opts.Selectivity = dir, []int{40}, 1, 64, []float64{0.01, 0.5}
+	var out bytes.Buffer
+	if err := Run(context.Background(), opts, &out, nil); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("got %d JSON lines, want 3:\n%s", len(lines), out.String())
+	}
+	for i, l := range lines[1:] {
+		var r Row
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Selectivity != opts.Selectivity[i] || r.QueryMode != "per-query-filtered" || r.RecallAt10 < 0.95 {
+			t.Errorf("filtered row %d: %+v", i, r)
+		}
+	}
+}
+
 func TestValidate(t *testing.T) {
 	o := Options{System: "x", K: 0}
 	err := o.Validate()
@@ -215,7 +256,8 @@ func BenchmarkSystems(b *testing.B) {
 			b.ResetTimer()
 			var qps, rec float64
 			for b.Loop() {
-				qps, _, rec, err = timeQueries(ctx, sys, d, 10, 40, 1)
+				search := func(q []float32, out []uint64) ([]uint64, error) { return sys.search(ctx, q, 10, 40, out) }
+				qps, _, rec, err = timeQueries(search, d, d.gt, d.gtK, 10, 1)
 				if err != nil {
 					b.Fatal(err)
 				}

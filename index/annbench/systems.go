@@ -86,7 +86,10 @@ func (s *genestoreSystem) load(path string, d *dataset) error {
 }
 
 func (s *genestoreSystem) search(ctx context.Context, q []float32, k, ef int, out []uint64) ([]uint64, error) {
-	opts := index.SearchOptions{Ef: ef}
+	return s.searchWith(ctx, q, k, index.SearchOptions{Ef: ef}, out)
+}
+
+func (s *genestoreSystem) searchWith(ctx context.Context, q []float32, k int, opts index.SearchOptions, out []uint64) ([]uint64, error) {
 	if s.quantize == "int8" {
 		opts.Floats = s.floats
 	}
