@@ -193,7 +193,7 @@ func (ix *Index) isDeleted(id uint32) bool {
 func (ix *Index) dist(q []float32, id uint32) float32 {
 	o := int(id) * ix.dim
 	if ix.q8() {
-		return 1 - q[ix.dim] - dotU8(q[:ix.dim], ix.codes[o:o+ix.dim:o+ix.dim])
+		return distU8(q, ix.codes[o:o+ix.dim:o+ix.dim])
 	}
 	return 1 - dot(q, ix.vecs[o:o+ix.dim:o+ix.dim])
 }

@@ -168,7 +168,7 @@ func (ix *Index) searchLayer(s *searcher, q []float32, ep cand, ef, level int, f
 			var d float32
 			o := int(nb) * dim
 			if q8 {
-				d = 1 - q[dim] - dotU8(q[:dim], codes[o:o+dim:o+dim])
+				d = distU8(q, codes[o:o+dim:o+dim])
 			} else {
 				d = 1 - dot(q, vecs[o:o+dim:o+dim])
 			}
