@@ -26,6 +26,8 @@ func TestOptionsValidate(t *testing.T) {
 		{"bad", Options{M: 1, EfConstruction: -1, EfSearch: -2, Metric: 9},
 			[]string{"M 1", "EfConstruction -1", "EfSearch -2", "metric 9"}},
 		{"M too big", Options{M: MaxM + 1}, []string{"M 513"}},
+		{"threads and quantization", Options{Threads: -1, Quantize: 7}, []string{"Threads -1", "quantization 7"}},
+		{"int8, 4 threads", Options{Threads: 4, Quantize: Int8}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -160,3 +160,21 @@ func TestParallelOnEmptyAndTombstoned(t *testing.T) {
 		t.Errorf("re-adding a live key = %v", err)
 	}
 }
+
+func TestParallelCancelled(t *testing.T) {
+	dim := 8
+	base, _ := split(34, 3000, 0, dim)
+	ix, err := New(dim, Options{Seed: 6, Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := make([]uint64, 3000)
+	for i := range keys {
+		keys[i] = uint64(i)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := ix.AddBatch(ctx, keys, base); !errors.Is(err, context.Canceled) || ix.Len() != 0 {
+		t.Errorf("cancelled AddBatch = %v with %d inserted", err, ix.Len())
+	}
+}
