@@ -92,6 +92,35 @@ func BenchmarkSearch(b *testing.B) {
 	}
 }
 
+// BenchmarkAppend times AddBatch of 5k vectors into an index of benchSize
+// loaded from a snapshot (as a store's append does), with 1 and 2 threads.
+func BenchmarkAppend(b *testing.B) {
+	n, extra, dim := benchSize(), 5000, 64
+	all := mixture(4, n+extra, dim, 100)
+	data := snapshot(b, build(b, dim, Options{Seed: 1, Threads: 2}, all[:n*dim]))
+	keys := make([]uint64, extra)
+	for i := range keys {
+		keys[i] = uint64(n + i)
+	}
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				ix, err := Read(bytes.NewReader(data))
+				if err != nil {
+					b.Fatal(err)
+				}
+				ix.SetThreads(threads)
+				b.StartTimer()
+				if err := ix.AddBatch(context.Background(), keys, all[n*dim:]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(extra)*float64(b.N)/b.Elapsed().Seconds(), "vectors/s")
+		})
+	}
+}
+
 func BenchmarkSnapshotLoad(b *testing.B) {
 	n, dim := benchSize(), 64
 	ix := build(b, dim, Options{Seed: 1}, mixture(3, n, dim, 100))
