@@ -43,8 +43,15 @@ func TestInt8Recall(t *testing.T) {
 				rc := recallVs(t, f32, q8, queries, 10, SearchOptions{Ef: 40})
 				t.Logf("%d threads: recall@10 at ef 40: float32 %.4f, int8 re-ranked %.4f, int8 codes only %.4f", threads, rf, rr, rc)
 				// Inner product graphs are weaker at this ef (float32 ≈ 0.95):
-				// there int8 is held to float32's recall.
-				if (m == Cosine && rr < 0.95) || rr < rf-0.02 {
+				// there int8 is held to float32's recall, within 0.02 for the
+				// reproducible 1-thread builds and 0.05 for 2-thread ones,
+				// whose two graphs each vary with scheduling (under -race
+				// the inner product pair was seen 0.022 apart).
+				tol := 0.02
+				if threads > 1 {
+					tol = 0.05
+				}
+				if (m == Cosine && rr < 0.95) || rr < rf-tol {
 					t.Errorf("int8 re-ranked recall@10 %.4f (float32 %.4f)", rr, rf)
 				}
 				// Re-ranked distances are the exact float ones.
