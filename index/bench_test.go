@@ -25,6 +25,21 @@ func BenchmarkDot(b *testing.B) {
 			}
 			_ = s
 		})
+		c := make([]uint8, dim)
+		for i := range c {
+			c[i] = uint8(i * 37)
+		}
+		ix := &Index{dim: dim, opts: Options{Quantize: Int8}}
+		ix.setRange(make([]float32, dim), y)
+		var buf []float32
+		q := ix.query(x, &buf)
+		b.Run(fmt.Sprintf("int8/dim=%d", dim), func(b *testing.B) {
+			var s float32
+			for b.Loop() {
+				s += distU8(q, c)
+			}
+			_ = s
+		})
 	}
 }
 
@@ -45,26 +60,63 @@ func BenchmarkBuild(b *testing.B) {
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "vectors/s")
 }
 
+// BenchmarkSearch times searches of a float32 and an int8 index of the
+// same vectors (int8 re-ranked with the floats), the sub-benchmarks of each
+// ef interleaved so that a drifting machine affects both alike.
 func BenchmarkSearch(b *testing.B) {
 	n, dim := benchSize(), 64
 	all := mixture(3, n+500, dim, 100)
-	ix := build(b, dim, Options{Seed: 1}, all[:n*dim])
+	f32 := build(b, dim, Options{Seed: 1, Threads: 2}, all[:n*dim])
+	q8 := build(b, dim, Options{Seed: 1, Threads: 2, Quantize: Int8}, all[:n*dim])
+	src := rows{all[:n*dim], dim}
 	queries := all[n*dim:]
 	ctx := context.Background()
 	for _, ef := range []int{10, 20, 40, 80} {
-		b.Run(fmt.Sprintf("ef=%d", ef), func(b *testing.B) {
-			rec := recallAt(b, ix, queries[:200*dim], 10, ef)
-			nq := len(queries) / dim
-			i := 0
-			b.ResetTimer()
+		for _, ix := range []*Index{f32, q8} {
+			b.Run(fmt.Sprintf("ef=%d/%s", ef, ix.opts.Quantize), func(b *testing.B) {
+				opts := SearchOptions{Ef: ef, Floats: src}
+				rec := recallVs(b, f32, ix, queries[:200*dim], 10, opts)
+				nq := len(queries) / dim
+				i := 0
+				b.ResetTimer()
+				for b.Loop() {
+					if _, err := ix.Search(ctx, queries[i*dim:(i+1)*dim], 10, opts); err != nil {
+						b.Fatal(err)
+					}
+					i = (i + 1) % nq
+				}
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "qps")
+				b.ReportMetric(rec, "recall@10")
+			})
+		}
+	}
+}
+
+// BenchmarkAppend times AddBatch of 5k vectors into an index of benchSize
+// loaded from a snapshot (as a store's append does), with 1 and 2 threads.
+func BenchmarkAppend(b *testing.B) {
+	n, extra, dim := benchSize(), 5000, 64
+	all := mixture(4, n+extra, dim, 100)
+	data := snapshot(b, build(b, dim, Options{Seed: 1, Threads: 2}, all[:n*dim]))
+	keys := make([]uint64, extra)
+	for i := range keys {
+		keys[i] = uint64(n + i)
+	}
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
 			for b.Loop() {
-				if _, err := ix.Search(ctx, queries[i*dim:(i+1)*dim], 10, SearchOptions{Ef: ef}); err != nil {
+				b.StopTimer()
+				ix, err := Read(bytes.NewReader(data))
+				if err != nil {
 					b.Fatal(err)
 				}
-				i = (i + 1) % nq
+				ix.SetThreads(threads)
+				b.StartTimer()
+				if err := ix.AddBatch(context.Background(), keys, all[n*dim:]); err != nil {
+					b.Fatal(err)
+				}
 			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "qps")
-			b.ReportMetric(rec, "recall@10")
+			b.ReportMetric(float64(extra)*float64(b.N)/b.Elapsed().Seconds(), "vectors/s")
 		})
 	}
 }

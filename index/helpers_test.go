@@ -3,8 +3,11 @@ package index
 import (
 	"context"
 	"flag"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"sync"
 	"testing"
 )
 
@@ -63,25 +66,28 @@ func build(t testing.TB, dim int, opts Options, vecs []float32) *Index {
 // search at ef, over the queries.
 func recallAt(t testing.TB, ix *Index, queries []float32, k, ef int) float64 {
 	t.Helper()
+	return recallVs(t, ix, ix, queries, k, SearchOptions{Ef: ef})
+}
+
+// recallVs returns the mean share of truth's exact top-k that ix finds
+// with opts, over the queries.
+func recallVs(t testing.TB, truth, ix *Index, queries []float32, k int, opts SearchOptions) float64 {
+	t.Helper()
 	ctx := context.Background()
 	dim := ix.Dim()
 	hits, total := 0, 0
 	for i := 0; i < len(queries)/dim; i++ {
 		q := queries[i*dim : (i+1)*dim]
-		want, err := ix.Search(ctx, q, k, SearchOptions{Exact: true})
+		want, err := truth.Search(ctx, q, k, SearchOptions{Exact: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := ix.Search(ctx, q, k, SearchOptions{Ef: ef})
+		got, err := ix.Search(ctx, q, k, opts)
 		if err != nil {
 			t.Fatal(err)
-		}
-		in := map[uint64]bool{}
-		for _, r := range want {
-			in[r.Key] = true
 		}
 		for _, r := range got {
-			if in[r.Key] {
+			if slices.ContainsFunc(want, func(w Result) bool { return w.Key == r.Key }) {
 				hits++
 			}
 		}
@@ -91,3 +97,42 @@ func recallAt(t testing.TB, ix *Index, queries []float32, k, ef int) float64 {
 }
 
 func approx(a, b float32) bool { return math.Abs(float64(a-b)) < 1e-5 }
+
+// searchWhile starts g goroutines that search ix for random queries (k 5,
+// ef 16) until ctx is cancelled; a search must return 5 results whenever
+// the index held at least minLen live vectors before it. The returned
+// function waits for them and returns their errors.
+func searchWhile(ctx context.Context, ix *Index, queries []float32, g, minLen int) (wait func() []error) {
+	dim := ix.Dim()
+	var wg sync.WaitGroup
+	errc := make(chan error, g)
+	for i := range g {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(i), 0))
+			for ctx.Err() == nil {
+				j := rng.IntN(len(queries) / dim)
+				before := ix.Len()
+				res, err := ix.Search(ctx, queries[j*dim:(j+1)*dim], 5, SearchOptions{Ef: 16})
+				if err != nil && ctx.Err() == nil {
+					errc <- err
+					return
+				}
+				if err == nil && (len(res) > 5 || before >= minLen && len(res) < 5) {
+					errc <- fmt.Errorf("%d results with %d live vectors", len(res), before)
+					return
+				}
+			}
+		}()
+	}
+	return func() []error {
+		wg.Wait()
+		close(errc)
+		var errs []error
+		for err := range errc {
+			errs = append(errs, err)
+		}
+		return errs
+	}
+}

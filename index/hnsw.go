@@ -23,7 +23,10 @@ type Index struct {
 	rng  rand.Source
 
 	// Per node, by internal id (0..n-1). Tombstoned nodes keep their slots.
-	vecs     []float32 // n × dim, contiguous
+	vecs     []float32 // n × dim, contiguous (Float32 only)
+	codes    []uint8   // n × dim int8 codes (Int8 only)
+	lo       []float32 // per dimension: the value of code 0 (Int8, once fitted)
+	scale    []float32 // per dimension: the step between codes (Int8, once fitted)
 	keys     []uint64
 	levels   []uint8
 	links0   []uint32 // n × (1+m0): count, then up to m0 neighbour ids
@@ -39,6 +42,10 @@ type Index struct {
 	generation uint64
 
 	pool sync.Pool // *searcher
+
+	// par is set while a parallel insert links a chunk (parallel.go); the
+	// write lock is held meanwhile, so searches never see it set.
+	par *parallel
 }
 
 // New returns an empty index for vectors of length dim.
@@ -120,6 +127,10 @@ func (ix *Index) Get(key uint64) ([]float32, bool) {
 	if !ok {
 		return nil, false
 	}
+	if ix.q8() {
+		var buf []float32
+		return ix.decode(id, &buf), true
+	}
 	return slices.Clone(ix.vec(id)), true
 }
 
@@ -177,9 +188,13 @@ func (ix *Index) isDeleted(id uint32) bool {
 	return ix.deleted[id>>6]&(1<<(id&63)) != 0
 }
 
-// dist is the distance between a (prepared) query and node id.
+// dist is the distance between a query in the form query returns and
+// node id.
 func (ix *Index) dist(q []float32, id uint32) float32 {
 	o := int(id) * ix.dim
+	if ix.q8() {
+		return distU8(q, ix.codes[o:o+ix.dim:o+ix.dim])
+	}
 	return 1 - dot(q, ix.vecs[o:o+ix.dim:o+ix.dim])
 }
 

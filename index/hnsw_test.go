@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -28,6 +26,8 @@ func TestOptionsValidate(t *testing.T) {
 		{"bad", Options{M: 1, EfConstruction: -1, EfSearch: -2, Metric: 9},
 			[]string{"M 1", "EfConstruction -1", "EfSearch -2", "metric 9"}},
 		{"M too big", Options{M: MaxM + 1}, []string{"M 513"}},
+		{"threads and quantization", Options{Threads: -1, Quantize: 7}, []string{"Threads -1", "quantization 7"}},
+		{"int8, 4 threads", Options{Threads: 4, Quantize: Int8}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -299,27 +299,7 @@ func TestConcurrentSearchDuringInsert(t *testing.T) {
 	ix := build(t, dim, Options{Seed: 6, ExactBelow: -1}, base[:1000*dim])
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var wg sync.WaitGroup
-	errc := make(chan error, 4)
-	for g := range 3 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rng := rand.New(rand.NewPCG(uint64(g), 0))
-			for ctx.Err() == nil {
-				i := rng.IntN(len(queries) / dim)
-				res, err := ix.Search(ctx, queries[i*dim:(i+1)*dim], 5, SearchOptions{Ef: 16})
-				if err != nil && ctx.Err() == nil {
-					errc <- err
-					return
-				}
-				if err == nil && len(res) != 5 {
-					errc <- errors.New("fewer than 5 results")
-					return
-				}
-			}
-		}()
-	}
+	wait := searchWhile(ctx, ix, queries, 3, 1)
 	for i := 1000; i < n; i++ {
 		if err := ix.Add(uint64(i), base[i*dim:(i+1)*dim]); err != nil {
 			t.Fatal(err)
@@ -331,9 +311,7 @@ func TestConcurrentSearchDuringInsert(t *testing.T) {
 		}
 	}
 	cancel()
-	wg.Wait()
-	close(errc)
-	for err := range errc {
+	for _, err := range wait() {
 		t.Error(err)
 	}
 }

@@ -32,15 +32,19 @@ func (ix *Index) Add(key uint64, vec []float32) error {
 
 // AddBatch inserts len(keys) vectors stored back to back in vecs (row i is
 // vecs[i*Dim():(i+1)*Dim()]). It checks every row and key first and inserts
-// nothing if one is bad. Insertion is single-threaded and takes the write
-// lock per vector, so searches can run in between. On cancellation it
-// returns ctx.Err() (wrapped) with the rows before it inserted.
+// nothing if one is bad. With Options.Threads ≤ 1 insertion is
+// single-threaded and takes the write lock per vector, so searches can run
+// in between; with more threads it inserts chunks of rows in parallel
+// (parallel.go), holding the write lock per chunk. On cancellation it
+// returns ctx.Err() (wrapped) with the rows before it (or before its chunk)
+// inserted.
 func (ix *Index) AddBatch(ctx context.Context, keys []uint64, vecs []float32) error {
 	if len(vecs) != len(keys)*ix.dim {
 		return fmt.Errorf("%w: %d values for %d keys of dimension %d", ErrDimension, len(vecs), len(keys), ix.dim)
 	}
 	seen := make(map[uint64]struct{}, len(keys))
 	ix.mu.RLock()
+	threads := ix.opts.Threads
 	for i, k := range keys {
 		if _, ok := ix.byKey[k]; ok {
 			ix.mu.RUnlock()
@@ -58,6 +62,14 @@ func (ix *Index) AddBatch(ctx context.Context, keys []uint64, vecs []float32) er
 		}
 	}
 	ix.mu.RUnlock()
+	if ix.q8() {
+		if err := ix.fitBatch(vecs); err != nil {
+			return err
+		}
+	}
+	if threads > 1 {
+		return ix.addParallel(ctx, keys, vecs, threads)
+	}
 	for i, k := range keys {
 		if i&255 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -81,25 +93,15 @@ func (ix *Index) insert(key uint64, v []float32) error {
 	}
 	id := uint32(len(ix.keys))
 	level := ix.randomLevel()
-	ix.vecs = appendN(ix.vecs, ix.dim)
-	copy(ix.vecs[len(ix.vecs)-ix.dim:], v)
+	if err := ix.grow(1, level); err != nil {
+		return err
+	}
+	if ix.q8() && !ix.fitted() {
+		ix.fit(v)
+	}
+	ix.store(id, v)
 	ix.keys = append(ix.keys, key)
 	ix.levels = append(ix.levels, uint8(level))
-	ix.links0 = appendN(ix.links0, ix.m0+1)
-	if level > 0 {
-		if len(ix.upper)+level*(ix.m+1) > math.MaxUint32 {
-			ix.vecs, ix.keys, ix.levels = ix.vecs[:len(ix.vecs)-ix.dim], ix.keys[:id], ix.levels[:id]
-			ix.links0 = ix.links0[:len(ix.links0)-ix.m0-1]
-			return ErrFull
-		}
-		ix.upperOff = append(ix.upperOff, uint32(len(ix.upper)))
-		ix.upper = appendN(ix.upper, level*(ix.m+1))
-	} else {
-		ix.upperOff = append(ix.upperOff, 0)
-	}
-	if int(id)>>6 >= len(ix.deleted) {
-		ix.deleted = append(ix.deleted, 0)
-	}
 	if len(ix.byKey) == 0 {
 		// First live node (maybe among tombstones only): it starts a fresh
 		// graph; older nodes are all deleted and need not be reachable.
@@ -108,9 +110,42 @@ func (ix *Index) insert(key uint64, v []float32) error {
 		return nil
 	}
 	ix.byKey[key] = id
-	ix.connect(id, v, level)
+	s := ix.getSearcher()
+	ix.connect(s, id, ix.query(v, &s.qbuf), level, ix.entry, ix.maxLevel)
+	ix.putSearcher(s)
 	if level > ix.maxLevel {
 		ix.entry, ix.maxLevel = id, level
+	}
+	return nil
+}
+
+// grow appends room for n nodes: vectors, layer-0 link blocks, upper-layer
+// blocks for the given levels (one level per node) and tombstone words. It
+// leaves keys and levels to the caller. On ErrFull nothing is appended.
+func (ix *Index) grow(n int, levels ...int) error {
+	up := 0
+	for _, l := range levels {
+		up += l * (ix.m + 1)
+	}
+	if len(ix.upper)+up > math.MaxUint32 {
+		return ErrFull
+	}
+	if ix.q8() {
+		ix.codes = appendN(ix.codes, n*ix.dim)
+	} else {
+		ix.vecs = appendN(ix.vecs, n*ix.dim)
+	}
+	ix.links0 = appendN(ix.links0, n*(ix.m0+1))
+	for _, l := range levels {
+		if l > 0 {
+			ix.upperOff = append(ix.upperOff, uint32(len(ix.upper)))
+		} else {
+			ix.upperOff = append(ix.upperOff, 0)
+		}
+		ix.upper = appendN(ix.upper, l*(ix.m+1))
+	}
+	for (len(ix.keys)+n+63)/64 > len(ix.deleted) {
+		ix.deleted = append(ix.deleted, 0)
 	}
 	return nil
 }
@@ -118,11 +153,14 @@ func (ix *Index) insert(key uint64, v []float32) error {
 // connect links the new node id (vector v, drawn level) into the graph:
 // greedy descent to its top level, then on each level a beam search of
 // width EfConstruction, the heuristic choice of M neighbours, and back links.
-func (ix *Index) connect(id uint32, v []float32, level int) {
-	s := ix.getSearcher()
-	defer ix.putSearcher(s)
-	ep := ix.greedy(s, v, level)
-	for l := min(level, ix.maxLevel); l >= 0; l-- {
+// v is the node's vector in the form query returns.
+//
+// entry and maxLevel are the graph's entry point and top level as the
+// caller saw them. During a parallel insert (ix.par set) every read and
+// write of a link list holds that node's stripe lock.
+func (ix *Index) connect(s *searcher, id uint32, v []float32, level int, entry uint32, maxLevel int) {
+	ep := ix.greedy(s, v, entry, maxLevel, level)
+	for l := min(level, maxLevel); l >= 0; l-- {
 		s.gen++
 		if s.gen == 0 {
 			clear(s.marks)
@@ -134,28 +172,72 @@ func (ix *Index) connect(id uint32, v []float32, level int) {
 			continue
 		}
 		s.tmp = append(s.tmp[:0], s.res...)
-		slices.SortFunc(s.tmp, func(a, b cand) int {
-			if a.d < b.d {
-				return -1
-			} else if a.d > b.d {
-				return 1
-			}
-			return int(a.id) - int(b.id)
-		})
+		sortCands(s.tmp)
 		ep = s.tmp[0]
-		sel := ix.heuristic(s.tmp, ix.m, &s.ids)
-		ix.setLinks(id, l, sel)
+		sel := ix.heuristic(s, s.tmp, ix.m, &s.ids)
+		if ix.par != nil {
+			mu := ix.par.lock(id)
+			ix.setOwnLinks(s, id, l, sel)
+			mu.Unlock()
+		} else {
+			ix.setLinks(id, l, sel)
+		}
 		for _, nb := range sel {
 			ix.addLink(s, nb, id, l)
 		}
 	}
 }
 
+// setOwnLinks sets the new node id's list on level to sel during a parallel
+// insert, keeping the links that other nodes' inserts added to id since it
+// was reached through an upper layer (overwriting them would leave those
+// nodes without the in-link they chose); when the union overflows the
+// layer's capacity the heuristic re-selects. The caller holds id's lock.
+func (ix *Index) setOwnLinks(s *searcher, id uint32, level int, sel []uint32) {
+	have := ix.links(id, level)
+	if len(have) == 0 {
+		ix.setLinks(id, level, sel)
+		return
+	}
+	merged := append(s.nbuf[:0], sel...)
+	for _, x := range have {
+		if !slices.Contains(sel, x) {
+			merged = append(merged, x)
+		}
+	}
+	s.nbuf = merged
+	c := ix.capAt(level)
+	if len(merged) <= c {
+		ix.setLinks(id, level, merged)
+		return
+	}
+	v := ix.nodeQuery(id, &s.abuf, &s.tbuf)
+	cs := s.tmp[len(s.tmp):]
+	for _, x := range merged {
+		cs = append(cs, cand{ix.dist(v, x), x})
+	}
+	sortCands(cs)
+	ix.setLinks(id, level, ix.heuristic(s, cs, c, &s.ids2))
+}
+
+// sortCands orders cs by distance, then id.
+func sortCands(cs []cand) {
+	slices.SortFunc(cs, func(a, b cand) int {
+		if a.d < b.d {
+			return -1
+		} else if a.d > b.d {
+			return 1
+		}
+		return int(a.id) - int(b.id)
+	})
+}
+
 // heuristic is the paper's SELECT-NEIGHBORS-HEURISTIC (as in hnswlib): walk
 // the candidates by increasing distance and keep one unless it is closer to
 // an already kept neighbour than to the base; stop at m. cs must be sorted
-// ascending by distance to the base. The result is written to *out.
-func (ix *Index) heuristic(cs []cand, m int, out *[]uint32) []uint32 {
+// ascending by distance to the base. The result is written to *out; s
+// gives scratch space.
+func (ix *Index) heuristic(s *searcher, cs []cand, m int, out *[]uint32) []uint32 {
 	sel := (*out)[:0]
 	if len(cs) <= m {
 		for _, c := range cs {
@@ -168,10 +250,10 @@ func (ix *Index) heuristic(cs []cand, m int, out *[]uint32) []uint32 {
 		if len(sel) >= m {
 			break
 		}
-		cv := ix.vec(c.id)
+		cv := ix.nodeQuery(c.id, &s.hbuf, &s.tbuf)
 		good := true
 		for _, sid := range sel {
-			if 1-dot(cv, ix.vec(sid)) < c.d {
+			if ix.dist(cv, sid) < c.d {
 				good = false
 				break
 			}
@@ -187,6 +269,10 @@ func (ix *Index) heuristic(cs []cand, m int, out *[]uint32) []uint32 {
 // addLink adds a link nb → id on level, re-selecting nb's neighbours with
 // the heuristic when its list is full.
 func (ix *Index) addLink(s *searcher, nb, id uint32, level int) {
+	if ix.par != nil {
+		mu := ix.par.lock(nb)
+		defer mu.Unlock()
+	}
 	list := ix.links(nb, level)
 	c := ix.capAt(level)
 	if len(list) < c {
@@ -205,21 +291,14 @@ func (ix *Index) addLink(s *searcher, nb, id uint32, level int) {
 		blk[0]++
 		return
 	}
-	nv := ix.vec(nb)
+	nv := ix.nodeQuery(nb, &s.abuf, &s.tbuf)
 	cs := s.tmp[len(s.tmp):]
 	cs = append(cs, cand{ix.dist(nv, id), id})
 	for _, x := range list {
 		cs = append(cs, cand{ix.dist(nv, x), x})
 	}
-	slices.SortFunc(cs, func(a, b cand) int {
-		if a.d < b.d {
-			return -1
-		} else if a.d > b.d {
-			return 1
-		}
-		return int(a.id) - int(b.id)
-	})
-	ix.setLinks(nb, level, ix.heuristic(cs, c, &s.ids2))
+	sortCands(cs)
+	ix.setLinks(nb, level, ix.heuristic(s, cs, c, &s.ids2))
 }
 
 // Delete removes key: its node becomes a tombstone that searches still walk
@@ -246,6 +325,8 @@ func (ix *Index) Delete(key uint64) error {
 func (ix *Index) repair(d uint32) {
 	var cs []cand
 	var ids []uint32
+	s := ix.getSearcher()
+	defer ix.putSearcher(s)
 	for l := int(ix.levels[d]); l >= 0; l-- {
 		dl := ix.links(d, l)
 		for _, u := range dl {
@@ -256,7 +337,7 @@ func (ix *Index) repair(d uint32) {
 			if !slices.Contains(ul, d) {
 				continue
 			}
-			uv := ix.vec(u)
+			uv := ix.nodeQuery(u, &s.abuf, &s.tbuf)
 			cs = cs[:0]
 			add := func(x uint32) {
 				if x == u || x == d || ix.isDeleted(x) {
@@ -275,15 +356,8 @@ func (ix *Index) repair(d uint32) {
 			for _, x := range dl {
 				add(x)
 			}
-			slices.SortFunc(cs, func(a, b cand) int {
-				if a.d < b.d {
-					return -1
-				} else if a.d > b.d {
-					return 1
-				}
-				return int(a.id) - int(b.id)
-			})
-			ix.setLinks(u, l, ix.heuristic(cs, ix.capAt(l), &ids))
+			sortCands(cs)
+			ix.setLinks(u, l, ix.heuristic(s, cs, ix.capAt(l), &ids))
 		}
 	}
 }
@@ -300,8 +374,9 @@ func (ix *Index) Compact(ctx context.Context) error {
 		return nil
 	}
 	nx := &Index{dim: ix.dim, opts: ix.opts, rng: ix.rng, byKey: make(map[uint64]uint32, len(ix.byKey)),
-		maxLevel: -1, generation: ix.generation}
+		maxLevel: -1, generation: ix.generation, lo: ix.lo, scale: ix.scale}
 	nx.initParams()
+	var buf []float32
 	for id := range ix.keys {
 		if id&255 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -311,11 +386,11 @@ func (ix *Index) Compact(ctx context.Context) error {
 		if ix.isDeleted(uint32(id)) {
 			continue
 		}
-		if err := nx.insert(ix.keys[id], ix.vec(uint32(id))); err != nil {
+		if err := nx.insert(ix.keys[id], ix.decode(uint32(id), &buf)); err != nil {
 			return fmt.Errorf("index: compact: %w", err)
 		}
 	}
-	ix.vecs, ix.keys, ix.levels = nx.vecs, nx.keys, nx.levels
+	ix.vecs, ix.codes, ix.keys, ix.levels = nx.vecs, nx.codes, nx.keys, nx.levels
 	ix.links0, ix.upperOff, ix.upper = nx.links0, nx.upperOff, nx.upper
 	ix.deleted, ix.ndeleted, ix.byKey = nx.deleted, 0, nx.byKey
 	ix.entry, ix.maxLevel = nx.entry, nx.maxLevel

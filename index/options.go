@@ -60,6 +60,14 @@ type Options struct {
 	// ExactBelow makes Search brute-force while the index holds fewer live
 	// vectors than this (0: DefaultExactBelow; negative: never).
 	ExactBelow int
+	// Quantize is how vectors are stored: Float32 (default) or Int8 (a
+	// quarter of the memory; see Int8 for how results are re-ranked).
+	Quantize Quantization
+	// Threads is the number of goroutines AddBatch inserts with (0 or 1:
+	// one). With more than one the graph depends on scheduling: levels
+	// are still drawn from Seed, but links are not reproducible. It is a
+	// run-time setting: snapshots do not store it.
+	Threads int
 }
 
 // DefaultOptions returns the options with every default filled in.
@@ -84,6 +92,12 @@ func (o Options) Validate() error {
 	if o.EfSearch < 0 {
 		bad("EfSearch %d < 0", o.EfSearch)
 	}
+	if o.Quantize != Float32 && o.Quantize != Int8 {
+		bad("unknown quantization %d", uint8(o.Quantize))
+	}
+	if o.Threads < 0 {
+		bad("Threads %d < 0", o.Threads)
+	}
 	if o.Metric != Cosine && o.Metric != InnerProduct {
 		bad("unknown metric %d", uint8(o.Metric))
 	}
@@ -107,6 +121,9 @@ func (o Options) withDefaults() Options {
 	if o.ExactBelow == 0 {
 		o.ExactBelow = DefaultExactBelow
 	}
+	if o.Threads == 0 {
+		o.Threads = 1
+	}
 	return o
 }
 
@@ -121,8 +138,14 @@ type SearchOptions struct {
 	// search still found fewer than k) rather than return fewer than k
 	// results while k admitted live keys exist.
 	Filter func(key uint64) bool
-	// Exact forces a brute-force scan (exact results).
+	// Exact forces a brute-force scan (exact results; under Int8, exact
+	// over the codes, then re-ranked).
 	Exact bool
+	// Floats, for an Int8 index, gives the float vectors with which the
+	// beam's candidates are re-ranked before the best k are returned.
+	// Without it an Int8 index returns distances to the decoded codes.
+	// Float32 indexes ignore it.
+	Floats VectorSource
 }
 
 // Result is one neighbour: the caller's key and its distance to the query.

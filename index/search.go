@@ -20,7 +20,12 @@ type searcher struct {
 	ids   []uint32
 	ids2  []uint32
 	batch []uint32
-	touch uint32 // sink for the prefetching loads
+	nbuf  []uint32 // links copied under a lock (parallel insert)
+	// Float scratch: the query form of the vector being inserted or
+	// searched (qbuf), of a node whose links change (abuf), of a heuristic
+	// candidate (hbuf); decoded codes (tbuf); re-ranking vectors (fbuf).
+	qbuf, abuf, hbuf, tbuf, fbuf []float32
+	touch                        uint32 // sink for the prefetching loads
 }
 
 func (ix *Index) getSearcher() *searcher {
@@ -50,6 +55,18 @@ func (ix *Index) putSearcher(s *searcher) { ix.pool.Put(s) }
 func (ix *Index) touchVecs(s *searcher, ids []uint32) {
 	dim, vecs := ix.dim, ix.vecs
 	var touch uint32
+	if ix.q8() {
+		codes := ix.codes
+		for _, id := range ids {
+			o := int(id) * dim
+			c := codes[o : o+dim : o+dim]
+			for j := 0; j < len(c); j += 64 {
+				touch += uint32(c[j])
+			}
+		}
+		s.touch ^= touch
+		return
+	}
 	for _, id := range ids {
 		o := int(id) * dim
 		v := vecs[o : o+dim : o+dim]
@@ -60,14 +77,27 @@ func (ix *Index) touchVecs(s *searcher, ids []uint32) {
 	s.touch ^= touch
 }
 
+// linksOf returns node id's neighbour list on level: the list itself, or
+// during a parallel insert a copy taken under the node's lock (valid until
+// the next call with s).
+func (ix *Index) linksOf(s *searcher, id uint32, level int) []uint32 {
+	if ix.par == nil {
+		return ix.links(id, level)
+	}
+	mu := ix.par.lock(id)
+	s.nbuf = append(s.nbuf[:0], ix.links(id, level)...)
+	mu.Unlock()
+	return s.nbuf
+}
+
 // greedy walks layers from the entry point down to stopLevel+1, moving to
 // the closest neighbour while that improves (beam width 1).
-func (ix *Index) greedy(s *searcher, q []float32, stopLevel int) cand {
-	cur := cand{ix.dist(q, ix.entry), ix.entry}
-	for l := ix.maxLevel; l > stopLevel; l-- {
+func (ix *Index) greedy(s *searcher, q []float32, entry uint32, maxLevel, stopLevel int) cand {
+	cur := cand{ix.dist(q, entry), entry}
+	for l := maxLevel; l > stopLevel; l-- {
 		for changed := true; changed; {
 			changed = false
-			nbs := ix.links(cur.id, l)
+			nbs := ix.linksOf(s, cur.id, l)
 			ix.touchVecs(s, nbs)
 			for _, nb := range nbs {
 				if d := ix.dist(q, nb); d < cur.d {
@@ -107,7 +137,7 @@ func (ix *Index) searchLayer(s *searcher, q []float32, ep cand, ef, level int, f
 		}
 	}
 	dim := ix.dim
-	vecs := ix.vecs
+	vecs, codes, q8 := ix.vecs, ix.codes, ix.q8()
 	plain := !hasDel && filter == nil
 	for len(s.cands) > 0 {
 		c := s.cands.pop()
@@ -115,7 +145,9 @@ func (ix *Index) searchLayer(s *searcher, q []float32, ep cand, ef, level int, f
 			break
 		}
 		var nbs []uint32
-		if level == 0 {
+		if ix.par != nil {
+			nbs = ix.linksOf(s, c.id, level)
+		} else if level == 0 {
 			b := int(c.id) * (ix.m0 + 1)
 			nbs = ix.links0[b+1 : b+1+int(ix.links0[b])]
 		} else {
@@ -133,13 +165,18 @@ func (ix *Index) searchLayer(s *searcher, q []float32, ep cand, ef, level int, f
 		s.batch = batch
 		ix.touchVecs(s, batch)
 		for _, nb := range batch {
+			var d float32
 			o := int(nb) * dim
-			d := 1 - dot(q, vecs[o:o+dim:o+dim])
+			if q8 {
+				d = distU8(q, codes[o:o+dim:o+dim])
+			} else {
+				d = 1 - dot(q, vecs[o:o+dim:o+dim])
+			}
 			if d >= bound {
 				continue
 			}
 			s.cands.push(cand{d, nb})
-			if level == 0 {
+			if level == 0 && ix.par == nil {
 				// A candidate will likely be expanded: start loading its links.
 				s.touch ^= ix.links0[int(nb)*(ix.m0+1)]
 			}
@@ -190,18 +227,22 @@ func (ix *Index) Search(ctx context.Context, q []float32, k int, opts SearchOpti
 		ef = ix.opts.EfSearch
 	}
 	ef = max(ef, k)
-	if opts.Exact || (ix.opts.ExactBelow > 0 && live < ix.opts.ExactBelow) ||
-		(opts.Filter != nil && ix.preferExact(opts.Filter, ef)) {
-		return ix.exact(ctx, qq, k, opts.Filter)
-	}
 	s := ix.getSearcher()
 	defer ix.putSearcher(s)
-	ep := ix.greedy(s, qq, 0)
-	ix.searchLayer(s, qq, ep, ef, 0, opts.Filter)
+	if opts.Exact || (ix.opts.ExactBelow > 0 && live < ix.opts.ExactBelow) ||
+		(opts.Filter != nil && ix.preferExact(opts.Filter, ef)) {
+		return ix.exact(ctx, s, qq, k, ef, opts)
+	}
+	qf := ix.query(qq, &s.qbuf)
+	ep := ix.greedy(s, qf, ix.entry, ix.maxLevel, 0)
+	ix.searchLayer(s, qf, ep, ef, 0, opts.Filter)
 	if len(s.res) < k {
 		// The beam stops early only once it holds ef ≥ k results, so this
 		// search saw every admitted node it could reach: scan instead.
-		return ix.exact(ctx, qq, k, opts.Filter)
+		return ix.exact(ctx, s, qq, k, ef, opts)
+	}
+	if ix.q8() && opts.Floats != nil {
+		ix.rerank(s.res, qq, opts.Floats, &s.fbuf)
 	}
 	return ix.collect(s.res, k), nil
 }
@@ -268,9 +309,16 @@ func (ix *Index) preferExact(filter func(uint64) bool, ef int) bool {
 	return sel*live+live/4 < float64(ef*ix.m)/sel
 }
 
-// exact scans every live admitted node.
-func (ix *Index) exact(ctx context.Context, q []float32, k int, filter func(uint64) bool) ([]Result, error) {
-	h := make(maxHeap, 0, min(k, len(ix.byKey))+1)
+// exact scans every live admitted node for the prepared query qq. Under
+// Int8 with opts.Floats it keeps the best max(k, ef) by code distance and
+// re-ranks them.
+func (ix *Index) exact(ctx context.Context, s *searcher, qq []float32, k, ef int, opts SearchOptions) ([]Result, error) {
+	q, filter, keep := ix.query(qq, &s.qbuf), opts.Filter, k
+	rerank := ix.q8() && opts.Floats != nil
+	if rerank {
+		keep = max(k, ef)
+	}
+	h := make(maxHeap, 0, min(keep, len(ix.byKey))+1)
 	n := len(ix.keys)
 	hasDel := ix.ndeleted > 0
 	for id := 0; id < n; id++ {
@@ -286,12 +334,15 @@ func (ix *Index) exact(ctx context.Context, q []float32, k int, filter func(uint
 			continue
 		}
 		d := ix.dist(q, uint32(id))
-		if len(h) < k {
+		if len(h) < keep {
 			h.push(cand{d, uint32(id)})
 		} else if d < h[0].d || (d == h[0].d && ix.keys[id] < ix.keys[h[0].id]) {
 			h.pop()
 			h.push(cand{d, uint32(id)})
 		}
+	}
+	if rerank {
+		ix.rerank(h, qq, opts.Floats, &s.fbuf)
 	}
 	return ix.collect(h, k), nil
 }

@@ -11,16 +11,18 @@ import (
 	"os"
 )
 
-// Snapshot format, version 1. All integers are little-endian; floats are
+// Snapshot format, version 2. All integers are little-endian; floats are
 // IEEE-754 binary32 bit patterns. Every array is in internal-id order, so the
 // same graph always gives the same bytes.
 //
 //	offset  size  field
 //	0       8     magic "gsHNSW\x00\x01"
-//	8       4     format version (1)
+//	8       4     format version (2; Read also reads 1)
 //	12      4     dim
 //	16      1     metric (0 cosine, 1 inner product)
-//	17      3     reserved, zero
+//	17      1     quantization (0 float32, 1 int8; version 1: always 0)
+//	18      1     int8 ranges present (0 or 1; 0 unless int8)
+//	19      1     reserved, zero
 //	20      4     M
 //	24      4     EfConstruction
 //	28      4     EfSearch
@@ -38,10 +40,15 @@ import (
 //	        4n(2M+1) layer-0 links: per node a count then 2M slots (unused slots zero)
 //	        4U    upper links: for each node with level L > 0, in id order, L blocks
 //	              (layer 1 first) of a count then M slots (unused slots zero)
-//	        4n·dim vectors (normalised under cosine)
+//	        float32: 4n·dim vectors (normalised under cosine)
+//	        int8:    if ranges present, 4·dim lo then 4·dim scale (element j
+//	                 of a node is lo_j + scale_j·code); then n·dim codes, uint8
 //	end−4   4     CRC-32C (Castagnoli) of every byte before it
+//
+// Version 1 is version 2 with bytes 17 and 18 zero (float32 only): Read takes
+// both, WriteTo writes 2.
 const (
-	snapshotVersion = 1
+	snapshotVersion = 2
 	headerSize      = 76
 )
 
@@ -124,6 +131,10 @@ func (ix *Index) WriteTo(w io.Writer) (int64, error) {
 	le.PutUint32(h[8:], snapshotVersion)
 	le.PutUint32(h[12:], uint32(ix.dim))
 	h[16] = byte(ix.opts.Metric)
+	h[17] = byte(ix.opts.Quantize)
+	if ix.fitted() {
+		h[18] = 1
+	}
 	le.PutUint32(h[20:], uint32(ix.opts.M))
 	le.PutUint32(h[24:], uint32(ix.opts.EfConstruction))
 	le.PutUint32(h[28:], uint32(ix.opts.EfSearch))
@@ -142,7 +153,15 @@ func (ix *Index) WriteTo(w io.Writer) (int64, error) {
 	e.u64s(ix.deleted[:(n+63)/64])
 	e.u32s(ix.links0)
 	e.u32s(ix.upper)
-	e.f32s(ix.vecs)
+	if ix.q8() {
+		if ix.fitted() {
+			e.f32s(ix.lo)
+			e.f32s(ix.scale)
+		}
+		e.bytes(ix.codes)
+	} else {
+		e.f32s(ix.vecs)
+	}
 	e.flush()
 	if e.err != nil {
 		return e.n, fmt.Errorf("index: write snapshot: %w", e.err)
@@ -293,11 +312,13 @@ func Read(r io.Reader) (*Index, error) {
 		return nil, bad("not an index snapshot (magic %q)", h[0:8])
 	}
 	le := binary.LittleEndian
-	if v := le.Uint32(h[8:]); v != snapshotVersion {
-		return nil, bad("format version %d, this build reads %d", v, snapshotVersion)
+	version := le.Uint32(h[8:])
+	if version < 1 || version > snapshotVersion {
+		return nil, bad("format version %d, this build reads 1 to %d", version, snapshotVersion)
 	}
 	opts := Options{
 		Metric:         Metric(h[16]),
+		Quantize:       Quantization(h[17]),
 		M:              int(le.Uint32(h[20:])),
 		EfConstruction: int(le.Uint32(h[24:])),
 		EfSearch:       int(le.Uint32(h[28:])),
@@ -314,8 +335,14 @@ func Read(r io.Reader) (*Index, error) {
 	switch {
 	case dim == 0 || dim > MaxDim:
 		return nil, bad("dimension %d", dim)
-	case h[17] != 0 || h[18] != 0 || h[19] != 0:
+	case h[19] != 0 || version == 1 && (h[17] != 0 || h[18] != 0):
 		return nil, bad("reserved header bytes set")
+	case opts.Quantize != Float32 && opts.Quantize != Int8:
+		return nil, bad("quantization %d", h[17])
+	case h[18] > 1 || h[18] == 1 && opts.Quantize != Int8:
+		return nil, bad("int8 range flag %d under %s", h[18], opts.Quantize)
+	case opts.Quantize == Int8 && h[18] == 0 && n > 0:
+		return nil, bad("int8 codes without ranges")
 	case opts.Metric != Cosine && opts.Metric != InnerProduct:
 		return nil, bad("metric %d", h[16])
 	case opts.M < 2 || opts.M > MaxM:
@@ -420,11 +447,33 @@ func Read(r io.Reader) (*Index, error) {
 			}
 		}
 	}
-	if ix.vecs, err = readArray(d, uint64(n)*uint64(dim), 4, convF32); err != nil {
-		return nil, err
-	}
-	if !finite(ix.vecs) {
-		return nil, bad("NaN or infinite vector element")
+	if opts.Quantize == Int8 {
+		if h[18] == 1 {
+			if ix.lo, err = readArray(d, uint64(dim), 4, convF32); err != nil {
+				return nil, err
+			}
+			if ix.scale, err = readArray(d, uint64(dim), 4, convF32); err != nil {
+				return nil, err
+			}
+			if !finite(ix.lo) || !finite(ix.scale) {
+				return nil, bad("NaN or infinite int8 range")
+			}
+			for _, s := range ix.scale {
+				if s < 0 {
+					return nil, bad("negative int8 scale %v", s)
+				}
+			}
+		}
+		if ix.codes, err = readArray(d, uint64(n)*uint64(dim), 1, convU8); err != nil {
+			return nil, err
+		}
+	} else {
+		if ix.vecs, err = readArray(d, uint64(n)*uint64(dim), 4, convF32); err != nil {
+			return nil, err
+		}
+		if !finite(ix.vecs) {
+			return nil, bad("NaN or infinite vector element")
+		}
 	}
 	want := d.crc
 	t, err := d.next(4)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"time"
 
 	"genestore/internal/cputime"
@@ -48,12 +49,23 @@ type Options struct {
 	System string
 	// Seed seeds the level generator (peer_ann.py uses 100 for hnswlib).
 	Seed uint64
+	// Quantize is the genestore index's vector storage, "float32" or
+	// "int8"; an int8 index re-ranks its beam with the dataset's float
+	// vectors, which stay outside the index (as a store's would).
+	Quantize string
+	// Selectivity lists shares of the rows (in (0, 1]) that filtered
+	// queries admit; for each, every ef is timed again with the filter,
+	// and recall is against the exact filtered top k. Genestore only.
+	Selectivity []float64
+	// Threads is the number of goroutines the genestore build inserts with
+	// (index.Options.Threads); queries stay single-threaded.
+	Threads int
 }
 
 // DefaultOptions matches peer_ann.py's defaults for one M.
 func DefaultOptions() Options {
 	return Options{M: []int{16}, EfConstruction: 200, Ef: []int{10, 20, 40, 80, 160, 320}, K: 10,
-		Runs: 3, System: SystemGenestore, Seed: 100}
+		Runs: 3, System: SystemGenestore, Seed: 100, Threads: 1, Quantize: "float32"}
 }
 
 // Validate reports every problem at once.
@@ -90,6 +102,26 @@ func (o Options) Validate() error {
 	if o.Runs < 1 {
 		bad("runs %d < 1", o.Runs)
 	}
+	if o.Threads < 1 {
+		bad("threads %d < 1", o.Threads)
+	}
+	if o.Quantize != "float32" && o.Quantize != "int8" {
+		bad("quantize %q (want float32 or int8)", o.Quantize)
+	}
+	if o.Quantize == "int8" && o.System != SystemGenestore {
+		bad("quantize int8: only %q quantizes", SystemGenestore)
+	}
+	for _, s := range o.Selectivity {
+		if !(s > 0 && s <= 1) {
+			bad("selectivity %v not in (0, 1]", s)
+		}
+	}
+	if len(o.Selectivity) > 0 && o.System != SystemGenestore {
+		bad("selectivity: only %q filters", SystemGenestore)
+	}
+	if o.Threads > 1 && o.System != SystemGenestore {
+		bad("threads %d: only %q builds with several threads", o.Threads, SystemGenestore)
+	}
 	if o.System != SystemGenestore && o.System != SystemCoderHNSW {
 		bad("system %q (want %q or %q)", o.System, SystemGenestore, SystemCoderHNSW)
 	}
@@ -106,20 +138,27 @@ type Params struct {
 
 // Row is one JSON line, with the fields and meanings of peer_ann.py's.
 type Row struct {
-	System          string             `json:"system"`
-	Params          Params             `json:"params"`
-	N               int                `json:"n"`
-	Dim             int                `json:"dim"`
-	NQ              int                `json:"nq"`
-	BuildS          map[string]float64 `json:"build_s"`
-	BuildCPUS       map[string]float64 `json:"build_cpu_s"`
-	QPS             float64            `json:"qps"`
-	QPSCPU          float64            `json:"qps_cpu"`
-	RecallAt10      float64            `json:"recall_at_10"`
-	IndexBytes      int64              `json:"index_bytes"`
-	SaveS           float64            `json:"save_s"`
-	LoadS           float64            `json:"load_s"`
-	LoadCPUS        float64            `json:"load_cpu_s"` // not in peer_ann.py: CPU seconds of the load
+	System     string             `json:"system"`
+	Params     Params             `json:"params"`
+	N          int                `json:"n"`
+	Dim        int                `json:"dim"`
+	NQ         int                `json:"nq"`
+	BuildS     map[string]float64 `json:"build_s"`
+	BuildCPUS  map[string]float64 `json:"build_cpu_s"`
+	QPS        float64            `json:"qps"`
+	QPSCPU     float64            `json:"qps_cpu"`
+	RecallAt10 float64            `json:"recall_at_10"`
+	IndexBytes int64              `json:"index_bytes"`
+	SaveS      float64            `json:"save_s"`
+	LoadS      float64            `json:"load_s"`
+	LoadCPUS   float64            `json:"load_cpu_s"` // not in peer_ann.py: CPU seconds of the load
+	// IndexMemBytes (not in peer_ann.py) is how much the Go heap grew when
+	// the index was loaded, after a GC: its resident size, the key map
+	// included, the dataset's vectors excluded.
+	IndexMemBytes int64 `json:"index_mem_bytes"`
+	// Selectivity (not in peer_ann.py) is the share of rows a filtered
+	// query admits (query_mode "per-query-filtered"); absent unfiltered.
+	Selectivity     float64            `json:"selectivity,omitempty"`
 	QueryThreads    int                `json:"query_threads"`
 	QueryMode       string             `json:"query_mode"`
 	Version         string             `json:"version"`
@@ -167,7 +206,7 @@ func load(dir string, k int) (*dataset, error) {
 type system interface {
 	name() string
 	version() string
-	build(ctx context.Context, d *dataset, M, efc int, seed uint64) error
+	build(ctx context.Context, d *dataset, M, efc int, seed uint64, threads int) error
 	save(path string) error
 	load(path string, d *dataset) error
 	// search answers query i with up to k row ids, written into out.
@@ -176,7 +215,7 @@ type system interface {
 }
 
 // Run measures opts.System on opts.Data and writes one JSON Row per (M, ef)
-// to w, progress to log (may be nil). Builds are single-threaded; the built
+// to w, progress to log (may be nil). Builds use opts.Threads; the built
 // index is saved to a temporary file, dropped and loaded back, and every
 // query number comes from the loaded index, one query at a time on one
 // goroutine, best of opts.Runs.
@@ -203,17 +242,17 @@ func Run(ctx context.Context, opts Options, w io.Writer, log io.Writer) error {
 		if opts.System == SystemCoderHNSW {
 			sys = &coderSystem{}
 		} else {
-			sys = &genestoreSystem{}
+			sys = &genestoreSystem{quantize: opts.Quantize}
 		}
 		runtime.GC()
 		s0, t0, c0 := cpuSample(), time.Now(), cputime.Seconds()
-		if err := sys.build(ctx, d, M, opts.EfConstruction, opts.Seed); err != nil {
+		if err := sys.build(ctx, d, M, opts.EfConstruction, opts.Seed, opts.Threads); err != nil {
 			return err
 		}
 		buildS, buildCPU := time.Since(t0).Seconds(), cputime.Seconds()-c0
 		buildBusy := othersBusy(s0)
-		fmt.Fprintf(log, "%s M=%d: built with 1 thread in %.2fs (%.2f CPU-s; others used %.0f%% of the CPU)\n",
-			sys.name(), M, buildS, buildCPU, 100*buildBusy)
+		fmt.Fprintf(log, "%s M=%d: built with %d thread(s) in %.2fs (%.2f CPU-s; others used %.0f%% of the CPU)\n",
+			sys.name(), M, opts.Threads, buildS, buildCPU, 100*buildBusy)
 		path := filepath.Join(tmp, fmt.Sprintf("%s-M%d.index", sys.name(), M))
 		t0 = time.Now()
 		if err := sys.save(path); err != nil {
@@ -221,52 +260,98 @@ func Run(ctx context.Context, opts Options, w io.Writer, log io.Writer) error {
 		}
 		saveS := time.Since(t0).Seconds()
 		sys.drop()
-		runtime.GC()
+		heap0 := heapBytes()
 		t0, c0 = time.Now(), cputime.Seconds()
 		if err := sys.load(path, d); err != nil {
 			return err
 		}
 		loadS, loadCPU := time.Since(t0).Seconds(), cputime.Seconds()-c0
+		memBytes := int64(heapBytes()) - int64(heap0)
 		st, err := os.Stat(path)
 		if err != nil {
 			return fmt.Errorf("annbench: %w", err)
 		}
-		fmt.Fprintf(log, "%s M=%d: saved %.1f MiB in %.3fs, loaded in %.3fs (%.3f CPU-s)\n",
-			sys.name(), M, float64(st.Size())/(1<<20), saveS, loadS, loadCPU)
+		fmt.Fprintf(log, "%s M=%d: saved %.1f MiB in %.3fs, loaded in %.3fs (%.3f CPU-s), %.1f MiB resident\n",
+			sys.name(), M, float64(st.Size())/(1<<20), saveS, loadS, loadCPU, float64(memBytes)/(1<<20))
+		th := strconv.Itoa(opts.Threads)
+		var last Row
 		for _, ef := range opts.Ef {
 			s0 := cpuSample()
-			qps, qpsCPU, rec, err := timeQueries(ctx, sys, d, opts.K, ef, opts.Runs)
+			search := func(q []float32, out []uint64) ([]uint64, error) { return sys.search(ctx, q, opts.K, ef, out) }
+			qps, qpsCPU, rec, err := timeQueries(search, d, d.gt, d.gtK, opts.K, opts.Runs)
 			if err != nil {
 				return err
 			}
 			busy := othersBusy(s0)
 			row := Row{System: sys.name(), Params: Params{M: M, EfConstruction: opts.EfConstruction, Ef: ef, K: opts.K},
 				N: d.n, Dim: d.dim, NQ: d.nq,
-				BuildS: map[string]float64{"1": round(buildS, 3)}, BuildCPUS: map[string]float64{"1": round(buildCPU, 3)},
+				BuildS: map[string]float64{th: round(buildS, 3)}, BuildCPUS: map[string]float64{th: round(buildCPU, 3)},
 				QPS: round(qps, 1), QPSCPU: round(qpsCPU, 1), RecallAt10: round(rec, 4),
 				IndexBytes: st.Size(), SaveS: round(saveS, 3), LoadS: round(loadS, 3), LoadCPUS: round(loadCPU, 3),
-				QueryThreads: 1, QueryMode: "per-query", Version: sys.version(), CPUs: runtime.NumCPU(),
-				BusyOthers: busy, BuildBusyOthers: map[string]float64{"1": buildBusy}}
+				IndexMemBytes: memBytes,
+				QueryThreads:  1, QueryMode: "per-query", Version: sys.version(), CPUs: runtime.NumCPU(),
+				BusyOthers: busy, BuildBusyOthers: map[string]float64{th: buildBusy}}
 			if err := enc.Encode(row); err != nil {
 				return fmt.Errorf("annbench: %w", err)
 			}
 			fmt.Fprintf(log, "%s M=%d ef=%d: recall@%d %.4f, %.0f QPS (%.0f per CPU-s), others %.0f%%\n",
 				sys.name(), M, ef, opts.K, rec, qps, qpsCPU, 100*busy)
+			last = row
+		}
+		if len(opts.Selectivity) > 0 {
+			if err := timeFiltered(ctx, opts, sys, d, last, enc, log); err != nil {
+				return err
+			}
 		}
 		sys.drop()
 	}
 	return nil
 }
 
-// timeQueries runs every query Runs times; it returns the best wall and CPU
-// rates and the recall of the last run.
-func timeQueries(ctx context.Context, sys system, d *dataset, k, ef, runs int) (qps, qpsCPU, recall float64, err error) {
+// timeFiltered times every ef again per selectivity, with a filter; base
+// gives the fields of the rows that do not change.
+func timeFiltered(ctx context.Context, opts Options, sys system, d *dataset, base Row, enc *json.Encoder, log io.Writer) error {
+	fs, ok := sys.(filterSearcher)
+	if !ok {
+		return fmt.Errorf("%w: %s cannot filter", ErrOptions, sys.name())
+	}
+	for _, sel := range opts.Selectivity {
+		allowed := admitted(d.n, sel)
+		gt := filteredTruth(d, allowed, opts.K)
+		filter := func(key uint64) bool { return key < uint64(len(allowed)) && allowed[key] }
+		for _, ef := range opts.Ef {
+			s0 := cpuSample()
+			search := func(q []float32, out []uint64) ([]uint64, error) {
+				return fs.searchFiltered(ctx, q, opts.K, ef, filter, out)
+			}
+			qps, qpsCPU, rec, err := timeQueries(search, d, gt, opts.K, opts.K, opts.Runs)
+			if err != nil {
+				return err
+			}
+			row := base
+			row.Params.Ef = ef
+			row.QPS, row.QPSCPU, row.RecallAt10 = round(qps, 1), round(qpsCPU, 1), round(rec, 4)
+			row.BusyOthers, row.Selectivity, row.QueryMode = othersBusy(s0), sel, "per-query-filtered"
+			if err := enc.Encode(row); err != nil {
+				return fmt.Errorf("annbench: %w", err)
+			}
+			fmt.Fprintf(log, "%s M=%d ef=%d selectivity %g: recall@%d %.4f, %.0f QPS (%.0f per CPU-s), others %.0f%%\n",
+				sys.name(), base.Params.M, ef, sel, opts.K, rec, qps, qpsCPU, 100*row.BusyOthers)
+		}
+	}
+	return nil
+}
+
+// timeQueries runs every query Runs times through search; it returns the
+// best wall and CPU rates and the recall@k of the last run against gt
+// (gtK ids per query; ids < 0 are padding).
+func timeQueries(search func(q []float32, out []uint64) ([]uint64, error), d *dataset, gt []int32, gtK, k, runs int) (qps, qpsCPU, recall float64, err error) {
 	found := make([][]uint64, d.nq)
 	bestWall, bestCPU := math.Inf(1), math.Inf(1)
 	for range runs {
 		t0, c0 := time.Now(), cputime.Seconds()
 		for i := range d.nq {
-			found[i], err = sys.search(ctx, d.query[i*d.dim:(i+1)*d.dim], k, ef, found[i][:0])
+			found[i], err = search(d.query[i*d.dim:(i+1)*d.dim], found[i][:0])
 			if err != nil {
 				return 0, 0, 0, err
 			}
@@ -274,19 +359,36 @@ func timeQueries(ctx context.Context, sys system, d *dataset, k, ef, runs int) (
 		bestWall = min(bestWall, time.Since(t0).Seconds())
 		bestCPU = min(bestCPU, cputime.Seconds()-c0)
 	}
-	hits := 0
+	hits, total := 0, 0
 	for i, f := range found {
-		truth := d.gt[i*d.gtK : i*d.gtK+k]
+		truth := gt[i*gtK : i*gtK+k]
+		for _, t := range truth {
+			if t >= 0 {
+				total++
+			}
+		}
 		for _, id := range f[:min(len(f), k)] {
 			for _, t := range truth {
-				if uint64(t) == id {
+				if t >= 0 && uint64(t) == id {
 					hits++
 					break
 				}
 			}
 		}
 	}
-	return float64(d.nq) / bestWall, float64(d.nq) / max(bestCPU, 1e-9), float64(hits) / float64(d.nq*k), nil
+	return float64(d.nq) / bestWall, float64(d.nq) / max(bestCPU, 1e-9), float64(hits) / float64(max(total, 1)), nil
+}
+
+// heapBytes returns the live Go heap after full collections. It collects
+// three times: a dropped index stays reachable for two collections through
+// its sync.Pool, which the runtime keeps in its list of pools until then.
+func heapBytes() uint64 {
+	runtime.GC()
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
 }
 
 func round(x float64, digits int) float64 {

@@ -7,10 +7,12 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -135,15 +137,21 @@ func TestRunSmall(t *testing.T) {
 	dir := makeDataset(t, 3000, 50, 16, 20)
 	tests := []struct {
 		system    string
+		threads   int
+		quantize  string
 		minRecall float64 // at the largest ef
 	}{
-		{SystemGenestore, 0.95},
-		{SystemCoderHNSW, 0}, // measured, not judged: it is the broken baseline
+		{SystemGenestore, 1, "float32", 0.95},
+		{SystemGenestore, 2, "float32", 0.95},
+		{SystemGenestore, 1, "int8", 0.95},
+		{SystemCoderHNSW, 1, "float32", 0}, // measured, not judged: it is the broken baseline
 	}
 	for _, tc := range tests {
-		t.Run(tc.system, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s-%d-%s", tc.system, tc.threads, tc.quantize), func(t *testing.T) {
 			opts := DefaultOptions()
 			opts.Data, opts.System, opts.Ef, opts.Runs, opts.EfConstruction = dir, tc.system, []int{10, 80}, 1, 64
+			opts.Threads, opts.Quantize = tc.threads, tc.quantize
+			th := strconv.Itoa(tc.threads)
 			var out bytes.Buffer
 			if err := Run(context.Background(), opts, &out, nil); err != nil {
 				t.Fatal(err)
@@ -160,7 +168,7 @@ func TestRunSmall(t *testing.T) {
 				}
 				if r.System != tc.system || r.N != 3000 || r.Dim != 16 || r.NQ != 50 || r.Params.Ef != opts.Ef[i] ||
 					r.Params.M != 16 || r.Params.K != 10 || r.QPS <= 0 || r.IndexBytes <= 0 ||
-					r.BuildS["1"] <= 0 || r.RecallAt10 < 0 || r.RecallAt10 > 1 {
+					r.BuildS[th] <= 0 || (tc.system == SystemGenestore && r.IndexMemBytes <= 0) || r.RecallAt10 < 0 || r.RecallAt10 > 1 {
 					t.Errorf("row %d: %+v", i, r)
 				}
 				last = r
@@ -169,6 +177,46 @@ func TestRunSmall(t *testing.T) {
 				t.Errorf("recall@10 at ef %d = %.3f, want ≥ %.2f", last.Params.Ef, last.RecallAt10, tc.minRecall)
 			}
 		})
+	}
+}
+
+func TestRunFiltered(t *testing.T) {
+	dir := makeDataset(t, 3000, 50, 16, 20)
+	d, err := load(dir, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Everything admitted: the filtered truth is the dataset's.
+	all := filteredTruth(d, admitted(d.n, 1), 10)
+	same := 0
+	for i := range d.nq {
+		for _, id := range all[i*10 : i*10+10] {
+			if slices.Contains(d.gt[i*d.gtK:i*d.gtK+10], id) {
+				same++
+			}
+		}
+	}
+	if same < d.nq*10*99/100 {
+		t.Errorf("unfiltered truth shares %d of %d ids with gt.ivecs", same, d.nq*10)
+	}
+	opts := DefaultOptions()
+	opts.Data, opts.Ef, opts.Runs, opts.EfConstruction, opts.Selectivity = dir, []int{40}, 1, 64, []float64{0.01, 0.5}
+	var out bytes.Buffer
+	if err := Run(context.Background(), opts, &out, nil); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("got %d JSON lines, want 3:\n%s", len(lines), out.String())
+	}
+	for i, l := range lines[1:] {
+		var r Row
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Selectivity != opts.Selectivity[i] || r.QueryMode != "per-query-filtered" || r.RecallAt10 < 0.95 {
+			t.Errorf("filtered row %d: %+v", i, r)
+		}
 	}
 }
 
@@ -202,13 +250,14 @@ func BenchmarkSystems(b *testing.B) {
 	ctx := context.Background()
 	for _, sys := range []system{&genestoreSystem{}, &coderSystem{}} {
 		b.Run(sys.name(), func(b *testing.B) {
-			if err := sys.build(ctx, d, 16, 100, 1); err != nil {
+			if err := sys.build(ctx, d, 16, 100, 1, 1); err != nil {
 				b.Fatal(err)
 			}
 			b.ResetTimer()
 			var qps, rec float64
 			for b.Loop() {
-				qps, _, rec, err = timeQueries(ctx, sys, d, 10, 40, 1)
+				search := func(q []float32, out []uint64) ([]uint64, error) { return sys.search(ctx, q, 10, 40, out) }
+				qps, _, rec, err = timeQueries(search, d, d.gt, d.gtK, 10, 1)
 				if err != nil {
 					b.Fatal(err)
 				}

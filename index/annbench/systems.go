@@ -16,31 +16,48 @@ import (
 
 // genestoreSystem measures genestore/index.
 type genestoreSystem struct {
-	ix *index.Index
+	ix       *index.Index
+	quantize string      // "float32" or "int8"
+	floats   baseVectors // re-ranking source under int8
+}
+
+// baseVectors serves the dataset's rows by row number (the key) for
+// re-ranking, as a store would serve its embeddings.
+type baseVectors struct {
+	base []float32
+	dim  int
+}
+
+func (b baseVectors) Vector(key uint64, dst []float32) ([]float32, bool) {
+	if b.dim == 0 || key >= uint64(len(b.base)/b.dim) {
+		return dst, false
+	}
+	o := int(key) * b.dim
+	return append(dst, b.base[o:o+b.dim]...), true
 }
 
 func (s *genestoreSystem) name() string { return SystemGenestore }
 
 func (s *genestoreSystem) version() string {
-	return fmt.Sprintf("index snapshot v%d, kernel %s", index.SnapshotVersion, index.Kernel())
+	return fmt.Sprintf("index snapshot v%d, kernel %s, %s", index.SnapshotVersion, index.Kernel(), s.quantize)
 }
 
-func (s *genestoreSystem) build(ctx context.Context, d *dataset, M, efc int, seed uint64) error {
+func (s *genestoreSystem) build(ctx context.Context, d *dataset, M, efc int, seed uint64, threads int) error {
 	opts := index.DefaultOptions()
-	opts.M, opts.EfConstruction, opts.Seed = M, efc, seed
+	opts.M, opts.EfConstruction, opts.Seed, opts.Threads = M, efc, seed, threads
+	if s.quantize == "int8" {
+		opts.Quantize = index.Int8
+	}
 	ix, err := index.New(d.dim, opts)
 	if err != nil {
 		return err
 	}
-	for i := range d.n {
-		if i&1023 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		if err := ix.Add(uint64(i), d.base[i*d.dim:(i+1)*d.dim]); err != nil {
-			return err
-		}
+	keys := make([]uint64, d.n)
+	for i := range keys {
+		keys[i] = uint64(i)
+	}
+	if err := ix.AddBatch(ctx, keys, d.base); err != nil {
+		return err
 	}
 	s.ix = ix
 	return nil
@@ -53,7 +70,8 @@ func (s *genestoreSystem) save(path string) error {
 	})
 }
 
-func (s *genestoreSystem) load(path string, _ *dataset) error {
+func (s *genestoreSystem) load(path string, d *dataset) error {
+	s.floats = baseVectors{d.base, d.dim}
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("annbench: %w", err)
@@ -68,7 +86,14 @@ func (s *genestoreSystem) load(path string, _ *dataset) error {
 }
 
 func (s *genestoreSystem) search(ctx context.Context, q []float32, k, ef int, out []uint64) ([]uint64, error) {
-	res, err := s.ix.Search(ctx, q, k, index.SearchOptions{Ef: ef})
+	return s.searchWith(ctx, q, k, index.SearchOptions{Ef: ef}, out)
+}
+
+func (s *genestoreSystem) searchWith(ctx context.Context, q []float32, k int, opts index.SearchOptions, out []uint64) ([]uint64, error) {
+	if s.quantize == "int8" {
+		opts.Floats = s.floats
+	}
+	res, err := s.ix.Search(ctx, q, k, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +126,7 @@ func (s *coderSystem) version() string {
 	return "v0.6.1"
 }
 
-func (s *coderSystem) build(ctx context.Context, d *dataset, M, efc int, seed uint64) error {
+func (s *coderSystem) build(ctx context.Context, d *dataset, M, efc int, seed uint64, _ int) error {
 	g := hnsw.NewGraph[uint64]()
 	g.M, g.EfSearch, g.Distance = M, efc, hnsw.CosineDistance
 	g.Rng = rand.New(rand.NewSource(int64(seed)))

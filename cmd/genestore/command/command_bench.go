@@ -19,11 +19,11 @@ func newBenchCommand() *cobra.Command {
 func newBenchANNCommand() *cobra.Command {
 	o := annbench.DefaultOptions()
 	cmd := &cobra.Command{
-		Use:   "ann --data DIR [--M 16] [--ef-construction 200] [--ef 10,20,40,80,160,320] [--k 10]",
+		Use:   "ann --data DIR [--M 16] [--ef-construction 200] [--ef 10,20,40,80,160,320] [--k 10] [--threads 1] [--quantize float32] [--selectivity 0.01,0.1,0.5]",
 		Short: "Measure the HNSW index on a gen_vectors.py folder, one JSON line per (M, ef)",
 		Long: `bench ann reads the base.fvecs/query.fvecs/gt.ivecs folder written by
-../shared/bench/gen_vectors.py, builds the index single-threaded, saves and
-reloads it, and times single-threaded queries per ef. It prints one JSON line per
+../shared/bench/gen_vectors.py, builds the index with --threads goroutines
+(default 1), saves and reloads it, and times single-threaded queries per ef. It prints one JSON line per
 (M, ef) with the fields of ../shared/bench/peer_ann.py (system "genestore",
 params, n, dim, nq, build_s, build_cpu_s, qps, qps_cpu, recall_at_10,
 index_bytes, save_s, load_s, query_threads, query_mode, version, cpus,
@@ -43,6 +43,9 @@ github.com/coder/hnsw on the same data. Progress goes to stderr.`,
 	f.IntVar(&o.Runs, "runs", o.Runs, "timed runs per ef (best kept)")
 	f.StringVar(&o.System, "system", o.System, "genestore or coder-hnsw")
 	f.Uint64Var(&o.Seed, "seed", o.Seed, "level generator seed")
+	f.StringVar(&o.Quantize, "quantize", o.Quantize, "genestore vector storage: float32 or int8 (re-ranked with the dataset's floats, kept outside the index)")
+	f.Float64SliceVar(&o.Selectivity, "selectivity", nil, "also time filtered queries admitting these shares of the rows (genestore only)")
+	f.IntVar(&o.Threads, "threads", o.Threads, "build goroutines (genestore only; the graph then depends on scheduling)")
 	_ = cmd.MarkFlagRequired("data")
 	return cmd
 }

@@ -1,0 +1,245 @@
+package index
+
+import (
+	"fmt"
+	"math"
+	"unsafe"
+)
+
+// Quantization is how an index stores its vectors.
+type Quantization uint8
+
+const (
+	// Float32 keeps every vector as float32 (dim × 4 bytes a node). It is
+	// the zero value.
+	Float32 Quantization = 0
+	// Int8 keeps one byte per element: element j is lo_j + scale_j·c, with
+	// c in [0, 255] and lo_j, scale_j fitted per dimension (min and max) on
+	// the first batch inserted (see AddBatch). No float vector stays in the
+	// index: the graph is built and searched with the codes (the query
+	// stays float), and Search re-ranks its beam with exact float distances
+	// when SearchOptions.Floats supplies the vectors, else returns the
+	// distances to the codes.
+	Int8 Quantization = 1
+)
+
+// String returns "float32" or "int8".
+func (q Quantization) String() string {
+	switch q {
+	case Float32:
+		return "float32"
+	case Int8:
+		return "int8"
+	}
+	return fmt.Sprintf("Quantization(%d)", uint8(q))
+}
+
+// VectorSource gives the float vector of a key, for re-ranking the results
+// of a quantized index (SearchOptions.Floats): typically the store the
+// vectors came from, so that they need not be resident in the index too.
+type VectorSource interface {
+	// Vector returns key's vector as given to Add (Search normalises it
+	// under Cosine), appended to dst[:0], and whether key is known. It is
+	// called under the index's read lock and must not call the index.
+	Vector(key uint64, dst []float32) ([]float32, bool)
+}
+
+// q8 reports whether ix stores int8 codes.
+func (ix *Index) q8() bool { return ix.opts.Quantize == Int8 }
+
+// fitted reports whether the int8 ranges are set.
+func (ix *Index) fitted() bool { return len(ix.lo) == ix.dim }
+
+// fit sets the int8 ranges from one prepared vector: one vector gives no
+// spread, so every dimension gets the symmetric box around zero that
+// holds it. The caller holds the write lock.
+func (ix *Index) fit(v []float32) {
+	var m float32
+	for _, x := range v {
+		m = max(m, float32(math.Abs(float64(x))))
+	}
+	lo, hi := make([]float32, ix.dim), make([]float32, ix.dim)
+	for j := range lo {
+		lo[j], hi[j] = -m, m
+	}
+	ix.setRange(lo, hi)
+}
+
+// setRange sets the codes' ranges: code 0 is lo_j, code 255 is hi_j.
+func (ix *Index) setRange(lo, hi []float32) {
+	ix.lo, ix.scale = lo, make([]float32, ix.dim)
+	for j := range lo {
+		ix.scale[j] = (hi[j] - lo[j]) / 255
+	}
+}
+
+// fitBatch fits the int8 ranges, unless fitted already, on the per-dimension
+// minimum and maximum of the rows of a checked batch (normalised first
+// under Cosine).
+func (ix *Index) fitBatch(rows []float32) error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	dim := ix.dim
+	if ix.fitted() || len(rows) == 0 {
+		return nil
+	}
+	if len(rows) == dim {
+		v, err := ix.prepare(rows, false)
+		if err != nil {
+			return fmt.Errorf("index: AddBatch row 0: %w", err)
+		}
+		ix.fit(v)
+		return nil
+	}
+	lo, hi := make([]float32, dim), make([]float32, dim)
+	for j := range dim {
+		lo[j], hi[j] = float32(math.Inf(1)), float32(math.Inf(-1))
+	}
+	for o := 0; o < len(rows); o += dim {
+		v, err := ix.prepare(rows[o:o+dim], false)
+		if err != nil {
+			return fmt.Errorf("index: AddBatch row %d: %w", o/dim, err)
+		}
+		for j, x := range v {
+			lo[j] = min(lo[j], x)
+			hi[j] = max(hi[j], x)
+		}
+	}
+	ix.setRange(lo, hi)
+	return nil
+}
+
+// encode writes v's codes to dst (values outside the fitted range clamp).
+func (ix *Index) encode(dst []uint8, v []float32) {
+	dst = dst[:len(v)]
+	for j, x := range v {
+		if ix.scale[j] == 0 {
+			dst[j] = 0
+			continue
+		}
+		c := math.Round(float64((x - ix.lo[j]) / ix.scale[j]))
+		dst[j] = uint8(max(0, min(255, c)))
+	}
+}
+
+// code returns node id's codes (no copy).
+func (ix *Index) code(id uint32) []uint8 {
+	o := int(id) * ix.dim
+	return ix.codes[o : o+ix.dim : o+ix.dim]
+}
+
+// decode returns node id's vector as stored: the float vector, or the
+// decoded codes written to *buf.
+func (ix *Index) decode(id uint32, buf *[]float32) []float32 {
+	if !ix.q8() {
+		return ix.vec(id)
+	}
+	out := (*buf)[:0]
+	for j, c := range ix.code(id) {
+		out = append(out, ix.lo[j]+ix.scale[j]*float32(c))
+	}
+	*buf = out
+	return out
+}
+
+// query returns the form of a prepared vector v that dist takes: v itself,
+// or under Int8 (written to *buf) dim integer weights w_j, stored as int32
+// bit patterns, then the bias v·lo, then the step u, such that
+// v·decoded(c) = v·lo + Σ v_j·scale_j·c_j ≈ bias + u·Σ w_j·c_j, with
+// w_j = round(v_j·scale_j / u) in [−32767, 32767]. The integer sum is
+// exact and cheaper than converting each code to float; the rounding
+// error is at most u/2 per element, 1/65534 of the largest weight.
+func (ix *Index) query(v []float32, buf *[]float32) []float32 {
+	if !ix.q8() {
+		return v
+	}
+	out := (*buf)[:0]
+	var bias, top float32
+	for j, x := range v {
+		bias += x * ix.lo[j]
+		top = max(top, float32(math.Abs(float64(x*ix.scale[j]))))
+	}
+	u := top / 32767
+	for j, x := range v {
+		var w int32
+		if u > 0 {
+			w = int32(math.Round(float64(x * ix.scale[j] / u)))
+		}
+		out = append(out, math.Float32frombits(uint32(w)))
+	}
+	out = append(out, bias, u)
+	*buf = out
+	return out
+}
+
+// distU8 is the distance between a query in Int8 query form and codes c.
+func distU8(q []float32, c []uint8) float32 {
+	dim := len(c)
+	return 1 - q[dim] - q[dim+1]*float32(dotU8(q[:dim], c))
+}
+
+// nodeQuery returns the query form of node id's stored vector, using *buf
+// and *tmp as scratch under Int8.
+func (ix *Index) nodeQuery(id uint32, buf, tmp *[]float32) []float32 {
+	if !ix.q8() {
+		return ix.vec(id)
+	}
+	return ix.query(ix.decode(id, tmp), buf)
+}
+
+// store writes the prepared vector v as node id's.
+func (ix *Index) store(id uint32, v []float32) {
+	if ix.q8() {
+		ix.encode(ix.code(id), v)
+		return
+	}
+	copy(ix.vec(id), v)
+}
+
+// dotU8 returns Σ w_j·c_j for the integer weights w (int32 bit patterns
+// in float32 slots, see query) and codes c, in integer arithmetic, two
+// accumulators over blocks of 8. len(c) must be at least len(w).
+func dotU8(w []float32, c []uint8) int64 {
+	n := len(w)
+	if n == 0 {
+		return 0
+	}
+	// The weights are int32 values stored in float32 slots: read them as
+	// such (same size and alignment).
+	q := unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(w))), n)
+	c = c[:n]
+	var s0, s1 int64
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		qq := q[i : i+8 : i+8]
+		cc := c[i : i+8 : i+8]
+		s0 += int64(qq[0])*int64(cc[0]) + int64(qq[2])*int64(cc[2]) + int64(qq[4])*int64(cc[4]) + int64(qq[6])*int64(cc[6])
+		s1 += int64(qq[1])*int64(cc[1]) + int64(qq[3])*int64(cc[3]) + int64(qq[5])*int64(cc[5]) + int64(qq[7])*int64(cc[7])
+	}
+	for ; i < n; i++ {
+		s0 += int64(q[i]) * int64(c[i])
+	}
+	return s0 + s1
+}
+
+// rerank replaces the distances of res by exact float distances from
+// src (keys src does not know keep their int8 distances). q is the
+// prepared float query.
+func (ix *Index) rerank(res []cand, q []float32, src VectorSource, buf *[]float32) {
+	for i, c := range res {
+		v, ok := src.Vector(ix.keys[c.id], (*buf)[:0])
+		if !ok || len(v) != ix.dim {
+			continue
+		}
+		*buf = v
+		d := dot(q, v)
+		if ix.opts.Metric == Cosine {
+			nn := dot(v, v)
+			if nn == 0 {
+				continue
+			}
+			d /= float32(math.Sqrt(float64(nn)))
+		}
+		res[i].d = 1 - d
+	}
+}
