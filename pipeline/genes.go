@@ -54,16 +54,25 @@ const (
 // Self·spot + (1−Self)·mean of its K nearest spots (prep.SmoothSpatial)
 // before a spatial dataset's co-expression graph is built: a spot holds few
 // counts from a mixture of cells, and its neighbours mostly share its
-// tissue domain. K = 0 turns it off.
+// tissue domain. K = 0 turns it off, the default: on the simulator's spatial
+// sections (TestMultimodalSimulation) smoothing over 6 spots lowered the
+// share of co-expression edges inside a true module from 0.71 to 0.64 (0.85
+// to 0.56 on 500-UMI spots) and module ARI from 0.92 to 0.90, because every
+// gene of a tissue domain becomes correlated with every other.
+// DefaultSpatialSmoothing is the setting to opt in with.
 type SpatialSmoothing struct {
 	K    int     `json:"k"`
 	Self float32 `json:"self"`
 }
 
+// DefaultSpatialSmoothing is the smoothing `train genes --spatial-k 6`
+// applies: 6 nearest spots, weight 0.5 on the spot itself.
+var DefaultSpatialSmoothing = SpatialSmoothing{K: 6, Self: 0.5}
+
 // DefaultGeneOptions returns the defaults of every part.
 func DefaultGeneOptions() GeneOptions {
 	return GeneOptions{HVG: 2000, QC: prep.DefaultQCOptions(), Coexpr: prep.DefaultCoexprOptions(),
-		Model: gnn.DefaultOptions(), Index: index.DefaultOptions(), Spatial: SpatialSmoothing{K: 6, Self: 0.5},
+		Model: gnn.DefaultOptions(), Index: index.DefaultOptions(), Spatial: SpatialSmoothing{K: 0, Self: DefaultSpatialSmoothing.Self},
 		ATAC: ATACLog}
 }
 

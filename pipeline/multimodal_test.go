@@ -211,7 +211,7 @@ func TestMultimodalSimulation(t *testing.T) {
 			cfg.LibSizeMean = 500
 			shallowDB, shallowSim = multimodalStore(t, cfg)
 		}
-		for _, k := range []int{DefaultGeneOptions().Spatial.K, 0} {
+		for _, k := range []int{DefaultSpatialSmoothing.K, 0} {
 			prec := spatialEdgePrecision(t, shallowDB, shallowSim, k)
 			t.Logf("%s depth, spatial-k %d: D3 co-expression edges within a true module: %.3f", depth, k, prec)
 			acc := multimodalScores{ari: map[string]float64{}, ilisi: map[string]map[string]float64{}, retrieval: map[string]map[string]float64{}}

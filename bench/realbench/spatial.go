@@ -72,11 +72,11 @@ func spatialSuite(ctx context.Context, o Options, dir string, emit func(Line) er
 		return err
 	}
 	xn = xn.SelectCols(hvg)
-	nb, err := prep.SpatialKNN(ctx, ds.Coords, pipeline.DefaultGeneOptions().Spatial.K)
+	nb, err := prep.SpatialKNN(ctx, ds.Coords, pipeline.DefaultSpatialSmoothing.K)
 	if err != nil {
 		return err
 	}
-	smoothed, err := prep.SmoothSpatial(xn, nb, pipeline.DefaultGeneOptions().Spatial.Self)
+	smoothed, err := prep.SmoothSpatial(xn, nb, pipeline.DefaultSpatialSmoothing.Self)
 	if err != nil {
 		return err
 	}

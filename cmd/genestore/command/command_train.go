@@ -145,7 +145,7 @@ index in one transaction: an interrupted run changes nothing.`,
 	f.IntVar(&o.HVG, "hvg", o.HVG, "highly variable genes per dataset")
 	f.IntVar(&o.Coexpr.TopK, "top-k", o.Coexpr.TopK, "co-expression: keep a pair only among either gene's top-k partners")
 	f.Float64Var(&o.Coexpr.Alpha, "alpha", o.Coexpr.Alpha, "co-expression: significance level after correction")
-	f.IntVar(&o.Spatial.K, "spatial-k", o.Spatial.K, "spatial datasets: smooth each spot with its k nearest spots before co-expression (0: off)")
+	f.IntVar(&o.Spatial.K, "spatial-k", o.Spatial.K, "spatial datasets: smooth each spot with its k nearest spots before co-expression (0, the default: off; 6 is a common choice)")
 	f.Float32Var(&o.Spatial.Self, "spatial-self", o.Spatial.Self, "spatial datasets: the spot's own weight in the smoothing (the neighbours share the rest)")
 	f.StringVar(&o.ATAC, "atac", o.ATAC, "atac-activity datasets of counts: log (as RNA), tfidf or binary")
 	f.IntVar(&o.Model.Dim, "dim", o.Model.Dim, "embedding dimensions")
