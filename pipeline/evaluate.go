@@ -168,13 +168,7 @@ func scoreConsensus(ctx context.Context, m Metrics, gs geneSet, sets [][]string,
 		return
 	}
 	if sets != nil {
-		genes := uniqueRows(&gs)
-		if v, err := eval.GOCoAnnotationAUROC(gs.vecs, gs.dim, genes, sets, eval.GeneSetOptions{Seed: seed}); err == nil {
-			m["go_auroc_consensus"] = v
-		}
-		if v, err := eval.KNNGOPredictionAUROC(ctx, gs.vecs, gs.dim, genes, sets, eval.GeneSetOptions{Seed: seed}); err == nil {
-			m["knn_go_auroc_consensus"] = v
-		}
+		scoreGO(ctx, m, gs, sets, seed, "_consensus")
 	}
 	if truth != nil {
 		if v, ok := moduleARI(ctx, gs, truth["*"], seed); ok {
@@ -197,15 +191,20 @@ func scoreConsensusOn(ctx context.Context, m Metrics, gs geneSet, on []string, s
 			sub.vecs = append(sub.vecs, gs.vecs[i*gs.dim:(i+1)*gs.dim]...)
 		}
 	}
-	if len(sub.genes) == 0 {
-		return
+	if len(sub.genes) > 0 {
+		scoreGO(ctx, m, sub, sets, seed, "_consensus_on")
 	}
-	genes := uniqueRows(&sub)
-	if v, err := eval.GOCoAnnotationAUROC(sub.vecs, sub.dim, genes, sets, eval.GeneSetOptions{Seed: seed}); err == nil {
-		m["go_auroc_consensus_on"] = v
+}
+
+// scoreGO adds go_auroc<suffix> and knn_go_auroc<suffix> of gs's unique
+// rows; a metric that cannot be computed is left out.
+func scoreGO(ctx context.Context, m Metrics, gs geneSet, sets [][]string, seed uint64, suffix string) {
+	genes := uniqueRows(&gs)
+	if v, err := eval.GOCoAnnotationAUROC(gs.vecs, gs.dim, genes, sets, eval.GeneSetOptions{Seed: seed}); err == nil {
+		m["go_auroc"+suffix] = v
 	}
-	if v, err := eval.KNNGOPredictionAUROC(ctx, sub.vecs, sub.dim, genes, sets, eval.GeneSetOptions{Seed: seed}); err == nil {
-		m["knn_go_auroc_consensus_on"] = v
+	if v, err := eval.KNNGOPredictionAUROC(ctx, gs.vecs, gs.dim, genes, sets, eval.GeneSetOptions{Seed: seed}); err == nil {
+		m["knn_go_auroc"+suffix] = v
 	}
 }
 

@@ -138,7 +138,7 @@ func PrepareGenes(ctx context.Context, db *store.DB, o GeneOptions, log io.Write
 	if log == nil {
 		log = io.Discard
 	}
-	if _, err := normalizeFor(store.DatasetInfo{Modality: vocab.ATACActivity, Values: vocab.Counts}, &sparse.CSR{Indptr: []int64{0}}, o.ATAC); err != nil {
+	if err := checkATAC(o.ATAC); err != nil {
 		return nil, err
 	}
 	var infos []store.DatasetInfo
@@ -228,6 +228,9 @@ func prepareOne(ctx context.Context, info store.DatasetInfo, x *sparse.CSR, coor
 // graph: gene-activity counts by atac (GeneOptions.ATAC), everything else by
 // prep.Normalize.
 func normalizeFor(info store.DatasetInfo, x *sparse.CSR, atac string) (*sparse.CSR, error) {
+	if err := checkATAC(atac); err != nil {
+		return nil, err
+	}
 	if info.Modality != vocab.ATACActivity || info.Values != vocab.Counts {
 		return prep.Normalize(x, info.Values, 0)
 	}
@@ -236,10 +239,18 @@ func normalizeFor(info store.DatasetInfo, x *sparse.CSR, atac string) (*sparse.C
 		return prep.TFIDF(x, 0)
 	case ATACBinary:
 		return prep.Normalize(prep.Binarize(x), vocab.Normalized, 0)
-	case ATACLog, "":
-		return prep.Normalize(x, info.Values, 0)
 	}
-	return nil, fmt.Errorf("%w: atac normalisation %q: want %s, %s or %s", prep.ErrInput, atac, ATACTFIDF, ATACBinary, ATACLog)
+	return prep.Normalize(x, info.Values, 0)
+}
+
+// checkATAC reports a GeneOptions.ATAC that names no normalisation ("" is
+// ATACLog).
+func checkATAC(atac string) error {
+	switch atac {
+	case ATACTFIDF, ATACBinary, ATACLog, "":
+		return nil
+	}
+	return fmt.Errorf("%w: atac normalisation %q: want %s, %s or %s", prep.ErrInput, atac, ATACLog, ATACTFIDF, ATACBinary)
 }
 
 // TrainGenes builds every chosen dataset's co-expression graph, trains the

@@ -239,14 +239,9 @@ func cellSuite(ctx context.Context, o Options, dir, suite string, names []string
 			return err
 		}
 	}
-	co := pipeline.DefaultCellOptions()
-	if o.Cells != nil {
-		co = *o.Cells
-	}
-	co.Model.Seed = o.Seed
 	fmt.Fprintf(log, "%s: training the cell model on %s\n", suite, strings.Join(names, ", "))
 	t0 := time.Now()
-	if _, err := db.TrainCells(ctx, co); err != nil {
+	if _, err := db.TrainCells(ctx, o.cellOptions()); err != nil {
 		return err
 	}
 	secs := time.Since(t0).Seconds()
@@ -255,6 +250,28 @@ func cellSuite(ctx context.Context, o Options, dir, suite string, names []string
 		return err
 	}
 	return emitEval(ev, suite, names, secs, emit)
+}
+
+// cellOptions are the cell model's training options: o.Cells or the
+// defaults, seeded with o.Seed.
+func (o Options) cellOptions() pipeline.CellOptions {
+	co := pipeline.DefaultCellOptions()
+	if o.Cells != nil {
+		co = *o.Cells
+	}
+	co.Model.Seed = o.Seed
+	return co
+}
+
+// geneOptions are the gene model's training options: o.Genes or the
+// defaults, seeded with o.Seed.
+func (o Options) geneOptions() pipeline.GeneOptions {
+	g := pipeline.DefaultGeneOptions()
+	if o.Genes != nil {
+		g = *o.Genes
+	}
+	g.Model.Seed = o.Seed
+	return g
 }
 
 // emitEval writes the model's line and one per baseline, baselines sorted.
@@ -309,14 +326,9 @@ func geneSuite(ctx context.Context, o Options, dir string, emit func(Line) error
 					return err
 				}
 			}
-			go_ := pipeline.DefaultGeneOptions()
-			if o.Genes != nil {
-				go_ = *o.Genes
-			}
-			go_.Model.Seed = o.Seed
 			fmt.Fprintf(log, "genes: training the gene model on %d datasets\n", n)
 			t0 := time.Now()
-			if _, err := db.TrainGenes(ctx, go_); err != nil {
+			if _, err := db.TrainGenes(ctx, o.geneOptions()); err != nil {
 				return err
 			}
 			secs := time.Since(t0).Seconds()

@@ -93,14 +93,9 @@ func spatialSuite(ctx context.Context, o Options, dir string, emit func(Line) er
 		}
 	}
 
-	co := pipeline.DefaultCellOptions()
-	if o.Cells != nil {
-		co = *o.Cells
-	}
-	co.Model.Seed = o.Seed
 	fmt.Fprintf(log, "spatial: training the cell model on %s\n", SpatialDataset)
 	t0 := time.Now()
-	if _, err := db.TrainCells(ctx, co); err != nil {
+	if _, err := db.TrainCells(ctx, o.cellOptions()); err != nil {
 		return err
 	}
 	secs := time.Since(t0).Seconds()

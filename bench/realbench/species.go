@@ -68,14 +68,9 @@ func speciesSuite(ctx context.Context, o Options, dir string, emit func(Line) er
 	if _, err := db.Store().AddDataset(ctx, mouse, mds, store.AddOptions{Species: "mouse", Orthologs: orth}); err != nil {
 		return err
 	}
-	go_ := pipeline.DefaultGeneOptions()
-	if o.Genes != nil {
-		go_ = *o.Genes
-	}
-	go_.Model.Seed = o.Seed
 	fmt.Fprintf(log, "species: training the gene model on %s + %s (%d pairs joined, %d held out)\n", human, mouse, len(kept), len(held))
 	t0 := time.Now()
-	if _, err := db.TrainGenes(ctx, go_); err != nil {
+	if _, err := db.TrainGenes(ctx, o.geneOptions()); err != nil {
 		return err
 	}
 	secs := time.Since(t0).Seconds()

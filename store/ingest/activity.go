@@ -3,6 +3,7 @@ package ingest
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"fmt"
@@ -72,7 +73,7 @@ type geneRegion struct {
 func GeneActivity(ctx context.Context, peaksDir, annotation, outDir string, o ActivityOptions) (ActivityStats, error) {
 	var st ActivityStats
 	if o.Upstream < 0 || o.Downstream < 0 {
-		return st, fmt.Errorf("%w: upstream %d and downstream %d must be ≥ 0", ErrFormat, o.Upstream, o.Downstream)
+		return st, fmt.Errorf("%w: upstream %d and downstream %d must be ≥ 0", ErrOptions, o.Upstream, o.Downstream)
 	}
 	if o.MaxNNZ == 0 {
 		o.MaxNNZ = DefaultOptions().MaxNNZ
@@ -113,7 +114,7 @@ func GeneActivity(ctx context.Context, peaksDir, annotation, outDir string, o Ac
 	}
 	maxEnd := map[string][]int64{}
 	for c, idx := range byChrom {
-		slices.SortFunc(idx, func(a, b int) int { return cmpInt64(genes[a].start, genes[b].start) })
+		slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(genes[a].start, genes[b].start) })
 		m := make([]int64, len(idx))
 		for k, gi := range idx {
 			m[k] = genes[gi].end
@@ -131,7 +132,7 @@ func GeneActivity(ctx context.Context, peaksDir, annotation, outDir string, o Ac
 			continue
 		}
 		m := maxEnd[pk.chrom]
-		k, _ := slices.BinarySearchFunc(idx, pk.end, func(gi int, end int64) int { return cmpInt64(genes[gi].start, end) })
+		k, _ := slices.BinarySearchFunc(idx, pk.end, func(gi int, end int64) int { return cmp.Compare(genes[gi].start, end) })
 		for k--; k >= 0 && m[k] > pk.start; k-- {
 			if g := genes[idx[k]]; g.end > pk.start {
 				hits[p] = append(hits[p], int32(idx[k]))
@@ -197,16 +198,6 @@ func keepIndex(keep []bool) []int {
 		}
 	}
 	return idx
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // readPeakNames finds the peaks folder's files and reads the peak intervals.
@@ -325,6 +316,7 @@ func readGeneRegions(path string, up, down int64) ([]geneRegion, error) {
 	}
 	defer in.close()
 	var out []geneRegion
+	seen := map[string]int64{} // gene id → line
 	for {
 		line, err := in.lr.nextContent(true)
 		if err == io.EOF {
@@ -373,6 +365,10 @@ func readGeneRegions(path string, up, down int64) ([]geneRegion, error) {
 				strand = f[5]
 			}
 		}
+		if prev, dup := seen[g.id]; dup {
+			return nil, errLine(ErrDuplicate, path, in.lr.line, "gene %q already annotated on line %d", g.id, prev)
+		}
+		seen[g.id] = in.lr.line
 		if strand == "-" {
 			g.start = max(0, g.start-down)
 			g.end += up
@@ -384,13 +380,6 @@ func readGeneRegions(path string, up, down int64) ([]geneRegion, error) {
 	}
 	if len(out) == 0 {
 		return nil, errLine(ErrFormat, path, 0, "no gene records")
-	}
-	seen := map[string]bool{}
-	for _, g := range out {
-		if seen[g.id] {
-			return nil, errLine(ErrDuplicate, path, 0, "gene %q annotated twice", g.id)
-		}
-		seen[g.id] = true
 	}
 	return out, nil
 }

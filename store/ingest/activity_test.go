@@ -115,7 +115,7 @@ func TestGeneActivityBadInput(t *testing.T) {
 		"no peak names": {map[string]string{"matrix.mtx": activityMTX, "barcodes.tsv": "c1\nc2\nc3\n"}, gtf, "no peaks.bed"},
 		"shape":         {map[string]string{"peaks.bed": activityPeaks, "matrix.mtx": activityMTX, "barcodes.tsv": "c1\nc2\n"}, gtf, "matrix.mtx"},
 		"bad gene":      {map[string]string{"peaks.bed": activityPeaks, "matrix.mtx": activityMTX, "barcodes.tsv": "c1\nc2\nc3\n"}, filepath.Join(dir, "bad.gtf"), "bad.gtf:1"},
-		"duplicate":     {map[string]string{"peaks.bed": activityPeaks, "matrix.mtx": activityMTX, "barcodes.tsv": "c1\nc2\nc3\n"}, filepath.Join(dir, "dup.bed"), "annotated twice"},
+		"duplicate":     {map[string]string{"peaks.bed": activityPeaks, "matrix.mtx": activityMTX, "barcodes.tsv": "c1\nc2\nc3\n"}, filepath.Join(dir, "dup.bed"), "dup.bed:2"},
 		"fractional":    {map[string]string{"peaks.bed": activityPeaks, "matrix.mtx": strings.Replace(activityMTX, "1 1 2\n", "1 1 2.5\n", 1), "barcodes.tsv": "c1\nc2\nc3\n"}, gtf, "matrix.mtx"},
 	}
 	for name, c := range cases {
