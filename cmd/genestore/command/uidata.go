@@ -57,7 +57,7 @@ func (u *uiData) Overview(ctx context.Context) (*server.Overview, error) {
 			out.Collections = cs
 		}
 		for _, space := range []string{vocab.SpaceCells, vocab.SpaceGenes} {
-			m, err := mapOf(tx, space)
+			m, err := mapOf(tx, space, false)
 			if errors.Is(err, spacelayout.ErrNoLayout) {
 				continue
 			}
@@ -132,8 +132,9 @@ func (u *uiData) Complete(ctx context.Context, prefix string, n int) ([]server.C
 	return out, nil
 }
 
-// mapOf reads space's stored map and what can colour it.
-func mapOf(tx *store.Tx, space string) (*server.Map, error) {
+// mapOf reads space's stored map and what can colour it; the coordinates
+// are copied out only with coords (the overview needs the rest).
+func mapOf(tx *store.Tx, space string, coords bool) (*server.Map, error) {
 	l, err := spacelayout.Load(tx, space)
 	if err != nil {
 		return nil, err
@@ -144,9 +145,12 @@ func mapOf(tx *store.Tx, space string) (*server.Map, error) {
 	}
 	n := len(l.Keys)
 	m := &server.Map{Space: space, ModelVersion: l.ModelVersion, Generation: l.Generation, Stale: gen != l.Generation,
-		Points: n, X: make([]float32, n), Y: make([]float32, n), Keys: l.Keys}
-	for i := range n {
-		m.X[i], m.Y[i] = l.Coords[2*i], l.Coords[2*i+1]
+		Points: n, Keys: l.Keys}
+	if coords {
+		m.X, m.Y = make([]float32, n), make([]float32, n)
+		for i := range n {
+			m.X[i], m.Y[i] = l.Coords[2*i], l.Coords[2*i+1]
+		}
 	}
 	if space == vocab.SpaceGenes {
 		m.Colours = []string{"dataset"}
@@ -192,7 +196,7 @@ func (u *uiData) Map(ctx context.Context, space string) (*server.Map, error) {
 		return nil, err
 	}
 	var m *server.Map
-	err := u.db.View(func(tx *store.Tx) (err error) { m, err = mapOf(tx, space); return err })
+	err := u.db.View(func(tx *store.Tx) (err error) { m, err = mapOf(tx, space, true); return err })
 	return m, uiErr(err)
 }
 
