@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -581,14 +580,12 @@ func sendSet(ctx context.Context, db *store.DB, c *Client, o SyncOptions, class 
 // batchRetries is how many times sendSet resends a failed batch.
 const batchRetries = 5
 
-// retryable reports whether a failed batch is worth resending: anything but
-// a 4xx answer to the whole request or a cancelled context.
+// retryable reports whether a failed batch is worth resending: whatever the
+// client retries itself (transient), and also an answer it could not decode
+// (a batch cut short), since objects have fixed ids and resending is
+// idempotent.
 func retryable(err error) bool {
-	var se *StatusError
-	if errors.As(err, &se) {
-		return se.Status == http.StatusTooManyRequests || se.Status >= 500
-	}
-	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+	return transient(err) || errors.Is(err, errDecode)
 }
 
 // waitQueryable polls a count of a collection or alias until it answers
