@@ -389,8 +389,12 @@ func (e *Engine) AnnotateCells(ctx context.Context, req AnnotateCellsRequest) (*
 		var vecs []float32
 		if req.QueryVectors != nil {
 			vecs = req.QueryVectors[lo*info.Dim : hi*info.Dim]
-		} else if vecs, err = e.r.Vectors(ctx, vocab.SpaceCells, keys[lo:hi]); err != nil {
-			return err
+		} else {
+			// A worker's own error variable: the enclosing err is shared.
+			var verr error
+			if vecs, verr = e.r.Vectors(ctx, vocab.SpaceCells, keys[lo:hi]); verr != nil {
+				return verr
+			}
 		}
 		dim := len(vecs) / (hi - lo)
 		for i := lo; i < hi; i++ {
