@@ -410,3 +410,443 @@ doneb:
 end:
 	VZEROUPPER
 	RET
+
+// AVX-512 (F for floats, BW for the int8 kernel) variants: 16 floats or
+// 32 codes a step, the last partial step done with a masked load (which
+// does not fault on the masked-off lanes), so there is no scalar tail.
+
+// func dotAVX512(a, b *float32, n int) float32
+TEXT ·dotAVX512(SB), NOSPLIT, $0-28
+	MOVQ	a+0(FP), SI
+	MOVQ	b+8(FP), DI
+	MOVQ	n+16(FP), CX
+	VXORPS	Z0, Z0, Z0
+	VXORPS	Z1, Z1, Z1
+	VXORPS	Z2, Z2, Z2
+	VXORPS	Z3, Z3, Z3
+
+loop64:
+	CMPQ	CX, $64
+	JLT	loop16
+	VMOVUPS	(SI), Z4
+	VMOVUPS	64(SI), Z5
+	VMOVUPS	128(SI), Z6
+	VMOVUPS	192(SI), Z7
+	VFMADD231PS	(DI), Z4, Z0
+	VFMADD231PS	64(DI), Z5, Z1
+	VFMADD231PS	128(DI), Z6, Z2
+	VFMADD231PS	192(DI), Z7, Z3
+	ADDQ	$256, SI
+	ADDQ	$256, DI
+	SUBQ	$64, CX
+	JMP	loop64
+
+loop16:
+	CMPQ	CX, $16
+	JLT	tail
+	VMOVUPS	(SI), Z4
+	VFMADD231PS	(DI), Z4, Z1
+	ADDQ	$64, SI
+	ADDQ	$64, DI
+	SUBQ	$16, CX
+	JMP	loop16
+
+tail:
+	TESTQ	CX, CX
+	JEQ	reduce
+	MOVL	$1, AX
+	SHLL	CX, AX
+	DECL	AX
+	KMOVW	AX, K1
+	VMOVUPS.Z	(SI), K1, Z4
+	VMOVUPS.Z	(DI), K1, Z5
+	VFMADD231PS	Z5, Z4, Z2
+
+reduce:
+	VADDPS	Z1, Z0, Z0
+	VADDPS	Z3, Z2, Z2
+	VADDPS	Z2, Z0, Z0
+	VEXTRACTF64X4	$1, Z0, Y1
+	VADDPS	Y1, Y0, Y0
+	VEXTRACTF128	$1, Y0, X1
+	VADDPS	X1, X0, X0
+	VHADDPS	X0, X0, X0
+	VHADDPS	X0, X0, X0
+	VZEROUPPER
+	MOVSS	X0, ret+24(FP)
+	RET
+
+// func dotU8AVX512(w *int16, c *uint8, n int) int64
+TEXT ·dotU8AVX512(SB), NOSPLIT, $0-32
+	MOVQ	w+0(FP), SI
+	MOVQ	c+8(FP), DI
+	MOVQ	n+16(FP), CX
+	VPXORQ	Z8, Z8, Z8
+
+blk:
+	TESTQ	CX, CX
+	JEQ	hsum
+	MOVQ	CX, DX
+	CMPQ	DX, $1024
+	JLE	blkgo
+	MOVQ	$1024, DX
+
+blkgo:
+	SUBQ	DX, CX
+	VPXORQ	Z0, Z0, Z0
+	VPXORQ	Z1, Z1, Z1
+
+in64:
+	CMPQ	DX, $64
+	JLT	in32
+	VPMOVZXBW	(DI), Z2
+	VPMOVZXBW	32(DI), Z3
+	VPMADDWD	(SI), Z2, Z2
+	VPMADDWD	64(SI), Z3, Z3
+	VPADDD	Z2, Z0, Z0
+	VPADDD	Z3, Z1, Z1
+	ADDQ	$64, DI
+	ADDQ	$128, SI
+	SUBQ	$64, DX
+	JMP	in64
+
+in32:
+	CMPQ	DX, $32
+	JLT	inTail
+	VPMOVZXBW	(DI), Z2
+	VPMADDWD	(SI), Z2, Z2
+	VPADDD	Z2, Z0, Z0
+	ADDQ	$32, DI
+	ADDQ	$64, SI
+	SUBQ	$32, DX
+
+inTail:
+	TESTQ	DX, DX
+	JEQ	widen
+	// Only the last block has a tail, so CX (elements after this block)
+	// is 0 here and may hold the shift count.
+	MOVL	$1, AX
+	MOVQ	DX, CX
+	SHLL	CX, AX
+	XORQ	CX, CX
+	DECL	AX
+	KMOVD	AX, K1
+	VPMOVZXBW.Z	(DI), K1, Z2
+	VMOVDQU16.Z	(SI), K1, Z3
+	VPMADDWD	Z3, Z2, Z2
+	VPADDD	Z2, Z1, Z1
+	ADDQ	DX, DI
+	ADDQ	DX, SI
+	ADDQ	DX, SI
+
+widen:
+	VPADDD	Z1, Z0, Z0
+	VEXTRACTI64X4	$1, Z0, Y1
+	VPMOVSXDQ	Y0, Z2
+	VPMOVSXDQ	Y1, Z3
+	VPADDQ	Z2, Z8, Z8
+	VPADDQ	Z3, Z8, Z8
+	JMP	blk
+
+hsum:
+	VEXTRACTI64X4	$1, Z8, Y1
+	VPADDQ	Y1, Y8, Y8
+	VEXTRACTI128	$1, Y8, X1
+	VPADDQ	X1, X8, X8
+	VPSHUFD	$0x4e, X8, X1
+	VPADDQ	X1, X8, X8
+	VMOVQ	X8, AX
+	VZEROUPPER
+	MOVQ	AX, ret+24(FP)
+	RET
+
+// func l2AVX512(a, b *float32, n int) float32
+TEXT ·l2AVX512(SB), NOSPLIT, $0-28
+	MOVQ	a+0(FP), SI
+	MOVQ	b+8(FP), DI
+	MOVQ	n+16(FP), CX
+	VXORPS	Z0, Z0, Z0
+	VXORPS	Z1, Z1, Z1
+	VXORPS	Z2, Z2, Z2
+	VXORPS	Z3, Z3, Z3
+
+loop64:
+	CMPQ	CX, $64
+	JLT	loop16
+	VMOVUPS	(SI), Z4
+	VMOVUPS	64(SI), Z5
+	VMOVUPS	128(SI), Z6
+	VMOVUPS	192(SI), Z7
+	VSUBPS	(DI), Z4, Z4
+	VFMADD231PS	Z4, Z4, Z0
+	VSUBPS	64(DI), Z5, Z5
+	VFMADD231PS	Z5, Z5, Z1
+	VSUBPS	128(DI), Z6, Z6
+	VFMADD231PS	Z6, Z6, Z2
+	VSUBPS	192(DI), Z7, Z7
+	VFMADD231PS	Z7, Z7, Z3
+	ADDQ	$256, SI
+	ADDQ	$256, DI
+	SUBQ	$64, CX
+	JMP	loop64
+
+loop16:
+	CMPQ	CX, $16
+	JLT	tail
+	VMOVUPS	(SI), Z4
+	VSUBPS	(DI), Z4, Z4
+	VFMADD231PS	Z4, Z4, Z1
+	ADDQ	$64, SI
+	ADDQ	$64, DI
+	SUBQ	$16, CX
+	JMP	loop16
+
+tail:
+	TESTQ	CX, CX
+	JEQ	reduce
+	MOVL	$1, AX
+	SHLL	CX, AX
+	DECL	AX
+	KMOVW	AX, K1
+	VMOVUPS.Z	(SI), K1, Z4
+	VMOVUPS.Z	(DI), K1, Z5
+	VSUBPS	Z5, Z4, Z4
+	VFMADD231PS	Z4, Z4, Z2
+
+reduce:
+	VADDPS	Z1, Z0, Z0
+	VADDPS	Z3, Z2, Z2
+	VADDPS	Z2, Z0, Z0
+	VEXTRACTF64X4	$1, Z0, Y1
+	VADDPS	Y1, Y0, Y0
+	VEXTRACTF128	$1, Y0, X1
+	VADDPS	X1, X0, X0
+	VHADDPS	X0, X0, X0
+	VHADDPS	X0, X0, X0
+	VZEROUPPER
+	MOVSS	X0, ret+24(FP)
+	RET
+
+// func dotBatchAVX512(q, vecs *float32, dim int, ids *uint32, n int, out *float32)
+TEXT ·dotBatchAVX512(SB), NOSPLIT, $0-48
+	MOVQ	q+0(FP), R8
+	MOVQ	vecs+8(FP), R9
+	MOVQ	dim+16(FP), R10
+	MOVQ	ids+24(FP), R11
+	MOVQ	n+32(FP), R12
+	MOVQ	out+40(FP), R13
+	MOVQ	R10, R14
+	SHLQ	$2, R14
+	MOVQ	R11, BX
+	MOVQ	R12, CX
+
+pfrow:
+	TESTQ	CX, CX
+	JEQ	row
+	MOVL	(BX), AX
+	IMULQ	R14, AX
+	ADDQ	R9, AX
+	XORQ	DX, DX
+
+pfline:
+	PREFETCHT0	(AX)(DX*1)
+	ADDQ	$64, DX
+	CMPQ	DX, R14
+	JLT	pfline
+	PREFETCHT0	-1(AX)(R14*1)
+	ADDQ	$4, BX
+	DECQ	CX
+	JMP	pfrow
+
+row:
+	TESTQ	R12, R12
+	JEQ	end
+	MOVL	(R11), DI
+	IMULQ	R14, DI
+	ADDQ	R9, DI
+	MOVQ	R8, SI
+	MOVQ	R10, CX
+	VXORPS	Z0, Z0, Z0
+	VXORPS	Z1, Z1, Z1
+	VXORPS	Z2, Z2, Z2
+	VXORPS	Z3, Z3, Z3
+
+loop64B:
+	CMPQ	CX, $64
+	JLT	loop16B
+	VMOVUPS	(SI), Z4
+	VMOVUPS	64(SI), Z5
+	VMOVUPS	128(SI), Z6
+	VMOVUPS	192(SI), Z7
+	VFMADD231PS	(DI), Z4, Z0
+	VFMADD231PS	64(DI), Z5, Z1
+	VFMADD231PS	128(DI), Z6, Z2
+	VFMADD231PS	192(DI), Z7, Z3
+	ADDQ	$256, SI
+	ADDQ	$256, DI
+	SUBQ	$64, CX
+	JMP	loop64B
+
+loop16B:
+	CMPQ	CX, $16
+	JLT	tailB
+	VMOVUPS	(SI), Z4
+	VFMADD231PS	(DI), Z4, Z1
+	ADDQ	$64, SI
+	ADDQ	$64, DI
+	SUBQ	$16, CX
+	JMP	loop16B
+
+tailB:
+	TESTQ	CX, CX
+	JEQ	reduceB
+	MOVL	$1, AX
+	SHLL	CX, AX
+	DECL	AX
+	KMOVW	AX, K1
+	VMOVUPS.Z	(SI), K1, Z4
+	VMOVUPS.Z	(DI), K1, Z5
+	VFMADD231PS	Z5, Z4, Z2
+
+reduceB:
+	VADDPS	Z1, Z0, Z0
+	VADDPS	Z3, Z2, Z2
+	VADDPS	Z2, Z0, Z0
+	VEXTRACTF64X4	$1, Z0, Y1
+	VADDPS	Y1, Y0, Y0
+	VEXTRACTF128	$1, Y0, X1
+	VADDPS	X1, X0, X0
+	VHADDPS	X0, X0, X0
+	VHADDPS	X0, X0, X0
+	MOVSS	X0, (R13)
+	ADDQ	$4, R11
+	ADDQ	$4, R13
+	DECQ	R12
+	JMP	row
+
+end:
+	VZEROUPPER
+	RET
+
+// func dotU8BatchAVX512(w *int16, codes *uint8, dim int, ids *uint32, n int, out *int64)
+TEXT ·dotU8BatchAVX512(SB), NOSPLIT, $0-48
+	MOVQ	w+0(FP), R8
+	MOVQ	codes+8(FP), R9
+	MOVQ	dim+16(FP), R10
+	MOVQ	ids+24(FP), R11
+	MOVQ	n+32(FP), R12
+	MOVQ	out+40(FP), R13
+	MOVQ	R10, R14
+	MOVQ	R11, BX
+	MOVQ	R12, CX
+
+pfrow:
+	TESTQ	CX, CX
+	JEQ	row
+	MOVL	(BX), AX
+	IMULQ	R14, AX
+	ADDQ	R9, AX
+	XORQ	DX, DX
+
+pfline:
+	PREFETCHT0	(AX)(DX*1)
+	ADDQ	$64, DX
+	CMPQ	DX, R14
+	JLT	pfline
+	PREFETCHT0	-1(AX)(R14*1)
+	ADDQ	$4, BX
+	DECQ	CX
+	JMP	pfrow
+
+row:
+	TESTQ	R12, R12
+	JEQ	end
+	MOVL	(R11), DI
+	IMULQ	R14, DI
+	ADDQ	R9, DI
+	MOVQ	R8, SI
+	MOVQ	R10, CX
+	VPXORQ	Z8, Z8, Z8
+
+blkB:
+	TESTQ	CX, CX
+	JEQ	hsumB
+	MOVQ	CX, DX
+	CMPQ	DX, $1024
+	JLE	blkgoB
+	MOVQ	$1024, DX
+
+blkgoB:
+	SUBQ	DX, CX
+	VPXORQ	Z0, Z0, Z0
+	VPXORQ	Z1, Z1, Z1
+
+in64B:
+	CMPQ	DX, $64
+	JLT	in32B
+	VPMOVZXBW	(DI), Z2
+	VPMOVZXBW	32(DI), Z3
+	VPMADDWD	(SI), Z2, Z2
+	VPMADDWD	64(SI), Z3, Z3
+	VPADDD	Z2, Z0, Z0
+	VPADDD	Z3, Z1, Z1
+	ADDQ	$64, DI
+	ADDQ	$128, SI
+	SUBQ	$64, DX
+	JMP	in64B
+
+in32B:
+	CMPQ	DX, $32
+	JLT	inTailB
+	VPMOVZXBW	(DI), Z2
+	VPMADDWD	(SI), Z2, Z2
+	VPADDD	Z2, Z0, Z0
+	ADDQ	$32, DI
+	ADDQ	$64, SI
+	SUBQ	$32, DX
+
+inTailB:
+	TESTQ	DX, DX
+	JEQ	widenB
+	// Only the last block has a tailB, so CX (elements after this block)
+	// is 0 here and may hold the shift count.
+	MOVL	$1, AX
+	MOVQ	DX, CX
+	SHLL	CX, AX
+	XORQ	CX, CX
+	DECL	AX
+	KMOVD	AX, K1
+	VPMOVZXBW.Z	(DI), K1, Z2
+	VMOVDQU16.Z	(SI), K1, Z3
+	VPMADDWD	Z3, Z2, Z2
+	VPADDD	Z2, Z1, Z1
+	ADDQ	DX, DI
+	ADDQ	DX, SI
+	ADDQ	DX, SI
+
+widenB:
+	VPADDD	Z1, Z0, Z0
+	VEXTRACTI64X4	$1, Z0, Y1
+	VPMOVSXDQ	Y0, Z2
+	VPMOVSXDQ	Y1, Z3
+	VPADDQ	Z2, Z8, Z8
+	VPADDQ	Z3, Z8, Z8
+	JMP	blkB
+
+hsumB:
+	VEXTRACTI64X4	$1, Z8, Y1
+	VPADDQ	Y1, Y8, Y8
+	VEXTRACTI128	$1, Y8, X1
+	VPADDQ	X1, X8, X8
+	VPSHUFD	$0x4e, X8, X1
+	VPADDQ	X1, X8, X8
+	VMOVQ	X8, AX
+	MOVQ	AX, (R13)
+	ADDQ	$4, R11
+	ADDQ	$8, R13
+	DECQ	R12
+	JMP	row
+
+end:
+	VZEROUPPER
+	RET

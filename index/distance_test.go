@@ -67,7 +67,11 @@ func checkFloatKernels(t *testing.T, a, b []float32) {
 // and an exact reference on random inputs of every length 0..300, at every
 // float and byte offset into the backing arrays (unaligned loads).
 func TestKernelsAgree(t *testing.T) {
-	t.Logf("kernel %s", Kernel())
+	t.Logf("kernel chosen at start-up: %s", Kernel())
+	forEachKernel(t, testKernelsAgree)
+}
+
+func testKernelsAgree(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	fa, fb := make([]float32, 320), make([]float32, 320)
 	wbuf, cbuf := make([]int16, 320), make([]uint8, 320)
@@ -95,7 +99,9 @@ func TestKernelsAgree(t *testing.T) {
 
 // TestDotU8Extremes checks that the int8 kernel stays exact where int32
 // lanes would overflow: long vectors of the largest weights and codes.
-func TestDotU8Extremes(t *testing.T) {
+func TestDotU8Extremes(t *testing.T) { forEachKernel(t, testDotU8Extremes) }
+
+func testDotU8Extremes(t *testing.T) {
 	for _, n := range []int{1023, 1024, 1025, 2047, 2048, 2049, 4111, MaxDim} {
 		for _, wv := range []int16{32767, -32768} {
 			w, c := make([]int16, n), make([]uint8, n)
@@ -112,7 +118,9 @@ func TestDotU8Extremes(t *testing.T) {
 
 // TestBatchKernels checks that the batch kernels give, row by row, exactly
 // what the one-row kernels give.
-func TestBatchKernels(t *testing.T) {
+func TestBatchKernels(t *testing.T) { forEachKernel(t, testBatchKernels) }
+
+func testBatchKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, dim := range []int{1, 7, 8, 15, 16, 31, 33, 64, 100, 129} {
 		rows := 50
@@ -161,20 +169,24 @@ func FuzzKernels(f *testing.F) {
 	}
 	f.Add(seed, uint8(3))
 	f.Fuzz(func(t *testing.T, data []byte, off uint8) {
-		o := int(off % 4)
-		n := len(data) / 4
-		a, b := make([]float32, n+o), make([]float32, n+o)
-		w, c := make([]int16, n+o), make([]uint8, n+o)
-		for i := range n {
-			x, y := data[4*i], data[4*i+1]
-			a[o+i] = float32(int8(x)) * float32(math.Ldexp(1, int(y%16)-8))
-			b[o+i] = float32(int8(data[4*i+2])) / 7
-			w[o+i] = int16(uint16(x) | uint16(data[4*i+3])<<8)
-			c[o+i] = data[4*i+2]
-		}
-		checkFloatKernels(t, a[o:], b[o:])
-		if got, want := dotU8(w[o:], c[o:]), refU8(w[o:], c[o:]); got != want {
-			t.Fatalf("dotU8 n=%d: got %d, want %d", n, got, want)
-		}
+		forEachKernel(t, func(t *testing.T) { fuzzKernels(t, data, off) })
 	})
+}
+
+func fuzzKernels(t *testing.T, data []byte, off uint8) {
+	o := int(off % 4)
+	n := len(data) / 4
+	a, b := make([]float32, n+o), make([]float32, n+o)
+	w, c := make([]int16, n+o), make([]uint8, n+o)
+	for i := range n {
+		x, y := data[4*i], data[4*i+1]
+		a[o+i] = float32(int8(x)) * float32(math.Ldexp(1, int(y%16)-8))
+		b[o+i] = float32(int8(data[4*i+2])) / 7
+		w[o+i] = int16(uint16(x) | uint16(data[4*i+3])<<8)
+		c[o+i] = data[4*i+2]
+	}
+	checkFloatKernels(t, a[o:], b[o:])
+	if got, want := dotU8(w[o:], c[o:]), refU8(w[o:], c[o:]); got != want {
+		t.Fatalf("dotU8 n=%d: got %d, want %d", n, got, want)
+	}
 }
