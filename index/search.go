@@ -52,8 +52,10 @@ func (ix *Index) putSearcher(s *searcher) { ix.pool.Put(s) }
 
 // touchVecs loads one float per 64-byte line of each of the ids' vectors,
 // so that the independent loads overlap their cache misses before the
-// distances are computed (Go has no prefetch instruction; hnswlib
-// prefetches here). The loads feed s.touch so they are not optimised away.
+// distances are computed. Only the portable kernels need it: Go has no
+// prefetch instruction, and the assembly batch kernels prefetch themselves
+// (PREFETCHT0, as hnswlib does here). The loads feed s.touch so they are
+// not optimised away.
 func (ix *Index) touchVecs(s *searcher, ids []uint32) {
 	dim, vecs := ix.dim, ix.vecs
 	var touch uint32
