@@ -150,3 +150,16 @@ func dotBatchAVX512(q, vecs *float32, dim int, ids *uint32, n int, out *float32)
 
 //go:noescape
 func dotU8BatchAVX512(w *int16, codes *uint8, dim int, ids *uint32, n int, out *int64)
+
+//go:noescape
+func prefetchRowsAsm(base unsafe.Pointer, rowBytes int, ids *uint32, n int)
+
+// prefetchRows starts loading every cache line of the rows ids of an array
+// at base with rows of rowBytes bytes, where the assembly kernels run
+// (batchPrefetches); it does nothing otherwise. The ids must be rows of
+// the array.
+func prefetchRows(base unsafe.Pointer, rowBytes int, ids []uint32) {
+	if kern != kernPortable && len(ids) > 0 {
+		prefetchRowsAsm(base, rowBytes, unsafe.SliceData(ids), len(ids))
+	}
+}

@@ -850,3 +850,34 @@ hsumB:
 end:
 	VZEROUPPER
 	RET
+
+// func prefetchRowsAsm(base unsafe.Pointer, rowBytes int, ids *uint32, n int)
+// Prefetches every cache line of the rows ids[0..n) of rowBytes bytes at
+// base (PREFETCHT0; nothing is loaded into registers, so no instruction
+// waits for memory).
+TEXT ·prefetchRowsAsm(SB), NOSPLIT, $0-32
+	MOVQ	base+0(FP), R9
+	MOVQ	rowBytes+8(FP), R14
+	MOVQ	ids+16(FP), BX
+	MOVQ	n+24(FP), CX
+
+pfrow:
+	TESTQ	CX, CX
+	JEQ	pfdone
+	MOVL	(BX), AX
+	IMULQ	R14, AX
+	ADDQ	R9, AX
+	XORQ	DX, DX
+
+pfline:
+	PREFETCHT0	(AX)(DX*1)
+	ADDQ	$64, DX
+	CMPQ	DX, R14
+	JLT	pfline
+	PREFETCHT0	-1(AX)(R14*1)
+	ADDQ	$4, BX
+	DECQ	CX
+	JMP	pfrow
+
+pfdone:
+	RET

@@ -2,6 +2,8 @@
 
 package index
 
+import "unsafe"
+
 // kernelName names the distance kernels compiled into this build.
 const kernelName = "portable"
 
@@ -18,3 +20,7 @@ func dotU8Batch(w []int16, codes []uint8, ids []uint32, out []int64) {
 // batchPrefetches reports whether dotBatch and dotU8Batch prefetch their
 // rows themselves (the portable kernels do not; the caller touches them).
 func batchPrefetches() bool { return false }
+
+// prefetchRows does nothing: Go has no prefetch instruction (see
+// batchPrefetches).
+func prefetchRows(base unsafe.Pointer, rowBytes int, ids []uint32) {}

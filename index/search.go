@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"unsafe"
 )
 
 // searcher holds one search's scratch space; searchers are pooled per index.
@@ -23,6 +24,9 @@ type searcher struct {
 	nbuf  []uint32  // links copied under a lock (parallel insert)
 	dists []float32 // distances to a batch of nodes (distances)
 	sums  []int64   // integer dot products of a batch (Int8 distances)
+	// pushed holds the candidates of one expansion whose links searchLayer
+	// prefetches.
+	pushed []uint32
 	// Float scratch: the query form of the vector being inserted or
 	// searched (qbuf), of a node whose links change (abuf), of a heuristic
 	// candidate (hbuf); decoded codes (tbuf); re-ranking vectors (fbuf).
@@ -173,6 +177,7 @@ func (ix *Index) searchLayer(s *searcher, q []float32, ep cand, ef, level int, f
 		}
 	}
 	plain := !hasDel && filter == nil
+	pf := batchPrefetches()
 	for len(s.cands) > 0 {
 		c := s.cands.pop()
 		if c.d > bound {
@@ -198,6 +203,7 @@ func (ix *Index) searchLayer(s *searcher, q []float32, ep cand, ef, level int, f
 		}
 		s.batch = batch
 		ds := ix.distances(s, q, batch)
+		pushed := s.pushed[:0]
 		for i, nb := range batch {
 			d := ds[i]
 			if d >= bound {
@@ -205,8 +211,14 @@ func (ix *Index) searchLayer(s *searcher, q []float32, ep cand, ef, level int, f
 			}
 			s.cands.push(cand{d, nb})
 			if level == 0 && ix.par == nil {
-				// A candidate will likely be expanded: start loading its links.
-				s.touch ^= ix.links0[int(nb)*(ix.m0+1)]
+				// A candidate will likely be expanded: start loading its
+				// links (prefetched below where the kernels can, else one
+				// load of their first line now).
+				if pf {
+					pushed = append(pushed, nb)
+				} else {
+					s.touch ^= ix.links0[int(nb)*(ix.m0+1)]
+				}
 			}
 			if plain || admit(nb) {
 				if len(s.res) < ef {
@@ -219,6 +231,8 @@ func (ix *Index) searchLayer(s *searcher, q []float32, ep cand, ef, level int, f
 				}
 			}
 		}
+		s.pushed = pushed
+		prefetchRows(unsafe.Pointer(unsafe.SliceData(ix.links0)), 4*(ix.m0+1), pushed)
 	}
 }
 
