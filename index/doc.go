@@ -55,6 +55,22 @@
 // stamps it with the caller's version of the vectors so that a loader can
 // tell a stale snapshot.
 //
+// # Distance kernels
+//
+// Both metrics rank by an inner product. On amd64 the kernels are Go
+// assembly (distance_amd64.s): AVX-512 (F for float32, BW for int8) where
+// the CPU and OS support it, else AVX2 with FMA, chosen once at start-up
+// with golang.org/x/sys/cpu; Kernel reports the choice and the environment
+// variable GENESTORE_INDEX_KERNEL=avx2 or =portable caps it (read at
+// start-up, for measuring). The int8 kernel multiplies int16 query weights
+// by the zero-extended codes (VPMADDWD) into int32 lanes widened to int64
+// every 1,024 elements, so its sum is exact, bit for bit the portable
+// kernel's. Search computes the distances to a node's unvisited
+// neighbours in one call, which prefetches every cache line of their
+// vectors first (hnswlib's _mm_prefetch). Other architectures, and builds
+// with -tags purego, use unrolled portable Go kernels; no build needs cgo.
+// Dot and SquaredL2 export the float32 kernels.
+//
 // # Concurrency
 //
 // Search, Get, Keys, Len and WriteTo take a read lock and run concurrently;
@@ -82,13 +98,13 @@
 //     to the decoded codes, and its recall is that of the codes (about 0.85
 //     at recall 1.0 for float32 on the 5k × 32 test set). Get returns the
 //     decoded vector.
-//   - Int8 saves memory, not time: its distance kernel is portable Go
-//     (integer multiply-adds), slower per element than the float32 one, so
-//     on 100k × 64 it answered 0.7–0.8× float32's queries per CPU second.
-//     The layer-0 links (2M+1 uint32 per node) are then most of the index.
+//   - Int8's layer-0 links (2M+1 uint32 per node) are most of its index:
+//     it saves the vectors' memory (a quarter of float32's), not the links'.
 //   - A parallel build is not reproducible: levels still come from Seed, but
 //     links depend on scheduling. Threads ≤ 1 gives the same bytes every time.
-//   - The distance kernel is unrolled portable Go. An AVX2 kernel is built
-//     with GOEXPERIMENT=simd (simd/archsimd) but is not faster on the
-//     machines measured so far: see distance_simd.go.
+//   - The float32 distances differ between kernels in the last bits (the
+//     sums are added in different orders; see distance_test.go for the
+//     bound), so a graph built on a machine with another kernel can differ,
+//     and the same-bytes promise above holds per kernel. Int8 sums are
+//     exact integers on every kernel.
 package index

@@ -3,6 +3,7 @@ package index
 import (
 	"fmt"
 	"math"
+	"slices"
 	"unsafe"
 )
 
@@ -143,39 +144,49 @@ func (ix *Index) decode(id uint32, buf *[]float32) []float32 {
 }
 
 // query returns the form of a prepared vector v that dist takes: v itself,
-// or under Int8 (written to *buf) dim integer weights w_j, stored as int32
-// bit patterns, then the bias v·lo, then the step u, such that
-// v·decoded(c) = v·lo + Σ v_j·scale_j·c_j ≈ bias + u·Σ w_j·c_j, with
-// w_j = round(v_j·scale_j / u) in [−32767, 32767]. The integer sum is
-// exact and cheaper than converting each code to float; the rounding
-// error is at most u/2 per element, 1/65534 of the largest weight.
+// or under Int8 (written to *buf) the bias v·lo, then the step u, then dim
+// int16 weights w_j packed two to a float32 slot (read them with
+// qWeights), such that v·decoded(c) = v·lo + Σ v_j·scale_j·c_j ≈
+// bias + u·Σ w_j·c_j, with w_j = round(v_j·scale_j / u) in
+// [−32767, 32767]. The integer sum is exact and cheaper than converting
+// each code to float (the SIMD kernels multiply 16-bit weights by
+// zero-extended codes, VPMADDWD); the rounding error is at most u/2 per
+// element, 1/65534 of the largest weight.
 func (ix *Index) query(v []float32, buf *[]float32) []float32 {
 	if !ix.q8() {
 		return v
 	}
-	out := (*buf)[:0]
+	n := 2 + (ix.dim+1)/2
+	out := slices.Grow((*buf)[:0], n)[:n]
+	clear(out)
 	var bias, top float32
 	for j, x := range v {
 		bias += x * ix.lo[j]
 		top = max(top, float32(math.Abs(float64(x*ix.scale[j]))))
 	}
 	u := top / 32767
+	out[0], out[1] = bias, u
+	w := qWeights(out, ix.dim)
 	for j, x := range v {
-		var w int32
+		w[j] = 0
 		if u > 0 {
-			w = int32(math.Round(float64(x * ix.scale[j] / u)))
+			w[j] = int16(math.Round(float64(x * ix.scale[j] / u)))
 		}
-		out = append(out, math.Float32frombits(uint32(w)))
 	}
-	out = append(out, bias, u)
 	*buf = out
 	return out
 }
 
+// qWeights returns the dim int16 weights of an Int8 query form q (see
+// query), aliasing q's slots 2 onwards.
+func qWeights(q []float32, dim int) []int16 {
+	_ = q[1+(dim+1)/2]
+	return unsafe.Slice((*int16)(unsafe.Pointer(&q[2])), dim)
+}
+
 // distU8 is the distance between a query in Int8 query form and codes c.
 func distU8(q []float32, c []uint8) float32 {
-	dim := len(c)
-	return 1 - q[dim] - q[dim+1]*float32(dotU8(q[:dim], c))
+	return 1 - q[0] - q[1]*float32(dotU8(qWeights(q, len(c)), c))
 }
 
 // nodeQuery returns the query form of node id's stored vector, using *buf
@@ -194,32 +205,6 @@ func (ix *Index) store(id uint32, v []float32) {
 		return
 	}
 	copy(ix.vec(id), v)
-}
-
-// dotU8 returns Σ w_j·c_j for the integer weights w (int32 bit patterns
-// in float32 slots, see query) and codes c, in integer arithmetic, two
-// accumulators over blocks of 8. len(c) must be at least len(w).
-func dotU8(w []float32, c []uint8) int64 {
-	n := len(w)
-	if n == 0 {
-		return 0
-	}
-	// The weights are int32 values stored in float32 slots: read them as
-	// such (same size and alignment).
-	q := unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(w))), n)
-	c = c[:n]
-	var s0, s1 int64
-	i := 0
-	for ; i+8 <= n; i += 8 {
-		qq := q[i : i+8 : i+8]
-		cc := c[i : i+8 : i+8]
-		s0 += int64(qq[0])*int64(cc[0]) + int64(qq[2])*int64(cc[2]) + int64(qq[4])*int64(cc[4]) + int64(qq[6])*int64(cc[6])
-		s1 += int64(qq[1])*int64(cc[1]) + int64(qq[3])*int64(cc[3]) + int64(qq[5])*int64(cc[5]) + int64(qq[7])*int64(cc[7])
-	}
-	for ; i < n; i++ {
-		s0 += int64(q[i]) * int64(c[i])
-	}
-	return s0 + s1
 }
 
 // rerank replaces the distances of res by exact float distances from

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"unsafe"
 )
 
 // searcher holds one search's scratch space; searchers are pooled per index.
@@ -20,7 +21,12 @@ type searcher struct {
 	ids   []uint32
 	ids2  []uint32
 	batch []uint32
-	nbuf  []uint32 // links copied under a lock (parallel insert)
+	nbuf  []uint32  // links copied under a lock (parallel insert)
+	dists []float32 // distances to a batch of nodes (distances)
+	sums  []int64   // integer dot products of a batch (Int8 distances)
+	// pushed holds the candidates of one expansion whose links searchLayer
+	// prefetches.
+	pushed []uint32
 	// Float scratch: the query form of the vector being inserted or
 	// searched (qbuf), of a node whose links change (abuf), of a heuristic
 	// candidate (hbuf); decoded codes (tbuf); re-ranking vectors (fbuf).
@@ -50,8 +56,10 @@ func (ix *Index) putSearcher(s *searcher) { ix.pool.Put(s) }
 
 // touchVecs loads one float per 64-byte line of each of the ids' vectors,
 // so that the independent loads overlap their cache misses before the
-// distances are computed (Go has no prefetch instruction; hnswlib
-// prefetches here). The loads feed s.touch so they are not optimised away.
+// distances are computed. Only the portable kernels need it: Go has no
+// prefetch instruction, and the assembly batch kernels prefetch themselves
+// (PREFETCHT0, as hnswlib does here). The loads feed s.touch so they are
+// not optimised away.
 func (ix *Index) touchVecs(s *searcher, ids []uint32) {
 	dim, vecs := ix.dim, ix.vecs
 	var touch uint32
@@ -77,6 +85,38 @@ func (ix *Index) touchVecs(s *searcher, ids []uint32) {
 	s.touch ^= touch
 }
 
+// distances returns the distances from q (in the form query returns) to
+// the nodes ids, in s.dists, computed by one batch kernel call that also
+// prefetches the nodes' vectors (or, where the kernel does not, after
+// touching them).
+func (ix *Index) distances(s *searcher, q []float32, ids []uint32) []float32 {
+	n := len(ids)
+	if cap(s.dists) < n {
+		s.dists = make([]float32, max(n, ix.m0))
+	}
+	out := s.dists[:n]
+	if !batchPrefetches() {
+		ix.touchVecs(s, ids)
+	}
+	if ix.q8() {
+		if cap(s.sums) < n {
+			s.sums = make([]int64, max(n, ix.m0))
+		}
+		sums := s.sums[:n]
+		dotU8Batch(qWeights(q, ix.dim), ix.codes, ids, sums)
+		bias, u := q[0], q[1]
+		for i, x := range sums {
+			out[i] = 1 - bias - u*float32(x)
+		}
+		return out
+	}
+	dotBatch(q, ix.vecs, ids, out)
+	for i, d := range out {
+		out[i] = 1 - d
+	}
+	return out
+}
+
 // linksOf returns node id's neighbour list on level: the list itself, or
 // during a parallel insert a copy taken under the node's lock (valid until
 // the next call with s).
@@ -98,9 +138,9 @@ func (ix *Index) greedy(s *searcher, q []float32, entry uint32, maxLevel, stopLe
 		for changed := true; changed; {
 			changed = false
 			nbs := ix.linksOf(s, cur.id, l)
-			ix.touchVecs(s, nbs)
-			for _, nb := range nbs {
-				if d := ix.dist(q, nb); d < cur.d {
+			ds := ix.distances(s, q, nbs)
+			for i, nb := range nbs {
+				if d := ds[i]; d < cur.d {
 					cur = cand{d, nb}
 					changed = true
 				}
@@ -136,9 +176,8 @@ func (ix *Index) searchLayer(s *searcher, q []float32, ep cand, ef, level int, f
 			bound = ep.d
 		}
 	}
-	dim := ix.dim
-	vecs, codes, q8 := ix.vecs, ix.codes, ix.q8()
 	plain := !hasDel && filter == nil
+	pf := batchPrefetches()
 	for len(s.cands) > 0 {
 		c := s.cands.pop()
 		if c.d > bound {
@@ -153,8 +192,8 @@ func (ix *Index) searchLayer(s *searcher, q []float32, ep cand, ef, level int, f
 		} else {
 			nbs = ix.links(c.id, level)
 		}
-		// Mark and gather the unvisited neighbours, then touch their vectors
-		// before computing any distance.
+		// Mark and gather the unvisited neighbours, then compute their
+		// distances in one call.
 		batch := s.batch[:0]
 		for _, nb := range nbs {
 			if marks[nb] != gen {
@@ -163,22 +202,23 @@ func (ix *Index) searchLayer(s *searcher, q []float32, ep cand, ef, level int, f
 			}
 		}
 		s.batch = batch
-		ix.touchVecs(s, batch)
-		for _, nb := range batch {
-			var d float32
-			o := int(nb) * dim
-			if q8 {
-				d = distU8(q, codes[o:o+dim:o+dim])
-			} else {
-				d = 1 - dot(q, vecs[o:o+dim:o+dim])
-			}
+		ds := ix.distances(s, q, batch)
+		pushed := s.pushed[:0]
+		for i, nb := range batch {
+			d := ds[i]
 			if d >= bound {
 				continue
 			}
 			s.cands.push(cand{d, nb})
 			if level == 0 && ix.par == nil {
-				// A candidate will likely be expanded: start loading its links.
-				s.touch ^= ix.links0[int(nb)*(ix.m0+1)]
+				// A candidate will likely be expanded: start loading its
+				// links (prefetched below where the kernels can, else one
+				// load of their first line now).
+				if pf {
+					pushed = append(pushed, nb)
+				} else {
+					s.touch ^= ix.links0[int(nb)*(ix.m0+1)]
+				}
 			}
 			if plain || admit(nb) {
 				if len(s.res) < ef {
@@ -191,6 +231,8 @@ func (ix *Index) searchLayer(s *searcher, q []float32, ep cand, ef, level int, f
 				}
 			}
 		}
+		s.pushed = pushed
+		prefetchRows(unsafe.Pointer(unsafe.SliceData(ix.links0)), 4*(ix.m0+1), pushed)
 	}
 }
 
