@@ -76,10 +76,10 @@ func (t WhereTerm) String() string {
 
 // Rows returns, for a dataset of n cells, which cells pass the obs terms of
 // w; column returns an obs column (nil, nil when the dataset lacks it, which
-// admits no cell). seen[i][v] records that value v of term i occurs.
-// Clustering terms are not tested here (they are keyed by entity, see
-// cellFilter).
-func (w Where) Rows(n int, column func(name string) ([]string, error), seen []map[string]bool) ([]bool, error) {
+// admits no cell). When found is not nil, found[i][j] is set when value j
+// of term i occurs. Clustering terms are not tested here (they are keyed
+// by entity, see cellFilter).
+func (w Where) Rows(n int, column func(name string) ([]string, error), found [][]bool) ([]bool, error) {
 	ok := make([]bool, n)
 	for i := range ok {
 		ok[i] = true
@@ -96,20 +96,39 @@ func (w Where) Rows(n int, column func(name string) ([]string, error), seen []ma
 			clear(ok)
 			continue
 		}
+		index := t.valueIndex()
 		for r := range ok {
 			v := ""
 			if r < len(col) {
 				v = col[r]
 			}
-			if seen != nil && seen[i] != nil {
-				seen[i][v] = true
-			}
-			if ok[r] && !slices.Contains(t.Values, v) {
+			j := index(v)
+			if j < 0 {
 				ok[r] = false
+			} else if found != nil {
+				found[i][j] = true
 			}
 		}
 	}
 	return ok, nil
+}
+
+// valueIndex returns a function giving the position of a value in
+// t.Values, -1 if absent (a map past a few values).
+func (t WhereTerm) valueIndex() func(string) int {
+	if len(t.Values) <= 8 {
+		return func(v string) int { return slices.Index(t.Values, v) }
+	}
+	m := make(map[string]int, len(t.Values))
+	for j, v := range t.Values {
+		m[v] = j
+	}
+	return func(v string) int {
+		if j, ok := m[v]; ok {
+			return j
+		}
+		return -1
+	}
 }
 
 // cellFilter turns w into a predicate on cell keys of the datasets allowed
@@ -129,9 +148,9 @@ func (e *Engine) cellFilter(ctx context.Context, nm names, ds []Dataset, allowed
 	}
 	slices.Sort(sets)
 	present := make([]bool, len(w))
-	seen := make([]map[string]bool, len(w))
-	for i := range seen {
-		seen[i] = map[string]bool{}
+	found := make([][]bool, len(w))
+	for i, t := range w {
+		found[i] = make([]bool, len(t.Values))
 	}
 	pass := make([][]bool, top+1)
 	for _, d := range sets {
@@ -157,7 +176,7 @@ func (e *Engine) cellFilter(ctx context.Context, nm names, ds []Dataset, allowed
 			}
 		}
 		var err error
-		if pass[d], err = w.Rows(size, column, seen); err != nil {
+		if pass[d], err = w.Rows(size, column, found); err != nil {
 			return nil, err
 		}
 	}
@@ -183,8 +202,8 @@ func (e *Engine) cellFilter(ctx context.Context, nm names, ds []Dataset, allowed
 					continue
 				}
 				present[i] = true
-				seen[i][strconv.Itoa(int(c.Labels[j]))] = true
-				if slices.Contains(want, c.Labels[j]) {
+				if x := slices.Index(want, c.Labels[j]); x >= 0 {
+					found[i][x] = true
 					if in[d] == nil {
 						in[d] = make([]bool, len(pass[d]))
 					}
@@ -207,10 +226,14 @@ func (e *Engine) cellFilter(ctx context.Context, nm names, ds []Dataset, allowed
 			}
 			return nil, fmt.Errorf("%w: filter %s: no searched dataset (%s) has obs column %q", ErrInvalid, t, strings.Join(names, ", "), t.Column)
 		}
-		for _, v := range t.Values {
-			if !seen[i][v] {
+		for j, v := range t.Values {
+			if !found[i][j] {
+				vals, err := e.valuesOf(ctx, sets, t)
+				if err != nil {
+					return nil, err
+				}
 				return nil, fmt.Errorf("%w: filter %s=%s: %s has no value %q in the searched datasets (values: %s)",
-					ErrInvalid, t, v, t, v, someValues(seen[i], 12))
+					ErrInvalid, t, v, t, v, someValues(vals, 12))
 			}
 		}
 	}
@@ -218,6 +241,37 @@ func (e *Engine) cellFilter(ctx context.Context, nm names, ds []Dataset, allowed
 		d, row := vocab.SplitEntityKey(key)
 		return d <= top && int(row) < len(pass[d]) && pass[d][row]
 	}, nil
+}
+
+// valuesOf returns the distinct values that term t's column (or
+// clustering) takes over the datasets sets, for an error message.
+func (e *Engine) valuesOf(ctx context.Context, sets []uint32, t WhereTerm) (map[string]bool, error) {
+	out := map[string]bool{}
+	if t.Clustering != "" {
+		c, err := e.r.Clustering(ctx, vocab.SpaceCells, t.Clustering)
+		if err != nil {
+			return nil, err
+		}
+		for j, key := range c.Keys {
+			if d, _ := vocab.SplitEntityKey(key); slices.Contains(sets, d) {
+				out[strconv.Itoa(int(c.Labels[j]))] = true
+			}
+		}
+		return out, nil
+	}
+	for _, d := range sets {
+		col, err := e.r.ObsColumn(ctx, d, t.Column)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range col {
+			out[v] = true
+		}
+	}
+	return out, nil
 }
 
 // someValues lists up to max of the values, sorted, with "…" when cut.
