@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
+	"genestore/query"
 	"genestore/store"
 	"genestore/vocab"
 )
@@ -121,9 +123,11 @@ func vectorIDs(tx *store.Tx, space string, ds uint32) ([]uint32, error) {
 // CellsRequest selects the cells Cells lists.
 type CellsRequest struct {
 	Dataset string
-	// Where filters by obs values, each "COLUMN=VALUE": a cell is listed
-	// when, for every column named, its value is one of those given for it
-	// (values of one column are alternatives, columns must all match).
+	// Where filters by obs values, each "COLUMN=VALUE", or by a stored
+	// clustering of the cells space, "cluster:NAME=ID" (query.ParseWhere,
+	// the syntax `neighbors --where` reads too): a cell is listed when, for
+	// every selector named, its value is one of those given for it (values
+	// of one selector are alternatives, selectors must all match).
 	Where []string
 }
 
@@ -146,26 +150,23 @@ type CellList struct {
 
 // Cells lists a dataset's cells with their metadata, filtered by
 // req.Where, in row order, in one read transaction. An unknown column is
-// store.ErrUnknownColumn; a malformed filter ErrInvalid.
+// store.ErrUnknownColumn; a malformed filter or an unknown clustering
+// ErrInvalid.
 func (db *DB) Cells(ctx context.Context, req CellsRequest) (*CellList, error) {
-	want := map[string][]string{}
-	for _, w := range req.Where {
-		col, val, ok := strings.Cut(w, "=")
-		if !ok || col == "" {
-			return nil, fmt.Errorf("%w: filter %q (want COLUMN=VALUE)", ErrInvalid, w)
-		}
-		want[col] = append(want[col], val)
+	where, err := query.ParseWhere(req.Where)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	out := &CellList{Dataset: req.Dataset, Cells: []CellRow{}}
-	err := db.st.View(func(tx *store.Tx) error {
+	err = db.st.View(func(tx *store.Tx) error {
 		d, err := tx.DatasetByName(req.Dataset)
 		if err != nil {
 			return err
 		}
 		out.Columns, out.Total = slices.Clone(d.ObsColumns), d.Cells
-		for col := range want {
-			if !slices.Contains(d.ObsColumns, col) {
-				return fmt.Errorf("%w: %q (dataset %q has: %s)", store.ErrUnknownColumn, col, d.Name, strings.Join(d.ObsColumns, ", "))
+		for _, t := range where {
+			if t.Clustering == "" && !slices.Contains(d.ObsColumns, t.Column) {
+				return fmt.Errorf("%w: %q (dataset %q has: %s)", store.ErrUnknownColumn, t.Column, d.Name, strings.Join(d.ObsColumns, ", "))
 			}
 		}
 		obs := make([][]string, len(d.ObsColumns))
@@ -173,6 +174,15 @@ func (db *DB) Cells(ctx context.Context, req CellsRequest) (*CellList, error) {
 			if obs[i], err = tx.ObsColumn(d.ID, c); err != nil {
 				return err
 			}
+		}
+		pass, err := where.Rows(d.Cells, func(name string) ([]string, error) {
+			return obs[slices.Index(d.ObsColumns, name)], nil
+		}, nil)
+		if err != nil {
+			return err
+		}
+		if err := clusterRows(tx, d.ID, where, pass); err != nil {
+			return err
 		}
 		barcodes, err := tx.Barcodes(d.ID)
 		if err != nil {
@@ -182,12 +192,9 @@ func (db *DB) Cells(ctx context.Context, req CellsRequest) (*CellList, error) {
 		if err != nil {
 			return err
 		}
-	cells:
 		for r, bc := range barcodes {
-			for i, c := range d.ObsColumns {
-				if vals, ok := want[c]; ok && !slices.Contains(vals, obs[i][r]) {
-					continue cells
-				}
+			if !pass[r] {
+				continue
 			}
 			row := CellRow{Row: uint32(r), Barcode: bc, Obs: make(map[string]string, len(obs))}
 			for i, c := range d.ObsColumns {
@@ -202,4 +209,34 @@ func (db *DB) Cells(ctx context.Context, req CellsRequest) (*CellList, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// clusterRows clears pass[r] for the cells of dataset ds that a
+// cluster:NAME term of where does not admit (cells the clustering does not
+// label included).
+func clusterRows(tx *store.Tx, ds uint32, where query.Where, pass []bool) error {
+	for _, t := range where {
+		if t.Clustering == "" {
+			continue
+		}
+		c, err := tx.Clustering(vocab.SpaceCells, t.Clustering)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("%w: filter %s: no stored clustering %q of the cells space (compute one with `genestore clusters --space cells`)",
+				ErrInvalid, t, t.Clustering)
+		}
+		if err != nil {
+			return err
+		}
+		in := make([]bool, len(pass))
+		for i, key := range c.IDs {
+			d, row := vocab.SplitEntityKey(key)
+			if d == ds && int(row) < len(in) && slices.Contains(t.Values, strconv.Itoa(int(c.Labels[i]))) {
+				in[row] = true
+			}
+		}
+		for r := range pass {
+			pass[r] = pass[r] && in[r]
+		}
+	}
+	return nil
 }

@@ -36,6 +36,10 @@
 // could reach held fewer than k, it scans exactly instead: it never returns
 // fewer than k results while k admitted live vectors exist.
 //
+// Neighbors and NeighborsBatch expose a node's layer-0 list (graph.go): a
+// kNN graph over the whole index starts from them (query/cluster's
+// RefineKNN) instead of searching once per node.
+//
 // Options.Quantize = Int8 stores one byte per element instead of four:
 // element j of a vector is lo_j + scale_j·c with c in [0, 255], lo_j and
 // scale_j the per-dimension minimum and (max − min)/255 of the first batch

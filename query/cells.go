@@ -29,6 +29,10 @@ type CellNeighborsRequest struct {
 	// Restrict lists the datasets to search (empty = every dataset whose
 	// vectors share the query cell's model version); Exclude removes some.
 	Restrict, Exclude []string
+	// Where keeps only cells that pass these filters (see ParseWhere):
+	// "COLUMN=VALUE" on obs columns, "cluster:NAME=ID" on a stored
+	// clustering of the cells space.
+	Where []string
 }
 
 // CellNeighbors is the answer to CellNeighbors.
@@ -89,6 +93,10 @@ func (e *Engine) CellNeighbors(ctx context.Context, req CellNeighborsRequest) (*
 	if err != nil {
 		return nil, err
 	}
+	where, err := ParseWhere(req.Where)
+	if err != nil {
+		return nil, err
+	}
 	nm, ds, err := e.names(ctx)
 	if err != nil {
 		return nil, err
@@ -109,10 +117,14 @@ func (e *Engine) CellNeighbors(ctx context.Context, req CellNeighborsRequest) (*
 	if err != nil {
 		return nil, err
 	}
+	pass, err := e.cellFilter(ctx, nm, ds, allowed, where)
+	if err != nil {
+		return nil, err
+	}
 	self := vocab.EntityKey(d, row)
 	hits, err := e.r.Search(ctx, vocab.SpaceCells, q, k, func(key uint64) bool {
 		dd, _ := vocab.SplitEntityKey(key)
-		return key != self && allowed[dd]
+		return key != self && allowed[dd] && (pass == nil || pass(key))
 	})
 	if err != nil {
 		return nil, err

@@ -243,37 +243,95 @@ func (e *Engine) computeClustering(ctx context.Context, req ClusterRequest, name
 		labels[i] = int32(l)
 	}
 	params, _ := json.Marshal(clusterParams{Method: req.Method, Resolution: req.Resolution, K: req.K, Seed: req.Seed,
-		Graph: "snn over hnsw knn", Modularity: res.Modularity, Communities: res.Communities})
+		Graph: e.graphName(), Modularity: res.Modularity, Communities: res.Communities})
 	c := Clustering{Name: name, Keys: keys, Labels: labels,
 		Provenance: Provenance{Kind: req.Method, ModelVersion: ver, Params: params, Datasets: sets}}
 	e.write(func(ctx context.Context) error { return e.b.PutClustering(ctx, req.Space, c) })
 	return c, nil
 }
 
-// knn finds each key's k nearest admitted neighbours through the index, as
-// node indices into keys (sorted ascending) with cosine distances.
+// knn finds each key's k nearest admitted neighbours, as node indices into
+// keys (sorted ascending) with cosine distances; filter admits exactly the
+// keys. With an IndexGraph the index's graph lists, restricted to keys, are
+// refined by cluster.RefineKNN (deterministic for a given index), and only
+// entities left with fewer than k neighbours (a part of the graph cut off
+// by the restriction) are searched; without one every key is searched.
 func (e *Engine) knn(ctx context.Context, space string, keys []uint64, k int, filter func(uint64) bool) ([][]uint32, [][]float32, error) {
+	g, ok := e.r.(IndexGraph)
+	if !ok {
+		return e.searchKNN(ctx, space, keys, nil, k, filter, nil, nil)
+	}
 	n := len(keys)
-	ids := make([][]uint32, n)
-	dists := make([][]float32, n)
+	init, err := cluster.GraphLists(keys, func(batch []uint64, fn func(int, []uint64)) error {
+		return g.GraphNeighbors(ctx, space, batch, fn)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	vecs, err := e.r.Vectors(ctx, space, keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	ids, dists, err := cluster.RefineKNN(ctx, vecs, n, len(vecs)/n, k, cluster.Cosine, init, cluster.RefineOptions{Threads: e.opts.Workers})
+	if err != nil {
+		return nil, nil, err
+	}
+	var redo []int
+	for i := range ids {
+		if len(ids[i]) < min(k, n-1) {
+			redo = append(redo, i)
+			ids[i], dists[i] = nil, nil
+		}
+	}
+	if len(redo) == 0 {
+		return ids, dists, nil
+	}
+	return e.searchKNN(ctx, space, keys, redo, k, filter, ids, dists)
+}
+
+// graphName is the provenance's name of the kNN graph clustered.
+func (e *Engine) graphName() string {
+	if _, ok := e.r.(IndexGraph); ok {
+		return "snn over hnsw layer-0 knn, nn-descent refined"
+	}
+	return "snn over hnsw knn"
+}
+
+// searchKNN fills ids[i] and dists[i] for each i in rows (every key when
+// rows is nil) with one index search per key. nil ids and dists are made.
+func (e *Engine) searchKNN(ctx context.Context, space string, keys []uint64, rows []int, k int, filter func(uint64) bool, ids [][]uint32, dists [][]float32) ([][]uint32, [][]float32, error) {
+	n := len(keys)
+	if ids == nil {
+		ids, dists = make([][]uint32, n), make([][]float32, n)
+	}
+	if rows == nil {
+		rows = make([]int, n)
+		for i := range rows {
+			rows[i] = i
+		}
+	}
 	const block = 1024
-	err := e.parallel(ctx, (n+block-1)/block, func(b int) error {
-		lo, hi := b*block, min((b+1)*block, n)
-		vecs, err := e.r.Vectors(ctx, space, keys[lo:hi])
+	err := e.parallel(ctx, (len(rows)+block-1)/block, func(b int) error {
+		part := rows[b*block : min((b+1)*block, len(rows))]
+		bk := make([]uint64, len(part))
+		for j, i := range part {
+			bk[j] = keys[i]
+		}
+		vecs, err := e.r.Vectors(ctx, space, bk)
 		if err != nil {
 			return err
 		}
-		dim := len(vecs) / (hi - lo)
-		for i := lo; i < hi; i++ {
+		dim := len(vecs) / len(part)
+		for j, i := range part {
 			self := keys[i]
-			hits, err := e.r.Search(ctx, space, vecs[(i-lo)*dim:(i-lo+1)*dim], k,
+			hits, err := e.r.Search(ctx, space, vecs[j*dim:(j+1)*dim], k,
 				func(key uint64) bool { return key != self && filter(key) })
 			if err != nil {
 				return err
 			}
 			for _, h := range hits {
-				if j := findKey(keys, h.Key); j >= 0 {
-					ids[i] = append(ids[i], uint32(j))
+				if x := findKey(keys, h.Key); x >= 0 {
+					ids[i] = append(ids[i], uint32(x))
 					dists[i] = append(dists[i], 1-h.Score)
 				}
 			}

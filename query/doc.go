@@ -31,19 +31,30 @@
 //     dataset's, searching the query vector's own set unless Restrict names
 //     others; the gene itself is never returned.
 //   - CellNeighbors: cosine nearest cells of a cell (dataset + barcode), across
-//     every dataset by default.
+//     every dataset by default; Where keeps the cells that pass filters on
+//     obs columns ("cell_type=B") or a stored cells clustering
+//     ("cluster:leiden_r1.0=3"), parsed by ParseWhere (the syntax of
+//     `cells --where` too) and passed to the index's filtered search (beam
+//     widening, exact scan when the filter admits few). An obs column no
+//     searched dataset has, a value no searched cell has, or an unknown
+//     clustering is ErrInvalid naming it. The filter reads its obs columns
+//     (and clustering) once per query.
 //   - CellTopGenes, ClusterMarkers: genes whose loadings have the largest
 //     inner product with a cell's latent vector, or a cluster's mean vector.
 //   - GeneCells: cells whose latent vector has the largest inner product with a
-//     gene's loading (exact scan).
+//     gene's loading (exact scan), with the same Where filters.
 //   - Coexpr: a gene's co-expression partners over the datasets' graphs, with
 //     per-dataset signed weights, the number of datasets holding the edge,
 //     and the consensus embedding cosine beside it.
 //   - Clusters, GeneCluster, CellCluster, ClusterMembers: Leiden (or Louvain)
-//     over an SNN graph built from each vector's HNSW neighbours, stored as
+//     over an SNN graph of each vector's k nearest neighbours, stored as
 //     "<method>_r<resolution>" ("leiden_r1.0"); lookups by gene, cell or
 //     cluster id; hypergeometric enrichment (BH FDR) of a gene cluster against
-//     a stored collection, the clustered genes as universe.
+//     a stored collection, the clustered genes as universe. The kNN graph is
+//     the index's layer-0 lists refined by cluster.RefineKNN when the
+//     Reader implements IndexGraph (query/backend does), with an index
+//     search for any vector left with fewer than k; one search per vector
+//     otherwise.
 //   - AnnotateGenes: terms of a collection predicted from a gene's neighbours
 //     (annot.PredictTerms), stored as predictions kind "go-terms".
 //   - AnnotateCells: kNN label transfer from reference datasets

@@ -129,6 +129,18 @@ type Searcher interface {
 	TopInner(ctx context.Context, space string, q []float32, k int, filter func(key uint64) bool) ([]Hit, error)
 }
 
+// IndexGraph is implemented by Readers whose index can list a node's
+// neighbours in its search graph (query/backend's: HNSW layer 0).
+// Clustering then builds its kNN graph from those lists refined by
+// cluster.RefineKNN instead of one index search per entity; Readers without
+// it (a remote backend) get the searches.
+type IndexGraph interface {
+	// GraphNeighbors calls fn(i, nbs) for each keys[i] in the space's
+	// index with the keys of its graph neighbours (nbs is reused between
+	// calls), from the index of the Reader's snapshot.
+	GraphNeighbors(ctx context.Context, space string, keys []uint64, fn func(i int, nbs []uint64)) error
+}
+
 // Graphs reads co-expression graphs.
 type Graphs interface {
 	// EdgeDatasets lists the datasets that have co-expression edges.

@@ -195,6 +195,9 @@ type GeneCellsRequest struct {
 	Symbol   string
 	K        int      // 0 means 10
 	Datasets []string // restrict to these datasets; empty = all
+	// Where keeps only cells that pass these filters (see
+	// CellNeighborsRequest.Where).
+	Where []string
 }
 
 // GeneCells is the answer to GeneCells.
@@ -216,6 +219,10 @@ func (e *Engine) GeneCells(ctx context.Context, req GeneCellsRequest) (*GeneCell
 		return viewed(ctx, e, func(s *Engine) (*GeneCells, error) { return s.GeneCells(ctx, req) })
 	}
 	k, err := e.checkK(req.K, 10)
+	if err != nil {
+		return nil, err
+	}
+	where, err := ParseWhere(req.Where)
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +253,14 @@ func (e *Engine) GeneCells(ctx context.Context, req GeneCellsRequest) (*GeneCell
 	if err != nil {
 		return nil, err
 	}
-	hits, err := e.r.TopInner(ctx, vocab.SpaceCells, q, k, func(key uint64) bool { d, _ := vocab.SplitEntityKey(key); return allowed[d] })
+	pass, err := e.cellFilter(ctx, nm, ds, allowed, where)
+	if err != nil {
+		return nil, err
+	}
+	hits, err := e.r.TopInner(ctx, vocab.SpaceCells, q, k, func(key uint64) bool {
+		d, _ := vocab.SplitEntityKey(key)
+		return allowed[d] && (pass == nil || pass(key))
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,9 @@
 // Package spacelayout computes, stores and extends the UMAP layout of a
 // store's embedding space: it reads the space's vectors, takes each
 // vector's nearest neighbours from the space's HNSW index (package
-// vecindex; the graph the clustering queries use too), runs layout.Fit and
+// vecindex: its layer-0 lists refined by cluster.RefineKNN, as the
+// clustering queries do, with an index search for any vector left short),
+// runs layout.Fit and
 // saves the result as the blob "layout"/<space> (byte layout: layout.Encode)
 // stamped with the space's generation and model version.
 //

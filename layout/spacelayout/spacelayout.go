@@ -15,6 +15,7 @@ import (
 
 	"genestore/index"
 	"genestore/layout"
+	"genestore/query/cluster"
 	"genestore/store"
 	"genestore/vecindex"
 	"genestore/vocab"
@@ -104,7 +105,7 @@ func readPoints(tx *store.Tx, space string) (*points, error) {
 	return p, nil
 }
 
-// neighbours searches ix for the k nearest admitted keys of each vector
+// neighbours searches ix (one search per vector) for the k nearest admitted keys of each vector
 // (the vector's own key excluded) and returns them as positions in keys
 // (ascending) with their distances.
 func neighbours(ctx context.Context, ix *index.Index, keys []uint64, self []uint64, vecs []float32, dim, k int, admit func(uint64) bool) ([][]uint32, [][]float32, error) {
@@ -141,6 +142,49 @@ func neighbours(ctx context.Context, ix *index.Index, keys []uint64, self []uint
 	return ids, dists, errors.Join(errs...)
 }
 
+// graphNeighbours is the k-nearest-neighbour graph of the points: the
+// index's layer-0 lists refined by cluster.RefineKNN (deterministic for a
+// given index), with one index search for each point left with fewer than
+// k neighbours.
+func graphNeighbours(ctx context.Context, ix *index.Index, p *points, k, threads int) ([][]uint32, [][]float32, error) {
+	n := len(p.keys)
+	init, err := cluster.GraphLists(p.keys, func(batch []uint64, fn func(int, []uint64)) error {
+		ix.NeighborsBatch(batch, fn)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	ids, dists, err := cluster.RefineKNN(ctx, p.vecs, n, p.dim, k, cluster.Cosine, init, cluster.RefineOptions{Threads: threads})
+	if err != nil {
+		return nil, nil, err
+	}
+	var redo []int
+	for i := range ids {
+		if len(ids[i]) < min(k, n-1) {
+			redo = append(redo, i)
+		}
+	}
+	if len(redo) == 0 {
+		return ids, dists, nil
+	}
+	self := make([]uint64, len(redo))
+	vecs := make([]float32, 0, len(redo)*p.dim)
+	for j, i := range redo {
+		self[j] = p.keys[i]
+		vecs = append(vecs, p.vecs[i*p.dim:(i+1)*p.dim]...)
+	}
+	inLayout := func(key uint64) bool { _, ok := slices.BinarySearch(p.keys, key); return ok }
+	ri, rd, err := neighbours(ctx, ix, p.keys, self, vecs, p.dim, k, inLayout)
+	if err != nil {
+		return nil, nil, err
+	}
+	for j, i := range redo {
+		ids[i], dists[i] = ri[j], rd[j]
+	}
+	return ids, dists, nil
+}
+
 // Compute lays out space and stores the layout, replacing any before.
 // Progress is written to log when not nil.
 func Compute(ctx context.Context, db *store.DB, space string, o Options, log io.Writer) (*layout.Layout, error) {
@@ -163,8 +207,7 @@ func Compute(ctx context.Context, db *store.DB, space string, o Options, log io.
 		k = layout.DefaultNNeighbors
 	}
 	start := time.Now()
-	inLayout := func(key uint64) bool { _, ok := slices.BinarySearch(p.keys, key); return ok }
-	ids, dists, err := neighbours(ctx, ix, p.keys, p.keys, p.vecs, p.dim, k-1, inLayout)
+	ids, dists, err := graphNeighbours(ctx, ix, p, k-1, o.Layout.Threads)
 	if err != nil {
 		return nil, err
 	}

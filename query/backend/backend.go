@@ -280,6 +280,17 @@ func (s *snap) Search(ctx context.Context, space string, q []float32, k int, fil
 	return out, nil
 }
 
+// GraphNeighbors implements query.IndexGraph with the HNSW index's
+// layer-0 lists.
+func (s *snap) GraphNeighbors(ctx context.Context, space string, keys []uint64, fn func(i int, nbs []uint64)) error {
+	ix, err := s.index(ctx, space)
+	if err != nil {
+		return err
+	}
+	ix.NeighborsBatch(keys, fn)
+	return nil
+}
+
 // hitHeap is a min-heap on Score (ties: larger key first out).
 type hitHeap []query.Hit
 

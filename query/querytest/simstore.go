@@ -12,7 +12,8 @@
 //     (space "genes", dataset vocab.Consensus) is e_m + Noise·z/√Dim, and its
 //     vector in each dataset adds another Noise/2·z/√Dim;
 //   - cell r of dataset d has type t drawn uniformly (obs column "cell_type",
-//     values "T<t>"); its vector (space "cells") is e_t + 0.1·shift_d +
+//     values "T<t>") and obs column "bucket" = "b%02d" of r mod 100 (for
+//     filters of a known selectivity: b00 admits 1%, b00–b09 10%); its vector (space "cells") is e_t + 0.1·shift_d +
 //     Noise·z/√Dim, shift_d a fixed random direction per dataset;
 //   - gene i's loading (space "cell-genes", dataset Consensus) is
 //     e_m + Noise·z/√Dim, so the top genes of a type-t cell are module t's;
@@ -104,6 +105,19 @@ func Symbol(i int) string { return fmt.Sprintf("G%05d", i) }
 // Barcode returns the barcode of cell r of dataset d (0-based).
 func Barcode(d, r int) string { return fmt.Sprintf("D%dC%07d", d+1, r) }
 
+// Bucket returns the "bucket" obs value of cell r of any dataset.
+func Bucket(r int) string { return fmt.Sprintf("b%02d", r%100) }
+
+// BucketWhere returns the filters that admit pct percent of the cells
+// (pct in 1..100): bucket=b00 … bucket=b<pct-1>.
+func BucketWhere(pct int) []string {
+	out := make([]string, pct)
+	for i := range out {
+		out[i] = "bucket=" + Bucket(i)
+	}
+	return out
+}
+
 func gauss(rng *rand.Rand, v []float32, center int, scale float64) {
 	s := scale / math.Sqrt(float64(len(v)))
 	for j := range v {
@@ -143,14 +157,16 @@ func Build(ctx context.Context, db *store.DB, c Config) (*Truth, error) {
 		types := make([]int, n)
 		bcs := make([]string, n)
 		labels := make([]string, n)
+		buckets := make([]string, n)
 		for r := range types {
 			types[r] = rng.IntN(c.Modules)
 			bcs[r] = Barcode(d, r)
 			labels[r] = fmt.Sprintf("T%d", types[r])
+			buckets[r] = Bucket(r)
 		}
 		x := &sparse.CSR{Rows: n, Cols: c.Genes, Indptr: make([]int64, n+1)}
 		ds := &ingest.Dataset{Format: "sim", Source: "querytest", Values: vocab.Counts, X: x, Genes: genes, Barcodes: bcs,
-			Obs: []ingest.ObsColumn{{Name: "cell_type", Categorical: true, Values: labels}}}
+			Obs: []ingest.ObsColumn{{Name: "cell_type", Categorical: true, Values: labels}, {Name: "bucket", Categorical: true, Values: buckets}}}
 		info, err := db.AddDataset(ctx, name, ds, store.AddOptions{})
 		if err != nil {
 			return nil, err

@@ -25,9 +25,11 @@ func newCellsCommand(g *globalOptions) *cobra.Command {
 		Short: "List a dataset's cells with their metadata",
 		Long: `cells lists a dataset's cells in row order: row, barcode, every obs column
 and whether the cell has a vector in the "cells" space. --where COL=VALUE keeps
-the cells whose COL is VALUE; repeat it: values given for one column are
-alternatives, different columns must all match. An unknown column is an
-error naming the dataset's columns. --json prints {"dataset", "columns",
+the cells whose COL is VALUE, --where cluster:NAME=ID the cells of cluster ID
+of the stored cells clustering NAME (e.g. cluster:leiden_r1.0=3); repeat it:
+values given for one selector are alternatives, different selectors must all
+match (the syntax "neighbors --where" reads). An unknown column is an error
+naming the dataset's columns. --json prints {"dataset", "columns",
 "total", "cells": [{"row", "barcode", "obs": {column: value}, "embedded"}]}.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -52,7 +54,7 @@ error naming the dataset's columns. --json prints {"dataset", "columns",
 		},
 	}
 	cmd.Flags().StringVar(&o.dataset, "dataset", "", "dataset (required)")
-	cmd.Flags().StringArrayVar(&o.where, "where", nil, "keep cells whose obs COL is VALUE (COL=VALUE; repeatable)")
+	cmd.Flags().StringArrayVar(&o.where, "where", nil, "keep cells whose obs COL is VALUE (COL=VALUE, or cluster:NAME=ID; repeatable)")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print JSON")
 	_ = cmd.MarkFlagRequired("dataset")
 	return cmd

@@ -44,6 +44,7 @@ type neighborsOptions struct {
 	gene, cell, dataset string
 	k                   int
 	restrict, exclude   []string
+	where               []string
 	cells               bool
 	spatial             bool
 	json                bool
@@ -53,7 +54,7 @@ type neighborsOptions struct {
 func newNeighborsCommand(g *globalOptions) *cobra.Command {
 	o := &neighborsOptions{}
 	cmd := &cobra.Command{
-		Use:   "neighbors (--gene SYMBOL [--dataset D] [--cells] | --cell BARCODE --dataset D) [-k 10] [--json]",
+		Use:   "neighbors (--gene SYMBOL [--dataset D] [--cells] | --cell BARCODE --dataset D) [--where COL=VALUE ...] [-k 10] [--json]",
 		Short: "Nearest genes of a gene, nearest cells of a cell, or cells of a gene",
 		Long: `neighbors answers three questions from the stored embeddings:
 
@@ -76,6 +77,15 @@ func newNeighborsCommand(g *globalOptions) *cobra.Command {
                            space (Euclidean distance of the stored coordinates),
                            each with the cosine similarity of the two spots'
                            cell embeddings when the cell model has embedded D.
+
+--where COL=VALUE (with --cell, or --gene --cells) keeps only the cells whose
+obs column COL is VALUE; --where cluster:NAME=ID keeps the cells of cluster ID
+of the stored cells clustering NAME (e.g. cluster:leiden_r1.0=3, see
+"clusters"). Repeat it: values given for one selector are alternatives,
+different selectors must all match (the syntax of "cells --where"). A column
+that no searched dataset has, a value no searched cell has, or a clustering
+that is not stored is an error naming it. The search widens its beam until it
+holds k admitted cells and scans exactly when the filter admits few.
 
 Only vectors of the query vector's model version are compared: sets of another
 version are skipped (listed under "skipped"), or refused when named.
@@ -104,6 +114,7 @@ has the same shape.`,
 	f.IntVarP(&o.k, "k", "k", 10, "number of neighbours")
 	f.StringSliceVar(&o.restrict, "restrict", nil, "search only these sets (dataset names, \"consensus\")")
 	f.StringSliceVar(&o.exclude, "exclude", nil, "leave these sets out")
+	f.StringArrayVar(&o.where, "where", nil, "keep cells whose obs COL is VALUE (COL=VALUE, or cluster:NAME=ID; repeatable)")
 	f.BoolVar(&o.cells, "cells", false, "with --gene: the cells most associated with the gene")
 	f.BoolVar(&o.spatial, "spatial", false, "with --cell: the nearest spots in space of a spatial dataset")
 	f.BoolVar(&o.json, "json", false, "print JSON")
@@ -133,7 +144,7 @@ func runNeighbors(cmd *cobra.Command, g *globalOptions, o *neighborsOptions) err
 			return fmt.Errorf("--cells goes with --gene")
 		}
 		a, err := e.CellNeighbors(ctx, query.CellNeighborsRequest{Dataset: o.dataset, Barcode: o.cell, K: o.k,
-			Restrict: o.restrict, Exclude: o.exclude})
+			Restrict: o.restrict, Exclude: o.exclude, Where: o.where})
 		if err != nil {
 			return err
 		}
@@ -144,7 +155,7 @@ func runNeighbors(cmd *cobra.Command, g *globalOptions, o *neighborsOptions) err
 		printSkipped(w, a.Skipped)
 		return printCells(w, a.Neighbors, "COSINE")
 	case o.cells:
-		a, err := e.GeneCells(ctx, query.GeneCellsRequest{Symbol: o.gene, K: o.k, Datasets: o.restrict})
+		a, err := e.GeneCells(ctx, query.GeneCellsRequest{Symbol: o.gene, K: o.k, Datasets: o.restrict, Where: o.where})
 		if err != nil {
 			return err
 		}
@@ -154,6 +165,9 @@ func runNeighbors(cmd *cobra.Command, g *globalOptions, o *neighborsOptions) err
 		fmt.Fprintf(w, "cells most associated with %s (model %s)\n", geneLabel(a.Gene), a.ModelVersion)
 		return printCells(w, a.Cells, "SCORE")
 	default:
+		if len(o.where) > 0 {
+			return fmt.Errorf("%w: --where filters cells: it goes with --cell, or --gene --cells", query.ErrInvalid)
+		}
 		a, err := e.GeneNeighbors(ctx, query.GeneNeighborsRequest{Symbol: o.gene, K: o.k, Dataset: o.dataset,
 			Restrict: o.restrict, Exclude: o.exclude})
 		if err != nil {

@@ -173,3 +173,47 @@ func TestZeroCountsRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestNeighborsWhere(t *testing.T) {
+	db, tr := simStore(t)
+	bc := tr.Barcodes[0][4]
+	cells := decode[query.CellNeighbors](t, mustRun(t, "--store", db, "neighbors", "--cell", bc, "--dataset", "ds1",
+		"--where", "cell_type=T2", "--where", "cell_type=T5", "--where", "bucket=b03", "-k", "5", "--json"))
+	if len(cells.Neighbors) == 0 { // 6 cells per 600 are in b03, about 1 in 4 of them of type 2 or 5
+		t.Fatalf("cells %+v", cells)
+	}
+	for _, h := range cells.Neighbors {
+		d := map[string]int{"ds1": 0, "ds2": 1}[h.Dataset]
+		if ty := tr.Types[d][h.Cell]; (ty != 2 && ty != 5) || h.Cell%100 != 3 {
+			t.Errorf("neighbour %s/%d of type %d passes cell_type=T2|T5, bucket=b03", h.Dataset, h.Cell, ty)
+		}
+	}
+	gc := decode[query.GeneCells](t, mustRun(t, "--store", db, "neighbors", "--gene", "G00003", "--cells", "--where", "bucket=b11", "-k", "3", "--json"))
+	for _, c := range gc.Cells {
+		if c.Cell%100 != 11 {
+			t.Errorf("gene cells with bucket=b11: %+v", c)
+		}
+	}
+	if _, err := run(t, "--store", db, "neighbors", "--cell", bc, "--dataset", "ds1", "--where", "tissue=lung"); !errors.Is(err, query.ErrInvalid) ||
+		!strings.Contains(err.Error(), `obs column "tissue"`) {
+		t.Errorf("unknown column: %v", err)
+	}
+	if _, err := run(t, "--store", db, "neighbors", "--cell", bc, "--dataset", "ds1", "--where", "cell_type=B"); !errors.Is(err, query.ErrInvalid) ||
+		!strings.Contains(err.Error(), `cell_type has no value "B"`) {
+		t.Errorf("unknown value: %v", err)
+	}
+	if _, err := run(t, "--store", db, "neighbors", "--gene", "G00003", "--where", "cell_type=T1"); !errors.Is(err, query.ErrInvalid) {
+		t.Errorf("--where on gene neighbours: %v", err)
+	}
+	// the same syntax lists cells
+	list := mustRun(t, "--store", db, "cells", "--dataset", "ds2", "--where", "bucket=b03", "--where", "cell_type=T2", "--json")
+	var cl struct{ Cells []struct{ Row int } }
+	if err := json.Unmarshal([]byte(list), &cl); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cl.Cells {
+		if c.Row%100 != 3 || tr.Types[1][c.Row] != 2 {
+			t.Errorf("cells --where listed row %d", c.Row)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"genestore/cmd/genestore/server"
 	"genestore/query"
 	"genestore/query/backend"
+	"genestore/query/eval"
 	"genestore/query/querytest"
 	"genestore/store"
 	"genestore/vocab"
@@ -239,4 +241,35 @@ func benchCluster(b *testing.B, space string) {
 	b.ReportMetric((cputime.Seconds()-cpu0)/float64(b.N), "cpu-s/clustering")
 	b.ReportMetric(float64(len(s.Clusters)), "clusters")
 	b.ReportMetric(float64(s.Entities), "entities")
+	if space == vocab.SpaceCells {
+		ari, nmi := f.cellTypeAgreement(b, s)
+		b.ReportMetric(ari, "ARI")
+		b.ReportMetric(nmi, "NMI")
+	}
+}
+
+// cellTypeAgreement scores the cells clustering s against the planted
+// cell types.
+func (f *benchFixture) cellTypeAgreement(b *testing.B, s *query.ClusterSummary) (ari, nmi float64) {
+	var truth, pred []int
+	for _, c := range s.Clusters {
+		m, err := f.e.ClusterMembers(context.Background(), query.ClusterRequest{Space: vocab.SpaceCells}, c.ID, query.MemberOptions{MaxMembers: c.Size})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, x := range m.Members {
+			d := slices.Index(f.tr.Datasets, x.Dataset)
+			truth = append(truth, f.tr.Types[d][x.ID])
+			pred = append(pred, c.ID)
+		}
+	}
+	ari, err := eval.ARI(truth, pred)
+	if err != nil {
+		b.Fatal(err)
+	}
+	nmi, err = eval.NMI(truth, pred)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ari, nmi
 }

@@ -424,7 +424,8 @@ func (s *Server) geneNeighbors(r *http.Request) (any, error) {
 
 func (s *Server) geneCells(r *http.Request) (any, error) {
 	p := &params{r: r}
-	req := query.GeneCellsRequest{Symbol: p.path("symbol"), K: p.int("k", 10), Datasets: p.list("datasets")}
+	req := query.GeneCellsRequest{Symbol: p.path("symbol"), K: p.int("k", 10), Datasets: p.list("datasets"),
+		Where: p.query()["where"]}
 	if p.err != nil {
 		return nil, p.err
 	}
@@ -483,7 +484,7 @@ func (s *Server) geneAnnotations(r *http.Request) (any, error) {
 func (s *Server) cellNeighbors(r *http.Request) (any, error) {
 	p := &params{r: r}
 	req := query.CellNeighborsRequest{Dataset: p.path("dataset"), Barcode: p.path("barcode"), K: p.int("k", 10),
-		Restrict: p.list("restrict"), Exclude: p.list("exclude")}
+		Restrict: p.list("restrict"), Exclude: p.list("exclude"), Where: p.query()["where"]}
 	if p.err != nil {
 		return nil, p.err
 	}

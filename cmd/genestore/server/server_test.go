@@ -209,6 +209,30 @@ func TestRoutes(t *testing.T) {
 				t.Errorf("%v", m)
 			}
 		}},
+		{"/v1/cells/ds2/" + bc + "/neighbors?k=4&where=cell_type=T1&where=bucket%3Db02", 200, func(t *testing.T, m map[string]any) {
+			for _, n := range m["neighbors"].([]any) {
+				h := n.(map[string]any)
+				d := map[string]int{"ds1": 0, "ds2": 1}[h["dataset"].(string)]
+				if c := int(h["cell"].(float64)); f.tr.Types[d][c] != 1 || c%100 != 2 {
+					t.Errorf("where=cell_type=T1&where=bucket=b02 answered %v", h)
+				}
+			}
+		}},
+		{"/v1/cells/ds2/" + bc + "/neighbors?where=cluster:leiden_r1.0%3D0", 200, nil},
+		{"/v1/cells/ds2/" + bc + "/neighbors?where=tissue%3Dlung", 400, func(t *testing.T, m map[string]any) {
+			if !strings.Contains(m["error"].(string), `obs column "tissue"`) {
+				t.Errorf("error %v", m)
+			}
+		}},
+		{"/v1/cells/ds2/" + bc + "/neighbors?where=cell_type%3DB", 400, nil},
+		{"/v1/cells/ds2/" + bc + "/neighbors?where=cluster:nope%3D1", 400, nil},
+		{"/v1/genes/G00001/cells?k=3&where=bucket%3Db05", 200, func(t *testing.T, m map[string]any) {
+			for _, n := range m["cells"].([]any) {
+				if c := int(n.(map[string]any)["cell"].(float64)); c%100 != 5 {
+					t.Errorf("where=bucket=b05 answered cell %d", c)
+				}
+			}
+		}},
 		{"/v1/cells/ds2/nope/neighbors", 404, nil},
 		{"/v1/cells/ds2/" + bc + "/genes?k=3", 200, func(t *testing.T, m map[string]any) {
 			for _, g := range m["genes"].([]any) {
