@@ -10,9 +10,10 @@ import (
 	"testing"
 )
 
-// tinyOptions trains in well under a second.
+// tinyOptions trains in well under a second: one network (TestTrainCommittee
+// trains the default committee).
 func tinyOptions() Options {
-	return Options{Bins: 8, Conv1: 2, Conv2: 4, Hidden: 8, Embed: 4, Head: 4, Epochs: 3, BatchSize: 8, MaxThreads: 2}
+	return Options{Bins: 8, Conv1: 2, Conv2: 4, Hidden: 8, Embed: 4, Head: 4, Epochs: 3, BatchSize: 8, MaxThreads: 2, Members: 1}
 }
 
 func tinyData() ([]View, []Known) {

@@ -58,7 +58,8 @@ type Options struct {
 	Temperature float64 // NT-Xent temperature (default 0.1)
 	HoldOut     float64 // fraction of known edges held out for early stopping (default 0.2; <0 for none)
 	Patience    int     // epochs without held-out improvement before stopping (default 8; <0 disables)
-	// Members is the number of networks in the committee (default 1).
+	// Members is the number of networks in the committee (default 1: one
+	// network; see the package doc's Caveats before raising it).
 	// With more, the known regulators are dealt into folds and each member
 	// is trained with one fold held out for its early stopping (HoldOut
 	// is then unused, but <0 still switches early stopping off); Score
