@@ -582,7 +582,20 @@ func scoreSupervised(ctx context.Context, in *GRNInput, o GRNOptions, log io.Wri
 	if err != nil {
 		return nil, store.Network{}, nil, err
 	}
-	fmt.Fprintf(log, "grn: %d epochs (best %d), %.0f pairs/s\n", rep.Epochs, rep.BestEpoch, rep.PairsPerSec)
+	members := rep.Members
+	if len(members) == 0 {
+		members = []grn.Report{*rep}
+	}
+	var epochs, best []int
+	held := 0.0
+	for _, r := range members {
+		epochs, best = append(epochs, r.Epochs), append(best, r.BestEpoch)
+		if n := len(r.HeldAUPRC); n > 0 && r.BestEpoch >= 1 && r.BestEpoch <= n {
+			held += r.HeldAUPRC[r.BestEpoch-1] / float64(len(members))
+		}
+	}
+	fmt.Fprintf(log, "grn: %d networks, epochs %v (best %v), held-out AUPRC %.3f, %.0f pairs/s\n",
+		len(members), epochs, best, held, rep.PairsPerSec)
 	var edges []store.RegEdge
 	err = model.ScoreAttention(ctx, in.Views, ev, regs, nil, func(e grn.Edge, att []float32) error {
 		edges = append(edges, store.RegEdge{Regulator: in.GeneIDs[e.Regulator], Target: in.GeneIDs[e.Target],
@@ -602,15 +615,11 @@ func scoreSupervised(ctx context.Context, in *GRNInput, o GRNOptions, log io.Wri
 		}
 	}
 	version := modelVersion(MethodDeepMCL, weights)
-	held := 0.0
-	if n := len(rep.HeldAUPRC); n > 0 && rep.BestEpoch >= 1 && rep.BestEpoch <= n {
-		held = rep.HeldAUPRC[rep.BestEpoch-1]
-	}
 	recorded := mo
 	recorded.Regulators = nil // listed by the network itself
 	params, _ := json.Marshal(map[string]any{"method": MethodDeepMCL, "model": recorded, "evidence": model.Evidence(), "genes": len(in.GeneIDs),
 		"regulators": len(regs), "known_edges": len(in.Known), "views_by": o.ViewsBy, "seed": o.Seed,
-		"epochs": rep.Epochs, "best_epoch": rep.BestEpoch, "held_out_auprc": held,
+		"epochs": epochs, "best_epoch": best, "held_out_auprc": held,
 		"skipped_regulators": len(in.SkippedRegulators)})
 	net := store.Network{Method: MethodDeepMCL,
 		Provenance: store.Provenance{Kind: "grn", ModelVersion: version, Params: params}}

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
-// tinyOptions trains in well under a second.
+// tinyOptions trains in well under a second: one network (TestTrainCommittee
+// trains the default committee).
 func tinyOptions() Options {
-	return Options{Bins: 8, Conv1: 2, Conv2: 4, Hidden: 8, Embed: 4, Head: 4, Epochs: 3, BatchSize: 8, MaxThreads: 2}
+	return Options{Bins: 8, Conv1: 2, Conv2: 4, Hidden: 8, Embed: 4, Head: 4, Epochs: 3, BatchSize: 8, MaxThreads: 2, Members: 1}
 }
 
 func tinyData() ([]View, []Known) {
@@ -275,5 +277,95 @@ func TestTrainEvidence(t *testing.T) {
 	short.X = [][]float32{ev.X[0][:views[0].Genes*2], ev.X[1][:views[0].Genes*2]}
 	if _, _, err := Train(ctx, views, trainK, Options{Evidence: &short, Epochs: 1}); !errors.Is(err, ErrInput) {
 		t.Errorf("evidence without the candidates' rows: err %v, want ErrInput", err)
+	}
+}
+
+// TestTrainCommittee trains a committee: every member holds out its own
+// fold of regulators, the model encodes and decodes with its members, and
+// its score of a pair is the sigmoid of the members' mean logit.
+func TestTrainCommittee(t *testing.T) {
+	views, known := tinyData()
+	ctx := context.Background()
+	o := tinyOptions()
+	o.Members = 3
+	m, rep, err := Train(ctx, views, known, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.members) != 2 || len(rep.Members) != 3 {
+		t.Fatalf("%d members, %d reports", len(m.members)+1, len(rep.Members))
+	}
+	for i, r := range rep.Members {
+		if r.HeldRegulators == 0 || r.HeldOut == 0 || r.BestEpoch == 0 {
+			t.Errorf("member %d: %+v", i, r)
+		}
+	}
+	b, _ := m.MarshalBinary()
+	var d Model
+	if err := d.UnmarshalBinary(b); err != nil {
+		t.Fatal(err)
+	}
+	score := func(m *Model) (logits []float64) {
+		err := m.Score(ctx, views, nil, []int{0}, []int{1, 2}, func(e Edge) error {
+			logits = append(logits, math.Log(e.Score/(1-e.Score)))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return logits
+	}
+	all := score(&d)
+	mean := make([]float64, len(all))
+	for _, c := range d.committee() {
+		one := *c
+		one.members = nil
+		for j, x := range score(&one) {
+			mean[j] += x / 3
+		}
+	}
+	for j := range all {
+		if math.Abs(all[j]-mean[j]) > 1e-4 {
+			t.Errorf("pair %d: logit %v, members' mean %v", j, all[j], mean[j])
+		}
+	}
+}
+func TestSplitFolds(t *testing.T) {
+	var pos []int64
+	for r := range 5 {
+		for tg := range 3 {
+			pos = append(pos, pairKey(r, 10+tg))
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	sp := splitFolds(pos, 0.2, 3, rng)
+	heldOnce := map[int]int{}
+	for _, s := range sp {
+		if len(s.held)+len(s.train) != len(pos) || len(s.heldRegs) == 0 {
+			t.Fatalf("split %+v", s)
+		}
+		for r := range s.heldRegs {
+			heldOnce[r]++
+		}
+		for _, k := range s.train {
+			if s.heldRegs[int(k>>32)] {
+				t.Fatal("a held regulator's edge is trained on")
+			}
+		}
+	}
+	for r := range 5 {
+		if heldOnce[r] != 1 {
+			t.Errorf("regulator %d held out by %d members", r, heldOnce[r])
+		}
+	}
+	// Fewer regulators than 4: edge folds; no early stopping: all train.
+	sp = splitFolds(pos[:6], 0.2, 3, rng)
+	if len(sp[0].heldRegs) != 0 || len(sp[0].held) != 2 {
+		t.Errorf("edge fold %+v", sp[0])
+	}
+	for _, s := range splitFolds(pos, -1, 2, rng) {
+		if len(s.held) != 0 || len(s.train) != len(pos) {
+			t.Errorf("no hold-out: %+v", s)
+		}
 	}
 }

@@ -9,17 +9,18 @@ import (
 	"math"
 )
 
-// Encoding of a Model (MarshalBinary), version 2. All integers and floats
+// Encoding of a Model (MarshalBinary), version 3. All integers and floats
 // little-endian.
 //
 //	offset  size  field
 //	0       8     magic "GSGRNMOD"
-//	8       1     format version (byte) = 2
+//	8       1     format version (byte) = 3
 //	9       4     header length H (uint32, at most 65,536)
 //	13      H     header, JSON: {"bins", "conv1", "conv2", "hidden", "embed",
 //	              "head", "neighbours", "views", "genes", "single_view",
 //	              "range_bins" (omitted when false), "evidence" (features
-//	              per view; omitted when 0)}
+//	              per view; omitted when 0), "members" (networks of the
+//	              committee; omitted when 1)}
 //	13+H    …     the parameters, float32 row-major, in this order:
 //	              conv1.W (9 × conv1), conv1.B (conv1),
 //	              conv2.W (9·conv1 × conv1), conv2.B (conv1),
@@ -31,7 +32,9 @@ import (
 //	              head1.W (embed × head), head1.B (head),
 //	              head2.W (head × 1), head2.B (1),
 //	              and only when evidence > 0:
-//	              ev.W (evidence × embed), ev.lin (evidence)
+//	              ev.W (evidence × embed), ev.lin (evidence);
+//	              with members M > 1 this block of parameters is repeated
+//	              M times, one network after the other
 //	end−4   4     CRC-32C (Castagnoli) of every preceding byte
 //
 // Convolution weights are indexed (ky, kx, input channel) × output channel;
@@ -41,12 +44,15 @@ import (
 // and refuses any other. Versions only move forward; a future layout adds
 // a decoder case beside the old ones.
 //
+// Version 2 (written before committees) is version 3 without the
+// "members" header field: one network; it still decodes.
+//
 // Version 1 (models without evidence, written before the head read
 // unsupervised evidence) is version 2 without the "evidence" header field
 // and the ev.* parameters; it still decodes, as a model without evidence.
 const (
 	codecMagic   = "GSGRNMOD"
-	CodecVersion = 2 // the version MarshalBinary writes
+	CodecVersion = 3 // the version MarshalBinary writes
 	maxHeader    = 1 << 16
 )
 
@@ -66,12 +72,14 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 	le := binary.LittleEndian
 	buf.Write(le.AppendUint32(nil, uint32(len(hdr))))
 	buf.Write(hdr)
-	for _, p := range m.params() {
-		b := make([]byte, 4*len(p.W))
-		for i, x := range p.W {
-			le.PutUint32(b[4*i:], math.Float32bits(x))
+	for _, c := range m.committee() {
+		for _, p := range c.params() {
+			b := make([]byte, 4*len(p.W))
+			for i, x := range p.W {
+				le.PutUint32(b[4*i:], math.Float32bits(x))
+			}
+			buf.Write(b)
 		}
-		buf.Write(b)
 	}
 	buf.Write(le.AppendUint32(nil, crc32.Checksum(buf.Bytes(), castagnoli)))
 	return buf.Bytes(), nil
@@ -108,24 +116,33 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 	if version == 1 && hp.Evidence != 0 {
 		return fmt.Errorf("%w: a version 1 model with evidence", ErrFormat)
 	}
+	if version < 3 && hp.Members != 0 {
+		return fmt.Errorf("%w: a version %d model with members", ErrFormat, version)
+	}
 	rest := body[13+hl:]
 	total := int64(0)
 	for _, s := range hp.paramShapes() {
 		total += int64(s.rows) * int64(s.cols)
 	}
+	total *= int64(max(1, hp.Members))
 	if total*4 != int64(len(rest)) {
 		return fmt.Errorf("%w: %d parameter bytes, the header needs %d", ErrFormat, len(rest), total*4)
 	}
 	nm := newModel(hp, nil)
+	for range hp.Members - 1 {
+		nm.members = append(nm.members, newModel(hp, nil))
+	}
 	off := 0
-	for _, p := range nm.params() {
-		for i := range p.W {
-			x := math.Float32frombits(le.Uint32(rest[off:]))
-			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-				return fmt.Errorf("%w: non-finite weight", ErrFormat)
+	for _, c := range nm.committee() {
+		for _, p := range c.params() {
+			for i := range p.W {
+				x := math.Float32frombits(le.Uint32(rest[off:]))
+				if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+					return fmt.Errorf("%w: non-finite weight", ErrFormat)
+				}
+				p.W[i] = x
+				off += 4
 			}
-			p.W[i] = x
-			off += 4
 		}
 	}
 	*m = *nm
@@ -149,6 +166,8 @@ func (h hyper) check() error {
 		return bad("genes %d", h.Genes)
 	case h.Evidence < 0 || h.Evidence > maxEvidence:
 		return bad("evidence %d", h.Evidence)
+	case h.Members == 1 || h.Members < 0 || h.Members > maxMembers:
+		return bad("members %d", h.Members)
 	}
 	return nil
 }

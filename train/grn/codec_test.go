@@ -12,7 +12,7 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/model_v2.bin")
+var update = flag.Bool("update", false, "rewrite testdata/model_v3.bin")
 
 // tinyModel is the model behind testdata/model_v1.bin (written by version
 // 1, frozen) and, encoded now, the model without evidence of version 2.
@@ -21,7 +21,8 @@ func tinyModel() *Model {
 	return newModel(hp, rand.New(rand.NewPCG(1, 2)))
 }
 
-// tinyEvidenceModel is the model behind testdata/model_v2.bin.
+// tinyEvidenceModel is the model behind testdata/model_v2.bin (written by
+// version 2, frozen).
 func tinyEvidenceModel() *Model {
 	hp := tinyModel().hp
 	hp.Evidence = 2
@@ -32,11 +33,27 @@ func tinyEvidenceModel() *Model {
 	return m
 }
 
+// tinyCommittee is the model behind testdata/model_v3.bin: the evidence
+// model with a second member.
+func tinyCommittee() *Model {
+	m := tinyEvidenceModel()
+	m.hp.Members = 2
+	c := newModel(m.hp, rand.New(rand.NewPCG(5, 6)))
+	m.members = []*Model{c}
+	return m
+}
+
 func TestCodecRoundTrip(t *testing.T) {
 	withEv := smallHyper(3, false)
 	withEv.Evidence = 4
-	for _, hp := range []hyper{tinyModel().hp, smallHyper(3, true), withEv} {
-		m := newModel(hp, rand.New(rand.NewPCG(3, 4)))
+	committee := withEv
+	committee.Members = 3
+	for _, hp := range []hyper{tinyModel().hp, smallHyper(3, true), withEv, committee} {
+		rng := rand.New(rand.NewPCG(3, 4))
+		m := newModel(hp, rng)
+		for range hp.Members - 1 {
+			m.members = append(m.members, newModel(hp, rng))
+		}
 		b, err := m.MarshalBinary()
 		if err != nil {
 			t.Fatal(err)
@@ -56,8 +73,8 @@ func TestCodecRoundTrip(t *testing.T) {
 }
 
 func TestCodecGolden(t *testing.T) {
-	path := filepath.Join("testdata", "model_v2.bin")
-	want, err := tinyEvidenceModel().MarshalBinary()
+	path := filepath.Join("testdata", "model_v3.bin")
+	want, err := tinyCommittee().MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,10 +88,39 @@ func TestCodecGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Fatal("version 2 encoding changed: a new layout needs a new version (and -update)")
+		t.Fatal("version 3 encoding changed: a new layout needs a new version (and -update)")
 	}
-	if CodecVersion != 2 {
-		t.Fatalf("CodecVersion %d: add a golden file for it and keep reading versions 1 and 2", CodecVersion)
+	if CodecVersion != 3 {
+		t.Fatalf("CodecVersion %d: add a golden file for it and keep reading versions 1 to 3", CodecVersion)
+	}
+}
+
+// TestCodecReadsV2 decodes the frozen version 2 fixture (one network with
+// evidence): the same weights as tinyEvidenceModel, re-encoded as the
+// current version, which may not claim members in a version 2 header.
+func TestCodecReadsV2(t *testing.T) {
+	v2, err := os.ReadFile(filepath.Join("testdata", "model_v2.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v2[8] != 2 {
+		t.Fatalf("fixture version %d", v2[8])
+	}
+	var m Model
+	if err := m.UnmarshalBinary(v2); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := m.MarshalBinary()
+	want, _ := tinyEvidenceModel().MarshalBinary()
+	if !bytes.Equal(got, want) || want[8] != CodecVersion || len(m.members) != 0 {
+		t.Fatal("version 2 model does not re-encode as the same model in the current version")
+	}
+	v3, _ := tinyCommittee().MarshalBinary()
+	bad := bytes.Clone(v3)
+	bad[8] = 2
+	binary.LittleEndian.PutUint32(bad[len(bad)-4:], crc32.Checksum(bad[:len(bad)-4], castagnoli))
+	if err := m.UnmarshalBinary(bad); !errors.Is(err, ErrFormat) {
+		t.Fatalf("version 2 with members: err %v", err)
 	}
 }
 
@@ -97,8 +143,8 @@ func TestCodecReadsV1(t *testing.T) {
 	}
 	got, _ := m.MarshalBinary()
 	want, _ := tinyModel().MarshalBinary()
-	if !bytes.Equal(got, want) || want[8] != 2 {
-		t.Fatal("version 1 model does not re-encode as the same model in version 2")
+	if !bytes.Equal(got, want) || want[8] != CodecVersion {
+		t.Fatal("version 1 model does not re-encode as the same model in the current version")
 	}
 	// A version 1 header may not claim evidence.
 	v2, _ := tinyEvidenceModel().MarshalBinary()
@@ -115,7 +161,7 @@ func TestCodecCorrupt(t *testing.T) {
 	cases := map[string][]byte{
 		"empty":     nil,
 		"magic":     append([]byte("XXXXXXXX"), b[8:]...),
-		"version":   append(append(append([]byte(nil), b[:8]...), 3), b[9:]...),
+		"version":   append(append(append([]byte(nil), b[:8]...), CodecVersion+1), b[9:]...),
 		"truncated": b[:len(b)-5],
 		"bit flip":  func() []byte { c := bytes.Clone(b); c[20] ^= 1; return c }(),
 	}
@@ -128,7 +174,7 @@ func TestCodecCorrupt(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	for _, name := range []string{"model_v1.bin", "model_v2.bin"} {
+	for _, name := range []string{"model_v1.bin", "model_v2.bin", "model_v3.bin"} {
 		b, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
 			f.Fatal(err)

@@ -23,6 +23,9 @@ type hyper struct {
 	// Evidence is the number of evidence features per view the head reads
 	// (0: none; codec version 2).
 	Evidence int `json:"evidence,omitempty"`
+	// Members is the number of networks of the committee (0 or 1: one;
+	// codec version 3).
+	Members int `json:"members,omitempty"`
 }
 
 // attViews is the number of views the network attends over.
@@ -57,7 +60,13 @@ type Model struct {
 	// into its view embedding, evLin adds the attention-weighted evidence
 	// straight to the logit. nil otherwise.
 	evW, evLin *optim.Param // Evidence × Embed, Evidence
+	// members are the committee's other networks (Options.Members > 1),
+	// of the same shapes; nil for one network.
+	members []*Model
 }
+
+// committee returns every network of the model: m, then its members.
+func (m *Model) committee() []*Model { return append([]*Model{m}, m.members...) }
 
 // paramShapes lists every parameter's name and shape (rows, cols) in the
 // fixed order of params() and of the codec.

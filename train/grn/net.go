@@ -149,6 +149,32 @@ func (w *work) forward(m *Model, n int) {
 	}
 }
 
+// forwardCommittee runs every network of m's committee on the first n
+// pairs of w.x and leaves in w.logit and w.beta the means of the members'
+// logits and view attention (the other activations are the last
+// member's).
+func (w *work) forwardCommittee(m *Model, n int) {
+	if len(m.members) == 0 {
+		w.forward(m, n)
+		return
+	}
+	V := m.hp.attViews()
+	logit := make([]float32, n)
+	beta := make([]float32, n*V)
+	for _, c := range m.committee() {
+		w.forward(c, n)
+		axpy(logit, 1, w.logit[:n])
+		axpy(beta, 1, w.beta[:n*V])
+	}
+	k := float32(len(m.members) + 1)
+	for i := range logit {
+		w.logit[i] = logit[i] / k
+	}
+	for i := range beta {
+		w.beta[i] = beta[i] / k
+	}
+}
+
 // loss returns the mean BCE of the first n logits against labels y (0 or
 // 1) and the NT-Xent loss of the view embeddings, and, when grad is set,
 // adds d(bce + contrast·ntx)/dθ into every parameter's G.

@@ -58,6 +58,15 @@ type Options struct {
 	Temperature float64 // NT-Xent temperature (default 0.1)
 	HoldOut     float64 // fraction of known edges held out for early stopping (default 0.2; <0 for none)
 	Patience    int     // epochs without held-out improvement before stopping (default 8; <0 disables)
+	// Members is the number of networks in the committee (default 1: one
+	// network; see the package doc's Caveats before raising it).
+	// With more, the known regulators are dealt into folds and each member
+	// is trained with one fold held out for its early stopping (HoldOut
+	// is then unused, but <0 still switches early stopping off); Score
+	// averages the members' logits. Every known edge is trained on by
+	// most members, and the epoch each member keeps is chosen on a
+	// different held-out group.
+	Members int
 	// Seed seeds initialisation, the hold-out split, negative sampling and
 	// shuffling (math/rand/v2 PCG). Equal seeds, inputs and thread counts
 	// give equal models.
@@ -79,7 +88,7 @@ type Options struct {
 func DefaultOptions() Options {
 	return Options{Bins: 32, Conv1: 32, Conv2: 64, Hidden: 512, Embed: 128, Head: 64, Neighbours: 2,
 		Epochs: 40, EpochPairs: 2048, BatchSize: 64, LR: 1e-3, NegRatio: 1, Contrast: 0.1, Temperature: 0.1,
-		HoldOut: 0.2, Patience: 8}
+		HoldOut: 0.2, Patience: 8, Members: 1}
 }
 
 // withDefaults fills zero fields and turns the "<0 for none" values to 0.
@@ -102,6 +111,7 @@ func (o Options) withDefaults() Options {
 	set(&o.BatchSize, d.BatchSize)
 	set(&o.NegRatio, d.NegRatio)
 	set(&o.Patience, d.Patience)
+	set(&o.Members, d.Members)
 	if o.Neighbours < 0 {
 		o.Neighbours = 0
 	}
@@ -176,6 +186,9 @@ func (o Options) Validate() error {
 	if finite("hold-out fraction", o.HoldOut) && o.HoldOut >= 0.9 {
 		bad("hold-out fraction %v ≥ 0.9", o.HoldOut)
 	}
+	if o.Members < 0 || o.Members > maxMembers {
+		bad("members %d outside [0, %d]", o.Members, maxMembers)
+	}
 	if o.MaxThreads < 0 {
 		bad("max threads %d < 0", o.MaxThreads)
 	}
@@ -190,4 +203,5 @@ const (
 	maxViews      = 1024
 	maxGenes      = 1 << 24
 	maxEvidence   = 64
+	maxMembers    = 64
 )

@@ -84,7 +84,7 @@ func (m *Model) ScoreAttention(ctx context.Context, views []View, ev *Evidence, 
 			return nil
 		}
 		b.fill(w, keys)
-		w.forward(m, len(keys))
+		w.forwardCommittee(m, len(keys))
 		for i, k := range keys {
 			r, t := int(k>>32), int(k&0xffffffff)
 			copy(att, w.beta[i*V:(i+1)*V])

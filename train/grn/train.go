@@ -31,8 +31,13 @@ type Report struct {
 	// HeldRegulators is the number of regulators whose known edges were
 	// all held out (0: the edges were split at random).
 	HeldRegulators int
-	Seconds        float64 // wall-clock training time
+	Seconds        float64 // wall-clock training time (of every member)
 	PairsPerSec    float64 // training pairs (positives and negatives) per second
+	// Members holds each committee member's report (Options.Members > 1;
+	// the fields above are then the first member's, except Seconds and
+	// PairsPerSec, which cover the whole committee).
+	Members []Report
+	pairs   int
 }
 
 // pairKey packs a directed pair.
@@ -80,6 +85,9 @@ func Train(ctx context.Context, views []View, known []Known, opts Options) (*Mod
 	rng := rand.New(rand.NewPCG(o.Seed, 0xdee9c1))
 	hp := hyper{Bins: o.Bins, Conv1: o.Conv1, Conv2: o.Conv2, Hidden: o.Hidden, Embed: o.Embed, Head: o.Head,
 		Neighbours: o.Neighbours, Views: len(views), Genes: G, SingleView: o.SingleView, RangeBins: o.RangeBins}
+	if o.Members > 1 {
+		hp.Members = o.Members
+	}
 	if ev := o.Evidence; ev != nil {
 		need := slices.Clone(regs)
 		for _, k := range pos {
@@ -97,9 +105,59 @@ func Train(ctx context.Context, views []View, known []Known, opts Options) (*Mod
 	}
 	prep := prepare(in, o.Bins, o.Neighbours, threads, !o.RangeBins)
 
-	// Split the known edges; fix the held-out negatives.
+	// Split the known edges: one hold-out, or one fold per member.
 	rng.Shuffle(len(pos), func(i, j int) { pos[i], pos[j] = pos[j], pos[i] })
-	held, trainPos, heldRegs := splitHeld(pos, o.HoldOut, rng)
+	var splits []split
+	if o.Members == 1 {
+		held, trainPos, heldRegs := splitHeld(pos, o.HoldOut, rng)
+		splits = []split{{held, trainPos, heldRegs}}
+	} else {
+		splits = splitFolds(pos, o.HoldOut, o.Members, rng)
+	}
+	start := time.Now()
+	var (
+		root  *Model
+		rep   *Report
+		reps  []Report
+		pairs int
+	)
+	for k, sp := range splits {
+		if k > 0 {
+			m = newModel(hp, rng)
+		}
+		best, r, err := trainMember(ctx, m, prep, hp, o, sp, regs, G, posSet, threads, rng)
+		if err != nil {
+			return nil, nil, err
+		}
+		pairs += r.pairs
+		if k == 0 {
+			root, rep = best, r
+		} else {
+			root.members = append(root.members, best)
+		}
+		if len(splits) > 1 {
+			reps = append(reps, *r)
+		}
+	}
+	rep.Members = reps
+	rep.Seconds = time.Since(start).Seconds()
+	rep.PairsPerSec = float64(pairs) / max(rep.Seconds, 1e-9)
+	return root, rep, nil
+}
+
+// split is one member's division of the known edges: held-out edges (for
+// early stopping), training edges, and the held regulators (nil: an edge
+// split).
+type split struct {
+	held, train []int64
+	heldRegs    map[int]bool
+}
+
+// trainMember trains model m on split sp and returns the weights of its
+// best epoch on the held-out pairs (the last without a hold-out).
+func trainMember(ctx context.Context, m *Model, prep *prepared, hp hyper, o Options, sp split,
+	regs []int, G int, posSet map[int64]bool, threads int, rng *rand.Rand) (*Model, *Report, error) {
+	held, trainPos, heldRegs := sp.held, sp.train, sp.heldRegs
 	nHeld := len(held)
 	var (
 		negs    *negSampler
@@ -201,6 +259,7 @@ func Train(ctx context.Context, views []View, known []Known, opts Options) (*Mod
 	}
 	rep.Seconds = time.Since(start).Seconds()
 	rep.PairsPerSec = float64(pairs) / max(rep.Seconds, 1e-9)
+	rep.pairs = pairs
 	if nHeld == 0 {
 		best = m
 	}
@@ -210,6 +269,78 @@ func Train(ctx context.Context, views []View, known []Known, opts Options) (*Mod
 		}
 	}
 	return best, rep, nil
+}
+
+// splitFolds divides the shuffled known edges pos among k members. With at
+// least minHeldRegulators regulators among them, the regulators are dealt
+// into min(k, regulators) folds and member i holds out fold i mod folds
+// with all its edges (each regulator is held out of one member, or of
+// several when the folds are fewer than the members); otherwise, from 5
+// edges on, the edges are dealt into folds the same way. frac ≤ 0 (no
+// early stopping) trains every member on every edge.
+func splitFolds(pos []int64, frac float64, k int, rng *rand.Rand) []split {
+	out := make([]split, k)
+	if frac <= 0 {
+		for i := range out {
+			out[i].train = pos
+		}
+		return out
+	}
+	var regs []int
+	seen := map[int]bool{}
+	for _, p := range pos {
+		if r := int(p >> 32); !seen[r] {
+			seen[r] = true
+			regs = append(regs, r)
+		}
+	}
+	if len(regs) >= minHeldRegulators {
+		slices.Sort(regs)
+		rng.Shuffle(len(regs), func(i, j int) { regs[i], regs[j] = regs[j], regs[i] })
+		nf := min(k, len(regs))
+		fold := map[int]int{}
+		for i, r := range regs {
+			fold[r] = i % nf
+		}
+		ok := true
+		for i := range out {
+			out[i].heldRegs = map[int]bool{}
+			for _, r := range regs {
+				if fold[r] == i%nf {
+					out[i].heldRegs[r] = true
+				}
+			}
+			for _, p := range pos {
+				if out[i].heldRegs[int(p>>32)] {
+					out[i].held = append(out[i].held, p)
+				} else {
+					out[i].train = append(out[i].train, p)
+				}
+			}
+			ok = ok && len(out[i].train) >= 2
+		}
+		if ok {
+			return out
+		}
+		out = make([]split, k)
+	}
+	if len(pos) < 5 {
+		for i := range out {
+			out[i].train = pos
+		}
+		return out
+	}
+	nf := min(k, len(pos))
+	for i := range out {
+		for j, p := range pos {
+			if j%nf == i%nf {
+				out[i].held = append(out[i].held, p)
+			} else {
+				out[i].train = append(out[i].train, p)
+			}
+		}
+	}
+	return out
 }
 
 // minHeldRegulators is the fewest regulators with known edges for a
