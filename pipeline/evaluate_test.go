@@ -168,3 +168,15 @@ func TestStackStandardised(t *testing.T) {
 		t.Errorf("maxCells 3: %d rows", X.Rows)
 	}
 }
+
+// TestScIBComponents pins the scIB baseline's dimension: 50 components,
+// fewer only when the matrix has fewer.
+func TestScIBComponents(t *testing.T) {
+	for _, c := range []struct{ rows, cols, want int }{
+		{2860, 2000, 50}, {51, 2000, 50}, {30, 2000, 29}, {2860, 20, 19}, {2, 2, 1}, {1, 1, 1},
+	} {
+		if got := scibComponents(c.rows, c.cols); got != c.want {
+			t.Errorf("scibComponents(%d, %d) = %d, want %d", c.rows, c.cols, got, c.want)
+		}
+	}
+}

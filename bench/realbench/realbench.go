@@ -226,7 +226,7 @@ func addRead(ctx context.Context, db *genestore.DB, o Options, name string, labe
 }
 
 // cellSuite trains the cell model on names (batch = dataset) and scores it
-// with eval cells against the PCA baseline; the last dataset is the label
+// with eval cells against the PCA baselines; the last dataset is the label
 // transfer query.
 func cellSuite(ctx context.Context, o Options, dir, suite string, names []string, labelCol string, label func(*ingest.Dataset) error, emit func(Line) error, log io.Writer) error {
 	db, err := openFresh(dir, suite)

@@ -90,9 +90,10 @@ func newEvalCellsCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cells --label COL [--batch-key COL] [--json]",
 		Short: "Score cell embeddings: label agreement, batch mixing, label transfer",
-		Long: `eval cells scores the cell model and, in the same run, a PCA baseline (PCA of
-the same cells and genes, log-normalised, as many components as the model's
-latent dimensions), with scIB's definitions:
+		Long: `eval cells scores the cell model and, in the same run, two PCA baselines of
+the same cells and genes, log-normalised: "pca" with as many components as the
+model's latent dimensions, "pca50" with 50, scIB's unintegrated embedding. Both
+with scIB's definitions:
   label_asw           cell-type silhouette, (s+1)/2
   nmi, ari            of Leiden clusters vs labels over a resolution sweep (best by NMI)
   batch_asw           1 − |silhouette of batches| within each label
@@ -101,10 +102,10 @@ latent dimensions), with scIB's definitions:
   transfer_accuracy, transfer_macro_f1
                       kNN (k 15) label transfer from the other batches to the
                       last dataset (the query)
---json prints {"model": {METRICS}, "baselines": {"pca": {METRICS}}}.`,
+--json prints {"model": {METRICS}, "baselines": {"pca": {METRICS}, "pca50": {METRICS}}}.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runEval(cmd, g, o.json, []string{"pca"}, func(db *store.DB) (*pipeline.Evaluation, error) {
+			return runEval(cmd, g, o.json, []string{"pca", "pca50"}, func(db *store.DB) (*pipeline.Evaluation, error) {
 				return pipeline.EvalCells(cmd.Context(), db, o.CellEvalOptions, cmd.ErrOrStderr())
 			})
 		},

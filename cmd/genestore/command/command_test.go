@@ -214,6 +214,7 @@ func TestAppendThenQuery(t *testing.T) {
 		baseline string
 	}{
 		{[]string{"eval", "cells", "--label", "RNA_snn_res.1", "--json"}, "nmi", "pca"},
+		{[]string{"eval", "cells", "--label", "RNA_snn_res.1", "--json"}, "label_asw", "pca50"},
 		{[]string{"eval", "genes", "--json"}, "edge_auc", "pearson"},
 	} {
 		var got struct {
