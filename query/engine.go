@@ -102,7 +102,9 @@ type Catalog interface {
 	CellByBarcode(ctx context.Context, dataset uint32, barcode string) (uint32, error)
 	// Barcodes returns the barcodes of the given cell rows of a dataset.
 	Barcodes(ctx context.Context, dataset uint32, cells []uint32) ([]string, error)
-	// ObsColumn returns one obs column of a dataset in cell order.
+	// ObsColumn returns one obs column of a dataset in cell order. The
+	// slice may be shared with other callers (a Backend keeps decoded
+	// columns): do not modify it.
 	ObsColumn(ctx context.Context, dataset uint32, name string) ([]string, error)
 	// Aliases returns the loaded alias map, lower-case alias → symbol
 	// (nil when none is loaded).

@@ -52,6 +52,7 @@ type Backend struct {
 	indexes  map[string]*cache[*index.Index]
 	vectors  map[string]*cache[*vecindex.Vectors]
 	barcodes map[uint32]*barcodeCache
+	obs      map[obsKey]*obsCache
 }
 
 var _ query.Backend = (*Backend)(nil)
@@ -69,7 +70,8 @@ func New(db *store.DB, opts Options) (*Backend, error) {
 		opts.Index = index.DefaultOptions()
 	}
 	return &Backend{db: db, opts: opts, indexes: map[string]*cache[*index.Index]{},
-		vectors: map[string]*cache[*vecindex.Vectors]{}, barcodes: map[uint32]*barcodeCache{}}, nil
+		vectors: map[string]*cache[*vecindex.Vectors]{}, barcodes: map[uint32]*barcodeCache{},
+		obs: map[obsKey]*obsCache{}}, nil
 }
 
 // notFound marks a store.ErrNotFound (or unknown column) as query.ErrNotFound
@@ -431,11 +433,53 @@ func (s *snap) Barcodes(ctx context.Context, ds uint32, cells []uint32) ([]strin
 	return out, nil
 }
 
-// ObsColumn implements query.Catalog.
+// obsKey names one obs column of one dataset.
+type obsKey struct {
+	ds   uint32
+	name string
+}
+
+// obsCache is one decoded obs column, read once.
+type obsCache struct {
+	once sync.Once
+	col  []string
+	err  error
+}
+
+// maxObsCached bounds the obs columns a Backend keeps decoded (16 bytes per
+// cell each); past it the cache starts over.
+const maxObsCached = 64
+
+// ObsColumn implements query.Catalog. A dataset's obs columns are written
+// only when it is added (and dataset ids are never reused), so a column is
+// decoded once and kept: a --where filter no longer decodes it per query.
+// The slice is shared between callers, who must not modify it. Errors
+// (an absent column included) are not kept.
 func (s *snap) ObsColumn(ctx context.Context, ds uint32, name string) ([]string, error) {
-	var out []string
-	err := s.view(func(tx *store.Tx) (err error) { out, err = tx.ObsColumn(ds, name); return err })
-	return out, err
+	b := s.b
+	k := obsKey{ds, name}
+	b.mu.Lock()
+	c := b.obs[k]
+	if c == nil {
+		if len(b.obs) >= maxObsCached {
+			clear(b.obs)
+		}
+		c = &obsCache{}
+		b.obs[k] = c
+	}
+	b.mu.Unlock()
+	c.once.Do(func() {
+		c.err = s.view(func(tx *store.Tx) (err error) { c.col, err = tx.ObsColumn(ds, name); return err })
+	})
+	if c.err != nil {
+		b.mu.Lock()
+		if b.obs[k] == c {
+			delete(b.obs, k) // read again next time
+		}
+		b.mu.Unlock()
+		return nil, c.err
+	}
+	return c.col, nil
 }
 
 // Space implements query.Vectors.

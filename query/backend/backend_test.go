@@ -191,3 +191,50 @@ func FuzzParseAliases(f *testing.F) {
 		}
 	})
 }
+
+// TestObsColumnCached checks that obs columns are decoded once per Backend
+// and shared by later snapshots, that concurrent readers (run it with -race)
+// get the stored values, and that a missing column stays an error.
+func TestObsColumnCached(t *testing.T) {
+	b, db, tr := newBackend(t)
+	ctx := context.Background()
+	ds := tr.DatasetIDs[0]
+	var want []string
+	if err := db.View(func(tx *store.Tx) (err error) { want, err = tx.ObsColumn(ds, "cell_type"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	cols := make([][]string, 8)
+	errs := make(chan error, len(cols))
+	for i := range cols {
+		go func() {
+			errs <- b.View(ctx, func(r query.Reader) (err error) {
+				if _, err := r.ObsColumn(ctx, ds, "zz"); !errors.Is(err, query.ErrNotFound) {
+					return errors.Join(errors.New("missing column"), err)
+				}
+				cols[i], err = r.ObsColumn(ctx, ds, "cell_type")
+				return err
+			})
+		}()
+	}
+	for range cols {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, c := range cols {
+		if strings.Join(c, ",") != strings.Join(want, ",") {
+			t.Fatalf("reader %d: column differs from the store's", i)
+		}
+		if &c[0] != &cols[0][0] {
+			t.Errorf("reader %d decoded the column again", i)
+		}
+	}
+	other := tr.DatasetIDs[1]
+	b.View(ctx, func(r query.Reader) error {
+		c, err := r.ObsColumn(ctx, other, "bucket")
+		if err != nil || len(c) == 0 || &c[0] == &cols[0][0] {
+			t.Errorf("dataset %d bucket: %d values, %v (or the other dataset's column)", other, len(c), err)
+		}
+		return nil
+	})
+}
