@@ -60,6 +60,11 @@ type Options struct {
 	// Threads is the number of goroutines the genestore build inserts with
 	// (index.Options.Threads); queries stay single-threaded.
 	Threads int
+	// IndexDir, when set, keeps the saved index there
+	// (<system>-M<M>.index, not removed): a file already there is loaded
+	// instead of building (build_s and build_cpu_s are then 0 and save_s
+	// is 0), so large indexes are built once and queried in several runs.
+	IndexDir string
 }
 
 // DefaultOptions matches peer_ann.py's defaults for one M.
@@ -244,24 +249,33 @@ func Run(ctx context.Context, opts Options, w io.Writer, log io.Writer) error {
 		} else {
 			sys = &genestoreSystem{quantize: opts.Quantize}
 		}
-		runtime.GC()
-		s0, t0, c0 := cpuSample(), time.Now(), cputime.Seconds()
-		if err := sys.build(ctx, d, M, opts.EfConstruction, opts.Seed, opts.Threads); err != nil {
-			return err
+		dir := tmp
+		if opts.IndexDir != "" {
+			dir = opts.IndexDir
 		}
-		buildS, buildCPU := time.Since(t0).Seconds(), cputime.Seconds()-c0
-		buildBusy := othersBusy(s0)
-		fmt.Fprintf(log, "%s M=%d: built with %d thread(s) in %.2fs (%.2f CPU-s; others used %.0f%% of the CPU)\n",
-			sys.name(), M, opts.Threads, buildS, buildCPU, 100*buildBusy)
-		path := filepath.Join(tmp, fmt.Sprintf("%s-M%d.index", sys.name(), M))
-		t0 = time.Now()
-		if err := sys.save(path); err != nil {
-			return err
+		path := filepath.Join(dir, fmt.Sprintf("%s-M%d.index", sys.name(), M))
+		var buildS, buildCPU, buildBusy, saveS float64
+		if _, err := os.Stat(path); opts.IndexDir != "" && err == nil {
+			fmt.Fprintf(log, "%s M=%d: loading the saved %s instead of building\n", sys.name(), M, path)
+		} else {
+			runtime.GC()
+			s0, t0, c0 := cpuSample(), time.Now(), cputime.Seconds()
+			if err := sys.build(ctx, d, M, opts.EfConstruction, opts.Seed, opts.Threads); err != nil {
+				return err
+			}
+			buildS, buildCPU = time.Since(t0).Seconds(), cputime.Seconds()-c0
+			buildBusy = othersBusy(s0)
+			fmt.Fprintf(log, "%s M=%d: built with %d thread(s) in %.2fs (%.2f CPU-s; others used %.0f%% of the CPU)\n",
+				sys.name(), M, opts.Threads, buildS, buildCPU, 100*buildBusy)
+			t0 = time.Now()
+			if err := sys.save(path); err != nil {
+				return err
+			}
+			saveS = time.Since(t0).Seconds()
+			sys.drop()
 		}
-		saveS := time.Since(t0).Seconds()
-		sys.drop()
 		heap0 := heapBytes()
-		t0, c0 = time.Now(), cputime.Seconds()
+		t0, c0 := time.Now(), cputime.Seconds()
 		if err := sys.load(path, d); err != nil {
 			return err
 		}
