@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 )
@@ -263,5 +264,36 @@ func TestKNNCosineDistanceNeverNegative(t *testing.T) {
 				t.Fatalf("row %d: distance %v < 0", i, d)
 			}
 		}
+	}
+}
+
+// TestSNNWorkersSameGraph checks that the SNN graph built by several
+// workers (row ranges joined in order) is the one a single worker builds.
+func TestSNNWorkersSameGraph(t *testing.T) {
+	const n, k = 3*snnRowsPerWorker + 17, 15
+	rng := rand.New(rand.NewPCG(7, 0))
+	rows := make([][]int32, n)
+	for i := range rows {
+		for range k {
+			// mostly near neighbours, so that neighbourhoods overlap
+			u := (i + rng.IntN(64) - 32 + n) % n
+			if rng.IntN(8) == 0 {
+				u = rng.IntN(n)
+			}
+			if u != i && !slices.Contains(rows[i], int32(u)) {
+				rows[i] = append(rows[i], int32(u))
+			}
+		}
+	}
+	old := runtime.GOMAXPROCS(1)
+	one := snn(n, rows, DefaultSNNPrune)
+	runtime.GOMAXPROCS(3)
+	many := snn(n, rows, DefaultSNNPrune)
+	runtime.GOMAXPROCS(old)
+	if len(one.Data) == 0 {
+		t.Fatal("empty graph")
+	}
+	if !slices.Equal(one.Indptr, many.Indptr) || !slices.Equal(one.Indices, many.Indices) || !slices.Equal(one.Data, many.Data) {
+		t.Fatalf("3 workers built another graph than 1 (%d vs %d entries)", len(many.Data), len(one.Data))
 	}
 }

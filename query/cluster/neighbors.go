@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
+	"sync"
 
 	"genestore/internal/sparse"
 )
@@ -224,42 +226,88 @@ func snn(n int, rows [][]int32, prune float64) *sparse.CSR {
 			pos[u]++
 		}
 	}
-	out := &sparse.CSR{Rows: n, Cols: n, Indptr: make([]int64, n+1)}
-	shared := make([]int32, n)
-	var touched []int32
-	for i := 0; i < n; i++ {
-		touched = touched[:0]
-		visit := func(j int32) {
-			for _, l := range rev[cnt[j]:cnt[j+1]] {
-				if shared[l] == 0 {
-					touched = append(touched, l)
+	// Rows are independent: contiguous ranges of them go to workers (each
+	// with its own counters), and the parts are joined in row order, so
+	// the result does not depend on the number of workers.
+	workers := max(1, min(runtime.GOMAXPROCS(0), n/snnRowsPerWorker))
+	type part struct {
+		indices []int32
+		data    []float32
+		ends    []int64 // end of each row within the part
+	}
+	parts := make([]part, workers)
+	var wg sync.WaitGroup
+	for w := range parts {
+		lo, hi := w*n/workers, (w+1)*n/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := &parts[w]
+			p.ends = make([]int64, hi-lo)
+			shared := make([]int32, n)
+			var touched []int32
+			for i := lo; i < hi; i++ {
+				touched = touched[:0]
+				visit := func(j int32) {
+					for _, l := range rev[cnt[j]:cnt[j+1]] {
+						if shared[l] == 0 {
+							touched = append(touched, l)
+						}
+						shared[l]++
+					}
 				}
-				shared[l]++
+				visit(int32(i))
+				for _, j := range rows[i] {
+					visit(j)
+				}
+				slices.Sort(touched)
+				ni := len(rows[i]) + 1
+				for _, l := range touched {
+					s := int(shared[l])
+					shared[l] = 0
+					if int(l) == i {
+						continue
+					}
+					jac := float64(s) / float64(ni+len(rows[l])+1-s)
+					if jac < prune {
+						continue
+					}
+					p.indices = append(p.indices, l)
+					p.data = append(p.data, float32(jac))
+				}
+				p.ends[i-lo] = int64(len(p.data))
 			}
+		}()
+	}
+	wg.Wait()
+	if workers == 1 {
+		out := &sparse.CSR{Rows: n, Cols: n, Indptr: make([]int64, n+1), Indices: parts[0].indices, Data: parts[0].data}
+		copy(out.Indptr[1:], parts[0].ends)
+		return out
+	}
+	total := 0
+	for _, p := range parts {
+		total += len(p.data)
+	}
+	out := &sparse.CSR{Rows: n, Cols: n, Indptr: make([]int64, n+1),
+		Indices: make([]int32, 0, total), Data: make([]float32, 0, total)}
+	row := 0
+	for w := range parts {
+		p := &parts[w]
+		base := int64(len(out.Data))
+		for _, e := range p.ends {
+			row++
+			out.Indptr[row] = base + e
 		}
-		visit(int32(i))
-		for _, j := range rows[i] {
-			visit(j)
-		}
-		slices.Sort(touched)
-		ni := len(rows[i]) + 1
-		for _, l := range touched {
-			s := int(shared[l])
-			shared[l] = 0
-			if int(l) == i {
-				continue
-			}
-			jac := float64(s) / float64(ni+len(rows[l])+1-s)
-			if jac < prune {
-				continue
-			}
-			out.Indices = append(out.Indices, l)
-			out.Data = append(out.Data, float32(jac))
-		}
-		out.Indptr[i+1] = int64(len(out.Data))
+		out.Indices = append(out.Indices, p.indices...)
+		out.Data = append(out.Data, p.data...)
+		parts[w] = part{}
 	}
 	return out
 }
+
+// snnRowsPerWorker is the fewest rows per snn worker.
+const snnRowsPerWorker = 8192
 
 // fuzzyWeights is UMAP's smooth_knn_dist (local_connectivity 1, bandwidth 1)
 // followed by the membership strengths.
