@@ -52,12 +52,46 @@ func separatedMixtureGraph(tb testing.TB, n, comps int, w Weighting, noise float
 			}
 		}
 	}
+	if captureNeighbors != nil {
+		captureNeighbors(ids, dists)
+	}
 	g, err := FromNeighbors(ids, dists, GraphOptions{Weighting: w})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return g, truth
 }
+
+// BenchmarkSNN times the SNN graph (FromNeighbors, SNN weighting) from the
+// k=15 neighbour lists of separatedMixtureGraph's mixture with 30% random
+// neighbours, 100k nodes (1M with -long); -cpu 1,2 compares one worker
+// with two.
+func BenchmarkSNN(b *testing.B) {
+	n := 100_000
+	if *long {
+		n = 1_000_000
+	}
+	var ids [][]uint32
+	var dists [][]float32
+	captureNeighbors = func(i [][]uint32, d [][]float32) { ids, dists = i, d }
+	separatedMixtureGraph(b, n, n/1000, Binary, 0.3)
+	captureNeighbors = nil
+	b.ResetTimer()
+	start, cpu0 := time.Now(), cputime.Seconds()
+	var g *sparse.CSR
+	for i := 0; i < b.N; i++ {
+		var err error
+		if g, err = FromNeighbors(ids, dists, GraphOptions{Weighting: SNN}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(time.Since(start).Seconds()/float64(b.N), "s/op")
+	b.ReportMetric((cputime.Seconds()-cpu0)/float64(b.N), "cpu-s/op")
+	b.ReportMetric(float64(len(g.Data)), "edges")
+}
+
+// captureNeighbors, when set, receives separatedMixtureGraph's lists.
+var captureNeighbors func(ids [][]uint32, dists [][]float32)
 
 func benchCluster(b *testing.B, n int, m Method, w Weighting, noise float64) {
 	g, truth := separatedMixtureGraph(b, n, n/1000, w, noise)
