@@ -9,18 +9,19 @@ import (
 	"math"
 )
 
-// Encoding of a Model (MarshalBinary), version 3. All integers and floats
+// Encoding of a Model (MarshalBinary), version 4. All integers and floats
 // little-endian.
 //
 //	offset  size  field
 //	0       8     magic "GSGRNMOD"
-//	8       1     format version (byte) = 3
+//	8       1     format version (byte) = 4
 //	9       4     header length H (uint32, at most 65,536)
 //	13      H     header, JSON: {"bins", "conv1", "conv2", "hidden", "embed",
 //	              "head", "neighbours", "views", "genes", "single_view",
 //	              "range_bins" (omitted when false), "evidence" (features
 //	              per view; omitted when 0), "members" (networks of the
-//	              committee; omitted when 1)}
+//	              committee; omitted when 1), "blend" (late fusion;
+//	              omitted when false)}
 //	13+H    …     the parameters, float32 row-major, in this order:
 //	              conv1.W (9 × conv1), conv1.B (conv1),
 //	              conv2.W (9·conv1 × conv1), conv2.B (conv1),
@@ -33,6 +34,7 @@ import (
 //	              head2.W (head × 1), head2.B (1),
 //	              and only when evidence > 0:
 //	              ev.W (evidence × embed), ev.lin (evidence);
+//	              and only when blend: the blend (a, b, c) (3);
 //	              with members M > 1 this block of parameters is repeated
 //	              M times, one network after the other
 //	end−4   4     CRC-32C (Castagnoli) of every preceding byte
@@ -44,6 +46,9 @@ import (
 // and refuses any other. Versions only move forward; a future layout adds
 // a decoder case beside the old ones.
 //
+// Version 3 (written before late fusion) is version 4 without the
+// "blend" header field and the blends; it still decodes.
+//
 // Version 2 (written before committees) is version 3 without the
 // "members" header field: one network; it still decodes.
 //
@@ -52,7 +57,7 @@ import (
 // and the ev.* parameters; it still decodes, as a model without evidence.
 const (
 	codecMagic   = "GSGRNMOD"
-	CodecVersion = 3 // the version MarshalBinary writes
+	CodecVersion = 4 // the version MarshalBinary writes
 	maxHeader    = 1 << 16
 )
 
@@ -79,6 +84,11 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 				le.PutUint32(b[4*i:], math.Float32bits(x))
 			}
 			buf.Write(b)
+		}
+		if m.hp.Blend {
+			for _, x := range c.blend {
+				buf.Write(le.AppendUint32(nil, math.Float32bits(x)))
+			}
 		}
 	}
 	buf.Write(le.AppendUint32(nil, crc32.Checksum(buf.Bytes(), castagnoli)))
@@ -119,10 +129,16 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 	if version < 3 && hp.Members != 0 {
 		return fmt.Errorf("%w: a version %d model with members", ErrFormat, version)
 	}
+	if version < 4 && hp.Blend {
+		return fmt.Errorf("%w: a version %d model with a blend", ErrFormat, version)
+	}
 	rest := body[13+hl:]
 	total := int64(0)
 	for _, s := range hp.paramShapes() {
 		total += int64(s.rows) * int64(s.cols)
+	}
+	if hp.Blend {
+		total += int64(len(blendIdentity))
 	}
 	total *= int64(max(1, hp.Members))
 	if total*4 != int64(len(rest)) {
@@ -141,6 +157,16 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 					return fmt.Errorf("%w: non-finite weight", ErrFormat)
 				}
 				p.W[i] = x
+				off += 4
+			}
+		}
+		if hp.Blend {
+			for i := range c.blend {
+				x := math.Float32frombits(le.Uint32(rest[off:]))
+				if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+					return fmt.Errorf("%w: non-finite blend", ErrFormat)
+				}
+				c.blend[i] = x
 				off += 4
 			}
 		}

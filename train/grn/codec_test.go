@@ -12,7 +12,7 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/model_v3.bin")
+var update = flag.Bool("update", false, "rewrite testdata/model_v4.bin")
 
 // tinyModel is the model behind testdata/model_v1.bin (written by version
 // 1, frozen) and, encoded now, the model without evidence of version 2.
@@ -33,8 +33,8 @@ func tinyEvidenceModel() *Model {
 	return m
 }
 
-// tinyCommittee is the model behind testdata/model_v3.bin: the evidence
-// model with a second member.
+// tinyCommittee is the model behind testdata/model_v3.bin (written by
+// version 3, frozen): the evidence model with a second member.
 func tinyCommittee() *Model {
 	m := tinyEvidenceModel()
 	m.hp.Members = 2
@@ -43,16 +43,34 @@ func tinyCommittee() *Model {
 	return m
 }
 
+// tinyBlended is the model behind testdata/model_v4.bin: the committee
+// with a late-fusion blend per member.
+func tinyBlended() *Model {
+	m := tinyCommittee()
+	m.hp.Blend = true
+	m.members[0].hp.Blend = true
+	m.blend = [3]float32{0.75, 2.5, -1.25}
+	m.members[0].blend = [3]float32{1.5, -0.5, 0.25}
+	return m
+}
+
 func TestCodecRoundTrip(t *testing.T) {
 	withEv := smallHyper(3, false)
 	withEv.Evidence = 4
 	committee := withEv
 	committee.Members = 3
-	for _, hp := range []hyper{tinyModel().hp, smallHyper(3, true), withEv, committee} {
+	blended := committee
+	blended.Blend = true
+	for _, hp := range []hyper{tinyModel().hp, smallHyper(3, true), withEv, committee, blended} {
 		rng := rand.New(rand.NewPCG(3, 4))
 		m := newModel(hp, rng)
 		for range hp.Members - 1 {
 			m.members = append(m.members, newModel(hp, rng))
+		}
+		for i, c := range m.committee() {
+			if hp.Blend {
+				c.blend = [3]float32{float32(i) + 0.5, -1, 2}
+			}
 		}
 		b, err := m.MarshalBinary()
 		if err != nil {
@@ -65,6 +83,11 @@ func TestCodecRoundTrip(t *testing.T) {
 		if d.hp != m.hp {
 			t.Fatalf("header %+v, want %+v", d.hp, m.hp)
 		}
+		for i, c := range d.committee() {
+			if c.blend != m.committee()[i].blend {
+				t.Fatalf("network %d blend %v, want %v", i, c.blend, m.committee()[i].blend)
+			}
+		}
 		b2, _ := d.MarshalBinary()
 		if !bytes.Equal(b, b2) {
 			t.Fatal("re-encoding differs")
@@ -73,8 +96,8 @@ func TestCodecRoundTrip(t *testing.T) {
 }
 
 func TestCodecGolden(t *testing.T) {
-	path := filepath.Join("testdata", "model_v3.bin")
-	want, err := tinyCommittee().MarshalBinary()
+	path := filepath.Join("testdata", "model_v4.bin")
+	want, err := tinyBlended().MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,10 +111,44 @@ func TestCodecGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Fatal("version 3 encoding changed: a new layout needs a new version (and -update)")
+		t.Fatal("version 4 encoding changed: a new layout needs a new version (and -update)")
 	}
-	if CodecVersion != 3 {
-		t.Fatalf("CodecVersion %d: add a golden file for it and keep reading versions 1 to 3", CodecVersion)
+	if CodecVersion != 4 {
+		t.Fatalf("CodecVersion %d: add a golden file for it and keep reading versions 1 to 4", CodecVersion)
+	}
+}
+
+// TestCodecReadsV3 decodes the frozen version 3 fixture (a committee
+// without blends): the same weights as tinyCommittee, re-encoded as the
+// current version, which may not claim a blend in a version 3 header.
+func TestCodecReadsV3(t *testing.T) {
+	v3, err := os.ReadFile(filepath.Join("testdata", "model_v3.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v3[8] != 3 {
+		t.Fatalf("fixture version %d", v3[8])
+	}
+	var m Model
+	if err := m.UnmarshalBinary(v3); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := m.MarshalBinary()
+	want, _ := tinyCommittee().MarshalBinary()
+	if !bytes.Equal(got, want) || want[8] != CodecVersion || len(m.members) != 1 || m.hp.Blend {
+		t.Fatal("version 3 model does not re-encode as the same model in the current version")
+	}
+	for _, c := range m.committee() {
+		if c.blend != blendIdentity {
+			t.Fatalf("version 3 network with blend %v", c.blend)
+		}
+	}
+	v4, _ := tinyBlended().MarshalBinary()
+	bad := bytes.Clone(v4)
+	bad[8] = 3
+	binary.LittleEndian.PutUint32(bad[len(bad)-4:], crc32.Checksum(bad[:len(bad)-4], castagnoli))
+	if err := m.UnmarshalBinary(bad); !errors.Is(err, ErrFormat) {
+		t.Fatalf("version 3 with a blend: err %v", err)
 	}
 }
 
@@ -174,7 +231,7 @@ func TestCodecCorrupt(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	for _, name := range []string{"model_v1.bin", "model_v2.bin", "model_v3.bin"} {
+	for _, name := range []string{"model_v1.bin", "model_v2.bin", "model_v3.bin", "model_v4.bin"} {
 		b, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
 			f.Fatal(err)

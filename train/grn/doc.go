@@ -158,6 +158,23 @@
 // reverse pair's evidence (0.897, 0.900), 24 epochs (0.902, 0.839: the
 // two held regulators picked a worse epoch).
 //
+// Also measured and not made the default (16:00 UTC 2026-12-05, 5
+// seeds / splits, GOMAXPROCS=1, beside a rerun of the default: simulator
+// 0.901, 0.880, 0.907, 0.921, 0.875, mean 0.897, single-view 0.883,
+// ensemble 0.774; GSD 1.31, 1.39, 1.79, 1.72, 1.43, mean 1.53,
+// single-view 1.47, |Pearson| 1.38, ensemble 1.50). Late fusion
+// (Options.Fusion: a·logit + b·ensemble + c fitted on the early-stopping
+// hold-out): simulator 0.897, the same ranking to three decimals (the
+// fitted b, 0.08–0.6 against logits of ±10, barely moves it: the head
+// already stacks the evidence through ev.lin); GSD 1.36 (1.53, 1.33,
+// 1.47, 1.57, 0.91), below |Pearson|: its hold-out holds 4–17 known
+// edges, too few to fit even three numbers. It stays an option, off.
+// Within-target ranks of GENIE3, |spcor| and |Spearman| as three more
+// evidence features (the per-view layout kept): simulator 0.886 (0.875,
+// 0.867, 0.912, 0.900, 0.878), GSD 1.43; dropped. HoldOut 0.3 (three
+// of ten known regulators for early stopping instead of two): simulator
+// 0.888 (0.873, 0.882, 0.913, 0.920, 0.853), GSD 1.44; dropped.
+//
 // Per-view evidence helps where views differ (the simulator rewires edges
 // per view: 0.890 with each view's and the pooled evidence, 0.881 with
 // the pooled alone) and overfits where known edges are few and views are

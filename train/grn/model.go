@@ -26,6 +26,9 @@ type hyper struct {
 	// Members is the number of networks of the committee (0 or 1: one;
 	// codec version 3).
 	Members int `json:"members,omitempty"`
+	// Blend is set when every network carries a late-fusion blend of its
+	// logit and the ensemble evidence (Options.Fusion; codec version 4).
+	Blend bool `json:"blend,omitempty"`
 }
 
 // attViews is the number of views the network attends over.
@@ -60,6 +63,9 @@ type Model struct {
 	// into its view embedding, evLin adds the attention-weighted evidence
 	// straight to the logit. nil otherwise.
 	evW, evLin *optim.Param // Evidence × Embed, Evidence
+	// blend is (a, b, c) of the late fusion a·logit + b·ensemble + c
+	// (hp.Blend; blendIdentity otherwise and while training).
+	blend [3]float32
 	// members are the committee's other networks (Options.Members > 1),
 	// of the same shapes; nil for one network.
 	members []*Model
@@ -111,7 +117,7 @@ func (m *Model) params() []*optim.Param {
 // newModel allocates a model of shape hp; with rng non-nil it draws He
 // initial weights (zero biases, queries N(0, 0.1²)), otherwise all zero.
 func newModel(hp hyper, rng *rand.Rand) *Model {
-	m := &Model{hp: hp}
+	m := &Model{hp: hp, blend: blendIdentity}
 	shapes := hp.paramShapes()
 	ps := make([]*optim.Param, len(shapes))
 	for i, s := range shapes {
@@ -161,6 +167,7 @@ func (m *Model) clone() *Model {
 	for i, p := range m.params() {
 		copy(c.params()[i].W, p.W)
 	}
+	c.blend = m.blend
 	return c
 }
 

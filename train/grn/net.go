@@ -146,6 +146,9 @@ func (w *work) forward(m *Model, n int) {
 		if nf > 0 {
 			w.logit[i] += dot(m.evLin.W, w.fb[i*nf:][:nf])
 		}
+		if hp.Blend && nf > 0 && m.blend != blendIdentity {
+			w.logit[i] = m.blend[0]*w.logit[i] + m.blend[1]*w.ensembleEvidence(hp, i) + m.blend[2]
+		}
 	}
 }
 

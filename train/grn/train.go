@@ -33,6 +33,9 @@ type Report struct {
 	HeldRegulators int
 	Seconds        float64 // wall-clock training time (of every member)
 	PairsPerSec    float64 // training pairs (positives and negatives) per second
+	// Blend is the late-fusion blend (a, b, c) fitted on the hold-out
+	// (Options.Fusion; zero without it).
+	Blend [3]float64
 	// Members holds each committee member's report (Options.Members > 1;
 	// the fields above are then the first member's, except Seconds and
 	// PairsPerSec, which cover the whole committee).
@@ -88,6 +91,7 @@ func Train(ctx context.Context, views []View, known []Known, opts Options) (*Mod
 	if o.Members > 1 {
 		hp.Members = o.Members
 	}
+	hp.Blend = o.Fusion > 0 && o.Evidence != nil
 	if ev := o.Evidence; ev != nil {
 		need := slices.Clone(regs)
 		for _, k := range pos {
@@ -266,6 +270,28 @@ func trainMember(ctx context.Context, m *Model, prep *prepared, hp hyper, o Opti
 	for _, p := range best.params() {
 		if err := finite(p.W); err != nil {
 			return nil, nil, err
+		}
+	}
+	if hp.Blend && nHeld > 0 {
+		// Late fusion on the hold-out: the kept network's logits and the
+		// ensemble evidence of the held pairs.
+		all := append(append([]int64(nil), held...), heldNeg...)
+		z, e := make([]float64, 0, len(all)), make([]float64, 0, len(all))
+		y := make([]bool, len(all))
+		for i := range nHeld {
+			y[i] = true
+		}
+		for s := 0; s < len(all); s += bs {
+			keys := all[s:min(s+bs, len(all))]
+			b.fill(w, keys)
+			w.forward(best, len(keys))
+			for i := range keys {
+				z, e = append(z, float64(w.logit[i])), append(e, float64(w.ensembleEvidence(hp, i)))
+			}
+		}
+		best.blend = fitBlend(z, e, y)
+		for i, x := range best.blend {
+			rep.Blend[i] = float64(x)
 		}
 	}
 	return best, rep, nil
