@@ -2,15 +2,14 @@ package pipeline
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
+	"genestore/internal/prauc"
 	"genestore/internal/testutil/crash"
 	"genestore/query/eval"
 	"genestore/store"
@@ -310,7 +309,7 @@ func heldRegulatorsAUPRC(t *testing.T, db *store.DB, o GRNOptions, s *sim.GRNSim
 				neg = append(neg, float64(e.Score))
 			}
 		}
-		return averagePrecision(pos, neg)
+		return prauc.AveragePrecision(pos, neg)
 	}
 	var net []NamedEdge
 	if err := db.View(func(tx *store.Tx) error {
@@ -399,40 +398,4 @@ func TestGRNSupervisedHeldOut(t *testing.T) {
 	if ens < p {
 		t.Errorf("ensemble AUPRC %.3f < |Pearson| %.3f", ens, p)
 	}
-}
-
-// averagePrecision is the step-wise area under the precision-recall curve
-// of positive scores against negative ones, negatives first within ties.
-func averagePrecision(pos, neg []float64) float64 {
-	type sc struct {
-		v float64
-		p bool
-	}
-	all := make([]sc, 0, len(pos)+len(neg))
-	for _, v := range pos {
-		all = append(all, sc{v, true})
-	}
-	for _, v := range neg {
-		all = append(all, sc{v, false})
-	}
-	slices.SortStableFunc(all, func(a, b sc) int {
-		if c := cmp.Compare(b.v, a.v); c != 0 {
-			return c
-		}
-		if a.p == b.p {
-			return 0
-		}
-		if b.p {
-			return -1
-		}
-		return 1
-	})
-	tp, ap := 0, 0.0
-	for i, x := range all {
-		if x.p {
-			tp++
-			ap += float64(tp) / float64(i+1)
-		}
-	}
-	return ap / float64(max(1, len(pos)))
 }

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"genestore/internal/prauc"
 )
 
 // simNet is a small simulated multi-view regulatory network: TFs 0..nTF-1
@@ -140,7 +142,7 @@ func evalAUPRC(truth map[int64]bool, regs []int, genes int, score func(r, t int)
 			}
 		}
 	}
-	return averagePrecision(pos, neg)
+	return prauc.AveragePrecision(pos, neg)
 }
 
 // pearsonScore is mean |Pearson r| over the views.

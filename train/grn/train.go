@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"genestore/internal/par"
+	"genestore/internal/prauc"
 	"genestore/train/optim"
 )
 
@@ -251,7 +252,7 @@ func trainMember(ctx context.Context, m *Model, prep *prepared, hp hyper, o Opti
 				scores = append(scores, float64(w.logit[i]))
 			}
 		}
-		ap := averagePrecision(scores[:nHeld], scores[nHeld:])
+		ap := prauc.AveragePrecision(scores[:nHeld], scores[nHeld:])
 		rep.HeldAUPRC = append(rep.HeldAUPRC, ap)
 		if ap > bestAP {
 			bestAP, bad, rep.BestEpoch = ap, 0, epoch
@@ -560,47 +561,6 @@ func (b *batcher) fill(w *work, keys []int64) {
 			copy(w.f[(i*V+v)*F:][:F], x[(row*G+t)*F:][:F])
 		}
 	}
-}
-
-// averagePrecision is the area under the precision-recall curve of
-// positive scores against negative ones (step-wise, ties counted
-// pessimistically within a tied block).
-func averagePrecision(pos, neg []float64) float64 {
-	if len(pos) == 0 {
-		return 0
-	}
-	type s struct {
-		v float64
-		p bool
-	}
-	all := make([]s, 0, len(pos)+len(neg))
-	for _, v := range pos {
-		all = append(all, s{v, true})
-	}
-	for _, v := range neg {
-		all = append(all, s{v, false})
-	}
-	slices.SortStableFunc(all, func(a, b s) int {
-		switch {
-		case a.v > b.v:
-			return -1
-		case a.v < b.v:
-			return 1
-		case a.p == b.p:
-			return 0
-		case b.p: // negatives first within ties
-			return -1
-		}
-		return 1
-	})
-	tp, ap := 0, 0.0
-	for i, x := range all {
-		if x.p {
-			tp++
-			ap += float64(tp) / float64(i+1)
-		}
-	}
-	return ap / float64(len(pos))
 }
 
 func finite(w []float32) error {
