@@ -6,8 +6,8 @@ import (
 	"math"
 	"runtime"
 	"slices"
-	"sync"
 
+	"genestore/internal/par"
 	"genestore/internal/sparse"
 )
 
@@ -236,50 +236,43 @@ func snn(n int, rows [][]int32, prune float64) *sparse.CSR {
 		ends    []int64 // end of each row within the part
 	}
 	parts := make([]part, workers)
-	var wg sync.WaitGroup
-	for w := range parts {
-		lo, hi := w*n/workers, (w+1)*n/workers
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			p := &parts[w]
-			p.ends = make([]int64, hi-lo)
-			shared := make([]int32, n)
-			var touched []int32
-			for i := lo; i < hi; i++ {
-				touched = touched[:0]
-				visit := func(j int32) {
-					for _, l := range rev[cnt[j]:cnt[j+1]] {
-						if shared[l] == 0 {
-							touched = append(touched, l)
-						}
-						shared[l]++
+	par.For(workers, n, func(w, lo, hi int) {
+		p := &parts[w]
+		p.ends = make([]int64, hi-lo)
+		shared := make([]int32, n)
+		var touched []int32
+		for i := lo; i < hi; i++ {
+			touched = touched[:0]
+			visit := func(j int32) {
+				for _, l := range rev[cnt[j]:cnt[j+1]] {
+					if shared[l] == 0 {
+						touched = append(touched, l)
 					}
+					shared[l]++
 				}
-				visit(int32(i))
-				for _, j := range rows[i] {
-					visit(j)
-				}
-				slices.Sort(touched)
-				ni := len(rows[i]) + 1
-				for _, l := range touched {
-					s := int(shared[l])
-					shared[l] = 0
-					if int(l) == i {
-						continue
-					}
-					jac := float64(s) / float64(ni+len(rows[l])+1-s)
-					if jac < prune {
-						continue
-					}
-					p.indices = append(p.indices, l)
-					p.data = append(p.data, float32(jac))
-				}
-				p.ends[i-lo] = int64(len(p.data))
 			}
-		}()
-	}
-	wg.Wait()
+			visit(int32(i))
+			for _, j := range rows[i] {
+				visit(j)
+			}
+			slices.Sort(touched)
+			ni := len(rows[i]) + 1
+			for _, l := range touched {
+				s := int(shared[l])
+				shared[l] = 0
+				if int(l) == i {
+					continue
+				}
+				jac := float64(s) / float64(ni+len(rows[l])+1-s)
+				if jac < prune {
+					continue
+				}
+				p.indices = append(p.indices, l)
+				p.data = append(p.data, float32(jac))
+			}
+			p.ends[i-lo] = int64(len(p.data))
+		}
+	})
 	if workers == 1 {
 		out := &sparse.CSR{Rows: n, Cols: n, Indptr: make([]int64, n+1), Indices: parts[0].indices, Data: parts[0].data}
 		copy(out.Indptr[1:], parts[0].ends)
