@@ -77,18 +77,19 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 	le := binary.LittleEndian
 	buf.Write(le.AppendUint32(nil, uint32(len(hdr))))
 	buf.Write(hdr)
+	write := func(w []float32) {
+		b := make([]byte, 4*len(w))
+		for i, x := range w {
+			le.PutUint32(b[4*i:], math.Float32bits(x))
+		}
+		buf.Write(b)
+	}
 	for _, c := range m.committee() {
 		for _, p := range c.params() {
-			b := make([]byte, 4*len(p.W))
-			for i, x := range p.W {
-				le.PutUint32(b[4*i:], math.Float32bits(x))
-			}
-			buf.Write(b)
+			write(p.W)
 		}
 		if m.hp.Blend {
-			for _, x := range c.blend {
-				buf.Write(le.AppendUint32(nil, math.Float32bits(x)))
-			}
+			write(c.blend[:])
 		}
 	}
 	buf.Write(le.AppendUint32(nil, crc32.Checksum(buf.Bytes(), castagnoli)))
@@ -149,25 +150,26 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 		nm.members = append(nm.members, newModel(hp, nil))
 	}
 	off := 0
+	read := func(dst []float32, what string) error {
+		for i := range dst {
+			x := math.Float32frombits(le.Uint32(rest[off:]))
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+				return fmt.Errorf("%w: non-finite %s", ErrFormat, what)
+			}
+			dst[i] = x
+			off += 4
+		}
+		return nil
+	}
 	for _, c := range nm.committee() {
 		for _, p := range c.params() {
-			for i := range p.W {
-				x := math.Float32frombits(le.Uint32(rest[off:]))
-				if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-					return fmt.Errorf("%w: non-finite weight", ErrFormat)
-				}
-				p.W[i] = x
-				off += 4
+			if err := read(p.W, "weight"); err != nil {
+				return err
 			}
 		}
 		if hp.Blend {
-			for i := range c.blend {
-				x := math.Float32frombits(le.Uint32(rest[off:]))
-				if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-					return fmt.Errorf("%w: non-finite blend", ErrFormat)
-				}
-				c.blend[i] = x
-				off += 4
+			if err := read(c.blend[:], "blend"); err != nil {
+				return err
 			}
 		}
 	}
