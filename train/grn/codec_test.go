@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"flag"
+	"fmt"
 	"hash/crc32"
 	"math/rand/v2"
 	"os"
@@ -118,99 +119,81 @@ func TestCodecGolden(t *testing.T) {
 	}
 }
 
-// TestCodecReadsV3 decodes the frozen version 3 fixture (a committee
-// without blends): the same weights as tinyCommittee, re-encoded as the
-// current version, which may not claim a blend in a version 3 header.
-func TestCodecReadsV3(t *testing.T) {
-	v3, err := os.ReadFile(filepath.Join("testdata", "model_v3.bin"))
+// decodeFixture decodes the frozen testdata/model_vN.bin of a past
+// version and checks that it re-encodes, in the current version, as the
+// same model as want.
+func decodeFixture(t *testing.T, version byte, want *Model) *Model {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", fmt.Sprintf("model_v%d.bin", version)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v3[8] != 3 {
-		t.Fatalf("fixture version %d", v3[8])
+	if b[8] != version {
+		t.Fatalf("fixture version %d", b[8])
 	}
 	var m Model
-	if err := m.UnmarshalBinary(v3); err != nil {
+	if err := m.UnmarshalBinary(b); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := m.MarshalBinary()
-	want, _ := tinyCommittee().MarshalBinary()
-	if !bytes.Equal(got, want) || want[8] != CodecVersion || len(m.members) != 1 || m.hp.Blend {
-		t.Fatal("version 3 model does not re-encode as the same model in the current version")
+	w, _ := want.MarshalBinary()
+	if !bytes.Equal(got, w) || w[8] != CodecVersion {
+		t.Fatalf("version %d model does not re-encode as the same model in the current version", version)
+	}
+	return &m
+}
+
+// refuseAsVersion relabels newer's encoding as an older version (with a
+// valid checksum) and checks the decoder refuses it: that version's header
+// may not claim what newer has (what).
+func refuseAsVersion(t *testing.T, newer *Model, version byte, what string) {
+	t.Helper()
+	b, _ := newer.MarshalBinary()
+	bad := bytes.Clone(b)
+	bad[8] = version
+	binary.LittleEndian.PutUint32(bad[len(bad)-4:], crc32.Checksum(bad[:len(bad)-4], castagnoli))
+	var m Model
+	if err := m.UnmarshalBinary(bad); !errors.Is(err, ErrFormat) {
+		t.Fatalf("version %d with %s: err %v", version, what, err)
+	}
+}
+
+// TestCodecReadsV3 decodes the frozen version 3 fixture (a committee
+// without blends): the same weights as tinyCommittee; a version 3 header
+// may not claim a blend.
+func TestCodecReadsV3(t *testing.T) {
+	m := decodeFixture(t, 3, tinyCommittee())
+	if len(m.members) != 1 || m.hp.Blend {
+		t.Fatalf("version 3 model: %d extra members, blend %v", len(m.members), m.hp.Blend)
 	}
 	for _, c := range m.committee() {
 		if c.blend != blendIdentity {
 			t.Fatalf("version 3 network with blend %v", c.blend)
 		}
 	}
-	v4, _ := tinyBlended().MarshalBinary()
-	bad := bytes.Clone(v4)
-	bad[8] = 3
-	binary.LittleEndian.PutUint32(bad[len(bad)-4:], crc32.Checksum(bad[:len(bad)-4], castagnoli))
-	if err := m.UnmarshalBinary(bad); !errors.Is(err, ErrFormat) {
-		t.Fatalf("version 3 with a blend: err %v", err)
-	}
+	refuseAsVersion(t, tinyBlended(), 3, "a blend")
 }
 
 // TestCodecReadsV2 decodes the frozen version 2 fixture (one network with
-// evidence): the same weights as tinyEvidenceModel, re-encoded as the
-// current version, which may not claim members in a version 2 header.
+// evidence): the same weights as tinyEvidenceModel; a version 2 header may
+// not claim members.
 func TestCodecReadsV2(t *testing.T) {
-	v2, err := os.ReadFile(filepath.Join("testdata", "model_v2.bin"))
-	if err != nil {
-		t.Fatal(err)
+	m := decodeFixture(t, 2, tinyEvidenceModel())
+	if len(m.members) != 0 {
+		t.Fatalf("version 2 model with %d extra members", len(m.members))
 	}
-	if v2[8] != 2 {
-		t.Fatalf("fixture version %d", v2[8])
-	}
-	var m Model
-	if err := m.UnmarshalBinary(v2); err != nil {
-		t.Fatal(err)
-	}
-	got, _ := m.MarshalBinary()
-	want, _ := tinyEvidenceModel().MarshalBinary()
-	if !bytes.Equal(got, want) || want[8] != CodecVersion || len(m.members) != 0 {
-		t.Fatal("version 2 model does not re-encode as the same model in the current version")
-	}
-	v3, _ := tinyCommittee().MarshalBinary()
-	bad := bytes.Clone(v3)
-	bad[8] = 2
-	binary.LittleEndian.PutUint32(bad[len(bad)-4:], crc32.Checksum(bad[:len(bad)-4], castagnoli))
-	if err := m.UnmarshalBinary(bad); !errors.Is(err, ErrFormat) {
-		t.Fatalf("version 2 with members: err %v", err)
-	}
+	refuseAsVersion(t, tinyCommittee(), 2, "members")
 }
 
 // TestCodecReadsV1 decodes the frozen version 1 fixture: the same weights
-// as the model without evidence, re-encoded as version 2.
+// as the model without evidence; a version 1 header may not claim
+// evidence.
 func TestCodecReadsV1(t *testing.T) {
-	v1, err := os.ReadFile(filepath.Join("testdata", "model_v1.bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v1[8] != 1 {
-		t.Fatalf("fixture version %d", v1[8])
-	}
-	var m Model
-	if err := m.UnmarshalBinary(v1); err != nil {
-		t.Fatal(err)
-	}
+	m := decodeFixture(t, 1, tinyModel())
 	if m.Evidence() != 0 {
 		t.Fatalf("version 1 model with %d evidence features", m.Evidence())
 	}
-	got, _ := m.MarshalBinary()
-	want, _ := tinyModel().MarshalBinary()
-	if !bytes.Equal(got, want) || want[8] != CodecVersion {
-		t.Fatal("version 1 model does not re-encode as the same model in the current version")
-	}
-	// A version 1 header may not claim evidence.
-	v2, _ := tinyEvidenceModel().MarshalBinary()
-	bad := bytes.Clone(v2)
-	bad[8] = 1
-	binary.LittleEndian.PutUint32(bad[len(bad)-4:], crc32.Checksum(bad[:len(bad)-4], castagnoli))
-	if err := m.UnmarshalBinary(bad); !errors.Is(err, ErrFormat) {
-		t.Fatalf("version 1 with evidence: err %v", err)
-	}
+	refuseAsVersion(t, tinyEvidenceModel(), 1, "evidence")
 }
 
 func TestCodecCorrupt(t *testing.T) {
