@@ -67,14 +67,13 @@ type Options struct {
 	// most members, and the epoch each member keeps is chosen on a
 	// different held-out group.
 	Members int
-	// Fusion > 0 blends each network's logit with the pair's ensemble
-	// evidence after training (late fusion: a·logit + b·ensemble + c, the
-	// three numbers fitted by logistic regression on the early-stopping
-	// hold-out, whose pairs the network never trained on); 0 is the
-	// default (off), < 0 off. It needs Evidence and a hold-out, and is
-	// skipped without them. Measured no better on the simulator and worse
+	// Fusion blends each network's logit with the pair's ensemble evidence
+	// after training (late fusion: a·logit + b·ensemble + c, the three
+	// numbers fitted by logistic regression on the early-stopping hold-out,
+	// whose pairs the network never trained on); off by default. It needs
+	// Evidence and a hold-out, and is skipped without them. Measured no better on the simulator and worse
 	// on GSD (see the package doc's Caveats).
-	Fusion int
+	Fusion bool
 	// Seed seeds initialisation, the hold-out split, negative sampling and
 	// shuffling (math/rand/v2 PCG). Equal seeds, inputs and thread counts
 	// give equal models.

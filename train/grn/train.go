@@ -92,7 +92,7 @@ func Train(ctx context.Context, views []View, known []Known, opts Options) (*Mod
 	if o.Members > 1 {
 		hp.Members = o.Members
 	}
-	hp.Blend = o.Fusion > 0 && o.Evidence != nil
+	hp.Blend = o.Fusion && o.Evidence != nil
 	if ev := o.Evidence; ev != nil {
 		need := slices.Clone(regs)
 		for _, k := range pos {
