@@ -10,7 +10,7 @@ import (
 	"genestore/internal/sparse"
 )
 
-// separatedMixtureGraph builds the k=15 kNN graph of a Gaussian mixture of
+// separatedMixtureNeighbors returns the k=15 neighbour lists of a Gaussian mixture of
 // comps well-separated components (32 dims, centre spread 3 per dim, sd 1:
 // centres ~24 apart, clouds of radius ~5.7), computing exact neighbours
 // within each component: for such separated clouds that is the exact kNN
@@ -18,12 +18,14 @@ import (
 //
 // noise is the share of each node's neighbours replaced by random nodes
 // (with the distance of the k-th neighbour), to make communities less clear.
-func separatedMixtureGraph(tb testing.TB, n, comps int, w Weighting, noise float64) (*sparse.CSR, []int) {
+// truth is each node's component.
+func separatedMixtureNeighbors(tb testing.TB, n, comps int, noise float64) (ids [][]uint32, dists [][]float32, truth []int) {
 	tb.Helper()
 	const dim, k = 32, 15
-	v, truth := gaussianMixture(n, dim, comps, 1, 42)
-	ids := make([][]uint32, n)
-	dists := make([][]float32, n)
+	var v []float32
+	v, truth = gaussianMixture(n, dim, comps, 1, 42)
+	ids = make([][]uint32, n)
+	dists = make([][]float32, n)
 	for c := 0; c < comps; c++ {
 		var members []int
 		var sub []float32
@@ -52,9 +54,14 @@ func separatedMixtureGraph(tb testing.TB, n, comps int, w Weighting, noise float
 			}
 		}
 	}
-	if captureNeighbors != nil {
-		captureNeighbors(ids, dists)
-	}
+	return ids, dists, truth
+}
+
+// separatedMixtureGraph is the graph of separatedMixtureNeighbors' lists
+// with weighting w.
+func separatedMixtureGraph(tb testing.TB, n, comps int, w Weighting, noise float64) (*sparse.CSR, []int) {
+	tb.Helper()
+	ids, dists, truth := separatedMixtureNeighbors(tb, n, comps, noise)
 	g, err := FromNeighbors(ids, dists, GraphOptions{Weighting: w})
 	if err != nil {
 		tb.Fatal(err)
@@ -63,7 +70,7 @@ func separatedMixtureGraph(tb testing.TB, n, comps int, w Weighting, noise float
 }
 
 // BenchmarkSNN times the SNN graph (FromNeighbors, SNN weighting) from the
-// k=15 neighbour lists of separatedMixtureGraph's mixture with 30% random
+// k=15 neighbour lists of separatedMixtureNeighbors' mixture with 30% random
 // neighbours, 100k nodes (1M with -long); -cpu 1,2 compares one worker
 // with two.
 func BenchmarkSNN(b *testing.B) {
@@ -71,11 +78,7 @@ func BenchmarkSNN(b *testing.B) {
 	if *long {
 		n = 1_000_000
 	}
-	var ids [][]uint32
-	var dists [][]float32
-	captureNeighbors = func(i [][]uint32, d [][]float32) { ids, dists = i, d }
-	separatedMixtureGraph(b, n, n/1000, Binary, 0.3)
-	captureNeighbors = nil
+	ids, dists, _ := separatedMixtureNeighbors(b, n, n/1000, 0.3)
 	b.ResetTimer()
 	start, cpu0 := time.Now(), cputime.Seconds()
 	var g *sparse.CSR
@@ -85,13 +88,12 @@ func BenchmarkSNN(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(time.Since(start).Seconds()/float64(b.N), "s/op")
-	b.ReportMetric((cputime.Seconds()-cpu0)/float64(b.N), "cpu-s/op")
+	wall, cpu := time.Since(start).Seconds(), cputime.Seconds()-cpu0
+	b.ReportMetric(wall/float64(b.N), "s/op")
+	b.ReportMetric(cpu/float64(b.N), "cpu-s/op")
 	b.ReportMetric(float64(len(g.Data)), "edges")
+	b.ReportMetric(float64(n*b.N)/cpu, "nodes/cpu-s")
 }
-
-// captureNeighbors, when set, receives separatedMixtureGraph's lists.
-var captureNeighbors func(ids [][]uint32, dists [][]float32)
 
 func benchCluster(b *testing.B, n int, m Method, w Weighting, noise float64) {
 	g, truth := separatedMixtureGraph(b, n, n/1000, w, noise)
