@@ -61,7 +61,8 @@ type Options struct {
 	// (index.Options.Threads); queries stay single-threaded.
 	Threads int
 	// IndexDir, when set, keeps the saved index there
-	// (<system>-M<M>.index, not removed): a file already there is loaded
+	// (<system>-M<M>-efc<efC>[-<quantize>].index, not removed; use one
+	// folder per data set): a file already there is loaded
 	// instead of building (build_s and build_cpu_s are then 0 and save_s
 	// is 0), so large indexes are built once and queried in several runs.
 	IndexDir string
@@ -253,7 +254,11 @@ func Run(ctx context.Context, opts Options, w io.Writer, log io.Writer) error {
 		if opts.IndexDir != "" {
 			dir = opts.IndexDir
 		}
-		path := filepath.Join(dir, fmt.Sprintf("%s-M%d.index", sys.name(), M))
+		file := fmt.Sprintf("%s-M%d-efc%d", sys.name(), M, opts.EfConstruction)
+		if sys.name() == SystemGenestore {
+			file += "-" + opts.Quantize // a float32 and an int8 run must not share a file
+		}
+		path := filepath.Join(dir, file+".index")
 		var buildS, buildCPU, buildBusy, saveS float64
 		if _, err := os.Stat(path); opts.IndexDir != "" && err == nil {
 			fmt.Fprintf(log, "%s M=%d: loading the saved %s instead of building\n", sys.name(), M, path)

@@ -267,3 +267,37 @@ func BenchmarkSystems(b *testing.B) {
 		})
 	}
 }
+
+// TestRunIndexDir: with IndexDir the first run builds and keeps the index,
+// a second run loads it (build time 0) and answers alike; float32 and int8
+// runs keep separate files.
+func TestRunIndexDir(t *testing.T) {
+	dir := makeDataset(t, 2000, 30, 16, 20)
+	keep := t.TempDir()
+	run := func(quantize string) Row {
+		t.Helper()
+		opts := DefaultOptions()
+		opts.Data, opts.Ef, opts.Runs, opts.EfConstruction, opts.Quantize, opts.IndexDir = dir, []int{80}, 1, 64, quantize, keep
+		var out bytes.Buffer
+		if err := Run(context.Background(), opts, &out, nil); err != nil {
+			t.Fatal(err)
+		}
+		var r Row
+		if err := json.Unmarshal(bytes.TrimSpace(out.Bytes()), &r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	built := run("float32")
+	loaded := run("float32")
+	if built.BuildS["1"] <= 0 || loaded.BuildS["1"] != 0 || loaded.RecallAt10 != built.RecallAt10 {
+		t.Fatalf("built %+v, then loaded %+v", built, loaded)
+	}
+	if q := run("int8"); q.BuildS["1"] <= 0 || !strings.Contains(q.Version, "int8") {
+		t.Fatalf("int8 after float32 in the same folder: %+v", q)
+	}
+	files, _ := filepath.Glob(filepath.Join(keep, "*.index"))
+	if len(files) != 2 {
+		t.Fatalf("index files %v, want one float32 and one int8", files)
+	}
+}

@@ -46,7 +46,7 @@ github.com/coder/hnsw on the same data. Progress goes to stderr.`,
 	f.StringVar(&o.Quantize, "quantize", o.Quantize, "genestore vector storage: float32 or int8 (re-ranked with the dataset's floats, kept outside the index)")
 	f.Float64SliceVar(&o.Selectivity, "selectivity", nil, "also time filtered queries admitting these shares of the rows (genestore only)")
 	f.IntVar(&o.Threads, "threads", o.Threads, "build goroutines (genestore only; the graph then depends on scheduling)")
-	f.StringVar(&o.IndexDir, "index-dir", "", "keep the saved index in this folder and, when it is already there, load it instead of building (build_s 0)")
+	f.StringVar(&o.IndexDir, "index-dir", "", "keep the saved index in this folder (one folder per data set; the file is named by system, M, efC and quantization) and, when it is already there, load it instead of building (build_s 0)")
 	_ = cmd.MarkFlagRequired("data")
 	return cmd
 }
