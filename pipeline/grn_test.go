@@ -343,9 +343,8 @@ func heldRegulatorsAUPRC(t *testing.T, db *store.DB, o GRNOptions, s *sim.GRNSim
 // heldOutModel is the DeepMCL shape of the held-out tests: small enough to
 // train in seconds on two shared cores.
 func heldOutModel() grn.Options {
-	o := grn.Options{Bins: 16, Conv1: 8, Conv2: 16, Hidden: 64, Embed: 32, Head: 16, Neighbours: -1,
+	return grn.Options{Bins: 16, Conv1: 8, Conv2: 16, Hidden: 64, Embed: 32, Head: 16, Neighbours: -1,
 		Epochs: 8, EpochPairs: 1024, BatchSize: 16, NegRatio: 3, LR: 2e-3}
-	return o
 }
 
 // TestGRNSupervisedHeldOut is issue 18's bar for the supervised model on
