@@ -146,6 +146,14 @@ type SearchOptions struct {
 	// Without it an Int8 index returns distances to the decoded codes.
 	// Float32 indexes ignore it.
 	Floats VectorSource
+	// Rerank, for an Int8 index with Floats, is how many of the beam's best
+	// candidates by code distance are re-ranked with float distances
+	// (faiss's IndexRefine k_factor·k): 0 means all max(Ef, k) of them; it
+	// is raised to k and capped at the beam. Re-ranking reads one float
+	// vector per candidate from Floats, most of them cache misses, so a
+	// smaller window is faster; a true neighbour whose code distance puts
+	// it outside the window is lost.
+	Rerank int
 }
 
 // Result is one neighbour: the caller's key and its distance to the query.

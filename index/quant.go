@@ -45,6 +45,17 @@ type VectorSource interface {
 	Vector(key uint64, dst []float32) ([]float32, bool)
 }
 
+// VectorViews is a VectorSource that can lend its vectors in place (an
+// in-memory array, a memory map). Re-ranking then starts loading every
+// candidate's vector before it computes any distance, instead of copying
+// the vectors one cache miss after another.
+type VectorViews interface {
+	VectorSource
+	// VectorView returns key's vector without copying, and whether key is
+	// known. The index only reads it, during the Search call that asked.
+	VectorView(key uint64) ([]float32, bool)
+}
+
 // q8 reports whether ix stores int8 codes.
 func (ix *Index) q8() bool { return ix.opts.Quantize == Int8 }
 
@@ -207,24 +218,74 @@ func (ix *Index) store(id uint32, v []float32) {
 	copy(ix.vec(id), v)
 }
 
-// rerank replaces the distances of res by exact float distances from
-// src (keys src does not know keep their int8 distances). q is the
-// prepared float query.
-func (ix *Index) rerank(res []cand, q []float32, src VectorSource, buf *[]float32) {
+// rerank keeps the best opts.Rerank candidates of the heap res by code
+// distance (all of them when it is 0; never fewer than k) and replaces
+// their distances by exact float distances from opts.Floats (keys it does
+// not know keep their int8 distances). q is the prepared float query. The
+// returned slice is res's prefix, no longer a heap.
+func (ix *Index) rerank(res maxHeap, q []float32, k int, opts SearchOptions, buf *[]float32) maxHeap {
+	keep := opts.Rerank
+	if keep <= 0 || keep > len(res) {
+		keep = len(res)
+	}
+	keep = max(keep, min(k, len(res)))
+	for len(res) > keep {
+		res.pop()
+	}
+	if views, ok := opts.Floats.(VectorViews); ok {
+		ix.rerankViews(res, q, views)
+		return res
+	}
 	for i, c := range res {
-		v, ok := src.Vector(ix.keys[c.id], (*buf)[:0])
+		v, ok := opts.Floats.Vector(ix.keys[c.id], (*buf)[:0])
 		if !ok || len(v) != ix.dim {
 			continue
 		}
 		*buf = v
-		d := dot(q, v)
-		if ix.opts.Metric == Cosine {
-			nn := dot(v, v)
-			if nn == 0 {
-				continue
-			}
-			d /= float32(math.Sqrt(float64(nn)))
-		}
-		res[i].d = 1 - d
+		res[i].d = ix.floatDist(q, v, res[i].d)
 	}
+	return res
+}
+
+// rerankViews is rerank's loop over a source that lends its vectors: it
+// starts loading every candidate's vector before computing the first
+// distance, so that their cache misses overlap instead of following one
+// another.
+func (ix *Index) rerankViews(res maxHeap, q []float32, src VectorViews) {
+	var on [64][]float32
+	for lo := 0; lo < len(res); lo += len(on) {
+		part := res[lo:min(lo+len(on), len(res))]
+		for i, c := range part {
+			v, ok := src.VectorView(ix.keys[c.id])
+			if !ok || len(v) != ix.dim {
+				v = nil
+			} else {
+				prefetchRows(unsafe.Pointer(unsafe.SliceData(v)), 4*ix.dim, zeroRow[:])
+			}
+			on[i] = v
+		}
+		for i := range part {
+			if on[i] != nil {
+				part[i].d = ix.floatDist(q, on[i], part[i].d)
+			}
+		}
+	}
+}
+
+// zeroRow is the row list of a one-row prefetch.
+var zeroRow = [1]uint32{0}
+
+// floatDist is the distance between the prepared query q and the float
+// vector v as given to Add, or old when v has no direction (zero vector
+// under Cosine).
+func (ix *Index) floatDist(q, v []float32, old float32) float32 {
+	d := dot(q, v)
+	if ix.opts.Metric == Cosine {
+		nn := dot(v, v)
+		if nn == 0 {
+			return old
+		}
+		d /= float32(math.Sqrt(float64(nn)))
+	}
+	return 1 - d
 }

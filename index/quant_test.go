@@ -24,6 +24,87 @@ func (r rows) Vector(key uint64, dst []float32) ([]float32, bool) {
 	return append(dst, r.vecs[int(key)*r.dim:int(key+1)*r.dim]...), true
 }
 
+// views is rows that also lends its vectors in place (VectorViews).
+type views struct{ rows }
+
+func (v views) VectorView(key uint64) ([]float32, bool) {
+	if key >= uint64(len(v.vecs)/v.dim) {
+		return nil, false
+	}
+	return v.vecs[int(key)*v.dim : int(key+1)*v.dim], true
+}
+
+// TestInt8Rerank checks the re-ranking window and that a source lending
+// its vectors (VectorViews) gives the results of one that copies them.
+func TestInt8Rerank(t *testing.T) {
+	n, dim, k, ef := 4000, 32, 10, 48
+	base, queries := split(44, n, 60, dim)
+	for _, m := range []Metric{Cosine, InnerProduct} {
+		t.Run(m.String(), func(t *testing.T) {
+			q8 := build(t, dim, Options{Seed: 3, Metric: m, M: 12, EfConstruction: 100, ExactBelow: -1, Quantize: Int8}, base)
+			f32 := build(t, dim, Options{Seed: 3, Metric: m, ExactBelow: -1}, base)
+			ctx := context.Background()
+			for _, exact := range []bool{false, true} {
+				for i := 0; i < len(queries)/dim; i++ {
+					q := queries[i*dim : (i+1)*dim]
+					codes, _ := q8.Search(ctx, q, ef, SearchOptions{Ef: ef, Exact: exact})
+					for _, window := range []int{0, 1, k, 15} {
+						opts := SearchOptions{Ef: ef, Exact: exact, Rerank: window, Floats: rows{base, dim}}
+						copied, _ := q8.Search(ctx, q, k, opts)
+						opts.Floats = views{rows{base, dim}}
+						lent, _ := q8.Search(ctx, q, k, opts)
+						if !slices.Equal(copied, lent) {
+							t.Fatalf("query %d, window %d: lent vectors give %v, copied %v", i, window, lent, copied)
+						}
+						// The window holds the best max(window, k) by code
+						// distance (window 0: the whole beam), and what it
+						// returns carries exact float distances.
+						w := window
+						if w == 0 {
+							w = ef
+						}
+						w = max(w, k)
+						inWindow := map[uint64]bool{}
+						for _, r := range codes[:w] {
+							inWindow[r.Key] = true
+						}
+						for _, r := range copied {
+							if !inWindow[r.Key] {
+								t.Fatalf("query %d, window %d: key %d is not among the %d best by code distance", i, window, r.Key, w)
+							}
+							want := floatDistance(t, f32, q, r.Key)
+							if !approx(r.Distance, want) {
+								t.Fatalf("query %d, window %d: key %d distance %v, float %v", i, window, r.Key, r.Distance, want)
+							}
+						}
+					}
+				}
+			}
+			// A wider window never loses recall here (the same beam).
+			narrow := recallVs(t, f32, q8, queries, k, SearchOptions{Ef: ef, Rerank: k, Floats: rows{base, dim}})
+			wide := recallVs(t, f32, q8, queries, k, SearchOptions{Ef: ef, Floats: rows{base, dim}})
+			t.Logf("recall@%d at ef %d: window %d %.4f, whole beam %.4f", k, ef, k, narrow, wide)
+			if wide < narrow {
+				t.Errorf("whole-beam re-ranking recall %.4f below the %d-wide window's %.4f", wide, k, narrow)
+			}
+		})
+	}
+}
+
+// floatDistance is the float index's distance from q to key's vector.
+func floatDistance(t *testing.T, f32 *Index, q []float32, key uint64) float32 {
+	t.Helper()
+	v, ok := f32.Get(key)
+	if !ok {
+		t.Fatalf("key %d not in the float index", key)
+	}
+	qq, err := f32.prepare(q, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 1 - dot(qq, v)
+}
+
 func TestInt8Recall(t *testing.T) {
 	n, dim := 5000, 32
 	base, queries := split(41, n, 100, dim)

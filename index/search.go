@@ -284,7 +284,7 @@ func (ix *Index) Search(ctx context.Context, q []float32, k int, opts SearchOpti
 		return ix.exact(ctx, s, qq, k, ef, opts)
 	}
 	if ix.q8() && opts.Floats != nil {
-		ix.rerank(s.res, qq, opts.Floats, &s.fbuf)
+		s.res = ix.rerank(s.res, qq, k, opts, &s.fbuf)
 	}
 	return ix.collect(s.res, k), nil
 }
@@ -384,7 +384,7 @@ func (ix *Index) exact(ctx context.Context, s *searcher, qq []float32, k, ef int
 		}
 	}
 	if rerank {
-		ix.rerank(h, qq, opts.Floats, &s.fbuf)
+		h = ix.rerank(h, qq, k, opts, &s.fbuf)
 	}
 	return ix.collect(h, k), nil
 }

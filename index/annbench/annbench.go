@@ -53,6 +53,9 @@ type Options struct {
 	// "int8"; an int8 index re-ranks its beam with the dataset's float
 	// vectors, which stay outside the index (as a store's would).
 	Quantize string
+	// Rerank is how many of an int8 beam's best candidates are re-ranked
+	// with floats (index.SearchOptions.Rerank; 0: the whole beam).
+	Rerank int
 	// Selectivity lists shares of the rows (in (0, 1]) that filtered
 	// queries admit; for each, every ef is timed again with the filter,
 	// and recall is against the exact filtered top k. Genestore only.
@@ -114,6 +117,9 @@ func (o Options) Validate() error {
 	if o.Quantize != "float32" && o.Quantize != "int8" {
 		bad("quantize %q (want float32 or int8)", o.Quantize)
 	}
+	if o.Rerank < 0 || (o.Rerank > 0 && o.Quantize != "int8") {
+		bad("rerank %d (a window ≥ 0, for quantize int8 only)", o.Rerank)
+	}
 	if o.Quantize == "int8" && o.System != SystemGenestore {
 		bad("quantize int8: only %q quantizes", SystemGenestore)
 	}
@@ -140,6 +146,9 @@ type Params struct {
 	EfConstruction int `json:"ef_construction"`
 	Ef             int `json:"ef"`
 	K              int `json:"k"`
+	// Rerank (not in peer_ann.py) is the int8 re-ranking window; absent
+	// when it is the whole beam.
+	Rerank int `json:"rerank,omitempty"`
 }
 
 // Row is one JSON line, with the fields and meanings of peer_ann.py's.
@@ -248,7 +257,7 @@ func Run(ctx context.Context, opts Options, w io.Writer, log io.Writer) error {
 		if opts.System == SystemCoderHNSW {
 			sys = &coderSystem{}
 		} else {
-			sys = &genestoreSystem{quantize: opts.Quantize}
+			sys = &genestoreSystem{quantize: opts.Quantize, rerank: opts.Rerank}
 		}
 		dir := tmp
 		if opts.IndexDir != "" {
@@ -302,7 +311,7 @@ func Run(ctx context.Context, opts Options, w io.Writer, log io.Writer) error {
 				return err
 			}
 			busy := othersBusy(s0)
-			row := Row{System: sys.name(), Params: Params{M: M, EfConstruction: opts.EfConstruction, Ef: ef, K: opts.K},
+			row := Row{System: sys.name(), Params: Params{M: M, EfConstruction: opts.EfConstruction, Ef: ef, K: opts.K, Rerank: opts.Rerank},
 				N: d.n, Dim: d.dim, NQ: d.nq,
 				BuildS: map[string]float64{th: round(buildS, 3)}, BuildCPUS: map[string]float64{th: round(buildCPU, 3)},
 				QPS: round(qps, 1), QPSCPU: round(qpsCPU, 1), RecallAt10: round(rec, 4),

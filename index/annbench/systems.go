@@ -19,6 +19,7 @@ type genestoreSystem struct {
 	ix       *index.Index
 	quantize string      // "float32" or "int8"
 	floats   baseVectors // re-ranking source under int8
+	rerank   int         // index.SearchOptions.Rerank under int8
 }
 
 // baseVectors serves the dataset's rows by row number (the key) for
@@ -34,6 +35,16 @@ func (b baseVectors) Vector(key uint64, dst []float32) ([]float32, bool) {
 	}
 	o := int(key) * b.dim
 	return append(dst, b.base[o:o+b.dim]...), true
+}
+
+// VectorView lends row key in place (index.VectorViews), as a store that
+// maps its file would.
+func (b baseVectors) VectorView(key uint64) ([]float32, bool) {
+	if b.dim == 0 || key >= uint64(len(b.base)/b.dim) {
+		return nil, false
+	}
+	o := int(key) * b.dim
+	return b.base[o : o+b.dim : o+b.dim], true
 }
 
 func (s *genestoreSystem) name() string { return SystemGenestore }
@@ -91,7 +102,7 @@ func (s *genestoreSystem) search(ctx context.Context, q []float32, k, ef int, ou
 
 func (s *genestoreSystem) searchWith(ctx context.Context, q []float32, k int, opts index.SearchOptions, out []uint64) ([]uint64, error) {
 	if s.quantize == "int8" {
-		opts.Floats = s.floats
+		opts.Floats, opts.Rerank = s.floats, s.rerank
 	}
 	res, err := s.ix.Search(ctx, q, k, opts)
 	if err != nil {
