@@ -14,6 +14,7 @@ import (
 	"genestore/query/backend"
 	"genestore/store"
 	"genestore/store/ingest"
+	"genestore/vecindex"
 	"genestore/vocab"
 )
 
@@ -273,6 +274,46 @@ func (db *DB) Info(ctx context.Context) (*store.Info, error) {
 		return nil, err
 	}
 	return db.st.Info()
+}
+
+// Indexes describes the index of every embedding space: its saved
+// settings and what its snapshot's header says.
+func (db *DB) Indexes(ctx context.Context) ([]vecindex.Description, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []vecindex.Description
+	err := db.st.View(func(tx *store.Tx) error {
+		spaces, err := tx.Spaces()
+		if err != nil {
+			return err
+		}
+		for _, sp := range spaces {
+			d, err := vecindex.Describe(tx, sp.Name)
+			if err != nil {
+				return err
+			}
+			out = append(out, d)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Reindex saves s as space's index settings (quantization, M, beams) and
+// rebuilds the space's index with them (vecindex.Reindex): later rebuilds,
+// retraining and appends keep them. It returns the new description.
+func (db *DB) Reindex(ctx context.Context, space string, s vecindex.Settings) (vecindex.Description, error) {
+	opts := index.DefaultOptions()
+	if db.opts.Index != (index.Options{}) {
+		opts = db.opts.Index
+	}
+	if _, err := vecindex.Reindex(ctx, db.st, space, s, opts); err != nil {
+		return vecindex.Description{}, err
+	}
+	var d vecindex.Description
+	err := db.st.View(func(tx *store.Tx) (err error) { d, err = vecindex.Describe(tx, space); return err })
+	return d, err
 }
 
 // SpatialGenes ranks a spatial dataset's genes by Moran's I over its spots'

@@ -134,6 +134,28 @@ func (ix *Index) Get(key uint64) ([]float32, bool) {
 	return slices.Clone(ix.vec(id)), true
 }
 
+// Stored returns v as the index would hold it once added: normalised under
+// Cosine and, under Int8, encoded and decoded with the fitted ranges
+// (values outside them clamp), so that a checker can compare Get's answer
+// with the vector it was given.
+func (ix *Index) Stored(v []float32) ([]float32, error) {
+	p, err := ix.prepare(v, true)
+	if err != nil {
+		return nil, err
+	}
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if !ix.q8() || !ix.fitted() {
+		return p, nil
+	}
+	codes := make([]uint8, ix.dim)
+	ix.encode(codes, p)
+	for j, c := range codes {
+		p[j] = ix.lo[j] + ix.scale[j]*float32(c)
+	}
+	return p, nil
+}
+
 // Keys returns the live keys in ascending order.
 func (ix *Index) Keys() []uint64 {
 	ix.mu.RLock()

@@ -56,6 +56,16 @@ type VectorViews interface {
 	VectorView(key uint64) ([]float32, bool)
 }
 
+// ParseQuantization returns the quantization named s: "float32" or "int8".
+func ParseQuantization(s string) (Quantization, error) {
+	for _, q := range []Quantization{Float32, Int8} {
+		if s == q.String() {
+			return q, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: quantization %q (want float32 or int8)", ErrOptions, s)
+}
+
 // q8 reports whether ix stores int8 codes.
 func (ix *Index) q8() bool { return ix.opts.Quantize == Int8 }
 

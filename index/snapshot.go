@@ -305,65 +305,14 @@ func Read(r io.Reader) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
+	hd, err := decodeHeader(h)
+	if err != nil {
+		return nil, err
+	}
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: "+format, append([]any{ErrSnapshot}, args...)...)
 	}
-	if [8]byte(h[0:8]) != snapshotMagic {
-		return nil, bad("not an index snapshot (magic %q)", h[0:8])
-	}
-	le := binary.LittleEndian
-	version := le.Uint32(h[8:])
-	if version < 1 || version > snapshotVersion {
-		return nil, bad("format version %d, this build reads 1 to %d", version, snapshotVersion)
-	}
-	opts := Options{
-		Metric:         Metric(h[16]),
-		Quantize:       Quantization(h[17]),
-		M:              int(le.Uint32(h[20:])),
-		EfConstruction: int(le.Uint32(h[24:])),
-		EfSearch:       int(le.Uint32(h[28:])),
-		ExactBelow:     int(int32(le.Uint32(h[32:]))),
-		Seed:           le.Uint64(h[36:]),
-	}
-	dim := le.Uint32(h[12:])
-	gen := le.Uint64(h[44:])
-	n := le.Uint32(h[52:])
-	ndel := le.Uint32(h[56:])
-	entry := le.Uint32(h[60:])
-	top := le.Uint32(h[64:])
-	upperLen := le.Uint64(h[68:])
-	switch {
-	case dim == 0 || dim > MaxDim:
-		return nil, bad("dimension %d", dim)
-	case h[19] != 0 || version == 1 && (h[17] != 0 || h[18] != 0):
-		return nil, bad("reserved header bytes set")
-	case opts.Quantize != Float32 && opts.Quantize != Int8:
-		return nil, bad("quantization %d", h[17])
-	case h[18] > 1 || h[18] == 1 && opts.Quantize != Int8:
-		return nil, bad("int8 range flag %d under %s", h[18], opts.Quantize)
-	case opts.Quantize == Int8 && h[18] == 0 && n > 0:
-		return nil, bad("int8 codes without ranges")
-	case opts.Metric != Cosine && opts.Metric != InnerProduct:
-		return nil, bad("metric %d", h[16])
-	case opts.M < 2 || opts.M > MaxM:
-		return nil, bad("M %d", opts.M)
-	case opts.EfConstruction < opts.M || opts.EfConstruction > math.MaxInt32:
-		return nil, bad("EfConstruction %d", opts.EfConstruction)
-	case opts.EfSearch < 1 || opts.EfSearch > math.MaxInt32:
-		return nil, bad("EfSearch %d", opts.EfSearch)
-	case opts.ExactBelow == 0:
-		return nil, bad("ExactBelow 0")
-	case n == math.MaxUint32:
-		return nil, bad("node count %d", n)
-	case ndel > n:
-		return nil, bad("%d tombstones among %d nodes", ndel, n)
-	case n == 0 && (entry != 0 || top != 0 || upperLen != 0):
-		return nil, bad("empty index with entry %d, top %d, upper links %d", entry, top, upperLen)
-	case n > 0 && (entry >= n || top == 0 || top > maxLevelCap+1):
-		return nil, bad("entry %d, top level %d for %d nodes", entry, int(top)-1, n)
-	case upperLen > math.MaxUint32:
-		return nil, bad("upper link length %d", upperLen)
-	}
+	opts, dim, gen, n, ndel, entry, top, upperLen := hd.Options, uint32(hd.Dim), hd.Generation, uint32(hd.Nodes), uint32(hd.Deleted), hd.entry, hd.top, hd.upperLen
 	ix := &Index{dim: int(dim), opts: opts,
 		maxLevel: int(top) - 1, entry: entry, generation: gen, ndeleted: int(ndel)}
 	ix.initParams()
@@ -480,7 +429,7 @@ func Read(r io.Reader) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	if got := le.Uint32(t); got != want {
+	if got := binary.LittleEndian.Uint32(t); got != want {
 		return nil, bad("CRC %08x, computed %08x", got, want)
 	}
 	return ix, nil
@@ -518,4 +467,95 @@ func checkLinks(a []uint32, c int, n uint32, owner func(i int) uint32) error {
 		}
 	}
 	return nil
+}
+
+// SnapshotInfo is what a snapshot's header says of its index.
+type SnapshotInfo struct {
+	Version    int     // format version
+	Dim        int     // vector dimension
+	Options    Options // Metric, Quantize, M, EfConstruction, EfSearch, ExactBelow, Seed
+	Generation uint64  // the caller's stamp (SetGeneration)
+	Nodes      int     // nodes, tombstones included
+	Deleted    int     // tombstones
+
+	entry, top uint32
+	upperLen   uint64
+}
+
+// ReadSnapshotInfo decodes the header of a snapshot from its first bytes
+// (at least SnapshotHeaderSize) without reading or checking the rest, as a
+// store describing its indexes does; Read is what validates a snapshot.
+func ReadSnapshotInfo(b []byte) (SnapshotInfo, error) {
+	if len(b) < headerSize {
+		return SnapshotInfo{}, fmt.Errorf("%w: %d bytes, shorter than the %d-byte header", ErrSnapshot, len(b), headerSize)
+	}
+	return decodeHeader(b[:headerSize])
+}
+
+// SnapshotHeaderSize is the length of a snapshot's header.
+const SnapshotHeaderSize = headerSize
+
+// decodeHeader decodes and checks a snapshot header.
+func decodeHeader(h []byte) (SnapshotInfo, error) {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrSnapshot}, args...)...)
+	}
+	if [8]byte(h[0:8]) != snapshotMagic {
+		return SnapshotInfo{}, bad("not an index snapshot (magic %q)", h[0:8])
+	}
+	le := binary.LittleEndian
+	version := le.Uint32(h[8:])
+	if version < 1 || version > snapshotVersion {
+		return SnapshotInfo{}, bad("format version %d, this build reads 1 to %d", version, snapshotVersion)
+	}
+	opts := Options{
+		Metric:         Metric(h[16]),
+		Quantize:       Quantization(h[17]),
+		M:              int(le.Uint32(h[20:])),
+		EfConstruction: int(le.Uint32(h[24:])),
+		EfSearch:       int(le.Uint32(h[28:])),
+		ExactBelow:     int(int32(le.Uint32(h[32:]))),
+		Seed:           le.Uint64(h[36:]),
+	}
+	dim := le.Uint32(h[12:])
+	gen := le.Uint64(h[44:])
+	n := le.Uint32(h[52:])
+	ndel := le.Uint32(h[56:])
+	entry := le.Uint32(h[60:])
+	top := le.Uint32(h[64:])
+	upperLen := le.Uint64(h[68:])
+	switch {
+	case dim == 0 || dim > MaxDim:
+		return SnapshotInfo{}, bad("dimension %d", dim)
+	case h[19] != 0 || version == 1 && (h[17] != 0 || h[18] != 0):
+		return SnapshotInfo{}, bad("reserved header bytes set")
+	case opts.Quantize != Float32 && opts.Quantize != Int8:
+		return SnapshotInfo{}, bad("quantization %d", h[17])
+	case h[18] > 1 || h[18] == 1 && opts.Quantize != Int8:
+		return SnapshotInfo{}, bad("int8 range flag %d under %s", h[18], opts.Quantize)
+	case opts.Quantize == Int8 && h[18] == 0 && n > 0:
+		return SnapshotInfo{}, bad("int8 codes without ranges")
+	case opts.Metric != Cosine && opts.Metric != InnerProduct:
+		return SnapshotInfo{}, bad("metric %d", h[16])
+	case opts.M < 2 || opts.M > MaxM:
+		return SnapshotInfo{}, bad("M %d", opts.M)
+	case opts.EfConstruction < opts.M || opts.EfConstruction > math.MaxInt32:
+		return SnapshotInfo{}, bad("EfConstruction %d", opts.EfConstruction)
+	case opts.EfSearch < 1 || opts.EfSearch > math.MaxInt32:
+		return SnapshotInfo{}, bad("EfSearch %d", opts.EfSearch)
+	case opts.ExactBelow == 0:
+		return SnapshotInfo{}, bad("ExactBelow 0")
+	case n == math.MaxUint32:
+		return SnapshotInfo{}, bad("node count %d", n)
+	case ndel > n:
+		return SnapshotInfo{}, bad("%d tombstones among %d nodes", ndel, n)
+	case n == 0 && (entry != 0 || top != 0 || upperLen != 0):
+		return SnapshotInfo{}, bad("empty index with entry %d, top %d, upper links %d", entry, top, upperLen)
+	case n > 0 && (entry >= n || top == 0 || top > maxLevelCap+1):
+		return SnapshotInfo{}, bad("entry %d, top level %d for %d nodes", entry, int(top)-1, n)
+	case upperLen > math.MaxUint32:
+		return SnapshotInfo{}, bad("upper link length %d", upperLen)
+	}
+	return SnapshotInfo{Version: int(version), Dim: int(dim), Options: opts, Generation: gen, Nodes: int(n), Deleted: int(ndel),
+		entry: entry, top: top, upperLen: upperLen}, nil
 }

@@ -163,3 +163,26 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+func TestReadSnapshotInfo(t *testing.T) {
+	base, _ := split(45, 500, 0, 8)
+	ix := build(t, 8, Options{Seed: 4, M: 10, EfSearch: 30, Quantize: Int8}, base)
+	ix.SetGeneration(7)
+	data := snapshot(t, ix)
+	h, err := ReadSnapshotInfo(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Version != SnapshotVersion || h.Dim != 8 || h.Nodes != 500 || h.Deleted != 0 || h.Generation != 7 ||
+		h.Options.Quantize != Int8 || h.Options.M != 10 || h.Options.EfSearch != 30 || h.Options.Metric != Cosine {
+		t.Errorf("header %+v", h)
+	}
+	if _, err := ReadSnapshotInfo(data[:SnapshotHeaderSize-1]); !errors.Is(err, ErrSnapshot) {
+		t.Errorf("short header: %v", err)
+	}
+	bad := append([]byte(nil), data[:SnapshotHeaderSize]...)
+	bad[17] = 9 // quantization
+	if _, err := ReadSnapshotInfo(bad); !errors.Is(err, ErrSnapshot) {
+		t.Errorf("bad quantization: %v", err)
+	}
+}

@@ -46,6 +46,14 @@ func spaceGeneration(db *store.DB, space string) (gen uint64, err error) {
 	return gen, err
 }
 
+// indexOptions returns opts with space's saved index settings
+// (vecindex.Settings) applied: a retrain keeps the space's quantization and
+// graph parameters.
+func indexOptions(db *store.DB, space string, opts index.Options) (out index.Options, err error) {
+	err = db.View(func(tx *store.Tx) error { out, err = vecindex.OptionsFor(tx, space, opts); return err })
+	return out, err
+}
+
 // checkGeneration fails with ErrConflict when space's generation in tx is
 // not gen, the one read before training.
 func checkGeneration(tx *store.Tx, space string, gen uint64) error {
@@ -298,7 +306,11 @@ func TrainCells(ctx context.Context, db *store.DB, o CellOptions, progress func(
 		}
 	}
 	cellVecs.Vecs = emb
-	cellIx, err := vecindex.Build(ctx, cellVecs, o.Index)
+	cellOpts, err := indexOptions(db, vocab.SpaceCells, o.Index)
+	if err != nil {
+		return nil, err
+	}
+	cellIx, err := vecindex.Build(ctx, cellVecs, cellOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -324,9 +336,11 @@ func TrainCells(ctx context.Context, db *store.DB, o CellOptions, progress func(
 		for _, g := range genes {
 			gv.Keys = append(gv.Keys, vocab.EntityKey(vocab.Consensus, g))
 		}
-		// Loadings are searched by inner product: their norms carry weight.
-		ipOpts := o.Index
-		ipOpts.Metric = index.InnerProduct
+		// Loadings are searched by inner product (vecindex.MetricOf).
+		ipOpts, err := indexOptions(db, vocab.SpaceCellGenes, o.Index)
+		if err != nil {
+			return nil, err
+		}
 		if geneIx, err = vecindex.Build(ctx, gv, ipOpts); err != nil {
 			return nil, err
 		}

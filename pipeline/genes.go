@@ -303,7 +303,11 @@ func TrainGenes(ctx context.Context, db *store.DB, o GeneOptions, progress gnn.P
 		vecs.Keys = append(vecs.Keys, vocab.EntityKey(vocab.Consensus, g))
 	}
 	vecs.Vecs = append(vecs.Vecs, res.Consensus.Vecs...)
-	ix, err := vecindex.Build(ctx, vecs, o.Index)
+	ixOpts, err := indexOptions(db, vocab.SpaceGenes, o.Index)
+	if err != nil {
+		return nil, err
+	}
+	ix, err := vecindex.Build(ctx, vecs, ixOpts)
 	if err != nil {
 		return nil, err
 	}

@@ -131,11 +131,20 @@ func TestTrainCellsWritesSpacesAndIndexes(t *testing.T) {
 	t.Logf("label ASW %.3f", asw)
 
 	// Retraining replaces the spaces instead of mixing model versions, also
-	// with another latent size.
+	// with another latent size, and keeps the index settings of a space.
+	if _, err := vecindex.Reindex(ctx, db, vocab.SpaceCells, vecindex.Settings{Quantize: index.Int8, M: 12}, index.DefaultOptions()); err != nil {
+		t.Fatal(err)
+	}
 	o.Model.Seed, o.Model.Latent = 2, 6
 	res2, err := TrainCells(ctx, db, o, nil, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if opts := savedIndex(t, db, vocab.SpaceCells).Options(); opts.Quantize != index.Int8 || opts.M != 12 || opts.Metric != index.Cosine {
+		t.Errorf("retrained cells index has options %+v, want the saved int8, M 12", opts)
+	}
+	if opts := savedIndex(t, db, vocab.SpaceCellGenes).Options(); opts.Quantize != index.Float32 || opts.Metric != index.InnerProduct {
+		t.Errorf("retrained cell-genes index has options %+v", opts)
 	}
 	if res2.ModelVersion == res.ModelVersion {
 		t.Error("a different seed gave the same model version")

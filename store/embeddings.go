@@ -178,6 +178,39 @@ func (tx *Tx) Embedding(space string, ds, id uint32) ([]float32, error) {
 	return decodeVectorAppend(make([]float32, 0, info.Dim), v, info.Dim)
 }
 
+// VectorReader reads single vectors of one space during one transaction
+// without looking the space up again for each, as re-ranking a quantized
+// index's candidates does tens of times per query. It is valid while its
+// transaction is open and, like the transaction, not safe for concurrent
+// use.
+type VectorReader struct {
+	space string
+	dim   int
+	vecs  *bolt.Bucket
+}
+
+// VectorReader returns a reader of space's vectors, or ErrNotFound.
+func (tx *Tx) VectorReader(space string) (*VectorReader, error) {
+	sb, info, err := tx.space(space, false)
+	if err != nil {
+		return nil, err
+	}
+	return &VectorReader{space: space, dim: info.Dim, vecs: sb.Bucket(kSpaceVec)}, nil
+}
+
+// Vector appends the vector of dataset ds's entity id to dst[:0], or
+// returns ErrNotFound (ErrCorrupt for a damaged record).
+func (r *VectorReader) Vector(ds, id uint32, dst []float32) ([]float32, error) {
+	var v []byte
+	if r.vecs != nil {
+		v = r.vecs.Get(u32u32key(ds, id))
+	}
+	if v == nil {
+		return dst[:0], fmt.Errorf("%w: space %q has no vector for dataset %d entity %d", ErrNotFound, r.space, ds, id)
+	}
+	return decodeVectorAppend(dst[:0], v, r.dim)
+}
+
 // Space returns one space's description, or ErrNotFound.
 func (tx *Tx) Space(space string) (SpaceInfo, error) {
 	sb, info, err := tx.space(space, false)

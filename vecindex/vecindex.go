@@ -6,10 +6,20 @@
 //
 // Every vector of a space goes into one index, keyed vocab.EntityKey(dataset,
 // entity); consensus vectors sit under vocab.Consensus. Queries restricted to
-// some datasets use a filtered search on the key's dataset half.
+// some datasets use a filtered search on the key's dataset half. A space's
+// metric is fixed (MetricOf: inner product for cell-genes, else cosine).
 //
-// This package is the only one that imports both store and index: index knows
-// nothing of stores, and store keeps the snapshot as bytes.
+// A space may have its own Settings (quantization, M, beams; settings.go),
+// saved as a blob (kind "index-settings", name = space) and applied by every
+// build of that space's index: Rebuild, Current, the pipeline's training,
+// and the query backend's in-memory rebuilds. Reindex saves settings and the
+// index built with them in one write; Describe reads them with the
+// snapshot's header. An int8 index holds codes only: the query backend
+// re-ranks its beam with the floats read from the store
+// (index.SearchOptions.Floats).
+//
+// Index knows nothing of stores, and store keeps the snapshot as bytes:
+// this package is where the two meet.
 package vecindex
 
 import (
@@ -88,11 +98,18 @@ func Save(tx *store.Tx, space string, ix *index.Index) error {
 }
 
 // Rebuild builds the index of space from the store's vectors and saves it.
+// The space's saved Settings, if any, override opts.
 // The vectors are copied in a short read transaction and indexed outside
 // any transaction, so a long build never holds the store.
 func Rebuild(ctx context.Context, db *store.DB, space string, opts index.Options) (*index.Index, error) {
 	var v *Vectors
-	if err := db.View(func(tx *store.Tx) (err error) { v, err = ReadVectors(tx, space); return err }); err != nil {
+	if err := db.View(func(tx *store.Tx) (err error) {
+		if opts, err = OptionsFor(tx, space, opts); err != nil {
+			return err
+		}
+		v, err = ReadVectors(tx, space)
+		return err
+	}); err != nil {
 		return nil, err
 	}
 	ix, err := Build(ctx, v, opts)
@@ -118,7 +135,8 @@ func Rebuild(ctx context.Context, db *store.DB, space string, opts index.Options
 // an index before its write transaction calls it inside the transaction,
 // before writing vectors: another writer may have committed in between, and
 // adding to the older index would save a snapshot missing those vectors under
-// a current generation. ix may be nil (no index loaded).
+// a current generation. ix may be nil (no index loaded). A rebuild uses
+// the space's saved Settings over opts.
 func Current(ctx context.Context, tx *store.Tx, space string, ix *index.Index, opts index.Options) (*index.Index, error) {
 	gen, err := tx.Generation(space)
 	if err != nil {
@@ -126,6 +144,9 @@ func Current(ctx context.Context, tx *store.Tx, space string, ix *index.Index, o
 	}
 	if ix != nil && ix.Generation() == gen {
 		return ix, nil
+	}
+	if opts, err = OptionsFor(tx, space, opts); err != nil {
+		return nil, err
 	}
 	v, err := ReadVectors(tx, space)
 	if err != nil {

@@ -94,9 +94,12 @@ const (
 	BlobModel  = "model"  // model weights, named by ModelGenes / ModelCells
 	BlobIndex  = "index"  // HNSW snapshots, named by their space
 	BlobLayout = "layout" // 2-D UMAP layouts (package layout), named by their space
-	ModelGenes = "genes"  // the gene model's weights
-	ModelCells = "cells"  // the cell model's weights
-	ModelExpr  = "expr"   // the expression-prediction model's weights (train/expr)
+	// BlobIndexSettings holds a space's own index options (quantization,
+	// M, beams; package vecindex), named by the space.
+	BlobIndexSettings = "index-settings"
+	ModelGenes        = "genes" // the gene model's weights
+	ModelCells        = "cells" // the cell model's weights
+	ModelExpr         = "expr"  // the expression-prediction model's weights (train/expr)
 )
 
 // Derived layers of a dataset.

@@ -217,10 +217,17 @@ func (s *snap) loadIndex(ctx context.Context, space string, gen uint64) (*index.
 	}
 	start := time.Now()
 	var v *vecindex.Vectors
-	if err := s.view(func(tx *store.Tx) (err error) { v, err = vecindex.ReadVectors(tx, space); return err }); err != nil {
+	opts := s.b.opts.Index
+	if err := s.view(func(tx *store.Tx) (err error) {
+		if opts, err = vecindex.OptionsFor(tx, space, opts); err != nil {
+			return err
+		}
+		v, err = vecindex.ReadVectors(tx, space)
+		return err
+	}); err != nil {
 		return nil, err
 	}
-	ix, err = vecindex.Build(ctx, v, s.b.opts.Index)
+	ix, err = vecindex.Build(ctx, v, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -271,7 +278,15 @@ func (s *snap) Search(ctx context.Context, space string, q []float32, k int, fil
 	if len(q) != ix.Dim() {
 		return nil, fmt.Errorf("%w: query of dim %d for space %q of dim %d", query.ErrInvalid, len(q), space, ix.Dim())
 	}
-	res, err := ix.Search(ctx, q, k, index.SearchOptions{Filter: filter})
+	opts := index.SearchOptions{Filter: filter}
+	if ix.Options().Quantize == index.Int8 {
+		var r *store.VectorReader
+		if err := s.view(func(tx *store.Tx) (err error) { r, err = tx.VectorReader(space); return err }); err != nil {
+			return nil, err
+		}
+		opts.Floats = &storeFloats{s: s, r: r}
+	}
+	res, err := ix.Search(ctx, q, k, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -280,6 +295,26 @@ func (s *snap) Search(ctx context.Context, space string, q []float32, k int, fil
 		out[i] = query.Hit{Key: r.Key, Score: 1 - r.Distance}
 	}
 	return out, nil
+}
+
+// storeFloats gives an int8 index the float vectors of its space from the
+// snapshot's transaction for re-ranking (index.VectorSource): the floats
+// stay in the store file, read through the page cache, and only the codes
+// are resident.
+type storeFloats struct {
+	s *snap
+	r *store.VectorReader
+}
+
+func (f *storeFloats) Vector(key uint64, dst []float32) ([]float32, bool) {
+	ds, id := vocab.SplitEntityKey(key)
+	f.s.mu.Lock()
+	defer f.s.mu.Unlock()
+	if f.s.tx == nil {
+		return dst[:0], false
+	}
+	v, err := f.r.Vector(ds, id, dst)
+	return v, err == nil
 }
 
 // GraphNeighbors implements query.IndexGraph with the HNSW index's

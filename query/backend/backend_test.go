@@ -3,6 +3,7 @@ package backend_test
 import (
 	"context"
 	"errors"
+	"math"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"genestore/query/backend"
 	"genestore/query/querytest"
 	"genestore/store"
+	"genestore/vecindex"
 	"genestore/vocab"
 )
 
@@ -237,4 +239,63 @@ func TestObsColumnCached(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestInt8SpaceRerankedFromStore turns the cells space's index to int8
+// (vecindex.Reindex) and checks that searches re-rank with the floats in the
+// store: the hits and their cosines are those of the float32 index.
+func TestInt8SpaceRerankedFromStore(t *testing.T) {
+	b, db, _ := newBackend(t)
+	ctx := context.Background()
+	var qs [][]float32
+	db.View(func(tx *store.Tx) error {
+		ds, _ := tx.Datasets()
+		for _, d := range ds {
+			_, dim, vecs, err := tx.Embeddings("cells", d.ID)
+			if err != nil || len(vecs) < 10*dim {
+				continue
+			}
+			for i := 0; i < 5; i++ {
+				qs = append(qs, vecs[i*dim:(i+1)*dim])
+			}
+		}
+		return nil
+	})
+	if len(qs) == 0 {
+		t.Fatal("no cell vectors")
+	}
+	search := func(b *backend.Backend) [][]query.Hit {
+		var out [][]query.Hit
+		err := b.View(ctx, func(r query.Reader) error {
+			for _, q := range qs {
+				hits, err := r.Search(ctx, "cells", q, 10, nil)
+				if err != nil {
+					return err
+				}
+				out = append(out, hits)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	want := search(b)
+	if _, err := vecindex.Reindex(ctx, db, "cells", vecindex.Settings{Quantize: index.Int8}, index.DefaultOptions()); err != nil {
+		t.Fatal(err)
+	}
+	b8, err := backend.New(db, backend.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := search(b8)
+	for i := range want {
+		for j := range want[i] {
+			g, w := got[i][j], want[i][j]
+			if g.Key != w.Key || math.Abs(float64(g.Score-w.Score)) > 1e-5 {
+				t.Fatalf("query %d rank %d: int8 %+v, float32 %+v", i, j, g, w)
+			}
+		}
+	}
 }

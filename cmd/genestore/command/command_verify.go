@@ -168,8 +168,6 @@ func checkSnapshot(ctx context.Context, db *store.DB, space string) (problems []
 	if ix.Len() != len(v.Keys) {
 		bad("holds %d vectors, the space %d", ix.Len(), len(v.Keys))
 	}
-	cosine := ix.Options().Metric == index.Cosine
-	want := make([]float32, v.Dim)
 	for i, key := range v.Keys {
 		if i%65536 == 0 && ctx.Err() != nil {
 			return nil, "", ctx.Err()
@@ -180,18 +178,13 @@ func checkSnapshot(ctx context.Context, db *store.DB, space string) (problems []
 			bad("vector (dataset %d, entity %d) missing", ds, id)
 			continue
 		}
-		copy(want, v.Vecs[i*v.Dim:(i+1)*v.Dim])
-		if cosine {
-			var n float64
-			for _, x := range want {
-				n += float64(x) * float64(x)
-			}
-			if n > 0 {
-				inv := float32(1 / math.Sqrt(n))
-				for j := range want {
-					want[j] *= inv
-				}
-			}
+		// What the index holds of the stored vector: normalised under
+		// cosine, and under int8 its codes decoded.
+		want, err := ix.Stored(v.Vecs[i*v.Dim : (i+1)*v.Dim])
+		if err != nil {
+			ds, id := vocab.SplitEntityKey(key)
+			bad("vector (dataset %d, entity %d): %v", ds, id, err)
+			continue
 		}
 		for j := range want {
 			if d := math.Abs(float64(got[j] - want[j])); d > 1e-5*(1+math.Abs(float64(want[j]))) {

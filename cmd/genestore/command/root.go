@@ -93,7 +93,7 @@ and annotations. Everything lives in one bbolt file (--store).`,
 		newPredictCommand(g), newExprCommand(g),
 		newLayoutCommand(g), newPlotCommand(g),
 		newDropCommand(g), newRenameCommand(g), newCompactCommand(g), newBackupCommand(g),
-		newInfoCommand(g), newGenesCommand(g), newCellsCommand(g), newSpatialCommand(g),
+		newInfoCommand(g), newIndexCommand(g), newGenesCommand(g), newCellsCommand(g), newSpatialCommand(g),
 		newSyncCommand(g),
 	)
 	return cmd

@@ -1,0 +1,149 @@
+package vecindex
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"genestore/index"
+	"genestore/store"
+	"genestore/vocab"
+)
+
+func openStore(t *testing.T) *store.DB {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "s.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func describe(t *testing.T, db *store.DB, space string) Description {
+	t.Helper()
+	var d Description
+	if err := db.View(func(tx *store.Tx) (err error) { d, err = Describe(tx, space); return err }); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestReindexSettingsSurviveRebuilds sets int8 and M 8 on a space and checks
+// that the snapshot follows them, that a rebuild after new vectors keeps
+// them, and that the metric stays the space's own.
+func TestReindexSettingsSurviveRebuilds(t *testing.T) {
+	ctx := context.Background()
+	db := openStore(t)
+	for _, space := range []string{vocab.SpaceGenes, vocab.SpaceCellGenes} {
+		putRandom(t, db, space, 1, 300, 8, 1)
+		if _, err := Load(ctx, db, space, index.DefaultOptions(), nil); err != nil {
+			t.Fatal(err)
+		}
+		d := describe(t, db, space)
+		if d.Settings != nil || d.Snapshot == nil || d.Snapshot.Quantize != "float32" || !d.Current || d.Vectors != 300 {
+			t.Fatalf("%s before: %+v", space, d)
+		}
+		if d.Snapshot.Metric != MetricOf(space).String() {
+			t.Fatalf("%s rebuilt with metric %s", space, d.Snapshot.Metric)
+		}
+
+		s := Settings{Quantize: index.Int8, M: 8}
+		ix, err := Reindex(ctx, db, space, s, index.DefaultOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o := ix.Options(); o.Quantize != index.Int8 || o.M != 8 || o.EfConstruction != index.DefaultEfConstruction || o.Metric != MetricOf(space) {
+			t.Fatalf("%s reindexed with %+v", space, o)
+		}
+		d = describe(t, db, space)
+		if d.Settings == nil || *d.Settings != s || d.Snapshot.Quantize != "int8" || d.Snapshot.M != 8 || !d.Current {
+			t.Fatalf("%s after reindex: %+v, settings %+v", space, d, d.Settings)
+		}
+
+		// New vectors make the snapshot stale: the rebuild keeps int8 and M 8
+		// although the caller asks for the defaults.
+		putRandom(t, db, space, 2, 40, 8, 2)
+		ix, err = Load(ctx, db, space, index.DefaultOptions(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o := ix.Options(); o.Quantize != index.Int8 || o.M != 8 || o.Metric != MetricOf(space) || ix.Len() != 340 {
+			t.Fatalf("%s rebuilt with %+v, %d vectors", space, o, ix.Len())
+		}
+		var cur *index.Index
+		if err := db.View(func(tx *store.Tx) (err error) {
+			cur, err = Current(ctx, tx, space, nil, index.DefaultOptions())
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if o := cur.Options(); o.Quantize != index.Int8 || o.M != 8 {
+			t.Fatalf("%s: Current built with %+v", space, o)
+		}
+
+		// Back to float32 with the defaults.
+		if _, err := Reindex(ctx, db, space, Settings{}, index.DefaultOptions()); err != nil {
+			t.Fatal(err)
+		}
+		if d = describe(t, db, space); d.Snapshot.Quantize != "float32" || d.Snapshot.M != index.DefaultM {
+			t.Fatalf("%s back to float32: %+v", space, d.Snapshot)
+		}
+	}
+	if _, err := Reindex(ctx, db, "nope", Settings{}, index.DefaultOptions()); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("reindex of a missing space: %v", err)
+	}
+	if _, err := Reindex(ctx, db, vocab.SpaceGenes, Settings{M: 1}, index.DefaultOptions()); !errors.Is(err, index.ErrOptions) {
+		t.Errorf("reindex with M 1: %v", err)
+	}
+}
+
+func TestSettingsCodecRejectsDamage(t *testing.T) {
+	s := Settings{Quantize: index.Int8, M: 12, EfConstruction: 100, EfSearch: 40}
+	b := s.encode()
+	got, err := decodeSettings("genes", b)
+	if err != nil || got != s {
+		t.Fatalf("round trip: %+v, %v", got, err)
+	}
+	for name, bad := range map[string][]byte{
+		"empty":        nil,
+		"version":      append([]byte{9}, b[1:]...),
+		"quantization": append([]byte{b[0], 7}, b[2:]...),
+		"truncated":    b[:len(b)-1],
+		"trailing":     append(append([]byte(nil), b...), 0),
+		"M 1":          Settings{M: 1}.encode(),
+	} {
+		_, err := decodeSettings("genes", bad)
+		if !errors.Is(err, store.ErrCorrupt) || !strings.Contains(err.Error(), `space "genes"`) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	// A damaged record reaches every build of the space as an error.
+	db := openStore(t)
+	putRandom(t, db, vocab.SpaceGenes, 1, 50, 4, 1)
+	if err := db.PutBlob(vocab.BlobIndexSettings, vocab.SpaceGenes, []byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(context.Background(), db, vocab.SpaceGenes, index.DefaultOptions(), nil); !errors.Is(err, store.ErrCorrupt) {
+		t.Errorf("load with damaged settings: %v", err)
+	}
+}
+
+func FuzzDecodeSettings(f *testing.F) {
+	f.Add(Settings{Quantize: index.Int8, M: 12}.encode())
+	f.Add([]byte{1, 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := decodeSettings("x", b)
+		if err != nil {
+			return
+		}
+		if err := s.Validate(); err != nil {
+			t.Fatalf("decoded invalid settings %+v: %v", s, err)
+		}
+		if again, err := decodeSettings("x", s.encode()); err != nil || again != s {
+			t.Fatalf("re-encoding %+v gives %+v, %v", s, again, err)
+		}
+	})
+}
