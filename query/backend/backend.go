@@ -26,6 +26,10 @@ type Options struct {
 	Index index.Options
 	// Log receives a line each time an index is rebuilt (nil: silent).
 	Log io.Writer
+	// Rerank is how many of an int8 index's best candidates by code
+	// distance a search re-ranks with the store's floats
+	// (index.SearchOptions.Rerank; 0: the whole beam).
+	Rerank int
 }
 
 // DefaultOptions returns index.DefaultOptions() and no log.
@@ -278,7 +282,7 @@ func (s *snap) Search(ctx context.Context, space string, q []float32, k int, fil
 	if len(q) != ix.Dim() {
 		return nil, fmt.Errorf("%w: query of dim %d for space %q of dim %d", query.ErrInvalid, len(q), space, ix.Dim())
 	}
-	opts := index.SearchOptions{Filter: filter}
+	opts := index.SearchOptions{Filter: filter, Rerank: s.b.opts.Rerank}
 	if ix.Options().Quantize == index.Int8 {
 		var r *store.VectorReader
 		if err := s.view(func(tx *store.Tx) (err error) { r, err = tx.VectorReader(space); return err }); err != nil {
