@@ -33,10 +33,6 @@ type work struct {
 	f, fb            []float32 // nPairs × V × Evidence pair evidence, nPairs × Evidence its view-attention mean
 	de, dh, dfeat    []float32
 	scr              []scratch
-	// drop, when non-nil, holds per pair a view left out of the view
-	// attention (its weight set to 0, the others renormalised), or -1
-	// for none: Options.ViewDropout during training.
-	drop []int
 }
 
 type scratch struct {
@@ -134,9 +130,6 @@ func (w *work) forward(m *Model, n int) {
 			}
 		}
 		attendPool(w.beta[i*V:][:V], w.u[i*V*E:][:V*E], E, qv, hp.SingleView, w.pooled[i*E:][:E])
-		if w.drop != nil && w.drop[i] >= 0 && V > 1 {
-			dropView(w.beta[i*V:][:V], w.u[i*V*E:][:V*E], E, qv, w.drop[i], w.pooled[i*E:][:E])
-		}
 		if nf > 0 {
 			fb := w.fb[i*nf:][:nf]
 			clear(fb)
@@ -542,44 +535,6 @@ func (w *work) convBackward(m *Model, nImg int) {
 			axpy(m.convW[l].G, 1, s.dw[l])
 			axpy(m.convB[l].G, 1, s.db[l])
 		}
-	}
-}
-
-// dropView recomputes one pair's view attention without view d: weights
-// = the softmax of items·q over the other views, 0 for d, and pools the
-// view embeddings items again into out. The backward pass needs no
-// change: a zero weight passes no gradient, and the softmax derivative
-// over the kept views has the same form.
-func dropView(weights, items []float32, E int, q []float32, d int, out []float32) {
-	for k := range weights {
-		if k != d {
-			weights[k] = dot(items[k*E:][:E], q)
-		}
-	}
-	// The softmax over the kept views: d's slot is skipped, then zeroed.
-	mx := float32(math.Inf(-1))
-	for k, z := range weights {
-		if k != d {
-			mx = max(mx, z)
-		}
-	}
-	sum := float32(0)
-	for k, z := range weights {
-		if k != d {
-			weights[k] = float32(math.Exp(float64(z - mx)))
-			sum += weights[k]
-		}
-	}
-	for k := range weights {
-		if k == d {
-			weights[k] = 0
-		} else {
-			weights[k] /= sum
-		}
-	}
-	clear(out)
-	for k, a := range weights {
-		axpy(out, a, items[k*E:][:E])
 	}
 }
 

@@ -74,26 +74,6 @@ type Options struct {
 	// Evidence and a hold-out, and is skipped without them. Measured no better on the simulator and worse
 	// on GSD (see the package doc's Caveats).
 	Fusion bool
-	// Average, when in (0, 1), is the decay of an exponential moving
-	// average of the weights over the training steps (the first steps
-	// averaged with the warm-up decay min(Average, (1+t)/(10+t))); early
-	// stopping scores the averaged weights after each epoch and keeps the
-	// best epoch's average instead of the raw weights. 0 (the default)
-	// keeps the raw weights. See the package doc's Caveats for what it
-	// measured.
-	Average float64
-	// ViewDropout is the probability that a training pair sees one view
-	// fewer: with it, one of its views, drawn at random, is left out of
-	// the view attention for that step (augmentation against relying on
-	// one view; multi-view models only). 0 (the default) is off.
-	ViewDropout float64
-	// PathNegatives adds to every epoch's sampled negatives, once per
-	// repetition of the positives, the candidate non-edges that the
-	// training edges make hard: the reverse (b, a) of each training edge
-	// (a, b) and each two-step path's shortcut (a, c) for training edges
-	// (a, b), (b, c): what an unsupervised score confuses with
-	// regulation. Off by default.
-	PathNegatives bool
 	// Seed seeds initialisation, the hold-out split, negative sampling and
 	// shuffling (math/rand/v2 PCG). Equal seeds, inputs and thread counts
 	// give equal models.
@@ -212,12 +192,6 @@ func (o Options) Validate() error {
 	}
 	if finite("hold-out fraction", o.HoldOut) && o.HoldOut >= 0.9 {
 		bad("hold-out fraction %v ≥ 0.9", o.HoldOut)
-	}
-	if finite("average decay", o.Average) && (o.Average < 0 || o.Average >= 1) {
-		bad("average decay %v outside [0, 1)", o.Average)
-	}
-	if finite("view dropout", o.ViewDropout) && (o.ViewDropout < 0 || o.ViewDropout >= 1) {
-		bad("view dropout %v outside [0, 1)", o.ViewDropout)
 	}
 	if o.Members < 0 || o.Members > maxMembers {
 		bad("members %d outside [0, %d]", o.Members, maxMembers)

@@ -32,11 +32,8 @@ type Report struct {
 	// HeldRegulators is the number of regulators whose known edges were
 	// all held out (0: the edges were split at random).
 	HeldRegulators int
-	// PathNegatives is the number of reversed and two-step shortcut
-	// pairs added to every epoch's negatives (Options.PathNegatives).
-	PathNegatives int
-	Seconds       float64 // wall-clock training time (of every member)
-	PairsPerSec   float64 // training pairs (positives and negatives) per second
+	Seconds        float64 // wall-clock training time (of every member)
+	PairsPerSec    float64 // training pairs (positives and negatives) per second
 	// Blend is the late-fusion blend (a, b, c) fitted on the hold-out
 	// (Options.Fusion; zero without it).
 	Blend [3]float64
@@ -193,21 +190,6 @@ func trainMember(ctx context.Context, m *Model, prep *prepared, hp hyper, o Opti
 		heldNeg = negs.takeFixed(rng, min(5*nHeld, negs.size()/2))
 	}
 	rep := &Report{Positives: len(trainPos), HeldOut: nHeld, HeldNegatives: len(heldNeg), HeldRegulators: len(heldRegs)}
-	var pathNeg []int64
-	if o.PathNegatives {
-		isReg, isHeldNeg := map[int]bool{}, map[int64]bool{}
-		for _, r := range negs.regs {
-			isReg[r] = true
-		}
-		for _, k := range heldNeg {
-			isHeldNeg[k] = true
-		}
-		pathNeg = pathNegatives(trainPos, func(k int64) bool {
-			a, b := int(k>>32), int(k&0xffffffff)
-			return a != b && isReg[a] && !posSet[k] && !isHeldNeg[k]
-		})
-		rep.PathNegatives = len(pathNeg)
-	}
 
 	bs := o.BatchSize
 	w := newWork(hp, bs, threads)
@@ -216,17 +198,9 @@ func trainMember(ctx context.Context, m *Model, prep *prepared, hp hyper, o Opti
 	opt.ClearGrad = true
 	ps := m.params()
 	best, bestAP, bad := m.clone(), math.Inf(-1), 0
-	// eval is the network early stopping scores and keeps: m itself, or
-	// the moving average of its weights (Options.Average).
-	eval, avg := m, (*weightAverage)(nil)
-	if o.Average > 0 {
-		avg = newWeightAverage(m, o.Average)
-		eval = avg.m
-	}
 	start := time.Now()
 	pairs := 0
 	y := make([]float32, bs)
-	dropViews := o.ViewDropout > 0 && hp.attViews() > 1
 	for epoch := 1; epoch <= o.Epochs; epoch++ {
 		reps := max(1, (o.EpochPairs+len(trainPos)*(1+o.NegRatio)-1)/(len(trainPos)*(1+o.NegRatio)))
 		ep := make([]labelled, 0, reps*len(trainPos)*(1+o.NegRatio))
@@ -238,17 +212,9 @@ func trainMember(ctx context.Context, m *Model, prep *prepared, hp hyper, o Opti
 		for range reps * len(trainPos) * o.NegRatio {
 			ep = append(ep, labelled{negs.draw(rng), 0})
 		}
-		for range reps {
-			for _, k := range pathNeg {
-				ep = append(ep, labelled{k, 0})
-			}
-		}
 		rng.Shuffle(len(ep), func(i, j int) { ep[i], ep[j] = ep[j], ep[i] })
 		var sumL, sumC float64
 		steps := 0
-		if dropViews {
-			w.drop = make([]int, bs)
-		}
 		for s := 0; s < len(ep); s += bs {
 			if err := ctx.Err(); err != nil {
 				return nil, nil, err
@@ -259,23 +225,12 @@ func trainMember(ctx context.Context, m *Model, prep *prepared, hp hyper, o Opti
 				keys[i], y[i] = p.key, p.y
 			}
 			b.fill(w, keys)
-			if dropViews {
-				for i := range part {
-					w.drop[i] = -1
-					if rng.Float64() < o.ViewDropout {
-						w.drop[i] = rng.IntN(hp.attViews())
-					}
-				}
-			}
 			w.forward(m, len(part))
 			l, c := w.loss(m, len(part), y, o.Contrast, o.Temperature, true)
 			if math.IsNaN(l) || math.IsNaN(c) || math.IsInf(l, 0) || math.IsInf(c, 0) {
 				return nil, nil, fmt.Errorf("%w: loss %v, contrast %v at epoch %d", ErrNumeric, l, c, epoch)
 			}
 			opt.Step(ps)
-			if avg != nil {
-				avg.update(ps)
-			}
 			sumL, sumC = sumL+l, sumC+c
 			steps++
 			pairs += len(part)
@@ -288,12 +243,11 @@ func trainMember(ctx context.Context, m *Model, prep *prepared, hp hyper, o Opti
 			continue
 		}
 		scores := make([]float64, 0, nHeld+len(heldNeg))
-		w.drop = nil
 		all := append(append([]int64(nil), held...), heldNeg...)
 		for s := 0; s < len(all); s += bs {
 			keys := all[s:min(s+bs, len(all))]
 			b.fill(w, keys)
-			w.forward(eval, len(keys))
+			w.forward(m, len(keys))
 			for i := range keys {
 				scores = append(scores, float64(w.logit[i]))
 			}
@@ -302,7 +256,7 @@ func trainMember(ctx context.Context, m *Model, prep *prepared, hp hyper, o Opti
 		rep.HeldAUPRC = append(rep.HeldAUPRC, ap)
 		if ap > bestAP {
 			bestAP, bad, rep.BestEpoch = ap, 0, epoch
-			best = eval.clone()
+			best = m.clone()
 		} else if bad++; o.Patience > 0 && bad >= o.Patience {
 			rep.Stopped = true
 			break
@@ -312,7 +266,7 @@ func trainMember(ctx context.Context, m *Model, prep *prepared, hp hyper, o Opti
 	rep.PairsPerSec = float64(pairs) / max(rep.Seconds, 1e-9)
 	rep.pairs = pairs
 	if nHeld == 0 {
-		best = eval
+		best = m
 	}
 	for _, p := range best.params() {
 		if err := finite(p.W); err != nil {
@@ -342,61 +296,6 @@ func trainMember(ctx context.Context, m *Model, prep *prepared, hp hyper, o Opti
 		}
 	}
 	return best, rep, nil
-}
-
-// pathNegatives returns, ascending and without repeats, the pairs that
-// ok accepts among the reverses (b, a) of the edges (a, b) in pos and the
-// shortcuts (a, c) of their two-step paths a → b → c.
-func pathNegatives(pos []int64, ok func(int64) bool) []int64 {
-	succ := map[int][]int{}
-	for _, k := range pos {
-		a, b := int(k>>32), int(k&0xffffffff)
-		succ[a] = append(succ[a], b)
-	}
-	seen := map[int64]bool{}
-	var out []int64
-	add := func(k int64) {
-		if !seen[k] && ok(k) {
-			seen[k] = true
-			out = append(out, k)
-		}
-	}
-	for _, k := range pos {
-		a, b := int(k>>32), int(k&0xffffffff)
-		add(pairKey(b, a))
-		for _, c := range succ[b] {
-			add(pairKey(a, c))
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-// weightAverage is an exponential moving average of a network's weights
-// over the training steps (Options.Average).
-type weightAverage struct {
-	m     *Model
-	decay float64
-	steps int
-}
-
-// newWeightAverage starts the average at m's current weights.
-func newWeightAverage(m *Model, decay float64) *weightAverage {
-	return &weightAverage{m: m.clone(), decay: decay}
-}
-
-// update folds the weights ps (in params order, after an optimiser step)
-// into the average. The decay warms up as min(decay, (1+t)/(10+t)) so that
-// the initial weights do not linger in the average.
-func (a *weightAverage) update(ps []*optim.Param) {
-	a.steps++
-	d := float32(min(a.decay, float64(1+a.steps)/float64(10+a.steps)))
-	for i, p := range a.m.params() {
-		w := ps[i].W
-		for j, x := range p.W {
-			p.W[j] = d*x + (1-d)*w[j]
-		}
-	}
 }
 
 // splitFolds divides the shuffled known edges pos among k members. With at
