@@ -18,7 +18,7 @@ import (
 //	8       4     format version (uint32) = 1
 //	12      4     header length H (uint32)
 //	16      H     header: JSON object {"genes", "latent", "hidden", "likelihood"
-//	              ("nb"|"gaussian"), "linear_decoder", "values", "batch_names"}
+//	              ("nb"|"zinb"|"gaussian"), "linear_decoder", "values", "batch_names"}
 //	…       4     parameter count P (uint32)
 //	then P times:
 //	        2     name length N (uint16), then N bytes of name (e.G. "enc.W")
@@ -31,8 +31,11 @@ import (
 // log σ²), enc.Zb (1 × 2·latent); then either dec.W1 (latent × hidden),
 // dec.B1 (batches × hidden), dec.b1 (1 × hidden), dec.W2 (hidden × genes),
 // dec.b2 (1 × genes) or, for a linear decoder, lin.W (latent × genes) and
-// lin.B (batches × genes); last disp (1 × genes): log θ (NB) or log σ²
-// (Gaussian).
+// lin.B (batches × genes); then disp (1 × genes): log θ (NB, ZINB) or
+// log σ² (Gaussian); for ZINB (non-linear decoder only) last dec.Wp (hidden ×
+// genes) and dec.bp (1 × genes), the zero-inflation logits' head. "zinb"
+// was added without a version change: readers older than it refuse such a
+// header as a bad likelihood, and NB and Gaussian layouts are unchanged.
 const (
 	magic         = "GSVAE\x00\x00\x01"
 	formatVersion = 1
@@ -110,7 +113,8 @@ func (m *Model) UnmarshalBinary(b []byte) error {
 	}
 	r = r[hl:]
 	if hp.Genes < 1 || hp.Latent < 1 || hp.Hidden < 1 || len(hp.BatchNames) < 1 ||
-		(hp.Likelihood != NB && hp.Likelihood != Gaussian) {
+		(hp.Likelihood != NB && hp.Likelihood != Gaussian && hp.Likelihood != ZINB) ||
+		(hp.Likelihood == ZINB && hp.LinearDecoder) {
 		return fmt.Errorf("%w: bad header %+v", ErrFormat, hp)
 	}
 	want := &Model{hp: hp}
@@ -124,6 +128,9 @@ func (m *Model) UnmarshalBinary(b []byte) error {
 		want.d2W, want.d2b = newShape("dec.W2", H, G), newShape("dec.b2", 1, G)
 	}
 	want.disp = newShape("disp", 1, G)
+	if hp.Likelihood == ZINB {
+		want.dpW, want.dpb = newShape("dec.Wp", H, G), newShape("dec.bp", 1, G)
+	}
 	ps := want.params()
 	np, err := get32()
 	if err != nil {

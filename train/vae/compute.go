@@ -25,6 +25,7 @@ type work struct {
 	beta    float32 // KL weight
 
 	h1, zs, z, eps, h2, logits, dense, dlog, dh2, dz, dzs, dh1 []float32
+	pi, dpi                                                    []float32   // ZINB: zero-inflation logits and their gradient
 	lossNLL, lossKL                                            []float64   // per cell of the batch
 	dispG                                                      [][]float32 // per part: d loss / d disp
 	theta, logTheta                                            []float64
@@ -58,9 +59,13 @@ func newWork(m *Model, capacity, threads int) *work {
 	for i := range w.dispG {
 		w.dispG[i] = make([]float32, G)
 	}
-	if m.hp.Likelihood == NB {
+	if m.hp.Likelihood.counts() {
 		w.lgT = make([]float64, G*lgTable)
 		w.dgT = make([]float64, G*lgTable)
+	}
+	if m.hp.Likelihood == ZINB {
+		w.pi = make([]float32, capacity*G)
+		w.dpi = make([]float32, capacity*G)
 	}
 	return w
 }
@@ -176,6 +181,12 @@ func (w *work) decode(d *data, rows []int) {
 		}
 	}
 	gemm(w.threads, false, false, M, G, H, w.h2, H, m.d2W.W, G, true, w.logits, G)
+	if m.hp.Likelihood == ZINB {
+		for i := range M {
+			copy(w.pi[i*G:(i+1)*G], m.dpb.W)
+		}
+		gemm(w.threads, false, false, M, G, H, w.h2, H, m.dpW.W, G, true, w.pi, G)
+	}
 }
 
 // step runs a forward pass over rows and, when train is set, the backward
@@ -214,14 +225,22 @@ func (w *work) step(d *data, rows []int, train, sample bool) (nll, kl float64) {
 		}
 	}
 	scale := float32(1) / float32(M)
-	if m.hp.Likelihood == NB {
+	switch m.hp.Likelihood {
+	case ZINB:
+		w.nbPrepare()
+		w.parallel(M, func(part, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				w.lossNLL[i] = w.zinbCell(d, rows[i], i, scale, w.dispG[part])
+			}
+		})
+	case NB:
 		w.nbPrepare()
 		w.parallel(M, func(part, lo, hi int) {
 			for i := lo; i < hi; i++ {
 				w.lossNLL[i] = w.nbCell(d, rows[i], i, scale, w.dispG[part])
 			}
 		})
-	} else {
+	default:
 		for g, p := range m.disp.W {
 			w.theta[g] = math.Exp(-float64(p)) // precision
 		}
@@ -351,6 +370,111 @@ func (w *work) nbCell(d *data, r, i int, scale float32, dacc []float32) float64 
 	return -ll
 }
 
+// zinbCell is nbCell for the zero-inflated NB, written as scvi-tools'
+// log_zinb_positive: with π the zero-inflation logit and
+// t = θ(log θ − log(θ+μ)) the NB's log-probability of zero,
+//
+//	x = 0:  log p = softplus(t − π) − softplus(−π)
+//	x > 0:  log p = −softplus(π) + log NB(x)
+//
+// The NB's gradients at x = 0 all flow through t, so the zero entries give
+// the NB's gradient weighted by σ(t − π), the posterior probability that
+// the zero came from the NB. It also writes d(loss·scale)/dπ into w.dpi.
+// It is scalar Go over every gene (no assembly kernel).
+func (w *work) zinbCell(d *data, r, i int, scale float32, dacc []float32) float64 {
+	G := w.m.hp.Genes
+	lrow := w.logits[i*G : (i+1)*G]
+	xrow := w.dense[i*G : (i+1)*G]
+	drow := w.dlog[i*G : (i+1)*G]
+	prow := w.pi[i*G : (i+1)*G]
+	dprow := w.dpi[i*G : (i+1)*G]
+	mx := float32(math.Inf(-1))
+	for _, v := range lrow {
+		mx = max(mx, v)
+	}
+	s := 0.0
+	for g, v := range lrow {
+		e := fastExp(float64(v - mx))
+		drow[g] = float32(e)
+		s += e
+	}
+	logZ := float64(mx) + fastLog(s)
+	invS := 1 / s
+	lib := float64(d.lib[r])
+	logLib := 0.0
+	if lib > 0 {
+		logLib = fastLog(lib)
+	}
+	ll, sumR := 0.0, 0.0
+	for g := range G {
+		rho := float64(drow[g]) * invS
+		mu := lib * rho
+		th, lt := w.theta[g], w.logTheta[g]
+		tpm := th + mu
+		ltpm := fastLog(tpm)
+		inv := 1 / tpm
+		x := float64(xrow[g])
+		p := float64(prow[g])
+		t := th * (lt - ltpm)
+		var rg, dth, dp float64
+		if x == 0 {
+			a := t - p
+			ll += softplus(a) - softplus(-p)
+			w0 := sigmoid(a)
+			dp = sigmoid(-p) - w0
+			rg = -w0 * th * mu * inv
+			dth = w0 * th * (lt - ltpm + mu*inv)
+		} else {
+			ll += -softplus(p) + t + x*(logLib+float64(lrow[g])-logZ-ltpm)
+			dp = -sigmoid(p)
+			rg = x - (th+x)*mu*inv
+			dth = th * (lt - ltpm + (mu-x)*inv)
+		}
+		sumR += rg
+		drow[g] = float32(rg)
+		lrow[g] = float32(rho)
+		dacc[g] -= scale * float32(dth)
+		dprow[g] = -scale * float32(dp)
+	}
+	X := d.X
+	for k := X.Indptr[r]; k < X.Indptr[r+1]; k++ {
+		g := int(X.Indices[k])
+		x := float64(d.target[k])
+		th := w.theta[g]
+		var lg, dg float64
+		if xi := int(x); float64(xi) == x && xi < lgTable {
+			lg, dg = w.lgT[g*lgTable+xi], w.dgT[g*lgTable+xi]
+		} else {
+			lg, dg = lgamma(x+th)-lgamma(th), digamma(x+th)-digamma(th)
+		}
+		ll += lg
+		dacc[g] -= scale * float32(th*dg)
+	}
+	ll -= d.lgx1[r]
+	sr := float32(sumR)
+	for g := range drow {
+		drow[g] = -scale * (drow[g] - lrow[g]*sr)
+	}
+	return -ll
+}
+
+// softplus returns log(1 + eˣ) without overflow.
+func softplus(x float64) float64 {
+	if x > 0 {
+		return x + math.Log1p(fastExp(-x))
+	}
+	return math.Log1p(fastExp(x))
+}
+
+// sigmoid returns 1 / (1 + e⁻ˣ) without overflow.
+func sigmoid(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + fastExp(-x))
+	}
+	e := fastExp(x)
+	return e / (1 + e)
+}
+
 // gaussCell is nbCell for the Gaussian likelihood: w.theta holds the
 // per-gene precision exp(−log σ²).
 func (w *work) gaussCell(i int, scale float32, dacc []float32) float64 {
@@ -388,6 +512,13 @@ func (w *work) backward(d *data, rows []int, scale float32, sample bool) {
 		}
 		colSum(w.dlog, M, G, m.d2b.G)
 		gemm(w.threads, false, true, M, H, G, w.dlog, G, m.d2W.W, G, false, w.dh2, H)
+		if m.hp.Likelihood == ZINB {
+			if m.dpW.Hi > 0 {
+				gemm(w.threads, true, false, H, G, M, w.h2, H, w.dpi, G, true, m.dpW.G, G)
+			}
+			colSum(w.dpi, M, G, m.dpb.G)
+			gemm(w.threads, false, true, M, H, G, w.dpi, G, m.dpW.W, G, true, w.dh2, H)
+		}
 		for j, v := range w.h2[:M*H] {
 			if v <= 0 {
 				w.dh2[j] = 0

@@ -35,8 +35,10 @@ type Model struct {
 	d1W, d1B, d1b, d2W, d2b *param
 	// linear decoder: logits = z·linW + linB[batch]
 	linW, linB *param
-	// disp is log θ (NB) or log σ² (Gaussian), one per gene.
+	// disp is log θ (NB, ZINB) or log σ² (Gaussian), one per gene.
 	disp *param
+	// ZINB only: zero-inflation logits = h2·dpW + dpb.
+	dpW, dpb *param
 }
 
 // Likelihood reports the observation model the weights were trained with.
@@ -62,7 +64,11 @@ func (m *Model) params() []*param {
 	if m.hp.LinearDecoder {
 		return []*param{m.encW, m.encB, m.encb, m.encZ, m.encZb, m.linW, m.linB, m.disp}
 	}
-	return []*param{m.encW, m.encB, m.encb, m.encZ, m.encZb, m.d1W, m.d1B, m.d1b, m.d2W, m.d2b, m.disp}
+	ps := []*param{m.encW, m.encB, m.encb, m.encZ, m.encZb, m.d1W, m.d1B, m.d1b, m.d2W, m.d2b, m.disp}
+	if m.hp.Likelihood == ZINB {
+		ps = append(ps, m.dpW, m.dpb)
+	}
+	return ps
 }
 
 // newModel allocates and initialises a model as PyTorch's nn.Linear would
@@ -101,8 +107,18 @@ func newModel(hp hyper, rng *rand.Rand) *Model {
 		m.d2b.uniform(rng, 1/math.Sqrt(float64(H)))
 	}
 	m.disp = newParam("disp", 1, G)
+	if hp.Likelihood == ZINB {
+		// Drawn after disp so that NB models keep their initial weights.
+		m.dpW = newParam("dec.Wp", H, G)
+		m.dpb = newParam("dec.bp", 1, G)
+		m.dpW.uniform(rng, 1/math.Sqrt(float64(H)))
+		m.dpb.uniform(rng, 1/math.Sqrt(float64(H)))
+	}
 	return m
 }
+
+// counts reports whether the likelihood models raw counts (NB or ZINB).
+func (l Likelihood) counts() bool { return l == NB || l == ZINB }
 
 // data is an Input prepared for training or embedding: the encoder's input
 // values per stored entry, the per-cell library size and the target values.
@@ -111,7 +127,7 @@ type data struct {
 	enc    []float32 // encoder input per stored entry (log1p of scaled counts, or log values)
 	target []float32 // likelihood target per stored entry (counts for NB, log values for Gaussian)
 	lib    []float32 // per cell: total counts (NB)
-	lgx1   []float64 // per cell: Σ lgamma(x+1) over its counts (NB constant)
+	lgx1   []float64 // per cell: Σ lgamma(x+1) over its counts (NB and ZINB constant)
 	batch  []int32
 }
 
@@ -132,7 +148,7 @@ func prepare(X *sparse.CSR, batch []int32, values vocab.ValueType, lik Likelihoo
 		return nil, fmt.Errorf("%w: %d batch labels for %d cells", ErrInput, len(batch), X.Rows)
 	}
 	d := &data{X: X, batch: batch, enc: make([]float32, len(X.Data)), lib: make([]float32, X.Rows)}
-	if lik == NB && forLoss {
+	if lik.counts() && forLoss {
 		d.lgx1 = make([]float64, X.Rows)
 		d.target = X.Data
 	} else {

@@ -145,5 +145,6 @@ func (m *Model) clone() *Model {
 	c.encW, c.encB, c.encb, c.encZ, c.encZb = cp(m.encW), cp(m.encB), cp(m.encb), cp(m.encZ), cp(m.encZb)
 	c.d1W, c.d1B, c.d1b, c.d2W, c.d2b = cp(m.d1W), cp(m.d1B), cp(m.d1b), cp(m.d2W), cp(m.d2b)
 	c.linW, c.linB, c.disp = cp(m.linW), cp(m.linB), cp(m.disp)
+	c.dpW, c.dpb = cp(m.dpW), cp(m.dpb)
 	return c
 }

@@ -157,7 +157,11 @@ func transfer(t *testing.T, ref []float32, refTypes []string, qry []float32, qry
 // only the new batch's rows, keeps the old rows and weights bit-identical,
 // and that a failing call leaves the model untouched.
 func TestAddBatchesFreezes(t *testing.T) {
-	for _, lin := range []bool{false, true} {
+	for _, tc := range []struct {
+		lin bool
+		lik Likelihood
+	}{{false, ""}, {true, ""}, {false, ZINB}} {
+		lin := tc.lin
 		ctx := context.Background()
 		ds := simulate(90, 30, 3, 3, 0.5, 8)
 		var ref, qry []int
@@ -174,6 +178,7 @@ func TestAddBatchesFreezes(t *testing.T) {
 		}
 		o := smallOptions()
 		o.LinearDecoder = lin
+		o.Likelihood = tc.lik
 		m, _, err := Train(ctx, refIn, o, nil)
 		if err != nil {
 			t.Fatal(err)

@@ -94,8 +94,8 @@ func Train(ctx context.Context, in Input, o Options, progress func(Progress)) (*
 			lik = NB
 		}
 	}
-	if lik == NB && values != vocab.Counts {
-		return nil, nil, fmt.Errorf("%w: the NB likelihood needs counts, input holds %q values", ErrInput, values)
+	if lik.counts() && values != vocab.Counts {
+		return nil, nil, fmt.Errorf("%w: the %s likelihood needs counts, input holds %q values", ErrInput, lik, values)
 	}
 	d, err := prepare(in.X, batch, values, lik, in.X.Cols, true)
 	if err != nil {

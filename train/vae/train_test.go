@@ -68,10 +68,13 @@ func TestTrainReproducibleAndRoundTrip(t *testing.T) {
 		name   string
 		lin    bool
 		values vocab.ValueType
+		lik    Likelihood // asked for; "" is the default
+		want   Likelihood
 	}{
-		{"nb", false, vocab.Counts},
-		{"nb linear", true, vocab.Counts},
-		{"gaussian", false, vocab.Normalized},
+		{"nb", false, vocab.Counts, "", NB},
+		{"nb linear", true, vocab.Counts, "", NB},
+		{"zinb", false, vocab.Counts, ZINB, ZINB},
+		{"gaussian", false, vocab.Normalized, "", Gaussian},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -79,6 +82,7 @@ func TestTrainReproducibleAndRoundTrip(t *testing.T) {
 			in.Values = tc.values
 			o := smallOptions()
 			o.LinearDecoder = tc.lin
+			o.Likelihood = tc.lik
 			var calls int
 			m1, rep, err := Train(context.Background(), in, o, func(Progress) { calls++ })
 			if err != nil {
@@ -133,7 +137,7 @@ func TestTrainReproducibleAndRoundTrip(t *testing.T) {
 					t.Fatal("embedding depends on the other cells in the call")
 				}
 			}
-			if back.Likelihood() != rep.Likelihood || (tc.values == vocab.Counts) != (back.Likelihood() == NB) {
+			if back.Likelihood() != rep.Likelihood || back.Likelihood() != tc.want {
 				t.Errorf("likelihood %q, report %q, values %q", back.Likelihood(), rep.Likelihood, tc.values)
 			}
 			dim, vecs, ok := back.GeneLoadings()
@@ -179,6 +183,9 @@ func FuzzUnmarshalBinary(f *testing.F) {
 	m := newModel(hp, rand.New(rand.NewPCG(1, 1)))
 	b, _ := m.MarshalBinary()
 	f.Add(b)
+	hp.Likelihood = ZINB
+	b, _ = newModel(hp, rand.New(rand.NewPCG(1, 1))).MarshalBinary()
+	f.Add(b)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var back Model
 		if err := back.UnmarshalBinary(b); err != nil {
@@ -208,6 +215,8 @@ func TestTrainErrors(t *testing.T) {
 		{"short batch", Input{X: in.X, Batch: []int{0}}, Options{}, ErrInput},
 		{"negative counts", neg, Options{}, ErrInput},
 		{"nb on tpm", Input{X: in.X, Values: vocab.Normalized}, Options{Likelihood: NB}, ErrInput},
+		{"zinb on tpm", Input{X: in.X, Values: vocab.Normalized}, Options{Likelihood: ZINB}, ErrInput},
+		{"zinb linear", in, Options{Likelihood: ZINB, LinearDecoder: true}, ErrOptions},
 		{"duplicate names", Input{X: in.X, BatchNames: []string{"a", "a"}}, Options{}, ErrInput},
 	}
 	for _, tc := range tests {

@@ -41,8 +41,9 @@ func newTrainCellsCommand(g *globalOptions) *cobra.Command {
 the highly variable genes shared by the chosen datasets: the encoder sees
 log-normalised expression and the batch, the decoder gets the batch back, so the
 latent space holds biology rather than batch. Raw counts use a negative-binomial
-likelihood with the cell's library size; normalised or log data (FPKM, TPM) use a
-Gaussian on log values; the store records which. Every gene also gets a vector
+likelihood with the cell's library size (--likelihood zinb adds scVI's zero
+inflation); normalised or log data (FPKM, TPM) use a Gaussian on log values; the
+store records which. Every gene also gets a vector
 in the cell space (the "cell-genes" space), so top genes for a cell or cluster
 and cells of a gene are inner-product searches: with --linear-decoder (LDVAE)
 these are the decoder's per-gene weights; with the default non-linear decoder
@@ -90,6 +91,7 @@ spaces' HNSW indexes in one transaction: an interrupted run changes nothing.`,
 	f.Uint64Var(&o.Model.Seed, "seed", o.Model.Seed, "random seed")
 	f.BoolVar(&o.Model.LinearDecoder, "linear-decoder", o.Model.LinearDecoder, "linear decoder (LDVAE): its weights are the gene vectors of the cell-genes space")
 	f.IntVar(&o.Model.Patience, "patience", o.Model.Patience, "epochs without held-out improvement before stopping")
+	f.StringVar((*string)(&o.Model.Likelihood), "likelihood", string(o.Model.Likelihood), "decoder likelihood: nb or zinb on counts, gaussian (default: nb for counts, gaussian otherwise)")
 	return cmd
 }
 
