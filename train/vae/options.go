@@ -84,7 +84,7 @@ type Options struct {
 // 0.627 and 0.612), batch ASW 0.893 vs 0.918. Biology is kept better at a
 // small cost in batch ASW, every figure still above PCA's.
 //
-// Three more of scvi-tools' defaults were measured against these and are not
+// Four more of scvi-tools' defaults were measured against these and are not
 // adopted (bench real, one thread, train seeds 1–3 on PBMC chemistries, whose
 // label ASW is 0.592 / 0.599 / 0.589 against PCA's 0.627; CellBench seed 1
 // transfer macro-F1 0.978, ARI 0.981):
