@@ -100,6 +100,22 @@ func TestEmbeddings(t *testing.T) {
 		if _, err := tx.Embedding("cells/v1", 2, 5); !errors.Is(err, ErrNotFound) {
 			t.Errorf("missing vector: %v", err)
 		}
+		vr, err := tx.VectorReader("cells/v1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]float32, 0, 3)
+		for i, id := range ids {
+			if buf, err = vr.Vector(1, id, buf); err != nil || !reflect.DeepEqual(buf, vecs[i*3:i*3+3]) {
+				t.Errorf("VectorReader.Vector(1, %d) = %v, %v", id, buf, err)
+			}
+		}
+		if _, err := vr.Vector(1, 4, buf); !errors.Is(err, ErrNotFound) {
+			t.Errorf("VectorReader, missing vector: %v", err)
+		}
+		if _, err := tx.VectorReader("nope"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("VectorReader of a missing space: %v", err)
+		}
 		spaces, _ := tx.Spaces()
 		if len(spaces) != 2 || spaces[0].Name != "cells/v1" || spaces[0].Generation != 1 || spaces[0].Sets[0].Count != 4 ||
 			spaces[1].Sets[0].Dataset != vocab.Consensus {
