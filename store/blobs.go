@@ -77,7 +77,7 @@ func (tx *Tx) Blob(kind, name string) ([]byte, error) {
 	if h.Size > uint64(h.Chunks)*BlobChunkSize || h.Size > math.MaxInt {
 		return nil, fmt.Errorf("%w: blob %s/%s: %d bytes in %d chunks", ErrCorrupt, kind, name, h.Size, h.Chunks)
 	}
-	out := make([]byte, 0, int(h.Size))
+	out := make([]byte, 0, tx.sizeHint(h.Size, 1))
 	for i := uint32(0); i < h.Chunks; i++ {
 		v := b.Get(u32key(i))
 		if v == nil {

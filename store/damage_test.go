@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -96,5 +97,58 @@ func TestDamagedFiles(t *testing.T) {
 				t.Logf("read-only %v: %v", ro, err)
 			}
 		})
+	}
+}
+
+// TestHugeCountsInValidRecords gives a blob header and an embedding-set
+// record counts far beyond the file (1 TiB of blob, 2³²−1 vectors of dim
+// 64) with their checksums intact, as a bug or a hostile writer could:
+// reading them must be ErrCorrupt (or a short read), not an allocation that
+// exhausts memory. Before the capacity hints were bounded by the file size
+// both reads died with "fatal error: runtime: out of memory".
+func TestHugeCountsInValidRecords(t *testing.T) {
+	db := openTemp(t)
+	if err := db.PutBlob("k", "n", []byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	err := db.Update(func(tx *Tx) error {
+		b, err := tx.blobBucket("k", "n")
+		if err != nil {
+			return err
+		}
+		if err := b.Put(kBlobHeader, encodeBlobHeader(blobHeader{Size: 1 << 40, Chunks: 1 << 20})); err != nil {
+			return err
+		}
+		if err := tx.PutEmbeddings("sp", 1, []uint32{0, 1}, 64, make([]float32, 128), Provenance{}); err != nil {
+			return err
+		}
+		sb, _, err := tx.space("sp", false)
+		if err != nil {
+			return err
+		}
+		set, err := decodeEmbeddingSet(sb.Bucket(kSpaceSets).Get(u32key(1)))
+		if err != nil {
+			return err
+		}
+		set.Count = 1<<32 - 1
+		return sb.Bucket(kSpaceSets).Put(u32key(1), encodeEmbeddingSet(set))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.View(func(tx *Tx) error { _, err := tx.Blob("k", "n"); return err })
+	if !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("blob of 1 TiB in a small file: %v, want ErrCorrupt", err)
+	}
+	err = db.View(func(tx *Tx) error {
+		ids, _, vecs, err := tx.Embeddings("sp", 1)
+		if err == nil && (len(ids) != 2 || len(vecs) != 128) {
+			return fmt.Errorf("read %d ids, %d values", len(ids), len(vecs))
+		}
+		return err
+	})
+	t.Logf("embeddings with a claimed count of 2³²−1: %v", err)
+	if err != nil && !errors.Is(err, ErrCorrupt) {
+		t.Fatal(err)
 	}
 }

@@ -59,6 +59,16 @@ type Tx struct {
 	db  *DB
 }
 
+// sizeHint bounds a capacity taken from a stored count: no record can hold
+// more bytes than the file, so a count that claims more (a damaged or
+// hostile header whose checksum still matches) reserves at most the file's
+// size in elements of size bytes, and the decode that follows reports the
+// mismatch instead of the allocation exhausting memory.
+func (tx *Tx) sizeHint(n uint64, size int) int {
+	limit := uint64(tx.btx.Size()) / uint64(max(size, 1))
+	return int(min(n, limit))
+}
+
 // Open opens (creating if absent, unless ReadOnly) the store at path.
 //
 // A new store is built under a temporary name in the same folder and

@@ -146,8 +146,9 @@ func (tx *Tx) Embeddings(space string, ds uint32) (ids []uint32, dim int, vecs [
 	dim = info.Dim
 	if v := sb.Bucket(kSpaceSets).Get(u32key(ds)); v != nil {
 		if set, err := decodeEmbeddingSet(v); err == nil {
-			ids = make([]uint32, 0, set.Count)
-			vecs = make([]float32, 0, set.Count*dim)
+			n := tx.sizeHint(uint64(set.Count), 4*dim+4)
+			ids = make([]uint32, 0, n)
+			vecs = make([]float32, 0, n*dim)
 		}
 	}
 	prefix := u32key(ds)

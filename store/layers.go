@@ -204,7 +204,7 @@ func (tx *Tx) LayerGene(ds uint32, name string, gene uint32) ([]float32, error) 
 	if vb == nil {
 		return nil, fmt.Errorf("%w: layer %q: bucket %q missing", ErrCorrupt, name, kLayerValues)
 	}
-	out := make([]float32, 0, l.Cells)
+	out := make([]float32, 0, tx.sizeHint(uint64(l.Cells), 1))
 	for first := 0; first < l.Cells; first += LayerChunkCells {
 		col, err := layerColumn(vb, l, first, gene)
 		if err != nil {
