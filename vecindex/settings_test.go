@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"genestore/index"
 	"genestore/store"
@@ -146,4 +147,35 @@ func FuzzDecodeSettings(f *testing.F) {
 			t.Fatalf("re-encoding %+v gives %+v, %v", s, again, err)
 		}
 	})
+}
+
+// TestRebuildKeepsConcurrentReindex runs a slow Rebuild (as Load starts for
+// a missing snapshot) and, while it builds, a Reindex to int8 with M 4.
+// Whatever the interleaving, the saved snapshot must then be the one the
+// saved settings describe: before the fix, a Rebuild that had read the old
+// settings overwrote the Reindex'd snapshot (settings do not move the
+// generation) and the stale float32 index counted as current.
+func TestRebuildKeepsConcurrentReindex(t *testing.T) {
+	ctx := context.Background()
+	db := openStore(t)
+	space := vocab.SpaceGenes
+	putRandom(t, db, space, 1, 4000, 32, 1)
+	slow := index.DefaultOptions()
+	slow.EfConstruction = 400
+	done := make(chan error, 1)
+	go func() {
+		_, err := Rebuild(ctx, db, space, slow)
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // usually: Rebuild has read the old settings
+	if _, err := Reindex(ctx, db, space, Settings{Quantize: index.Int8, M: 4, EfConstruction: 8}, index.DefaultOptions()); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	d := describe(t, db, space)
+	if d.Snapshot == nil || !d.Current || d.Snapshot.Quantize != "int8" || d.Snapshot.M != 4 {
+		t.Fatalf("saved settings %+v, snapshot %+v (current %v)", d.Settings, d.Snapshot, d.Current)
+	}
 }

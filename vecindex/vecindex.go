@@ -100,9 +100,12 @@ func Save(tx *store.Tx, space string, ix *index.Index) error {
 // Rebuild builds the index of space from the store's vectors and saves it.
 // The space's saved Settings, if any, override opts.
 // The vectors are copied in a short read transaction and indexed outside
-// any transaction, so a long build never holds the store.
+// any transaction, so a long build never holds the store. The index is
+// returned but not saved when the space's vectors or settings changed
+// while it was built.
 func Rebuild(ctx context.Context, db *store.DB, space string, opts index.Options) (*index.Index, error) {
 	var v *Vectors
+	caller := opts
 	if err := db.View(func(tx *store.Tx) (err error) {
 		if opts, err = OptionsFor(tx, space, opts); err != nil {
 			return err
@@ -123,6 +126,11 @@ func Rebuild(ctx context.Context, db *store.DB, space string, opts index.Options
 		// Vectors written while we built make this index stale: keep it in
 		// memory for this process but do not save it.
 		if g, err := tx.Generation(space); err != nil || g != v.Generation {
+			return err
+		}
+		// Settings saved while we built (Reindex, which also saved its own
+		// index) win: do not replace that index with one of the old settings.
+		if now, err := OptionsFor(tx, space, caller); err != nil || now != opts {
 			return err
 		}
 		return Save(tx, space, ix)
