@@ -36,17 +36,24 @@ func newBackend(t *testing.T) (*backend.Backend, *store.DB, *querytest.Truth) {
 	return b, db, tr
 }
 
+// TestConventions pins the persisted conventions the backend relies on:
+// index snapshots and stores hold entity keys (dataset << 32 | id) and the
+// Consensus dataset id, so changing either would silently misread every
+// saved store.
 func TestConventions(t *testing.T) {
-	if vocab.Consensus != vocab.Consensus {
-		t.Fatalf("vocab.Consensus %x != vocab.Consensus %x", vocab.Consensus, vocab.Consensus)
+	if vocab.Consensus != 0xFFFFFFFF {
+		t.Fatalf("vocab.Consensus = %#x, stores hold 0xFFFFFFFF", vocab.Consensus)
 	}
-	for _, k := range [][2]uint32{{0, 0}, {1, 2}, {vocab.Consensus, 7}, {5, 0xFFFFFFFF}} {
-		if vocab.EntityKey(k[0], k[1]) != vocab.EntityKey(k[0], k[1]) {
-			t.Errorf("Key%v differs from vocab.EntityKey", k)
+	for _, c := range []struct {
+		ds, id uint32
+		key    uint64
+	}{{0, 0, 0}, {1, 2, 1<<32 | 2}, {vocab.Consensus, 7, 0xFFFFFFFF<<32 | 7}, {5, 0xFFFFFFFF, 5<<32 | 0xFFFFFFFF}} {
+		if k := vocab.EntityKey(c.ds, c.id); k != c.key {
+			t.Errorf("EntityKey(%d, %d) = %#x, want %#x", c.ds, c.id, k, c.key)
 		}
-		d, id := vocab.SplitEntityKey(vocab.EntityKey(k[0], k[1]))
-		if d != k[0] || id != k[1] {
-			t.Errorf("SplitKey%v = %d, %d", k, d, id)
+		d, id := vocab.SplitEntityKey(c.key)
+		if d != c.ds || id != c.id {
+			t.Errorf("SplitEntityKey(%#x) = %d, %d", c.key, d, id)
 		}
 	}
 }
