@@ -132,7 +132,7 @@
 // TFs), ~190 known edges, through train grn and eval grn
 // (go test ./pipeline -run TestGRNSupervisedHeldOut -v -args -long).
 // GSD: BEELINE's GSD_2000_{0..4} as 5 views, ~38 known edges
-// (go test ./train/grn -run 'TestGSD$' -v -args -long). On the simulator
+// (go test ./train/grn -run 'TestBEELINE/GSD' -v -args -long). On the simulator
 // the model is 1.15× the best unsupervised baseline; on GSD it ties the
 // ensemble and the single-view model within the split-to-split spread
 // (±0.3). Without evidence (images only) it was below |Pearson| on both:

@@ -5,7 +5,7 @@ package grn
 
 var (
 	Long         = long
-	LoadGSD      = loadGSD
+	LoadFamily   = loadFamily
 	GSDSplit     = gsdSplit
 	ScoreAUPRC   = scoreAUPRC
 	EvalAUPRC    = evalAUPRC

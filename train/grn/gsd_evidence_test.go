@@ -4,22 +4,40 @@ import (
 	"context"
 	"testing"
 
+	"genestore/internal/testutil/shareddata"
 	"genestore/train/grn"
 	"genestore/train/grn/classic"
 )
 
-// TestGSD trains DeepMCL as train grn does (evidence from grn/classic,
-// negatives from the regulators with known edges) on the five GSD_2000
-// runs as views with half the reference regulators' edges known, and
-// reports AUPRC on the other half's edges beside the baselines eval grn
-// computes: |Pearson|, the unsupervised ensemble, and the single-view
-// model (-long; needs ../shared/data).
-func TestGSD(t *testing.T) {
+// TestBEELINE trains DeepMCL as train grn does (evidence from grn/classic,
+// negatives from the regulators with known edges) on each BEELINE family
+// it finds (shareddata.BeelineGroups: GSD in ../shared/data/grn_dev, more
+// in GENESTORE_BEELINE), the clean runs of a family as views (at least
+// two; GSD: GSD_2000_{0..4}), with half the reference regulators' edges
+// known, and reports AUPRC on the other half's edges beside the baselines
+// eval grn computes: |Pearson|, the unsupervised ensemble, and the
+// single-view model (-long).
+func TestBEELINE(t *testing.T) {
 	if !*grn.Long {
 		t.Skip("-long")
 	}
+	for _, g := range shareddata.BeelineGroups(t) {
+		if g.Dropout != "" || len(g.Runs) < 2 {
+			continue
+		}
+		t.Run(g.Name, func(t *testing.T) {
+			views, truth, edges, regs := grn.LoadFamily(t, g.Runs)
+			supervisedFamily(t, g.Name, views, truth, edges, regs)
+		})
+	}
+}
+
+// supervisedFamily trains on half the reference regulators' edges (5
+// splits) and reports held-out AUPRC ratios of the model, the single-view
+// model, |Pearson| and the ensemble; it fails if the model's mean is below
+// |Pearson|'s.
+func supervisedFamily(t *testing.T, name string, views []grn.View, truth map[int64]bool, edges []grn.Known, regs []int) {
 	ctx := context.Background()
-	views, truth, edges, regs := grn.LoadGSD(t)
 	G := views[0].Genes
 	density := float64(len(truth)) / float64(G*(G-1))
 	regs32 := make([]int32, len(regs))
@@ -65,15 +83,15 @@ func TestGSD(t *testing.T) {
 		}
 		pear := grn.EvalAUPRC(truth, testR, G, grn.PearsonScore(views))
 		en := grn.EvalAUPRC(truth, testR, G, func(r, t int) float64 { return ensScore[grn.PairKey(r, t)] })
-		t.Logf("seed %d: AUPRC ratio model %.2f, single-view %.2f, |Pearson| %.2f, ensemble %.2f; per-view evidence %.2f (density %.3f, %d known edges)",
-			seed, ap[0]/density, ap[1]/density, pear/density, en/density, ap[2]/density, density, len(known))
+		t.Logf("%s seed %d: AUPRC ratio model %.2f, single-view %.2f, |Pearson| %.2f, ensemble %.2f; per-view evidence %.2f (density %.3f, %d known edges)",
+			name, seed, ap[0]/density, ap[1]/density, pear/density, en/density, ap[2]/density, density, len(known))
 		for i, x := range []float64{ap[0], ap[1], pear, en, ap[2]} {
 			sum[i] += x / density / float64(len(seeds))
 		}
 	}
-	t.Logf("mean AUPRC ratio of %d splits: model %.2f, single-view %.2f, |Pearson| %.2f, ensemble %.2f; per-view evidence %.2f",
-		len(seeds), sum[0], sum[1], sum[2], sum[3], sum[4])
+	t.Logf("%s: mean AUPRC ratio of %d splits: model %.2f, single-view %.2f, |Pearson| %.2f, ensemble %.2f; per-view evidence %.2f",
+		name, len(seeds), sum[0], sum[1], sum[2], sum[3], sum[4])
 	if sum[0] < sum[2] {
-		t.Errorf("model AUPRC ratio %.2f < |Pearson| %.2f", sum[0], sum[2])
+		t.Errorf("%s: model AUPRC ratio %.2f < |Pearson| %.2f", name, sum[0], sum[2])
 	}
 }

@@ -5,16 +5,18 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"genestore/internal/testutil/shareddata"
 )
 
-// readBeeline reads a BEELINE ExpressionData.csv.gz (genes × cells, gene
+// readBeeline reads a BEELINE ExpressionData.csv[.gz] (genes × cells, gene
 // names in the first column) as a View over the genes in order (nil: the
 // file's order), returning the file's gene order too.
 func readBeeline(t *testing.T, path string, order []string) (View, []string) {
@@ -24,11 +26,15 @@ func readBeeline(t *testing.T, path string, order []string) (View, []string) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
+	var r io.Reader = f
+	if strings.HasSuffix(path, ".gz") {
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = zr
 	}
-	rows, err := csv.NewReader(zr).ReadAll()
+	rows, err := csv.NewReader(r).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,16 +70,34 @@ func readBeeline(t *testing.T, path string, order []string) (View, []string) {
 func loadGSD(t *testing.T) (views []View, truth map[int64]bool, edges []Known, regs []int) {
 	t.Helper()
 	data := filepath.Join(shareddata.Dir(t), "grn_dev", "GSD")
-	var genes []string
+	var dirs []string
 	for i := range 5 {
-		v, g := readBeeline(t, filepath.Join(data, fmt.Sprintf("GSD_2000_%d", i), "ExpressionData.csv.gz"), genes)
+		dirs = append(dirs, filepath.Join(data, fmt.Sprintf("GSD_2000_%d", i)))
+	}
+	return loadFamily(t, dirs)
+}
+
+// loadFamily reads BEELINE run folders (ExpressionData.csv[.gz] and
+// refNetwork.csv each) as views over the first run's gene order, and the
+// first run's reference network without self-loops. BEELINE's inputs
+// head the reference Gene1,Gene2 (regulator first); BoolODE's own output
+// heads it Gene2,Gene1 (target first): the header decides.
+func loadFamily(t *testing.T, dirs []string) (views []View, truth map[int64]bool, edges []Known, regs []int) {
+	t.Helper()
+	var genes []string
+	for _, dir := range dirs {
+		path := filepath.Join(dir, "ExpressionData.csv.gz")
+		if _, err := os.Stat(path); err != nil {
+			path = filepath.Join(dir, "ExpressionData.csv")
+		}
+		v, g := readBeeline(t, path, genes)
 		views, genes = append(views, v), g
 	}
 	index := map[string]int{}
 	for i, g := range genes {
 		index[g] = i
 	}
-	f, err := os.Open(filepath.Join(data, "GSD_2000_0", "refNetwork.csv"))
+	f, err := os.Open(filepath.Join(dirs[0], "refNetwork.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,18 +106,22 @@ func loadGSD(t *testing.T) (views []View, truth map[int64]bool, edges []Known, r
 	if err != nil {
 		t.Fatal(err)
 	}
+	ri, ti := 0, 1
+	if strings.TrimSpace(rows[0][0]) == "Gene2" {
+		ri, ti = 1, 0
+	}
 	truth = map[int64]bool{}
 	regSet := map[int]bool{}
 	for _, r := range rows[1:] {
-		a, okA := index[r[0]]
-		b, okB := index[r[1]]
+		a, okA := index[r[ri]]
+		b, okB := index[r[ti]]
 		if !okA || !okB || a == b || truth[pairKey(a, b)] {
 			continue
 		}
 		truth[pairKey(a, b)] = true
 		regSet[a] = true
 		var s int8 = 1
-		if r[2] == "-" {
+		if strings.TrimSpace(r[2]) == "-" {
 			s = -1
 		}
 		edges = append(edges, Known{Regulator: int32(a), Target: int32(b), Sign: s})

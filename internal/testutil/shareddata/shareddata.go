@@ -4,6 +4,8 @@
 package shareddata
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,9 +14,18 @@ import (
 // Dir returns the shared data folder, or skips t when there is none.
 func Dir(t testing.TB) string {
 	t.Helper()
+	data, err := find()
+	if err != nil {
+		t.Skip(err)
+	}
+	return data
+}
+
+// find returns the shared data folder beside the module root.
+func find() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
@@ -22,13 +33,13 @@ func Dir(t testing.TB) string {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			t.Skip("module root not found")
+			return "", errors.New("module root not found")
 		}
 		dir = parent
 	}
 	data := filepath.Join(dir, "..", "shared", "data")
 	if _, err := os.Stat(filepath.Join(data, "pbmc_small")); err != nil {
-		t.Skipf("shared sample data absent: %v", err)
+		return "", fmt.Errorf("shared sample data absent: %v", err)
 	}
-	return data
+	return data, nil
 }

@@ -71,7 +71,7 @@
 // and _50 are the dropout variants. EPR (early precision ratio) in
 // brackets. Produced by
 //
-//	go test ./train/grn/classic -run 'GSD|Simulated' -long -v
+//	go test ./train/grn/classic -run 'BEELINE|Simulated' -long -v
 //
 // (2 shared cores, ~90 s):
 //
