@@ -54,6 +54,9 @@ func EvalGRN(ctx context.Context, db *store.DB, name string, truth, known []Know
 	)
 	err := db.View(func(tx *store.Tx) error {
 		var err error
+		if name, err = ResolveNetwork(tx, name); err != nil {
+			return err
+		}
 		if net, err = tx.Network(name); err != nil {
 			return err
 		}

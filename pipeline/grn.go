@@ -486,6 +486,34 @@ type NamedEdge struct {
 	Sign      int8    `json:"sign"`
 }
 
+// ResolveNetwork names the network a command means: name itself when
+// given, else "default" when stored, else the only stored network (as the
+// query engine's regulators and targets do). With several and none named
+// "default" the error lists them.
+func ResolveNetwork(tx *store.Tx, name string) (string, error) {
+	if name != "" {
+		return name, nil
+	}
+	nets, err := tx.Networks()
+	if err != nil {
+		return "", err
+	}
+	var names []string
+	for _, n := range nets {
+		if n.Name == "default" {
+			return n.Name, nil
+		}
+		names = append(names, n.Name)
+	}
+	switch len(names) {
+	case 0:
+		return "", fmt.Errorf("%w: no regulatory network is stored (infer one with `genestore train grn`)", store.ErrNotFound)
+	case 1:
+		return names[0], nil
+	}
+	return "", fmt.Errorf("%w: network \"default\"; name one of: %s", store.ErrNotFound, strings.Join(names, ", "))
+}
+
 // NetworkEdges returns network name's edges with symbols: regulators in
 // gene-id order, each one's targets best first; top > 0 keeps only the top
 // best edges overall, best first.

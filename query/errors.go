@@ -14,9 +14,11 @@ var (
 	// ErrModelMismatch: the vectors a query would compare were made by
 	// different model versions.
 	ErrModelMismatch = errors.New("query: model versions differ")
-	// ErrNotComputed: a clustering that does not exist yet was asked for
-	// without permission to compute it (read-only use, e.g. the server).
-	ErrNotComputed = errors.New("query: clustering not computed")
+	// ErrNotComputed: something derived (a clustering, a regulatory
+	// network) that does not exist yet was asked for, without permission to
+	// compute it (read-only use, e.g. the server). The wrapping error says
+	// what and how to compute it.
+	ErrNotComputed = errors.New("query: not computed")
 	// ErrAmbiguous: a name matches several things ignoring letter case
 	// (AHNAK and Ahnak in a human + mouse store) and none exactly. An error
 	// that is ErrAmbiguous is also ErrInvalid (a 400 over HTTP).

@@ -179,11 +179,15 @@ func newGRNExportCommand(g *globalOptions) *cobra.Command {
 		Short: "Write a regulatory network as regulator, target, score, sign (TSV)",
 		Long: `grn export writes one edge a line, regulator\ttarget\tscore\tsign, with a header,
 regulators in gene-id order and each regulator's targets best first; sign is
-+, - or . (undetermined). --top K keeps the K best edges overall.`,
++, - or . (undetermined). --top K keeps the K best edges overall. --name
+defaults to "default", or the only network when just one is stored.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "tsv" {
 				return fmt.Errorf("grn export: format %q: only tsv", format)
+			}
+			if top < 0 {
+				return fmt.Errorf("grn export: --top %d < 0", top)
 			}
 			db, err := openStore(g, true)
 			if err != nil {
@@ -192,6 +196,10 @@ regulators in gene-id order and each regulator's targets best first; sign is
 			defer db.Close()
 			w := bufio.NewWriter(cmd.OutOrStdout())
 			err = db.View(func(tx *store.Tx) error {
+				name, err := pipeline.ResolveNetwork(tx, name)
+				if err != nil {
+					return err
+				}
 				edges, err := pipeline.NetworkEdges(tx, name, top)
 				if err != nil {
 					return err
@@ -209,7 +217,7 @@ regulators in gene-id order and each regulator's targets best first; sign is
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&name, "name", "default", "network name")
+	f.StringVar(&name, "name", "", `network name (default: "default", or the only network)`)
 	f.StringVar(&format, "format", "tsv", "output format (tsv)")
 	f.IntVar(&top, "top", 0, "keep only the best K edges (0: all)")
 	return cmd
@@ -289,7 +297,7 @@ where SCORES = {"TrueEdges", "Pairs", "Density", "AUROC", "AUPRC",
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&name, "name", "default", "network name")
+	f.StringVar(&name, "name", "", `network name (default: "default", or the only network)`)
 	f.StringVar(&truth, "truth", "", "reference network file (required)")
 	f.StringVar(&known, "known", "", "the prior edges a supervised network was trained on: left out of the evaluation, and the single-view DeepMCL baseline is trained on them")
 	f.BoolVar(&asJSON, "json", false, "print JSON")

@@ -29,7 +29,14 @@ func TestGRNVerbs(t *testing.T) {
 	if len(lines) != 4 || lines[0] != "regulator\ttarget\tscore\tsign" {
 		t.Fatalf("grn export printed %q", out)
 	}
-	out = mustRun(t, "--store", db, "eval", "grn", "--name", "net", "--truth", filepath.Join(sim, "truth", "regulation.tsv"), "--json")
+	// Without --name the only network is meant (none is called "default").
+	if out := mustRun(t, "--store", db, "grn", "export", "--top", "2"); strings.Count(out, "\n") != 3 {
+		t.Fatalf("grn export without --name printed %q", out)
+	}
+	if _, err := run(t, "--store", db, "grn", "export", "--top", "-5"); err == nil || !strings.Contains(err.Error(), "--top -5") {
+		t.Fatalf("grn export --top -5: %v", err)
+	}
+	out = mustRun(t, "--store", db, "eval", "grn", "--truth", filepath.Join(sim, "truth", "regulation.tsv"), "--json")
 	var rep struct {
 		Genes     int                                `json:"genes"`
 		Model     struct{ AUPRCRatio float64 }       `json:"model"`
