@@ -597,7 +597,9 @@ type PredictParams struct {
 // transaction that first checks the dataset and the model are unchanged,
 // the model's blocks of predictions stream into the layer chunk by chunk.
 // Landmarks the dataset lacks are filled from the present ones first and
-// counted. Any failure leaves the store unchanged.
+// counted. Predictions below 0 are stored as 0, the floor of log1p(CP10k)
+// (eval expr scores the models' raw output). Any failure leaves the store
+// unchanged.
 func Predict(ctx context.Context, db *store.DB, o PredictOptions, log io.Writer) (*PredictResult, error) {
 	if log == nil {
 		log = io.Discard
@@ -770,7 +772,9 @@ func Predict(ctx context.Context, db *store.DB, o PredictOptions, log io.Writer)
 			for r := range rows {
 				row, cell := v[r*T:(r+1)*T], lo+r-first
 				for i, c := range cols {
-					chunk[i*store.LayerChunkCells+cell] = row[c.t]
+					// log1p(CP10k) is never below 0; the models'
+					// deviations around the means can be.
+					chunk[i*store.LayerChunkCells+cell] = max(row[c.t], 0)
 				}
 			}
 			if end := lo + rows; end-first == store.LayerChunkCells || end == info.Cells {

@@ -230,6 +230,9 @@ func TestTrainExprAndPredict(t *testing.T) {
 				return err
 			}
 			for c, v := range values {
+				if v < 0 {
+					return fmt.Errorf("TG%03d cell %d: predicted log1p %g < 0", t0, c, v)
+				}
 				predMAE += math.Abs(float64(v) - float64(s.data[2][c*G+s.L+t0]))
 			}
 		}
