@@ -50,6 +50,21 @@ func TestFitInputErrors(t *testing.T) {
 	}
 }
 
+// TestAutoLandmarksLeaveTargets fits with every default on data of fewer
+// genes than the default 1,000 auto landmarks: half the shared genes must
+// be left as targets (before the cap every gene became a landmark and Fit
+// failed with "no target gene").
+func TestAutoLandmarksLeaveTargets(t *testing.T) {
+	data := simData(1, 1, 40, 24, 6, 3)
+	m, err := Fit(context.Background(), data, Options{NoMLP: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, tg := len(m.Landmarks()), len(m.Targets()); l != 15 || tg != 15 {
+		t.Fatalf("%d landmarks, %d targets of 30 genes; want 15 and 15", l, tg)
+	}
+}
+
 // TestMissingLandmarks drops landmarks from a query: Predict fills them and
 // reports how many; below 10 present it refuses with the count.
 func TestMissingLandmarks(t *testing.T) {

@@ -156,7 +156,12 @@ func Fit(ctx context.Context, data []Dataset, opts Options) (*Model, error) {
 	}
 	var lm []string
 	if len(o.Landmarks) == 0 {
-		if lm, err = SelectLandmarks(ctx, data, o.AutoLandmarks); err != nil {
+		n := o.AutoLandmarks
+		if len(o.Targets) == 0 {
+			// Leave at least half the shared genes to predict.
+			n = min(n, max(len(common)/2, minLandmarks))
+		}
+		if lm, err = SelectLandmarks(ctx, data, n); err != nil {
 			return nil, err
 		}
 	} else {
@@ -175,7 +180,7 @@ func Fit(ctx context.Context, data []Dataset, opts Options) (*Model, error) {
 	}
 	tg := keep(src, inAll, isL)
 	if len(tg) == 0 {
-		return nil, fmt.Errorf("%w: no target gene is measured in every dataset", ErrInput)
+		return nil, fmt.Errorf("%w: no target gene is measured in every dataset besides the %d landmarks (%d genes are shared by all); name fewer landmarks or other targets", ErrInput, len(lm), len(common))
 	}
 	L, T := len(lm), len(tg)
 	lMean, lSD, N := pooledStats(data, lm)

@@ -14,7 +14,8 @@ type Options struct {
 	// from the data (SelectLandmarks).
 	Landmarks []string
 	// AutoLandmarks is the number of landmarks chosen when Landmarks is
-	// empty (default 1000, capped by the genes available).
+	// empty (default 1000; without Targets at most half the genes that
+	// every dataset measures, so that half are left to predict).
 	AutoLandmarks int
 	// Targets names the genes to predict. Empty means every gene measured
 	// in all training datasets that is not a landmark.
