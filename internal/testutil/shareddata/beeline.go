@@ -21,7 +21,7 @@ type BeelineGroup struct {
 	Runs    []string // run folders, sorted by name
 }
 
-var beelineRun = regexp.MustCompile(`^(.+_\d+)_\d+(?:_(\d+))?$`)
+var beelineRun = regexp.MustCompile(`^(.+?_\d+)_\d+(?:_(\d+))?$`)
 
 // BeelineGroups finds BEELINE run folders, named NAME_CELLS_RUN with an
 // optional dropout suffix (GSD_2000_0, GSD_2000_0_50) and each holding
