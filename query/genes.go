@@ -195,6 +195,7 @@ type GeneCellsRequest struct {
 	Symbol   string
 	K        int      // 0 means 10
 	Datasets []string // restrict to these datasets; empty = all
+	Exclude  []string // leave these datasets out
 	// Where keeps only cells that pass these filters (see
 	// CellNeighborsRequest.Where).
 	Where []string
@@ -249,7 +250,7 @@ func (e *Engine) GeneCells(ctx context.Context, req GeneCellsRequest) (*GeneCell
 	if err != nil {
 		return nil, err
 	}
-	allowed, skipped, err := e.targets(cells, nm, ds, setIDs(cells, false), req.Datasets, nil, ver)
+	allowed, skipped, err := e.targets(cells, nm, ds, setIDs(cells, false), req.Datasets, req.Exclude, ver)
 	if err != nil {
 		return nil, err
 	}

@@ -188,6 +188,19 @@ func TestCellQueries(t *testing.T) {
 			}
 		}
 	}
+	// Exclude leaves a dataset out of gene → cells (it was ignored).
+	ex, err := f.e.GeneCells(ctx, query.GeneCellsRequest{Symbol: f.tr.Symbols[0], K: 10, Exclude: []string{"ds1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ex.Cells) != 10 {
+		t.Errorf("gene cells excluding ds1: %d cells", len(ex.Cells))
+	}
+	for _, c := range ex.Cells {
+		if c.Dataset != "ds2" {
+			t.Errorf("gene cells excluding ds1 answered a cell of %s", c.Dataset)
+		}
+	}
 	if _, err := f.e.CellNeighbors(ctx, query.CellNeighborsRequest{Dataset: "ds1", Barcode: "nope"}); !errors.Is(err, query.ErrNotFound) {
 		t.Errorf("unknown barcode: %v", err)
 	}

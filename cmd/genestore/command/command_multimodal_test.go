@@ -130,6 +130,8 @@ func TestNeighborsSpatial(t *testing.T) {
 		{"--cell", spot, "--dataset", "pbmc", "--spatial"},
 		{"--gene", "CD3E", "--spatial"},
 		{"--cell", "NOPE", "--dataset", "mob", "--spatial"},
+		{"--cell", spot, "--dataset", "mob", "--spatial", "--where", "layer=x"}, // was ignored
+		{"--cell", spot, "--dataset", "mob", "--spatial", "--exclude", "mob"},
 	} {
 		if _, err := run(t, append([]string{"--store", db, "neighbors"}, bad...)...); err == nil {
 			t.Errorf("neighbors %v: no error", bad)

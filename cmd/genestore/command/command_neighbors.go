@@ -155,7 +155,10 @@ func runNeighbors(cmd *cobra.Command, g *globalOptions, o *neighborsOptions) err
 		printSkipped(w, a.Skipped)
 		return printCells(w, a.Neighbors, "COSINE")
 	case o.cells:
-		a, err := e.GeneCells(ctx, query.GeneCellsRequest{Symbol: o.gene, K: o.k, Datasets: o.restrict, Where: o.where})
+		if o.dataset != "" {
+			return fmt.Errorf("%w: --dataset picks the query cell's or gene's dataset; --gene --cells searches cells of every dataset (narrow with --restrict or --exclude)", query.ErrInvalid)
+		}
+		a, err := e.GeneCells(ctx, query.GeneCellsRequest{Symbol: o.gene, K: o.k, Datasets: o.restrict, Exclude: o.exclude, Where: o.where})
 		if err != nil {
 			return err
 		}
@@ -215,6 +218,9 @@ func printCells(w io.Writer, cells []query.CellHit, score string) error {
 func runSpatialNeighbors(cmd *cobra.Command, g *globalOptions, o *neighborsOptions) error {
 	if o.cell == "" || o.dataset == "" || o.cells {
 		return fmt.Errorf("%w: --spatial goes with --cell SPOT --dataset D", query.ErrInvalid)
+	}
+	if len(o.where) > 0 || len(o.restrict) > 0 || len(o.exclude) > 0 {
+		return fmt.Errorf("%w: --spatial answers within the spot's own dataset and takes no --where, --restrict or --exclude", query.ErrInvalid)
 	}
 	db, err := openStore(g, true)
 	if err != nil {

@@ -425,7 +425,7 @@ func (s *Server) geneNeighbors(r *http.Request) (any, error) {
 func (s *Server) geneCells(r *http.Request) (any, error) {
 	p := &params{r: r}
 	req := query.GeneCellsRequest{Symbol: p.path("symbol"), K: p.int("k", 10), Datasets: p.list("datasets"),
-		Where: p.query()["where"]}
+		Exclude: p.list("exclude"), Where: p.query()["where"]}
 	if p.err != nil {
 		return nil, p.err
 	}
