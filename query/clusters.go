@@ -62,14 +62,26 @@ func (r ClusterRequest) withDefaults() (ClusterRequest, error) {
 }
 
 // ClusteringName is the stored name of a clustering: method "_r" resolution,
-// e.g. "leiden_r1.0", "louvain_r0.5".
+// e.g. "leiden_r1.0", "louvain_r0.5". The resolution is written in decimal
+// (the shortest that reads back as the same float64, ".0" added to a whole
+// number) unless that takes more than maxDecimalName bytes, as a tiny
+// resolution (1e-300) would: then in exponent form ("leiden_r1e-300"), so
+// that every valid resolution gives a name a store accepts. Names already
+// stored keep their form: every decimal that short is unchanged.
 func ClusteringName(method string, resolution float64) string {
 	s := strconv.FormatFloat(resolution, 'f', -1, 64)
+	if len(s) > maxDecimalName {
+		return method + "_r" + strconv.FormatFloat(resolution, 'g', -1, 64)
+	}
 	if !strings.Contains(s, ".") {
 		s += ".0"
 	}
 	return method + "_r" + s
 }
+
+// maxDecimalName bounds the decimal form of a resolution in a clustering's
+// name: 32 bytes hold every resolution from 1e-14 up with all its digits.
+const maxDecimalName = 32
 
 // ClusterSize is one cluster of a summary.
 type ClusterSize struct {
