@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -170,7 +171,8 @@ func (e *Engine) clustering(ctx context.Context, req ClusterRequest) (Clustering
 	if !req.Recompute {
 		c, err := e.r.Clustering(ctx, req.Space, name)
 		if err == nil {
-			return c, false, req, nil
+			c, err = e.live(ctx, c)
+			return c, false, req, err
 		}
 		if !errors.Is(err, ErrNotFound) {
 			return Clustering{}, false, req, err
@@ -182,6 +184,29 @@ func (e *Engine) clustering(ctx context.Context, req ClusterRequest) (Clustering
 	}
 	c, err := e.computeClustering(ctx, req, name)
 	return c, err == nil, req, err
+}
+
+// live leaves out of c the entities of datasets no longer stored: a drop
+// marks the clustering stale but keeps their keys, and their barcodes and
+// vectors are gone. The lookups answer for the surviving entities, with
+// Stale set. The stored slices are not modified.
+func (e *Engine) live(ctx context.Context, c Clustering) (Clustering, error) {
+	nm, _, err := e.names(ctx)
+	if err != nil {
+		return Clustering{}, err
+	}
+	gone := func(k uint64) bool { d, _ := vocab.SplitEntityKey(k); _, ok := nm[d]; return !ok }
+	if !slices.ContainsFunc(c.Keys, gone) {
+		return c, nil
+	}
+	keys, labels := make([]uint64, 0, len(c.Keys)), make([]int32, 0, len(c.Labels))
+	for i, k := range c.Keys {
+		if !gone(k) {
+			keys, labels = append(keys, k), append(labels, c.Labels[i])
+		}
+	}
+	c.Keys, c.Labels, c.Stale = keys, labels, true
+	return c, nil
 }
 
 // computeClustering builds the kNN graph of the space from its index,
