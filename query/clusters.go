@@ -28,7 +28,7 @@ type ClusterRequest struct {
 	K int
 	// Datasets lists the vector sets clustered when computing; empty means
 	// the consensus set for genes (every set if there is none) and every
-	// dataset for cells.
+	// dataset for cells. A name given twice counts once (the first time).
 	Datasets []string
 	// Compute allows computing (and persisting) the clustering when it is
 	// not stored; Recompute forces it.
@@ -226,6 +226,9 @@ func (e *Engine) computeClustering(ctx context.Context, req ClusterRequest, name
 			id, err := e.datasetID(ds, n)
 			if err != nil {
 				return Clustering{}, err
+			}
+			if slices.Contains(sets, id) { // named twice: clustered once
+				continue
 			}
 			if _, ok := info.set(id); !ok {
 				return Clustering{}, fmt.Errorf("%w: dataset %q has no %s vectors", ErrNotFound, n, req.Space)
