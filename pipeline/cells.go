@@ -115,6 +115,9 @@ type cellInput struct {
 	batches []string    // batch label per cell
 }
 
+// selectDatasets resolves the --datasets names of a training command (every
+// dataset when there are none). A dataset named twice is selected once, at
+// its first place: trained twice, its rows would be written twice.
 func selectDatasets(tx *store.Tx, names []string) ([]store.DatasetInfo, error) {
 	all, err := tx.Datasets()
 	if err != nil {
@@ -128,6 +131,9 @@ func selectDatasets(tx *store.Tx, names []string) ([]store.DatasetInfo, error) {
 		d, err := tx.DatasetByName(n)
 		if err != nil {
 			return nil, fmt.Errorf("dataset %q: %w", n, err)
+		}
+		if slices.ContainsFunc(out, func(o store.DatasetInfo) bool { return o.ID == d.ID }) {
+			continue
 		}
 		out = append(out, d)
 	}

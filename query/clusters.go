@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,7 +28,7 @@ type ClusterRequest struct {
 	K int
 	// Datasets lists the vector sets clustered when computing; empty means
 	// the consensus set for genes (every set if there is none) and every
-	// dataset for cells.
+	// dataset for cells. A name given twice counts once (the first time).
 	Datasets []string
 	// Compute allows computing (and persisting) the clustering when it is
 	// not stored; Recompute forces it.
@@ -62,14 +63,26 @@ func (r ClusterRequest) withDefaults() (ClusterRequest, error) {
 }
 
 // ClusteringName is the stored name of a clustering: method "_r" resolution,
-// e.g. "leiden_r1.0", "louvain_r0.5".
+// e.g. "leiden_r1.0", "louvain_r0.5". The resolution is written in decimal
+// (the shortest that reads back as the same float64, ".0" added to a whole
+// number) unless that takes more than maxDecimalName bytes, as a tiny
+// resolution (1e-300) would: then in exponent form ("leiden_r1e-300"), so
+// that every valid resolution gives a name a store accepts. Names already
+// stored keep their form: every decimal that short is unchanged.
 func ClusteringName(method string, resolution float64) string {
 	s := strconv.FormatFloat(resolution, 'f', -1, 64)
+	if len(s) > maxDecimalName {
+		return method + "_r" + strconv.FormatFloat(resolution, 'g', -1, 64)
+	}
 	if !strings.Contains(s, ".") {
 		s += ".0"
 	}
 	return method + "_r" + s
 }
+
+// maxDecimalName bounds the decimal form of a resolution in a clustering's
+// name: 32 bytes hold every resolution from 1e-14 up with all its digits.
+const maxDecimalName = 32
 
 // ClusterSize is one cluster of a summary.
 type ClusterSize struct {
@@ -158,7 +171,8 @@ func (e *Engine) clustering(ctx context.Context, req ClusterRequest) (Clustering
 	if !req.Recompute {
 		c, err := e.r.Clustering(ctx, req.Space, name)
 		if err == nil {
-			return c, false, req, nil
+			c, err = e.live(ctx, c)
+			return c, false, req, err
 		}
 		if !errors.Is(err, ErrNotFound) {
 			return Clustering{}, false, req, err
@@ -170,6 +184,29 @@ func (e *Engine) clustering(ctx context.Context, req ClusterRequest) (Clustering
 	}
 	c, err := e.computeClustering(ctx, req, name)
 	return c, err == nil, req, err
+}
+
+// live leaves out of c the entities of datasets no longer stored: a drop
+// marks the clustering stale but keeps their keys, and their barcodes and
+// vectors are gone. The lookups answer for the surviving entities, with
+// Stale set. The stored slices are not modified.
+func (e *Engine) live(ctx context.Context, c Clustering) (Clustering, error) {
+	nm, _, err := e.names(ctx)
+	if err != nil {
+		return Clustering{}, err
+	}
+	gone := func(k uint64) bool { d, _ := vocab.SplitEntityKey(k); _, ok := nm[d]; return !ok }
+	if !slices.ContainsFunc(c.Keys, gone) {
+		return c, nil
+	}
+	keys, labels := make([]uint64, 0, len(c.Keys)), make([]int32, 0, len(c.Labels))
+	for i, k := range c.Keys {
+		if !gone(k) {
+			keys, labels = append(keys, k), append(labels, c.Labels[i])
+		}
+	}
+	c.Keys, c.Labels, c.Stale = keys, labels, true
+	return c, nil
 }
 
 // computeClustering builds the kNN graph of the space from its index,
@@ -189,6 +226,9 @@ func (e *Engine) computeClustering(ctx context.Context, req ClusterRequest, name
 			id, err := e.datasetID(ds, n)
 			if err != nil {
 				return Clustering{}, err
+			}
+			if slices.Contains(sets, id) { // named twice: clustered once
+				continue
 			}
 			if _, ok := info.set(id); !ok {
 				return Clustering{}, fmt.Errorf("%w: dataset %q has no %s vectors", ErrNotFound, n, req.Space)

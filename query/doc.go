@@ -95,7 +95,8 @@
 //     datasets or another k under the same name is returned as is (its
 //     provenance says how it was made); pass Recompute to replace it. A
 //     clustering marked stale (vectors appended since) is still returned,
-//     with Stale set.
+//     with Stale set. The entities of a dataset dropped since are left out
+//     of its answers (summary, members, markers), which are marked stale.
 //   - Enrichment sets are compared by exact symbol.
 //   - The engine keeps no state; caching (indexes, barcodes, vectors for
 //     exact scans) is the backend's.

@@ -279,7 +279,7 @@ func (s *Server) handle(pattern string, h handlerFunc) {
 func status(err error) int {
 	var mbe *http.MaxBytesError
 	switch {
-	case errors.Is(err, errBadParam), errors.Is(err, query.ErrInvalid), errors.As(err, &mbe):
+	case errors.Is(err, errBadParam), errors.Is(err, query.ErrInvalid), errors.Is(err, store.ErrInvalid), errors.As(err, &mbe):
 		return http.StatusBadRequest
 	case errors.Is(err, query.ErrNotFound), errors.Is(err, query.ErrNotComputed):
 		return http.StatusNotFound
