@@ -561,7 +561,8 @@ func NetworkEdges(tx *store.Tx, name string, top int) ([]NamedEdge, error) {
 	return out, nil
 }
 
-// scoreUnsupervised scores every candidate pair with a classic method.
+// scoreUnsupervised scores every candidate pair with a classic method,
+// each edge's support being its normalised rank in each view.
 func scoreUnsupervised(ctx context.Context, in *GRNInput, o GRNOptions, log io.Writer) ([]store.RegEdge, store.Network, error) {
 	method := o.Method
 	if method == "" {
@@ -584,9 +585,10 @@ func scoreUnsupervised(ctx context.Context, in *GRNInput, o GRNOptions, log io.W
 	edges := make([]store.RegEdge, len(res.Edges))
 	for i, e := range res.Edges {
 		edges[i] = store.RegEdge{Regulator: in.GeneIDs[e.Regulator], Target: in.GeneIDs[e.Target],
-			Score: float32(e.Score), Sign: e.Sign}
+			Score: float32(e.Score), Sign: e.Sign, Support: res.Support[i]}
 	}
 	params, _ := json.Marshal(map[string]any{"method": res.Method, "combination": res.Combination,
+		"support": "per view, the pair's normalised rank among the view's pairs (1 = the view's best)",
 		"genes": len(in.GeneIDs), "regulators": len(in.Regulators), "known_edges": len(in.Known),
 		"views_by": o.ViewsBy, "seed": o.Seed, "skipped_regulators": len(in.SkippedRegulators)})
 	net := store.Network{Method: string(res.Method),

@@ -323,7 +323,9 @@ func newRegulationCommand(g *globalOptions, targets bool) *cobra.Command {
 		Short: short,
 		Long: use + ` lists the ` + what + ` a gene in a network inferred by "train grn", best
 first: the edge score, its sign (+ activation, - repression, . undetermined),
-each view's support (the method's per-view attention or score), the pair's
+each view's support (DeepMCL: its attention weight on the view; the
+unsupervised methods: the pair's normalised rank among the view's pairs,
+1 = the view's best), the pair's
 co-expression weight averaged over the datasets whose graph holds it (and how
 many do), and the cosine similarity of the two genes' consensus embeddings.
 --network defaults to "default" (or the only network).

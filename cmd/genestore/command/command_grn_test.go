@@ -56,11 +56,19 @@ func TestGRNVerbs(t *testing.T) {
 	var ra struct {
 		Direction string `json:"direction"`
 		Edges     []struct {
-			Symbol string `json:"symbol"`
+			Symbol  string `json:"symbol"`
+			Support []struct {
+				View    string  `json:"view"`
+				Support float32 `json:"support"`
+			} `json:"support"`
 		} `json:"edges"`
 	}
 	if err := json.Unmarshal([]byte(out), &ra); err != nil || ra.Direction != "regulators" || len(ra.Edges) == 0 {
 		t.Fatalf("regulators --json: %v %q", err, out)
+	}
+	// The unsupervised network's per-view support: each view's rank of the pair.
+	if s := ra.Edges[0].Support; len(s) != 3 || s[0].View != "D1" || s[0].Support <= 0 || s[0].Support > 1 {
+		t.Fatalf("regulators --json: support %+v", s)
 	}
 	if _, err := run(t, "--store", db, "targets", "--gene", "G0001", "-k", "0"); err == nil || !strings.Contains(err.Error(), "out of range") {
 		t.Fatalf("targets -k 0: %v", err)

@@ -28,6 +28,11 @@ type Result struct {
 	Combination string
 	// Views is the number of views combined.
 	Views int
+	// Support holds, per edge (in Edges' order), each view's normalised
+	// rank of the pair among that view's pairs (mid-ranks for ties, over
+	// the number of pairs): 1 is the view's best pair, about 0.5 a typical
+	// one. It says which views carry an edge.
+	Support [][]float32
 }
 
 // Infer scores every directed pair regulator → target (target ≠ regulator)
@@ -53,13 +58,19 @@ func Infer(ctx context.Context, views []grn.View, regulators []int32, o Options)
 		pcors = append(pcors, pc)
 	}
 	res := &Result{Method: o.Method, Views: len(views)}
+	ranks := normRanks(per, regs, genes)
 	var score []float64
 	if len(views) == 1 {
 		res.Combination = "single view"
 		score = per[0]
 	} else {
 		res.Combination = "mean normalised rank"
-		score = meanRank(per, regs, genes)
+		score = make([]float64, len(ranks[0]))
+		for _, rk := range ranks { // as meanRank
+			for k, x := range rk {
+				score[k] += x / float64(len(ranks))
+			}
+		}
 	}
 	if o.Signs {
 		for v := range views {
@@ -105,6 +116,20 @@ func Infer(ctx context.Context, views []grn.View, regulators []int32, o Options)
 		edges = edges[:o.MaxEdges:o.MaxEdges]
 	}
 	res.Edges = edges
+	pos := make([]int, genes) // regulator gene → its index in regs
+	for i, r := range regs {
+		pos[r] = i
+	}
+	res.Support = make([][]float32, len(edges))
+	flat := make([]float32, len(edges)*len(ranks))
+	for i, e := range edges {
+		k := pos[e.Regulator]*genes + int(e.Target)
+		sup := flat[i*len(ranks) : (i+1)*len(ranks) : (i+1)*len(ranks)]
+		for v, rk := range ranks {
+			sup[v] = float32(rk[k])
+		}
+		res.Support[i] = sup
+	}
 	return res, nil
 }
 
@@ -231,7 +256,20 @@ func absAll(x []float64) {
 // meanRank averages the normalised ranks (mid-ranks / number of pairs,
 // self pairs left out) of several score matrices.
 func meanRank(per [][]float64, regs []int, genes int) []float64 {
+	ranks := normRanks(per, regs, genes)
 	out := make([]float64, len(regs)*genes)
+	for _, rk := range ranks {
+		for k, x := range rk {
+			out[k] += x / float64(len(ranks))
+		}
+	}
+	return out
+}
+
+// normRanks returns, per view, every scored pair's rank among that view's
+// pairs (ascending, mid-ranks for ties) divided by the number of pairs,
+// indexed like the scores (regulator index × genes + target).
+func normRanks(per [][]float64, regs []int, genes int) [][]float64 {
 	idx := make([]int, 0, len(regs)*(genes-1))
 	for i, r := range regs {
 		for g := range genes {
@@ -241,7 +279,9 @@ func meanRank(per [][]float64, regs []int, genes int) []float64 {
 		}
 	}
 	n := float64(len(idx))
-	for _, s := range per {
+	out := make([][]float64, len(per))
+	for v, s := range per {
+		rk := make([]float64, len(regs)*genes)
 		ord := slices.Clone(idx)
 		slices.SortFunc(ord, func(a, b int) int { return cmp.Compare(s[a], s[b]) })
 		for i := 0; i < len(ord); {
@@ -251,10 +291,11 @@ func meanRank(per [][]float64, regs []int, genes int) []float64 {
 			}
 			mid := float64(i+j+1) / 2 // mean of ranks i+1..j
 			for _, k := range ord[i:j] {
-				out[k] += mid / n / float64(len(per))
+				rk[k] = mid / n
 			}
 			i = j
 		}
+		out[v] = rk
 	}
 	return out
 }

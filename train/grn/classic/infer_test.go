@@ -69,6 +69,48 @@ func TestInferChain(t *testing.T) {
 	}
 }
 
+// TestInferSupport: with two views, each edge's support holds its
+// normalised rank in each view, in (0, 1], and the combined score is their
+// mean; a view where the chain is replaced by noise supports the chain's
+// edges less than the view that has it.
+func TestInferSupport(t *testing.T) {
+	views := []grn.View{chain(400, 8, 1), chain(400, 8, 2)}
+	// View 1: genes 0–2 shuffled over cells, so the chain is gone there.
+	rng := rand.New(rand.NewPCG(9, 9))
+	w := views[1]
+	for g := range 3 {
+		perm := rng.Perm(w.Cells)
+		col := make([]float32, w.Cells)
+		for c := range w.Cells {
+			col[c] = w.X[perm[c]*w.Genes+g]
+		}
+		for c := range w.Cells {
+			w.X[c*w.Genes+g] = col[c]
+		}
+	}
+	o := DefaultOptions()
+	o.Method = Pearson
+	res, err := Infer(context.Background(), views, nil, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Support) != len(res.Edges) {
+		t.Fatalf("%d supports for %d edges", len(res.Support), len(res.Edges))
+	}
+	for i, e := range res.Edges {
+		s := res.Support[i]
+		if len(s) != 2 || s[0] <= 0 || s[0] > 1 || s[1] <= 0 || s[1] > 1 {
+			t.Fatalf("edge %d→%d support %v", e.Regulator, e.Target, s)
+		}
+		if mean := (float64(s[0]) + float64(s[1])) / 2; math.Abs(mean-e.Score) > 1e-6 {
+			t.Fatalf("edge %d→%d: score %v, mean support %v", e.Regulator, e.Target, e.Score, mean)
+		}
+		if e.Regulator == 0 && e.Target == 1 && !(s[0] > 0.9 && s[1] < s[0]) {
+			t.Errorf("chain edge 0→1: support %v, want high in view 0 and lower in the shuffled view 1", s)
+		}
+	}
+}
+
 // TestInferReproducible: one seed gives the same edges whatever Workers;
 // another seed changes the GENIE3 scores.
 func TestInferReproducible(t *testing.T) {
