@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // Dataset lifecycle: removing and renaming a dataset's stored records.
@@ -297,7 +299,37 @@ func (tx *Tx) RenameDataset(old, new string) (DatasetInfo, error) {
 	if err := names.Delete([]byte(old)); err != nil {
 		return DatasetInfo{}, err
 	}
+	if err := tx.renameNetworkViews(old, new); err != nil {
+		return DatasetInfo{}, err
+	}
 	return info, names.Put([]byte(new), u32key(info.ID))
+}
+
+// renameNetworkViews rewrites the views of stored regulatory networks that
+// name dataset old (the view "old" or "old:column=value") to name new.
+func (tx *Tx) renameNetworkViews(old, new string) error {
+	root, err := tx.bucket(bRegulation)
+	if err != nil {
+		return err
+	}
+	return forEachNested(root, func(name string, b *bolt.Bucket) error {
+		n, err := decodeNetwork(b.Get(kNetMeta))
+		if err != nil {
+			return fmt.Errorf("network %q: %w", name, err)
+		}
+		changed := false
+		for i, v := range n.Views {
+			if v == old {
+				n.Views[i], changed = new, true
+			} else if rest, ok := strings.CutPrefix(v, old+":"); ok {
+				n.Views[i], changed = new+":"+rest, true
+			}
+		}
+		if !changed {
+			return nil
+		}
+		return b.Put(kNetMeta, encodeNetwork(n))
+	})
 }
 
 // DropRecords returns the stored drop records, oldest dataset id first.

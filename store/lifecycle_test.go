@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -144,6 +145,18 @@ func TestDropDatasetRemovesEverythingOfIt(t *testing.T) {
 func TestRenameDataset(t *testing.T) {
 	db := openTemp(t)
 	ds := fourDatasets(t, db)
+	// A network whose views name A (whole, and one time point of it) must
+	// follow the rename; "AB" only shares the prefix.
+	n, edges := testNetwork()
+	n.Views = []string{"A", "A:time=1", "AB"}
+	for i := range edges {
+		if len(edges[i].Support) > 0 {
+			edges[i].Support = []float32{0.1, 0.2, 0.3}
+		}
+	}
+	if err := db.Update(func(tx *Tx) error { return tx.PutNetwork(n, edges) }); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		old, new string
 		want     error
@@ -165,6 +178,13 @@ func TestRenameDataset(t *testing.T) {
 	}
 	if _, err := db.DatasetByName("A"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("old name still resolves: %v", err)
+	}
+	var views []string
+	if err := db.View(func(tx *Tx) error { n, err := tx.Network("grn"); views = n.Views; return err }); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(views, []string{"A2", "A2:time=1", "AB"}) {
+		t.Errorf("network views after the rename: %q", views)
 	}
 	if err := db.Verify(context.Background()); err != nil {
 		t.Fatal(err)
