@@ -163,7 +163,7 @@ func (db *DB) Cells(ctx context.Context, req CellsRequest) (*CellList, error) {
 		if err != nil {
 			return err
 		}
-		out.Columns, out.Total = slices.Clone(d.ObsColumns), d.Cells
+		out.Columns, out.Total = append([]string{}, d.ObsColumns...), d.Cells // [] in JSON, not null
 		for _, t := range where {
 			if t.Clustering == "" && !slices.Contains(d.ObsColumns, t.Column) {
 				return fmt.Errorf("%w: %q (dataset %q has: %s)", store.ErrUnknownColumn, t.Column, d.Name, strings.Join(d.ObsColumns, ", "))

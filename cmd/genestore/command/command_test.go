@@ -59,8 +59,16 @@ func TestIngestSampleDataAndList(t *testing.T) {
 	mustRun(t, "--store", db, "ingest", "--name", "lung",
 		filepath.Join(sample, "lung_treutlein2014_mouse", "lung_treutlein2014_mouse.h5ad"))
 	var list []store.DatasetInfo
-	if err := json.Unmarshal([]byte(mustRun(t, "--store", db, "datasets", "--json")), &list); err != nil {
+	raw := mustRun(t, "--store", db, "datasets", "--json")
+	if err := json.Unmarshal([]byte(raw), &list); err != nil {
 		t.Fatal(err)
+	}
+	// A dataset without obs columns lists them as [], not null, here and in cells.
+	if strings.Contains(raw, "null") {
+		t.Errorf("datasets --json has a null:\n%s", raw)
+	}
+	if out := mustRun(t, "--store", db, "cells", "--dataset", "pbmc3k_sct283", "--json"); !strings.Contains(out, `"columns": []`) {
+		t.Errorf("cells --json of a dataset without obs columns: %.200s", out)
 	}
 	want := []struct {
 		name              string
