@@ -150,8 +150,8 @@ type CellList struct {
 
 // Cells lists a dataset's cells with their metadata, filtered by
 // req.Where, in row order, in one read transaction. An unknown column is
-// store.ErrUnknownColumn; a malformed filter or an unknown clustering
-// ErrInvalid.
+// store.ErrUnknownColumn; a malformed filter, an unknown clustering or an
+// obs value no cell of the dataset has ErrInvalid (and query.ErrInvalid).
 func (db *DB) Cells(ctx context.Context, req CellsRequest) (*CellList, error) {
 	where, err := query.ParseWhere(req.Where)
 	if err != nil {
@@ -163,7 +163,7 @@ func (db *DB) Cells(ctx context.Context, req CellsRequest) (*CellList, error) {
 		if err != nil {
 			return err
 		}
-		out.Columns, out.Total = slices.Clone(d.ObsColumns), d.Cells
+		out.Columns, out.Total = append([]string{}, d.ObsColumns...), d.Cells // [] in JSON, not null
 		for _, t := range where {
 			if t.Clustering == "" && !slices.Contains(d.ObsColumns, t.Column) {
 				return fmt.Errorf("%w: %q (dataset %q has: %s)", store.ErrUnknownColumn, t.Column, d.Name, strings.Join(d.ObsColumns, ", "))
@@ -175,11 +175,27 @@ func (db *DB) Cells(ctx context.Context, req CellsRequest) (*CellList, error) {
 				return err
 			}
 		}
-		pass, err := where.Rows(d.Cells, func(name string) ([]string, error) {
-			return obs[slices.Index(d.ObsColumns, name)], nil
-		}, nil)
+		found := make([][]bool, len(where)) // obs terms only: a value no cell has is an error, as for neighbors --where
+		for i, t := range where {
+			if t.Clustering == "" {
+				found[i] = make([]bool, len(t.Values))
+			}
+		}
+		column := func(name string) ([]string, error) { return obs[slices.Index(d.ObsColumns, name)], nil }
+		pass, err := where.Rows(d.Cells, column, found)
 		if err != nil {
 			return err
+		}
+		err = where.CheckValues(found, fmt.Sprintf("dataset %q", d.Name), func(t query.WhereTerm) (map[string]bool, error) {
+			col, _ := column(t.Column)
+			vals := make(map[string]bool)
+			for _, v := range col {
+				vals[v] = true
+			}
+			return vals, nil
+		})
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalid, err)
 		}
 		if err := clusterRows(tx, d.ID, where, pass); err != nil {
 			return err

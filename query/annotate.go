@@ -361,6 +361,9 @@ func (e *Engine) AnnotateCells(ctx context.Context, req AnnotateCellsRequest) (*
 			return nil, fmt.Errorf("%w: cells of %q are model %q, of %q are %q", ErrModelMismatch, r, s.ModelVersion, req.Query, qset.ModelVersion)
 		}
 		col, err := e.r.ObsColumn(ctx, rd, req.Label)
+		if errors.Is(err, ErrNotFound) { // the store's error names the dataset by id
+			return nil, fmt.Errorf("%w: reference dataset %q has no obs column %q", ErrNotFound, r, req.Label)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("reference %q: %w", r, err)
 		}

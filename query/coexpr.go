@@ -87,6 +87,9 @@ func (e *Engine) Coexpr(ctx context.Context, req CoexprRequest) (*Coexpr, error)
 	for _, d := range graphs {
 		out.Datasets = append(out.Datasets, nm[d])
 		edges, err := e.r.Partners(ctx, d, g.ID)
+		if errors.Is(err, ErrNotFound) { // only a named dataset can lack a graph; the store's error names it by id
+			return nil, fmt.Errorf("%w: dataset %q has no co-expression edges (train genes builds them)", ErrNotFound, nm[d])
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -23,7 +23,15 @@ var (
 	// (AHNAK and Ahnak in a human + mouse store) and none exactly. An error
 	// that is ErrAmbiguous is also ErrInvalid (a 400 over HTTP).
 	ErrAmbiguous error = ambiguous{}
+	// ErrNoLayer: a dataset has no derived layer of the name asked for
+	// (Layers.LayerGene). An error that is ErrNoLayer is also ErrNotFound.
+	ErrNoLayer error = noLayer{}
 )
+
+type noLayer struct{}
+
+func (noLayer) Error() string        { return "query: no such layer" }
+func (noLayer) Is(target error) bool { return target == ErrNotFound }
 
 type ambiguous struct{}
 

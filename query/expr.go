@@ -2,6 +2,7 @@ package query
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -15,7 +16,8 @@ import (
 type Layers interface {
 	// LayerGene returns gene's value in every cell of the dataset's layer,
 	// in cell order, and what the layer records about how it was made
-	// (ErrNotFound when there is no such layer or the gene is not in it).
+	// (ErrNoLayer when there is no such layer, ErrNotFound when the gene is
+	// not in it).
 	LayerGene(ctx context.Context, dataset uint32, layer string, gene uint32) (LayerValues, error)
 }
 
@@ -92,6 +94,9 @@ func (e *Engine) PredictedExpr(ctx context.Context, dataset, symbol, layer strin
 		if lv, err = lb.LayerGene(ctx, d, layer, gs[i].ID); err == nil {
 			gene = &gs[i]
 			break
+		}
+		if errors.Is(err, ErrNoLayer) {
+			return nil, fmt.Errorf("%w: dataset %q has no layer %q", ErrNotFound, dataset, layer)
 		}
 	}
 	if gene == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -206,6 +207,18 @@ func TestCellQueries(t *testing.T) {
 	}
 	if _, err := f.e.CellNeighbors(ctx, query.CellNeighborsRequest{Dataset: "consensus", Barcode: "x"}); !errors.Is(err, query.ErrInvalid) {
 		t.Errorf("consensus cell: %v", err)
+	}
+}
+
+// TestCoexprNoEdges: a dataset without a co-expression graph is named in
+// the error, not given by its internal id.
+func TestCoexprNoEdges(t *testing.T) {
+	cfg := querytest.DefaultConfig()
+	cfg.Edges = false
+	f := newFixture(t, cfg)
+	_, err := f.e.Coexpr(context.Background(), query.CoexprRequest{Symbol: "G00000", Dataset: "ds2"})
+	if !errors.Is(err, query.ErrNotFound) || !strings.Contains(err.Error(), `dataset "ds2" has no co-expression edges`) {
+		t.Errorf("coexpr in a dataset without edges: %v", err)
 	}
 }
 
@@ -419,8 +432,9 @@ func TestAnnotate(t *testing.T) {
 	if err != nil || len(p) != c.Cells || !c.Written {
 		t.Errorf("stored cell labels: %d, %v", len(p), err)
 	}
-	if _, err := f.e.AnnotateCells(ctx, query.AnnotateCellsRequest{References: []string{"ds1"}, Label: "nope", Query: "ds2"}); !errors.Is(err, query.ErrNotFound) {
-		t.Errorf("unknown label column: %v", err)
+	if _, err := f.e.AnnotateCells(ctx, query.AnnotateCellsRequest{References: []string{"ds1"}, Label: "nope", Query: "ds2"}); !errors.Is(err, query.ErrNotFound) ||
+		!strings.Contains(err.Error(), `reference dataset "ds1" has no obs column "nope"`) {
+		t.Errorf("unknown label column: %v, want an error naming the dataset", err)
 	}
 	// a threshold above every confidence leaves every cell unassigned
 	u, err := f.e.AnnotateCells(ctx, query.AnnotateCellsRequest{References: []string{"ds1"}, Label: "cell_type", Query: "ds2", MinConfidence: 1.5})

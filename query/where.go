@@ -113,6 +113,30 @@ func (w Where) Rows(n int, column func(name string) ([]string, error), found [][
 	return ok, nil
 }
 
+// CheckValues reports the first value of a term of w that no cell has:
+// found is as Rows fills it (a nil found[i] skips term i), scope says where
+// the cells were looked for ("the searched datasets", `dataset "D"`), and
+// values gives the values the term's column does take, for the message. The
+// error wraps ErrInvalid; neighbors --where and cells --where share it.
+func (w Where) CheckValues(found [][]bool, scope string, values func(WhereTerm) (map[string]bool, error)) error {
+	for i, t := range w {
+		if i >= len(found) || found[i] == nil {
+			continue
+		}
+		for j, v := range t.Values {
+			if !found[i][j] {
+				vals, err := values(t)
+				if err != nil {
+					return err
+				}
+				return fmt.Errorf("%w: filter %s=%s: %s has no value %q in %s (values: %s)",
+					ErrInvalid, t, v, t, v, scope, someValues(vals, 12))
+			}
+		}
+	}
+	return nil
+}
+
 // valueIndex returns a function giving the position of a value in
 // t.Values, -1 if absent (a map past a few values).
 func (t WhereTerm) valueIndex() func(string) int {
@@ -226,15 +250,10 @@ func (e *Engine) cellFilter(ctx context.Context, nm names, ds []Dataset, allowed
 			}
 			return nil, fmt.Errorf("%w: filter %s: no searched dataset (%s) has obs column %q", ErrInvalid, t, strings.Join(names, ", "), t.Column)
 		}
-		for j, v := range t.Values {
-			if !found[i][j] {
-				vals, err := e.valuesOf(ctx, sets, t)
-				if err != nil {
-					return nil, err
-				}
-				return nil, fmt.Errorf("%w: filter %s=%s: %s has no value %q in the searched datasets (values: %s)",
-					ErrInvalid, t, v, t, v, someValues(vals, 12))
-			}
+		if err := w[i:i+1].CheckValues(found[i:i+1], "the searched datasets", func(t WhereTerm) (map[string]bool, error) {
+			return e.valuesOf(ctx, sets, t)
+		}); err != nil {
+			return nil, err
 		}
 	}
 	return func(key uint64) bool {

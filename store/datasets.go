@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -44,6 +45,17 @@ type DatasetInfo struct {
 	// Spots is the number of cells with stored x/y coordinates (0 when
 	// the dataset has none).
 	Spots int `json:"spots,omitempty"`
+}
+
+// MarshalJSON writes d with obs_columns [] rather than null when the dataset
+// has no obs columns, so that clients can always iterate the array.
+func (d DatasetInfo) MarshalJSON() ([]byte, error) {
+	type plain DatasetInfo // without this method
+	p := plain(d)
+	if p.ObsColumns == nil {
+		p.ObsColumns = []string{}
+	}
+	return json.Marshal(p)
 }
 
 // AddOptions tune AddDataset.

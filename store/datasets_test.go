@@ -235,7 +235,7 @@ func TestDatasetInfoJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range []string{`"id":1`, `"name":"pbmc"`, `"cells":80`, `"genes":230`, `"nnz":4456`, `"values":"counts"`,
-		`"obs_columns":null`, `"batch_key":""`, `"duplicate_symbols":0`, `"sha256":""`, `"added":`} {
+		`"obs_columns":[]`, `"batch_key":""`, `"duplicate_symbols":0`, `"sha256":""`, `"added":`} {
 		if !strings.Contains(string(b), k) {
 			t.Errorf("JSON %s lacks %s", b, k)
 		}

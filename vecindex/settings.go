@@ -51,12 +51,37 @@ func (s Settings) Apply(opts index.Options) index.Options {
 }
 
 // Validate reports whether s, applied to the default options, makes valid
-// index options.
+// index options. It also refuses an EfConstruction below the M it builds
+// with (s.M, else the default): the index would raise it to M, so the
+// settings would claim a beam the snapshot was not built with.
 func (s Settings) Validate() error {
+	if err := s.validStored(); err != nil {
+		return err
+	}
+	return s.checkEfConstruction(index.DefaultOptions())
+}
+
+// validStored is Validate without the EfConstruction floor: settings saved
+// before it was enforced still read back (the index raises their beam to M).
+func (s Settings) validStored() error {
 	if s.M < 0 || s.EfConstruction < 0 || s.EfSearch < 0 {
 		return fmt.Errorf("%w: negative index setting (M %d, ef-construction %d, ef %d)", index.ErrOptions, s.M, s.EfConstruction, s.EfSearch)
 	}
 	return s.Apply(index.DefaultOptions()).Validate()
+}
+
+// checkEfConstruction refuses a non-zero s.EfConstruction below the M that
+// s applied to opts builds with.
+func (s Settings) checkEfConstruction(opts index.Options) error {
+	m := s.Apply(opts).M
+	if m == 0 {
+		m = index.DefaultM
+	}
+	if s.EfConstruction > 0 && s.EfConstruction < m {
+		return fmt.Errorf("%w: ef-construction %d is below its minimum, M = %d (the index raises a smaller build beam to M): give at least %d, or 0 for the default",
+			index.ErrOptions, s.EfConstruction, m, m)
+	}
+	return nil
 }
 
 // settingsVersion is the version byte of the settings blob.
@@ -96,7 +121,7 @@ func decodeSettings(space string, b []byte) (Settings, error) {
 	if len(b) != 0 {
 		return bad(fmt.Sprintf("%d trailing bytes", len(b)))
 	}
-	if err := s.Validate(); err != nil {
+	if err := s.validStored(); err != nil {
 		return bad(err.Error())
 	}
 	return s, nil
@@ -224,6 +249,9 @@ var ErrChanged = errors.New("vecindex: the space's vectors changed while indexin
 // memory keeps it until the space's generation changes.
 func Reindex(ctx context.Context, db *store.DB, space string, s Settings, opts index.Options) (*index.Index, error) {
 	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	if err := s.checkEfConstruction(opts); err != nil { // opts may set another M
 		return nil, err
 	}
 	var v *Vectors

@@ -3,6 +3,7 @@ package vecindex
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -132,6 +133,41 @@ func TestSettingsCodecRejectsDamage(t *testing.T) {
 	}
 }
 
+// TestEfConstructionBelowM: a build beam below M is refused, naming the
+// minimum (the index would silently raise it to M); one saved before the
+// check still reads back.
+func TestEfConstructionBelowM(t *testing.T) {
+	for _, c := range []struct {
+		s  Settings
+		ok bool
+	}{
+		{Settings{EfConstruction: 5}, false}, // default M 16
+		{Settings{EfConstruction: 16}, true},
+		{Settings{M: 4, EfConstruction: 5}, true},
+		{Settings{M: 32, EfConstruction: 20}, false},
+		{Settings{}, true},
+	} {
+		err := c.s.Validate()
+		if c.ok != (err == nil) || (err != nil && (!errors.Is(err, index.ErrOptions) || !strings.Contains(err.Error(), "ef-construction") ||
+			!strings.Contains(err.Error(), fmt.Sprintf("at least %d", c.s.Apply(index.DefaultOptions()).M)))) {
+			t.Errorf("%+v: %v", c.s, err)
+		}
+	}
+	old := Settings{EfConstruction: 5}
+	if got, err := decodeSettings("genes", old.encode()); err != nil || got != old {
+		t.Errorf("stored ef-construction 5: %+v, %v", got, err)
+	}
+	// Reindex checks against the M it builds with, the caller's included.
+	db := openStore(t)
+	putRandom(t, db, vocab.SpaceGenes, 1, 50, 4, 1)
+	opts := index.DefaultOptions()
+	opts.M = 24
+	if _, err := Reindex(context.Background(), db, vocab.SpaceGenes, Settings{EfConstruction: 20}, opts); !errors.Is(err, index.ErrOptions) ||
+		!strings.Contains(err.Error(), "at least 24") {
+		t.Errorf("reindex with ef-construction 20 under M 24: %v", err)
+	}
+}
+
 func FuzzDecodeSettings(f *testing.F) {
 	f.Add(Settings{Quantize: index.Int8, M: 12}.encode())
 	f.Add([]byte{1, 0, 0, 0, 0})
@@ -140,7 +176,7 @@ func FuzzDecodeSettings(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if err := s.Validate(); err != nil {
+		if err := s.validStored(); err != nil { // an ef-construction below M still reads back
 			t.Fatalf("decoded invalid settings %+v: %v", s, err)
 		}
 		if again, err := decodeSettings("x", s.encode()); err != nil || again != s {

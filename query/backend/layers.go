@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 
 	"genestore/query"
 	"genestore/store"
@@ -18,6 +19,9 @@ func (s *snap) LayerGene(ctx context.Context, dataset uint32, layer string, gene
 	var out query.LayerValues
 	err := s.view(func(tx *store.Tx) error {
 		l, err := tx.Layer(dataset, layer)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("%w: %q of dataset %d", query.ErrNoLayer, layer, dataset)
+		}
 		if err != nil {
 			return err
 		}

@@ -29,7 +29,8 @@ the cells whose COL is VALUE, --where cluster:NAME=ID the cells of cluster ID
 of the stored cells clustering NAME (e.g. cluster:leiden_r1.0=3); repeat it:
 values given for one selector are alternatives, different selectors must all
 match (the syntax "neighbors --where" reads). An unknown column is an error
-naming the dataset's columns. --json prints {"dataset", "columns",
+naming the dataset's columns, a value no cell has one naming the column's
+values (as neighbors --where). --json prints {"dataset", "columns",
 "total", "cells": [{"row", "barcode", "obs": {column: value}, "embedded"}]}.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"genestore/pipeline"
+	"genestore/query"
 	"genestore/store"
 	"genestore/store/ingest"
 	"genestore/vocab"
@@ -397,7 +398,8 @@ whether it is still the stored one) and then barcode\tvalue per cell
 (--summary: the summary only). The symbol is matched ignoring case. --json
 prints {"dataset", "gene", "gene_id", "layer", "model", "stale", "cells",
 "mean", "sd", "min", "median", "max", "landmarks_present", "landmarks_missing",
-"barcodes", "values"}, as GET /v1/genes/{symbol}/predicted?dataset=D does.`,
+"barcodes", "values"}, as GET /v1/genes/{symbol}/predicted?dataset=D does;
+with --summary, without "barcodes" and "values".`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			e, _, db, err := openEngine(g, true, cmd.ErrOrStderr())
@@ -411,6 +413,9 @@ prints {"dataset", "gene", "gene_id", "layer", "model", "stale", "cells",
 			}
 			w := bufio.NewWriter(cmd.OutOrStdout())
 			defer w.Flush()
+			if asJSON && summary {
+				return writeJSON(w, exprSummaryJSON{PredictedExpr: pg})
+			}
 			if asJSON {
 				return writeJSON(w, pg)
 			}
@@ -439,6 +444,15 @@ prints {"dataset", "gene", "gene_id", "layer", "model", "stale", "cells",
 	_ = cmd.MarkFlagRequired("gene")
 	_ = cmd.MarkFlagRequired("dataset")
 	return cmd
+}
+
+// exprSummaryJSON is expr --summary --json: the answer without its
+// per-cell arrays. The nil fields shadow the embedded ones of the same JSON
+// name and are omitted.
+type exprSummaryJSON struct {
+	*query.PredictedExpr
+	Barcodes []string  `json:"barcodes,omitempty"`
+	Values   []float32 `json:"values,omitempty"`
 }
 
 func newEvalExprCommand(g *globalOptions) *cobra.Command {

@@ -73,6 +73,18 @@ func TestExprVerbs(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &pg); err != nil || pg.Gene != gene || len(pg.Values) != 300 || pg.Stale {
 		t.Fatalf("expr --json: %v %+v", err, pg)
 	}
+	// --summary --json: the summary fields, no per-cell arrays.
+	var sum map[string]any
+	out = mustRun(t, "--store", db, "expr", "--gene", gene, "--dataset", "D2", "--summary", "--json")
+	if err := json.Unmarshal([]byte(out), &sum); err != nil || sum["gene"] != gene || sum["cells"] != 300.0 || sum["mean"] == nil {
+		t.Fatalf("expr --summary --json: %v %v", err, sum)
+	}
+	if _, ok := sum["values"]; ok {
+		t.Errorf("expr --summary --json prints the values")
+	}
+	if _, ok := sum["barcodes"]; ok {
+		t.Errorf("expr --summary --json prints the barcodes")
+	}
 	h5 := filepath.Join(dir, "pred.h5ad")
 	mustRun(t, "--store", db, "predict", "--dataset", "D2", "--genes", gene, "--out", h5, "--format", "h5ad")
 	// The exported AnnData reads back through genestore's own reader.

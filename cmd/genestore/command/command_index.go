@@ -86,7 +86,7 @@ change; restart it to serve the new one.
 	f.StringVar(&o.space, "space", "", "the embedding space (genes, cells, cell-genes, ...)")
 	f.StringVar(&o.quantize, "quantize", "float32", "vector storage in the index: float32 or int8 (re-ranked with the store's floats)")
 	f.IntVar(&o.m, "M", 0, "links per node (0: the default, 16)")
-	f.IntVar(&o.efc, "ef-construction", 0, "build beam width (0: the default, 200)")
+	f.IntVar(&o.efc, "ef-construction", 0, "build beam width, at least M (0: the default, 200)")
 	f.IntVar(&o.ef, "ef", 0, "default query beam width (0: the default, 64)")
 	f.BoolVar(&o.json, "json", false, "print JSON")
 	return cmd

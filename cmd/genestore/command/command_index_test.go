@@ -60,4 +60,9 @@ func TestIndexCommand(t *testing.T) {
 			t.Errorf("%v succeeded: %s", bad, out)
 		}
 	}
+	// A build beam below M would be raised to M: refused, naming the minimum.
+	if _, err := run(t, "--store", db, "index", "--space", "cells", "--ef-construction", "5"); err == nil ||
+		!strings.Contains(err.Error(), "ef-construction 5 is below its minimum") || !strings.Contains(err.Error(), "at least 16") {
+		t.Errorf("index --ef-construction 5: %v", err)
+	}
 }

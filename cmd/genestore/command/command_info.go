@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -60,7 +61,7 @@ func printInfo(w io.Writer, info *store.Info) error {
 	}
 	fmt.Fprintln(tw, "\nMODEL\tBYTES\tVERSION\tTRAINED\t")
 	for _, m := range info.Models {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t\n", m.Name, m.Bytes, orDash(m.Version), m.Trained.Format("2006-01-02 15:04"))
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t\n", m.Name, m.Bytes, orDash(m.Version), timeOrDash(m.Trained))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -74,4 +75,13 @@ func printInfo(w io.Writer, info *store.Info) error {
 		fmt.Fprintf(w, "dropped %q (id %d) at %s\n", d.Dataset.Name, d.Dataset.ID, d.Dropped.Format("2006-01-02 15:04:05"))
 	}
 	return nil
+}
+
+// timeOrDash formats t to the minute, or "-" for the zero time (a model with
+// a blob but no training record, e.g. cells-genes).
+func timeOrDash(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Format("2006-01-02 15:04")
 }

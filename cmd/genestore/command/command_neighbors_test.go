@@ -216,4 +216,9 @@ func TestNeighborsWhere(t *testing.T) {
 			t.Errorf("cells --where listed row %d", c.Row)
 		}
 	}
+	// and refuses a value the column never takes, as neighbors does, rather than list no cell
+	if _, err := run(t, "--store", db, "cells", "--dataset", "ds1", "--where", "cell_type=B"); !errors.Is(err, query.ErrInvalid) ||
+		!strings.Contains(err.Error(), `cell_type has no value "B" in dataset "ds1"`) {
+		t.Errorf("cells --where with an unknown value: %v", err)
+	}
 }

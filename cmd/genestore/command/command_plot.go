@@ -94,9 +94,9 @@ func runPlotUMAP(cmd *cobra.Command, g *globalOptions, o *plotOptions) error {
 		spec.Coords = l.Coords
 		c := o.color
 		if o.space == vocab.SpaceCells {
-			err = cellColours(tx, l, c, o.clustering, &spec)
+			err = cellColours(tx, l, "--color", c, o.clustering, &spec)
 		} else {
-			err = geneColours(tx, l, c, o.clustering, &spec)
+			err = geneColours(tx, l, "--color", c, o.clustering, &spec)
 		}
 		if err != nil {
 			return err
@@ -162,7 +162,9 @@ func clusterLabels(tx *store.Tx, space, name string, l *layout.Layout) ([]string
 	return out, nil
 }
 
-func cellColours(tx *store.Tx, l *layout.Layout, c, clustering string, spec *plot.MapSpec) error {
+// cellColours fills spec with colour c of the cells map; param names the
+// option c came from in errors ("--color" on the command line, "by" over HTTP).
+func cellColours(tx *store.Tx, l *layout.Layout, param, c, clustering string, spec *plot.MapSpec) error {
 	ds, err := datasetNames(tx)
 	if err != nil {
 		return err
@@ -213,7 +215,7 @@ func cellColours(tx *store.Tx, l *layout.Layout, c, clustering string, spec *plo
 		}
 	}
 	if !found {
-		return fmt.Errorf("--color %q: no dataset of the map has an obs column %q (see genestore datasets)", c, c)
+		return fmt.Errorf("%s %q: no dataset of the map has an obs column %q (see genestore datasets)", param, c, c)
 	}
 	return nil
 }
@@ -292,7 +294,8 @@ func geneExpression(tx *store.Tx, l *layout.Layout, ds map[uint32]store.DatasetI
 	return nil
 }
 
-func geneColours(tx *store.Tx, l *layout.Layout, c, clustering string, spec *plot.MapSpec) error {
+// geneColours is cellColours for the genes map.
+func geneColours(tx *store.Tx, l *layout.Layout, param, c, clustering string, spec *plot.MapSpec) error {
 	switch c {
 	case "module", "cluster":
 		var err error
@@ -300,7 +303,7 @@ func geneColours(tx *store.Tx, l *layout.Layout, c, clustering string, spec *plo
 		return err
 	case "dataset":
 	default:
-		return fmt.Errorf("--color %q for genes: want module or dataset", c)
+		return fmt.Errorf("%s %q for genes: want module or dataset", param, c)
 	}
 	ds, err := datasetNames(tx)
 	if err != nil {

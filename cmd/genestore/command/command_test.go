@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"genestore/migrations"
 	"genestore/store"
 	"genestore/store/ingest"
 	"genestore/vocab"
@@ -57,8 +59,16 @@ func TestIngestSampleDataAndList(t *testing.T) {
 	mustRun(t, "--store", db, "ingest", "--name", "lung",
 		filepath.Join(sample, "lung_treutlein2014_mouse", "lung_treutlein2014_mouse.h5ad"))
 	var list []store.DatasetInfo
-	if err := json.Unmarshal([]byte(mustRun(t, "--store", db, "datasets", "--json")), &list); err != nil {
+	raw := mustRun(t, "--store", db, "datasets", "--json")
+	if err := json.Unmarshal([]byte(raw), &list); err != nil {
 		t.Fatal(err)
+	}
+	// A dataset without obs columns lists them as [], not null, here and in cells.
+	if strings.Contains(raw, "null") {
+		t.Errorf("datasets --json has a null:\n%s", raw)
+	}
+	if out := mustRun(t, "--store", db, "cells", "--dataset", "pbmc3k_sct283", "--json"); !strings.Contains(out, `"columns": []`) {
+		t.Errorf("cells --json of a dataset without obs columns: %.200s", out)
 	}
 	want := []struct {
 		name              string
@@ -267,5 +277,30 @@ func TestAppendThenQuery(t *testing.T) {
 	}
 	if _, err := run(t, "--store", db, "append", "--name", "pbmc3k", filepath.Join(sample, "pbmc3k_sct283")); err == nil {
 		t.Fatal("appending a taken name succeeded")
+	}
+}
+
+// TestVersion: version prints the schema version the binary writes and,
+// for an existing --store, that store's own; a file that is no store is
+// reported, not fatal.
+func TestVersion(t *testing.T) {
+	dir := t.TempDir()
+	want := fmt.Sprintf("\nschema %d\n", migrations.Latest())
+	out := mustRun(t, "--store", filepath.Join(dir, "absent.db"), "version")
+	if !strings.HasPrefix(out, "genestore ") || !strings.HasSuffix(out, want) {
+		t.Errorf("version without a store printed %q, want it to end %q", out, want)
+	}
+	db := filepath.Join(dir, "s.db")
+	mustRun(t, "--store", db, "-q", "ingest", "--name", "pbmc_small", filepath.Join(repoRoot, "testdata", "sample", "pbmc_small"))
+	out = mustRun(t, "--store", db, "version")
+	if !strings.Contains(out, want) || !strings.HasSuffix(out, fmt.Sprintf("store %s: schema %d\n", db, migrations.Latest())) {
+		t.Errorf("version with a store printed %q", out)
+	}
+	txt := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(txt, []byte("not a store\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out := mustRun(t, "--store", txt, "version"); !strings.Contains(out, "schema unknown") {
+		t.Errorf("version with a text file as store printed %q", out)
 	}
 }

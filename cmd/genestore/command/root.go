@@ -68,7 +68,7 @@ and annotations. Everything lives in one bbolt file (--store).`,
 		return nil
 	}
 	cmd.AddCommand(
-		newVersionCommand(),
+		newVersionCommand(g),
 		newIngestCommand(g),
 		newAppendCommand(g),
 		newDatasetsCommand(g),

@@ -214,9 +214,9 @@ func (u *uiData) Colour(ctx context.Context, space, by string) (*server.Colourin
 			return err
 		}
 		if space == vocab.SpaceCells {
-			err = cellColours(tx, l, by, "", &spec)
+			err = cellColours(tx, l, "by", by, "", &spec)
 		} else {
-			err = geneColours(tx, l, by, "", &spec)
+			err = geneColours(tx, l, "by", by, "", &spec)
 		}
 		if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrCorrupt) {
 			err = fmt.Errorf("%w: %w", query.ErrInvalid, err)

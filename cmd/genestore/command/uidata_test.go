@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"genestore/cmd/genestore/server"
@@ -67,6 +68,10 @@ func TestUIData(t *testing.T) {
 		if _, err := u.Colour(ctx, "cells", by); !errors.Is(err, want) {
 			t.Errorf("colour by %s: %v, want %v", by, err, want)
 		}
+	}
+	// Over HTTP the colour comes from the by parameter, not plot's --color.
+	if _, err := u.Colour(ctx, "cells", "nope"); err == nil || strings.Contains(err.Error(), "--color") || !strings.Contains(err.Error(), `by "nope"`) {
+		t.Errorf("colour by nope: %v, want an error naming by", err)
 	}
 	p, err := u.Point(ctx, "cells", 0)
 	if err != nil || p.Dataset == "" || p.Name == "" || len(p.Fields) == 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"genestore/query"
@@ -81,5 +82,10 @@ func TestPredictedRoute(t *testing.T) {
 		if code, _, body := get(t, s, http.MethodGet, target); code != want {
 			t.Errorf("%s: %d %s, want %d", target, code, body, want)
 		}
+	}
+	// A layer that does not exist is named as missing, not the gene as absent from it.
+	if code, _, body := get(t, s, http.MethodGet, "/v1/genes/G00002/predicted?dataset=ds1&layer=nope"); code != 404 ||
+		!strings.Contains(string(body), `has no layer \"nope\"`) {
+		t.Errorf("layer=nope: %d %s", code, body)
 	}
 }

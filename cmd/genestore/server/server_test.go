@@ -485,3 +485,50 @@ func load(t testing.TB, base string, targets []string, n, c int) ([]time.Duratio
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	return lat, errs, rps
 }
+
+// TestOpenAPIDocuments400: every operation that takes a count, a resolution,
+// an integer path element or a gene symbol answers 400 for a bad one (k=0,
+// an ambiguous symbol), so openapi.yaml must list a 400 response for it.
+// A few of them are asked for real.
+func TestOpenAPIDocuments400(t *testing.T) {
+	takesBad := regexp.MustCompile(`parameters/(k|resolution|max|terms|symbol|id)"|\{name: (k|top|top_fraction|limit|i),`)
+	var op, path string
+	var block []string
+	check := func() {
+		if op != "" && takesBad.MatchString(strings.Join(block, "\n")) && !strings.Contains(strings.Join(block, "\n"), `"400":`) {
+			t.Errorf("openapi.yaml: %s %s takes parameters a client can get wrong but lists no 400 response", op, path)
+		}
+		op, block = "", nil
+	}
+	inPaths := false
+	sc := bufio.NewScanner(bytes.NewReader(server.OpenAPI))
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "paths:" {
+			inPaths = true
+			continue
+		}
+		if !inPaths {
+			continue
+		}
+		if m := routeRE.FindStringSubmatch(line); m != nil {
+			check()
+			path = m[1]
+		} else if m := methodRE.FindStringSubmatch(line); m != nil {
+			check()
+			op = strings.ToUpper(m[1])
+		}
+		block = append(block, line)
+	}
+	check()
+	f := newFixture(t)
+	s := newServer(t, f, nil)
+	for _, target := range []string{
+		"/v1/genes/G00001/coexpr?k=0", "/v1/genes/G00001/cluster?max=0", "/v1/genes/G00001/annotations?collection=modules&k=0",
+		"/v1/genes/G00001/regulators?k=0", "/v1/genes/G00001/targets?k=0", "/v1/clusters/cells/0/markers?k=0",
+	} {
+		if code, _, body := get(t, s, http.MethodGet, target); code != 400 {
+			t.Errorf("%s: %d %s, want 400", target, code, body)
+		}
+	}
+}
