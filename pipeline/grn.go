@@ -589,7 +589,7 @@ func scoreUnsupervised(ctx context.Context, in *GRNInput, o GRNOptions, log io.W
 	}
 	params, _ := json.Marshal(map[string]any{"method": res.Method, "combination": res.Combination,
 		"support": "per view, the pair's normalised rank among the view's pairs (1 = the view's best)",
-		"genes": len(in.GeneIDs), "regulators": len(in.Regulators), "known_edges": len(in.Known),
+		"genes":   len(in.GeneIDs), "regulators": len(in.Regulators), "known_edges": len(in.Known),
 		"views_by": o.ViewsBy, "seed": o.Seed, "skipped_regulators": len(in.SkippedRegulators)})
 	net := store.Network{Method: string(res.Method),
 		Provenance: store.Provenance{Kind: "grn", ModelVersion: "classic-" + string(res.Method) + "-v1", Params: params}}
