@@ -588,9 +588,9 @@ func scoreUnsupervised(ctx context.Context, in *GRNInput, o GRNOptions, log io.W
 			Score: float32(e.Score), Sign: e.Sign, Support: res.Support[i]}
 	}
 	params, _ := json.Marshal(map[string]any{"method": res.Method, "combination": res.Combination,
-		"support": "per view, the pair's normalised rank among the view's pairs (1 = the view's best)",
-		"genes":   len(in.GeneIDs), "regulators": len(in.Regulators), "known_edges": len(in.Known),
-		"views_by": o.ViewsBy, "seed": o.Seed, "skipped_regulators": len(in.SkippedRegulators)})
+		"genes": len(in.GeneIDs), "regulators": len(in.Regulators), "known_edges": len(in.Known),
+		"views_by": o.ViewsBy, "seed": o.Seed, "skipped_regulators": len(in.SkippedRegulators),
+		"support": "per view, the pair's normalised rank among the view's pairs (1 = the view's best)"})
 	net := store.Network{Method: string(res.Method),
 		Provenance: store.Provenance{Kind: "grn", ModelVersion: "classic-" + string(res.Method) + "-v1", Params: params}}
 	return edges, net, nil
