@@ -220,9 +220,13 @@ func TestTrainGRNSupervised(t *testing.T) {
 			o.Known = append(o.Known, KnownEdge{Regulator: s.Genes[e.Regulator], Target: s.Genes[e.Target], Sign: e.Sign})
 		}
 	}
-	res, err := TrainGRN(context.Background(), db, o, nil)
+	var log strings.Builder
+	res, err := TrainGRN(context.Background(), db, o, &log)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if few := len(o.Known) < fewKnownEdges; few != strings.Contains(log.String(), "compare both with eval grn --known") {
+		t.Errorf("%d known edges: the few-edges warning printed %v:\n%s", len(o.Known), !few, log.String())
 	}
 	n := res.Network
 	if n.Method != MethodDeepMCL || !strings.HasPrefix(n.Provenance.ModelVersion, "deepmcl:") || n.Regulators != len(s.Regulators) {
