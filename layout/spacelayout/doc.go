@@ -24,6 +24,8 @@
 //   - A layout whose generation differs from its space's is stale: vectors
 //     were written since (retraining, or an append of genes, which Extend
 //     does not place). Plots say so; `genestore layout` recomputes.
-//   - Distances are the index's cosine distances; the PCA start uses the
-//     unit-normalised vectors.
+//   - Distances are cosine distances of the float vectors: the refine pass
+//     computes them, and searches of an int8 index re-rank their beam with
+//     the floats (the points' own, or the store's inside Extend). The PCA
+//     start uses the unit-normalised vectors.
 package spacelayout

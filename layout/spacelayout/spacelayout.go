@@ -107,8 +107,9 @@ func readPoints(tx *store.Tx, space string) (*points, error) {
 
 // neighbours searches ix (one search per vector) for the k nearest admitted keys of each vector
 // (the vector's own key excluded) and returns them as positions in keys
-// (ascending) with their distances.
-func neighbours(ctx context.Context, ix *index.Index, keys []uint64, self []uint64, vecs []float32, dim, k int, admit func(uint64) bool) ([][]uint32, [][]float32, error) {
+// (ascending) with their distances. floats re-ranks an int8 index's beam
+// with float distances (nil: code distances).
+func neighbours(ctx context.Context, ix *index.Index, keys []uint64, self []uint64, vecs []float32, dim, k int, admit func(uint64) bool, floats index.VectorSource) ([][]uint32, [][]float32, error) {
 	n := len(self)
 	ids := make([][]uint32, n)
 	dists := make([][]float32, n)
@@ -122,7 +123,7 @@ func neighbours(ctx context.Context, ix *index.Index, keys []uint64, self []uint
 			for i := w; i < n; i += workers {
 				me := self[i]
 				res, err := ix.Search(ctx, vecs[i*dim:(i+1)*dim], k, index.SearchOptions{
-					Filter: func(key uint64) bool { return key != me && admit(key) }})
+					Filter: func(key uint64) bool { return key != me && admit(key) }, Floats: floats})
 				if err != nil {
 					errs[w] = err
 					return
@@ -140,6 +141,32 @@ func neighbours(ctx context.Context, ix *index.Index, keys []uint64, self []uint
 	}
 	wg.Wait()
 	return ids, dists, errors.Join(errs...)
+}
+
+// Vector implements index.VectorSource over the points (unit-normalised,
+// which Search would do anyway under cosine).
+func (p *points) Vector(key uint64, dst []float32) ([]float32, bool) {
+	i, ok := slices.BinarySearch(p.keys, key)
+	if !ok {
+		return dst[:0], false
+	}
+	return append(dst[:0], p.vecs[i*p.dim:(i+1)*p.dim]...), true
+}
+
+// txFloats is an index.VectorSource reading a space's vectors in the
+// writer's transaction, one search at a time (a transaction is not safe
+// for concurrent use).
+type txFloats struct {
+	mu sync.Mutex
+	r  *store.VectorReader
+}
+
+func (f *txFloats) Vector(key uint64, dst []float32) ([]float32, bool) {
+	ds, id := vocab.SplitEntityKey(key)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	v, err := f.r.Vector(ds, id, dst)
+	return v, err == nil
 }
 
 // graphNeighbours is the k-nearest-neighbour graph of the points: the
@@ -175,7 +202,7 @@ func graphNeighbours(ctx context.Context, ix *index.Index, p *points, k, threads
 		vecs = append(vecs, p.vecs[i*p.dim:(i+1)*p.dim]...)
 	}
 	inLayout := func(key uint64) bool { _, ok := slices.BinarySearch(p.keys, key); return ok }
-	ri, rd, err := neighbours(ctx, ix, p.keys, self, vecs, p.dim, k, inLayout)
+	ri, rd, err := neighbours(ctx, ix, p.keys, self, vecs, p.dim, k, inLayout, p)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -291,7 +318,15 @@ func Extend(ctx context.Context, tx *store.Tx, space string, before uint64, ix *
 		}
 	}
 	inLayout := func(key uint64) bool { return l.Index(key) >= 0 }
-	ids, dists, err := neighbours(ctx, ix, l.Keys, keys, vecs, dim, l.Params.NNeighbors, inLayout)
+	var floats index.VectorSource
+	if ix.Options().Quantize == index.Int8 {
+		r, err := tx.VectorReader(space)
+		if err != nil {
+			return 0, err
+		}
+		floats = &txFloats{r: r}
+	}
+	ids, dists, err := neighbours(ctx, ix, l.Keys, keys, vecs, dim, l.Params.NNeighbors, inLayout, floats)
 	if err != nil {
 		return 0, err
 	}
