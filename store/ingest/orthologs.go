@@ -28,8 +28,9 @@ type Orthologs struct {
 	// Pairs maps a From symbol to its To symbol (nil for SymbolCase).
 	Pairs map[string]string
 	// Skipped counts ortholog groups that were not one-to-one and were left
-	// out (MGI's report lists one-to-many groups; a plain two-column table
-	// must not have them).
+	// out (MGI's report lists one-to-many groups, and groups sharing a
+	// gene with another group, which are left out too; a plain two-column
+	// table must not have them).
 	Skipped int
 }
 
@@ -275,10 +276,25 @@ func (o *Orthologs) readMGI(path string, header []string, rows [][]string, lines
 	if o.To == "" || !species[o.To] {
 		return errLine(ErrFormat, path, 0, "no genes of a second species (or of %q) in the report", o.To)
 	}
+	// A symbol in several classes (a report listing one gene under two
+	// homology keys) would pair it twice: the table must stay one-to-one,
+	// so every class holding such a symbol is skipped.
+	inFrom, inTo := map[string]int{}, map[string]int{}
+	for _, k := range order {
+		g := groups[k]
+		if len(g.from) > 0 && len(g.to) > 0 {
+			for _, s := range g.from {
+				inFrom[s]++
+			}
+			for _, s := range g.to {
+				inTo[s]++
+			}
+		}
+	}
 	o.Pairs = map[string]string{}
 	for _, k := range order {
 		g := groups[k]
-		if len(g.from) == 1 && len(g.to) == 1 {
+		if len(g.from) == 1 && len(g.to) == 1 && inFrom[g.from[0]] == 1 && inTo[g.to[0]] == 1 {
 			o.Pairs[g.from[0]] = g.to[0]
 		} else if len(g.from) > 0 && len(g.to) > 0 {
 			o.Skipped++

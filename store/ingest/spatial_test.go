@@ -106,9 +106,33 @@ func TestH5ADObsmSpatial(t *testing.T) {
 	}
 }
 
+// TestMGIOneToOne: an MGI report listing a gene under two class keys
+// (CD79A with Cd79a and with Cd79b; Cd3e with CD3E and with CD3D) gave a
+// many-to-one table whose last class won. Every class holding such a
+// gene is now skipped and counted; the clean class stays.
+func TestMGIOneToOne(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "HOM_MouseHumanSequence.rpt")
+	writeFile(t, p, []byte(mgiManyToOne))
+	o, err := ReadOrthologs(p, "mouse", "human")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]string{"Ms4a1": "MS4A1"}; !reflect.DeepEqual(o.Pairs, want) || o.Skipped != 4 {
+		t.Errorf("pairs %v, %d skipped; want %v, 4 skipped", o.Pairs, o.Skipped, want)
+	}
+}
+
+const mgiManyToOne = "DB Class Key\tCommon Organism Name\tNCBI Taxon ID\tSymbol\n" +
+	"1\tmouse, laboratory\t10090\tCd79a\n1\thuman\t9606\tCD79A\n" +
+	"2\tmouse, laboratory\t10090\tCd79b\n2\thuman\t9606\tCD79A\n" +
+	"3\tmouse, laboratory\t10090\tCd3e\n3\thuman\t9606\tCD3E\n" +
+	"4\tmouse, laboratory\t10090\tCd3e\n4\thuman\t9606\tCD3D\n" +
+	"5\tmouse, laboratory\t10090\tMs4a1\n5\thuman\t9606\tMS4A1\n"
+
 func FuzzReadOrthologs(f *testing.F) {
 	f.Add([]byte("human_symbol\tmouse_symbol\nCD79A\tCd79a\nHLA-DRA\tH2-Ea\n"))
 	f.Add([]byte("DB Class Key\tCommon Organism Name\tNCBI Taxon ID\tSymbol\n1\tmouse, laboratory\t10090\tCd79a\n1\thuman\t9606\tCD79A\n"))
+	f.Add([]byte(mgiManyToOne))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p := filepath.Join(t.TempDir(), "o.tsv")
 		writeFile(t, p, data)
