@@ -85,6 +85,9 @@ func LoadAnnotations(ctx context.Context, db *store.DB, o AnnotationOptions) (An
 		if al, rep.Ambiguous, err = backend.ParseAliases(r, src); err != nil {
 			return rep, err
 		}
+		if len(al) == 0 {
+			return rep, fmt.Errorf("%w: %s: no aliases (every line blank, a comment, the header or ambiguous); the stored aliases are unchanged", backend.ErrAliases, src)
+		}
 		rep.Genes = len(al)
 		for _, s := range al {
 			genes = append(genes, s)
@@ -98,6 +101,9 @@ func LoadAnnotations(ctx context.Context, db *store.DB, o AnnotationOptions) (An
 		}
 		if err != nil {
 			return rep, err
+		}
+		if len(sets) == 0 {
+			return rep, fmt.Errorf("%w: %s: no gene sets (every line blank, a comment, NOT-qualified or outside the chosen aspects); collection %q is unchanged", annot.ErrParse, src, o.Name)
 		}
 		rep.Sets = len(sets)
 		for gene := range annot.GeneToSets(sets) {

@@ -259,7 +259,11 @@ func readTruth(path string, datasets []string) (map[string]map[string]int, error
 		line := 0
 		for sc.Scan() {
 			line++
-			fields := strings.Split(sc.Text(), "\t")
+			text := strings.TrimRight(sc.Text(), "\r")
+			if line == 1 {
+				text = strings.TrimPrefix(text, "\ufeff") // a byte-order mark
+			}
+			fields := strings.Split(text, "\t")
 			if line == 1 && fields[0] == "gene" {
 				continue
 			}
@@ -275,7 +279,10 @@ func readTruth(path string, datasets []string) (map[string]map[string]int, error
 				m[fields[0]] = c
 			}
 		}
-		return m, sc.Err()
+		if err := sc.Err(); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", p, line+1, err)
+		}
+		return m, nil
 	}
 	out := map[string]map[string]int{}
 	var err error

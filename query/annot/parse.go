@@ -39,6 +39,9 @@ func ParseGMT(r io.Reader, name string) ([]GeneSet, error) {
 	for sc.Scan() {
 		line++
 		text := sc.Text()
+		if line == 1 {
+			text = strings.TrimPrefix(text, "\ufeff") // a byte-order mark
+		}
 		if t := strings.TrimSpace(text); t == "" || strings.HasPrefix(t, "#") {
 			continue
 		}
@@ -129,6 +132,9 @@ func ParseGAF(r io.Reader, name string, opts GAFOptions) ([]GeneSet, error) {
 	for sc.Scan() {
 		line++
 		text := strings.TrimRight(sc.Text(), "\r")
+		if line == 1 {
+			text = strings.TrimPrefix(text, "\ufeff") // a byte-order mark
+		}
 		if strings.TrimSpace(text) == "" || strings.HasPrefix(text, "!") {
 			continue
 		}

@@ -43,6 +43,9 @@ func ParseAliases(r io.Reader, name string) (m map[string]string, ambiguous int,
 	for sc.Scan() {
 		line++
 		s := strings.TrimRight(sc.Text(), "\r")
+		if line == 1 {
+			s = strings.TrimPrefix(s, "\ufeff") // a byte-order mark
+		}
 		if strings.TrimSpace(s) == "" || strings.HasPrefix(s, "#") {
 			continue
 		}

@@ -154,6 +154,10 @@ func TestAliases(t *testing.T) {
 	if amb != 1 || len(m) != 2 || m["a1"] != "GENE1" || m["b2"] != "GENE2" {
 		t.Fatalf("map %v, ambiguous %d", m, amb)
 	}
+	// A byte-order mark before the header leaves it a header, not an alias.
+	if bm, _, err := backend.ParseAliases(strings.NewReader("\ufeff"+in), "bom.tsv"); err != nil || len(bm) != 2 {
+		t.Errorf("with a byte-order mark: %v %v", bm, err)
+	}
 	for _, bad := range []string{"onlyone\n", "\tX\n", "A\t\n"} {
 		if _, _, err := backend.ParseAliases(strings.NewReader("x\ty\n"+bad), "bad.tsv"); !errors.Is(err, backend.ErrAliases) || !strings.Contains(err.Error(), "bad.tsv:2") {
 			t.Errorf("%q: %v", bad, err)
