@@ -6,8 +6,10 @@ import (
 	"cmp"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -67,7 +69,10 @@ type geneRegion struct {
 // activity over the genes of annotation (a GTF's "gene" records, or a BED of
 // chrom, start, end, name[, score, strand]) and writes matrix.mtx.gz,
 // features.tsv.gz and barcodes.tsv.gz into outDir (created; files are written
-// under temporary names and renamed when complete). Genes no peak overlaps are
+// under temporary names and renamed when complete). outDir must not be
+// peaksDir, nor a folder already holding a 10x matrix, features or barcodes
+// file, which the output would replace or sit beside ambiguously: those are
+// refused with ErrOptions before anything is read. Genes no peak overlaps are
 // left out. The peaks matrix is held in memory as a sparse matrix (12 bytes
 // per nonzero), the output one cell at a time.
 func GeneActivity(ctx context.Context, peaksDir, annotation, outDir string, o ActivityOptions) (ActivityStats, error) {
@@ -77,6 +82,9 @@ func GeneActivity(ctx context.Context, peaksDir, annotation, outDir string, o Ac
 	}
 	if o.MaxNNZ == 0 {
 		o.MaxNNZ = DefaultOptions().MaxNNZ
+	}
+	if err := checkActivityOut(peaksDir, outDir); err != nil {
+		return st, err
 	}
 	genes, err := readGeneRegions(annotation, int64(o.Upstream), int64(o.Downstream))
 	if err != nil {
@@ -188,6 +196,66 @@ func GeneActivity(ctx context.Context, peaksDir, annotation, outDir string, o Ac
 		kept[i] = genes[g]
 	}
 	return st, writeActivityDir(outDir, out, kept, barcodes)
+}
+
+// activityOutClash names the files of a 10x folder that an activity output
+// folder must not already hold: writing would replace them (matrix.mtx.gz,
+// features.tsv.gz, barcodes.tsv.gz) or leave two candidates for the reader
+// to choose between.
+var activityOutClash = []string{"matrix.mtx.gz", "matrix.mtx", "features.tsv.gz", "features.tsv",
+	"genes.tsv.gz", "genes.tsv", "barcodes.tsv.gz", "barcodes.tsv"}
+
+// checkActivityOut refuses an output folder that is the peaks folder (after
+// resolving symlinks; os.SameFile also catches bind mounts and hard-linked
+// paths) or that already holds 10x files the output would overwrite. A
+// missing output folder is fine: GeneActivity creates it.
+func checkActivityOut(peaksDir, outDir string) error {
+	if outDir == "" {
+		return fmt.Errorf("%w: no output folder", ErrOptions)
+	}
+	oi, err := os.Stat(outDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%w: output folder: %v", ErrOptions, err)
+	}
+	if !oi.IsDir() {
+		return fmt.Errorf("%w: output %s exists and is not a folder", ErrOptions, outDir)
+	}
+	same := false
+	if pi, err := os.Stat(peaksDir); err == nil && os.SameFile(pi, oi) {
+		same = true
+	} else if a, b := resolvedPath(peaksDir), resolvedPath(outDir); a != "" && a == b {
+		same = true
+	}
+	if same {
+		return fmt.Errorf("%w: output folder %s is the peaks folder %s: writing there would overwrite the input; choose another --out", ErrOptions, outDir, peaksDir)
+	}
+	var found []string
+	for _, name := range activityOutClash {
+		if _, err := os.Lstat(filepath.Join(outDir, name)); err == nil {
+			found = append(found, name)
+		}
+	}
+	if len(found) > 0 {
+		return fmt.Errorf("%w: output folder %s already holds %s: writing the activity there would overwrite them or mix with them; remove them or choose another --out", ErrOptions, outDir, strings.Join(found, ", "))
+	}
+	return nil
+}
+
+// resolvedPath is p made absolute, cleaned and with symlinks resolved, or ""
+// when that fails.
+func resolvedPath(p string) string {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		return ""
+	}
+	r, err := filepath.EvalSymlinks(a)
+	if err != nil {
+		return ""
+	}
+	return filepath.Clean(r)
 }
 
 func keepIndex(keep []bool) []int {

@@ -140,3 +140,44 @@ func csrAt(indptr []int64, indices []int32, data []float32, r, c int) float32 {
 	}
 	return 0
 }
+
+// The output folder must not be the peaks folder (by name, by another
+// spelling or through a symlink) nor a folder already holding 10x files:
+// either would overwrite files, the input among them.
+func TestGeneActivityRefusesOutput(t *testing.T) {
+	dir := t.TempDir()
+	peaks := filepath.Join(dir, "peaks")
+	files := map[string]string{"peaks.bed": activityPeaks, "matrix.mtx": activityMTX, "barcodes.tsv": "c1\nc2\nc3\n"}
+	writeFiles(t, peaks, files)
+	writeFiles(t, dir, map[string]string{"genes.gtf": activityGTF})
+	if err := os.Symlink(peaks, filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(dir, "other")
+	writeFiles(t, other, map[string]string{"features.tsv.gz": "x", "barcodes.tsv": "x", "notes.txt": "x"})
+	for _, c := range []struct{ out, want string }{
+		{peaks, "is the peaks folder"},
+		{peaks + "/.", "is the peaks folder"},
+		{filepath.Join(dir, "link"), "is the peaks folder"},
+		{other, "already holds features.tsv.gz, barcodes.tsv"},
+	} {
+		_, err := GeneActivity(context.Background(), peaks, filepath.Join(dir, "genes.gtf"), c.out, DefaultActivityOptions())
+		if !errors.Is(err, ErrOptions) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("out %s: %v (want an error saying %q)", c.out, err, c.want)
+		}
+	}
+	for name, body := range files {
+		if b, err := os.ReadFile(filepath.Join(peaks, name)); err != nil || string(b) != body {
+			t.Errorf("input %s changed: %v", name, err)
+		}
+	}
+	if ents, _ := os.ReadDir(peaks); len(ents) != len(files) {
+		t.Errorf("peaks folder holds %d entries, want %d", len(ents), len(files))
+	}
+	// An existing folder without 10x files is fine.
+	empty := filepath.Join(dir, "empty")
+	writeFiles(t, empty, map[string]string{"README": "x"})
+	if _, err := GeneActivity(context.Background(), peaks, filepath.Join(dir, "genes.gtf"), empty, DefaultActivityOptions()); err != nil {
+		t.Errorf("existing folder without 10x files: %v", err)
+	}
+}
