@@ -10,13 +10,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-
-	"genestore/internal/sparse"
 )
 
 // Gene activity from scATAC-seq peaks (Signac's GeneActivity convention):
@@ -73,8 +72,12 @@ type geneRegion struct {
 // peaksDir, nor a folder already holding a 10x matrix, features or barcodes
 // file, which the output would replace or sit beside ambiguously: those are
 // refused with ErrOptions before anything is read. Genes no peak overlaps are
-// left out. The peaks matrix is held in memory as a sparse matrix (12 bytes
-// per nonzero), the output one cell at a time.
+// left out. Activities are summed and written as exact integers; a sum int64
+// cannot hold is an ErrValue naming the gene and the cell, never a rounded or
+// wrapped value (sums above 2^24 are written exactly, and ingest then refuses
+// them as beyond float32, naming the line). The peaks matrix is held in
+// memory as a sparse matrix (12 bytes per nonzero), the output one cell at a
+// time.
 func GeneActivity(ctx context.Context, peaksDir, annotation, outDir string, o ActivityOptions) (ActivityStats, error) {
 	var st ActivityStats
 	if o.Upstream < 0 || o.Downstream < 0 {
@@ -151,50 +154,63 @@ func GeneActivity(ctx context.Context, peaksDir, annotation, outDir string, o Ac
 		}
 	}
 
-	// Accumulate per cell; number the genes that receive any count in
-	// annotation order.
-	act := make([]float64, len(genes))
+	// Accumulate per cell in int64, checked: the counts are integers (the
+	// MTX reader enforces it) but a sum can exceed what float32 holds
+	// exactly (2^24) or even int64, and the output is written as exact
+	// integers. Number the genes that receive any count in annotation order.
+	act := make([]int64, len(genes))
+	hit := make([]bool, len(genes))
 	var touched []int32
-	out := &sparse.CSR{Rows: x.Rows, Cols: len(genes), Indptr: make([]int64, 1, x.Rows+1)}
+	out := &activityMatrix{rows: x.Rows, indptr: make([]int64, 1, x.Rows+1)}
 	for r := range x.Rows {
 		if r%1024 == 0 && ctx.Err() != nil {
 			return st, ctx.Err()
 		}
 		for k := x.Indptr[r]; k < x.Indptr[r+1]; k++ {
+			v := float64(x.Data[k])
 			for _, g := range hits[x.Indices[k]] {
-				if act[g] == 0 {
+				if !hit[g] {
+					hit[g] = true
 					touched = append(touched, g)
 				}
-				act[g] += float64(x.Data[k])
+				// v is a non-negative integer ≤ MaxFloat32; below 2^63 it
+				// converts exactly.
+				if v >= 1<<63 || act[g] > math.MaxInt64-int64(v) {
+					return st, errLine(ErrValue, matrix, 0, "gene activity of gene %q in cell %q (barcode %d) is above %d: the sum of its peak counts cannot be written as an exact integer",
+						genes[g].id, barcodes[r], r+1, int64(math.MaxInt64))
+				}
+				act[g] += int64(v)
 			}
 		}
 		slices.Sort(touched)
 		for _, g := range touched {
 			if act[g] != 0 {
-				out.Indices = append(out.Indices, g)
-				out.Data = append(out.Data, float32(act[g]))
+				out.indices = append(out.indices, g)
+				out.data = append(out.data, act[g])
 			}
-			act[g] = 0
+			act[g], hit[g] = 0, false
 		}
 		touched = touched[:0]
-		out.Indptr = append(out.Indptr, int64(len(out.Indices)))
+		out.indptr = append(out.indptr, int64(len(out.indices)))
 	}
-	used := make([]bool, len(genes))
-	for _, g := range out.Indices {
-		used[g] = true
+	// Keep the genes some cell has a count for, renumbered in order (rows
+	// stay sorted).
+	remap := make([]int32, len(genes))
+	for _, g := range out.indices {
+		remap[g] = 1
 	}
-	var cols []int
-	for g, u := range used {
-		if u {
-			cols = append(cols, g)
+	var kept []geneRegion
+	for g := range remap {
+		if remap[g] != 0 {
+			remap[g] = int32(len(kept))
+			kept = append(kept, genes[g])
 		}
 	}
-	out = out.SelectCols(cols)
-	st.GenesWithPeaks, st.NNZ = len(cols), int64(len(out.Data))
-	kept := make([]geneRegion, len(cols))
-	for i, g := range cols {
-		kept[i] = genes[g]
+	for k, g := range out.indices {
+		out.indices[k] = remap[g]
 	}
+	out.cols = len(kept)
+	st.GenesWithPeaks, st.NNZ = len(kept), int64(len(out.data))
 	return st, writeActivityDir(outDir, out, kept, barcodes)
 }
 
@@ -463,9 +479,18 @@ func gtfAttr(attrs, key string) string {
 	return ""
 }
 
+// activityMatrix is the cells × genes activity in CSR layout with exact
+// integer values (sparse.CSR holds float32, exact only up to 2^24).
+type activityMatrix struct {
+	rows, cols int
+	indptr     []int64
+	indices    []int32
+	data       []int64
+}
+
 // writeActivityDir writes x (cells × genes) as a 10x folder in dir: each file
 // is written under a temporary name and renamed once complete.
-func writeActivityDir(dir string, x *sparse.CSR, genes []geneRegion, barcodes []string) error {
+func writeActivityDir(dir string, x *activityMatrix, genes []geneRegion, barcodes []string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -513,15 +538,15 @@ func writeActivityDir(dir string, x *sparse.CSR, genes []geneRegion, barcodes []
 	}
 	if err == nil {
 		err = write("matrix.mtx.gz", func(w *bufio.Writer) error {
-			fmt.Fprintf(w, "%%%%MatrixMarket matrix coordinate integer general\n%%%% gene activity (genestore activity)\n%d %d %d\n", x.Cols, x.Rows, len(x.Data))
+			fmt.Fprintf(w, "%%%%MatrixMarket matrix coordinate integer general\n%%%% gene activity (genestore activity)\n%d %d %d\n", x.cols, x.rows, len(x.data))
 			var buf []byte
-			for r := range x.Rows {
-				for k := x.Indptr[r]; k < x.Indptr[r+1]; k++ {
-					buf = strconv.AppendInt(buf[:0], int64(x.Indices[k])+1, 10)
+			for r := range x.rows {
+				for k := x.indptr[r]; k < x.indptr[r+1]; k++ {
+					buf = strconv.AppendInt(buf[:0], int64(x.indices[k])+1, 10)
 					buf = append(buf, ' ')
 					buf = strconv.AppendInt(buf, int64(r)+1, 10)
 					buf = append(buf, ' ')
-					buf = strconv.AppendInt(buf, int64(x.Data[k]), 10)
+					buf = strconv.AppendInt(buf, x.data[k], 10)
 					buf = append(buf, '\n')
 					w.Write(buf)
 				}

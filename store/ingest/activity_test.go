@@ -1,8 +1,10 @@
 package ingest
 
 import (
+	"compress/gzip"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -179,5 +181,51 @@ func TestGeneActivityRefusesOutput(t *testing.T) {
 	writeFiles(t, empty, map[string]string{"README": "x"})
 	if _, err := GeneActivity(context.Background(), peaks, filepath.Join(dir, "genes.gtf"), empty, DefaultActivityOptions()); err != nil {
 		t.Errorf("existing folder without 10x files: %v", err)
+	}
+}
+
+// Per-gene sums are exact: 16777216 + 1 is written as 16777217 (float32
+// would round it to 16777216) and 2^127 + 2^127, which int64 cannot hold, is
+// an error naming the gene and the cell rather than a wrapped value.
+func TestGeneActivityExactSums(t *testing.T) {
+	for _, c := range []struct{ a, b, want, wantErr string }{
+		{"16777216", "1", "1 1 16777217\n", ""},
+		{"3", "4", "1 1 7\n", ""},
+		{"9223372036854775807", "1", "", `gene "G1" in cell "AAAC-1"`},
+		{"170141183460469231731687303715884105728", "170141183460469231731687303715884105728", "", `gene "G1" in cell "AAAC-1"`},
+	} {
+		dir := t.TempDir()
+		peaks := filepath.Join(dir, "peaks")
+		writeFiles(t, peaks, map[string]string{"peaks.bed": "chr1\t100\t200\nchr1\t300\t400\n", "barcodes.tsv": "AAAC-1\n",
+			"matrix.mtx": "%%MatrixMarket matrix coordinate integer general\n2 1 2\n1 1 " + c.a + "\n2 1 " + c.b + "\n"})
+		writeFiles(t, dir, map[string]string{"genes.bed": "chr1\t0\t1000\tG1\t0\t+\n"})
+		out := filepath.Join(dir, "out")
+		_, err := GeneActivity(context.Background(), peaks, filepath.Join(dir, "genes.bed"), out, DefaultActivityOptions())
+		if c.wantErr != "" {
+			if !errors.Is(err, ErrValue) || !strings.Contains(err.Error(), c.wantErr) || !strings.Contains(err.Error(), "matrix.mtx") {
+				t.Errorf("%s + %s: %v (want an error naming %s)", c.a, c.b, err, c.wantErr)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("%s + %s: output folder written", c.a, c.b)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s + %s: %v", c.a, c.b, err)
+			continue
+		}
+		f, err := os.Open(filepath.Join(out, "matrix.mtx.gz"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		z, err := gzip.NewReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(z)
+		f.Close()
+		if !strings.HasSuffix(string(b), "\n1 1 1\n"+c.want) {
+			t.Errorf("%s + %s: matrix.mtx.gz\n%s\nwant last entry %q", c.a, c.b, b, c.want)
+		}
 	}
 }
