@@ -28,7 +28,8 @@ import (
 // ActivityOptions configure GeneActivity (see DefaultActivityOptions).
 type ActivityOptions struct {
 	// Upstream extends each gene body this many bases before its start
-	// (strand-aware); Signac's extend.upstream is 2000.
+	// (strand-aware); Signac's extend.upstream is 2000. Upstream and
+	// Downstream are at most 2^40, like every coordinate.
 	Upstream int
 	// Downstream extends each gene body after its end; default 0.
 	Downstream int
@@ -80,8 +81,8 @@ type geneRegion struct {
 // time.
 func GeneActivity(ctx context.Context, peaksDir, annotation, outDir string, o ActivityOptions) (ActivityStats, error) {
 	var st ActivityStats
-	if o.Upstream < 0 || o.Downstream < 0 {
-		return st, fmt.Errorf("%w: upstream %d and downstream %d must be ≥ 0", ErrOptions, o.Upstream, o.Downstream)
+	if o.Upstream < 0 || o.Downstream < 0 || int64(o.Upstream) > maxCoord || int64(o.Downstream) > maxCoord {
+		return st, fmt.Errorf("%w: upstream %d and downstream %d must be between 0 and %d", ErrOptions, o.Upstream, o.Downstream, int64(maxCoord))
 	}
 	if o.MaxNNZ == 0 {
 		o.MaxNNZ = DefaultOptions().MaxNNZ
@@ -377,13 +378,35 @@ func parsePeakID(id string) (region, error) {
 	return region{}, fmt.Errorf("peak %q: want chrom:start-end or chrom-start-end", id)
 }
 
+// maxCoord bounds every coordinate and extension (2^40, far beyond any
+// chromosome) so that extending a region cannot overflow int64.
+const maxCoord = 1 << 40
+
+// parseCoord reads a non-negative coordinate no larger than maxCoord.
+func parseCoord(s string) (int64, bool) {
+	v, err := strconv.ParseInt(s, 10, 64)
+	return v, err == nil && v >= 0 && v <= maxCoord
+}
+
+// parseInterval reads a 0-based half-open interval (BED, peak names).
 func parseInterval(chrom, start, end string) (region, error) {
-	s, err1 := strconv.ParseInt(start, 10, 64)
-	e, err2 := strconv.ParseInt(end, 10, 64)
-	if chrom == "" || err1 != nil || err2 != nil || s < 0 || e <= s {
-		return region{}, fmt.Errorf("interval %q %q %q: want a chromosome and 0 ≤ start < end", chrom, start, end)
+	s, ok1 := parseCoord(start)
+	e, ok2 := parseCoord(end)
+	if chrom == "" || !ok1 || !ok2 || e <= s {
+		return region{}, fmt.Errorf("interval %q %q %q: want a chromosome and 0 ≤ start < end ≤ %d", chrom, start, end, int64(maxCoord))
 	}
 	return region{chrom: chrom, start: s, end: e}, nil
+}
+
+// parseGTFInterval reads a GTF's 1-based inclusive start and end (a 1-base
+// feature has start == end) as a 0-based half-open region.
+func parseGTFInterval(chrom, start, end string) (region, error) {
+	s, ok1 := parseCoord(start)
+	e, ok2 := parseCoord(end)
+	if chrom == "" || !ok1 || !ok2 || s < 1 || e < s {
+		return region{}, fmt.Errorf("gene coordinates %q-%q on %q: want a chromosome and 1 ≤ start ≤ end ≤ %d", start, end, chrom, int64(maxCoord))
+	}
+	return region{chrom: chrom, start: s - 1, end: e}, nil
 }
 
 // readGeneRegions reads a GTF's gene records (1-based inclusive; gene_id and
@@ -392,6 +415,9 @@ func parseInterval(chrom, start, end string) (region, error) {
 // gene, strand-aware. A file whose name ends in .gtf[.gz] is a GTF, anything
 // else a BED.
 func readGeneRegions(path string, up, down int64) ([]geneRegion, error) {
+	if up < 0 || down < 0 || up > maxCoord || down > maxCoord {
+		return nil, fmt.Errorf("%w: upstream %d and downstream %d must be between 0 and %d", ErrOptions, up, down, int64(maxCoord))
+	}
 	base := strings.TrimSuffix(strings.ToLower(filepath.Base(path)), ".gz")
 	gtf := strings.HasSuffix(base, ".gtf") || strings.HasSuffix(base, ".gff2")
 	in, err := openText(path, nil)
@@ -422,11 +448,10 @@ func readGeneRegions(path string, up, down int64) ([]geneRegion, error) {
 			if f[2] != "gene" {
 				continue
 			}
-			r, err := parseInterval(f[0], f[3], f[4])
-			if err != nil || r.start < 1 {
-				return nil, errLine(ErrFormat, path, in.lr.line, "gene coordinates %q-%q: want 1 ≤ start ≤ end", f[3], f[4])
+			r, err := parseGTFInterval(f[0], f[3], f[4])
+			if err != nil {
+				return nil, errLine(ErrFormat, path, in.lr.line, "%v", err)
 			}
-			r.start-- // 1-based inclusive → 0-based half-open
 			g.region, strand = r, f[6]
 			g.id, g.symbol = gtfAttr(f[8], "gene_id"), gtfAttr(f[8], "gene_name")
 			if g.id == "" {

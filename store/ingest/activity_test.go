@@ -229,3 +229,39 @@ func TestGeneActivityExactSums(t *testing.T) {
 		}
 	}
 }
+
+// A GTF gene of one base (start == end, 1-based inclusive) is valid and
+// becomes [start−1, end); coordinates beyond 2^40 are refused so that the
+// upstream extension cannot overflow.
+func TestGeneRegionsCoordinates(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.gtf")
+	writeFiles(t, dir, map[string]string{"a.gtf": "chr1\tsrc\tgene\t100\t100\t.\t+\t.\tgene_id \"G1\"; gene_name \"A\";\n" +
+		"chr1\tsrc\tgene\t3000\t3000\t.\t-\t.\tgene_id \"G2\";\n"})
+	g, err := readGeneRegions(p, 2000, 5)
+	if err != nil {
+		t.Fatalf("1-base GTF genes: %v", err)
+	}
+	if len(g) != 2 || g[0].start != 0 || g[0].end != 105 || g[1].start != 2994 || g[1].end != 5000 {
+		t.Errorf("1-base GTF genes: %+v", g)
+	}
+	for name, body := range map[string]string{
+		"huge.gtf": "chr1\tsrc\tgene\t100\t9223372036854775807\t.\t+\t.\tgene_id \"G1\";\n",
+		"past.gtf": "chr1\tsrc\tgene\t100\t1099511627777\t.\t-\t.\tgene_id \"G1\";\n",
+		"zero.gtf": "chr1\tsrc\tgene\t0\t10\t.\t+\t.\tgene_id \"G1\";\n",
+		"back.gtf": "chr1\tsrc\tgene\t10\t9\t.\t+\t.\tgene_id \"G1\";\n",
+		"huge.bed": "chr1\t0\t9223372036854775807\tG1\t0\t-\n",
+	} {
+		writeFiles(t, dir, map[string]string{name: body})
+		g, err := readGeneRegions(filepath.Join(dir, name), 2000, 5)
+		if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), name+":1") {
+			t.Errorf("%s: %+v, %v (want an error naming %s:1)", name, g, err, name)
+		}
+	}
+	if _, err := readGeneRegions(p, 1<<62, 0); !errors.Is(err, ErrOptions) {
+		t.Errorf("upstream 2^62: %v", err)
+	}
+	if _, err := GeneActivity(context.Background(), dir, p, filepath.Join(dir, "out"), ActivityOptions{Downstream: 1 << 62}); !errors.Is(err, ErrOptions) {
+		t.Errorf("downstream 2^62: %v", err)
+	}
+}
