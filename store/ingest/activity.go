@@ -6,15 +6,16 @@ import (
 	"cmp"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-
-	"genestore/internal/sparse"
 )
 
 // Gene activity from scATAC-seq peaks (Signac's GeneActivity convention):
@@ -27,7 +28,8 @@ import (
 // ActivityOptions configure GeneActivity (see DefaultActivityOptions).
 type ActivityOptions struct {
 	// Upstream extends each gene body this many bases before its start
-	// (strand-aware); Signac's extend.upstream is 2000.
+	// (strand-aware); Signac's extend.upstream is 2000. Upstream and
+	// Downstream are at most 2^40, like every coordinate.
 	Upstream int
 	// Downstream extends each gene body after its end; default 0.
 	Downstream int
@@ -67,16 +69,26 @@ type geneRegion struct {
 // activity over the genes of annotation (a GTF's "gene" records, or a BED of
 // chrom, start, end, name[, score, strand]) and writes matrix.mtx.gz,
 // features.tsv.gz and barcodes.tsv.gz into outDir (created; files are written
-// under temporary names and renamed when complete). Genes no peak overlaps are
-// left out. The peaks matrix is held in memory as a sparse matrix (12 bytes
-// per nonzero), the output one cell at a time.
+// under temporary names and renamed when complete). outDir must not be
+// peaksDir, nor a folder already holding a 10x matrix, features or barcodes
+// file, which the output would replace or sit beside ambiguously: those are
+// refused with ErrOptions before anything is read. Genes no peak overlaps are
+// left out. Activities are summed and written as exact integers; a sum int64
+// cannot hold is an ErrValue naming the gene and the cell, never a rounded or
+// wrapped value (sums above 2^24 are written exactly, and ingest then refuses
+// them as beyond float32, naming the line). The peaks matrix is held in
+// memory as a sparse matrix (12 bytes per nonzero), the output one cell at a
+// time.
 func GeneActivity(ctx context.Context, peaksDir, annotation, outDir string, o ActivityOptions) (ActivityStats, error) {
 	var st ActivityStats
-	if o.Upstream < 0 || o.Downstream < 0 {
-		return st, fmt.Errorf("%w: upstream %d and downstream %d must be ≥ 0", ErrOptions, o.Upstream, o.Downstream)
+	if o.Upstream < 0 || o.Downstream < 0 || int64(o.Upstream) > maxCoord || int64(o.Downstream) > maxCoord {
+		return st, fmt.Errorf("%w: upstream %d and downstream %d must be between 0 and %d", ErrOptions, o.Upstream, o.Downstream, int64(maxCoord))
 	}
 	if o.MaxNNZ == 0 {
 		o.MaxNNZ = DefaultOptions().MaxNNZ
+	}
+	if err := checkActivityOut(peaksDir, outDir); err != nil {
+		return st, err
 	}
 	genes, err := readGeneRegions(annotation, int64(o.Upstream), int64(o.Downstream))
 	if err != nil {
@@ -143,51 +155,124 @@ func GeneActivity(ctx context.Context, peaksDir, annotation, outDir string, o Ac
 		}
 	}
 
-	// Accumulate per cell; number the genes that receive any count in
-	// annotation order.
-	act := make([]float64, len(genes))
+	// Accumulate per cell in int64, checked: the counts are integers (the
+	// MTX reader enforces it) but a sum can exceed what float32 holds
+	// exactly (2^24) or even int64, and the output is written as exact
+	// integers. Number the genes that receive any count in annotation order.
+	act := make([]int64, len(genes))
+	hit := make([]bool, len(genes))
 	var touched []int32
-	out := &sparse.CSR{Rows: x.Rows, Cols: len(genes), Indptr: make([]int64, 1, x.Rows+1)}
+	out := &activityMatrix{rows: x.Rows, indptr: make([]int64, 1, x.Rows+1)}
 	for r := range x.Rows {
 		if r%1024 == 0 && ctx.Err() != nil {
 			return st, ctx.Err()
 		}
 		for k := x.Indptr[r]; k < x.Indptr[r+1]; k++ {
+			v := float64(x.Data[k])
 			for _, g := range hits[x.Indices[k]] {
-				if act[g] == 0 {
+				if !hit[g] {
+					hit[g] = true
 					touched = append(touched, g)
 				}
-				act[g] += float64(x.Data[k])
+				// v is a non-negative integer ≤ MaxFloat32; below 2^63 it
+				// converts exactly.
+				if v >= 1<<63 || act[g] > math.MaxInt64-int64(v) {
+					return st, errLine(ErrValue, matrix, 0, "gene activity of gene %q in cell %q (barcode %d) is above %d: the sum of its peak counts cannot be written as an exact integer",
+						genes[g].id, barcodes[r], r+1, int64(math.MaxInt64))
+				}
+				act[g] += int64(v)
 			}
 		}
 		slices.Sort(touched)
 		for _, g := range touched {
 			if act[g] != 0 {
-				out.Indices = append(out.Indices, g)
-				out.Data = append(out.Data, float32(act[g]))
+				out.indices = append(out.indices, g)
+				out.data = append(out.data, act[g])
 			}
-			act[g] = 0
+			act[g], hit[g] = 0, false
 		}
 		touched = touched[:0]
-		out.Indptr = append(out.Indptr, int64(len(out.Indices)))
+		out.indptr = append(out.indptr, int64(len(out.indices)))
 	}
-	used := make([]bool, len(genes))
-	for _, g := range out.Indices {
-		used[g] = true
+	// Keep the genes some cell has a count for, renumbered in order (rows
+	// stay sorted).
+	remap := make([]int32, len(genes))
+	for _, g := range out.indices {
+		remap[g] = 1
 	}
-	var cols []int
-	for g, u := range used {
-		if u {
-			cols = append(cols, g)
+	var kept []geneRegion
+	for g := range remap {
+		if remap[g] != 0 {
+			remap[g] = int32(len(kept))
+			kept = append(kept, genes[g])
 		}
 	}
-	out = out.SelectCols(cols)
-	st.GenesWithPeaks, st.NNZ = len(cols), int64(len(out.Data))
-	kept := make([]geneRegion, len(cols))
-	for i, g := range cols {
-		kept[i] = genes[g]
+	for k, g := range out.indices {
+		out.indices[k] = remap[g]
 	}
+	out.cols = len(kept)
+	st.GenesWithPeaks, st.NNZ = len(kept), int64(len(out.data))
 	return st, writeActivityDir(outDir, out, kept, barcodes)
+}
+
+// activityOutClash names the files of a 10x folder that an activity output
+// folder must not already hold: writing would replace them (matrix.mtx.gz,
+// features.tsv.gz, barcodes.tsv.gz) or leave two candidates for the reader
+// to choose between.
+var activityOutClash = []string{"matrix.mtx.gz", "matrix.mtx", "features.tsv.gz", "features.tsv",
+	"genes.tsv.gz", "genes.tsv", "barcodes.tsv.gz", "barcodes.tsv"}
+
+// checkActivityOut refuses an output folder that is the peaks folder (after
+// resolving symlinks; os.SameFile also catches bind mounts and hard-linked
+// paths) or that already holds 10x files the output would overwrite. A
+// missing output folder is fine: GeneActivity creates it.
+func checkActivityOut(peaksDir, outDir string) error {
+	if outDir == "" {
+		return fmt.Errorf("%w: no output folder", ErrOptions)
+	}
+	oi, err := os.Stat(outDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%w: output folder: %v", ErrOptions, err)
+	}
+	if !oi.IsDir() {
+		return fmt.Errorf("%w: output %s exists and is not a folder", ErrOptions, outDir)
+	}
+	same := false
+	if pi, err := os.Stat(peaksDir); err == nil && os.SameFile(pi, oi) {
+		same = true
+	} else if a, b := resolvedPath(peaksDir), resolvedPath(outDir); a != "" && a == b {
+		same = true
+	}
+	if same {
+		return fmt.Errorf("%w: output folder %s is the peaks folder %s: writing there would overwrite the input; choose another --out", ErrOptions, outDir, peaksDir)
+	}
+	var found []string
+	for _, name := range activityOutClash {
+		if _, err := os.Lstat(filepath.Join(outDir, name)); err == nil {
+			found = append(found, name)
+		}
+	}
+	if len(found) > 0 {
+		return fmt.Errorf("%w: output folder %s already holds %s: writing the activity there would overwrite them or mix with them; remove them or choose another --out", ErrOptions, outDir, strings.Join(found, ", "))
+	}
+	return nil
+}
+
+// resolvedPath is p made absolute, cleaned and with symlinks resolved, or ""
+// when that fails.
+func resolvedPath(p string) string {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		return ""
+	}
+	r, err := filepath.EvalSymlinks(a)
+	if err != nil {
+		return ""
+	}
+	return filepath.Clean(r)
 }
 
 func keepIndex(keep []bool) []int {
@@ -293,13 +378,35 @@ func parsePeakID(id string) (region, error) {
 	return region{}, fmt.Errorf("peak %q: want chrom:start-end or chrom-start-end", id)
 }
 
+// maxCoord bounds every coordinate and extension (2^40, far beyond any
+// chromosome) so that extending a region cannot overflow int64.
+const maxCoord = 1 << 40
+
+// parseCoord reads a non-negative coordinate no larger than maxCoord.
+func parseCoord(s string) (int64, bool) {
+	v, err := strconv.ParseInt(s, 10, 64)
+	return v, err == nil && v >= 0 && v <= maxCoord
+}
+
+// parseInterval reads a 0-based half-open interval (BED, peak names).
 func parseInterval(chrom, start, end string) (region, error) {
-	s, err1 := strconv.ParseInt(start, 10, 64)
-	e, err2 := strconv.ParseInt(end, 10, 64)
-	if chrom == "" || err1 != nil || err2 != nil || s < 0 || e <= s {
-		return region{}, fmt.Errorf("interval %q %q %q: want a chromosome and 0 ≤ start < end", chrom, start, end)
+	s, ok1 := parseCoord(start)
+	e, ok2 := parseCoord(end)
+	if chrom == "" || !ok1 || !ok2 || e <= s {
+		return region{}, fmt.Errorf("interval %q %q %q: want a chromosome and 0 ≤ start < end ≤ %d", chrom, start, end, int64(maxCoord))
 	}
 	return region{chrom: chrom, start: s, end: e}, nil
+}
+
+// parseGTFInterval reads a GTF's 1-based inclusive start and end (a 1-base
+// feature has start == end) as a 0-based half-open region.
+func parseGTFInterval(chrom, start, end string) (region, error) {
+	s, ok1 := parseCoord(start)
+	e, ok2 := parseCoord(end)
+	if chrom == "" || !ok1 || !ok2 || s < 1 || e < s {
+		return region{}, fmt.Errorf("gene coordinates %q-%q on %q: want a chromosome and 1 ≤ start ≤ end ≤ %d", start, end, chrom, int64(maxCoord))
+	}
+	return region{chrom: chrom, start: s - 1, end: e}, nil
 }
 
 // readGeneRegions reads a GTF's gene records (1-based inclusive; gene_id and
@@ -308,6 +415,9 @@ func parseInterval(chrom, start, end string) (region, error) {
 // gene, strand-aware. A file whose name ends in .gtf[.gz] is a GTF, anything
 // else a BED.
 func readGeneRegions(path string, up, down int64) ([]geneRegion, error) {
+	if up < 0 || down < 0 || up > maxCoord || down > maxCoord {
+		return nil, fmt.Errorf("%w: upstream %d and downstream %d must be between 0 and %d", ErrOptions, up, down, int64(maxCoord))
+	}
 	base := strings.TrimSuffix(strings.ToLower(filepath.Base(path)), ".gz")
 	gtf := strings.HasSuffix(base, ".gtf") || strings.HasSuffix(base, ".gff2")
 	in, err := openText(path, nil)
@@ -338,11 +448,10 @@ func readGeneRegions(path string, up, down int64) ([]geneRegion, error) {
 			if f[2] != "gene" {
 				continue
 			}
-			r, err := parseInterval(f[0], f[3], f[4])
-			if err != nil || r.start < 1 {
-				return nil, errLine(ErrFormat, path, in.lr.line, "gene coordinates %q-%q: want 1 ≤ start ≤ end", f[3], f[4])
+			r, err := parseGTFInterval(f[0], f[3], f[4])
+			if err != nil {
+				return nil, errLine(ErrFormat, path, in.lr.line, "%v", err)
 			}
-			r.start-- // 1-based inclusive → 0-based half-open
 			g.region, strand = r, f[6]
 			g.id, g.symbol = gtfAttr(f[8], "gene_id"), gtfAttr(f[8], "gene_name")
 			if g.id == "" {
@@ -395,9 +504,18 @@ func gtfAttr(attrs, key string) string {
 	return ""
 }
 
+// activityMatrix is the cells × genes activity in CSR layout with exact
+// integer values (sparse.CSR holds float32, exact only up to 2^24).
+type activityMatrix struct {
+	rows, cols int
+	indptr     []int64
+	indices    []int32
+	data       []int64
+}
+
 // writeActivityDir writes x (cells × genes) as a 10x folder in dir: each file
 // is written under a temporary name and renamed once complete.
-func writeActivityDir(dir string, x *sparse.CSR, genes []geneRegion, barcodes []string) error {
+func writeActivityDir(dir string, x *activityMatrix, genes []geneRegion, barcodes []string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -445,15 +563,15 @@ func writeActivityDir(dir string, x *sparse.CSR, genes []geneRegion, barcodes []
 	}
 	if err == nil {
 		err = write("matrix.mtx.gz", func(w *bufio.Writer) error {
-			fmt.Fprintf(w, "%%%%MatrixMarket matrix coordinate integer general\n%%%% gene activity (genestore activity)\n%d %d %d\n", x.Cols, x.Rows, len(x.Data))
+			fmt.Fprintf(w, "%%%%MatrixMarket matrix coordinate integer general\n%%%% gene activity (genestore activity)\n%d %d %d\n", x.cols, x.rows, len(x.data))
 			var buf []byte
-			for r := range x.Rows {
-				for k := x.Indptr[r]; k < x.Indptr[r+1]; k++ {
-					buf = strconv.AppendInt(buf[:0], int64(x.Indices[k])+1, 10)
+			for r := range x.rows {
+				for k := x.indptr[r]; k < x.indptr[r+1]; k++ {
+					buf = strconv.AppendInt(buf[:0], int64(x.indices[k])+1, 10)
 					buf = append(buf, ' ')
 					buf = strconv.AppendInt(buf, int64(r)+1, 10)
 					buf = append(buf, ' ')
-					buf = strconv.AppendInt(buf, int64(x.Data[k]), 10)
+					buf = strconv.AppendInt(buf, x.data[k], 10)
 					buf = append(buf, '\n')
 					w.Write(buf)
 				}

@@ -1,8 +1,10 @@
 package ingest
 
 import (
+	"compress/gzip"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -139,4 +141,127 @@ func csrAt(indptr []int64, indices []int32, data []float32, r, c int) float32 {
 		}
 	}
 	return 0
+}
+
+// The output folder must not be the peaks folder (by name, by another
+// spelling or through a symlink) nor a folder already holding 10x files:
+// either would overwrite files, the input among them.
+func TestGeneActivityRefusesOutput(t *testing.T) {
+	dir := t.TempDir()
+	peaks := filepath.Join(dir, "peaks")
+	files := map[string]string{"peaks.bed": activityPeaks, "matrix.mtx": activityMTX, "barcodes.tsv": "c1\nc2\nc3\n"}
+	writeFiles(t, peaks, files)
+	writeFiles(t, dir, map[string]string{"genes.gtf": activityGTF})
+	if err := os.Symlink(peaks, filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(dir, "other")
+	writeFiles(t, other, map[string]string{"features.tsv.gz": "x", "barcodes.tsv": "x", "notes.txt": "x"})
+	for _, c := range []struct{ out, want string }{
+		{peaks, "is the peaks folder"},
+		{peaks + "/.", "is the peaks folder"},
+		{filepath.Join(dir, "link"), "is the peaks folder"},
+		{other, "already holds features.tsv.gz, barcodes.tsv"},
+	} {
+		_, err := GeneActivity(context.Background(), peaks, filepath.Join(dir, "genes.gtf"), c.out, DefaultActivityOptions())
+		if !errors.Is(err, ErrOptions) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("out %s: %v (want an error saying %q)", c.out, err, c.want)
+		}
+	}
+	for name, body := range files {
+		if b, err := os.ReadFile(filepath.Join(peaks, name)); err != nil || string(b) != body {
+			t.Errorf("input %s changed: %v", name, err)
+		}
+	}
+	if ents, _ := os.ReadDir(peaks); len(ents) != len(files) {
+		t.Errorf("peaks folder holds %d entries, want %d", len(ents), len(files))
+	}
+	// An existing folder without 10x files is fine.
+	empty := filepath.Join(dir, "empty")
+	writeFiles(t, empty, map[string]string{"README": "x"})
+	if _, err := GeneActivity(context.Background(), peaks, filepath.Join(dir, "genes.gtf"), empty, DefaultActivityOptions()); err != nil {
+		t.Errorf("existing folder without 10x files: %v", err)
+	}
+}
+
+// Per-gene sums are exact: 16777216 + 1 is written as 16777217 (float32
+// would round it to 16777216) and 2^127 + 2^127, which int64 cannot hold, is
+// an error naming the gene and the cell rather than a wrapped value.
+func TestGeneActivityExactSums(t *testing.T) {
+	for _, c := range []struct{ a, b, want, wantErr string }{
+		{"16777216", "1", "1 1 16777217\n", ""},
+		{"3", "4", "1 1 7\n", ""},
+		{"9223372036854775807", "1", "", `gene "G1" in cell "AAAC-1"`},
+		{"170141183460469231731687303715884105728", "170141183460469231731687303715884105728", "", `gene "G1" in cell "AAAC-1"`},
+	} {
+		dir := t.TempDir()
+		peaks := filepath.Join(dir, "peaks")
+		writeFiles(t, peaks, map[string]string{"peaks.bed": "chr1\t100\t200\nchr1\t300\t400\n", "barcodes.tsv": "AAAC-1\n",
+			"matrix.mtx": "%%MatrixMarket matrix coordinate integer general\n2 1 2\n1 1 " + c.a + "\n2 1 " + c.b + "\n"})
+		writeFiles(t, dir, map[string]string{"genes.bed": "chr1\t0\t1000\tG1\t0\t+\n"})
+		out := filepath.Join(dir, "out")
+		_, err := GeneActivity(context.Background(), peaks, filepath.Join(dir, "genes.bed"), out, DefaultActivityOptions())
+		if c.wantErr != "" {
+			if !errors.Is(err, ErrValue) || !strings.Contains(err.Error(), c.wantErr) || !strings.Contains(err.Error(), "matrix.mtx") {
+				t.Errorf("%s + %s: %v (want an error naming %s)", c.a, c.b, err, c.wantErr)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("%s + %s: output folder written", c.a, c.b)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s + %s: %v", c.a, c.b, err)
+			continue
+		}
+		f, err := os.Open(filepath.Join(out, "matrix.mtx.gz"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		z, err := gzip.NewReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(z)
+		f.Close()
+		if !strings.HasSuffix(string(b), "\n1 1 1\n"+c.want) {
+			t.Errorf("%s + %s: matrix.mtx.gz\n%s\nwant last entry %q", c.a, c.b, b, c.want)
+		}
+	}
+}
+
+// A GTF gene of one base (start == end, 1-based inclusive) is valid and
+// becomes [start−1, end); coordinates beyond 2^40 are refused so that the
+// upstream extension cannot overflow.
+func TestGeneRegionsCoordinates(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.gtf")
+	writeFiles(t, dir, map[string]string{"a.gtf": "chr1\tsrc\tgene\t100\t100\t.\t+\t.\tgene_id \"G1\"; gene_name \"A\";\n" +
+		"chr1\tsrc\tgene\t3000\t3000\t.\t-\t.\tgene_id \"G2\";\n"})
+	g, err := readGeneRegions(p, 2000, 5)
+	if err != nil {
+		t.Fatalf("1-base GTF genes: %v", err)
+	}
+	if len(g) != 2 || g[0].start != 0 || g[0].end != 105 || g[1].start != 2994 || g[1].end != 5000 {
+		t.Errorf("1-base GTF genes: %+v", g)
+	}
+	for name, body := range map[string]string{
+		"huge.gtf": "chr1\tsrc\tgene\t100\t9223372036854775807\t.\t+\t.\tgene_id \"G1\";\n",
+		"past.gtf": "chr1\tsrc\tgene\t100\t1099511627777\t.\t-\t.\tgene_id \"G1\";\n",
+		"zero.gtf": "chr1\tsrc\tgene\t0\t10\t.\t+\t.\tgene_id \"G1\";\n",
+		"back.gtf": "chr1\tsrc\tgene\t10\t9\t.\t+\t.\tgene_id \"G1\";\n",
+		"huge.bed": "chr1\t0\t9223372036854775807\tG1\t0\t-\n",
+	} {
+		writeFiles(t, dir, map[string]string{name: body})
+		g, err := readGeneRegions(filepath.Join(dir, name), 2000, 5)
+		if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), name+":1") {
+			t.Errorf("%s: %+v, %v (want an error naming %s:1)", name, g, err, name)
+		}
+	}
+	if _, err := readGeneRegions(p, 1<<62, 0); !errors.Is(err, ErrOptions) {
+		t.Errorf("upstream 2^62: %v", err)
+	}
+	if _, err := GeneActivity(context.Background(), dir, p, filepath.Join(dir, "out"), ActivityOptions{Downstream: 1 << 62}); !errors.Is(err, ErrOptions) {
+		t.Errorf("downstream 2^62: %v", err)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/scigolib/hdf5"
 
@@ -195,19 +196,25 @@ func readH5AD(ctx context.Context, path string, opts Options, h hash.Hash) (*Dat
 	if err != nil {
 		return nil, err
 	}
+	// Each gene's id is its gene_ids entry, or its var index entry where
+	// that is empty; its symbol the symbols column's entry (the index when
+	// there is none). A gene left without an id, or with a NUL byte (the
+	// store's key separator) in either, is refused here, naming the file,
+	// the object and the entry, rather than later by the store.
+	idxObj := "var/" + hf.frameIndexName("var")
 	genes := make([]Gene, x.Cols)
-	ids := symbols
+	ids, idsObj := symbols, idxObj
 	for _, c := range vars {
 		switch c.Name {
 		case "gene_ids", "gene_id":
-			ids = c.Values
+			ids, idsObj = c.Values, "var/"+c.Name
 		}
 	}
-	raw := symbols
+	raw, rawObj := symbols, idxObj
 	for _, name := range []string{"gene_symbols", "gene_symbol", "feature_name"} {
 		for _, c := range vars {
 			if c.Name == name {
-				raw = c.Values
+				raw, rawObj = c.Values, "var/"+name
 			}
 		}
 	}
@@ -216,8 +223,22 @@ func readH5AD(ctx context.Context, path string, opts Options, h hash.Hash) (*Dat
 		if genes[i].ID == "" {
 			genes[i].ID = symbols[i]
 		}
+		switch {
+		case genes[i].ID == "":
+			obj := idxObj
+			if idsObj != idxObj {
+				obj = idxObj + " and " + idsObj
+			}
+			return nil, errObj(ErrFormat, hf.path, obj, "gene at entry %d has an empty name and no id", i)
+		case strings.IndexByte(ids[i], 0) >= 0:
+			return nil, errObj(ErrFormat, hf.path, idsObj, "gene id %q at entry %d contains a NUL byte", ids[i], i)
+		case strings.IndexByte(symbols[i], 0) >= 0:
+			return nil, errObj(ErrFormat, hf.path, idxObj, "gene name %q at entry %d contains a NUL byte", symbols[i], i)
+		case strings.IndexByte(raw[i], 0) >= 0:
+			return nil, errObj(ErrFormat, hf.path, rawObj, "gene symbol %q at entry %d contains a NUL byte", raw[i], i)
+		}
 	}
-	if err := uniqueGeneIDs(hf.path, "var/gene_ids", genes); err != nil {
+	if err := uniqueGeneIDs(hf.path, idsObj, genes); err != nil {
 		return nil, err
 	}
 	coords, err := hf.h5adCoords(x.Rows)
@@ -252,6 +273,17 @@ func uniqueGeneIDs(file, object string, genes []Gene) error {
 	return nil
 }
 
+// frameIndexName is the name of the index dataset of the dataframe group p:
+// its _index attribute, "_index" by default.
+func (hf *h5File) frameIndexName(p string) string {
+	if g := hf.group(p); g != nil {
+		if name := hf.attrString(g, "_index"); name != "" {
+			return name
+		}
+	}
+	return "_index"
+}
+
 // readFrame reads an AnnData dataframe group (obs or var): its index and its
 // columns, each n long. Booleans (h5py's int8 enum) and anndata's nullable
 // encodings are decoded (see readColumn). A column of any other encoding
@@ -262,10 +294,7 @@ func (hf *h5File) readFrame(p string, n int, what string) ([]string, []ObsColumn
 	if g == nil {
 		return nil, nil, hf.missing(p, "dataframe group")
 	}
-	idxName := hf.attrString(g, "_index")
-	if idxName == "" {
-		idxName = "_index"
-	}
+	idxName := hf.frameIndexName(p)
 	index, err := hf.readStrings(p + "/" + idxName)
 	if err != nil {
 		return nil, nil, err

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"hash"
 	"io"
 	"strings"
@@ -22,7 +23,9 @@ func delimiterFor(path string, d rune) byte {
 // readObs reads a per-cell metadata table and aligns it to barcodes. Fields
 // may be quoted and hold delimiters and line breaks (RFC 4180); a UTF-8 byte
 // order mark is ignored. The header names the columns; the barcode column is the one named "barcode"
-// (any case), else the first. Rows for barcodes the matrix does not have are
+// (any case), else the first. Only the barcode column may be unnamed, and
+// no name may hold control characters (ErrFormat naming the line and the
+// column). Rows for barcodes the matrix does not have are
 // an error (ErrMismatch); matrix barcodes without a row get empty values.
 func readObs(path string, delim byte, barcodes []string, h hash.Hash) ([]ObsColumn, error) {
 	in, err := openText(path, h)
@@ -44,20 +47,29 @@ func readObs(path string, delim byte, barcodes []string, h hash.Hash) ([]ObsColu
 func parseObs(lr *lineReader, delim byte, barcodes []string) ([]ObsColumn, error) {
 	name := lr.name
 	var buf []byte
-	hdr, _, err := lr.nextRecord(nil, delim, &buf)
+	hdr, hdrLine, err := lr.nextRecord(nil, delim, &buf)
 	if err == io.EOF {
 		return nil, errLine(ErrFormat, name, 1, "empty file: want a header line")
 	}
 	if err != nil {
 		return nil, err
 	}
-	hdrLine := lr.line
 	key := 0
+	for i, f := range hdr {
+		if strings.EqualFold(string(f), "barcode") {
+			key = i
+		}
+	}
 	seen := make(map[string]int)
 	for i, f := range hdr {
 		s := string(f)
-		if strings.EqualFold(s, "barcode") {
-			key = i
+		// A metadata column needs a name: an empty one (a trailing or
+		// doubled delimiter, as in "barcode,cell_type,") or one with control
+		// characters would otherwise fail later, where the file is no longer
+		// known. The barcode column may be unnamed (pandas writes its index
+		// so).
+		if s == "" && i != key {
+			return nil, errLine(ErrFormat, name, hdrLine, "column %d of the header has an empty name (a trailing or doubled delimiter %q?)", i+1, delim)
 		}
 		if j, dup := seen[s]; dup {
 			return nil, errLine(ErrDuplicate, name, hdrLine, "column %q appears twice (columns %d and %d)", s, j+1, i+1)
@@ -74,6 +86,12 @@ func parseObs(lr *lineReader, delim byte, barcodes []string) ([]ObsColumn, error
 			}
 		}
 		return nil, errLine(ErrFormat, name, hdrLine, "header has %d column(s): want the barcode column and at least one metadata column (delimiter %q)", len(hdr), delim)
+	}
+	// After the delimiter hint above, which explains a tab in a lone column.
+	for i, f := range hdr {
+		if bytes.IndexFunc(f, isControl) >= 0 {
+			return nil, errLine(ErrFormat, name, hdrLine, "column %d of the header, %q, contains a control character", i+1, f)
+		}
 	}
 	index := make(map[string]int, len(barcodes))
 	for i, b := range barcodes {
@@ -122,6 +140,9 @@ func parseObs(lr *lineReader, delim byte, barcodes []string) ([]ObsColumn, error
 	}
 	return cols, nil
 }
+
+// isControl reports an ASCII control character (C0 or DEL) or a C1 one.
+func isControl(r rune) bool { return r < 0x20 || r >= 0x7f && r < 0xa0 }
 
 // numericColumn reports whether every present value parses as a number
 // (empty, "NA" and "nan" count as missing).

@@ -26,7 +26,9 @@ counts), barcodes.tsv[.gz], and peaks.bed[.gz] (chrom, start, end) or a
 features.tsv[.gz] whose ids read chrom:start-end or chrom-start-end (rows of
 another type than Peaks, e.g. a multiome's genes, are skipped). --genes is a
 GTF (its "gene" records; gene_id and gene_name) or a BED of genes (chrom,
-start, end, name[, score, strand]). Genes no peak overlaps are left out. The
+start, end, name[, score, strand]). Genes no peak overlaps are left out. --out
+must not be the peaks folder nor a folder already holding matrix, features or
+barcodes files (activity refuses rather than overwrite them). The
 peaks matrix is held in memory (12 bytes per nonzero).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -48,3 +48,35 @@ func TestActivityThenIngest(t *testing.T) {
 		t.Error("a missing peaks folder was accepted")
 	}
 }
+
+// activity refuses --out equal to --peaks instead of overwriting the input
+// and exiting 0.
+func TestActivityOutIsPeaks(t *testing.T) {
+	dir := t.TempDir()
+	peaks := filepath.Join(dir, "peaks")
+	if err := os.MkdirAll(peaks, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mtx := "%%MatrixMarket matrix coordinate integer general\n1 1 1\n1 1 2\n"
+	files := map[string]string{
+		filepath.Join(peaks, "peaks.bed"):    "chr1\t100\t300\n",
+		filepath.Join(peaks, "barcodes.tsv"): "AAAC-1\n",
+		filepath.Join(peaks, "matrix.mtx"):   mtx,
+		filepath.Join(dir, "genes.bed"):      "chr1\t0\t2000\tCD3E\t0\t+\n",
+	}
+	for p, body := range files {
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := run(t, "activity", "--peaks", peaks, "--genes", filepath.Join(dir, "genes.bed"), "--out", peaks)
+	if err == nil || !strings.Contains(err.Error(), "peaks folder") {
+		t.Errorf("--out = --peaks: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(peaks, "matrix.mtx.gz")); err == nil {
+		t.Error("activity wrote into the peaks folder")
+	}
+	if b, _ := os.ReadFile(filepath.Join(peaks, "matrix.mtx")); string(b) != mtx {
+		t.Error("the input matrix changed")
+	}
+}
