@@ -35,7 +35,9 @@ space's own settings and rebuilds its index with them in one write (the
 vectors are read, indexed outside any transaction, and the settings and the
 snapshot are written together; if the space's vectors changed meanwhile
 nothing is written). Every later build of the space (a stale snapshot, a
-retrain, an append, a drop) keeps them; a flag not given keeps its default.
+retrain, an append, a drop) keeps them; a flag not given keeps the space's
+saved setting (its default when none is saved), so --M 24 on an int8 space
+stays int8; --quantize float32 or --M 0 go back to the defaults.
 
 --quantize int8 stores one byte per element in the index: the graph is
 searched with the codes and each query's beam is re-ranked with the float
@@ -72,11 +74,34 @@ change; restart it to serve the new one.
 			if err != nil {
 				return fmt.Errorf("--quantize: %w", err)
 			}
-			s := vecindex.Settings{Quantize: q, M: o.m, EfConstruction: o.efc, EfSearch: o.ef}
-			if err := s.Validate(); err != nil {
-				return err
-			}
 			return apiVerb(cmd, g, false, o.json, func(ctx context.Context, db *genestore.DB) ([]vecindex.Description, error) {
+				// Start from the space's saved settings: a flag not given
+				// keeps its value.
+				var s vecindex.Settings
+				all, err := db.Indexes(ctx)
+				if err != nil {
+					return nil, err
+				}
+				for _, d := range all {
+					if d.Space == o.space && d.Settings != nil {
+						s = *d.Settings
+					}
+				}
+				if f.Changed("quantize") {
+					s.Quantize = q
+				}
+				if f.Changed("M") {
+					s.M = o.m
+				}
+				if f.Changed("ef-construction") {
+					s.EfConstruction = o.efc
+				}
+				if f.Changed("ef") {
+					s.EfSearch = o.ef
+				}
+				if err := s.Validate(); err != nil {
+					return nil, err
+				}
 				d, err := db.Reindex(ctx, o.space, s)
 				return []vecindex.Description{d}, err
 			}, printIndexes)

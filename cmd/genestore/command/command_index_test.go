@@ -49,6 +49,11 @@ func TestIndexCommand(t *testing.T) {
 	if len(ds) != 1 || ds[0].Settings.Quantize != "int8" || ds[0].Settings.M != 12 || ds[0].Snapshot.Quantize != "int8" || !ds[0].Current {
 		t.Errorf("index --json: %+v", ds)
 	}
+	// A flag not given keeps the saved setting: --ef alone leaves the space
+	// int8 with M 12 (it used to revert it to float32 and M 16).
+	if out := mustRun(t, "--store", db, "index", "--space", "genes", "--ef", "40"); !strings.Contains(out, "int8 M=12 efC=default ef=40") || !strings.Contains(out, "int8 cosine M=12") {
+		t.Errorf("index --ef 40 after int8 M 12 printed:\n%s", out)
+	}
 	for _, bad := range [][]string{
 		{"index", "--quantize", "int8"},
 		{"index", "--space", "genes", "--quantize", "int4"},
