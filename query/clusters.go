@@ -163,6 +163,7 @@ type clusterParams struct {
 
 // clustering loads (or computes, when allowed) the clustering of req.
 func (e *Engine) clustering(ctx context.Context, req ClusterRequest) (Clustering, bool, ClusterRequest, error) {
+	explicitK := req.K != 0
 	req, err := req.withDefaults()
 	if err != nil {
 		return Clustering{}, false, req, err
@@ -170,6 +171,9 @@ func (e *Engine) clustering(ctx context.Context, req ClusterRequest) (Clustering
 	name := ClusteringName(req.Method, req.Resolution)
 	if !req.Recompute {
 		c, err := e.r.Clustering(ctx, req.Space, name)
+		if err == nil && req.Compute {
+			err = e.sameClustering(ctx, c, req, explicitK)
+		}
 		if err == nil {
 			c, err = e.live(ctx, c)
 			return c, false, req, err
@@ -184,6 +188,58 @@ func (e *Engine) clustering(ctx context.Context, req ClusterRequest) (Clustering
 	}
 	c, err := e.computeClustering(ctx, req, name)
 	return c, err == nil, req, err
+}
+
+// sameClustering checks a request to compute a clustering that is already
+// stored: a graph k given explicitly, or a dataset list, that differs from
+// the stored clustering's would otherwise be ignored silently (the stored
+// one is answered). Unknown dataset names are errors as when computing.
+func (e *Engine) sameClustering(ctx context.Context, c Clustering, req ClusterRequest, explicitK bool) error {
+	var p clusterParams
+	if len(c.Provenance.Params) > 0 {
+		if err := json.Unmarshal(c.Provenance.Params, &p); err != nil {
+			return nil // an older or foreign record: nothing to compare
+		}
+	}
+	if explicitK && p.K != 0 && p.K != req.K {
+		return fmt.Errorf("%w: %s clustering %q is stored with graph k=%d, not %d: recompute to replace it",
+			ErrInvalid, req.Space, c.Name, p.K, req.K)
+	}
+	if len(req.Datasets) == 0 {
+		return nil
+	}
+	nm, ds, err := e.names(ctx)
+	if err != nil {
+		return err
+	}
+	var want []uint32
+	for _, n := range req.Datasets {
+		id, err := e.datasetID(ds, n)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(want, id) {
+			want = append(want, id)
+		}
+	}
+	have := slices.Clone(c.Provenance.Datasets)
+	slices.Sort(want)
+	slices.Sort(have)
+	if !slices.Equal(want, have) {
+		var names []string
+		for _, id := range c.Provenance.Datasets {
+			if n, ok := nm[id]; ok {
+				names = append(names, n)
+			} else if id == vocab.Consensus {
+				names = append(names, vocab.ConsensusName)
+			} else {
+				names = append(names, fmt.Sprintf("dropped dataset %d", id))
+			}
+		}
+		return fmt.Errorf("%w: %s clustering %q is stored over %s, not the datasets asked for: recompute to replace it",
+			ErrInvalid, req.Space, c.Name, strings.Join(names, ", "))
+	}
+	return nil
 }
 
 // live leaves out of c the entities of datasets no longer stored: a drop

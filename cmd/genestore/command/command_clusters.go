@@ -79,6 +79,9 @@ func runClusters(cmd *cobra.Command, g *globalOptions, o *clustersOptions) error
 	ctx := cmd.Context()
 	req := query.ClusterRequest{Space: o.space, Resolution: o.resolution, Method: o.method, K: o.k,
 		Datasets: o.datasets, Recompute: o.recompute, Seed: o.seed}
+	if !cmd.Flags().Changed("k") {
+		req.K = 0 // the default; a stored clustering of another k is not a conflict
+	}
 	mo := query.MemberOptions{MaxMembers: o.max, Enrich: o.enrich}
 	if o.max < 1 {
 		return fmt.Errorf("--max must be at least 1")

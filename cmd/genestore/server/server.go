@@ -555,9 +555,15 @@ func (s *Server) clusterMarkers(r *http.Request) (any, error) {
 func (s *Server) computeClusters(r *http.Request) (any, error) {
 	p := &params{r: r}
 	req := clusterReq(p, p.path("space"))
-	req.K = p.int("k", 15)
+	req.K = p.int("k", 0) // 0: the default (15)
 	req.Compute = true
-	req.Recompute = p.str("recompute") == "true"
+	if v := p.str("recompute"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil && p.err == nil {
+			p.err = fmt.Errorf("%w: recompute=%q (want true or false)", errBadParam, v)
+		}
+		req.Recompute = b
+	}
 	req.Datasets = p.list("datasets")
 	if p.err != nil {
 		return nil, p.err

@@ -303,6 +303,10 @@ func TestWritesAndAuth(t *testing.T) {
 	if code, _, body := get(t, rw, "POST", "/v1/clusters/genes?resolution=2"); code != 403 {
 		t.Errorf("write on a read-only store: %d %s", code, body)
 	}
+	// recompute=yes was read as false; it is now a 400 naming the parameter.
+	if code, _, body := get(t, rw, "POST", "/v1/clusters/genes?resolution=2&recompute=yes"); code != 400 || !strings.Contains(string(body), "recompute") {
+		t.Errorf("recompute=yes: %d %s", code, body)
+	}
 	const secret = "s3cret-s3cret-16"
 	tok := newServer(t, f, func(o *server.Options) { o.Addr, o.Token = "0.0.0.0:8080", secret })
 	for _, tc := range []struct {
