@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"genestore/vocab"
 	"hash"
@@ -80,6 +81,9 @@ func readFeatures(path string, h hash.Hash) ([]Gene, []string, error) {
 			return nil, nil, errLine(ErrFormat, path, emptyAt, "empty line")
 		}
 		line = trimBOM(line, in.lr.line)
+		if bytes.IndexByte(line, 0) >= 0 {
+			return nil, nil, errLine(ErrFormat, path, in.lr.line, "NUL byte in a feature id or name")
+		}
 		fields, _ = splitFields(fields[:0], line, '\t')
 		if ncol < 0 {
 			ncol = len(fields)

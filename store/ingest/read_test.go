@@ -213,3 +213,16 @@ func TestProgress(t *testing.T) {
 		}
 	}
 }
+
+// TestFeaturesNUL: a NUL byte in features.tsv is refused naming the file
+// and line (it reached the store, whose error named neither).
+func TestFeaturesNUL(t *testing.T) {
+	dir := t.TempDir()
+	m := tinyMTX()
+	m.features = featuresText(tinyIDs, []string{tinySymbols[0], "Gene\x00B", tinySymbols[2], tinySymbols[3], tinySymbols[4]}, true)
+	m.write(t, dir)
+	_, err := Read(context.Background(), dir, DefaultOptions())
+	if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "features.tsv") || !strings.Contains(err.Error(), ":2: NUL byte") {
+		t.Errorf("NUL in a feature name: %v", err)
+	}
+}
