@@ -348,25 +348,8 @@ func (w *work) nbCell(d *data, r, i int, scale float32, dacc []float32) float64 
 		lrow[g] = float32(rho)
 		dacc[g] -= scale * float32(th*dth)
 	}
-	X := d.X
-	for k := X.Indptr[r]; k < X.Indptr[r+1]; k++ {
-		g := int(X.Indices[k])
-		x := float64(d.target[k])
-		th := w.theta[g]
-		var lg, dg float64
-		if xi := int(x); float64(xi) == x && xi < lgTable {
-			lg, dg = w.lgT[g*lgTable+xi], w.dgT[g*lgTable+xi]
-		} else {
-			lg, dg = lgamma(x+th)-lgamma(th), digamma(x+th)-digamma(th)
-		}
-		ll += lg
-		dacc[g] -= scale * float32(th*dg)
-	}
-	ll -= d.lgx1[r]
-	sr := float32(sumR)
-	for g := range drow {
-		drow[g] = -scale * (drow[g] - lrow[g]*sr)
-	}
+	ll = w.nbNonZero(d, r, scale, dacc, ll)
+	logitGrad(drow, lrow, sumR, scale)
 	return -ll
 }
 
@@ -436,6 +419,16 @@ func (w *work) zinbCell(d *data, r, i int, scale float32, dacc []float32) float6
 		dacc[g] -= scale * float32(dth)
 		dprow[g] = -scale * float32(dp)
 	}
+	ll = w.nbNonZero(d, r, scale, dacc, ll)
+	logitGrad(drow, lrow, sumR, scale)
+	return -ll
+}
+
+// nbNonZero adds to ll the part of the NB (and ZINB, for x > 0)
+// log-likelihood of data row r that only the non-zero counts have:
+// Σ lgamma(x+θ) − lgamma(θ) − lgamma(x+1), with the digamma gradients of
+// log θ added into dacc.
+func (w *work) nbNonZero(d *data, r int, scale float32, dacc []float32, ll float64) float64 {
 	X := d.X
 	for k := X.Indptr[r]; k < X.Indptr[r+1]; k++ {
 		g := int(X.Indices[k])
@@ -450,12 +443,17 @@ func (w *work) zinbCell(d *data, r, i int, scale float32, dacc []float32) float6
 		ll += lg
 		dacc[g] -= scale * float32(th*dg)
 	}
-	ll -= d.lgx1[r]
+	return ll - d.lgx1[r]
+}
+
+// logitGrad turns drow (each gene's gradient r_g with respect to its mean
+// share) and lrow (the shares ρ_g) into d(loss·scale)/d logits through the
+// softmax: −scale · (r_g − ρ_g Σ r).
+func logitGrad(drow, lrow []float32, sumR float64, scale float32) {
 	sr := float32(sumR)
 	for g := range drow {
 		drow[g] = -scale * (drow[g] - lrow[g]*sr)
 	}
-	return -ll
 }
 
 // softplus returns log(1 + eˣ) without overflow.
