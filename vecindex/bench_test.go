@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"genestore/index"
+	"genestore/internal/testutil/vecgen"
 	"genestore/store"
 )
 
@@ -24,18 +25,10 @@ func BenchmarkLoadFromStore(b *testing.B) {
 	}
 	defer db.Close()
 	r := rand.New(rand.NewPCG(1, 2))
-	centres := make([]float64, 100*dim)
-	for i := range centres {
-		centres[i] = r.NormFloat64()
-	}
+	vecs := vecgen.NewMixture(r, 100, dim, 0.3).Draw(r, n)
 	ids := make([]uint32, n)
-	vecs := make([]float32, n*dim)
 	for i := range ids {
 		ids[i] = uint32(i)
-		c := r.IntN(100)
-		for d := 0; d < dim; d++ {
-			vecs[i*dim+d] = float32(centres[c*dim+d] + 0.3*r.NormFloat64())
-		}
 	}
 	if err := db.Update(func(tx *store.Tx) error {
 		return tx.PutEmbeddings("bench", 1, ids, dim, vecs, store.Provenance{Kind: "bench"})

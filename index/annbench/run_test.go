@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"genestore/internal/testutil/vecgen"
 )
 
 // Driver flags: `go test ./index/annbench -run TestDataset -data DIR`
@@ -86,21 +88,8 @@ func makeDataset(t testing.TB, n, nq, dim, gtK int) string {
 	t.Helper()
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(7, 7))
-	centres := make([]float64, 20*dim)
-	for i := range centres {
-		centres[i] = rng.NormFloat64()
-	}
-	draw := func(rows int) []float32 {
-		v := make([]float32, rows*dim)
-		for r := range rows {
-			c := rng.IntN(20)
-			for j := range dim {
-				v[r*dim+j] = float32(centres[c*dim+j] + 0.4*rng.NormFloat64())
-			}
-		}
-		return v
-	}
-	base, q := draw(n), draw(nq)
+	mix := vecgen.NewMixture(rng, 20, dim, 0.4)
+	base, q := mix.Draw(rng, n), mix.Draw(rng, nq)
 	unit := func(v []float32) []float64 {
 		s := 0.0
 		for _, x := range v {

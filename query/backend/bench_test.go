@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"genestore/index"
+	"genestore/internal/testutil/vecgen"
 	"genestore/query"
 	"genestore/query/backend"
 	"genestore/store"
@@ -32,21 +33,8 @@ func BenchmarkSearchStore(b *testing.B) {
 	}
 	defer db.Close()
 	r := rand.New(rand.NewPCG(1, 2))
-	centres := make([]float64, 100*dim)
-	for i := range centres {
-		centres[i] = r.NormFloat64()
-	}
-	draw := func(m int) []float32 {
-		v := make([]float32, m*dim)
-		for i := range m {
-			c := r.IntN(100)
-			for d := range dim {
-				v[i*dim+d] = float32(centres[c*dim+d] + 0.3*r.NormFloat64())
-			}
-		}
-		return v
-	}
-	vecs, queries := draw(n), draw(nq)
+	mix := vecgen.NewMixture(r, 100, dim, 0.3)
+	vecs, queries := mix.Draw(r, n), mix.Draw(r, nq)
 	ids := make([]uint32, n)
 	for i := range ids {
 		ids[i] = uint32(i)
