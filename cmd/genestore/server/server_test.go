@@ -364,12 +364,17 @@ var (
 	methodRE = regexp.MustCompile(`^    (get|post|put|delete|patch):`)
 )
 
-func TestOpenAPIListsEveryRoute(t *testing.T) {
-	f := newFixture(t)
-	s := newServer(t, f, func(o *server.Options) { o.AllowWrites = true })
-	var doc []string
-	sc := bufio.NewScanner(bytes.NewReader(server.OpenAPI))
+// apiOp is one operation of openapi.yaml: its method, path and lines.
+type apiOp struct {
+	method, path string
+	lines        []string
+}
+
+// openAPIOps lists the operations under openapi.yaml's paths, in order.
+func openAPIOps() []apiOp {
+	var ops []apiOp
 	inPaths, path := false, ""
+	sc := bufio.NewScanner(bytes.NewReader(server.OpenAPI))
 	for sc.Scan() {
 		line := sc.Text()
 		if line == "paths:" {
@@ -381,9 +386,24 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 		}
 		if m := routeRE.FindStringSubmatch(line); m != nil {
 			path = m[1]
-		} else if m := methodRE.FindStringSubmatch(line); m != nil {
-			doc = append(doc, strings.ToUpper(m[1])+" "+path)
+			continue
 		}
+		if m := methodRE.FindStringSubmatch(line); m != nil {
+			ops = append(ops, apiOp{method: strings.ToUpper(m[1]), path: path})
+		}
+		if len(ops) > 0 && ops[len(ops)-1].path == path {
+			ops[len(ops)-1].lines = append(ops[len(ops)-1].lines, line)
+		}
+	}
+	return ops
+}
+
+func TestOpenAPIListsEveryRoute(t *testing.T) {
+	f := newFixture(t)
+	s := newServer(t, f, func(o *server.Options) { o.AllowWrites = true })
+	var doc []string
+	for _, op := range openAPIOps() {
+		doc = append(doc, op.method+" "+op.path)
 	}
 	routes := s.Routes()
 	sort.Strings(doc)
@@ -496,35 +516,12 @@ func load(t testing.TB, base string, targets []string, n, c int) ([]time.Duratio
 // A few of them are asked for real.
 func TestOpenAPIDocuments400(t *testing.T) {
 	takesBad := regexp.MustCompile(`parameters/(k|resolution|max|terms|symbol|id)"|\{name: (k|top|top_fraction|limit|i),`)
-	var op, path string
-	var block []string
-	check := func() {
-		if op != "" && takesBad.MatchString(strings.Join(block, "\n")) && !strings.Contains(strings.Join(block, "\n"), `"400":`) {
-			t.Errorf("openapi.yaml: %s %s takes parameters a client can get wrong but lists no 400 response", op, path)
+	for _, op := range openAPIOps() {
+		block := strings.Join(op.lines, "\n")
+		if takesBad.MatchString(block) && !strings.Contains(block, `"400":`) {
+			t.Errorf("openapi.yaml: %s %s takes parameters a client can get wrong but lists no 400 response", op.method, op.path)
 		}
-		op, block = "", nil
 	}
-	inPaths := false
-	sc := bufio.NewScanner(bytes.NewReader(server.OpenAPI))
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "paths:" {
-			inPaths = true
-			continue
-		}
-		if !inPaths {
-			continue
-		}
-		if m := routeRE.FindStringSubmatch(line); m != nil {
-			check()
-			path = m[1]
-		} else if m := methodRE.FindStringSubmatch(line); m != nil {
-			check()
-			op = strings.ToUpper(m[1])
-		}
-		block = append(block, line)
-	}
-	check()
 	f := newFixture(t)
 	s := newServer(t, f, nil)
 	for _, target := range []string{
