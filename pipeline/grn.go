@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"genestore/internal/sparse"
+	"genestore/query"
 	"genestore/store"
 	"genestore/train/grn"
 	"genestore/train/grn/classic"
@@ -487,8 +488,8 @@ type NamedEdge struct {
 }
 
 // ResolveNetwork names the network a command means: name itself when
-// given, else "default" when stored, else the only stored network (as the
-// query engine's regulators and targets do). With several and none named
+// given, else query.DefaultNetwork over the stored networks (as the query
+// engine's regulators and targets choose). With several and none named
 // "default" the error lists them.
 func ResolveNetwork(tx *store.Tx, name string) (string, error) {
 	if name != "" {
@@ -498,18 +499,15 @@ func ResolveNetwork(tx *store.Tx, name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var names []string
-	for _, n := range nets {
-		if n.Name == "default" {
-			return n.Name, nil
-		}
-		names = append(names, n.Name)
+	names := make([]string, len(nets))
+	for i, n := range nets {
+		names[i] = n.Name
 	}
-	switch len(names) {
-	case 0:
+	if n, ok := query.DefaultNetwork(names); ok {
+		return n, nil
+	}
+	if len(names) == 0 {
 		return "", fmt.Errorf("%w: no regulatory network is stored (infer one with `genestore train grn`)", store.ErrNotFound)
-	case 1:
-		return names[0], nil
 	}
 	return "", fmt.Errorf("%w: network \"default\"; name one of: %s", store.ErrNotFound, strings.Join(names, ", "))
 }

@@ -40,3 +40,22 @@ func TestClusteringName(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultNetwork pins the rule grn export, eval grn, regulators and
+// targets share when no network is named.
+func TestDefaultNetwork(t *testing.T) {
+	for _, c := range []struct {
+		names []string
+		want  string
+		ok    bool
+	}{
+		{nil, "", false},
+		{[]string{"solo"}, "solo", true},
+		{[]string{"a", "default"}, "default", true},
+		{[]string{"a", "b"}, "", false},
+	} {
+		if got, ok := query.DefaultNetwork(c.names); got != c.want || ok != c.ok {
+			t.Errorf("%v: %q %v, want %q %v", c.names, got, ok, c.want, c.ok)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -177,8 +178,20 @@ func (e *Engine) regulation(ctx context.Context, req RegulationRequest, targets 
 	return out, nil
 }
 
-// network resolves a network name: "" means "default" when stored, or the
-// only network.
+// DefaultNetwork is the network a command means when it names none:
+// "default" when stored, else the only stored network; ok is false when
+// there is none or several others.
+func DefaultNetwork(names []string) (name string, ok bool) {
+	if slices.Contains(names, "default") {
+		return "default", true
+	}
+	if len(names) == 1 {
+		return names[0], true
+	}
+	return "", false
+}
+
+// network resolves a network name; "" means DefaultNetwork.
 func (e *Engine) network(ctx context.Context, name string) (Network, error) {
 	nets, err := e.r.Networks(ctx)
 	if err != nil {
@@ -187,19 +200,20 @@ func (e *Engine) network(ctx context.Context, name string) (Network, error) {
 	if len(nets) == 0 {
 		return Network{}, fmt.Errorf("%w: no regulatory network is stored (infer one with `genestore train grn`)", ErrNotComputed)
 	}
+	names := make([]string, len(nets))
+	for i, n := range nets {
+		names[i] = n.Name
+	}
 	want := name
 	if want == "" {
-		want = "default"
+		if want, _ = DefaultNetwork(names); want == "" {
+			want = "default"
+		}
 	}
-	var names []string
 	for _, n := range nets {
 		if n.Name == want {
 			return n, nil
 		}
-		names = append(names, n.Name)
-	}
-	if name == "" && len(nets) == 1 {
-		return nets[0], nil
 	}
 	return Network{}, fmt.Errorf("%w: network %q (stored: %s)", ErrNotFound, want, strings.Join(names, ", "))
 }
