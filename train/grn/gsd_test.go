@@ -1,69 +1,14 @@
 package grn
 
 import (
-	"compress/gzip"
 	"context"
-	"encoding/csv"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"testing"
 
 	"genestore/internal/testutil/shareddata"
 )
-
-// readBeeline reads a BEELINE ExpressionData.csv[.gz] (genes × cells, gene
-// names in the first column) as a View over the genes in order (nil: the
-// file's order), returning the file's gene order too.
-func readBeeline(t *testing.T, path string, order []string) (View, []string) {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var r io.Reader = f
-	if strings.HasSuffix(path, ".gz") {
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = zr
-	}
-	rows, err := csv.NewReader(r).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	byName := map[string][]string{}
-	var names []string
-	for _, r := range rows[1:] {
-		byName[r[0]] = r[1:]
-		names = append(names, r[0])
-	}
-	if order == nil {
-		order = names
-	}
-	cells := len(rows[0]) - 1
-	v := View{Name: filepath.Base(filepath.Dir(path)), Cells: cells, Genes: len(order), X: make([]float32, cells*len(order))}
-	for g, name := range order {
-		vals, ok := byName[name]
-		if !ok || len(vals) != cells {
-			t.Fatalf("%s: gene %s missing or short", path, name)
-		}
-		for c, s := range vals {
-			x, err := strconv.ParseFloat(s, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			v.X[c*len(order)+g] = float32(x)
-		}
-	}
-	return v, order
-}
 
 // loadGSD reads the five GSD_2000 runs as views over one gene order and
 // the reference network (-long callers; needs ../shared/data).
@@ -77,51 +22,35 @@ func loadGSD(t *testing.T) (views []View, truth map[int64]bool, edges []Known, r
 	return loadFamily(t, dirs)
 }
 
-// loadFamily reads BEELINE run folders (ExpressionData.csv[.gz] and
-// refNetwork.csv each) as views over the first run's gene order, and the
-// first run's reference network without self-loops. BEELINE's inputs
-// head the reference Gene1,Gene2 (regulator first); BoolODE's own output
-// heads it Gene2,Gene1 (target first): the header decides.
+// loadFamily reads BEELINE run folders (shareddata.ReadBeelineRun) as
+// views over the first run's gene order, and the first run's reference
+// network.
 func loadFamily(t *testing.T, dirs []string) (views []View, truth map[int64]bool, edges []Known, regs []int) {
 	t.Helper()
-	var genes []string
+	var first *shareddata.BeelineRun
 	for _, dir := range dirs {
-		path := filepath.Join(dir, "ExpressionData.csv.gz")
-		if _, err := os.Stat(path); err != nil {
-			path = filepath.Join(dir, "ExpressionData.csv")
+		run := shareddata.ReadBeelineRun(t, dir)
+		if first == nil {
+			first = run
 		}
-		v, g := readBeeline(t, path, genes)
-		views, genes = append(views, v), g
+		views = append(views, beelineView(t, dir, run, first.Genes))
 	}
 	index := map[string]int{}
-	for i, g := range genes {
+	for i, g := range first.Genes {
 		index[g] = i
-	}
-	f, err := os.Open(filepath.Join(dirs[0], "refNetwork.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, err := csv.NewReader(f).ReadAll()
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ri, ti := 0, 1
-	if strings.TrimSpace(rows[0][0]) == "Gene2" {
-		ri, ti = 1, 0
 	}
 	truth = map[int64]bool{}
 	regSet := map[int]bool{}
-	for _, r := range rows[1:] {
-		a, okA := index[r[ri]]
-		b, okB := index[r[ti]]
-		if !okA || !okB || a == b || truth[pairKey(a, b)] {
+	for _, e := range first.Edges {
+		a, okA := index[e.Regulator]
+		b, okB := index[e.Target]
+		if !okA || !okB || truth[pairKey(a, b)] {
 			continue
 		}
 		truth[pairKey(a, b)] = true
 		regSet[a] = true
 		var s int8 = 1
-		if strings.TrimSpace(r[2]) == "-" {
+		if e.Type == "-" {
 			s = -1
 		}
 		edges = append(edges, Known{Regulator: int32(a), Target: int32(b), Sign: s})
@@ -131,6 +60,27 @@ func loadFamily(t *testing.T, dirs []string) (views []View, truth map[int64]bool
 	}
 	slices.Sort(regs)
 	return views, truth, edges, regs
+}
+
+// beelineView is run's expression as a View (cells × genes) over the genes
+// in order.
+func beelineView(t *testing.T, dir string, run *shareddata.BeelineRun, order []string) View {
+	t.Helper()
+	row := map[string]int{}
+	for i, g := range run.Genes {
+		row[g] = i
+	}
+	v := View{Name: filepath.Base(dir), Cells: run.Cells, Genes: len(order), X: make([]float32, run.Cells*len(order))}
+	for g, name := range order {
+		i, ok := row[name]
+		if !ok {
+			t.Fatalf("%s: gene %s missing", dir, name)
+		}
+		for c, x := range run.Values[i] {
+			v.X[c*len(order)+g] = x
+		}
+	}
+	return v
 }
 
 // gsdSplit splits the reference regulators in two at random (seed): the

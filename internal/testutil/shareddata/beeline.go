@@ -1,10 +1,15 @@
 package shareddata
 
 import (
+	"compress/gzip"
+	"encoding/csv"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -78,4 +83,89 @@ func BeelineGroups(t testing.TB) []BeelineGroup {
 	}
 	slices.SortStableFunc(groups, func(a, b BeelineGroup) int { return strings.Compare(a.Name, b.Name) })
 	return groups
+}
+
+// BeelineRun is one BEELINE run folder as read: the expression file's
+// genes in its order, each gene's values over the cells (BoolODE values,
+// as given), and the reference network without self-loops (BEELINE scores
+// none).
+type BeelineRun struct {
+	Genes  []string
+	Cells  int
+	Values [][]float32 // per gene, per cell
+	Edges  []BeelineEdge
+}
+
+// BeelineEdge is one reference edge; Type is the file's "+", "-" or other.
+type BeelineEdge struct {
+	Regulator, Target, Type string
+}
+
+// ReadBeelineRun reads dir's ExpressionData.csv.gz (or .csv; genes × cells,
+// gene names in the first column) and refNetwork.csv. BEELINE's inputs
+// head the reference Gene1,Gene2 (regulator first); BoolODE's own output
+// heads it Gene2,Gene1 (target first): the header decides.
+func ReadBeelineRun(t testing.TB, dir string) *BeelineRun {
+	t.Helper()
+	rows := readCSV(t, filepath.Join(dir, "ExpressionData.csv.gz"), filepath.Join(dir, "ExpressionData.csv"))
+	run := &BeelineRun{Cells: len(rows[0]) - 1}
+	for _, r := range rows[1:] {
+		if len(r) != run.Cells+1 {
+			t.Fatalf("%s: gene %s has %d values for %d cells", dir, r[0], len(r)-1, run.Cells)
+		}
+		vals := make([]float32, run.Cells)
+		for c, s := range r[1:] {
+			x, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				t.Fatalf("%s: gene %s cell %d: %v", dir, r[0], c, err)
+			}
+			vals[c] = float32(x)
+		}
+		run.Genes, run.Values = append(run.Genes, r[0]), append(run.Values, vals)
+	}
+	ref := readCSV(t, filepath.Join(dir, "refNetwork.csv"))
+	ri, ti := 0, 1
+	if strings.TrimSpace(ref[0][0]) == "Gene2" {
+		ri, ti = 1, 0
+	}
+	for _, r := range ref[1:] {
+		if r[ri] == r[ti] {
+			continue
+		}
+		run.Edges = append(run.Edges, BeelineEdge{Regulator: r[ri], Target: r[ti], Type: strings.TrimSpace(r[2])})
+	}
+	return run
+}
+
+// readCSV reads the first of paths that exists (gunzipping a .gz).
+func readCSV(t testing.TB, paths ...string) [][]string {
+	t.Helper()
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		var r io.Reader = f
+		if strings.HasSuffix(p, ".gz") {
+			zr, err := gzip.NewReader(f)
+			if err != nil {
+				t.Fatalf("%s: %v", p, err)
+			}
+			r = zr
+		}
+		rows, err := csv.NewReader(r).ReadAll()
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if len(rows) < 2 {
+			t.Fatalf("%s: no rows", p)
+		}
+		return rows
+	}
+	t.Fatalf("none of %s", strings.Join(paths, ", "))
+	return nil
 }

@@ -1,17 +1,12 @@
 package classic
 
 import (
-	"compress/gzip"
 	"context"
-	"encoding/csv"
 	"flag"
 	"fmt"
-	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -30,67 +25,24 @@ type beelineRun struct {
 	regs  []int32 // genes with an outgoing reference edge
 }
 
-// loadBeeline reads ExpressionData.csv.gz or .csv (genes × cells, header of cell
-// ids, gene names in column 1) and refNetwork.csv (Gene1,Gene2,Type).
+// loadBeeline reads a BEELINE run folder (shareddata.ReadBeelineRun).
 func loadBeeline(t testing.TB, dir string) *beelineRun {
 	t.Helper()
-	var r io.Reader
-	f, err := os.Open(filepath.Join(dir, "ExpressionData.csv.gz"))
-	if err == nil {
-		defer f.Close()
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			t.Fatal(err)
+	run := shareddata.ReadBeelineRun(t, dir)
+	G := len(run.Genes)
+	b := &beelineRun{genes: run.Genes}
+	b.view = grn.View{Name: filepath.Base(dir), Cells: run.Cells, Genes: G, X: make([]float32, run.Cells*G)}
+	for g, vals := range run.Values {
+		for c, x := range vals {
+			b.view.X[c*G+g] = x
 		}
-		r = zr
-	} else if f, err = os.Open(filepath.Join(dir, "ExpressionData.csv")); err == nil {
-		defer f.Close()
-		r = f
-	} else {
-		t.Fatal(err)
-	}
-	rows, err := csv.NewReader(r).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cells := len(rows[0]) - 1
-	b := &beelineRun{}
-	G := len(rows) - 1
-	b.view = grn.View{Name: filepath.Base(dir), Cells: cells, Genes: G, X: make([]float32, cells*G)}
-	for g, row := range rows[1:] {
-		b.genes = append(b.genes, row[0])
-		for c, s := range row[1:] {
-			x, err := strconv.ParseFloat(s, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b.view.X[c*G+g] = float32(x)
-		}
-	}
-	rf, err := os.Open(filepath.Join(dir, "refNetwork.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rf.Close()
-	ref, err := csv.NewReader(rf).ReadAll()
-	if err != nil {
-		t.Fatal(err)
 	}
 	var from, to []string
 	var signs []int8
-	// BEELINE's inputs say Gene1,Gene2 (regulator first); BoolODE's own
-	// output says Gene2,Gene1 (target first).
-	ri, ti := 0, 1
-	if strings.TrimSpace(ref[0][0]) == "Gene2" {
-		ri, ti = 1, 0
-	}
-	for _, r := range ref[1:] {
-		if r[ri] == r[ti] {
-			continue // BEELINE scores no self-loops
-		}
-		from, to = append(from, r[ri]), append(to, r[ti])
+	for _, e := range run.Edges {
+		from, to = append(from, e.Regulator), append(to, e.Target)
 		s := int8(0)
-		switch strings.TrimSpace(r[2]) {
+		switch e.Type {
 		case "+":
 			s = 1
 		case "-":
@@ -98,6 +50,7 @@ func loadBeeline(t testing.TB, dir string) *beelineRun {
 		}
 		signs = append(signs, s)
 	}
+	var err error
 	b.ref, _, err = eval.GenePairs(b.genes, from, to, signs, nil)
 	if err != nil {
 		t.Fatal(err)
