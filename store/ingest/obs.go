@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"hash"
 	"io"
+	"math"
 	"strings"
+	"unicode/utf8"
 )
 
 // delimiterFor picks the delimiter of a text table: opts wins, else tab for
@@ -27,6 +29,9 @@ func delimiterFor(path string, d rune) byte {
 // no name may hold control characters (ErrFormat naming the line and the
 // column). Rows for barcodes the matrix does not have are
 // an error (ErrMismatch); matrix barcodes without a row get empty values.
+// A header with no rows, text that is not UTF-8, and an infinite value in
+// a numeric column are errors (ErrFormat naming the line and the column):
+// each would be stored without complaint and surprise a later query.
 func readObs(path string, delim byte, barcodes []string, h hash.Hash) ([]ObsColumn, error) {
 	in, err := openText(path, h)
 	if err != nil {
@@ -89,6 +94,9 @@ func parseObs(lr *lineReader, delim byte, barcodes []string) ([]ObsColumn, error
 	}
 	// After the delimiter hint above, which explains a tab in a lone column.
 	for i, f := range hdr {
+		if !utf8.Valid(f) {
+			return nil, errLine(ErrFormat, name, hdrLine, "column %d of the header, %q, is not UTF-8 text", i+1, f)
+		}
 		if bytes.IndexFunc(f, isControl) >= 0 {
 			return nil, errLine(ErrFormat, name, hdrLine, "column %d of the header, %q, contains a control character", i+1, f)
 		}
@@ -104,6 +112,7 @@ func parseObs(lr *lineReader, delim byte, barcodes []string) ([]ObsColumn, error
 		}
 	}
 	rowOf := make([]int64, len(barcodes)) // line that set each cell, 0 = none
+	rows := 0
 	var fields [][]byte
 	for {
 		var at int64
@@ -126,8 +135,12 @@ func parseObs(lr *lineReader, delim byte, barcodes []string) ([]ObsColumn, error
 			return nil, errLine(ErrDuplicate, name, at, "barcode %q already on line %d", b, rowOf[cell])
 		}
 		rowOf[cell] = at
+		rows++
 		c := 0
 		for i, f := range fields {
+			if !utf8.Valid(f) {
+				return nil, errLine(ErrFormat, name, at, "column %q: %q is not UTF-8 text", hdr[i], f)
+			}
 			if i == key {
 				continue
 			}
@@ -135,8 +148,19 @@ func parseObs(lr *lineReader, delim byte, barcodes []string) ([]ObsColumn, error
 			c++
 		}
 	}
+	if rows == 0 {
+		return nil, errLine(ErrFormat, name, hdrLine, "a header and no rows: want one row per cell")
+	}
 	for i := range cols {
 		cols[i].Categorical = !numericColumn(cols[i].Values)
+		if cols[i].Categorical {
+			continue
+		}
+		for cell, v := range cols[i].Values {
+			if f, ok := parseFloat([]byte(v)); ok && math.IsInf(f, 0) {
+				return nil, errLine(ErrFormat, name, rowOf[cell], "column %q: %q is not a finite number (leave the field empty, or write NA, for a missing value)", cols[i].Name, v)
+			}
+		}
 	}
 	return cols, nil
 }

@@ -28,3 +28,29 @@ func TestObsHeaderNames(t *testing.T) {
 		t.Errorf("pandas-style unnamed index: %+v, %v", cols, err)
 	}
 }
+
+// TestObsRejectsSilentDamage: inputs the reader once stored without a word,
+// each of which a later query would trip over, are refused naming the line.
+func TestObsRejectsSilentDamage(t *testing.T) {
+	bc := []string{"AAAC-1", "AAAG-1"}
+	for _, c := range []struct{ in, want string }{
+		{"barcode,cell_type\n", "obs.csv:1: a header and no rows"},
+		{"barcode,cell_type\n\n\n", "obs.csv:1: a header and no rows"},
+		{"barcode,n_genes\nAAAC-1,12\nAAAG-1,inf\n", `obs.csv:3: column "n_genes": "inf" is not a finite number`},
+		{"barcode,score\nAAAC-1,-Infinity\n", `obs.csv:2: column "score": "-Infinity" is not a finite number`},
+		{"barcode,score\nAAAC-1,1e999\n", `obs.csv:2: column "score": "1e999" is not a finite number`},
+		{"barcode,cell_type\nAAAC-1,T\nAAAG-1,B\xff\n", `obs.csv:3: column "cell_type": "B\xff" is not UTF-8 text`},
+		{"barcode,cell\xfftype\nAAAC-1,T\n", "obs.csv:1: column 2 of the header, \"cell\\xfftype\", is not UTF-8 text"},
+	} {
+		cols, err := parseObs(memLines("obs.csv", []byte(c.in)), ',', bc)
+		if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: cols %+v, err = %v, want ErrFormat naming %q", c.in, cols, err, c.want)
+		}
+	}
+	// What stays accepted: inf among text is a category, NA and nan are
+	// missing numbers, non-ASCII UTF-8 is text.
+	cols, err := parseObs(memLines("obs.csv", []byte("barcode,label,n,tissue\nAAAC-1,inf,NA,Lüneburg\nAAAG-1,B,nan,肝\n")), ',', bc)
+	if err != nil || len(cols) != 3 || !cols[0].Categorical || cols[1].Categorical || cols[2].Values[1] != "肝" {
+		t.Errorf("accepted table: %+v, %v", cols, err)
+	}
+}
