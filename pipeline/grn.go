@@ -25,7 +25,8 @@ type GRNOptions struct {
 	// of that name is replaced.
 	Name string
 	// Datasets are the views, one per dataset (empty: every dataset). With
-	// ViewsBy set, exactly one dataset is allowed.
+	// ViewsBy set, exactly one dataset is allowed (empty: the store's only
+	// one); a name given twice counts once.
 	Datasets []string
 	// ViewsBy names an obs column of the one dataset: each of its values is
 	// a view (time points, conditions, pseudotime windows).
@@ -92,8 +93,8 @@ func (o GRNOptions) Validate() error {
 	if o.MinCells < 0 {
 		errs = append(errs, fmt.Errorf("pipeline: grn min cells %d must be positive", o.MinCells))
 	}
-	if o.ViewsBy != "" && len(o.Datasets) != 1 {
-		errs = append(errs, fmt.Errorf("pipeline: views by obs column %q need exactly one dataset, got %d", o.ViewsBy, len(o.Datasets)))
+	if n := distinct(o.Datasets); o.ViewsBy != "" && n > 1 {
+		errs = append(errs, fmt.Errorf("pipeline: views by obs column %q need exactly one dataset, got %d (%s)", o.ViewsBy, n, strings.Join(o.Datasets, ", ")))
 	}
 	for i, k := range o.Known {
 		if k.Regulator == "" || k.Target == "" {
@@ -148,6 +149,10 @@ func PrepareGRN(ctx context.Context, db *store.DB, o GRNOptions, log io.Writer) 
 		infos, err := selectDatasets(tx, o.Datasets)
 		if err != nil {
 			return err
+		}
+		if o.ViewsBy != "" && len(infos) != 1 {
+			// No dataset named: the store's only one, if it has one.
+			return fmt.Errorf("%w: views by obs column %q need exactly one dataset, and the store has %d: name one with --datasets", store.ErrInvalid, o.ViewsBy, len(infos))
 		}
 		for _, info := range infos {
 			r := raw{info: info}
@@ -723,3 +728,12 @@ func trainDeepMCL(ctx context.Context, views []grn.View, known []grn.Known, cand
 // evidenceEPV is the fewest known edges per evidence feature for which
 // the multi-view model reads per-view evidence.
 const evidenceEPV = 10
+
+// distinct counts the different strings in names.
+func distinct(names []string) int {
+	seen := make(map[string]bool, len(names))
+	for _, n := range names {
+		seen[n] = true
+	}
+	return len(seen)
+}

@@ -106,18 +106,31 @@ func TestTrainGRNRecoversPlantedNetwork(t *testing.T) {
 	}
 }
 
-// TestTrainGRNViewsByColumn splits one dataset by an obs column.
+// TestTrainGRNViewsByColumn splits one dataset by an obs column; the
+// dataset named twice is still one dataset.
 func TestTrainGRNViewsByColumn(t *testing.T) {
 	db, _, _ := grnStore(t, smallGRN())
-	o := DefaultGRNOptions()
-	o.Datasets, o.ViewsBy, o.Name, o.Method = []string{"D1"}, "time_point", "by-time", "pearson"
-	res, err := TrainGRN(context.Background(), db, o, nil)
-	if err != nil {
-		t.Fatal(err)
+	for _, names := range [][]string{{"D1"}, {"D1", "D1"}} {
+		o := DefaultGRNOptions()
+		o.Datasets, o.ViewsBy, o.Name, o.Method = names, "time_point", "by-time", "pearson"
+		res, err := TrainGRN(context.Background(), db, o, nil)
+		if err != nil {
+			t.Fatalf("%v: %v", names, err)
+		}
+		want := []string{"D1:time_point=0", "D1:time_point=1", "D1:time_point=2", "D1:time_point=3"}
+		if strings.Join(res.Network.Views, ",") != strings.Join(want, ",") {
+			t.Fatalf("%v: views %v, want %v", names, res.Network.Views, want)
+		}
 	}
-	want := []string{"D1:time_point=0", "D1:time_point=1", "D1:time_point=2", "D1:time_point=3"}
-	if strings.Join(res.Network.Views, ",") != strings.Join(want, ",") {
-		t.Fatalf("views %v, want %v", res.Network.Views, want)
+	// A store of one dataset needs no --datasets.
+	cfg := smallGRN()
+	cfg.Views = 1
+	one, _, _ := grnStore(t, cfg)
+	o := DefaultGRNOptions()
+	o.ViewsBy, o.Method = "time_point", "pearson"
+	res, err := TrainGRN(context.Background(), one, o, nil)
+	if err != nil || len(res.Network.Views) != 4 {
+		t.Fatalf("one-dataset store: %v, %v", res, err)
 	}
 }
 
@@ -137,7 +150,8 @@ func TestTrainGRNBadInput(t *testing.T) {
 		{"unknown regulators", func(o *GRNOptions) { o.Regulators = []string{"X1", "X2"} }, "none of the 2 regulators"},
 		{"known edges miss the data", func(o *GRNOptions) { o.Known = []KnownEdge{{Regulator: "A", Target: "B"}} }, "none of the 1 known edges"},
 		{"small view", func(o *GRNOptions) { o.MinCells = 1000 }, `view "D1" has 400 cells`},
-		{"views by without one dataset", func(o *GRNOptions) { o.ViewsBy = "time_point" }, "exactly one dataset"},
+		{"views by without one dataset", func(o *GRNOptions) { o.ViewsBy = "time_point" }, "exactly one dataset, and the store has 3: name one with --datasets"},
+		{"views by two datasets", func(o *GRNOptions) { o.ViewsBy, o.Datasets = "time_point", []string{"D1", "D2", "D1"} }, "got 2 (D1, D2, D1)"},
 		{"unknown dataset", func(o *GRNOptions) { o.Datasets = []string{"nope"} }, `dataset "nope"`},
 	}
 	for _, tt := range tests {

@@ -110,7 +110,7 @@ meanwhile; a refused or interrupted run changes nothing.`,
 	f := cmd.Flags()
 	f.StringVar(&o.grn.Name, "name", o.grn.Name, "network name (an existing one is replaced)")
 	f.StringSliceVar(&o.grn.Datasets, "datasets", nil, "datasets, one view each (default: all)")
-	f.StringVar(&o.grn.ViewsBy, "views-by", "", "obs column of the one dataset whose values are the views")
+	f.StringVar(&o.grn.ViewsBy, "views-by", "", "obs column of the one dataset (--datasets, or the store's only one) whose values are the views")
 	f.StringVar(&o.regulators, "regulators", "", "file of candidate regulator symbols, one a line (default: every selected gene)")
 	f.StringVar(&o.known, "known", "", "prior edges: regulator, target[, sign] per line (TSV or CSV)")
 	f.IntVar(&o.grn.Genes, "genes", o.grn.Genes, "most variable genes kept (plus regulators and known-edge genes)")
