@@ -50,7 +50,17 @@
 // distances when SearchOptions.Floats (a VectorSource, such as the store
 // the vectors came from) supplies them. A source that also lends its
 // vectors in place (VectorViews) has all of them prefetched before the
-// first distance is computed.
+// first distance is computed. Candidates that cannot be among the k nearest
+// are not read: a node's values lie within half a step of its codes (the
+// nodes clamped outside the ranges are marked and always read), so its
+// code distance is within b = Σ|q_j|·scale_j/2 (plus the query weights'
+// rounding) of its float distance, and a candidate whose code distance
+// exceeds the k-th smallest by more than 2b is farther than k others. The
+// results are those of re-ranking the whole beam. The bound is a worst
+// case: on the benchmarks' 64-dimensional cosine mixture it prunes nothing
+// at Ef 64 and a third of the reads at Ef 160; under InnerProduct, 57% and
+// 83% (go test ./index -run TestInt8PruneKeepsResults -v shows the test
+// set's figures).
 //
 // Delete marks a node as a tombstone: it is never returned but still routes
 // searches, and the live neighbours that linked to it re-select their links

@@ -35,6 +35,14 @@ type Index struct {
 	deleted  []uint64 // tombstone bitset
 	ndeleted int
 
+	// clamped marks (Int8) the nodes whose codes are off their vector by
+	// more than half a step in some dimension: values outside the fitted
+	// ranges. clampUnknown is set when the marks were not saved (an index
+	// read from a version-2 snapshot); re-ranking then reads every
+	// candidate.
+	clamped      []uint64
+	clampUnknown bool
+
 	byKey    map[uint64]uint32 // live keys only
 	entry    uint32
 	maxLevel int // -1 when the graph is empty

@@ -147,6 +147,9 @@ func (ix *Index) grow(n int, levels ...int) error {
 	for (len(ix.keys)+n+63)/64 > len(ix.deleted) {
 		ix.deleted = append(ix.deleted, 0)
 	}
+	for ix.q8() && (len(ix.keys)+n+63)/64 > len(ix.clamped) {
+		ix.clamped = append(ix.clamped, 0)
+	}
 	return nil
 }
 
@@ -389,8 +392,13 @@ func (ix *Index) Compact(ctx context.Context) error {
 		if err := nx.insert(ix.keys[id], ix.decode(uint32(id), &buf)); err != nil {
 			return fmt.Errorf("index: compact: %w", err)
 		}
+		if ix.q8() && ix.isClamped(uint32(id)) {
+			// The decoded codes fit; the vector they stand for did not.
+			nx.markClamped(uint32(len(nx.keys) - 1))
+		}
 	}
 	ix.vecs, ix.codes, ix.keys, ix.levels = nx.vecs, nx.codes, nx.keys, nx.levels
+	ix.clamped = nx.clamped
 	ix.links0, ix.upperOff, ix.upper = nx.links0, nx.upperOff, nx.upper
 	ix.deleted, ix.ndeleted, ix.byKey = nx.deleted, 0, nx.byKey
 	ix.entry, ix.maxLevel = nx.entry, nx.maxLevel

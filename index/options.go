@@ -152,7 +152,9 @@ type SearchOptions struct {
 	// is raised to k and capped at the beam. Re-ranking reads one float
 	// vector per candidate from Floats, most of them cache misses, so a
 	// smaller window is faster; a true neighbour whose code distance puts
-	// it outside the window is lost.
+	// it outside the window is lost. Within the window, candidates that
+	// provably cannot be among the k nearest are not read (see the package
+	// documentation); that loses nothing.
 	Rerank int
 }
 

@@ -219,17 +219,98 @@ func (ix *Index) nodeQuery(id uint32, buf, tmp *[]float32) []float32 {
 	return ix.query(ix.decode(id, tmp), buf)
 }
 
-// store writes the prepared vector v as node id's.
+// store writes the prepared vector v as node id's (under Int8 marking the
+// node clamped when a code is off v by more than half a step). The caller
+// holds the write lock.
 func (ix *Index) store(id uint32, v []float32) {
-	if ix.q8() {
-		ix.encode(ix.code(id), v)
+	if !ix.q8() {
+		copy(ix.vec(id), v)
 		return
 	}
-	copy(ix.vec(id), v)
+	c := ix.code(id)
+	ix.encode(c, v)
+	for j, x := range v {
+		if math.Abs(float64(x-(ix.lo[j]+ix.scale[j]*float32(c[j])))) > float64(ix.halfStep(j)) {
+			ix.markClamped(id)
+			return
+		}
+	}
+}
+
+// halfStep is the most by which an unclamped value of dimension j may be
+// off its code's value: half a step, plus a little for float32 rounding in
+// encode and decode.
+func (ix *Index) halfStep(j int) float32 {
+	return ix.scale[j]*(0.5+1e-4) + 1e-6
+}
+
+func (ix *Index) markClamped(id uint32) { ix.clamped[id>>6] |= 1 << (id & 63) }
+
+func (ix *Index) isClamped(id uint32) bool { return ix.clamped[id>>6]&(1<<(id&63)) != 0 }
+
+// clampedWords returns the clamp bitset's words for n nodes (zeros where
+// no node has been stored yet).
+func (ix *Index) clampedWords(n int) []uint64 {
+	w := make([]uint64, (n+63)/64)
+	copy(w, ix.clamped)
+	return w
+}
+
+// codeErrorBound bounds |code distance − float distance| between the
+// prepared float query q and every node not marked clamped, or returns
+// false when the marks are unknown. Each of the node's values is within
+// halfStep of its code's; the query's int16 weights are off by at most
+// half their unit u, times a code of at most 255 per element (see query).
+// A small margin covers float32 rounding in both distances.
+func (ix *Index) codeErrorBound(q []float32) (float32, bool) {
+	if ix.clampUnknown || !ix.fitted() {
+		return 0, false
+	}
+	var b, top float64
+	for j, x := range q {
+		a := math.Abs(float64(x))
+		b += a * float64(ix.halfStep(j))
+		top = max(top, a*float64(ix.scale[j]))
+	}
+	b += top / 32767 / 2 * 255 * float64(len(q))
+	return float32(b + 1e-5*(1+b)), true
+}
+
+// prune drops from res the candidates that cannot be among the k nearest
+// once re-ranked, given that an unclamped node's code distance is within b
+// of its float distance: the k smallest code distances of unclamped nodes
+// promise k float distances of at most T = c_k + b, so an unclamped node
+// whose code distance exceeds T + b is farther than all of them. Clamped
+// nodes are always kept. The result is res's prefix, no longer a heap;
+// scratch is reused between calls.
+func (ix *Index) prune(res maxHeap, k int, b float32, scratch *[]float32) maxHeap {
+	if len(res) <= k {
+		return res
+	}
+	ds := (*scratch)[:0]
+	for _, c := range res {
+		if !ix.isClamped(c.id) {
+			ds = append(ds, c.d)
+		}
+	}
+	*scratch = ds
+	if len(ds) < k {
+		return res
+	}
+	slices.Sort(ds)
+	limit := ds[k-1] + 2*b
+	out := res[:0]
+	for _, c := range res {
+		if c.d <= limit || ix.isClamped(c.id) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // rerank keeps the best opts.Rerank candidates of the heap res by code
-// distance (all of them when it is 0; never fewer than k) and replaces
+// distance (all of them when it is 0; never fewer than k), drops those
+// that cannot be among the k nearest (prune), and replaces
 // their distances by exact float distances from opts.Floats (keys it does
 // not know keep their int8 distances). q is the prepared float query. The
 // returned slice is res's prefix, no longer a heap.
@@ -241,6 +322,9 @@ func (ix *Index) rerank(res maxHeap, q []float32, k int, opts SearchOptions, buf
 	keep = max(keep, min(k, len(res)))
 	for len(res) > keep {
 		res.pop()
+	}
+	if b, ok := ix.codeErrorBound(q); ok && k > 0 {
+		res = ix.prune(res, k, b, buf)
 	}
 	if views, ok := opts.Floats.(VectorViews); ok {
 		ix.rerankViews(res, q, views)

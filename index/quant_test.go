@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
+	"math"
 	"os"
 	"slices"
 	"testing"
@@ -250,5 +252,216 @@ func TestSnapshotVersion1Loads(t *testing.T) {
 	bad[17] = 1
 	if _, err := Read(bytes.NewReader(bad)); !errors.Is(err, ErrSnapshot) {
 		t.Errorf("version 1 with int8 byte: %v", err)
+	}
+}
+
+// counting is a VectorSource that counts the vectors it hands out.
+type counting struct {
+	rows
+	n *int
+}
+
+func (c counting) Vector(key uint64, dst []float32) ([]float32, bool) {
+	*c.n++
+	return c.rows.Vector(key, dst)
+}
+
+// clampedInt8 builds an int8 index over base, then adds the signed unit
+// vectors ±big·e_j (keys after base's), which fall outside the ranges
+// fitted on base and are clamped. It returns the index and every vector.
+func clampedInt8(t *testing.T, m Metric, base []float32, dim int) (*Index, []float32) {
+	t.Helper()
+	ix := build(t, dim, Options{Seed: 3, Metric: m, M: 12, EfConstruction: 100, ExactBelow: -1, Quantize: Int8}, base)
+	for id := range len(base) / dim {
+		if ix.isClamped(uint32(id)) {
+			t.Fatalf("node %d of the batch the ranges were fitted on is marked clamped", id)
+		}
+	}
+	all := slices.Clone(base)
+	for j := range 2 * dim {
+		v := make([]float32, dim)
+		v[j%dim] = float32(1-2*(j/dim)) * 1000
+		if err := ix.Add(uint64(len(all)/dim), v); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, v...)
+	}
+	for id := len(base) / dim; id < len(all)/dim; id++ {
+		if !ix.isClamped(uint32(id)) {
+			t.Fatalf("node %d (a unit vector outside the ranges) is not marked clamped", id)
+		}
+	}
+	return ix, all
+}
+
+// TestInt8CodeErrorBound: the bound on |code distance − float distance|
+// holds for every unclamped node and query, and clamped nodes break it
+// (which is why they are marked and never pruned).
+func TestInt8CodeErrorBound(t *testing.T) {
+	dim := 16
+	base, queries := split(46, 2000, 40, dim)
+	for _, m := range []Metric{Cosine, InnerProduct} {
+		t.Run(m.String(), func(t *testing.T) {
+			ix, all := clampedInt8(t, m, base, dim)
+			var qbuf, fbuf []float32
+			worst, worstClamped := float32(0), float32(0)
+			for i := range len(queries) / dim {
+				qq, err := ix.prepare(queries[i*dim:(i+1)*dim], false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, ok := ix.codeErrorBound(qq)
+				if !ok {
+					t.Fatal("bound unknown for a freshly built index")
+				}
+				qf := ix.query(qq, &qbuf)
+				for id := range len(all) / dim {
+					fbuf = append(fbuf[:0], all[id*dim:(id+1)*dim]...)
+					gap := float32(math.Abs(float64(distU8(qf, ix.code(uint32(id))) - ix.floatDist(qq, fbuf, 0))))
+					if ix.isClamped(uint32(id)) {
+						worstClamped = max(worstClamped, gap/b)
+						continue
+					}
+					if gap > b {
+						t.Fatalf("query %d, node %d: code and float distances %v apart, bound %v", i, id, gap, b)
+					}
+					worst = max(worst, gap/b)
+				}
+			}
+			t.Logf("largest gap: %.2f of the bound (clamped nodes: %.1f)", worst, worstClamped)
+			if worstClamped <= 1 {
+				t.Error("no clamped node exceeds the bound: the test does not exercise the marks")
+			}
+		})
+	}
+}
+
+// TestInt8PruneKeepsResults: pruning the re-rank by the error bound returns
+// exactly what re-ranking the whole beam returns, reading fewer vectors,
+// with clamped nodes present, and after Compact.
+func TestInt8PruneKeepsResults(t *testing.T) {
+	dim, k, ef := 32, 10, 64
+	base, queries := split(47, 4000, 60, dim)
+	ctx := context.Background()
+	for _, m := range []Metric{Cosine, InnerProduct} {
+		t.Run(m.String(), func(t *testing.T) {
+			ix, all := clampedInt8(t, m, base, dim)
+			// Queries near the clamped unit vectors too.
+			qs := slices.Clone(queries)
+			for j := range 4 {
+				v := make([]float32, dim)
+				v[j] = 2
+				v[(j+1)%dim] = 0.1
+				qs = append(qs, v...)
+			}
+			check := func(stage string) {
+				var pruned, whole int
+				for _, exact := range []bool{false, true} {
+					for i := range len(qs) / dim {
+						q := qs[i*dim : (i+1)*dim]
+						a, err1 := ix.Search(ctx, q, k, SearchOptions{Ef: ef, Exact: exact, Floats: counting{rows{all, dim}, &pruned}})
+						ix.clampUnknown = true
+						b, err2 := ix.Search(ctx, q, k, SearchOptions{Ef: ef, Exact: exact, Floats: counting{rows{all, dim}, &whole}})
+						ix.clampUnknown = false
+						if err1 != nil || err2 != nil || !slices.Equal(a, b) {
+							t.Fatalf("%s, query %d (exact %v): pruned %v (%v), whole beam %v (%v)", stage, i, exact, a, err1, b, err2)
+						}
+					}
+				}
+				t.Logf("%s: vectors read: %d pruned, %d whole beam (%.2f)", stage, pruned, whole, float64(pruned)/float64(whole))
+				if pruned >= whole {
+					t.Errorf("%s: pruning read %d vectors, the whole beam %d", stage, pruned, whole)
+				}
+			}
+			check("built")
+			for key := range uint64(1000) {
+				if err := ix.Delete(key); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := ix.Compact(ctx); err != nil {
+				t.Fatal(err)
+			}
+			marked := 0
+			for id := range ix.keys {
+				if ix.isClamped(uint32(id)) {
+					marked++
+					if ix.keys[id] < uint64(len(base)/dim) {
+						t.Fatalf("compacted node %d (key %d, in range) marked clamped", id, ix.keys[id])
+					}
+				}
+			}
+			if marked != 2*dim {
+				t.Fatalf("%d nodes marked clamped after Compact, want %d", marked, 2*dim)
+			}
+			check("compacted")
+		})
+	}
+}
+
+// TestSnapshotInt8Clamp: the clamp marks survive a snapshot; a version-2
+// snapshot (none) loads as unknown and is written back as unknown; marks
+// where they cannot be are corrupt.
+func TestSnapshotInt8Clamp(t *testing.T) {
+	dim := 8
+	base, _ := split(48, 500, 0, dim)
+	ix, _ := clampedInt8(t, Cosine, base, dim)
+	n := len(ix.keys)
+	data := snapshot(t, ix)
+	if data[19] != 1 {
+		t.Fatalf("header byte 19 = %d, want 1", data[19])
+	}
+	re, err := Read(bytes.NewReader(data))
+	if err != nil || re.clampUnknown || !slices.Equal(re.clampedWords(n), ix.clampedWords(n)) {
+		t.Fatalf("clamp marks %x after a round trip, want %x (%v)", re.clampedWords(n), ix.clampedWords(n), err)
+	}
+	words := (n + 63) / 64
+	at := len(data) - 4 - 8*words // the clamp bitset
+	withCRC := func(b []byte) []byte {
+		binary.LittleEndian.PutUint32(b[len(b)-4:], crc32.Checksum(b[:len(b)-4], castagnoli))
+		return b
+	}
+	v2 := slices.Concat(data[:at], data[len(data)-4:])
+	binary.LittleEndian.PutUint32(v2[8:], 2)
+	v2[19] = 0
+	old, err := Read(bytes.NewReader(withCRC(v2)))
+	if err != nil || !old.clampUnknown {
+		t.Fatalf("version 2: unknown %v, %v; want unknown", old != nil && old.clampUnknown, err)
+	}
+	if _, ok := old.codeErrorBound(base[:dim]); ok {
+		t.Error("a version-2 index claims an error bound")
+	}
+	for i := range 5 {
+		q := base[i*dim : (i+1)*dim]
+		a, _ := old.Search(context.Background(), q, 5, SearchOptions{Floats: rows{base, dim}})
+		b, _ := re.Search(context.Background(), q, 5, SearchOptions{Floats: rows{base, dim}})
+		if !slices.Equal(a, b) {
+			t.Errorf("version 2 searches %v, version 3 %v", a, b)
+		}
+	}
+	again := snapshot(t, old)
+	if again[19] != 0 || len(again) != len(data)-8*words {
+		t.Errorf("unknown marks written with flag %d, %d bytes (want 0, %d)", again[19], len(again), len(data)-8*words)
+	}
+	if back, err := Read(bytes.NewReader(again)); err != nil || !back.clampUnknown {
+		t.Errorf("unknown marks read back: %v", err)
+	}
+	for _, c := range []struct {
+		name string
+		edit func(b []byte)
+	}{
+		{"flag 2", func(b []byte) { b[19] = 2 }},
+		{"flag under version 2", func(b []byte) { binary.LittleEndian.PutUint32(b[8:], 2) }},
+		{"bit beyond the last node", func(b []byte) { b[len(b)-5] |= 0x80 }},
+	} {
+		bad := slices.Clone(data)
+		c.edit(bad)
+		if _, err := Read(bytes.NewReader(withCRC(bad))); !errors.Is(err, ErrSnapshot) {
+			t.Errorf("%s: %v, want ErrSnapshot", c.name, err)
+		}
+	}
+	// A float32 snapshot never sets the flag.
+	if f := snapshot(t, smallIndex(t, 50)); f[19] != 0 {
+		t.Errorf("float32 snapshot: byte 19 = %d", f[19])
 	}
 }

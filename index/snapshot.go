@@ -11,18 +11,18 @@ import (
 	"os"
 )
 
-// Snapshot format, version 2. All integers are little-endian; floats are
+// Snapshot format, version 3. All integers are little-endian; floats are
 // IEEE-754 binary32 bit patterns. Every array is in internal-id order, so the
 // same graph always gives the same bytes.
 //
 //	offset  size  field
 //	0       8     magic "gsHNSW\x00\x01"
-//	8       4     format version (2; Read also reads 1)
+//	8       4     format version (3; Read also reads 1 and 2)
 //	12      4     dim
 //	16      1     metric (0 cosine, 1 inner product)
 //	17      1     quantization (0 float32, 1 int8; version 1: always 0)
 //	18      1     int8 ranges present (0 or 1; 0 unless int8)
-//	19      1     reserved, zero
+//	19      1     int8 clamp marks present (0 or 1; 0 unless int8; version 2: 0)
 //	20      4     M
 //	24      4     EfConstruction
 //	28      4     EfSearch
@@ -42,13 +42,18 @@ import (
 //	              (layer 1 first) of a count then M slots (unused slots zero)
 //	        float32: 4n·dim vectors (normalised under cosine)
 //	        int8:    if ranges present, 4·dim lo then 4·dim scale (element j
-//	                 of a node is lo_j + scale_j·code); then n·dim codes, uint8
+//	                 of a node is lo_j + scale_j·code); then n·dim codes, uint8;
+//	                 then, if clamp marks present, 8⌈n/64⌉ clamp bitset
+//	                 (bit i%64 of word i/64: node i's codes are off its vector
+//	                 by more than half a step somewhere; absent: unknown)
 //	end−4   4     CRC-32C (Castagnoli) of every byte before it
 //
-// Version 1 is version 2 with bytes 17 and 18 zero (float32 only): Read takes
-// both, WriteTo writes 2.
+// Version 2 is version 3 with byte 19 zero: an int8 index read from it does
+// not know which nodes were clamped and re-ranks every candidate (see
+// SearchOptions.Rerank). Version 1 is version 2 with bytes 17 and 18 zero
+// (float32 only). Read takes all three, WriteTo writes 3.
 const (
-	snapshotVersion = 2
+	snapshotVersion = 3
 	headerSize      = 76
 )
 
@@ -135,6 +140,9 @@ func (ix *Index) WriteTo(w io.Writer) (int64, error) {
 	if ix.fitted() {
 		h[18] = 1
 	}
+	if ix.q8() && !ix.clampUnknown {
+		h[19] = 1
+	}
 	le.PutUint32(h[20:], uint32(ix.opts.M))
 	le.PutUint32(h[24:], uint32(ix.opts.EfConstruction))
 	le.PutUint32(h[28:], uint32(ix.opts.EfSearch))
@@ -159,6 +167,9 @@ func (ix *Index) WriteTo(w io.Writer) (int64, error) {
 			e.f32s(ix.scale)
 		}
 		e.bytes(ix.codes)
+		if h[19] == 1 {
+			e.u64s(ix.clampedWords(n))
+		}
 	} else {
 		e.f32s(ix.vecs)
 	}
@@ -416,6 +427,16 @@ func Read(r io.Reader) (*Index, error) {
 		if ix.codes, err = readArray(d, uint64(n)*uint64(dim), 1, convU8); err != nil {
 			return nil, err
 		}
+		if h[19] == 1 {
+			if ix.clamped, err = readArray(d, words, 8, convU64); err != nil {
+				return nil, err
+			}
+			if n%64 != 0 && ix.clamped[words-1]>>(n%64) != 0 {
+				return nil, bad("clamp bits beyond the last node")
+			}
+		} else {
+			ix.clamped, ix.clampUnknown = make([]uint64, words), true
+		}
 	} else {
 		if ix.vecs, err = readArray(d, uint64(n)*uint64(dim), 4, convF32); err != nil {
 			return nil, err
@@ -527,8 +548,10 @@ func decodeHeader(h []byte) (SnapshotInfo, error) {
 	switch {
 	case dim == 0 || dim > MaxDim:
 		return SnapshotInfo{}, bad("dimension %d", dim)
-	case h[19] != 0 || version == 1 && (h[17] != 0 || h[18] != 0):
+	case version == 1 && (h[17] != 0 || h[18] != 0):
 		return SnapshotInfo{}, bad("reserved header bytes set")
+	case h[19] > 1 || h[19] == 1 && (version < 3 || opts.Quantize != Int8):
+		return SnapshotInfo{}, bad("int8 clamp flag %d under %s, version %d", h[19], opts.Quantize, version)
 	case opts.Quantize != Float32 && opts.Quantize != Int8:
 		return SnapshotInfo{}, bad("quantization %d", h[17])
 	case h[18] > 1 || h[18] == 1 && opts.Quantize != Int8:
