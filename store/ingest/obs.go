@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"hash"
 	"io"
-	"math"
 	"strings"
 	"unicode/utf8"
 )
@@ -29,9 +28,10 @@ func delimiterFor(path string, d rune) byte {
 // no name may hold control characters (ErrFormat naming the line and the
 // column). Rows for barcodes the matrix does not have are
 // an error (ErrMismatch); matrix barcodes without a row get empty values.
-// A header with no rows, text that is not UTF-8, and an infinite value in
-// a numeric column are errors (ErrFormat naming the line and the column):
-// each would be stored without complaint and surprise a later query.
+// A header with no rows and text that is not UTF-8 are errors (ErrFormat
+// naming the line and the column): each would be stored without complaint
+// and surprise a later query. Values are kept as text, so "inf" in a
+// numeric column is kept as written (pandas writes it so).
 func readObs(path string, delim byte, barcodes []string, h hash.Hash) ([]ObsColumn, error) {
 	in, err := openText(path, h)
 	if err != nil {
@@ -153,14 +153,6 @@ func parseObs(lr *lineReader, delim byte, barcodes []string) ([]ObsColumn, error
 	}
 	for i := range cols {
 		cols[i].Categorical = !numericColumn(cols[i].Values)
-		if cols[i].Categorical {
-			continue
-		}
-		for cell, v := range cols[i].Values {
-			if f, ok := parseFloat([]byte(v)); ok && math.IsInf(f, 0) {
-				return nil, errLine(ErrFormat, name, rowOf[cell], "column %q: %q is not a finite number (leave the field empty, or write NA, for a missing value)", cols[i].Name, v)
-			}
-		}
 	}
 	return cols, nil
 }
