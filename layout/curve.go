@@ -11,20 +11,40 @@ import (
 // spaced d in [0, 3·spread], by Levenberg–Marquardt least squares from
 // (1, 1), as scipy's curve_fit does. For minDist 0.1, spread 1 it gives
 // a ≈ 1.577, b ≈ 0.895.
+//
+// The fit is done at spread 1 and rescaled: with u = d/spread the samples
+// and the target are those of spread 1 and min_dist minDist/spread, and
+// a·d^2b = a·spread^2b·u^2b, so the least-squares (a, b) of (spread,
+// minDist) is (a₁·spread^−2b₁, b₁) from the fit (a₁, b₁) of (1,
+// minDist/spread). Started at (1, 1) directly, Levenberg–Marquardt
+// diverged to b < 0 for spreads of about 0.2 and below.
 func FitAB(spread, minDist float64) (a, b float64, err error) {
 	if !(spread > 0) || !(minDist >= 0) || minDist > spread || math.IsInf(spread, 0) {
 		return 0, 0, fmt.Errorf("%w: spread %v, min_dist %v", ErrInvalid, spread, minDist)
 	}
+	a, b, err = fitAB1(minDist / spread)
+	if err != nil {
+		return 0, 0, fmt.Errorf("layout: curve fit for spread %v, min_dist %v: %w", spread, minDist, err)
+	}
+	a *= math.Pow(spread, -2*b)
+	if !(a > 0) || math.IsInf(a, 0) {
+		return 0, 0, fmt.Errorf("layout: curve fit for spread %v, min_dist %v: a %v out of range", spread, minDist, a)
+	}
+	return a, b, nil
+}
+
+// fitAB1 is FitAB at spread 1.
+func fitAB1(minDist float64) (a, b float64, err error) {
 	const m = 300
 	xs := make([]float64, m)
 	ys := make([]float64, m)
 	for i := range xs {
-		x := 3 * spread * float64(i) / (m - 1)
+		x := 3 * float64(i) / (m - 1)
 		xs[i] = x
 		if x < minDist {
 			ys[i] = 1
 		} else {
-			ys[i] = math.Exp(-(x - minDist) / spread)
+			ys[i] = math.Exp(-(x - minDist))
 		}
 	}
 	// residuals and Jacobian of f(x) = 1/(1 + a x^2b)
@@ -80,7 +100,7 @@ func FitAB(spread, minDist float64) (a, b float64, err error) {
 		}
 	}
 	if !(a > 0) || !(b > 0) || math.IsInf(a, 0) || math.IsInf(b, 0) {
-		return 0, 0, fmt.Errorf("layout: curve fit for spread %v, min_dist %v did not converge (a %v, b %v)", spread, minDist, a, b)
+		return 0, 0, fmt.Errorf("did not converge (a %v, b %v)", a, b)
 	}
 	return a, b, nil
 }

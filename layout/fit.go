@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 )
 
 // Result is a fitted map.
@@ -35,7 +36,8 @@ type Params struct {
 }
 
 // Fit lays out n = len(ids) points from their neighbour lists (see
-// FuzzyGraph). vecs (n × dim, row-major) are only used for a PCA start and
+// FuzzyGraph), of which each point's Options.NNeighbors−1 nearest are
+// used. vecs (n × dim, row-major) are only used for a PCA start and
 // may be nil, dim 0, when the start is spectral or random. src supplies
 // all randomness.
 func Fit(ctx context.Context, ids [][]uint32, dists [][]float32, vecs []float32, dim int, o Options, src rand.Source) (*Result, error) {
@@ -57,6 +59,10 @@ func Fit(ctx context.Context, ids [][]uint32, dists [][]float32, vecs []float32,
 	if err != nil {
 		return nil, err
 	}
+	if err := checkKNN(ids, dists, n); err != nil {
+		return nil, err
+	}
+	ids, dists = nearest(ids, dists, o.NNeighbors-1)
 	g, err := FuzzyGraph(ctx, ids, dists)
 	if err != nil {
 		return nil, err
@@ -117,9 +123,12 @@ func Fit(ctx context.Context, ids [][]uint32, dists [][]float32, vecs []float32,
 // Transform places new points against the fixed coordinates base (m × 2,
 // row-major) of a fitted layout with parameters p, as umap-learn's
 // transform does: ids[i], dists[i] are new point i's nearest neighbours
-// among the m fitted points. Memberships use smooth_knn_dist with
-// k = p.NNeighbors and are normalised per point; each point starts at the
-// weighted mean of its neighbours' coordinates; then max(p.Epochs/3, 1)
+// among the m fitted points (their indices are into base, unrelated to i).
+// Memberships use smooth_knn_dist as umap-learn's transform calls it
+// (k = p.NNeighbors, ρ = 0); each point starts at the membership-weighted
+// mean of its neighbours' coordinates (at a neighbour's, when it coincides
+// with one); edges lighter than the heaviest / epochs are dropped, and the
+// rest sampled by their raw memberships in max(p.Epochs/3, 1)
 // epochs of SGD at a quarter of the learning rate move only the new points
 // (negative samples are drawn from the fitted ones). It returns len(ids) × 2
 // coordinates.
@@ -144,8 +153,10 @@ func Transform(ctx context.Context, base []float32, ids [][]uint32, dists [][]fl
 	if n == 0 {
 		return out, nil
 	}
-	// sorted rows, memberships, normalised per point
-	sids, sd := sortedRows(ids, dists)
+	// Sorted rows and raw memberships (umap-learn's bipartite graph). The
+	// start is the membership-weighted mean of the neighbours' coordinates,
+	// or a neighbour's own when the point coincides with it (membership 1).
+	sids, sd := sortedRows(ids, dists, false)
 	var sum float64
 	var cnt int
 	for i := range sd {
@@ -162,24 +173,28 @@ func Transform(ctx context.Context, base []float32, ids [][]uint32, dists [][]fl
 		if len(sids[i]) == 0 {
 			return nil, fmt.Errorf("%w: new point %d has no neighbours", ErrInvalid, i)
 		}
-		// umap-learn's transform has no self at distance 0 in the list, yet
-		// its smooth_knn_dist still skips the first entry: the same here.
-		sigma, rho := smoothKNN(sd[i], p.NNeighbors, meanAll)
-		var tot float32
-		w0 := len(weights)
+		sigma := smoothKNN(sd[i], p.NNeighbors, meanAll)
+		var tot float64
+		w0, exact := len(weights), -1
 		for j, d := range sd[i] {
-			w := membership(d, sigma, rho)
+			w := membership(d, sigma, 0)
+			if w == 1 && exact < 0 {
+				exact = int(sids[i][j])
+			}
 			tails = append(tails, sids[i][j])
 			weights = append(weights, w)
-			tot += w
+			tot += float64(w)
 		}
-		var x, y float64
-		for q := w0; q < len(weights); q++ {
-			weights[q] /= tot
-			x += float64(weights[q]) * float64(base[2*tails[q]])
-			y += float64(weights[q]) * float64(base[2*tails[q]+1])
+		if exact >= 0 {
+			out[2*i], out[2*i+1] = base[2*exact], base[2*exact+1]
+		} else {
+			var x, y float64
+			for q := w0; q < len(weights); q++ {
+				x += float64(weights[q]) * float64(base[2*tails[q]])
+				y += float64(weights[q]) * float64(base[2*tails[q]+1])
+			}
+			out[2*i], out[2*i+1] = float32(x/tot), float32(y/tot)
 		}
-		out[2*i], out[2*i+1] = float32(x), float32(y)
 		indptr[i+1] = len(tails)
 	}
 	epochs := max(p.Epochs/3, 1)
@@ -206,4 +221,20 @@ func Transform(ctx context.Context, base []float32, ids [][]uint32, dists [][]fl
 		return nil, err
 	}
 	return out, nil
+}
+
+// nearest returns the lists cut to each point's k nearest (ties by id,
+// self-references and duplicates dropped), or the lists themselves when
+// none is longer than k.
+func nearest(ids [][]uint32, dists [][]float32, k int) ([][]uint32, [][]float32) {
+	if !slices.ContainsFunc(ids, func(l []uint32) bool { return len(l) > k }) {
+		return ids, dists
+	}
+	sids, sd := sortedRows(ids, dists, true)
+	for i := range sids {
+		if len(sids[i]) > k {
+			sids[i], sd[i] = sids[i][:k:k], sd[i][:k:k]
+		}
+	}
+	return sids, sd
 }

@@ -47,28 +47,20 @@ func checkKNN(ids [][]uint32, dists [][]float32, n int) error {
 }
 
 // smoothKNN is umap-learn's smooth_knn_dist for one point as its
-// transform calls it: ρ (distance to the nearest neighbour at positive
-// distance) and σ such that Σ_{j≥1} exp(−max(0, d_j − ρ)/σ) = log2(k) over
-// the distances d sorted ascending, j = 0 (the nearest) left out. (In a fit
-// umap-learn's lists start with the point itself, so skipping j = 0 skips
-// the point; its transform's lists do not, and it skips the nearest
-// neighbour. FuzzyGraph, for fits, uses query/cluster's weights, which
-// start at j = 0.) meanAll is the mean distance over all points, the
-// floor's fallback.
-func smoothKNN(d []float32, k int, meanAll float64) (sigma, rho float64) {
+// transform calls it, with local_connectivity 1 − 1 = 0: ρ = 0, and σ such
+// that Σ_{j≥1} exp(−d_j/σ) = log2(k) over the distances d sorted
+// ascending, j = 0 (the nearest) left out, as smooth_knn_dist always skips
+// the first column (in a fit, the point itself; in a transform, the
+// nearest neighbour). With ρ = 0 the floor on σ is 1e-3 × meanAll, the
+// mean of every distance of the call. FuzzyGraph, for fits, uses
+// query/cluster's weights instead.
+func smoothKNN(d []float32, k int, meanAll float64) (sigma float64) {
 	target := math.Log2(float64(k))
-	for _, v := range d {
-		if v > 0 {
-			rho = float64(v)
-			break
-		}
-	}
 	lo, hi, mid := 0.0, math.Inf(1), 1.0
 	for it := 0; it < 64; it++ {
 		psum := 0.0
 		for j := 1; j < len(d); j++ {
-			x := float64(d[j]) - rho
-			if x > 0 {
+			if x := float64(d[j]); x > 0 {
 				psum += math.Exp(-x / mid)
 			} else {
 				psum++
@@ -89,15 +81,7 @@ func smoothKNN(d []float32, k int, meanAll float64) (sigma, rho float64) {
 			}
 		}
 	}
-	mean := meanAll
-	if rho > 0 {
-		mean = 0
-		for _, v := range d {
-			mean += float64(v)
-		}
-		mean /= float64(len(d) + 1) // umap-learn's list holds the point itself at 0
-	}
-	return max(mid, 1e-3*mean), rho
+	return max(mid, 1e-3*meanAll)
 }
 
 // membership is exp(−(d − ρ)/σ), 1 within ρ.
@@ -110,8 +94,9 @@ func membership(d float32, sigma, rho float64) float32 {
 }
 
 // sortedRows copies each neighbour list sorted by distance (ties by id),
-// self-references and duplicates dropped.
-func sortedRows(ids [][]uint32, dists [][]float32) ([][]uint32, [][]float32) {
+// duplicates dropped, and with dropSelf the entry i of row i (a fit's
+// lists and the points share indices; a transform's do not).
+func sortedRows(ids [][]uint32, dists [][]float32, dropSelf bool) ([][]uint32, [][]float32) {
 	oi := make([][]uint32, len(ids))
 	od := make([][]float32, len(ids))
 	par.For(runtime.GOMAXPROCS(0), len(ids), func(_, lo, hi int) {
@@ -123,7 +108,7 @@ func sortedRows(ids [][]uint32, dists [][]float32) ([][]uint32, [][]float32) {
 		for i := lo; i < hi; i++ {
 			buf = buf[:0]
 			for j, id := range ids[i] {
-				if int(id) != i {
+				if !dropSelf || int(id) != i {
 					buf = append(buf, nd{id, dists[i][j]})
 				}
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -236,18 +237,43 @@ func TestFuzzyGraphSymmetricUnion(t *testing.T) {
 	}
 }
 
+// TestSmoothKNNTarget: as umap-learn's transform calls smooth_knn_dist
+// (local_connectivity 0), ρ is 0 and σ makes the memberships of all but
+// the nearest sum to log2(k).
 func TestSmoothKNNTarget(t *testing.T) {
 	d := []float32{0.5, 0.9, 1.3, 1.4, 2.0, 2.2, 3}
-	sigma, rho := smoothKNN(d, 8, 0)
-	if rho != 0.5 {
-		t.Errorf("rho %v", rho)
-	}
+	sigma := smoothKNN(d, 8, 0)
 	var s float64
 	for _, v := range d[1:] {
-		s += math.Exp(-max(0, float64(v)-rho) / sigma)
+		s += math.Exp(-float64(v) / sigma)
 	}
 	if math.Abs(s-3) > 1e-4 { // log2(8)
 		t.Errorf("Σ memberships %v, want log2(8) = 3", s)
+	}
+	if w := membership(d[0], sigma, 0); !(w > 0 && w < 1) {
+		t.Errorf("nearest neighbour's membership %v: want it below 1 (ρ = 0)", w)
+	}
+	// Coinciding neighbours are members in full, whatever σ the search ends at.
+	if w := membership(0, smoothKNN([]float32{0, 0, 0}, 15, 2), 0); w != 1 {
+		t.Errorf("membership at distance 0: %v", w)
+	}
+}
+
+// TestTransformKeepsNeighbourWithOwnIndex: a new point's neighbour lists
+// index the fitted points, so neighbour i of new point i is a neighbour
+// like any other (it was once dropped as a "self-reference"), and a new
+// point that coincides with a fitted one starts on it.
+func TestTransformKeepsNeighbourWithOwnIndex(t *testing.T) {
+	base := []float32{0, 0, 10, 0, 0, 10}
+	p := Params{NNeighbors: 2, A: 1.577, B: 0.895, Epochs: 3, NegativeRate: 1, LearningRate: 1, Repulsion: 1}
+	out, err := Transform(context.Background(), base, [][]uint32{{0}, {1, 2}, {2, 0}}, [][]float32{{0.5}, {0, 3}, {0, 3}}, p, rand.NewPCG(1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range [][2]float32{{0, 0}, {10, 0}, {0, 10}} {
+		if d := math.Hypot(float64(out[2*i]-want[0]), float64(out[2*i+1]-want[1])); d > 2 {
+			t.Errorf("new point %d at (%.2f, %.2f), %.2f from (%v, %v)", i, out[2*i], out[2*i+1], d, want[0], want[1])
+		}
 	}
 }
 
@@ -386,5 +412,35 @@ func TestSpectralSubspaceIteration(t *testing.T) {
 	agree = max(agree, n-agree)
 	if agree < n*95/100 {
 		t.Errorf("the first spectral coordinate splits the blobs for %d of %d points", agree, n)
+	}
+}
+
+// TestFitUsesNNeighbors: Fit reads each point's NNeighbors−1 nearest, as
+// documented; longer lists (it once used them whole, whatever NNeighbors
+// said) give the layout of the cut lists.
+func TestFitUsesNNeighbors(t *testing.T) {
+	const n, dim = 200, 6
+	x, _ := blobs(n, dim, 3, 5)
+	ids, ds := exactKNN(t, x, n, dim, 29)
+	run := func(ids [][]uint32, ds [][]float32, k int) []float32 {
+		r, err := Fit(context.Background(), ids, ds, nil, 0, Options{NNeighbors: k, Epochs: 30, Init: InitRandom}, rand.NewPCG(1, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Coords
+	}
+	cut := func(k int) ([][]uint32, [][]float32) {
+		ci, cd := make([][]uint32, n), make([][]float32, n)
+		for i := range ids {
+			ci[i], cd[i] = ids[i][:k], ds[i][:k]
+		}
+		return ci, cd
+	}
+	ci, cd := cut(4)
+	if a, b := run(ids, ds, 5), run(ci, cd, 5); !slices.Equal(a, b) {
+		t.Error("NNeighbors 5 on 29-neighbour lists differs from the lists cut to 4")
+	}
+	if a, b := run(ids, ds, 5), run(ids, ds, 30); slices.Equal(a, b) {
+		t.Error("NNeighbors 5 and 30 give the same layout")
 	}
 }
