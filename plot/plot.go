@@ -69,6 +69,11 @@ func save(path string, w, h vg.Length, fn func(dc draw.Canvas)) (err error) {
 	if _, err = c.WriteTo(tmp); err != nil {
 		return err
 	}
+	// CreateTemp makes the file 0600; a plot is for sharing (export does
+	// the same).
+	if err = tmp.Chmod(0o644); err != nil {
+		return err
+	}
 	if err = tmp.Sync(); err != nil {
 		return err
 	}
@@ -184,9 +189,11 @@ func Map(path string, s MapSpec) error {
 				glyphKey{draw.GlyphStyle{Color: col, Radius: vg.Points(4), Shape: draw.CircleGlyph{}}})
 		}
 	} else {
+		// The colour range spans the finite values; ±Inf is drawn at its
+		// end of the ramp, NaN in grey.
 		lo, hi := math.Inf(1), math.Inf(-1)
 		for _, v := range s.Values {
-			if !math.IsNaN(v) {
+			if !math.IsNaN(v) && !math.IsInf(v, 0) {
 				lo, hi = min(lo, v), max(hi, v)
 			}
 		}
@@ -234,15 +241,21 @@ func nanLow(v float64) float64 {
 }
 
 // ramp maps v in [lo, hi] onto light grey → dark red (viridis-like
-// lightness order); NaN is pale grey.
+// lightness order), values outside clamped to the ends; NaN is pale grey.
 func ramp(v, lo, hi float64) color.Color {
 	if math.IsNaN(v) {
 		return color.RGBA{220, 220, 220, 255}
 	}
 	t := 0.0
-	if hi > lo {
-		t = (v - lo) / (hi - lo)
+	switch {
+	case v >= hi:
+		t = 1
+	case v <= lo:
+	default:
+		// Halves first: hi − lo itself may overflow for extreme values.
+		t = (v/2 - lo/2) / (hi/2 - lo/2)
 	}
+	t = max(0, min(1, t))
 	stops := []color.RGBA{{210, 210, 210, 255}, {253, 187, 132, 255}, {239, 101, 72, 255}, {153, 0, 13, 255}}
 	x := t * float64(len(stops)-1)
 	i := min(int(x), len(stops)-2)
@@ -268,6 +281,11 @@ func Histograms(path, title string, hs []Hist) error {
 	for _, h := range hs {
 		if len(h.Values) == 0 {
 			return fmt.Errorf("%w: histogram %q has no values", ErrInvalid, h.Title)
+		}
+		for i, v := range h.Values {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("%w: histogram %q: value %d is %v", ErrInvalid, h.Title, i, v)
+			}
 		}
 		bins := h.Bins
 		if bins == 0 {

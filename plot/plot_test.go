@@ -212,3 +212,40 @@ func TestHistogramsAndNetwork(t *testing.T) {
 		t.Errorf("edge to a missing node: %v", err)
 	}
 }
+
+// TestMapExtremeValues: infinite and huge values colour at the ends of the
+// ramp instead of indexing it with NaN (a panic before), a histogram of a
+// non-finite value is refused, and plots are readable by others (0644,
+// not CreateTemp's 0600).
+func TestMapExtremeValues(t *testing.T) {
+	dir := t.TempDir()
+	for name, vals := range map[string][]float64{
+		"inf":     {math.Inf(1), math.Inf(-1), 0, 1, 2, math.NaN()},
+		"extreme": {-math.MaxFloat64, 0, math.MaxFloat64},
+		"allinf":  {math.Inf(1), math.Inf(1), math.Inf(-1)},
+	} {
+		s := sampleMap(len(vals))
+		s.Labels, s.Values, s.ValueName = nil, vals, "x"
+		path := filepath.Join(dir, name+".png")
+		if err := Map(path, s); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if c := ramp(math.Inf(1), 0, 1); c != ramp(1, 0, 1) {
+		t.Errorf("+Inf coloured %v, the top of the ramp is %v", c, ramp(1, 0, 1))
+	}
+	if c := ramp(math.Inf(-1), 0, 1); c != ramp(0, 0, 1) {
+		t.Errorf("-Inf coloured %v, the bottom of the ramp is %v", c, ramp(0, 0, 1))
+	}
+	if c, want := ramp(0, -math.MaxFloat64, math.MaxFloat64), ramp(0.5, 0, 1); c != want {
+		t.Errorf("middle of the widest range coloured %v, want %v", c, want)
+	}
+	err := Histograms(filepath.Join(dir, "h.png"), "t", []Hist{{Title: "a", Values: []float64{1, math.NaN()}}})
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "value 1 is NaN") {
+		t.Errorf("histogram of NaN: %v", err)
+	}
+	fi, err := os.Stat(filepath.Join(dir, "inf.png"))
+	if err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("plot file mode %v (%v), want 0644", fi.Mode().Perm(), err)
+	}
+}

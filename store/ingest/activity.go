@@ -536,6 +536,9 @@ func writeActivityDir(dir string, x *activityMatrix, genes []geneRegion, barcode
 			err = zw.Close()
 		}
 		if err == nil {
+			err = f.Chmod(0o644) // CreateTemp's 0600 would hide the folder's files from other users
+		}
+		if err == nil {
 			err = f.Sync()
 		}
 		if cerr := f.Close(); err == nil {
