@@ -2,7 +2,7 @@ package expr
 
 import (
 	"math"
-	"sort"
+	"slices"
 
 	"genestore/internal/f32"
 	"genestore/internal/par"
@@ -18,6 +18,10 @@ type knn struct {
 	refY       []float32 // m × T reference targets (standardised)
 }
 
+// knnCut is the relative eigenvalue below which the kNN projection leaves
+// an axis out: λ ≤ knnCut·λmax.
+const knnCut = 1e-6
+
 // projection returns the L × p map onto the first p principal axes of d.
 func (d *decomp) projection(p int) []float32 {
 	p = min(p, d.r)
@@ -25,7 +29,10 @@ func (d *decomp) projection(p int) []float32 {
 	for k := range p {
 		s := float32(1)
 		if d.dual {
-			if d.lam[k] <= 0 {
+			// Centring makes an axis per dataset null; rounding leaves its
+			// eigenvalue a hair above zero, and 1/√λ would blow that noise
+			// up into a full axis of the distances.
+			if d.lam[k] <= knnCut*d.lam[0] {
 				continue
 			}
 			s = float32(1 / math.Sqrt(d.lam[k]))
@@ -114,18 +121,28 @@ func (n *knn) predict(x []float32, rows int, dst []float32, threads int) {
 	}
 }
 
+// refs is the number of reference samples.
+func (n *knn) refs() int { return len(n.refY) / max(n.T, 1) }
+
+// setK sets k, at most the number of reference samples (a larger k would
+// average them all, and a model whose k exceeds its references does not
+// decode).
+func (n *knn) setK(k int) { n.k = max(1, min(k, n.refs())) }
+
 // chooseK returns the k of ks with the lowest validation MAE over all
-// targets (standardised units), and that k's validation predictions.
+// targets (standardised units), and that k's validation predictions. A k
+// above the number of references counts as that number, and each k once.
 func (n *knn) chooseK(xv, yv []float32, nv int, ks []int, threads int) (int, []float32) {
 	T := n.T
-	kmax := 0
-	for _, k := range ks {
-		kmax = max(kmax, k)
+	sorted := make([]int, len(ks))
+	for i, k := range ks {
+		sorted[i] = max(1, min(k, n.refs()))
 	}
+	slices.Sort(sorted)
+	sorted = slices.Compact(sorted)
+	kmax := sorted[len(sorted)-1]
 	z := n.project(xv, nv, threads)
 	nb := n.neighbours(z, nv, kmax, threads)
-	sorted := append([]int(nil), ks...)
-	sort.Ints(sorted)
 	errs := make(map[int]float64)
 	sum := make([]float32, T)
 	for i, ids := range nb {
@@ -151,7 +168,7 @@ func (n *knn) chooseK(xv, yv []float32, nv int, ks []int, threads int) (int, []f
 			best, bestE = k, e
 		}
 	}
-	n.k = best
+	n.setK(best)
 	pred := make([]float32, nv*T)
 	n.predict(xv, nv, pred, threads)
 	return best, pred

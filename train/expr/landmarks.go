@@ -30,6 +30,12 @@ const MaxLandmarkCandidates = 3000
 // for many others; of a pair that only correlate with each other, the
 // noisy one scores as high as the clean one.
 func SelectLandmarks(ctx context.Context, data []Dataset, n int) ([]string, error) {
+	return selectLandmarks(ctx, data, n, nil)
+}
+
+// selectLandmarks is SelectLandmarks with the genes in exclude never chosen
+// (Fit's named targets).
+func selectLandmarks(ctx context.Context, data []Dataset, n int, exclude map[string]bool) ([]string, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("%w: %d landmarks requested", ErrOptions, n)
 	}
@@ -44,7 +50,7 @@ func SelectLandmarks(ctx context.Context, data []Dataset, n int) ([]string, erro
 	}
 	var cs []cand
 	for j := range genes {
-		if sd[j] > 1e-6 {
+		if sd[j] > 1e-6 && !exclude[genes[j]] {
 			cs = append(cs, cand{j, sd[j]})
 		}
 	}

@@ -161,7 +161,12 @@ func Fit(ctx context.Context, data []Dataset, opts Options) (*Model, error) {
 			// Leave at least half the shared genes to predict.
 			n = min(n, max(len(common)/2, minLandmarks))
 		}
-		if lm, err = SelectLandmarks(ctx, data, n); err != nil {
+		// Named targets are what the user wants predicted: never inputs.
+		named := make(map[string]bool, len(o.Targets))
+		for _, g := range o.Targets {
+			named[g] = true
+		}
+		if lm, err = selectLandmarks(ctx, data, n, named); err != nil {
 			return nil, err
 		}
 	} else {
@@ -243,7 +248,7 @@ func (m *Model) fitAll(ctx context.Context, x, y []float32, tr, va []int, o Opti
 		}
 	}
 	m.nn = newKNN(dec, x, y, tr, o, rng)
-	m.nn.k = o.KNNKs[0]
+	m.nn.setK(o.KNNKs[0])
 	if nv > 0 {
 		m.val.K, preds[KNN] = m.nn.chooseK(xva, yva, nv, o.KNNKs, o.Threads)
 	}
@@ -275,11 +280,14 @@ func (m *Model) fitAll(ctx context.Context, x, y []float32, tr, va []int, o Opti
 		return err
 	}
 	unit := full.meanLam()
+	if unit <= 0 {
+		unit = 1 // no landmark varies: as ridgeCV, else 1/(0+0) makes NaN weights
+	}
 	m.ridgeW = full.weights(func(k, t int) float64 { return 1 / (full.lam[k] + float64(m.alpha[t])*unit) }, o.Threads)
 	m.lsW = full.weights(full.lsFilter(), o.Threads)
 	k := m.nn.k
 	m.nn = newKNN(full, x, y, all, o, rng)
-	m.nn.k = k
+	m.nn.setK(k)
 	m.lCorr = make([]float32, L*L)
 	f32.Gemm(o.Threads, true, false, L, L, N, x, L, x, L, false, m.lCorr, L)
 	for i := range m.lCorr {

@@ -337,7 +337,7 @@ func (m *Model) Evaluate(ctx context.Context, q *Dataset, o PredictOptions) (*Ev
 	}
 	var buf blockBuf
 	var out [NumKinds][]float32
-	truth := make([]float32, bs*G)
+	truth := make([]float32, min(bs, ev.Rows)*G) // BlockRows may be far above the rows
 	gcols := make([]int, G)
 	for i, t := range ti {
 		gcols[i] = tcols[t]
