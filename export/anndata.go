@@ -122,13 +122,32 @@ func categorical(values []string, present []bool) *h5ad.Categorical {
 	return &h5ad.Categorical{Categories: cats, Codes: codes}
 }
 
+// uniqueKey returns h5ad.Key(name) ("/" is a path separator in HDF5), or
+// that with "_2", "_3", … appended while taken says it is in use: two
+// names may differ only by a "/" and an "_".
+func uniqueKey(name string, taken func(string) bool) string {
+	key := h5ad.Key(name)
+	for k := 2; taken(key); k++ {
+		key = h5ad.Key(name) + "_" + strconv.Itoa(k)
+	}
+	return key
+}
+
+// entryKey is uniqueKey among the names of es.
+func entryKey(es []h5ad.Entry, name string) string {
+	return uniqueKey(name, func(k string) bool {
+		return slices.ContainsFunc(es, func(e h5ad.Entry) bool { return e.Name == k })
+	})
+}
+
 // naturalCompare orders numbers by value before other text, text bytewise,
-// so cluster labels read 0, 1, 2, …, 10.
+// so cluster labels read 0, 1, 2, …, 10. Two spellings of NaN ("nan",
+// "NaN") are different text, not equal numbers.
 func naturalCompare(a, b string) int {
 	x, errA := strconv.ParseFloat(a, 64)
 	y, errB := strconv.ParseFloat(b, 64)
 	switch {
-	case errA == nil && errB == nil && x != y:
+	case errA == nil && errB == nil && x != y && !(math.IsNaN(x) && math.IsNaN(y)):
 		return cmp.Compare(x, y)
 	case errA == nil && errB != nil:
 		return -1
@@ -463,11 +482,7 @@ func provenance(s *snapshot, opts Options) []h5ad.Entry {
 				h5ad.Entry{Name: "modality", Value: string(set.info.Modality)},
 				h5ad.Entry{Name: "species", Value: store.SpeciesOf(set.info, s.home)})
 		}
-		key := h5ad.Key(set.name)
-		for k := 2; slices.ContainsFunc(sets, func(x h5ad.Entry) bool { return x.Name == key }); k++ {
-			key = h5ad.Key(set.name) + "_" + strconv.Itoa(k)
-		}
-		sets = append(sets, h5ad.Entry{Name: key, Value: e})
+		sets = append(sets, h5ad.Entry{Name: entryKey(sets, set.name), Value: e})
 		if !slices.Contains(versions, p.ModelVersion) {
 			versions = append(versions, p.ModelVersion)
 		}

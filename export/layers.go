@@ -108,11 +108,13 @@ func layerMatrices(ctx context.Context, tx *store.Tx, s *snapshot) ([]h5ad.Named
 			if !p.Created.IsZero() {
 				e = append(e, h5ad.Entry{Name: "created", Value: p.Created.UTC().Format(time.RFC3339Nano)})
 			}
-			from = append(from, h5ad.Entry{Name: h5ad.Key(s.datasetNames[l.Dataset]), Value: e})
+			from = append(from, h5ad.Entry{Name: entryKey(from, s.datasetNames[l.Dataset]), Value: e})
 		}
-		key := LayerObsmPrefix + name
+		key := uniqueKey(LayerObsmPrefix+name, func(k string) bool {
+			return slices.ContainsFunc(obsm, func(o h5ad.Named) bool { return o.Name == k })
+		})
 		obsm = append(obsm, h5ad.Named{Name: key, M: m})
-		uns = append(uns, h5ad.Entry{Name: h5ad.Key(name), Value: []h5ad.Entry{
+		uns = append(uns, h5ad.Entry{Name: entryKey(uns, name), Value: []h5ad.Entry{
 			{Name: "obsm_key", Value: key},
 			{Name: "values", Value: string(layerValues(layers))},
 			{Name: "var_names", Value: symbols},
