@@ -66,7 +66,8 @@ func TestSmallDataModelsDecode(t *testing.T) {
 
 // TestNamedTargetsNeverLandmarks: with landmarks chosen automatically, a
 // gene named as a target stays a target (it used to be taken as a landmark
-// and dropped from the targets without a word).
+// and dropped from the targets without a word), unless the targets leave
+// too few other genes.
 func TestNamedTargetsNeverLandmarks(t *testing.T) {
 	data := simData(1, 1, 200, 30, 30, 4)
 	want := []string{"L000", "L001", "L002", "T0000", "T0001"}
@@ -81,6 +82,16 @@ func TestNamedTargetsNeverLandmarks(t *testing.T) {
 		if slices.Contains(want, g) {
 			t.Errorf("named target %s chosen as a landmark", g)
 		}
+	}
+	// Targets naming every shared gene (train expr --targets cells) leave
+	// nothing else: the landmarks come from them, the rest are predicted.
+	all := slices.Clone(data[0].Genes)
+	m, err = Fit(context.Background(), data, Options{Targets: all, AutoLandmarks: 20, NoMLP: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Landmarks()) != 20 || len(m.Targets()) != len(all)-20 {
+		t.Errorf("targets naming all %d genes: %d landmarks, %d targets", len(all), len(m.Landmarks()), len(m.Targets()))
 	}
 }
 

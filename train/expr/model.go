@@ -161,10 +161,22 @@ func Fit(ctx context.Context, data []Dataset, opts Options) (*Model, error) {
 			// Leave at least half the shared genes to predict.
 			n = min(n, max(len(common)/2, minLandmarks))
 		}
-		// Named targets are what the user wants predicted: never inputs.
+		// Named targets are what the user wants predicted: not inputs,
+		// unless they cover so much of the shared genes (a "predict any of
+		// these" list, such as the cell model's genes) that too few
+		// others are left; then the landmarks come from them as well.
 		named := make(map[string]bool, len(o.Targets))
 		for _, g := range o.Targets {
 			named[g] = true
+		}
+		others := 0
+		for _, g := range common {
+			if !named[g] {
+				others++
+			}
+		}
+		if others < minLandmarks {
+			named = nil
 		}
 		if lm, err = selectLandmarks(ctx, data, n, named); err != nil {
 			return nil, err

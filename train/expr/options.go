@@ -11,7 +11,8 @@ import (
 // defaults" (see DefaultOptions); Validate reports every problem at once.
 type Options struct {
 	// Landmarks names the input genes. Empty selects AutoLandmarks genes
-	// from the data (SelectLandmarks), never one of the Targets.
+	// from the data (SelectLandmarks), none of them one of the Targets
+	// unless fewer than 10 shared genes are not Targets.
 	Landmarks []string
 	// AutoLandmarks is the number of landmarks chosen when Landmarks is
 	// empty (default 1000; without Targets at most half the genes that
