@@ -114,7 +114,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	wait := c.backoff
 	for attempt := 0; ; attempt++ {
 		err := c.once(ctx, method, u.String(), path, payload, out)
-		if err == nil || attempt >= c.retries || !transient(err) {
+		if err == nil || attempt >= c.retries || !transient(err) || ctx.Err() != nil {
 			return err
 		}
 		select {
@@ -133,7 +133,10 @@ func transient(err error) bool {
 	if errors.As(err, &se) {
 		return se.Status == http.StatusTooManyRequests || se.Status >= 500
 	}
-	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, errDecode)
+	// The caller's own deadline or cancellation ends the retries (do checks
+	// ctx); an http.Client timeout also wraps context.DeadlineExceeded but
+	// is a slow server, worth another try.
+	return !errors.Is(err, context.Canceled) && !errors.Is(err, errDecode)
 }
 
 var errDecode = errors.New("weaviate: undecodable answer")
@@ -357,27 +360,43 @@ type Where struct {
 }
 
 // DeleteWhere deletes every object of class matching where
-// (DELETE /v1/batch/objects) and returns how many were deleted.
+// (DELETE /v1/batch/objects) and returns how many were deleted. One
+// request deletes at most the server's QUERY_MAXIMUM_RESULTS objects (its
+// answer's "limit", below its "matches" when capped), so requests repeat
+// until one matches no more than it may delete.
 func (c *Client) DeleteWhere(ctx context.Context, class string, where Where, consistency string) (int, error) {
 	var q url.Values
 	if consistency != "" {
 		q = url.Values{"consistency_level": {consistency}}
 	}
 	body := map[string]any{"match": map[string]any{"class": class, "where": where}, "output": "minimal"}
-	var res struct {
-		Results struct {
-			Successful json.Number `json:"successful"`
-			Failed     json.Number `json:"failed"`
-		} `json:"results"`
+	total := 0
+	for {
+		var res struct {
+			Results struct {
+				Matches    json.Number `json:"matches"`
+				Limit      json.Number `json:"limit"`
+				Successful json.Number `json:"successful"`
+				Failed     json.Number `json:"failed"`
+			} `json:"results"`
+		}
+		if err := c.do(ctx, http.MethodDelete, "/batch/objects", q, body, &res); err != nil {
+			return total, err
+		}
+		n, _ := res.Results.Successful.Int64()
+		total += int(n)
+		if f, _ := res.Results.Failed.Int64(); f > 0 {
+			return total, fmt.Errorf("weaviate: delete from %s: %d objects failed", class, f)
+		}
+		matches, errM := res.Results.Matches.Int64()
+		limit, errL := res.Results.Limit.Int64()
+		if errM != nil || errL != nil || limit <= 0 || matches <= limit {
+			return total, nil // all matched objects were in this request
+		}
+		if n == 0 {
+			return total, fmt.Errorf("weaviate: delete from %s: %d objects match, none was deleted", class, matches)
+		}
 	}
-	if err := c.do(ctx, http.MethodDelete, "/batch/objects", q, body, &res); err != nil {
-		return 0, err
-	}
-	n, _ := res.Results.Successful.Int64()
-	if f, _ := res.Results.Failed.Int64(); f > 0 {
-		return int(n), fmt.Errorf("weaviate: delete from %s: %d objects failed", class, f)
-	}
-	return int(n), nil
 }
 
 // graphql posts one GraphQL query and decodes its data into out.

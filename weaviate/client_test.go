@@ -253,3 +253,60 @@ func TestDefaultAliasAndValidate(t *testing.T) {
 		t.Errorf("Validate should report three problems: %v", err)
 	}
 }
+
+// TestDeleteWhereRepeatsPastLimit: one batch delete removes at most the
+// server's QUERY_MAXIMUM_RESULTS ("limit" in the answer, below "matches"
+// when capped), so DeleteWhere repeats until nothing more matches; it once
+// stopped after the first request and said all were gone.
+func TestDeleteWhereRepeatsPastLimit(t *testing.T) {
+	const limit = 10
+	left := 25
+	var reqs int
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reqs++
+		if r.Method != http.MethodDelete || r.URL.Path != "/v1/batch/objects" {
+			w.WriteHeader(400)
+			return
+		}
+		n := min(left, limit)
+		matches := left
+		left -= n
+		json.NewEncoder(w).Encode(map[string]any{"results": map[string]any{"matches": matches, "limit": limit, "successful": n, "failed": 0}})
+	}))
+	t.Cleanup(s.Close)
+	c := client(t, s.URL, "")
+	n, err := c.DeleteWhere(context.Background(), "C", Where{Operator: "Equal", Path: []string{"dataset"}}, "")
+	if err != nil || n != 25 || left != 0 || reqs != 3 {
+		t.Fatalf("deleted %d (%v) in %d requests, %d left", n, err, reqs, left)
+	}
+	// A server that matches but deletes nothing ends the loop with an error.
+	s2, _ := server(t, 200, `{"results":{"matches":30,"limit":10,"successful":0,"failed":0}}`)
+	if _, err := client(t, s2.URL, "").DeleteWhere(context.Background(), "C", Where{Operator: "Equal"}, ""); err == nil || !strings.Contains(err.Error(), "30 objects match, none was deleted") {
+		t.Fatalf("stuck delete: %v", err)
+	}
+}
+
+// TestClientTimeoutRetried: an http.Client timeout (a slow server; its
+// error also wraps context.DeadlineExceeded) is retried like any network
+// error, while the caller's own deadline ends the request at once.
+func TestClientTimeoutRetried(t *testing.T) {
+	var n atomic.Int32
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			time.Sleep(300 * time.Millisecond)
+		}
+		io.WriteString(w, `{"data":{"Aggregate":{"C":[{"meta":{"count":7}}]}}}`)
+	}))
+	t.Cleanup(s.Close)
+	c, _ := NewClient(s.URL, ClientOptions{Retries: 3, Backoff: time.Millisecond, HTTP: &http.Client{Timeout: 100 * time.Millisecond}})
+	if got, err := c.Count(context.Background(), "C", nil); err != nil || got != 7 || n.Load() != 2 {
+		t.Fatalf("count %d err %v after %d requests", got, err, n.Load())
+	}
+	n.Store(0)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	c, _ = NewClient(s.URL, ClientOptions{Retries: 3, Backoff: time.Millisecond})
+	if _, err := c.Count(ctx, "C", nil); !errors.Is(err, context.DeadlineExceeded) || n.Load() != 1 {
+		t.Fatalf("caller's deadline: err %v after %d requests", err, n.Load())
+	}
+}

@@ -521,3 +521,56 @@ func TestHelperSync(t *testing.T) {
 		Progress: func(done, total int) { fmt.Printf("progress %d %d\n", done, total) }})
 	t.Fatalf("the helper sync should have been killed, it ended: %v", err)
 }
+
+// TestClusterSyncRefusesMixedGenerations: a retrain that commits while a
+// sync is sending stops the sync with ErrChanged before a set of the new
+// generation joins the old one's collection; the alias and the recorded
+// state stay as they were, and the next sync sends the new generation.
+func TestClusterSyncRefusesMixedGenerations(t *testing.T) {
+	ctx := context.Background()
+	cl := startCluster(t, ctx, 1)
+	db := buildStore(t, ctx, filepath.Join(t.TempDir(), "store.db"), 2000)
+	defer db.Close()
+	c, err := weaviate.NewClient(cl.Nodes[0].URL(), weaviate.ClientOptions{Token: testKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sets []uint32
+	if err := db.View(func(tx *store.Tx) error {
+		info, err := tx.Space(vocab.SpaceCells)
+		for _, s := range info.Sets {
+			sets = append(sets, s.Dataset)
+		}
+		return err
+	}); err != nil || len(sets) != 2 {
+		t.Fatalf("sets %v, %v", sets, err)
+	}
+	retrained := false
+	opts := weaviate.SyncOptions{BatchSize: 100, Workers: 1, Progress: func(done, total int) {
+		if !retrained {
+			retrained = true
+			for i, ds := range sets {
+				putCells(t, db, ds, 1000, 16, "vae:retrained", uint64(20+i))
+			}
+		}
+	}}
+	if _, err := weaviate.Sync(ctx, db, c, opts); !errors.Is(err, weaviate.ErrChanged) {
+		t.Fatalf("sync across a retrain: %v, want ErrChanged", err)
+	}
+	if _, err := weaviate.LoadState(db, vocab.SpaceCells, c.URL()); !errors.Is(err, weaviate.ErrNotFound) {
+		t.Fatalf("a refused sync recorded a state: %v", err)
+	}
+	opts.Progress = nil
+	rep, err := weaviate.Sync(ctx, db, c, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gen uint64
+	db.View(func(tx *store.Tx) (err error) { gen, err = tx.Generation(vocab.SpaceCells); return err })
+	if rep.Generation != gen || rep.Sent != 2000 {
+		t.Fatalf("second sync: generation %d (store %d), sent %d", rep.Generation, gen, rep.Sent)
+	}
+	if got, want := counts(t, ctx, c, weaviate.DefaultAlias(vocab.SpaceCells)), storeCounts(t, db); !sameCounts(got, want) {
+		t.Fatalf("cluster counts %v, store %v", got, want)
+	}
+}

@@ -28,7 +28,12 @@
 // it sent. A later Sync sends only the sets that changed, deletes those the
 // store dropped, and, when the model versions of the space change, fills a
 // new collection and moves the alias to it in one step (readers see the
-// old vectors or the new ones, never a mix), then deletes the old one.
+// old vectors or the new ones, never a mix), then deletes the old one. A
+// training or append that commits while a sync reads the sets stops it
+// with ErrChanged before any set of the new generation is sent; the alias
+// and the recorded state stay, and the next sync starts over from the new
+// generation. Deletes of a dropped dataset repeat until the server's
+// per-request cap (QUERY_MAXIMUM_RESULTS) no longer cuts them short.
 // Every sync ends by comparing per-dataset counts in the cluster with the
 // store's. Writes use consistency ALL by default, so every replica has a
 // batch before the next is sent.

@@ -13,4 +13,8 @@ var (
 	// ErrMismatch: the cluster holds other objects than the store says it
 	// should after a sync (counts per dataset differ).
 	ErrMismatch = errors.New("weaviate: cluster and store disagree")
+	// ErrChanged: the space's vectors changed in the store while a sync
+	// read them (a retrain or an append committed meanwhile); the alias
+	// and the sync state were left as they were. Sync again.
+	ErrChanged = errors.New("weaviate: the space changed during the sync")
 )

@@ -29,13 +29,29 @@ func NewBackend(b query.Backend, c *Client, aliases map[string]string) *Backend 
 }
 
 // View calls fn with the wrapped backend's Reader, with Search replaced.
+// The reader keeps the wrapped one's derived layers (query.Layers) when it
+// has them, but not its HNSW graph (query.IndexGraph): clusters computed
+// on this backend search the cluster instead.
 func (b *Backend) View(ctx context.Context, fn func(query.Reader) error) error {
-	return b.Backend.View(ctx, func(r query.Reader) error { return fn(remoteReader{Reader: r, b: b}) })
+	return b.Backend.View(ctx, func(r query.Reader) error {
+		rr := remoteReader{Reader: r, b: b}
+		if l, ok := r.(query.Layers); ok {
+			return fn(layeredReader{rr, l})
+		}
+		return fn(rr)
+	})
 }
 
 type remoteReader struct {
 	query.Reader
 	b *Backend
+}
+
+// layeredReader is a remoteReader that forwards query.Layers (an embedded
+// interface hides the wrapped reader's optional methods).
+type layeredReader struct {
+	remoteReader
+	query.Layers
 }
 
 func (r remoteReader) Search(ctx context.Context, space string, q []float32, k int, filter func(uint64) bool) ([]query.Hit, error) {

@@ -467,6 +467,11 @@ func sendSet(ctx context.Context, db *store.DB, c *Client, o SyncOptions, class 
 		if err != nil {
 			return err
 		}
+		// One collection never mixes generations: vectors read after a
+		// commit would join those of the generation the sync started at.
+		if info.Generation != gen {
+			return fmt.Errorf("%w: space %q is at generation %d, the sync began at %d", ErrChanged, o.Space, info.Generation, gen)
+		}
 		for _, s := range info.Sets {
 			if s.Dataset == ds {
 				model = s.Provenance.ModelVersion
@@ -534,7 +539,7 @@ func sendSet(ctx context.Context, db *store.DB, c *Client, o SyncOptions, class 
 				// some objects failed or the request did, unless the server
 				// refused it outright (4xx).
 				wait := 500 * time.Millisecond
-				for try := 0; err != nil && try < batchRetries && retryable(err); try++ {
+				for try := 0; err != nil && try < batchRetries && retryable(err) && ctx.Err() == nil; try++ {
 					mu.Lock()
 					*retries++
 					mu.Unlock()
