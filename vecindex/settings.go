@@ -141,6 +141,23 @@ func ReadSettings(tx *store.Tx, space string) (Settings, bool, error) {
 	return s, err == nil, err
 }
 
+// Saved returns the settings saved for space, or nil when there are none.
+func Saved(tx *store.Tx, space string) (*Settings, error) {
+	s, ok, err := ReadSettings(tx, space)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// Holds reports whether an index with options o was built with the saved
+// settings s (nil: none saved, so any options hold). An index built before
+// Reindex saved other settings does not hold them, whatever its
+// generation: Reindex changes no vector and so no generation.
+func (s *Settings) Holds(o index.Options) bool {
+	return s == nil || s.Apply(o) == o
+}
+
 // SaveSettings records s as space's index settings.
 func SaveSettings(tx *store.Tx, space string, s Settings) error {
 	if err := s.Validate(); err != nil {
@@ -233,7 +250,7 @@ func Describe(tx *store.Tx, space string) (Description, error) {
 	d.Snapshot = &Snapshot{Version: h.Version, Metric: h.Options.Metric.String(), Quantize: h.Options.Quantize.String(),
 		M: h.Options.M, EfConstruction: h.Options.EfConstruction, EfSearch: h.Options.EfSearch,
 		Nodes: h.Nodes, Deleted: h.Deleted, Generation: h.Generation}
-	d.Current = h.Generation == info.Generation
+	d.Current = h.Generation == info.Generation && d.Settings.Holds(h.Options)
 	return d, nil
 }
 

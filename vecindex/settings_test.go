@@ -215,3 +215,58 @@ func TestRebuildKeepsConcurrentReindex(t *testing.T) {
 		t.Fatalf("saved settings %+v, snapshot %+v (current %v)", d.Settings, d.Snapshot, d.Current)
 	}
 }
+
+// TestWriterAfterReindexUsesNewSettings: a writer that loaded the index
+// before a Reindex committed (same generation: Reindex changes no vector)
+// gets a rebuild with the new settings from Current, and a snapshot of
+// other settings than the saved ones is stale to Load and Describe. The
+// writer's float32 index was once saved over Reindex's int8 one and served
+// as current for good.
+func TestWriterAfterReindexUsesNewSettings(t *testing.T) {
+	ctx := context.Background()
+	db := openStore(t)
+	putRandom(t, db, "cells", 1, 300, 8, 1)
+	opts := index.DefaultOptions()
+	ix, err := Load(ctx, db, "cells", opts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Reindex(ctx, db, "cells", Settings{Quantize: index.Int8}, opts); err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *store.Tx) error {
+		cur, err := Current(ctx, tx, "cells", ix, opts)
+		if err != nil {
+			return err
+		}
+		if cur == ix || cur.Options().Quantize != index.Int8 {
+			t.Errorf("Current kept the %v index loaded before Reindex", ix.Options().Quantize)
+		}
+		// A writer that saves the old index anyway (as one that skipped
+		// Current would) leaves a snapshot that no longer counts.
+		if err := tx.PutEmbeddings("cells", 2, []uint32{0}, 8, []float32{1, 0, 0, 0, 0, 0, 0, 0}, store.Provenance{Kind: "test"}); err != nil {
+			return err
+		}
+		if err := ix.Add(vocab.EntityKey(2, 0), []float32{1, 0, 0, 0, 0, 0, 0, 0}); err != nil {
+			return err
+		}
+		return Save(tx, "cells", ix)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := describe(t, db, "cells"); d.Current || d.Snapshot.Quantize != "float32" {
+		t.Errorf("a float32 snapshot under int8 settings described as current: %+v", d.Snapshot)
+	}
+	var log strings.Builder
+	re, err := Load(ctx, db, "cells", opts, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if re.Options().Quantize != index.Int8 || !strings.Contains(log.String(), "other settings than the saved ones") {
+		t.Errorf("Load served a %v index (log %q)", re.Options().Quantize, log.String())
+	}
+	if d := describe(t, db, "cells"); !d.Current || d.Snapshot.Quantize != "int8" {
+		t.Errorf("after the rebuild: %+v, current %v", d.Snapshot, d.Current)
+	}
+}

@@ -139,7 +139,8 @@ func Rebuild(ctx context.Context, db *store.DB, space string, opts index.Options
 }
 
 // Current returns ix when it is the index of space as tx sees it (same
-// generation), else an index rebuilt from tx's vectors. A writer that loaded
+// generation, built with the space's saved Settings), else an index rebuilt
+// from tx's vectors. A writer that loaded
 // an index before its write transaction calls it inside the transaction,
 // before writing vectors: another writer may have committed in between, and
 // adding to the older index would save a snapshot missing those vectors under
@@ -150,7 +151,11 @@ func Current(ctx context.Context, tx *store.Tx, space string, ix *index.Index, o
 	if err != nil {
 		return nil, err
 	}
-	if ix != nil && ix.Generation() == gen {
+	saved, err := Saved(tx, space)
+	if err != nil {
+		return nil, err
+	}
+	if ix != nil && ix.Generation() == gen && saved.Holds(ix.Options()) {
 		return ix, nil
 	}
 	if opts, err = OptionsFor(tx, space, opts); err != nil {
@@ -168,12 +173,16 @@ func Current(ctx context.Context, tx *store.Tx, space string, ix *index.Index, o
 // read-only). Why it rebuilt is written to log, if not nil.
 func Load(ctx context.Context, db *store.DB, space string, opts index.Options, log io.Writer) (*index.Index, error) {
 	var (
-		blob []byte
-		gen  uint64
+		blob  []byte
+		gen   uint64
+		saved *Settings
 	)
 	err := db.View(func(tx *store.Tx) error {
 		var err error
 		if gen, err = tx.Generation(space); err != nil {
+			return err
+		}
+		if saved, err = Saved(tx, space); err != nil {
 			return err
 		}
 		blob, err = tx.Blob(vocab.BlobIndex, space)
@@ -182,7 +191,7 @@ func Load(ctx context.Context, db *store.DB, space string, opts index.Options, l
 		}
 		return err
 	})
-	ix, reason, err := Decode(blob, err, gen)
+	ix, reason, err := Decode(blob, err, gen, saved)
 	if err != nil || ix != nil {
 		return ix, err
 	}
@@ -200,10 +209,11 @@ func Load(ctx context.Context, db *store.DB, space string, opts index.Options, l
 // Decode turns the outcome of reading a space's snapshot blob (blob, and
 // the read's error readErr; store.ErrNotFound or a nil blob: none saved)
 // into the index when it is usable at the space's generation gen. Otherwise
-// it returns a nil index and why (none, corrupt, unreadable, stale), so the
-// caller rebuilds; err is set only for read failures other than a missing
-// or corrupt snapshot.
-func Decode(blob []byte, readErr error, gen uint64) (ix *index.Index, reason string, err error) {
+// it returns a nil index and why (none, corrupt, unreadable, stale, built
+// with other settings than saved, the space's Saved), so the caller
+// rebuilds; err is set only for read failures other than a missing or
+// corrupt snapshot.
+func Decode(blob []byte, readErr error, gen uint64, saved *Settings) (ix *index.Index, reason string, err error) {
 	switch {
 	case errors.Is(readErr, store.ErrNotFound), readErr == nil && blob == nil:
 		return nil, "no snapshot", nil
@@ -218,6 +228,8 @@ func Decode(blob []byte, readErr error, gen uint64) (ix *index.Index, reason str
 		return nil, "snapshot unreadable: " + rerr.Error(), nil
 	case ix.Generation() != gen:
 		return nil, fmt.Sprintf("snapshot stale (generation %d, vectors at %d)", ix.Generation(), gen), nil
+	case !saved.Holds(ix.Options()):
+		return nil, fmt.Sprintf("snapshot built with other settings than the saved ones (%s, M %d)", ix.Options().Quantize, ix.Options().M), nil
 	}
 	return ix, "", nil
 }

@@ -213,9 +213,18 @@ func (s *snap) index(ctx context.Context, space string) (*index.Index, error) {
 }
 
 func (s *snap) loadIndex(ctx context.Context, space string, gen uint64) (*index.Index, error) {
-	var blob []byte
-	err := s.view(func(tx *store.Tx) (err error) { blob, err = tx.Blob(vocab.BlobIndex, space); return err })
-	ix, reason, err := vecindex.Decode(blob, err, gen)
+	var (
+		blob  []byte
+		saved *vecindex.Settings
+	)
+	err := s.view(func(tx *store.Tx) (err error) {
+		if saved, err = vecindex.Saved(tx, space); err != nil {
+			return err
+		}
+		blob, err = tx.Blob(vocab.BlobIndex, space)
+		return err
+	})
+	ix, reason, err := vecindex.Decode(blob, err, gen, saved)
 	if err != nil || ix != nil {
 		return ix, err
 	}
