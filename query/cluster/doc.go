@@ -67,6 +67,6 @@
 //     mixtures and higher on clustered data; a node whose component of the
 //     starting graph is smaller than k+1 gets fewer than k neighbours, and
 //     callers search for those.
-//   - Cluster checks symmetry (a binary search per stored entry) and
+//   - Cluster checks symmetry (against the transpose, O(nnz)) and
 //     rejects negative weights: it is meant for similarity graphs.
 package cluster

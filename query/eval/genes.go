@@ -275,8 +275,10 @@ func KNNGOPredictionAUROC(ctx context.Context, vecs []float32, dim int, genes []
 // EdgeOptions configure EdgeAUC. The zero value is valid.
 type EdgeOptions struct {
 	// MaxPairs bounds the number of scored pairs: with n(n−1)/2 ≤ MaxPairs
-	// every pair is scored; otherwise all edges and MaxPairs − |edges|
-	// random non-edges. 0 means 2,000,000.
+	// every pair is scored; otherwise all edges and max(MaxPairs − |edges|,
+	// |edges|) random non-edges (at least as many non-edges as edges, so
+	// more than MaxPairs pairs when edges are over half of it). 0 means
+	// 2,000,000.
 	MaxPairs int
 	// Seed seeds the non-edge sampling.
 	Seed uint64

@@ -61,8 +61,8 @@ type GRNScores struct {
 }
 
 // GRN scores predictions pred against the reference network truth over
-// genes genes. Pairs absent from pred score below every given prediction
-// (as BEELINE's 0); self-loops in either list are ignored, as are later
+// genes genes. Pairs absent from pred score 0, as in BEELINE: below every
+// prediction of |Score| > 0, tied with those scored 0; self-loops in either list are ignored, as are later
 // duplicates of a predicted pair (the first is kept). Index out of
 // [0, genes), a NaN score, or a truth without edges is an error; fewer than
 // 2 genes is an error.
@@ -119,7 +119,7 @@ func GRN(genes int, truth, pred []RegPair, o GRNOptions) (GRNScores, error) {
 		kept = append(kept, scored{math.Abs(e.Score), pos})
 	}
 
-	// ROC and PR over all pairs: the unpredicted ones form one lowest group.
+	// ROC and PR over all pairs: the unpredicted ones form one group at 0.
 	posPred := 0
 	items := make([]rocItem, 0, len(kept)+1)
 	for _, k := range kept {
@@ -143,7 +143,9 @@ func GRN(genes int, truth, pred []RegPair, o GRNOptions) (GRNScores, error) {
 		}
 	}
 	if rest > 0 {
-		items = append(items, rocItem{score: math.Inf(-1), pos: float64(restPos), neg: float64(rest - restPos)})
+		// Score 0, as BEELINE's computeScores gives every pair it was not
+		// given: a prediction scored 0 ties with them.
+		items = append(items, rocItem{score: 0, pos: float64(restPos), neg: float64(rest - restPos)})
 	}
 	if posPred+restPos == 0 {
 		return s, fmt.Errorf("%w: no positive pair", ErrUndefined)

@@ -100,3 +100,27 @@ func TestGenePairs(t *testing.T) {
 		t.Errorf("length mismatch: %v", err)
 	}
 }
+
+// TestGRNZeroScoresTieWithUnpredicted: BEELINE gives every pair it was not
+// given a score of 0, so predictions scored 0 tie with them (unpredicted
+// pairs once ranked below every prediction, zeros included). References:
+// sklearn 1.2's roc_auc_score and average_precision_score over BEELINE's
+// construction (all 20 ordered pairs, missing ones 0), and BEELINE's
+// trapezoid AUPRC.
+func TestGRNZeroScoresTieWithUnpredicted(t *testing.T) {
+	truth := []RegPair{{Regulator: 0, Target: 1}, {Regulator: 1, Target: 2}, {Regulator: 3, Target: 4}}
+	pred := []RegPair{{Regulator: 0, Target: 1, Score: 0.9}, {Regulator: 2, Target: 3, Score: 0.8},
+		{Regulator: 1, Target: 2}, {Regulator: 0, Target: 2}, {Regulator: 4, Target: 0}}
+	s, err := GRN(5, truth, pred, GRNOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name      string
+		got, want float64
+	}{{"AUROC", s.AUROC, 0.6470588}, {"AUPRC", s.AUPRC, 0.4333333}, {"trapezoid AUPRC", s.AUPRCTrapezoid, 0.55}} {
+		if math.Abs(c.got-c.want) > 1e-6 {
+			t.Errorf("%s %.7f, reference %.7f", c.name, c.got, c.want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package eval
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 
@@ -218,8 +219,8 @@ func GraphConnectivity(g *sparse.CSR, labels []int) (float64, error) {
 		largest[l] = max(largest[l], c)
 	}
 	sum := 0.0
-	for l, t := range total {
-		sum += float64(largest[l]) / float64(t)
+	for _, l := range slices.Sorted(maps.Keys(total)) { // key order: the same sum every call
+		sum += float64(largest[l]) / float64(total[l])
 	}
 	return sum / float64(len(total)), nil
 }

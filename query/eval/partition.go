@@ -1,8 +1,11 @@
 package eval
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 )
 
 // contingency counts co-occurrences of a's and b's labels.
@@ -77,10 +80,12 @@ func NMI(a, b []int) (float64, error) {
 		return 1, nil
 	}
 	n := float64(c.n)
+	// Sums run in key order: map order would change the last bits from
+	// call to call, and a best-resolution choice over NMI with it.
 	ent := func(m map[int]int) float64 {
 		h := 0.0
-		for _, v := range m {
-			p := float64(v) / n
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			p := float64(m[k]) / n
 			h -= p * math.Log(p)
 		}
 		return h
@@ -93,8 +98,11 @@ func NMI(a, b []int) (float64, error) {
 		return 0, nil
 	}
 	mi := 0.0
-	for k, v := range c.cells {
-		nij := float64(v)
+	cells := slices.SortedFunc(maps.Keys(c.cells), func(x, y [2]int) int {
+		return cmp.Or(cmp.Compare(x[0], y[0]), cmp.Compare(x[1], y[1]))
+	})
+	for _, k := range cells {
+		nij := float64(c.cells[k])
 		mi += nij / n * math.Log(n*nij/(float64(c.rows[k[0]])*float64(c.cols[k[1]])))
 	}
 	return max(0, mi/((ha+hb)/2)), nil

@@ -30,7 +30,9 @@ func SilhouetteSamples(vecs []float32, n, dim int, labels []int, metric Metric) 
 	crossDistances(vecs, n, nil, n, dim, metric, numWorkers(n), func(_, i, j0 int, d []float32) {
 		s := sums[i*k : (i+1)*k]
 		for j, x := range d {
-			s[codes[j0+j]] += float64(x)
+			if j0+j != i { // an item's distance to itself is not one of a's (sklearn zeroes it; cosine makes it 1 for a zero vector)
+				s[codes[j0+j]] += float64(x)
+			}
 		}
 	})
 	out := make([]float64, n)

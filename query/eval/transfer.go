@@ -49,10 +49,10 @@ func KNNTransfer(refVecs []float32, refLabels []string, queryVecs []float32, dim
 				first[l] = r
 			}
 		}
-		best := ""
+		best, found := "", false // "" may be a label (a missing cell type)
 		for l, c := range count {
-			if best == "" || c > count[best] || (c == count[best] && first[l] < first[best]) {
-				best = l
+			if !found || c > count[best] || (c == count[best] && first[l] < first[best]) {
+				best, found = l, true
 			}
 		}
 		out[i] = best
