@@ -574,3 +574,88 @@ func TestClusterSyncRefusesMixedGenerations(t *testing.T) {
 		t.Fatalf("cluster counts %v, store %v", got, want)
 	}
 }
+
+// TestClusterInnerProductSpace: cell-genes, an inner-product space in the
+// embedded index, is mirrored with Weaviate's "dot" distance and scored
+// a·b as the embedded index scores it (it was mirrored as cosine).
+func TestClusterInnerProductSpace(t *testing.T) {
+	ctx := context.Background()
+	cl := startCluster(t, ctx, 1)
+	db, err := store.Open(filepath.Join(t.TempDir(), "s.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const n, dim = 300, 8
+	genes := make([]ingest.Gene, n)
+	for i := range genes {
+		genes[i] = ingest.Gene{ID: fmt.Sprintf("ENSG%05d", i), Symbol: fmt.Sprintf("G%03d", i)}
+	}
+	info, err := db.AddDataset(ctx, "d", &ingest.Dataset{Format: "sim", Source: "test", Values: vocab.Counts, Genes: genes,
+		Barcodes: []string{"a", "b"}, X: &sparse.CSR{Rows: 2, Cols: n, Indptr: make([]int64, 3)}}, store.AddOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []uint32
+	if err := db.View(func(tx *store.Tx) (err error) { ids, err = tx.DatasetGenes(info.ID); return err }); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(4, 4))
+	vecs := make([]float32, n*dim)
+	for i := range ids {
+		scale := 0.2 + 2*rng.Float64() // norms differ: cosine and dot rank differently
+		for j := 0; j < dim; j++ {
+			vecs[i*dim+j] = float32(rng.NormFloat64() * scale)
+		}
+	}
+	if err := db.Update(func(tx *store.Tx) error {
+		return tx.PutEmbeddings(vocab.SpaceCellGenes, vocab.Consensus, ids, dim, vecs, store.Provenance{Kind: "cell-model", ModelVersion: "vae:ip"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := weaviate.NewClient(cl.Nodes[0].URL(), weaviate.ClientOptions{Token: testKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := weaviate.Sync(ctx, db, c, weaviate.SyncOptions{Space: vocab.SpaceCellGenes}); err != nil {
+		t.Fatal(err)
+	}
+	local, err := backend.New(db, backend.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	remote := weaviate.NewBackend(local, c, nil)
+	q := vecs[:dim]
+	hits, err := remote.Search(ctx, vocab.SpaceCellGenes, q, 5, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type kv struct {
+		key uint64
+		dot float64
+	}
+	exact := make([]kv, n)
+	for i := range exact {
+		var d float64
+		for j := 0; j < dim; j++ {
+			d += float64(q[j]) * float64(vecs[i*dim+j])
+		}
+		exact[i] = kv{vocab.EntityKey(vocab.Consensus, ids[i]), d}
+	}
+	slices.SortFunc(exact, func(a, b kv) int { return -cmpFloat(a.dot, b.dot) })
+	for i, h := range hits {
+		if h.Key != exact[i].key || math.Abs(float64(h.Score)-exact[i].dot) > 1e-3*math.Max(1, math.Abs(exact[i].dot)) {
+			t.Fatalf("hit %d: key %x score %v, exact inner product top: key %x %v", i, h.Key, h.Score, exact[i].key, exact[i].dot)
+		}
+	}
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

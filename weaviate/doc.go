@@ -12,9 +12,10 @@
 // gRPC, protobuf, go-openapi and Weaviate's own module, far more than the
 // seven calls used here need.
 //
-// One space is one collection (vectorizer none, cosine distance, the
-// embedded index's HNSW parameters, a shard count and a replication factor)
-// reached through an alias, DefaultAlias(space). Each object is one vector:
+// One space is one collection (vectorizer none; cosine distance, or "dot"
+// for the inner-product space cell-genes, as the embedded index; its HNSW
+// parameters; a shard count and a replication factor) reached through an
+// alias, DefaultAlias(space). Each object is one vector:
 // its UUID is derived from (space, entity key) (ObjectID), and its
 // properties are the entity key (text: keys of vocab.Consensus do not fit
 // an int64), dataset id and name, entity id, barcode or gene symbol, model

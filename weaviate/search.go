@@ -58,9 +58,10 @@ func (r remoteReader) Search(ctx context.Context, space string, q []float32, k i
 	return r.b.Search(ctx, space, q, k, filter)
 }
 
-// Search asks the cluster for the k objects of space nearest q (cosine) and
-// returns them best first, with Score = 1 − cosine distance, as the
-// embedded index does.
+// Search asks the cluster for the k objects of space nearest q and returns
+// them best first, scored as the embedded index does: Score = 1 − cosine
+// distance, or a·b for the inner-product space cell-genes (Weaviate's
+// "dot" distance is −a·b).
 //
 // IMPORTANT: filter is a Go function, which cannot be sent to the cluster.
 // The search asks for more than k (2k+10, then four times as many, up to
@@ -85,9 +86,14 @@ func (b *Backend) Search(ctx context.Context, space string, q []float32, k int, 
 			return nil, fmt.Errorf("space %q via %s: %w", space, alias, err)
 		}
 		out := make([]query.Hit, 0, k)
+		dot := distanceOf(space) == "dot"
 		for _, h := range hits {
 			if filter == nil || filter(h.Key) {
-				out = append(out, query.Hit{Key: h.Key, Score: 1 - h.Distance})
+				score := 1 - h.Distance
+				if dot {
+					score = -h.Distance
+				}
+				out = append(out, query.Hit{Key: h.Key, Score: score})
 				if len(out) == k {
 					break
 				}

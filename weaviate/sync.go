@@ -17,6 +17,7 @@ import (
 
 	"genestore/index"
 	"genestore/store"
+	"genestore/vecindex"
 	"genestore/vocab"
 )
 
@@ -209,8 +210,25 @@ func collectionName(alias string, info store.SpaceInfo) string {
 	}
 	slices.Sort(models)
 	models = slices.Compact(models)
-	h := sha256.Sum256([]byte(strconv.Itoa(info.Dim) + "\x00" + strings.Join(models, "\x00")))
+	key := strconv.Itoa(info.Dim) + "\x00" + strings.Join(models, "\x00")
+	if distanceOf(info.Name) != "cosine" {
+		// A collection's distance cannot change: a space mirrored under
+		// another distance than before gets a new collection. (Cosine
+		// spaces keep the names they always had.)
+		key += "\x00" + distanceOf(info.Name)
+	}
+	h := sha256.Sum256([]byte(key))
 	return alias + "_" + hex.EncodeToString(h[:5])
+}
+
+// distanceOf is the Weaviate distance of space's collection: the embedded
+// index's metric (vecindex.MetricOf), cosine or "dot" (−a·b) for the inner
+// product of cell-genes.
+func distanceOf(space string) string {
+	if vecindex.MetricOf(space) == index.InnerProduct {
+		return "dot"
+	}
+	return "cosine"
 }
 
 // ObjectID is the UUID of entity key in space: a name-based (version 5
@@ -231,7 +249,7 @@ func newCollection(class string, o SyncOptions) Collection {
 		Description:     "genestore space " + o.Space,
 		Vectorizer:      "none",
 		VectorIndexType: "hnsw",
-		VectorIndexConfig: &VectorIndexConfig{Distance: "cosine", MaxConnections: index.DefaultM,
+		VectorIndexConfig: &VectorIndexConfig{Distance: distanceOf(o.Space), MaxConnections: index.DefaultM,
 			EfConstruction: index.DefaultEfConstruction, Ef: index.DefaultEfSearch},
 		ShardingConfig:    &ShardingConfig{DesiredCount: o.Shards},
 		ReplicationConfig: &ReplicationConfig{Factor: o.Replicas},
