@@ -2,6 +2,7 @@ package weaviate_test
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -642,7 +643,7 @@ func TestClusterInnerProductSpace(t *testing.T) {
 		}
 		exact[i] = kv{vocab.EntityKey(vocab.Consensus, ids[i]), d}
 	}
-	slices.SortFunc(exact, func(a, b kv) int { return -cmpFloat(a.dot, b.dot) })
+	slices.SortFunc(exact, func(a, b kv) int { return cmp.Compare(b.dot, a.dot) })
 	for i, h := range hits {
 		if h.Key != exact[i].key || math.Abs(float64(h.Score)-exact[i].dot) > 1e-3*math.Max(1, math.Abs(exact[i].dot)) {
 			t.Fatalf("hit %d: key %x score %v, exact inner product top: key %x %v", i, h.Key, h.Score, exact[i].key, exact[i].dot)
@@ -650,12 +651,3 @@ func TestClusterInnerProductSpace(t *testing.T) {
 	}
 }
 
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
