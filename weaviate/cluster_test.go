@@ -650,4 +650,3 @@ func TestClusterInnerProductSpace(t *testing.T) {
 		}
 	}
 }
-
