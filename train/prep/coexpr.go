@@ -216,6 +216,11 @@ func Coexpression(ctx context.Context, Xnorm *sparse.CSR, opts CoexprOptions) ([
 	if Xnorm == nil || Xnorm.Rows < 4 {
 		return nil, fmt.Errorf("%w: need a matrix with at least 4 cells", ErrInput)
 	}
+	for i, v := range Xnorm.Data {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return nil, fmt.Errorf("%w: value %d (gene %d) is %v", ErrInput, i, Xnorm.Indices[i], v)
+		}
+	}
 	G := Xnorm.Cols
 	if G < 2 {
 		return nil, nil

@@ -12,12 +12,13 @@ import (
 // Normalize returns a new matrix ready for correlation and for the models:
 //
 //   - Counts: each cell is scaled so that its values sum to targetSum, then
-//     log1p. targetSum ≤ 0 means the median of the cells' totals (scanpy's
-//     default); cells whose total is zero stay zero.
+//     log1p. targetSum ≤ 0 means the median of the non-zero cell totals
+//     (scanpy's default); cells whose total is zero stay zero.
 //   - Normalized (CPM, TPM, FPKM): log1p only.
 //   - Log: an unchanged copy.
 //
-// Negative values in Counts or Normalized input are an error.
+// Negative, NaN or infinite values in Counts or Normalized input are an
+// error.
 func Normalize(X *sparse.CSR, values vocab.ValueType, targetSum float64) (*sparse.CSR, error) {
 	if X == nil {
 		return nil, fmt.Errorf("%w: nil matrix", ErrInput)
@@ -35,8 +36,8 @@ func Normalize(X *sparse.CSR, values vocab.ValueType, targetSum float64) (*spars
 		return nil, fmt.Errorf("%w: %q", ErrValueType, values)
 	}
 	for _, v := range X.Data {
-		if v < 0 {
-			return nil, fmt.Errorf("%w: negative value %v in %s input", ErrInput, v, values)
+		if !(v >= 0) || math.IsInf(float64(v), 1) {
+			return nil, fmt.Errorf("%w: value %v in %s input: want finite and ≥ 0", ErrInput, v, values)
 		}
 	}
 	if values == vocab.Normalized {
@@ -55,7 +56,15 @@ func Normalize(X *sparse.CSR, values vocab.ValueType, targetSum float64) (*spars
 		totals[r] = s
 	}
 	if targetSum <= 0 {
-		targetSum = median(totals)
+		// Over the cells with counts, as scanpy's normalize_total: empty
+		// cells would pull the target down, to 0 once they are half.
+		var nonzero []float64
+		for _, t := range totals {
+			if t > 0 {
+				nonzero = append(nonzero, t)
+			}
+		}
+		targetSum = median(nonzero)
 	}
 	for r := 0; r < X.Rows; r++ {
 		lo, hi := X.Indptr[r], X.Indptr[r+1]
@@ -118,8 +127,11 @@ func TFIDF(X *sparse.CSR, scale float64) (*sparse.CSR, error) {
 			continue
 		}
 		for k := X.Indptr[r]; k < X.Indptr[r+1]; k++ {
-			c := X.Indices[k]
-			out.Data[k] = float32(math.Log1p(float64(X.Data[k]) / rows[r] * n / cols[c] * scale))
+			// A stored zero (mtx and sparse HDF5 keep them) of a feature
+			// with no counts would be 0/0.
+			if c := X.Indices[k]; cols[c] > 0 {
+				out.Data[k] = float32(math.Log1p(float64(X.Data[k]) / rows[r] * n / cols[c] * scale))
+			}
 		}
 	}
 	return out, nil

@@ -134,8 +134,9 @@ func TestNormalize(t *testing.T) {
 		want   []float64
 	}{
 		{"counts 1e4", vocab.Counts, 1e4, []float64{math.Log1p(2500), math.Log1p(7500), 0, 0, 0, 0, math.Log1p(5000), 0, math.Log1p(5000)}},
-		// totals 4, 0, 20: median 4
-		{"counts median", vocab.Counts, 0, []float64{math.Log1p(1), math.Log1p(3), 0, 0, 0, 0, math.Log1p(2), 0, math.Log1p(2)}},
+		// totals 4, 0, 20: the median of the non-zero totals is 12, as
+		// scanpy's normalize_total (the empty cell once made it 4)
+		{"counts median", vocab.Counts, 0, []float64{math.Log1p(3), math.Log1p(9), 0, 0, 0, 0, math.Log1p(6), 0, math.Log1p(6)}},
 		{"normalized", vocab.Normalized, 1e4, []float64{math.Log1p(1), math.Log1p(3), 0, 0, 0, 0, math.Log1p(10), 0, math.Log1p(10)}},
 		{"log", vocab.Log, 1e4, []float64{1, 3, 0, 0, 0, 0, 10, 0, 10}},
 	}
@@ -178,6 +179,21 @@ func TestNormalize(t *testing.T) {
 	}
 	if _, err := Normalize(dense2csr(1, 1, []float64{-1}), vocab.Counts, 1); !errors.Is(err, ErrInput) {
 		t.Fatalf("negative counts: %v", err)
+	}
+	for _, bad := range []float64{math.NaN(), math.Inf(1)} {
+		if _, err := Normalize(dense2csr(1, 1, []float64{bad}), vocab.Normalized, 1); !errors.Is(err, ErrInput) {
+			t.Fatalf("value %v: %v", bad, err)
+		}
+	}
+	// Half the cells empty: the target is still the median of the others
+	// (15 here; it was 0, which zeroed every value).
+	E := dense2csr(5, 1, []float64{0, 0, 0, 10, 20})
+	N, err = Normalize(E, vocab.Counts, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := csr2dense(N); math.Abs(d[3]-math.Log1p(15)) > 1e-5 || math.Abs(d[4]-math.Log1p(15)) > 1e-5 {
+		t.Fatalf("half empty: %v, want log1p(15) for the two cells with counts", d)
 	}
 }
 

@@ -177,9 +177,14 @@ func weightSums(nbrs [][]int32) (s0, s1, s2 float64) {
 		for j, v := range w[i] {
 			s0 += v
 			colSum[j] += v
-			sym := v + w[j][int32(i)]
-			if int(j) != i {
-				s1 += sym * sym / 2 // each unordered pair visited twice
+			back, both := w[j][int32(i)]
+			sym := v + back
+			switch {
+			case int(j) == i:
+			case both:
+				s1 += sym * sym / 2 // the pair is visited from both ends
+			default:
+				s1 += sym * sym // a one-way kNN pair is visited once
 			}
 		}
 	}

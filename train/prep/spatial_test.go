@@ -175,3 +175,53 @@ func TestSmoothSpatial(t *testing.T) {
 		t.Error("wrong neighbour count accepted")
 	}
 }
+
+// TestWeightSumsAsymmetric: S0, S1 and S2 of a kNN graph with one-way
+// pairs equal the dense definitions (S1 = ½ Σ_ij (w_ij + w_ji)²); a one-way
+// pair once counted half, understating the variance of Moran's I.
+func TestWeightSumsAsymmetric(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	coords := make([][2]float64, 40)
+	for i := range coords {
+		coords[i] = [2]float64{rng.Float64() * 10, rng.Float64() * 10}
+	}
+	nb, err := SpatialKNN(context.Background(), coords, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(nb)
+	w := make([][]float64, n)
+	for i := range w {
+		w[i] = make([]float64, n)
+		for _, j := range nb[i] {
+			w[i][j] += 1 / float64(len(nb[i]))
+		}
+	}
+	var s0, s1, s2 float64
+	oneWay := 0
+	for i := range n {
+		var rs, cs float64
+		for j := range n {
+			s0 += w[i][j]
+			s1 += (w[i][j] + w[j][i]) * (w[i][j] + w[j][i]) / 2
+			rs += w[i][j]
+			cs += w[j][i]
+			if w[i][j] > 0 && w[j][i] == 0 {
+				oneWay++
+			}
+		}
+		s2 += (rs + cs) * (rs + cs)
+	}
+	if oneWay == 0 {
+		t.Fatal("the test graph has no one-way pair")
+	}
+	g0, g1, g2 := weightSums(nb)
+	for _, c := range []struct {
+		name      string
+		got, want float64
+	}{{"S0", g0, s0}, {"S1", g1, s1}, {"S2", g2, s2}} {
+		if math.Abs(c.got-c.want) > 1e-9*math.Max(1, c.want) {
+			t.Errorf("%s %v, dense %v (%d one-way pairs)", c.name, c.got, c.want, oneWay)
+		}
+	}
+}

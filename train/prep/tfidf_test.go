@@ -1,7 +1,10 @@
 package prep
 
 import (
+	"context"
+	"errors"
 	"math"
+	"slices"
 	"testing"
 
 	"genestore/internal/sparse"
@@ -30,5 +33,28 @@ func TestTFIDFAndBinarize(t *testing.T) {
 	}
 	if _, err := TFIDF(&sparse.CSR{Rows: 1, Cols: 1, Indptr: []int64{0, 1}, Indices: []int32{0}, Data: []float32{-1}}, 0); err == nil {
 		t.Error("negative count accepted")
+	}
+}
+
+// TestTFIDFStoredZeroAndCoexprNaN: a stored zero in a feature with no
+// counts stays 0 (it was 0/0 = NaN), and Coexpression refuses a non-finite
+// value instead of indexing its histogram with int(NaN).
+func TestTFIDFStoredZeroAndCoexprNaN(t *testing.T) {
+	X := &sparse.CSR{Rows: 4, Cols: 3, Indptr: []int64{0, 3, 5, 7, 9},
+		Indices: []int32{0, 1, 2, 0, 1, 0, 1, 0, 1}, Data: []float32{1, 2, 0, 3, 1, 2, 2, 1, 4}}
+	got, err := TFIDF(X, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range got.Data {
+		if math.IsNaN(float64(v)) {
+			t.Fatalf("TF-IDF value %d is NaN", i)
+		}
+	}
+	bad := *X
+	bad.Data = slices.Clone(X.Data)
+	bad.Data[0] = float32(math.NaN())
+	if _, err := Coexpression(context.Background(), &bad, DefaultCoexprOptions()); !errors.Is(err, ErrInput) {
+		t.Fatalf("NaN input: %v, want ErrInput", err)
 	}
 }
