@@ -1,14 +1,15 @@
 package gnn
 
 import (
-	"genestore/internal/sets"
-	"genestore/train/optim"
-
 	"context"
 	"fmt"
 	"math"
 	"math/rand"
+	"slices"
 	"time"
+
+	"genestore/internal/sets"
+	"genestore/train/optim"
 )
 
 // EpochLog is one line of the training log.
@@ -89,6 +90,9 @@ type trainer struct {
 	rng     *rand.Rand
 	opt     *optim.Adam
 	scratch []float32
+	// stableBatches counts the InfoNCE batches whose softmax sums
+	// underflowed at 1/τ and were recomputed per row and column maximum.
+	stableBatches int
 }
 
 func (t *trainer) layers(r *run) []layer {
@@ -411,6 +415,15 @@ func (t *trainer) infoNCE(cp *crossPair, sel []int, weight float32) float64 {
 	E := t.scratch[:s*s]
 	gemm(false, true, s, s, dim, float32(invT), U, dim, V, dim, 0, E, s)
 	// |logit| ≤ 1/τ, so exp(logit − 1/τ) cannot overflow and needs no max.
+	// It can underflow: a row or column whose logits all lie more than 87
+	// below 1/τ (cosines below 1 − 87τ, reachable at small τ) sums to 0.
+	// Those batches keep the logits and shift each row and each column by
+	// its own maximum instead (shiftRow, shiftCol), which changes nothing
+	// mathematically and keeps the usual path bit for bit.
+	var logits []float32
+	if invT > 40 { // τ < 0.025: logits span more than 80
+		logits = slices.Clone(E)
+	}
 	diag := make([]float64, s)
 	for i := range diag {
 		diag[i] = float64(E[i*s+i])
@@ -437,9 +450,18 @@ func (t *trainer) infoNCE(cp *crossPair, sel []int, weight float32) float64 {
 			}
 		}
 	})
+	shiftRow, shiftCol := make([]float64, s), make([]float64, s)
+	for i := range shiftRow {
+		shiftRow[i], shiftCol[i] = invT, invT
+	}
+	stable := logits != nil && (slices.ContainsFunc(rowSum, tiny) || slices.ContainsFunc(colSum, tiny))
+	if stable {
+		stableSums(logits, s, E, rowSum, colSum, shiftRow, shiftCol)
+		t.stableBatches++
+	}
 	loss := 0.0
 	for i := 0; i < s; i++ {
-		loss += 0.5*(math.Log(rowSum[i])+invT-diag[i]) + 0.5*(math.Log(colSum[i])+invT-diag[i])
+		loss += 0.5*(math.Log(rowSum[i])+shiftRow[i]-diag[i]) + 0.5*(math.Log(colSum[i])+shiftCol[i]-diag[i])
 	}
 	loss /= float64(s)
 	if weight == 0 {
@@ -458,8 +480,16 @@ func (t *trainer) infoNCE(cp *crossPair, sel []int, weight float32) float64 {
 		for i := lo; i < hi; i++ {
 			row := E[i*s : (i+1)*s]
 			ri := invRow[i]
-			for j, e := range row {
-				row[j] = e * (ri + invCol[j])
+			if stable {
+				// E holds exp(logit − row max); the column softmax needs
+				// exp(logit − column max).
+				for j, e := range row {
+					row[j] = e*ri + expNeg(logits[i*s+j]-float32(shiftCol[j]))*invCol[j]
+				}
+			} else {
+				for j, e := range row {
+					row[j] = e * (ri + invCol[j])
+				}
 			}
 			row[i] -= float32(sc)
 		}
@@ -642,4 +672,37 @@ func (t *trainer) fit(ctx context.Context, progress Progress) ([]EpochLog, int, 
 		}
 	}
 	return log, bestEpoch, nil
+}
+
+// tiny reports a softmax sum too small to trust: underflowed to 0, or
+// subnormal-sized, where float32 exponentials have lost their digits.
+func tiny(sum float64) bool { return sum < 1e-30 }
+
+// stableSums recomputes InfoNCE's exponentials with each row of the s × s
+// logits shifted by its own maximum (written to e, summed into rowSum,
+// shift in shiftRow) and each column by its own (summed into colSum, shift
+// in shiftCol; the column exponentials are recomputed where needed).
+func stableSums(logits []float32, s int, e []float32, rowSum, colSum, shiftRow, shiftCol []float64) {
+	for i := 0; i < s; i++ {
+		row := logits[i*s : (i+1)*s]
+		m := slices.Max(row)
+		acc := 0.0
+		for j, x := range row {
+			v := expNeg(x - m)
+			e[i*s+j] = v
+			acc += float64(v)
+		}
+		rowSum[i], shiftRow[i] = acc, float64(m)
+	}
+	for j := 0; j < s; j++ {
+		m := logits[j]
+		for i := 1; i < s; i++ {
+			m = max(m, logits[i*s+j])
+		}
+		acc := 0.0
+		for i := 0; i < s; i++ {
+			acc += float64(expNeg(logits[i*s+j] - m))
+		}
+		colSum[j], shiftCol[j] = acc, float64(m)
+	}
 }
