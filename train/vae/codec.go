@@ -9,6 +9,7 @@ import (
 	"math"
 
 	"genestore/train/optim"
+	"genestore/vocab"
 )
 
 // Encoding of a Model (MarshalBinary), version 1. All integers little-endian.
@@ -112,10 +113,22 @@ func (m *Model) UnmarshalBinary(b []byte) error {
 		return fmt.Errorf("%w: header: %w", ErrFormat, err)
 	}
 	r = r[hl:]
-	if hp.Genes < 1 || hp.Latent < 1 || hp.Hidden < 1 || len(hp.BatchNames) < 1 ||
+	// Sizes bounded as Options bounds them (genes by the bytes left), so
+	// rows × cols below cannot overflow; value types and batch names as
+	// Train accepts them, since Embed and AddBatches trust them.
+	if hp.Genes < 1 || hp.Genes > len(r) || hp.Latent < 1 || hp.Latent > 4096 || hp.Hidden < 1 || hp.Hidden > 65536 ||
+		len(hp.BatchNames) < 1 || len(hp.BatchNames) > len(r) ||
 		(hp.Likelihood != NB && hp.Likelihood != Gaussian && hp.Likelihood != ZINB) ||
-		(hp.Likelihood == ZINB && hp.LinearDecoder) {
+		(hp.Likelihood == ZINB && hp.LinearDecoder) ||
+		(hp.Values != vocab.Counts && hp.Values != vocab.Normalized && hp.Values != vocab.Log) {
 		return fmt.Errorf("%w: bad header %+v", ErrFormat, hp)
+	}
+	seen := make(map[string]bool, len(hp.BatchNames))
+	for _, n := range hp.BatchNames {
+		if seen[n] {
+			return fmt.Errorf("%w: batch name %q repeats", ErrFormat, n)
+		}
+		seen[n] = true
 	}
 	want := &Model{hp: hp}
 	G, H, L, B := hp.Genes, hp.Hidden, hp.Latent, len(hp.BatchNames)
@@ -156,7 +169,7 @@ func (m *Model) UnmarshalBinary(b []byte) error {
 			return fmt.Errorf("%w: parameter %s %d×%d, want %s %d×%d", ErrFormat, name, rows, cols, p.name, p.rows, p.cols)
 		}
 		n := rows * cols
-		if len(r) < 4*n {
+		if uint64(n) > uint64(len(r))/4 {
 			return fmt.Errorf("%w: truncated parameter %s", ErrFormat, name)
 		}
 		p.W = make([]float32, n)

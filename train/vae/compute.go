@@ -17,7 +17,7 @@ var denseCutoff = 0.25
 const lgTable = 32
 
 // work holds the buffers of one mini-batch of at most cap cells; it is
-// reused across steps so a step allocates nothing.
+// reused across steps so a step allocates no buffer.
 type work struct {
 	m       *Model
 	cap     int

@@ -14,9 +14,10 @@ import (
 // of cells from existing batches are therefore bit-identical before and
 // after. in.BatchNames may repeat known names (their cells are used with the
 // frozen rows); at least one name must be new. o's model-shape fields
-// (Latent, Hidden, LinearDecoder, Likelihood) are ignored; Epochs, BatchSize,
-// LR, Seed, Patience, HoldOut and KLWarmup apply. On error the model is left
-// unchanged.
+// (Latent, Hidden, LinearDecoder, Likelihood) are not used, though Validate
+// still checks them; Epochs, BatchSize, LR, Seed, Patience and HoldOut
+// apply; KLWarmup does not (the KL weight is 1 throughout: a warm-up would
+// only delay early stopping). On error the model is left unchanged.
 func (m *Model) AddBatches(ctx context.Context, in Input, o Options) (*Report, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
@@ -24,6 +25,9 @@ func (m *Model) AddBatches(ctx context.Context, in Input, o Options) (*Report, e
 	local, names, values, err := in.resolve()
 	if err != nil {
 		return nil, err
+	}
+	if in.X.Rows == 0 {
+		return nil, fmt.Errorf("%w: no cells to train the new batches on", ErrInput)
 	}
 	if values != m.hp.Values {
 		return nil, fmt.Errorf("%w: input holds %q values, model was trained on %q", ErrInput, values, m.hp.Values)
@@ -59,7 +63,7 @@ func (m *Model) AddBatches(ctx context.Context, in Input, o Options) (*Report, e
 		o.Epochs = int(math.Round(math.Min(100, math.Max(20, 2e5/float64(in.X.Rows)))))
 	}
 	o = o.withDefaults(in.X.Rows)
-	o.KLWarmup = -1 // the encoder is frozen; a warm-up would only delay stopping
+	o.KLWarmup = -1 // only the new batch rows train; a warm-up would only delay stopping
 
 	// Work on a copy so that an error leaves m as it was.
 	c := m.clone()

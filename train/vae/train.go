@@ -122,6 +122,23 @@ func fit(ctx context.Context, m *Model, d *data, o Options, rng *rand.Rand, ps [
 		nHeld = int(math.Round(o.HoldOut * float64(n)))
 	}
 	held, trainRows := perm[:nHeld], append([]int(nil), perm[nHeld:]...)
+	// A batch held out whole would never train its rows of the batch
+	// weights (and AddBatches trains nothing else): give it one training
+	// cell back. Draws are unchanged; only such batches differ.
+	inTrain := map[int32]bool{}
+	for _, r := range trainRows {
+		inTrain[d.batch[r]] = true
+	}
+	keep := held[:0:0]
+	for _, r := range held {
+		if b := d.batch[r]; !inTrain[b] {
+			inTrain[b] = true
+			trainRows = append(trainRows, r)
+			continue
+		}
+		keep = append(keep, r)
+	}
+	held, nHeld = keep, len(keep)
 	bs := min(o.BatchSize, len(trainRows))
 	w := newWork(m, bs, o.MaxThreads)
 	opt := optim.NewAdam(o.LR)

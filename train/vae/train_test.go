@@ -17,6 +17,20 @@ func toyInput(cells int, seed uint64) Input {
 	return Input{X: ds.X, Batch: ds.Batch, BatchNames: ds.Names, Values: vocab.Counts}
 }
 
+// prepared resolves in and prepares it for an NB loss.
+func prepared(t *testing.T, in Input) (*data, []string, vocab.ValueType) {
+	t.Helper()
+	batch, names, values, err := in.resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := prepare(in.X, batch, values, NB, in.X.Cols, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, names, values
+}
+
 func smallOptions() Options {
 	o := DefaultOptions()
 	o.Latent, o.Hidden, o.Epochs, o.BatchSize, o.Seed = 4, 16, 3, 10, 7
@@ -29,14 +43,7 @@ func TestEveryCellTrained(t *testing.T) {
 	in := toyInput(103, 1)
 	o := smallOptions()
 	o.HoldOut = -1
-	batch, names, values, err := in.resolve()
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := prepare(in.X, batch, values, NB, in.X.Cols, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, names, values := prepared(t, in)
 	rng := rand.New(rand.NewPCG(o.Seed, 1))
 	m := newModel(hyper{Genes: in.X.Cols, Latent: 4, Hidden: 16, Likelihood: NB, Values: values, BatchNames: names}, rng)
 	seen := make([]int, in.X.Rows)
