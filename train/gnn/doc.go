@@ -49,7 +49,9 @@
 //     τ 0.07 as MuSe-GNN).
 //
 // Adam (β 0.9/0.999) updates every weight. A HoldOut share of each graph's
-// edges is kept out of the graph and the loss; training stops when their
+// edges is kept out of the graph the network convolves over and out of the
+// edge (BCE) loss (they still count in the neighbour sets whose Jaccard
+// overlap weighs the cosine loss); training stops when their
 // BCE (against fixed random pairs) has not improved for Patience epochs and
 // the best parameters are kept.
 //
