@@ -179,12 +179,17 @@ func MetricOf(space string) index.Metric {
 // OptionsFor returns the options a build of space's index uses: opts with
 // the space's metric (MetricOf) and its saved settings, if any, applied.
 func OptionsFor(tx *store.Tx, space string, opts index.Options) (index.Options, error) {
+	s, err := Saved(tx, space)
+	return s.For(space, opts), err
+}
+
+// For is OptionsFor with the saved settings s already read (nil: none).
+func (s *Settings) For(space string, opts index.Options) index.Options {
 	opts.Metric = MetricOf(space)
-	s, ok, err := ReadSettings(tx, space)
-	if err != nil || !ok {
-		return opts, err
+	if s == nil {
+		return opts
 	}
-	return s.Apply(opts), nil
+	return s.Apply(opts)
 }
 
 // Description is one space's index as the store holds it.

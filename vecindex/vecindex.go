@@ -158,9 +158,7 @@ func Current(ctx context.Context, tx *store.Tx, space string, ix *index.Index, o
 	if ix != nil && ix.Generation() == gen && saved.Holds(ix.Options()) {
 		return ix, nil
 	}
-	if opts, err = OptionsFor(tx, space, opts); err != nil {
-		return nil, err
-	}
+	opts = saved.For(space, opts)
 	v, err := ReadVectors(tx, space)
 	if err != nil {
 		return nil, err
@@ -173,25 +171,25 @@ func Current(ctx context.Context, tx *store.Tx, space string, ix *index.Index, o
 // read-only). Why it rebuilt is written to log, if not nil.
 func Load(ctx context.Context, db *store.DB, space string, opts index.Options, log io.Writer) (*index.Index, error) {
 	var (
-		blob  []byte
-		gen   uint64
-		saved *Settings
+		blob    []byte
+		blobErr error
+		gen     uint64
+		saved   *Settings
 	)
-	err := db.View(func(tx *store.Tx) error {
-		var err error
+	// A damaged settings record is an error; a damaged snapshot a rebuild.
+	if err := db.View(func(tx *store.Tx) (err error) {
 		if gen, err = tx.Generation(space); err != nil {
 			return err
 		}
 		if saved, err = Saved(tx, space); err != nil {
 			return err
 		}
-		blob, err = tx.Blob(vocab.BlobIndex, space)
-		if errors.Is(err, store.ErrNotFound) {
-			blob, err = nil, nil
-		}
-		return err
-	})
-	ix, reason, err := Decode(blob, err, gen, saved)
+		blob, blobErr = tx.Blob(vocab.BlobIndex, space)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	ix, reason, err := Decode(blob, blobErr, gen, saved)
 	if err != nil || ix != nil {
 		return ix, err
 	}

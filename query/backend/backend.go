@@ -214,27 +214,26 @@ func (s *snap) index(ctx context.Context, space string) (*index.Index, error) {
 
 func (s *snap) loadIndex(ctx context.Context, space string, gen uint64) (*index.Index, error) {
 	var (
-		blob  []byte
-		saved *vecindex.Settings
+		blob    []byte
+		blobErr error
+		saved   *vecindex.Settings
 	)
-	err := s.view(func(tx *store.Tx) (err error) {
-		if saved, err = vecindex.Saved(tx, space); err != nil {
-			return err
-		}
-		blob, err = tx.Blob(vocab.BlobIndex, space)
+	// A damaged settings record is an error; a damaged snapshot a rebuild.
+	if err := s.view(func(tx *store.Tx) (err error) {
+		saved, err = vecindex.Saved(tx, space)
+		blob, blobErr = tx.Blob(vocab.BlobIndex, space)
 		return err
-	})
-	ix, reason, err := vecindex.Decode(blob, err, gen, saved)
+	}); err != nil {
+		return nil, err
+	}
+	ix, reason, err := vecindex.Decode(blob, blobErr, gen, saved)
 	if err != nil || ix != nil {
 		return ix, err
 	}
 	start := time.Now()
 	var v *vecindex.Vectors
-	opts := s.b.opts.Index
+	opts := saved.For(space, s.b.opts.Index) // read with the snapshot blob, same transaction
 	if err := s.view(func(tx *store.Tx) (err error) {
-		if opts, err = vecindex.OptionsFor(tx, space, opts); err != nil {
-			return err
-		}
 		v, err = vecindex.ReadVectors(tx, space)
 		return err
 	}); err != nil {
