@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 
+	"genestore/internal/atomicfile"
+
 	gplot "gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -43,8 +45,9 @@ func format(path string) (string, error) {
 	return "", fmt.Errorf("%w: %q: the file name must end in .png or .svg", ErrInvalid, path)
 }
 
-// save draws fn on a w×h canvas and writes it to path via a temporary file.
-func save(path string, w, h vg.Length, fn func(dc draw.Canvas)) (err error) {
+// save draws fn on a w×h canvas and writes it to path all at once
+// (atomicfile: readable by others, 0644).
+func save(path string, w, h vg.Length, fn func(dc draw.Canvas)) error {
 	f, err := format(path)
 	if err != nil {
 		return err
@@ -56,31 +59,10 @@ func save(path string, w, h vg.Length, fn func(dc draw.Canvas)) (err error) {
 		c = vgsvg.New(w, h)
 	}
 	fn(draw.New(c))
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
+	return atomicfile.Write(path, func(f *os.File) error {
+		_, err := c.WriteTo(f)
 		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = c.WriteTo(tmp); err != nil {
-		return err
-	}
-	// CreateTemp makes the file 0600; a plot is for sharing (export does
-	// the same).
-	if err = tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	})
 }
 
 // pointRadius shrinks points as their number grows: 3.5 pt for 300 points

@@ -2,11 +2,11 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
+
+	"genestore/internal/atomicfile"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -22,7 +22,7 @@ func (db *DB) Backup(ctx context.Context, out string) (int64, error) {
 		return 0, err
 	}
 	var n int64
-	err := writeAtomic(out, func(f *os.File) error {
+	err := atomicfile.Write(out, func(f *os.File) error {
 		return db.boltView(func(btx *bolt.Tx) error {
 			var err error
 			n, err = btx.WriteTo(ctxWriter{ctx, f})
@@ -72,7 +72,7 @@ func (db *DB) Compact(ctx context.Context, out string) (CompactResult, error) {
 		return res, err
 	}
 	res.Before = fi.Size()
-	err = writeAtomic(res.Path, func(f *os.File) error {
+	err = atomicfile.Write(res.Path, func(f *os.File) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -127,46 +127,6 @@ func (db *DB) notSelf(out string) error {
 		return fmt.Errorf("%w: %s is the store itself", ErrInvalid, out)
 	}
 	return nil
-}
-
-// writeAtomic creates a temporary file beside path, lets fill write it,
-// syncs it and renames it to path, then syncs the folder. On any error the
-// temporary file is removed and path is untouched.
-func writeAtomic(path string, fill func(*os.File) error) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = fill(f); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Chmod(f.Name(), 0o644); err != nil {
-		return err
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		err = d.Sync()
-		d.Close()
-		if errors.Is(err, os.ErrInvalid) {
-			err = nil
-		}
-	}
-	return err
 }
 
 // ctxWriter fails writes once ctx is done, so a long copy can be stopped.

@@ -16,6 +16,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"genestore/internal/atomicfile"
 )
 
 // Gene activity from scATAC-seq peaks (Signac's GeneActivity convention):
@@ -521,33 +523,21 @@ func writeActivityDir(dir string, x *activityMatrix, genes []geneRegion, barcode
 	}
 	write := func(name string, fill func(w *bufio.Writer) error) error {
 		path := filepath.Join(dir, name)
-		f, err := os.CreateTemp(dir, "."+name+".tmp*")
-		if err != nil {
-			return err
-		}
-		defer os.Remove(f.Name())
-		zw := gzip.NewWriter(f)
-		w := bufio.NewWriterSize(zw, 1<<20)
-		err = fill(w)
-		if err == nil {
-			err = w.Flush()
-		}
-		if err == nil {
-			err = zw.Close()
-		}
-		if err == nil {
-			err = f.Chmod(0o644) // CreateTemp's 0600 would hide the folder's files from other users
-		}
-		if err == nil {
-			err = f.Sync()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
+		err := atomicfile.Write(path, func(f *os.File) error {
+			zw := gzip.NewWriter(f)
+			w := bufio.NewWriterSize(zw, 1<<20)
+			if err := fill(w); err != nil {
+				return err
+			}
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			return zw.Close()
+		})
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
-		return os.Rename(f.Name(), path)
+		return nil
 	}
 	err := write("features.tsv.gz", func(w *bufio.Writer) error {
 		for _, g := range genes {
