@@ -59,10 +59,9 @@ func Fit(ctx context.Context, ids [][]uint32, dists [][]float32, vecs []float32,
 	if err != nil {
 		return nil, err
 	}
-	if err := checkKNN(ids, dists, n); err != nil {
+	if ids, dists, err = nearest(ids, dists, n, o.NNeighbors-1); err != nil {
 		return nil, err
 	}
-	ids, dists = nearest(ids, dists, o.NNeighbors-1)
 	g, err := FuzzyGraph(ctx, ids, dists)
 	if err != nil {
 		return nil, err
@@ -223,12 +222,16 @@ func Transform(ctx context.Context, base []float32, ids [][]uint32, dists [][]fl
 	return out, nil
 }
 
-// nearest returns the lists cut to each point's k nearest (ties by id,
-// self-references and duplicates dropped), or the lists themselves when
-// none is longer than k.
-func nearest(ids [][]uint32, dists [][]float32, k int) ([][]uint32, [][]float32) {
+// nearest returns the lists over n points cut to each point's k nearest
+// (ties by id, self-references and duplicates dropped), checked first, or
+// the lists themselves, unchecked (FuzzyGraph checks them), when none is
+// longer than k.
+func nearest(ids [][]uint32, dists [][]float32, n, k int) ([][]uint32, [][]float32, error) {
 	if !slices.ContainsFunc(ids, func(l []uint32) bool { return len(l) > k }) {
-		return ids, dists
+		return ids, dists, nil
+	}
+	if err := checkKNN(ids, dists, n); err != nil {
+		return nil, nil, err
 	}
 	sids, sd := sortedRows(ids, dists, true)
 	for i := range sids {
@@ -236,5 +239,5 @@ func nearest(ids [][]uint32, dists [][]float32, k int) ([][]uint32, [][]float32)
 			sids[i], sd[i] = sids[i][:k:k], sd[i][:k:k]
 		}
 	}
-	return sids, sd
+	return sids, sd, nil
 }
