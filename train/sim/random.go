@@ -128,16 +128,27 @@ func poisson(r *rand.Rand, lambda float64) int64 {
 		us := 0.5 - math.Abs(u)
 		k := math.Floor((2*a/us+b)*u + lambda + 0.43)
 		if us >= 0.07 && v <= vr {
-			return int64(k)
+			return countOf(k)
 		}
 		if k < 0 || (us < 0.013 && v > us) {
 			continue
 		}
 		lg, _ := math.Lgamma(k + 1)
 		if math.Log(v)+math.Log(invalpha)-math.Log(a/(us*us)+b) <= -lambda+k*loglam-lg {
-			return int64(k)
+			return countOf(k)
 		}
 	}
+}
+
+// countOf converts a non-negative whole count to int64, saturating at
+// math.MaxInt64: a conversion of 2^63 or more is implementation-defined
+// (math.MinInt64 on amd64), which would turn a huge count into a negative
+// one.
+func countOf(k float64) int64 {
+	if k >= 1<<63 {
+		return math.MaxInt64
+	}
+	return int64(k)
 }
 
 // expLowerBound returns 1 - x + x²/2 - x³/6, a lower bound of e^-x for

@@ -140,3 +140,36 @@ func TestExpLowerBound(t *testing.T) {
 		}
 	}
 }
+
+// TestHugeMeansSaturate: a mean beyond int64's range (reachable with valid
+// configs: LibSizeMean 1e9 and LibSizeSD 5 give libraries above 2^63 in a
+// few cells per 10^5) saturates instead of converting to a negative count,
+// which fillBlock dropped as a zero.
+func TestHugeMeansSaturate(t *testing.T) {
+	r := newStream(1, 97, 0, 0)
+	nb := newNBSampler(0.5)
+	for _, mu := range []float64{1e19, 1e25, 1e300} {
+		if c := poisson(r, mu); c != math.MaxInt64 {
+			t.Errorf("poisson(%g) = %d, want MaxInt64", mu, c)
+		}
+		if c := nb.sample(r, mu); c <= 0 {
+			t.Errorf("nb(%g) = %d, want > 0", mu, c)
+		}
+	}
+	c := DefaultConfig()
+	c.Datasets, c.Cells, c.Genes, c.Modules, c.ModuleGenes, c.CellTypes = 1, 300000, 2, 1, 1, 1
+	c.LibSizeMean, c.LibSizeSD, c.Dispersion, c.BatchEffect, c.ProgramNoise = 1e9, 5, 0, 0, 0
+	X := mustGenerate(t, c).Datasets[0].X
+	lost := 0
+	for i := range X.Rows {
+		// One gene clamped at MaxInt32 and the other missing: its mean was
+		// above 2^63 (a mean ratio of 2^32 between the two genes is otherwise
+		// out of reach).
+		if idx, val := X.Row(i); len(idx) == 1 && val[0] == float32(math.MaxInt32) {
+			lost++
+		}
+	}
+	if lost > 0 {
+		t.Errorf("%d cells lost a gene whose mean overflowed int64", lost)
+	}
+}
