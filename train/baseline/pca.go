@@ -166,8 +166,6 @@ func PCAWithOptions(ctx context.Context, X *sparse.CSR, k int, seed uint64, o Op
 	return res, nil
 }
 
-// Transform projects new cells (same genes, same normalisation) onto the
-// components: (X − Mean) · GeneLoadings, returned row-major cells × K.
 // ScaledLoadings returns the gene loadings scaled by each component's
 // standard deviation (genes × K, row-major): gene g's row is its vector in
 // the component space, so that with all components the rows' dot products
@@ -184,6 +182,8 @@ func (r *PCAResult) ScaledLoadings() []float32 {
 	return out
 }
 
+// Transform projects new cells (same genes, same normalisation) onto the
+// components: (X − Mean) · GeneLoadings, returned row-major cells × K.
 func (r *PCAResult) Transform(X *sparse.CSR) ([]float32, error) {
 	if X == nil || X.Cols != len(r.Mean) {
 		return nil, fmt.Errorf("%w: matrix has %d genes, model %d", ErrShape, colsOf(X), len(r.Mean))
