@@ -188,6 +188,9 @@ func (r *PCAResult) Transform(X *sparse.CSR) ([]float32, error) {
 	if X == nil || X.Cols != len(r.Mean) {
 		return nil, fmt.Errorf("%w: matrix has %d genes, model %d", ErrShape, colsOf(X), len(r.Mean))
 	}
+	if err := X.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNumeric, err)
+	}
 	k := r.K
 	off := make([]float64, k) // Mean · loadings
 	for j, m := range r.Mean {

@@ -235,6 +235,25 @@ func TestPCAErrors(t *testing.T) {
 	}
 }
 
+// TestTransformRefusesMalformed: Transform checks the matrix as PCA does,
+// so a column index past the genes or a NaN is an error, not an index
+// panic or a NaN score.
+func TestTransformRefusesMalformed(t *testing.T) {
+	res, err := PCA(context.Background(), lowRank(10, 5, 2, 1), 2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, X := range map[string]*sparse.CSR{
+		"column past the genes": {Rows: 1, Cols: 5, Indptr: []int64{0, 1}, Indices: []int32{9}, Data: []float32{1}},
+		"short indptr":          {Rows: 2, Cols: 5, Indptr: []int64{0, 1}, Indices: []int32{0}, Data: []float32{1}},
+		"nan":                   {Rows: 1, Cols: 5, Indptr: []int64{0, 1}, Indices: []int32{0}, Data: []float32{float32(math.NaN())}},
+	} {
+		if _, err := res.Transform(X); !errors.Is(err, ErrNumeric) {
+			t.Errorf("%s: err = %v, want ErrNumeric", name, err)
+		}
+	}
+}
+
 func ExamplePCA() {
 	// Three cells on a line through gene space: one component explains it all.
 	X := &sparse.CSR{Rows: 3, Cols: 2, Indptr: []int64{0, 2, 4, 6},
