@@ -341,7 +341,8 @@ type Skipped struct {
 }
 
 // targets picks the sets of space a query from a vector of version ver may
-// compare against: restrict (names; empty = defaults) minus exclude. Sets of
+// compare against: restrict (names; empty = defaults) minus exclude. A name
+// in restrict without vectors in the space is ErrNotFound. Sets of
 // another model version are an error when named in restrict, and are
 // otherwise skipped and reported.
 func (e *Engine) targets(info SpaceInfo, nm names, ds []Dataset, defaults []uint32, restrict, exclude []string, ver string) (map[uint32]bool, []Skipped, error) {
@@ -352,6 +353,9 @@ func (e *Engine) targets(info SpaceInfo, nm names, ds []Dataset, defaults []uint
 			id, err := e.datasetID(ds, r)
 			if err != nil {
 				return nil, nil, err
+			}
+			if _, ok := info.set(id); !ok {
+				return nil, nil, fmt.Errorf("%w: dataset %q has no %s vectors", ErrNotFound, r, info.Name)
 			}
 			want[id] = true
 		}
