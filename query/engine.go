@@ -322,11 +322,11 @@ func (e *Engine) datasetID(ds []Dataset, name string) (uint32, error) {
 	return 0, fmt.Errorf("%w: dataset %q", ErrNotFound, name)
 }
 
-// checkK returns k, def for 0, or ErrInvalid outside 1..MaxK.
+// checkK returns k, def (at most MaxK) for 0, or ErrInvalid outside 1..MaxK.
 func (e *Engine) checkK(k, def int) (int, error) {
 	switch {
 	case k == 0:
-		return def, nil
+		return min(def, e.opts.MaxK), nil
 	case k < 0 || k > e.opts.MaxK:
 		return 0, fmt.Errorf("%w: k = %d (want 1..%d)", ErrInvalid, k, e.opts.MaxK)
 	}
