@@ -25,7 +25,9 @@ type AnnotateGenesRequest struct {
 	// TopN is the number of terms kept per gene; 0 means 5.
 	TopN int
 	// Write stores the predictions (kind "go-terms", name = Collection).
-	// With Genes set, only those genes' rows are replaced.
+	// With Genes set, only those genes' rows are replaced, which needs the
+	// stored rows to be of the vectors' model version (ErrModelMismatch
+	// otherwise).
 	Write bool
 }
 
@@ -176,9 +178,15 @@ func (e *Engine) AnnotateGenes(ctx context.Context, req AnnotateGenesRequest) (*
 	}
 	var all []Prediction
 	if len(req.Genes) > 0 {
-		old, _, err := e.r.Predictions(ctx, vocab.KindGoTerms, req.Collection)
+		old, oldProv, err := e.r.Predictions(ctx, vocab.KindGoTerms, req.Collection)
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return nil, err
+		}
+		// The kept rows are stored under this run's provenance: they must
+		// come from the same model.
+		if len(old) > 0 && oldProv.ModelVersion != set.ModelVersion {
+			return nil, fmt.Errorf("%w: stored %s predictions %q are of model %q, the gene vectors of %q: annotate every gene (no gene list) to replace them",
+				ErrModelMismatch, vocab.KindGoTerms, req.Collection, oldProv.ModelVersion, set.ModelVersion)
 		}
 		redo := map[uint64]bool{}
 		for _, g := range refs {

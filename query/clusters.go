@@ -150,6 +150,14 @@ type MemberOptions struct {
 	MaxTerms int
 }
 
+// check refuses negative bounds (0 means the default).
+func (mo MemberOptions) check() error {
+	if mo.MaxMembers < 0 || mo.MaxTerms < 0 {
+		return fmt.Errorf("%w: max members %d, max terms %d (want ≥ 0; 0 means the default)", ErrInvalid, mo.MaxMembers, mo.MaxTerms)
+	}
+	return nil
+}
+
 // clusterParams is the Params of a clustering's provenance.
 type clusterParams struct {
 	Method      string  `json:"method"`
@@ -475,6 +483,9 @@ func (e *Engine) GeneCluster(ctx context.Context, req ClusterRequest, symbol str
 	if e.r == nil {
 		return viewed(ctx, e, func(s *Engine) (*ClusterMembers, error) { return s.GeneCluster(ctx, req, symbol, mo) })
 	}
+	if err := mo.check(); err != nil {
+		return nil, err
+	}
 	req.Space = vocab.SpaceGenes
 	g, err := e.ResolveGene(ctx, symbol)
 	if err != nil {
@@ -511,6 +522,9 @@ func (e *Engine) CellCluster(ctx context.Context, req ClusterRequest, dataset, b
 	if e.r == nil {
 		return viewed(ctx, e, func(s *Engine) (*ClusterMembers, error) { return s.CellCluster(ctx, req, dataset, barcode, mo) })
 	}
+	if err := mo.check(); err != nil {
+		return nil, err
+	}
 	req.Space = vocab.SpaceCells
 	nm, ds, err := e.names(ctx)
 	if err != nil {
@@ -540,6 +554,9 @@ func (e *Engine) CellCluster(ctx context.Context, req ClusterRequest, dataset, b
 func (e *Engine) ClusterMembers(ctx context.Context, req ClusterRequest, id int, mo MemberOptions) (*ClusterMembers, error) {
 	if e.r == nil {
 		return viewed(ctx, e, func(s *Engine) (*ClusterMembers, error) { return s.ClusterMembers(ctx, req, id, mo) })
+	}
+	if err := mo.check(); err != nil {
+		return nil, err
 	}
 	c, _, req, err := e.clustering(ctx, req)
 	if err != nil {

@@ -322,11 +322,11 @@ func (e *Engine) datasetID(ds []Dataset, name string) (uint32, error) {
 	return 0, fmt.Errorf("%w: dataset %q", ErrNotFound, name)
 }
 
-// checkK returns k, def for 0, or ErrInvalid outside 1..MaxK.
+// checkK returns k, def (at most MaxK) for 0, or ErrInvalid outside 1..MaxK.
 func (e *Engine) checkK(k, def int) (int, error) {
 	switch {
 	case k == 0:
-		return def, nil
+		return min(def, e.opts.MaxK), nil
 	case k < 0 || k > e.opts.MaxK:
 		return 0, fmt.Errorf("%w: k = %d (want 1..%d)", ErrInvalid, k, e.opts.MaxK)
 	}
@@ -341,7 +341,8 @@ type Skipped struct {
 }
 
 // targets picks the sets of space a query from a vector of version ver may
-// compare against: restrict (names; empty = defaults) minus exclude. Sets of
+// compare against: restrict (names; empty = defaults) minus exclude. A name
+// in restrict without vectors in the space is ErrNotFound. Sets of
 // another model version are an error when named in restrict, and are
 // otherwise skipped and reported.
 func (e *Engine) targets(info SpaceInfo, nm names, ds []Dataset, defaults []uint32, restrict, exclude []string, ver string) (map[uint32]bool, []Skipped, error) {
@@ -352,6 +353,9 @@ func (e *Engine) targets(info SpaceInfo, nm names, ds []Dataset, defaults []uint
 			id, err := e.datasetID(ds, r)
 			if err != nil {
 				return nil, nil, err
+			}
+			if _, ok := info.set(id); !ok {
+				return nil, nil, fmt.Errorf("%w: dataset %q has no %s vectors", ErrNotFound, r, info.Name)
 			}
 			want[id] = true
 		}

@@ -98,6 +98,9 @@ func (e *Engine) PredictedExpr(ctx context.Context, dataset, symbol, layer strin
 		if errors.Is(err, ErrNoLayer) {
 			return nil, fmt.Errorf("%w: dataset %q has no layer %q", ErrNotFound, dataset, layer)
 		}
+		if !errors.Is(err, ErrNotFound) { // only "gene not in the layer" tries the next spelling
+			return nil, err
+		}
 	}
 	if gene == nil {
 		return nil, fmt.Errorf("%w: gene %q in the %q layer of dataset %q", ErrNotFound, symbol, layer, dataset)
