@@ -300,7 +300,7 @@ func appendGenes(ctx context.Context, info store.DatasetInfo, x *sparse.CSR, coo
 	if err != nil {
 		return nil, err
 	}
-	params, _ := json.Marshal(map[string]any{"appended": info.Name, "hvg": gopts.HVG, "qc": gopts.QC, "coexpr": gopts.Coexpr, "spatial": gopts.Spatial})
+	params, _ := json.Marshal(map[string]any{"appended": info.Name, "hvg": gopts.HVG, "qc": gopts.QC, "coexpr": gopts.Coexpr, "spatial": gopts.Spatial, "atac": gopts.ATAC})
 	prov := store.Provenance{Kind: "gene-model", ModelVersion: st.version, Params: params, Datasets: []uint32{info.ID}}
 	keys := make([]uint64, len(emb.Genes))
 	for i, g := range emb.Genes {
