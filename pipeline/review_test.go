@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
+	"path/filepath"
 	"testing"
 
 	"genestore/index"
@@ -40,5 +42,40 @@ func TestAppendRecordsATACNormalisation(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPredictRecordsQueryMeans: the layer's provenance records how many
+// targets took their mean from the dataset, as the result reports.
+func TestPredictRecordsQueryMeans(t *testing.T) {
+	ctx := context.Background()
+	s := newExprSim(1, 2, 200, 20, 10, 4)
+	db := exprStore(t, filepath.Join(t.TempDir(), "s.db"), s, 2)
+	defer db.Close()
+	o := smallExprOptions(s.landmarks(), "D1")
+	o.Model.NoMLP = true
+	if _, err := TrainExpr(ctx, db, o, nil); err != nil {
+		t.Fatal(err)
+	}
+	pr, err := Predict(ctx, db, PredictOptions{Dataset: "D2"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pr.QueryMeans == 0 {
+		t.Fatalf("predict: %+v", pr)
+	}
+	var p PredictParams
+	err = db.View(func(tx *store.Tx) error {
+		l, err := tx.Layer(pr.Layer.Dataset, vocab.LayerPredicted)
+		if err != nil {
+			return err
+		}
+		return json.Unmarshal(l.Provenance.Params, &p)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.QueryMeans != pr.QueryMeans {
+		t.Errorf("layer provenance records query_means %d, the prediction used %d", p.QueryMeans, pr.QueryMeans)
 	}
 }
