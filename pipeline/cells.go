@@ -141,6 +141,12 @@ func selectDatasets(tx *store.Tx, names []string) ([]store.DatasetInfo, error) {
 }
 
 func readCellInputs(db *store.DB, names []string, batchKey string) ([]cellInput, error) {
+	return readCellInputsKeyed(db, names, func(store.DatasetInfo) string { return batchKey })
+}
+
+// readCellInputsKeyed is readCellInputs with each dataset's batch key given
+// by batchKey (empty: the dataset's own, else the dataset is one batch).
+func readCellInputsKeyed(db *store.DB, names []string, batchKey func(store.DatasetInfo) string) ([]cellInput, error) {
 	var ins []cellInput
 	err := db.View(func(tx *store.Tx) error {
 		infos, err := selectDatasets(tx, names)
@@ -155,7 +161,7 @@ func readCellInputs(db *store.DB, names []string, batchKey string) ([]cellInput,
 			if in.genes, err = tx.DatasetGenes(info.ID); err != nil {
 				return err
 			}
-			key := batchKey
+			key := batchKey(info)
 			if key == "" {
 				key = info.BatchKey
 			}

@@ -1,13 +1,17 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"genestore/index"
 	"genestore/store"
+	"genestore/store/ingest"
+	"genestore/train/sim"
 	"genestore/vocab"
 )
 
@@ -77,5 +81,55 @@ func TestPredictRecordsQueryMeans(t *testing.T) {
 	}
 	if p.QueryMeans != pr.QueryMeans {
 		t.Errorf("layer provenance records query_means %d, the prediction used %d", p.QueryMeans, pr.QueryMeans)
+	}
+}
+
+// TestEvalCellsUsesEachDatasetsTrainedBatches trains the cell model with a
+// batch key, appends a dataset without one, and evaluates: each dataset's
+// batches must be those the model was trained (or appended) with, not the
+// last appended dataset's batch key applied to all.
+func TestEvalCellsUsesEachDatasetsTrainedBatches(t *testing.T) {
+	ctx := context.Background()
+	cfg := appendSim()
+	cfg.Cells = 150
+	s, err := sim.Generate(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := openAt(t, filepath.Join(t.TempDir(), "s.db"))
+	defer db.Close()
+	withSub := func(i int) *ingest.Dataset {
+		ds := simDataset(s.Datasets[i])
+		sub := make([]string, ds.X.Rows)
+		for c := range sub {
+			sub[c] = string(rune('a' + c%2))
+		}
+		ds.Obs = append(ds.Obs, ingest.ObsColumn{Name: "sub", Categorical: true, Values: sub})
+		return ds
+	}
+	for i := range 3 {
+		if _, err := db.AddDataset(ctx, s.Datasets[i].Name, withSub(i), store.AddOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := DefaultCellOptions()
+	c.BatchKey = "sub"
+	c.Model.Epochs, c.Model.Latent, c.Model.Hidden, c.Model.Seed = 3, 4, 16, 1
+	tr, err := TrainCells(ctx, db, c, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Batches) != 6 {
+		t.Fatalf("trained batches %v", tr.Batches)
+	}
+	if _, err := Append(ctx, db, "D4", withSub(3), AppendOptions{Seed: 3, Index: index.DefaultOptions()}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	if _, err := EvalCells(ctx, db, CellEvalOptions{Label: "cell_type", Seed: 1}, &log); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "600 cells, 7 batches") {
+		t.Errorf("eval cells did not use the model's 7 batches (6 trained, 1 appended):\n%s", log.String())
 	}
 }
