@@ -368,6 +368,16 @@ func cellModelInput(ctx context.Context, st *modelState, fill *fillPlan, ds *ing
 	if err != nil {
 		return nil, nil, 0, err
 	}
+	// With none of the model's genes measured or filled every cell's input
+	// is all zeros, and every cell would get the same vector.
+	inModel := make(map[uint32]bool, len(st.genes))
+	for _, g := range st.genes {
+		inModel[g] = true
+	}
+	if filled == 0 && !slices.ContainsFunc(genes, func(g uint32) bool { return inModel[g] }) {
+		return nil, nil, 0, fmt.Errorf("%w: dataset %q measures none of the cell model's %d genes (another species or gene naming than it was trained on?)",
+			ErrNoData, info.Name, len(st.genes))
+	}
 	values := model.Values()
 	if values == vocab.Log && info.Values != vocab.Log {
 		if x, err = prep.Normalize(x, info.Values, 0); err != nil {

@@ -133,3 +133,26 @@ func TestEvalCellsUsesEachDatasetsTrainedBatches(t *testing.T) {
 		t.Errorf("eval cells did not use the model's 7 batches (6 trained, 1 appended):\n%s", log.String())
 	}
 }
+
+// TestAppendRefusesDatasetWithoutCellModelGenes appends a dataset that
+// measures none of the cell model's genes: every cell would embed from an
+// all-zero input to one and the same vector, so Append must refuse,
+// naming the dataset, and leave the store as it was.
+func TestAppendRefusesDatasetWithoutCellModelGenes(t *testing.T) {
+	ctx := context.Background()
+	db, s := simStore(t, appendSim(), 3)
+	trainBoth(t, db)
+	ds := simDataset(s.Datasets[3])
+	for i := range ds.Genes {
+		ds.Genes[i].Symbol = "OTHER-" + ds.Genes[i].Symbol
+		ds.Genes[i].ID = ds.Genes[i].Symbol
+	}
+	digest, _ := db.Digest()
+	_, err := Append(ctx, db, "D4", ds, AppendOptions{Seed: 3, Index: index.DefaultOptions(), FillMissing: FillZero}, nil)
+	if err == nil || !strings.Contains(err.Error(), `"D4"`) {
+		t.Fatalf("append of a dataset without any of the cell model's genes: %v", err)
+	}
+	if d, _ := db.Digest(); d != digest {
+		t.Fatal("a refused append changed the store")
+	}
+}
