@@ -207,7 +207,7 @@ func appendOnce(ctx context.Context, db *store.DB, name string, ds *ingest.Datas
 	} else {
 		w, err := appendGenes(ctx, info, ds.X, ds.Coords, genes, gm, geneIx, o, res, log)
 		if err != nil {
-			return nil, fmt.Errorf("gene model: %w", err)
+			return nil, fmt.Errorf("dataset %q: gene model: %w", name, err)
 		}
 		writes = append(writes, w)
 	}
@@ -218,7 +218,7 @@ func appendOnce(ctx context.Context, db *store.DB, name string, ds *ingest.Datas
 	} else {
 		w, err := appendCells(ctx, info, ds, genes, cm, cellIx, o, res, fill, log)
 		if err != nil {
-			return nil, fmt.Errorf("cell model: %w", err)
+			return nil, fmt.Errorf("dataset %q: cell model: %w", name, err)
 		}
 		writes = append(writes, w)
 	}

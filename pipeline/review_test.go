@@ -156,3 +156,29 @@ func TestAppendRefusesDatasetWithoutCellModelGenes(t *testing.T) {
 		t.Fatal("a refused append changed the store")
 	}
 }
+
+// TestAppendErrorNamesDataset: a dataset the gene model cannot take (one
+// cell) is refused with an error naming it, and the store is unchanged.
+func TestAppendErrorNamesDataset(t *testing.T) {
+	ctx := context.Background()
+	db, s := simStore(t, appendSim(), 3)
+	g := DefaultGeneOptions()
+	g.HVG, g.Model.Epochs, g.Model.Dim, g.Model.Hidden, g.Model.Seed = 200, 5, 8, 32, 1
+	if _, err := TrainGenes(ctx, db, g, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	one := simDataset(s.Datasets[3])
+	one.X = one.X.SelectRows([]int{0})
+	one.Barcodes = one.Barcodes[:1]
+	for i := range one.Obs {
+		one.Obs[i].Values = one.Obs[i].Values[:1]
+	}
+	digest, _ := db.Digest()
+	_, err := Append(ctx, db, "ONECELL", one, AppendOptions{Seed: 3, Index: index.DefaultOptions()}, nil)
+	if err == nil || !strings.Contains(err.Error(), `"ONECELL"`) {
+		t.Fatalf("append of a one-cell dataset: %v", err)
+	}
+	if d, _ := db.Digest(); d != digest {
+		t.Fatal("a refused append changed the store")
+	}
+}
