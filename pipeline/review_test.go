@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"genestore/index"
 	"genestore/store"
 	"genestore/store/ingest"
+	"genestore/train/grn"
 	"genestore/train/sim"
 	"genestore/vocab"
 )
@@ -180,5 +182,44 @@ func TestAppendErrorNamesDataset(t *testing.T) {
 	}
 	if d, _ := db.Digest(); d != digest {
 		t.Fatal("a refused append changed the store")
+	}
+}
+
+// TestTrainGRNUnsupervisedDropsStaleWeights replaces a DeepMCL network by
+// an unsupervised one of the same name: the blob documented as the
+// network's DeepMCL weights must not outlive the network it belonged to.
+func TestTrainGRNUnsupervisedDropsStaleWeights(t *testing.T) {
+	cfg := smallGRN()
+	cfg.Cells, cfg.Genes, cfg.Regulators = 300, 40, 6
+	db, s, _ := grnStore(t, cfg)
+	o := DefaultGRNOptions()
+	o.Genes = cfg.Genes
+	o.Model = grn.Options{Bins: 16, Conv1: 8, Conv2: 8, Hidden: 32, Embed: 16, Head: 16, Epochs: 1}
+	for _, r := range s.Regulators {
+		o.Regulators = append(o.Regulators, s.Genes[r])
+	}
+	for _, e := range s.Edges {
+		o.Known = append(o.Known, KnownEdge{Regulator: s.Genes[e.Regulator], Target: s.Genes[e.Target], Sign: e.Sign})
+	}
+	ctx := context.Background()
+	if _, err := TrainGRN(ctx, db, o, nil); err != nil {
+		t.Fatal(err)
+	}
+	o.Known, o.Method = nil, ""
+	res, err := TrainGRN(ctx, db, o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Network.Method == MethodDeepMCL {
+		t.Fatalf("second network %+v", res.Network)
+	}
+	err = db.View(func(tx *store.Tx) error {
+		if _, err := tx.Blob(vocab.BlobModel, GRNModelBlob("default")); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("DeepMCL weights of the replaced network still stored (err %v)", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
