@@ -59,7 +59,7 @@ type IndexChange struct {
 // Drop removes dataset name and everything that comes from it, in ONE
 // write transaction: its stored records (store.Tx.DropDataset: matrix,
 // cells, obs, edges, layers, its vectors in every space, networks inferred
-// from it), its layer of the gene model (the consensus vectors of its genes
+// from it, with their DeepMCL weights), its layer of the gene model (the consensus vectors of its genes
 // recomputed from the datasets left; genes only it had lose theirs), its
 // batches in the cell model (their rows removed: every other cell embeds
 // as before), its entries in every index (tombstoned with repair, the
@@ -198,6 +198,11 @@ func dropOnce(ctx context.Context, db *store.DB, name string, o DropOptions, log
 		}
 		if res.Removed, err = tx.DropDataset(ctx, p.info.ID); err != nil {
 			return err
+		}
+		for _, n := range res.Removed.Networks { // a DeepMCL network's weights go with it
+			if err := tx.DeleteBlob(vocab.BlobModel, GRNModelBlob(n)); err != nil {
+				return err
+			}
 		}
 		for _, w := range writes {
 			if err := w(tx); err != nil {

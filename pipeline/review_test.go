@@ -223,3 +223,38 @@ func TestTrainGRNUnsupervisedDropsStaleWeights(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestDropRemovesNetworkWeights drops a dataset a DeepMCL network was
+// inferred from: the network goes (store.DropDataset), and so must its
+// weights, which Drop documents as "everything that comes from it".
+func TestDropRemovesNetworkWeights(t *testing.T) {
+	cfg := smallGRN()
+	cfg.Cells, cfg.Genes, cfg.Regulators = 300, 40, 6
+	db, s, _ := grnStore(t, cfg)
+	o := DefaultGRNOptions()
+	o.Genes = cfg.Genes
+	o.Model = grn.Options{Bins: 16, Conv1: 8, Conv2: 8, Hidden: 32, Embed: 16, Head: 16, Epochs: 1}
+	for _, e := range s.Edges {
+		o.Known = append(o.Known, KnownEdge{Regulator: s.Genes[e.Regulator], Target: s.Genes[e.Target], Sign: e.Sign})
+	}
+	ctx := context.Background()
+	if _, err := TrainGRN(ctx, db, o, nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Drop(ctx, db, s.Views[0].Name, DropOptions{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Removed.Networks) != 1 {
+		t.Fatalf("removed networks %v", res.Removed.Networks)
+	}
+	err = db.View(func(tx *store.Tx) error {
+		if _, err := tx.Blob(vocab.BlobModel, GRNModelBlob("default")); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("DeepMCL weights of the dropped network still stored (err %v)", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
