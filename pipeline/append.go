@@ -246,6 +246,17 @@ func appendOnce(ctx context.Context, db *store.DB, name string, ds *ingest.Datas
 		if err := checkGeneration(tx, vocab.SpaceCells, genCel); err != nil {
 			return err
 		}
+		// A rename rewrites the models without moving their spaces.
+		if gm != nil {
+			if err := checkModelUnchanged(tx, vocab.ModelGenes, gm.weights); err != nil {
+				return err
+			}
+		}
+		if cm != nil {
+			if err := checkModelUnchanged(tx, vocab.ModelCells, cm.weights); err != nil {
+				return err
+			}
+		}
 		if err := fill.check(tx); err != nil {
 			return err
 		}

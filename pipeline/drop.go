@@ -196,6 +196,17 @@ func dropOnce(ctx context.Context, db *store.DB, name string, o DropOptions, log
 		if now.Name != p.info.Name {
 			return fmt.Errorf("%w (dataset %d renamed while drop computed)", ErrConflict, p.info.ID)
 		}
+		// Renaming another dataset rewrites the models without moving a space.
+		if p.gm != nil {
+			if err := checkModelUnchanged(tx, vocab.ModelGenes, p.gm.weights); err != nil {
+				return err
+			}
+		}
+		if p.cm != nil {
+			if err := checkModelUnchanged(tx, vocab.ModelCells, p.cm.weights); err != nil {
+				return err
+			}
+		}
 		if res.Removed, err = tx.DropDataset(ctx, p.info.ID); err != nil {
 			return err
 		}

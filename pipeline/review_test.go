@@ -6,14 +6,17 @@ import (
 	"encoding/json"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"genestore/index"
 	"genestore/store"
 	"genestore/store/ingest"
+	"genestore/train/gnn"
 	"genestore/train/grn"
 	"genestore/train/sim"
+	"genestore/train/vae"
 	"genestore/vocab"
 )
 
@@ -251,6 +254,138 @@ func TestDropRemovesNetworkWeights(t *testing.T) {
 	err = db.View(func(tx *store.Tx) error {
 		if _, err := tx.Blob(vocab.BlobModel, GRNModelBlob("default")); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("DeepMCL weights of the dropped network still stored (err %v)", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestAppendKeepsConcurrentRename renames a trained dataset between
+// Append's computing and its commit. Rename rewrites both models' weights
+// (the layer and batch names) without moving a space, so Append must see
+// that the models it extended changed, not write back the old names.
+func TestAppendKeepsConcurrentRename(t *testing.T) {
+	ctx := context.Background()
+	db, s := simStore(t, appendSim(), 3)
+	trainBoth(t, db)
+	testHookBeforeAppendTx = func() {
+		testHookBeforeAppendTx = nil
+		if _, err := Rename(ctx, db, "D1", "D1b"); err != nil {
+			t.Error(err)
+		}
+	}
+	t.Cleanup(func() { testHookBeforeAppendTx = nil })
+	if _, err := Append(ctx, db, "D4", simDataset(s.Datasets[3]), AppendOptions{Seed: 3, Index: index.DefaultOptions()}, nil); err != nil {
+		t.Fatal(err)
+	}
+	err := db.View(func(tx *store.Tx) error {
+		gm, err := loadModel(tx, vocab.SpaceGenes, vocab.ModelGenes)
+		if err != nil {
+			return err
+		}
+		g := new(gnn.Model)
+		if err := g.UnmarshalBinary(gm.weights); err != nil {
+			return err
+		}
+		if _, ok := g.Embedding("D1b"); !ok {
+			t.Errorf("gene model layers after the append: %v, want D1b (renamed)", g.Datasets())
+		}
+		cm, err := loadModel(tx, vocab.SpaceCells, vocab.ModelCells)
+		if err != nil {
+			return err
+		}
+		c := new(vae.Model)
+		if err := c.UnmarshalBinary(cm.weights); err != nil {
+			return err
+		}
+		if !slices.Contains(c.BatchNames(), "D1b") {
+			t.Errorf("cell model batches after the append: %v, want D1b (renamed)", c.BatchNames())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTrainConflictsWithConcurrentRename renames a dataset while a
+// retrain computes: the model's layer (batch) names are the old ones, so
+// the retrain must fail with ErrConflict and write nothing.
+func TestTrainConflictsWithConcurrentRename(t *testing.T) {
+	ctx := context.Background()
+	for _, space := range []string{vocab.SpaceGenes, vocab.SpaceCells} {
+		t.Run(space, func(t *testing.T) {
+			db, _ := simStore(t, appendSim(), 3)
+			var renamed string
+			testHookBeforeTrainCommit = func(string) {
+				testHookBeforeTrainCommit = nil
+				if _, err := Rename(ctx, db, "D1", "D1b"); err != nil {
+					t.Error(err)
+				}
+				renamed, _ = db.Digest()
+			}
+			t.Cleanup(func() { testHookBeforeTrainCommit = nil })
+			var err error
+			if space == vocab.SpaceGenes {
+				g := DefaultGeneOptions()
+				g.HVG, g.Model.Epochs, g.Model.Dim, g.Model.Hidden, g.Model.Seed = 200, 5, 8, 32, 2
+				_, err = TrainGenes(ctx, db, g, nil, nil)
+			} else {
+				c := DefaultCellOptions()
+				c.Model.Epochs, c.Model.Latent, c.Model.Hidden, c.Model.Seed = 3, 8, 64, 2
+				_, err = TrainCells(ctx, db, c, nil, nil)
+			}
+			if !errors.Is(err, ErrConflict) {
+				t.Fatalf("train across a rename: %v, want ErrConflict", err)
+			}
+			if d, _ := db.Digest(); renamed == "" || d != renamed {
+				t.Fatal("the refused training changed the store")
+			}
+		})
+	}
+}
+
+// TestDropKeepsConcurrentRename renames another dataset between Drop's
+// computing and its commit: Drop rewrites both models' weights, and must
+// not write back the renamed dataset's old layer and batch names.
+func TestDropKeepsConcurrentRename(t *testing.T) {
+	ctx := context.Background()
+	db, _ := simStore(t, appendSim(), 3)
+	trainBoth(t, db)
+	testHookBeforeDropTx = func() {
+		testHookBeforeDropTx = nil
+		if _, err := Rename(ctx, db, "D2", "D2b"); err != nil {
+			t.Error(err)
+		}
+	}
+	t.Cleanup(func() { testHookBeforeDropTx = nil })
+	if _, err := Drop(ctx, db, "D1", DropOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	err := db.View(func(tx *store.Tx) error {
+		gm, err := loadModel(tx, vocab.SpaceGenes, vocab.ModelGenes)
+		if err != nil {
+			return err
+		}
+		g := new(gnn.Model)
+		if err := g.UnmarshalBinary(gm.weights); err != nil {
+			return err
+		}
+		if !slices.Equal(g.Datasets(), []string{"D2b", "D3"}) {
+			t.Errorf("gene model layers after the drop: %v, want [D2b D3]", g.Datasets())
+		}
+		cm, err := loadModel(tx, vocab.SpaceCells, vocab.ModelCells)
+		if err != nil {
+			return err
+		}
+		c := new(vae.Model)
+		if err := c.UnmarshalBinary(cm.weights); err != nil {
+			return err
+		}
+		if !slices.Contains(c.BatchNames(), "D2b") || slices.Contains(c.BatchNames(), "D1") {
+			t.Errorf("cell model batches after the drop: %v, want D2b and no D1", c.BatchNames())
 		}
 		return nil
 	})
