@@ -207,7 +207,7 @@ func appendOnce(ctx context.Context, db *store.DB, name string, ds *ingest.Datas
 	} else {
 		w, err := appendGenes(ctx, info, ds.X, ds.Coords, genes, gm, geneIx, o, res, log)
 		if err != nil {
-			return nil, fmt.Errorf("gene model: %w", err)
+			return nil, fmt.Errorf("dataset %q: gene model: %w", name, err)
 		}
 		writes = append(writes, w)
 	}
@@ -218,7 +218,7 @@ func appendOnce(ctx context.Context, db *store.DB, name string, ds *ingest.Datas
 	} else {
 		w, err := appendCells(ctx, info, ds, genes, cm, cellIx, o, res, fill, log)
 		if err != nil {
-			return nil, fmt.Errorf("cell model: %w", err)
+			return nil, fmt.Errorf("dataset %q: cell model: %w", name, err)
 		}
 		writes = append(writes, w)
 	}
@@ -245,6 +245,17 @@ func appendOnce(ctx context.Context, db *store.DB, name string, ds *ingest.Datas
 		}
 		if err := checkGeneration(tx, vocab.SpaceCells, genCel); err != nil {
 			return err
+		}
+		// A rename rewrites the models without moving their spaces.
+		if gm != nil {
+			if err := checkModelUnchanged(tx, vocab.ModelGenes, gm.weights); err != nil {
+				return err
+			}
+		}
+		if cm != nil {
+			if err := checkModelUnchanged(tx, vocab.ModelCells, cm.weights); err != nil {
+				return err
+			}
 		}
 		if err := fill.check(tx); err != nil {
 			return err
@@ -300,7 +311,7 @@ func appendGenes(ctx context.Context, info store.DatasetInfo, x *sparse.CSR, coo
 	if err != nil {
 		return nil, err
 	}
-	params, _ := json.Marshal(map[string]any{"appended": info.Name, "hvg": gopts.HVG, "qc": gopts.QC, "coexpr": gopts.Coexpr, "spatial": gopts.Spatial})
+	params, _ := json.Marshal(map[string]any{"appended": info.Name, "hvg": gopts.HVG, "qc": gopts.QC, "coexpr": gopts.Coexpr, "spatial": gopts.Spatial, "atac": gopts.ATAC})
 	prov := store.Provenance{Kind: "gene-model", ModelVersion: st.version, Params: params, Datasets: []uint32{info.ID}}
 	keys := make([]uint64, len(emb.Genes))
 	for i, g := range emb.Genes {
@@ -367,6 +378,16 @@ func cellModelInput(ctx context.Context, st *modelState, fill *fillPlan, ds *ing
 	x, filled, err := fillMissing(ctx, fill, selectOrZero(ds.X, genes, st.genes), ds, genes, st.genes, info.Values, info.Name, log)
 	if err != nil {
 		return nil, nil, 0, err
+	}
+	// With none of the model's genes measured or filled every cell's input
+	// is all zeros, and every cell would get the same vector.
+	inModel := make(map[uint32]bool, len(st.genes))
+	for _, g := range st.genes {
+		inModel[g] = true
+	}
+	if filled == 0 && !slices.ContainsFunc(genes, func(g uint32) bool { return inModel[g] }) {
+		return nil, nil, 0, fmt.Errorf("%w: dataset %q measures none of the cell model's %d genes (another species or gene naming than it was trained on?)",
+			ErrNoData, info.Name, len(st.genes))
 	}
 	values := model.Values()
 	if values == vocab.Log && info.Values != vocab.Log {

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -63,6 +64,39 @@ func checkGeneration(tx *store.Tx, space string, gen uint64) error {
 	}
 	if now != gen {
 		return fmt.Errorf("%w (space %q at generation %d, was %d when training began)", ErrConflict, space, now, gen)
+	}
+	return nil
+}
+
+// checkModelUnchanged fails with ErrConflict when model blob name no
+// longer holds want, the weights a job read: Rename rewrites the names in
+// a model's weights without moving its space.
+func checkModelUnchanged(tx *store.Tx, name string, want []byte) error {
+	now, err := tx.Blob(vocab.BlobModel, name)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if err != nil || !bytes.Equal(now, want) {
+		return fmt.Errorf("%w (model %q changed while the job computed: a dataset renamed?)", ErrConflict, name)
+	}
+	return nil
+}
+
+// checkDatasetNames fails with ErrConflict when a dataset a job read was
+// renamed or dropped since: a model names its layers and batches after
+// the datasets.
+func checkDatasetNames(tx *store.Tx, infos []store.DatasetInfo) error {
+	for _, info := range infos {
+		now, err := tx.DatasetByID(info.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("%w (dataset %q was dropped while the job computed)", ErrConflict, info.Name)
+		}
+		if err != nil {
+			return err
+		}
+		if now.Name != info.Name {
+			return fmt.Errorf("%w (dataset %q was renamed %q while the job computed)", ErrConflict, info.Name, now.Name)
+		}
 	}
 	return nil
 }
@@ -141,6 +175,12 @@ func selectDatasets(tx *store.Tx, names []string) ([]store.DatasetInfo, error) {
 }
 
 func readCellInputs(db *store.DB, names []string, batchKey string) ([]cellInput, error) {
+	return readCellInputsKeyed(db, names, func(store.DatasetInfo) string { return batchKey })
+}
+
+// readCellInputsKeyed is readCellInputs with each dataset's batch key given
+// by batchKey (empty: the dataset's own, else the dataset is one batch).
+func readCellInputsKeyed(db *store.DB, names []string, batchKey func(store.DatasetInfo) string) ([]cellInput, error) {
 	var ins []cellInput
 	err := db.View(func(tx *store.Tx) error {
 		infos, err := selectDatasets(tx, names)
@@ -155,7 +195,7 @@ func readCellInputs(db *store.DB, names []string, batchKey string) ([]cellInput,
 			if in.genes, err = tx.DatasetGenes(info.ID); err != nil {
 				return err
 			}
-			key := batchKey
+			key := batchKey(info)
 			if key == "" {
 				key = info.BatchKey
 			}
@@ -373,6 +413,13 @@ func TrainCells(ctx context.Context, db *store.DB, o CellOptions, progress func(
 			return err
 		}
 		if err := checkGeneration(tx, vocab.SpaceCellGenes, genLoadings); err != nil {
+			return err
+		}
+		infos := make([]store.DatasetInfo, len(ins))
+		for i, in := range ins {
+			infos[i] = in.info
+		}
+		if err := checkDatasetNames(tx, infos); err != nil {
 			return err
 		}
 		if err := clearSpace(tx, vocab.SpaceCells); err != nil {

@@ -67,12 +67,15 @@
 // process or another. Each commit re-checks what the job read: a retrain
 // fails with ErrConflict and writes nothing when a space it replaces
 // ("genes"; "cells" and "cell-genes") changed since it began (an append
-// committed meanwhile) rather than drop the new vectors. Append plans the new
+// committed meanwhile) rather than drop the new vectors, or when a dataset it
+// read was renamed or dropped (its model names layers and batches after
+// the datasets). Append plans the new
 // dataset's id and gene ids in a read transaction (store.Tx.PlanDataset),
 // trains with them and the indexes it loaded, and at commit checks that
-// AddDataset gave the same ids and that the "genes" and "cells" spaces (and so
-// the models) did not move; otherwise it computes again, up to three times,
-// then returns ErrConflict. Datasets are
+// AddDataset gave the same ids, that the "genes" and "cells" spaces did not
+// move and that the model weights it extends are unchanged (Rename rewrites
+// them without moving a space; Drop checks them too); otherwise it computes
+// again, up to three times, then returns ErrConflict. Datasets are
 // never changed or removed once added, so the matrices a job read are still
 // those stored; a dataset ingested meanwhile simply has no vectors yet, as
 // if it came after the job.

@@ -59,7 +59,7 @@ type IndexChange struct {
 // Drop removes dataset name and everything that comes from it, in ONE
 // write transaction: its stored records (store.Tx.DropDataset: matrix,
 // cells, obs, edges, layers, its vectors in every space, networks inferred
-// from it), its layer of the gene model (the consensus vectors of its genes
+// from it, with their DeepMCL weights), its layer of the gene model (the consensus vectors of its genes
 // recomputed from the datasets left; genes only it had lose theirs), its
 // batches in the cell model (their rows removed: every other cell embeds
 // as before), its entries in every index (tombstoned with repair, the
@@ -196,8 +196,24 @@ func dropOnce(ctx context.Context, db *store.DB, name string, o DropOptions, log
 		if now.Name != p.info.Name {
 			return fmt.Errorf("%w (dataset %d renamed while drop computed)", ErrConflict, p.info.ID)
 		}
+		// Renaming another dataset rewrites the models without moving a space.
+		if p.gm != nil {
+			if err := checkModelUnchanged(tx, vocab.ModelGenes, p.gm.weights); err != nil {
+				return err
+			}
+		}
+		if p.cm != nil {
+			if err := checkModelUnchanged(tx, vocab.ModelCells, p.cm.weights); err != nil {
+				return err
+			}
+		}
 		if res.Removed, err = tx.DropDataset(ctx, p.info.ID); err != nil {
 			return err
+		}
+		for _, n := range res.Removed.Networks { // a DeepMCL network's weights go with it
+			if err := tx.DeleteBlob(vocab.BlobModel, GRNModelBlob(n)); err != nil {
+				return err
+			}
 		}
 		for _, w := range writes {
 			if err := w(tx); err != nil {

@@ -42,10 +42,8 @@ func EvalCells(ctx context.Context, db *store.DB, o CellEvalOptions, log io.Writ
 		vecs   []float32
 		dim    int
 		labels []string
-		params struct {
-			HVG      int    `json:"hvg"`
-			BatchKey string `json:"batch_key"`
-		}
+		hvg    int
+		keys   = map[string]string{} // dataset → the batch key its cells were embedded with
 	)
 	err := db.View(func(tx *store.Tx) error {
 		info, err := tx.Space(vocab.SpaceCells)
@@ -57,7 +55,17 @@ func EvalCells(ctx context.Context, db *store.DB, o CellEvalOptions, log io.Writ
 			if err != nil {
 				return err
 			}
+			// Each set records the batch key of the job that wrote it (a
+			// training or an append); appends record no hvg.
+			var params struct {
+				HVG      int    `json:"hvg"`
+				BatchKey string `json:"batch_key"`
+			}
 			_ = json.Unmarshal(set.Provenance.Params, &params)
+			if params.HVG > 0 {
+				hvg = params.HVG
+			}
+			keys[d.Name] = params.BatchKey
 			_, dm, v, err := tx.Embeddings(vocab.SpaceCells, set.Dataset)
 			if err != nil {
 				return err
@@ -76,18 +84,19 @@ func EvalCells(ctx context.Context, db *store.DB, o CellEvalOptions, log io.Writ
 	if err != nil {
 		return nil, err
 	}
-	batchKey := o.BatchKey
-	if batchKey == "" {
-		batchKey = params.BatchKey
+	if hvg == 0 {
+		hvg = DefaultCellOptions().HVG
 	}
-	if params.HVG == 0 {
-		params.HVG = DefaultCellOptions().HVG
-	}
-	ins, err := readCellInputs(db, names, batchKey)
+	ins, err := readCellInputsKeyed(db, names, func(info store.DatasetInfo) string {
+		if o.BatchKey != "" {
+			return o.BatchKey
+		}
+		return keys[info.Name]
+	})
 	if err != nil {
 		return nil, err
 	}
-	st, err := stackCells(ins, params.HVG)
+	st, err := stackCells(ins, hvg)
 	if err != nil {
 		return nil, err
 	}

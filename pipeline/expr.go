@@ -736,8 +736,18 @@ func Predict(ctx context.Context, db *store.DB, o PredictOptions, log io.Writer)
 		fmt.Fprintf(log, "expr: dataset %q lacks %d of %d landmarks, filled from the others: %s\n",
 			info.Name, n, res.Landmarks, strings.Join(firstN(res.MissingLandmarks, 20), ", ")+more(n, 20))
 	}
+	// Targets the dataset measures take its own mean (expr.PredictInfo's
+	// QueryMeans), known before predicting, so the provenance records it.
+	queryMeans := 0
+	if info.Cells > 0 {
+		for _, s := range m.Targets() {
+			if used[s] {
+				queryMeans++
+			}
+		}
+	}
 	pp, err := json.Marshal(PredictParams{Model: res.ModelVersion, Landmarks: res.Landmarks, LandmarksPresent: present,
-		LandmarksMissing: len(res.MissingLandmarks), Missing: firstN(res.MissingLandmarks, 50)})
+		LandmarksMissing: len(res.MissingLandmarks), Missing: firstN(res.MissingLandmarks, 50), QueryMeans: queryMeans})
 	if err != nil {
 		return nil, err
 	}

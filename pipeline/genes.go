@@ -320,6 +320,13 @@ func TrainGenes(ctx context.Context, db *store.DB, o GeneOptions, progress gnn.P
 		if err := checkGeneration(tx, vocab.SpaceGenes, gen0); err != nil {
 			return err
 		}
+		infos := make([]store.DatasetInfo, len(ins))
+		for i, in := range ins {
+			infos[i] = in.Info
+		}
+		if err := checkDatasetNames(tx, infos); err != nil {
+			return err
+		}
 		if err := clearSpace(tx, vocab.SpaceGenes); err != nil {
 			return err
 		}

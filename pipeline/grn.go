@@ -452,6 +452,9 @@ func TrainGRN(ctx context.Context, db *store.DB, o GRNOptions, log io.Writer) (*
 			if err := tx.PutBlob(vocab.BlobModel, GRNModelBlob(o.Name), weights); err != nil {
 				return err
 			}
+		} else if err := tx.DeleteBlob(vocab.BlobModel, GRNModelBlob(o.Name)); err != nil {
+			// A DeepMCL network of this name had weights: they go with it.
+			return err
 		}
 		net, err = tx.Network(o.Name)
 		return err
