@@ -1,0 +1,34 @@
+// Package fromgenes embeds cells from gene embeddings: a cell's vector is
+// a combination of the vectors of the genes it expresses, weighted by its
+// expression (GenePT-w's recipe, Chen & Zou 2024; scHybridBERT's premise that
+// cells are informed by gene structure). It needs no cell training and works
+// for any dataset whose genes the gene space covers, so a dataset appended
+// after training is embedded like the ones the gene model saw.
+//
+// # Basics
+//
+// Embed takes one dataset's log-normalised expression (cells × genes) and,
+// per column, the gene's vector or nil. Gene vectors are used as given; the
+// caller (pipeline) passes unit-length consensus vectors centred on their
+// mean over every gene of the space, so the direction all genes share does
+// not dominate every cell and cosine similarity compares what differs.
+// Two weightings:
+//
+//   - Expression (GenePT-w): v_c = Σ_g x_cg·e_g / Σ_g x_cg over the covered
+//     genes g the cell expresses (x > 0). A cell that expresses none of them
+//     has no vector (Empty).
+//   - Scaled: each gene is standardised over the dataset's cells (z =
+//     (x − mean)/sd, scanpy's sc.pp.scale without the clip) and v_c =
+//     Σ_g z_cg·e_g / G over the G covered genes that vary in the dataset.
+//     Standardising within a dataset removes its per-gene offsets and
+//     scales: a linear batch correction at the granularity of datasets,
+//     which also removes whatever the dataset's composition adds to the
+//     means. Computed sparsely: Σ_{x>0} (x/sd)·e − Σ_g (mean/sd)·e.
+//
+// # Caveats
+//
+// The vectors live in the gene space's dimension and inherit its model
+// version: retraining the genes makes them stale (pipeline records the
+// gene model's version on the set). Nothing here corrects batches inside a
+// dataset; Scaled corrects between datasets only.
+package fromgenes
