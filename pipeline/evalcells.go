@@ -3,8 +3,10 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 
 	"genestore/query/cluster"
 	"genestore/query/eval"
@@ -29,7 +31,9 @@ type CellEvalOptions struct {
 // --help`): "pca" keeps as many components as the model has latent
 // dimensions, "pca50" keeps ScIBComponents, the unintegrated embedding scIB
 // scores (more components carry more noise, so its label ASW is lower than
-// a 10-component PCA's and its batch mixing higher).
+// a 10-component PCA's and its batch mixing higher). When the
+// "cells-from-genes" space (CellsFromGenes) holds every evaluated cell, it
+// is scored beside them under its space's name.
 func EvalCells(ctx context.Context, db *store.DB, o CellEvalOptions, log io.Writer) (*Evaluation, error) {
 	if log == nil {
 		log = io.Discard
@@ -44,6 +48,11 @@ func EvalCells(ctx context.Context, db *store.DB, o CellEvalOptions, log io.Writ
 		labels []string
 		hvg    int
 		keys   = map[string]string{} // dataset → the batch key its cells were embedded with
+		// The "cells-from-genes" space's vectors of the same cells, when it
+		// holds every one of them (fgDim 0 otherwise).
+		fgVecs []float32
+		fgDim  int
+		fgAll  = true
 	)
 	err := db.View(func(tx *store.Tx) error {
 		info, err := tx.Space(vocab.SpaceCells)
@@ -78,6 +87,20 @@ func EvalCells(ctx context.Context, db *store.DB, o CellEvalOptions, log io.Writ
 			vecs = append(vecs, v...)
 			labels = append(labels, col...)
 			dim = dm
+			if fgAll {
+				ids, fdm, fv, err := tx.Embeddings(vocab.SpaceCellsFromGenes, set.Dataset)
+				switch {
+				case errors.Is(err, store.ErrNotFound) || err == nil && len(ids) != d.Cells:
+					fgAll = false
+				case err != nil:
+					return err
+				default:
+					fgVecs, fgDim = append(fgVecs, fv...), fdm
+				}
+			}
+		}
+		if !fgAll {
+			fgDim = 0
 		}
 		return nil
 	})
@@ -136,7 +159,32 @@ func EvalCells(ctx context.Context, db *store.DB, o CellEvalOptions, log io.Writ
 	if out.Baselines["pca50"], err = scoreCells(ctx, pca50.CellScores, pca50.K, labels, st.batch, isQuery, len(ins) > 1, o.Seed); err != nil {
 		return nil, err
 	}
+	// The second cell space, scored as it is searched: by cosine, so on
+	// unit-length copies.
+	if fgDim > 0 {
+		unitRows(fgVecs, fgDim)
+		if out.Baselines[vocab.SpaceCellsFromGenes], err = scoreCells(ctx, fgVecs, fgDim, labels, st.batch, isQuery, len(ins) > 1, o.Seed); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
+}
+
+// unitRows scales each non-zero row of vecs (n × dim) to unit length.
+func unitRows(vecs []float32, dim int) {
+	for i := 0; i+dim <= len(vecs); i += dim {
+		row := vecs[i : i+dim]
+		s := 0.0
+		for _, v := range row {
+			s += float64(v) * float64(v)
+		}
+		if s > 0 {
+			inv := 1 / math.Sqrt(s)
+			for d := range row {
+				row[d] = float32(float64(row[d]) * inv)
+			}
+		}
+	}
 }
 
 // ScIBComponents is how many principal components scIB's unintegrated

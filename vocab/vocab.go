@@ -87,6 +87,9 @@ const (
 	SpaceGenes     = "genes"      // gene embeddings: (dataset, gene) and (Consensus, gene)
 	SpaceCells     = "cells"      // cell embeddings: (dataset, cell row)
 	SpaceCellGenes = "cell-genes" // gene vectors in the cell latent space: (Consensus, gene)
+	// SpaceCellsFromGenes holds cells embedded from the consensus gene
+	// vectors (train/fromgenes): (dataset, cell row).
+	SpaceCellsFromGenes = "cells-from-genes"
 )
 
 // Blob kinds and the names of the blobs under them.

@@ -1,0 +1,172 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"genestore/index"
+	"genestore/query/cluster"
+	"genestore/query/eval"
+	"genestore/store"
+	"genestore/train/fromgenes"
+	"genestore/vecindex"
+	"genestore/vocab"
+)
+
+// TestCellsFromGenes: every cell of every dataset gets a vector in the
+// gene space's dimension, the index holds them, and they carry the cell
+// types: labels transferred from D1 and D2 to D3 by 15 nearest neighbours.
+// A run naming one dataset embeds the held ones again; a refused run leaves
+// the store unchanged.
+func TestCellsFromGenes(t *testing.T) {
+	ctx := context.Background()
+	db, s := simStore(t, smallSim())
+	o := DefaultGeneOptions()
+	o.Model.Epochs, o.Model.Dim, o.Model.Hidden, o.Model.Seed = 30, 8, 32, 1
+	o.HVG = 200
+	if _, err := TrainGenes(ctx, db, o, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CellsFromGenes(ctx, db, CellsFromGenesOptions{Weight: "mean"}, nil); err == nil {
+		t.Fatal("unknown weight accepted")
+	}
+	res, err := CellsFromGenes(ctx, db, CellsFromGenesOptions{Index: index.DefaultOptions()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Weight != fromgenes.Scaled || res.Dim != 8 || len(res.Datasets) != 3 {
+		t.Fatalf("result %+v", res)
+	}
+	for _, d := range res.Datasets {
+		if d.Embedded != d.Cells || d.Genes < 100 {
+			t.Errorf("%s: %d of %d cells, %d genes", d.Name, d.Embedded, d.Cells, d.Genes)
+		}
+	}
+	var log logBuf
+	ix, err := vecindex.Load(ctx, db, vocab.SpaceCellsFromGenes, index.DefaultOptions(), &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if log.n != 0 || ix.Len() != 1200 {
+		t.Fatalf("index: %d vectors, rebuilt on load %v", ix.Len(), log.n != 0)
+	}
+
+	// Label transfer D1+D2 → D3 on unit-length vectors.
+	var ref, qry []float32
+	var refLab, qryLab []string
+	err = db.View(func(tx *store.Tx) error {
+		for i, d := range s.Datasets {
+			info, err := tx.DatasetByName(d.Name)
+			if err != nil {
+				return err
+			}
+			_, _, v, err := tx.Embeddings(vocab.SpaceCellsFromGenes, info.ID)
+			if err != nil {
+				return err
+			}
+			unitRows(v, 8)
+			if i < 2 {
+				ref, refLab = append(ref, v...), append(refLab, d.CellTypes...)
+			} else {
+				qry, qryLab = append(qry, v...), append(qryLab, d.CellTypes...)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pred, err := eval.KNNTransfer(ref, refLab, qry, 8, 15, cluster.Euclidean)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f1, err := eval.MacroF1(qryLab, pred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("transfer macro-F1 D1,D2 → D3: %.3f", f1)
+	if f1 < 0.8 {
+		t.Errorf("transfer macro-F1 %.3f, want ≥ 0.8", f1)
+	}
+
+	// One dataset named: the datasets the space holds are embedded again
+	// with the same consensus, so their vectors do not change.
+	before := setVectors(t, db, "D1")
+	res, err = CellsFromGenes(ctx, db, CellsFromGenesOptions{Datasets: []string{"D3"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Datasets) != 3 || res.Datasets[0].Name != "D3" {
+		t.Fatalf("datasets %+v", res.Datasets)
+	}
+	if !slices.Equal(before, setVectors(t, db, "D1")) {
+		t.Fatal("D1's vectors changed")
+	}
+	if ix, err = vecindex.Load(ctx, db, vocab.SpaceCellsFromGenes, index.DefaultOptions(), &log); err != nil || ix.Len() != 1200 || log.n != 0 {
+		t.Fatalf("index after a one-dataset run: %v, %v", ix, err)
+	}
+
+	// Refused: the store is unchanged.
+	d0, err := db.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CellsFromGenes(ctx, db, CellsFromGenesOptions{Datasets: []string{"D3", "nope"}}, nil); err == nil {
+		t.Fatal("unknown dataset accepted")
+	}
+	if d1, err := db.Digest(); err != nil || d1 != d0 {
+		t.Fatalf("store changed by a refused run (%v)", err)
+	}
+
+	// Another weight: every set is written again under the new version.
+	res, err = CellsFromGenes(ctx, db, CellsFromGenesOptions{Datasets: []string{"D3"}, Weight: fromgenes.Expression}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.View(func(tx *store.Tx) error {
+		sp, err := tx.Space(vocab.SpaceCellsFromGenes)
+		if err != nil {
+			return err
+		}
+		if len(sp.Sets) != 3 {
+			t.Errorf("%d sets, want 3", len(sp.Sets))
+		}
+		for _, set := range sp.Sets {
+			if set.Provenance.ModelVersion != res.ModelVersion {
+				t.Errorf("set of %d: version %q, want %q", set.Dataset, set.Provenance.ModelVersion, res.ModelVersion)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCellsFromGenesNeedsGenes: without a gene model there is nothing to
+// embed from.
+func TestCellsFromGenesNeedsGenes(t *testing.T) {
+	db, _ := simStore(t, smallSim(), 1)
+	if _, err := CellsFromGenes(context.Background(), db, CellsFromGenesOptions{}, nil); !errors.Is(err, ErrNoData) {
+		t.Fatalf("err = %v, want ErrNoData", err)
+	}
+}
+
+func setVectors(t *testing.T, db *store.DB, name string) []float32 {
+	t.Helper()
+	var v []float32
+	err := db.View(func(tx *store.Tx) error {
+		info, err := tx.DatasetByName(name)
+		if err != nil {
+			return err
+		}
+		_, _, v, err = tx.Embeddings(vocab.SpaceCellsFromGenes, info.ID)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
