@@ -22,10 +22,13 @@ type CellHit struct {
 	ModelVersion string  `json:"model_version"`
 }
 
-// CellNeighborsRequest asks for the cells nearest a cell in the "cells" space.
+// CellNeighborsRequest asks for the cells nearest a cell in a cell space.
 type CellNeighborsRequest struct {
 	Dataset, Barcode string
-	K                int // 0 means 10
+	// Space is the cell space searched: vocab.SpaceCells (the cell
+	// model's; "" means it) or vocab.SpaceCellsFromGenes.
+	Space string
+	K     int // 0 means 10
 	// Restrict lists the datasets to search (empty = every dataset whose
 	// vectors share the query cell's model version); Exclude removes some.
 	Restrict, Exclude []string
@@ -38,6 +41,7 @@ type CellNeighborsRequest struct {
 // CellNeighbors is the answer to CellNeighbors.
 type CellNeighbors struct {
 	Cell         CellRef   `json:"cell"`
+	Space        string    `json:"space"`
 	ModelVersion string    `json:"model_version"`
 	K            int       `json:"k"`
 	Skipped      []Skipped `json:"skipped,omitempty"`
@@ -70,9 +74,9 @@ func (e *Engine) resolveCell(ctx context.Context, ds []Dataset, dataset, barcode
 func (e *Engine) cellVector(ctx context.Context, info SpaceInfo, nm names, d, row uint32) ([]float32, string, error) {
 	set, ok := info.set(d)
 	if !ok {
-		return nil, "", fmt.Errorf("%w: dataset %q has no %s vectors", ErrNotFound, nm[d], vocab.SpaceCells)
+		return nil, "", fmt.Errorf("%w: dataset %q has no %s vectors", ErrNotFound, nm[d], info.Name)
 	}
-	v, err := e.r.Vectors(ctx, vocab.SpaceCells, []uint64{vocab.EntityKey(d, row)})
+	v, err := e.r.Vectors(ctx, info.Name, []uint64{vocab.EntityKey(d, row)})
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return nil, "", fmt.Errorf("%w: cell %d of %q has no vector", ErrNotFound, row, nm[d])
@@ -93,6 +97,10 @@ func (e *Engine) CellNeighbors(ctx context.Context, req CellNeighborsRequest) (*
 	if err != nil {
 		return nil, err
 	}
+	space, err := cellSpace(req.Space)
+	if err != nil {
+		return nil, err
+	}
 	where, err := ParseWhere(req.Where)
 	if err != nil {
 		return nil, err
@@ -105,7 +113,7 @@ func (e *Engine) CellNeighbors(ctx context.Context, req CellNeighborsRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	info, err := e.r.Space(ctx, vocab.SpaceCells)
+	info, err := e.r.Space(ctx, space)
 	if err != nil {
 		return nil, err
 	}
@@ -122,16 +130,27 @@ func (e *Engine) CellNeighbors(ctx context.Context, req CellNeighborsRequest) (*
 		return nil, err
 	}
 	self := vocab.EntityKey(d, row)
-	hits, err := e.r.Search(ctx, vocab.SpaceCells, q, k, func(key uint64) bool {
+	hits, err := e.r.Search(ctx, space, q, k, func(key uint64) bool {
 		dd, _ := vocab.SplitEntityKey(key)
 		return key != self && allowed[dd] && (pass == nil || pass(key))
 	})
 	if err != nil {
 		return nil, err
 	}
-	out := &CellNeighbors{Cell: CellRef{Dataset: nm[d], Cell: row, Barcode: req.Barcode}, ModelVersion: ver, K: k, Skipped: skipped}
+	out := &CellNeighbors{Cell: CellRef{Dataset: nm[d], Cell: row, Barcode: req.Barcode}, Space: space, ModelVersion: ver, K: k, Skipped: skipped}
 	out.Neighbors, err = e.cellHits(ctx, nm, hits, ver)
 	return out, err
+}
+
+// cellSpace checks the cell space a request names ("" is vocab.SpaceCells).
+func cellSpace(space string) (string, error) {
+	switch space {
+	case "", vocab.SpaceCells:
+		return vocab.SpaceCells, nil
+	case vocab.SpaceCellsFromGenes:
+		return space, nil
+	}
+	return "", fmt.Errorf("%w: cell space %q (want %s or %s)", ErrInvalid, space, vocab.SpaceCells, vocab.SpaceCellsFromGenes)
 }
 
 // cellHits names the cells of hits.

@@ -42,6 +42,7 @@ func positive(names ...string) func(*cobra.Command, []string) error {
 
 type neighborsOptions struct {
 	gene, cell, dataset string
+	space               string
 	k                   int
 	restrict, exclude   []string
 	where               []string
@@ -71,7 +72,9 @@ func newNeighborsCommand(g *globalOptions) *cobra.Command {
                            inner products of cell vectors with the gene's loading
                            in the cell model's decoder (--restrict limits datasets).
   --cell BARCODE --dataset D
-                           the k cells nearest the cell, across datasets.
+                           the k cells nearest the cell, across datasets, in the
+                           cell model's space, or with --space cells-from-genes
+                           in the space "train cells-from-genes" writes.
   --cell SPOT --dataset D --spatial
                            the k spots of spatial dataset D nearest the spot in
                            space (Euclidean distance of the stored coordinates),
@@ -93,7 +96,7 @@ version are skipped (listed under "skipped"), or refused when named.
 --json prints the answer as one JSON object (fields only ever added):
   genes:  {gene:{id,symbol,query,alias}, space, from, model_version, k, skipped,
            neighbors:[{rank,gene_id,symbol,dataset,score,model_version}]}
-  cells:  {cell:{dataset,cell,barcode}, model_version, k, skipped,
+  cells:  {cell:{dataset,cell,barcode}, space, model_version, k, skipped,
            neighbors:[{rank,dataset,cell,barcode,score,model_version}]}
   --cells: {gene, model_version, k, cells:[{rank,dataset,cell,barcode,score,model_version}]}
   --spatial: {dataset, barcode, cell, x, y, k, model_version,
@@ -116,6 +119,7 @@ has the same shape.`,
 	f.StringSliceVar(&o.exclude, "exclude", nil, "leave these sets out")
 	f.StringArrayVar(&o.where, "where", nil, "keep cells whose obs COL is VALUE (COL=VALUE, or cluster:NAME=ID; repeatable)")
 	f.BoolVar(&o.cells, "cells", false, "with --gene: the cells most associated with the gene")
+	f.StringVar(&o.space, "space", "", "with --cell: the cell space searched, cells (default) or cells-from-genes")
 	f.BoolVar(&o.spatial, "spatial", false, "with --cell: the nearest spots in space of a spatial dataset")
 	f.BoolVar(&o.json, "json", false, "print JSON")
 	o.backend = addBackendFlags(cmd)
@@ -144,14 +148,14 @@ func runNeighbors(cmd *cobra.Command, g *globalOptions, o *neighborsOptions) err
 			return fmt.Errorf("--cells goes with --gene")
 		}
 		a, err := e.CellNeighbors(ctx, query.CellNeighborsRequest{Dataset: o.dataset, Barcode: o.cell, K: o.k,
-			Restrict: o.restrict, Exclude: o.exclude, Where: o.where})
+			Space: o.space, Restrict: o.restrict, Exclude: o.exclude, Where: o.where})
 		if err != nil {
 			return err
 		}
 		if o.json {
 			return writeJSON(w, a)
 		}
-		fmt.Fprintf(w, "cells nearest %s/%s (model %s)\n", a.Cell.Dataset, a.Cell.Barcode, a.ModelVersion)
+		fmt.Fprintf(w, "cells nearest %s/%s in %s (model %s)\n", a.Cell.Dataset, a.Cell.Barcode, a.Space, a.ModelVersion)
 		printSkipped(w, a.Skipped)
 		return printCells(w, a.Neighbors, "COSINE")
 	case o.cells:

@@ -258,6 +258,18 @@ func TestAppendThenQuery(t *testing.T) {
 	if ds := byGene["CD79A"]; !slices.Equal(ds, []string{"*", "pbmc_small"}) && !slices.Equal(ds, []string{"pbmc_small", "*"}) {
 		t.Errorf("export: CD79A rows in sets %v, want consensus and pbmc_small", ds)
 	}
+	// Cells from genes before the append: eval cells scores the space
+	// beside the cell model.
+	mustRun(t, "--store", db, "train", "cells-from-genes")
+	var ev struct {
+		Baselines map[string]map[string]float64 `json:"baselines"`
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, "--store", db, "eval", "cells", "--label", "RNA_snn_res.1", "--json")), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := ev.Baselines["cells-from-genes"]["label_asw"]; !ok {
+		t.Fatalf("eval cells lacks cells-from-genes: %v", ev.Baselines)
+	}
 	out := mustRun(t, "--store", db, "append", "--name", "pbmc3k", filepath.Join(sample, "pbmc3k_sct283"))
 	if !strings.Contains(out, `appended "pbmc3k"`) || !strings.Contains(out, "cells: 283 vectors") {
 		t.Fatalf("append output:\n%s", out)
@@ -277,6 +289,30 @@ func TestAppendThenQuery(t *testing.T) {
 	}
 	if _, err := run(t, "--store", db, "append", "--name", "pbmc3k", filepath.Join(sample, "pbmc3k_sct283")); err == nil {
 		t.Fatal("appending a taken name succeeded")
+	}
+
+	// The appended dataset is embedded from the gene vectors with no
+	// training (pbmc_small again, with the consensus the append moved) and
+	// searched in its own space.
+	out = mustRun(t, "--store", db, "train", "cells-from-genes", "--datasets", "pbmc3k")
+	if !strings.Contains(out, "pbmc3k: 283 of 283 cells embedded") || !strings.Contains(out, "pbmc_small: ") || !strings.Contains(out, "weight scaled") {
+		t.Fatalf("train cells-from-genes:\n%s", out)
+	}
+	q = mustRun(t, "--store", db, "neighbors", "--cell", "ACTCTCCTGCATAC", "--dataset", "pbmc3k", "--space", "cells-from-genes", "-k", "5", "--json")
+	var fg struct {
+		Space     string `json:"space"`
+		Neighbors []struct {
+			Dataset string `json:"dataset"`
+		} `json:"neighbors"`
+	}
+	if err := json.Unmarshal([]byte(q), &fg); err != nil {
+		t.Fatal(err)
+	}
+	if fg.Space != "cells-from-genes" || len(fg.Neighbors) != 5 {
+		t.Fatalf("neighbors --space cells-from-genes:\n%s", q)
+	}
+	if _, err := run(t, "--store", db, "neighbors", "--cell", "ACTCTCCTGCATAC", "--dataset", "pbmc3k", "--space", "genes"); err == nil {
+		t.Fatal("neighbors --space genes for a cell accepted")
 	}
 }
 

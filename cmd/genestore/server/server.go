@@ -484,7 +484,7 @@ func (s *Server) geneAnnotations(r *http.Request) (any, error) {
 func (s *Server) cellNeighbors(r *http.Request) (any, error) {
 	p := &params{r: r}
 	req := query.CellNeighborsRequest{Dataset: p.path("dataset"), Barcode: p.path("barcode"), K: p.int("k", 10),
-		Restrict: p.list("restrict"), Exclude: p.list("exclude"), Where: p.query()["where"]}
+		Space: p.str("space"), Restrict: p.list("restrict"), Exclude: p.list("exclude"), Where: p.query()["where"]}
 	if p.err != nil {
 		return nil, p.err
 	}
