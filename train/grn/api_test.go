@@ -369,3 +369,34 @@ func TestSplitFolds(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainRegulatorErrors: an empty (non-nil) candidate list and a split
+// that holds out every candidate regulator say so, rather than claiming
+// that every candidate pair is a known edge.
+func TestTrainRegulatorErrors(t *testing.T) {
+	views, known := tinyData()
+	ctx := context.Background()
+	o := tinyOptions()
+	o.Regulators = []int{}
+	if _, _, err := Train(ctx, views, known, o); !errors.Is(err, ErrInput) || !bytes.Contains([]byte(err.Error()), []byte("empty candidate regulator list")) {
+		t.Errorf("empty regulator list: err %v", err)
+	}
+	// One candidate regulator, known edges of four: some seed holds it out.
+	o.Regulators = []int{int(known[0].Regulator)}
+	o.Epochs = 1
+	held := false
+	for s := range uint64(8) {
+		o.Seed = s
+		_, _, err := Train(ctx, views, known, o)
+		if err == nil {
+			continue
+		}
+		held = true
+		if !errors.Is(err, ErrInput) || !bytes.Contains([]byte(err.Error()), []byte("held out for early stopping")) {
+			t.Errorf("seed %d: err %v", s, err)
+		}
+	}
+	if !held {
+		t.Fatal("no seed held the only candidate regulator out")
+	}
+}

@@ -81,7 +81,8 @@ type Options struct {
 	MaxThreads int // goroutines for the image batch; 0 means GOMAXPROCS
 	// Regulators are the candidate regulators (gene indices) that
 	// negatives are drawn from: pairs (r, t), r in Regulators, t any other
-	// gene, that are not known edges. nil means every gene.
+	// gene, that are not known edges. nil means every gene; an empty
+	// list is an error.
 	Regulators []int
 	// Evidence, when set, is per-view unsupervised evidence on the
 	// candidate pairs that the head reads beside the images; it must hold

@@ -63,6 +63,9 @@ func Train(ctx context.Context, views []View, known []Known, opts Options) (*Mod
 		return nil, nil, err
 	}
 	G := views[0].Genes
+	if o.Regulators != nil && len(o.Regulators) == 0 {
+		return nil, nil, fmt.Errorf("%w: empty candidate regulator list (nil means every gene)", ErrInput)
+	}
 	regs, err := geneList(o.Regulators, G, "regulator")
 	if err != nil {
 		return nil, nil, err
@@ -184,6 +187,10 @@ func trainMember(ctx context.Context, m *Model, prep *prepared, hp hyper, o Opti
 		negs = newNegSampler(regs, G, posSet)
 	}
 	if negs.size() == 0 {
+		if len(negs.regs) == 0 {
+			return nil, nil, fmt.Errorf("%w: all %d candidate regulators are among the %d regulators held out for early stopping: no negatives to train on (give more candidate regulators, or HoldOut < 0)",
+				ErrInput, len(regs), len(heldRegs))
+		}
 		return nil, nil, fmt.Errorf("%w: every candidate pair is a known edge: no negatives", ErrInput)
 	}
 	if nHeld > 0 && len(heldRegs) == 0 {
