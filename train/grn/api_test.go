@@ -400,3 +400,22 @@ func TestTrainRegulatorErrors(t *testing.T) {
 		t.Fatal("no seed held the only candidate regulator out")
 	}
 }
+
+// TestRangeBinsConstantGene pins the package doc: with RangeBins a gene
+// constant in a view falls into one bin, the last when its value is
+// positive (the range is [0, value]) and bin 0 otherwise.
+func TestRangeBinsConstantGene(t *testing.T) {
+	const C, G, B = 10, 4, 8
+	x := make([]float32, C*G)
+	for c := range C {
+		x[c*G+0], x[c*G+1], x[c*G+2], x[c*G+3] = 2.5, 0, -1, float32(c)
+	}
+	p := prepare([]View{{Cells: C, Genes: G, X: x}}, B, 0, 1, false)
+	for g, want := range []uint8{B - 1, 0, 0} {
+		for c, b := range p.views[0].bin[g*C : (g+1)*C] {
+			if b != want {
+				t.Fatalf("gene %d, cell %d: bin %d, want %d", g, c, b, want)
+			}
+		}
+	}
+}

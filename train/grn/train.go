@@ -49,9 +49,11 @@ func pairKey(a, b int) int64 { return int64(a)<<32 | int64(b) }
 
 // Train fits a DeepMCL model to views (every view with the same genes in the
 // same order) so that the known edges score high and sampled non-edges among
-// the candidate (regulator, target) pairs score low. A fraction of the known
-// edges (opts.HoldOut) is held out, with fixed sampled non-edges, and the
-// weights of the epoch with the best held-out average precision are kept.
+// the candidate (regulator, target) pairs score low. A fraction
+// (opts.HoldOut) of the known edges' regulators, with all their edges, is
+// held out (of the known edges themselves when they name fewer than 4
+// regulators), with fixed sampled non-edges, and the weights of the epoch
+// with the best held-out average precision are kept.
 //
 // The same seed, inputs and MaxThreads give the same model.
 func Train(ctx context.Context, views []View, known []Known, opts Options) (*Model, *Report, error) {
