@@ -227,3 +227,32 @@ func TestInferConstantGene(t *testing.T) {
 		}
 	}
 }
+
+// TestZeroOptions pins the Options doc: the zero value is DefaultOptions
+// without signs and with seed 0.
+func TestZeroOptions(t *testing.T) {
+	d := DefaultOptions()
+	d.Signs, d.Seed = false, 0
+	if got, want := (Options{}).withDefaults(), d.withDefaults(); !reflect.DeepEqual(got, want) {
+		t.Errorf("zero options %+v, want %+v", got, want)
+	}
+}
+
+// TestTopnessMedian pins Evidence's doc: 1 for the top pair, 0 for the
+// last, about ln 2/ln n for the median.
+func TestTopnessMedian(t *testing.T) {
+	const n = 1001
+	s := make([]float64, n)
+	idx := make([]int, n)
+	for i := range s {
+		s[i], idx[i] = float64(i), i
+	}
+	dst := make([]float32, n)
+	topness(dst, 1, 0, s, idx)
+	if dst[n-1] != 1 || dst[0] != 0 {
+		t.Errorf("top %v, last %v; want 1, 0", dst[n-1], dst[0])
+	}
+	if want := math.Ln2 / math.Log(n); math.Abs(float64(dst[n/2])-want) > 0.01*want {
+		t.Errorf("median %v, want about ln 2/ln n = %v", dst[n/2], want)
+	}
+}

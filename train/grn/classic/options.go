@@ -45,7 +45,7 @@ func Methods() []Method {
 var ErrInvalid = errors.New("classic: invalid input")
 
 // Options configure Infer. The zero value is valid: DefaultOptions without
-// signs.
+// signs and with seed 0 (DefaultOptions' is 1, so GENIE3 draws differ).
 type Options struct {
 	// Method scores the pairs; "" means the default (Ensemble).
 	Method Method
