@@ -256,3 +256,16 @@ func TestTopnessMedian(t *testing.T) {
 		t.Errorf("median %v, want about ln 2/ln n = %v", dst[n/2], want)
 	}
 }
+
+// TestCLRBins: the default CLR bin count is ⌈n^⅓⌉ within [4, 256]; above
+// 256³ cells it used to exceed the byte-sized bin codes, which wrapped
+// round and merged bins.
+func TestCLRBins(t *testing.T) {
+	for _, c := range []struct{ n, bins, want int }{
+		{20, 0, 4}, {1000, 0, 10}, {1001, 0, 11}, {256 * 256 * 256, 0, 256}, {256*256*256 + 1, 0, 256}, {1 << 30, 0, 256}, {1 << 30, 7, 7},
+	} {
+		if got := clrBins(c.n, c.bins); got != c.want {
+			t.Errorf("clrBins(%d, %d) = %d, want %d", c.n, c.bins, got, c.want)
+		}
+	}
+}
