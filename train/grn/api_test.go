@@ -369,3 +369,53 @@ func TestSplitFolds(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainRegulatorErrors: an empty (non-nil) candidate list and a split
+// that holds out every candidate regulator say so, rather than claiming
+// that every candidate pair is a known edge.
+func TestTrainRegulatorErrors(t *testing.T) {
+	views, known := tinyData()
+	ctx := context.Background()
+	o := tinyOptions()
+	o.Regulators = []int{}
+	if _, _, err := Train(ctx, views, known, o); !errors.Is(err, ErrInput) || !bytes.Contains([]byte(err.Error()), []byte("empty candidate regulator list")) {
+		t.Errorf("empty regulator list: err %v", err)
+	}
+	// One candidate regulator, known edges of four: some seed holds it out.
+	o.Regulators = []int{int(known[0].Regulator)}
+	o.Epochs = 1
+	held := false
+	for s := range uint64(8) {
+		o.Seed = s
+		_, _, err := Train(ctx, views, known, o)
+		if err == nil {
+			continue
+		}
+		held = true
+		if !errors.Is(err, ErrInput) || !bytes.Contains([]byte(err.Error()), []byte("held out for early stopping")) {
+			t.Errorf("seed %d: err %v", s, err)
+		}
+	}
+	if !held {
+		t.Fatal("no seed held the only candidate regulator out")
+	}
+}
+
+// TestRangeBinsConstantGene pins the package doc: with RangeBins a gene
+// constant in a view falls into one bin, the last when its value is
+// positive (the range is [0, value]) and bin 0 otherwise.
+func TestRangeBinsConstantGene(t *testing.T) {
+	const C, G, B = 10, 4, 8
+	x := make([]float32, C*G)
+	for c := range C {
+		x[c*G+0], x[c*G+1], x[c*G+2], x[c*G+3] = 2.5, 0, -1, float32(c)
+	}
+	p := prepare([]View{{Cells: C, Genes: G, X: x}}, B, 0, 1, false)
+	for g, want := range []uint8{B - 1, 0, 0} {
+		for c, b := range p.views[0].bin[g*C : (g+1)*C] {
+			if b != want {
+				t.Fatalf("gene %d, cell %d: bin %d, want %d", g, c, b, want)
+			}
+		}
+	}
+}

@@ -56,8 +56,11 @@ type Options struct {
 	NegRatio    int     // negatives sampled per positive, fresh every epoch (default 1)
 	Contrast    float64 // weight of the NT-Xent loss (default 0.1; <0 for none)
 	Temperature float64 // NT-Xent temperature (default 0.1)
-	HoldOut     float64 // fraction of known edges held out for early stopping (default 0.2; <0 for none)
-	Patience    int     // epochs without held-out improvement before stopping (default 8; <0 disables)
+	// HoldOut is the fraction held out for early stopping (default 0.2;
+	// <0 for none): of the known edges' regulators, with all their edges,
+	// when they are at least 4, else of the known edges.
+	HoldOut  float64
+	Patience int // epochs without held-out improvement before stopping (default 8; <0 disables)
 	// Members is the number of networks in the committee (default 1: one
 	// network; see the package doc's Caveats before raising it).
 	// With more, the known regulators are dealt into folds and each member
@@ -81,7 +84,8 @@ type Options struct {
 	MaxThreads int // goroutines for the image batch; 0 means GOMAXPROCS
 	// Regulators are the candidate regulators (gene indices) that
 	// negatives are drawn from: pairs (r, t), r in Regulators, t any other
-	// gene, that are not known edges. nil means every gene.
+	// gene, that are not known edges. nil means every gene; an empty
+	// list is an error.
 	Regulators []int
 	// Evidence, when set, is per-view unsupervised evidence on the
 	// candidate pairs that the head reads beside the images; it must hold

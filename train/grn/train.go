@@ -49,9 +49,11 @@ func pairKey(a, b int) int64 { return int64(a)<<32 | int64(b) }
 
 // Train fits a DeepMCL model to views (every view with the same genes in the
 // same order) so that the known edges score high and sampled non-edges among
-// the candidate (regulator, target) pairs score low. A fraction of the known
-// edges (opts.HoldOut) is held out, with fixed sampled non-edges, and the
-// weights of the epoch with the best held-out average precision are kept.
+// the candidate (regulator, target) pairs score low. A fraction
+// (opts.HoldOut) of the known edges' regulators, with all their edges, is
+// held out (of the known edges themselves when they name fewer than 4
+// regulators), with fixed sampled non-edges, and the weights of the epoch
+// with the best held-out average precision are kept.
 //
 // The same seed, inputs and MaxThreads give the same model.
 func Train(ctx context.Context, views []View, known []Known, opts Options) (*Model, *Report, error) {
@@ -63,6 +65,9 @@ func Train(ctx context.Context, views []View, known []Known, opts Options) (*Mod
 		return nil, nil, err
 	}
 	G := views[0].Genes
+	if o.Regulators != nil && len(o.Regulators) == 0 {
+		return nil, nil, fmt.Errorf("%w: empty candidate regulator list (nil means every gene)", ErrInput)
+	}
 	regs, err := geneList(o.Regulators, G, "regulator")
 	if err != nil {
 		return nil, nil, err
@@ -184,6 +189,10 @@ func trainMember(ctx context.Context, m *Model, prep *prepared, hp hyper, o Opti
 		negs = newNegSampler(regs, G, posSet)
 	}
 	if negs.size() == 0 {
+		if len(negs.regs) == 0 {
+			return nil, nil, fmt.Errorf("%w: all %d candidate regulators are among the %d regulators held out for early stopping: no negatives to train on (give more candidate regulators, or HoldOut < 0)",
+				ErrInput, len(regs), len(heldRegs))
+		}
 		return nil, nil, fmt.Errorf("%w: every candidate pair is a known edge: no negatives", ErrInput)
 	}
 	if nHeld > 0 && len(heldRegs) == 0 {

@@ -16,10 +16,7 @@ import (
 // regulator this is Faith et al.'s symmetric CLR.
 func clr(ctx context.Context, v *grn.View, regs []int, o Options) ([]float64, error) {
 	n, G := v.Cells, v.Genes
-	bins := o.Bins
-	if bins == 0 {
-		bins = max(4, int(math.Ceil(math.Cbrt(float64(n)))))
-	}
+	bins := clrBins(n, o.Bins)
 	bv := binView(v, bins, o.Workers)
 	// nlogn[k] = k·ln k
 	nlogn := make([]float64, n+1)
@@ -115,4 +112,13 @@ func clr(ctx context.Context, v *grn.View, regs []int, o Options) ([]float64, er
 		}
 	}
 	return out, nil
+}
+
+// clrBins is the number of mutual-information bins for n cells: o.Bins,
+// or ⌈n^⅓⌉ (at least 4, at most 256, the bin codes being bytes).
+func clrBins(n, bins int) int {
+	if bins != 0 {
+		return bins
+	}
+	return min(256, max(4, int(math.Ceil(math.Cbrt(float64(n))))))
 }

@@ -15,8 +15,8 @@
 //     mid-ranks). Symmetric: both directions score the same.
 //   - CLR: the context likelihood of relatedness (Faith et al. 2007, PLoS
 //     Biol. 5:e8) over plug-in mutual information of equal-frequency bins
-//     (⌈n^⅓⌉ bins): √(z_reg² + z_target²) with each z-score taken against
-//     that gene's other MI values (negative z as 0).
+//     (⌈n^⅓⌉ bins, 4 to 256): √(z_reg² + z_target²) with each z-score
+//     taken against that gene's other MI values (negative z as 0).
 //   - PartialCorrelation (pcor), SpearmanPartial (spcor): |partial
 //     correlation| given all other genes, from the inverse of the
 //     correlation matrix (of values or of mid-ranks) shrunk towards the

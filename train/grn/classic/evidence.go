@@ -24,7 +24,7 @@ var EvidenceFeatures = []string{"ensemble", "genie3", "spcor", "pcor", "clr", "s
 // multi-view model sees what the single-view baseline sees and more. Each feature is a
 // normalised rank r ∈ (0, 1] (mid-ranks / n over the n pairs it is ranked
 // among, as in meanRank) turned into −ln(1 − r + 1/n) / ln n: 1 for the
-// top pair, about 1/ln n for the median, 0 for the last, so the top of a
+// top pair, about ln 2/ln n for the median, 0 for the last, so the top of a
 // ranking, where the edges are, is spread out. o's method and Signs are
 // ignored; its GENIE3 settings, seed and workers are used. Errors are
 // Infer's.

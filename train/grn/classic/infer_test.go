@@ -227,3 +227,45 @@ func TestInferConstantGene(t *testing.T) {
 		}
 	}
 }
+
+// TestZeroOptions pins the Options doc: the zero value is DefaultOptions
+// without signs and with seed 0.
+func TestZeroOptions(t *testing.T) {
+	d := DefaultOptions()
+	d.Signs, d.Seed = false, 0
+	if got, want := (Options{}).withDefaults(), d.withDefaults(); !reflect.DeepEqual(got, want) {
+		t.Errorf("zero options %+v, want %+v", got, want)
+	}
+}
+
+// TestTopnessMedian pins Evidence's doc: 1 for the top pair, 0 for the
+// last, about ln 2/ln n for the median.
+func TestTopnessMedian(t *testing.T) {
+	const n = 1001
+	s := make([]float64, n)
+	idx := make([]int, n)
+	for i := range s {
+		s[i], idx[i] = float64(i), i
+	}
+	dst := make([]float32, n)
+	topness(dst, 1, 0, s, idx)
+	if dst[n-1] != 1 || dst[0] != 0 {
+		t.Errorf("top %v, last %v; want 1, 0", dst[n-1], dst[0])
+	}
+	if want := math.Ln2 / math.Log(n); math.Abs(float64(dst[n/2])-want) > 0.01*want {
+		t.Errorf("median %v, want about ln 2/ln n = %v", dst[n/2], want)
+	}
+}
+
+// TestCLRBins: the default CLR bin count is ⌈n^⅓⌉ within [4, 256]; above
+// 256³ cells it used to exceed the byte-sized bin codes, which wrapped
+// round and merged bins.
+func TestCLRBins(t *testing.T) {
+	for _, c := range []struct{ n, bins, want int }{
+		{20, 0, 4}, {1000, 0, 10}, {1001, 0, 11}, {256 * 256 * 256, 0, 256}, {256*256*256 + 1, 0, 256}, {1 << 30, 0, 256}, {1 << 30, 7, 7},
+	} {
+		if got := clrBins(c.n, c.bins); got != c.want {
+			t.Errorf("clrBins(%d, %d) = %d, want %d", c.n, c.bins, got, c.want)
+		}
+	}
+}

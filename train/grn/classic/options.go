@@ -45,7 +45,7 @@ func Methods() []Method {
 var ErrInvalid = errors.New("classic: invalid input")
 
 // Options configure Infer. The zero value is valid: DefaultOptions without
-// signs.
+// signs and with seed 0 (DefaultOptions' is 1, so GENIE3 draws differ).
 type Options struct {
 	// Method scores the pairs; "" means the default (Ensemble).
 	Method Method
@@ -63,7 +63,7 @@ type Options struct {
 	MaxFeatures int
 	// Bins is the number of quantile bins of the histogram splits (GENIE3,
 	// at most 256) and of the mutual-information estimator (CLR); 0 means 32
-	// for trees and ⌈n^⅓⌉ (at least 4) for CLR.
+	// for trees and ⌈n^⅓⌉ (at least 4, at most 256) for CLR.
 	Bins int
 	// Shrinkage is the weight of the identity in the shrunk correlation
 	// matrix of PartialCorrelation; 0 means the Ledoit–Wolf estimate.
