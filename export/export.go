@@ -11,7 +11,6 @@ import (
 
 	"genestore/store"
 	"genestore/store/h5ad"
-	"genestore/vocab"
 )
 
 // Report says what an export wrote.
@@ -111,7 +110,7 @@ func (s *snapshot) report(opts Options, path string) Report {
 func writeTSV(w io.Writer, s *snapshot) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	first := "gene"
-	if s.space == vocab.SpaceCells {
+	if isCellSpace(s.space) {
 		first = "barcode"
 	}
 	bw.WriteString(first + "\tdataset")

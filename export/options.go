@@ -16,7 +16,7 @@ const (
 // Options choose what Write and WriteFile write. The zero value exports
 // the genes space as TSV.
 type Options struct {
-	Space      string // vocab.SpaceGenes (default), vocab.SpaceCells or vocab.SpaceCellGenes
+	Space      string // vocab.SpaceGenes (default), vocab.SpaceCells, vocab.SpaceCellGenes or vocab.SpaceCellsFromGenes
 	Format     string // FormatTSV (default) or FormatH5AD
 	WithCounts bool   // cells as h5ad only: X = the raw matrix of the exported cells
 	NoLayers   bool   // cells as h5ad: leave out the datasets' derived layers (obsm "layer_<name>")
@@ -45,17 +45,17 @@ func (o Options) Validate() error {
 	o = o.withDefaults()
 	var errs []error
 	switch o.Space {
-	case vocab.SpaceGenes, vocab.SpaceCells, vocab.SpaceCellGenes:
+	case vocab.SpaceGenes, vocab.SpaceCells, vocab.SpaceCellGenes, vocab.SpaceCellsFromGenes:
 	default:
-		errs = append(errs, fmt.Errorf("%w: unknown space %q (genes, cells or cell-genes)", ErrOptions, o.Space))
+		errs = append(errs, fmt.Errorf("%w: unknown space %q (genes, cells, cell-genes or cells-from-genes)", ErrOptions, o.Space))
 	}
 	switch o.Format {
 	case FormatTSV, FormatH5AD:
 	default:
 		errs = append(errs, fmt.Errorf("%w: unknown format %q (tsv or h5ad)", ErrOptions, o.Format))
 	}
-	if o.WithCounts && (o.Space != vocab.SpaceCells || o.Format != FormatH5AD) {
-		errs = append(errs, fmt.Errorf("%w: counts go with the cells space as h5ad", ErrOptions))
+	if o.WithCounts && (!isCellSpace(o.Space) || o.Format != FormatH5AD) {
+		errs = append(errs, fmt.Errorf("%w: counts go with a cell space as h5ad", ErrOptions))
 	}
 	return errors.Join(errs...)
 }
@@ -67,3 +67,9 @@ var (
 	// false.
 	ErrExists = errors.New("export: output file exists")
 )
+
+// isCellSpace tells whether space's rows are cells (obs = the cells with
+// their metadata): the cell model's space or cells-from-genes.
+func isCellSpace(space string) bool {
+	return space == vocab.SpaceCells || space == vocab.SpaceCellsFromGenes
+}

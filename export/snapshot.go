@@ -85,7 +85,7 @@ func readSnapshot(ctx context.Context, tx *store.Tx, space string) (*snapshot, e
 				return nil, err
 			}
 			dsName, si.name = si.info.Name, si.info.Name
-			if space == vocab.SpaceCells {
+			if isCellSpace(space) {
 				if barcodes, err = tx.Barcodes(set.Dataset); err != nil {
 					return nil, err
 				}

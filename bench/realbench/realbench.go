@@ -69,6 +69,7 @@ import (
 	"genestore/pipeline"
 	"genestore/store"
 	"genestore/store/ingest"
+	"genestore/train/fromgenes"
 	"genestore/train/prep"
 )
 
@@ -95,6 +96,12 @@ type Options struct {
 	// Dir holds the stores built (a temporary folder when empty; removed
 	// afterwards only then).
 	Dir string
+	// FromGenes also trains the gene model in the cellbench and pbmc
+	// suites and embeds their cells from its consensus vectors
+	// (pipeline.CellsFromGenes with FromGenesWeight, "" = its default),
+	// scored beside the cell model as method "cells-from-genes".
+	FromGenes       bool
+	FromGenesWeight string
 	// Orthologs is the human–mouse ortholog table of the species suite
 	// (ingest.ReadOrthologs' layouts); empty pairs symbols by case, an
 	// explicit fallback each output line names.
@@ -245,6 +252,19 @@ func cellSuite(ctx context.Context, o Options, dir, suite string, names []string
 		return err
 	}
 	secs := time.Since(t0).Seconds()
+	if o.FromGenes {
+		fmt.Fprintf(log, "%s: training the gene model for cells-from-genes\n", suite)
+		if _, err := pipeline.TrainGenes(ctx, db.Store(), o.geneOptions(), nil, log); err != nil {
+			return err
+		}
+		fo := pipeline.DefaultCellsFromGenesOptions()
+		if o.FromGenesWeight != "" {
+			fo.Weight = fromgenes.Weight(o.FromGenesWeight)
+		}
+		if _, err := pipeline.CellsFromGenes(ctx, db.Store(), fo, log); err != nil {
+			return err
+		}
+	}
 	ev, err := pipeline.EvalCells(ctx, db.Store(), pipeline.CellEvalOptions{Label: labelCol, Seed: o.Seed}, log)
 	if err != nil {
 		return err

@@ -16,18 +16,19 @@ type exportOptions struct {
 func newExportCommand(g *globalOptions) *cobra.Command {
 	o := &exportOptions{Options: export.DefaultOptions()}
 	cmd := &cobra.Command{
-		Use:   "export --space genes|cells|cell-genes [--format tsv|h5ad] [--out FILE] [--with-counts] [--no-layers] [--force]",
+		Use:   "export --space genes|cells|cell-genes|cells-from-genes [--format tsv|h5ad] [--out FILE] [--with-counts] [--no-layers] [--force]",
 		Short: "Write an embedding space as TSV or as an AnnData .h5ad",
 		Long: `export writes every vector of a space, one row each.
 
 TSV columns: for genes and cell-genes "gene\tdataset\tdim0..."; for cells
-"barcode\tdataset\tdim0...". Consensus gene vectors (one per gene across
+and cells-from-genes "barcode\tdataset\tdim0...". Consensus gene vectors (one per gene across
 datasets) have dataset "*". Values are float32 printed with the shortest
 representation that reads back exactly.
 
 h5ad (AnnData on-disk format, read by anndata >= 0.8 and scanpy): the vectors
 in obsm["X_genestore"] and in X (var = dim0...); obs index = barcode or gene
-symbol, made unique with "-<dataset>" when repeated. Cells: obs holds dataset,
+symbol, made unique with "-<dataset>" when repeated. Cells (either cell
+space): obs holds dataset,
 barcode, batch, every obs column of the cells' datasets, one
 "cluster_<name>" column per stored clustering and "<label>_transferred" with
 "<label>_transferred_confidence" per stored label transfer. Genes and
@@ -79,7 +80,7 @@ refused unless --force.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.Space, "space", o.Space, "embedding space: genes, cells or cell-genes")
+	f.StringVar(&o.Space, "space", o.Space, "embedding space: genes, cells, cell-genes or cells-from-genes")
 	f.StringVar(&o.Format, "format", o.Format, "tsv or h5ad")
 	f.StringVar(&o.out, "out", "", "output file (default stdout for tsv)")
 	f.BoolVar(&o.WithCounts, "with-counts", false, "h5ad of cells: X = the raw counts of the exported cells")

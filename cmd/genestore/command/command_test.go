@@ -311,6 +311,10 @@ func TestAppendThenQuery(t *testing.T) {
 	if fg.Space != "cells-from-genes" || len(fg.Neighbors) != 5 {
 		t.Fatalf("neighbors --space cells-from-genes:\n%s", q)
 	}
+	rows := strings.Split(strings.TrimSuffix(mustRun(t, "--store", db, "export", "--space", "cells-from-genes"), "\n"), "\n")
+	if !strings.HasPrefix(rows[0], "barcode\tdataset\tdim0\t") || !slices.ContainsFunc(rows, func(r string) bool { return strings.HasPrefix(r, "ACTCTCCTGCATAC\tpbmc3k\t") }) {
+		t.Fatalf("export --space cells-from-genes: header %q, %d rows", rows[0], len(rows))
+	}
 	if _, err := run(t, "--store", db, "neighbors", "--cell", "ACTCTCCTGCATAC", "--dataset", "pbmc3k", "--space", "genes"); err == nil {
 		t.Fatal("neighbors --space genes for a cell accepted")
 	}

@@ -219,6 +219,13 @@ func TestRoutes(t *testing.T) {
 			}
 		}},
 		{"/v1/cells/ds2/" + bc + "/neighbors?where=cluster:leiden_r1.0%3D0", 200, nil},
+		{"/v1/cells/ds2/" + bc + "/neighbors?space=cells", 200, func(t *testing.T, m map[string]any) {
+			if m["space"] != "cells" {
+				t.Errorf("space %v", m["space"])
+			}
+		}},
+		{"/v1/cells/ds2/" + bc + "/neighbors?space=genes", 400, nil},
+		{"/v1/cells/ds2/" + bc + "/neighbors?space=cells-from-genes", 404, nil}, // not written in this store
 		{"/v1/cells/ds2/" + bc + "/neighbors?where=tissue%3Dlung", 400, func(t *testing.T, m map[string]any) {
 			if !strings.Contains(m["error"].(string), `obs column "tissue"`) {
 				t.Errorf("error %v", m)
