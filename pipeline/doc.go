@@ -21,6 +21,10 @@
 // (SpatialPattern), a spot's nearest spots in space (SpatialNeighbors), and
 // how often a gene's vector in one dataset (species) finds its own vector in
 // another among its nearest, against the baselines (RetrieveOrthologs).
+// Cells from genes (issue 21): CellsFromGenes embeds cells from the
+// consensus gene vectors of the genes they express (train/fromgenes), a
+// second cell space that needs no training; EvalCells scores it beside the
+// cell model.
 //
 // # Basics
 //
@@ -40,6 +44,10 @@
 //	              the ridge-regression coefficients of each gene's centred
 //	              log expression on the cells' latent means; with a linear
 //	              decoder, its weights
+//	"cells-from-genes"
+//	              cells embedded from the consensus gene vectors under
+//	              (dataset id, cell row); model version
+//	              "from-genes-<weight>/<gene model version>"
 //
 // Space, blob and model names come from package vocab. Model weights are
 // blobs of kind "model" named "genes", "cells" and "expr"; index snapshots are blobs

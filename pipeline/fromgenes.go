@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"genestore/index"
@@ -50,6 +51,7 @@ type CellsFromGenesResult struct {
 	GeneModel    string                  `json:"gene_model"`    // version of the consensus gene vectors used
 	Weight       fromgenes.Weight        `json:"weight"`
 	Dim          int                     `json:"dim"`
+	SharedGenes  int                     `json:"shared_genes"` // genes of the gene space every embedded dataset measures: the genes used
 	Datasets     []CellsFromGenesDataset `json:"datasets"`
 	Skipped      []string                `json:"skipped,omitempty"` // datasets with no gene in the gene space, not named
 }
@@ -180,24 +182,61 @@ func CellsFromGenes(ctx context.Context, db *store.DB, o CellsFromGenesOptions, 
 		ids  []uint32
 		vecs []float32
 	}
-	var outs []output
-	all := &vecindex.Vectors{Space: space, Dim: dim}
+	// Datasets without a gene of the gene space are skipped (or refused
+	// when named); the others are embedded from the genes they all
+	// measure, so every cell is built on the same genes and datasets with
+	// different gene panels stay comparable.
+	var use []input
 	for _, in := range ins {
-		E := make([][]float32, len(in.genes))
-		covered := 0
-		for j, g := range in.genes {
-			if r, ok := row[g]; ok {
-				E[j] = centred[r*dim : (r+1)*dim]
-				covered++
-			}
-		}
-		if covered == 0 {
+		if !slices.ContainsFunc(in.genes, func(g uint32) bool { _, ok := row[g]; return ok }) {
 			if len(o.Datasets) == 0 || in.held {
 				fmt.Fprintf(log, "cells from genes: dataset %q skipped: none of its %d genes is in the gene space\n", in.info.Name, len(in.genes))
 				res.Skipped = append(res.Skipped, in.info.Name)
 				continue
 			}
 			return nil, fmt.Errorf("%w: dataset %q: none of its %d genes is in the gene space", ErrNoData, in.info.Name, len(in.genes))
+		}
+		use = append(use, in)
+	}
+	if len(use) == 0 {
+		return nil, fmt.Errorf("%w: no dataset has genes in the gene space", ErrNoData)
+	}
+	shared := map[uint32]int{}
+	for _, in := range use {
+		seen := map[uint32]bool{}
+		for _, g := range in.genes {
+			if _, ok := row[g]; ok && !seen[g] {
+				seen[g] = true
+				shared[g]++
+			}
+		}
+	}
+	for g, n := range shared {
+		if n < len(use) {
+			delete(shared, g)
+		}
+	}
+	if len(shared) == 0 {
+		names := make([]string, len(use))
+		for i, in := range use {
+			names[i] = in.info.Name
+		}
+		return nil, fmt.Errorf("%w: datasets %s share no gene of the gene space", ErrNoData, strings.Join(names, ", "))
+	}
+	res.SharedGenes = len(shared)
+	fmt.Fprintf(log, "cells from genes: %d genes of the gene space measured by all %d datasets\n", len(shared), len(use))
+
+	var outs []output
+	all := &vecindex.Vectors{Space: space, Dim: dim}
+	for _, in := range use {
+		E := make([][]float32, len(in.genes))
+		first := make(map[uint32]bool, len(shared))
+		for j, g := range in.genes {
+			if _, ok := shared[g]; ok && !first[g] { // a gene's first column only
+				first[g] = true
+				r := row[g]
+				E[j] = centred[r*dim : (r+1)*dim]
+			}
 		}
 		xn := in.x
 		if in.info.Values != vocab.Log {
@@ -223,9 +262,6 @@ func CellsFromGenes(ctx context.Context, db *store.DB, o CellsFromGenesOptions, 
 		outs = append(outs, out)
 		res.Datasets = append(res.Datasets, CellsFromGenesDataset{Name: in.info.Name, Cells: in.info.Cells, Embedded: len(out.ids), Genes: emb.Covered})
 		fmt.Fprintf(log, "cells from genes: %q: %d of %d cells embedded from %d genes (%s)\n", in.info.Name, len(out.ids), in.info.Cells, emb.Covered, o.Weight)
-	}
-	if len(outs) == 0 {
-		return nil, fmt.Errorf("%w: no dataset has genes in the gene space", ErrNoData)
 	}
 	opts, err := indexOptions(db, space, o.Index)
 	if err != nil {

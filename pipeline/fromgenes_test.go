@@ -10,6 +10,7 @@ import (
 	"genestore/query/cluster"
 	"genestore/query/eval"
 	"genestore/store"
+	"genestore/store/ingest"
 	"genestore/train/fromgenes"
 	"genestore/vecindex"
 	"genestore/vocab"
@@ -36,7 +37,7 @@ func TestCellsFromGenes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Weight != fromgenes.Scaled || res.Dim != 8 || len(res.Datasets) != 3 {
+	if res.Weight != fromgenes.Scaled || res.Dim != 8 || len(res.Datasets) != 3 || res.SharedGenes < 100 || res.SharedGenes > 300 {
 		t.Fatalf("result %+v", res)
 	}
 	for _, d := range res.Datasets {
@@ -169,4 +170,80 @@ func setVectors(t *testing.T, db *store.DB, name string) []float32 {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// TestCellsFromGenesSharedGenes: a dataset measuring half the genes makes
+// every dataset's cells be built on that half, so its cells find
+// neighbours of their own type in the other datasets (with each dataset's
+// own genes they would sit apart).
+func TestCellsFromGenesSharedGenes(t *testing.T) {
+	ctx := context.Background()
+	db, s := simStore(t, smallSim(), 2)
+	o := DefaultGeneOptions()
+	o.Model.Epochs, o.Model.Dim, o.Model.Hidden, o.Model.Seed = 30, 8, 32, 1
+	o.HVG = 200
+	if _, err := TrainGenes(ctx, db, o, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	d3 := s.Datasets[2]
+	half := make([]int, 0, len(d3.Genes)/2)
+	for j := 0; j < len(d3.Genes); j += 2 {
+		half = append(half, j)
+	}
+	ds := simDataset(d3)
+	ds.X = d3.X.SelectCols(half)
+	ds.Genes = nil
+	for _, j := range half {
+		ds.Genes = append(ds.Genes, ingest.Gene{ID: d3.Genes[j], Symbol: d3.Genes[j]})
+	}
+	if _, err := db.AddDataset(ctx, "D3", ds, store.AddOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	full, err := CellsFromGenes(ctx, db, CellsFromGenesOptions{Datasets: []string{"D1", "D2"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := CellsFromGenes(ctx, db, CellsFromGenesOptions{Datasets: []string{"D3"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Datasets) != 3 || res.SharedGenes >= full.SharedGenes || res.SharedGenes > len(half) {
+		t.Fatalf("shared genes %d (D1, D2 alone: %d; D3 measures %d)", res.SharedGenes, full.SharedGenes, len(half))
+	}
+	var ref, qry []float32
+	var refLab, qryLab []string
+	err = db.View(func(tx *store.Tx) error {
+		for i, d := range s.Datasets {
+			info, err := tx.DatasetByName(d.Name)
+			if err != nil {
+				return err
+			}
+			_, _, v, err := tx.Embeddings(vocab.SpaceCellsFromGenes, info.ID)
+			if err != nil {
+				return err
+			}
+			unitRows(v, 8)
+			if i < 2 {
+				ref, refLab = append(ref, v...), append(refLab, d.CellTypes...)
+			} else {
+				qry, qryLab = append(qry, v...), append(qryLab, d.CellTypes...)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pred, err := eval.KNNTransfer(ref, refLab, qry, 8, 15, cluster.Euclidean)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f1, err := eval.MacroF1(qryLab, pred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("shared genes %d; transfer macro-F1 D1,D2 → D3 (half the genes): %.3f", res.SharedGenes, f1)
+	if f1 < 0.8 {
+		t.Errorf("transfer macro-F1 %.3f, want ≥ 0.8", f1)
+	}
 }

@@ -18,6 +18,8 @@
 //     grn/classic: GENIE3, CLR, partial correlation and their ensemble).
 //   - expr: prediction of unmeasured genes from landmark genes (D-GEX MLP,
 //     ridge-CV, kNN, least squares, chosen per gene on validation).
+//   - fromgenes: cells embedded from the gene vectors of the genes they
+//     express (GenePT-w; per-dataset z-scores), with no training.
 //
 // train returns vectors and weights; it imports neither the store nor its
 // format readers (shared names come from package vocab), so no model links

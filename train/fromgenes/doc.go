@@ -25,10 +25,17 @@
 //     which also removes whatever the dataset's composition adds to the
 //     means. Computed sparsely: Σ_{x>0} (x/sd)·e − Σ_g (mean/sd)·e.
 //
+// The pipeline passes, for every dataset of the space, only the genes all
+// of them measure (the others get nil), so cells of datasets with
+// different gene panels are built on the same genes.
+//
 // # Caveats
 //
 // The vectors live in the gene space's dimension and inherit its model
 // version: retraining the genes makes them stale (pipeline records the
 // gene model's version on the set). Nothing here corrects batches inside a
-// dataset; Scaled corrects between datasets only.
+// dataset; Scaled corrects between datasets only, and it assumes the
+// datasets hold comparable mixtures of cells: standardising a dataset of
+// T cells alone against one of B cells alone would remove their
+// difference with the batch's.
 package fromgenes

@@ -183,6 +183,8 @@ func runDemo(ctx context.Context, w, log io.Writer, g *globalOptions, o *demoOpt
 		{"6. Nearest genes of NKG7 by its pbmc3k_sct283 vector", []string{"neighbors", "--gene", "NKG7", "--dataset", "pbmc3k_sct283", "-k", "8"}},
 		{"7. Co-expression partners of CD79A, conserved across datasets, with embedding similarity", []string{"coexpr", "--gene", "CD79A", "-k", "8"}},
 		{"8. Nearest cells of one pbmc_small cell, across both PBMC runs", []string{"neighbors", "--cell", "ATGCCAGAACGACT", "--dataset", "pbmc_small", "-k", "6"}},
+		{"   Cells embedded from the consensus gene vectors of the genes they express (no training)", []string{"train", "cells-from-genes", "--datasets", "pbmc_small,pbmc3k_sct283"}},
+		{"   and the same cell's nearest cells in that space", []string{"neighbors", "--cell", "ATGCCAGAACGACT", "--dataset", "pbmc_small", "--space", "cells-from-genes", "-k", "6"}},
 		{"9. Cell clusters (Leiden over the HNSW kNN graph), stored", []string{"clusters", "--space", "cells", "--resolution", "1.0"}},
 		{"10. Top genes of cell cluster 0 (gene vectors in the cell latent space)", []string{"markers", "--cluster", "0", "-k", "8"}},
 		{"11. Cells most associated with LYZ", []string{"neighbors", "--gene", "LYZ", "--cells", "-k", "5"}},

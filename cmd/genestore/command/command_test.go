@@ -186,7 +186,7 @@ func TestDemo(t *testing.T) {
 	text := mustRun(t, "demo", "--quick", "--out", out)
 	for _, want := range []string{
 		"pbmc3k_sct283  mtx   counts       283 cells ×   914 genes",
-		"genes nearest CD79A", "co-expression partners of CD79A", "cells nearest pbmc_small/ATGCCAGAACGACT",
+		"genes nearest CD79A", "co-expression partners of CD79A", "cells nearest pbmc_small/ATGCCAGAACGACT", "cells nearest pbmc_small/ATGCCAGAACGACT in cells-from-genes",
 		"top genes of cluster 0", "cells most associated with LYZ", "enrichment in go_bp", "stored as cell-labels/",
 		`S100A4 in "pbmc_small" (layer predicted, model expr:`, "130 landmarks present, 0 missing",
 	} {

@@ -2,6 +2,7 @@ package command
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"strings"
 
@@ -187,7 +188,9 @@ batch correction between datasets. --weight expression is GenePT-w as
 published: the mean of the vectors of the genes a cell expresses, weighted by
 its log-normalised expression. Gene vectors are scaled to unit length and
 centred on their mean first, so the direction shared by all genes does not
-dominate every cell.
+dominate every cell. Only the genes of the gene space that every embedded
+dataset measures are used, so datasets with different gene panels are built on
+the same genes and stay comparable.
 
 Query it with neighbors --cell --space cells-from-genes; eval cells scores it
 beside the cell model when it holds every evaluated cell. One transaction: an interrupted run changes nothing.`,
@@ -198,7 +201,11 @@ beside the cell model when it holds every evaluated cell. One transaction: an in
 				return err
 			}
 			defer db.Close()
-			res, err := pipeline.CellsFromGenes(cmd.Context(), db, o, cmd.ErrOrStderr())
+			var log io.Writer = cmd.ErrOrStderr()
+			if g.quiet {
+				log = nil // the answer below says it all
+			}
+			res, err := pipeline.CellsFromGenes(cmd.Context(), db, o, log)
 			if err != nil {
 				return err
 			}
@@ -216,7 +223,7 @@ beside the cell model when it holds every evaluated cell. One transaction: an in
 					return err
 				}
 			}
-			_, err = fmt.Fprintf(w, "cells-from-genes %s: weight %s, dimension %d\n", res.ModelVersion, res.Weight, res.Dim)
+			_, err = fmt.Fprintf(w, "cells-from-genes %s: weight %s, dimension %d, %d genes measured by every dataset\n", res.ModelVersion, res.Weight, res.Dim, res.SharedGenes)
 			return err
 		},
 	}
