@@ -131,11 +131,27 @@ func Append(ctx context.Context, db *store.DB, name string, ds *ingest.Dataset, 
 	}
 	for attempt := 1; ; attempt++ {
 		res, err := appendOnce(ctx, db, name, ds, o, log)
+		if err == nil {
+			hintCellsFromGenes(db, name, log)
+		}
 		if !errors.Is(err, ErrConflict) || attempt == 3 {
 			return res, err
 		}
 		fmt.Fprintf(log, "append: %v; computing again\n", err)
 	}
+}
+
+// hintCellsFromGenes says how to add an appended dataset to the
+// cells-from-genes space when the store has one: Append does not embed it
+// there, since that embeds every held dataset again (the append moved the
+// consensus vectors) and rebuilds the space's index.
+func hintCellsFromGenes(db *store.DB, name string, log io.Writer) {
+	_ = db.View(func(tx *store.Tx) error {
+		if sp, err := tx.Space(vocab.SpaceCellsFromGenes); err == nil && len(sp.Sets) > 0 {
+			fmt.Fprintf(log, "append: the cells-from-genes space does not hold %q; add it (and refresh the others with the moved consensus) with: genestore train cells-from-genes --datasets %s\n", name, name)
+		}
+		return nil
+	})
 }
 
 // appendOnce is one attempt of Append: read, compute, commit.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"genestore/index"
@@ -196,12 +197,17 @@ func TestCellsFromGenesSharedGenes(t *testing.T) {
 	for _, j := range half {
 		ds.Genes = append(ds.Genes, ingest.Gene{ID: d3.Genes[j], Symbol: d3.Genes[j]})
 	}
-	if _, err := db.AddDataset(ctx, "D3", ds, store.AddOptions{}); err != nil {
-		t.Fatal(err)
-	}
 	full, err := CellsFromGenes(ctx, db, CellsFromGenesOptions{Datasets: []string{"D1", "D2"}}, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Appended to the gene model; the append says how to embed it here.
+	var log strings.Builder
+	if _, err := Append(ctx, db, "D3", ds, AppendOptions{}, &log); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "genestore train cells-from-genes --datasets D3") {
+		t.Errorf("append log lacks the cells-from-genes hint:\n%s", log.String())
 	}
 	res, err := CellsFromGenes(ctx, db, CellsFromGenesOptions{Datasets: []string{"D3"}}, nil)
 	if err != nil {
