@@ -334,3 +334,18 @@ func TestKNNDuplicatesAtDistanceZero(t *testing.T) {
 		}
 	}
 }
+
+// TestFromNeighborsInfiniteDistance: an infinite distance is refused like
+// a NaN one; it used to pass and come out as NaN weights (an invalid CSR
+// that Cluster then rejects) and, through the global mean distance, as
+// weight 1 on every neighbour of rows whose nearest distance is 0.
+func TestFromNeighborsInfiniteDistance(t *testing.T) {
+	ids := [][]uint32{{1, 2}, {0, 2}, {0, 1}}
+	d := [][]float32{{1, float32(math.Inf(1))}, {1, 2}, {2, 3}}
+	for _, w := range []Weighting{Fuzzy, SNN} {
+		g, err := FromNeighbors(ids, d, GraphOptions{Weighting: w})
+		if !errors.Is(err, ErrInvalidInput) {
+			t.Errorf("%v: err = %v, graph %v", w, err, g)
+		}
+	}
+}
