@@ -472,3 +472,34 @@ func seeded(o Options, seed uint64) Options {
 	o.Seed = seed
 	return o
 }
+
+// TestClusterScaleInvariant: modularity does not change when every weight
+// is multiplied by the same factor, and neither may the partition: a fixed
+// gain tolerance of 1e-10 left graphs with weights ~1e-11 as singletons.
+func TestClusterScaleInvariant(t *testing.T) {
+	n, e, truth := ringOfCliques(6, 5)
+	for _, m := range []Method{Leiden, Louvain} {
+		o := seeded(DefaultOptions(), 3)
+		o.Method = m
+		base, err := Cluster(context.Background(), edgesToCSR(t, n, e), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !samePartition(base.Labels, truth) {
+			t.Fatalf("%v: unit weights did not find the cliques: %v", m, base.Labels)
+		}
+		for _, s := range []float64{1e-11, 1e-13, 1e6} {
+			es := make([][3]float64, len(e))
+			for i, x := range e {
+				es[i] = [3]float64{x[0], x[1], x[2] * s}
+			}
+			r, err := Cluster(context.Background(), edgesToCSR(t, n, es), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(r.Labels, base.Labels) || math.Abs(r.Modularity-base.Modularity) > 1e-9 {
+				t.Errorf("%v, weights ×%g: %d communities, Q %v; unit weights: %d, Q %v", m, s, r.Communities, r.Modularity, base.Communities, base.Modularity)
+			}
+		}
+	}
+}

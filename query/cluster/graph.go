@@ -23,6 +23,10 @@ type graph struct {
 	self   []float64
 	deg    []float64
 	m2     float64
+	// tol is the smallest gain that counts as an improvement: eps times the
+	// largest weight of the input graph, so that the partition does not
+	// depend on the scale of the weights.
+	tol float64
 }
 
 func (g *graph) nbrs(v int) ([]int32, []float64) {
@@ -60,6 +64,7 @@ func fromCSR(m *sparse.CSR) (*graph, error) {
 	g := &graph{n: n, indptr: make([]int64, n+1), self: make([]float64, n), deg: make([]float64, n)}
 	g.adj = make([]int32, 0, len(m.Indices))
 	g.w = make([]float64, 0, len(m.Data))
+	maxW := 0.0
 	for r := 0; r < n; r++ {
 		idx, val := m.Row(r)
 		for k, c := range idx {
@@ -68,6 +73,7 @@ func fromCSR(m *sparse.CSR) (*graph, error) {
 				return nil, fmt.Errorf("%w: negative weight %v at (%d,%d)", ErrInvalidGraph, w, r, c)
 			}
 			g.deg[r] += w
+			maxW = max(maxW, w)
 			if int(c) == r {
 				g.self[r] = w
 				continue
@@ -80,6 +86,10 @@ func fromCSR(m *sparse.CSR) (*graph, error) {
 		}
 		g.indptr[r+1] = int64(len(g.adj))
 		g.m2 += g.deg[r]
+	}
+	g.tol = eps
+	if maxW > 0 {
+		g.tol = eps * maxW
 	}
 	return g, nil
 }
@@ -100,7 +110,7 @@ func (g *graph) aggregate(labels []int32, nc int) *graph {
 		members[next[c]] = int32(v)
 		next[c]++
 	}
-	a := &graph{n: nc, indptr: make([]int64, nc+1), self: make([]float64, nc), deg: make([]float64, nc), m2: g.m2}
+	a := &graph{n: nc, indptr: make([]int64, nc+1), self: make([]float64, nc), deg: make([]float64, nc), m2: g.m2, tol: g.tol}
 	acc := make([]float64, nc)
 	mark := make([]bool, nc)
 	var touched []int32

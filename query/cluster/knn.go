@@ -146,14 +146,21 @@ func KNN(ctx context.Context, vecs []float32, n, dim, k int, metric Metric) (ids
 				}
 				for qi := q0; qi < q1; qi++ {
 					t := &tops[qi-q0]
-					ids[qi] = append([]uint32(nil), t.id...)
-					ds := append([]float32(nil), t.d...)
-					if metric == Euclidean {
-						for j, d := range ds {
-							ds[j] = float32(math.Sqrt(float64(max(d, 0))))
+					// The gemm's float32 distances choose the neighbours;
+					// the k kept are measured again exactly (float64, from
+					// the input vectors), so that a duplicate is at 0 and
+					// not at a cancellation residue of ‖a‖² + ‖b‖² − 2a·b.
+					for j, id := range t.id {
+						t.d[j] = exactDist(vecs, dim, qi, int(id), metric)
+					}
+					for j := 1; j < len(t.d); j++ {
+						for p := j; p > 0 && (t.d[p] < t.d[p-1] || (t.d[p] == t.d[p-1] && t.id[p] < t.id[p-1])); p-- {
+							t.d[p], t.d[p-1] = t.d[p-1], t.d[p]
+							t.id[p], t.id[p-1] = t.id[p-1], t.id[p]
 						}
 					}
-					dists[qi] = ds
+					ids[qi] = append([]uint32(nil), t.id...)
+					dists[qi] = append([]float32(nil), t.d...)
 				}
 			}
 		}()
@@ -163,6 +170,31 @@ func KNN(ctx context.Context, vecs []float32, n, dim, k int, metric Metric) (ids
 		return nil, nil, fmt.Errorf("cluster: %w", err)
 	}
 	return ids, dists, nil
+}
+
+// exactDist is the distance between rows i and j of vecs in float64: ‖a − b‖,
+// or 1 − cos(a, b) (1 when either is zero), never below 0.
+func exactDist(vecs []float32, dim, i, j int, metric Metric) float32 {
+	a, b := vecs[i*dim:(i+1)*dim], vecs[j*dim:(j+1)*dim]
+	if metric == Euclidean {
+		var s float64
+		for k := range a {
+			d := float64(a[k]) - float64(b[k])
+			s += d * d
+		}
+		return float32(math.Sqrt(s))
+	}
+	var dot, na, nb float64
+	for k := range a {
+		x, y := float64(a[k]), float64(b[k])
+		dot += x * y
+		na += x * x
+		nb += y * y
+	}
+	if na == 0 || nb == 0 {
+		return 1
+	}
+	return float32(max(0, 1-dot/math.Sqrt(na*nb)))
 }
 
 // topK keeps the k smallest (distance, id) pairs in sorted order.

@@ -297,3 +297,55 @@ func TestSNNWorkersSameGraph(t *testing.T) {
 		t.Fatalf("3 workers built another graph than 1 (%d vs %d entries)", len(many.Data), len(one.Data))
 	}
 }
+
+// TestKNNDuplicatesAtDistanceZero: an exact duplicate is at distance 0
+// under both metrics (not a float32 cancellation residue of
+// ‖a‖² + ‖b‖² − 2a·b, which reached 0.03 on vectors of norm ~40), so that
+// Fuzzy weighting takes ρ from the nearest distinct neighbour as UMAP does.
+func TestKNNDuplicatesAtDistanceZero(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 1))
+	const n, dim, k = 200, 50, 5
+	v := make([]float32, n*dim)
+	for i := 0; i < n; i += 2 { // each vector twice
+		for d := 0; d < dim; d++ {
+			x := float32(r.NormFloat64()*5 + 3)
+			v[i*dim+d], v[(i+1)*dim+d] = x, x
+		}
+	}
+	for _, m := range []Metric{Euclidean, Cosine} {
+		ids, dists, err := KNN(context.Background(), v, n, dim, k, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clean := make([][]int32, n)
+		for i := range ids {
+			if twin := uint32(i ^ 1); ids[i][0] != twin || dists[i][0] != 0 {
+				t.Fatalf("%v row %d: nearest %d at %v, want its duplicate %d at 0", m, i, ids[i][0], dists[i][0], twin)
+			}
+			for _, u := range ids[i] {
+				clean[i] = append(clean[i], int32(u))
+			}
+		}
+		w := fuzzyWeights(clean, dists)
+		for i := range w {
+			if w[i][1] != 1 {
+				t.Fatalf("%v row %d: nearest distinct neighbour has fuzzy weight %v, want 1", m, i, w[i][1])
+			}
+		}
+	}
+}
+
+// TestFromNeighborsInfiniteDistance: an infinite distance is refused like
+// a NaN one; it used to pass and come out as NaN weights (an invalid CSR
+// that Cluster then rejects) and, through the global mean distance, as
+// weight 1 on every neighbour of rows whose nearest distance is 0.
+func TestFromNeighborsInfiniteDistance(t *testing.T) {
+	ids := [][]uint32{{1, 2}, {0, 2}, {0, 1}}
+	d := [][]float32{{1, float32(math.Inf(1))}, {1, 2}, {2, 3}}
+	for _, w := range []Weighting{Fuzzy, SNN} {
+		g, err := FromNeighbors(ids, d, GraphOptions{Weighting: w})
+		if !errors.Is(err, ErrInvalidInput) {
+			t.Errorf("%v: err = %v, graph %v", w, err, g)
+		}
+	}
+}

@@ -27,7 +27,8 @@ type Result struct {
 	Levels int
 }
 
-// eps is the smallest gain (in edge-weight units) that counts as an improvement.
+// eps is the smallest gain that counts as an improvement, in units of the
+// graph's largest edge weight (graph.tol).
 const eps = 1e-10
 
 // Cluster partitions the symmetric weighted graph g (n×n CSR; weights ≥ 0)
@@ -244,11 +245,11 @@ func (s *state) bestMove(v int) bool {
 		if c == d {
 			continue
 		}
-		if gain := s.nw[c] - scale*s.tot[c]; gain > bestGain+eps {
+		if gain := s.nw[c] - scale*s.tot[c]; gain > bestGain+g.tol {
 			best, bestGain = c, gain
 		}
 	}
-	if bestGain < -eps && s.size[d] > 0 && len(s.empty) > 0 {
+	if bestGain < -g.tol && s.size[d] > 0 && len(s.empty) > 0 {
 		best = s.empty[len(s.empty)-1]
 		s.empty = s.empty[:len(s.empty)-1]
 	}
@@ -354,7 +355,7 @@ func (s *state) refine(rng *rand.Rand, theta float64) []int32 {
 		C := s.comm[v]
 		kC := s.tot[C]
 		kv := g.deg[v]
-		if ext[v] < res*kv*(kC-kv)-eps {
+		if ext[v] < res*kv*(kC-kv)-g.tol {
 			continue
 		}
 		own := ref[v]
@@ -380,7 +381,7 @@ func (s *state) refine(rng *rand.Rand, theta float64) []int32 {
 			if r == own {
 				continue
 			}
-			if ext[r] < res*cw[r]*(kC-cw[r])-eps {
+			if ext[r] < res*cw[r]*(kC-cw[r])-g.tol {
 				continue
 			}
 			diff := nw[r] - kv*cw[r]*res

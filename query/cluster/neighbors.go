@@ -126,7 +126,7 @@ func FromNeighbors(ids [][]uint32, dists [][]float32, opts GraphOptions) (*spars
 				if d < 0 && d > -negativeDistanceTolerance {
 					d = 0
 				}
-				if math.IsNaN(float64(d)) || d < 0 {
+				if math.IsNaN(float64(d)) || math.IsInf(float64(d), 0) || d < 0 {
 					return nil, fmt.Errorf("%w: node %d: distance %v", ErrInvalidInput, i, d)
 				}
 				cd[i] = append(cd[i], d)
