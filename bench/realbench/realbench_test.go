@@ -85,6 +85,30 @@ func TestCellBench(t *testing.T) {
 	}
 }
 
+// TestCellsFromGenesBars is issue 21's cell bars for the cells-from-genes
+// space (no cell training; the gene model trained on the suite's
+// datasets): CellBench transfer macro-F1 ≥ 0.95 and batch ASW ≥ PCA's; on
+// the PBMC chemistries iLISI and batch ASW above PCA's and label ASW not
+// more than 0.02 below it. -long only: it trains the gene model on five
+// real datasets (about 6 minutes on 2 cores).
+func TestCellsFromGenesBars(t *testing.T) {
+	if !*long {
+		t.Skip("trains the gene model on the cellbench and pbmc datasets; run with -long")
+	}
+	o := DefaultOptions()
+	o.Data, o.Suites, o.FromGenes = shareddata.Dir(t), []string{"cellbench", "pbmc"}, true
+	got := runLines(t, o)
+	c, cp := got["cellbench"]["cells-from-genes"].Metrics, got["cellbench"]["pca"].Metrics
+	if c["transfer_macro_f1"] < 0.95 || c["batch_asw"] < cp["batch_asw"] {
+		t.Errorf("cellbench: macro-F1 %.3f (want ≥ 0.95), batch ASW %.3f (PCA %.3f)", c["transfer_macro_f1"], c["batch_asw"], cp["batch_asw"])
+	}
+	b, bp := got["pbmc"]["cells-from-genes"].Metrics, got["pbmc"]["pca"].Metrics
+	if b["ilisi"] <= bp["ilisi"] || b["batch_asw"] <= bp["batch_asw"] || b["label_asw"] < bp["label_asw"]-0.02 {
+		t.Errorf("pbmc: iLISI %.3f (PCA %.3f), batch ASW %.3f (PCA %.3f), label ASW %.3f (PCA %.3f, within 0.02 wanted)",
+			b["ilisi"], bp["ilisi"], b["batch_asw"], bp["batch_asw"], b["label_asw"], bp["label_asw"])
+	}
+}
+
 // runLines runs suites and returns their lines by suite and method.
 func runLines(t *testing.T, o Options) map[string]map[string]Line {
 	t.Helper()
