@@ -270,8 +270,11 @@ type AnnotateCellsRequest struct {
 	// vectors: one per query cell, in cell order, of the space's
 	// dimension, from the model that made the stored ones (for example
 	// the query embedded again with its missing genes predicted,
-	// pipeline.EmbedQuery).
+	// pipeline.EmbedQuery). Only in the cell model's space.
 	QueryVectors []float32
+	// Space is the cell space whose neighbours vote: vocab.SpaceCells
+	// ("" means it) or vocab.SpaceCellsFromGenes.
+	Space string
 }
 
 // LabelCount is how many query cells got a label.
@@ -294,6 +297,7 @@ type CellAnnotations struct {
 	Query         string       `json:"query"`
 	Label         string       `json:"label"`
 	References    []string     `json:"references"`
+	Space         string       `json:"space"` // the cell space whose neighbours voted
 	ModelVersion  string       `json:"model_version"`
 	K             int          `json:"k"`
 	MinConfidence float32      `json:"min_confidence"`
@@ -336,11 +340,18 @@ func (e *Engine) AnnotateCells(ctx context.Context, req AnnotateCellsRequest) (*
 	if len(req.References) == 0 || req.Label == "" || req.Query == "" {
 		return nil, fmt.Errorf("%w: label transfer needs references, a label column and a query dataset", ErrInvalid)
 	}
+	space, err := cellSpace(req.Space)
+	if err != nil {
+		return nil, err
+	}
+	if req.QueryVectors != nil && space != vocab.SpaceCells {
+		return nil, fmt.Errorf("%w: query vectors stand in for the cell model's, not for %s", ErrInvalid, space)
+	}
 	nm, ds, err := e.names(ctx)
 	if err != nil {
 		return nil, err
 	}
-	info, err := e.r.Space(ctx, vocab.SpaceCells)
+	info, err := e.r.Space(ctx, space)
 	if err != nil {
 		return nil, err
 	}
@@ -350,7 +361,7 @@ func (e *Engine) AnnotateCells(ctx context.Context, req AnnotateCellsRequest) (*
 	}
 	qset, ok := info.set(qd)
 	if !ok || qd == vocab.Consensus {
-		return nil, fmt.Errorf("%w: dataset %q has no cell vectors", ErrNotFound, req.Query)
+		return nil, fmt.Errorf("%w: dataset %q has no %s vectors", ErrNotFound, req.Query, space)
 	}
 	refLabels := map[uint32][]string{}
 	for _, r := range req.References {
@@ -363,7 +374,7 @@ func (e *Engine) AnnotateCells(ctx context.Context, req AnnotateCellsRequest) (*
 		}
 		s, ok := info.set(rd)
 		if !ok {
-			return nil, fmt.Errorf("%w: dataset %q has no cell vectors", ErrNotFound, r)
+			return nil, fmt.Errorf("%w: dataset %q has no %s vectors", ErrNotFound, r, space)
 		}
 		if s.ModelVersion != qset.ModelVersion {
 			return nil, fmt.Errorf("%w: cells of %q are model %q, of %q are %q", ErrModelMismatch, r, s.ModelVersion, req.Query, qset.ModelVersion)
@@ -377,7 +388,7 @@ func (e *Engine) AnnotateCells(ctx context.Context, req AnnotateCellsRequest) (*
 		}
 		refLabels[rd] = col
 	}
-	keys, err := e.r.Keys(ctx, vocab.SpaceCells, []uint32{qd})
+	keys, err := e.r.Keys(ctx, space, []uint32{qd})
 	if err != nil {
 		return nil, err
 	}
@@ -403,13 +414,13 @@ func (e *Engine) AnnotateCells(ctx context.Context, req AnnotateCellsRequest) (*
 		} else {
 			// A worker's own error variable: the enclosing err is shared.
 			var verr error
-			if vecs, verr = e.r.Vectors(ctx, vocab.SpaceCells, keys[lo:hi]); verr != nil {
+			if vecs, verr = e.r.Vectors(ctx, space, keys[lo:hi]); verr != nil {
 				return verr
 			}
 		}
 		dim := len(vecs) / (hi - lo)
 		for i := lo; i < hi; i++ {
-			hits, err := e.r.Search(ctx, vocab.SpaceCells, vecs[(i-lo)*dim:(i-lo+1)*dim], k, func(key uint64) bool {
+			hits, err := e.r.Search(ctx, space, vecs[(i-lo)*dim:(i-lo+1)*dim], k, func(key uint64) bool {
 				d, _ := vocab.SplitEntityKey(key)
 				return refLabels[d] != nil
 			})
@@ -435,7 +446,7 @@ func (e *Engine) AnnotateCells(ctx context.Context, req AnnotateCellsRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	out := &CellAnnotations{Query: nm[qd], Label: req.Label, References: req.References, ModelVersion: qset.ModelVersion,
+	out := &CellAnnotations{Query: nm[qd], Label: req.Label, References: req.References, Space: space, ModelVersion: qset.ModelVersion,
 		K: k, MinConfidence: req.MinConfidence, Cells: len(keys), Labels: []LabelCount{}}
 	counts := map[string]int{}
 	rows := make([]Prediction, len(as))

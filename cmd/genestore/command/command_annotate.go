@@ -11,6 +11,7 @@ import (
 	"genestore/pipeline"
 	"genestore/query"
 	"genestore/store"
+	"genestore/vocab"
 )
 
 func newAnnotateCommand(g *globalOptions) *cobra.Command {
@@ -115,13 +116,14 @@ type annotateCellsOptions struct {
 	dryRun, rows  bool
 	json          bool
 	fill          string
+	space         string
 	backend       *backendFlags
 }
 
 func newAnnotateCellsCommand(g *globalOptions) *cobra.Command {
 	o := &annotateCellsOptions{}
 	cmd := &cobra.Command{
-		Use:   "cells --reference D [--reference D3 ...] --label COL --query D2 [-k 15] [--min-confidence 0.5] [--fill-missing predict|zero] [--json]",
+		Use:   "cells --reference D [--reference D3 ...] --label COL --query D2 [-k 15] [--min-confidence 0.5] [--fill-missing predict|zero] [--space cells|cells-from-genes] [--json]",
 		Short: "Transfer a cell label column from reference datasets to a query dataset",
 		Long: `annotate cells gives each cell of the query dataset the label (obs column
 COL of the reference datasets) voted by its k nearest reference cells in the
@@ -129,7 +131,9 @@ cell space, each vote weighted by cosine similarity. The winner's share of the
 vote is the confidence; below --min-confidence the cell is "Unassigned". Labels
 the query never had may be assigned. Reference and query vectors must come
 from one model version. Labels are stored as kind "cell-labels", name
-"<query>:<COL>", unless --dry-run.
+"<query>:<COL>", unless --dry-run. --space cells-from-genes votes with the
+nearest cells of the space "train cells-from-genes" writes instead of the cell
+model's (no cell training; --fill-missing does not apply there).
 
 When the query lacks genes of the cell model (an appended dataset measuring
 fewer genes), its cells are embedded again with the stored cell model for the
@@ -141,7 +145,7 @@ trained by append on its fill then: use the same --fill-missing for both (on a
 simulated query appended zero-filled, transfer with predicted genes scored
 below transfer with zeros).
 
---json prints {query, label, references, model_version, k, min_confidence,
+--json prints {query, label, references, space, model_version, k, min_confidence,
 cells, unassigned, labels:[{label,count}], name, written, rows?:[{cell,barcode,
 label,top,confidence}]} (rows with --rows), and fill:{mode,missing,predicted}
 when the query was embedded again.
@@ -156,12 +160,18 @@ by "sync weaviate".`,
 				return err
 			}
 			defer db.Close()
-			// A query without vectors of the cell model: AnnotateCells says so.
-			qc, err := pipeline.EmbedQuery(cmd.Context(), db, o.query, o.fill, cmd.ErrOrStderr())
-			if err != nil && !errors.Is(err, pipeline.ErrNoCellVectors) && !errors.Is(err, store.ErrNotFound) {
-				return err
+			var qc *pipeline.QueryCells
+			switch {
+			case o.space == vocab.SpaceCellsFromGenes && o.fill != "":
+				return fmt.Errorf("%w: --fill-missing embeds the query with the cell model: it does not go with --space %s", query.ErrInvalid, o.space)
+			case o.space == "" || o.space == vocab.SpaceCells:
+				// A query without vectors of the cell model: AnnotateCells says so.
+				qc, err = pipeline.EmbedQuery(cmd.Context(), db, o.query, o.fill, cmd.ErrOrStderr())
+				if err != nil && !errors.Is(err, pipeline.ErrNoCellVectors) && !errors.Is(err, store.ErrNotFound) {
+					return err
+				}
 			}
-			req := query.AnnotateCellsRequest{References: o.references, Label: o.label,
+			req := query.AnnotateCellsRequest{References: o.references, Label: o.label, Space: o.space,
 				Query: o.query, K: o.k, MinConfidence: o.minConfidence, Write: !o.dryRun, Rows: o.rows}
 			if qc != nil {
 				req.QueryVectors = qc.Vectors
@@ -181,8 +191,8 @@ by "sync weaviate".`,
 				}
 				return writeJSON(w, out)
 			}
-			fmt.Fprintf(w, "%s of %d cells of %s from %s (k %d, model %s): %d unassigned\n", a.Label, a.Cells, a.Query,
-				strings.Join(a.References, ", "), a.K, a.ModelVersion, a.Unassigned)
+			fmt.Fprintf(w, "%s of %d cells of %s from %s (k %d, %s, model %s): %d unassigned\n", a.Label, a.Cells, a.Query,
+				strings.Join(a.References, ", "), a.K, a.Space, a.ModelVersion, a.Unassigned)
 			if qc != nil {
 				fmt.Fprintf(w, "query embedded again: %d genes of the cell model missing, %d predicted, the rest zero\n", qc.Missing, qc.Filled)
 			}
@@ -209,6 +219,7 @@ by "sync weaviate".`,
 	f.BoolVar(&o.dryRun, "dry-run", false, "print, do not store")
 	f.BoolVar(&o.rows, "rows", false, "with --json: every cell's label")
 	f.BoolVar(&o.json, "json", false, "print JSON")
+	f.StringVar(&o.space, "space", "", "cell space whose neighbours vote: cells (default) or cells-from-genes")
 	f.StringVar(&o.fill, "fill-missing", "", "genes of the cell model the query lacks: predict (with the expression model, train expr) or zero (default: predict when an expression model exists)")
 	for _, n := range []string{"reference", "label", "query"} {
 		_ = cmd.MarkFlagRequired(n)

@@ -315,6 +315,21 @@ func TestAppendThenQuery(t *testing.T) {
 	if !strings.HasPrefix(rows[0], "barcode\tdataset\tdim0\t") || !slices.ContainsFunc(rows, func(r string) bool { return strings.HasPrefix(r, "ACTCTCCTGCATAC\tpbmc3k\t") }) {
 		t.Fatalf("export --space cells-from-genes: header %q, %d rows", rows[0], len(rows))
 	}
+	var lab struct {
+		Space string `json:"space"`
+		Cells int    `json:"cells"`
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, "--store", db, "annotate", "cells", "--reference", "pbmc_small", "--label", "RNA_snn_res.1",
+		"--query", "pbmc3k", "--space", "cells-from-genes", "--dry-run", "--json")), &lab); err != nil {
+		t.Fatal(err)
+	}
+	if lab.Space != "cells-from-genes" || lab.Cells != 283 {
+		t.Fatalf("annotate cells --space cells-from-genes: %+v", lab)
+	}
+	if _, err := run(t, "--store", db, "annotate", "cells", "--reference", "pbmc_small", "--label", "RNA_snn_res.1",
+		"--query", "pbmc3k", "--space", "cells-from-genes", "--fill-missing", "zero", "--dry-run"); err == nil {
+		t.Fatal("--fill-missing with --space cells-from-genes accepted")
+	}
 	if _, err := run(t, "--store", db, "neighbors", "--cell", "ACTCTCCTGCATAC", "--dataset", "pbmc3k", "--space", "genes"); err == nil {
 		t.Fatal("neighbors --space genes for a cell accepted")
 	}
