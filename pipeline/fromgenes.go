@@ -70,7 +70,8 @@ func fromGenesVersion(w fromgenes.Weight, geneVersion string) string {
 // appended after the gene model was trained (an append moves the
 // consensus vectors, so the datasets already held are embedded again and
 // the space stays comparable). It returns ErrConflict, writing nothing, if
-// the gene vectors or the space changed while it ran.
+// the gene vectors or the space changed, or a dataset it embeds was dropped
+// or renamed, while it ran.
 func CellsFromGenes(ctx context.Context, db *store.DB, o CellsFromGenesOptions, log io.Writer) (*CellsFromGenesResult, error) {
 	if log == nil {
 		log = io.Discard
@@ -282,6 +283,14 @@ func CellsFromGenes(ctx context.Context, db *store.DB, o CellsFromGenesOptions, 
 			return err
 		}
 		if err := checkGeneration(tx, space, genOut); err != nil {
+			return err
+		}
+		// A dataset dropped meanwhile must not get vectors back.
+		infos := make([]store.DatasetInfo, len(outs))
+		for i, out := range outs {
+			infos[i] = out.info
+		}
+		if err := checkDatasetNames(tx, infos); err != nil {
 			return err
 		}
 		if err := clearSpace(tx, space); err != nil {
