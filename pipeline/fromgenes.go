@@ -53,7 +53,7 @@ type CellsFromGenesResult struct {
 	Dim          int                     `json:"dim"`
 	SharedGenes  int                     `json:"shared_genes"` // genes of the gene space every embedded dataset measures: the genes used
 	Datasets     []CellsFromGenesDataset `json:"datasets"`
-	Skipped      []string                `json:"skipped,omitempty"` // datasets with no gene in the gene space, not named
+	Skipped      []string                `json:"skipped,omitempty"` // datasets not named that cannot be embedded: no gene in the gene space (or, under Scaled, under two cells)
 }
 
 // fromGenesVersion is the model version of cells-from-genes vectors: the
@@ -183,8 +183,8 @@ func CellsFromGenes(ctx context.Context, db *store.DB, o CellsFromGenesOptions, 
 		ids  []uint32
 		vecs []float32
 	}
-	// Datasets without a gene of the gene space are skipped (or refused
-	// when named); the others are embedded from the genes they all
+	// Datasets without a gene of the gene space, or under Scaled with
+	// fewer than two cells, are skipped (or refused when named); the others are embedded from the genes they all
 	// measure, so every cell is built on the same genes and datasets with
 	// different gene panels stay comparable.
 	var use []input
@@ -196,6 +196,15 @@ func CellsFromGenes(ctx context.Context, db *store.DB, o CellsFromGenesOptions, 
 				continue
 			}
 			return nil, fmt.Errorf("%w: dataset %q: none of its %d genes is in the gene space", ErrNoData, in.info.Name, len(in.genes))
+		}
+		if o.Weight == fromgenes.Scaled && in.info.Cells < 2 {
+			// No gene varies over one cell: Scaled has nothing to weigh.
+			if len(o.Datasets) == 0 || in.held {
+				fmt.Fprintf(log, "cells from genes: dataset %q skipped: %d cell(s), too few to standardise over (--weight %s embeds it)\n", in.info.Name, in.info.Cells, fromgenes.Expression)
+				res.Skipped = append(res.Skipped, in.info.Name)
+				continue
+			}
+			return nil, fmt.Errorf("%w: dataset %q: %d cell(s), too few to standardise over (--weight %s embeds it)", ErrNoData, in.info.Name, in.info.Cells, fromgenes.Expression)
 		}
 		use = append(use, in)
 	}

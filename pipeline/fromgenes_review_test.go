@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"genestore/store"
+	"genestore/train/fromgenes"
 	"genestore/vocab"
 )
 
@@ -57,5 +58,49 @@ func TestCellsFromGenesConflictsWithConcurrentDrop(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCellsFromGenesSkipsSingleCellDataset: under Scaled a dataset of one
+// cell has no gene that varies, so it cannot be embedded; unnamed, it is
+// skipped like a dataset without genes in the gene space, rather than
+// failing the run for every other dataset. Named, it is refused.
+func TestCellsFromGenesSkipsSingleCellDataset(t *testing.T) {
+	ctx := context.Background()
+	db, s := simStore(t, smallSim(), 2)
+	o := DefaultGeneOptions()
+	o.Model.Epochs, o.Model.Dim, o.Model.Hidden, o.Model.Seed = 5, 8, 32, 1
+	o.HVG = 200
+	if _, err := TrainGenes(ctx, db, o, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	d := s.Datasets[2]
+	ds := simDataset(d)
+	ds.X = d.X.SelectRows([]int{0})
+	ds.Barcodes = ds.Barcodes[:1]
+	for i := range ds.Obs {
+		ds.Obs[i].Values = ds.Obs[i].Values[:1]
+	}
+	if _, err := db.AddDataset(ctx, "one", ds, store.AddOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := CellsFromGenes(ctx, db, CellsFromGenesOptions{}, nil)
+	if err != nil {
+		t.Fatalf("a one-cell dataset failed the run: %v", err)
+	}
+	if len(res.Datasets) != 2 || len(res.Skipped) != 1 || res.Skipped[0] != "one" {
+		t.Fatalf("datasets %+v, skipped %v", res.Datasets, res.Skipped)
+	}
+	d0, _ := db.Digest()
+	if _, err := CellsFromGenes(ctx, db, CellsFromGenesOptions{Datasets: []string{"one"}}, nil); err == nil {
+		t.Fatal("a named one-cell dataset accepted")
+	}
+	if d1, _ := db.Digest(); d1 != d0 {
+		t.Fatal("a refused run changed the store")
+	}
+	// Under Expression it has a vector.
+	res, err = CellsFromGenes(ctx, db, CellsFromGenesOptions{Weight: fromgenes.Expression}, nil)
+	if err != nil || len(res.Datasets) != 3 || len(res.Skipped) != 0 {
+		t.Fatalf("expression: %+v, %v", res, err)
 	}
 }
