@@ -281,8 +281,17 @@ func CellsFromGenes(ctx context.Context, db *store.DB, o CellsFromGenesOptions, 
 	if err != nil {
 		return nil, err
 	}
-	params, _ := json.Marshal(map[string]any{"weight": o.Weight, "gene_model": geneVer, "normalize": "log1p of counts per 10,000"})
-	prov := store.Provenance{Kind: "cells-from-genes", ModelVersion: res.ModelVersion, Params: params}
+	prov := store.Provenance{Kind: "cells-from-genes", ModelVersion: res.ModelVersion}
+	// normalize says what prep.Normalize made of the dataset's values.
+	normalize := func(v vocab.ValueType) string {
+		switch v {
+		case vocab.Log:
+			return "none (log values as stored)"
+		case vocab.Normalized:
+			return "log1p of the normalised values"
+		}
+		return "log1p of counts per 10,000"
+	}
 	if testHookBeforeTrainCommit != nil {
 		testHookBeforeTrainCommit(space)
 	}
@@ -308,6 +317,11 @@ func CellsFromGenes(ctx context.Context, db *store.DB, o CellsFromGenesOptions, 
 		for _, out := range outs {
 			p := prov
 			p.Datasets = []uint32{out.info.ID}
+			params, err := json.Marshal(map[string]any{"weight": o.Weight, "gene_model": geneVer, "normalize": normalize(out.info.Values)})
+			if err != nil {
+				return err
+			}
+			p.Params = params
 			if len(out.ids) == 0 {
 				continue
 			}

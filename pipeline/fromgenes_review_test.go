@@ -2,11 +2,14 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"genestore/store"
 	"genestore/train/fromgenes"
+	"genestore/train/prep"
 	"genestore/vocab"
 )
 
@@ -102,5 +105,57 @@ func TestCellsFromGenesSkipsSingleCellDataset(t *testing.T) {
 	res, err = CellsFromGenes(ctx, db, CellsFromGenesOptions{Weight: fromgenes.Expression}, nil)
 	if err != nil || len(res.Datasets) != 3 || len(res.Skipped) != 0 {
 		t.Fatalf("expression: %+v, %v", res, err)
+	}
+}
+
+// TestCellsFromGenesProvenanceNormalize: each set's provenance says how
+// its dataset's values were normalised: a dataset stored as log values is
+// used as stored, not "log1p of counts per 10,000".
+func TestCellsFromGenesProvenanceNormalize(t *testing.T) {
+	ctx := context.Background()
+	db, s := simStore(t, smallSim(), 2)
+	o := DefaultGeneOptions()
+	o.Model.Epochs, o.Model.Dim, o.Model.Hidden, o.Model.Seed = 5, 8, 32, 1
+	o.HVG = 200
+	if _, err := TrainGenes(ctx, db, o, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	ds := simDataset(s.Datasets[2])
+	xl, err := prep.Normalize(ds.X, vocab.Counts, 1e4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds.X, ds.Values = xl, vocab.Log
+	if _, err := db.AddDataset(ctx, "L", ds, store.AddOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CellsFromGenes(ctx, db, CellsFromGenesOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	err = db.View(func(tx *store.Tx) error {
+		sp, err := tx.Space(vocab.SpaceCellsFromGenes)
+		if err != nil {
+			return err
+		}
+		for _, set := range sp.Sets {
+			info, err := tx.DatasetByID(set.Dataset)
+			if err != nil {
+				return err
+			}
+			var p struct {
+				Normalize string `json:"normalize"`
+			}
+			if err := json.Unmarshal(set.Provenance.Params, &p); err != nil {
+				return err
+			}
+			counts := strings.Contains(p.Normalize, "counts per 10,000")
+			if counts != (info.Values == vocab.Counts) {
+				t.Errorf("dataset %q (%s values): provenance normalize %q", info.Name, info.Values, p.Normalize)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
