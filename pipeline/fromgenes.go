@@ -53,7 +53,7 @@ type CellsFromGenesResult struct {
 	Dim          int                     `json:"dim"`
 	SharedGenes  int                     `json:"shared_genes"` // genes of the gene space every embedded dataset measures: the genes used
 	Datasets     []CellsFromGenesDataset `json:"datasets"`
-	Skipped      []string                `json:"skipped,omitempty"` // datasets with no gene in the gene space, not named
+	Skipped      []string                `json:"skipped,omitempty"` // datasets not named that cannot be embedded: no gene in the gene space (or, under Scaled, under two cells)
 }
 
 // fromGenesVersion is the model version of cells-from-genes vectors: the
@@ -70,7 +70,8 @@ func fromGenesVersion(w fromgenes.Weight, geneVersion string) string {
 // appended after the gene model was trained (an append moves the
 // consensus vectors, so the datasets already held are embedded again and
 // the space stays comparable). It returns ErrConflict, writing nothing, if
-// the gene vectors or the space changed while it ran.
+// the gene vectors or the space changed, or a dataset it embeds was dropped
+// or renamed, while it ran.
 func CellsFromGenes(ctx context.Context, db *store.DB, o CellsFromGenesOptions, log io.Writer) (*CellsFromGenesResult, error) {
 	if log == nil {
 		log = io.Discard
@@ -182,8 +183,8 @@ func CellsFromGenes(ctx context.Context, db *store.DB, o CellsFromGenesOptions, 
 		ids  []uint32
 		vecs []float32
 	}
-	// Datasets without a gene of the gene space are skipped (or refused
-	// when named); the others are embedded from the genes they all
+	// Datasets without a gene of the gene space, or under Scaled with
+	// fewer than two cells, are skipped (or refused when named); the others are embedded from the genes they all
 	// measure, so every cell is built on the same genes and datasets with
 	// different gene panels stay comparable.
 	var use []input
@@ -195,6 +196,15 @@ func CellsFromGenes(ctx context.Context, db *store.DB, o CellsFromGenesOptions, 
 				continue
 			}
 			return nil, fmt.Errorf("%w: dataset %q: none of its %d genes is in the gene space", ErrNoData, in.info.Name, len(in.genes))
+		}
+		if o.Weight == fromgenes.Scaled && in.info.Cells < 2 {
+			// No gene varies over one cell: Scaled has nothing to weigh.
+			if len(o.Datasets) == 0 || in.held {
+				fmt.Fprintf(log, "cells from genes: dataset %q skipped: %d cell(s), too few to standardise over (--weight %s embeds it)\n", in.info.Name, in.info.Cells, fromgenes.Expression)
+				res.Skipped = append(res.Skipped, in.info.Name)
+				continue
+			}
+			return nil, fmt.Errorf("%w: dataset %q: %d cell(s), too few to standardise over (--weight %s embeds it)", ErrNoData, in.info.Name, in.info.Cells, fromgenes.Expression)
 		}
 		use = append(use, in)
 	}
@@ -271,8 +281,17 @@ func CellsFromGenes(ctx context.Context, db *store.DB, o CellsFromGenesOptions, 
 	if err != nil {
 		return nil, err
 	}
-	params, _ := json.Marshal(map[string]any{"weight": o.Weight, "gene_model": geneVer, "normalize": "log1p of counts per 10,000"})
-	prov := store.Provenance{Kind: "cells-from-genes", ModelVersion: res.ModelVersion, Params: params}
+	prov := store.Provenance{Kind: "cells-from-genes", ModelVersion: res.ModelVersion}
+	// normalize says what prep.Normalize made of the dataset's values.
+	normalize := func(v vocab.ValueType) string {
+		switch v {
+		case vocab.Log:
+			return "none (log values as stored)"
+		case vocab.Normalized:
+			return "log1p of the normalised values"
+		}
+		return "log1p of counts per 10,000"
+	}
 	if testHookBeforeTrainCommit != nil {
 		testHookBeforeTrainCommit(space)
 	}
@@ -284,12 +303,25 @@ func CellsFromGenes(ctx context.Context, db *store.DB, o CellsFromGenesOptions, 
 		if err := checkGeneration(tx, space, genOut); err != nil {
 			return err
 		}
+		// A dataset dropped meanwhile must not get vectors back.
+		infos := make([]store.DatasetInfo, len(outs))
+		for i, out := range outs {
+			infos[i] = out.info
+		}
+		if err := checkDatasetNames(tx, infos); err != nil {
+			return err
+		}
 		if err := clearSpace(tx, space); err != nil {
 			return err
 		}
 		for _, out := range outs {
 			p := prov
 			p.Datasets = []uint32{out.info.ID}
+			params, err := json.Marshal(map[string]any{"weight": o.Weight, "gene_model": geneVer, "normalize": normalize(out.info.Values)})
+			if err != nil {
+				return err
+			}
+			p.Params = params
 			if len(out.ids) == 0 {
 				continue
 			}

@@ -32,7 +32,8 @@ type Result struct {
 	Dim  int
 	Vecs []float32 // X.Rows × Dim, row-major; rows of Empty cells are zero
 	// Empty marks the cells that have no vector: under Expression, cells
-	// expressing none of the covered genes. They must not be indexed.
+	// expressing none of the covered genes; under either weighting, cells
+	// whose vector is zero. They must not be indexed.
 	Empty   []bool
 	Covered int // genes with a vector (and, under Scaled, varying) used
 }
@@ -108,9 +109,12 @@ func embedExpression(ctx context.Context, X *sparse.CSR, E [][]float32, dim int)
 			continue
 		}
 		out := res.Vecs[i*dim : (i+1)*dim]
+		zero := true
 		for d := range out {
 			out[d] = float32(acc[d] / sum)
+			zero = zero && out[d] == 0
 		}
+		res.Empty[i] = zero // no direction: zero vectors or cancelling ones
 	}
 	return res, nil
 }

@@ -130,6 +130,9 @@ has the same shape.`,
 
 func runNeighbors(cmd *cobra.Command, g *globalOptions, o *neighborsOptions) error {
 	ctx := cmd.Context()
+	if o.space != "" && (o.cell == "" || o.spatial) {
+		return fmt.Errorf("%w: --space picks the cell space of --cell (without --spatial)", query.ErrInvalid)
+	}
 	if o.spatial {
 		return runSpatialNeighbors(cmd, g, o)
 	}

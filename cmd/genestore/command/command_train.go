@@ -219,7 +219,7 @@ beside the cell model when it holds every evaluated cell. One transaction: an in
 				}
 			}
 			if len(res.Skipped) > 0 {
-				if _, err := fmt.Fprintf(w, "skipped (no gene in the gene space): %s\n", strings.Join(res.Skipped, ", ")); err != nil {
+				if _, err := fmt.Fprintf(w, "skipped (no gene in the gene space, or under --weight scaled fewer than 2 cells): %s\n", strings.Join(res.Skipped, ", ")); err != nil {
 					return err
 				}
 			}
