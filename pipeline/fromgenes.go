@@ -53,7 +53,7 @@ type CellsFromGenesResult struct {
 	Dim          int                     `json:"dim"`
 	SharedGenes  int                     `json:"shared_genes"` // genes of the gene space every embedded dataset measures: the genes used
 	Datasets     []CellsFromGenesDataset `json:"datasets"`
-	Skipped      []string                `json:"skipped,omitempty"` // datasets not named that cannot be embedded: no gene in the gene space (or, under Scaled, under two cells)
+	Skipped      []string                `json:"skipped,omitempty"` // datasets not named that cannot be embedded: no gene in the gene space (or, under ScaledPerDataset, under two cells)
 }
 
 // fromGenesVersion is the model version of cells-from-genes vectors: the
@@ -183,7 +183,7 @@ func CellsFromGenes(ctx context.Context, db *store.DB, o CellsFromGenesOptions, 
 		ids  []uint32
 		vecs []float32
 	}
-	// Datasets without a gene of the gene space, or under Scaled with
+	// Datasets without a gene of the gene space, or under ScaledPerDataset with
 	// fewer than two cells, are skipped (or refused when named); the others are embedded from the genes they all
 	// measure, so every cell is built on the same genes and datasets with
 	// different gene panels stay comparable.
@@ -197,8 +197,8 @@ func CellsFromGenes(ctx context.Context, db *store.DB, o CellsFromGenesOptions, 
 			}
 			return nil, fmt.Errorf("%w: dataset %q: none of its %d genes is in the gene space", ErrNoData, in.info.Name, len(in.genes))
 		}
-		if o.Weight == fromgenes.Scaled && in.info.Cells < 2 {
-			// No gene varies over one cell: Scaled has nothing to weigh.
+		if o.Weight == fromgenes.ScaledPerDataset && in.info.Cells < 2 {
+			// No gene varies over one cell: ScaledPerDataset has nothing to weigh.
 			if len(o.Datasets) == 0 || in.held {
 				fmt.Fprintf(log, "cells from genes: dataset %q skipped: %d cell(s), too few to standardise over (--weight %s embeds it)\n", in.info.Name, in.info.Cells, fromgenes.Expression)
 				res.Skipped = append(res.Skipped, in.info.Name)
@@ -236,9 +236,16 @@ func CellsFromGenes(ctx context.Context, db *store.DB, o CellsFromGenesOptions, 
 	res.SharedGenes = len(shared)
 	fmt.Fprintf(log, "cells from genes: %d genes of the gene space measured by all %d datasets\n", len(shared), len(use))
 
-	var outs []output
-	all := &vecindex.Vectors{Space: space, Dim: dim}
-	for _, in := range use {
+	// Each dataset log-normalised (in place of its counts) with its genes'
+	// vectors, and, under Scaled, the moments of every shared gene over the
+	// cells of all of them.
+	Es := make([][][]float32, len(use))
+	var (
+		pooledN             float64
+		pooledSum, pooledSq = map[uint32]float64{}, map[uint32]float64{}
+	)
+	for i := range use {
+		in := &use[i]
 		E := make([][]float32, len(in.genes))
 		first := make(map[uint32]bool, len(shared))
 		for j, g := range in.genes {
@@ -248,14 +255,39 @@ func CellsFromGenes(ctx context.Context, db *store.DB, o CellsFromGenesOptions, 
 				E[j] = centred[r*dim : (r+1)*dim]
 			}
 		}
-		xn := in.x
+		Es[i] = E
 		if in.info.Values != vocab.Log {
-			var err error
-			if xn, err = prep.Normalize(in.x, in.info.Values, 1e4); err != nil {
+			xn, err := prep.Normalize(in.x, in.info.Values, 1e4)
+			if err != nil {
 				return nil, fmt.Errorf("dataset %q: %w", in.info.Name, err)
 			}
+			in.x = xn
 		}
-		emb, err := fromgenes.Embed(ctx, xn, E, dim, o.Weight)
+		if o.Weight == fromgenes.Scaled {
+			m := fromgenes.ColumnMoments(in.x)
+			pooledN += m.N
+			for j, g := range in.genes {
+				if E[j] != nil {
+					pooledSum[g] += m.Sum[j]
+					pooledSq[g] += m.SumSq[j]
+				}
+			}
+		}
+	}
+	var outs []output
+	all := &vecindex.Vectors{Space: space, Dim: dim}
+	for i, in := range use {
+		E := Es[i]
+		var pooled *fromgenes.Moments
+		if o.Weight == fromgenes.Scaled {
+			pooled = &fromgenes.Moments{N: pooledN, Sum: make([]float64, len(in.genes)), SumSq: make([]float64, len(in.genes))}
+			for j, g := range in.genes {
+				if E[j] != nil {
+					pooled.Sum[j], pooled.SumSq[j] = pooledSum[g], pooledSq[g]
+				}
+			}
+		}
+		emb, err := fromgenes.Embed(ctx, in.x, E, dim, o.Weight, pooled)
 		if err != nil {
 			return nil, fmt.Errorf("dataset %q: %w", in.info.Name, err)
 		}

@@ -64,10 +64,11 @@ func TestCellsFromGenesConflictsWithConcurrentDrop(t *testing.T) {
 	}
 }
 
-// TestCellsFromGenesSkipsSingleCellDataset: under Scaled a dataset of one
-// cell has no gene that varies, so it cannot be embedded; unnamed, it is
-// skipped like a dataset without genes in the gene space, rather than
-// failing the run for every other dataset. Named, it is refused.
+// TestCellsFromGenesSkipsSingleCellDataset: under ScaledPerDataset a
+// dataset of one cell has no gene that varies, so it cannot be embedded;
+// unnamed, it is skipped like a dataset without genes in the gene space,
+// rather than failing the run for every other dataset. Named, it is
+// refused. Under Scaled (pooled moments) and Expression it is embedded.
 func TestCellsFromGenesSkipsSingleCellDataset(t *testing.T) {
 	ctx := context.Background()
 	db, s := simStore(t, smallSim(), 2)
@@ -87,7 +88,16 @@ func TestCellsFromGenesSkipsSingleCellDataset(t *testing.T) {
 	if _, err := db.AddDataset(ctx, "one", ds, store.AddOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	// Standardised over the cells of every dataset pooled (the default),
+	// its one cell has a vector.
 	res, err := CellsFromGenes(ctx, db, CellsFromGenesOptions{}, nil)
+	if err != nil || len(res.Datasets) != 3 || len(res.Skipped) != 0 {
+		t.Fatalf("scaled: %+v, %v", res, err)
+	}
+	// Standardised within each dataset it has none: skipped unnamed,
+	// refused named.
+	per := CellsFromGenesOptions{Weight: fromgenes.ScaledPerDataset}
+	res, err = CellsFromGenes(ctx, db, per, nil)
 	if err != nil {
 		t.Fatalf("a one-cell dataset failed the run: %v", err)
 	}
@@ -95,7 +105,8 @@ func TestCellsFromGenesSkipsSingleCellDataset(t *testing.T) {
 		t.Fatalf("datasets %+v, skipped %v", res.Datasets, res.Skipped)
 	}
 	d0, _ := db.Digest()
-	if _, err := CellsFromGenes(ctx, db, CellsFromGenesOptions{Datasets: []string{"one"}}, nil); err == nil {
+	per.Datasets = []string{"one"}
+	if _, err := CellsFromGenes(ctx, db, per, nil); err == nil {
 		t.Fatal("a named one-cell dataset accepted")
 	}
 	if d1, _ := db.Digest(); d1 != d0 {

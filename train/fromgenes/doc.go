@@ -12,18 +12,23 @@
 // caller (pipeline) passes unit-length consensus vectors centred on their
 // mean over every gene of the space, so the direction all genes share does
 // not dominate every cell and cosine similarity compares what differs.
-// Two weightings:
+// Three weightings (Scaled the pipeline's default: measured in the README):
 //
 //   - Expression (GenePT-w): v_c = Σ_g x_cg·e_g / Σ_g x_cg over the covered
 //     genes g the cell expresses (x > 0). A cell that expresses none of them
 //     has no vector (Empty).
-//   - Scaled: each gene is standardised over the dataset's cells (z =
-//     (x − mean)/sd, scanpy's sc.pp.scale without the clip) and v_c =
-//     Σ_g z_cg·e_g / G over the G covered genes that vary in the dataset.
-//     Standardising within a dataset removes its per-gene offsets and
-//     scales: a linear batch correction at the granularity of datasets,
-//     which also removes whatever the dataset's composition adds to the
-//     means. Computed sparsely: Σ_{x>0} (x/sd)·e − Σ_g (mean/sd)·e.
+//   - Scaled: each gene is standardised, z = (x − mean)/sd (sample sd, as
+//     scanpy's sc.pp.scale, without the clip), with the mean and sd over
+//     the cells of every dataset embedded together (Moments, added across
+//     datasets by the caller), and v_c = Σ_g z_cg·e_g / G over the G
+//     covered genes that vary. Computed sparsely: Σ_{x>0} (x/sd)·e −
+//     Σ_g (mean/sd)·e.
+//   - ScaledPerDataset: the same with each dataset's own mean and sd: it
+//     removes each dataset's per-gene offsets and scales, a linear batch
+//     correction between datasets, and with them whatever the dataset's
+//     cell mixture adds to the means. It assumes comparable mixtures:
+//     standardising a dataset of T cells alone against one of B cells
+//     alone would remove their difference with the batch's.
 //
 // The pipeline passes, for every dataset of the space, only the genes all
 // of them measure (the others get nil), so cells of datasets with
@@ -34,8 +39,6 @@
 // The vectors live in the gene space's dimension and inherit its model
 // version: retraining the genes makes them stale (pipeline records the
 // gene model's version on the set). Nothing here corrects batches inside a
-// dataset; Scaled corrects between datasets only, and it assumes the
-// datasets hold comparable mixtures of cells: standardising a dataset of
-// T cells alone against one of B cells alone would remove their
-// difference with the batch's.
+// dataset. Under Scaled and Expression, datasets mix only as far as the
+// gene vectors are batch-free: no per-dataset step removes batch offsets.
 package fromgenes

@@ -17,7 +17,7 @@ func TestExpressionZeroVectorIsEmpty(t *testing.T) {
 		{0, 2, 2}, // two opposite vectors, equal weights
 		{0, 1, 0}, // a real vector
 	})
-	res, err := Embed(context.Background(), X, E, 2, Expression)
+	res, err := Embed(context.Background(), X, E, 2, Expression, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,12 +17,46 @@ const (
 	// of the covered genes a cell expresses.
 	Expression Weight = "expression"
 	// Scaled weighs each gene by its expression standardised over the
-	// dataset's cells.
+	// cells of every embedded dataset pooled (Embed's Moments).
 	Scaled Weight = "scaled"
+	// ScaledPerDataset standardises each gene over the	// dataset's cells.
+	ScaledPerDataset Weight = "scaled-per-dataset"
 )
 
 // Weights lists the weightings Embed knows, the default first.
-func Weights() []Weight { return []Weight{Scaled, Expression} }
+func Weights() []Weight { return []Weight{Scaled, ScaledPerDataset, Expression} }
+
+// Moments are per-column sums of values and of their squares over N cells:
+// what standardisation needs, and what adds across datasets.
+type Moments struct {
+	N          float64
+	Sum, SumSq []float64
+}
+
+// ColumnMoments returns X's column moments.
+func ColumnMoments(X *sparse.CSR) Moments {
+	m := Moments{N: float64(X.Rows), Sum: make([]float64, X.Cols), SumSq: make([]float64, X.Cols)}
+	for t, j := range X.Indices {
+		v := float64(X.Data[t])
+		m.Sum[j] += v
+		m.SumSq[j] += v * v
+	}
+	return m
+}
+
+// standardisation returns column j's mean and 1/sd (sample sd, n − 1, as
+// sc.pp.scale); inv is 0 for a column that does not vary.
+func (m Moments) standardisation(j int) (mean, inv float64) {
+	if m.N < 2 {
+		return 0, 0
+	}
+	mean = m.Sum[j] / m.N
+	v := (m.SumSq[j] - m.N*mean*mean) / (m.N - 1)
+	if !(v > 1e-12*max(1, mean*mean)) {
+		return mean, 0
+	}
+	return mean, 1 / math.Sqrt(v)
+}
 
 // ErrInput reports input Embed cannot use.
 var ErrInput = errors.New("fromgenes: invalid input")
@@ -40,9 +74,12 @@ type Result struct {
 
 // Embed returns the vectors of X's cells. X is cells × genes,
 // log-normalised (non-negative, finite); E[j] is column j's gene vector
-// (len dim) or nil when the gene has none. It fails when no column is
-// covered.
-func Embed(ctx context.Context, X *sparse.CSR, E [][]float32, dim int, w Weight) (*Result, error) {
+// (len dim) or nil when the gene has none. Under Scaled, pooled holds the
+// moments of X's columns over the cells of every dataset embedded together
+// (ColumnMoments of each, added per gene by the caller; nil: X's own, as
+// ScaledPerDataset); the other weights ignore it. It fails when no column
+// is covered.
+func Embed(ctx context.Context, X *sparse.CSR, E [][]float32, dim int, w Weight, pooled *Moments) (*Result, error) {
 	if X == nil {
 		return nil, fmt.Errorf("%w: nil matrix", ErrInput)
 	}
@@ -68,10 +105,17 @@ func Embed(ctx context.Context, X *sparse.CSR, E [][]float32, dim int, w Weight)
 	switch w {
 	case Expression:
 		return embedExpression(ctx, X, E, dim)
-	case Scaled:
-		return embedScaled(ctx, X, E, dim)
+	case Scaled, ScaledPerDataset:
+		m := ColumnMoments(X)
+		if w == Scaled && pooled != nil {
+			if len(pooled.Sum) != X.Cols || len(pooled.SumSq) != X.Cols {
+				return nil, fmt.Errorf("%w: pooled moments of %d columns for %d", ErrInput, len(pooled.Sum), X.Cols)
+			}
+			m = *pooled
+		}
+		return embedScaled(ctx, X, E, dim, m)
 	}
-	return nil, fmt.Errorf("%w: weight %q (want %q or %q)", ErrInput, w, Scaled, Expression)
+	return nil, fmt.Errorf("%w: weight %q (want one of %v)", ErrInput, w, Weights())
 }
 
 func embedExpression(ctx context.Context, X *sparse.CSR, E [][]float32, dim int) (*Result, error) {
@@ -119,38 +163,27 @@ func embedExpression(ctx context.Context, X *sparse.CSR, E [][]float32, dim int)
 	return res, nil
 }
 
-func embedScaled(ctx context.Context, X *sparse.CSR, E [][]float32, dim int) (*Result, error) {
-	n := float64(X.Rows)
-	mean := make([]float64, X.Cols)
-	sq := make([]float64, X.Cols)
-	for t, j := range X.Indices {
-		v := float64(X.Data[t])
-		mean[j] += v
-		sq[j] += v * v
-	}
+func embedScaled(ctx context.Context, X *sparse.CSR, E [][]float32, dim int, m Moments) (*Result, error) {
 	// scale[j] = 1/sd (0: gene not used); b = Σ mean/sd · e.
 	scale := make([]float64, X.Cols)
 	b := make([]float64, dim)
 	res := &Result{Dim: dim, Vecs: make([]float32, X.Rows*dim), Empty: make([]bool, X.Rows)}
 	for j, e := range E {
-		if e == nil || X.Rows < 2 {
+		if e == nil {
 			continue
 		}
-		m := mean[j] / n
-		// Sample variance (n − 1), as sc.pp.scale.
-		v := (sq[j] - n*m*m) / (n - 1)
-		if !(v > 1e-12*max(1, m*m)) {
-			continue // constant in this dataset: carries nothing
+		mean, s := m.standardisation(j)
+		if s == 0 {
+			continue // constant over the cells: carries nothing
 		}
-		s := 1 / math.Sqrt(v)
 		scale[j] = s
 		res.Covered++
 		for d, ev := range e {
-			b[d] += m * s * float64(ev)
+			b[d] += mean * s * float64(ev)
 		}
 	}
 	if res.Covered == 0 {
-		return nil, fmt.Errorf("%w: none of the %d genes has a vector and varies across the %d cells", ErrInput, X.Cols, X.Rows)
+		return nil, fmt.Errorf("%w: none of the %d genes has a vector and varies across the %v cells", ErrInput, X.Cols, m.N)
 	}
 	g := float64(res.Covered)
 	acc := make([]float64, dim)

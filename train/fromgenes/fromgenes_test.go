@@ -58,7 +58,7 @@ func TestScaledMatchesDense(t *testing.T) {
 	for i := range rows {
 		rows[i][7] = 2 // a constant gene: not used
 	}
-	res, err := Embed(context.Background(), dense(rows), E, dim, Scaled)
+	res, err := Embed(context.Background(), dense(rows), E, dim, Scaled, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestExpressionMatchesDefinition(t *testing.T) {
 	rows[5] = make([]float32, g)
 	rows[6] = make([]float32, g)
 	rows[6][4] = 3 // only a gene without a vector
-	res, err := Embed(context.Background(), dense(rows), E, dim, Expression)
+	res, err := Embed(context.Background(), dense(rows), E, dim, Expression, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,6 +161,7 @@ func TestSeparatesTypes(t *testing.T) {
 		E[j] = cent[j*dim : (j+1)*dim]
 	}
 	for _, w := range Weights() {
+		r := rand.New(rand.NewPCG(4, 4)) // the same cells for every weighting
 		var vecs [][]float32
 		var types []int
 		for batch := range 2 {
@@ -178,7 +179,7 @@ func TestSeparatesTypes(t *testing.T) {
 				rows = append(rows, row)
 				types = append(types, i%2)
 			}
-			res, err := Embed(context.Background(), dense(rows), E, dim, w)
+			res, err := Embed(context.Background(), dense(rows), E, dim, w, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -231,7 +232,7 @@ func TestEmbedRefuses(t *testing.T) {
 		"one cell scaled": {dense([][]float32{{1, 2}}), [][]float32{e, e}, Scaled},
 	}
 	for name, c := range cases {
-		if _, err := Embed(context.Background(), c.X, c.E, 2, c.w); !errors.Is(err, ErrInput) {
+		if _, err := Embed(context.Background(), c.X, c.E, 2, c.w, nil); !errors.Is(err, ErrInput) {
 			t.Errorf("%s: err = %v, want ErrInput", name, err)
 		}
 	}
@@ -254,11 +255,81 @@ func BenchmarkEmbed(b *testing.B) {
 	for _, w := range Weights() {
 		b.Run(string(w), func(b *testing.B) {
 			for b.Loop() {
-				if _, err := Embed(context.Background(), X, E, 32, w); err != nil {
+				if _, err := Embed(context.Background(), X, E, 32, w, nil); err != nil {
 					b.Fatal(err)
 				}
 			}
 			b.ReportMetric(float64(X.Rows)*float64(b.N)/b.Elapsed().Seconds(), "cells/s")
 		})
+	}
+}
+
+// TestScaledPooled: with the moments of two datasets added, each dataset's
+// cells are standardised by the pooled mean and sd, the dense definition
+// over the stacked cells; ScaledPerDataset ignores them.
+func TestScaledPooled(t *testing.T) {
+	const g, dim = 8, 3
+	rowsA, E := randomCase(5, 30, g, dim)
+	rowsB, _ := randomCase(6, 20, g, dim)
+	for i := range rowsB {
+		for j := range rowsB[i] {
+			rowsB[i][j] *= 3 // another depth: the pooled sd differs from either's
+		}
+	}
+	A, B := dense(rowsA), dense(rowsB)
+	ma, mb := ColumnMoments(A), ColumnMoments(B)
+	pooled := Moments{N: ma.N + mb.N, Sum: make([]float64, g), SumSq: make([]float64, g)}
+	for j := range g {
+		pooled.Sum[j], pooled.SumSq[j] = ma.Sum[j]+mb.Sum[j], ma.SumSq[j]+mb.SumSq[j]
+	}
+	all := append(append([][]float32{}, rowsA...), rowsB...)
+	n := float64(len(all))
+	mean, sd := make([]float64, g), make([]float64, g)
+	var used []int
+	for j := range g {
+		for _, r := range all {
+			mean[j] += float64(r[j]) / n
+		}
+		for _, r := range all {
+			d := float64(r[j]) - mean[j]
+			sd[j] += d * d / (n - 1)
+		}
+		sd[j] = math.Sqrt(sd[j])
+		if E[j] != nil {
+			used = append(used, j)
+		}
+	}
+	res, err := Embed(context.Background(), B, E, dim, Scaled, &pooled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rowsB {
+		for d := range dim {
+			want := 0.0
+			for _, j := range used {
+				want += (float64(r[j]) - mean[j]) / sd[j] * float64(E[j][d])
+			}
+			want /= float64(len(used))
+			if got := float64(res.Vecs[i*dim+d]); math.Abs(got-want) > 1e-5 {
+				t.Fatalf("cell %d dim %d: %g, want %g", i, d, got, want)
+			}
+		}
+	}
+	own, err := Embed(context.Background(), B, E, dim, ScaledPerDataset, &pooled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same, err := Embed(context.Background(), B, E, dim, Scaled, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range own.Vecs {
+		if own.Vecs[i] != same.Vecs[i] {
+			t.Fatal("ScaledPerDataset should use the dataset's own moments")
+		}
+	}
+	short := Moments{N: 5, Sum: make([]float64, g-1), SumSq: make([]float64, g-1)}
+	if _, err := Embed(context.Background(), B, E, dim, Scaled, &short); !errors.Is(err, ErrInput) {
+		t.Fatalf("short moments: %v", err)
 	}
 }

@@ -101,7 +101,7 @@ keeps them. Progress goes to stderr.`,
 	f.StringVar(&o.Dir, "dir", "", "keep the stores built in this folder")
 	f.StringVar(&o.Orthologs, "orthologs", "", "human–mouse ortholog table of the species suite (default: symbol case)")
 	f.BoolVar(&o.FromGenes, "from-genes", false, "cellbench and pbmc: also train the gene model and score the cells-from-genes space beside the cell model")
-	f.StringVar(&o.FromGenesWeight, "from-genes-weight", "", "weighting of --from-genes: scaled (default) or expression")
+	f.StringVar(&o.FromGenesWeight, "from-genes-weight", "", "weighting of --from-genes: scaled (default), scaled-per-dataset or expression")
 	_ = cmd.MarkFlagRequired("data")
 	return cmd
 }

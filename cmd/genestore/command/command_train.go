@@ -170,7 +170,7 @@ func newTrainCellsFromGenesCommand(g *globalOptions) *cobra.Command {
 	o := pipeline.DefaultCellsFromGenesOptions()
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "cells-from-genes [--datasets a,b] [--weight scaled|expression] [--json]",
+		Use:   "cells-from-genes [--datasets a,b] [--weight scaled|scaled-per-dataset|expression] [--json]",
 		Short: "Embed cells from the consensus gene vectors (no training) into the cells-from-genes space",
 		Long: `train cells-from-genes gives every cell a vector built from the consensus gene
 vectors of the genes it expresses (GenePT-w's recipe; scHybridBERT's idea of
@@ -181,12 +181,16 @@ later: --datasets names the datasets to add, and those the space already holds
 are embedded again with the current consensus vectors (an append moves them),
 so the space stays comparable; without --datasets, every dataset.
 
---weight scaled (default) standardises each gene over the dataset's cells and
-sums the gene vectors weighted by the z-scores, divided by the genes used:
-standardising per dataset removes each dataset's per-gene offsets, a linear
-batch correction between datasets. --weight expression is GenePT-w as
-published: the mean of the vectors of the genes a cell expresses, weighted by
-its log-normalised expression. Gene vectors are scaled to unit length and
+--weight scaled (default) standardises each gene over the cells of every
+embedded dataset pooled (sc.pp.scale on the concatenated data) and sums the
+gene vectors weighted by the z-scores, divided by the genes used.
+--weight scaled-per-dataset standardises within each dataset instead: a linear
+batch correction between datasets that also removes what differs in their cell
+mixtures (measured: CellBench's 5 cell lines by CEL-seq2 against 3 by Drop-seq,
+transfer macro-F1 0.70 against 0.95 pooled), so use it only for datasets of
+comparable composition. --weight expression is GenePT-w as published: the mean
+of the vectors of the genes a cell expresses, weighted by its log-normalised
+expression. Gene vectors are scaled to unit length and
 centred on their mean first, so the direction shared by all genes does not
 dominate every cell. Only the genes of the gene space that every embedded
 dataset measures are used, so datasets with different gene panels are built on
@@ -219,7 +223,7 @@ beside the cell model when it holds every evaluated cell. One transaction: an in
 				}
 			}
 			if len(res.Skipped) > 0 {
-				if _, err := fmt.Fprintf(w, "skipped (no gene in the gene space, or under --weight scaled fewer than 2 cells): %s\n", strings.Join(res.Skipped, ", ")); err != nil {
+				if _, err := fmt.Fprintf(w, "skipped (no gene in the gene space, or under --weight scaled-per-dataset fewer than 2 cells): %s\n", strings.Join(res.Skipped, ", ")); err != nil {
 					return err
 				}
 			}
@@ -229,7 +233,7 @@ beside the cell model when it holds every evaluated cell. One transaction: an in
 	}
 	f := cmd.Flags()
 	f.StringSliceVar(&o.Datasets, "datasets", nil, "datasets to embed (default: all the gene space covers)")
-	f.StringVar((*string)(&o.Weight), "weight", string(o.Weight), "how expression weighs the gene vectors: scaled or expression")
+	f.StringVar((*string)(&o.Weight), "weight", string(o.Weight), "how expression weighs the gene vectors: scaled, scaled-per-dataset or expression")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
