@@ -13,8 +13,10 @@ import (
 // ridge-regression coefficients of each gene's log-normalised expression,
 // centred on the gene's mean, on the cells' latent means,
 //
-//	W = (ZᵀZ + λI)⁻¹ Zᵀ(X − 1μᵀ),
+//	W = (ZᵀZ + λnI)⁻¹ Zᵀ(X − 1μᵀ),
 //
+// with the penalty scaled by the n cells (λ per cell, so its weight
+// against ZᵀZ does not shrink as datasets grow),
 // so that z·w_g predicts how far above or below its average gene g is in a
 // cell with latent vector z. "Top genes of a cell or cluster" and "cells of
 // a gene" are then the same inner-product searches as with a linear decoder,

@@ -71,6 +71,7 @@ import (
 	"genestore/store/ingest"
 	"genestore/train/fromgenes"
 	"genestore/train/prep"
+	"genestore/vocab"
 )
 
 // Options configure Run.
@@ -268,6 +269,10 @@ func cellSuite(ctx context.Context, o Options, dir, suite string, names []string
 	ev, err := pipeline.EvalCells(ctx, db.Store(), pipeline.CellEvalOptions{Label: labelCol, Seed: o.Seed}, log)
 	if err != nil {
 		return err
+	}
+	if _, ok := ev.Baselines[vocab.SpaceCellsFromGenes]; o.FromGenes && !ok {
+		// eval cells scores the space only when it holds every cell.
+		return fmt.Errorf("%s: cells-from-genes was not scored: some cells have no vector (--from-genes-weight %q leaves out cells that express none of the shared genes)", suite, o.FromGenesWeight)
 	}
 	return emitEval(ev, suite, names, secs, emit)
 }

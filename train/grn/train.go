@@ -19,7 +19,7 @@ type Report struct {
 	Epochs    int       // epochs run
 	BestEpoch int       // 1-based epoch whose weights were kept (the last without a hold-out)
 	Stopped   bool      // early stopping ended the run
-	Loss      []float64 // mean BCE over each epoch's training pairs
+	Loss      []float64 // per epoch, the mean over its mini-batches of each batch's mean BCE
 	Contrast  []float64 // mean NT-Xent loss over each epoch (0 when off)
 	HeldAUPRC []float64 // average precision on the held-out pairs after each epoch (empty without a hold-out)
 	Positives int       // known edges trained on

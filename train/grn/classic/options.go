@@ -66,7 +66,9 @@ type Options struct {
 	// for trees and ⌈n^⅓⌉ (at least 4, at most 256) for CLR.
 	Bins int
 	// Shrinkage is the weight of the identity in the shrunk correlation
-	// matrix of PartialCorrelation; 0 means the Ledoit–Wolf estimate.
+	// matrix of PartialCorrelation; 0 means the Ledoit–Wolf estimate. Either
+	// is raised to at least 1e-3, which keeps the matrix invertible when
+	// genes outnumber cells.
 	Shrinkage float64
 	// Signs gives each edge a sign from the partial correlations of the
 	// views that support it; DefaultOptions turns it on.
