@@ -49,9 +49,11 @@ func ParseWhere(args []string) (Where, error) {
 			if name == "" {
 				return nil, fmt.Errorf("%w: filter %q names no clustering (want %sNAME=ID, e.g. %sleiden_r1.0=3)", ErrInvalid, a, ClusterPrefix, ClusterPrefix)
 			}
-			if _, err := strconv.ParseInt(val, 10, 32); err != nil {
+			id, err := strconv.ParseInt(val, 10, 32)
+			if err != nil {
 				return nil, fmt.Errorf("%w: filter %q: cluster id %q is not an integer", ErrInvalid, a, val)
 			}
+			val = strconv.FormatInt(id, 10) // "03" and "3" are one cluster
 			t = WhereTerm{Clustering: name}
 		}
 		i := slices.IndexFunc(w, func(x WhereTerm) bool { return x.Column == t.Column && x.Clustering == t.Clustering })

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -29,6 +30,8 @@ func TestParseWhere(t *testing.T) {
 		{in: []string{"a=x=y", "a="}, want: query.Where{{Column: "a", Values: []string{"x=y", ""}}}},
 		{in: []string{"cluster:leiden_r1.0=3", "cluster:leiden_r1.0=4"},
 			want: query.Where{{Clustering: "leiden_r1.0", Values: []string{"3", "4"}}}},
+		{in: []string{"cluster:leiden_r1.0=03", "cluster:leiden_r1.0=3", "cluster:leiden_r1.0=+4"},
+			want: query.Where{{Clustering: "leiden_r1.0", Values: []string{"3", "4"}}}},
 		{in: []string{"novalue"}, bad: true},
 		{in: []string{"=x"}, bad: true},
 		{in: []string{"cluster:=3"}, bad: true},
@@ -41,7 +44,8 @@ func TestParseWhere(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || fmt.Sprint(got) != fmt.Sprint(c.want) {
+		// Compared whole: Sprint would print only the selectors (String).
+		if err != nil || !reflect.DeepEqual(got, c.want) {
 			t.Errorf("ParseWhere(%q) = %v, %v; want %v", c.in, got, err, c.want)
 		}
 	}
