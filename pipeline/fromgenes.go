@@ -291,6 +291,10 @@ func CellsFromGenes(ctx context.Context, db *store.DB, o CellsFromGenesOptions, 
 		if err != nil {
 			return nil, fmt.Errorf("dataset %q: %w", in.info.Name, err)
 		}
+		// Stored at unit length: the space is compared by cosine, and a
+		// vector's length (how far the cell's genes stray from their means
+		// in all) would only weigh in a Euclidean reading of the export.
+		unitRows(emb.Vecs, dim)
 		out := output{info: in.info}
 		for c := range in.info.Cells {
 			if emb.Empty[c] {

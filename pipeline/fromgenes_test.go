@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -251,5 +252,33 @@ func TestCellsFromGenesSharedGenes(t *testing.T) {
 	t.Logf("shared genes %d; transfer macro-F1 D1,D2 → D3 (half the genes): %.3f", res.SharedGenes, f1)
 	if f1 < 0.8 {
 		t.Errorf("transfer macro-F1 %.3f, want ≥ 0.8", f1)
+	}
+}
+
+// TestCellsFromGenesUnitLength: the stored vectors have unit length.
+func TestCellsFromGenesUnitLength(t *testing.T) {
+	ctx := context.Background()
+	db, _ := simStore(t, smallSim(), 2)
+	o := DefaultGeneOptions()
+	o.Model.Epochs, o.Model.Dim, o.Model.Hidden, o.Model.Seed = 5, 8, 32, 1
+	o.HVG = 200
+	if _, err := TrainGenes(ctx, db, o, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range fromgenes.Weights() {
+		if _, err := CellsFromGenes(ctx, db, CellsFromGenesOptions{Weight: w}, nil); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range [][]float32{setVectors(t, db, "D1"), setVectors(t, db, "D2")} {
+			for i := 0; i < len(v); i += 8 {
+				n := 0.0
+				for _, x := range v[i : i+8] {
+					n += float64(x) * float64(x)
+				}
+				if math.Abs(n-1) > 1e-5 {
+					t.Fatalf("%s: vector %d has squared norm %g", w, i/8, n)
+				}
+			}
+		}
 	}
 }
