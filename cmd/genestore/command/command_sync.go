@@ -57,7 +57,7 @@ replaced, sent, sets_sent, sets_kept, deleted, dry_run, elapsed_ns}.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.url, "url", "", "Weaviate REST endpoint, e.g. http://127.0.0.1:8080")
-	f.StringVar(&o.space, "space", "cells", "embedding space: cells, genes or cell-genes")
+	f.StringVar(&o.space, "space", "cells", "embedding space: cells, genes, cell-genes or cells-from-genes")
 	f.StringVar(&o.alias, "alias", "", "alias readers use (default Genestore + the space in CamelCase)")
 	f.StringVar(&o.token, "token", os.Getenv(weaviateTokenEnv), "API key (env "+weaviateTokenEnv+")")
 	f.IntVar(&o.shards, "shards", 1, "shards of a new collection")
