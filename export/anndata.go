@@ -29,7 +29,7 @@ func buildAnnData(ctx context.Context, tx *store.Tx, s *snapshot, opts Options) 
 	a.Obsm = []h5ad.Named{{Name: ObsmKey, M: vecs}}
 	cols := &columns{}
 	var err error
-	if isCellSpace(s.space) {
+	if vocab.IsCellSpace(s.space) {
 		err = cellColumns(ctx, tx, s, cols)
 	} else {
 		geneColumns(s, cols)
@@ -53,7 +53,7 @@ func buildAnnData(ctx context.Context, tx *store.Tx, s *snapshot, opts Options) 
 		}
 	}
 	uns := provenance(s, opts)
-	if isCellSpace(s.space) && !opts.NoLayers {
+	if vocab.IsCellSpace(s.space) && !opts.NoLayers {
 		obsm, layers, err := layerMatrices(ctx, tx, s)
 		if err != nil {
 			return nil, err

@@ -11,6 +11,7 @@ import (
 
 	"genestore/store"
 	"genestore/store/h5ad"
+	"genestore/vocab"
 )
 
 // Report says what an export wrote.
@@ -110,7 +111,7 @@ func (s *snapshot) report(opts Options, path string) Report {
 func writeTSV(w io.Writer, s *snapshot) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	first := "gene"
-	if isCellSpace(s.space) {
+	if vocab.IsCellSpace(s.space) {
 		first = "barcode"
 	}
 	bw.WriteString(first + "\tdataset")

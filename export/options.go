@@ -54,7 +54,7 @@ func (o Options) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("%w: unknown format %q (tsv or h5ad)", ErrOptions, o.Format))
 	}
-	if o.WithCounts && (!isCellSpace(o.Space) || o.Format != FormatH5AD) {
+	if o.WithCounts && (!vocab.IsCellSpace(o.Space) || o.Format != FormatH5AD) {
 		errs = append(errs, fmt.Errorf("%w: counts go with a cell space as h5ad", ErrOptions))
 	}
 	return errors.Join(errs...)
@@ -67,9 +67,3 @@ var (
 	// false.
 	ErrExists = errors.New("export: output file exists")
 )
-
-// isCellSpace tells whether space's rows are cells (obs = the cells with
-// their metadata): the cell model's space or cells-from-genes.
-func isCellSpace(space string) bool {
-	return space == vocab.SpaceCells || space == vocab.SpaceCellsFromGenes
-}

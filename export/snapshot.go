@@ -85,7 +85,7 @@ func readSnapshot(ctx context.Context, tx *store.Tx, space string) (*snapshot, e
 				return nil, err
 			}
 			dsName, si.name = si.info.Name, si.info.Name
-			if isCellSpace(space) {
+			if vocab.IsCellSpace(space) {
 				if barcodes, err = tx.Barcodes(set.Dataset); err != nil {
 					return nil, err
 				}

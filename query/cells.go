@@ -144,10 +144,10 @@ func (e *Engine) CellNeighbors(ctx context.Context, req CellNeighborsRequest) (*
 
 // cellSpace checks the cell space a request names ("" is vocab.SpaceCells).
 func cellSpace(space string) (string, error) {
-	switch space {
-	case "", vocab.SpaceCells:
+	if space == "" {
 		return vocab.SpaceCells, nil
-	case vocab.SpaceCellsFromGenes:
+	}
+	if vocab.IsCellSpace(space) {
 		return space, nil
 	}
 	return "", fmt.Errorf("%w: cell space %q (want %s or %s)", ErrInvalid, space, vocab.SpaceCells, vocab.SpaceCellsFromGenes)

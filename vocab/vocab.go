@@ -92,6 +92,12 @@ const (
 	SpaceCellsFromGenes = "cells-from-genes"
 )
 
+// IsCellSpace tells whether space's vectors are cells, keyed (dataset,
+// cell row): the cell model's space or cells-from-genes.
+func IsCellSpace(space string) bool {
+	return space == SpaceCells || space == SpaceCellsFromGenes
+}
+
 // Blob kinds and the names of the blobs under them.
 const (
 	BlobModel  = "model"  // model weights, named by ModelGenes / ModelCells

@@ -503,7 +503,7 @@ func sendSet(ctx context.Context, db *store.DB, c *Client, o SyncOptions, class 
 			dsn = d.Name
 		}
 		names = make([]string, len(ids))
-		if (o.Space == vocab.SpaceCells || o.Space == vocab.SpaceCellsFromGenes) && ds != vocab.Consensus {
+		if vocab.IsCellSpace(o.Space) && ds != vocab.Consensus {
 			bc, err := tx.Barcodes(ds)
 			if err != nil {
 				return err
