@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 
 	"genestore/query/cluster"
 	"genestore/query/eval"
@@ -170,20 +169,11 @@ func EvalCells(ctx context.Context, db *store.DB, o CellEvalOptions, log io.Writ
 	return out, nil
 }
 
-// unitRows scales each non-zero row of vecs (n × dim) to unit length.
+// unitRows scales each non-zero row of vecs (n × dim) to unit length, in
+// place (unit, row by row).
 func unitRows(vecs []float32, dim int) {
 	for i := 0; i+dim <= len(vecs); i += dim {
-		row := vecs[i : i+dim]
-		s := 0.0
-		for _, v := range row {
-			s += float64(v) * float64(v)
-		}
-		if s > 0 {
-			inv := 1 / math.Sqrt(s)
-			for d := range row {
-				row[d] = float32(float64(row[d]) * inv)
-			}
-		}
+		copy(vecs[i:i+dim], unit(vecs[i:i+dim]))
 	}
 }
 

@@ -125,8 +125,10 @@ func CellsFromGenes(ctx context.Context, db *store.DB, o CellsFromGenesOptions, 
 		if err != nil {
 			return err
 		}
-		for _, info := range infos {
-			in := input{info: info}
+		// read adds a dataset's matrix and genes to ins.
+		read := func(info store.DatasetInfo, held bool) error {
+			in := input{info: info, held: held}
+			var err error
 			if in.x, err = tx.Matrix(info.ID); err != nil {
 				return fmt.Errorf("dataset %q: %w", info.Name, err)
 			}
@@ -134,6 +136,12 @@ func CellsFromGenes(ctx context.Context, db *store.DB, o CellsFromGenesOptions, 
 				return fmt.Errorf("dataset %q: %w", info.Name, err)
 			}
 			ins = append(ins, in)
+			return nil
+		}
+		for _, info := range infos {
+			if err := read(info, false); err != nil {
+				return err
+			}
 		}
 		// The datasets the space already holds are embedded again with the
 		// current consensus vectors and weighting, so the space stays one
@@ -153,14 +161,9 @@ func CellsFromGenes(ctx context.Context, db *store.DB, o CellsFromGenesOptions, 
 			if err != nil {
 				return err
 			}
-			in := input{info: info, held: true}
-			if in.x, err = tx.Matrix(info.ID); err != nil {
-				return fmt.Errorf("dataset %q: %w", info.Name, err)
+			if err := read(info, true); err != nil {
+				return err
 			}
-			if in.genes, err = tx.DatasetGenes(info.ID); err != nil {
-				return fmt.Errorf("dataset %q: %w", info.Name, err)
-			}
-			ins = append(ins, in)
 		}
 		return nil
 	})
