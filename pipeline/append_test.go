@@ -28,13 +28,20 @@ func appendSim() sim.Config {
 }
 
 // trainBoth trains small gene and cell models on every dataset of db.
-func trainBoth(t testing.TB, db *store.DB) {
-	ctx := context.Background()
+// trainSmallGenes trains the tests' small gene model (200 genes a
+// dataset, 8 dimensions, seed 1) for epochs epochs.
+func trainSmallGenes(t testing.TB, db *store.DB, epochs int) {
+	t.Helper()
 	g := DefaultGeneOptions()
-	g.HVG, g.Model.Epochs, g.Model.Dim, g.Model.Hidden, g.Model.Seed = 200, 25, 8, 32, 1
-	if _, err := TrainGenes(ctx, db, g, nil, nil); err != nil {
+	g.HVG, g.Model.Epochs, g.Model.Dim, g.Model.Hidden, g.Model.Seed = 200, epochs, 8, 32, 1
+	if _, err := TrainGenes(context.Background(), db, g, nil, nil); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func trainBoth(t testing.TB, db *store.DB) {
+	ctx := context.Background()
+	trainSmallGenes(t, db, 25)
 	c := DefaultCellOptions()
 	c.Model.Epochs, c.Model.Latent, c.Model.Hidden, c.Model.Seed = 15, 8, 64, 1
 	if _, err := TrainCells(ctx, db, c, nil, nil); err != nil {
@@ -195,6 +202,38 @@ func TestAppendAfterConcurrentCommit(t *testing.T) {
 	}
 }
 
+// retrainAcross retrains space's model (the tests' small shape, seed 2)
+// with during run just before the commit, and checks that the retrain fails
+// with ErrConflict and leaves the store as during left it (what names the
+// concurrent write in failures).
+func retrainAcross(t *testing.T, db *store.DB, space, what string, during func()) {
+	t.Helper()
+	ctx := context.Background()
+	var after string
+	testHookBeforeTrainCommit = func(string) {
+		testHookBeforeTrainCommit = nil
+		during()
+		after, _ = db.Digest()
+	}
+	t.Cleanup(func() { testHookBeforeTrainCommit = nil })
+	var err error
+	if space == vocab.SpaceGenes {
+		g := DefaultGeneOptions()
+		g.HVG, g.Model.Epochs, g.Model.Dim, g.Model.Hidden, g.Model.Seed = 200, 5, 8, 32, 2
+		_, err = TrainGenes(ctx, db, g, nil, nil)
+	} else {
+		c := DefaultCellOptions()
+		c.Model.Epochs, c.Model.Latent, c.Model.Hidden, c.Model.Seed = 3, 8, 64, 2
+		_, err = TrainCells(ctx, db, c, nil, nil)
+	}
+	if !errors.Is(err, ErrConflict) {
+		t.Fatalf("retrain across %s: %v, want ErrConflict", what, err)
+	}
+	if d, _ := db.Digest(); after == "" || d != after {
+		t.Fatal("the refused retrain changed the store")
+	}
+}
+
 // TestTrainConflictsWithConcurrentAppend commits an append while a retrain
 // runs: the retrain would replace the space without the appended vectors,
 // so it must fail with ErrConflict and write nothing.
@@ -204,31 +243,11 @@ func TestTrainConflictsWithConcurrentAppend(t *testing.T) {
 		t.Run(space, func(t *testing.T) {
 			db, s := simStore(t, appendSim(), 3)
 			trainBoth(t, db)
-			var appended string
-			testHookBeforeTrainCommit = func(string) {
-				testHookBeforeTrainCommit = nil
+			retrainAcross(t, db, space, "an append", func() {
 				if _, err := Append(ctx, db, "D4", simDataset(s.Datasets[3]), AppendOptions{Seed: 3}, nil); err != nil {
 					t.Error(err)
 				}
-				appended, _ = db.Digest()
-			}
-			t.Cleanup(func() { testHookBeforeTrainCommit = nil })
-			var err error
-			if space == vocab.SpaceGenes {
-				g := DefaultGeneOptions()
-				g.HVG, g.Model.Epochs, g.Model.Dim, g.Model.Hidden, g.Model.Seed = 200, 5, 8, 32, 2
-				_, err = TrainGenes(ctx, db, g, nil, nil)
-			} else {
-				c := DefaultCellOptions()
-				c.Model.Epochs, c.Model.Latent, c.Model.Hidden, c.Model.Seed = 3, 8, 64, 2
-				_, err = TrainCells(ctx, db, c, nil, nil)
-			}
-			if !errors.Is(err, ErrConflict) {
-				t.Fatalf("retrain across an append: %v, want ErrConflict", err)
-			}
-			if d, _ := db.Digest(); appended == "" || d != appended {
-				t.Fatal("the refused retrain changed the store")
-			}
+			})
 		})
 	}
 }

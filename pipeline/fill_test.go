@@ -88,7 +88,7 @@ func TestAppendFillMissingLabelTransfer(t *testing.T) {
 			if mode == FillPredict && !strings.Contains(log.String(), "missing genes of the cell model predicted by "+er.ModelVersion) {
 				t.Errorf("log does not report the fill:\n%s", log.String())
 			}
-			f := transferF1(t, db, s)
+			f := transferF1(t, db, s, vocab.SpaceCells)
 			f1[mode] += f / draws
 			t.Logf("draw %d, %d of %d genes removed, %s: %d genes predicted; label-transfer macro-F1 %.3f", seed, len(genes)-len(keep), len(genes), mode, res.FilledGenes, f)
 			db.Close()
@@ -101,8 +101,8 @@ func TestAppendFillMissingLabelTransfer(t *testing.T) {
 }
 
 // transferF1 is the kNN label-transfer macro-F1 from all datasets but the
-// last to the last, over the cells space.
-func transferF1(t *testing.T, db *store.DB, s *sim.Simulation) float64 {
+// last to the last, over a cell space (Euclidean, 15 neighbours).
+func transferF1(t *testing.T, db *store.DB, s *sim.Simulation, space string) float64 {
 	t.Helper()
 	var ref, q []float32
 	var refLab []string
@@ -113,7 +113,7 @@ func transferF1(t *testing.T, db *store.DB, s *sim.Simulation) float64 {
 			if err != nil {
 				return err
 			}
-			_, dd, v, err := tx.Embeddings(vocab.SpaceCells, info.ID)
+			_, dd, v, err := tx.Embeddings(space, info.ID)
 			if err != nil {
 				return err
 			}

@@ -72,12 +72,7 @@ func TestCellsFromGenesConflictsWithConcurrentDrop(t *testing.T) {
 func TestCellsFromGenesSkipsSingleCellDataset(t *testing.T) {
 	ctx := context.Background()
 	db, s := simStore(t, smallSim(), 2)
-	o := DefaultGeneOptions()
-	o.Model.Epochs, o.Model.Dim, o.Model.Hidden, o.Model.Seed = 5, 8, 32, 1
-	o.HVG = 200
-	if _, err := TrainGenes(ctx, db, o, nil, nil); err != nil {
-		t.Fatal(err)
-	}
+	trainSmallGenes(t, db, 5)
 	d := s.Datasets[2]
 	ds := simDataset(d)
 	ds.X = d.X.SelectRows([]int{0})
@@ -125,12 +120,7 @@ func TestCellsFromGenesSkipsSingleCellDataset(t *testing.T) {
 func TestCellsFromGenesProvenanceNormalize(t *testing.T) {
 	ctx := context.Background()
 	db, s := simStore(t, smallSim(), 2)
-	o := DefaultGeneOptions()
-	o.Model.Epochs, o.Model.Dim, o.Model.Hidden, o.Model.Seed = 5, 8, 32, 1
-	o.HVG = 200
-	if _, err := TrainGenes(ctx, db, o, nil, nil); err != nil {
-		t.Fatal(err)
-	}
+	trainSmallGenes(t, db, 5)
 	ds := simDataset(s.Datasets[2])
 	xl, err := prep.Normalize(ds.X, vocab.Counts, 1e4)
 	if err != nil {

@@ -9,8 +9,6 @@ import (
 	"testing"
 
 	"genestore/index"
-	"genestore/query/cluster"
-	"genestore/query/eval"
 	"genestore/store"
 	"genestore/store/ingest"
 	"genestore/train/fromgenes"
@@ -26,12 +24,7 @@ import (
 func TestCellsFromGenes(t *testing.T) {
 	ctx := context.Background()
 	db, s := simStore(t, smallSim())
-	o := DefaultGeneOptions()
-	o.Model.Epochs, o.Model.Dim, o.Model.Hidden, o.Model.Seed = 30, 8, 32, 1
-	o.HVG = 200
-	if _, err := TrainGenes(ctx, db, o, nil, nil); err != nil {
-		t.Fatal(err)
-	}
+	trainSmallGenes(t, db, 30)
 	if _, err := CellsFromGenes(ctx, db, CellsFromGenesOptions{Weight: "mean"}, nil); err == nil {
 		t.Fatal("unknown weight accepted")
 	}
@@ -56,39 +49,8 @@ func TestCellsFromGenes(t *testing.T) {
 		t.Fatalf("index: %d vectors, rebuilt on load %v", ix.Len(), log.n != 0)
 	}
 
-	// Label transfer D1+D2 → D3 on unit-length vectors.
-	var ref, qry []float32
-	var refLab, qryLab []string
-	err = db.View(func(tx *store.Tx) error {
-		for i, d := range s.Datasets {
-			info, err := tx.DatasetByName(d.Name)
-			if err != nil {
-				return err
-			}
-			_, _, v, err := tx.Embeddings(vocab.SpaceCellsFromGenes, info.ID)
-			if err != nil {
-				return err
-			}
-			unitRows(v, 8)
-			if i < 2 {
-				ref, refLab = append(ref, v...), append(refLab, d.CellTypes...)
-			} else {
-				qry, qryLab = append(qry, v...), append(qryLab, d.CellTypes...)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pred, err := eval.KNNTransfer(ref, refLab, qry, 8, 15, cluster.Euclidean)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f1, err := eval.MacroF1(qryLab, pred)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Label transfer D1+D2 → D3 (the stored vectors have unit length).
+	f1 := transferF1(t, db, s, vocab.SpaceCellsFromGenes)
 	t.Logf("transfer macro-F1 D1,D2 → D3: %.3f", f1)
 	if f1 < 0.8 {
 		t.Errorf("transfer macro-F1 %.3f, want ≥ 0.8", f1)
@@ -181,12 +143,7 @@ func setVectors(t *testing.T, db *store.DB, name string) []float32 {
 func TestCellsFromGenesSharedGenes(t *testing.T) {
 	ctx := context.Background()
 	db, s := simStore(t, smallSim(), 2)
-	o := DefaultGeneOptions()
-	o.Model.Epochs, o.Model.Dim, o.Model.Hidden, o.Model.Seed = 30, 8, 32, 1
-	o.HVG = 200
-	if _, err := TrainGenes(ctx, db, o, nil, nil); err != nil {
-		t.Fatal(err)
-	}
+	trainSmallGenes(t, db, 30)
 	d3 := s.Datasets[2]
 	half := make([]int, 0, len(d3.Genes)/2)
 	for j := 0; j < len(d3.Genes); j += 2 {
@@ -217,38 +174,7 @@ func TestCellsFromGenesSharedGenes(t *testing.T) {
 	if len(res.Datasets) != 3 || res.SharedGenes >= full.SharedGenes || res.SharedGenes > len(half) {
 		t.Fatalf("shared genes %d (D1, D2 alone: %d; D3 measures %d)", res.SharedGenes, full.SharedGenes, len(half))
 	}
-	var ref, qry []float32
-	var refLab, qryLab []string
-	err = db.View(func(tx *store.Tx) error {
-		for i, d := range s.Datasets {
-			info, err := tx.DatasetByName(d.Name)
-			if err != nil {
-				return err
-			}
-			_, _, v, err := tx.Embeddings(vocab.SpaceCellsFromGenes, info.ID)
-			if err != nil {
-				return err
-			}
-			unitRows(v, 8)
-			if i < 2 {
-				ref, refLab = append(ref, v...), append(refLab, d.CellTypes...)
-			} else {
-				qry, qryLab = append(qry, v...), append(qryLab, d.CellTypes...)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pred, err := eval.KNNTransfer(ref, refLab, qry, 8, 15, cluster.Euclidean)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f1, err := eval.MacroF1(qryLab, pred)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f1 := transferF1(t, db, s, vocab.SpaceCellsFromGenes)
 	t.Logf("shared genes %d; transfer macro-F1 D1,D2 → D3 (half the genes): %.3f", res.SharedGenes, f1)
 	if f1 < 0.8 {
 		t.Errorf("transfer macro-F1 %.3f, want ≥ 0.8", f1)
@@ -259,12 +185,7 @@ func TestCellsFromGenesSharedGenes(t *testing.T) {
 func TestCellsFromGenesUnitLength(t *testing.T) {
 	ctx := context.Background()
 	db, _ := simStore(t, smallSim(), 2)
-	o := DefaultGeneOptions()
-	o.Model.Epochs, o.Model.Dim, o.Model.Hidden, o.Model.Seed = 5, 8, 32, 1
-	o.HVG = 200
-	if _, err := TrainGenes(ctx, db, o, nil, nil); err != nil {
-		t.Fatal(err)
-	}
+	trainSmallGenes(t, db, 5)
 	for _, w := range fromgenes.Weights() {
 		if _, err := CellsFromGenes(ctx, db, CellsFromGenesOptions{Weight: w}, nil); err != nil {
 			t.Fatal(err)

@@ -216,24 +216,34 @@ func TestCrashTrainGRN(t *testing.T) {
 		rep.Trials, rep.Before, rep.After, rep.Finished, rep.OpTime)
 }
 
-// TestTrainGRNSupervised trains the DeepMCL model on the known edges of half
-// the regulators and checks that the network, its per-view attention and the
-// model weights are stored.
-func TestTrainGRNSupervised(t *testing.T) {
+// smallDeepMCL is a small simulated GRN store (300 cells, 40 genes, 6
+// regulators) and the options that train the tests' small DeepMCL shape on
+// it for epochs epochs: every simulated regulator a candidate, the known
+// edges of the regulators keep accepts (nil: all).
+func smallDeepMCL(t *testing.T, epochs int, keep func(regulator int) bool) (*store.DB, *sim.GRNSimulation, GRNOptions) {
+	t.Helper()
 	cfg := smallGRN()
 	cfg.Cells, cfg.Genes, cfg.Regulators = 300, 40, 6
 	db, s, _ := grnStore(t, cfg)
 	o := DefaultGRNOptions()
 	o.Genes = cfg.Genes
-	o.Model = grn.Options{Bins: 16, Conv1: 8, Conv2: 8, Hidden: 32, Embed: 16, Head: 16, Epochs: 3}
+	o.Model = grn.Options{Bins: 16, Conv1: 8, Conv2: 8, Hidden: 32, Embed: 16, Head: 16, Epochs: epochs}
 	for _, r := range s.Regulators {
 		o.Regulators = append(o.Regulators, s.Genes[r])
 	}
 	for _, e := range s.Edges {
-		if e.Regulator%2 == 0 {
+		if keep == nil || keep(e.Regulator) {
 			o.Known = append(o.Known, KnownEdge{Regulator: s.Genes[e.Regulator], Target: s.Genes[e.Target], Sign: e.Sign})
 		}
 	}
+	return db, s, o
+}
+
+// TestTrainGRNSupervised trains the DeepMCL model on the known edges of half
+// the regulators and checks that the network, its per-view attention and the
+// model weights are stored.
+func TestTrainGRNSupervised(t *testing.T) {
+	db, s, o := smallDeepMCL(t, 3, func(regulator int) bool { return regulator%2 == 0 })
 	var log strings.Builder
 	res, err := TrainGRN(context.Background(), db, o, &log)
 	if err != nil {

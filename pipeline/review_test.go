@@ -14,7 +14,6 @@ import (
 	"genestore/store"
 	"genestore/store/ingest"
 	"genestore/train/gnn"
-	"genestore/train/grn"
 	"genestore/train/sim"
 	"genestore/train/vae"
 	"genestore/vocab"
@@ -192,18 +191,7 @@ func TestAppendErrorNamesDataset(t *testing.T) {
 // an unsupervised one of the same name: the blob documented as the
 // network's DeepMCL weights must not outlive the network it belonged to.
 func TestTrainGRNUnsupervisedDropsStaleWeights(t *testing.T) {
-	cfg := smallGRN()
-	cfg.Cells, cfg.Genes, cfg.Regulators = 300, 40, 6
-	db, s, _ := grnStore(t, cfg)
-	o := DefaultGRNOptions()
-	o.Genes = cfg.Genes
-	o.Model = grn.Options{Bins: 16, Conv1: 8, Conv2: 8, Hidden: 32, Embed: 16, Head: 16, Epochs: 1}
-	for _, r := range s.Regulators {
-		o.Regulators = append(o.Regulators, s.Genes[r])
-	}
-	for _, e := range s.Edges {
-		o.Known = append(o.Known, KnownEdge{Regulator: s.Genes[e.Regulator], Target: s.Genes[e.Target], Sign: e.Sign})
-	}
+	db, _, o := smallDeepMCL(t, 1, nil)
 	ctx := context.Background()
 	if _, err := TrainGRN(ctx, db, o, nil); err != nil {
 		t.Fatal(err)
@@ -216,9 +204,16 @@ func TestTrainGRNUnsupervisedDropsStaleWeights(t *testing.T) {
 	if res.Network.Method == MethodDeepMCL {
 		t.Fatalf("second network %+v", res.Network)
 	}
-	err = db.View(func(tx *store.Tx) error {
-		if _, err := tx.Blob(vocab.BlobModel, GRNModelBlob("default")); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("DeepMCL weights of the replaced network still stored (err %v)", err)
+	noNetworkWeights(t, db, "default", "replaced")
+}
+
+// noNetworkWeights fails t when the DeepMCL weights of network name (one
+// the test replaced or dropped: what) are still stored.
+func noNetworkWeights(t *testing.T, db *store.DB, name, what string) {
+	t.Helper()
+	err := db.View(func(tx *store.Tx) error {
+		if _, err := tx.Blob(vocab.BlobModel, GRNModelBlob(name)); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("DeepMCL weights of the %s network still stored (err %v)", what, err)
 		}
 		return nil
 	})
@@ -231,15 +226,8 @@ func TestTrainGRNUnsupervisedDropsStaleWeights(t *testing.T) {
 // inferred from: the network goes (store.DropDataset), and so must its
 // weights, which Drop documents as "everything that comes from it".
 func TestDropRemovesNetworkWeights(t *testing.T) {
-	cfg := smallGRN()
-	cfg.Cells, cfg.Genes, cfg.Regulators = 300, 40, 6
-	db, s, _ := grnStore(t, cfg)
-	o := DefaultGRNOptions()
-	o.Genes = cfg.Genes
-	o.Model = grn.Options{Bins: 16, Conv1: 8, Conv2: 8, Hidden: 32, Embed: 16, Head: 16, Epochs: 1}
-	for _, e := range s.Edges {
-		o.Known = append(o.Known, KnownEdge{Regulator: s.Genes[e.Regulator], Target: s.Genes[e.Target], Sign: e.Sign})
-	}
+	db, s, o := smallDeepMCL(t, 1, nil)
+	o.Regulators = nil // every gene a candidate
 	ctx := context.Background()
 	if _, err := TrainGRN(ctx, db, o, nil); err != nil {
 		t.Fatal(err)
@@ -251,15 +239,7 @@ func TestDropRemovesNetworkWeights(t *testing.T) {
 	if len(res.Removed.Networks) != 1 {
 		t.Fatalf("removed networks %v", res.Removed.Networks)
 	}
-	err = db.View(func(tx *store.Tx) error {
-		if _, err := tx.Blob(vocab.BlobModel, GRNModelBlob("default")); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("DeepMCL weights of the dropped network still stored (err %v)", err)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	noNetworkWeights(t, db, "default", "dropped")
 }
 
 // TestAppendKeepsConcurrentRename renames a trained dataset between
@@ -318,31 +298,11 @@ func TestTrainConflictsWithConcurrentRename(t *testing.T) {
 	for _, space := range []string{vocab.SpaceGenes, vocab.SpaceCells} {
 		t.Run(space, func(t *testing.T) {
 			db, _ := simStore(t, appendSim(), 3)
-			var renamed string
-			testHookBeforeTrainCommit = func(string) {
-				testHookBeforeTrainCommit = nil
+			retrainAcross(t, db, space, "a rename", func() {
 				if _, err := Rename(ctx, db, "D1", "D1b"); err != nil {
 					t.Error(err)
 				}
-				renamed, _ = db.Digest()
-			}
-			t.Cleanup(func() { testHookBeforeTrainCommit = nil })
-			var err error
-			if space == vocab.SpaceGenes {
-				g := DefaultGeneOptions()
-				g.HVG, g.Model.Epochs, g.Model.Dim, g.Model.Hidden, g.Model.Seed = 200, 5, 8, 32, 2
-				_, err = TrainGenes(ctx, db, g, nil, nil)
-			} else {
-				c := DefaultCellOptions()
-				c.Model.Epochs, c.Model.Latent, c.Model.Hidden, c.Model.Seed = 3, 8, 64, 2
-				_, err = TrainCells(ctx, db, c, nil, nil)
-			}
-			if !errors.Is(err, ErrConflict) {
-				t.Fatalf("train across a rename: %v, want ErrConflict", err)
-			}
-			if d, _ := db.Digest(); renamed == "" || d != renamed {
-				t.Fatal("the refused training changed the store")
-			}
+			})
 		})
 	}
 }
