@@ -260,33 +260,12 @@ func TestAppendKeepsConcurrentRename(t *testing.T) {
 	if _, err := Append(ctx, db, "D4", simDataset(s.Datasets[3]), AppendOptions{Seed: 3, Index: index.DefaultOptions()}, nil); err != nil {
 		t.Fatal(err)
 	}
-	err := db.View(func(tx *store.Tx) error {
-		gm, err := loadModel(tx, vocab.SpaceGenes, vocab.ModelGenes)
-		if err != nil {
-			return err
-		}
-		g := new(gnn.Model)
-		if err := g.UnmarshalBinary(gm.weights); err != nil {
-			return err
-		}
-		if _, ok := g.Embedding("D1b"); !ok {
-			t.Errorf("gene model layers after the append: %v, want D1b (renamed)", g.Datasets())
-		}
-		cm, err := loadModel(tx, vocab.SpaceCells, vocab.ModelCells)
-		if err != nil {
-			return err
-		}
-		c := new(vae.Model)
-		if err := c.UnmarshalBinary(cm.weights); err != nil {
-			return err
-		}
-		if !slices.Contains(c.BatchNames(), "D1b") {
-			t.Errorf("cell model batches after the append: %v, want D1b (renamed)", c.BatchNames())
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	g, c := storedModels(t, db)
+	if _, ok := g.Embedding("D1b"); !ok {
+		t.Errorf("gene model layers after the append: %v, want D1b (renamed)", g.Datasets())
+	}
+	if !slices.Contains(c.BatchNames(), "D1b") {
+		t.Errorf("cell model batches after the append: %v, want D1b (renamed)", c.BatchNames())
 	}
 }
 
@@ -324,32 +303,35 @@ func TestDropKeepsConcurrentRename(t *testing.T) {
 	if _, err := Drop(ctx, db, "D1", DropOptions{}, nil); err != nil {
 		t.Fatal(err)
 	}
+	g, c := storedModels(t, db)
+	if !slices.Equal(g.Datasets(), []string{"D2b", "D3"}) {
+		t.Errorf("gene model layers after the drop: %v, want [D2b D3]", g.Datasets())
+	}
+	if !slices.Contains(c.BatchNames(), "D2b") || slices.Contains(c.BatchNames(), "D1") {
+		t.Errorf("cell model batches after the drop: %v, want D2b and no D1", c.BatchNames())
+	}
+}
+
+// storedModels decodes the store's gene and cell models.
+func storedModels(t *testing.T, db *store.DB) (*gnn.Model, *vae.Model) {
+	t.Helper()
+	g, c := new(gnn.Model), new(vae.Model)
 	err := db.View(func(tx *store.Tx) error {
 		gm, err := loadModel(tx, vocab.SpaceGenes, vocab.ModelGenes)
 		if err != nil {
 			return err
 		}
-		g := new(gnn.Model)
 		if err := g.UnmarshalBinary(gm.weights); err != nil {
 			return err
-		}
-		if !slices.Equal(g.Datasets(), []string{"D2b", "D3"}) {
-			t.Errorf("gene model layers after the drop: %v, want [D2b D3]", g.Datasets())
 		}
 		cm, err := loadModel(tx, vocab.SpaceCells, vocab.ModelCells)
 		if err != nil {
 			return err
 		}
-		c := new(vae.Model)
-		if err := c.UnmarshalBinary(cm.weights); err != nil {
-			return err
-		}
-		if !slices.Contains(c.BatchNames(), "D2b") || slices.Contains(c.BatchNames(), "D1") {
-			t.Errorf("cell model batches after the drop: %v, want D2b and no D1", c.BatchNames())
-		}
-		return nil
+		return c.UnmarshalBinary(cm.weights)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return g, c
 }
