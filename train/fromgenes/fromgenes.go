@@ -249,7 +249,7 @@ func Centre(vecs []float32, dim int) []float32 {
 		mean[d] /= float64(n)
 	}
 	for i := 0; i+dim <= len(out); i += dim {
-		if vecs[i] == 0 && allZero(vecs[i:i+dim]) {
+		if allZero(vecs[i : i+dim]) { // zero rows stay zero
 			continue
 		}
 		for d := range dim {
