@@ -85,10 +85,12 @@ weights are stored (blob model/grn:NAME). Without a regulator list the
 candidates are the known edges' regulators.
 
 Without --known an unsupervised method scores the pairs (--method): ensemble
-(the default: mean rank of genie3 and spcor), genie3 (tree-ensemble
+(the default: mean rank of genie3 and spcor, and of rspcor when
+--regulators names fewer candidates than genes), genie3 (tree-ensemble
 regression importance per target, GENIE3), clr (context likelihood of
 relatedness over mutual information), pcor / spcor (partial correlation of
-values / ranks), spearman, pearson. Views are combined by the mean of their
+values / ranks given every other gene), rspcor (partial correlation of ranks
+given the other candidate regulators only), spearman, pearson. Views are combined by the mean of their
 normalised ranks; each edge's sign comes from the partial correlations of the
 views.
 

@@ -236,7 +236,22 @@ func scoreView(ctx context.Context, v *grn.View, vi int, regs []int, o Options) 
 		}
 		abs := slices.Clone(pcor)
 		absAll(abs)
-		score = meanRank([][]float64{tree, abs}, regs, v.Genes)
+		per := [][]float64{tree, abs}
+		if len(regs) < v.Genes {
+			var rp []float64
+			if rp, err = regulatorPartialCorrelations(ctx, v, regs, o, true); err != nil {
+				return nil, nil, err
+			}
+			absAll(rp)
+			per = append(per, rp)
+		}
+		score = meanRank(per, regs, v.Genes)
+	case RegulatorPartial:
+		pcor, err = regulatorPartialCorrelations(ctx, v, regs, o, true)
+		if err == nil {
+			score = slices.Clone(pcor)
+			absAll(score)
+		}
 	}
 	if err != nil {
 		return nil, nil, err

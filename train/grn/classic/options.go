@@ -31,14 +31,20 @@ const (
 	// SpearmanPartial scores by |partial correlation| of the genes'
 	// mid-ranks (PartialCorrelation after a rank transform of each gene).
 	SpearmanPartial Method = "spcor"
+	// RegulatorPartial scores by |partial correlation of mid-ranks| given
+	// the other candidate regulators only (not every other gene): the
+	// conditioning of a regression of the target on the candidates. With
+	// every gene a candidate it is SpearmanPartial.
+	RegulatorPartial Method = "rspcor"
 	// Ensemble scores by the mean normalised rank of GENIE3 and
-	// SpearmanPartial in each view.
+	// SpearmanPartial in each view, and RegulatorPartial as a third when
+	// the candidate regulators are fewer than the genes.
 	Ensemble Method = "ensemble"
 )
 
 // Methods lists every Method, weakest first.
 func Methods() []Method {
-	return []Method{Pearson, Spearman, CLR, PartialCorrelation, SpearmanPartial, GENIE3, Ensemble}
+	return []Method{Pearson, Spearman, CLR, PartialCorrelation, SpearmanPartial, RegulatorPartial, GENIE3, Ensemble}
 }
 
 // ErrInvalid is wrapped by every error about options or input.
@@ -66,7 +72,8 @@ type Options struct {
 	// for trees and ⌈n^⅓⌉ (at least 4, at most 256) for CLR.
 	Bins int
 	// Shrinkage is the weight of the identity in the shrunk correlation
-	// matrix of PartialCorrelation; 0 means the Ledoit–Wolf estimate. Either
+	// matrix of the partial correlations (PartialCorrelation,
+	// SpearmanPartial, RegulatorPartial); 0 means the Ledoit–Wolf estimate. Either
 	// is raised to at least 1e-3, which keeps the matrix invertible when
 	// genes outnumber cells.
 	Shrinkage float64
@@ -84,7 +91,8 @@ type Options struct {
 }
 
 // DefaultOptions returns the Ensemble method (GENIE3 + Spearman partial
-// correlation; doc.go says why) with 50 trees over half the cells (at most
+// correlation, + the candidate-conditioned one under a candidate list;
+// doc.go says why) with 50 trees over half the cells (at most
 // 500) each, leaves of ≥ 10 cells, √p regulators per split, 32 bins, signs
 // on, seed 1.
 func DefaultOptions() Options {
@@ -99,7 +107,7 @@ func (o Options) Validate() error {
 		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...))
 	}
 	switch o.Method {
-	case "", Pearson, Spearman, GENIE3, CLR, PartialCorrelation, SpearmanPartial, Ensemble:
+	case "", Pearson, Spearman, GENIE3, CLR, PartialCorrelation, SpearmanPartial, RegulatorPartial, Ensemble:
 	default:
 		bad("unknown method %q", o.Method)
 	}
