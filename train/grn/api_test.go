@@ -84,7 +84,7 @@ func TestTrainReproducibleAndScore(t *testing.T) {
 		t.Fatalf("report %+v", rep)
 	}
 	var edges []Edge
-	err = m1.ScoreAttention(ctx, views, nil, []int{2, 0}, []int{0, 1, 2, 3}, func(e Edge, att []float32) error {
+	err = m1.ScoreAttention(ctx, views, nil, []int{2, 0, 2}, []int{0, 1, 2, 3, 1}, func(e Edge, att []float32) error {
 		edges = append(edges, e)
 		s := float32(0)
 		for _, a := range att {
@@ -98,6 +98,7 @@ func TestTrainReproducibleAndScore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// repeated genes are scored once, at their first place
 	want := [][2]int32{{2, 0}, {2, 1}, {2, 3}, {0, 1}, {0, 2}, {0, 3}}
 	if len(edges) != len(want) {
 		t.Fatalf("%d edges, want %d", len(edges), len(want))

@@ -16,7 +16,8 @@ const scoreBatch = 64
 // Score streams the model's score for every directed pair (r, t), r in
 // regulators, t in targets, t ≠ r, to emit: regulator by regulator, in the
 // order given, and within one regulator in the targets' order. nil
-// regulators or targets mean all genes. The Score is the predicted
+// regulators or targets mean all genes; a gene listed twice is scored once,
+// at its first place. The Score is the predicted
 // probability that r regulates t; the Sign is that of the view-attention
 // weighted Pearson correlation of the pair (0 when it is exactly 0).
 //
@@ -46,14 +47,14 @@ func (m *Model) ScoreAttention(ctx context.Context, views []View, ev *Evidence, 
 		return err
 	}
 	if regulators != nil {
-		regs = regulators // keep the caller's order
+		regs = firstOccurrences(regulators) // the caller's order
 	}
 	tgts, err := geneList(targets, G, "target")
 	if err != nil {
 		return err
 	}
 	if targets != nil {
-		tgts = targets
+		tgts = firstOccurrences(targets)
 	}
 	switch {
 	case m.hp.Evidence > 0 && ev == nil:
@@ -130,4 +131,17 @@ func (m *Model) ScoreAttention(ctx context.Context, views []View, ev *Evidence, 
 		}
 	}
 	return nil
+}
+
+// firstOccurrences returns genes without repeats, each at its first place.
+func firstOccurrences(genes []int) []int {
+	seen := make(map[int]bool, len(genes))
+	out := make([]int, 0, len(genes))
+	for _, g := range genes {
+		if !seen[g] {
+			seen[g] = true
+			out = append(out, g)
+		}
+	}
+	return out
 }
