@@ -158,13 +158,17 @@ func partialCorrelations(ctx context.Context, v *grn.View, regs []int, o Options
 // identity for the correlation matrix R of the standardized columns z
 // (gene-major, n cells): δ = min(b̄², d²)/d², d² = ‖R − I‖²_F/G and
 // b̄² = (Σ_c ‖x_c‖⁴ − n‖R‖²_F)/(n² G), x_c cell c's standardized row.
-// Constant genes (zero columns) count as uncorrelated unit variables.
+// Constant genes (zero columns) count as uncorrelated unit variables
+// measured without error: their diagonal entries, 1 in R, are left out of
+// ‖R‖²_F in b̄², as their cells' rows contribute nothing to Σ_c ‖x_c‖⁴.
 func ledoitWolf(z, R []float64, n, G int) float64 {
 	var d2, r2 float64
 	for i := range G {
 		for j := range G {
 			x := R[i*G+j]
-			r2 += x * x
+			if i != j || !zeroColumn(z, i, n) {
+				r2 += x * x
+			}
 			if i == j {
 				x--
 			}
@@ -306,7 +310,9 @@ func ledoitWolfRows(z, C []float64, regs []int, n, G int) float64 {
 			if g == r {
 				x = 1
 			}
-			r2 += x * x
+			if g != r || !zeroColumn(z, r, n) {
+				r2 += x * x
+			}
 			if g == r {
 				x--
 			}
@@ -332,4 +338,15 @@ func ledoitWolfRows(z, C []float64, regs []int, n, G int) float64 {
 	b2 := (s4 - float64(n)*r2) / (float64(n) * float64(n))
 	b2 = max(0, min(b2, d2))
 	return b2 / d2
+}
+
+// zeroColumn reports whether gene g's standardized column is all zeros (a
+// gene constant in the view).
+func zeroColumn(z []float64, g, n int) bool {
+	for _, x := range z[g*n : (g+1)*n] {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
 }

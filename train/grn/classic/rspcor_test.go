@@ -157,3 +157,44 @@ func TestLedoitWolfRowsAllGenes(t *testing.T) {
 		t.Fatalf("two rows: δ = %v, want in (0, 1)", d)
 	}
 }
+
+// TestLedoitWolfConstantGene: a constant gene (an uncorrelated unit
+// variable measured without error) leaves the shrinkage intensity as it
+// was, in ledoitWolf and in ledoitWolfRows.
+func TestLedoitWolfConstantGene(t *testing.T) {
+	v := chain(200, 6, 5)
+	n, G := v.Cells, v.Genes
+	corr := func(z []float64, G int) []float64 {
+		R := make([]float64, G*G)
+		for i := range G {
+			for j := range G {
+				var s float64
+				for c := range n {
+					s += z[i*n+c] * z[j*n+c]
+				}
+				R[i*G+j] = s / float64(n)
+			}
+			R[i*G+i] = 1
+		}
+		return R
+	}
+	z := standardized(&v, true, 1)
+	zc := append(slices.Clone(z), make([]float64, n)...) // gene G: constant
+	R, Rc := corr(z, G), corr(zc, G+1)
+	if a, b := ledoitWolf(z, R, n, G), ledoitWolf(zc, Rc, n, G+1); math.Abs(a-b) > 1e-12 {
+		t.Errorf("ledoitWolf: %v without the constant gene, %v with it", a, b)
+	}
+	regs := []int{0, 2, 4}
+	rows := func(R []float64, G int, regs []int) []float64 {
+		var out []float64
+		for _, r := range regs {
+			out = append(out, R[r*G:(r+1)*G]...)
+		}
+		return out
+	}
+	a := ledoitWolfRows(z, rows(R, G, regs), regs, n, G)
+	b := ledoitWolfRows(zc, rows(Rc, G+1, append(regs, G)), append(regs, G), n, G+1)
+	if math.Abs(a-b) > 1e-12 {
+		t.Errorf("ledoitWolfRows: %v without the constant candidate, %v with it", a, b)
+	}
+}
