@@ -739,7 +739,8 @@ func (e *Engine) centroid(ctx context.Context, keys []uint64) ([]float32, error)
 // cells space, vocab.EntityKey): the k genes whose decoder loadings have the
 // largest inner product with the cells' mean latent vector, as
 // ClusterMarkers does for a stored cluster. The browser's lasso asks it.
-// The cells' datasets must share one cell model version.
+// The cells' datasets must share one cell model version; a key given twice
+// counts once.
 func (e *Engine) SelectionMarkers(ctx context.Context, keys []uint64, k int) (*TopGenes, error) {
 	if e.r == nil {
 		return viewed(ctx, e, func(s *Engine) (*TopGenes, error) { return s.SelectionMarkers(ctx, keys, k) })
@@ -751,6 +752,7 @@ func (e *Engine) SelectionMarkers(ctx context.Context, keys []uint64, k int) (*T
 	if len(keys) == 0 {
 		return nil, fmt.Errorf("%w: no cells selected", ErrInvalid)
 	}
+	keys = slices.Compact(slices.Sorted(slices.Values(keys))) // a cell selected twice counts once
 	info, err := e.r.Space(ctx, vocab.SpaceCells)
 	if err != nil {
 		return nil, err

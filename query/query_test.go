@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -369,7 +370,8 @@ func TestClusters(t *testing.T) {
 			sel = append(sel, k)
 		}
 	}
-	sm, err := f.e.SelectionMarkers(ctx, sel, 5)
+	// (a cell lassoed twice counts once)
+	sm, err := f.e.SelectionMarkers(ctx, append(slices.Clone(sel), sel[0], sel[0], sel[0]), 5)
 	if err != nil {
 		t.Fatal(err)
 	}
