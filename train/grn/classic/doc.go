@@ -25,9 +25,10 @@
 //     random forest regressing the target (scaled to unit variance) on the
 //     candidate regulators; a regulator's score is the squared-error
 //     decrease of its splits, summed over the trees and divided by
-//     trees × cells per tree, so a target's scores add up to at most 1 (the
-//     variance explained), as GENIE3's unit-variance normalisation makes
-//     them comparable across targets. Splits are exact over 32 quantile
+//     trees × cells per tree, so a target's scores add up to the variance
+//     its trees explain of their cells (at most those cells' variance,
+//     about 1), as GENIE3's unit-variance normalisation makes them
+//     comparable across targets. Splits are exact over 32 quantile
 //     bins per regulator (histogram splits, as GRNBoost2/LightGBM); each
 //     tree draws half the cells (at most 500) without replacement; each
 //     node tries ⌈√p⌉ regulators; leaves hold ≥ 10 cells; 50 trees.

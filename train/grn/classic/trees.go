@@ -58,7 +58,8 @@ func binView(v *grn.View, bins, workers int) *binned {
 // genie3 returns the tree-ensemble importances, len(regs) × genes: for
 // target g, the mean over trees of the squared-error decrease of the splits
 // on each regulator, g scaled to unit variance and the decrease divided by
-// the tree's cells (so a target's importances sum to at most 1).
+// the tree's cells (so a target's importances sum to at most the mean
+// variance of its trees' cells, about 1).
 func genie3(ctx context.Context, v *grn.View, vi int, regs []int, o Options) ([]float64, error) {
 	n, G := v.Cells, v.Genes
 	bins := o.Bins
