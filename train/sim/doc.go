@@ -25,9 +25,10 @@
 // Datasets. A fraction GeneOverlap of the genes is measured by every
 // dataset; every other gene is measured by one dataset drawn at random, so
 // datasets differ in gene count. Programs are shared across datasets, but in
-// each dataset a fraction Rewire of its module genes is reassigned, in that
-// dataset only, to another module (half of them) or to the background (the
-// other half): dataset-specific co-expression. Truth.DatasetModule holds the
+// each dataset a fraction Rewire of its module genes (rounded) is
+// reassigned, in that dataset only, each by a fair coin to another module
+// or to the background (always the background with one module):
+// dataset-specific co-expression. Truth.DatasetModule holds the
 // rewired assignment.
 //
 // Cell types. Each of CellTypes types strongly activates 2–3 modules (the
@@ -97,8 +98,10 @@
 // cascade levels: level-0 TFs follow pseudotime, each TF of level l ≥ 1 is
 // regulated by 1–2 TFs of level l−1, and every other gene by 1..MaxInDegree
 // TFs of any level; each edge has a sign (Activation share +) and a weight
-// U(1, 2). In each view (D1, D2, …) a share Rewire of the TF → non-TF edges
-// is moved to another TF, with the same sign and weight.
+// U(1, 2). In each view (D1, D2, …) each TF → non-TF edge is moved, with
+// probability Rewire independently (so about that share of them), to
+// another TF not already regulating the target, with the same sign and
+// weight.
 //
 // A cell has a pseudotime t ~ U(0, 1) and time point ⌊t·TimePoints⌋. Gene
 // activities x ∈ (0, 1) are computed in cascade order: a level-0 TF is

@@ -44,10 +44,12 @@ type GRNConfig struct {
 	// MaxInDegree is the largest number of TFs regulating one non-TF gene
 	// (each draws 1..MaxInDegree).
 	MaxInDegree int `json:"max_in_degree"`
-	// Activation is the share of edges that activate (the rest repress).
+	// Activation is the probability that an edge activates (else it
+	// represses).
 	Activation float64 `json:"activation"`
-	// Rewire is the share of the TF → non-TF edges moved, in each view
-	// independently, to another TF (same sign): view-specific regulation.
+	// Rewire is the probability that a TF → non-TF edge is moved, in each
+	// view independently, to another TF (same sign): view-specific
+	// regulation.
 	Rewire float64 `json:"rewire"`
 	// TimePoints cuts pseudotime [0, 1) into this many equal time points.
 	TimePoints int `json:"time_points"`
@@ -214,8 +216,9 @@ func grnNetwork(c GRNConfig) (level []int, edges []GRNEdge) {
 	return level, edges
 }
 
-// rewire returns view v's network: a share Rewire of the TF → non-TF
-// edges moved to another TF not already regulating that target.
+// rewire returns view v's network: each TF → non-TF edge moved, with
+// probability Rewire, to another TF not already regulating that target
+// (kept when every TF already does).
 func rewire(c GRNConfig, base []GRNEdge, v int) (edges, removed, added []GRNEdge) {
 	r := newStream(c.Seed, streamGRNRewire, uint64(v), 0)
 	regsOf := map[int][]int{}
