@@ -27,7 +27,7 @@ type AnnotateGenesRequest struct {
 	// Write stores the predictions (kind "go-terms", name = Collection).
 	// With Genes set, only those genes' rows are replaced, which needs the
 	// stored rows to be of the vectors' model version (ErrModelMismatch
-	// otherwise).
+	// otherwise) and of the same K and TopN (ErrInvalid otherwise).
 	Write bool
 }
 
@@ -187,6 +187,13 @@ func (e *Engine) AnnotateGenes(ctx context.Context, req AnnotateGenesRequest) (*
 		if len(old) > 0 && oldProv.ModelVersion != set.ModelVersion {
 			return nil, fmt.Errorf("%w: stored %s predictions %q are of model %q, the gene vectors of %q: annotate every gene (no gene list) to replace them",
 				ErrModelMismatch, vocab.KindGoTerms, req.Collection, oldProv.ModelVersion, set.ModelVersion)
+		}
+		// ... and the same vote: their provenance's k and top_n become this
+		// run's.
+		var op geneParams
+		if len(old) > 0 && (json.Unmarshal(oldProv.Params, &op) != nil || op.K != k || op.TopN != req.TopN) {
+			return nil, fmt.Errorf("%w: stored %s predictions %q were made with k %d and top %d terms (params %s), this run asks k %d and top %d: use the same, or annotate every gene (no gene list) to replace them",
+				ErrInvalid, vocab.KindGoTerms, req.Collection, op.K, op.TopN, oldProv.Params, k, req.TopN)
 		}
 		redo := map[uint64]bool{}
 		for _, g := range refs {

@@ -52,3 +52,35 @@ func TestAnnotateGenesMergeOtherModel(t *testing.T) {
 		t.Errorf("full re-annotation stored model %q", prov.ModelVersion)
 	}
 }
+
+// TestAnnotateGenesMergeOtherVote: the kept rows must also come from the
+// same k and number of terms, which the stored provenance then states.
+func TestAnnotateGenesMergeOtherVote(t *testing.T) {
+	f := newFixture(t, querytest.DefaultConfig())
+	ctx := context.Background()
+	if _, err := f.e.AnnotateGenes(ctx, query.AnnotateGenesRequest{Collection: querytest.Collection, K: 10, Write: true}); err != nil {
+		t.Fatal(err)
+	}
+	params := func() string {
+		_, prov, err := f.predictions(ctx, vocab.KindGoTerms, querytest.Collection)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(prov.Params)
+	}
+	before := params()
+	for _, req := range []query.AnnotateGenesRequest{
+		{Collection: querytest.Collection, Genes: []string{"G00005"}, Write: true}, // k 20 by default
+		{Collection: querytest.Collection, Genes: []string{"G00005"}, K: 10, TopN: 3, Write: true},
+	} {
+		if _, err := f.e.AnnotateGenes(ctx, req); !errors.Is(err, query.ErrInvalid) {
+			t.Errorf("k %d top %d into k 10 top 5: %v, want ErrInvalid", req.K, req.TopN, err)
+		}
+		if after := params(); after != before {
+			t.Errorf("refused merge changed the stored params %s to %s", before, after)
+		}
+	}
+	if _, err := f.e.AnnotateGenes(ctx, query.AnnotateGenesRequest{Collection: querytest.Collection, Genes: []string{"G00005"}, K: 10, Write: true}); err != nil {
+		t.Errorf("same k and top: %v", err)
+	}
+}

@@ -47,8 +47,9 @@ load") for each gene from its k nearest genes (consensus embeddings): a term's
 score is the share of the neighbours' cosine similarity carried by neighbours in
 the term's set; those neighbours are its evidence. Every gene with a consensus
 vector is annotated unless --gene names some. Predictions are stored as kind
-"go-terms", name NAME (with --gene, only those genes' rows are replaced) unless
---dry-run. The table shows genes with at least one term.
+"go-terms", name NAME unless --dry-run. With --gene only those genes' rows
+are replaced, so the stored rows must come from the same gene model, -k and
+--top (otherwise annotate every gene). The table shows genes with at least one term.
 
 --json prints {collection, model_version, k, written, genes:[{gene:{id,symbol,
 query,alias}, terms:[{term,name,score,known,evidence:[symbols]}]}]}; known is
