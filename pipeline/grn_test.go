@@ -74,6 +74,10 @@ func TestTrainGRNRecoversPlantedNetwork(t *testing.T) {
 	if res.Network.Regulators != len(regs) || len(res.SkippedRegulators) != 2 || !strings.Contains(log.String(), "2 regulators not in every view") {
 		t.Fatalf("result %+v, log %q", res, log.String())
 	}
+	// provenance says which methods the ensemble ranked (rspcor: a regulator list)
+	if p := string(res.Network.Provenance.Params); !strings.Contains(p, `"ensemble_of":["genie3","spcor","rspcor"]`) {
+		t.Errorf("provenance params %s", p)
+	}
 	idx := map[string]int{}
 	for i, g := range s.Genes {
 		idx[g] = i

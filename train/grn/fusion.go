@@ -3,8 +3,8 @@ package grn
 import "math"
 
 // Late fusion (Options.Fusion). After training, a network's logit z and
-// the ensemble evidence e of a pair (feature 0 of every view, the
-// ensemble's normalised rank, averaged over the views attended over) are
+// the ensemble evidence e of a pair (feature 0 of every view, the two-way
+// GENIE3 + spcor ensemble's normalised rank, averaged over the views attended over) are
 // blended into a·z + b·e + c, the three numbers fitted by ridge logistic
 // regression on the early-stopping hold-out only: the known edges of the
 // held regulators against their non-edges, pairs the network was never

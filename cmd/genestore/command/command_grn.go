@@ -74,7 +74,7 @@ a 32×32 log joint-density image of the two genes' expression plus neighbour
 images of each gene with its closest partners; a shared (Siamese) VGG-style
 CNN embeds every image, attention weighs a view's images and then the views,
 and a head scores "regulator regulates target", reading beside the images the
-unsupervised evidence on the pair (ranks of the ensemble, GENIE3, partial
+unsupervised evidence on the pair (ranks of the GENIE3 + spcor ensemble, GENIE3, partial
 correlations, CLR and Spearman scores, per view and over the pooled cells).
 Loss: BCE on the known edges against non-edges sampled from the regulators
 with known edges, plus a contrastive (NT-Xent) term pulling a pair's views'

@@ -220,8 +220,8 @@ func shrunkInverse(R []float64, k int, delta float64, view, what string) (*mat.S
 // GENIE3 or the Inferelator, rather than partialCorrelations' all other
 // genes, which also conditions on the gene's co-targets. The candidates'
 // correlation matrix A is shrunk towards the identity, (1−δ)·R + δ·I with
-// δ = Options.Shrinkage or the Ledoit–Wolf estimate over the candidates
-// (at least 1e-3) over the candidates' rows of the correlation matrix
+// δ = Options.Shrinkage or the Ledoit–Wolf estimate (at least 1e-3) over
+// the candidates' rows of the correlation matrix
 // (ledoitWolfRows), and so is each gene's correlation b with them. For a
 // candidate pair the result is −A⁻¹_ij/√(A⁻¹_ii A⁻¹_jj); for a gene g
 // outside the candidates, the block inverse of [[A, b], [bᵀ, 1]] gives

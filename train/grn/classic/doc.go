@@ -120,10 +120,13 @@
 // ensemble against the two-way one, same runs: simulator 87.8 against 86.6
 // (seeds 2 and 3 of the simulator, by AUPRC: 0.843 against 0.835, 0.872
 // against 0.860), GSD reference regulators 1.47 / 1.51 / 1.43 (0, 20, 50%
-// dropout) against 1.45 / 1.47 / 1.42. Replacing spcor by it instead (GENIE3
+// dropout) against 1.45 / 1.47 / 1.42, though its early precision there
+// fell (EPR 1.60 / 1.60 / 1.66 against 1.60 / 1.66 / 1.72): the gain is in
+// the ranking as a whole, not at its top. Replacing spcor by it instead (GENIE3
 // + rspcor) was worse on the simulator (AUPRC 0.799 against 0.840, seed
 // 1). With every gene a candidate (the "all" columns and the families
-// below) nothing changed.
+// below) nothing changed; the stored network's provenance names the
+// members (params "ensemble_of").
 //
 // On BEELINE's other curated models, simulated with BoolODE as BEELINE did
 // (testdata/beeline; 3 runs of 2,000 cells each, every run alone, all

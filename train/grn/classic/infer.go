@@ -21,6 +21,10 @@ type Result struct {
 	Edges []grn.Edge
 	// Method is the method that scored each view.
 	Method Method
+	// Members are the methods an Ensemble ranked: GENIE3 and spcor, and
+	// rspcor when there are fewer candidate regulators than genes; nil for
+	// other methods.
+	Members []Method
 	// Combination says how the views were combined: "single view" (the
 	// method's own scores) or "mean normalised rank" (per view, pairs ranked
 	// ascending with mid-ranks for ties and divided by the number of pairs;
@@ -58,6 +62,12 @@ func Infer(ctx context.Context, views []grn.View, regulators []int32, o Options)
 		pcors = append(pcors, pc)
 	}
 	res := &Result{Method: o.Method, Views: len(views)}
+	if o.Method == Ensemble {
+		res.Members = []Method{GENIE3, SpearmanPartial}
+		if len(regs) < genes {
+			res.Members = append(res.Members, RegulatorPartial)
+		}
+	}
 	ranks := normRanks(per, regs, genes)
 	var score []float64
 	if len(views) == 1 {

@@ -198,3 +198,29 @@ func TestLedoitWolfConstantGene(t *testing.T) {
 		t.Errorf("ledoitWolfRows: %v without the constant candidate, %v with it", a, b)
 	}
 }
+
+// TestEnsembleMembers: the result names the methods the ensemble ranked,
+// rspcor only under a list of fewer candidates than genes.
+func TestEnsembleMembers(t *testing.T) {
+	v := chain(120, 6, 3)
+	o := DefaultOptions()
+	for _, tc := range []struct {
+		method Method
+		regs   []int32
+		want   []Method
+	}{
+		{Ensemble, nil, []Method{GENIE3, SpearmanPartial}},
+		{Ensemble, []int32{0, 1, 2, 3, 4, 5}, []Method{GENIE3, SpearmanPartial}},
+		{Ensemble, []int32{0, 2}, []Method{GENIE3, SpearmanPartial, RegulatorPartial}},
+		{GENIE3, []int32{0, 2}, nil},
+	} {
+		o.Method = tc.method
+		res, err := Infer(context.Background(), []grn.View{v}, tc.regs, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(res.Members, tc.want) {
+			t.Errorf("%s with regulators %v: members %v, want %v", tc.method, tc.regs, res.Members, tc.want)
+		}
+	}
+}
