@@ -31,11 +31,13 @@ func benchInfer(b *testing.B, m Method, cells, genes, regs int) {
 	b.ReportMetric(pairs*float64(b.N)/b.Elapsed().Seconds(), "pairs/s")
 }
 
-// BenchmarkInfer: the default (ensemble) and its GENIE3 part on 2,000 cells
-// × 200 genes × 20 regulators.
+// BenchmarkInfer: the default (ensemble) and its parts (GENIE3, rspcor,
+// spcor) on 2,000 cells × 200 genes × 20 regulators.
 func BenchmarkInfer(b *testing.B) {
 	b.Run("ensemble/2000x200x20", func(b *testing.B) { benchInfer(b, Ensemble, 2000, 200, 20) })
 	b.Run("genie3/2000x200x20", func(b *testing.B) { benchInfer(b, GENIE3, 2000, 200, 20) })
+	b.Run("rspcor/2000x200x20", func(b *testing.B) { benchInfer(b, RegulatorPartial, 2000, 200, 20) })
+	b.Run("spcor/2000x200x20", func(b *testing.B) { benchInfer(b, SpearmanPartial, 2000, 200, 20) })
 	b.Run("pearson/2000x200x20", func(b *testing.B) { benchInfer(b, Pearson, 2000, 200, 20) })
 }
 
