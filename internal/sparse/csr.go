@@ -56,6 +56,9 @@ func (m *CSR) Validate() error {
 		if hi < lo {
 			return fmt.Errorf("%w: indptr decreases at row %d", ErrInvalid, r)
 		}
+		if hi > int64(len(m.Data)) {
+			return fmt.Errorf("%w: indptr[%d] = %d past the %d entries", ErrInvalid, r+1, hi, len(m.Data))
+		}
 		prev := int32(-1)
 		for k := lo; k < hi; k++ {
 			c := m.Indices[k]

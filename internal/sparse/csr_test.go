@@ -133,6 +133,8 @@ func TestValidateRejects(t *testing.T) {
 		{Rows: 1, Cols: 3, Indptr: []int64{0, 2}, Indices: []int32{1, 1}, Data: []float32{1, 1}},
 		{Rows: 2, Cols: 2, Indptr: []int64{0, 1}, Indices: []int32{0}, Data: []float32{1}},
 		{Rows: 1, Cols: 2, Indptr: []int64{0, 1}, Indices: []int32{0}, Data: []float32{float32(nanf())}},
+		// a middle indptr past the data (it panicked before the check that it decreases)
+		{Rows: 2, Cols: 3, Indptr: []int64{0, 3, 1}, Indices: []int32{0}, Data: []float32{1}},
 	}
 	for i, m := range bad {
 		if m.Validate() == nil {

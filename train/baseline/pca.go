@@ -30,8 +30,9 @@ type PCAResult struct {
 	Mean         []float32 // genes: the column means that were subtracted
 }
 
-// Options tune the randomized decomposition. The zero value is not valid; use
-// DefaultPCAOptions.
+// Options tune the randomized decomposition. The zero value runs (no
+// oversampling, no power iterations) but is inaccurate on slowly decaying
+// spectra; use DefaultPCAOptions.
 type Options struct {
 	Oversample int // extra subspace columns beyond k (default 10)
 	PowerIters int // subspace (power) iterations (default 6)

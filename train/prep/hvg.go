@@ -96,8 +96,8 @@ func colMeanVar(X *sparse.CSR, f func(float64) float64) (mean, variance []float6
 
 func seuratV3(X *sparse.CSR) ([]float64, error) {
 	for _, v := range X.Data {
-		if v < 0 {
-			return nil, fmt.Errorf("%w: negative count %v", ErrInput, v)
+		if !(v >= 0) || math.IsInf(float64(v), 1) {
+			return nil, fmt.Errorf("%w: count %v: want finite and ≥ 0", ErrInput, v)
 		}
 	}
 	ident := func(v float64) float64 { return v }

@@ -68,7 +68,9 @@ func loessFit(x, y []float64, span float64, maxAnchors int) []float64 {
 
 // localQuadratic fits y ≈ b0 + b1 (x-x0) + b2 (x-x0)² by weighted least
 // squares over the q points of xs (sorted) nearest to x0 (position pos) and
-// returns b0.
+// returns b0. The offsets are taken in units of the window's half-width
+// (u = (x−x0)/dmax ∈ [−1, 1]), which leaves b0 unchanged and makes the
+// singularity tests below independent of the scale of x.
 func localQuadratic(xs, ys []float64, x0 float64, pos, q int) float64 {
 	lo, hi := pos, pos+1 // window [lo, hi)
 	for hi-lo < q {
@@ -94,8 +96,8 @@ func localQuadratic(xs, ys []float64, x0 float64, pos, q int) float64 {
 	var s [5]float64 // Σw u^k, k = 0..4
 	var t [3]float64 // Σw y u^k, k = 0..2
 	for i := lo; i < hi; i++ {
-		u := xs[i] - x0
-		r := math.Abs(u) / dmax
+		u := (xs[i] - x0) / dmax
+		r := math.Abs(u)
 		if r >= 1 {
 			continue
 		}

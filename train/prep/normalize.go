@@ -23,6 +23,9 @@ func Normalize(X *sparse.CSR, values vocab.ValueType, targetSum float64) (*spars
 	if X == nil {
 		return nil, fmt.Errorf("%w: nil matrix", ErrInput)
 	}
+	if math.IsNaN(targetSum) || math.IsInf(targetSum, 0) {
+		return nil, fmt.Errorf("%w: target sum %v", ErrInput, targetSum)
+	}
 	out := &sparse.CSR{Rows: X.Rows, Cols: X.Cols,
 		Indptr:  append([]int64(nil), X.Indptr...),
 		Indices: append([]int32(nil), X.Indices...),

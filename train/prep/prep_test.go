@@ -180,6 +180,16 @@ func TestNormalize(t *testing.T) {
 	if _, err := Normalize(dense2csr(1, 1, []float64{-1}), vocab.Counts, 1); !errors.Is(err, ErrInput) {
 		t.Fatalf("negative counts: %v", err)
 	}
+	for _, ts := range []float64{math.NaN(), math.Inf(1)} {
+		if _, err := Normalize(dense2csr(1, 1, []float64{1}), vocab.Counts, ts); !errors.Is(err, ErrInput) {
+			t.Fatalf("target sum %v: %v", ts, err)
+		}
+	}
+	for _, bad := range []float64{math.NaN(), math.Inf(1)} {
+		if _, err := HVGScores(dense2csr(2, 1, []float64{1, bad}), vocab.Counts); !errors.Is(err, ErrInput) {
+			t.Fatalf("seurat_v3 on count %v: %v", bad, err)
+		}
+	}
 	for _, bad := range []float64{math.NaN(), math.Inf(1)} {
 		if _, err := Normalize(dense2csr(1, 1, []float64{bad}), vocab.Normalized, 1); !errors.Is(err, ErrInput) {
 			t.Fatalf("value %v: %v", bad, err)
@@ -212,6 +222,32 @@ func TestLoessReproducesQuadratics(t *testing.T) {
 			// curvature term over one anchor gap
 			if math.Abs(fit[i]-y[i]) > 1e-3 {
 				t.Fatalf("n=%d point %d: fit %v want %v", n, i, fit[i], y[i])
+			}
+		}
+	}
+}
+
+// TestLoessScaleFree: the fit of exact quadratic data does not depend on
+// the scale of x (the singularity test once used raw offsets, and narrow
+// windows fell back to a line).
+func TestLoessScaleFree(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	const n = 60
+	x0 := make([]float64, n)
+	for i := range x0 {
+		x0[i] = rng.Float64()*4 - 2
+	}
+	for _, s := range []float64{1, 1e-2, 1e-4, 1e3} {
+		x := make([]float64, n)
+		y := make([]float64, n)
+		for i := range x {
+			x[i] = x0[i] * s
+			y[i] = 0.5 - 1.5*x0[i] + 0.7*x0[i]*x0[i]
+		}
+		fit := loessFit(x, y, 0.3, 512)
+		for i := range fit {
+			if math.Abs(fit[i]-y[i]) > 1e-9 {
+				t.Fatalf("x scaled by %g, point %d: fit %v want %v", s, i, fit[i], y[i])
 			}
 		}
 	}
