@@ -528,3 +528,28 @@ func TestExportCarriesPredictedLayer(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptySpaceAnnData: a space whose every set was deleted exports as an
+// h5ad of no rows, as its TSV is a header alone (the empty name columns
+// were once nil, which the writer took for unset columns).
+func TestEmptySpaceAnnData(t *testing.T) {
+	db := newStore(t)
+	for _, space := range []string{vocab.SpaceCells, vocab.SpaceGenes} {
+		err := db.Update(func(tx *store.Tx) error {
+			info, err := tx.Space(space)
+			if err != nil {
+				return err
+			}
+			for _, set := range info.Sets {
+				if err := tx.DeleteEmbeddings(space, set.Dataset); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		exportFile(t, db, space, false)
+	}
+}

@@ -20,7 +20,7 @@ type Options struct {
 	Format     string // FormatTSV (default) or FormatH5AD
 	WithCounts bool   // cells as h5ad only: X = the raw matrix of the exported cells
 	NoLayers   bool   // cells as h5ad: leave out the datasets' derived layers (obsm "layer_<name>")
-	Force      bool   // ExportFile: replace an existing file
+	Force      bool   // WriteFile: replace an existing file
 }
 
 // DefaultOptions exports the genes space as TSV.

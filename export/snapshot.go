@@ -49,7 +49,8 @@ func readSnapshot(ctx context.Context, tx *store.Tx, space string) (*snapshot, e
 	if err != nil {
 		return nil, fmt.Errorf("export: space %q: %w", space, err)
 	}
-	s := &snapshot{space: space, dim: info.Dim, generation: info.Generation, datasetNames: map[uint32]string{}}
+	s := &snapshot{space: space, dim: info.Dim, generation: info.Generation, datasetNames: map[uint32]string{},
+		names: []string{}, geneIDs: []string{}} // non-nil: an empty space's h5ad has empty string columns
 	all, err := tx.Datasets()
 	if err != nil {
 		return nil, err

@@ -80,6 +80,13 @@ type AddOptions struct {
 const MaxNameLen = 256
 
 // checkName validates a user-given name.
+// plainText reports whether s is UTF-8 without control characters (tabs,
+// newlines, NUL…): what a barcode or a gene symbol must be to be written
+// back as a TSV field or an HDF5 string.
+func plainText(s string) bool {
+	return utf8.ValidString(s) && strings.IndexFunc(s, unicode.IsControl) < 0
+}
+
 func checkName(what, name string) error {
 	switch {
 	case name == "":
@@ -146,6 +153,9 @@ func validateDataset(ds *ingest.Dataset, opts AddOptions) error {
 		if b == "" {
 			return fmt.Errorf("%w: barcode %d is empty", ErrInvalid, i+1)
 		}
+		if !plainText(b) {
+			return fmt.Errorf("%w: barcode %d, %q, is not UTF-8 or has a control character", ErrInvalid, i+1, b)
+		}
 		if j, dup := seen[b]; dup {
 			return fmt.Errorf("%w: barcode %q repeated (cells %d and %d)", ErrInvalid, b, j+1, i+1)
 		}
@@ -162,6 +172,11 @@ func validateDataset(ds *ingest.Dataset, opts AddOptions) error {
 		cols[c.Name] = true
 		if len(c.Values) != x.Rows {
 			return fmt.Errorf("%w: obs column %q has %d values for %d cells", ErrInvalid, c.Name, len(c.Values), x.Rows)
+		}
+		for i, v := range c.Values {
+			if strings.IndexByte(v, 0) >= 0 || !utf8.ValidString(v) {
+				return fmt.Errorf("%w: obs column %q, cell %d (%q): value %q is not UTF-8 or has a NUL byte", ErrInvalid, c.Name, i+1, ds.Barcodes[i], v)
+			}
 		}
 	}
 	m, err := ModalityOf(opts, ds.Coords)

@@ -147,7 +147,12 @@ func TestAddDatasetErrorsLeaveStoreUnchanged(t *testing.T) {
 		{"bad value type", "x", func() *ingest.Dataset { d := good(); d.Values = "tpm"; return d }, AddOptions{}, ErrInvalid, `"tpm"`},
 		{"NaN value", "x", func() *ingest.Dataset { d := good(); d.X.Data[3] = float32(nan()); return d }, AddOptions{}, ErrInvalid, "non-finite"},
 		{"gene without name", "x", func() *ingest.Dataset { d := good(); d.Genes[4] = ingest.Gene{}; return d }, AddOptions{}, ErrInvalid, "gene 5"},
-		{"NUL in symbol", "x", func() *ingest.Dataset { d := good(); d.Genes[4].Symbol = "A\x00B"; return d }, AddOptions{}, ErrInvalid, "NUL"},
+		{"NUL in symbol", "x", func() *ingest.Dataset { d := good(); d.Genes[4].Symbol = "A\x00B"; return d }, AddOptions{}, ErrInvalid, "control character"},
+		// tabs and newlines would split the rows of a TSV export; NUL ends an HDF5 string
+		{"tab in symbol", "x", func() *ingest.Dataset { d := good(); d.Genes[4].Symbol = "A\tB"; return d }, AddOptions{}, ErrInvalid, `gene 5 ("A\tB"`},
+		{"newline in barcode", "x", func() *ingest.Dataset { d := good(); d.Barcodes[2] = "AA\nC-1"; return d }, AddOptions{}, ErrInvalid, "barcode 3"},
+		{"invalid UTF-8 in barcode", "x", func() *ingest.Dataset { d := good(); d.Barcodes[2] = "AA\xffC"; return d }, AddOptions{}, ErrInvalid, "barcode 3"},
+		{"NUL in obs value", "x", func() *ingest.Dataset { d := good(); d.Obs[0].Values[3] = "T\x00cell"; return d }, AddOptions{}, ErrInvalid, `obs column "batch", cell 4`},
 	}
 	before, _ := db.Digest()
 	for _, tc := range tests {

@@ -64,8 +64,8 @@ func geneVocabKeys(genes []ingest.Gene) (keys []string, symbols []string, dup in
 		if s == "" {
 			return nil, nil, 0, fmt.Errorf("%w: gene %d has neither symbol nor id", ErrInvalid, i+1)
 		}
-		if strings.IndexByte(s, 0) >= 0 || strings.IndexByte(g.ID, 0) >= 0 {
-			return nil, nil, 0, fmt.Errorf("%w: gene %d (%q) contains a NUL byte", ErrInvalid, i+1, s)
+		if !plainText(s) || !plainText(g.ID) {
+			return nil, nil, 0, fmt.Errorf("%w: gene %d (%q, id %q) is not UTF-8 or has a control character", ErrInvalid, i+1, s, g.ID)
 		}
 		symbols[i] = s
 		count[s]++

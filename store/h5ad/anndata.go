@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -74,7 +76,22 @@ type Entry struct {
 // ErrInvalid reports an AnnData that cannot be written as given.
 var ErrInvalid = errors.New("h5ad: invalid AnnData")
 
-// Validate reports every shape problem of a at once.
+// stringRule is what badString checks: HDF5 variable-length strings end
+// at a NUL byte, and anndata decodes them as UTF-8.
+const stringRule = "strings must be valid UTF-8 without NUL bytes"
+
+// badString returns the index of the first string of ss that breaks
+// stringRule, or −1.
+func badString(ss []string) int {
+	for i, s := range ss {
+		if strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s) {
+			return i
+		}
+	}
+	return -1
+}
+
+// Validate reports every shape and string problem of a at once.
 func (a *AnnData) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) {
@@ -90,6 +107,9 @@ func (a *AnnData) Validate() error {
 			}
 			seen[s] = true
 		}
+		if i := badString(f.Index); i >= 0 {
+			bad("%s index value %d, %q: %s", what, i, f.Index[i], stringRule)
+		}
 		names := map[string]bool{}
 		for _, c := range f.Columns {
 			if c.Name == "" || c.Name == "_index" || names[c.Name] {
@@ -97,11 +117,28 @@ func (a *AnnData) Validate() error {
 			}
 			names[c.Name] = true
 			set, length := 0, 0
+			if i := badString([]string{c.Name}); i >= 0 {
+				bad("%s column name %q: %s", what, c.Name, stringRule)
+			}
 			if c.Strings != nil {
 				set, length = set+1, len(c.Strings)
+				if i := badString(c.Strings); i >= 0 {
+					bad("%s column %q row %d, %q: %s", what, c.Name, i, c.Strings[i], stringRule)
+				}
 			}
 			if c.Categorical != nil {
 				set, length = set+1, len(c.Categorical.Codes)
+				if i := badString(c.Categorical.Categories); i >= 0 {
+					bad("%s column %q category %q: %s", what, c.Name, c.Categorical.Categories[i], stringRule)
+				}
+				cats := map[string]bool{}
+				for _, k := range c.Categorical.Categories {
+					if cats[k] {
+						bad("%s column %q repeats category %q (anndata needs them unique)", what, c.Name, k)
+						break
+					}
+					cats[k] = true
+				}
 				for _, k := range c.Categorical.Codes {
 					if k < -1 || int(k) >= len(c.Categorical.Categories) {
 						bad("%s column %q: code %d outside %d categories", what, c.Name, k, len(c.Categorical.Categories))
@@ -216,9 +253,9 @@ func (e *encoder) dense(m *Dense) uint64 {
 func (e *encoder) csr(m *CSR) uint64 {
 	// scipy wants indices and indptr of one integer type: int32 while the
 	// nonzeros fit, as scipy itself writes.
-	indices := e.f.dataset(intType(4, true), []uint64{uint64(len(m.Indices))}, i32bytes(m.Indices), nil)
-	var indptr uint64
+	var indices, indptr uint64
 	if len(m.Data) <= math.MaxInt32 {
+		indices = e.f.dataset(intType(4, true), []uint64{uint64(len(m.Indices))}, i32bytes(m.Indices), nil)
 		ip := make([]int32, len(m.Indptr))
 		for i, v := range m.Indptr {
 			ip[i] = int32(v)

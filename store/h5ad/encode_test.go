@@ -231,6 +231,12 @@ func TestValidate(t *testing.T) {
 		{"X shape", func(a *AnnData) { a.XSparse.Cols = 3 }},
 		{"obsm rows", func(a *AnnData) { a.Obsm[0].M.Rows = 2 }},
 		{"dense and sparse", func(a *AnnData) { a.X = &Dense{Rows: 3, Cols: 2, Data: make([]float32, 6)} }},
+		// readers cut HDF5 strings at NUL and anndata decodes UTF-8 and
+		// wants unique categories: such files would not open
+		{"NUL in a string", func(a *AnnData) { a.Obs.Columns[1].Strings[0] = "T\x00cell" }},
+		{"invalid UTF-8", func(a *AnnData) { a.Obs.Index[0] = "c\xff" }},
+		{"NUL in a category", func(a *AnnData) { a.Obs.Columns[0].Categorical.Categories[1] = "B\x00" }},
+		{"repeated category", func(a *AnnData) { a.Obs.Columns[0].Categorical.Categories[1] = "A" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -154,7 +154,7 @@ func (f *h5) object(msgs []message) uint64 {
 	b = le32(b, 0) // alignment
 	for _, m := range msgs {
 		if len(m.body) > math.MaxUint16 {
-			f.fail(fmt.Errorf("h5ad: object header message of %d bytes", len(m.body)))
+			f.fail(fmt.Errorf("%w: an HDF5 object header message of %d bytes, past its 64 KiB limit (a frame of thousands of columns, or an attribute that large)", ErrInvalid, len(m.body)))
 			return undef
 		}
 		n := pad8(len(m.body))
