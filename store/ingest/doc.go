@@ -64,8 +64,9 @@
 //
 // Dataset.SHA256 is the SHA-256 of the raw bytes (compressed as on disk) of
 // every input file, concatenated in this order: mtx barcodes, features,
-// matrix; or the single h5ad/h5/CSV file; then the obs file if any. For a
-// single-file input without obs it equals `sha256sum FILE`.
+// matrix; or the single h5ad/h5/CSV file; then the obs file if any; then a
+// Space Ranger tissue positions file read for the coordinates. For a
+// single-file input without obs or positions it equals `sha256sum FILE`.
 //
 // # Errors
 //

@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -174,3 +176,33 @@ func fuzzHDF5(f *testing.F, ext, format string) {
 
 func FuzzH5AD(f *testing.F)   { fuzzHDF5(f, ".h5ad", FormatH5AD) }
 func FuzzTenxH5(f *testing.F) { fuzzHDF5(f, ".h5", FormatTenxH5) }
+
+// FuzzTenxTSV: barcodes and features files, read from disk as Read does,
+// never panic, and every error has a sentinel and names the file.
+func FuzzTenxTSV(f *testing.F) {
+	f.Add(linesText(tinyBarcodes))
+	f.Add(featuresText(tinyIDs, tinySymbols, true))
+	f.Add(featuresText(tinyIDs, tinySymbols, false))
+	f.Add([]byte("\"AAAC-1\nx\"y\t\"z\"\"\"\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "in.tsv")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		check := func(err error) {
+			if err != nil && (!knownError(err) || !strings.Contains(err.Error(), "in.tsv")) {
+				t.Fatalf("error without a sentinel or the file's name: %v", err)
+			}
+		}
+		bc, err := readBarcodes(path, sha256.New())
+		check(err)
+		if err == nil && slices.Contains(bc, "") {
+			t.Fatal("an empty barcode read")
+		}
+		genes, types, err := readFeatures(path, sha256.New())
+		check(err)
+		if err == nil && len(genes) != len(types) {
+			t.Fatalf("%d genes, %d types", len(genes), len(types))
+		}
+	})
+}

@@ -119,6 +119,14 @@ func badCorpus() []badEntry {
 			})},
 		{path: "mtx_empty_barcode", expect: "empty barcode", sentinel: "ErrFormat",
 			build: mtxCase(func(m *mtxDir) { m.barcodes = []byte("AAAC-1\n\tx\nAAAT-1\nAACA-1\n") })},
+		{path: "mtx_barcode_open_quote", expect: "barcodes.tsv.gz:1: a quote that does not close", sentinel: "ErrFormat", note: "once an index panic",
+			build: mtxCase(func(m *mtxDir) { m.barcodes = []byte("\"AAAC-1\nAAAG-1\nAAAT-1\nAACA-1\n") })},
+		{path: "mtx_features_open_quote", expect: "features.tsv.gz:1: a quote that does not close", sentinel: "ErrFormat", note: "once an index panic or a silent one-column read",
+			build: mtxCase(func(m *mtxDir) { m.features = bytes.Replace(m.features, []byte("ENSG1\t"), []byte("ENSG1\t\""), 1) })},
+		{path: "mtx_features_ragged", expect: "features.tsv.gz:3: 2 columns, the first line has 3", sentinel: "ErrFormat", note: "once read as genes with the types dropped",
+			build: mtxCase(func(m *mtxDir) {
+				m.features = bytes.Replace(m.features, []byte("\tGene Expression\nENSG4"), []byte("\nENSG4"), 1)
+			})},
 		{path: "mtx_features_blank_line", expect: "empty line", sentinel: "ErrFormat",
 			build: mtxCase(func(m *mtxDir) { m.features = bytes.Replace(m.features, []byte("\nENSG3"), []byte("\n\nENSG3"), 1) })},
 		{path: "mtx_duplicate_entry", expect: "occurs more than once (lines 4 and 5)", sentinel: "ErrDuplicate", build: withEntries("integer", "5 4 8", entriesWith(1, "1 1 2")...)},

@@ -49,7 +49,8 @@ func findOne(dir, what string, names ...string) (string, error) {
 const geneExpression = "Gene Expression"
 
 // readFeatures reads a 10x features.tsv (id, symbol, type) or genes.tsv
-// (id, symbol). A single column is both id and symbol. It returns the genes
+// (id, symbol). A single column is both id and symbol; every line has the
+// first line's number of columns. It returns the genes
 // and each one's feature type ("" when the file has no type column).
 func readFeatures(path string, h hash.Hash) ([]Gene, []string, error) {
 	in, err := openText(path, h)
@@ -61,8 +62,8 @@ func readFeatures(path string, h hash.Hash) ([]Gene, []string, error) {
 	var types []string
 	seen := make(map[string]int64)
 	var fields [][]byte
-	ncol := -1
-	var emptyAt int64 // an empty line is allowed only at the end
+	ncol, firstCols := -1, 0 // columns used (at most 3), columns of the first line
+	var emptyAt int64        // an empty line is allowed only at the end
 	for {
 		line, err := in.lr.next()
 		if err == io.EOF {
@@ -84,15 +85,16 @@ func readFeatures(path string, h hash.Hash) ([]Gene, []string, error) {
 		if bytes.IndexByte(line, 0) >= 0 {
 			return nil, nil, errLine(ErrFormat, path, in.lr.line, "NUL byte in a feature id or name")
 		}
-		fields, _ = splitFields(fields[:0], line, '\t')
-		if ncol < 0 {
-			ncol = len(fields)
-			if ncol > 3 {
-				ncol = 3
-			}
+		var ok bool
+		if fields, ok = splitFields(fields[:0], line, '\t'); !ok {
+			return nil, nil, errLine(ErrFormat, path, in.lr.line, "a quote that does not close, or text after a closing quote")
 		}
-		if len(fields) < ncol {
-			return nil, nil, errLine(ErrFormat, path, in.lr.line, "%d columns, the first line has %d", len(fields), ncol)
+		if ncol < 0 {
+			firstCols = len(fields)
+			ncol = min(firstCols, 3)
+		}
+		if len(fields) != firstCols {
+			return nil, nil, errLine(ErrFormat, path, in.lr.line, "%d columns, the first line has %d", len(fields), firstCols)
 		}
 		g := Gene{ID: string(fields[0])}
 		g.Symbol = g.ID
@@ -149,7 +151,10 @@ func readBarcodes(path string, h hash.Hash) ([]string, error) {
 			return nil, errLine(ErrFormat, path, emptyAt, "empty line")
 		}
 		line = trimBOM(line, in.lr.line)
-		fields, _ = splitFields(fields[:0], line, '\t')
+		var ok bool
+		if fields, ok = splitFields(fields[:0], line, '\t'); !ok {
+			return nil, errLine(ErrFormat, path, in.lr.line, "a quote that does not close, or text after a closing quote")
+		}
 		b := string(fields[0])
 		if b == "" {
 			return nil, errLine(ErrFormat, path, in.lr.line, "empty barcode")

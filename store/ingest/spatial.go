@@ -31,7 +31,11 @@ import (
 // spaceRangerPositions returns the tissue positions file beside a Space
 // Ranger matrix at path (a folder or an .h5 file), or "".
 func spaceRangerPositions(path string) string {
-	dir := filepath.Join(filepath.Dir(filepath.Clean(path)), "spatial")
+	abs, err := filepath.Abs(path) // "." or "./" has no parent to look in otherwise
+	if err != nil {
+		abs = filepath.Clean(path)
+	}
+	dir := filepath.Join(filepath.Dir(abs), "spatial")
 	for _, name := range []string{"tissue_positions.csv", "tissue_positions_list.csv"} {
 		p := filepath.Join(dir, name)
 		if st, err := os.Stat(p); err == nil && !st.IsDir() {

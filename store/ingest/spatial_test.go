@@ -35,6 +35,12 @@ func TestSpaceRangerPositions(t *testing.T) {
 			if !reflect.DeepEqual(ds.Coords, want) {
 				t.Errorf("coords %v, want %v", ds.Coords, want)
 			}
+			// the same folder named relative to itself ("." has no parent
+			// until made absolute)
+			t.Chdir(filepath.Join(outs, "filtered_feature_bc_matrix"))
+			if ds, err = readSpatial(t, ".", DefaultOptions()); err != nil || !reflect.DeepEqual(ds.Coords, want) {
+				t.Errorf(`read ".": coords %v, %v; want %v`, ds.Coords, err, want)
+			}
 		})
 	}
 	for _, tc := range []struct {
