@@ -368,7 +368,8 @@ func Extend(ctx context.Context, tx *store.Tx, space string, before uint64, ix *
 // their coordinates: a UMAP layout of the remaining points is what it was,
 // less the removed ones. before is the space's generation before the
 // transaction's writes: a layout not at it is stale and left alone, as is
-// a space without a layout. It reports how many points it removed.
+// a space without a layout. It reports how many points it removed; when
+// none is left the layout is deleted.
 func Forget(tx *store.Tx, space string, before uint64, gone func(key uint64) bool) (int, error) {
 	l, err := Load(tx, space)
 	if errors.Is(err, ErrNoLayout) {
@@ -388,6 +389,10 @@ func Forget(tx *store.Tx, space string, before uint64, gone func(key uint64) boo
 		}
 	}
 	n := len(l.Keys) - len(keys)
+	if len(keys) == 0 {
+		// a layout of no points could not be extended later: none is left
+		return n, tx.DeleteBlob(vocab.BlobLayout, space)
+	}
 	l.Keys, l.Coords = keys, coords
 	// Which points the fit placed is not recorded: Fitted becomes a lower bound.
 	l.Fitted = max(0, l.Fitted-n)

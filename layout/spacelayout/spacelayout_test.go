@@ -2,6 +2,7 @@ package spacelayout
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -80,5 +81,18 @@ func TestForget(t *testing.T) {
 	n, got := forget(gen)
 	if n != 1 || len(got.Keys) != 2 || got.Keys[1] != k(1, 1) || got.Coords[3] != 4 || got.Fitted != 2 {
 		t.Fatalf("forget: %d removed, %+v", n, got)
+	}
+	// forgetting every point leaves no layout (an empty one could not be extended)
+	err = db.Update(func(tx *store.Tx) error {
+		if n, err := Forget(tx, vocab.SpaceCells, got.Generation, func(uint64) bool { return true }); err != nil || n != 2 {
+			return fmt.Errorf("forget all: %d, %v", n, err)
+		}
+		if _, err := Load(tx, vocab.SpaceCells); !errors.Is(err, ErrNoLayout) {
+			return fmt.Errorf("after forgetting every point: %v, want ErrNoLayout", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
