@@ -431,7 +431,8 @@ func TestGenerateFixtures(t *testing.T) {
 	}
 	root := repoRoot(t)
 	good := filepath.Join(root, "testdata", "ingest")
-	os.RemoveAll(good)
+	// Not removed first: tiny_nullable.h5ad and its script are written by
+	// h5py, not here, and must survive (files this code writes are replaced).
 	writeGoodFixtures(t, good)
 	writeFile(t, filepath.Join(good, "README.md"), []byte(fixturesReadme))
 	bad := filepath.Join(root, "testdata", "bad")
@@ -462,6 +463,10 @@ writer, so no Python is needed). Synthetic data: no license restrictions.
 - tiny_v3.h5: 10x v3 HDF5 layout with an antibody feature and fixed-length
   strings, as Cell Ranger writes them; tiny_v2.h5: Cell Ranger 2 layout (one
   genome group, variable-length strings).
+- tiny_nullable.h5ad: not the tiny dataset — 3 cells × 3 genes whose obs holds an
+  h5py boolean column and anndata ≥ 0.9's nullable-integer, nullable-boolean and
+  nullable-string-array columns. The one fixture written with h5py (the Go writer
+  cannot write enumerations): ` + "`cd testdata/ingest && /usr/bin/python3\n  tiny_nullable.py`" + `. Checked by TestH5ADBoolAndNullableColumns.
 `
 
 func nan() float64 { return math.NaN() }
