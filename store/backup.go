@@ -62,11 +62,28 @@ func (db *DB) Compact(ctx context.Context, out string) (CompactResult, error) {
 	} else if err := db.notSelf(out); err != nil {
 		return res, err
 	}
-	h, err := db.acquire(inPlace)
-	if err != nil {
-		return res, err
+	var h *bolt.DB
+	var err error
+	if inPlace {
+		h, err = db.acquireCompact()
+		if err != nil {
+			return res, err
+		}
+		defer db.releaseCompact()
+		// No new write transaction starts (acquireAs), and this one waits
+		// for those already on h to commit: every committed write is in
+		// the copy, and none lands in the file the rename replaces.
+		wtx, err := h.Begin(true)
+		if err != nil {
+			return res, db.writeError(err)
+		}
+		defer wtx.Rollback()
+	} else {
+		if h, err = db.acquire(false); err != nil {
+			return res, err
+		}
+		defer db.release(false)
 	}
-	defer db.release(false)
 	fi, err := os.Stat(db.path)
 	if err != nil {
 		return res, err
@@ -110,6 +127,36 @@ func (db *DB) Compact(ctx context.Context, out string) (CompactResult, error) {
 	}
 	res.After = fi.Size()
 	return res, nil
+}
+
+// acquireCompact takes a write handle for an in-place Compact and closes
+// the gate for other write transactions until releaseCompact; one in-place
+// Compact runs at a time.
+func (db *DB) acquireCompact() (*bolt.DB, error) {
+	db.mu.Lock()
+	for db.compact && !db.closed {
+		db.cond.Wait()
+	}
+	db.compact = true
+	db.mu.Unlock()
+	h, err := db.acquireAs(true, true)
+	if err != nil {
+		db.mu.Lock()
+		db.compact = false
+		db.cond.Broadcast()
+		db.mu.Unlock()
+	}
+	return h, err
+}
+
+// releaseCompact ends an in-place Compact: its handle holds the replaced
+// file, so it takes no new transaction (reads that joined it finish on it)
+// and the waiting writers open the new file.
+func (db *DB) releaseCompact() {
+	db.mu.Lock()
+	db.compact, db.draining = false, true
+	db.mu.Unlock()
+	db.release(false)
 }
 
 // testHookCompactBeforeRename, when set by a test, runs after the

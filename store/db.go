@@ -42,6 +42,7 @@ type DB struct {
 	hw        bool     // h is read-write
 	users     int      // transactions running on h
 	draining  bool     // h takes no new transactions; closed when idle
+	compact   bool     // an in-place Compact runs: no new write transaction starts
 	opening   bool     // a goroutine is opening a handle
 	openSeq   uint64   // counts finished opens
 	openWrite bool     // the last open was for writing

@@ -37,14 +37,23 @@ const (
 )
 
 // acquire returns a handle able to run a transaction of the given kind,
-// opening one if needed; the caller must release it.
+// opening one if needed; the caller must release it. While an in-place
+// Compact runs, a write transaction waits for it (reads go on).
 func (db *DB) acquire(write bool) (*bolt.DB, error) {
+	return db.acquireAs(write, false)
+}
+
+// acquireAs is acquire; compacting is the in-place Compact itself, which
+// is not held back by its own gate.
+func (db *DB) acquireAs(write, compacting bool) (*bolt.DB, error) {
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	for {
 		switch {
 		case db.closed:
 			return nil, fmt.Errorf("%w: %s", ErrClosed, db.path)
+		case db.compact && write && !compacting:
+			db.cond.Wait()
 		case db.h != nil && !db.draining && (db.hw || !write):
 			if !db.hw && time.Since(db.checked) > ownerRecheck {
 				db.checked = time.Now()
