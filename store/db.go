@@ -319,10 +319,14 @@ func (db *DB) writeError(err error) error {
 
 // Migrate upgrades the store at path to this binary's schema in one
 // transaction and returns the versions before and after (equal when nothing
-// was to do). It refuses a newer schema with ErrTooNew.
+// was to do). It refuses a newer schema with ErrTooNew, and a path with no
+// file with ErrNotFound (it does not create a store).
 func Migrate(ctx context.Context, path string, opts *Options) (from, to int, err error) {
 	if err := ctx.Err(); err != nil {
 		return 0, 0, err
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return 0, 0, fmt.Errorf("%w: no store at %s to migrate", ErrNotFound, path)
 	}
 	o := DefaultOptions()
 	if opts != nil {

@@ -175,6 +175,14 @@ func copyFile(t testing.TB, src, dst string) {
 }
 
 func TestMigrateFromV1(t *testing.T) {
+	// a mistyped path is an error, not a new empty store
+	typo := filepath.Join(t.TempDir(), "typo.db")
+	if _, _, err := Migrate(context.Background(), typo, nil); !errors.Is(err, ErrNotFound) {
+		t.Errorf("migrate a missing store: %v, want ErrNotFound", err)
+	}
+	if _, err := os.Stat(typo); err == nil {
+		t.Error("migrate created a store at a missing path")
+	}
 	path := filepath.Join(t.TempDir(), "v1.db")
 	copyFile(t, filepath.Join("..", "migrations", "testdata", "v001.bbolt"), path)
 	_, err := Open(path, nil)

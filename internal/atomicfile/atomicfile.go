@@ -10,8 +10,9 @@ import (
 )
 
 // Write creates a temporary file beside path, lets fill write it, syncs
-// it, makes it 0644 (CreateTemp's 0600 would survive the rename), renames
-// it to path and syncs the folder. On any error the temporary file is
+// it, gives it the permissions of the file it replaces or 0644 for a new
+// one (CreateTemp's 0600 would survive the rename), renames it to path and
+// syncs the folder. On any error the temporary file is
 // removed and path is untouched.
 func Write(path string, fill func(*os.File) error) (err error) {
 	dir := filepath.Dir(path)
@@ -34,7 +35,11 @@ func Write(path string, fill func(*os.File) error) (err error) {
 	if err = f.Close(); err != nil {
 		return err
 	}
-	if err = os.Chmod(f.Name(), 0o644); err != nil {
+	mode := os.FileMode(0o644)
+	if fi, serr := os.Stat(path); serr == nil {
+		mode = fi.Mode().Perm()
+	}
+	if err = os.Chmod(f.Name(), mode); err != nil {
 		return err
 	}
 	if err = os.Rename(f.Name(), path); err != nil {

@@ -30,3 +30,21 @@ func TestWrite(t *testing.T) {
 		t.Errorf("%d entries in the folder, want the file alone", len(es))
 	}
 }
+
+// TestWriteKeepsMode: replacing a file keeps its permissions (a 0600 store
+// compacted or backed up over itself stays private).
+func TestWriteKeepsMode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "private.db")
+	if err := os.WriteFile(path, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	if err := Write(path, func(f *os.File) error { _, err := f.WriteString("new"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v, %v; want 0600 kept", fi.Mode().Perm(), err)
+	}
+}

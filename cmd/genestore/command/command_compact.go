@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -12,26 +13,33 @@ import (
 )
 
 type compactOptions struct {
-	out  string
-	json bool
+	out   string
+	force bool
+	json  bool
 }
 
 func newCompactCommand(g *globalOptions) *cobra.Command {
 	o := &compactOptions{}
 	cmd := &cobra.Command{
-		Use:   "compact [--out FILE] [--json]",
+		Use:   "compact [--out FILE [--force]] [--json]",
 		Short: "Rewrite the store without free pages",
 		Long: `compact rewrites the store without its free pages (bbolt's Compact), giving
 back the space that drop and retraining freed. By default the store is
 replaced: compact holds the store's exclusive lock from the start of the copy
 until the new file is renamed over the old one, and fails naming the holder if
 another process keeps the store past --lock-timeout. With --out the store is
-left as it is and the compacted copy goes to FILE. The new file is written
+left as it is and the compacted copy goes to FILE (an existing FILE only with
+--force, as for backup). The new file is written
 under a temporary name, synced and renamed: a crash leaves the old file or the
 new one. It prints the sizes before and after; --json prints {"path",
 "before", "after"}.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.out != "" && !o.force {
+				if _, err := os.Stat(o.out); err == nil {
+					return fmt.Errorf("compact: %s exists (pass --force to replace it)", o.out)
+				}
+			}
 			return apiVerb(cmd, g, o.out != "", o.json, func(ctx context.Context, db *genestore.DB) (store.CompactResult, error) {
 				return db.Compact(ctx, o.out)
 			}, func(w io.Writer, res store.CompactResult) error {
@@ -42,6 +50,7 @@ new one. It prints the sizes before and after; --json prints {"path",
 		},
 	}
 	cmd.Flags().StringVar(&o.out, "out", "", "write the compacted copy here and leave the store as it is")
+	cmd.Flags().BoolVar(&o.force, "force", false, "with --out: replace an existing file")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print JSON")
 	return cmd
 }

@@ -66,6 +66,11 @@ func TestLifecycleVerbs(t *testing.T) {
 		t.Errorf("backup --verify: %s", got)
 	}
 	mustRun(t, "--store", out, "verify")
+	if _, err := run(t, "--store", db, "compact", "--out", out); err == nil || !strings.Contains(err.Error(), "--force") {
+		t.Errorf("compact --out over an existing file: %v", err)
+	}
+	mustRun(t, "--store", db, "compact", "--out", out, "--force")
+	mustRun(t, "--store", out, "verify")
 
 	mustRun(t, "--store", db, "rename", "--dataset", "pbmc3k", "pbmc3k_sct283")
 	if _, err := run(t, "--store", db, "rename", "--dataset", "pbmc_small", "consensus"); !errors.Is(err, store.ErrInvalid) {
