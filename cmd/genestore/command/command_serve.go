@@ -76,6 +76,8 @@ cluster filled by "sync weaviate"; everything else is read from the store.`,
 func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions) error {
 	opts := server.DefaultOptions()
 	opts.Addr, opts.Token, opts.AllowWrites, opts.RequestTimeout = o.addr, o.token, o.allowWrites, o.requestTimeout
+	// a long --request-timeout needs the time to write its answer after it
+	opts.WriteTimeout = max(opts.WriteTimeout, o.requestTimeout+30*time.Second)
 	opts.Log = cmd.ErrOrStderr()
 	if err := opts.Validate(); err != nil { // before touching the store
 		return err

@@ -112,7 +112,9 @@ func TestUIData(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := httptest.NewRecorder()
-	srv.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/maps/cells/markers?k=5&polygon=-1e6,-1e6,1e6,-1e6,1e6,1e6,-1e6,1e6", nil))
+	req := httptest.NewRequest("GET", "/v1/maps/cells/markers?k=5&polygon=-1e6,-1e6,1e6,-1e6,1e6,1e6,-1e6,1e6", nil)
+	req.Host = "127.0.0.1:8080"
+	srv.ServeHTTP(rec, req)
 	var sel server.Selection
 	if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &sel) != nil || sel.Selected != s.Points || len(sel.Markers.Genes) != 5 {
 		t.Fatalf("lasso round the map: %d %s", rec.Code, rec.Body)

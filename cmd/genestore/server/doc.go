@@ -31,6 +31,9 @@
 //     a Token, and with one every route but /healthz and the UI's page and
 //     files (which hold no store data) needs "Authorization: Bearer
 //     <token>" (compared in constant time); the page asks for the token.
+//     Without a token a request must name a loopback host (421 otherwise:
+//     a DNS name rebound to 127.0.0.1) and carry no foreign Origin (403: a
+//     request another web page makes).
 //   - The UI's files carry a Content-Security-Policy that lets the page
 //     talk to this server only: no request leaves the machine.
 //   - Request bodies are capped (http.MaxBytesReader), headers by

@@ -103,6 +103,10 @@ func (o Options) Validate() error {
 			errs = append(errs, fmt.Errorf("%w: %s timeout must be positive", ErrOptions, name))
 		}
 	}
+	if o.RequestTimeout > 0 && o.WriteTimeout > 0 && o.RequestTimeout >= o.WriteTimeout {
+		// the connection would be cut before the answer (or the 504) is written
+		errs = append(errs, fmt.Errorf("%w: request timeout %v must be below the write timeout %v", ErrOptions, o.RequestTimeout, o.WriteTimeout))
+	}
 	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 	return errors.Join(errs...)
 }
@@ -119,6 +123,27 @@ func IsLoopback(addr string) (bool, error) {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback(), nil
+}
+
+// loopbackHost reports whether a Host header ("name[:port]") names
+// localhost or a loopback address.
+func loopbackHost(h string) bool {
+	host, _, err := net.SplitHostPort(h)
+	if err != nil {
+		host = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]") // no port
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// loopbackOrigin reports whether an Origin header is an http(s) origin on
+// a loopback host (the UI's own page); "null" and other sites are not.
+func loopbackOrigin(o string) bool {
+	u, err := url.Parse(o)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && loopbackHost(u.Host)
 }
 
 // Server is the JSON HTTP API over a query engine.
@@ -194,6 +219,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusInternalServerError, "internal error")
 		}
 	}()
+	if s.opts.Token == "" {
+		// Only loopback listens without a token, but a web page the user
+		// opens can still reach it: through a DNS name rebound to
+		// 127.0.0.1 (a foreign Host) or a cross-site request (a foreign
+		// Origin; a bodiless POST needs no CORS preflight).
+		if !loopbackHost(r.Host) {
+			writeError(w, http.StatusMisdirectedRequest, fmt.Sprintf("host %q is not a loopback name or address: this server answers only requests made to the loopback address it listens on", r.Host))
+			return
+		}
+		if o := r.Header.Get("Origin"); o != "" && !loopbackOrigin(o) {
+			writeError(w, http.StatusForbidden, fmt.Sprintf("cross-origin request from %q refused", o))
+			return
+		}
+	}
 	if s.opts.Token != "" && r.URL.Path != "/healthz" && !isStatic(r.URL.Path) {
 		got, ok := bearer(r.Header.Get("Authorization"))
 		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.opts.Token)) != 1 {

@@ -86,6 +86,7 @@ func newServer(t testing.TB, f *fixture, mod func(*server.Options)) *server.Serv
 func get(t testing.TB, h http.Handler, method, target string, hdr ...string) (int, map[string]any, []byte) {
 	t.Helper()
 	req := httptest.NewRequest(method, target, nil)
+	req.Host = "127.0.0.1:8080" // the listener's own address (a tokenless server refuses others)
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
@@ -127,6 +128,13 @@ func TestOptions(t *testing.T) {
 		if err := o.Validate(); (err == nil) != tc.ok {
 			t.Errorf("%s token %q: %v", tc.addr, tc.token, err)
 		}
+	}
+	// a request allowed longer than the connection may write would answer
+	// with a cut connection
+	slow := server.DefaultOptions()
+	slow.RequestTimeout = slow.WriteTimeout
+	if err := slow.Validate(); err == nil || !strings.Contains(err.Error(), "below the write timeout") {
+		t.Errorf("request timeout = write timeout: %v", err)
 	}
 	o := server.Options{Addr: "0.0.0.0:1"}
 	err := o.Validate()
@@ -297,6 +305,7 @@ func TestWritesAndAuth(t *testing.T) {
 	ro := newServer(t, f, nil)
 	for _, target := range []string{"/v1/clusters/genes?resolution=2", "/v1/datasets", "/v1/genes/G00001/neighbors"} {
 		req := httptest.NewRequest("POST", target, nil)
+		req.Host = "127.0.0.1:8080"
 		rec := httptest.NewRecorder()
 		ro.ServeHTTP(rec, req)
 		if rec.Code != 405 || rec.Header().Get("Allow") != "GET, HEAD" || !strings.Contains(rec.Body.String(), "read-only") {
@@ -538,5 +547,55 @@ func TestOpenAPIDocuments400(t *testing.T) {
 		if code, _, body := get(t, s, http.MethodGet, target); code != 400 {
 			t.Errorf("%s: %d %s, want 400", target, code, body)
 		}
+	}
+}
+
+// TestTokenlessRefusesOtherSites: a tokenless (loopback) server answers
+// requests made to a loopback host from its own page or a tool, and
+// refuses a DNS name rebound to 127.0.0.1 (421) and another site's page
+// (403), which could otherwise read the store or trigger writes.
+func TestTokenlessRefusesOtherSites(t *testing.T) {
+	f := newFixture(t)
+	s := newServer(t, f, func(o *server.Options) { o.AllowWrites = true })
+	do := func(method, host, origin string) (int, string) {
+		req := httptest.NewRequest(method, "/v1/datasets", nil)
+		if method == "POST" {
+			req = httptest.NewRequest(method, "/v1/clusters/genes?resolution=0.5", nil)
+		}
+		req.Host = host
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	for _, tc := range []struct {
+		method, host, origin string
+		want                 int
+	}{
+		{"GET", "127.0.0.1:8080", "", 200},
+		{"GET", "localhost:8080", "http://localhost:8080", 200},
+		{"GET", "[::1]:8080", "", 200},
+		{"GET", "rebind.attacker.example:8080", "", 421},
+		{"GET", "127.0.0.1:8080", "http://attacker.example", 403},
+		{"POST", "127.0.0.1:8080", "http://attacker.example", 403},
+		{"POST", "127.0.0.1:8080", "null", 403},
+		{"POST", "127.0.0.1:8080", "http://127.0.0.1:8080", 0}, // let through (the route decides)
+	} {
+		got, body := do(tc.method, tc.host, tc.origin)
+		refused := strings.Contains(body, "cross-origin") || strings.Contains(body, "not a loopback name")
+		if tc.want == 0 && refused || tc.want != 0 && got != tc.want {
+			t.Errorf("%s Host %q Origin %q: %d %s, want %d", tc.method, tc.host, tc.origin, got, body, tc.want)
+		}
+	}
+	// with a token the token decides (a proxy may rewrite Host)
+	tok := newServer(t, f, func(o *server.Options) { o.Token = "0123456789abcdef" })
+	req := httptest.NewRequest("GET", "/v1/datasets", nil)
+	req.Header.Set("Authorization", "Bearer 0123456789abcdef")
+	rec := httptest.NewRecorder()
+	tok.ServeHTTP(rec, req)
+	if rec.Code != 200 {
+		t.Errorf("token server, Host %q: %d", req.Host, rec.Code)
 	}
 }

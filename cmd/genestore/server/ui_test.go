@@ -215,6 +215,7 @@ func TestUIRoutes(t *testing.T) {
 
 func serveRec(h http.Handler, target string, hdr ...string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest("GET", target, nil)
+	req.Host = "127.0.0.1:8080"
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
