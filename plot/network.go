@@ -41,7 +41,7 @@ func Network(path, title string, nodes []string, edges []Edge) error {
 		xy[i] = plotter.XY{X: math.Cos(a), Y: math.Sin(a)}
 	}
 	p := gplot.New()
-	p.Title.Text = title
+	p.Title.Text = xmlText(title)
 	p.HideAxes()
 	maxC := 1
 	for _, e := range edges {
@@ -79,7 +79,11 @@ func Network(path, title string, nodes []string, edges []Edge) error {
 		return draw.GlyphStyle{Color: color.RGBA{60, 60, 60, 255}, Radius: vg.Points(3.5), Shape: draw.CircleGlyph{}}
 	}
 	p.Add(sc)
-	lab, err := plotter.NewLabels(plotter.XYLabels{XYs: xy, Labels: nodes})
+	names := make([]string, len(nodes))
+	for i, n := range nodes {
+		names[i] = xmlText(n)
+	}
+	lab, err := plotter.NewLabels(plotter.XYLabels{XYs: xy, Labels: names})
 	if err != nil {
 		return err
 	}

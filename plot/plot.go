@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"genestore/internal/atomicfile"
 
@@ -88,8 +89,9 @@ type MapSpec struct {
 
 // mapCategory is one legend entry.
 type mapCategory struct {
-	name string
-	idx  []int
+	name   string
+	idx    []int
+	lumped bool // the "other (n)" entry, drawn grey
 }
 
 // categories groups points by label, largest first (ties by name); beyond
@@ -104,7 +106,7 @@ func categories(labels []string) []mapCategory {
 	}
 	cs := make([]mapCategory, 0, len(by))
 	for k, v := range by {
-		cs = append(cs, mapCategory{k, v})
+		cs = append(cs, mapCategory{name: k, idx: v})
 	}
 	sort.Slice(cs, func(a, b int) bool {
 		if len(cs[a].idx) != len(cs[b].idx) {
@@ -113,7 +115,7 @@ func categories(labels []string) []mapCategory {
 		return cs[a].name < cs[b].name
 	})
 	if len(cs) > len(Palette) {
-		other := mapCategory{name: fmt.Sprintf("other (%d)", len(cs)-len(Palette)+1)}
+		other := mapCategory{name: fmt.Sprintf("other (%d)", len(cs)-len(Palette)+1), lumped: true}
 		for _, c := range cs[len(Palette)-1:] {
 			other.idx = append(other.idx, c.idx...)
 		}
@@ -138,7 +140,7 @@ func Map(path string, s MapSpec) error {
 		return fmt.Errorf("%w: %d points, %d labels, %d values", ErrInvalid, n, len(s.Labels), len(s.Values))
 	}
 	p := gplot.New()
-	p.Title.Text = s.Title
+	p.Title.Text = xmlText(s.Title)
 	p.HideAxes()
 	r := pointRadius(n)
 	xs := func(idx []int) plotter.XYs {
@@ -161,13 +163,13 @@ func Map(path string, s MapSpec) error {
 				return err
 			}
 			col := Other
-			if k < len(Palette) && !strings.HasPrefix(c.name, "other (") {
+			if k < len(Palette) && !c.lumped {
 				col = Palette[k]
 			}
 			sc.GlyphStyle = draw.GlyphStyle{Color: col, Radius: r, Shape: draw.CircleGlyph{}}
 			p.Add(sc)
 			// the legend shows a fixed-size glyph whatever the point size
-			p.Legend.Add(fmt.Sprintf("%s (%d)", c.name, len(c.idx)),
+			p.Legend.Add(fmt.Sprintf("%s (%d)", xmlText(c.name), len(c.idx)),
 				glyphKey{draw.GlyphStyle{Color: col, Radius: vg.Points(4), Shape: draw.CircleGlyph{}}})
 		}
 	} else {
@@ -197,8 +199,8 @@ func Map(path string, s MapSpec) error {
 		}
 		p.Add(sc)
 		for _, q := range []float64{1, 0.5, 0} {
-			v := lo + q*(hi-lo)
-			p.Legend.Add(fmt.Sprintf("%s %.2f", s.ValueName, v),
+			v := lo*(1-q) + hi*q // not lo + q·(hi−lo), which overflows on a wide range
+			p.Legend.Add(fmt.Sprintf("%s %.2f", xmlText(s.ValueName), v),
 				glyphKey{draw.GlyphStyle{Color: ramp(v, lo, hi), Radius: vg.Points(4), Shape: draw.CircleGlyph{}}})
 		}
 	}
@@ -274,12 +276,9 @@ func Histograms(path, title string, hs []Hist) error {
 			bins = 40
 		}
 		p := gplot.New()
-		p.Title.Text = h.Title
+		p.Title.Text = xmlText(h.Title)
 		p.Y.Label.Text = "cells"
-		hist, err := plotter.NewHist(plotter.Values(h.Values), bins)
-		if err != nil {
-			return fmt.Errorf("%w: %q: %w", ErrInvalid, h.Title, err)
-		}
+		hist := histogram(h.Values, bins)
 		hist.FillColor = Palette[0]
 		hist.LineStyle.Color = color.White
 		p.Add(hist)
@@ -292,7 +291,7 @@ func Histograms(path, title string, hs []Hist) error {
 		f := gplot.DefaultFont
 		f.Size = vg.Points(13)
 		dc.FillText(draw.TextStyle{Color: color.Black, Font: f, Handler: gplot.DefaultTextHandler,
-			XAlign: draw.XCenter}, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: dc.Max.Y - vg.Points(top-4)}, title)
+			XAlign: draw.XCenter}, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: dc.Max.Y - vg.Points(top-4)}, xmlText(title))
 		tiles := draw.Tiles{Rows: 1, Cols: len(hs), PadX: vg.Points(10), PadLeft: vg.Points(4), PadRight: vg.Points(8)}
 		cs := gplot.Align(plots, tiles, t)
 		for j, p := range plots[0] {
@@ -314,4 +313,47 @@ type lineKey struct{ s draw.LineStyle }
 func (k lineKey) Thumbnail(c *draw.Canvas) {
 	y := c.Center().Y
 	c.StrokeLine2(k.s, c.Min.X, y, c.Max.X, y)
+}
+
+// histogram bins finite values into n equal bins over [min, max] (a
+// constant sample: one unit wide around it). gonum's NewHist puts a value
+// a few ulps below the maximum past its last bin and panics; here the
+// index is clamped.
+func histogram(vs []float64, n int) *plotter.Histogram {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, v := range vs {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	if hi == lo {
+		lo, hi = lo-0.5, hi+0.5
+	}
+	w := (hi - lo) / float64(n)
+	bins := make([]plotter.HistogramBin, n)
+	for i := range bins {
+		bins[i].Min, bins[i].Max = lo+float64(i)*w, lo+float64(i+1)*w
+	}
+	bins[n-1].Max = hi
+	for _, v := range vs {
+		i := min(max(int((v-lo)/w), 0), n-1)
+		bins[i].Weight++
+	}
+	return &plotter.Histogram{Bins: bins, Width: w, LineStyle: plotter.DefaultLineStyle}
+}
+
+// xmlText replaces what an SVG (XML 1.0) cannot hold — control characters
+// other than tab, newline and return, U+FFFE/U+FFFF, invalid UTF-8 — with
+// U+FFFD, so a label from the store never makes an unreadable file.
+func xmlText(s string) string {
+	bad := func(r rune) bool {
+		return r == utf8.RuneError || r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xFFFE || r == 0xFFFF
+	}
+	if utf8.ValidString(s) && strings.IndexFunc(s, bad) < 0 {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if bad(r) {
+			return utf8.RuneError
+		}
+		return r
+	}, strings.ToValidUTF8(s, "\uFFFD"))
 }

@@ -249,3 +249,49 @@ func TestMapExtremeValues(t *testing.T) {
 		t.Errorf("plot file mode %v (%v), want 0644", fi.Mode().Perm(), err)
 	}
 }
+
+// TestPlotReviewCases: values a few ulps below the maximum (gonum's
+// binning panicked), control characters in labels and titles (the SVG was
+// not well-formed XML), a real category named "other (…)" (drawn grey as if
+// lumped) and a colour bar over ±MaxFloat64 (its legend read +Inf, NaN).
+func TestPlotReviewCases(t *testing.T) {
+	dir := t.TempDir()
+	if err := Histograms(filepath.Join(dir, "h.png"), "QC", []Hist{{Title: "t", Values: []float64{0, 464.5767102777158, 464.57671027771585}}}); err != nil {
+		t.Fatalf("values near the maximum: %v", err)
+	}
+	h := histogram([]float64{0, 1, 1 - 1e-16, 0.5}, 4)
+	var total float64
+	for _, b := range h.Bins {
+		total += b.Weight
+	}
+	if total != 4 || h.Bins[3].Weight != 2 {
+		t.Errorf("bins %+v", h.Bins)
+	}
+	s := sampleMap(30)
+	s.Title = "map \x01 of cells"
+	s.Labels[0] = "a\x0bb"
+	path := filepath.Join(dir, "c.svg")
+	if err := Map(path, s); err != nil {
+		t.Fatal(err)
+	}
+	svgTexts(t, path) // fails on malformed XML
+	if err := Network(filepath.Join(dir, "n.svg"), "net\x02", []string{"a\x02", "b"}, []Edge{{A: 0, B: 1, Sign: "+", Conserved: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	svgTexts(t, filepath.Join(dir, "n.svg"))
+	cs := categories([]string{"other (a)", "b", "b"})
+	for _, c := range cs {
+		if c.lumped {
+			t.Errorf("category %q taken for the lumped entry", c.name)
+		}
+	}
+	s = sampleMap(3)
+	s.Labels, s.Values, s.ValueName = nil, []float64{-math.MaxFloat64, 0, math.MaxFloat64}, "v"
+	path = filepath.Join(dir, "w.svg")
+	if err := Map(path, s); err != nil {
+		t.Fatal(err)
+	}
+	if txt := svgTexts(t, path); strings.Contains(txt, "Inf") || strings.Contains(txt, "NaN") {
+		t.Errorf("colour bar over ±MaxFloat64:\n%s", txt)
+	}
+}
