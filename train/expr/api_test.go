@@ -240,3 +240,37 @@ func TestPredictConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestTinyQueryUsesTrainingMeans: a one-row query centred on its own means
+// has all-zero landmarks, so every such query got the same prediction;
+// below MinOwnMeanRows rows the training means centre it.
+func TestTinyQueryUsesTrainingMeans(t *testing.T) {
+	m := smallModel(t)
+	q := simData(8, 1, 30, 12, 5, 3)[0]
+	one := func(r int) []float32 {
+		d := Dataset{Name: "one", Genes: q.Genes, X: q.X[r*len(q.Genes) : (r+1)*len(q.Genes)]}
+		return predictAll(t, m, &d, Chosen)
+	}
+	a, b := one(0), one(1)
+	if slices.Equal(a, b) {
+		t.Fatalf("two different cells, one prediction: %v", a)
+	}
+	// the same as asking for the training centre explicitly
+	d := Dataset{Name: "one", Genes: q.Genes, X: q.X[:len(q.Genes)]}
+	var got []float32
+	if _, err := m.Predict(context.Background(), &d, PredictOptions{TrainingCentre: true}, func(_, _ int, v []float32) error {
+		got = append(got, v...)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, a) {
+		t.Errorf("one row: %v, with TrainingCentre %v", a, got)
+	}
+}
+
+func TestMarshalUnfittedModel(t *testing.T) {
+	if _, err := new(Model).MarshalBinary(); !errors.Is(err, ErrFormat) {
+		t.Errorf("zero Model: %v, want ErrFormat", err)
+	}
+}

@@ -67,6 +67,9 @@ type codecHeader struct {
 // normalisation and the validation scores) in the layout of FormatVersion.
 // Equal models give equal bytes.
 func (m *Model) MarshalBinary() ([]byte, error) {
+	if m == nil || m.nn == nil {
+		return nil, fmt.Errorf("%w: not a fitted model (use Fit or UnmarshalBinary)", ErrFormat)
+	}
 	h := codecHeader{Landmarks: m.landmarks, Targets: m.targets, Dropout: m.dropout,
 		KNNK: m.nn.k, KNNDims: m.nn.p, KNNRefs: len(m.nn.ref) / max(m.nn.p, 1), Validation: m.val}
 	if m.net != nil {

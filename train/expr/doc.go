@@ -60,7 +60,8 @@
 // the query's own mean of that target is added back when the query
 // measures it, the pooled training mean (mean over all training samples)
 // when it does not. PredictOptions.TrainingCentre uses the training means
-// for both instead, for queries too small to have means of their own.
+// for both instead, for queries too small to have means of their own;
+// queries of fewer than MinOwnMeanRows (10) rows always do.
 //
 // Note what this means for Evaluate: scoring a query that measures its
 // targets uses the query's target means, so the figures measure how well

@@ -21,9 +21,19 @@ type PredictOptions struct {
 	// TrainingCentre centres the query's landmarks on the training means
 	// and adds the training target means back, instead of the query's own
 	// means. Use it for queries too small to have meaningful means; it
-	// gives up the batch-offset correction.
+	// gives up the batch-offset correction. A query of fewer than
+	// MinOwnMeanRows rows is always centred this way.
 	TrainingCentre bool
 }
+
+// MinOwnMeanRows is the fewest query rows whose own means Predict uses: a
+// smaller query's means are mostly noise (one cell's landmarks, centred on
+// themselves, are all zero and every cell would get the same prediction;
+// below 10 rows a mean's standard error is over a third of the cells'
+// spread), so it is centred on the training means and gives up the batch
+// correction. From 10 rows on the own means win: they remove the query's
+// batch offset, which a 30-row simulated batch needs (TestMissingLandmarks).
+const MinOwnMeanRows = 10
 
 // DefaultBlockRows is the block size Predict uses when BlockRows is 0.
 const DefaultBlockRows = 256
@@ -86,7 +96,7 @@ func (m *Model) prepare(ctx context.Context, q *Dataset, o PredictOptions) (*que
 	}
 	qq.info.Rows = q.Rows()
 	tcols := q.columns(m.targets)
-	if o.TrainingCentre || qq.info.Rows == 0 {
+	if o.TrainingCentre || qq.info.Rows < MinOwnMeanRows {
 		qq.lmean = append([]float32(nil), m.lMean...)
 		qq.tmean = append([]float32(nil), m.tMean...)
 	} else {
