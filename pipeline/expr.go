@@ -168,6 +168,13 @@ func prepareExpr(ctx context.Context, db *store.DB, o ExprOptions, log io.Writer
 	if err != nil {
 		return nil, err
 	}
+	return chooseExprGenes(raws, symbol, o, nil, log)
+}
+
+// chooseExprGenes is prepareExpr on data read: held, when not nil, marks
+// per dataset (in raws' order) the cells an evaluation holds out, which
+// the choice of genes by variance must not see.
+func chooseExprGenes(raws []rawExpr, symbol map[uint32]string, o ExprOptions, held [][]bool, log io.Writer) (*exprInput, error) {
 	in := &exprInput{sums: map[uint32]string{}}
 	var allSyms []string
 	for _, r := range raws {
@@ -188,7 +195,7 @@ func prepareExpr(ctx context.Context, db *store.DB, o ExprOptions, log io.Writer
 			bySymbol[symbol[g]] = g
 		}
 	}
-	sd := pooledSD(raws, common)
+	sd := pooledSD(raws, common, held)
 	keep := map[uint32]bool{}
 	if len(o.Landmarks) > 0 {
 		for _, s := range o.Landmarks {
@@ -293,22 +300,31 @@ func denseExpr(r rawExpr, cols []uint32, names []string) expr.Dataset {
 }
 
 // pooledSD returns, per gene, the standard deviation of its normalised
-// values after each dataset is centred on its own mean.
-func pooledSD(raws []rawExpr, genes []uint32) map[uint32]float64 {
+// values after each dataset is centred on its own mean, over the cells
+// held (when not nil) does not mark.
+func pooledSD(raws []rawExpr, genes []uint32, held [][]bool) map[uint32]float64 {
 	ss := map[uint32]float64{}
 	want := map[uint32]bool{}
 	for _, g := range genes {
 		want[g] = true
 	}
 	n := 0
-	for _, r := range raws {
+	for d, r := range raws {
 		s, s2 := make([]float64, r.x.Cols), make([]float64, r.x.Cols)
-		for i, j := range r.x.Indices {
-			v := float64(r.x.Data[i])
-			s[j] += v
-			s2[j] += v * v
+		used := r.x.Rows
+		for c := range r.x.Rows {
+			if held != nil && held[d][c] {
+				used--
+				continue
+			}
+			for i := r.x.Indptr[c]; i < r.x.Indptr[c+1]; i++ {
+				v := float64(r.x.Data[i])
+				j := r.x.Indices[i]
+				s[j] += v
+				s2[j] += v * v
+			}
 		}
-		rows := float64(r.x.Rows)
+		rows := float64(used)
 		done := map[uint32]bool{}
 		for j, g := range r.genes {
 			if !want[g] || done[g] || rows == 0 {
@@ -317,7 +333,7 @@ func pooledSD(raws []rawExpr, genes []uint32) map[uint32]float64 {
 			done[g] = true
 			ss[g] += s2[j] - s[j]*s[j]/rows
 		}
-		n += r.x.Rows
+		n += used
 	}
 	out := make(map[uint32]float64, len(ss))
 	for g, v := range ss {
@@ -382,16 +398,19 @@ type ExprModelParams struct {
 	AutoLandmarks bool `json:"auto_landmarks"`
 	// SkippedLandmarks are requested landmarks not measured in every
 	// training dataset.
-	SkippedLandmarks []string          `json:"skipped_landmarks,omitempty"`
-	Targets          int               `json:"targets"`
-	Values           []vocab.ValueType `json:"values"`
-	SymbolCase       string            `json:"symbol_case"`
-	Cells            int               `json:"cells"`
-	Hidden           []int             `json:"hidden"`
-	NoMLP            bool              `json:"no_mlp,omitempty"`
-	Dropout          float64           `json:"dropout"`
-	Seed             uint64            `json:"seed"`
-	Validation       ExprValidation    `json:"validation"`
+	SkippedLandmarks []string `json:"skipped_landmarks,omitempty"`
+	Targets          int      `json:"targets"`
+	// AutoTargets is true when the targets were the most variable genes
+	// (no target list given); absent (false) in models before 2026-12-06.
+	AutoTargets bool              `json:"auto_targets,omitempty"`
+	Values      []vocab.ValueType `json:"values"`
+	SymbolCase  string            `json:"symbol_case"`
+	Cells       int               `json:"cells"`
+	Hidden      []int             `json:"hidden"`
+	NoMLP       bool              `json:"no_mlp,omitempty"`
+	Dropout     float64           `json:"dropout"`
+	Seed        uint64            `json:"seed"`
+	Validation  ExprValidation    `json:"validation"`
 }
 
 // ExprValidation are the validation-split scores Fit recorded: mean MAE
@@ -472,7 +491,7 @@ func TrainExpr(ctx context.Context, db *store.DB, o ExprOptions, log io.Writer) 
 		dropout = expr.DefaultOptions().Dropout
 	}
 	params, err := json.Marshal(ExprModelParams{Landmarks: res.Landmarks, AutoLandmarks: res.AutoLandmarks,
-		SkippedLandmarks: in.skipped, Targets: res.Targets, Values: in.values, SymbolCase: in.symCase, Cells: cells,
+		SkippedLandmarks: in.skipped, Targets: res.Targets, AutoTargets: len(o.Targets) == 0, Values: in.values, SymbolCase: in.symCase, Cells: cells,
 		Hidden: hidden, NoMLP: mo.NoMLP, Dropout: max(dropout, 0), Seed: mo.Seed, Validation: res.Validation})
 	if err != nil {
 		return nil, err
@@ -854,7 +873,9 @@ type EvalExprOptions struct {
 	// replace them for the fit.
 	Train ExprOptions
 	// UseStored takes the landmarks, targets, datasets and
-	// hyper-parameters of the stored expression model, when there is one.
+	// hyper-parameters of the stored expression model, when there is one;
+	// landmarks or targets it chose from the data (on every cell) are
+	// chosen again, as many, on the training cells.
 	UseStored bool
 	// Holdout is the share of each dataset's cells held out (default 0.2).
 	Holdout float64
@@ -887,7 +908,10 @@ type ExprEvaluation struct {
 }
 
 // EvalExpr holds out a share of each dataset's cells (seeded), fits the
-// expression model on the rest exactly as TrainExpr would, and scores
+// expression model on the rest exactly as TrainExpr would (the genes it
+// picks by variance picked on the rest too; with UseStored, the stored
+// model's settings and its given gene lists, its data-chosen ones chosen
+// again), and scores
 // every model (the chosen blend, MLP, ridge-CV, kNN and plain least
 // squares) per target gene on the held-out cells: MAE and Pearson r, their
 // means, and the share of genes where each model's MAE is below least
@@ -916,6 +940,15 @@ func EvalExpr(ctx context.Context, db *store.DB, o EvalExprOptions, log io.Write
 				return err
 			}
 			to.Landmarks, to.Targets, to.Model.Hidden, to.Model.Seed = m.Landmarks(), m.Targets(), p.Hidden, p.Seed
+			// Genes the model chose from the data were chosen on every
+			// cell, held-out ones included: choose them again on the
+			// training cells, as many as it has.
+			if p.AutoLandmarks {
+				to.Landmarks, to.AutoLandmarks = nil, len(m.Landmarks())
+			}
+			if p.AutoTargets {
+				to.Targets, to.MaxTargets = nil, len(m.Targets())
+			}
 			to.Model.NoMLP = p.NoMLP
 			to.Model.Dropout = p.Dropout
 			if p.Dropout == 0 {
@@ -940,24 +973,33 @@ func EvalExpr(ctx context.Context, db *store.DB, o EvalExprOptions, log io.Write
 		return nil, err
 	}
 	to = to.withDefaults()
-	in, err := prepareExpr(ctx, db, to, log)
+	raws, symbol, err := readExprData(ctx, db, to.Datasets)
 	if err != nil {
 		return nil, err
 	}
+	// The split comes first: the genes chosen by variance (targets, and
+	// automatic landmarks) are chosen on the training cells only.
 	rng := rand.New(rand.NewPCG(splitSeed, 0x686f6c64)) // "hold"
-	var train, held []expr.Dataset
-	ev := &ExprEvaluation{Holdout: o.Holdout, Models: map[string]ExprScore{}}
-	for _, d := range in.data {
-		n := d.Rows()
+	heldOut := make([][]bool, len(raws))
+	for i, r := range raws {
+		n := r.x.Rows
 		nh := int(math.Round(o.Holdout * float64(n)))
 		if nh < 2 || n-nh < 2 {
-			return nil, fmt.Errorf("%w: dataset %q has %d cells, too few to hold out %v of them", ErrNoData, d.Name, n, o.Holdout)
+			return nil, fmt.Errorf("%w: dataset %q has %d cells, too few to hold out %v of them", ErrNoData, r.info.Name, n, o.Holdout)
 		}
-		perm := rng.Perm(n)
-		isHeld := make([]bool, n)
-		for _, r := range perm[:nh] {
-			isHeld[r] = true
+		heldOut[i] = make([]bool, n)
+		for _, c := range rng.Perm(n)[:nh] {
+			heldOut[i][c] = true
 		}
+	}
+	in, err := chooseExprGenes(raws, symbol, to, heldOut, log)
+	if err != nil {
+		return nil, err
+	}
+	var train, held []expr.Dataset
+	ev := &ExprEvaluation{Holdout: o.Holdout, Models: map[string]ExprScore{}}
+	for i, d := range in.data {
+		isHeld := heldOut[i]
 		tr, he := subsetRows(d, isHeld, false), subsetRows(d, isHeld, true)
 		train, held = append(train, tr), append(held, he)
 		ev.TrainCells += tr.Rows()

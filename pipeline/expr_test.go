@@ -412,3 +412,62 @@ func TestCrashPredict(t *testing.T) {
 	t.Logf("predict crash trials: %d (before %d, after %d, finished before the kill %d; run %v)",
 		rep.Trials, rep.Before, rep.After, rep.Finished, rep.OpTime)
 }
+
+// TestEvalExprChoosesGenesOnTrainingCells: a gene constant in every
+// training cell and varying only in the cells EvalExpr holds out is not a
+// target (the choice by variance once read the held-out cells; the split
+// here reproduces EvalExpr's).
+func TestEvalExprChoosesGenesOnTrainingCells(t *testing.T) {
+	const cells = 200
+	s := newExprSim(2, 2, cells, 30, 40, 4)
+	G := s.L + s.T
+	leak := G - 1 // TG039
+	rng := rand.New(rand.NewPCG(1, 0x686f6c64))
+	nh := int(math.Round(0.2 * cells))
+	for d := range 2 {
+		perm := rng.Perm(cells)
+		held := map[int]bool{}
+		for _, r := range perm[:nh] {
+			held[r] = true
+		}
+		for c := range cells {
+			v := float32(3)
+			if held[c] {
+				v = float32(3 + 5*((c%2)*2-1))
+			}
+			s.data[d][c*G+leak] = v
+		}
+	}
+	db := exprStore(t, filepath.Join(t.TempDir(), "s.db"), s, 2)
+	defer db.Close()
+	o := smallExprOptions(s.landmarks())
+	o.MaxTargets = 5
+	o.Model.NoMLP = true
+	ev, err := EvalExpr(context.Background(), db, EvalExprOptions{Train: o, Holdout: 0.2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range ev.Genes {
+		if g.Gene == s.names[leak] {
+			t.Errorf("target %s (constant in every training cell) selected from held-out variance; held-out MAE %v", g.Gene, g.MAE)
+		}
+	}
+	// A stored model chose its targets on every cell, the gene included;
+	// evaluating it (the CLI's way) chooses them again on the training cells.
+	o.Model.Seed = 1
+	if _, err := TrainExpr(context.Background(), db, o, nil); err != nil {
+		t.Fatal(err)
+	}
+	ev, err = EvalExpr(context.Background(), db, EvalExprOptions{Train: DefaultExprOptions(), UseStored: true, Holdout: 0.2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Targets != 5 {
+		t.Errorf("stored model's evaluation: %d targets, want its 5", ev.Targets)
+	}
+	for _, g := range ev.Genes {
+		if g.Gene == s.names[leak] {
+			t.Errorf("stored model's evaluation scored %s, chosen on the held-out cells", g.Gene)
+		}
+	}
+}
