@@ -43,6 +43,7 @@ type DB struct {
 	users     int      // transactions running on h
 	draining  bool     // h takes no new transactions; closed when idle
 	compact   bool     // an in-place Compact runs: no new write transaction starts
+	walked    bool     // the tree was walked safely before the first write open (walkTree)
 	opening   bool     // a goroutine is opening a handle
 	openSeq   uint64   // counts finished opens
 	openWrite bool     // the last open was for writing
@@ -476,6 +477,11 @@ func (db *DB) Digest() (string, error) {
 // returns the first problem found.
 func (db *DB) Check(ctx context.Context) error {
 	return db.boltView(func(tx *bolt.Tx) error {
+		// tx.Check rebuilds the free list in a goroutine that a damaged
+		// page crashes: walk the tree here first (walkTree).
+		if err := walkBuckets(tx); err != nil {
+			return err
+		}
 		var first error
 		for err := range tx.Check() { // drain: the checker goroutine sends until done
 			if err != nil && first == nil {

@@ -192,6 +192,15 @@ func (db *DB) openHandle(write bool) (*bolt.DB, error) {
 				continue
 			}
 		}
+		if write && !db.walked {
+			switch err := walkTree(db.path, db.opts.InitialMmapSize); {
+			case err == nil:
+				db.walked = true // openHandle runs one at a time (db.opening)
+			case errors.Is(err, berrors.ErrTimeout): // locked: the write open below waits
+			default:
+				return fail(err)
+			}
+		}
 		before, _ := os.Stat(db.path)
 		h, err := openBolt(db.path, write, db.opts.InitialMmapSize)
 		if err == nil && !sameFileNow(db.path, before) {
@@ -240,6 +249,39 @@ func openBolt(path string, write bool, mmapSize int) (h *bolt.DB, err error) {
 		err = openError(path, err)
 	}
 	return h, err
+}
+
+// walkTree reads every page of the store's tree (each bucket's keys, in a
+// read-only handle) in this goroutine, where a panic on a damaged page is
+// caught and becomes ErrDamaged. It runs before a DB's first write open:
+// bbolt then rebuilds its free list (the store syncs none) by walking the
+// same pages in a goroutine of its own, where such a panic kills the
+// process (etcd-io/bbolt#778). It returns bbolt's ErrTimeout when a writer
+// holds the file.
+func walkTree(path string, mmapSize int) (err error) {
+	h, err := openBolt(path, false, mmapSize)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	defer guard(path, &err, debug.SetPanicOnFault(true))
+	return h.View(walkBuckets)
+}
+
+// walkBuckets visits every key of every bucket of tx, nested ones too.
+func walkBuckets(tx *bolt.Tx) error {
+	var walk func(b *bolt.Bucket)
+	walk = func(b *bolt.Bucket) {
+		c := b.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if v == nil {
+				if sub := b.Bucket(k); sub != nil {
+					walk(sub)
+				}
+			}
+		}
+	}
+	return tx.ForEach(func(_ []byte, b *bolt.Bucket) error { walk(b); return nil })
 }
 
 // lockedError is ErrLocked naming whoever is recorded as the writer.
