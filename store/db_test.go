@@ -314,3 +314,39 @@ func TestErrorMapping(t *testing.T) {
 		t.Errorf("writeError passes other errors through: %v", err)
 	}
 }
+
+// TestSchemaChangedUnderOpenDB: a DB that opened the file at one schema
+// refuses to go on (reads and writes) once another process has migrated
+// it to another: it would read and write the new records with its old
+// layouts.
+func TestSchemaChangedUnderOpenDB(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	db, err := Open(path, &Options{Linger: -1}) // no lingering handle: each transaction reopens
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.PutBlob("k", "n", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	// another process's newer binary migrates the file
+	h, err := bolt.Open(path, 0o644, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = h.Update(func(tx *bolt.Tx) error {
+		v := make([]byte, 4)
+		binary.BigEndian.PutUint32(v, uint32(migrations.Latest()+1))
+		return tx.Bucket([]byte(migrations.MetaBucket)).Put([]byte(migrations.VersionKey), v)
+	})
+	h.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutBlob("k", "n2", []byte("y")); !errors.Is(err, ErrTooNew) {
+		t.Errorf("write after another process migrated the file: %v, want ErrTooNew", err)
+	}
+	if _, err := db.Datasets(); !errors.Is(err, ErrTooNew) {
+		t.Errorf("read after another process migrated the file: %v, want ErrTooNew", err)
+	}
+}

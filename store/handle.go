@@ -7,6 +7,8 @@ import (
 	"runtime/debug"
 	"time"
 
+	"genestore/migrations"
+
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 )
@@ -210,6 +212,10 @@ func (db *DB) openHandle(write bool) (*bolt.DB, error) {
 			continue
 		}
 		if err == nil {
+			if err := db.sameSchema(h); err != nil {
+				h.Close()
+				return fail(err)
+			}
 			if write {
 				writeLockOwner(db.path, db.id, db.owner, "writing", time.Now())
 			}
@@ -226,6 +232,27 @@ func (db *DB) openHandle(write bool) (*bolt.DB, error) {
 		}
 		time.Sleep(retryEvery)
 	}
+}
+
+// sameSchema checks, on a handle just opened, that the file still has the
+// schema this DB opened it at: another process may have migrated it since
+// (a long-running server beside a newer binary's migrate), and this DB
+// must not read or write the new records with the old layouts. Before
+// init has read the schema (db.schema 0) there is nothing to compare.
+func (db *DB) sameSchema(h *bolt.DB) (err error) {
+	if db.schema == 0 {
+		return nil
+	}
+	defer guard(db.path, &err, debug.SetPanicOnFault(true))
+	var v int
+	if err := h.View(func(tx *bolt.Tx) (err error) { v, err = migrations.Version(tx); return err }); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrNotStore, db.path, err)
+	}
+	if v != db.schema {
+		return fmt.Errorf("%w: %s was migrated from schema %d to %d by another process after this one opened it: reopen it with a binary that supports schema %d",
+			ErrTooNew, db.path, db.schema, v, v)
+	}
+	return nil
 }
 
 // sameFileNow reports whether path still names the file before described.
