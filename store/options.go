@@ -36,8 +36,8 @@ type Options struct {
 	// ErrReadOnly. Several read-only opens may share a file.
 	ReadOnly bool
 	// Version is the binary's version, recorded as created-by in a new
-	// store and as last-written-by on every open for writing. Empty means
-	// "unknown".
+	// store and as last-written-by by every write transaction (Update),
+	// not by opening or migrating. Empty means "unknown".
 	Version string
 	// AutoMigrate upgrades an older schema on Open (one transaction).
 	// Off by default: an upgraded file can no longer be opened by the older
