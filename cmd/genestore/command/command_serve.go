@@ -111,7 +111,8 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions) error {
 		return err
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// requests in flight may run their whole timeout: let them finish
+	sctx, cancel := context.WithTimeout(context.Background(), o.requestTimeout+5*time.Second)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
 		return err
