@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -272,5 +273,29 @@ func TestTinyQueryUsesTrainingMeans(t *testing.T) {
 func TestMarshalUnfittedModel(t *testing.T) {
 	if _, err := new(Model).MarshalBinary(); !errors.Is(err, ErrFormat) {
 		t.Errorf("zero Model: %v, want ErrFormat", err)
+	}
+}
+
+// TestSplitKeepsNearTheShare: groups of 90 and 10 rows at a 20% share
+// hold out the 10-row group, never the 90-row one (which, drawn first,
+// once left a tenth of the data to train on); single rows hold out the
+// share exactly.
+func TestSplitKeepsNearTheShare(t *testing.T) {
+	keys := make([]string, 100)
+	for i := range keys {
+		keys[i] = "big"
+		if i >= 90 {
+			keys[i] = "small"
+		}
+	}
+	for seed := range uint64(20) {
+		tr, va, held := split(keys, 0.2, rand.New(rand.NewPCG(seed, 1)))
+		if len(va) != 10 || len(tr) != 90 || !slices.Equal(held, []string{"small"}) {
+			t.Fatalf("seed %d: %d held (%v), %d trained", seed, len(va), held, len(tr))
+		}
+	}
+	tr, va, _ := split(make([]string, 100), 0.2, rand.New(rand.NewPCG(1, 1)))
+	if len(va) != 20 || len(tr) != 80 {
+		t.Errorf("single rows: %d held, %d trained", len(va), len(tr))
 	}
 }

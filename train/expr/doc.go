@@ -40,7 +40,8 @@
 //     with eigenvalue below 1e-10 × the largest are dropped).
 //
 // Validation holds out ValFraction (20%) of the samples: whole groups when
-// the datasets carry groups, single samples otherwise. Every model is
+// the datasets carry groups (none that would take the share past 1.5× it;
+// the smallest when all would), single samples otherwise. Every model is
 // scored per gene on it (Validation). The chosen predictor is a convex
 // blend of MLP, ridge and kNN with weights on a grid of quarters; the
 // blend is either one for all genes or one per gene, and which of the two

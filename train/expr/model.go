@@ -486,8 +486,11 @@ func (m *Model) chooseBlend(preds [NumKinds][]float32, yva []float32, nv int) {
 // split holds out a share frac of the rows for validation: whole groups
 // when keys has any (rows with an empty key are units of their own), else
 // single rows. Units are shuffled by rng and taken until the share is
-// reached; at least one unit stays in training and, with two or more
-// rows, at least one row is held out.
+// reached, skipping a unit that would take the held-out rows past 1.5×
+// the share (a large group drawn first once held out most of the data);
+// when every unit is that large the smallest is held out. At least one
+// unit stays in training and, with two or more rows, at least one row is
+// held out.
 func split(keys []string, frac float64, rng *rand.Rand) (tr, va []int, held []string) {
 	N := len(keys)
 	unitOf := map[string]int{}
@@ -521,18 +524,35 @@ func split(keys []string, frac float64, rng *rand.Rand) (tr, va []int, held []st
 		want = max(want, 1)
 	}
 	isVal := make([]bool, N)
-	n := 0
-	for i, u := range perm {
-		if n >= want || i == len(perm)-1 {
-			break
-		}
+	n, taken := 0, 0
+	limit := want + want/2
+	take := func(u int) {
 		for _, r := range units[u] {
 			isVal[r] = true
 		}
 		n += len(units[u])
+		taken++
 		if names[u] != "" {
 			held = append(held, names[u])
 		}
+	}
+	for _, u := range perm {
+		if n >= want || taken == len(units)-1 {
+			break
+		}
+		if n+len(units[u]) > limit {
+			continue
+		}
+		take(u)
+	}
+	if n == 0 && want > 0 && len(units) >= 2 {
+		smallest := perm[0]
+		for _, u := range perm {
+			if len(units[u]) < len(units[smallest]) {
+				smallest = u
+			}
+		}
+		take(smallest)
 	}
 	for r := range N {
 		if isVal[r] {
