@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
+	"unicode/utf8"
 )
 
 // Progress is passed to the progress callback after every epoch.
@@ -47,6 +49,9 @@ func (in Input) resolve() ([]int32, []string, vocab.ValueType, error) {
 		if seen[n] {
 			return nil, nil, "", fmt.Errorf("%w: batch name %q repeats", ErrInput, n)
 		}
+		if !utf8.ValidString(n) { // the model's JSON header could not give it back
+			return nil, nil, "", fmt.Errorf("%w: batch name %q is not UTF-8", ErrInput, n)
+		}
 		seen[n] = true
 	}
 	b := make([]int32, in.X.Rows)
@@ -60,6 +65,15 @@ func (in Input) resolve() ([]int32, []string, vocab.ValueType, error) {
 			}
 			b[i] = int32(v)
 		}
+	}
+	// A name no cell uses would get weights never trained, and a later
+	// AddBatches of that name would find it known and use them.
+	used := make([]bool, len(names))
+	for _, v := range b {
+		used[v] = true
+	}
+	if i := slices.Index(used, false); i >= 0 && in.X.Rows > 0 {
+		return nil, nil, "", fmt.Errorf("%w: batch name %q has no cells", ErrInput, names[i])
 	}
 	values := in.Values
 	switch values {
@@ -184,6 +198,9 @@ func fit(ctx context.Context, m *Model, d *data, o Options, rng *rand.Rand, ps [
 		heldLoss := math.NaN()
 		if nHeld > 0 {
 			heldLoss = evalLoss(ctx, w, d, held)
+			if err := ctx.Err(); err != nil { // evalLoss stopped early: NaN, not a loss
+				return nil, err
+			}
 			rep.HeldOutLoss = append(rep.HeldOutLoss, heldLoss)
 		}
 		if progress != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"genestore/internal/sparse"
@@ -276,5 +277,45 @@ func TestEarlyStopping(t *testing.T) {
 	}
 	if _, err := m.Embed(context.Background(), in.X, in.Batch); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCancelDuringLastEval: a context cancelled while the last epoch's
+// held-out loss is computed is an error, not success with a NaN loss.
+func TestCancelDuringLastEval(t *testing.T) {
+	in := toyInput(100, 1)
+	d, names, values := prepared(t, in)
+	o := smallOptions()
+	o.Epochs = 2
+	o = o.withDefaults(in.X.Rows)
+	rng := rand.New(rand.NewPCG(o.Seed, 1))
+	m := newModel(hyper{Genes: in.X.Cols, Latent: 4, Hidden: 16, Likelihood: NB, Values: values, BatchNames: names}, rng)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	steps := 0
+	perEpoch := (90 + o.BatchSize - 1) / o.BatchSize
+	_, err := fit(ctx, m, d, o, rng, m.params(), nil, func([]int) {
+		if steps++; steps == 2*perEpoch {
+			cancel() // after the last training step, before the held-out loss
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled during the last evaluation: %v, want context.Canceled", err)
+	}
+}
+
+// TestBatchNamesChecked: a batch name no cell uses (its weights would never
+// train, and AddBatches of that name would use them) and a name that is
+// not UTF-8 (the model's header could not give it back) are refused.
+func TestBatchNamesChecked(t *testing.T) {
+	in := toyInput(40, 1)
+	in.BatchNames = append(in.BatchNames, "ghost")
+	if _, _, err := Train(context.Background(), in, smallOptions(), nil); !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), `"ghost" has no cells`) {
+		t.Errorf("unused batch name: %v", err)
+	}
+	in = toyInput(40, 1)
+	in.BatchNames[0] = "a\xff"
+	if _, _, err := Train(context.Background(), in, smallOptions(), nil); !errors.Is(err, ErrInput) {
+		t.Errorf("batch name not UTF-8: %v", err)
 	}
 }
