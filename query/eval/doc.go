@@ -70,6 +70,13 @@
 // edge density, early precision (top-k, k = true edges, ties kept as
 // BEELINE keeps them after rounding |scores| to 6 decimals) and EPR = early
 // precision / density. Signed evaluation also asks the sign to match.
+// Early precision is BEELINE's TFEdges=False form (every ordered pair, as
+// for its simulated networks and as issue 18 asks); BEELINE's default for
+// real reference networks (TFEdges=True) keeps only predictions from the
+// reference's regulators and divides by regulators × genes, so its EPR
+// differs (on truth 0→1, 0→2, 1→3 and predictions 2→3, 0→1, 1→3, 0→3:
+// 2.67 here, 1.33 there). The AUPRC ratio divides average precision, not
+// BEELINE's trapezoid area, by the density.
 //
 // # Caveats
 //

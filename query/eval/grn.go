@@ -46,7 +46,9 @@ type GRNScores struct {
 	AUPRC float64
 	// AUPRCTrapezoid is BEELINE's own figure: sklearn.metrics.auc (the
 	// trapezoid rule) over precision_recall_curve's points, which include
-	// the point (recall 0, precision 1). It is a little above AUPRC.
+	// the point (recall 0, precision 1). It can be above or below AUPRC
+	// (the linear interpolation is optimistic where precision falls
+	// between thresholds, pessimistic where it rises).
 	AUPRCTrapezoid float64
 	// AUPRCRatio is AUPRC / Density.
 	AUPRCRatio float64
