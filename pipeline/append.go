@@ -345,7 +345,11 @@ func appendGenes(ctx context.Context, info store.DatasetInfo, x *sparse.CSR, coo
 		if err := tx.PutEmbeddings(vocab.SpaceGenes, info.ID, emb.Genes, emb.Dim, emb.Vecs, prov); err != nil {
 			return err
 		}
-		if err := tx.PutEmbeddings(vocab.SpaceGenes, vocab.Consensus, cons.Genes, cons.Dim, cons.Vecs, prov); err != nil {
+		cprov, err := appendedConsensusProvenance(tx, prov, info)
+		if err != nil {
+			return err
+		}
+		if err := tx.PutEmbeddings(vocab.SpaceGenes, vocab.Consensus, cons.Genes, cons.Dim, cons.Vecs, cprov); err != nil {
 			return err
 		}
 		if err := tx.PutEdges(info.ID, edges, coexprProvenance(gopts, info.ID)); err != nil {
@@ -498,4 +502,40 @@ func appendCells(ctx context.Context, info store.DatasetInfo, ds *ingest.Dataset
 		}
 		return tx.PutBlob(vocab.BlobModel, vocab.ModelCells, weights)
 	}, nil
+}
+
+// appendedConsensusProvenance is the consensus set's provenance after
+// info was appended: the consensus averages every dataset's vectors, so
+// it keeps the training run's provenance (options, datasets) with the new
+// dataset added to Datasets and to the params' "appended" list, under the
+// model's new version. Without an earlier consensus it is the append's.
+func appendedConsensusProvenance(tx *store.Tx, prov store.Provenance, info store.DatasetInfo) (store.Provenance, error) {
+	sp, err := tx.Space(vocab.SpaceGenes)
+	if err != nil {
+		return prov, err
+	}
+	for _, set := range sp.Sets {
+		if set.Dataset != vocab.Consensus {
+			continue
+		}
+		out := set.Provenance
+		out.ModelVersion = prov.ModelVersion
+		out.Datasets = slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(out.Datasets), info.ID))))
+		params := map[string]any{}
+		if len(out.Params) > 0 {
+			if err := json.Unmarshal(out.Params, &params); err != nil {
+				params = map[string]any{"params_before_append": string(out.Params)}
+			}
+		}
+		appended, _ := params["appended"].([]any)
+		if s, ok := params["appended"].(string); ok { // one append before this rule
+			appended = []any{s}
+		}
+		params["appended"] = append(appended, info.Name)
+		if out.Params, err = json.Marshal(params); err != nil {
+			return prov, err
+		}
+		return out, nil
+	}
+	return prov, nil
 }

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"math"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	"genestore/index"
 	"genestore/internal/testutil/crash"
 	"genestore/store"
+	"genestore/train/gnn"
 	"genestore/train/sim"
 	"genestore/vecindex"
 	"genestore/vocab"
@@ -436,4 +439,78 @@ func storeDigest(dir string) (string, error) {
 		return "", err
 	}
 	return db.Digest()
+}
+
+// TestAppendKeepsConsensusProvenance: the consensus averages every
+// dataset's vectors, so after an append its provenance still names the
+// training run's datasets and options, with the new dataset added (it
+// once named the appended dataset alone), and the stored consensus is
+// the model's.
+func TestAppendKeepsConsensusProvenance(t *testing.T) {
+	ctx := context.Background()
+	db, s := simStore(t, appendSim(), 3)
+	trainSmallGenes(t, db, 25)
+	var before store.Provenance
+	consensus := func(tx *store.Tx) store.Provenance {
+		info, err := tx.Space(vocab.SpaceGenes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, set := range info.Sets {
+			if set.Dataset == vocab.Consensus {
+				return set.Provenance
+			}
+		}
+		t.Fatal("no consensus set")
+		return store.Provenance{}
+	}
+	db.View(func(tx *store.Tx) error { before = consensus(tx); return nil })
+	if _, err := Append(ctx, db, "D4", simDataset(s.Datasets[3]), AppendOptions{Seed: 3, Index: index.DefaultOptions()}, nil); err != nil {
+		t.Fatal(err)
+	}
+	err := db.View(func(tx *store.Tx) error {
+		after := consensus(tx)
+		d4, err := tx.DatasetByName("D4")
+		if err != nil {
+			return err
+		}
+		want := append(slices.Clone(before.Datasets), d4.ID)
+		if !slices.Equal(after.Datasets, want) {
+			t.Errorf("consensus datasets %v, want %v", after.Datasets, want)
+		}
+		var p map[string]any
+		if err := json.Unmarshal(after.Params, &p); err != nil {
+			return err
+		}
+		var b map[string]any
+		json.Unmarshal(before.Params, &b)
+		for k := range b {
+			if _, ok := p[k]; !ok {
+				t.Errorf("consensus params lost %q: %s", k, after.Params)
+			}
+		}
+		if a, _ := p["appended"].([]any); len(a) != 1 || a[0] != "D4" {
+			t.Errorf("consensus params appended = %v", p["appended"])
+		}
+		w, err := tx.Blob(vocab.BlobModel, vocab.ModelGenes)
+		if err != nil {
+			return err
+		}
+		var m gnn.Model
+		if err := m.UnmarshalBinary(w); err != nil {
+			return err
+		}
+		cons := m.Consensus(nil)
+		ids, _, vecs, err := tx.Embeddings(vocab.SpaceGenes, vocab.Consensus)
+		if err != nil {
+			return err
+		}
+		if !slices.Equal(ids, cons.Genes) || !slices.Equal(vecs, cons.Vecs) {
+			t.Errorf("stored consensus (%d genes) is not the model's (%d genes)", len(ids), len(cons.Genes))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

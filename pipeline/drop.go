@@ -303,6 +303,14 @@ func dropGenes(ctx context.Context, p dropPlan, ix *index.Index, res *DropResult
 	res.GeneModel = fmt.Sprintf("layer of %q removed; %d consensus vectors recomputed, %d removed", p.info.Name, len(cons.Genes), len(gone))
 	prov := store.Provenance{Kind: "gene-model", ModelVersion: p.gm.version, Params: p.gm.params, Datasets: nil}
 	return func(tx *store.Tx) error {
+		// the consensus still averages the other datasets: keep naming them
+		if sp, err := tx.Space(vocab.SpaceGenes); err == nil {
+			for _, set := range sp.Sets {
+				if set.Dataset == vocab.Consensus {
+					prov.Datasets = slices.DeleteFunc(slices.Clone(set.Provenance.Datasets), func(id uint32) bool { return id == p.info.ID })
+				}
+			}
+		}
 		if len(cons.Genes) > 0 {
 			if err := tx.PutEmbeddings(vocab.SpaceGenes, vocab.Consensus, cons.Genes, cons.Dim, cons.Vecs, prov); err != nil {
 				return err

@@ -197,18 +197,31 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 	if short {
 		return fmt.Errorf("%w: truncated in the shared layers", ErrFormat)
 	}
+	names := map[string]bool{}
 	for _, hd := range h.Datasets {
-		if hd.Genes < 0 || hd.Profile < 1 || hd.Edges < 0 || hd.Genes > maxDim || hd.Profile > maxDim {
+		// Edges is checked against the bytes left before 8·Edges is taken
+		// (a count past 2^61 wrapped it and passed).
+		if hd.Genes < 0 || hd.Profile < 1 || hd.Edges < 0 || hd.Genes > maxDim || hd.Profile > maxDim ||
+			hd.Edges > len(rest)/8 || hd.Cells < 1 {
 			return fmt.Errorf("%w: dataset %q shape", ErrFormat, hd.Name)
 		}
+		if names[hd.Name] {
+			return fmt.Errorf("%w: dataset %q twice", ErrFormat, hd.Name)
+		}
+		names[hd.Name] = true
 		d := &datasetState{Name: hd.Name, Cells: hd.Cells}
 		b := take(4 * hd.Genes)
 		if b == nil && hd.Genes > 0 {
 			return fmt.Errorf("%w: dataset %q truncated", ErrFormat, hd.Name)
 		}
 		d.Genes = make([]uint32, hd.Genes)
+		seen := make(map[uint32]bool, hd.Genes)
 		for i := range d.Genes {
 			d.Genes[i] = le.Uint32(b[4*i:])
+			if seen[d.Genes[i]] {
+				return fmt.Errorf("%w: dataset %q lists gene %d twice", ErrFormat, hd.Name, d.Genes[i])
+			}
+			seen[d.Genes[i]] = true
 		}
 		d.Layer = layer{In: hd.Profile, Out: h.Options.Hidden, W: f32(hd.Profile * h.Options.Hidden), B: f32(h.Options.Hidden)}
 		d.Vecs = f32(hd.Genes * h.Options.Dim)
@@ -217,11 +230,13 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 			return fmt.Errorf("%w: dataset %q truncated", ErrFormat, hd.Name)
 		}
 		d.Edges = make([][2]int32, hd.Edges)
+		edges := make(map[[2]int32]bool, hd.Edges)
 		for i := range d.Edges {
 			a, c := int32(le.Uint32(b[8*i:])), int32(le.Uint32(b[8*i+4:]))
-			if a < 0 || c < 0 || int(a) >= hd.Genes || int(c) >= hd.Genes {
-				return fmt.Errorf("%w: dataset %q edge out of range", ErrFormat, hd.Name)
+			if a < 0 || c < 0 || int(a) >= hd.Genes || int(c) >= hd.Genes || a >= c || edges[[2]int32{a, c}] {
+				return fmt.Errorf("%w: dataset %q edge %d–%d out of range, not a<b, or repeated", ErrFormat, hd.Name, a, c)
 			}
+			edges[[2]int32{a, c}] = true
 			d.Edges[i] = [2]int32{a, c}
 		}
 		out.ds = append(out.ds, d)

@@ -53,8 +53,8 @@ func (in *DatasetInput) validate() error {
 		if e.A < 0 || e.B < 0 || e.A >= n || e.B >= n || e.A == e.B {
 			return fmt.Errorf("%w: dataset %q: edge (%d, %d) out of range", ErrInput, in.Name, e.A, e.B)
 		}
-		if math.IsNaN(float64(e.Weight)) {
-			return fmt.Errorf("%w: dataset %q: edge (%d, %d) has a NaN weight", ErrInput, in.Name, e.A, e.B)
+		if w := float64(e.Weight); math.IsNaN(w) || math.IsInf(w, 0) {
+			return fmt.Errorf("%w: dataset %q: edge (%d, %d) has weight %v (want finite; the walks draw by cumulative weight)", ErrInput, in.Name, e.A, e.B, w)
 		}
 	}
 	return nil
