@@ -120,18 +120,35 @@ func Kernel() string { return kernelName }
 // normalize scales v to unit L2 norm in place and reports whether it could
 // (a zero vector cannot be normalised).
 func normalize(v []float32) bool {
+	if !normalizable(v) {
+		return false
+	}
 	var s float64
 	for _, x := range v {
 		s += float64(x) * float64(x)
 	}
-	if s == 0 || math.IsInf(s, 0) || math.IsNaN(s) {
-		return false
+	inv := 1 / math.Sqrt(s)
+	if f := float32(inv); !math.IsInf(float64(f), 0) {
+		for i := range v {
+			v[i] *= f
+		}
+		return true
 	}
-	inv := float32(1 / math.Sqrt(s))
+	// 1/√s of a subnormal vector overflows float32: scale in float64
 	for i := range v {
-		v[i] *= inv
+		v[i] = float32(float64(v[i]) * inv)
 	}
 	return true
+}
+
+// normalizable reports whether v can be scaled to unit length: not zero
+// and with a finite norm.
+func normalizable(v []float32) bool {
+	var s float64
+	for _, x := range v {
+		s += float64(x) * float64(x)
+	}
+	return s != 0 && !math.IsInf(s, 0) && !math.IsNaN(s)
 }
 
 // finite reports whether every element of v is a finite number (exponent

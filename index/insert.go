@@ -60,6 +60,12 @@ func (ix *Index) AddBatch(ctx context.Context, keys []uint64, vecs []float32) er
 			ix.mu.RUnlock()
 			return fmt.Errorf("%w: row %d has NaN or infinite elements", ErrVector, i)
 		}
+		if ix.opts.Metric == Cosine && !normalizable(row) {
+			// checked here, not only when the row's turn comes: AddBatch
+			// inserts nothing if one row is bad
+			ix.mu.RUnlock()
+			return fmt.Errorf("%w: row %d is a zero vector, which has no cosine", ErrVector, i)
+		}
 	}
 	ix.mu.RUnlock()
 	if ix.q8() {

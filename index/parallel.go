@@ -76,9 +76,15 @@ func (ix *Index) addParallel(ctx context.Context, keys []uint64, vecs []float32,
 }
 
 // insertChunk inserts prepared rows with threads goroutines; the caller
-// holds the write lock and has checked the keys.
+// holds the write lock. AddBatch checked the keys under the read lock, but
+// an Add may have taken one since: they are checked again here.
 func (ix *Index) insertChunk(keys []uint64, vecs []float32, threads int) error {
 	dim := ix.dim
+	for _, k := range keys {
+		if _, ok := ix.byKey[k]; ok {
+			return fmt.Errorf("%w: key %d (added while the batch ran)", ErrKeyExists, k)
+		}
+	}
 	if len(ix.byKey) == 0 && len(keys) > 0 {
 		// The first live node starts the graph alone.
 		if err := ix.insert(keys[0], vecs[:dim]); err != nil {

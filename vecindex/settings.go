@@ -155,7 +155,14 @@ func Saved(tx *store.Tx, space string) (*Settings, error) {
 // Reindex saved other settings does not hold them, whatever its
 // generation: Reindex changes no vector and so no generation.
 func (s *Settings) Holds(o index.Options) bool {
-	return s == nil || s.Apply(o) == o
+	if s == nil {
+		return true
+	}
+	want := s.Apply(o)
+	// the index raises an EfConstruction below M to M (settings saved
+	// before Validate refused that would otherwise never hold)
+	want.EfConstruction = max(want.EfConstruction, want.M)
+	return want == o
 }
 
 // SaveSettings records s as space's index settings.

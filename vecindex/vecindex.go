@@ -189,7 +189,7 @@ func Load(ctx context.Context, db *store.DB, space string, opts index.Options, l
 	}); err != nil {
 		return nil, err
 	}
-	ix, reason, err := Decode(blob, blobErr, gen, saved)
+	ix, reason, err := Decode(blob, blobErr, gen, saved, space)
 	if err != nil || ix != nil {
 		return ix, err
 	}
@@ -208,10 +208,11 @@ func Load(ctx context.Context, db *store.DB, space string, opts index.Options, l
 // the read's error readErr; store.ErrNotFound or a nil blob: none saved)
 // into the index when it is usable at the space's generation gen. Otherwise
 // it returns a nil index and why (none, corrupt, unreadable, stale, built
-// with other settings than saved, the space's Saved), so the caller
+// with another metric than space's or other settings than saved, the
+// space's Saved), so the caller
 // rebuilds; err is set only for read failures other than a missing or
 // corrupt snapshot.
-func Decode(blob []byte, readErr error, gen uint64, saved *Settings) (ix *index.Index, reason string, err error) {
+func Decode(blob []byte, readErr error, gen uint64, saved *Settings, space string) (ix *index.Index, reason string, err error) {
 	switch {
 	case errors.Is(readErr, store.ErrNotFound), readErr == nil && blob == nil:
 		return nil, "no snapshot", nil
@@ -226,6 +227,9 @@ func Decode(blob []byte, readErr error, gen uint64, saved *Settings) (ix *index.
 		return nil, "snapshot unreadable: " + rerr.Error(), nil
 	case ix.Generation() != gen:
 		return nil, fmt.Sprintf("snapshot stale (generation %d, vectors at %d)", ix.Generation(), gen), nil
+	case ix.Options().Metric != MetricOf(space):
+		// older builds indexed cell-genes by cosine
+		return nil, fmt.Sprintf("snapshot built with metric %v, the space is searched by %v", ix.Options().Metric, MetricOf(space)), nil
 	case !saved.Holds(ix.Options()):
 		return nil, fmt.Sprintf("snapshot built with other settings than the saved ones (%s, M %d)", ix.Options().Quantize, ix.Options().M), nil
 	}

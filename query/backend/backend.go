@@ -226,7 +226,7 @@ func (s *snap) loadIndex(ctx context.Context, space string, gen uint64) (*index.
 	}); err != nil {
 		return nil, err
 	}
-	ix, reason, err := vecindex.Decode(blob, blobErr, gen, saved)
+	ix, reason, err := vecindex.Decode(blob, blobErr, gen, saved, space)
 	if err != nil || ix != nil {
 		return ix, err
 	}
