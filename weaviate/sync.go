@@ -268,9 +268,12 @@ func newCollection(class string, o SyncOptions) Collection {
 // Sync makes the cluster behind c hold exactly the vectors of one space of
 // db, and records what it holds in db (see State):
 //
-//   - the first sync creates the collection (vectorizer none, cosine, the
-//     embedded index's HNSW parameters, Shards × Replicas), sends every
-//     vector and points the alias at it;
+//   - an alias that already leads to another space's collection (aliases
+//     drop punctuation and case) is refused with ErrMismatch before
+//     anything is sent: give the space an alias of its own;
+//   - the first sync creates the collection (vectorizer none, cosine or
+//     "dot" as the space's metric, the embedded index's HNSW parameters,
+//     Shards × Replicas), sends every vector and points the alias at it;
 //   - later syncs send only the sets whose count, model version or write
 //     time changed since the recorded state, and delete the objects of
 //     sets the store no longer has;
@@ -298,6 +301,9 @@ func Sync(ctx context.Context, db *store.DB, c *Client, opts SyncOptions) (SyncR
 	}
 	class := collectionName(o.Alias, info)
 	rep := SyncReport{Space: o.Space, Alias: o.Alias, Collection: class, Generation: info.Generation, DryRun: o.DryRun}
+	if err := checkOwner(ctx, c, o); err != nil {
+		return rep, err
+	}
 
 	_, err = c.GetCollection(ctx, class)
 	exists := err == nil
@@ -629,4 +635,31 @@ func waitQueryable(ctx context.Context, c *Client, alias string) error {
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// checkOwner refuses to sync o.Space through an alias that already leads
+// to another space's collection: aliases drop punctuation and case
+// ("pbmc-v1" and "pbmc_v1" are both GenestorePbmcV1), and syncing one
+// would move the alias and delete the other's collection.
+func checkOwner(ctx context.Context, c *Client, o SyncOptions) error {
+	target, err := c.Alias(ctx, o.Alias)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	col, err := c.GetCollection(ctx, target)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	const prefix = "genestore space "
+	if want := prefix + o.Space; col.Description != want && strings.HasPrefix(col.Description, prefix) {
+		return fmt.Errorf("%w: alias %s leads to collection %s of space %q, not %q: give this space another alias (--alias)",
+			ErrMismatch, o.Alias, target, strings.TrimPrefix(col.Description, prefix), o.Space)
+	}
+	return nil
 }
