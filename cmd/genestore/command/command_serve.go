@@ -48,7 +48,9 @@ binary and it requests nothing from any other host.
 The store is opened read-only and no route writes, unless --allow-writes (which
 adds POST /v1/clusters/{space} to compute a clustering). It listens on loopback
 by default; on any other address a bearer token is required (--token or env
-` + tokenEnv + `), and clients send "Authorization: Bearer <token>". Requests have
+` + tokenEnv + `), and clients send "Authorization: Bearer <token>". Without a
+token it answers only requests addressed to a loopback host (421 otherwise) and
+refuses requests another web page makes (a foreign Origin: 403). Requests have
 size limits and timeouts. Indexes are loaded before listening; vectors committed
 while it runs are picked up on the next query. It stops on SIGINT/SIGTERM,
 finishing the requests in flight.
