@@ -3,7 +3,6 @@ package vecindex
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,11 +16,7 @@ import (
 // raises the beam to M), so every Load rebuilt and re-saved.
 func TestLegacyEfBelowMLoadsOnce(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(filepath.Join(t.TempDir(), "s.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t)
 	putRandom(t, db, "genes", 1, 300, 8, 1)
 	// A settings record as an older build saved it (no EfConstruction floor).
 	legacy := Settings{M: 32, EfConstruction: 20}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"math/rand/v2"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -33,11 +32,7 @@ func putRandom(t *testing.T, db *store.DB, space string, ds uint32, n, dim int, 
 
 func TestLoadRebuildsMissingStaleAndCorruptSnapshots(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(filepath.Join(t.TempDir(), "s.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t)
 	putRandom(t, db, "genes", 1, 300, 8, 1)
 	putRandom(t, db, "genes", vocab.Consensus, 200, 8, 2)
 
@@ -86,11 +81,7 @@ func TestLoadRebuildsMissingStaleAndCorruptSnapshots(t *testing.T) {
 
 func TestBuildSearchFindsItself(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(filepath.Join(t.TempDir(), "s.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t)
 	putRandom(t, db, "cells", 3, 400, 16, 9)
 	ix, err := Load(ctx, db, "cells", index.DefaultOptions(), nil)
 	if err != nil {
@@ -111,11 +102,7 @@ func TestBuildSearchFindsItself(t *testing.T) {
 
 func TestCurrentKeepsAMatchingIndexAndRebuildsOthers(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(filepath.Join(t.TempDir(), "s.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t)
 	putRandom(t, db, "cells", 1, 100, 4, 1)
 	ix, err := Load(ctx, db, "cells", index.DefaultOptions(), nil)
 	if err != nil {
