@@ -12,7 +12,7 @@ import (
 )
 
 // tinyModel is a two-dataset model of 2 epochs, encoded.
-func tinyModel(t *testing.T) []byte {
+func tinyModel(t testing.TB) []byte {
 	rng := rand.New(rand.NewSource(1))
 	o := DefaultOptions()
 	o.Epochs, o.Dim, o.Hidden = 2, 4, 8
@@ -95,7 +95,7 @@ func TestDecodeDuplicateNames(t *testing.T) {
 // FuzzDecode: any bytes (with the checksum made right, so the fuzzer gets
 // past it) decode to an error or a model that can be used and re-encoded.
 func FuzzDecode(f *testing.F) {
-	f.Add(tinyModelF(f))
+	f.Add(tinyModel(f))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if len(b) >= 20 {
 			b = append([]byte(nil), b...)
@@ -107,17 +107,4 @@ func FuzzDecode(f *testing.F) {
 			m.MarshalBinary()
 		}
 	})
-}
-
-func tinyModelF(f *testing.F) []byte {
-	rng := rand.New(rand.NewSource(1))
-	o := DefaultOptions()
-	o.Epochs, o.Dim, o.Hidden = 2, 4, 8
-	in := []DatasetInput{randomInput(rng, "a", 8, 6, 0), randomInput(rng, "b", 8, 6, 3)}
-	m, _, err := Train(context.Background(), in, o, nil)
-	if err != nil {
-		f.Fatal(err)
-	}
-	b, _ := m.MarshalBinary()
-	return b
 }
