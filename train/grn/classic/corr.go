@@ -157,39 +157,18 @@ func partialCorrelations(ctx context.Context, v *grn.View, regs []int, o Options
 // ledoitWolf is the Ledoit–Wolf (2004) shrinkage intensity towards the
 // identity for the correlation matrix R of the standardized columns z
 // (gene-major, n cells): δ = min(b̄², d²)/d², d² = ‖R − I‖²_F/G and
-// b̄² = (Σ_c ‖x_c‖⁴ − n‖R‖²_F)/(n² G), x_c cell c's standardized row.
+// b̄² = (Σ_c ‖x_c‖⁴ − n‖R‖²_F)/(n² G), x_c cell c's standardized row: the
+// entries' sampling variance against their spread around the identity.
 // Constant genes (zero columns) count as uncorrelated unit variables
 // measured without error: their diagonal entries, 1 in R, are left out of
-// ‖R‖²_F in b̄², as their cells' rows contribute nothing to Σ_c ‖x_c‖⁴.
+// ‖R‖²_F in b̄², as their cells' rows contribute nothing to Σ_c ‖x_c‖⁴. It
+// is ledoitWolfRows over every row.
 func ledoitWolf(z, R []float64, n, G int) float64 {
-	var d2, r2 float64
-	for i := range G {
-		for j := range G {
-			x := R[i*G+j]
-			if i != j || !zeroColumn(z, i, n) {
-				r2 += x * x
-			}
-			if i == j {
-				x--
-			}
-			d2 += x * x
-		}
+	all := make([]int, G)
+	for i := range all {
+		all[i] = i
 	}
-	if d2 == 0 {
-		return 1
-	}
-	var s4 float64
-	for c := range n {
-		var s float64
-		for g := range G {
-			x := z[g*n+c]
-			s += x * x
-		}
-		s4 += s * s
-	}
-	b2 := (s4 - float64(n)*r2) / (float64(n) * float64(n))
-	b2 = max(0, min(b2, d2))
-	return b2 / d2
+	return ledoitWolfRows(z, R, all, n, G)
 }
 
 // shrunkInverse shrinks the k×k correlation matrix R in place towards the
@@ -295,13 +274,12 @@ func regulatorPartialCorrelations(ctx context.Context, v *grn.View, regs []int, 
 	return out, nil
 }
 
-// ledoitWolfRows is ledoitWolf over the rows regs of the correlation
-// matrix, C = R[regs, :] (len(regs) × G, C[i*G+r_i] may be anything: the
-// diagonal is taken as 1): the same ratio of the entries' sampling
-// variance b̄² to their spread d² around the identity, over the entries
-// regulatorPartialCorrelations uses. With every gene in regs it is
-// ledoitWolf. Each cell's row contributes Σ_{i,g} (x_ci·x_cg)² =
-// ‖x_c,regs‖²·‖x_c‖².
+// ledoitWolfRows is ledoitWolf's estimate over the rows regs of the
+// correlation matrix, C = R[regs, :] (len(regs) × G, C[i*G+r_i] may be
+// anything: the diagonal is taken as 1): the same ratio of the entries'
+// sampling variance b̄² to their spread d² around the identity, over the
+// entries regulatorPartialCorrelations uses. Each cell's row contributes
+// Σ_{i,g} (x_ci·x_cg)² = ‖x_c,regs‖²·‖x_c‖².
 func ledoitWolfRows(z, C []float64, regs []int, n, G int) float64 {
 	var d2, r2 float64
 	for i, r := range regs {

@@ -132,12 +132,10 @@ func TestRegulatorPartialIgnoresColliders(t *testing.T) {
 	}
 }
 
-// TestLedoitWolfRowsAllGenes: over every row, the rows' estimate is
-// ledoitWolf's.
-func TestLedoitWolfRowsAllGenes(t *testing.T) {
-	v := chain(200, 7, 5)
-	n, G := v.Cells, v.Genes
-	z := standardized(&v, true, 1)
+// corrOf is the correlation matrix of the standardized columns z (n
+// cells, G genes), its diagonal 1 (constant genes too), as
+// partialCorrelations builds it.
+func corrOf(z []float64, n, G int) []float64 {
 	R := make([]float64, G*G)
 	for i := range G {
 		for j := range G {
@@ -149,12 +147,46 @@ func TestLedoitWolfRowsAllGenes(t *testing.T) {
 		}
 		R[i*G+i] = 1
 	}
-	all := []int{0, 1, 2, 3, 4, 5, 6}
-	if a, b := ledoitWolfRows(z, R, all, n, G), ledoitWolf(z, R, n, G); math.Abs(a-b) > 1e-12 {
-		t.Fatalf("rows %v, full %v", a, b)
+	return R
+}
+
+// bruteLedoitWolf is the Ledoit–Wolf intensity from its definition over
+// the rows regs: b̄² = Σ_c Σ_{i,g} (x_ci·x_cg − R_ig)² / n² (each entry's
+// sampling variance), d² = Σ_{i,g} (R_ig − I_ig)², δ = min(b̄², d²)/d²,
+// for data without constant genes.
+func bruteLedoitWolf(z, R []float64, regs []int, n, G int) float64 {
+	var b2, d2 float64
+	for _, r := range regs {
+		for g := range G {
+			id := 0.0
+			if g == r {
+				id = 1
+			}
+			d2 += (R[r*G+g] - id) * (R[r*G+g] - id)
+			for c := range n {
+				e := z[r*n+c]*z[g*n+c] - R[r*G+g]
+				b2 += e * e
+			}
+		}
 	}
-	if d := ledoitWolfRows(z, R[:2*G], all[:2], n, G); !(d > 0 && d < 1) {
-		t.Fatalf("two rows: δ = %v, want in (0, 1)", d)
+	b2 /= float64(n) * float64(n)
+	return min(b2, d2) / d2
+}
+
+// TestLedoitWolfRowsAllGenes: over every row and over two, the rows'
+// estimate is the definition's.
+func TestLedoitWolfRowsAllGenes(t *testing.T) {
+	v := chain(200, 7, 5)
+	n, G := v.Cells, v.Genes
+	z := standardized(&v, true, 1)
+	R := corrOf(z, n, G)
+	all := []int{0, 1, 2, 3, 4, 5, 6}
+	if a, b := ledoitWolf(z, R, n, G), bruteLedoitWolf(z, R, all, n, G); math.Abs(a-b) > 1e-12 {
+		t.Fatalf("every row: %v, by the definition %v", a, b)
+	}
+	d := ledoitWolfRows(z, R[:2*G], all[:2], n, G)
+	if b := bruteLedoitWolf(z, R, all[:2], n, G); math.Abs(d-b) > 1e-12 || !(d > 0 && d < 1) {
+		t.Fatalf("two rows: δ = %v, by the definition %v, want in (0, 1)", d, b)
 	}
 }
 
@@ -164,23 +196,9 @@ func TestLedoitWolfRowsAllGenes(t *testing.T) {
 func TestLedoitWolfConstantGene(t *testing.T) {
 	v := chain(200, 6, 5)
 	n, G := v.Cells, v.Genes
-	corr := func(z []float64, G int) []float64 {
-		R := make([]float64, G*G)
-		for i := range G {
-			for j := range G {
-				var s float64
-				for c := range n {
-					s += z[i*n+c] * z[j*n+c]
-				}
-				R[i*G+j] = s / float64(n)
-			}
-			R[i*G+i] = 1
-		}
-		return R
-	}
 	z := standardized(&v, true, 1)
 	zc := append(slices.Clone(z), make([]float64, n)...) // gene G: constant
-	R, Rc := corr(z, G), corr(zc, G+1)
+	R, Rc := corrOf(z, n, G), corrOf(zc, n, G+1)
 	if a, b := ledoitWolf(z, R, n, G), ledoitWolf(zc, Rc, n, G+1); math.Abs(a-b) > 1e-12 {
 		t.Errorf("ledoitWolf: %v without the constant gene, %v with it", a, b)
 	}
