@@ -120,12 +120,9 @@ func Kernel() string { return kernelName }
 // normalize scales v to unit L2 norm in place and reports whether it could
 // (a zero vector cannot be normalised).
 func normalize(v []float32) bool {
-	if !normalizable(v) {
+	s := sumSquares(v)
+	if !normalizableSum(s) {
 		return false
-	}
-	var s float64
-	for _, x := range v {
-		s += float64(x) * float64(x)
 	}
 	inv := 1 / math.Sqrt(s)
 	if f := float32(inv); !math.IsInf(float64(f), 0) {
@@ -143,12 +140,17 @@ func normalize(v []float32) bool {
 
 // normalizable reports whether v can be scaled to unit length: not zero
 // and with a finite norm.
-func normalizable(v []float32) bool {
+func normalizable(v []float32) bool { return normalizableSum(sumSquares(v)) }
+
+func normalizableSum(s float64) bool { return s != 0 && !math.IsInf(s, 0) && !math.IsNaN(s) }
+
+// sumSquares is ‖v‖² in float64.
+func sumSquares(v []float32) float64 {
 	var s float64
 	for _, x := range v {
 		s += float64(x) * float64(x)
 	}
-	return s != 0 && !math.IsInf(s, 0) && !math.IsNaN(s)
+	return s
 }
 
 // finite reports whether every element of v is a finite number (exponent
