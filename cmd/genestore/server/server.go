@@ -118,11 +118,17 @@ func IsLoopback(addr string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("address %q: %w", addr, err)
 	}
+	return loopbackName(host), nil
+}
+
+// loopbackName reports whether host (no port) is localhost or a loopback
+// address.
+func loopbackName(host string) bool {
 	if strings.EqualFold(host, "localhost") {
-		return true, nil
+		return true
 	}
 	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback(), nil
+	return ip != nil && ip.IsLoopback()
 }
 
 // loopbackHost reports whether a Host header ("name[:port]") names
@@ -132,11 +138,7 @@ func loopbackHost(h string) bool {
 	if err != nil {
 		host = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]") // no port
 	}
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return loopbackName(host)
 }
 
 // loopbackOrigin reports whether an Origin header is an http(s) origin on
