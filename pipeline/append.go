@@ -514,28 +514,22 @@ func appendedConsensusProvenance(tx *store.Tx, prov store.Provenance, info store
 	if err != nil {
 		return prov, err
 	}
-	for _, set := range sp.Sets {
-		if set.Dataset != vocab.Consensus {
-			continue
-		}
-		out := set.Provenance
-		out.ModelVersion = prov.ModelVersion
-		out.Datasets = slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(out.Datasets), info.ID))))
-		params := map[string]any{}
-		if len(out.Params) > 0 {
-			if err := json.Unmarshal(out.Params, &params); err != nil {
-				params = map[string]any{"params_before_append": string(out.Params)}
-			}
-		}
-		appended, _ := params["appended"].([]any)
-		if s, ok := params["appended"].(string); ok { // one append before this rule
-			appended = []any{s}
-		}
-		params["appended"] = append(appended, info.Name)
-		if out.Params, err = json.Marshal(params); err != nil {
-			return prov, err
-		}
-		return out, nil
+	set, ok := sp.Set(vocab.Consensus)
+	if !ok {
+		return prov, nil
 	}
-	return prov, nil
+	out := set.Provenance
+	out.ModelVersion = prov.ModelVersion
+	out.Datasets = slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(out.Datasets), info.ID))))
+	params := map[string]any{}
+	if len(out.Params) > 0 && json.Unmarshal(out.Params, &params) != nil {
+		params = map[string]any{"params_before_append": string(out.Params)}
+	}
+	appended, _ := params["appended"].([]any)
+	if s, ok := params["appended"].(string); ok { // one append before this rule
+		appended = []any{s}
+	}
+	params["appended"] = append(appended, info.Name)
+	out.Params, err = json.Marshal(params)
+	return out, err
 }

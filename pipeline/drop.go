@@ -305,10 +305,8 @@ func dropGenes(ctx context.Context, p dropPlan, ix *index.Index, res *DropResult
 	return func(tx *store.Tx) error {
 		// the consensus still averages the other datasets: keep naming them
 		if sp, err := tx.Space(vocab.SpaceGenes); err == nil {
-			for _, set := range sp.Sets {
-				if set.Dataset == vocab.Consensus {
-					prov.Datasets = slices.DeleteFunc(slices.Clone(set.Provenance.Datasets), func(id uint32) bool { return id == p.info.ID })
-				}
+			if set, ok := sp.Set(vocab.Consensus); ok {
+				prov.Datasets = slices.DeleteFunc(slices.Clone(set.Provenance.Datasets), func(id uint32) bool { return id == p.info.ID })
 			}
 		}
 		if len(cons.Genes) > 0 {

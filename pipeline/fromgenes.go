@@ -113,11 +113,11 @@ func CellsFromGenes(ctx context.Context, db *store.DB, o CellsFromGenesOptions, 
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		i := slices.IndexFunc(gs.Sets, func(s store.EmbeddingSet) bool { return s.Dataset == vocab.Consensus })
-		if i < 0 {
+		cset, ok := gs.Set(vocab.Consensus)
+		if !ok {
 			return fmt.Errorf("%w: no consensus gene vectors: run `genestore train genes` first", ErrNoData)
 		}
-		geneVer = gs.Sets[i].Provenance.ModelVersion
+		geneVer = cset.Provenance.ModelVersion
 		if geneIDs, dim, geneVecs, err = tx.Embeddings(vocab.SpaceGenes, vocab.Consensus); err != nil {
 			return err
 		}

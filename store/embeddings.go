@@ -30,6 +30,17 @@ type EmbeddingSet struct {
 	Provenance Provenance `json:"provenance"` // of the last write
 }
 
+// Set returns the space's set of dataset ds (or vocab.Consensus), and
+// whether it has one.
+func (s SpaceInfo) Set(ds uint32) (EmbeddingSet, bool) {
+	for _, set := range s.Sets {
+		if set.Dataset == ds {
+			return set, true
+		}
+	}
+	return EmbeddingSet{}, false
+}
+
 // Keys inside an embedding space bucket ("embeddings" / space name).
 var (
 	kSpaceInfo = []byte("info") // space record
