@@ -149,12 +149,14 @@ func (m *model) geneName(ds *datasetModel, g int) string {
 }
 
 // orthologs returns the ortholog table: (home, other) symbol pairs for
-// every universe gene that has one, in universe order.
+// every universe gene that has one, in universe order; nil without a second
+// species, and empty (not nil) when every gene lost its ortholog, so that
+// truth/orthologs.tsv is still written.
 func (m *model) orthologs() [][2]string {
 	if m.otherNames == nil {
 		return nil
 	}
-	var out [][2]string
+	out := [][2]string{}
 	for g, lost := range m.noOrtholog {
 		if !lost {
 			out = append(out, [2]string{m.geneNames[g], m.otherNames[g]})

@@ -1,7 +1,10 @@
 package sim
 
 import (
+	"context"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -123,5 +126,30 @@ func TestSpatialModuleScoresAreSmooth(t *testing.T) {
 	t.Logf("Moran's I on the grid: module scores %.3f (mean of %d), background %.3f", modI, cfg.Modules, bgI)
 	if modI < 0.3 || modI < bgI+0.2 {
 		t.Errorf("module Moran's I %.3f, background %.3f: want modules smooth (≥ 0.3) and above background", modI, bgI)
+	}
+}
+
+// TestOrthologTableWhenEveryGeneIsLost: with a second species the table is
+// written and Truth.Orthologs is non-nil even when no gene kept an ortholog
+// (it once vanished, as if there were no second species, and a stale
+// orthologs.tsv from an earlier run was left in place).
+func TestOrthologTableWhenEveryGeneIsLost(t *testing.T) {
+	c := smallConfig()
+	c.Datasets, c.OtherSpecies, c.Cells, c.Genes, c.Modules, c.CellTypes, c.ModuleGenes = 2, 1, 5, 2, 1, 1, 1
+	c.OrthologLoss = 0.99
+	s := mustGenerate(t, c)
+	if s.Truth.Orthologs == nil || len(s.Truth.Orthologs) != 0 {
+		t.Fatalf("Truth.Orthologs = %#v, want an empty, non-nil table (this seed loses both genes)", s.Truth.Orthologs)
+	}
+	dir := t.TempDir()
+	if err := WriteDir(context.Background(), c, dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "truth", "orthologs.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != SpeciesHome+"\t"+SpeciesOther+"\n" {
+		t.Errorf("orthologs.tsv = %q, want the header alone", b)
 	}
 }
