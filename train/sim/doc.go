@@ -32,8 +32,9 @@
 // rewired assignment.
 //
 // Cell types. Each of CellTypes types strongly activates 2–3 modules (the
-// least used first, so every module is driven when 2.5 × CellTypes ≥ Modules)
-// with log activity ProgramStrength × U(0.8, 1.2), on top of a weak shared
+// least used first, so every module is driven when 2 × CellTypes ≥ Modules;
+// up to 3 × CellTypes ≥ Modules only if enough types draw 3) with log
+// activity ProgramStrength × U(0.8, 1.2), on top of a weak shared
 // baseline of 0.25 (plus per-type jitter, SD 0.2) for every module. Each
 // dataset draws its type proportions (log-normal weights, SD 0.3); datasets
 // after the first lack DropDatasetTypes types.
