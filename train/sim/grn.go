@@ -295,14 +295,16 @@ func GenerateGRN(ctx context.Context, c GRNConfig) (*GRNSimulation, error) {
 		}
 		view := GRNView{Name: "D" + strconv.Itoa(v+1)}
 		view.Edges, view.Removed, view.Added = rewire(c, s.Edges, v)
-		simulateView(c, s.Level, base, phase, v, &view)
+		if err := simulateView(ctx, c, s.Level, base, phase, v, &view); err != nil {
+			return nil, err
+		}
 		s.Views = append(s.Views, view)
 	}
 	return s, nil
 }
 
-// simulateView draws view v's cells.
-func simulateView(c GRNConfig, level []int, base, phase []float64, v int, out *GRNView) {
+// simulateView draws view v's cells, checking ctx every 1024 cells.
+func simulateView(ctx context.Context, c GRNConfig, level []int, base, phase []float64, v int, out *GRNView) error {
 	r := newStream(c.Seed, streamGRNCells, uint64(v), 0)
 	G := c.Genes
 	in := make([][]GRNEdge, G)
@@ -338,6 +340,11 @@ func simulateView(c GRNConfig, level []int, base, phase []float64, v int, out *G
 	rate := make([]float64, G)
 	X := &sparse.CSR{Rows: c.Cells, Cols: G, Indptr: make([]int64, 1, c.Cells+1)}
 	for cell := range c.Cells {
+		if cell%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
 		t := r.Float64()
 		out.Pseudotime = append(out.Pseudotime, t)
 		out.TimePoint = append(out.TimePoint, min(c.TimePoints-1, int(t*float64(c.TimePoints))))
@@ -375,6 +382,7 @@ func simulateView(c GRNConfig, level []int, base, phase []float64, v int, out *G
 		X.Indptr = append(X.Indptr, int64(len(X.Data)))
 	}
 	out.X = X
+	return nil
 }
 
 // LogNormalized returns v's cells × genes expression as log1p of counts

@@ -174,3 +174,30 @@ func ExampleGenerateGRN() {
 	// 200 genes, 20 TFs, 2 views of 100 cells
 	// D2 rewired 40 of 386 edges
 }
+
+// errAfter is a context whose Err reports context.Canceled from its
+// (n+1)-th call on: a cancellation that arrives while work is under way.
+type errAfter struct {
+	context.Context
+	n int
+}
+
+func (c *errAfter) Err() error {
+	if c.n <= 0 {
+		return context.Canceled
+	}
+	c.n--
+	return nil
+}
+
+// TestGRNCancelledDuringView: GenerateGRN notices a cancellation while it
+// simulates a view's cells (it once checked only between views, so one
+// large view ran to the end whatever the context said).
+func TestGRNCancelledDuringView(t *testing.T) {
+	c := smallGRN()
+	c.Views, c.Cells = 1, 3000
+	ctx := &errAfter{Context: context.Background(), n: 2}
+	if _, err := sim.GenerateGRN(ctx, c); !errors.Is(err, context.Canceled) {
+		t.Errorf("GenerateGRN cancelled during its only view: %v, want context.Canceled", err)
+	}
+}
