@@ -444,3 +444,16 @@ func TestFitUsesNNeighbors(t *testing.T) {
 		t.Error("NNeighbors 5 and 30 give the same layout")
 	}
 }
+
+// TestOptionsValidateDefaultMinDist: a spread below the default min_dist
+// (MinDist left 0, so 0.1) cannot be fitted, and Validate says so (it once
+// passed, and Fit failed only after the caller had built the kNN graph).
+func TestOptionsValidateDefaultMinDist(t *testing.T) {
+	o := Options{Spread: 0.05}
+	if err := o.Validate(); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Validate(%+v) = %v, want ErrInvalid (min_dist 0.1 above spread 0.05)", o, err)
+	}
+	if err := (Options{Spread: 0.05, MinDist: 0.01}).Validate(); err != nil {
+		t.Errorf("spread 0.05, min_dist 0.01: %v", err)
+	}
+}

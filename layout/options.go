@@ -107,8 +107,9 @@ func (o Options) Validate() error {
 	if o.Spread < 0 || math.IsNaN(o.Spread) || math.IsInf(o.Spread, 0) {
 		bad("spread %v", o.Spread)
 	}
-	if o.MinDist > 0 && o.MinDist > spreadOr(o.Spread) {
-		bad("min_dist %v above spread %v", o.MinDist, spreadOr(o.Spread))
+	// compare the values Fit uses: a zero MinDist is the default 0.1
+	if md := minDistOr(o.MinDist); o.MinDist >= 0 && o.Spread >= 0 && md > spreadOr(o.Spread) {
+		bad("min_dist %v above spread %v", md, spreadOr(o.Spread))
 	}
 	if o.Epochs < 0 || o.Epochs > 100_000 {
 		bad("epochs %d", o.Epochs)
@@ -134,6 +135,13 @@ func (o Options) Validate() error {
 	return errors.Join(errs...)
 }
 
+func minDistOr(d float64) float64 {
+	if d == 0 {
+		return DefaultMinDist
+	}
+	return d
+}
+
 func spreadOr(s float64) float64 {
 	if s == 0 {
 		return DefaultSpread
@@ -147,9 +155,7 @@ func (o Options) withDefaults(n int) Options {
 	if o.NNeighbors == 0 {
 		o.NNeighbors = DefaultNNeighbors
 	}
-	if o.MinDist == 0 {
-		o.MinDist = DefaultMinDist
-	}
+	o.MinDist = minDistOr(o.MinDist)
 	o.Spread = spreadOr(o.Spread)
 	if o.Epochs == 0 && n > 0 {
 		o.Epochs = 200
