@@ -342,7 +342,8 @@ type Skipped struct {
 
 // targets picks the sets of space a query from a vector of version ver may
 // compare against: restrict (names; empty = defaults) minus exclude. A name
-// in restrict without vectors in the space is ErrNotFound. Sets of
+// in restrict without vectors in the space is ErrNotFound; an exclude that
+// leaves nothing to search is ErrInvalid. Sets of
 // another model version are an error when named in restrict, and are
 // otherwise skipped and reported.
 func (e *Engine) targets(info SpaceInfo, nm names, ds []Dataset, defaults []uint32, restrict, exclude []string, ver string) (map[uint32]bool, []Skipped, error) {
@@ -373,6 +374,9 @@ func (e *Engine) targets(info SpaceInfo, nm names, ds []Dataset, defaults []uint
 			return nil, nil, fmt.Errorf("%w: dataset %q both restricted to and excluded", ErrInvalid, x)
 		}
 		delete(want, id)
+	}
+	if len(want) == 0 && len(exclude) > 0 {
+		return nil, nil, fmt.Errorf("%w: excluding %s leaves no %s vectors to search", ErrInvalid, strings.Join(exclude, ", "), info.Name)
 	}
 	out := map[uint32]bool{}
 	var skipped []Skipped
