@@ -144,7 +144,9 @@ func Transform(ctx context.Context, base []float32, ids [][]uint32, dists [][]fl
 	if err := checkKNN(ids, dists, m); err != nil {
 		return nil, err
 	}
-	if !(p.A > 0) || !(p.B > 0) || p.NNeighbors < 2 || p.Epochs < 1 || p.NegativeRate < 1 || !(p.LearningRate > 0) {
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	if !(p.A > 0) || !(p.B > 0) || p.NNeighbors < 2 || p.Epochs < 1 || p.NegativeRate < 1 || !(p.LearningRate > 0) ||
+		!(p.Repulsion >= 0) || !finite(p.A) || !finite(p.B) || !finite(p.LearningRate) || !finite(p.Repulsion) {
 		return nil, fmt.Errorf("%w: layout parameters %+v", ErrInvalid, p)
 	}
 	n := len(ids)

@@ -457,3 +457,32 @@ func TestOptionsValidateDefaultMinDist(t *testing.T) {
 		t.Errorf("spread 0.05, min_dist 0.01: %v", err)
 	}
 }
+
+// TestTransformRejectsNonFiniteParams: Transform refuses parameters that
+// make the SGD produce NaN or Inf coordinates (a NaN or negative repulsion,
+// an infinite a, b or learning rate once passed and gave NaN coordinates
+// with a nil error).
+func TestTransformRejectsNonFiniteParams(t *testing.T) {
+	base := []float32{0, 0, 10, 0, 0, 10}
+	good := Params{NNeighbors: 2, A: 1.577, B: 0.895, Epochs: 30, NegativeRate: 5, LearningRate: 1, Repulsion: 1}
+	ids, ds := [][]uint32{{0, 1}}, [][]float32{{0.5, 1}}
+	if _, err := Transform(context.Background(), base, ids, ds, good, rand.NewPCG(1, 1)); err != nil {
+		t.Fatal(err)
+	}
+	inf := math.Inf(1)
+	for _, f := range []func(*Params){
+		func(p *Params) { p.Repulsion = math.NaN() },
+		func(p *Params) { p.Repulsion = -1 },
+		func(p *Params) { p.Repulsion = inf },
+		func(p *Params) { p.LearningRate = inf },
+		func(p *Params) { p.A = inf },
+		func(p *Params) { p.B = inf },
+	} {
+		p := good
+		f(&p)
+		out, err := Transform(context.Background(), base, ids, ds, p, rand.NewPCG(1, 1))
+		if !errors.Is(err, ErrInvalid) {
+			t.Errorf("%+v: coordinates %v, error %v; want ErrInvalid", p, out, err)
+		}
+	}
+}
