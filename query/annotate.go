@@ -18,7 +18,8 @@ type AnnotateGenesRequest struct {
 	// predicted.
 	Collection string
 	// Genes lists the genes to annotate (symbols); empty means every gene
-	// with a consensus vector.
+	// with a consensus vector. A gene named twice (or by an alias) counts
+	// once, the first time.
 	Genes []string
 	// K is the number of neighbours voting; 0 means 20.
 	K int
@@ -98,11 +99,16 @@ func (e *Engine) AnnotateGenes(ctx context.Context, req AnnotateGenesRequest) (*
 	}
 	var refs []GeneRef
 	if len(req.Genes) > 0 {
+		named := map[uint32]bool{}
 		for _, s := range req.Genes {
 			g, err := e.ResolveGene(ctx, s)
 			if err != nil {
 				return nil, err
 			}
+			if named[g.ID] { // named twice (or by an alias): annotated and stored once
+				continue
+			}
+			named[g.ID] = true
 			refs = append(refs, g)
 		}
 	} else {
