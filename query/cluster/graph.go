@@ -180,8 +180,12 @@ func (g *graph) quality(labels []int32, gamma float64) float64 {
 // partition labels (any non-negative integers) on the symmetric graph g. A
 // diagonal entry A_ii counts once in k_i and once in the sum, the convention
 // under which aggregation keeps Q unchanged; for graphs without self-loops
-// this is the textbook (and gonum's) definition.
+// this is the textbook (and gonum's) definition. The resolution must be
+// finite and ≥ 0 (as Options.Resolution; 0 here is γ = 0, not the default).
 func Modularity(g *sparse.CSR, labels []int, resolution float64) (float64, error) {
+	if resolution < 0 || math.IsNaN(resolution) || math.IsInf(resolution, 0) {
+		return 0, fmt.Errorf("%w: resolution %v must be finite and ≥ 0", ErrInvalidOptions, resolution)
+	}
 	gr, err := fromCSR(g)
 	if err != nil {
 		return 0, err
