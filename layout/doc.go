@@ -11,7 +11,8 @@
 //
 //  1. builds the fuzzy simplicial set: per point, ρ is the distance to the
 //     nearest neighbour and σ is found by binary search so that
-//     Σ_j exp(−(d_j − ρ)/σ) = log2(NNeighbors); the membership of edge i→j is
+//     Σ_j exp(−(d_j − ρ)/σ) = log2(k + 1) over its k listed neighbours
+//     (log2(NNeighbors) when the lists are full); the membership of edge i→j is
 //     exp(−(d_ij − ρ_i)/σ_i), and the graph is symmetrised by fuzzy union
 //     w = a + b − ab (FuzzyGraph);
 //  2. drops edges lighter than max weight / epochs, as umap-learn does;
@@ -44,7 +45,8 @@
 //
 // With Options.Threads = 1 the SGD is umap-learn's sequential loop, updated
 // in place: the same seed gives the same coordinates bit for bit. With T > 1
-// threads the edges are split by head point into T ranges, and each epoch
+// threads the edges (in head order) are split into T equal runs (a point's
+// edges may fall in two runs), and each epoch
 // runs in steps of 32,768 edges per thread: within a step every thread
 // reads the coordinates as they were at the step's start plus its own
 // changes (negative samples: as at the step's start), and the changes are
