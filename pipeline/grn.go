@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -208,8 +209,14 @@ func PrepareGRN(ctx context.Context, db *store.DB, o GRNOptions, log io.Writer) 
 		for j, g := range r.genes {
 			col[g] = j
 		}
+		score := func(g uint32) float64 {
+			if v := scores[col[g]]; v == v { // NaN (undefined dispersion) ranks last
+				return v
+			}
+			return math.Inf(-1)
+		}
 		order := slices.Clone(common)
-		sort.SliceStable(order, func(a, b int) bool { return scores[col[order[a]]] > scores[col[order[b]]] })
+		sort.SliceStable(order, func(a, b int) bool { return score(order[a]) > score(order[b]) })
 		for rank, g := range order {
 			meanRank[g] += float64(rank) / float64(len(raws))
 		}

@@ -1,0 +1,78 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"genestore/internal/sparse"
+	"genestore/store"
+	"genestore/store/ingest"
+	"genestore/train/prep"
+	"genestore/vocab"
+)
+
+// denseDataset builds an ingest.Dataset of values (cells × genes, row-major)
+// with genes G0, G1, … and barcodes c0, c1, ….
+func denseDataset(cells, genes int, values vocab.ValueType, at func(c, g int) float32) *ingest.Dataset {
+	x := &sparse.CSR{Rows: cells, Cols: genes, Indptr: []int64{0}}
+	ds := &ingest.Dataset{Format: "test", Source: "test", Values: values, X: x}
+	for c := range cells {
+		for g := range genes {
+			if v := at(c, g); v != 0 {
+				x.Indices = append(x.Indices, int32(g))
+				x.Data = append(x.Data, v)
+			}
+		}
+		x.Indptr = append(x.Indptr, int64(len(x.Data)))
+		ds.Barcodes = append(ds.Barcodes, fmt.Sprintf("c%d", c))
+	}
+	for g := range genes {
+		s := fmt.Sprintf("G%d", g)
+		ds.Genes = append(ds.Genes, ingest.Gene{ID: s, Symbol: s})
+	}
+	return ds
+}
+
+// TestPrepareGRNRanksUndefinedDispersionLast: a gene whose dispersion is
+// undefined (never expressed: HVGScores gives NaN) must rank last, not
+// stop the genes after it from being ranked by their variability.
+func TestPrepareGRNRanksUndefinedDispersionLast(t *testing.T) {
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(1, 2))
+	const cells, genes, keep = 60, 30, 8
+	ds := denseDataset(cells, genes, vocab.Log, func(c, g int) float32 {
+		if g == 1 {
+			return 0 // never expressed: NaN dispersion
+		}
+		return float32(rng.Float64() * float64(g+1) / 10)
+	})
+	db := openAt(t, filepath.Join(t.TempDir(), "s.db"))
+	defer db.Close()
+	if _, err := db.AddDataset(ctx, "D", ds, store.AddOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	o := DefaultGRNOptions()
+	o.Genes, o.MinCells = keep, 2
+	in, err := PrepareGRN(ctx, db, o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := prep.HVG(ds.X, vocab.Log, keep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wantSyms []string
+	for _, c := range want {
+		wantSyms = append(wantSyms, ds.Genes[c].Symbol)
+	}
+	got := slices.Clone(in.Symbols)
+	slices.Sort(got)
+	slices.Sort(wantSyms)
+	if !slices.Equal(got, wantSyms) {
+		t.Errorf("grn genes %v, want the %d most variable %v", got, keep, wantSyms)
+	}
+}
