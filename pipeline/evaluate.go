@@ -571,6 +571,11 @@ func buildGeneReps(ctx context.Context, db *store.DB, seed uint64, log io.Writer
 			infos = append(infos, d)
 			model.sets = append(model.sets, gs)
 		}
+		if len(names) == 0 {
+			// Its datasets were dropped: naming none would select every
+			// dataset of the store below.
+			return fmt.Errorf("%w: the gene space holds no dataset's vectors: run `genestore train genes`", store.ErrNotFound)
+		}
 		return nil
 	})
 	if err != nil {

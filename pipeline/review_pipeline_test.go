@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -75,4 +76,36 @@ func TestPrepareGRNRanksUndefinedDispersionLast(t *testing.T) {
 	if !slices.Equal(got, wantSyms) {
 		t.Errorf("grn genes %v, want the %d most variable %v", got, keep, wantSyms)
 	}
+}
+
+// TestEvalAfterOnlyDatasetDropped: once the only dataset a model was
+// trained on is dropped, its space holds no dataset's vectors; evaluating
+// must say so, not evaluate (or index into) the datasets the store holds
+// besides.
+func TestEvalAfterOnlyDatasetDropped(t *testing.T) {
+	ctx := context.Background()
+	cfg := smallSim()
+	cfg.Datasets, cfg.Cells = 2, 150
+	db, _ := simStore(t, cfg)
+	g := DefaultGeneOptions()
+	g.Datasets = []string{"D1"}
+	g.HVG, g.Model.Epochs, g.Model.Dim, g.Model.Hidden, g.Model.Seed = 100, 3, 8, 16, 1
+	if _, err := TrainGenes(ctx, db, g, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	c := DefaultCellOptions()
+	c.Datasets = []string{"D1"}
+	c.Model.Epochs, c.Model.Latent, c.Model.Hidden, c.Model.Seed = 3, 4, 16, 1
+	if _, err := TrainCells(ctx, db, c, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Drop(ctx, db, "D1", DropOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("genes", func(t *testing.T) {
+		_, err := EvalGenes(ctx, db, GeneEvalOptions{Seed: 1}, nil)
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("EvalGenes on a gene space without a dataset's vectors: %v, want ErrNotFound", err)
+		}
+	})
 }
