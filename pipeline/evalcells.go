@@ -98,6 +98,11 @@ func EvalCells(ctx context.Context, db *store.DB, o CellEvalOptions, log io.Writ
 				}
 			}
 		}
+		if len(names) == 0 {
+			// Its datasets were dropped: naming none would select every
+			// dataset of the store below, none of them embedded.
+			return fmt.Errorf("%w: the cell space holds no dataset's vectors: run `genestore train cells`", store.ErrNotFound)
+		}
 		if !fgAll {
 			fgDim = 0
 		}

@@ -108,4 +108,10 @@ func TestEvalAfterOnlyDatasetDropped(t *testing.T) {
 			t.Errorf("EvalGenes on a gene space without a dataset's vectors: %v, want ErrNotFound", err)
 		}
 	})
+	t.Run("cells", func(t *testing.T) {
+		_, err := EvalCells(ctx, db, CellEvalOptions{Label: "cell_type", Seed: 1}, nil)
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("EvalCells on a cell space without a dataset's vectors: %v, want ErrNotFound", err)
+		}
+	})
 }
