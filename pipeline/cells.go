@@ -254,7 +254,8 @@ func commonValues(ins []cellInput) vocab.ValueType {
 
 // rankHVG ranks genes by variability within each dataset and keeps the n
 // with the best mean rank (batch-aware selection as scanpy's batch_key).
-func rankHVG(xs []*sparse.CSR, values []vocab.ValueType, n int) ([]int, error) {
+// names are the datasets', for errors.
+func rankHVG(xs []*sparse.CSR, values []vocab.ValueType, names []string, n int) ([]int, error) {
 	cols := xs[0].Cols
 	if n <= 0 || n >= cols {
 		all := make([]int, cols)
@@ -267,7 +268,7 @@ func rankHVG(xs []*sparse.CSR, values []vocab.ValueType, n int) ([]int, error) {
 	for d, x := range xs {
 		s, err := prep.HVGScores(x, values[d])
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("dataset %q: %w", names[d], err)
 		}
 		order := make([]int, cols)
 		for i := range order {
@@ -489,7 +490,9 @@ func stackCells(ins []cellInput, hvg int) (*stackedCells, error) {
 	st := &stackedCells{shared: len(shared), values: commonValues(ins)}
 	xs := make([]*sparse.CSR, len(ins))
 	vals := make([]vocab.ValueType, len(ins))
+	names := make([]string, len(ins))
 	for i, in := range ins {
+		names[i] = in.info.Name
 		x := in.x.SelectCols(columnsOf(in.genes, shared))
 		vals[i] = in.info.Values
 		if st.values == vocab.Log && in.info.Values != vocab.Log {
@@ -501,7 +504,7 @@ func stackCells(ins []cellInput, hvg int) (*stackedCells, error) {
 		}
 		xs[i] = x
 	}
-	keep, err := rankHVG(xs, vals, hvg)
+	keep, err := rankHVG(xs, vals, names, hvg)
 	if err != nil {
 		return nil, err
 	}

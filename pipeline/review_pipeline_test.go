@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"genestore/internal/sparse"
@@ -114,4 +115,28 @@ func TestEvalAfterOnlyDatasetDropped(t *testing.T) {
 			t.Errorf("EvalCells on a cell space without a dataset's vectors: %v, want ErrNotFound", err)
 		}
 	})
+}
+
+// TestTrainCellsErrorNamesDataset: a dataset the highly-variable-gene
+// ranking cannot score (one cell) must be named in the error.
+func TestTrainCellsErrorNamesDataset(t *testing.T) {
+	ctx := context.Background()
+	db := openAt(t, filepath.Join(t.TempDir(), "s.db"))
+	defer db.Close()
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, d := range []struct {
+		name  string
+		cells int
+	}{{"big", 40}, {"single-cell", 1}} {
+		ds := denseDataset(d.cells, 20, vocab.Counts, func(c, g int) float32 { return float32(rng.IntN(5)) })
+		if _, err := db.AddDataset(ctx, d.name, ds, store.AddOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o := DefaultCellOptions()
+	o.HVG, o.Model.Epochs, o.Model.Latent, o.Model.Hidden = 10, 1, 2, 8
+	_, err := TrainCells(ctx, db, o, nil, nil)
+	if err == nil || !strings.Contains(err.Error(), `"single-cell"`) {
+		t.Errorf("TrainCells with a one-cell dataset: error %v, want one naming it", err)
+	}
 }
