@@ -2,11 +2,11 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 	"time"
 
 	"genestore/index"
@@ -99,6 +99,8 @@ type dropPlan struct {
 	gens   map[string]uint64 // generation of every space, as read
 	spaces []string          // spaces holding a set of the dataset (or, for genes, consensus to update)
 	gm, cm *modelState
+	// batches are the dataset's batches in the cell model (datasetBatches).
+	batches map[string]bool
 }
 
 func dropOnce(ctx context.Context, db *store.DB, name string, o DropOptions, log io.Writer) (*DropResult, error) {
@@ -122,7 +124,10 @@ func dropOnce(ctx context.Context, db *store.DB, name string, o DropOptions, log
 		if p.gm, err = loadModel(tx, vocab.SpaceGenes, vocab.ModelGenes); err != nil {
 			return err
 		}
-		p.cm, err = loadModel(tx, vocab.SpaceCells, vocab.ModelCells)
+		if p.cm, err = loadModel(tx, vocab.SpaceCells, vocab.ModelCells); err != nil {
+			return err
+		}
+		p.batches, err = datasetBatches(tx, p.info)
 		return err
 	})
 	if err != nil {
@@ -346,7 +351,7 @@ func dropCells(p dropPlan, res *DropResult) (func(*store.Tx) error, error) {
 		return nil, err
 	}
 	name := p.info.Name
-	n, err := model.RemoveBatches(func(b string) bool { return b == name || strings.HasPrefix(b, name+"/") })
+	n, err := model.RemoveBatches(func(b string) bool { return p.batches[b] })
 	switch {
 	case errors.Is(err, vae.ErrInput):
 		// Every batch was the dataset's: the model embeds nothing else.
@@ -442,12 +447,14 @@ func renameCellBatches(tx *store.Tx, old, newName string, res *RenameResult) err
 	if err := model.UnmarshalBinary(cm.weights); err != nil {
 		return err
 	}
+	info := res.Dataset
+	info.Name = old
+	batches, err := datasetBatches(tx, info)
+	if err != nil {
+		return err
+	}
 	err = model.RenameBatches(func(b string) string {
-		switch {
-		case b == old:
-			res.CellModel = true
-			return newName
-		case strings.HasPrefix(b, old+"/"):
+		if batches[b] {
 			res.CellModel = true
 			return newName + b[len(old):]
 		}
@@ -461,4 +468,44 @@ func renameCellBatches(tx *store.Tx, old, newName string, res *RenameResult) err
 		return err
 	}
 	return tx.PutBlob(vocab.BlobModel, vocab.ModelCells, w)
+}
+
+// datasetBatches returns the names of dataset info's batches in the cell
+// model: the dataset's name, or "<name>/<value>" for each value of the
+// batch key its cells were embedded with (its "cells" set records it; empty
+// there means the dataset's own); none when the space holds no cells of it.
+// Matching batches by the prefix "<name>/" instead would take dataset
+// "<name>/x"'s batches too: dataset names may hold "/".
+func datasetBatches(tx *store.Tx, info store.DatasetInfo) (map[string]bool, error) {
+	sp, err := tx.Space(vocab.SpaceCells)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	set, ok := sp.Set(info.ID)
+	if !ok {
+		return nil, nil
+	}
+	var params struct {
+		BatchKey string `json:"batch_key"`
+	}
+	_ = json.Unmarshal(set.Provenance.Params, &params)
+	key := params.BatchKey
+	if key == "" {
+		key = info.BatchKey
+	}
+	if key == "" {
+		return map[string]bool{info.Name: true}, nil
+	}
+	col, err := tx.ObsColumn(info.ID, key)
+	if err != nil {
+		return nil, fmt.Errorf("dataset %q: batch key %q: %w", info.Name, key, err)
+	}
+	out := map[string]bool{}
+	for _, v := range col {
+		out[info.Name+"/"+v] = true
+	}
+	return out, nil
 }

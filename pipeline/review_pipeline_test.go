@@ -14,6 +14,7 @@ import (
 	"genestore/store"
 	"genestore/store/ingest"
 	"genestore/train/prep"
+	"genestore/train/vae"
 	"genestore/vocab"
 )
 
@@ -138,5 +139,73 @@ func TestTrainCellsErrorNamesDataset(t *testing.T) {
 	_, err := TrainCells(ctx, db, o, nil, nil)
 	if err == nil || !strings.Contains(err.Error(), `"single-cell"`) {
 		t.Errorf("TrainCells with a one-cell dataset: error %v, want one naming it", err)
+	}
+}
+
+// TestDropRenameTouchOnlyTheDatasetsBatches: dataset names may hold "/",
+// so dataset "A/x" is not a batch of dataset "A": dropping or renaming "A"
+// must leave the cell model's batch "A/x" alone.
+func TestDropRenameTouchOnlyTheDatasetsBatches(t *testing.T) {
+	for _, tc := range []struct {
+		op       string
+		batchKey string   // trained with
+		want     []string // the cell model's batches after it
+	}{
+		{"drop", "", []string{"A/x"}},
+		{"rename", "", []string{"B", "A/x"}},
+		{"drop", "sub", []string{"A/x/0", "A/x/1"}},
+		{"rename", "sub", []string{"B/0", "B/1", "A/x/0", "A/x/1"}},
+	} {
+		t.Run(tc.op+"/"+tc.batchKey, func(t *testing.T) {
+			ctx := context.Background()
+			db := openAt(t, filepath.Join(t.TempDir(), "s.db"))
+			defer db.Close()
+			rng := rand.New(rand.NewPCG(5, 6))
+			for _, name := range []string{"A", "A/x"} {
+				ds := denseDataset(40, 20, vocab.Counts, func(c, g int) float32 { return float32(rng.IntN(6)) })
+				sub := make([]string, 40)
+				for c := range sub {
+					sub[c] = fmt.Sprint(c % 2)
+				}
+				ds.Obs = []ingest.ObsColumn{{Name: "sub", Categorical: true, Values: sub}}
+				if _, err := db.AddDataset(ctx, name, ds, store.AddOptions{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			o := DefaultCellOptions()
+			o.BatchKey = tc.batchKey
+			o.Model.Epochs, o.Model.Latent, o.Model.Hidden, o.Model.Seed = 2, 2, 8, 1
+			if _, err := TrainCells(ctx, db, o, nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			var err error
+			if tc.op == "drop" {
+				_, err = Drop(ctx, db, "A", DropOptions{}, nil)
+			} else {
+				_, err = Rename(ctx, db, "A", "B")
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			err = db.View(func(tx *store.Tx) error {
+				st, err := loadModel(tx, vocab.SpaceCells, vocab.ModelCells)
+				if err != nil || st == nil {
+					return fmt.Errorf("cell model: %v", err)
+				}
+				m := new(vae.Model)
+				if err := m.UnmarshalBinary(st.weights); err != nil {
+					return err
+				}
+				got = m.BatchNames()
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("after %s of A the cell model's batches are %q, want %q", tc.op, got, tc.want)
+			}
+		})
 	}
 }
