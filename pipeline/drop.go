@@ -308,10 +308,13 @@ func dropGenes(ctx context.Context, p dropPlan, ix *index.Index, res *DropResult
 	res.GeneModel = fmt.Sprintf("layer of %q removed; %d consensus vectors recomputed, %d removed", p.info.Name, len(cons.Genes), len(gone))
 	prov := store.Provenance{Kind: "gene-model", ModelVersion: p.gm.version, Params: p.gm.params, Datasets: nil}
 	return func(tx *store.Tx) error {
-		// the consensus still averages the other datasets: keep naming them
+		// the consensus still averages the other datasets: keep its own
+		// provenance (the training's params, the datasets appended), less
+		// the dropped dataset
 		if sp, err := tx.Space(vocab.SpaceGenes); err == nil {
 			if set, ok := sp.Set(vocab.Consensus); ok {
 				prov.Datasets = slices.DeleteFunc(slices.Clone(set.Provenance.Datasets), func(id uint32) bool { return id == p.info.ID })
+				prov.Params = droppedConsensusParams(set.Provenance.Params, p.info.Name)
 			}
 		}
 		if len(cons.Genes) > 0 {
@@ -324,6 +327,36 @@ func dropGenes(ctx context.Context, p dropPlan, ix *index.Index, res *DropResult
 		}
 		return tx.PutBlob(vocab.BlobModel, vocab.ModelGenes, weights)
 	}, nil
+}
+
+// droppedConsensusParams returns the consensus set's params with dataset
+// name taken off their "appended" list (appendedConsensusProvenance); params
+// that are not a JSON object are kept as they are.
+func droppedConsensusParams(params json.RawMessage, name string) json.RawMessage {
+	var m map[string]any
+	if len(params) == 0 || json.Unmarshal(params, &m) != nil {
+		return params
+	}
+	switch a := m["appended"].(type) {
+	case string: // one append before the list
+		if a != name {
+			return params
+		}
+		delete(m, "appended")
+	case []any:
+		kept := slices.DeleteFunc(slices.Clone(a), func(v any) bool { return v == name })
+		if len(kept) == len(a) {
+			return params
+		}
+		m["appended"] = kept
+	default:
+		return params
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		return params
+	}
+	return out
 }
 
 // replaceConsensus puts cons's consensus vectors into ix, replacing the

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -207,5 +208,64 @@ func TestDropRenameTouchOnlyTheDatasetsBatches(t *testing.T) {
 				t.Errorf("after %s of A the cell model's batches are %q, want %q", tc.op, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestDropKeepsConsensusProvenance: dropping a dataset rewrites the
+// consensus set; its provenance must stay the consensus's own (the
+// training's params with the appended datasets), less the dropped
+// dataset, not become the params of whichever dataset's set comes first.
+func TestDropKeepsConsensusProvenance(t *testing.T) {
+	ctx := context.Background()
+	cfg := smallSim()
+	cfg.Datasets, cfg.Cells = 4, 150
+	db, s := simStore(t, cfg, 2)
+	g := DefaultGeneOptions()
+	g.HVG, g.Model.Epochs, g.Model.Dim, g.Model.Hidden, g.Model.Seed = 100, 3, 8, 16, 1
+	if _, err := TrainGenes(ctx, db, g, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range []int{2, 3} {
+		if _, err := Append(ctx, db, s.Datasets[i].Name, simDataset(s.Datasets[i]), AppendOptions{Seed: 3}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	consensus := func() (store.Provenance, map[string]any) {
+		var prov store.Provenance
+		err := db.View(func(tx *store.Tx) error {
+			sp, err := tx.Space(vocab.SpaceGenes)
+			if err != nil {
+				return err
+			}
+			set, ok := sp.Set(vocab.Consensus)
+			if !ok {
+				return fmt.Errorf("no consensus set")
+			}
+			prov = set.Provenance
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p map[string]any
+		if err := json.Unmarshal(prov.Params, &p); err != nil {
+			t.Fatal(err)
+		}
+		return prov, p
+	}
+	_, before := consensus()
+	for _, name := range []string{"D2", "D4"} { // a trained dataset, then an appended one
+		if _, err := Drop(ctx, db, name, DropOptions{}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, after := consensus()
+	for k := range before {
+		if _, ok := after[k]; !ok {
+			t.Errorf("consensus params lost %q: %v", k, after)
+		}
+	}
+	if a, _ := after["appended"].([]any); len(a) != 1 || a[0] != "D3" {
+		t.Errorf("consensus params appended = %v, want [D3]", after["appended"])
 	}
 }
