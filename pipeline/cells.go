@@ -34,11 +34,13 @@ const (
 // ErrNoData is returned when a job has nothing to train on.
 var ErrNoData = errors.New("pipeline: nothing to train on")
 
-// ErrConflict is returned by TrainGenes and TrainCells when another writer
-// in the same process committed vectors to the space they replace while
-// they trained: their commit would drop those vectors, so nothing is
-// written and the training can be run again. (Writers in other processes
-// wait for the store's file lock and cannot interleave.)
+// ErrConflict is returned by a job (TrainGenes, TrainCells, CellsFromGenes,
+// Append, Drop, TrainExpr, Predict, TrainGRN) when another writer, in this
+// process or another, committed something the job read (a space it
+// replaces or extends, a model, a dataset) while it computed: the store
+// locks the file only for the length of a transaction, so commits can land
+// between a job's reads and its own. Nothing is written and the job can be
+// run again.
 var ErrConflict = errors.New("pipeline: the embedding space changed while training; nothing written, run again")
 
 // spaceGeneration reads space's generation (0 when it was never written).
