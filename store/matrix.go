@@ -290,6 +290,9 @@ func (tx *Tx) matrixRows(info DatasetInfo, lo, hi, nnzHint int) (*sparse.CSR, er
 	prefix := u32key(info.ID)
 	c := mb.Cursor()
 	k, v := c.Seek(u32u32key(info.ID, uint32(lo)))
+	if k != nil && bytes.HasPrefix(k, prefix) && len(k) != 8 {
+		return nil, fmt.Errorf("%w: matrix key %x", ErrCorrupt, k)
+	}
 	if k == nil || !bytes.HasPrefix(k, prefix) || binary.BigEndian.Uint32(k[4:]) > uint32(lo) {
 		k, v = c.Prev()
 	}

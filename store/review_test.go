@@ -1,0 +1,30 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"testing"
+)
+
+// A damaged matrix key that shares the dataset's 4-byte prefix but is
+// shorter than 8 bytes must give ErrCorrupt, not an index-out-of-range
+// panic when MatrixRows seeks into the dataset.
+func TestMatrixRowsShortKeyIsCorrupt(t *testing.T) {
+	db := openTemp(t)
+	info, err := db.AddDataset(context.Background(), "d", randomDataset(1, "d", 10, 8, 3, true), AddOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *Tx) error {
+		return tx.btx.Bucket(bMatrix).Put(append(u32key(info.ID), 0xFF), []byte("x"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	err = db.View(func(tx *Tx) error {
+		_, err := tx.MatrixRows(info.ID, 1, 2)
+		return err
+	})
+	if !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("MatrixRows over a short key: %v, want ErrCorrupt", err)
+	}
+}
