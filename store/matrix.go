@@ -282,7 +282,11 @@ func (tx *Tx) matrixRows(info DatasetInfo, lo, hi, nnzHint int) (*sparse.CSR, er
 	if err != nil {
 		return nil, err
 	}
-	out := &sparse.CSR{Rows: hi - lo, Cols: info.Genes, Indptr: make([]int64, 1, hi-lo+1),
+	// The record's counts only size the buffers up to what the file can
+	// hold (a row takes at least 1 byte, a nonzero 2): a count that claims
+	// more gives ErrCorrupt below instead of exhausting memory.
+	nnzHint = tx.sizeHint(uint64(max(nnzHint, 0)), 2)
+	out := &sparse.CSR{Rows: hi - lo, Cols: info.Genes, Indptr: make([]int64, 1, tx.sizeHint(uint64(hi-lo)+1, 1)),
 		Indices: make([]int32, 0, nnzHint), Data: make([]float32, 0, nnzHint)}
 	if hi == lo {
 		return out, nil

@@ -28,3 +28,29 @@ func TestMatrixRowsShortKeyIsCorrupt(t *testing.T) {
 		t.Fatalf("MatrixRows over a short key: %v, want ErrCorrupt", err)
 	}
 }
+
+// A dataset record whose counts are wrong but whose checksum matches (the
+// case sizeHint exists for) must not make Matrix reserve what it claims:
+// an NNZ near 2^62 made make() panic, a huge cell count reserved gigabytes.
+func TestMatrixHugeRecordCountsAreCorrupt(t *testing.T) {
+	db := openTemp(t)
+	info, err := db.AddDataset(context.Background(), "d", randomDataset(1, "d", 10, 8, 3, true), AddOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := info
+	bad.NNZ = 1 << 62
+	bad.Cells = 1<<32 - 2
+	if err := db.Update(func(tx *Tx) error {
+		return tx.btx.Bucket(bDatasets).Put(u32key(info.ID), encodeDataset(bad))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	err = db.View(func(tx *Tx) error {
+		_, err := tx.Matrix(info.ID)
+		return err
+	})
+	if !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Matrix of a record claiming %d nonzeros: %v, want ErrCorrupt", bad.NNZ, err)
+	}
+}
