@@ -17,7 +17,7 @@ import (
 // its write transaction, that AddDataset gave the same id and genes: another
 // writer may have added a dataset or genes in between.
 func (tx *Tx) PlanDataset(name string, ds *ingest.Dataset, opts AddOptions) (id uint32, genes []uint32, err error) {
-	if err := checkName("dataset", name); err != nil {
+	if err := CheckDatasetName(name); err != nil {
 		return 0, nil, err
 	}
 	if err := validateDataset(ds, opts); err != nil {

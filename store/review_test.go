@@ -54,3 +54,18 @@ func TestMatrixHugeRecordCountsAreCorrupt(t *testing.T) {
 		t.Fatalf("Matrix of a record claiming %d nonzeros: %v, want ErrCorrupt", bad.NNZ, err)
 	}
 }
+
+// PlanDataset validates the name as AddDataset does: a reserved name must
+// be refused by the plan, not only by the AddDataset that follows the
+// caller's computation.
+func TestPlanDatasetRefusesReservedName(t *testing.T) {
+	db := openTemp(t)
+	ds := randomDataset(1, "d", 10, 8, 3, true)
+	for _, name := range []string{"consensus", " Consensus ", "*", "   "} {
+		errAdd := db.Update(func(tx *Tx) error { _, err := tx.AddDataset(context.Background(), name, ds, AddOptions{}); return err })
+		errPlan := db.View(func(tx *Tx) error { _, _, err := tx.PlanDataset(name, ds, AddOptions{}); return err })
+		if !errors.Is(errAdd, ErrInvalid) || !errors.Is(errPlan, ErrInvalid) {
+			t.Errorf("name %q: AddDataset %v, PlanDataset %v; want ErrInvalid from both", name, errAdd, errPlan)
+		}
+	}
+}
