@@ -84,7 +84,8 @@
 //
 //	meta            "magic" → "genestore"; "schema_version" → u32;
 //	                "created_by", "last_written_by" → binary version;
-//	                "created_at" → RFC 3339 time
+//	                "created_at" → RFC 3339 time; "home_species" → species
+//	                name (schema 5, once a dataset names a species)
 //	datasets        u32 dataset id → dataset record (DatasetInfo)
 //	dataset_names   name → u32 dataset id
 //	genes           u32 gene id → gene record (symbol, source id)
@@ -118,6 +119,8 @@
 //	                of cells; see layers.go)
 //	models          (schema 4) model name → provenance of the weights blob
 //	                model/<name>
+//	spatial         (schema 5) u32 dataset → spot coordinates (x, y per
+//	                cell; see spatial.go)
 //
 // Dataset ids start at 1 and come from a sequence; [vocab.Consensus]
 // (0xFFFFFFFF) names cross-dataset records. A cell is (dataset id, row

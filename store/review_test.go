@@ -1,8 +1,11 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
+	"math"
 	"testing"
 )
 
@@ -67,5 +70,19 @@ func TestPlanDatasetRefusesReservedName(t *testing.T) {
 		if !errors.Is(errAdd, ErrInvalid) || !errors.Is(errPlan, ErrInvalid) {
 			t.Errorf("name %q: AddDataset %v, PlanDataset %v; want ErrInvalid from both", name, errAdd, errPlan)
 		}
+	}
+}
+
+// The spot coordinate record's bytes are as documented on spatialVersion:
+// uv n, then each x and y as u64 (big-endian, as every u64 of the codec)
+// float64 bits.
+func TestSpotCoordsLayout(t *testing.T) {
+	v := encodeCoords([][2]float64{{1.5, -2}})
+	body := v[1 : len(v)-4]
+	want := []byte{1}
+	want = binary.BigEndian.AppendUint64(want, math.Float64bits(1.5))
+	want = binary.BigEndian.AppendUint64(want, math.Float64bits(-2))
+	if !bytes.Equal(body, want) {
+		t.Fatalf("coords body %x, want %x", body, want)
 	}
 }

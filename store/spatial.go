@@ -11,8 +11,9 @@ import (
 // spatialVersion is the version byte of spot coordinate records.
 //
 // Spot coordinates (bucket "spatial", key u32 dataset id; schema 5),
-// version 1: uv n (= the dataset's cells), n × (u64 x, u64 y) as IEEE-754
-// float64 bits, little-endian pairs in cell row order.
+// version 1: uv n (= the dataset's cells), n × (u64 x, u64 y): IEEE-754
+// float64 bits as u64, big-endian like every u64 of the codec (not
+// little-endian as f32 values are), pairs in cell row order.
 const spatialVersion = 1
 
 func encodeCoords(c [][2]float64) []byte {
