@@ -86,3 +86,31 @@ func TestSpotCoordsLayout(t *testing.T) {
 		t.Fatalf("coords body %x, want %x", body, want)
 	}
 }
+
+// Verify's doc: every problem it returns wraps ErrCorrupt. A dataset whose
+// barcodes, gene columns or an obs column are missing is a damaged store,
+// not a lookup of something absent.
+func TestVerifyMissingPartsAreCorrupt(t *testing.T) {
+	for _, c := range []struct {
+		what   string
+		bucket []byte
+		key    func(id uint32) []byte
+	}{
+		{"barcodes", bBarcodes, func(id uint32) []byte { return u32u32key(id, 0) }},
+		{"dataset genes", bDatasetGenes, u32key},
+		{"obs column", bObs, func(id uint32) []byte { return u32strkey(id, "batch") }},
+	} {
+		db := openTemp(t)
+		info, err := db.AddDataset(context.Background(), "d", randomDataset(1, "d", 10, 8, 3, true), AddOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Update(func(tx *Tx) error { return tx.btx.Bucket(c.bucket).Delete(c.key(info.ID)) }); err != nil {
+			t.Fatal(err)
+		}
+		err = db.Verify(context.Background())
+		if err == nil || !errors.Is(err, ErrCorrupt) {
+			t.Errorf("Verify with the %s missing: %v, want ErrCorrupt", c.what, err)
+		}
+	}
+}

@@ -127,6 +127,11 @@ func (tx *Tx) verifyDataset(ctx context.Context, d DatasetInfo) error {
 		if err == nil {
 			return nil
 		}
+		if !errors.Is(err, ErrCorrupt) {
+			// A part of a stored dataset that cannot be found (ErrNotFound
+			// from Barcodes, DatasetGenes, Obs) is damage to the store.
+			return fmt.Errorf("%w: dataset %q (%d): %w", ErrCorrupt, d.Name, d.ID, err)
+		}
 		return fmt.Errorf("dataset %q (%d): %w", d.Name, d.ID, err)
 	}
 	mb, err := tx.bucket(bMatrix)
