@@ -135,7 +135,7 @@ func (tx *Tx) DropDataset(ctx context.Context, id uint32) (DropStats, error) {
 		return st, err
 	}
 	for _, n := range nets {
-		if slices.ContainsFunc(n.Views, func(v string) bool { return viewOf(v, info.Name) }) || slices.Contains(n.Provenance.Datasets, id) {
+		if slices.ContainsFunc(n.Views, func(v string) bool { return viewOf(v, info.Name, names) }) || slices.Contains(n.Provenance.Datasets, id) {
 			if err := tx.DeleteNetwork(n.Name); err != nil {
 				return st, err
 			}
@@ -153,9 +153,23 @@ func (tx *Tx) DropDataset(ctx context.Context, id uint32) (DropStats, error) {
 }
 
 // viewOf reports whether a network view ("D" or "D:column=value") comes
-// from dataset name.
-func viewOf(view, name string) bool {
-	return view == name || strings.HasPrefix(view, name+":")
+// from dataset name. Dataset names may hold ':', so a view that starts
+// with name+":" belongs to name only if no longer stored dataset name
+// (a key of names, the dataset_names bucket) matches it: view "a:b" or
+// "a:b:batch=x" is dataset "a:b"'s when there is one, not "a"'s.
+func viewOf(view, name string, names *bolt.Bucket) bool {
+	if view == name {
+		return true
+	}
+	if !strings.HasPrefix(view, name+":") {
+		return false
+	}
+	for i := len(view); i > len(name); i = strings.LastIndexByte(view[:i], ':') {
+		if names.Get([]byte(view[:i])) != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // deletePrefix deletes every key of top-level bucket name that starts
@@ -268,8 +282,9 @@ func (tx *Tx) DeleteVectors(space string, ds uint32, ids []uint32) (int, error) 
 
 // RenameDataset gives dataset old the name new (CheckDatasetName rules;
 // ErrDatasetExists when taken, ErrNotFound when old is absent) and returns
-// its record. Only the record and the name index change: every other
-// record refers to the dataset by id.
+// its record. The record, the name index and the views of regulatory
+// networks that name the dataset change; every other record refers to the
+// dataset by id.
 func (tx *Tx) RenameDataset(old, new string) (DatasetInfo, error) {
 	if err := tx.writable(); err != nil {
 		return DatasetInfo{}, err
@@ -312,6 +327,10 @@ func (tx *Tx) renameNetworkViews(old, new string) error {
 	if err != nil {
 		return err
 	}
+	names, err := tx.bucket(bDatasetNames)
+	if err != nil {
+		return err
+	}
 	return forEachNested(root, func(name string, b *bolt.Bucket) error {
 		n, err := decodeNetwork(b.Get(kNetMeta))
 		if err != nil {
@@ -319,10 +338,8 @@ func (tx *Tx) renameNetworkViews(old, new string) error {
 		}
 		changed := false
 		for i, v := range n.Views {
-			if v == old {
-				n.Views[i], changed = new, true
-			} else if rest, ok := strings.CutPrefix(v, old+":"); ok {
-				n.Views[i], changed = new+":"+rest, true
+			if viewOf(v, old, names) {
+				n.Views[i], changed = new+v[len(old):], true
 			}
 		}
 		if !changed {

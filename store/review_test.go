@@ -114,3 +114,67 @@ func TestVerifyMissingPartsAreCorrupt(t *testing.T) {
 		}
 	}
 }
+
+// Dataset names may hold ':'. A network inferred from dataset "a:b" alone
+// (view "a:b", or "a:b:batch=x") is not a view of dataset "a": dropping
+// "a" must keep it, and renaming "a" must not rewrite its views.
+func TestNetworkViewsOfPrefixNamedDatasets(t *testing.T) {
+	ctx := context.Background()
+	abViews := []string{"a:b", "a:b:batch=x"}
+	setup := func() (*DB, uint32) {
+		db := openTemp(t)
+		a, err := db.AddDataset(ctx, "a", randomDataset(1, "a", 10, 8, 3, true), AddOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ab, err := db.AddDataset(ctx, "a:b", randomDataset(2, "ab", 10, 8, 3, true), AddOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []Network{
+			{Name: "of-ab", Views: abViews, Provenance: Provenance{Datasets: []uint32{ab.ID}}},
+			{Name: "of-a", Views: []string{"a", "a:batch=y"}, Provenance: Provenance{Datasets: []uint32{a.ID}}},
+		} {
+			if err := db.Update(func(tx *Tx) error { return tx.PutNetwork(n, []RegEdge{{Regulator: 1, Target: 2, Score: 1}}) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return db, a.ID
+	}
+
+	db, _ := setup()
+	if err := db.Update(func(tx *Tx) error { _, err := tx.RenameDataset("a", "c"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	var got []Network
+	if err := db.View(func(tx *Tx) (err error) { got, err = tx.Networks(); return err }); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{"of-a": {"c", "c:batch=y"}, "of-ab": abViews}
+	for _, n := range got {
+		if !slicesEqual(n.Views, want[n.Name]) {
+			t.Errorf("after renaming a to c, network %q has views %q, want %q", n.Name, n.Views, want[n.Name])
+		}
+	}
+
+	db, id := setup()
+	var st DropStats
+	if err := db.Update(func(tx *Tx) (err error) { st, err = tx.DropDataset(ctx, id); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Networks) != 1 || st.Networks[0] != "of-a" {
+		t.Errorf("dropping a removed networks %q, want only of-a", st.Networks)
+	}
+}
+
+func slicesEqual(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
