@@ -145,6 +145,11 @@ func validateDataset(ds *ingest.Dataset, opts AddOptions) error {
 	if len(ds.Genes) != x.Cols {
 		return fmt.Errorf("%w: %d genes for %d matrix columns", ErrInvalid, len(ds.Genes), x.Cols)
 	}
+	// Genes are checked again where their keys are made (putDatasetGenes),
+	// after AddDataset has begun writing: check them here, before it does.
+	if _, _, _, err := geneVocabKeys(ds.Genes); err != nil {
+		return err
+	}
 	if len(ds.Barcodes) != x.Rows {
 		return fmt.Errorf("%w: %d barcodes for %d matrix rows", ErrInvalid, len(ds.Barcodes), x.Rows)
 	}

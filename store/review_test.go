@@ -178,3 +178,43 @@ func slicesEqual(a, b []string) bool {
 	}
 	return true
 }
+
+// AddDataset's doc: nothing is written unless everything is valid. A gene
+// with neither symbol nor id is invalid; the refused AddDataset must leave
+// the transaction untouched (here: the dataset id sequence), so that a
+// caller that goes on in the same Update commits nothing of it.
+func TestAddDatasetInvalidGeneWritesNothing(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	before, err := db.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := randomDataset(1, "d", 10, 8, 3, true)
+	bad.Genes[3].Symbol, bad.Genes[3].ID = "", ""
+	var addErr error
+	if err := db.Update(func(tx *Tx) error {
+		_, addErr = tx.AddDataset(ctx, "d", bad, AddOptions{})
+		return nil // the caller carries on: the refused add must have written nothing
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(addErr, ErrInvalid) {
+		t.Fatalf("AddDataset with an empty gene: %v, want ErrInvalid", addErr)
+	}
+	after, err := db.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before != after {
+		t.Fatal("a refused AddDataset changed the store")
+	}
+	// The digest does not cover bucket sequences: the next id shows them.
+	info, err := db.AddDataset(ctx, "d", randomDataset(1, "d", 10, 8, 3, true), AddOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.ID != 1 {
+		t.Fatalf("first dataset after a refused AddDataset got id %d, want 1", info.ID)
+	}
+}
