@@ -203,9 +203,14 @@ func (tx *Tx) markClusterings(space string) (int, error) {
 
 // markPredictionsOf marks stale the predictions computed from dataset d
 // (its id in their provenance, or a name "<d>:..." as label transfer
-// names them) and counts them.
+// names them, unless a longer dataset name owns it as in viewOf) and
+// counts them.
 func (tx *Tx) markPredictionsOf(d DatasetInfo) (int, error) {
 	root, err := tx.bucket(bPredictions)
+	if err != nil {
+		return 0, err
+	}
+	names, err := tx.bucket(bDatasetNames)
 	if err != nil {
 		return 0, err
 	}
@@ -218,7 +223,7 @@ func (tx *Tx) markPredictionsOf(d DatasetInfo) (int, error) {
 			if err != nil {
 				return fmt.Errorf("predictions %s/%s: %w", kind, k, err)
 			}
-			if !p.Stale && (slices.Contains(p.Provenance.Datasets, d.ID) || strings.HasPrefix(string(k), d.Name+":")) {
+			if !p.Stale && (slices.Contains(p.Provenance.Datasets, d.ID) || (strings.HasPrefix(string(k), d.Name+":") && viewOf(string(k), d.Name, names))) {
 				hit = append(hit, pk{kind, string(k)})
 			}
 			return nil

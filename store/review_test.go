@@ -218,3 +218,37 @@ func TestAddDatasetInvalidGeneWritesNothing(t *testing.T) {
 		t.Fatalf("first dataset after a refused AddDataset got id %d, want 1", info.ID)
 	}
 }
+
+// Predictions named "<dataset>:..." (label transfer) are marked stale when
+// that dataset is dropped; those of dataset "a:b" are not "a"'s.
+func TestDropMarksOnlyItsOwnPredictions(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	a, err := db.AddDataset(ctx, "a", randomDataset(1, "a", 10, 8, 3, true), AddOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ab, err := db.AddDataset(ctx, "a:b", randomDataset(2, "ab", 10, 8, 3, true), AddOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *Tx) error {
+		if err := tx.PutPredictions("cell-labels", "a:ref", nil, Provenance{}); err != nil {
+			return err
+		}
+		return tx.PutPredictions("cell-labels", "a:b:ref", nil, Provenance{Datasets: []uint32{ab.ID}})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var st DropStats
+	if err := db.Update(func(tx *Tx) (err error) { st, err = tx.DropDataset(ctx, a.ID); return err }); err != nil {
+		t.Fatal(err)
+	}
+	var p Predictions
+	if err := db.View(func(tx *Tx) (err error) { p, err = tx.Predictions("cell-labels", "a:b:ref"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if st.Predictions != 1 || p.Stale {
+		t.Fatalf("dropping a marked %d predictions stale (a:b:ref stale: %v), want 1 (a:ref only)", st.Predictions, p.Stale)
+	}
+}
