@@ -3,6 +3,7 @@ package command
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"text/tabwriter"
 
@@ -102,7 +103,10 @@ with scIB's definitions:
   transfer_accuracy, transfer_macro_f1
                       kNN (k 15) label transfer from the other batches to the
                       last dataset (the query)
---json prints {"model": {METRICS}, "baselines": {"pca": {METRICS}, "pca50": {METRICS}}}.`,
+The cells-from-genes space ("train cells-from-genes") is scored beside them,
+as the baseline "cells-from-genes", when it holds every evaluated cell.
+--json prints {"model": {METRICS}, "baselines": {"pca": {METRICS}, "pca50": {METRICS}[,
+"cells-from-genes": {METRICS}]}}.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runEval(cmd, g, o.json, []string{"pca", "pca50"}, func(db *store.DB) (*pipeline.Evaluation, error) {
@@ -138,7 +142,18 @@ func runEval(cmd *cobra.Command, g *globalOptions, asJSON bool, baselines []stri
 	return printEvaluation(cmd.OutOrStdout(), ev, baselines)
 }
 
+// printEvaluation prints the metrics as a table: the model, the named
+// baselines, then every other baseline the evaluation scored (e.g. eval
+// cells' cells-from-genes space), sorted.
 func printEvaluation(w io.Writer, ev *pipeline.Evaluation, baselines []string) error {
+	var more []string
+	for b := range ev.Baselines {
+		if !slices.Contains(baselines, b) {
+			more = append(more, b)
+		}
+	}
+	sort.Strings(more)
+	baselines = append(slices.Clip(baselines), more...)
 	keys := map[string]bool{}
 	for k := range ev.Model {
 		keys[k] = true
