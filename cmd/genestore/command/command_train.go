@@ -55,6 +55,9 @@ coefficients of each gene's log-normalised expression on the latent.
 It replaces the "cells" and "cell-genes" spaces, the model weights and both
 spaces' HNSW indexes in one transaction: an interrupted run changes nothing.`,
 		Args: cobra.NoArgs,
+		// 0 would mean the library's default (every gene for --hvg): refuse
+		// it rather than train something else than asked for.
+		PreRunE: positive("latent", "hidden", "batch-size", "lr", "hvg"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			db, err := openStore(g, false)
 			if err != nil {
