@@ -30,7 +30,7 @@ func positive(names ...string) func(*cobra.Command, []string) error {
 					want = "> 0"
 				}
 				dash := "--"
-				if len(n) == 1 {
+				if fl.Shorthand == n { // -k; spatial's and clusters' --k have no shorthand
 					dash = "-"
 				}
 				return fmt.Errorf("%w: %s%s %s is out of range (want %s)", query.ErrInvalid, dash, n, fl.Value.String(), want)

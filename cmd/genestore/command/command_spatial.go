@@ -35,6 +35,8 @@ obsm/spatial). It reads the store only. --json prints {"dataset", "spots",
 "k", "tested", "permutations", "genes": [{"gene", "symbol", "spots",
 "morans_i", "z", "p_norm", "q_norm", "p_perm"}]}.`,
 		Args: cobra.NoArgs,
+		// the library reads 0 as its default: refuse it on the command line
+		PreRunE: positive("top", "k", "min-spots"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return apiVerb(cmd, g, true, o.json, func(ctx context.Context, db *genestore.DB) (*pipeline.SpatialPatternResult, error) {
 				return db.SpatialGenes(ctx, o.dataset, o.o)

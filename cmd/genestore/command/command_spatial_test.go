@@ -39,3 +39,17 @@ func TestSpatialVerb(t *testing.T) {
 		t.Errorf("spatial on a dataset without coordinates: %v", err)
 	}
 }
+
+// TestSpatialRefusesNonPositiveCounts: --top 0 and --min-spots 0 are
+// errors, not the defaults 20 and 10 (pipeline reads 0 as its default, so
+// --top 0 printed 20 genes).
+func TestSpatialRefusesNonPositiveCounts(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "s.db")
+	mustRun(t, "--store", db, "-q", "ingest", "--name", "mob", "--coords", "x,y", filepath.Join(repoRoot, "testdata", "sample", "mob_spatial"))
+	for _, c := range [][]string{{"--top", "0"}, {"--top", "-2"}, {"--min-spots", "0"}, {"--k", "0"}} {
+		out, err := run(t, append([]string{"--store", db, "spatial", "--dataset", "mob", "--permutations", "0"}, c...)...)
+		if err == nil || !strings.Contains(err.Error(), c[0]) {
+			t.Errorf("spatial %s: err %v, want one naming %s; printed %d lines", strings.Join(c, " "), err, c[0], strings.Count(out, "\n"))
+		}
+	}
+}
