@@ -51,7 +51,10 @@ With --json it prints {"dataset", "removed": {"records", "edge_lists",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !o.yes {
 				fmt.Fprintf(cmd.ErrOrStderr(), "drop %q and everything derived from it? type its name to confirm: ", o.dataset)
-				line, _ := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
+				line, err := readLine(cmd.Context(), cmd.InOrStdin())
+				if err != nil && cmd.Context().Err() != nil {
+					return err
+				}
 				if strings.TrimSpace(line) != o.dataset {
 					return errNotConfirmed
 				}
@@ -84,4 +87,26 @@ func printDrop(w io.Writer, res *pipeline.DropResult) error {
 		_, err = fmt.Fprintf(w, "networks removed: %s\n", strings.Join(res.Removed.Networks, ", "))
 	}
 	return err
+}
+
+// readLine reads one line from r, or returns ctx's error as soon as ctx is
+// done (Ctrl-C at a prompt: main's signal.NotifyContext keeps SIGINT from
+// ending the process, so a blocked read would ignore it). The reading
+// goroutine is left behind then; the process is about to exit.
+func readLine(ctx context.Context, r io.Reader) (string, error) {
+	type result struct {
+		line string
+		err  error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		line, err := bufio.NewReader(r).ReadString('\n')
+		ch <- result{line, err}
+	}()
+	select {
+	case res := <-ch:
+		return res.line, res.err
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
 }

@@ -2,11 +2,14 @@ package command
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"genestore"
 	"genestore/pipeline"
@@ -102,5 +105,30 @@ func TestLifecycleVerbs(t *testing.T) {
 	mustRun(t, "--store", db, "verify")
 	if _, err := os.Stat(db + ".lock-owner"); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("lock-owner file left behind: %v", err)
+	}
+}
+
+// TestDropPromptHonoursCancel: Ctrl-C (the cancelled context) ends drop's
+// confirmation prompt; it waited for a line on stdin however long, since
+// main's signal.NotifyContext keeps SIGINT from killing the process.
+func TestDropPromptHonoursCancel(t *testing.T) {
+	stdin, w := io.Pipe() // a terminal nobody types in
+	defer w.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	cmd := NewRootCommand()
+	cmd.SetIn(stdin)
+	cmd.SetOut(&bytes.Buffer{})
+	cmd.SetErr(&bytes.Buffer{})
+	cmd.SetArgs([]string{"--store", filepath.Join(t.TempDir(), "s.db"), "drop", "--dataset", "lung"})
+	done := make(chan error, 1)
+	go func() { done <- cmd.ExecuteContext(ctx) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled drop prompt: %v, want context.Canceled", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("drop kept waiting for confirmation after its context was cancelled")
 	}
 }
