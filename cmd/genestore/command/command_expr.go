@@ -2,6 +2,7 @@ package command
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"github.com/scigolib/hdf5"
 	"github.com/spf13/cobra"
 
+	"genestore/internal/atomicfile"
 	"genestore/pipeline"
 	"genestore/query"
 	"genestore/store"
@@ -154,10 +156,11 @@ func newPredictCommand(g *globalOptions) *cobra.Command {
 		all    bool
 		out    string
 		format string
+		force  bool
 		asJSON bool
 	)
 	cmd := &cobra.Command{
-		Use:   "predict --dataset D [--genes G1,G2|--all] [--out FILE --format tsv|h5ad]",
+		Use:   "predict --dataset D [--genes G1,G2|--all] [--out FILE --format tsv|h5ad [--force]]",
 		Short: "Predict target-gene expression for every cell of a dataset and store it as a layer",
 		Long: `predict runs the stored expression model (train expr) on every cell of --dataset
 and stores the predicted log-expression of its target genes (--genes, or --all,
@@ -171,7 +174,9 @@ layer is written in one transaction, replacing the previous one.
 
 Query it with expr --gene G --dataset D. --out FILE also writes the layer:
 tsv (barcode, then one column per gene, a header row) or h5ad (X cells ×
-genes, obs index barcodes with the cell's row number, var index symbols).
+genes, obs index barcodes with the cell's row number, var index symbols),
+through a temporary file in the same folder, synced and renamed; an existing
+FILE is refused (before anything is predicted) unless --force.
 --json prints {"layer", "dataset", "model_version", "genes", "cells",
 "landmarks", "landmarks_present", "missing_landmarks", "query_means"}.`,
 		Args: cobra.NoArgs,
@@ -181,6 +186,13 @@ genes, obs index barcodes with the cell's row number, var index symbols).
 			}
 			if out != "" && format != "tsv" && format != "h5ad" {
 				return fmt.Errorf("predict: format %q: want tsv or h5ad", format)
+			}
+			if out != "" && !force {
+				if _, err := os.Stat(out); err == nil {
+					return fmt.Errorf("predict: %s exists (pass --force to replace it)", out)
+				} else if !errors.Is(err, os.ErrNotExist) {
+					return err
+				}
 			}
 			db, err := openStore(g, false)
 			if err != nil {
@@ -215,6 +227,7 @@ genes, obs index barcodes with the cell's row number, var index symbols).
 	f.StringVar(&o.Layer, "layer", vocab.LayerPredicted, "layer name")
 	f.StringVar(&out, "out", "", "also write the layer to this file")
 	f.StringVar(&format, "format", "tsv", "file format: tsv or h5ad")
+	f.BoolVar(&force, "force", false, "replace an existing --out file")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	_ = cmd.MarkFlagRequired("dataset")
 	return cmd
@@ -259,30 +272,32 @@ func readLayer(db *store.DB, l store.Layer) (*layerTable, error) {
 }
 
 // exportLayer writes layer l to path as tsv or h5ad, through a temporary
-// file renamed when complete.
+// file beside it, synced and renamed when complete (atomicfile.Write).
 func exportLayer(db *store.DB, l store.Layer, path, format string) error {
 	t, err := readLayer(db, l)
 	if err != nil {
 		return err
 	}
-	if format == "h5ad" {
-		return writeLayerH5AD(path, t)
-	}
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
+	err = atomicfile.Write(path, func(f *os.File) error {
+		if format != "h5ad" {
+			return writeLayerTSV(f, t)
+		}
+		// the HDF5 writer opens the file by name: let it rewrite the
+		// temporary one, then hand atomicfile the result to sync and rename
+		if err := writeLayerH5AD(f.Name(), t); err != nil {
+			return err
+		}
+		g, err := os.Open(f.Name())
+		if err != nil {
+			return err
+		}
+		defer g.Close()
+		return g.Sync()
+	})
 	if err != nil {
-		return err
-	}
-	if err := writeLayerTSV(f, t); err != nil {
-		f.Close()
-		os.Remove(tmp)
 		return fmt.Errorf("predict --out %s: %w", path, err)
 	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, path)
+	return nil
 }
 
 func writeLayerTSV(w io.Writer, t *layerTable) error {
@@ -313,34 +328,28 @@ func rowNumbers(n int) []int32 {
 	return r
 }
 
-// writeLayerH5AD writes t as AnnData (≥ 0.8 layout): dense float32 X
-// (cells × genes), obs index = barcodes with one column "row" (the cell's
+// writeLayerH5AD writes t to path as AnnData (≥ 0.8 layout): dense float32
+// X (cells × genes), obs index = barcodes with one column "row" (the cell's
 // row in the dataset), var index = gene symbols.
 func writeLayerH5AD(path string, t *layerTable) (err error) {
-	tmp := path + ".tmp"
-	fw, err := hdf5.CreateForWrite(tmp, hdf5.CreateTruncate)
+	fw, err := hdf5.CreateForWrite(path, hdf5.CreateTruncate)
 	if err != nil {
-		return fmt.Errorf("predict --out %s: %w", path, err)
+		return err
 	}
 	defer func() {
 		if cerr := fw.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("predict --out %s: %w", path, cerr)
+			err = cerr
 		}
-		if err != nil {
-			os.Remove(tmp)
-			return
-		}
-		err = os.Rename(tmp, path)
 	}()
 	n, G := uint64(len(t.barcodes)), uint64(len(t.symbols))
 	group := func(p string, attrs ...any) error {
 		g, err := fw.CreateGroup(p)
 		if err != nil {
-			return fmt.Errorf("predict --out %s: group %s: %w", path, p, err)
+			return fmt.Errorf("group %s: %w", p, err)
 		}
 		for i := 0; i+1 < len(attrs); i += 2 {
 			if err := g.WriteAttribute(attrs[i].(string), attrs[i+1]); err != nil {
-				return fmt.Errorf("predict --out %s: %s attribute %v: %w", path, p, attrs[i], err)
+				return fmt.Errorf("%s attribute %v: %w", p, attrs[i], err)
 			}
 		}
 		return nil
@@ -348,14 +357,14 @@ func writeLayerH5AD(path string, t *layerTable) (err error) {
 	dataset := func(p string, dt hdf5.Datatype, data any, shape []uint64, attrs ...any) error {
 		d, err := fw.CreateDataset(p, dt, shape)
 		if err != nil {
-			return fmt.Errorf("predict --out %s: dataset %s: %w", path, p, err)
+			return fmt.Errorf("dataset %s: %w", p, err)
 		}
 		if err := d.Write(data); err != nil {
-			return fmt.Errorf("predict --out %s: write %s: %w", path, p, err)
+			return fmt.Errorf("write %s: %w", p, err)
 		}
 		for i := 0; i+1 < len(attrs); i += 2 {
 			if err := d.WriteAttribute(attrs[i].(string), attrs[i+1]); err != nil {
-				return fmt.Errorf("predict --out %s: %s attribute %v: %w", path, p, attrs[i], err)
+				return fmt.Errorf("%s attribute %v: %w", p, attrs[i], err)
 			}
 		}
 		return nil

@@ -156,3 +156,42 @@ func TestPredictNeverNegative(t *testing.T) {
 		t.Errorf("%d of %d predicted values are negative", negative, values)
 	}
 }
+
+// TestPredictOutNeedsForce: an existing --out is refused without --force
+// before anything is predicted or stored (export, backup, compact and
+// activity refuse it too; predict replaced it), and with --force replaced
+// whole, in either format, leaving no temporary file beside it.
+func TestPredictOutNeedsForce(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "s.db")
+	mustRun(t, "--store", db, "-q", "ingest", "--name", "pbmc_small", filepath.Join(repoRoot, "testdata", "sample", "pbmc_small"))
+	mustRun(t, "--store", db, "-q", "train", "expr", "--landmarks", "auto", "--auto-landmarks", "40", "--hidden", "16", "--epochs", "5", "--max-targets", "30")
+	before := fileDigest(t, db)
+	for _, format := range []string{"tsv", "h5ad"} {
+		out := filepath.Join(dir, "pred."+format)
+		if err := os.WriteFile(out, []byte("keep me"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := run(t, "--store", db, "-q", "predict", "--dataset", "pbmc_small", "--out", out, "--format", format); err == nil || !strings.Contains(err.Error(), "--force") {
+			t.Errorf("predict --out over an existing %s file: %v, want a refusal naming --force", format, err)
+		}
+		if b, _ := os.ReadFile(out); string(b) != "keep me" {
+			t.Errorf("a refused predict --out replaced the %s file", format)
+		}
+		if fileDigest(t, db) != before {
+			t.Fatalf("a refused predict --out (%s) changed the store", format)
+		}
+		mustRun(t, "--store", db, "-q", "predict", "--dataset", "pbmc_small", "--out", out, "--format", format, "--force")
+		if b, _ := os.ReadFile(out); string(b) == "keep me" || len(b) < 100 {
+			t.Errorf("predict --out --force did not replace the %s file: %q", format, b[:min(len(b), 20)])
+		}
+		before = fileDigest(t, db)
+	}
+	if es, _ := os.ReadDir(dir); len(es) != 3 {
+		var names []string
+		for _, e := range es {
+			names = append(names, e.Name())
+		}
+		t.Errorf("files left in the folder: %v, want s.db, pred.tsv, pred.h5ad", names)
+	}
+}
