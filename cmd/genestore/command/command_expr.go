@@ -410,7 +410,7 @@ prints {"dataset", "gene", "gene_id", "layer", "model", "stale", "cells",
 "barcodes", "values"}, as GET /v1/genes/{symbol}/predicted?dataset=D does;
 with --summary, without "barcodes" and "values".`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			e, _, db, err := openEngine(g, true, cmd.ErrOrStderr())
 			if err != nil {
 				return err
@@ -421,7 +421,11 @@ with --summary, without "barcodes" and "values".`,
 				return err
 			}
 			w := bufio.NewWriter(cmd.OutOrStdout())
-			defer w.Flush()
+			defer func() { // a failed write shows only here: do not exit 0
+				if ferr := w.Flush(); err == nil {
+					err = ferr
+				}
+			}()
 			if asJSON && summary {
 				return writeJSON(w, exprSummaryJSON{PredictedExpr: pg})
 			}

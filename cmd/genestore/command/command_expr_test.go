@@ -1,7 +1,9 @@
 package command
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -193,5 +195,28 @@ func TestPredictOutNeedsForce(t *testing.T) {
 			names = append(names, e.Name())
 		}
 		t.Errorf("files left in the folder: %v, want s.db, pred.tsv, pred.h5ad", names)
+	}
+}
+
+// failWriter fails every write, as stdout on a full disk or a closed pipe.
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
+
+// TestExprReportsWriteError: expr buffers its output and flushed it in a
+// defer that dropped the error, so it exited 0 with nothing written.
+func TestExprReportsWriteError(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "s.db")
+	mustRun(t, "--store", db, "-q", "ingest", "--name", "pbmc_small", filepath.Join(repoRoot, "testdata", "sample", "pbmc_small"))
+	mustRun(t, "--store", db, "-q", "train", "expr", "--landmarks", "auto", "--auto-landmarks", "40", "--hidden", "16", "--epochs", "5", "--max-targets", "30")
+	mustRun(t, "--store", db, "-q", "predict", "--dataset", "pbmc_small", "--genes", "CD79B")
+	for _, extra := range [][]string{nil, {"--json"}, {"--summary"}, {"--summary", "--json"}} {
+		cmd := NewRootCommand()
+		cmd.SetOut(failWriter{})
+		cmd.SetErr(&bytes.Buffer{})
+		cmd.SetArgs(append([]string{"--store", db, "expr", "--gene", "CD79B", "--dataset", "pbmc_small"}, extra...))
+		if err := cmd.ExecuteContext(t.Context()); err == nil {
+			t.Errorf("expr %v on a failing stdout: no error", extra)
+		}
 	}
 }
