@@ -98,6 +98,8 @@ The data are read in one read transaction, scored with no lock held, and the
 network is committed in one write transaction that checks no dataset changed
 meanwhile; a refused or interrupted run changes nothing.`,
 		Args: cobra.NoArgs,
+		// pipeline reads 0 as its default: refuse it on the command line
+		PreRunE: positive("genes", "min-cells"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			res, err := o.run(cmd, g)
 			if err != nil {

@@ -77,3 +77,21 @@ func TestGRNVerbs(t *testing.T) {
 		t.Fatalf("views by a missing column: %v", err)
 	}
 }
+
+// TestTrainGRNRefusesZeroCounts: --genes 0 and --min-cells 0 are errors
+// (pipeline reads 0 as its default, so --genes 0 kept 500 genes and stored
+// the network), like the negative values pipeline already refuses.
+func TestTrainGRNRefusesZeroCounts(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "s.db")
+	mustRun(t, "--store", db, "-q", "ingest", "--name", "pbmc_small", filepath.Join(repoRoot, "testdata", "sample", "pbmc_small"))
+	before := fileDigest(t, db)
+	for _, flag := range []string{"--genes", "--min-cells"} {
+		_, err := run(t, "--store", db, "-q", "train", "grn", "--views-by", "groups", "--method", "pearson", flag, "0")
+		if err == nil || !strings.Contains(err.Error(), flag) {
+			t.Errorf("train grn %s 0: %v, want an error naming %s", flag, err, flag)
+		}
+	}
+	if fileDigest(t, db) != before {
+		t.Error("a refused train grn changed the store")
+	}
+}
