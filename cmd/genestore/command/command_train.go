@@ -122,6 +122,9 @@ It replaces the "genes" space, the datasets' edges, the model weights and the
 index in one transaction: an interrupted run changes nothing.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.Spatial.K < 0 { // pipeline smooths only above 0: a negative k would silently mean off
+				return fmt.Errorf("--spatial-k %d is out of range (want 0 for no smoothing, or ≥ 1)", o.Spatial.K)
+			}
 			db, err := openStore(g, false)
 			if err != nil {
 				return err

@@ -27,3 +27,17 @@ func TestTrainCellsRefusesNonPositiveSizes(t *testing.T) {
 		t.Error("a refused train cells changed the store")
 	}
 }
+
+// TestTrainGenesRefusesNegativeSpatialK: --spatial-k below 0 is an error;
+// it turned the smoothing of spatial datasets off as 0 does, silently.
+func TestTrainGenesRefusesNegativeSpatialK(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "s.db")
+	mustRun(t, "--store", db, "-q", "ingest", "--name", "pbmc_small", filepath.Join(repoRoot, "testdata", "sample", "pbmc_small"))
+	before := fileDigest(t, db)
+	if _, err := run(t, "--store", db, "-q", "train", "genes", "--epochs", "2", "--spatial-k", "-1"); err == nil || !strings.Contains(err.Error(), "--spatial-k") {
+		t.Errorf("train genes --spatial-k -1: %v, want an error naming --spatial-k", err)
+	}
+	if fileDigest(t, db) != before {
+		t.Error("a refused train genes changed the store")
+	}
+}
