@@ -461,6 +461,7 @@ func TrainExpr(ctx context.Context, db *store.DB, o ExprOptions, log io.Writer) 
 	}
 	mo := o.Model
 	mo.Landmarks, mo.Targets, mo.AutoLandmarks = in.landmarks, in.targets, o.AutoLandmarks
+	mo.MaxTargets = max(o.MaxTargets, 0) // negative: no cap
 	cells := 0
 	for i := range in.data {
 		cells += in.data[i].Rows()
@@ -1007,6 +1008,7 @@ func EvalExpr(ctx context.Context, db *store.DB, o EvalExprOptions, log io.Write
 	}
 	mo := to.Model
 	mo.Landmarks, mo.Targets, mo.AutoLandmarks = in.landmarks, in.targets, to.AutoLandmarks
+	mo.MaxTargets = max(to.MaxTargets, 0) // negative: no cap
 	fmt.Fprintf(log, "expr: fitting on %d cells, scoring %d held-out cells\n", ev.TrainCells, ev.HeldCells)
 	m, err := expr.Fit(ctx, train, mo)
 	if err != nil {

@@ -471,3 +471,23 @@ func TestEvalExprChoosesGenesOnTrainingCells(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainExprAutoLandmarksCapsTargets: with landmarks chosen from the
+// data and no target list, MaxTargets caps the targets (the landmark
+// candidates the pipeline also reads used to become targets beyond it).
+func TestTrainExprAutoLandmarksCapsTargets(t *testing.T) {
+	ctx := context.Background()
+	s := newExprSim(2, 2, 300, 30, 40, 4)
+	db := exprStore(t, filepath.Join(t.TempDir(), "s.db"), s, 2)
+	defer db.Close()
+	o := smallExprOptions(nil, "D1", "D2")
+	o.AutoLandmarks, o.MaxTargets = 10, 7
+	o.Model.NoMLP = true
+	res, err := TrainExpr(ctx, db, o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Targets != 7 || len(res.Landmarks) != 10 {
+		t.Fatalf("%d targets, %d landmarks; want 7 and 10", res.Targets, len(res.Landmarks))
+	}
+}

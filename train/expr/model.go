@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sort"
 
 	"genestore/internal/f32"
 )
@@ -193,7 +194,7 @@ func Fit(ctx context.Context, data []Dataset, opts Options) (*Model, error) {
 	}
 	src := o.Targets
 	if len(src) == 0 {
-		src = common
+		src = mostVariable(data, keep(common, inAll, isL), o.MaxTargets)
 	}
 	tg := keep(src, inAll, isL)
 	if len(tg) == 0 {
@@ -581,6 +582,28 @@ func centre(d *Dataset, genes []string, scale []float32, dst []float32, rows int
 
 // keep returns the names in src that are in in and not in out, without
 // duplicates, in src's order.
+// mostVariable returns the n genes of largest pooled standard deviation
+// (ties: the earlier gene), in genes' order; all of genes when n is 0 or
+// not below len(genes).
+func mostVariable(data []Dataset, genes []string, n int) []string {
+	if n <= 0 || n >= len(genes) {
+		return genes
+	}
+	_, sd, _ := pooledStats(data, genes)
+	idx := make([]int, len(genes))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return sd[idx[a]] > sd[idx[b]] })
+	idx = idx[:n]
+	sort.Ints(idx)
+	out := make([]string, n)
+	for i, j := range idx {
+		out[i] = genes[j]
+	}
+	return out
+}
+
 func keep(src []string, in, out map[string]bool) []string {
 	seen := map[string]bool{}
 	var k []string

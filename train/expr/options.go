@@ -21,6 +21,9 @@ type Options struct {
 	// Targets names the genes to predict. Empty means every gene measured
 	// in all training datasets that is not a landmark.
 	Targets []string
+	// MaxTargets caps the targets of an empty Targets: the MaxTargets
+	// non-landmark genes of largest pooled standard deviation (0: no cap).
+	MaxTargets int
 
 	// Hidden lists the tanh layer widths of the MLP, 1 to 3 layers
 	// (default [3000], D-GEX's best single-layer width).
@@ -132,6 +135,9 @@ func (o Options) Validate() error {
 	var errs []error
 	bad := func(format string, a ...any) {
 		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrOptions}, a...)...))
+	}
+	if o.MaxTargets < 0 {
+		bad("MaxTargets %d < 0", o.MaxTargets)
 	}
 	if o.AutoLandmarks < 0 {
 		bad("AutoLandmarks %d < 0", o.AutoLandmarks)

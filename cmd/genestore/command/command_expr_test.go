@@ -167,7 +167,7 @@ func TestPredictOutNeedsForce(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "s.db")
 	mustRun(t, "--store", db, "-q", "ingest", "--name", "pbmc_small", filepath.Join(repoRoot, "testdata", "sample", "pbmc_small"))
-	mustRun(t, "--store", db, "-q", "train", "expr", "--landmarks", "auto", "--auto-landmarks", "40", "--hidden", "16", "--epochs", "5", "--max-targets", "30")
+	mustRun(t, "--store", db, "-q", "train", "expr", "--landmarks", "auto", "--auto-landmarks", "40", "--hidden", "16", "--epochs", "5")
 	before := fileDigest(t, db)
 	for _, format := range []string{"tsv", "h5ad"} {
 		out := filepath.Join(dir, "pred."+format)
@@ -208,7 +208,7 @@ func (failWriter) Write([]byte) (int, error) { return 0, errors.New("no space le
 func TestExprReportsWriteError(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "s.db")
 	mustRun(t, "--store", db, "-q", "ingest", "--name", "pbmc_small", filepath.Join(repoRoot, "testdata", "sample", "pbmc_small"))
-	mustRun(t, "--store", db, "-q", "train", "expr", "--landmarks", "auto", "--auto-landmarks", "40", "--hidden", "16", "--epochs", "5", "--max-targets", "30")
+	mustRun(t, "--store", db, "-q", "train", "expr", "--landmarks", "auto", "--auto-landmarks", "40", "--hidden", "16", "--epochs", "5")
 	mustRun(t, "--store", db, "-q", "predict", "--dataset", "pbmc_small", "--genes", "CD79B")
 	for _, extra := range [][]string{nil, {"--json"}, {"--summary"}, {"--summary", "--json"}} {
 		cmd := NewRootCommand()
