@@ -34,6 +34,16 @@ type CellEvalOptions struct {
 // "cells-from-genes" space (CellsFromGenes) holds every evaluated cell, it
 // is scored beside them under its space's name.
 func EvalCells(ctx context.Context, db *store.DB, o CellEvalOptions, log io.Writer) (*Evaluation, error) {
+	ev, err := evalCells(ctx, db, o, log)
+	if err == nil && ctx.Err() != nil {
+		// a metric cut short by the cancellation is left out, not an error
+		// of its own: the evaluation is incomplete, not successful
+		return nil, ctx.Err()
+	}
+	return ev, err
+}
+
+func evalCells(ctx context.Context, db *store.DB, o CellEvalOptions, log io.Writer) (*Evaluation, error) {
 	if log == nil {
 		log = io.Discard
 	}

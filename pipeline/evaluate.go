@@ -93,6 +93,16 @@ type geneSet struct {
 //   - ilisi_modality_<a>+<b>, ilisi_species_<a>+<b>: iLISI of each pair of
 //     datasets of two modalities (species) alone, averaged (scorePairs).
 func EvalGenes(ctx context.Context, db *store.DB, o GeneEvalOptions, log io.Writer) (*Evaluation, error) {
+	ev, err := evalGenes(ctx, db, o, log)
+	if err == nil && ctx.Err() != nil {
+		// a metric cut short by the cancellation is left out, not an error
+		// of its own: the evaluation is incomplete, not successful
+		return nil, ctx.Err()
+	}
+	return ev, err
+}
+
+func evalGenes(ctx context.Context, db *store.DB, o GeneEvalOptions, log io.Writer) (*Evaluation, error) {
 	if log == nil {
 		log = io.Discard
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"genestore/internal/sparse"
@@ -177,6 +178,49 @@ func TestScIBComponents(t *testing.T) {
 	} {
 		if got := scibComponents(c.rows, c.cols); got != c.want {
 			t.Errorf("scibComponents(%d, %d) = %d, want %d", c.rows, c.cols, got, c.want)
+		}
+	}
+}
+
+// cancelAt is a context whose Err reports Canceled from its at-th call on.
+type cancelAt struct {
+	context.Context
+	at    int64
+	calls atomic.Int64
+}
+
+func (c *cancelAt) Err() error {
+	if c.calls.Add(1) >= c.at {
+		return context.Canceled
+	}
+	return nil
+}
+
+func (c *cancelAt) Done() <-chan struct{} { return nil }
+
+// TestEvalCancelledIsNotSuccess: the metrics drop their own errors (a
+// metric that cannot be computed is left out), so a cancellation inside one
+// returned success with the metric missing. Wherever the cancellation
+// lands, the evaluation must fail.
+func TestEvalCancelledIsNotSuccess(t *testing.T) {
+	ctx := context.Background()
+	db, _ := simStore(t, smallSim())
+	c := DefaultCellOptions()
+	c.Model.Epochs, c.Model.Latent, c.Model.Hidden, c.Model.Seed = 3, 4, 16, 1
+	if _, err := TrainCells(ctx, db, c, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	o := CellEvalOptions{Label: "cell_type", Seed: 1}
+	count := &cancelAt{Context: ctx, at: math.MaxInt64}
+	if _, err := EvalCells(count, db, o, nil); err != nil {
+		t.Fatal(err)
+	}
+	total := count.calls.Load()
+	for _, at := range []int64{1, total / 4, total / 2, 3 * total / 4, total - 1, total} {
+		cx := &cancelAt{Context: ctx, at: max(at, 1)}
+		ev, err := EvalCells(cx, db, o, nil)
+		if err == nil && cx.calls.Load() >= cx.at {
+			t.Errorf("cancelled at check %d of %d: success with %d model metrics", at, total, len(ev.Model))
 		}
 	}
 }
