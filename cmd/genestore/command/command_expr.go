@@ -52,8 +52,9 @@ func (o *trainExprOptions) resolve() error {
 func newTrainExprCommand(g *globalOptions) *cobra.Command {
 	o := &trainExprOptions{expr: pipeline.DefaultExprOptions(), landmarks: "auto", targets: "all"}
 	cmd := &cobra.Command{
-		Use:   "expr --landmarks FILE|auto [--datasets a,b] [--targets FILE|all|cells] [--hidden 3000[,3000]] [--dropout 0.1] [--seed S]",
-		Short: "Train the expression-prediction model (D-GEX) from landmark to target genes",
+		Use:     "expr --landmarks FILE|auto [--datasets a,b] [--targets FILE|all|cells] [--hidden 3000[,3000]] [--dropout 0.1] [--seed S]",
+		Short:   "Train the expression-prediction model (D-GEX) from landmark to target genes",
+		PreRunE: positive("auto-landmarks", "epochs"),
 		Long: `train expr learns to predict target genes from landmark genes across the chosen
 datasets (D-GEX, Chen et al. 2016). Each dataset is log-normalised (counts
 scaled to 10,000 per cell, then log1p) and centred on its own means, so batch
@@ -84,6 +85,9 @@ prints {"model_version", "datasets", "cells", "landmarks", "auto_landmarks",
 "knn_k", "mlp_epochs", "mlp_best_epoch"}}.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.expr.MaxTargets == 0 {
+				return fmt.Errorf("--max-targets 0: want at least 1, or negative for no cap")
+			}
 			if err := o.resolve(); err != nil {
 				return err
 			}
@@ -130,7 +134,7 @@ prints {"model_version", "datasets", "cells", "landmarks", "auto_landmarks",
 	f.StringVar(&o.targets, "targets", o.targets, "target genes: a file of symbols, all, or cells (the cell model's genes)")
 	f.StringSliceVar(&o.expr.Datasets, "datasets", nil, "datasets to train on (default: all)")
 	f.IntVar(&o.expr.AutoLandmarks, "auto-landmarks", o.expr.AutoLandmarks, "landmarks --landmarks auto picks")
-	f.IntVar(&o.expr.MaxTargets, "max-targets", o.expr.MaxTargets, "most variable targets --targets all keeps (negative: no cap)")
+	f.IntVar(&o.expr.MaxTargets, "max-targets", o.expr.MaxTargets, "most variable targets --targets all keeps (negative: no cap; 0 is refused)")
 	f.IntSliceVar(&o.expr.Model.Hidden, "hidden", []int{3000}, "MLP hidden layer widths (1 to 3 layers)")
 	f.Float64Var(&o.expr.Model.Dropout, "dropout", 0.1, "dropout after each hidden layer (negative: none)")
 	f.IntVar(&o.expr.Model.Epochs, "epochs", 200, "maximum MLP epochs (early stopping on the validation split)")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -218,5 +219,24 @@ func TestExprReportsWriteError(t *testing.T) {
 		if err := cmd.ExecuteContext(t.Context()); err == nil {
 			t.Errorf("expr %v on a failing stdout: no error", extra)
 		}
+	}
+}
+
+// TestTrainExprRefusesZeroCounts: --auto-landmarks 0, --epochs 0 and
+// --max-targets 0 used to mean the defaults (1000, 200, 10,000) and trained.
+func TestTrainExprRefusesZeroCounts(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "s.db")
+	for _, flag := range []string{"--auto-landmarks", "--epochs", "--max-targets"} {
+		cmd := NewRootCommand()
+		cmd.SetOut(io.Discard)
+		cmd.SetErr(io.Discard)
+		cmd.SetArgs([]string{"--store", db, "-q", "train", "expr", flag, "0"})
+		err := cmd.Execute()
+		if err == nil || !strings.Contains(err.Error(), flag) {
+			t.Errorf("%s 0: %v, want an error naming the flag", flag, err)
+		}
+	}
+	if _, err := os.Stat(db); !os.IsNotExist(err) {
+		t.Errorf("the store was created: %v", err)
 	}
 }
