@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -31,8 +32,8 @@ func newBackupCommand(g *globalOptions) *cobra.Command {
 writers of other processes go on before and after it (a writer waits only
 while the copy is written). The copy goes to a temporary file beside FILE, is
 synced and renamed, so FILE is never half written. An existing FILE needs
---force. --verify then opens the copy and checks every record (as verify
-does). --json prints {"path", "bytes", "verified"}.`,
+--force. --verify then opens the copy and checks it as verify does: every
+record, and each current index snapshot against its space's vectors. --json prints {"path", "bytes", "verified"}.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if _, err := os.Stat(o.out); err == nil && !o.force {
@@ -55,8 +56,12 @@ does). --json prints {"path", "bytes", "verified"}.`,
 					return fmt.Errorf("backup: the copy does not open: %w", err)
 				}
 				defer cp.Close()
-				if err := cp.Store().Verify(cmd.Context()); err != nil {
+				vr, err := verifyStore(cmd.Context(), cp.Store())
+				if err != nil {
 					return fmt.Errorf("backup: the copy does not verify: %w", err)
+				}
+				if !vr.OK {
+					return fmt.Errorf("backup: the copy does not verify:\n%s", strings.Join(vr.Problems, "\n"))
 				}
 				rep.Verified = true
 			}

@@ -43,8 +43,9 @@ predictions), that each dataset's parts agree with its record, and that each
 index snapshot holds exactly the vectors of its space (same keys, same values)
 when it is current. It prints every problem (at most 100 from the record
 check), one per line, and exits non-zero when there is any. A file too damaged
-to open gives that error instead. It reads in one transaction: writers wait
-for it (up to their --lock-timeout).
+to open gives that error instead. The record check reads in one transaction,
+then each index snapshot is compared in one of its own: writers wait for each
+(up to their --lock-timeout).
 
 With --json it prints {"path", "ok", "problems": [...], "notes": [...]}; notes
 are not errors (a stale snapshot is rebuilt when next loaded).`,

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -109,5 +110,11 @@ func TestVerifySnapshotMismatch(t *testing.T) {
 	out, err := run(t, "--store", path, "verify")
 	if err == nil || !strings.Contains(out, `BAD: index snapshot "cells": vector (dataset 1, entity 0) differs`) {
 		t.Fatalf("err %v\n%s", err, out)
+	}
+	// backup --verify checks the copy as verify does (it used to check the
+	// records only and call this copy verified)
+	cp := filepath.Join(t.TempDir(), "copy.db")
+	if _, err := run(t, "--store", path, "backup", "--out", cp, "--verify"); err == nil || !strings.Contains(err.Error(), `index snapshot "cells"`) {
+		t.Errorf("backup --verify of a store with a wrong snapshot: %v", err)
 	}
 }
