@@ -273,11 +273,12 @@ async function cellPage(ds, bc) {
 // ---- router
 
 async function route() {
-  const [path, qs] = location.hash.replace(/^#/, '').split('?');
-  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
-  const q = new URLSearchParams(qs || '');
   window.genestoreMap = null; // set by the map page once its map is drawn
   try {
+    // inside the try: a malformed escape (#/gene/%E0) throws URIError
+    const [path, qs] = location.hash.replace(/^#/, '').split('?');
+    const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+    const q = new URLSearchParams(qs || '');
     if (parts[0] === 'gene' && parts[1]) await genePage(parts[1]);
     else if (parts[0] === 'dataset' && parts[1]) await datasetPage(parts[1]);
     else if (parts[0] === 'cell' && parts[2]) await cellPage(parts[1], parts[2]);
