@@ -5,7 +5,7 @@
 import { api, h, fmt } from './api.js';
 import { mapPage } from './map.js';
 
-const view = document.getElementById('view');
+const main = document.getElementById('view');
 // getOverview reads GET /v1/ui/overview afresh for each page shown: a map
 // laid out or a dataset appended while the page is open shows up.
 const getOverview = () => api('/v1/ui/overview');
@@ -72,7 +72,7 @@ function setupSearch() {
 
 // ---- pages
 
-async function homePage() {
+async function homePage(view) {
   const o = await getOverview();
   view.replaceChildren(h('h1', {}, 'genestore'));
   const grid = h('div', { class: 'grid' });
@@ -90,12 +90,12 @@ function datasetTable(ds) {
     [h('a', { href: '#/dataset/' + enc(d.name) }, d.name), d.cells, d.genes, d.modality, d.species || 'home', d.values]));
 }
 
-async function datasetsPage() {
+async function datasetsPage(view) {
   const o = await getOverview();
   view.replaceChildren(h('h1', {}, 'Datasets'), datasetTable(o.datasets));
 }
 
-async function datasetPage(name) {
+async function datasetPage(view, name) {
   const o = await getOverview();
   const d = o.datasets.find((x) => x.name === name);
   if (!d) throw new Error(`no dataset ${name}`);
@@ -119,7 +119,7 @@ async function datasetPage(name) {
     h('span', {}, i ? ', ' : '', h('a', { href: '#/map?by=' + enc(c) }, c)))) : h('p', { class: 'muted' }, 'none'));
 }
 
-async function genePage(sym) {
+async function genePage(view, sym) {
   const o = await getOverview();
   const s = enc(sym);
   view.replaceChildren(h('h1', {}, sym));
@@ -246,7 +246,7 @@ const cellLink = (ds, bc) => h('a', { href: `#/cell/${enc(ds)}/${enc(bc)}` }, bc
 
 // cellPage answers what the CLI answers for a cell: its nearest cells, its
 // top genes, its cluster with the cluster's markers.
-async function cellPage(ds, bc) {
+async function cellPage(view, ds, bc) {
   const c = `${enc(ds)}/${enc(bc)}`;
   view.replaceChildren(h('h1', {}, `${bc} `, h('span', { class: 'muted' }, 'of ', h('a', { href: '#/dataset/' + enc(ds) }, ds))));
   const grid = h('div', { class: 'grid' });
@@ -274,17 +274,22 @@ async function cellPage(ds, bc) {
 
 async function route() {
   window.genestoreMap = null; // set by the map page once its map is drawn
+  // Each visit draws into its own element: a page whose answers come after
+  // the user has moved on writes into a detached element, not over the
+  // page now shown.
+  const view = h('div', { class: 'page' }, h('p', { class: 'muted' }, 'Loading…'));
+  main.replaceChildren(view);
   try {
     // inside the try: a malformed escape (#/gene/%E0) throws URIError
     const [path, qs] = location.hash.replace(/^#/, '').split('?');
     const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
     const q = new URLSearchParams(qs || '');
-    if (parts[0] === 'gene' && parts[1]) await genePage(parts[1]);
-    else if (parts[0] === 'dataset' && parts[1]) await datasetPage(parts[1]);
-    else if (parts[0] === 'cell' && parts[2]) await cellPage(parts[1], parts[2]);
-    else if (parts[0] === 'datasets') await datasetsPage();
+    if (parts[0] === 'gene' && parts[1]) await genePage(view, parts[1]);
+    else if (parts[0] === 'dataset' && parts[1]) await datasetPage(view, parts[1]);
+    else if (parts[0] === 'cell' && parts[2]) await cellPage(view, parts[1], parts[2]);
+    else if (parts[0] === 'datasets') await datasetsPage(view);
     else if (parts[0] === 'map') await mapPage(view, parts[1] || 'cells', q.get('by'), getOverview());
-    else await homePage();
+    else await homePage(view);
   } catch (err) {
     view.replaceChildren(h('p', { class: 'error' }, String(err.message || err)));
   }

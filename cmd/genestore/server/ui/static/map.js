@@ -173,6 +173,7 @@ export async function mapPage(view, space, by, overview) {
   let firstColour = by ? api(colourURL(by)) : null;
   for (const p of [coords, firstColour]) p?.catch(() => {}); // reported when awaited
   const ref = (await overview).maps.find((m) => m.space === space);
+  if (!view.isConnected) return; // the user has gone to another page
   view.replaceChildren(h('h1', {}, space === 'cells' ? 'Cell map' : 'Gene map'));
   if (!ref) {
     view.append(h('p', { class: 'muted' }, `No stored map of ${space}: run genestore layout --space ${space}.`));
@@ -182,6 +183,7 @@ export async function mapPage(view, space, by, overview) {
   firstColour = firstColour || api(colourURL(first));
   firstColour.catch(() => {});
   const xy = new Float32Array(await coords);
+  if (!view.isConnected) return; // the user has gone to another page
   if (xy.length !== 2 * ref.points) throw new Error(`the map changed while loading (${xy.length / 2} points, ${ref.points} listed): reload`);
   const m = { ...ref, x: new Float32Array(ref.points), y: new Float32Array(ref.points) };
   for (let i = 0; i < ref.points; i++) { m.x[i] = xy[2 * i]; m.y[i] = xy[2 * i + 1]; }
