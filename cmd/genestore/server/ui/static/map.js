@@ -231,8 +231,11 @@ export async function mapPage(view, space, by, overview) {
     redraw();
   };
 
+  let colourSeq = 0; // the colouring asked for last is the one drawn
   async function colourBy(what, answer) {
-    const c = await (answer || api(colourURL(what)));
+    const my = ++colourSeq;
+    const c = await (answer || api(colourURL(what))).catch((err) => { if (my === colourSeq) throw err; });
+    if (my !== colourSeq) return; // a later choice was made meanwhile: its answer (or error) wins
     colouring = c;
     const table = c.kind === 'value' ? VAL_RGBA : CAT_RGBA, cycle = table.length / 4;
     for (let i = 0; i < m.points; i++) {
