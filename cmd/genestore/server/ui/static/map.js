@@ -253,10 +253,13 @@ export async function mapPage(view, space, by, overview) {
         h('li', {}, h('span', {}, fmt(c.min)), h('span', { style: 'margin-left:auto' }, fmt(c.max))));
     } else {
       title.textContent = what;
-      const shown = c.categories.slice(0, 60);
+      // no point with a value: the server omits categories and counts (empty)
+      const cats = c.categories || [], counts = c.counts || [];
+      const shown = cats.slice(0, 60);
       legend.replaceChildren(...shown.map((name, i) => h('li', { 'data-category': name },
-        h('span', { class: 'swatch', style: `background:${PALETTE[i % PALETTE.length]}` }), name, h('span', { class: 'muted', style: 'margin-left:auto' }, fmt(c.counts[i])))),
-      ...(c.categories.length > shown.length ? [h('li', { class: 'muted' }, `… ${c.categories.length - shown.length} more`)] : []));
+        h('span', { class: 'swatch', style: `background:${PALETTE[i % PALETTE.length]}` }), name, h('span', { class: 'muted', style: 'margin-left:auto' }, fmt(counts[i])))),
+      ...(cats.length > shown.length ? [h('li', { class: 'muted' }, `… ${cats.length - shown.length} more`)] : []),
+      ...(cats.length ? [] : [h('li', { class: 'muted' }, 'no point has a value')]));
     }
     state.colourBy = what;
     state.legend = legend.children.length;
