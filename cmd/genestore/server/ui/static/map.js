@@ -311,7 +311,7 @@ export async function mapPage(view, space, by, overview) {
     const p = local(e);
     if ((lassoMode || e.shiftKey) && space === 'cells') lasso = [p];
     else drag = { p, cx: sc.cx, cy: sc.cy };
-    tip.hidden = true;
+    hideTip();
   });
   canvas.addEventListener('pointermove', (e) => {
     const p = local(e);
@@ -340,7 +340,7 @@ export async function mapPage(view, space, by, overview) {
     if (poly.length < 3) { clearOverlay(); return; }
     await select_(poly);
   });
-  canvas.addEventListener('pointerleave', () => { tip.hidden = true; });
+  canvas.addEventListener('pointerleave', () => hideTip());
 
   // select_ marks the cells inside poly (data coordinates) and lists their
   // top genes, as the server finds them.
@@ -385,9 +385,13 @@ export async function mapPage(view, space, by, overview) {
 
   const cache = new Map();
   let hoverSeq = 0, hoverTimer = 0;
+  // cancelHover drops a point lookup still pending: its answer would show
+  // another point's tip where the pointer has moved on.
+  function cancelHover() { hoverSeq++; clearTimeout(hoverTimer); }
+  function hideTip() { cancelHover(); tip.hidden = true; }
   function hover(p) {
     const i = nearestTo(p);
-    if (i < 0) { tip.hidden = true; return; }
+    if (i < 0) { hideTip(); return; }
     const [sx, sy] = sc.toScreen(m.x[i], m.y[i]);
     tip.style.left = `${sx + 12}px`; tip.style.top = `${sy + 12}px`;
     const value = colouring ? colouring.codes[i] : -1;
@@ -401,9 +405,9 @@ export async function mapPage(view, space, by, overview) {
       tip.hidden = false;
       tip.dataset.index = String(i);
     };
+    cancelHover();
     if (cache.has(i)) { show(cache.get(i)); return; }
-    const my = ++hoverSeq;
-    clearTimeout(hoverTimer);
+    const my = hoverSeq;
     hoverTimer = setTimeout(async () => {
       try {
         const pt = await api(`/v1/maps/${encodeURIComponent(space)}/points/${i}`);
