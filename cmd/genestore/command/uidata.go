@@ -45,11 +45,12 @@ func checkSpace(space string) error {
 }
 
 func (u *uiData) Overview(ctx context.Context) (*server.Overview, error) {
-	out := &server.Overview{Collections: []string{}, Networks: []string{}, Maps: []server.MapRef{}}
+	out := &server.Overview{Datasets: []store.DatasetInfo{}, Collections: []string{}, Networks: []string{}, Maps: []server.MapRef{}}
 	err := u.db.View(func(tx *store.Tx) error {
-		var err error
-		if out.Datasets, err = tx.Datasets(); err != nil {
+		if ds, err := tx.Datasets(); err != nil {
 			return err
+		} else if ds != nil { // nil in a store without datasets: the UI iterates [], not null
+			out.Datasets = ds
 		}
 		if cs, err := tx.Collections(); err != nil {
 			return err

@@ -13,6 +13,7 @@ import (
 
 	"genestore/cmd/genestore/server"
 	"genestore/query"
+	"genestore/store"
 )
 
 // TestUIData: the browser UI's data over the quick demo store and its cell
@@ -118,5 +119,32 @@ func TestUIData(t *testing.T) {
 	var sel server.Selection
 	if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &sel) != nil || sel.Selected != s.Points || len(sel.Markers.Genes) != 5 {
 		t.Fatalf("lasso round the map: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// TestUIOverviewEmptyStore: a store with no dataset yet lists its datasets
+// as [], not null, which the browser UI would call .map and .find on.
+func TestUIOverviewEmptyStore(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "empty.db")
+	s, err := store.Open(db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	e, b, sdb, err := openEngine(&globalOptions{store: db, quiet: true}, true, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sdb.Close()
+	o, err := (&uiData{db: sdb, b: b, e: e}).Overview(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := json.Marshal(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(j), `"datasets":[]`) || strings.Contains(string(j), "null") {
+		t.Errorf("overview of an empty store: %s", j)
 	}
 }
