@@ -344,7 +344,9 @@ export async function mapPage(view, space, by, overview) {
 
   // select_ marks the cells inside poly (data coordinates) and lists their
   // top genes, as the server finds them.
+  let selectSeq = 0; // the lasso drawn last is the one listed
   async function select_(poly) {
+    const my = ++selectSeq;
     chosen = new Uint8Array(m.points);
     let n = 0;
     for (let i = 0; i < m.points; i++) if (inPolygon(poly, m.x[i], m.y[i])) { chosen[i] = 1; n++; }
@@ -356,6 +358,7 @@ export async function mapPage(view, space, by, overview) {
     selection.replaceChildren(h('p', { class: 'muted' }, `${fmt(n)} cells; finding their top genes…`));
     try {
       const a = await api(`/v1/maps/cells/markers?k=12&polygon=${q}`);
+      if (my !== selectSeq) return; // a later lasso was drawn meanwhile
       const top = a.markers.genes.length ? a.markers.genes[0].score : 1;
       selection.replaceChildren(
         h('p', {}, `${fmt(a.selected)} cells (`, Object.entries(a.datasets).map(([d, c]) => `${d} ${fmt(c)}`).join(', '), `), model ${a.markers.model_version}`),
@@ -363,7 +366,7 @@ export async function mapPage(view, space, by, overview) {
           h('td', { class: 'num' }, String(g.rank)), h('td', {}, h('a', { href: '#/gene/' + encodeURIComponent(g.symbol) }, g.symbol)),
           h('td', { class: 'num' }, fmt(g.score)), h('td', {}, h('span', { class: 'bar', style: `width:${Math.max(1, Math.round(50 * g.score / (top || 1)))}px` })))))));
     } catch (err) {
-      selection.replaceChildren(h('p', { class: 'error' }, err.message));
+      if (my === selectSeq) selection.replaceChildren(h('p', { class: 'error' }, err.message));
     }
   }
   state.selectPolygon = select_; // for tests and the console
