@@ -59,7 +59,7 @@ function setupSearch() {
       const got = await api('/v1/genes?limit=12&prefix=' + enc(q));
       if (my !== seq) return; // a later keystroke answered first
       items = got; sel = -1; paint();
-    } catch { items = []; paint(); }
+    } catch { if (my === seq) { items = []; paint(); } } // an earlier keystroke's failure does not clear later suggestions
   });
   input.addEventListener('keydown', (e) => {
     if (e.key === 'ArrowDown' && items.length) { sel = (sel + 1) % items.length; paint(); e.preventDefault(); }
