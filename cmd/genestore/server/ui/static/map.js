@@ -357,7 +357,7 @@ export async function mapPage(view, space, by, overview) {
     const q = pts.map(([x, y]) => `${x.toPrecision(7)},${y.toPrecision(7)}`).join(',');
     selection.replaceChildren(h('p', { class: 'muted' }, `${fmt(n)} cells; finding their top genes…`));
     try {
-      const a = await api(`/v1/maps/cells/markers?k=12&polygon=${q}`);
+      const a = await api(`/v1/maps/cells/markers?k=12&polygon=${encodeURIComponent(q)}`);
       if (my !== selectSeq) return; // a later lasso was drawn meanwhile
       const top = a.markers.genes.length ? a.markers.genes[0].score : 1;
       selection.replaceChildren(
@@ -377,7 +377,13 @@ export async function mapPage(view, space, by, overview) {
   async function openPoint(p) {
     const i = nearestTo(p);
     if (i < 0) return;
-    const pt = await api(`/v1/maps/${encodeURIComponent(space)}/points/${i}`);
+    let pt;
+    try {
+      pt = await api(`/v1/maps/${encodeURIComponent(space)}/points/${i}`);
+    } catch (err) { // e.g. the map was recomputed with fewer points
+      status.textContent = `Cannot open that point: ${err.message}`;
+      return;
+    }
     location.hash = space === 'cells' ? `#/cell/${encodeURIComponent(pt.dataset)}/${encodeURIComponent(pt.name)}` : `#/gene/${encodeURIComponent(pt.name)}`;
   }
   function nearestTo(p) {
