@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"genestore/vocab"
 )
@@ -55,7 +56,9 @@ type PredictedExpr struct {
 
 // PredictedExpr returns gene symbol's values in layer (default
 // vocab.LayerPredicted) of dataset, cell by cell with barcodes, and their
-// summary. The symbol is matched ignoring case, the exact spelling first.
+// summary. The symbol is matched ignoring case, the exact spelling first;
+// several other spellings in the layer (CD3E and Cd3e for "cd3e") are
+// ErrAmbiguous.
 func (e *Engine) PredictedExpr(ctx context.Context, dataset, symbol, layer string) (*PredictedExpr, error) {
 	if e.r == nil {
 		return viewed(ctx, e, func(s *Engine) (*PredictedExpr, error) { return s.PredictedExpr(ctx, dataset, symbol, layer) })
@@ -90,10 +93,19 @@ func (e *Engine) PredictedExpr(ctx context.Context, dataset, symbol, layer strin
 	})
 	var lv LayerValues
 	var gene *Gene
+	var others []string // other spellings in the layer, when the first found is not exact
 	for i := range gs {
-		if lv, err = lb.LayerGene(ctx, d, layer, gs[i].ID); err == nil {
-			gene = &gs[i]
-			break
+		if gene != nil && (gene.Symbol == symbol || gs[i].Symbol == gene.Symbol || slices.Contains(others, gs[i].Symbol)) {
+			continue
+		}
+		x, err := lb.LayerGene(ctx, d, layer, gs[i].ID)
+		if err == nil {
+			if gene == nil {
+				lv, gene = x, &gs[i]
+			} else {
+				others = append(others, gs[i].Symbol)
+			}
+			continue
 		}
 		if errors.Is(err, ErrNoLayer) {
 			return nil, fmt.Errorf("%w: dataset %q has no layer %q", ErrNotFound, dataset, layer)
@@ -104,6 +116,10 @@ func (e *Engine) PredictedExpr(ctx context.Context, dataset, symbol, layer strin
 	}
 	if gene == nil {
 		return nil, fmt.Errorf("%w: gene %q in the %q layer of dataset %q", ErrNotFound, symbol, layer, dataset)
+	}
+	if len(others) > 0 { // as ResolveGene: never picked silently from several
+		return nil, fmt.Errorf("%w: gene %q matches %s in the %q layer of dataset %q; give the exact symbol",
+			ErrAmbiguous, symbol, strings.Join(append([]string{gene.Symbol}, others...), ", "), layer, dataset)
 	}
 	cells := make([]uint32, len(lv.Values))
 	for i := range cells {
