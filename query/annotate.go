@@ -273,7 +273,8 @@ type AnnotateCellsRequest struct {
 	// K is the number of reference neighbours voting; 0 means 15.
 	K int
 	// MinConfidence is the vote share below which a cell is "Unassigned";
-	// 0 means 0.5.
+	// 0 means 0.5, negative no threshold (every cell with a vote gets its
+	// majority label).
 	MinConfidence float32
 	// Write stores the labels (kind "cell-labels", name "<query>:<label>").
 	Write bool

@@ -440,10 +440,27 @@ func TestAnnotate(t *testing.T) {
 		!strings.Contains(err.Error(), `reference dataset "ds1" has no obs column "nope"`) {
 		t.Errorf("unknown label column: %v, want an error naming the dataset", err)
 	}
-	// a threshold above every confidence leaves every cell unassigned
-	u, err := f.e.AnnotateCells(ctx, query.AnnotateCellsRequest{References: []string{"ds1"}, Label: "cell_type", Query: "ds2", MinConfidence: 1.5})
-	if err == nil && u.Unassigned != u.Cells {
-		t.Errorf("min confidence 1.5: %d of %d unassigned", u.Unassigned, u.Cells)
+	// a threshold above 1 is refused (this once read "if err == nil && …",
+	// so the refusal made it check nothing); a negative one is no threshold
+	if _, err := f.e.AnnotateCells(ctx, query.AnnotateCellsRequest{References: []string{"ds1"}, Label: "cell_type", Query: "ds2", MinConfidence: 1.5}); !errors.Is(err, query.ErrInvalid) {
+		t.Errorf("min confidence 1.5: %v, want ErrInvalid", err)
+	}
+	u, err := f.e.AnnotateCells(ctx, query.AnnotateCellsRequest{References: []string{"ds1"}, Label: "cell_type", Query: "ds2", MinConfidence: -1, Rows: true})
+	if err != nil || u.Unassigned != 0 {
+		t.Errorf("no threshold: %v, %d unassigned", err, u.Unassigned)
+	}
+	strict, err := f.e.AnnotateCells(ctx, query.AnnotateCellsRequest{References: []string{"ds1"}, Label: "cell_type", Query: "ds2", MinConfidence: 1, Rows: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	below := 0
+	for _, r := range u.Rows {
+		if r.Confidence < 1 {
+			below++
+		}
+	}
+	if strict.Unassigned != below {
+		t.Errorf("min confidence 1: %d unassigned, %d cells below a unanimous vote", strict.Unassigned, below)
 	}
 	// QueryVectors stand in for the stored ones: every query cell at one
 	// module's direction gets one label; a wrong length is refused.

@@ -173,7 +173,7 @@ by "sync weaviate".`,
 				}
 			}
 			req := query.AnnotateCellsRequest{References: o.references, Label: o.label, Space: o.space,
-				Query: o.query, K: o.k, MinConfidence: o.minConfidence, Write: !o.dryRun, Rows: o.rows}
+				Query: o.query, K: o.k, MinConfidence: noThreshold(o.minConfidence), Write: !o.dryRun, Rows: o.rows}
 			if qc != nil {
 				req.QueryVectors = qc.Vectors
 			}
@@ -216,7 +216,7 @@ by "sync weaviate".`,
 	f.StringVar(&o.label, "label", "", "obs column of the references to transfer (required)")
 	f.StringVar(&o.query, "query", "", "dataset to label (required)")
 	f.IntVarP(&o.k, "k", "k", 15, "reference neighbours voting")
-	f.Float32Var(&o.minConfidence, "min-confidence", 0.5, "vote share below which a cell is Unassigned")
+	f.Float32Var(&o.minConfidence, "min-confidence", 0.5, "vote share below which a cell is Unassigned (0 or negative: no threshold)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print, do not store")
 	f.BoolVar(&o.rows, "rows", false, "with --json: every cell's label")
 	f.BoolVar(&o.json, "json", false, "print JSON")
@@ -227,4 +227,13 @@ by "sync weaviate".`,
 	}
 	o.backend = addBackendFlags(cmd)
 	return cmd
+}
+
+// noThreshold maps --min-confidence 0, which asks for no threshold, to the
+// query layer's negative (its 0 means the default 0.5).
+func noThreshold(c float32) float32 {
+	if c == 0 {
+		return -1
+	}
+	return c
 }
