@@ -186,9 +186,12 @@ func packA(dst []float32, tA bool, a []float32, lda, ic, mc, pc, kc, mpan int) {
 	}
 }
 
-// Axpy does y += a·x.
+// Axpy does y += a·x. It panics if len(y) < len(x), as BLAS does.
 func Axpy(a float32, x, y []float32) {
 	n := len(x)
+	if len(y) < n {
+		panic("f32: Axpy: len(y) < len(x)")
+	}
 	if haveAVX2FMA && n >= 8 {
 		n8 := n &^ 7
 		axpy8(n8, a, &x[0], &y[0])

@@ -151,3 +151,33 @@ func BenchmarkGemm(b *testing.B) {
 		})
 	}
 }
+
+// mustPanic reports whether f panicked.
+func mustPanic(f func()) (panicked bool) {
+	defer func() { panicked = recover() != nil }()
+	f()
+	return false
+}
+
+// TestAxpyShortY: a y shorter than x panics, as BLAS's Saxpy does, rather
+// than the kernel writing past the end of y.
+func TestAxpyShortY(t *testing.T) {
+	for _, n := range []int{8, 9, 16, 33} {
+		buf := make([]float32, n+8)
+		for i := range buf {
+			buf[i] = -7 // sentinels past y
+		}
+		x, y := make([]float32, n), buf[:n-1:n-1]
+		for i := range x {
+			x[i] = 1
+		}
+		if !mustPanic(func() { Axpy(1, x, y) }) {
+			t.Errorf("n=%d: Axpy with len(y) = %d did not panic", n, len(y))
+		}
+		for i := n - 1; i < len(buf); i++ {
+			if buf[i] != -7 {
+				t.Fatalf("n=%d: wrote past y at %d", n, i)
+			}
+		}
+	}
+}
