@@ -47,6 +47,12 @@ func Gemm(threads int, tA, tB bool, m, n, k int, a []float32, lda int, b []float
 		GemmBLAS(tA, tB, m, n, k, a, lda, b, ldb, acc, c, ldc)
 		return
 	}
+	// kern6x16acc writes c through a raw pointer: check c as BLAS does,
+	// or a short c would be overwritten past its end when acc skips the
+	// clearing below.
+	if ldc < n || len(c) < (m-1)*ldc+n {
+		panic("f32: Gemm: bad ldc or short c")
+	}
 	if !acc {
 		for i := range m {
 			clear(c[i*ldc : i*ldc+n])

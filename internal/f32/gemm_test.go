@@ -181,3 +181,32 @@ func TestAxpyShortY(t *testing.T) {
 		}
 	}
 }
+
+// TestGemmShortC: a c too short for m rows of stride ldc panics, as BLAS
+// does, rather than the kernel writing past its end (acc skips the
+// clearing that would otherwise catch it).
+func TestGemmShortC(t *testing.T) {
+	const m, n, k, ldc = 6, 16, 3, 16
+	a, b := make([]float32, m*k), make([]float32, k*n)
+	for i := range a {
+		a[i] = 1
+	}
+	for i := range b {
+		b[i] = 1
+	}
+	for _, acc := range []bool{false, true} {
+		buf := make([]float32, m*ldc+4)
+		for i := range buf {
+			buf[i] = -7
+		}
+		c := buf[: m*ldc-1 : m*ldc-1]
+		if !mustPanic(func() { Gemm(1, false, false, m, n, k, a, k, b, n, acc, c, ldc) }) {
+			t.Errorf("acc=%v: Gemm with len(c) = %d < %d did not panic", acc, len(c), m*ldc)
+		}
+		for i := len(c); i < len(buf); i++ {
+			if buf[i] != -7 {
+				t.Fatalf("acc=%v: wrote past c at %d", acc, i)
+			}
+		}
+	}
+}
