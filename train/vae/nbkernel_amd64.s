@@ -47,12 +47,16 @@ TEXT ·expShiftSum(SB), NOSPLIT, $0-36
 	MOVQ         dst+16(FP), DI
 	VBROADCASTSS shift+24(FP), Y0
 	VXORPS       Y5, Y5, Y5
+	VMOVUPS      expLo<>(SB), Y6
 	SHRQ         $3, CX
 
 eloop:
 	VMOVUPS      (SI), Y1
 	VSUBPS       Y0, Y1, Y1
-	VMAXPS       expLo<>(SB), Y1, Y1
+	// max(expLo, x): MAXPS returns its second source (Intel order, here
+	// the first operand) when either is NaN, so x goes there and a NaN
+	// argument stays NaN, as in fastExp.
+	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      log2e<>(SB), Y2
 	VFMADD213PS  half<>(SB), Y1, Y2
 	VROUNDPS     $1, Y2, Y2
