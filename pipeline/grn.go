@@ -33,16 +33,25 @@ type GRNOptions struct {
 	// a view (time points, conditions, pseudotime windows).
 	ViewsBy string
 	// Regulators are the candidate regulator symbols (typically
-	// transcription factors); empty means every selected gene. Symbols not
-	// in every view are skipped and reported.
+	// transcription factors, e.g. a genome-wide list); empty means every
+	// selected gene. A symbol matches its gene exactly, else ignoring
+	// letter case when that names one gene (a human list on mouse data).
+	// As BEELINE keeps the varying TFs beside the most variable genes, a
+	// listed regulator enters the network when it ranks among the
+	// RegulatorPool most variable genes; the others are left out and
+	// counted. Symbols not in every view are skipped and reported.
 	Regulators []string
 	// Known are prior edges by symbol. With any, the supervised model is
 	// trained on them; without, the unsupervised default scores the pairs.
 	Known []KnownEdge
 	// Genes is how many genes enter the network: the most variable ones
-	// across the views (mean HVG rank), plus every candidate regulator and
-	// every known-edge gene. Default 500.
+	// across the views (mean HVG rank), plus the candidate regulators (see
+	// Regulators) and every known-edge gene. Default 500.
 	Genes int
+	// RegulatorPool is how far down the variability ranking a listed
+	// regulator may rank and still enter the network; 0 means 2 × Genes,
+	// negative means every listed regulator in the data.
+	RegulatorPool int
 	// MinCells is the fewest cells a view may have (default 20).
 	MinCells int
 	// Method names the scorer; empty picks the default for the data
@@ -108,6 +117,14 @@ func (o GRNOptions) Validate() error {
 	return errors.Join(errs...)
 }
 
+// regulatorPool is o.RegulatorPool with its default (2 × Genes).
+func regulatorPool(o GRNOptions) int {
+	if o.RegulatorPool == 0 {
+		return 2 * max(o.Genes, 2)
+	}
+	return o.RegulatorPool
+}
+
 // GRNInput is what a network method sees: dense log-normalised views over
 // one gene list, the candidate regulators and the known edges as indices
 // into that list.
@@ -120,9 +137,12 @@ type GRNInput struct {
 	Regulators []int    // candidate regulator columns (nil: all)
 	Known      []grn.Known
 	// SkippedRegulators are requested regulator symbols absent from the
-	// views; SkippedKnown counts known edges with a gene absent.
-	SkippedRegulators []string
-	SkippedKnown      int
+	// views; UnvariedRegulators those in the views but outside the
+	// RegulatorPool most variable genes; SkippedKnown counts known edges
+	// with a gene absent.
+	SkippedRegulators  []string
+	UnvariedRegulators []string
+	SkippedKnown       int
 
 	datasetSums map[uint32]string // content hash of each dataset read
 }
@@ -191,8 +211,24 @@ func PrepareGRN(ctx context.Context, db *store.DB, o GRNOptions, log io.Writer) 
 		return nil, fmt.Errorf("%w: the views share %d genes", ErrNoData, len(common))
 	}
 	bySymbol := map[string]uint32{}
+	folded := map[string][]uint32{} // lower-cased symbol → distinct genes
 	for _, id := range common {
 		bySymbol[symbol[id]] = id
+		l := strings.ToLower(symbol[id])
+		if !slices.Contains(folded[l], id) {
+			folded[l] = append(folded[l], id)
+		}
+	}
+	// lookup finds a listed symbol's gene: exactly, else ignoring case when
+	// that names one gene (ETV5 for Etv5; not CD3E for cd3e beside Cd3e).
+	lookup := func(s string) (uint32, bool) {
+		if id, ok := bySymbol[s]; ok {
+			return id, true
+		}
+		if ids := folded[strings.ToLower(s)]; len(ids) == 1 {
+			return ids[0], true
+		}
+		return 0, false
 	}
 
 	// Rank genes by variability in each dataset; keep the best mean rank.
@@ -226,21 +262,38 @@ func PrepareGRN(ctx context.Context, db *store.DB, o GRNOptions, log io.Writer) 
 	for _, r := range raws {
 		in.datasetSums[r.info.ID] = r.info.SHA256
 	}
+	byRank := slices.Clone(common)
+	sort.SliceStable(byRank, func(a, b int) bool { return meanRank[byRank[a]] < meanRank[byRank[b]] })
+	rankOf := make(map[uint32]int, len(byRank))
+	for r, g := range byRank {
+		rankOf[g] = r
+	}
+	pool := regulatorPool(o)
+	var regIDs []uint32
 	for _, s := range o.Regulators {
-		if id, ok := bySymbol[s]; ok {
-			keep[id] = true
-		} else {
+		id, ok := lookup(s)
+		switch {
+		case !ok:
 			in.SkippedRegulators = append(in.SkippedRegulators, s)
+		case pool > 0 && rankOf[id] >= pool:
+			in.UnvariedRegulators = append(in.UnvariedRegulators, s)
+		default:
+			keep[id] = true
+			regIDs = append(regIDs, id)
 		}
 	}
-	if len(o.Regulators) > 0 && len(in.SkippedRegulators) == len(o.Regulators) {
-		return nil, fmt.Errorf("%w: none of the %d regulators is in every view (first: %s)",
-			ErrNoData, len(o.Regulators), strings.Join(firstN(in.SkippedRegulators, 5), ", "))
+	if len(o.Regulators) > 0 && len(regIDs) == 0 {
+		if len(in.UnvariedRegulators) == 0 {
+			return nil, fmt.Errorf("%w: none of the %d regulators is in every view (first: %s)",
+				ErrNoData, len(o.Regulators), strings.Join(firstN(in.SkippedRegulators, 5), ", "))
+		}
+		return nil, fmt.Errorf("%w: none of the %d regulators is both in every view and among the %d most variable genes (%d in the views, first: %s); raise the gene count",
+			ErrNoData, len(o.Regulators), pool, len(in.UnvariedRegulators), strings.Join(firstN(in.UnvariedRegulators, 5), ", "))
 	}
 	usable := 0
 	for _, k := range o.Known {
-		a, okA := bySymbol[k.Regulator]
-		b, okB := bySymbol[k.Target]
+		a, okA := lookup(k.Regulator)
+		b, okB := lookup(k.Target)
 		if okA && okB && a != b {
 			keep[a], keep[b] = true, true
 			usable++
@@ -250,8 +303,6 @@ func PrepareGRN(ctx context.Context, db *store.DB, o GRNOptions, log io.Writer) 
 		return nil, fmt.Errorf("%w: none of the %d known edges has both genes in the data", ErrNoData, len(o.Known))
 	}
 	in.SkippedKnown = len(o.Known) - usable
-	byRank := slices.Clone(common)
-	sort.SliceStable(byRank, func(a, b int) bool { return meanRank[byRank[a]] < meanRank[byRank[b]] })
 	for _, g := range byRank {
 		if len(keep) >= max(o.Genes, 2) {
 			break
@@ -268,16 +319,14 @@ func PrepareGRN(ctx context.Context, db *store.DB, o GRNOptions, log io.Writer) 
 	for j, g := range in.GeneIDs {
 		colOf[g] = j
 	}
-	for _, s := range o.Regulators {
-		if id, ok := bySymbol[s]; ok {
-			in.Regulators = append(in.Regulators, colOf[id])
-		}
+	for _, id := range regIDs {
+		in.Regulators = append(in.Regulators, colOf[id])
 	}
 	slices.Sort(in.Regulators)
 	in.Regulators = slices.Compact(in.Regulators)
 	for _, k := range o.Known {
-		a, okA := bySymbol[k.Regulator]
-		b, okB := bySymbol[k.Target]
+		a, okA := lookup(k.Regulator)
+		b, okB := lookup(k.Target)
 		if okA && okB && a != b {
 			in.Known = append(in.Known, grn.Known{Regulator: int32(colOf[a]), Target: int32(colOf[b]), Sign: k.Sign})
 		}
@@ -323,6 +372,9 @@ func PrepareGRN(ctx context.Context, db *store.DB, o GRNOptions, log io.Writer) 
 		len(in.Views), len(in.GeneIDs), len(in.Regulators), len(in.Known))
 	if n := len(in.SkippedRegulators); n > 0 {
 		fmt.Fprintf(log, "grn: %d regulators not in every view, skipped (first: %s)\n", n, strings.Join(firstN(in.SkippedRegulators, 5), ", "))
+	}
+	if n := len(in.UnvariedRegulators); n > 0 {
+		fmt.Fprintf(log, "grn: %d regulators not among the %d most variable genes, left out (first: %s)\n", n, regulatorPool(o), strings.Join(firstN(in.UnvariedRegulators, 5), ", "))
 	}
 	if in.SkippedKnown > 0 {
 		fmt.Fprintf(log, "grn: %d known edges name a gene not in every view, skipped\n", in.SkippedKnown)
@@ -392,10 +444,11 @@ func firstN(s []string, n int) []string { return s[:min(n, len(s))] }
 
 // GRNResult summarises TrainGRN.
 type GRNResult struct {
-	Network           store.Network
-	Genes             int
-	SkippedRegulators []string
-	SkippedKnown      int
+	Network            store.Network
+	Genes              int
+	SkippedRegulators  []string
+	UnvariedRegulators []string // in the views, outside the regulator pool
+	SkippedKnown       int
 }
 
 // MethodDeepMCL names the supervised model (train/grn): TrainGRN uses it
@@ -470,7 +523,8 @@ func TrainGRN(ctx context.Context, db *store.DB, o GRNOptions, log io.Writer) (*
 		return nil, err
 	}
 	fmt.Fprintf(log, "grn: network %q: %d edges from %d regulators (%s)\n", net.Name, net.Edges, net.Regulators, net.Method)
-	return &GRNResult{Network: net, Genes: len(in.GeneIDs), SkippedRegulators: in.SkippedRegulators, SkippedKnown: in.SkippedKnown}, nil
+	return &GRNResult{Network: net, Genes: len(in.GeneIDs), SkippedRegulators: in.SkippedRegulators,
+		UnvariedRegulators: in.UnvariedRegulators, SkippedKnown: in.SkippedKnown}, nil
 }
 
 // checkDatasetsUnchanged fails with ErrConflict when a dataset read before
@@ -603,6 +657,7 @@ func scoreUnsupervised(ctx context.Context, in *GRNInput, o GRNOptions, log io.W
 	params, _ := json.Marshal(map[string]any{"method": res.Method, "ensemble_of": res.Members, "combination": res.Combination,
 		"genes": len(in.GeneIDs), "regulators": len(in.Regulators), "known_edges": len(in.Known),
 		"views_by": o.ViewsBy, "seed": o.Seed, "skipped_regulators": len(in.SkippedRegulators),
+		"unvaried_regulators": len(in.UnvariedRegulators), "regulator_pool": regulatorPool(o),
 		"support": "per view, the pair's normalised rank among the view's pairs (1 = the view's best)"})
 	net := store.Network{Method: string(res.Method),
 		Provenance: store.Provenance{Kind: "grn", ModelVersion: "classic-" + string(res.Method) + "-v1", Params: params}}
@@ -673,7 +728,8 @@ func scoreSupervised(ctx context.Context, in *GRNInput, o GRNOptions, log io.Wri
 	params, _ := json.Marshal(map[string]any{"method": MethodDeepMCL, "model": recorded, "evidence": model.Evidence(), "genes": len(in.GeneIDs),
 		"regulators": len(regs), "known_edges": len(in.Known), "views_by": o.ViewsBy, "seed": o.Seed,
 		"epochs": epochs, "best_epoch": best, "held_out_auprc": held,
-		"skipped_regulators": len(in.SkippedRegulators)})
+		"skipped_regulators": len(in.SkippedRegulators), "unvaried_regulators": len(in.UnvariedRegulators),
+		"regulator_pool": regulatorPool(o)})
 	net := store.Network{Method: MethodDeepMCL,
 		Provenance: store.Provenance{Kind: "grn", ModelVersion: version, Params: params}}
 	return edges, net, weights, nil

@@ -3,9 +3,12 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -16,6 +19,7 @@ import (
 	"genestore/store/ingest"
 	"genestore/train/grn"
 	"genestore/train/grn/classic"
+	"genestore/train/prep"
 	"genestore/train/sim"
 	"genestore/vocab"
 )
@@ -441,5 +445,79 @@ func TestGRNSupervisedHeldOut(t *testing.T) {
 	}
 	if ens < p {
 		t.Errorf("ensemble AUPRC %.3f < |Pearson| %.3f", ens, p)
+	}
+}
+
+// TestPrepareGRNRegulatorPool: listed regulators enter the network when they
+// rank among the RegulatorPool most variable genes (2 × Genes by default),
+// the others are counted as unvaried (a genome-wide TF list used to pull
+// every listed TF in, whatever --genes said); symbols match ignoring case
+// when that names one gene.
+func TestPrepareGRNRegulatorPool(t *testing.T) {
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(3, 4))
+	const cells, genes = 80, 40
+	ds := denseDataset(cells, genes, vocab.Log, func(c, g int) float32 {
+		return float32(rng.Float64() * float64(g+1) / 10)
+	})
+	ds.Genes[38].Symbol, ds.Genes[39].Symbol = "Dup", "DUP" // "dup" names two genes
+	db := openAt(t, filepath.Join(t.TempDir(), "s.db"))
+	defer db.Close()
+	if _, err := db.AddDataset(ctx, "D", ds, store.AddOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	o := DefaultGRNOptions()
+	o.Genes, o.MinCells = 4, 2
+	top, err := prep.HVG(ds.X, vocab.Log, 2*o.Genes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inTop := map[string]bool{}
+	for _, c := range top {
+		inTop[ds.Genes[c].Symbol] = true
+	}
+	var in, out []string // regulators inside and outside the pool
+	for _, g := range ds.Genes[:38] {
+		switch {
+		case inTop[g.Symbol] && len(in) < 3:
+			in = append(in, g.Symbol)
+		case !inTop[g.Symbol] && len(out) < 2:
+			out = append(out, g.Symbol)
+		}
+	}
+	lower := func(ss []string) (l []string) {
+		for _, s := range ss {
+			l = append(l, strings.ToLower(s))
+		}
+		return l
+	}
+	o.Regulators = slices.Concat(lower(in), out, []string{"dup", "NOPE"})
+	got, err := PrepareGRN(ctx, db, o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var regs []string
+	for _, r := range got.Regulators {
+		regs = append(regs, got.Symbols[r])
+	}
+	slices.Sort(regs)
+	slices.Sort(in)
+	if !slices.Equal(regs, in) || !slices.Equal(got.UnvariedRegulators, out) || !slices.Equal(got.SkippedRegulators, []string{"dup", "NOPE"}) {
+		t.Errorf("regulators %v (want %v), unvaried %v (want %v), skipped %v", regs, in, got.UnvariedRegulators, out, got.SkippedRegulators)
+	}
+	if len(got.Symbols) != max(o.Genes, len(in)) {
+		t.Errorf("%d genes, want %d", len(got.Symbols), max(o.Genes, len(in)))
+	}
+	o.RegulatorPool = -1 // every listed regulator in the data
+	got, err = PrepareGRN(ctx, db, o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Regulators) != len(in)+len(out) || len(got.UnvariedRegulators) != 0 {
+		t.Errorf("pool -1: %d regulators, unvaried %v", len(got.Regulators), got.UnvariedRegulators)
+	}
+	o.RegulatorPool, o.Regulators = 0, out // none varies enough: refused, saying why
+	if _, err := PrepareGRN(ctx, db, o, nil); !errors.Is(err, ErrNoData) || !strings.Contains(err.Error(), "most variable") {
+		t.Errorf("only unvaried regulators: %v", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // FS holds the sample files under their paths in this folder
@@ -37,4 +38,25 @@ func Extract(dir string) error {
 		}
 		return os.WriteFile(dst, b, 0o644)
 	})
+}
+
+// HumanTFs returns the symbols of go/human_tfs.tsv: the human genes
+// annotated to GO:0003700 (DNA-binding transcription factor activity) or
+// a descendant term, any evidence (org.Hs.eg.db 3.16.0, GO release
+// 2022-07-01), sorted; the candidate regulators of `train grn
+// --regulators tfs`.
+func HumanTFs() ([]string, error) {
+	b, err := FS.ReadFile("go/human_tfs.tsv")
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for i, line := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+		if i == 0 {
+			continue // header: symbol, entrez_id
+		}
+		sym, _, _ := strings.Cut(line, "\t")
+		out = append(out, sym)
+	}
+	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -25,6 +26,28 @@ func TestExtractMatchesFolder(t *testing.T) {
 		}
 		if !bytes.Equal(got, want) {
 			t.Errorf("%s: extracted copy differs", p)
+		}
+	}
+}
+
+// TestHumanTFs: the shipped list is GO:0003700's 1,430 human genes, sorted
+// and distinct, with known TFs in and non-TFs out.
+func TestHumanTFs(t *testing.T) {
+	tfs, err := HumanTFs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tfs) != 1430 || !slices.IsSorted(tfs) || len(slices.Compact(slices.Clone(tfs))) != len(tfs) {
+		t.Fatalf("%d symbols (sorted %v)", len(tfs), slices.IsSorted(tfs))
+	}
+	for _, s := range []string{"ETV5", "NKX2-1", "FOXA2", "SPI1", "PAX5"} {
+		if !slices.Contains(tfs, s) {
+			t.Errorf("%s missing", s)
+		}
+	}
+	for _, s := range []string{"SFTPC", "CD3E", "symbol", ""} {
+		if slices.Contains(tfs, s) {
+			t.Errorf("%q listed", s)
 		}
 	}
 }

@@ -195,7 +195,7 @@ func runDemo(ctx context.Context, w, log io.Writer, g *globalOptions, o *demoOpt
 			[]string{"train", "expr", "--datasets", "pbmc3k_sct283", "--landmarks", landmarks, "--hidden", "128", "--epochs", exprEpochs}},
 		{"16. Predict S100A4, which pbmc_small never measured, for pbmc_small's cells", []string{"predict", "--dataset", "pbmc_small", "--genes", "S100A4,CD74"}},
 		{"17. The predicted S100A4 of pbmc_small's cells (log1p of counts per 10,000)", []string{"expr", "--gene", "S100A4", "--dataset", "pbmc_small"}},
-		{"18. A regulatory network across the four time points of the mouse lung (E14.5, E16.5, E18.5, adult)", []string{"train", "grn", "--datasets", "lung_mouse", "--views-by", "time", "--genes", "200"}},
+		{"18. A regulatory network across the four time points of the mouse lung (E14.5, E16.5, E18.5, adult), transcription factors (GO:0003700) as the candidate regulators", []string{"train", "grn", "--datasets", "lung_mouse", "--views-by", "time", "--genes", "200", "--regulators", "tfs"}},
 		{"19. Targets of the transcription factor Etv5 (sign, co-expression and embedding cosine beside each)", []string{"targets", "--gene", "Etv5", "-k", "6"}},
 		{"20. Regulators of the surfactant gene Sftpc", []string{"regulators", "--gene", "Sftpc", "-k", "6"}},
 	}

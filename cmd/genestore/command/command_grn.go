@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"genestore/internal/sampledata"
 	"genestore/pipeline"
 	"genestore/query"
 	"genestore/query/eval"
@@ -26,7 +27,15 @@ type trainGRNOptions struct {
 
 // run reads the option files and trains the network.
 func (o *trainGRNOptions) run(cmd *cobra.Command, g *globalOptions) (*pipeline.GRNResult, error) {
-	if o.regulators != "" {
+	switch o.regulators {
+	case "":
+	case "tfs": // the shipped GO:0003700 list (a file named tfs: ./tfs)
+		regs, err := sampledata.HumanTFs()
+		if err != nil {
+			return nil, err
+		}
+		o.grn.Regulators = regs
+	default:
 		regs, err := ingest.ReadSymbols(o.regulators)
 		if err != nil {
 			return nil, err
@@ -53,7 +62,7 @@ func (o *trainGRNOptions) run(cmd *cobra.Command, g *globalOptions) (*pipeline.G
 func newTrainGRNCommand(g *globalOptions) *cobra.Command {
 	o := &trainGRNOptions{grn: pipeline.DefaultGRNOptions()}
 	cmd := &cobra.Command{
-		Use:   "grn [--datasets a,b | --datasets a --views-by COL] [--regulators FILE] [--genes N]",
+		Use:   "grn [--datasets a,b | --datasets a --views-by COL] [--regulators FILE|tfs] [--genes N]",
 		Short: "Infer a directed gene regulatory network across datasets or time points",
 		Long: `train grn scores every candidate regulator → target pair over several views of
 the data and stores the result as a regulatory network (--name, default
@@ -62,10 +71,16 @@ the data and stores the result as a regulatory network (--name, default
 Views are the datasets given (--datasets), or the values of an obs column of one
 dataset (--datasets D --views-by time_point): time points, conditions,
 pseudotime windows. Genes are the --genes most variable ones common to every
-view, plus every candidate regulator (--regulators FILE: one symbol a line,
-typically transcription factors; default every selected gene). Regulators
-absent from the data are listed and skipped. Each view is log-normalised
-(counts scaled to 10,000 per cell).
+view, plus the candidate regulators: --regulators FILE (one symbol a line,
+typically transcription factors), or tfs, the shipped list of 1,430 human
+DNA-binding transcription factors (GO:0003700 and its descendants,
+org.Hs.eg.db 3.16.0); default every selected gene. A listed symbol matches
+its gene exactly, else ignoring case when that names one gene (human symbols
+on mouse data). As BEELINE keeps the varying TFs beside the most variable
+genes, a listed regulator enters the network only when it ranks among the
+2 × --genes most variable genes (--regulator-pool; -1: every listed one);
+those left out and those absent from the data are counted and the first few
+named. Each view is log-normalised (counts scaled to 10,000 per cell).
 
 With --known FILE (prior edges: regulator, target[, sign] per line; a file
 that misses the data entirely is refused) the supervised DeepMCL model is
@@ -115,7 +130,8 @@ meanwhile; a refused or interrupted run changes nothing.`,
 	f.StringVar(&o.grn.Name, "name", o.grn.Name, "network name (an existing one is replaced)")
 	f.StringSliceVar(&o.grn.Datasets, "datasets", nil, "datasets, one view each (default: all)")
 	f.StringVar(&o.grn.ViewsBy, "views-by", "", "obs column of the one dataset (--datasets, or the store's only one) whose values are the views")
-	f.StringVar(&o.regulators, "regulators", "", "file of candidate regulator symbols, one a line (default: every selected gene)")
+	f.StringVar(&o.regulators, "regulators", "", "candidate regulators: a file of symbols, one a line, or tfs (the shipped human TF list); default every selected gene")
+	f.IntVar(&o.grn.RegulatorPool, "regulator-pool", 0, "a listed regulator enters when among this many most variable genes (0: 2 × --genes; -1: every listed one)")
 	f.StringVar(&o.known, "known", "", "prior edges: regulator, target[, sign] per line (TSV or CSV)")
 	f.IntVar(&o.grn.Genes, "genes", o.grn.Genes, "most variable genes kept (plus regulators and known-edge genes)")
 	f.IntVar(&o.grn.MinCells, "min-cells", o.grn.MinCells, "fewest cells a view may have")

@@ -189,6 +189,8 @@ func TestDemo(t *testing.T) {
 		"genes nearest CD79A", "co-expression partners of CD79A", "cells nearest pbmc_small/ATGCCAGAACGACT", "cells nearest pbmc_small/ATGCCAGAACGACT in cells-from-genes",
 		"top genes of cluster 0", "cells most associated with LYZ", "enrichment in go_bp", "stored as cell-labels/",
 		`S100A4 in "pbmc_small" (layer predicted, model expr:`, "130 landmarks present, 0 missing",
+		// the shipped TF list (human symbols) on the mouse lung: Etv5 is a candidate
+		"--regulators tfs", "3 regulators → 200 targets", "regulators of Sftpc", "1     Etv5",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("demo output lacks %q", want)
