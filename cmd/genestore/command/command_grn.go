@@ -376,6 +376,14 @@ support:[{view, support}], coexpr, conserved, cosine}]}.`,
 				return writeJSON(w, a)
 			}
 			fmt.Fprintf(w, "%s %s in network %q (%s, %s)\n", what, a.Gene.Symbol, a.Network, a.Method, a.ModelVersion)
+			if len(a.Edges) == 0 { // say why rather than print an empty table
+				if targets {
+					_, err = fmt.Fprintf(w, "none: %s is not a candidate regulator of this network (absent from a view, not listed by --regulators, or not variable enough to enter)\n", a.Gene.Symbol)
+				} else {
+					_, err = fmt.Fprintf(w, "none: %s is not among this network's genes\n", a.Gene.Symbol)
+				}
+				return err
+			}
 			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "RANK\tGENE\tSCORE\tSIGN\tCOEXPR\tCONSERVED\tCOSINE\tSUPPORT")
 			for _, h := range a.Edges {

@@ -196,6 +196,10 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo output lacks %q", want)
 		}
 	}
+	// a gene that is no candidate regulator: said, not an empty table
+	if got := mustRun(t, "--store", out, "targets", "--gene", "Sftpc"); !strings.Contains(got, "none: Sftpc is not a candidate regulator") {
+		t.Errorf("targets of a non-regulator:\n%s", got)
+	}
 	// Run it again over its own store: it must replace it, not fail.
 	mustRun(t, "demo", "--quick", "--out", out, "--data", sample)
 	// It refuses to replace a file that is not a genestore store.
