@@ -79,7 +79,7 @@ Per-dataset metrics are averaged over datasets.
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.GMT, "gmt", "", "gene-set collection (GMT) for the GO metrics")
-	f.StringVar(&o.Truth, "truth", "", "gene_modules.tsv from `genestore simulate` for module_ari")
+	f.StringVar(&o.Truth, "truth", "", "gene_modules.tsv from genestore simulate, for module_ari")
 	f.StringVar(&o.ConsensusOn, "consensus-on", "", "also score the consensus GO metrics on this dataset's genes")
 	f.Uint64Var(&o.Seed, "seed", o.Seed, "seed for sampling and clustering")
 	f.BoolVar(&o.json, "json", false, "print JSON")

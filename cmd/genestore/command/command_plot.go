@@ -47,7 +47,7 @@ epoch in its provenance, not the per-epoch losses.`,
 func newPlotUMAPCommand(g *globalOptions) *cobra.Command {
 	o := &plotOptions{}
 	cmd := &cobra.Command{
-		Use:   "umap --space cells|genes --color WHAT [--out map.png]",
+		Use:   "umap --space cells|genes --color WHAT [--out umap.png]",
 		Short: "Draw the stored UMAP map of a space, coloured by metadata, cluster or expression",
 		Long: `umap draws the map "genestore layout --space S" stored, without axes, points
 sized to their number, a legend of the colours and the model id in the title
