@@ -404,13 +404,21 @@ func (v *GRNView) LogNormalized() []float32 {
 
 // WriteGRNDir simulates c and writes it under dir (created if needed): one
 // 10x folder per view and the truth files listed in doc.go. The bytes
-// depend only on c.
+// depend only on c. Each file is written under a temporary name, synced
+// and renamed when complete, a view's matrix.mtx.gz after its other files;
+// the first file that fails ends the run, so a failed or killed run leaves
+// no view that looks complete without its obs.csv.
 func WriteGRNDir(ctx context.Context, c GRNConfig, dir string) error {
 	s, err := GenerateGRN(ctx, c)
 	if err != nil {
 		return err
 	}
-	write := func(path string, gz bool, fill func(b *bytes.Buffer)) error {
+	var failed error // the first failure: later writes do nothing
+	write := func(path string, gz bool, fill func(b *bytes.Buffer)) (err error) {
+		if failed != nil {
+			return nil
+		}
+		defer func() { failed = err }()
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -464,6 +472,13 @@ func WriteGRNDir(ctx context.Context, c GRNConfig, dir string) error {
 					b.WriteString(bc + "\n")
 				}
 			}),
+			write(filepath.Join(vd, "obs.csv"), false, func(b *bytes.Buffer) {
+				b.WriteString("barcode,pseudotime,time_point,batch\n")
+				for c, bc := range v.Barcodes {
+					b.WriteString(bc + "," + strconv.FormatFloat(v.Pseudotime[c], 'f', 6, 64) + "," +
+						strconv.Itoa(v.TimePoint[c]) + "," + v.Name + "\n")
+				}
+			}),
 			write(filepath.Join(vd, "matrix.mtx.gz"), true, func(b *bytes.Buffer) {
 				b.WriteString(mtxBanner)
 				b.WriteString("% genestore simulated regulatory-network view " + v.Name + "\n")
@@ -480,13 +495,6 @@ func WriteGRNDir(ctx context.Context, c GRNConfig, dir string) error {
 						line = append(line, '\n')
 						b.Write(line)
 					}
-				}
-			}),
-			write(filepath.Join(vd, "obs.csv"), false, func(b *bytes.Buffer) {
-				b.WriteString("barcode,pseudotime,time_point,batch\n")
-				for c, bc := range v.Barcodes {
-					b.WriteString(bc + "," + strconv.FormatFloat(v.Pseudotime[c], 'f', 6, 64) + "," +
-						strconv.Itoa(v.TimePoint[c]) + "," + v.Name + "\n")
 				}
 			}),
 			write(filepath.Join(dir, "truth", v.Name+"_regulation.tsv"), false, func(b *bytes.Buffer) {

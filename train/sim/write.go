@@ -25,8 +25,11 @@ var ErrWrite = errors.New("sim: write")
 // WriteDir simulates cfg and writes it under dir (created if needed) as one
 // 10x Matrix Market folder per dataset plus truth files; doc.go lists the
 // layout. Existing files of the same names are replaced; each file is
-// written under a temporary name and renamed when complete, so a failed or
-// cancelled run leaves no complete-looking partial file. Memory is
+// written under a temporary name, synced and renamed when complete, a
+// dataset's matrix.mtx.gz after its other files, so a failed, cancelled or
+// killed run leaves no complete-looking partial file. (A run killed over
+// an older output folder may leave a dataset's new features, barcodes and
+// obs beside its old matrix: rerun it.) Memory is
 // O(genes × datasets) plus a few blocks of 1024 cells per CPU, whatever
 // Cells is. progress, if not nil, is called on the calling goroutine after
 // each block with the number of cells written so far and the total
@@ -75,8 +78,14 @@ func (t *tmpFile) abort() {
 	os.Remove(t.File.Name())
 }
 
-// commit closes the file and renames it into place.
+// commit syncs and closes the file and renames it into place: without the
+// sync, a machine that stops after the rename could find the final name
+// holding a file that is empty or short.
 func (t *tmpFile) commit() error {
+	if err := t.File.Sync(); err != nil {
+		t.File.Close()
+		return fmt.Errorf("%w: %w", ErrWrite, err)
+	}
 	if err := t.File.Close(); err != nil {
 		return fmt.Errorf("%w: %w", ErrWrite, err)
 	}
@@ -182,16 +191,19 @@ func (m *model) writeDataset(ctx context.Context, ds *datasetModel, dir string, 
 		return wrap(err)
 	}
 
-	// matrix.mtx.gz: a placeholder header member, then one member per block.
-	mf, err := open("matrix.mtx.gz")
-	if err != nil {
-		return err
-	}
+	// Files are committed in the order they were opened, and the matrix
+	// (what a reader of the folder requires) last: a run stopped between
+	// two renames leaves no matrix beside an older or missing obs.csv.
 	bf, err := open("barcodes.tsv.gz")
 	if err != nil {
 		return err
 	}
 	of, err := open("obs.csv")
+	if err != nil {
+		return err
+	}
+	// matrix.mtx.gz: a placeholder header member, then one member per block.
+	mf, err := open("matrix.mtx.gz")
 	if err != nil {
 		return err
 	}

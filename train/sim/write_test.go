@@ -348,3 +348,40 @@ func TestStoredGzipMember(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteDirFailedRenameLeavesNoMatrix: a dataset whose last files cannot
+// be put in place (here obs.csv, blocked by a folder of that name) must not
+// be left with its matrix in place, the file ingest takes as the folder's
+// mark of completeness: the matrix is renamed last.
+func TestWriteDirFailedRenameLeavesNoMatrix(t *testing.T) {
+	cfg := smallConfig()
+	cfg.Datasets = 1
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "D1", "obs.csv", "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteDir(context.Background(), cfg, dir, nil); !errors.Is(err, ErrWrite) {
+		t.Fatalf("WriteDir = %v, want ErrWrite", err)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "D1", "matrix.mtx.gz")); err == nil {
+		t.Error("a dataset whose obs.csv was not written has its matrix.mtx.gz in place")
+	}
+}
+
+// TestWriteGRNDirFailedWriteLeavesNoMatrix: WriteGRNDir stops at the first
+// file it cannot write, and writes a view's matrix after its other files,
+// so a view without obs.csv (pseudotime) has no matrix.mtx.gz either.
+func TestWriteGRNDirFailedWriteLeavesNoMatrix(t *testing.T) {
+	c := DefaultGRNConfig()
+	c.Views, c.Cells, c.Genes, c.Regulators = 1, 200, 40, 6
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "D1", "obs.csv.tmp"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteGRNDir(context.Background(), c, dir); !errors.Is(err, ErrWrite) {
+		t.Fatalf("WriteGRNDir = %v, want ErrWrite", err)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "D1", "matrix.mtx.gz")); err == nil {
+		t.Error("a view whose obs.csv was not written has its matrix.mtx.gz in place")
+	}
+}
