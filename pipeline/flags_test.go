@@ -10,3 +10,13 @@ func crashTrials() int {
 	}
 	return 10
 }
+
+// fewCrashTrials is the kill count of the crash tests added for operations
+// that run in well under a second: a few kills by default, as many as
+// crashTrials under -long.
+func fewCrashTrials() int {
+	if *long {
+		return crashTrials()
+	}
+	return 4
+}

@@ -1,0 +1,65 @@
+package pipeline
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"genestore/internal/testutil/crash"
+	"genestore/store"
+)
+
+// crashOp opens the store of a crash child, signals ready and runs op on it.
+func crashOp(op func(ctx context.Context, db *store.DB) error) func(dir string, ready func()) error {
+	return func(dir string, ready func()) error {
+		db, err := store.Open(filepath.Join(dir, "s.db"), &store.Options{Clock: fixedClock})
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		ready()
+		return op(context.Background(), db)
+	}
+}
+
+// TestCrashTrainCells kills a process in the middle of training the cell
+// model (read, fit, one commit of both cell spaces, the weights and the
+// indexes) on a store of three datasets: the store must reopen exactly as
+// before or with the whole model.
+func TestCrashTrainCells(t *testing.T) {
+	cfg := appendSim()
+	rep := crash.Run(t, crash.Config{Trials: fewCrashTrials(), Seed: 21,
+		Prepare: crashStart(t, cfg, false),
+		Digest:  storeDigest,
+	}, crashOp(func(ctx context.Context, db *store.DB) error {
+		c := DefaultCellOptions()
+		c.Model.Epochs, c.Model.Latent, c.Model.Hidden, c.Model.Seed = 15, 8, 64, 1
+		_, err := TrainCells(ctx, db, c, nil, nil)
+		return err
+	}))
+	if rep.Child {
+		return
+	}
+	t.Logf("train cells crash trials: %d (before %d, after %d, finished before the kill %d; training %v)",
+		rep.Trials, rep.Before, rep.After, rep.Finished, rep.OpTime)
+}
+
+// TestCrashRename kills a process renaming a dataset of a trained store
+// (the dataset record, its name key and both models' names for it, one
+// commit): the store must reopen with the old name everywhere or the new
+// one everywhere.
+func TestCrashRename(t *testing.T) {
+	cfg := appendSim()
+	rep := crash.Run(t, crash.Config{Trials: fewCrashTrials(), Seed: 22,
+		Prepare: crashStart(t, cfg, true),
+		Digest:  storeDigest,
+	}, crashOp(func(ctx context.Context, db *store.DB) error {
+		_, err := Rename(ctx, db, "D2", "D2-renamed")
+		return err
+	}))
+	if rep.Child {
+		return
+	}
+	t.Logf("rename crash trials: %d (before %d, after %d, finished before the kill %d; rename %v)",
+		rep.Trials, rep.Before, rep.After, rep.Finished, rep.OpTime)
+}
