@@ -71,7 +71,9 @@ type geneRegion struct {
 // activity over the genes of annotation (a GTF's "gene" records, or a BED of
 // chrom, start, end, name[, score, strand]) and writes matrix.mtx.gz,
 // features.tsv.gz and barcodes.tsv.gz into outDir (created; files are written
-// under temporary names and renamed when complete). outDir must not be
+// under temporary names, synced and renamed when complete, the matrix last,
+// and a failed write removes those already in place; a killed run may leave
+// features and barcodes without a matrix). outDir must not be
 // peaksDir, nor a folder already holding a 10x matrix, features or barcodes
 // file, which the output would replace or sit beside ambiguously: those are
 // refused with ErrOptions before anything is read. Genes no peak overlaps are
@@ -516,11 +518,22 @@ type activityMatrix struct {
 }
 
 // writeActivityDir writes x (cells × genes) as a 10x folder in dir: each file
-// is written under a temporary name and renamed once complete.
-func writeActivityDir(dir string, x *activityMatrix, genes []geneRegion, barcodes []string) error {
+// is written under a temporary name, synced and renamed once complete, the
+// matrix last. If one fails, the files already put in place are removed, so
+// a failed run leaves no part of a folder (one GeneActivity would then
+// refuse as its output) behind.
+func writeActivityDir(dir string, x *activityMatrix, genes []geneRegion, barcodes []string) (err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	var written []string
+	defer func() {
+		if err != nil {
+			for _, p := range written {
+				os.Remove(p)
+			}
+		}
+	}()
 	write := func(name string, fill func(w *bufio.Writer) error) error {
 		path := filepath.Join(dir, name)
 		err := atomicfile.Write(path, func(f *os.File) error {
@@ -537,9 +550,10 @@ func writeActivityDir(dir string, x *activityMatrix, genes []geneRegion, barcode
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
+		written = append(written, path)
 		return nil
 	}
-	err := write("features.tsv.gz", func(w *bufio.Writer) error {
+	err = write("features.tsv.gz", func(w *bufio.Writer) error {
 		for _, g := range genes {
 			fmt.Fprintf(w, "%s\t%s\tGene Expression\n", g.id, g.symbol)
 		}

@@ -265,3 +265,28 @@ func TestGeneRegionsCoordinates(t *testing.T) {
 		t.Errorf("downstream 2^62: %v", err)
 	}
 }
+
+// TestGeneActivityFailedWriteLeavesNothing: when the output folder's last
+// file cannot be put in place (here a folder named matrix.mtx.gz blocks the
+// rename), the files already written are removed: a partial folder would
+// make the retry refuse its output folder.
+func TestGeneActivityFailedWriteLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "matrix.mtx.gz", "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	x := &activityMatrix{rows: 1, cols: 1, indptr: []int64{0, 1}, indices: []int32{0}, data: []int64{3}}
+	genes := []geneRegion{{id: "E1", symbol: "G1"}}
+	if err := writeActivityDir(dir, x, genes, []string{"c1"}); err == nil {
+		t.Fatal("writing over a folder named matrix.mtx.gz succeeded")
+	}
+	for _, name := range []string{"features.tsv.gz", "barcodes.tsv.gz"} {
+		if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
+			t.Errorf("a failed write left %s", name)
+		}
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 {
+		t.Errorf("the folder holds %d entries, want the blocking folder alone", len(ents))
+	}
+}

@@ -28,7 +28,10 @@ another type than Peaks, e.g. a multiome's genes, are skipped). --genes is a
 GTF (its "gene" records; gene_id and gene_name) or a BED of genes (chrom,
 start, end, name[, score, strand]). Genes no peak overlaps are left out. --out
 must not be the peaks folder nor a folder already holding matrix, features or
-barcodes files (activity refuses rather than overwrite them). The
+barcodes files (activity refuses rather than overwrite them). Each file is
+written under a temporary name and renamed when whole, matrix.mtx.gz last; a
+failed run removes what it wrote, and a killed one may leave features and
+barcodes without a matrix: remove them and run again. The
 peaks matrix is held in memory (12 bytes per nonzero).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
