@@ -6,7 +6,10 @@ import (
 	"testing"
 
 	"genestore/internal/testutil/crash"
+	"genestore/layout"
+	"genestore/layout/spacelayout"
 	"genestore/store"
+	"genestore/vocab"
 )
 
 // crashOp opens the store of a crash child, signals ready and runs op on it.
@@ -61,5 +64,27 @@ func TestCrashRename(t *testing.T) {
 		return
 	}
 	t.Logf("rename crash trials: %d (before %d, after %d, finished before the kill %d; rename %v)",
+		rep.Trials, rep.Before, rep.After, rep.Finished, rep.OpTime)
+}
+
+// TestCrashLayout kills a process computing the cell map of a trained store
+// (`genestore layout`: read, kNN graph and UMAP outside any transaction,
+// one commit of the layout blob): the store must reopen without the map or
+// with all of it.
+func TestCrashLayout(t *testing.T) {
+	cfg := appendSim()
+	rep := crash.Run(t, crash.Config{Trials: fewCrashTrials(), Seed: 23,
+		Prepare: crashStart(t, cfg, true),
+		Digest:  storeDigest,
+	}, crashOp(func(ctx context.Context, db *store.DB) error {
+		o := spacelayout.Options{Seed: 1, Layout: layout.DefaultOptions()}
+		o.Layout.Threads, o.Layout.Epochs = 1, 200
+		_, err := spacelayout.Compute(ctx, db, vocab.SpaceCells, o, nil)
+		return err
+	}))
+	if rep.Child {
+		return
+	}
+	t.Logf("layout crash trials: %d (before %d, after %d, finished before the kill %d; layout %v)",
 		rep.Trials, rep.Before, rep.After, rep.Finished, rep.OpTime)
 }
