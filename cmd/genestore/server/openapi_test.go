@@ -16,6 +16,7 @@ import (
 
 	"genestore/cmd/genestore/server"
 	"genestore/query"
+	"genestore/store"
 	"genestore/vocab"
 )
 
@@ -237,7 +238,11 @@ func TestOpenAPIParameters(t *testing.T) {
 			keys = append(keys, vocab.EntityKey(id, uint32(r)))
 		}
 	}
-	s := newServer(t, f, func(o *server.Options) { o.AllowWrites = true; o.UI = specUI{&fakeUI{keys: keys}} })
+	s := newServer(t, f, func(o *server.Options) {
+		o.AllowWrites = true
+		o.UI = specUI{&fakeUI{keys: keys}}
+		o.Info = func(context.Context) (*store.Info, error) { return f.db.Info() }
+	})
 	pathVal := map[string]string{"symbol": "G00002", "dataset": "ds2", "barcode": f.tr.Barcodes[1][3], "id": "0",
 		"name": "ds1", "i": "0", "file": "app.js"}
 	queryVal := map[string]string{"collection": "modules", "dataset": "ds1", "by": "dataset",
@@ -289,6 +294,9 @@ func TestOpenAPIParameters(t *testing.T) {
 			code, body := do(o.method, target)
 			if !documented(code) {
 				t.Errorf("%s: %s (%s) answered %d, not documented: %s", name, what, target, code, body)
+			}
+			for _, e := range doc.checkAnswer(o.op, code, body) {
+				t.Errorf("%s: %s (%s) answered %d: the body does not match its schema: %s", name, what, target, code, e)
 			}
 			if want != nil && !want(code) {
 				t.Errorf("%s: %s (%s) answered %d, want %s: %s", name, what, target, code, wantS, body)
