@@ -92,8 +92,11 @@
 //     checks, but other structures of the library are not audited: treat
 //     HDF5 files from untrusted sources with care. The text readers have no
 //     such dependency.
-//   - h5ad columns of types the library cannot decode (booleans stored as
-//     HDF5 enums, nullable integer/boolean arrays) are skipped.
+//   - h5ad obs columns: numbers, strings, categoricals, booleans (h5py's
+//     int8 enum) and anndata's nullable-integer, nullable-boolean and
+//     nullable-string-array encodings are read; a column of any other
+//     encoding or type is an error naming it (in var, such columns are
+//     skipped: genestore reads only its ids and symbols there).
 //   - HDF5 numeric data is read whole through the library (as float64), so
 //     peak memory for an h5ad is about 16 bytes per stored value on top of
 //     the result; dense X is limited to MaxNNZ elements.
