@@ -183,42 +183,45 @@ func (e *Engine) AnnotateGenes(ctx context.Context, req AnnotateGenesRequest) (*
 		return out, nil
 	}
 	var all []Prediction
-	if len(req.Genes) > 0 {
-		old, oldProv, err := e.r.Predictions(ctx, vocab.KindGoTerms, req.Collection)
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			return nil, err
-		}
-		// The kept rows are stored under this run's provenance: they must
-		// come from the same model.
-		if len(old) > 0 && oldProv.ModelVersion != set.ModelVersion {
-			return nil, fmt.Errorf("%w: stored %s predictions %q are of model %q, the gene vectors of %q: annotate every gene (no gene list) to replace them",
-				ErrModelMismatch, vocab.KindGoTerms, req.Collection, oldProv.ModelVersion, set.ModelVersion)
-		}
-		// ... and the same vote: their provenance's k and top_n become this
-		// run's.
-		var op geneParams
-		if len(old) > 0 && (json.Unmarshal(oldProv.Params, &op) != nil || op.K != k || op.TopN != req.TopN) {
-			return nil, fmt.Errorf("%w: stored %s predictions %q were made with k %d and top %d terms (params %s), this run asks k %d and top %d: use the same, or annotate every gene (no gene list) to replace them",
-				ErrInvalid, vocab.KindGoTerms, req.Collection, op.K, op.TopN, oldProv.Params, k, req.TopN)
-		}
-		redo := map[uint64]bool{}
-		for _, g := range refs {
-			redo[vocab.EntityKey(vocab.Consensus, g.ID)] = true
-		}
-		for _, p := range old {
-			if !redo[p.Entity] {
-				all = append(all, p)
-			}
-		}
-	}
 	for _, r := range rows {
 		all = append(all, r...)
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].Entity < all[j].Entity })
 	params, _ := json.Marshal(geneParams{K: k, TopN: req.TopN, From: vocab.SpaceGenes + "/" + vocab.ConsensusName})
 	prov := Provenance{Kind: "term-prediction", ModelVersion: set.ModelVersion, Params: params, Datasets: []uint32{vocab.Consensus}}
+	if len(req.Genes) == 0 { // every gene: the set is replaced
+		e.write(func(ctx context.Context) error {
+			return e.b.PutPredictions(ctx, vocab.KindGoTerms, req.Collection, all, prov)
+		})
+		out.Written = true
+		return out, nil
+	}
+	// A gene list: its genes' rows replace theirs among the stored ones, in
+	// the write transaction itself, so that another writer's rows stored
+	// since this snapshot are kept, not lost.
+	redo := map[uint64]bool{}
+	for _, g := range refs {
+		redo[vocab.EntityKey(vocab.Consensus, g.ID)] = true
+	}
+	check := func(oldProv Provenance) error {
+		// The kept rows are stored under this run's provenance: they must
+		// come from the same model ...
+		if oldProv.ModelVersion != set.ModelVersion {
+			return fmt.Errorf("%w: stored %s predictions %q are of model %q, the gene vectors of %q: annotate every gene (no gene list) to replace them",
+				ErrModelMismatch, vocab.KindGoTerms, req.Collection, oldProv.ModelVersion, set.ModelVersion)
+		}
+		// ... and the same vote: their provenance's k and top_n become this
+		// run's.
+		var op geneParams
+		if json.Unmarshal(oldProv.Params, &op) != nil || op.K != k || op.TopN != req.TopN {
+			return fmt.Errorf("%w: stored %s predictions %q were made with k %d and top %d terms (params %s), this run asks k %d and top %d: use the same, or annotate every gene (no gene list) to replace them",
+				ErrInvalid, vocab.KindGoTerms, req.Collection, op.K, op.TopN, oldProv.Params, k, req.TopN)
+		}
+		return nil
+	}
 	e.write(func(ctx context.Context) error {
-		return e.b.PutPredictions(ctx, vocab.KindGoTerms, req.Collection, all, prov)
+		return e.b.MergePredictions(ctx, vocab.KindGoTerms, req.Collection, all, prov,
+			func(entity uint64) bool { return redo[entity] }, check)
 	})
 	out.Written = true
 	return out, nil

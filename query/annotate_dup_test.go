@@ -38,3 +38,57 @@ func TestAnnotateGenesNamedTwice(t *testing.T) {
 		}
 	}
 }
+
+// interleaved is a Backend that, once, lets another engine annotate gene
+// other (and store it) between a query's snapshot and its write: the race
+// of two `annotate genes --gene` runs on one collection.
+type interleaved struct {
+	query.Backend
+	other func() error
+	done  bool
+}
+
+func (b *interleaved) View(ctx context.Context, fn func(query.Reader) error) error {
+	err := b.Backend.View(ctx, fn)
+	if !b.done {
+		b.done = true
+		if oerr := b.other(); oerr != nil {
+			return oerr
+		}
+	}
+	return err
+}
+
+// TestAnnotateGenesKeepsConcurrentRows: a gene-list annotation merged its
+// rows into the predictions read in its snapshot, so rows another writer
+// stored between that snapshot and the write were lost.
+func TestAnnotateGenesKeepsConcurrentRows(t *testing.T) {
+	f := newFixture(t, querytest.DefaultConfig())
+	ctx := context.Background()
+	a, b := f.tr.Symbols[5], f.tr.Symbols[9]
+	req := func(sym string) query.AnnotateGenesRequest {
+		return query.AnnotateGenesRequest{Collection: querytest.Collection, Genes: []string{sym}, Write: true}
+	}
+	ib := &interleaved{Backend: f.b, other: func() error {
+		_, err := f.e.AnnotateGenes(ctx, req(b))
+		return err
+	}}
+	e, err := query.New(ib, query.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.AnnotateGenes(ctx, req(a)); err != nil {
+		t.Fatal(err)
+	}
+	rows, _, err := f.predictions(ctx, vocab.KindGoTerms, querytest.Collection)
+	if err != nil {
+		t.Fatal(err)
+	}
+	genes := map[uint64]bool{}
+	for _, r := range rows {
+		genes[r.Entity] = true
+	}
+	if len(genes) != 2 {
+		t.Errorf("stored predictions cover %d genes, want both %s and %s", len(genes), a, b)
+	}
+}

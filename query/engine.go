@@ -181,6 +181,13 @@ type Reader interface {
 // write transaction; the engine never calls them inside a View.
 type Writer interface {
 	PutPredictions(ctx context.Context, kind, name string, rows []Prediction, prov Provenance) error
+	// MergePredictions, in one write, reads the stored predictions (kind,
+	// name), lets check refuse them by their provenance (not called when
+	// none are stored), keeps the stored rows whose entity replace does
+	// not report, adds rows, sorts by entity and stores the set under prov:
+	// a merge that no other writer can interleave with.
+	MergePredictions(ctx context.Context, kind, name string, rows []Prediction, prov Provenance,
+		replace func(entity uint64) bool, check func(stored Provenance) error) error
 	PutClustering(ctx context.Context, space string, c Clustering) error
 }
 

@@ -674,6 +674,34 @@ func (b *Backend) PutPredictions(ctx context.Context, kind, name string, rows []
 	return b.update(func(tx *store.Tx) error { return tx.PutPredictions(kind, name, sr, fromProv(prov)) })
 }
 
+// MergePredictions implements query.Writer.
+func (b *Backend) MergePredictions(ctx context.Context, kind, name string, rows []query.Prediction, prov query.Provenance,
+	replace func(uint64) bool, check func(query.Provenance) error) error {
+	return b.update(func(tx *store.Tx) error {
+		var kept []store.Prediction
+		old, err := tx.Predictions(kind, name)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return err
+		case len(old.Rows) > 0:
+			if err := check(toProv(old.Provenance)); err != nil {
+				return err
+			}
+			for _, r := range old.Rows {
+				if !replace(r.Entity) {
+					kept = append(kept, r)
+				}
+			}
+		}
+		for _, r := range rows {
+			kept = append(kept, store.Prediction{Entity: r.Entity, Label: r.Label, Score: r.Score, Evidence: r.Evidence})
+		}
+		sort.SliceStable(kept, func(i, j int) bool { return kept[i].Entity < kept[j].Entity })
+		return tx.PutPredictions(kind, name, kept, fromProv(prov))
+	})
+}
+
 // Clustering implements query.Clusterings.
 func (s *snap) Clustering(ctx context.Context, space, name string) (query.Clustering, error) {
 	var out query.Clustering
