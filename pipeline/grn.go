@@ -38,8 +38,9 @@ type GRNOptions struct {
 	// letter case when that names one gene (a human list on mouse data).
 	// As BEELINE keeps the varying TFs beside the most variable genes, a
 	// listed regulator enters the network when it ranks among the
-	// RegulatorPool most variable genes; the others are left out and
-	// counted. Symbols not in every view are skipped and reported.
+	// RegulatorPool most variable genes, or has known edges; the others
+	// are left out and counted. Symbols not in every view are skipped and
+	// reported.
 	Regulators []string
 	// Known are prior edges by symbol. With any, the supervised model is
 	// trained on them; without, the unsupervised default scores the pairs.
@@ -269,13 +270,19 @@ func PrepareGRN(ctx context.Context, db *store.DB, o GRNOptions, log io.Writer) 
 		rankOf[g] = r
 	}
 	pool := regulatorPool(o)
+	knownReg := map[uint32]bool{} // a listed regulator with known edges enters whatever its rank
+	for _, k := range o.Known {
+		if id, ok := lookup(k.Regulator); ok {
+			knownReg[id] = true
+		}
+	}
 	var regIDs []uint32
 	for _, s := range o.Regulators {
 		id, ok := lookup(s)
 		switch {
 		case !ok:
 			in.SkippedRegulators = append(in.SkippedRegulators, s)
-		case pool > 0 && rankOf[id] >= pool:
+		case pool > 0 && rankOf[id] >= pool && !knownReg[id]:
 			in.UnvariedRegulators = append(in.UnvariedRegulators, s)
 		default:
 			keep[id] = true

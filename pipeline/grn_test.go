@@ -516,6 +516,16 @@ func TestPrepareGRNRegulatorPool(t *testing.T) {
 	if len(got.Regulators) != len(in)+len(out) || len(got.UnvariedRegulators) != 0 {
 		t.Errorf("pool -1: %d regulators, unvaried %v", len(got.Regulators), got.UnvariedRegulators)
 	}
+	// a listed regulator with known edges enters whatever its rank
+	o.RegulatorPool = 0
+	o.Known = []KnownEdge{{Regulator: out[0], Target: in[0]}}
+	if got, err = PrepareGRN(ctx, db, o, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Regulators) != len(in)+1 || !slices.Equal(got.UnvariedRegulators, out[1:]) {
+		t.Errorf("with a known edge of %s: %d regulators, unvaried %v", out[0], len(got.Regulators), got.UnvariedRegulators)
+	}
+	o.Known = nil
 	o.RegulatorPool, o.Regulators = 0, out // none varies enough: refused, saying why
 	if _, err := PrepareGRN(ctx, db, o, nil); !errors.Is(err, ErrNoData) || !strings.Contains(err.Error(), "most variable") {
 		t.Errorf("only unvaried regulators: %v", err)

@@ -78,7 +78,8 @@ org.Hs.eg.db 3.16.0); default every selected gene. A listed symbol matches
 its gene exactly, else ignoring case when that names one gene (human symbols
 on mouse data). As BEELINE keeps the varying TFs beside the most variable
 genes, a listed regulator enters the network only when it ranks among the
-2 × --genes most variable genes (--regulator-pool; -1: every listed one);
+2 × --genes most variable genes (--regulator-pool; -1: every listed one) or
+has known edges;
 those left out and those absent from the data are counted and the first few
 named. Each view is log-normalised (counts scaled to 10,000 per cell).
 
