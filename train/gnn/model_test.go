@@ -173,11 +173,12 @@ func TestCancelAndValidate(t *testing.T) {
 	}
 	o := quickOpts()
 	o.Dim, o.Temperature, o.Conv, o.Heads = 0, 0, "gat", -1
+	o.ContrastGenes = MaxContrastGenes + 1 // a matrix that would exhaust memory
 	verr := o.Validate()
 	if _, _, terr := Train(context.Background(), d.inputs, o, nil); !errors.Is(terr, ErrOptions) {
 		t.Fatalf("bad options: %v", terr)
 	}
-	for _, f := range []string{"Dim", "Temperature", "Conv", "Heads"} {
+	for _, f := range []string{"Dim", "Temperature", "Conv", "Heads", "ContrastGenes"} {
 		if !strings.Contains(verr.Error(), f) {
 			t.Errorf("Validate does not report %s: %v", f, verr)
 		}

@@ -78,7 +78,8 @@ type Options struct {
 	// Temperature of InfoNCE. Default 0.07 (MuSe-GNN).
 	Temperature float64
 	// ContrastGenes caps the shared genes in one InfoNCE matrix (a seeded
-	// sample is drawn each epoch above it). Default 4096.
+	// sample is drawn each epoch above it). Default 4096, at most
+	// MaxContrastGenes (the matrix and its gradient take 8·n² bytes).
 	ContrastGenes int
 	// Seed makes training reproducible (a math/rand generator seeded with
 	// its bits, for the same draws as earlier model versions).
@@ -148,8 +149,8 @@ func (o Options) Validate() error {
 	if !(o.Temperature > 0.001 && o.Temperature <= 10) {
 		bad("Temperature %v outside (0.001, 10]", o.Temperature)
 	}
-	if o.ContrastGenes < 2 {
-		bad("ContrastGenes %d < 2", o.ContrastGenes)
+	if o.ContrastGenes < 2 || o.ContrastGenes > MaxContrastGenes {
+		bad("ContrastGenes %d outside [2, %d]", o.ContrastGenes, MaxContrastGenes)
 	}
 	return errors.Join(errs...)
 }
@@ -182,3 +183,8 @@ func (o Options) sharedShape(l int) (in, out int) {
 	}
 	return o.Hidden, o.Hidden
 }
+
+// MaxContrastGenes bounds Options.ContrastGenes: 16,384 genes make a
+// 2 GiB InfoNCE matrix and gradient; more would exhaust memory, not refine
+// the sample.
+const MaxContrastGenes = 16384
