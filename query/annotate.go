@@ -273,7 +273,8 @@ type AnnotateCellsRequest struct {
 	Label      string
 	// Query is the dataset whose cells get labels.
 	Query string
-	// K is the number of reference neighbours voting; 0 means 15.
+	// K is the number of reference neighbours voting (cells whose label is
+	// missing, "", do not vote); 0 means 15.
 	K int
 	// MinConfidence is the vote share below which a cell is "Unassigned";
 	// 0 means 0.5, negative no threshold (every cell with a vote gets its
@@ -438,8 +439,10 @@ func (e *Engine) AnnotateCells(ctx context.Context, req AnnotateCellsRequest) (*
 		dim := len(vecs) / (hi - lo)
 		for i := lo; i < hi; i++ {
 			hits, err := e.r.Search(ctx, space, vecs[(i-lo)*dim:(i-lo+1)*dim], k, func(key uint64) bool {
-				d, _ := vocab.SplitEntityKey(key)
-				return refLabels[d] != nil
+				// reference cells with the label missing ("") do not vote
+				d, row := vocab.SplitEntityKey(key)
+				col := refLabels[d]
+				return col != nil && (int(row) >= len(col) || col[row] != "")
 			})
 			if err != nil {
 				return err

@@ -92,3 +92,27 @@ func TestAnnotateGenesKeepsConcurrentRows(t *testing.T) {
 		t.Errorf("stored predictions cover %d genes, want both %s and %s", len(genes), a, b)
 	}
 }
+
+// TestAnnotateCellsSkipsUnlabelledReferences: reference cells whose label
+// is missing ("": every third cell of the "curated" column) are not
+// neighbours that vote; they voted for "", which lowered every
+// confidence and could win.
+func TestAnnotateCellsSkipsUnlabelledReferences(t *testing.T) {
+	f := newFixture(t, querytest.DefaultConfig())
+	ctx := context.Background()
+	a, err := f.e.AnnotateCells(ctx, query.AnnotateCellsRequest{References: []string{"ds1"}, Label: "curated", Query: "ds2", Rows: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, r := range a.Rows {
+		if r.Label == "" {
+			t.Fatalf("cell %d labelled \"\"", r.Cell)
+		}
+		sum += float64(r.Confidence)
+	}
+	t.Logf("mean confidence %.3f, %d unassigned of %d", sum/float64(len(a.Rows)), a.Unassigned, a.Cells)
+	if mean := sum / float64(len(a.Rows)); mean < 0.9 {
+		t.Errorf("mean confidence %.3f: unlabelled references still vote", mean)
+	}
+}

@@ -12,8 +12,10 @@
 //     (space "genes", dataset vocab.Consensus) is e_m + Noise·z/√Dim, and its
 //     vector in each dataset adds another Noise/2·z/√Dim;
 //   - cell r of dataset d has type t drawn uniformly (obs column "cell_type",
-//     values "T<t>") and obs column "bucket" = "b%02d" of r mod 100 (for
-//     filters of a known selectivity: b00 admits 1%, b00–b09 10%); its vector (space "cells") is e_t + 0.1·shift_d +
+//     values "T<t>"), obs column "bucket" = "b%02d" of r mod 100 (for
+//     filters of a known selectivity: b00 admits 1%, b00–b09 10%) and obs
+//     column "curated" = its type, missing ("") when r is a multiple of 3
+//     (a partly annotated label column); its vector (space "cells") is e_t + 0.1·shift_d +
 //     Noise·z/√Dim, shift_d a fixed random direction per dataset;
 //   - gene i's loading (space "cell-genes", dataset Consensus) is
 //     e_m + Noise·z/√Dim, so the top genes of a type-t cell are module t's;
@@ -158,15 +160,20 @@ func Build(ctx context.Context, db *store.DB, c Config) (*Truth, error) {
 		bcs := make([]string, n)
 		labels := make([]string, n)
 		buckets := make([]string, n)
+		curated := make([]string, n)
 		for r := range types {
 			types[r] = rng.IntN(c.Modules)
 			bcs[r] = Barcode(d, r)
 			labels[r] = fmt.Sprintf("T%d", types[r])
 			buckets[r] = Bucket(r)
+			if r%3 != 0 {
+				curated[r] = labels[r]
+			}
 		}
 		x := &sparse.CSR{Rows: n, Cols: c.Genes, Indptr: make([]int64, n+1)}
 		ds := &ingest.Dataset{Format: "sim", Source: "querytest", Values: vocab.Counts, X: x, Genes: genes, Barcodes: bcs,
-			Obs: []ingest.ObsColumn{{Name: "cell_type", Categorical: true, Values: labels}, {Name: "bucket", Categorical: true, Values: buckets}}}
+			Obs: []ingest.ObsColumn{{Name: "cell_type", Categorical: true, Values: labels}, {Name: "bucket", Categorical: true, Values: buckets},
+				{Name: "curated", Categorical: true, Values: curated}}}
 		info, err := db.AddDataset(ctx, name, ds, store.AddOptions{})
 		if err != nil {
 			return nil, err
