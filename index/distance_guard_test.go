@@ -5,32 +5,13 @@ package index
 import (
 	"math"
 	"math/rand/v2"
-	"syscall"
 	"testing"
 	"unsafe"
 
 	"golang.org/x/sys/cpu"
-)
 
-// guarded returns a slice of n T whose backing memory ends exactly at a
-// page followed by an inaccessible page, so a kernel that reads or writes
-// one element past the end faults.
-func guarded[T any](t *testing.T, n int) []T {
-	t.Helper()
-	var z T
-	size := int(unsafe.Sizeof(z)) * n
-	page := syscall.Getpagesize()
-	data := max(page, (size+page-1)/page*page)
-	mem, err := syscall.Mmap(-1, 0, data+page, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { syscall.Munmap(mem) })
-	if err := syscall.Mprotect(mem[data:], syscall.PROT_NONE); err != nil {
-		t.Fatal(err)
-	}
-	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(mem[data-size:]))), n)
-}
+	"genestore/internal/testutil/guardmem"
+)
 
 // TestAsmKernelsGuarded calls every assembly kernel this CPU has directly,
 // on operands that end at an inaccessible page, for every length 0..160
@@ -38,30 +19,19 @@ func guarded[T any](t *testing.T, n int) []T {
 func TestAsmKernelsGuarded(t *testing.T) {
 	type fk = func(a, b *float32, n int) float32
 	type uk = func(w *int16, c *uint8, n int) int64
-	var levels []struct {
+	type level struct {
 		name    string
 		dot, l2 fk
 		u8      uk
 		batch   func(q, vecs *float32, dim int, ids *uint32, n int, out *float32)
 		u8batch func(w *int16, codes *uint8, dim int, ids *uint32, n int, out *int64)
 	}
+	var levels []level
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		levels = append(levels, struct {
-			name    string
-			dot, l2 fk
-			u8      uk
-			batch   func(q, vecs *float32, dim int, ids *uint32, n int, out *float32)
-			u8batch func(w *int16, codes *uint8, dim int, ids *uint32, n int, out *int64)
-		}{"avx2", dotAVX2, l2AVX2, dotU8AVX2, dotBatchAVX2, dotU8BatchAVX2})
+		levels = append(levels, level{"avx2", dotAVX2, l2AVX2, dotU8AVX2, dotBatchAVX2, dotU8BatchAVX2})
 	}
 	if haveAVX512 {
-		levels = append(levels, struct {
-			name    string
-			dot, l2 fk
-			u8      uk
-			batch   func(q, vecs *float32, dim int, ids *uint32, n int, out *float32)
-			u8batch func(w *int16, codes *uint8, dim int, ids *uint32, n int, out *int64)
-		}{"avx512", dotAVX512, l2AVX512, dotU8AVX512, dotBatchAVX512, dotU8BatchAVX512})
+		levels = append(levels, level{"avx512", dotAVX512, l2AVX512, dotU8AVX512, dotBatchAVX512, dotU8BatchAVX512})
 	}
 	if len(levels) == 0 {
 		t.Skip("no assembly kernels on this CPU")
@@ -71,8 +41,8 @@ func TestAsmKernelsGuarded(t *testing.T) {
 	lengths = append(lengths, 255, 256, 257, 1023, 1024, 1025, 1039, 2049, 4096, 4111)
 	for _, lv := range levels {
 		for _, n := range lengths {
-			a, b := guarded[float32](t, n), guarded[float32](t, n)
-			w, c := guarded[int16](t, n), guarded[uint8](t, n)
+			a, b := guardmem.Slice[float32](t, n), guardmem.Slice[float32](t, n)
+			w, c := guardmem.Slice[int16](t, n), guardmem.Slice[uint8](t, n)
 			for i := range n {
 				a[i], b[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
 				w[i], c[i] = int16(rng.Uint32()), uint8(rng.Uint32())
@@ -96,17 +66,17 @@ func TestAsmKernelsGuarded(t *testing.T) {
 		}
 		for _, dim := range []int{1, 7, 8, 9, 15, 16, 17, 31, 33, 63, 65, 100, 1025} {
 			const rows = 5
-			vecs, codes := guarded[float32](t, rows*dim), guarded[uint8](t, rows*dim)
-			q, w := guarded[float32](t, dim), guarded[int16](t, dim)
+			vecs, codes := guardmem.Slice[float32](t, rows*dim), guardmem.Slice[uint8](t, rows*dim)
+			q, w := guardmem.Slice[float32](t, dim), guardmem.Slice[int16](t, dim)
 			for i := range vecs {
 				vecs[i], codes[i] = float32(rng.NormFloat64()), uint8(rng.Uint32())
 			}
 			for i := range q {
 				q[i], w[i] = float32(rng.NormFloat64()), int16(rng.Uint32())
 			}
-			ids := guarded[uint32](t, 7)
+			ids := guardmem.Slice[uint32](t, 7)
 			copy(ids, []uint32{4, 0, 4, 3, 1, 2, 4})
-			out, sums := guarded[float32](t, len(ids)), guarded[int64](t, len(ids))
+			out, sums := guardmem.Slice[float32](t, len(ids)), guardmem.Slice[int64](t, len(ids))
 			lv.batch(unsafe.SliceData(q), unsafe.SliceData(vecs), dim, unsafe.SliceData(ids), len(ids), unsafe.SliceData(out))
 			lv.u8batch(unsafe.SliceData(w), unsafe.SliceData(codes), dim, unsafe.SliceData(ids), len(ids), unsafe.SliceData(sums))
 			for i, id := range ids {

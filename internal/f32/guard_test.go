@@ -6,28 +6,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"syscall"
 	"testing"
-	"unsafe"
-)
 
-// guarded returns n float32 whose backing memory ends exactly at a page
-// followed by an inaccessible page, so a read or write past the end faults.
-func guarded(t *testing.T, n int) []float32 {
-	t.Helper()
-	size := 4 * n
-	page := syscall.Getpagesize()
-	data := max(page, (size+page-1)/page*page)
-	mem, err := syscall.Mmap(-1, 0, data+page, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { syscall.Munmap(mem) })
-	if err := syscall.Mprotect(mem[data:], syscall.PROT_NONE); err != nil {
-		t.Fatal(err)
-	}
-	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(mem[data-size:]))), n)
-}
+	"genestore/internal/testutil/guardmem"
+)
 
 // TestGemmGuarded runs Gemm on operands of exactly the length BLAS
 // requires (the last row of each only as long as the matrix is wide),
@@ -49,9 +31,9 @@ func TestGemmGuarded(t *testing.T) {
 						br, bc = n, k
 					}
 					lda, ldb, ldc := ac+1, bc+2, n+3
-					a := guarded(t, (ar-1)*lda+ac)
-					b := guarded(t, (br-1)*ldb+bc)
-					c := guarded(t, (m-1)*ldc+n)
+					a := guardmem.Slice[float32](t, (ar-1)*lda+ac)
+					b := guardmem.Slice[float32](t, (br-1)*ldb+bc)
+					c := guardmem.Slice[float32](t, (m-1)*ldc+n)
 					for _, s := range [][]float32{a, b, c} {
 						for i := range s {
 							s[i] = float32(rng.NormFloat64())
@@ -75,7 +57,7 @@ func TestGemmGuarded(t *testing.T) {
 // TestAxpyGuarded: every length, x and y ending at an inaccessible page.
 func TestAxpyGuarded(t *testing.T) {
 	for n := range 70 {
-		x, y := guarded(t, n), guarded(t, n)
+		x, y := guardmem.Slice[float32](t, n), guardmem.Slice[float32](t, n)
 		for i := range x {
 			x[i], y[i] = float32(i), float32(2*i+1)
 		}

@@ -5,28 +5,10 @@ package vae
 import (
 	"math"
 	"math/rand/v2"
-	"syscall"
 	"testing"
-	"unsafe"
-)
 
-// guarded returns n float32 whose backing memory ends exactly at a page
-// followed by an inaccessible page, so a read or write past the end faults.
-func guarded(t *testing.T, n int) []float32 {
-	t.Helper()
-	size := 4 * n
-	page := syscall.Getpagesize()
-	data := max(page, (size+page-1)/page*page)
-	mem, err := syscall.Mmap(-1, 0, data+page, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { syscall.Munmap(mem) })
-	if err := syscall.Mprotect(mem[data:], syscall.PROT_NONE); err != nil {
-		t.Fatal(err)
-	}
-	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(mem[data-size:]))), n)
-}
+	"genestore/internal/testutil/guardmem"
+)
 
 func near(got, want, rel, abs float64) bool {
 	return math.Abs(got-want) <= rel*math.Abs(want)+abs
@@ -40,7 +22,7 @@ func TestExpShiftSumGuarded(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for n := 8; n <= 256; n += 8 {
-		src, dst := guarded(t, n), guarded(t, n)
+		src, dst := guardmem.Slice[float32](t, n), guardmem.Slice[float32](t, n)
 		mx := float32(math.Inf(-1))
 		for i := range src {
 			src[i] = float32(rng.NormFloat64() * 10)
@@ -100,7 +82,7 @@ func TestNbRowGuarded(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	for n := 8; n <= 200; n += 8 {
-		l, x, th, lth, drow, dacc := guarded(t, n), guarded(t, n), guarded(t, n), guarded(t, n), guarded(t, n), guarded(t, n)
+		l, x, th, lth, drow, dacc := guardmem.Slice[float32](t, n), guardmem.Slice[float32](t, n), guardmem.Slice[float32](t, n), guardmem.Slice[float32](t, n), guardmem.Slice[float32](t, n), guardmem.Slice[float32](t, n)
 		l0 := make([]float32, n)
 		s := 0.0
 		for i := range n {
