@@ -14,7 +14,6 @@ import (
 	"testing"
 
 	"genestore/index"
-	"genestore/internal/testutil/crash"
 	"genestore/store"
 	"genestore/train/gnn"
 	"genestore/train/sim"
@@ -352,29 +351,14 @@ func TestReadersDuringAppend(t *testing.T) {
 // TestCrashAppend kills a process in the middle of an append: the store
 // must reopen holding exactly the three trained datasets, or all four.
 func TestCrashAppend(t *testing.T) {
-	cfg := appendSim()
-	rep := crash.Run(t, crash.Config{Trials: crashTrials(), Seed: 4,
-		Prepare: crashStart(t, cfg, true),
-		Digest:  storeDigest,
-	}, func(dir string, ready func()) error {
-		s, err := sim.Generate(context.Background(), cfg)
+	crashTest(t, "append", 4, crashTrials(), true, func(ctx context.Context, db *store.DB) error {
+		s, err := sim.Generate(ctx, appendSim())
 		if err != nil {
 			return err
 		}
-		db, err := store.Open(filepath.Join(dir, "s.db"), &store.Options{Clock: fixedClock})
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		ready()
-		_, err = Append(context.Background(), db, "D4", simDataset(s.Datasets[3]), AppendOptions{Seed: 3}, nil)
+		_, err = Append(ctx, db, "D4", simDataset(s.Datasets[3]), AppendOptions{Seed: 3}, nil)
 		return err
 	})
-	if rep.Child {
-		return
-	}
-	t.Logf("append crash trials: %d (before %d, after %d, finished before the kill %d; append %v)",
-		rep.Trials, rep.Before, rep.After, rep.Finished, rep.OpTime)
 }
 
 // TestCrashTrain kills a process in the middle of training the gene model
@@ -382,27 +366,12 @@ func TestCrashAppend(t *testing.T) {
 // that holds three datasets: the store must reopen exactly as before or
 // with everything the run writes.
 func TestCrashTrain(t *testing.T) {
-	cfg := appendSim()
-	rep := crash.Run(t, crash.Config{Trials: crashTrials(), Seed: 5,
-		Prepare: crashStart(t, cfg, false),
-		Digest:  storeDigest,
-	}, func(dir string, ready func()) error {
-		db, err := store.Open(filepath.Join(dir, "s.db"), &store.Options{Clock: fixedClock})
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		ready()
+	crashTest(t, "training", 5, crashTrials(), false, func(ctx context.Context, db *store.DB) error {
 		g := DefaultGeneOptions()
 		g.HVG, g.Model.Epochs, g.Model.Dim, g.Model.Hidden, g.Model.Seed = 200, 40, 8, 32, 1
-		_, err = TrainGenes(context.Background(), db, g, nil, nil)
+		_, err := TrainGenes(ctx, db, g, nil, nil)
 		return err
 	})
-	if rep.Child {
-		return
-	}
-	t.Logf("training crash trials: %d (before %d, after %d, finished before the kill %d; training %v)",
-		rep.Trials, rep.Before, rep.After, rep.Finished, rep.OpTime)
 }
 
 // crashStart is the starting state of the crash tests: a store holding the
