@@ -115,6 +115,23 @@ func TestVerifyMissingPartsAreCorrupt(t *testing.T) {
 	}
 }
 
+// prefixPair is a store with datasets "a" and "a:b" (names that share the
+// prefix "a:"), and their records.
+func prefixPair(t *testing.T) (*DB, DatasetInfo, DatasetInfo) {
+	t.Helper()
+	ctx := context.Background()
+	db := openTemp(t)
+	a, err := db.AddDataset(ctx, "a", randomDataset(1, "a", 10, 8, 3, true), AddOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ab, err := db.AddDataset(ctx, "a:b", randomDataset(2, "ab", 10, 8, 3, true), AddOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, a, ab
+}
+
 // Dataset names may hold ':'. A network inferred from dataset "a:b" alone
 // (view "a:b", or "a:b:batch=x") is not a view of dataset "a": dropping
 // "a" must keep it, and renaming "a" must not rewrite its views.
@@ -122,15 +139,7 @@ func TestNetworkViewsOfPrefixNamedDatasets(t *testing.T) {
 	ctx := context.Background()
 	abViews := []string{"a:b", "a:b:batch=x"}
 	setup := func() (*DB, uint32) {
-		db := openTemp(t)
-		a, err := db.AddDataset(ctx, "a", randomDataset(1, "a", 10, 8, 3, true), AddOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ab, err := db.AddDataset(ctx, "a:b", randomDataset(2, "ab", 10, 8, 3, true), AddOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		db, a, ab := prefixPair(t)
 		for _, n := range []Network{
 			{Name: "of-ab", Views: abViews, Provenance: Provenance{Datasets: []uint32{ab.ID}}},
 			{Name: "of-a", Views: []string{"a", "a:batch=y"}, Provenance: Provenance{Datasets: []uint32{a.ID}}},
@@ -223,15 +232,7 @@ func TestAddDatasetInvalidGeneWritesNothing(t *testing.T) {
 // that dataset is dropped; those of dataset "a:b" are not "a"'s.
 func TestDropMarksOnlyItsOwnPredictions(t *testing.T) {
 	ctx := context.Background()
-	db := openTemp(t)
-	a, err := db.AddDataset(ctx, "a", randomDataset(1, "a", 10, 8, 3, true), AddOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ab, err := db.AddDataset(ctx, "a:b", randomDataset(2, "ab", 10, 8, 3, true), AddOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, a, ab := prefixPair(t)
 	if err := db.Update(func(tx *Tx) error {
 		if err := tx.PutPredictions("cell-labels", "a:ref", nil, Provenance{}); err != nil {
 			return err
