@@ -114,15 +114,20 @@ func TestGemmEmptyInnerDimension(t *testing.T) {
 
 func TestAxpy(t *testing.T) {
 	for _, n := range []int{0, 1, 7, 8, 9, 31, 32, 33, 256, 259} {
-		x, y := make([]float32, n), make([]float32, n)
-		for i := range x {
-			x[i], y[i] = float32(i), float32(2*i+1)
-		}
-		Axpy(0.5, x, y)
-		for i := range y {
-			if want := float32(2*i+1) + 0.5*float32(i); y[i] != want {
-				t.Fatalf("n=%d: y[%d] = %g, want %g", n, i, y[i], want)
-			}
+		checkAxpy(t, make([]float32, n), make([]float32, n))
+	}
+}
+
+// checkAxpy fills x and y (of one length) and checks Axpy(0.5, x, y).
+func checkAxpy(t *testing.T, x, y []float32) {
+	t.Helper()
+	for i := range x {
+		x[i], y[i] = float32(i), float32(2*i+1)
+	}
+	Axpy(0.5, x, y)
+	for i := range y {
+		if want := float32(2*i+1) + 0.5*float32(i); y[i] != want {
+			t.Fatalf("n=%d: y[%d] = %g, want %g", len(x), i, y[i], want)
 		}
 	}
 }
