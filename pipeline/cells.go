@@ -272,18 +272,7 @@ func rankHVG(xs []*sparse.CSR, values []vocab.ValueType, names []string, n int) 
 		if err != nil {
 			return nil, fmt.Errorf("dataset %q: %w", names[d], err)
 		}
-		order := make([]int, cols)
-		for i := range order {
-			order[i] = i
-		}
-		score := func(i int) float64 {
-			if v := s[order[i]]; v == v { // NaN ranks last
-				return v
-			}
-			return -1e300
-		}
-		sort.SliceStable(order, func(i, j int) bool { return score(i) > score(j) })
-		for r, c := range order {
+		for r, c := range prep.HVGOrder(s) {
 			meanRank[c] += float64(r) / float64(len(xs))
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -246,16 +245,12 @@ func PrepareGRN(ctx context.Context, db *store.DB, o GRNOptions, log io.Writer) 
 		for j, g := range r.genes {
 			col[g] = j
 		}
-		score := func(g uint32) float64 {
-			if v := scores[col[g]]; v == v { // NaN (undefined dispersion) ranks last
-				return v
-			}
-			return math.Inf(-1)
+		sc := make([]float64, len(common)) // the common genes' scores
+		for i, g := range common {
+			sc[i] = scores[col[g]]
 		}
-		order := slices.Clone(common)
-		sort.SliceStable(order, func(a, b int) bool { return score(order[a]) > score(order[b]) })
-		for rank, g := range order {
-			meanRank[g] += float64(rank) / float64(len(raws))
+		for rank, i := range prep.HVGOrder(sc) {
+			meanRank[common[i]] += float64(rank) / float64(len(raws))
 		}
 	}
 	keep := map[uint32]bool{}

@@ -22,30 +22,31 @@ func HVG(X *sparse.CSR, values vocab.ValueType, n int) ([]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	order := make([]int, len(scores))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool {
-		sa, sb := scores[order[a]], scores[order[b]]
-		na, nb := math.IsNaN(sa), math.IsNaN(sb)
-		if na != nb {
-			return nb // NaN last
-		}
-		if na {
-			return order[a] < order[b]
-		}
-		if sa != sb {
-			return sa > sb
-		}
-		return order[a] < order[b]
-	})
+	order := HVGOrder(scores)
 	if n > len(order) {
 		n = len(order)
 	}
 	out := append([]int(nil), order[:n]...)
 	sort.Ints(out)
 	return out, nil
+}
+
+// HVGOrder returns the indices of scores (HVGScores) from the most
+// variable to the least: larger scores first, NaN (undefined dispersion)
+// last, ties by the lower index.
+func HVGOrder(scores []float64) []int {
+	order := make([]int, len(scores))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		sa, sb := scores[order[a]], scores[order[b]]
+		if na, nb := math.IsNaN(sa), math.IsNaN(sb); na || nb {
+			return !na && nb // NaN last; two NaNs keep their order
+		}
+		return sa > sb
+	})
+	return order
 }
 
 // HVGScores returns one variability score per column, larger meaning more
