@@ -504,6 +504,18 @@ func appendCells(ctx context.Context, info store.DatasetInfo, ds *ingest.Dataset
 	}, nil
 }
 
+// appendedList returns the consensus params' "appended" datasets: a list,
+// or a single name (one append before the list rule), else none.
+func appendedList(params map[string]any) []any {
+	switch a := params["appended"].(type) {
+	case []any:
+		return a
+	case string:
+		return []any{a}
+	}
+	return nil
+}
+
 // appendedConsensusProvenance is the consensus set's provenance after
 // info was appended: the consensus averages every dataset's vectors, so
 // it keeps the training run's provenance (options, datasets) with the new
@@ -525,11 +537,7 @@ func appendedConsensusProvenance(tx *store.Tx, prov store.Provenance, info store
 	if len(out.Params) > 0 && json.Unmarshal(out.Params, &params) != nil {
 		params = map[string]any{"params_before_append": string(out.Params)}
 	}
-	appended, _ := params["appended"].([]any)
-	if s, ok := params["appended"].(string); ok { // one append before this rule
-		appended = []any{s}
-	}
-	params["appended"] = append(appended, info.Name)
+	params["appended"] = append(appendedList(params), info.Name)
 	out.Params, err = json.Marshal(params)
 	return out, err
 }

@@ -337,20 +337,15 @@ func droppedConsensusParams(params json.RawMessage, name string) json.RawMessage
 	if len(params) == 0 || json.Unmarshal(params, &m) != nil {
 		return params
 	}
-	switch a := m["appended"].(type) {
-	case string: // one append before the list
-		if a != name {
-			return params
-		}
-		delete(m, "appended")
-	case []any:
-		kept := slices.DeleteFunc(slices.Clone(a), func(v any) bool { return v == name })
-		if len(kept) == len(a) {
-			return params
-		}
-		m["appended"] = kept
-	default:
+	a := appendedList(m)
+	kept := slices.DeleteFunc(slices.Clone(a), func(v any) bool { return v == name })
+	switch _, single := m["appended"].(string); {
+	case len(kept) == len(a):
 		return params
+	case single: // one append before the list: the key goes
+		delete(m, "appended")
+	default:
+		m["appended"] = kept
 	}
 	out, err := json.Marshal(m)
 	if err != nil {
