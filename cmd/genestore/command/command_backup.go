@@ -1,9 +1,7 @@
 package command
 
 import (
-	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -36,9 +34,7 @@ synced and renamed, so FILE is never half written. An existing FILE needs
 record, and each current index snapshot against its space's vectors. --json prints {"path", "bytes", "verified"}.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, err := os.Stat(o.out); err == nil && !o.force {
-				return fmt.Errorf("backup: %s exists (pass --force to replace it)", o.out)
-			} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+			if err := refuseExisting("backup", o.out, o.force); err != nil {
 				return err
 			}
 			db, err := openDB(g, true, cmd.ErrOrStderr())

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -35,9 +34,9 @@ new one. It prints the sizes before and after; --json prints {"path",
 "before", "after"}.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.out != "" && !o.force {
-				if _, err := os.Stat(o.out); err == nil {
-					return fmt.Errorf("compact: %s exists (pass --force to replace it)", o.out)
+			if o.out != "" {
+				if err := refuseExisting("compact", o.out, o.force); err != nil {
+					return err
 				}
 			}
 			return apiVerb(cmd, g, o.out != "", o.json, func(ctx context.Context, db *genestore.DB) (store.CompactResult, error) {

@@ -2,7 +2,6 @@ package command
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -191,10 +190,8 @@ FILE is refused (before anything is predicted) unless --force.
 			if out != "" && format != "tsv" && format != "h5ad" {
 				return fmt.Errorf("predict: format %q: want tsv or h5ad", format)
 			}
-			if out != "" && !force {
-				if _, err := os.Stat(out); err == nil {
-					return fmt.Errorf("predict: %s exists (pass --force to replace it)", out)
-				} else if !errors.Is(err, os.ErrNotExist) {
+			if out != "" {
+				if err := refuseExisting("predict", out, force); err != nil {
 					return err
 				}
 			}
