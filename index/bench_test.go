@@ -61,19 +61,33 @@ func BenchmarkBuild(b *testing.B) {
 }
 
 // BenchmarkSearch times searches of a float32 and an int8 index of the
-// same vectors (int8 re-ranked with the floats), the sub-benchmarks of each
-// ef interleaved so that a drifting machine affects both alike.
+// same vectors (int8 re-ranked with the floats; once more with its links
+// packed), the sub-benchmarks of each ef interleaved so that a drifting
+// machine affects them alike.
 func BenchmarkSearch(b *testing.B) {
 	n, dim := benchSize(), 64
 	all := mixture(3, n+500, dim, 100)
 	f32 := build(b, dim, Options{Seed: 1, Threads: 2}, all[:n*dim])
 	q8 := build(b, dim, Options{Seed: 1, Threads: 2, Quantize: Int8}, all[:n*dim])
+	var snap bytes.Buffer
+	if _, err := q8.WriteTo(&snap); err != nil {
+		b.Fatal(err)
+	}
+	q8p, err := Read(&snap)
+	if err != nil {
+		b.Fatal(err)
+	}
+	q8p.PackLinks()
 	src := rows{all[:n*dim], dim}
 	queries := all[n*dim:]
 	ctx := context.Background()
 	for _, ef := range []int{10, 20, 40, 80} {
-		for _, ix := range []*Index{f32, q8} {
-			b.Run(fmt.Sprintf("ef=%d/%s", ef, ix.opts.Quantize), func(b *testing.B) {
+		for _, ix := range []*Index{f32, q8, q8p} {
+			name := ix.opts.Quantize.String()
+			if ix.LinksPacked() {
+				name += "-packed"
+			}
+			b.Run(fmt.Sprintf("ef=%d/%s", ef, name), func(b *testing.B) {
 				opts := SearchOptions{Ef: ef, Floats: src}
 				rec := recallVs(b, f32, ix, queries[:200*dim], 10, opts)
 				nq := len(queries) / dim

@@ -9,12 +9,13 @@ package index
 func (ix *Index) Neighbors(dst []uint64, key uint64) ([]uint64, bool) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	id, ok := ix.byKey[key]
+	id, ok := ix.lookup(key)
 	if !ok {
 		return dst, false
 	}
 	hasDel := ix.ndeleted > 0
-	for _, nb := range ix.links(id, 0) {
+	var buf []uint32
+	for _, nb := range ix.links0Of(id, &buf) {
 		if hasDel && ix.isDeleted(nb) {
 			continue
 		}
@@ -31,13 +32,14 @@ func (ix *Index) NeighborsBatch(keys []uint64, fn func(i int, nbs []uint64)) {
 	defer ix.mu.RUnlock()
 	hasDel := ix.ndeleted > 0
 	var buf []uint64
+	var lbuf []uint32
 	for i, key := range keys {
-		id, ok := ix.byKey[key]
+		id, ok := ix.lookup(key)
 		if !ok {
 			continue
 		}
 		buf = buf[:0]
-		for _, nb := range ix.links(id, 0) {
+		for _, nb := range ix.links0Of(id, &lbuf) {
 			if hasDel && ix.isDeleted(nb) {
 				continue
 			}

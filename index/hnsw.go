@@ -43,13 +43,21 @@ type Index struct {
 	clamped      []uint64
 	clampUnknown bool
 
-	byKey    map[uint64]uint32 // live keys only
+	byKey    map[uint64]uint32 // live keys only (nil while packed)
 	entry    uint32
 	maxLevel int // -1 when the graph is empty
 
 	generation uint64
 
 	pool sync.Pool // *searcher
+
+	// pk holds the layer-0 links while the index is packed (PackLinks);
+	// links0 and byKey are nil meanwhile, and keys are found by binary
+	// search: in keys itself when keysAscending, else through keyOrder
+	// (the live ids sorted by key).
+	pk            *packedLinks
+	keyOrder      []uint32
+	keysAscending bool
 
 	// par is set while a parallel insert links a chunk (parallel.go); the
 	// write lock is held meanwhile, so searches never see it set.
@@ -91,8 +99,11 @@ func (ix *Index) Options() Options {
 func (ix *Index) Len() int {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	return len(ix.byKey)
+	return ix.liveCount()
 }
+
+// liveCount is the number of live nodes; the caller holds a lock.
+func (ix *Index) liveCount() int { return len(ix.keys) - ix.ndeleted }
 
 // Nodes returns the number of graph nodes, tombstones included. Compact
 // drops the tombstones.
@@ -122,7 +133,7 @@ func (ix *Index) SetGeneration(g uint64) {
 func (ix *Index) Contains(key uint64) bool {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	_, ok := ix.byKey[key]
+	_, ok := ix.lookup(key)
 	return ok
 }
 
@@ -131,7 +142,7 @@ func (ix *Index) Contains(key uint64) bool {
 func (ix *Index) Get(key uint64) ([]float32, bool) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	id, ok := ix.byKey[key]
+	id, ok := ix.lookup(key)
 	if !ok {
 		return nil, false
 	}
@@ -168,9 +179,17 @@ func (ix *Index) Stored(v []float32) ([]float32, error) {
 func (ix *Index) Keys() []uint64 {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	out := make([]uint64, 0, len(ix.byKey))
-	for k := range ix.byKey {
-		out = append(out, k)
+	out := make([]uint64, 0, ix.liveCount())
+	if ix.byKey != nil {
+		for k := range ix.byKey {
+			out = append(out, k)
+		}
+	} else {
+		for id, k := range ix.keys {
+			if !ix.isDeleted(uint32(id)) {
+				out = append(out, k)
+			}
+		}
 	}
 	slices.Sort(out)
 	return out

@@ -27,6 +27,7 @@ func (ix *Index) Add(key uint64, vec []float32) error {
 	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	ix.unpack()
 	return ix.insert(key, v)
 }
 
@@ -46,7 +47,7 @@ func (ix *Index) AddBatch(ctx context.Context, keys []uint64, vecs []float32) er
 	ix.mu.RLock()
 	threads := ix.opts.Threads
 	for i, k := range keys {
-		if _, ok := ix.byKey[k]; ok {
+		if _, ok := ix.lookup(k); ok {
 			ix.mu.RUnlock()
 			return fmt.Errorf("%w: key %d (row %d)", ErrKeyExists, k, i)
 		}
@@ -317,6 +318,7 @@ func (ix *Index) addLink(s *searcher, nb, id uint32, level int) {
 func (ix *Index) Delete(key uint64) error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	ix.unpack()
 	id, ok := ix.byKey[key]
 	if !ok {
 		return fmt.Errorf("%w: %d", ErrNotFound, key)
@@ -382,6 +384,7 @@ func (ix *Index) Compact(ctx context.Context) error {
 	if ix.ndeleted == 0 {
 		return nil
 	}
+	ix.unpack()
 	nx := &Index{dim: ix.dim, opts: ix.opts, rng: ix.rng, byKey: make(map[uint64]uint32, len(ix.byKey)),
 		maxLevel: -1, generation: ix.generation, lo: ix.lo, scale: ix.scale}
 	nx.initParams()

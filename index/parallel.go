@@ -80,6 +80,7 @@ func (ix *Index) addParallel(ctx context.Context, keys []uint64, vecs []float32,
 // an Add may have taken one since: they are checked again here.
 func (ix *Index) insertChunk(keys []uint64, vecs []float32, threads int) error {
 	dim := ix.dim
+	ix.unpack()
 	for _, k := range keys {
 		if _, ok := ix.byKey[k]; ok {
 			return fmt.Errorf("%w: key %d (added while the batch ran)", ErrKeyExists, k)

@@ -27,6 +27,7 @@ type searcher struct {
 	// pushed holds the candidates of one expansion whose links searchLayer
 	// prefetches.
 	pushed []uint32
+	pwords []uint32 // their packed lists' first words (packedLinks.prefetch)
 	// Float scratch: the query form of the vector being inserted or
 	// searched (qbuf), of a node whose links change (abuf), of a heuristic
 	// candidate (hbuf); decoded codes (tbuf); re-ranking vectors (fbuf).
@@ -121,6 +122,10 @@ func (ix *Index) distances(s *searcher, q []float32, ids []uint32) []float32 {
 // during a parallel insert a copy taken under the node's lock (valid until
 // the next call with s).
 func (ix *Index) linksOf(s *searcher, id uint32, level int) []uint32 {
+	if ix.pk != nil && level == 0 {
+		s.nbuf = ix.pk.decode(id, s.nbuf[:0])
+		return s.nbuf
+	}
 	if ix.par == nil {
 		return ix.links(id, level)
 	}
@@ -183,22 +188,29 @@ func (ix *Index) searchLayer(s *searcher, q []float32, ep cand, ef, level int, f
 		if c.d > bound {
 			break
 		}
-		var nbs []uint32
-		if ix.par != nil {
-			nbs = ix.linksOf(s, c.id, level)
-		} else if level == 0 {
-			b := int(c.id) * (ix.m0 + 1)
-			nbs = ix.links0[b+1 : b+1+int(ix.links0[b])]
-		} else {
-			nbs = ix.links(c.id, level)
-		}
 		// Mark and gather the unvisited neighbours, then compute their
 		// distances in one call.
 		batch := s.batch[:0]
-		for _, nb := range nbs {
-			if marks[nb] != gen {
-				marks[nb] = gen
-				batch = append(batch, nb)
+		if ix.pk != nil && level == 0 {
+			batch = ix.pk.unvisited(c.id, marks, gen, batch)
+			// Their list offsets, for prefetching the lists of those that
+			// get pushed once the distances are known.
+			prefetchRows(unsafe.Pointer(unsafe.SliceData(ix.pk.off)), 4, batch)
+		} else {
+			var nbs []uint32
+			if ix.par != nil {
+				nbs = ix.linksOf(s, c.id, level)
+			} else if level == 0 {
+				b := int(c.id) * (ix.m0 + 1)
+				nbs = ix.links0[b+1 : b+1+int(ix.links0[b])]
+			} else {
+				nbs = ix.links(c.id, level)
+			}
+			for _, nb := range nbs {
+				if marks[nb] != gen {
+					marks[nb] = gen
+					batch = append(batch, nb)
+				}
 			}
 		}
 		s.batch = batch
@@ -214,9 +226,12 @@ func (ix *Index) searchLayer(s *searcher, q []float32, ep cand, ef, level int, f
 				// A candidate will likely be expanded: start loading its
 				// links (prefetched below where the kernels can, else one
 				// load of their first line now).
-				if pf {
+				switch {
+				case pf:
 					pushed = append(pushed, nb)
-				} else {
+				case ix.pk != nil:
+					s.touch ^= uint32(ix.pk.peek(ix.pk.pos(nb)))
+				default:
 					s.touch ^= ix.links0[int(nb)*(ix.m0+1)]
 				}
 			}
@@ -232,7 +247,11 @@ func (ix *Index) searchLayer(s *searcher, q []float32, ep cand, ef, level int, f
 			}
 		}
 		s.pushed = pushed
-		prefetchRows(unsafe.Pointer(unsafe.SliceData(ix.links0)), 4*(ix.m0+1), pushed)
+		if ix.pk != nil {
+			s.pwords = ix.pk.prefetch(pushed, s.pwords)
+		} else {
+			prefetchRows(unsafe.Pointer(unsafe.SliceData(ix.links0)), 4*(ix.m0+1), pushed)
+		}
 	}
 }
 
@@ -260,7 +279,7 @@ func (ix *Index) Search(ctx context.Context, q []float32, k int, opts SearchOpti
 	}
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	live := len(ix.byKey)
+	live := ix.liveCount()
 	if live == 0 {
 		return []Result{}, nil
 	}
@@ -347,7 +366,7 @@ func (ix *Index) preferExact(filter func(uint64) bool, ef int) bool {
 		return true
 	}
 	sel := float64(hit) / float64(seen)
-	live := float64(len(ix.byKey))
+	live := float64(ix.liveCount())
 	return sel*live+live/4 < float64(ef*ix.m)/sel
 }
 
@@ -360,7 +379,7 @@ func (ix *Index) exact(ctx context.Context, s *searcher, qq []float32, k, ef int
 	if rerank {
 		keep = max(k, ef)
 	}
-	h := make(maxHeap, 0, min(keep, len(ix.byKey))+1)
+	h := make(maxHeap, 0, min(keep, ix.liveCount())+1)
 	n := len(ix.keys)
 	hasDel := ix.ndeleted > 0
 	for id := 0; id < n; id++ {

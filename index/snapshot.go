@@ -159,7 +159,18 @@ func (ix *Index) WriteTo(w io.Writer) (int64, error) {
 	e.bytes(ix.levels)
 	e.u64s(ix.keys)
 	e.u64s(ix.deleted[:(n+63)/64])
-	e.u32s(ix.links0)
+	if ix.pk != nil {
+		blk := make([]uint32, ix.m0+1)
+		var buf []uint32
+		for id := range n {
+			buf = ix.pk.decode(uint32(id), buf[:0])
+			blk[0] = uint32(len(buf))
+			clear(blk[1+copy(blk[1:], buf):])
+			e.u32s(blk)
+		}
+	} else {
+		e.u32s(ix.links0)
+	}
 	e.u32s(ix.upper)
 	if ix.q8() {
 		if ix.fitted() {

@@ -157,8 +157,23 @@ func FuzzRead(f *testing.F) {
 			}
 			q := make([]float32, ix.Dim())
 			q[0] = 1
-			if _, err := ix.Search(context.Background(), q, 3, SearchOptions{}); err != nil {
+			want, err := ix.Search(context.Background(), q, 3, SearchOptions{Ef: 8})
+			if err != nil {
 				t.Fatalf("search: %v", err)
+			}
+			// Packed, it must answer the same and write the same bytes.
+			ix.PackLinks()
+			got, err := ix.Search(context.Background(), q, 3, SearchOptions{Ef: 8})
+			if err != nil || !slices.Equal(got, want) {
+				t.Fatalf("packed search: %v, %v; unpacked %v", got, err, want)
+			}
+			if !bytes.Equal(snapshot(t, ix), b1) {
+				t.Fatal("packed index writes other bytes")
+			}
+			for _, k := range ix.Keys() {
+				if _, ok := ix.Neighbors(nil, k); !ok {
+					t.Fatalf("packed: live key %d not found", k)
+				}
 			}
 		}
 	})

@@ -16,7 +16,8 @@
 // index built with them in one write; Describe reads them with the
 // snapshot's header. An int8 index holds codes only: the query backend
 // re-ranks its beam with the floats read from the store
-// (index.SearchOptions.Floats).
+// (index.SearchOptions.Floats), and packs its links when it loads it
+// (index.Index.PackLinks).
 //
 // Index knows nothing of stores, and store keeps the snapshot as bytes:
 // this package is where the two meet.

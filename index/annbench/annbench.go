@@ -60,6 +60,10 @@ type Options struct {
 	// queries admit; for each, every ef is timed again with the filter,
 	// and recall is against the exact filtered top k. Genestore only.
 	Selectivity []float64
+	// PackLinks packs the genestore index's layer-0 links once it is
+	// loaded (index.Index.PackLinks): the resident size and the queries are
+	// measured packed. The saved file is the same either way.
+	PackLinks bool
 	// Threads is the number of goroutines the genestore build inserts with
 	// (index.Options.Threads); queries stay single-threaded.
 	Threads int
@@ -119,6 +123,9 @@ func (o Options) Validate() error {
 	}
 	if o.Rerank < 0 || (o.Rerank > 0 && o.Quantize != "int8") {
 		bad("rerank %d (a window ≥ 0, for quantize int8 only)", o.Rerank)
+	}
+	if o.PackLinks && o.System != SystemGenestore {
+		bad("packed links: only %q packs", SystemGenestore)
 	}
 	if o.Quantize == "int8" && o.System != SystemGenestore {
 		bad("quantize int8: only %q quantizes", SystemGenestore)
@@ -257,7 +264,7 @@ func Run(ctx context.Context, opts Options, w io.Writer, log io.Writer) error {
 		if opts.System == SystemCoderHNSW {
 			sys = &coderSystem{}
 		} else {
-			sys = &genestoreSystem{quantize: opts.Quantize, rerank: opts.Rerank}
+			sys = &genestoreSystem{quantize: opts.Quantize, rerank: opts.Rerank, pack: opts.PackLinks}
 		}
 		dir := tmp
 		if opts.IndexDir != "" {

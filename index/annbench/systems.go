@@ -20,6 +20,7 @@ type genestoreSystem struct {
 	quantize string      // "float32" or "int8"
 	floats   baseVectors // re-ranking source under int8
 	rerank   int         // index.SearchOptions.Rerank under int8
+	pack     bool        // pack the layer-0 links once loaded (index.PackLinks)
 }
 
 // baseVectors serves the dataset's rows by row number (the key) for
@@ -50,7 +51,11 @@ func (b baseVectors) VectorView(key uint64) ([]float32, bool) {
 func (s *genestoreSystem) name() string { return SystemGenestore }
 
 func (s *genestoreSystem) version() string {
-	return fmt.Sprintf("index snapshot v%d, kernel %s, %s", index.SnapshotVersion, index.Kernel(), s.quantize)
+	v := fmt.Sprintf("index snapshot v%d, kernel %s, %s", index.SnapshotVersion, index.Kernel(), s.quantize)
+	if s.pack {
+		v += ", packed links"
+	}
+	return v
 }
 
 func (s *genestoreSystem) build(ctx context.Context, d *dataset, M, efc int, seed uint64, threads int) error {
@@ -91,6 +96,9 @@ func (s *genestoreSystem) load(path string, d *dataset) error {
 	ix, err := index.Read(f) // an *os.File lets Read size its arrays up front
 	if err != nil {
 		return err
+	}
+	if s.pack {
+		ix.PackLinks()
 	}
 	s.ix = ix
 	return nil

@@ -228,7 +228,7 @@ func (s *snap) loadIndex(ctx context.Context, space string, gen uint64) (*index.
 	}
 	ix, reason, err := vecindex.Decode(blob, blobErr, gen, saved, space)
 	if err != nil || ix != nil {
-		return ix, err
+		return served(ix), err
 	}
 	start := time.Now()
 	var v *vecindex.Vectors
@@ -246,7 +246,18 @@ func (s *snap) loadIndex(ctx context.Context, space string, gen uint64) (*index.
 	if s.b.opts.Log != nil {
 		fmt.Fprintf(s.b.opts.Log, "index %q: %s; built %d vectors in memory in %.2fs\n", space, reason, ix.Len(), time.Since(start).Seconds())
 	}
-	return ix, nil
+	return served(ix), nil
+}
+
+// served readies an index for the backend's cache, where it is only
+// searched: an int8 index, chosen to save memory, gets its layer-0 links
+// packed too (index.PackLinks: a third of their memory, about a tenth of
+// the graph search's speed).
+func served(ix *index.Index) *index.Index {
+	if ix != nil && ix.Options().Quantize == index.Int8 {
+		ix.PackLinks()
+	}
+	return ix
 }
 
 // allVectors returns an in-memory copy of every vector of space at the
@@ -276,7 +287,7 @@ func (b *Backend) Warm(ctx context.Context, spaces ...string) error {
 			}
 			return err
 		}
-		cacheOf(b, b.indexes, space).put(ix, ix.Generation())
+		cacheOf(b, b.indexes, space).put(served(ix), ix.Generation())
 	}
 	return nil
 }

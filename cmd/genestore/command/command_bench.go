@@ -19,7 +19,7 @@ func newBenchCommand() *cobra.Command {
 func newBenchANNCommand() *cobra.Command {
 	o := annbench.DefaultOptions()
 	cmd := &cobra.Command{
-		Use:   "ann --data DIR [--M 16] [--ef-construction 200] [--ef 10,20,40,80,160,320] [--k 10] [--threads 1] [--quantize float32] [--rerank 0] [--selectivity 0.01,0.1,0.5]",
+		Use:   "ann --data DIR [--M 16] [--ef-construction 200] [--ef 10,20,40,80,160,320] [--k 10] [--threads 1] [--quantize float32] [--rerank 0] [--packed-links] [--selectivity 0.01,0.1,0.5]",
 		Short: "Measure the HNSW index on a gen_vectors.py folder, one JSON line per (M, ef)",
 		Long: `bench ann reads the base.fvecs/query.fvecs/gt.ivecs folder written by
 ../shared/bench/gen_vectors.py, builds the index with --threads goroutines
@@ -44,6 +44,7 @@ github.com/coder/hnsw on the same data. Progress goes to stderr.`,
 	f.StringVar(&o.System, "system", o.System, "genestore or coder-hnsw")
 	f.Uint64Var(&o.Seed, "seed", o.Seed, "level generator seed")
 	f.StringVar(&o.Quantize, "quantize", o.Quantize, "genestore vector storage: float32 or int8 (re-ranked with the dataset's floats, kept outside the index)")
+	f.BoolVar(&o.PackLinks, "packed-links", false, "pack the genestore index's layer-0 links once loaded (about a quarter of their memory; measured packed)")
 	f.IntVar(&o.Rerank, "rerank", 0, "int8: re-rank this many of the beam's best candidates with floats (0: the whole beam)")
 	f.Float64SliceVar(&o.Selectivity, "selectivity", nil, "also time filtered queries admitting these shares of the rows (genestore only)")
 	f.IntVar(&o.Threads, "threads", o.Threads, "build goroutines (genestore only; the graph then depends on scheduling)")

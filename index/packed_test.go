@@ -1,0 +1,156 @@
+package index
+
+import (
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestPackLinksRoundTrip packs random lists, extremes included, for
+// several node counts and checks that each decodes to itself.
+func TestPackLinksRoundTrip(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	const m0 = 64
+	for _, n := range []int{1, 2, 3000, 1 << 20, 1<<20 + 1} {
+		lists := map[uint32][]uint32{0: nil}
+		if n > 1 {
+			lists[1] = []uint32{0, uint32(n - 1), uint32(n - 1)}
+			full := make([]uint32, m0)
+			for i := range full {
+				full[i] = uint32(n - 1 - i%n)
+			}
+			lists[uint32(n-1)] = full
+		}
+		for range 2000 {
+			id := rng.Uint32N(uint32(n))
+			l := make([]uint32, rng.IntN(m0+1))
+			for i := range l {
+				l[i] = rng.Uint32N(uint32(n))
+			}
+			lists[id] = l
+		}
+		p := packLinks(n, m0, func(id uint32, buf []uint32) []uint32 { return append(buf, lists[id]...) })
+		var buf []uint32
+		for id := range n {
+			buf = p.decode(uint32(id), buf[:0])
+			if !slices.Equal(buf, lists[uint32(id)]) {
+				t.Fatalf("n %d, list %d: decoded %v, want %v", n, id, buf, lists[uint32(id)])
+			}
+		}
+	}
+}
+
+// TestPackLinksIndex packs a float32 and an int8 index with tombstones and
+// checks that every read answers as before packing, that the snapshot
+// holds the same graph, and that writes after packing work.
+func TestPackLinksIndex(t *testing.T) {
+	n, dim := 6000, 16
+	base, queries := split(21, n, 40, dim)
+	ctx := context.Background()
+	for _, q := range []Quantization{Float32, Int8} {
+		for _, shuffled := range []bool{false, true} {
+			ix, err := New(dim, Options{Seed: 5, Quantize: q})
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys := make([]uint64, n)
+			for i := range keys {
+				keys[i] = uint64(3 * i)
+				if shuffled {
+					keys[i] = uint64(n-i) * 7
+				}
+			}
+			if err := ix.AddBatch(ctx, keys, base); err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < n; i += 5 {
+				if err := ix.Delete(keys[i]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := ix.Add(keys[10], base[11*dim:12*dim]); err != nil { // re-added: keys no longer ascend
+				t.Fatal(err)
+			}
+			type answer struct {
+				res  [][]Result
+				nbs  [][]uint64
+				get  [][]float32
+				keys []uint64
+				len  int
+				snap []byte
+			}
+			ask := func() answer {
+				var a answer
+				for i := range len(queries) / dim {
+					r, err := ix.Search(ctx, queries[i*dim:(i+1)*dim], 10, SearchOptions{Ef: 40})
+					if err != nil {
+						t.Fatal(err)
+					}
+					a.res = append(a.res, r)
+				}
+				for _, k := range keys[:200] {
+					nb, ok := ix.Neighbors(nil, k)
+					if ok {
+						slices.Sort(nb)
+					}
+					a.nbs = append(a.nbs, nb)
+					v, _ := ix.Get(k)
+					a.get = append(a.get, v)
+					if ix.Contains(k) != ok {
+						t.Fatalf("Contains(%d) = %v, Neighbors ok %v", k, !ok, ok)
+					}
+				}
+				a.keys, a.len = ix.Keys(), ix.Len()
+				var b bytes.Buffer
+				if _, err := ix.WriteTo(&b); err != nil {
+					t.Fatal(err)
+				}
+				a.snap = b.Bytes()
+				return a
+			}
+			before := ask()
+			ix.PackLinks()
+			if !ix.LinksPacked() || ix.byKey != nil || ix.links0 != nil || (ix.keyOrder == nil) != ix.keysAscending {
+				t.Fatalf("%v shuffled %v: not packed", q, shuffled)
+			}
+			after := ask()
+			if !slices.EqualFunc(before.res, after.res, slices.Equal) || !slices.EqualFunc(before.nbs, after.nbs, slices.Equal) ||
+				!slices.EqualFunc(before.get, after.get, slices.Equal) || !slices.Equal(before.keys, after.keys) || before.len != after.len {
+				t.Fatalf("%v shuffled %v: answers changed by packing", q, shuffled)
+			}
+			if !bytes.Equal(before.snap, after.snap) {
+				t.Fatalf("%v shuffled %v: snapshot changed by packing", q, shuffled)
+			}
+			// A write unpacks and works.
+			if err := ix.Delete(keys[1]); err != nil || ix.LinksPacked() {
+				t.Fatalf("Delete after packing: %v (packed %v)", err, ix.LinksPacked())
+			}
+			if err := ix.Add(keys[1], base[dim:2*dim]); err != nil {
+				t.Fatal(err)
+			}
+			if r := recallAt(t, ix, queries, 10, 60); r < 0.9 {
+				t.Errorf("%v: recall after writes %.3f", q, r)
+			}
+			ix.PackLinks()
+			if r := recallAt(t, ix, queries, 10, 60); r < 0.9 {
+				t.Errorf("%v: recall packed again %.3f", q, r)
+			}
+			// A parallel batch unpacks too.
+			ix.SetThreads(2)
+			more := make([]uint64, 50)
+			for i := range more {
+				more[i] = uint64(1e9) + uint64(i)
+			}
+			if err := ix.AddBatch(ctx, more, base[:50*dim]); err != nil || ix.LinksPacked() || !ix.Contains(more[49]) {
+				t.Fatalf("parallel AddBatch after packing: %v (packed %v)", err, ix.LinksPacked())
+			}
+			ix.SetThreads(1)
+			ix.PackLinks()
+			if err := ix.Compact(ctx); err != nil || ix.LinksPacked() || ix.Len() != ix.Nodes() {
+				t.Fatalf("Compact after packing: %v", err)
+			}
+		}
+	}
+}
