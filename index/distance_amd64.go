@@ -125,7 +125,15 @@ func dotU8Batch(w []int16, codes []uint8, ids []uint32, out []int64) {
 	_ = out[len(ids)-1]
 	pw, pc, pi, po := unsafe.SliceData(w), unsafe.SliceData(codes), unsafe.SliceData(ids), unsafe.SliceData(out)
 	if kern == kernAVX512 {
+		if len(w) <= 256 && len(w)%32 == 0 {
+			dotU8BatchShortAVX512(pw, pc, len(w), pi, len(ids), po)
+			return
+		}
 		dotU8BatchAVX512(pw, pc, len(w), pi, len(ids), po)
+		return
+	}
+	if len(w) <= 256 && len(w)%32 == 0 {
+		dotU8BatchShortAVX2(pw, pc, len(w), pi, len(ids), po)
 		return
 	}
 	dotU8BatchAVX2(pw, pc, len(w), pi, len(ids), po)
@@ -150,6 +158,15 @@ func dotBatchAVX512(q, vecs *float32, dim int, ids *uint32, n int, out *float32)
 
 //go:noescape
 func dotU8BatchAVX512(w *int16, codes *uint8, dim int, ids *uint32, n int, out *int64)
+
+// dotU8BatchShortAVX512 is dotU8BatchAVX512 for dim a multiple of 32 up
+// to 256, summed in int32 lanes (exact there; see the assembly).
+//
+//go:noescape
+func dotU8BatchShortAVX2(w *int16, codes *uint8, dim int, ids *uint32, n int, out *int64)
+
+//go:noescape
+func dotU8BatchShortAVX512(w *int16, codes *uint8, dim int, ids *uint32, n int, out *int64)
 
 //go:noescape
 func prefetchRowsAsm(base unsafe.Pointer, rowBytes int, ids *uint32, n int)

@@ -851,6 +851,166 @@ end:
 	VZEROUPPER
 	RET
 
+// func dotU8BatchShortAVX2(w *int16, codes *uint8, dim int, ids *uint32, n int, out *int64)
+// dotU8BatchAVX2 for dim a multiple of 32 and at most 256, summed and
+// reduced in int32 lanes (exact there: see dotU8BatchShortAVX512).
+TEXT ·dotU8BatchShortAVX2(SB), NOSPLIT, $0-48
+	MOVQ	w+0(FP), R8
+	MOVQ	codes+8(FP), R9
+	MOVQ	dim+16(FP), R10
+	MOVQ	ids+24(FP), R11
+	MOVQ	n+32(FP), R12
+	MOVQ	out+40(FP), R13
+	MOVQ	R11, BX
+	MOVQ	R12, CX
+
+s2pfrow:
+	TESTQ	CX, CX
+	JEQ	s2row
+	MOVL	(BX), AX
+	IMULQ	R10, AX
+	ADDQ	R9, AX
+	XORQ	DX, DX
+
+s2pfline:
+	PREFETCHT0	(AX)(DX*1)
+	ADDQ	$64, DX
+	CMPQ	DX, R10
+	JLT	s2pfline
+	PREFETCHT0	-1(AX)(R10*1)
+	ADDQ	$4, BX
+	DECQ	CX
+	JMP	s2pfrow
+
+s2row:
+	TESTQ	R12, R12
+	JEQ	s2end
+	MOVL	(R11), DI
+	IMULQ	R10, DI
+	ADDQ	R9, DI
+	MOVQ	R8, SI
+	MOVQ	R10, CX
+	VPXOR	Y0, Y0, Y0
+	VPXOR	Y1, Y1, Y1
+
+s2in32:
+	VPMOVZXBW	(DI), Y2
+	VPMOVZXBW	16(DI), Y3
+	VPMADDWD	(SI), Y2, Y2
+	VPMADDWD	32(SI), Y3, Y3
+	VPADDD	Y2, Y0, Y0
+	VPADDD	Y3, Y1, Y1
+	ADDQ	$32, DI
+	ADDQ	$64, SI
+	SUBQ	$32, CX
+	JNE	s2in32
+	VPADDD	Y1, Y0, Y0
+	VEXTRACTI128	$1, Y0, X1
+	VPADDD	X1, X0, X0
+	VPSHUFD	$0x4e, X0, X1
+	VPADDD	X1, X0, X0
+	VPSHUFD	$0xb1, X0, X1
+	VPADDD	X1, X0, X0
+	VMOVD	X0, AX
+	MOVLQSX	AX, AX
+	MOVQ	AX, (R13)
+	ADDQ	$4, R11
+	ADDQ	$8, R13
+	DECQ	R12
+	JMP	s2row
+
+s2end:
+	VZEROUPPER
+	RET
+
+// func dotU8BatchShortAVX512(w *int16, codes *uint8, dim int, ids *uint32, n int, out *int64)
+// dotU8BatchAVX512 for dim a multiple of 32 and at most 256: then every
+// partial sum fits in an int32 (|w| ≤ 32768 and c ≤ 255, so
+// 256 × 255 × 32768 < 2³¹), and a row is summed and reduced in int32 lanes
+// without the general kernel's blocks and widening to int64. The sum is
+// the same exact integer.
+TEXT ·dotU8BatchShortAVX512(SB), NOSPLIT, $0-48
+	MOVQ	w+0(FP), R8
+	MOVQ	codes+8(FP), R9
+	MOVQ	dim+16(FP), R10
+	MOVQ	ids+24(FP), R11
+	MOVQ	n+32(FP), R12
+	MOVQ	out+40(FP), R13
+	MOVQ	R11, BX
+	MOVQ	R12, CX
+
+spfrow:
+	TESTQ	CX, CX
+	JEQ	srow
+	MOVL	(BX), AX
+	IMULQ	R10, AX
+	ADDQ	R9, AX
+	XORQ	DX, DX
+
+spfline:
+	PREFETCHT0	(AX)(DX*1)
+	ADDQ	$64, DX
+	CMPQ	DX, R10
+	JLT	spfline
+	PREFETCHT0	-1(AX)(R10*1)
+	ADDQ	$4, BX
+	DECQ	CX
+	JMP	spfrow
+
+srow:
+	TESTQ	R12, R12
+	JEQ	send
+	MOVL	(R11), DI
+	IMULQ	R10, DI
+	ADDQ	R9, DI
+	MOVQ	R8, SI
+	MOVQ	R10, CX
+	VPXORD	Z0, Z0, Z0
+	VPXORD	Z1, Z1, Z1
+
+s64:
+	CMPQ	CX, $64
+	JLT	s32
+	VPMOVZXBW	(DI), Z2
+	VPMOVZXBW	32(DI), Z3
+	VPMADDWD	(SI), Z2, Z2
+	VPMADDWD	64(SI), Z3, Z3
+	VPADDD	Z2, Z0, Z0
+	VPADDD	Z3, Z1, Z1
+	ADDQ	$64, DI
+	ADDQ	$128, SI
+	SUBQ	$64, CX
+	JMP	s64
+
+s32:
+	TESTQ	CX, CX
+	JEQ	sred
+	VPMOVZXBW	(DI), Z2
+	VPMADDWD	(SI), Z2, Z2
+	VPADDD	Z2, Z0, Z0
+
+sred:
+	VPADDD	Z1, Z0, Z0
+	VEXTRACTI64X4	$1, Z0, Y1
+	VPADDD	Y1, Y0, Y0
+	VEXTRACTI128	$1, Y0, X1
+	VPADDD	X1, X0, X0
+	VPSHUFD	$0x4e, X0, X1
+	VPADDD	X1, X0, X0
+	VPSHUFD	$0xb1, X0, X1
+	VPADDD	X1, X0, X0
+	VMOVD	X0, AX
+	MOVLQSX	AX, AX
+	MOVQ	AX, (R13)
+	ADDQ	$4, R11
+	ADDQ	$8, R13
+	DECQ	R12
+	JMP	srow
+
+send:
+	VZEROUPPER
+	RET
+
 // func prefetchRowsAsm(base unsafe.Pointer, rowBytes int, ids *uint32, n int)
 // Prefetches every cache line of the rows ids[0..n) of rowBytes bytes at
 // base (PREFETCHT0; nothing is loaded into registers, so no instruction

@@ -93,6 +93,55 @@ func TestAsmKernelsGuarded(t *testing.T) {
 	}
 }
 
+// TestU8ShortKernelGuarded checks the int32-lane int8 batch kernels (dim a
+// multiple of 32 up to 256; AVX2 and AVX-512) against the reference on operands that end at
+// an inaccessible page, at the extremes where a lane sum is largest.
+func TestU8ShortKernelGuarded(t *testing.T) {
+	type kernel = func(w *int16, codes *uint8, dim int, ids *uint32, n int, out *int64)
+	var kernels []kernel
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		kernels = append(kernels, dotU8BatchShortAVX2)
+	}
+	if haveAVX512 {
+		kernels = append(kernels, dotU8BatchShortAVX512)
+	}
+	if len(kernels) == 0 {
+		t.Skip("no assembly kernels on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	for k := range len(kernels) * 8 {
+		kern, dim := kernels[k/8], 32*(k%8+1)
+		const rows = 6
+		codes := guardmem.Slice[uint8](t, rows*dim)
+		w := guardmem.Slice[int16](t, dim)
+		for i := range codes {
+			codes[i] = uint8(rng.Uint32())
+		}
+		for i := range w {
+			w[i] = int16(rng.Uint32())
+		}
+		for _, extreme := range []int16{0, -32768, 32767} {
+			if extreme != 0 {
+				for i := range w {
+					w[i] = extreme
+				}
+				for i := range codes[:2*dim] { // rows 0 and 1 all 255
+					codes[i] = 255
+				}
+			}
+			ids := guardmem.Slice[uint32](t, 8)
+			copy(ids, []uint32{5, 0, 1, 3, 0, 2, 4, 5})
+			sums := guardmem.Slice[int64](t, len(ids))
+			kern(unsafe.SliceData(w), unsafe.SliceData(codes), dim, unsafe.SliceData(ids), len(ids), unsafe.SliceData(sums))
+			for i, id := range ids {
+				if want := refU8(w, codes[int(id)*dim:int(id+1)*dim]); sums[i] != want {
+					t.Fatalf("kernel %d dim=%d w=%d row %d: got %d, want %d", k/8, dim, extreme, i, sums[i], want)
+				}
+			}
+		}
+	}
+}
+
 // TestKernelsNonFinite: NaN and ±Inf in any position give what the
 // portable kernels give (NaN stays NaN, Inf stays Inf).
 func TestKernelsNonFinite(t *testing.T) { forEachKernel(t, testKernelsNonFinite) }

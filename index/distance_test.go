@@ -122,7 +122,7 @@ func TestBatchKernels(t *testing.T) { forEachKernel(t, testBatchKernels) }
 
 func testBatchKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, dim := range []int{1, 7, 8, 15, 16, 31, 33, 64, 100, 129} {
+	for _, dim := range []int{1, 7, 8, 15, 16, 31, 32, 33, 64, 96, 100, 129, 256, 288} {
 		rows := 50
 		vecs := make([]float32, rows*dim)
 		codes := make([]uint8, rows*dim)
