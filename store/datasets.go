@@ -104,8 +104,9 @@ func checkName(what, name string) error {
 // CheckDatasetName reports whether name may name a new dataset: it must be a
 // valid name (not empty, at most MaxNameLen bytes of UTF-8 without control
 // characters) and not reserved. Reserved: "consensus" in any letter case
-// and "*" (queries and exports use them for the consensus vectors), and
-// names that are only whitespace. Surrounding whitespace does not make a
+// and "*" (queries and exports use them for the consensus vectors), "."
+// and ".." (the HTTP API names datasets in URL paths, where those segments
+// are resolved away), and names that are only whitespace. Surrounding whitespace does not make a
 // reserved name valid (" Consensus " is refused). AddDataset checks it; a
 // caller may check it before reading the data.
 func CheckDatasetName(name string) error {
@@ -118,6 +119,8 @@ func CheckDatasetName(name string) error {
 	case strings.EqualFold(t, vocab.ConsensusName), t == "*":
 		return fmt.Errorf("%w: dataset name %q is reserved (%q in any case and \"*\" stand for the consensus vectors)",
 			ErrInvalid, name, vocab.ConsensusName)
+	case t == "." || t == "..":
+		return fmt.Errorf("%w: dataset name %q is reserved (a URL path segment of . or .. is removed, so the HTTP API could not name it)", ErrInvalid, name)
 	}
 	return nil
 }

@@ -130,6 +130,8 @@ func TestAddDatasetErrorsLeaveStoreUnchanged(t *testing.T) {
 		{"reserved star", "*", good, AddOptions{}, ErrInvalid, `"*" is reserved`},
 		{"whitespace name", "  ", good, AddOptions{}, ErrInvalid, "only whitespace"},
 		{"whitespace tab name", " \u00a0", good, AddOptions{}, ErrInvalid, "only whitespace"},
+		{"dot name", ".", good, AddOptions{}, ErrInvalid, "URL path"},
+		{"dot-dot name", " .. ", good, AddOptions{}, ErrInvalid, "URL path"},
 		{"nil dataset", "x", func() *ingest.Dataset { return nil }, AddOptions{}, ErrInvalid, "no matrix"},
 		{"empty matrix", "x", func() *ingest.Dataset {
 			d := good()
