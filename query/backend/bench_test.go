@@ -20,10 +20,12 @@ import (
 // BenchmarkSearchStore times k = 10 searches of a 100k × 64 space (100
 // anisotropic-free Gaussian clusters) through the backend, with the
 // space's index in float32 and in int8 (re-ranked with floats read from the
-// store in the query's transaction), the two interleaved per sub-benchmark
-// round. It reports queries/s, recall@10 against the exact cosine top 10,
+// store in the query's transaction; the backend packs the int8 index's
+// links). It reports queries/s, recall@10 against the exact cosine top 10,
 // and the index's resident bytes per vector (heap growth when the backend
-// loads it).
+// loads it). With -count N Go repeats each sub-benchmark N times in a row,
+// so float32's rounds all come before int8's: run the command several
+// times for interleaved rounds.
 func BenchmarkSearchStore(b *testing.B) {
 	const n, dim, nq = 100_000, 64, 500
 	ctx := context.Background()
