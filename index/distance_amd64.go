@@ -159,12 +159,15 @@ func dotBatchAVX512(q, vecs *float32, dim int, ids *uint32, n int, out *float32)
 //go:noescape
 func dotU8BatchAVX512(w *int16, codes *uint8, dim int, ids *uint32, n int, out *int64)
 
-// dotU8BatchShortAVX512 is dotU8BatchAVX512 for dim a multiple of 32 up
-// to 256, summed in int32 lanes (exact there; see the assembly).
+// dotU8BatchShortAVX2 is dotU8BatchAVX2 for dim a multiple of 32 up to
+// 256, summed in int32 lanes (exact there; see the assembly).
 //
 //go:noescape
 func dotU8BatchShortAVX2(w *int16, codes *uint8, dim int, ids *uint32, n int, out *int64)
 
+// dotU8BatchShortAVX512 is dotU8BatchAVX512 for dim a multiple of 32 up
+// to 256, summed in int32 lanes (exact there; see the assembly).
+//
 //go:noescape
 func dotU8BatchShortAVX512(w *int16, codes *uint8, dim int, ids *uint32, n int, out *int64)
 

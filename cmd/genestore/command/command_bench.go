@@ -44,7 +44,7 @@ github.com/coder/hnsw on the same data. Progress goes to stderr.`,
 	f.StringVar(&o.System, "system", o.System, "genestore or coder-hnsw")
 	f.Uint64Var(&o.Seed, "seed", o.Seed, "level generator seed")
 	f.StringVar(&o.Quantize, "quantize", o.Quantize, "genestore vector storage: float32 or int8 (re-ranked with the dataset's floats, kept outside the index)")
-	f.BoolVar(&o.PackLinks, "packed-links", false, "pack the genestore index's layer-0 links once loaded (about a quarter of their memory; measured packed)")
+	f.BoolVar(&o.PackLinks, "packed-links", false, "pack the genestore index's layer-0 links once loaded (under a third of their memory; measured packed)")
 	f.IntVar(&o.Rerank, "rerank", 0, "int8: re-rank this many of the beam's best candidates with floats (0: the whole beam)")
 	f.Float64SliceVar(&o.Selectivity, "selectivity", nil, "also time filtered queries admitting these shares of the rows (genestore only)")
 	f.IntVar(&o.Threads, "threads", o.Threads, "build goroutines (genestore only; the graph then depends on scheduling)")
