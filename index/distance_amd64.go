@@ -115,6 +115,11 @@ func dotBatch(q, vecs []float32, ids []uint32, out []float32) {
 	dotBatchAVX2(pq, pv, len(q), pi, len(ids), po)
 }
 
+// shortU8 reports whether the int32-lane int8 kernels take dimension dim:
+// a positive multiple of 32 up to 256 (their loop needs a whole 32 and no
+// lane can overflow there).
+func shortU8(dim int) bool { return dim > 0 && dim <= 256 && dim%32 == 0 }
+
 // dotU8Batch sets out[i] = dotU8(w, codes[ids[i]·dim:][:dim]) with
 // dim = len(w), prefetching the rows first; same promises as dotBatch.
 func dotU8Batch(w []int16, codes []uint8, ids []uint32, out []int64) {
@@ -125,14 +130,14 @@ func dotU8Batch(w []int16, codes []uint8, ids []uint32, out []int64) {
 	_ = out[len(ids)-1]
 	pw, pc, pi, po := unsafe.SliceData(w), unsafe.SliceData(codes), unsafe.SliceData(ids), unsafe.SliceData(out)
 	if kern == kernAVX512 {
-		if len(w) <= 256 && len(w)%32 == 0 {
+		if shortU8(len(w)) {
 			dotU8BatchShortAVX512(pw, pc, len(w), pi, len(ids), po)
 			return
 		}
 		dotU8BatchAVX512(pw, pc, len(w), pi, len(ids), po)
 		return
 	}
-	if len(w) <= 256 && len(w)%32 == 0 {
+	if shortU8(len(w)) {
 		dotU8BatchShortAVX2(pw, pc, len(w), pi, len(ids), po)
 		return
 	}

@@ -27,6 +27,9 @@ func (ix *Index) Add(key uint64, vec []float32) error {
 	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	if _, ok := ix.lookup(key); ok {
+		return fmt.Errorf("%w: %d", ErrKeyExists, key) // refused without unpacking
+	}
 	ix.unpack()
 	return ix.insert(key, v)
 }
@@ -318,11 +321,11 @@ func (ix *Index) addLink(s *searcher, nb, id uint32, level int) {
 func (ix *Index) Delete(key uint64) error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	ix.unpack()
-	id, ok := ix.byKey[key]
+	id, ok := ix.lookup(key)
 	if !ok {
-		return fmt.Errorf("%w: %d", ErrNotFound, key)
+		return fmt.Errorf("%w: %d", ErrNotFound, key) // refused without unpacking
 	}
+	ix.unpack()
 	delete(ix.byKey, key)
 	ix.deleted[id>>6] |= 1 << (id & 63)
 	ix.ndeleted++

@@ -3,6 +3,7 @@ package index
 import (
 	"bytes"
 	"context"
+	"errors"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -123,7 +124,13 @@ func TestPackLinksIndex(t *testing.T) {
 			if !bytes.Equal(before.snap, after.snap) {
 				t.Fatalf("%v shuffled %v: snapshot changed by packing", q, shuffled)
 			}
-			// A write unpacks and works.
+			// A refused write leaves the index packed; a write unpacks and works.
+			if err := ix.Delete(1 << 60); !errors.Is(err, ErrNotFound) || !ix.LinksPacked() {
+				t.Fatalf("Delete of a missing key: %v (packed %v)", err, ix.LinksPacked())
+			}
+			if err := ix.Add(keys[2], base[:dim]); !errors.Is(err, ErrKeyExists) || !ix.LinksPacked() {
+				t.Fatalf("Add of a live key: %v (packed %v)", err, ix.LinksPacked())
+			}
 			if err := ix.Delete(keys[1]); err != nil || ix.LinksPacked() {
 				t.Fatalf("Delete after packing: %v (packed %v)", err, ix.LinksPacked())
 			}
