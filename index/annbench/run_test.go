@@ -6,8 +6,10 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -288,5 +290,70 @@ func TestRunIndexDir(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(keep, "*.index"))
 	if len(files) != 2 {
 		t.Fatalf("index files %v, want one float32 and one int8", files)
+	}
+}
+
+// TestAB times saved indexes against each other in alternating batches:
+// one row per configuration and ef, the first at ratio 1, packing and a
+// re-rank window changing no recall they should not.
+func TestAB(t *testing.T) {
+	dir := makeDataset(t, 2000, 30, 16, 20)
+	keep := t.TempDir()
+	for _, q := range []string{"float32", "int8"} {
+		opts := DefaultOptions()
+		opts.Data, opts.Ef, opts.Runs, opts.EfConstruction, opts.Quantize, opts.IndexDir = dir, []int{80}, 1, 64, q, keep
+		if err := Run(context.Background(), opts, io.Discard, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o := DefaultABOptions()
+	o.Data, o.IndexDir, o.EfConstruction, o.Ef, o.Rounds, o.Batch = dir, keep, 64, []int{40, 80}, 3, 50
+	o.Configs = []string{"float32", "int8", "int8+packed", "int8+packed+rerank15", "float32+packed"}
+	var out, log bytes.Buffer
+	if err := AB(context.Background(), o, &out, &log); err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(&out)
+	var rows []ABRow
+	for dec.More() {
+		var r ABRow
+		if err := dec.Decode(&r); err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, r)
+	}
+	if len(rows) != 10 {
+		t.Fatalf("%d rows, want 2 ef × 5 configurations:\n%s", len(rows), log.String())
+	}
+	for i, r := range rows {
+		c := i % 5
+		if r.Config != o.Configs[c] || r.Ef != o.Ef[i/5] || r.QPSCPU <= 0 || r.Rounds != 3 || r.IndexMem <= 0 ||
+			r.RatioMin > r.Ratio || r.Ratio > r.RatioMax || r.RecallAt10 < 0.5 {
+			t.Fatalf("row %d: %+v", i, r)
+		}
+		if c == 0 && (r.Ratio != 1 || r.RatioMin != 1) {
+			t.Fatalf("first configuration's ratio %+v, want 1", r)
+		}
+		first := rows[i-c]
+		switch r.Config {
+		case "float32+packed":
+			if r.RecallAt10 != first.RecallAt10 {
+				t.Errorf("packing changed float32's recall: %+v vs %+v", r, first)
+			}
+		case "int8+packed":
+			if r.RecallAt10 != rows[i-1].RecallAt10 || r.IndexMem >= rows[i-1].IndexMem {
+				t.Errorf("int8 packed %+v against int8 %+v: same recall and less memory expected", r, rows[i-1])
+			}
+		}
+	}
+	for _, bad := range [][]string{{"int4"}, {"float32+rerank5"}, {"int8+fast"}} {
+		o.Configs = bad
+		if err := AB(context.Background(), o, io.Discard, io.Discard); !errors.Is(err, ErrOptions) {
+			t.Errorf("configs %v: %v, want ErrOptions", bad, err)
+		}
+	}
+	o.Configs, o.IndexDir = []string{"float32"}, t.TempDir()
+	if err := AB(context.Background(), o, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "bench ann --index-dir") {
+		t.Errorf("missing index: %v", err)
 	}
 }

@@ -12,7 +12,7 @@ func newBenchCommand() *cobra.Command {
 		Use:   "bench ann|real --data DIR",
 		Short: "Benchmarks: the index beside ../shared/bench's peers, and the models on real data",
 	}
-	cmd.AddCommand(newBenchANNCommand(), newBenchRealCommand())
+	cmd.AddCommand(newBenchANNCommand(), newBenchABCommand(), newBenchRealCommand())
 	return cmd
 }
 
@@ -50,6 +50,40 @@ github.com/coder/hnsw on the same data. Progress goes to stderr.`,
 	f.IntVar(&o.Threads, "threads", o.Threads, "build goroutines (genestore only; the graph then depends on scheduling)")
 	f.StringVar(&o.IndexDir, "index-dir", "", "keep the saved index in this folder (one folder per data set; the file is named by system, M, efC and quantization) and, when it is already there, load it instead of building (build_s 0)")
 	_ = cmd.MarkFlagRequired("data")
+	return cmd
+}
+
+func newBenchABCommand() *cobra.Command {
+	o := annbench.DefaultABOptions()
+	cmd := &cobra.Command{
+		Use:   "ann-ab --data DIR --index-dir DIR [--configs float32,int8,int8+packed] [--ef 20,40] [--rounds 15] [--batch 5000]",
+		Short: "Time saved HNSW indexes against each other in alternating batches, one JSON line per (ef, configuration)",
+		Long: `bench ann-ab loads the indexes bench ann saved in --index-dir for the
+gen_vectors.py folder --data and times single-threaded queries in one
+process: for each ef, round r runs every configuration's batch r before
+round r+1, so a machine whose speed drifts slows them alike. Each
+configuration is "float32" or "int8", then any of "+packed" (the layer-0
+links packed once loaded) and "+rerankN" (an int8 re-rank window of N),
+e.g. "int8+packed+rerank15". A JSON line per (ef, configuration) gives its
+median queries per CPU-s, recall@k, resident bytes and the median, lowest
+and highest per-round ratio to the first configuration (above 1: faster).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return annbench.AB(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Data, "data", "", "dataset folder from gen_vectors.py (required)")
+	f.StringVar(&o.IndexDir, "index-dir", "", "folder where bench ann --index-dir saved the indexes (required)")
+	f.IntVar(&o.M, "M", o.M, "graph degree of the saved indexes")
+	f.IntVar(&o.EfConstruction, "ef-construction", o.EfConstruction, "build beam of the saved indexes")
+	f.StringSliceVar(&o.Configs, "configs", o.Configs, "configurations, the first the reference")
+	f.IntSliceVar(&o.Ef, "ef", o.Ef, "query beam widths")
+	f.IntVar(&o.K, "k", o.K, "neighbours per query")
+	f.IntVar(&o.Rounds, "rounds", o.Rounds, "alternating batches per configuration and ef")
+	f.IntVar(&o.Batch, "batch", o.Batch, "queries per batch (the query set repeated)")
+	_ = cmd.MarkFlagRequired("data")
+	_ = cmd.MarkFlagRequired("index-dir")
 	return cmd
 }
 
