@@ -136,7 +136,8 @@
 //     its index: layer 0 keeps 2M slots per node although nodes use about
 //     half of them (17.2 of 32 on average on gen_vectors.py's 100k × 64
 //     set at M 16). PackLinks is what brings an int8 index near a quarter
-//     of a float32 one; it costs searches 5–8% of their speed.
+//     of a float32 one; it costs searches 4–8% of their speed at 100k
+//     nodes, 9–13% at 1M (genestore bench ann-ab).
 //   - A write to a packed index unpacks it (one pass over the graph) and
 //     leaves it unpacked; the owner packs again when its writes are done.
 //   - A parallel build is not reproducible: levels still come from Seed, but

@@ -251,7 +251,7 @@ func (s *snap) loadIndex(ctx context.Context, space string, gen uint64) (*index.
 
 // served readies an index for the backend's cache, where it is only
 // searched: an int8 index, chosen to save memory, gets its layer-0 links
-// packed too (index.PackLinks: a third of their memory, 5–8% of
+// packed too (index.PackLinks: a third of their memory, 4–13% of
 // the graph search's speed).
 func served(ix *index.Index) *index.Index {
 	if ix != nil && ix.Options().Quantize == index.Int8 {

@@ -20,7 +20,7 @@
 // store is writable. Loads are serialised per space; searches run
 // concurrently. A cached int8 index has its links packed
 // (index.Index.PackLinks): int8 is the setting for memory, and packing
-// halves what is left of it for 5–8% of the graph search's speed.
+// halves what is left of it for 4–13% of the graph search's speed.
 //
 // TopInner scans a space exactly and keeps a copy of all its vectors in
 // memory after the first call (4·dim bytes per vector: 128 MiB for a million
