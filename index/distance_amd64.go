@@ -129,16 +129,18 @@ func dotU8Batch(w []int16, codes []uint8, ids []uint32, out []int64) {
 	}
 	_ = out[len(ids)-1]
 	pw, pc, pi, po := unsafe.SliceData(w), unsafe.SliceData(codes), unsafe.SliceData(ids), unsafe.SliceData(out)
-	if kern == kernAVX512 {
-		if shortU8(len(w)) {
+	if shortU8(len(w)) {
+		// The int32-lane kernels leave prefetching to the shared routine.
+		prefetchRowsAsm(unsafe.Pointer(pc), len(w), pi, len(ids))
+		if kern == kernAVX512 {
 			dotU8BatchShortAVX512(pw, pc, len(w), pi, len(ids), po)
-			return
+		} else {
+			dotU8BatchShortAVX2(pw, pc, len(w), pi, len(ids), po)
 		}
-		dotU8BatchAVX512(pw, pc, len(w), pi, len(ids), po)
 		return
 	}
-	if shortU8(len(w)) {
-		dotU8BatchShortAVX2(pw, pc, len(w), pi, len(ids), po)
+	if kern == kernAVX512 {
+		dotU8BatchAVX512(pw, pc, len(w), pi, len(ids), po)
 		return
 	}
 	dotU8BatchAVX2(pw, pc, len(w), pi, len(ids), po)

@@ -853,7 +853,8 @@ end:
 
 // func dotU8BatchShortAVX2(w *int16, codes *uint8, dim int, ids *uint32, n int, out *int64)
 // dotU8BatchAVX2 for dim a multiple of 32 and at most 256, summed and
-// reduced in int32 lanes (exact there: see dotU8BatchShortAVX512).
+// reduced in int32 lanes (exact there: see dotU8BatchShortAVX512). It does
+// not prefetch: its caller runs prefetchRowsAsm first.
 TEXT ·dotU8BatchShortAVX2(SB), NOSPLIT, $0-48
 	MOVQ	w+0(FP), R8
 	MOVQ	codes+8(FP), R9
@@ -861,26 +862,6 @@ TEXT ·dotU8BatchShortAVX2(SB), NOSPLIT, $0-48
 	MOVQ	ids+24(FP), R11
 	MOVQ	n+32(FP), R12
 	MOVQ	out+40(FP), R13
-	MOVQ	R11, BX
-	MOVQ	R12, CX
-
-s2pfrow:
-	TESTQ	CX, CX
-	JEQ	s2row
-	MOVL	(BX), AX
-	IMULQ	R10, AX
-	ADDQ	R9, AX
-	XORQ	DX, DX
-
-s2pfline:
-	PREFETCHT0	(AX)(DX*1)
-	ADDQ	$64, DX
-	CMPQ	DX, R10
-	JLT	s2pfline
-	PREFETCHT0	-1(AX)(R10*1)
-	ADDQ	$4, BX
-	DECQ	CX
-	JMP	s2pfrow
 
 s2row:
 	TESTQ	R12, R12
@@ -928,7 +909,8 @@ s2end:
 // partial sum fits in an int32 (|w| ≤ 32768 and c ≤ 255, so
 // 256 × 255 × 32768 < 2³¹), and a row is summed and reduced in int32 lanes
 // without the general kernel's blocks and widening to int64. The sum is
-// the same exact integer.
+// the same exact integer. It does not prefetch: its caller runs
+// prefetchRowsAsm first.
 TEXT ·dotU8BatchShortAVX512(SB), NOSPLIT, $0-48
 	MOVQ	w+0(FP), R8
 	MOVQ	codes+8(FP), R9
@@ -936,26 +918,6 @@ TEXT ·dotU8BatchShortAVX512(SB), NOSPLIT, $0-48
 	MOVQ	ids+24(FP), R11
 	MOVQ	n+32(FP), R12
 	MOVQ	out+40(FP), R13
-	MOVQ	R11, BX
-	MOVQ	R12, CX
-
-spfrow:
-	TESTQ	CX, CX
-	JEQ	srow
-	MOVL	(BX), AX
-	IMULQ	R10, AX
-	ADDQ	R9, AX
-	XORQ	DX, DX
-
-spfline:
-	PREFETCHT0	(AX)(DX*1)
-	ADDQ	$64, DX
-	CMPQ	DX, R10
-	JLT	spfline
-	PREFETCHT0	-1(AX)(R10*1)
-	ADDQ	$4, BX
-	DECQ	CX
-	JMP	spfrow
 
 srow:
 	TESTQ	R12, R12

@@ -96,12 +96,13 @@
 // every 1,024 elements, so its sum is exact, bit for bit the portable
 // kernel's. Where the dimension is a multiple of 32 up to 256 no lane can
 // overflow (256 × 255 × 32768 < 2³¹), and a shorter kernel sums and
-// reduces a row in int32 lanes: at 64 dimensions 2.7 ns a row instead of
-// 3.6 with the rows in cache, 3.5 instead of 4.1 at random in a 100k array
-// (float32: 4.3 and 9.4; go test ./index -bench BatchKernels), which made
-// int8 searches 3–5% faster. Search computes the distances to a node's unvisited
-// neighbours in one call, which prefetches every cache line of their
-// vectors first (hnswlib's _mm_prefetch). Other architectures, and builds
+// reduces a row in int32 lanes: at 64 dimensions 2.6 ns a row instead of
+// 3.5 with the rows in cache, 3.3 instead of 4.1 at random in a 100k array
+// (1.33× and 1.30×, medians of 3 runs of go test ./index -bench
+// U8BatchKernels; float32 4.3 and 9.4, -bench BatchKernels). Search
+// computes the distances to a node's unvisited neighbours in one call,
+// which prefetches every cache line of their vectors first (hnswlib's
+// _mm_prefetch). Other architectures, and builds
 // with -tags purego, use unrolled portable Go kernels; no build needs cgo.
 // Dot and SquaredL2 export the float32 kernels.
 //

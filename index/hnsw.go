@@ -53,11 +53,10 @@ type Index struct {
 
 	// pk holds the layer-0 links while the index is packed (PackLinks);
 	// links0 and byKey are nil meanwhile, and keys are found by binary
-	// search: in keys itself when keysAscending, else through keyOrder
-	// (the live ids sorted by key).
-	pk            *packedLinks
-	keyOrder      []uint32
-	keysAscending bool
+	// search: in keys itself when they strictly ascend (keyOrder nil), else
+	// through keyOrder (the live ids sorted by key).
+	pk       *packedLinks
+	keyOrder []uint32
 
 	// par is set while a parallel insert links a chunk (parallel.go); the
 	// write lock is held meanwhile, so searches never see it set.
@@ -180,15 +179,9 @@ func (ix *Index) Keys() []uint64 {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	out := make([]uint64, 0, ix.liveCount())
-	if ix.byKey != nil {
-		for k := range ix.byKey {
+	for id, k := range ix.keys {
+		if !ix.isDeleted(uint32(id)) {
 			out = append(out, k)
-		}
-	} else {
-		for id, k := range ix.keys {
-			if !ix.isDeleted(uint32(id)) {
-				out = append(out, k)
-			}
 		}
 	}
 	slices.Sort(out)

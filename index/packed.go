@@ -158,11 +158,6 @@ func (p *packedLinks) unvisited(id uint32, marks []uint16, gen uint16, batch []u
 	return batch
 }
 
-// bytes returns the packed links' memory.
-func (p *packedLinks) bytes() int {
-	return cap(p.b) + 8*cap(p.base) + 4*cap(p.off)
-}
-
 // PackLinks packs the layer-0 links (under a third of their memory on the
 // benchmarks' 100k × 64 set; see packedLinks) and drops the key map
 // (keys are then found by binary search). Searches decode a node's list
@@ -181,22 +176,20 @@ func (ix *Index) PackLinks() {
 		return append(buf, ix.links(id, 0)...)
 	})
 	ix.links0 = nil
-	ix.keysAscending = true
+	// keyOrder stays nil when the keys strictly ascend (lookup then searches
+	// keys itself).
+	ix.keyOrder = nil
 	for i := 1; i < n; i++ {
 		if ix.keys[i] <= ix.keys[i-1] {
-			ix.keysAscending = false
+			ix.keyOrder = make([]uint32, 0, ix.liveCount())
+			for id := range n {
+				if !ix.isDeleted(uint32(id)) {
+					ix.keyOrder = append(ix.keyOrder, uint32(id))
+				}
+			}
+			slices.SortFunc(ix.keyOrder, func(a, b uint32) int { return cmp.Compare(ix.keys[a], ix.keys[b]) })
 			break
 		}
-	}
-	ix.keyOrder = nil
-	if !ix.keysAscending {
-		ix.keyOrder = make([]uint32, 0, ix.liveCount())
-		for id := range n {
-			if !ix.isDeleted(uint32(id)) {
-				ix.keyOrder = append(ix.keyOrder, uint32(id))
-			}
-		}
-		slices.SortFunc(ix.keyOrder, func(a, b uint32) int { return cmp.Compare(ix.keys[a], ix.keys[b]) })
 	}
 	ix.byKey = nil
 }
@@ -238,7 +231,7 @@ func (ix *Index) lookup(key uint64) (uint32, bool) {
 		id, ok := ix.byKey[key]
 		return id, ok
 	}
-	if ix.keysAscending {
+	if ix.keyOrder == nil {
 		i, ok := slices.BinarySearch(ix.keys, key)
 		if !ok || ix.isDeleted(uint32(i)) {
 			return 0, false
