@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -62,13 +61,6 @@ type ABRow struct {
 	IndexMem   int64   `json:"index_mem_bytes"`
 }
 
-type abConfig struct {
-	name   string
-	ix     *index.Index
-	rerank int
-	mem    int64
-}
-
 // AB loads every configuration's index and times them in alternating
 // batches (round r runs every configuration's batch r before round r+1),
 // one thread, writing one JSON line per (ef, configuration) to out and a
@@ -81,82 +73,42 @@ func AB(ctx context.Context, o ABOptions, out, log io.Writer) error {
 	if err != nil {
 		return err
 	}
-	floats := baseVectors{d.base, d.dim}
-	var cs []abConfig
-	for _, name := range o.Configs {
-		parts := strings.Split(name, "+")
-		q, err := index.ParseQuantization(parts[0])
-		if err != nil {
-			return fmt.Errorf("%w: configuration %q: %v", ErrOptions, name, err)
+	systems := make([]*genestoreSystem, len(o.Configs))
+	mem := make([]int64, len(o.Configs))
+	for c, name := range o.Configs {
+		if systems[c], err = parseConfig(name); err != nil {
+			return err
 		}
-		c := abConfig{name: name}
-		pack := false
-		for _, p := range parts[1:] {
-			switch {
-			case p == "packed":
-				pack = true
-			case strings.HasPrefix(p, "rerank") && q == index.Int8:
-				if c.rerank, err = strconv.Atoi(strings.TrimPrefix(p, "rerank")); err != nil || c.rerank < 0 {
-					return fmt.Errorf("%w: configuration %q: bad re-rank window", ErrOptions, name)
-				}
-			default:
-				return fmt.Errorf("%w: configuration %q: unknown part %q (want packed, or rerankN under int8)", ErrOptions, name, p)
-			}
-		}
-		path := filepath.Join(o.IndexDir, fmt.Sprintf("%s-M%d-efc%d-%s.index", SystemGenestore, o.M, o.EfConstruction, q))
-		heap0 := heapBytes()
-		f, err := os.Open(path)
-		if err != nil {
+		path := indexFile(o.IndexDir, SystemGenestore, o.M, o.EfConstruction, systems[c].quantize)
+		if _, err := os.Stat(path); err != nil {
 			return fmt.Errorf("annbench: %w (build it first with bench ann --index-dir)", err)
 		}
-		c.ix, err = index.Read(f)
-		f.Close()
-		if err != nil {
+		heap0 := heapBytes()
+		if err := systems[c].load(path, d); err != nil {
 			return fmt.Errorf("annbench: %s: %w", path, err)
 		}
-		if c.ix.Dim() != d.dim || c.ix.Len() != d.n {
-			return fmt.Errorf("%w: %s holds %d vectors of dim %d, the data %d of dim %d", ErrData, path, c.ix.Len(), c.ix.Dim(), d.n, d.dim)
+		if ix := systems[c].ix; ix.Dim() != d.dim || ix.Len() != d.n {
+			return fmt.Errorf("%w: %s holds %d vectors of dim %d, the data %d of dim %d", ErrData, path, ix.Len(), ix.Dim(), d.n, d.dim)
 		}
-		if pack {
-			c.ix.PackLinks()
-		}
-		c.mem = int64(heapBytes()) - int64(heap0)
-		cs = append(cs, c)
+		mem[c] = int64(heapBytes()) - int64(heap0)
 	}
 	enc := json.NewEncoder(out)
+	var found []uint64
 	for _, ef := range o.Ef {
-		perRound := make([][]float64, len(cs)) // queries per CPU-s
-		recall := make([]float64, len(cs))
-		for c := range cs {
-			opts := index.SearchOptions{Ef: ef}
-			if cs[c].ix.Options().Quantize == index.Int8 {
-				opts.Floats, opts.Rerank = floats, cs[c].rerank
+		perRound := make([][]float64, len(systems)) // queries per CPU-s
+		recall := make([]float64, len(systems))
+		for c, sys := range systems {
+			search := func(q []float32, out []uint64) ([]uint64, error) { return sys.search(ctx, q, o.K, ef, out) }
+			if _, _, recall[c], err = timeQueries(search, d, d.gt, d.gtK, o.K, 1); err != nil {
+				return err
 			}
-			hits := 0
-			for i := range d.nq {
-				res, err := cs[c].ix.Search(ctx, d.query[i*d.dim:(i+1)*d.dim], o.K, opts)
-				if err != nil {
-					return err
-				}
-				for _, r := range res {
-					if slices.Contains(d.gt[i*d.gtK:i*d.gtK+o.K], int32(r.Key)) {
-						hits++
-					}
-				}
-			}
-			recall[c] = float64(hits) / float64(d.nq*o.K)
 		}
 		for range o.Rounds {
-			for c := range cs {
-				opts := index.SearchOptions{Ef: ef}
-				if cs[c].ix.Options().Quantize == index.Int8 {
-					opts.Floats, opts.Rerank = floats, cs[c].rerank
-				}
-				c0 := cputime.Seconds()
-				t0 := time.Now()
+			for c, sys := range systems {
+				c0, t0 := cputime.Seconds(), time.Now()
 				for j := range o.Batch {
 					i := j % d.nq
-					if _, err := cs[c].ix.Search(ctx, d.query[i*d.dim:(i+1)*d.dim], o.K, opts); err != nil {
+					if found, err = sys.search(ctx, d.query[i*d.dim:(i+1)*d.dim], o.K, ef, found[:0]); err != nil {
 						return err
 					}
 				}
@@ -167,25 +119,49 @@ func AB(ctx context.Context, o ABOptions, out, log io.Writer) error {
 				perRound[c] = append(perRound[c], float64(o.Batch)/sec)
 			}
 		}
-		for c := range cs {
+		for c := range systems {
 			ratios := make([]float64, o.Rounds)
 			for r := range ratios {
 				ratios[r] = perRound[c][r] / perRound[0][r]
 			}
 			slices.Sort(ratios)
 			qps := slices.Sorted(slices.Values(perRound[c]))
-			row := ABRow{Config: cs[c].name, Ef: ef, K: o.K, Rounds: o.Rounds, Batch: o.Batch,
+			row := ABRow{Config: o.Configs[c], Ef: ef, K: o.K, Rounds: o.Rounds, Batch: o.Batch,
 				QPSCPU: round(median(qps), 1), Ratio: round(median(ratios), 3),
 				RatioMin: round(ratios[0], 3), RatioMax: round(ratios[len(ratios)-1], 3),
-				RecallAt10: round(recall[c], 4), IndexMem: cs[c].mem}
+				RecallAt10: round(recall[c], 4), IndexMem: mem[c]}
 			if err := enc.Encode(row); err != nil {
 				return fmt.Errorf("annbench: %w", err)
 			}
 			fmt.Fprintf(log, "ef %d %-24s recall@%d %.4f  %8.0f queries per CPU-s  ×%.3f of %s (rounds %.2f–%.2f)  %.1f MiB\n",
-				ef, cs[c].name, o.K, recall[c], row.QPSCPU, row.Ratio, cs[0].name, row.RatioMin, row.RatioMax, float64(cs[c].mem)/(1<<20))
+				ef, o.Configs[c], o.K, recall[c], row.QPSCPU, row.Ratio, o.Configs[0], row.RatioMin, row.RatioMax, float64(mem[c])/(1<<20))
 		}
 	}
 	return nil
+}
+
+// parseConfig reads a configuration ("int8+packed+rerank15") into the
+// genestore system that runs it.
+func parseConfig(name string) (*genestoreSystem, error) {
+	parts := strings.Split(name, "+")
+	q, err := index.ParseQuantization(parts[0])
+	if err != nil {
+		return nil, fmt.Errorf("%w: configuration %q: %v", ErrOptions, name, err)
+	}
+	sys := &genestoreSystem{quantize: q.String()}
+	for _, p := range parts[1:] {
+		switch {
+		case p == "packed":
+			sys.pack = true
+		case strings.HasPrefix(p, "rerank") && q == index.Int8:
+			if sys.rerank, err = strconv.Atoi(strings.TrimPrefix(p, "rerank")); err != nil || sys.rerank < 0 {
+				return nil, fmt.Errorf("%w: configuration %q: bad re-rank window", ErrOptions, name)
+			}
+		default:
+			return nil, fmt.Errorf("%w: configuration %q: unknown part %q (want packed, or rerankN under int8)", ErrOptions, name, p)
+		}
+	}
+	return sys, nil
 }
 
 // median of sorted values.

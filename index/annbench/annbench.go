@@ -270,11 +270,7 @@ func Run(ctx context.Context, opts Options, w io.Writer, log io.Writer) error {
 		if opts.IndexDir != "" {
 			dir = opts.IndexDir
 		}
-		file := fmt.Sprintf("%s-M%d-efc%d", sys.name(), M, opts.EfConstruction)
-		if sys.name() == SystemGenestore {
-			file += "-" + opts.Quantize // a float32 and an int8 run must not share a file
-		}
-		path := filepath.Join(dir, file+".index")
+		path := indexFile(dir, sys.name(), M, opts.EfConstruction, opts.Quantize)
 		var buildS, buildCPU, buildBusy, saveS float64
 		if _, err := os.Stat(path); opts.IndexDir != "" && err == nil {
 			fmt.Fprintf(log, "%s M=%d: loading the saved %s instead of building\n", sys.name(), M, path)
@@ -412,6 +408,17 @@ func timeQueries(search func(q []float32, out []uint64) ([]uint64, error), d *da
 		}
 	}
 	return float64(d.nq) / bestWall, float64(d.nq) / max(bestCPU, 1e-9), float64(hits) / float64(max(total, 1)), nil
+}
+
+// indexFile is where Run keeps a system's index of degree M and build beam
+// efc in dir; genestore's name carries its quantization too (a float32 and
+// an int8 run must not share a file).
+func indexFile(dir, system string, M, efc int, quantize string) string {
+	file := fmt.Sprintf("%s-M%d-efc%d", system, M, efc)
+	if system == SystemGenestore {
+		file += "-" + quantize
+	}
+	return filepath.Join(dir, file+".index")
 }
 
 // heapBytes returns the live Go heap after full collections. It collects
