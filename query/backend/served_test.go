@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"genestore/index"
+	"genestore/internal/testutil/vecgen"
 )
 
 // TestServedPacksInt8 checks that the backend packs the links of the int8
@@ -13,13 +14,10 @@ import (
 func TestServedPacksInt8(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	const n, dim = 300, 8
+	vecs := vecgen.NewMixture(rng, 5, dim, 0.3).Draw(rng, n)
 	keys := make([]uint64, n)
-	vecs := make([]float32, n*dim)
 	for i := range keys {
 		keys[i] = uint64(i)
-	}
-	for i := range vecs {
-		vecs[i] = float32(rng.NormFloat64())
 	}
 	for _, q := range []index.Quantization{index.Float32, index.Int8} {
 		opts := index.DefaultOptions()
