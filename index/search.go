@@ -120,12 +120,10 @@ func (ix *Index) distances(s *searcher, q []float32, ids []uint32) []float32 {
 
 // linksOf returns node id's neighbour list on level: the list itself, or
 // during a parallel insert a copy taken under the node's lock (valid until
-// the next call with s).
+// the next call with s). Its callers are greedy (layers ≥ 1) and inserts
+// (never packed); a packed layer 0 is read by packedLinks.unvisited and
+// links0Of.
 func (ix *Index) linksOf(s *searcher, id uint32, level int) []uint32 {
-	if ix.pk != nil && level == 0 {
-		s.nbuf = ix.pk.decode(id, s.nbuf[:0])
-		return s.nbuf
-	}
 	if ix.par == nil {
 		return ix.links(id, level)
 	}
