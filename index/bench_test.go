@@ -55,21 +55,8 @@ func BenchmarkBatchKernels(b *testing.B) {
 		big = 1_000_000
 	}
 	for _, n := range []int{2000, big} {
-		rng := rand.New(rand.NewPCG(1, 1))
-		vecs := make([]float32, n*dim)
-		codes := make([]uint8, n*dim)
-		for i := range vecs {
-			vecs[i] = rng.Float32()
-			codes[i] = uint8(rng.Uint32())
-		}
-		w := make([]int16, dim)
-		for i := range w {
-			w[i] = int16(rng.Uint32())
-		}
-		ids := make([]uint32, batch*1024)
-		for i := range ids {
-			ids[i] = rng.Uint32N(uint32(n))
-		}
+		r := newKernelRows(n, dim, batch)
+		vecs, codes, w, ids := r.vecs, r.codes, r.w, r.ids
 		out, sums := make([]float32, batch), make([]int64, batch)
 		for _, kind := range []string{"float32", "int8"} {
 			b.Run(fmt.Sprintf("%s/rows=%d", kind, n), func(b *testing.B) {
@@ -87,6 +74,32 @@ func BenchmarkBatchKernels(b *testing.B) {
 			})
 		}
 	}
+}
+
+// kernelRows are a kernel benchmark's operands: n random rows of dim
+// floats and of dim codes, query weights, and 1,024 batches of batch
+// random row ids.
+type kernelRows struct {
+	vecs  []float32
+	codes []uint8
+	w     []int16
+	ids   []uint32
+}
+
+func newKernelRows(n, dim, batch int) kernelRows {
+	rng := rand.New(rand.NewPCG(1, 1))
+	r := kernelRows{make([]float32, n*dim), make([]uint8, n*dim), make([]int16, dim), make([]uint32, batch*1024)}
+	for i := range r.vecs {
+		r.vecs[i] = rng.Float32()
+		r.codes[i] = uint8(rng.Uint32())
+	}
+	for i := range r.w {
+		r.w[i] = int16(rng.Uint32())
+	}
+	for i := range r.ids {
+		r.ids[i] = rng.Uint32N(uint32(n))
+	}
+	return r
 }
 
 // benchSize is the benchmark index size: 20k × 64 by default, 100k with -long.

@@ -4,7 +4,6 @@ package index
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"testing"
 	"unsafe"
 
@@ -99,19 +98,8 @@ func BenchmarkU8BatchKernels(b *testing.B) {
 		general, short = dotU8BatchAVX512, dotU8BatchShortAVX512
 	}
 	for _, n := range []int{2000, 100_000} {
-		rng := rand.New(rand.NewPCG(1, 1))
-		codes := make([]uint8, n*dim)
-		for i := range codes {
-			codes[i] = uint8(rng.Uint32())
-		}
-		w := make([]int16, dim)
-		for i := range w {
-			w[i] = int16(rng.Uint32())
-		}
-		ids := make([]uint32, batch*1024)
-		for i := range ids {
-			ids[i] = rng.Uint32N(uint32(n))
-		}
+		r := newKernelRows(n, dim, batch)
+		codes, w, ids := r.codes, r.w, r.ids
 		sums := make([]int64, batch)
 		for _, k := range []struct {
 			name string
