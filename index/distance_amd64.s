@@ -851,6 +851,22 @@ end:
 	VZEROUPPER
 	RET
 
+// I32SUM_Y0_STORE adds the eight int32 lanes of Y0, stores the sum
+// sign-extended at (R13) and steps the id (R11) and output (R13) pointers:
+// the end of a row in both int32-lane int8 kernels. It clobbers X1 and AX.
+#define I32SUM_Y0_STORE \
+	VEXTRACTI128 $1, Y0, X1; \
+	VPADDD X1, X0, X0; \
+	VPSHUFD $0x4e, X0, X1; \
+	VPADDD X1, X0, X0; \
+	VPSHUFD $0xb1, X0, X1; \
+	VPADDD X1, X0, X0; \
+	VMOVD X0, AX; \
+	MOVLQSX AX, AX; \
+	MOVQ AX, (R13); \
+	ADDQ $4, R11; \
+	ADDQ $8, R13
+
 // func dotU8BatchShortAVX2(w *int16, codes *uint8, dim int, ids *uint32, n int, out *int64)
 // dotU8BatchAVX2 for dim a multiple of 32 and at most 256, summed and
 // reduced in int32 lanes (exact there: see dotU8BatchShortAVX512). It does
@@ -886,17 +902,7 @@ s2in32:
 	SUBQ	$32, CX
 	JNE	s2in32
 	VPADDD	Y1, Y0, Y0
-	VEXTRACTI128	$1, Y0, X1
-	VPADDD	X1, X0, X0
-	VPSHUFD	$0x4e, X0, X1
-	VPADDD	X1, X0, X0
-	VPSHUFD	$0xb1, X0, X1
-	VPADDD	X1, X0, X0
-	VMOVD	X0, AX
-	MOVLQSX	AX, AX
-	MOVQ	AX, (R13)
-	ADDQ	$4, R11
-	ADDQ	$8, R13
+	I32SUM_Y0_STORE
 	DECQ	R12
 	JMP	s2row
 
@@ -955,17 +961,7 @@ sred:
 	VPADDD	Z1, Z0, Z0
 	VEXTRACTI64X4	$1, Z0, Y1
 	VPADDD	Y1, Y0, Y0
-	VEXTRACTI128	$1, Y0, X1
-	VPADDD	X1, X0, X0
-	VPSHUFD	$0x4e, X0, X1
-	VPADDD	X1, X0, X0
-	VPSHUFD	$0xb1, X0, X1
-	VPADDD	X1, X0, X0
-	VMOVD	X0, AX
-	MOVLQSX	AX, AX
-	MOVQ	AX, (R13)
-	ADDQ	$4, R11
-	ADDQ	$8, R13
+	I32SUM_Y0_STORE
 	DECQ	R12
 	JMP	srow
 
