@@ -141,6 +141,10 @@ func (p *packedLinks) unvisited(id uint32, marks []uint16, gen uint16, batch []u
 	pos += uint64(cb)
 	mask := uint64(1)<<wd - 1
 	per := int(57 / wd) // ids in one peek: 3 of up to 19 bits, 2 of up to 28
+	// Every id is written and marked; only an unvisited one advances n, so
+	// the loop has no branch on the mark, which is a coin toss.
+	n := len(batch)
+	batch = slices.Grow(batch, c)[:n+c]
 	for c > 0 {
 		w := peekAt(base, pos)
 		k := min(per, c)
@@ -149,13 +153,22 @@ func (p *packedLinks) unvisited(id uint32, marks []uint16, gen uint16, batch []u
 		for ; k > 0; k-- {
 			nb := uint32(w & mask)
 			w >>= wd
-			if marks[nb] != gen {
-				marks[nb] = gen
-				batch = append(batch, nb)
-			}
+			old := marks[nb]
+			marks[nb] = gen
+			batch[n] = nb
+			n += b2i(old != gen)
 		}
 	}
-	return batch
+	return batch[:n]
+}
+
+// b2i is 1 for true and 0 for false, without a branch.
+func b2i(b bool) int {
+	var i int
+	if b {
+		i = 1
+	}
+	return i
 }
 
 // PackLinks packs the layer-0 links (under a third of their memory on the

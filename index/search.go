@@ -204,12 +204,16 @@ func (ix *Index) searchLayer(s *searcher, q []float32, ep cand, ef, level int, f
 			} else {
 				nbs = ix.links(c.id, level)
 			}
+			// Branch-free, as in packedLinks.unvisited.
+			batch = slices.Grow(batch, len(nbs))[:len(nbs)]
+			n := 0
 			for _, nb := range nbs {
-				if marks[nb] != gen {
-					marks[nb] = gen
-					batch = append(batch, nb)
-				}
+				old := marks[nb]
+				marks[nb] = gen
+				batch[n] = nb
+				n += b2i(old != gen)
 			}
+			batch = batch[:n]
 		}
 		s.batch = batch
 		ds := ix.distances(s, q, batch)
