@@ -4,3 +4,6 @@ package index
 
 // adviseHuge is a no-op where transparent huge pages do not exist.
 func adviseHuge[T any](s []T) {}
+
+// collapseHuge is a no-op where transparent huge pages do not exist.
+func collapseHuge[T any](s []T) {}

@@ -267,10 +267,13 @@ func readArray[T any](d *decoder, count uint64, sz int, conv func(dst []T, b []b
 			conv(out[pos:pos+k], b)
 			pos += k
 		}
-		// Advise huge pages only now: advising before the first write makes
-		// the page faults compact memory, which stalled loads for up to a
-		// second on a busy machine; now khugepaged collapses in the background.
-		adviseHuge(out)
+		// Ask for huge pages only now: advising before the first write makes
+		// every page fault try to compact memory, which stalled loads for up
+		// to a second on a busy machine. One MADV_COLLAPSE of the written
+		// array costs one copy of it instead, and the index searches with
+		// huge pages from its first query, not once khugepaged (16 MiB every
+		// 10 s by default) has got to it.
+		collapseHuge(out)
 		return out, nil
 	}
 	var pieces [][]T
@@ -289,7 +292,7 @@ func readArray[T any](d *decoder, count uint64, sz int, conv func(dst []T, b []b
 	for _, p := range pieces {
 		out = append(out, p...)
 	}
-	adviseHuge(out)
+	collapseHuge(out)
 	return out, nil
 }
 
