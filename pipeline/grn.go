@@ -57,6 +57,10 @@ type GRNOptions struct {
 	// Method names the scorer; empty picks the default for the data
 	// (supervised with Known, unsupervised otherwise). See GRNMethods.
 	Method string
+	// Aggregate is how an unsupervised method combines several views:
+	// classic.MedianRank (the default, also for "") or classic.MeanRank.
+	// The supervised model ignores it (its view attention combines them).
+	Aggregate classic.Aggregation
 	// Seed makes the run reproducible.
 	Seed uint64
 	// Model are the DeepMCL hyper-parameters (zero fields: its defaults;
@@ -105,6 +109,9 @@ func (o GRNOptions) Validate() error {
 	}
 	if n := distinct(o.Datasets); o.ViewsBy != "" && n > 1 {
 		errs = append(errs, fmt.Errorf("pipeline: views by obs column %q need exactly one dataset, got %d (%s)", o.ViewsBy, n, strings.Join(o.Datasets, ", ")))
+	}
+	if err := (classic.Options{Aggregate: o.Aggregate}).Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("pipeline: grn: %w", err))
 	}
 	for i, k := range o.Known {
 		if k.Regulator == "" || k.Target == "" {
@@ -643,6 +650,9 @@ func scoreUnsupervised(ctx context.Context, in *GRNInput, o GRNOptions, log io.W
 	co := classic.DefaultOptions()
 	co.Method = classic.Method(method)
 	co.Seed = o.Seed
+	if o.Aggregate != "" {
+		co.Aggregate = o.Aggregate
+	}
 	var regs []int32
 	for _, r := range in.Regulators {
 		regs = append(regs, int32(r))
@@ -661,8 +671,10 @@ func scoreUnsupervised(ctx context.Context, in *GRNInput, o GRNOptions, log io.W
 		"views_by": o.ViewsBy, "seed": o.Seed, "skipped_regulators": len(in.SkippedRegulators),
 		"unvaried_regulators": len(in.UnvariedRegulators), "regulator_pool": regulatorPool(o),
 		"support": "per view, the pair's normalised rank among the view's pairs (1 = the view's best)"})
+	// v2: since 2026-12-07 several views are combined as params'
+	// "combination" says, by default their median rank; v1 took the mean.
 	net := store.Network{Method: string(res.Method),
-		Provenance: store.Provenance{Kind: "grn", ModelVersion: "classic-" + string(res.Method) + "-v1", Params: params}}
+		Provenance: store.Provenance{Kind: "grn", ModelVersion: "classic-" + string(res.Method) + "-v2", Params: params}}
 	return edges, net, nil
 }
 

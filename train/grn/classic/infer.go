@@ -26,9 +26,10 @@ type Result struct {
 	// other methods.
 	Members []Method
 	// Combination says how the views were combined: "single view" (the
-	// method's own scores) or "mean normalised rank" (per view, pairs ranked
-	// ascending with mid-ranks for ties and divided by the number of pairs;
-	// then the mean over views).
+	// method's own scores), or "median normalised rank" or "mean
+	// normalised rank" (per view, pairs ranked ascending with mid-ranks
+	// for ties and divided by the number of pairs; then the median or the
+	// mean over views, Options.Aggregate).
 	Combination string
 	// Views is the number of views combined.
 	Views int
@@ -74,13 +75,8 @@ func Infer(ctx context.Context, views []grn.View, regulators []int32, o Options)
 		res.Combination = "single view"
 		score = per[0]
 	} else {
-		res.Combination = "mean normalised rank"
-		score = make([]float64, len(ranks[0]))
-		for _, rk := range ranks { // as meanRank
-			for k, x := range rk {
-				score[k] += x / float64(len(ranks))
-			}
-		}
+		res.Combination = string(o.Aggregate) + " normalised rank"
+		score = aggregate(ranks, o.Aggregate)
 	}
 	if o.Signs {
 		for v := range views {
@@ -286,6 +282,34 @@ func meanRank(per [][]float64, regs []int, genes int) []float64 {
 	for _, rk := range ranks {
 		for k, x := range rk {
 			out[k] += x / float64(len(ranks))
+		}
+	}
+	return out
+}
+
+// aggregate combines the views' normalised ranks pair by pair: their mean,
+// or their median (the mean of the middle two for an even count).
+func aggregate(ranks [][]float64, how Aggregation) []float64 {
+	out := make([]float64, len(ranks[0]))
+	if how == MeanRank {
+		for _, rk := range ranks { // as meanRank
+			for k, x := range rk {
+				out[k] += x / float64(len(ranks))
+			}
+		}
+		return out
+	}
+	col := make([]float64, len(ranks))
+	h := len(col) / 2
+	for k := range out {
+		for v, rk := range ranks {
+			col[v] = rk[k]
+		}
+		slices.Sort(col)
+		if len(col)%2 == 1 {
+			out[k] = col[h]
+		} else {
+			out[k] = (col[h-1] + col[h]) / 2
 		}
 	}
 	return out

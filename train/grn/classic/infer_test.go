@@ -1,11 +1,13 @@
 package classic
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -111,6 +113,62 @@ func TestInferSupport(t *testing.T) {
 	}
 }
 
+// TestAggregate: the median of the views' ranks (the mean of the middle two
+// for an even count; with two views the mean), or their mean.
+func TestAggregate(t *testing.T) {
+	three := [][]float64{{0.9, 0.1, 0.5}, {0.2, 0.3, 0.5}, {0.1, 0.8, 0.5}}
+	four := append(slices.Clone(three), []float64{0.3, 0.9, 0.5})
+	for _, c := range []struct {
+		ranks [][]float64
+		how   Aggregation
+		want  []float64
+	}{
+		{three, MedianRank, []float64{0.2, 0.3, 0.5}},
+		{three, MeanRank, []float64{0.4, 0.4, 0.5}},
+		{four, MedianRank, []float64{0.25, 0.55, 0.5}},
+		{three[:2], MedianRank, []float64{0.55, 0.2, 0.5}},
+		{three[:2], MeanRank, []float64{0.55, 0.2, 0.5}},
+	} {
+		got := aggregate(c.ranks, c.how)
+		for k := range got {
+			if math.Abs(got[k]-c.want[k]) > 1e-12 {
+				t.Errorf("%s of %d views: %v, want %v", c.how, len(c.ranks), got, c.want)
+				break
+			}
+		}
+	}
+}
+
+// TestInferAggregate: over three views Infer's score is the median of an
+// edge's per-view support (its normalised ranks) by default and their mean
+// under MeanRank, and Combination says which.
+func TestInferAggregate(t *testing.T) {
+	views := []grn.View{chain(300, 8, 1), chain(300, 8, 2), chain(300, 8, 3)}
+	for _, how := range []Aggregation{"", MedianRank, MeanRank} {
+		o := DefaultOptions()
+		o.Method, o.Aggregate = Spearman, how
+		res, err := Infer(context.Background(), views, []int32{0, 1, 4}, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := cmp.Or(how, MedianRank)
+		if want := string(name) + " normalised rank"; res.Combination != want {
+			t.Fatalf("%q: combination %q, want %q", how, res.Combination, want)
+		}
+		for i, e := range res.Edges {
+			s := slices.Clone(res.Support[i])
+			slices.Sort(s)
+			want := float64(s[1])
+			if name == MeanRank {
+				want = (float64(s[0]) + float64(s[1]) + float64(s[2])) / 3
+			}
+			if math.Abs(e.Score-want) > 1e-6 {
+				t.Fatalf("%q: edge %d→%d score %v, support %v", how, e.Regulator, e.Target, e.Score, res.Support[i])
+			}
+		}
+	}
+}
+
 // TestInferReproducible: one seed gives the same edges whatever Workers;
 // another seed changes the GENIE3 scores.
 func TestInferReproducible(t *testing.T) {
@@ -127,7 +185,7 @@ func TestInferReproducible(t *testing.T) {
 		if o.MaxEdges > 0 {
 			want = min(want, o.MaxEdges)
 		}
-		if res.Combination != "mean normalised rank" || res.Views != 2 || len(res.Edges) != want {
+		if res.Combination != "median normalised rank" || res.Views != 2 || len(res.Edges) != want {
 			t.Fatalf("%q over %d views, %d edges", res.Combination, res.Views, len(res.Edges))
 		}
 		return res.Edges
@@ -172,6 +230,7 @@ func TestInferErrors(t *testing.T) {
 		{"duplicate regulator", []grn.View{good}, []int32{1, 1}, Options{}, "listed twice"},
 		{"empty regulators", []grn.View{good}, []int32{}, Options{}, "empty regulator"},
 		{"options", []grn.View{good}, nil, Options{Method: "magic", Trees: -1, Bins: 1}, "unknown method"},
+		{"aggregation", []grn.View{good}, nil, Options{Aggregate: "max"}, `unknown aggregation "max"`},
 	} {
 		_, err := Infer(ctx, c.views, c.regs, c.o)
 		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "classic:") {

@@ -47,6 +47,24 @@ func Methods() []Method {
 	return []Method{Pearson, Spearman, CLR, PartialCorrelation, SpearmanPartial, RegulatorPartial, GENIE3, Ensemble}
 }
 
+// Aggregation names how Infer combines several views' scores: per view
+// each pair's normalised rank (mid-rank / number of pairs), then one
+// statistic of those ranks across views.
+type Aggregation string
+
+// The aggregations Infer knows.
+const (
+	// MedianRank (the default) takes the median of the views' ranks (with
+	// an even number of views, the mean of the middle two; with two views
+	// it is MeanRank). An edge one view alone ranks high (a view's own
+	// regulation, batch or noise) does not reach the top; one view that
+	// misses an edge does not sink it.
+	MedianRank Aggregation = "median"
+	// MeanRank takes the mean of the views' ranks (the default until
+	// 2026-12-07).
+	MeanRank Aggregation = "mean"
+)
+
 // ErrInvalid is wrapped by every error about options or input.
 var ErrInvalid = errors.New("classic: invalid input")
 
@@ -77,6 +95,9 @@ type Options struct {
 	// is raised to at least 1e-3, which keeps the matrix invertible when
 	// genes outnumber cells.
 	Shrinkage float64
+	// Aggregate combines several views; "" means MedianRank. doc.go
+	// compares the two.
+	Aggregate Aggregation
 	// Signs gives each edge a sign from the partial correlations of the
 	// views that support it; DefaultOptions turns it on.
 	Signs bool
@@ -93,10 +114,10 @@ type Options struct {
 // DefaultOptions returns the Ensemble method (GENIE3 + Spearman partial
 // correlation, + the candidate-conditioned one under a candidate list;
 // doc.go says why) with 50 trees over half the cells (at most
-// 500) each, leaves of ≥ 10 cells, √p regulators per split, 32 bins, signs
-// on, seed 1.
+// 500) each, leaves of ≥ 10 cells, √p regulators per split, 32 bins, views
+// combined by their median rank, signs on, seed 1.
 func DefaultOptions() Options {
-	return Options{Method: Ensemble, Trees: 50, CellFraction: 0.5, MaxTreeCells: 500,
+	return Options{Method: Ensemble, Aggregate: MedianRank, Trees: 50, CellFraction: 0.5, MaxTreeCells: 500,
 		MinLeaf: 10, Bins: 0, Signs: true, Seed: 1}
 }
 
@@ -110,6 +131,11 @@ func (o Options) Validate() error {
 	case "", Pearson, Spearman, GENIE3, CLR, PartialCorrelation, SpearmanPartial, RegulatorPartial, Ensemble:
 	default:
 		bad("unknown method %q", o.Method)
+	}
+	switch o.Aggregate {
+	case "", MedianRank, MeanRank:
+	default:
+		bad("unknown aggregation %q, want %q or %q", o.Aggregate, MedianRank, MeanRank)
 	}
 	if o.Trees < 0 || o.Trees > 100000 {
 		bad("trees = %d, want 0..100000", o.Trees)
@@ -135,6 +161,9 @@ func (o Options) withDefaults() Options {
 	d := DefaultOptions()
 	if o.Method == "" {
 		o.Method = d.Method
+	}
+	if o.Aggregate == "" {
+		o.Aggregate = d.Aggregate
 	}
 	if o.Trees == 0 {
 		o.Trees = d.Trees
