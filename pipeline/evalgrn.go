@@ -82,9 +82,13 @@ func EvalGRN(ctx context.Context, db *store.DB, name string, truth, known []Know
 		// DeepMCL networks: the model options and evidence features.
 		Model    *grn.Options `json:"model"`
 		Evidence int          `json:"evidence"`
+		// Fusion is set when the network's scores were fused with the
+		// unsupervised ensemble's (fuseWithEnsemble).
+		Fusion    string              `json:"fusion"`
+		Aggregate classic.Aggregation `json:"aggregate"`
 	}
 	_ = json.Unmarshal(net.Provenance.Params, &p)
-	o.Name, o.ViewsBy, o.Seed = name, p.ViewsBy, p.Seed
+	o.Name, o.ViewsBy, o.Seed, o.Aggregate = name, p.ViewsBy, p.Seed, p.Aggregate
 	if p.Genes > 0 {
 		o.Genes = p.Genes
 	}
@@ -206,13 +210,22 @@ func EvalGRN(ctx context.Context, db *store.DB, name string, truth, known []Know
 		if err != nil {
 			return nil, fmt.Errorf("baseline deepmcl single-view: %w", err)
 		}
-		var es []NamedEdge
+		var scored []grn.Edge
 		err = model.Score(ctx, in.Views, ev, in.Regulators, nil, func(e grn.Edge) error {
-			es = append(es, NamedEdge{Regulator: in.Symbols[e.Regulator], Target: in.Symbols[e.Target], Score: float32(e.Score), Sign: e.Sign})
+			scored = append(scored, e)
 			return nil
 		})
 		if err != nil {
 			return nil, err
+		}
+		if p.Fusion != "" { // fused like the network, so the two differ by the views alone
+			if _, err := fuseWithEnsemble(ctx, in, in.Regulators, o, scored); err != nil {
+				return nil, fmt.Errorf("baseline deepmcl single-view: %w", err)
+			}
+		}
+		es := make([]NamedEdge, len(scored))
+		for i, e := range scored {
+			es[i] = NamedEdge{Regulator: in.Symbols[e.Regulator], Target: in.Symbols[e.Target], Score: float32(e.Score), Sign: e.Sign}
 		}
 		if rep.Baselines["deepmcl-single-view"], err = score(es); err != nil {
 			return nil, err

@@ -138,6 +138,7 @@ meanwhile; a refused or interrupted run changes nothing.`,
 	f.IntVar(&o.grn.Genes, "genes", o.grn.Genes, "most variable genes kept (plus regulators and known-edge genes)")
 	f.IntVar(&o.grn.MinCells, "min-cells", o.grn.MinCells, "fewest cells a view may have")
 	f.StringVar(&o.grn.Method, "method", "", "scoring method: "+strings.Join(pipeline.GRNMethods(), ", ")+" (default: deepmcl with --known, else ensemble)")
+	f.BoolVar(&o.grn.NoFusion, "no-fusion", false, "with --known, store the DeepMCL network's own scores, not their rank mean with the unsupervised ensemble's")
 	f.StringVar((*string)(&o.grn.Aggregate), "aggregate", string(classic.MedianRank), "how an unsupervised method combines views: median or mean of their normalised ranks")
 	f.Uint64Var(&o.grn.Seed, "seed", o.grn.Seed, "random seed")
 	return cmd

@@ -315,6 +315,43 @@ func aggregate(ranks [][]float64, how Aggregation) []float64 {
 	return out
 }
 
+// RankMean fuses parallel score lists (scores[m][k]: method m's score of
+// pair k, higher is stronger; every list the same length): each list is
+// ranked ascending (mid-ranks for ties) and divided by its length, and the
+// result is the mean of a pair's normalised ranks, in (0, 1]. Two
+// rankings that err on different pairs fuse into one that errs less: the
+// supervised DeepMCL network's scores with the unsupervised ensemble's
+// (see package pipeline).
+func RankMean(scores ...[]float64) []float64 {
+	if len(scores) == 0 {
+		return nil
+	}
+	n := len(scores[0])
+	out := make([]float64, n)
+	ord := make([]int, n)
+	for _, s := range scores {
+		if len(s) != n {
+			panic("classic: RankMean of lists of different lengths")
+		}
+		for i := range ord {
+			ord[i] = i
+		}
+		slices.SortFunc(ord, func(a, b int) int { return cmp.Compare(s[a], s[b]) })
+		for i := 0; i < n; {
+			j := i
+			for j < n && s[ord[j]] == s[ord[i]] {
+				j++
+			}
+			mid := float64(i+j+1) / 2 / float64(n) / float64(len(scores))
+			for _, k := range ord[i:j] {
+				out[k] += mid
+			}
+			i = j
+		}
+	}
+	return out
+}
+
 // normRanks returns, per view, every scored pair's rank among that view's
 // pairs (ascending, mid-ranks for ties) divided by the number of pairs,
 // indexed like the scores (regulator index × genes + target).

@@ -139,6 +139,30 @@ func TestAggregate(t *testing.T) {
 	}
 }
 
+// TestRankMean: each list ranked ascending with mid-ranks for ties over its
+// length, then the mean per pair.
+func TestRankMean(t *testing.T) {
+	for _, c := range []struct {
+		in   [][]float64
+		want []float64
+	}{
+		{[][]float64{{3, 1, 2}, {1, 3, 2}}, []float64{2.0 / 3, 2.0 / 3, 2.0 / 3}},
+		{[][]float64{{1, 1, 2}}, []float64{0.5, 0.5, 1}},
+		{[][]float64{{5, -1, 0, 7}, {0.1, 0.4, 0.3, 0.2}}, []float64{(0.75 + 0.25) / 2, (0.25 + 1) / 2, (0.5 + 0.75) / 2, (1 + 0.5) / 2}},
+	} {
+		got := RankMean(c.in...)
+		for k := range got {
+			if math.Abs(got[k]-c.want[k]) > 1e-12 {
+				t.Errorf("RankMean(%v) = %v, want %v", c.in, got, c.want)
+				break
+			}
+		}
+	}
+	if RankMean() != nil {
+		t.Error("RankMean() not nil")
+	}
+}
+
 // TestInferAggregate: over three views Infer's score is the median of an
 // edge's per-view support (its normalised ranks) by default and their mean
 // under MeanRank, and Combination says which.
