@@ -1,6 +1,9 @@
 package index
 
 import (
+	"os"
+	"strings"
+	"sync"
 	"syscall"
 	"unsafe"
 )
@@ -37,17 +40,28 @@ func adviseHuge[T any](s []T) {
 // madvCollapse is Linux's MADV_COLLAPSE (6.1 on).
 const madvCollapse = 25
 
+// thpNever reports whether transparent huge pages are switched off
+// system-wide. MADV_COLLAPSE ignores that setting; collapseHuge honours it.
+var thpNever = sync.OnceValue(func() bool {
+	b, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
+	return err == nil && strings.Contains(string(b), "[never]")
+})
+
 // collapseHuge is adviseHuge for memory already written: it also asks the
 // kernel to collapse the whole 2 MiB pages of the range into huge pages now
 // (MADV_COLLAPSE), which copies them once, rather than whenever khugepaged
 // gets to them. Measured on the 1M × 64 float32 index (bench ann-ab's
 // configuration alone in a process, ef 80): 8,376 and 8,685 queries per
-// CPU-s against 7,571 and 7,636 without it, load time unchanged. Errors
-// are ignored: kernels before 6.1 refuse the call and khugepaged collapses
-// the range later, as after adviseHuge.
+// CPU-s against 7,571 and 7,636 without it, load time unchanged. The call
+// is synchronous and may itself compact memory to find huge pages (the Go
+// runtime stopped using it for that reason, golang/go#63334): on a
+// fragmented machine a load can take longer, once. It does nothing where
+// THP is "never" (MADV_COLLAPSE alone would ignore that). Errors are
+// ignored: kernels before 6.1 refuse the call and khugepaged collapses the
+// range later, as after adviseHuge.
 func collapseHuge[T any](s []T) {
 	adviseHuge(s)
-	if cap(s) == 0 {
+	if cap(s) == 0 || thpNever() {
 		return
 	}
 	size := uintptr(cap(s)) * unsafe.Sizeof(s[:1][0])

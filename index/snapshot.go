@@ -269,10 +269,11 @@ func readArray[T any](d *decoder, count uint64, sz int, conv func(dst []T, b []b
 		}
 		// Ask for huge pages only now: advising before the first write makes
 		// every page fault try to compact memory, which stalled loads for up
-		// to a second on a busy machine. One MADV_COLLAPSE of the written
-		// array costs one copy of it instead, and the index searches with
-		// huge pages from its first query, not once khugepaged (16 MiB every
-		// 10 s by default) has got to it.
+		// to a second on a busy machine, page by page. One MADV_COLLAPSE of
+		// the written array copies it once (and may compact once; see
+		// collapseHuge), and the index searches with huge pages from its
+		// first query, not once khugepaged (16 MiB every 10 s by default)
+		// has got to it.
 		collapseHuge(out)
 		return out, nil
 	}
