@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -41,7 +42,11 @@ type GRNEvalReport struct {
 // single-view DeepMCL model (no attention) is trained on them as a further
 // baseline, so the value of multi-view attention shows: with modelOpts,
 // or, when it is the zero value, the options (and evidence) the network
-// was trained with.
+// was trained with. When the network's scores were fused with the
+// unsupervised ensemble's (its provenance's "fusion"), the single-view
+// model's are fused with the same multi-view ensemble, so the two differ
+// by the network's views and attention alone. The "ensemble" baseline is
+// always the unsupervised default (views' median rank).
 func EvalGRN(ctx context.Context, db *store.DB, name string, truth, known []KnownEdge, modelOpts grn.Options, log io.Writer) (*GRNEvalReport, error) {
 	if log == nil {
 		log = io.Discard
@@ -169,12 +174,16 @@ func EvalGRN(ctx context.Context, db *store.DB, name string, truth, known []Know
 	for _, r := range in.Regulators {
 		regIdx = append(regIdx, int32(r))
 	}
+	var ensemble *classic.Result // the default's, reused to fuse the single-view baseline
 	for _, m := range []classic.Method{classic.Pearson, classic.DefaultOptions().Method} {
 		co := classic.DefaultOptions()
 		co.Method, co.Seed = m, o.Seed
 		res, err := classic.Infer(ctx, in.Views, regIdx, co)
 		if err != nil {
 			return nil, fmt.Errorf("baseline %s: %w", m, err)
+		}
+		if m != classic.Pearson && cmp.Or(o.Aggregate, co.Aggregate) == co.Aggregate {
+			ensemble = res
 		}
 		es := make([]NamedEdge, len(res.Edges))
 		for i, e := range res.Edges {
@@ -219,7 +228,7 @@ func EvalGRN(ctx context.Context, db *store.DB, name string, truth, known []Know
 			return nil, err
 		}
 		if p.Fusion != "" { // fused like the network, so the two differ by the views alone
-			if _, err := fuseWithEnsemble(ctx, in, in.Regulators, o, scored); err != nil {
+			if _, err := fuseWithEnsemble(ctx, in, in.Regulators, o, scored, ensemble, log); err != nil {
 				return nil, fmt.Errorf("baseline deepmcl single-view: %w", err)
 			}
 		}

@@ -59,7 +59,8 @@ type GRNOptions struct {
 	Method string
 	// Aggregate is how an unsupervised method combines several views:
 	// classic.MedianRank (the default, also for "") or classic.MeanRank.
-	// The supervised model ignores it (its view attention combines them).
+	// The supervised model's view attention does not use it; the
+	// ensemble its scores are fused with (NoFusion) does.
 	Aggregate classic.Aggregation
 	// Seed makes the run reproducible.
 	Seed uint64
@@ -734,10 +735,9 @@ func scoreSupervised(ctx context.Context, in *GRNInput, o GRNOptions, log io.Wri
 	}
 	fusion := ""
 	if !o.NoFusion {
-		if fusion, err = fuseWithEnsemble(ctx, in, regs, o, scored); err != nil {
+		if fusion, err = fuseWithEnsemble(ctx, in, regs, o, scored, nil, log); err != nil {
 			return nil, store.Network{}, nil, err
 		}
-		fmt.Fprintf(log, "grn: scores fused with the unsupervised ensemble's (%s)\n", fusion)
 	}
 	edges := make([]store.RegEdge, len(scored))
 	for i, e := range scored {
@@ -773,36 +773,64 @@ func scoreSupervised(ctx context.Context, in *GRNInput, o GRNOptions, log io.Wri
 // o's seed and view aggregation), and returns what it fused with, for the
 // provenance. The two err on different pairs: on the simulator's held-out
 // regulators (pipeline's TestGRNSupervisedHeldOut -long, 5 seeds) the
-// fused AUPRC was 0.915 against the network's 0.897 and the ensemble's
+// fused AUPRC was 0.916 against the network's 0.897 and the ensemble's
 // 0.888, above both on every seed; on BEELINE's GSD (train/grn's
 // TestBEELINE/GSD -long, AUPRC ratio, 5 splits) 1.66 against 1.53 and
-// 1.55. Signs stay the network's.
-func fuseWithEnsemble(ctx context.Context, in *GRNInput, regs []int, o GRNOptions, edges []grn.Edge) (string, error) {
-	regs32 := make([]int32, len(regs))
+// 1.55. Signs stay the network's. ens, when not nil, is that ensemble
+// already computed (Infer with the same views, regulators, seed and
+// aggregation). A view under classic.MinCells cells (possible through the
+// API without evidence) leaves the scores unfused, said in log, and
+// returns "".
+func fuseWithEnsemble(ctx context.Context, in *GRNInput, regs []int, o GRNOptions, edges []grn.Edge, ens *classic.Result, log io.Writer) (string, error) {
+	for _, v := range in.Views {
+		if v.Cells < classic.MinCells {
+			fmt.Fprintf(log, "grn: view %q has %d cells, under the unsupervised ensemble's %d: scores not fused\n", v.Name, v.Cells, classic.MinCells)
+			return "", nil
+		}
+	}
+	if ens == nil {
+		regs32 := make([]int32, len(regs))
+		for i, r := range regs {
+			regs32[i] = int32(r)
+		}
+		co := classic.DefaultOptions()
+		co.Seed, co.Signs = o.Seed, false
+		if o.Aggregate != "" {
+			co.Aggregate = o.Aggregate
+		}
+		var err error
+		if ens, err = classic.Infer(ctx, in.Views, regs32, co); err != nil {
+			return "", fmt.Errorf("fusion with the unsupervised ensemble: %w", err)
+		}
+	}
+	genes := len(in.GeneIDs)
+	pos := make([]int32, genes) // regulator gene → 1 + its index in regs
 	for i, r := range regs {
-		regs32[i] = int32(r)
+		pos[r] = int32(i + 1)
 	}
-	co := classic.DefaultOptions()
-	co.Seed, co.Signs = o.Seed, false
-	if o.Aggregate != "" {
-		co.Aggregate = o.Aggregate
-	}
-	res, err := classic.Infer(ctx, in.Views, regs32, co)
-	if err != nil {
-		return "", fmt.Errorf("fusion with the unsupervised ensemble: %w", err)
-	}
-	ens := make(map[[2]int32]float64, len(res.Edges))
-	for _, e := range res.Edges {
-		ens[[2]int32{e.Regulator, e.Target}] = e.Score
+	score := make([]float64, len(regs)*genes) // dense: regulator index × genes + target
+	seen := make([]bool, len(score))
+	for _, e := range ens.Edges {
+		if p := pos[e.Regulator]; p > 0 {
+			k := int(p-1)*genes + int(e.Target)
+			score[k], seen[k] = e.Score, true
+		}
 	}
 	a, b := make([]float64, len(edges)), make([]float64, len(edges))
 	for i, e := range edges {
-		a[i], b[i] = e.Score, ens[[2]int32{e.Regulator, e.Target}]
+		p := pos[e.Regulator]
+		k := int(p-1)*genes + int(e.Target)
+		if p == 0 || !seen[k] {
+			return "", fmt.Errorf("fusion with the unsupervised ensemble: it did not score %s → %s", in.Symbols[e.Regulator], in.Symbols[e.Target])
+		}
+		a[i], b[i] = e.Score, score[k]
 	}
 	for i, f := range classic.RankMean(a, b) {
 		edges[i].Score = f
 	}
-	return fmt.Sprintf("mean normalised rank with %s (%s)", res.Method, res.Combination), nil
+	fusion := fmt.Sprintf("mean normalised rank with %s (%s)", ens.Method, ens.Combination)
+	fmt.Fprintf(log, "grn: scores fused with the unsupervised ensemble's (%s)\n", fusion)
+	return fusion, nil
 }
 
 // knownRegulators returns the distinct regulators of known, ascending.

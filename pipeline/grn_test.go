@@ -297,7 +297,7 @@ func TestTrainGRNSupervised(t *testing.T) {
 	if want := (1 + 1/float64(pairs)) / 2; math.Abs(sum/float64(pairs)-want) > 1e-4 {
 		t.Errorf("mean fused score %v over %d pairs, want %v", sum/float64(pairs), pairs, want)
 	}
-	// NoFusion stores the network's own scores (logits, not ranks).
+	// NoFusion stores the network's own scores (its probabilities, not ranks).
 	o.NoFusion, o.Name = true, "raw"
 	res, err = TrainGRN(context.Background(), db, o, io.Discard)
 	if err != nil {
@@ -306,6 +306,33 @@ func TestTrainGRNSupervised(t *testing.T) {
 	p.Fusion = "unset"
 	if err := json.Unmarshal(res.Network.Provenance.Params, &p); err != nil || p.Fusion != "" {
 		t.Errorf("NoFusion: provenance fusion %q (%v)", p.Fusion, err)
+	}
+}
+
+// TestTrainGRNFewCellsUnfused: views under the unsupervised ensemble's 20
+// cells (allowed through the API when DeepMCL reads no evidence) leave the
+// network's scores unfused instead of failing after training.
+func TestTrainGRNFewCellsUnfused(t *testing.T) {
+	cfg := smallGRN()
+	cfg.Cells, cfg.Genes, cfg.Regulators = 15, 30, 4
+	db, s, _ := grnStore(t, cfg)
+	o := DefaultGRNOptions()
+	o.Genes, o.MinCells, o.NoEvidence = cfg.Genes, 10, true
+	o.Model = grn.Options{Bins: 8, Conv1: 4, Conv2: 4, Hidden: 8, Embed: 8, Head: 8, Epochs: 1}
+	for _, e := range s.Edges {
+		o.Known = append(o.Known, KnownEdge{Regulator: s.Genes[e.Regulator], Target: s.Genes[e.Target], Sign: e.Sign})
+	}
+	var log strings.Builder
+	res, err := TrainGRN(context.Background(), db, o, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p struct{ Fusion *string }
+	if err := json.Unmarshal(res.Network.Provenance.Params, &p); err != nil || p.Fusion == nil || *p.Fusion != "" {
+		t.Errorf("provenance fusion %v (%v), want \"\"", p.Fusion, err)
+	}
+	if !strings.Contains(log.String(), "scores not fused") {
+		t.Errorf("log does not say the scores were left unfused:\n%s", log.String())
 	}
 }
 

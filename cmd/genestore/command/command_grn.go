@@ -97,19 +97,22 @@ Loss: BCE on the known edges against non-edges sampled from the regulators
 with known edges, plus a contrastive (NT-Xent) term pulling a pair's views'
 pictures together; early stopping on the edges of held-out regulators. Every
 candidate pair
-is then scored, and each edge keeps the attention weight of every view. The
+is then scored, and each edge keeps the attention weight of every view; the
+stored score is the mean of the pair's normalised rank among the network's
+scores and among the unsupervised ensemble's (--no-fusion: the network's own
+score). The
 weights are stored (blob model/grn:NAME). Without a regulator list the
 candidates are the known edges' regulators.
 
 Without --known an unsupervised method scores the pairs (--method): ensemble
-(the default: mean rank of genie3 and spcor, and of rspcor when
+(the default: per view, the mean rank of genie3 and spcor, and of rspcor when
 --regulators names fewer candidates than genes), genie3 (tree-ensemble
 regression importance per target, GENIE3), clr (context likelihood of
 relatedness over mutual information), pcor / spcor (partial correlation of
 values / ranks given every other gene), rspcor (partial correlation of ranks
-given the other candidate regulators only), spearman, pearson. Views are combined by the mean of their
-normalised ranks; each edge's sign comes from the partial correlations of the
-views.
+given the other candidate regulators only), spearman, pearson. Views are combined by the median of their
+normalised ranks (--aggregate mean: their mean); each edge's sign comes from
+the partial correlations of the views.
 
 The data are read in one read transaction, scored with no lock held, and the
 network is committed in one write transaction that checks no dataset changed
@@ -139,7 +142,7 @@ meanwhile; a refused or interrupted run changes nothing.`,
 	f.IntVar(&o.grn.MinCells, "min-cells", o.grn.MinCells, "fewest cells a view may have")
 	f.StringVar(&o.grn.Method, "method", "", "scoring method: "+strings.Join(pipeline.GRNMethods(), ", ")+" (default: deepmcl with --known, else ensemble)")
 	f.BoolVar(&o.grn.NoFusion, "no-fusion", false, "with --known, store the DeepMCL network's own scores, not their rank mean with the unsupervised ensemble's")
-	f.StringVar((*string)(&o.grn.Aggregate), "aggregate", string(classic.MedianRank), "how an unsupervised method combines views: median or mean of their normalised ranks")
+	f.StringVar((*string)(&o.grn.Aggregate), "aggregate", string(classic.MedianRank), "how the unsupervised ensemble (the method, or the one a supervised network is fused with) combines views: median or mean of their normalised ranks")
 	f.Uint64Var(&o.grn.Seed, "seed", o.grn.Seed, "random seed")
 	return cmd
 }
@@ -266,7 +269,8 @@ same run over the same views and regulators: |Pearson| and the unsupervised
 default. For a network trained with --known, pass the same file here: its
 edges leave the evaluation (truth and predictions, so the figures are on
 held-out edges) and a single-view DeepMCL model without attention is trained
-on them as a further baseline.
+on them as a further baseline (its scores fused with the same multi-view
+ensemble when the network's were).
 
 --json prints {"network", "genes", "true_edges", "dropped_edges", "method",
 "model": {SCORES}, "baselines": {"pearson": {SCORES}, "<default>": {SCORES}}}

@@ -81,7 +81,9 @@
 // DefaultOptions otherwise. Simulator: train/sim.DefaultGRNConfig (3 views
 // × 2,000 cells, 200 genes, 20 TFs in a 3-level cascade, 10% of target
 // edges rewired per view; log1p of counts per 10,000), truth = the base
-// network, views combined by mean rank; candidates = the 20 TFs, or all
+// network, views combined by mean rank (MeanRank: the default until
+// 2026-12-07; the median's figures, which the command below now prints,
+// are under "Median or mean over views"); candidates = the 20 TFs, or all
 // genes. GSD: BEELINE's GSD_2000_{0..4} (19 genes, 2,000 cells; expression
 // used as given, BoolODE values, not re-normalised), median over the 5 runs,
 // candidates = all genes (as BEELINE), or the reference's regulators; _20

@@ -318,7 +318,8 @@ func aggregate(ranks [][]float64, how Aggregation) []float64 {
 // RankMean fuses parallel score lists (scores[m][k]: method m's score of
 // pair k, higher is stronger; every list the same length): each list is
 // ranked ascending (mid-ranks for ties) and divided by its length, and the
-// result is the mean of a pair's normalised ranks, in (0, 1]. Two
+// result is the mean of a pair's normalised ranks, in (0, 1]; a NaN score
+// ranks below every number. Two
 // rankings that err on different pairs fuse into one that errs less: the
 // supervised DeepMCL network's scores with the unsupervised ensemble's
 // (see package pipeline).
@@ -338,7 +339,7 @@ func RankMean(scores ...[]float64) []float64 {
 		}
 		slices.SortFunc(ord, func(a, b int) int { return cmp.Compare(s[a], s[b]) })
 		for i := 0; i < n; {
-			j := i
+			j := i + 1 // a NaN (first in cmp's order, equal to nothing) is its own tie block
 			for j < n && s[ord[j]] == s[ord[i]] {
 				j++
 			}
@@ -371,7 +372,7 @@ func normRanks(per [][]float64, regs []int, genes int) [][]float64 {
 		ord := slices.Clone(idx)
 		slices.SortFunc(ord, func(a, b int) int { return cmp.Compare(s[a], s[b]) })
 		for i := 0; i < len(ord); {
-			j := i
+			j := i + 1 // a NaN is its own tie block (NaN == NaN is false)
 			for j < len(ord) && s[ord[j]] == s[ord[i]] {
 				j++
 			}

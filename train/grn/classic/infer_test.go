@@ -158,6 +158,10 @@ func TestRankMean(t *testing.T) {
 			}
 		}
 	}
+	nan := math.NaN()
+	if got := RankMean([]float64{0.1, nan, 0.3, nan}); got[1] > got[0] || got[3] > got[0] || got[2] != 1 {
+		t.Errorf("RankMean with NaN scores = %v, want the NaNs lowest and 0.3 at 1", got)
+	}
 	if RankMean() != nil {
 		t.Error("RankMean() not nil")
 	}

@@ -36,8 +36,8 @@ func simViews(t testing.TB, c sim.GRNConfig) ([]grn.View, []eval.RegPair, []int3
 }
 
 // TestSimulated scores every method on the GRN simulator (candidate
-// regulators = the TFs; truth = the base network; views combined by mean
-// normalised rank) and asserts the default is at least |Pearson|. Without
+// regulators = the TFs; truth = the base network; views combined by
+// DefaultOptions' median normalised rank; doc.go's main table is the mean's) and asserts the default is at least |Pearson|. Without
 // -long it runs a smaller simulation.
 func TestSimulated(t *testing.T) {
 	c := sim.DefaultGRNConfig() // 3 views × 2,000 cells, 200 genes, 20 TFs
