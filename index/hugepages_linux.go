@@ -78,3 +78,11 @@ func collapseHuge[T any](s []T) {
 	b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), size)[lo : hi-start]
 	_ = syscall.Madvise(b, madvCollapse)
 }
+
+// CollapseHugePages backs the float vectors v with transparent huge pages
+// at once, as the index does with its own arrays when it loads a snapshot:
+// for a caller that keeps, in memory, the float vectors an Int8 index
+// re-ranks from (SearchOptions.Floats through VectorViews), whose reads are
+// otherwise TLB misses on 4 KiB pages. Only whole 2 MiB pages inside v are
+// touched; a no-op for under 4 MiB, where THP is "never", and off Linux.
+func CollapseHugePages(v []float32) { collapseHuge(v) }

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"genestore/index"
 	"genestore/internal/cputime"
 )
 
@@ -221,6 +222,9 @@ func load(dir string, k int) (*dataset, error) {
 			return nil, fmt.Errorf("%w: ground truth id %d outside [0, %d)", ErrData, id, n)
 		}
 	}
+	// Huge pages for the base vectors too: an int8 index re-ranks from
+	// them, and the float32 index's own copy gets them when it loads.
+	index.CollapseHugePages(base)
 	return &dataset{base: base, query: q, gt: gt, n: n, nq: nq, dim: dim, gtK: gtK}, nil
 }
 
