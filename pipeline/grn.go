@@ -672,7 +672,7 @@ func scoreUnsupervised(ctx context.Context, in *GRNInput, o GRNOptions, log io.W
 		edges[i] = store.RegEdge{Regulator: in.GeneIDs[e.Regulator], Target: in.GeneIDs[e.Target],
 			Score: float32(e.Score), Sign: e.Sign, Support: res.Support[i]}
 	}
-	params, _ := json.Marshal(map[string]any{"method": res.Method, "ensemble_of": res.Members, "combination": res.Combination,
+	params, _ := json.Marshal(map[string]any{"method": res.Method, "ensemble_of": res.Members, "combination": res.Combination, "aggregate": co.Aggregate,
 		"genes": len(in.GeneIDs), "regulators": len(in.Regulators), "known_edges": len(in.Known),
 		"views_by": o.ViewsBy, "seed": o.Seed, "skipped_regulators": len(in.SkippedRegulators),
 		"unvaried_regulators": len(in.UnvariedRegulators), "regulator_pool": regulatorPool(o),

@@ -63,7 +63,7 @@ func smallGRN() sim.GRNConfig {
 
 // TestTrainGRNRecoversPlantedNetwork trains the unsupervised default on a
 // simulated network and checks the stored edges against the truth with
-// BEELINE's AUPRC ratio.
+// BEELINE's AUPRC ratio, and its provenance.
 func TestTrainGRNRecoversPlantedNetwork(t *testing.T) {
 	db, s, _ := grnStore(t, smallGRN())
 	var regs []string
@@ -82,8 +82,15 @@ func TestTrainGRNRecoversPlantedNetwork(t *testing.T) {
 		t.Fatalf("result %+v, log %q", res, log.String())
 	}
 	// provenance says which methods the ensemble ranked (rspcor: a regulator list)
-	if p := string(res.Network.Provenance.Params); !strings.Contains(p, `"ensemble_of":["genie3","spcor","rspcor"]`) {
-		t.Errorf("provenance params %s", p)
+	// and how the views were combined (the median of their ranks by default)
+	p := string(res.Network.Provenance.Params)
+	for _, want := range []string{`"ensemble_of":["genie3","spcor","rspcor"]`, `"aggregate":"median"`, `"combination":"median normalised rank"`} {
+		if !strings.Contains(p, want) {
+			t.Errorf("provenance params %s lack %s", p, want)
+		}
+	}
+	if v := res.Network.Provenance.ModelVersion; v != "classic-ensemble-v2" {
+		t.Errorf("model version %q", v)
 	}
 	idx := map[string]int{}
 	for i, g := range s.Genes {
