@@ -215,7 +215,7 @@ func EvalGRN(ctx context.Context, db *store.DB, name string, truth, known []Know
 		}
 		mo.SingleView, mo.Seed = true, o.Seed
 		fmt.Fprintf(log, "grn eval: training the single-view DeepMCL baseline on %d known edges\n", len(kn))
-		model, _, ev, err := trainDeepMCL(ctx, in.Views, kn, in.Regulators, mo, p.Evidence > 0, log)
+		model, _, ev, err := trainDeepMCL(ctx, in.Views, kn, in.Regulators, mo, p.Evidence > 0, nil, log)
 		if err != nil {
 			return nil, fmt.Errorf("baseline deepmcl single-view: %w", err)
 		}
@@ -228,7 +228,7 @@ func EvalGRN(ctx context.Context, db *store.DB, name string, truth, known []Know
 			return nil, err
 		}
 		if p.Fusion != "" { // fused like the network, so the two differ by the views alone
-			if _, err := fuseWithEnsemble(ctx, in, in.Regulators, o, scored, ensemble, log); err != nil {
+			if _, err := fuseWithEnsemble(ctx, in, in.Regulators, o, scored, ensemble, nil, log); err != nil {
 				return nil, fmt.Errorf("baseline deepmcl single-view: %w", err)
 			}
 		}

@@ -706,7 +706,10 @@ func scoreSupervised(ctx context.Context, in *GRNInput, o GRNOptions, log io.Wri
 	if len(in.Known) < fewKnownEdges {
 		fmt.Fprintf(log, "grn: with under %d known edges DeepMCL was not reliably better than the unsupervised default on held-out regulators (BEELINE HSC: 1.52 against 2.17); compare both with eval grn --known\n", fewKnownEdges)
 	}
-	model, rep, ev, err := trainDeepMCL(ctx, in.Views, in.Known, regs, mo, !o.NoEvidence, log)
+	// The evidence and the fusion both score the views with GENIE3 and
+	// Spearman partial correlations: the memo computes them once.
+	memo := classic.NewMemo()
+	model, rep, ev, err := trainDeepMCL(ctx, in.Views, in.Known, regs, mo, !o.NoEvidence, memo, log)
 	if err != nil {
 		return nil, store.Network{}, nil, err
 	}
@@ -735,7 +738,7 @@ func scoreSupervised(ctx context.Context, in *GRNInput, o GRNOptions, log io.Wri
 	}
 	fusion := ""
 	if !o.NoFusion {
-		if fusion, err = fuseWithEnsemble(ctx, in, regs, o, scored, nil, log); err != nil {
+		if fusion, err = fuseWithEnsemble(ctx, in, regs, o, scored, nil, memo, log); err != nil {
 			return nil, store.Network{}, nil, err
 		}
 	}
@@ -778,10 +781,10 @@ func scoreSupervised(ctx context.Context, in *GRNInput, o GRNOptions, log io.Wri
 // TestBEELINE/GSD -long, AUPRC ratio, 5 splits) 1.66 against 1.53 and
 // 1.55. Signs stay the network's. ens, when not nil, is that ensemble
 // already computed (Infer with the same views, regulators, seed and
-// aggregation). A view under classic.MinCells cells (possible through the
-// API without evidence) leaves the scores unfused, said in log, and
-// returns "".
-func fuseWithEnsemble(ctx context.Context, in *GRNInput, regs []int, o GRNOptions, edges []grn.Edge, ens *classic.Result, log io.Writer) (string, error) {
+// aggregation); otherwise it is computed through memo (may be nil). A view
+// under classic.MinCells cells (possible through the API without
+// evidence) leaves the scores unfused, said in log, and returns "".
+func fuseWithEnsemble(ctx context.Context, in *GRNInput, regs []int, o GRNOptions, edges []grn.Edge, ens *classic.Result, memo *classic.Memo, log io.Writer) (string, error) {
 	for _, v := range in.Views {
 		if v.Cells < classic.MinCells {
 			fmt.Fprintf(log, "grn: view %q has %d cells, under the unsupervised ensemble's %d: scores not fused\n", v.Name, v.Cells, classic.MinCells)
@@ -794,7 +797,7 @@ func fuseWithEnsemble(ctx context.Context, in *GRNInput, regs []int, o GRNOption
 			regs32[i] = int32(r)
 		}
 		co := classic.DefaultOptions()
-		co.Seed, co.Signs = o.Seed, false
+		co.Seed, co.Signs, co.Memo = o.Seed, false, memo
 		if o.Aggregate != "" {
 			co.Aggregate = o.Aggregate
 		}
@@ -829,7 +832,11 @@ func fuseWithEnsemble(ctx context.Context, in *GRNInput, regs []int, o GRNOption
 		edges[i].Score = f
 	}
 	fusion := fmt.Sprintf("mean normalised rank with %s (%s)", ens.Method, ens.Combination)
-	fmt.Fprintf(log, "grn: scores fused with the unsupervised ensemble's (%s)\n", fusion)
+	reused := 0
+	if memo != nil {
+		reused = memo.Hits()
+	}
+	fmt.Fprintf(log, "grn: scores fused with the unsupervised ensemble's (%s; %d score matrices reused from the evidence)\n", fusion, reused)
 	return fusion, nil
 }
 
@@ -856,7 +863,7 @@ func knownRegulators(known []grn.Known) []int {
 // of that layout (the events-per-variable rule of thumb for logistic
 // regression: 160 edges), else the pooled ones alone, which on GSD's 38 known edges
 // did better (held-out AUPRC ratio 1.54 against 1.33 with both).
-func trainDeepMCL(ctx context.Context, views []grn.View, known []grn.Known, candidates []int, mo grn.Options, evidence bool, log io.Writer) (*grn.Model, *grn.Report, *grn.Evidence, error) {
+func trainDeepMCL(ctx context.Context, views []grn.View, known []grn.Known, candidates []int, mo grn.Options, evidence bool, memo *classic.Memo, log io.Writer) (*grn.Model, *grn.Report, *grn.Evidence, error) {
 	trainRegs := knownRegulators(known)
 	mo.Regulators, mo.Evidence = trainRegs, nil
 	if evidence {
@@ -873,7 +880,7 @@ func trainDeepMCL(ctx context.Context, views []grn.View, known []grn.Known, cand
 			kind, compute = "the pooled", classic.PooledEvidence
 		}
 		co := classic.DefaultOptions()
-		co.Seed = mo.Seed
+		co.Seed, co.Memo = mo.Seed, memo
 		fmt.Fprintf(log, "grn: unsupervised evidence (%s) of %s cells for %d regulators\n",
 			strings.Join(classic.EvidenceFeatures, ", "), kind, len(evRegs))
 		ev, err := compute(ctx, in, regs32, co)

@@ -365,8 +365,14 @@ func heldOutFigures(t *testing.T, cfg sim.GRNConfig, mo grn.Options, noEvidence 
 		}
 	}
 	ctx := context.Background()
-	if _, err := TrainGRN(ctx, db, o, nil); err != nil {
+	var log strings.Builder
+	if _, err := TrainGRN(ctx, db, o, &log); err != nil {
 		t.Fatal(err)
+	}
+	for _, l := range strings.Split(log.String(), "\n") {
+		if strings.Contains(l, "fused") {
+			t.Logf("seed %d: %s", cfg.Seed, l)
+		}
 	}
 	rep, err := EvalGRN(ctx, db, o.Name, truth, o.Known, grn.Options{}, nil)
 	if err != nil {

@@ -90,15 +90,15 @@ func PooledEvidence(ctx context.Context, views []grn.View, regulators []int32, o
 // seeds GENIE3), len(regs) × genes × features.
 func viewEvidence(ctx context.Context, v *grn.View, vi int, regs []int, o Options) ([]float32, error) {
 	genes, F := v.Genes, len(EvidenceFeatures)
-	tree, err := genie3(ctx, v, vi, regs, o)
+	tree, err := genie3Memo(ctx, v, vi, regs, o)
 	if err != nil {
 		return nil, err
 	}
-	spcor, err := partialCorrelations(ctx, v, regs, o, true)
+	spcor, err := partialMemo(ctx, v, regs, o, true)
 	if err != nil {
 		return nil, err
 	}
-	pcor, err := partialCorrelations(ctx, v, regs, o, false)
+	pcor, err := partialMemo(ctx, v, regs, o, false)
 	if err != nil {
 		return nil, err
 	}

@@ -81,7 +81,7 @@ func Infer(ctx context.Context, views []grn.View, regulators []int32, o Options)
 	if o.Signs {
 		for v := range views {
 			if pcors[v] == nil {
-				pc, err := partialCorrelations(ctx, &views[v], regs, o, false)
+				pc, err := partialMemo(ctx, &views[v], regs, o, false)
 				if err != nil {
 					return nil, err
 				}
@@ -225,19 +225,19 @@ func scoreView(ctx context.Context, v *grn.View, vi int, regs []int, o Options) 
 	case CLR:
 		score, err = clr(ctx, v, regs, o)
 	case PartialCorrelation, SpearmanPartial:
-		pcor, err = partialCorrelations(ctx, v, regs, o, o.Method == SpearmanPartial)
+		pcor, err = partialMemo(ctx, v, regs, o, o.Method == SpearmanPartial)
 		if err == nil {
 			score = slices.Clone(pcor)
 			absAll(score)
 		}
 	case GENIE3:
-		score, err = genie3(ctx, v, vi, regs, o)
+		score, err = genie3Memo(ctx, v, vi, regs, o)
 	case Ensemble:
 		var tree []float64
-		if tree, err = genie3(ctx, v, vi, regs, o); err != nil {
+		if tree, err = genie3Memo(ctx, v, vi, regs, o); err != nil {
 			return nil, nil, err
 		}
-		if pcor, err = partialCorrelations(ctx, v, regs, o, true); err != nil {
+		if pcor, err = partialMemo(ctx, v, regs, o, true); err != nil {
 			return nil, nil, err
 		}
 		abs := slices.Clone(pcor)

@@ -109,6 +109,9 @@ type Options struct {
 	Seed uint64
 	// Workers is the number of goroutines; 0 means GOMAXPROCS.
 	Workers int
+	// Memo, when not nil, keeps GENIE3 and partial-correlation scores
+	// for later calls that share it (see Memo); results are the same.
+	Memo *Memo
 }
 
 // DefaultOptions returns the Ensemble method (GENIE3 + Spearman partial
