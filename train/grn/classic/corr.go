@@ -52,8 +52,9 @@ func standardized(v *grn.View, ranks bool, workers int) []float64 {
 	return out
 }
 
-// midRanks replaces x by its ranks 1..n, ties getting their mean rank;
-// ord is scratch of len(x).
+// midRanks replaces x by its ranks 1..n, ties getting their mean rank and
+// a NaN ranking below every number (each NaN its own tie); ord is scratch
+// of len(x).
 func midRanks(x []float64, ord []int) {
 	for i := range ord {
 		ord[i] = i
@@ -61,7 +62,7 @@ func midRanks(x []float64, ord []int) {
 	slices.SortFunc(ord, func(a, b int) int { return cmp.Compare(x[a], x[b]) })
 	r := make([]float64, len(x))
 	for i := 0; i < len(ord); {
-		j := i
+		j := i + 1 // NaN == NaN is false: a NaN must still advance
 		for j < len(ord) && x[ord[j]] == x[ord[i]] {
 			j++
 		}

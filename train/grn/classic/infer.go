@@ -277,14 +277,7 @@ func absAll(x []float64) {
 // meanRank averages the normalised ranks (mid-ranks / number of pairs,
 // self pairs left out) of several score matrices.
 func meanRank(per [][]float64, regs []int, genes int) []float64 {
-	ranks := normRanks(per, regs, genes)
-	out := make([]float64, len(regs)*genes)
-	for _, rk := range ranks {
-		for k, x := range rk {
-			out[k] += x / float64(len(ranks))
-		}
-	}
-	return out
+	return aggregate(normRanks(per, regs, genes), MeanRank)
 }
 
 // aggregate combines the views' normalised ranks pair by pair: their mean,
@@ -292,7 +285,7 @@ func meanRank(per [][]float64, regs []int, genes int) []float64 {
 func aggregate(ranks [][]float64, how Aggregation) []float64 {
 	out := make([]float64, len(ranks[0]))
 	if how == MeanRank {
-		for _, rk := range ranks { // as meanRank
+		for _, rk := range ranks {
 			for k, x := range rk {
 				out[k] += x / float64(len(ranks))
 			}
@@ -329,25 +322,15 @@ func RankMean(scores ...[]float64) []float64 {
 	}
 	n := len(scores[0])
 	out := make([]float64, n)
-	ord := make([]int, n)
+	ord, r := make([]int, n), make([]float64, n)
 	for _, s := range scores {
 		if len(s) != n {
 			panic("classic: RankMean of lists of different lengths")
 		}
-		for i := range ord {
-			ord[i] = i
-		}
-		slices.SortFunc(ord, func(a, b int) int { return cmp.Compare(s[a], s[b]) })
-		for i := 0; i < n; {
-			j := i + 1 // a NaN (first in cmp's order, equal to nothing) is its own tie block
-			for j < n && s[ord[j]] == s[ord[i]] {
-				j++
-			}
-			mid := float64(i+j+1) / 2 / float64(n) / float64(len(scores))
-			for _, k := range ord[i:j] {
-				out[k] += mid
-			}
-			i = j
+		copy(r, s)
+		midRanks(r, ord)
+		for k, x := range r {
+			out[k] += x / float64(n) / float64(len(scores))
 		}
 	}
 	return out
@@ -367,20 +350,15 @@ func normRanks(per [][]float64, regs []int, genes int) [][]float64 {
 	}
 	n := float64(len(idx))
 	out := make([][]float64, len(per))
+	vals, ord := make([]float64, len(idx)), make([]int, len(idx))
 	for v, s := range per {
+		for i, k := range idx {
+			vals[i] = s[k]
+		}
+		midRanks(vals, ord)
 		rk := make([]float64, len(regs)*genes)
-		ord := slices.Clone(idx)
-		slices.SortFunc(ord, func(a, b int) int { return cmp.Compare(s[a], s[b]) })
-		for i := 0; i < len(ord); {
-			j := i + 1 // a NaN is its own tie block (NaN == NaN is false)
-			for j < len(ord) && s[ord[j]] == s[ord[i]] {
-				j++
-			}
-			mid := float64(i+j+1) / 2 // mean of ranks i+1..j
-			for _, k := range ord[i:j] {
-				rk[k] = mid / n
-			}
-			i = j
+		for i, k := range idx {
+			rk[k] = vals[i] / n
 		}
 		out[v] = rk
 	}
