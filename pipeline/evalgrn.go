@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -170,10 +169,7 @@ func EvalGRN(ctx context.Context, db *store.DB, name string, truth, known []Know
 		return nil, err
 	}
 	rep.TrueEdges = rep.Model.TrueEdges
-	var regIdx []int32
-	for _, r := range in.Regulators {
-		regIdx = append(regIdx, int32(r))
-	}
+	regIdx := int32s(in.Regulators)
 	var ensemble *classic.Result // the default's, reused to fuse the single-view baseline
 	for _, m := range []classic.Method{classic.Pearson, classic.DefaultOptions().Method} {
 		co := classic.DefaultOptions()
@@ -182,7 +178,7 @@ func EvalGRN(ctx context.Context, db *store.DB, name string, truth, known []Know
 		if err != nil {
 			return nil, fmt.Errorf("baseline %s: %w", m, err)
 		}
-		if m != classic.Pearson && cmp.Or(o.Aggregate, co.Aggregate) == co.Aggregate {
+		if m != classic.Pearson && classicOptions(o).Aggregate == co.Aggregate { // the fusion's ensemble too
 			ensemble = res
 		}
 		es := make([]NamedEdge, len(res.Edges))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -653,17 +654,9 @@ func scoreUnsupervised(ctx context.Context, in *GRNInput, o GRNOptions, log io.W
 	if len(in.Known) > 0 {
 		fmt.Fprintf(log, "grn: %d known edges are not used by the unsupervised method %s\n", len(in.Known), method)
 	}
-	co := classic.DefaultOptions()
+	co := classicOptions(o)
 	co.Method = classic.Method(method)
-	co.Seed = o.Seed
-	if o.Aggregate != "" {
-		co.Aggregate = o.Aggregate
-	}
-	var regs []int32
-	for _, r := range in.Regulators {
-		regs = append(regs, int32(r))
-	}
-	res, err := classic.Infer(ctx, in.Views, regs, co)
+	res, err := classic.Infer(ctx, in.Views, int32s(in.Regulators), co)
 	if err != nil {
 		return nil, store.Network{}, err
 	}
@@ -792,17 +785,10 @@ func fuseWithEnsemble(ctx context.Context, in *GRNInput, regs []int, o GRNOption
 		}
 	}
 	if ens == nil {
-		regs32 := make([]int32, len(regs))
-		for i, r := range regs {
-			regs32[i] = int32(r)
-		}
-		co := classic.DefaultOptions()
-		co.Seed, co.Signs, co.Memo = o.Seed, false, memo
-		if o.Aggregate != "" {
-			co.Aggregate = o.Aggregate
-		}
+		co := classicOptions(o)
+		co.Signs, co.Memo = false, memo
 		var err error
-		if ens, err = classic.Infer(ctx, in.Views, regs32, co); err != nil {
+		if ens, err = classic.Infer(ctx, in.Views, int32s(regs), co); err != nil {
 			return "", fmt.Errorf("fusion with the unsupervised ensemble: %w", err)
 		}
 	}
@@ -811,19 +797,20 @@ func fuseWithEnsemble(ctx context.Context, in *GRNInput, regs []int, o GRNOption
 	for i, r := range regs {
 		pos[r] = int32(i + 1)
 	}
-	score := make([]float64, len(regs)*genes) // dense: regulator index × genes + target
-	seen := make([]bool, len(score))
+	score := make([]float64, len(regs)*genes) // dense: regulator index × genes + target; NaN: not scored
+	for k := range score {
+		score[k] = math.NaN()
+	}
 	for _, e := range ens.Edges {
 		if p := pos[e.Regulator]; p > 0 {
-			k := int(p-1)*genes + int(e.Target)
-			score[k], seen[k] = e.Score, true
+			score[int(p-1)*genes+int(e.Target)] = e.Score
 		}
 	}
 	a, b := make([]float64, len(edges)), make([]float64, len(edges))
 	for i, e := range edges {
 		p := pos[e.Regulator]
 		k := int(p-1)*genes + int(e.Target)
-		if p == 0 || !seen[k] {
+		if p == 0 || math.IsNaN(score[k]) {
 			return "", fmt.Errorf("fusion with the unsupervised ensemble: it did not score %s → %s", in.Symbols[e.Regulator], in.Symbols[e.Target])
 		}
 		a[i], b[i] = e.Score, score[k]
@@ -838,6 +825,31 @@ func fuseWithEnsemble(ctx context.Context, in *GRNInput, regs []int, o GRNOption
 	}
 	fmt.Fprintf(log, "grn: scores fused with the unsupervised ensemble's (%s; %d score matrices reused from the evidence)\n", fusion, reused)
 	return fusion, nil
+}
+
+// classicOptions is grn/classic's default with the run's seed and view
+// aggregation: what scoreUnsupervised, the fusion and eval grn's baselines
+// run.
+func classicOptions(o GRNOptions) classic.Options {
+	co := classic.DefaultOptions()
+	co.Seed = o.Seed
+	if o.Aggregate != "" {
+		co.Aggregate = o.Aggregate
+	}
+	return co
+}
+
+// int32s converts regulator columns to grn/classic's int32 indices; nil
+// (every gene a candidate) stays nil.
+func int32s(regs []int) []int32 {
+	if regs == nil {
+		return nil
+	}
+	out := make([]int32, len(regs))
+	for i, r := range regs {
+		out[i] = int32(r)
+	}
+	return out
 }
 
 // knownRegulators returns the distinct regulators of known, ascending.
@@ -868,10 +880,7 @@ func trainDeepMCL(ctx context.Context, views []grn.View, known []grn.Known, cand
 	mo.Regulators, mo.Evidence = trainRegs, nil
 	if evidence {
 		evRegs := slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(candidates), trainRegs...))))
-		regs32 := make([]int32, len(evRegs))
-		for i, r := range evRegs {
-			regs32[i] = int32(r)
-		}
+		regs32 := int32s(evRegs)
 		in, kind, compute := views, "each view's and the pooled", classic.Evidence
 		switch {
 		case mo.SingleView:
