@@ -18,23 +18,29 @@ const hugeMin = 4 << 20
 // ignored, and where THP is "never" it does nothing. Call it before the
 // memory is first written so the pages are faulted in huge.
 func adviseHuge[T any](s []T) {
+	if b := alignedBytes(s, 4096); b != nil {
+		_ = syscall.Madvise(b, syscall.MADV_HUGEPAGE)
+	}
+}
+
+// alignedBytes is the part of s's memory (its capacity) that starts and
+// ends on an align boundary, or nil when s is under hugeMin bytes or holds
+// no whole aligned block.
+func alignedBytes[T any](s []T, align uintptr) []byte {
 	if cap(s) == 0 {
-		return
+		return nil
 	}
 	size := uintptr(cap(s)) * unsafe.Sizeof(s[:1][0])
 	if size < hugeMin {
-		return
+		return nil
 	}
-	const page = 4096
-	b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), size)
-	start := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-	lo := (page - start%page) % page
-	hi := (start + size) &^ (page - 1)
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(s)))
+	lo := (align - start%align) % align
+	hi := (start + size) &^ (align - 1)
 	if start+lo >= hi {
-		return
+		return nil
 	}
-	b = b[lo : hi-start]
-	_ = syscall.Madvise(b, syscall.MADV_HUGEPAGE)
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), size)[lo : hi-start]
 }
 
 // madvCollapse is Linux's MADV_COLLAPSE (6.1 on).
@@ -61,22 +67,12 @@ var thpNever = sync.OnceValue(func() bool {
 // range later, as after adviseHuge.
 func collapseHuge[T any](s []T) {
 	adviseHuge(s)
-	if cap(s) == 0 || thpNever() {
+	if thpNever() {
 		return
 	}
-	size := uintptr(cap(s)) * unsafe.Sizeof(s[:1][0])
-	if size < hugeMin {
-		return
+	if b := alignedBytes(s, 2<<20); b != nil {
+		_ = syscall.Madvise(b, madvCollapse)
 	}
-	const huge = 2 << 20
-	start := uintptr(unsafe.Pointer(unsafe.SliceData(s)))
-	lo := (huge - start%huge) % huge
-	hi := (start + size) &^ (huge - 1)
-	if start+lo >= hi {
-		return
-	}
-	b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), size)[lo : hi-start]
-	_ = syscall.Madvise(b, madvCollapse)
 }
 
 // CollapseHugePages backs the float vectors v with transparent huge pages
