@@ -13,6 +13,7 @@ import (
 
 	"genestore/index"
 	"genestore/internal/cputime"
+	"genestore/internal/stats"
 )
 
 // ABOptions configures AB: saved genestore indexes of one dataset, queried
@@ -127,7 +128,7 @@ func AB(ctx context.Context, o ABOptions, out, log io.Writer) error {
 			slices.Sort(ratios)
 			qps := slices.Sorted(slices.Values(perRound[c]))
 			row := ABRow{Config: o.Configs[c], Ef: ef, K: o.K, Rounds: o.Rounds, Batch: o.Batch,
-				QPSCPU: round(median(qps), 1), Ratio: round(median(ratios), 3),
+				QPSCPU: round(stats.MedianSorted(qps), 1), Ratio: round(stats.MedianSorted(ratios), 3),
 				RatioMin: round(ratios[0], 3), RatioMax: round(ratios[len(ratios)-1], 3),
 				RecallAt10: round(recall[c], 4), IndexMem: mem[c]}
 			if err := enc.Encode(row); err != nil {
@@ -162,13 +163,4 @@ func parseConfig(name string) (*genestoreSystem, error) {
 		}
 	}
 	return sys, nil
-}
-
-// median of sorted values.
-func median(s []float64) float64 {
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"genestore/internal/sparse"
+	"genestore/internal/stats"
 )
 
 // DefaultPerplexity is scIB's (and harmony's) LISI perplexity.
@@ -154,17 +155,7 @@ func ILISI(ids [][]uint32, dists [][]float32, batches []int, perplexity float64)
 	if len(vals) == 0 {
 		return 0, fmt.Errorf("%w: no item has neighbours", ErrUndefined)
 	}
-	return (median(vals) - 1) / float64(b-1), nil
-}
-
-func median(x []float64) float64 {
-	s := slices.Clone(x)
-	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
+	return (stats.Median(vals) - 1) / float64(b-1), nil
 }
 
 // GraphConnectivity is scIB's graph connectivity: for each label, the

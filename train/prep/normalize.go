@@ -3,9 +3,9 @@ package prep
 import (
 	"fmt"
 	"math"
-	"sort"
 
 	"genestore/internal/sparse"
+	"genestore/internal/stats"
 	"genestore/vocab"
 )
 
@@ -82,17 +82,12 @@ func Normalize(X *sparse.CSR, values vocab.ValueType, targetSum float64) (*spars
 	return out, nil
 }
 
+// median is stats.Median, 0 for no values.
 func median(x []float64) float64 {
 	if len(x) == 0 {
 		return 0
 	}
-	s := append([]float64(nil), x...)
-	sort.Float64s(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
+	return stats.Median(x)
 }
 
 // TFIDF is Signac's default normalisation of scATAC-seq features (RunTFIDF,

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"genestore/internal/stats"
 	"genestore/internal/testutil/shareddata"
 	"genestore/query/eval"
 	"genestore/train/grn"
@@ -79,15 +80,10 @@ func score(t testing.TB, genes int, ref []eval.RegPair, res *Result, signed bool
 }
 
 func median(x []float64) float64 {
-	y := slices.Clone(x)
-	slices.Sort(y)
-	if len(y) == 0 {
+	if len(x) == 0 {
 		return math.NaN()
 	}
-	if len(y)%2 == 1 {
-		return y[len(y)/2]
-	}
-	return (y[len(y)/2-1] + y[len(y)/2]) / 2
+	return stats.Median(x)
 }
 
 // TestBEELINE runs every method on each BEELINE family it finds

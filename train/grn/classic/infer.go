@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 
+	"genestore/internal/stats"
 	"genestore/train/grn"
 )
 
@@ -293,17 +294,12 @@ func aggregate(ranks [][]float64, how Aggregation) []float64 {
 		return out
 	}
 	col := make([]float64, len(ranks))
-	h := len(col) / 2
 	for k := range out {
 		for v, rk := range ranks {
 			col[v] = rk[k]
 		}
 		slices.Sort(col)
-		if len(col)%2 == 1 {
-			out[k] = col[h]
-		} else {
-			out[k] = (col[h-1] + col[h]) / 2
-		}
+		out[k] = stats.MedianSorted(col)
 	}
 	return out
 }
