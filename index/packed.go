@@ -162,6 +162,21 @@ func (p *packedLinks) unvisited(id uint32, marks []uint16, gen uint16, batch []u
 	return batch[:n]
 }
 
+// appendUnvisited appends to batch the ids of nbs whose mark is not gen,
+// marking them: packedLinks.unvisited for a plain list, branch-free the
+// same way.
+func appendUnvisited(batch, nbs []uint32, marks []uint16, gen uint16) []uint32 {
+	n := len(batch)
+	batch = slices.Grow(batch, len(nbs))[:n+len(nbs)]
+	for _, nb := range nbs {
+		old := marks[nb]
+		marks[nb] = gen
+		batch[n] = nb
+		n += b2i(old != gen)
+	}
+	return batch[:n]
+}
+
 // b2i is 1 for true and 0 for false, without a branch.
 func b2i(b bool) int {
 	var i int

@@ -205,16 +205,7 @@ func (ix *Index) searchLayer(s *searcher, q []float32, ep cand, ef, level int, f
 			} else {
 				nbs = ix.links(c.id, level)
 			}
-			// Branch-free, as in packedLinks.unvisited.
-			batch = slices.Grow(batch, len(nbs))[:len(nbs)]
-			n := 0
-			for _, nb := range nbs {
-				old := marks[nb]
-				marks[nb] = gen
-				batch[n] = nb
-				n += b2i(old != gen)
-			}
-			batch = batch[:n]
+			batch = appendUnvisited(batch, nbs, marks, gen)
 		}
 		s.batch = batch
 		ds := ix.distances(s, q, batch)
