@@ -19,7 +19,7 @@ func (ix *Index) Neighbors(dst []uint64, key uint64) ([]uint64, bool) {
 		if hasDel && ix.isDeleted(nb) {
 			continue
 		}
-		dst = append(dst, ix.keys[nb])
+		dst = append(dst, ix.key(nb))
 	}
 	return dst, true
 }
@@ -43,7 +43,7 @@ func (ix *Index) NeighborsBatch(keys []uint64, fn func(i int, nbs []uint64)) {
 			if hasDel && ix.isDeleted(nb) {
 				continue
 			}
-			buf = append(buf, ix.keys[nb])
+			buf = append(buf, ix.key(nb))
 		}
 		fn(i, buf)
 	}

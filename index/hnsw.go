@@ -57,6 +57,10 @@ type Index struct {
 	// through keyOrder (the live ids sorted by key).
 	pk       *packedLinks
 	keyOrder []uint32
+	// kr stands for keys while packed when they are runs of consecutive
+	// integers (one per dataset in a store's space, one in all for the
+	// benchmarks): keys is nil meanwhile, saving 8 bytes a node.
+	kr *keyRuns
 
 	// par is set while a parallel insert links a chunk (parallel.go); the
 	// write lock is held meanwhile, so searches never see it set.
@@ -102,14 +106,31 @@ func (ix *Index) Len() int {
 }
 
 // liveCount is the number of live nodes; the caller holds a lock.
-func (ix *Index) liveCount() int { return len(ix.keys) - ix.ndeleted }
+func (ix *Index) liveCount() int { return ix.count() - ix.ndeleted }
+
+// count is the number of nodes, tombstones included; the caller holds a
+// lock.
+func (ix *Index) count() int {
+	if ix.kr != nil {
+		return ix.kr.n
+	}
+	return len(ix.keys)
+}
+
+// key returns node id's key; the caller holds a lock.
+func (ix *Index) key(id uint32) uint64 {
+	if ix.kr != nil {
+		return ix.kr.key(id)
+	}
+	return ix.keys[id]
+}
 
 // Nodes returns the number of graph nodes, tombstones included. Compact
 // drops the tombstones.
 func (ix *Index) Nodes() int {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	return len(ix.keys)
+	return ix.count()
 }
 
 // Generation returns the caller's generation stamp (see SetGeneration).
@@ -179,9 +200,9 @@ func (ix *Index) Keys() []uint64 {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	out := make([]uint64, 0, ix.liveCount())
-	for id, k := range ix.keys {
+	for id := range ix.count() {
 		if !ix.isDeleted(uint32(id)) {
-			out = append(out, k)
+			out = append(out, ix.key(uint32(id)))
 		}
 	}
 	slices.Sort(out)

@@ -11,24 +11,38 @@ import (
 // Packed layer-0 links (PackLinks). A node's list is its count
 // (bits.Len(2M) bits) followed by its ids, each in width = bits.Len(n−1)
 // bits, in the graph's order; the lists lie back to back in one bit stream
-// and node id's starts at bit base[id/packBlock] + off[id]. Ids of a fixed
+// and node id's starts at bit base[id>>shift] + off[id]. A block of
+// 1<<shift nodes is small enough that its longest possible run of lists
+// fits off's 16 bits (64 nodes for up to 2^17 nodes at M 16, 32 above
+// 2^30), so an offset costs 2 bytes and its block's base an eighth or a
+// quarter of one. Ids of a fixed
 // width decode without a dependency between them (a sorted list coded as
 // Rice gaps took 15 bits per id instead of 17 on the 100k set, but its
 // serial decode cost a fifth of the query speed).
 //
 // On gen_vectors.py's 100k × 64 set (M 16, 17.3 links per node) the
-// layer-0 links shrink from 132 to about 41 bytes per node, offsets
+// layer-0 links shrink from 132 to about 40 bytes per node, offsets
 // included: the unpacked array spends 32 bits on each of 2M slots whatever
 // the count.
 type packedLinks struct {
 	b     []byte   // the bit stream, little-endian, then 8 bytes of padding
-	base  []uint64 // bit offset of node b·packBlock
-	off   []uint32 // bit offset of each node from its block's base
+	base  []uint64 // bit offset of node b<<shift
+	off   []uint16 // bit offset of each node from its block's base
+	shift uint     // log2 of the nodes per block
 	cbits uint     // width of the count field
 	width uint     // width of an id
 }
 
-const packBlock = 1 << 12
+// blockShift returns the largest shift ≤ 12 such that 1<<shift lists of
+// at most m0 ids, each list cbits + m0·width bits, span under 2^16 bits.
+func blockShift(m0 int, cbits, width uint) uint {
+	list := uint64(cbits) + uint64(m0)*uint64(width)
+	s := uint(12)
+	for s > 0 && list<<s >= 1<<16 {
+		s--
+	}
+	return s
+}
 
 // bitWriter appends bits to a []uint64 stream, least significant first.
 type bitWriter struct {
@@ -55,18 +69,19 @@ func (w *bitWriter) put(v uint64, width uint) {
 // returns node id's list (buf may be used as scratch).
 func packLinks(n, m0 int, list func(id uint32, buf []uint32) []uint32) *packedLinks {
 	p := &packedLinks{
-		base:  make([]uint64, 0, (n+packBlock-1)/packBlock),
-		off:   appendN[uint32](nil, n),
+		off:   appendN[uint16](nil, n),
 		cbits: uint(bits.Len(uint(m0))),
 		width: uint(max(bits.Len(uint(max(n-1, 0))), 1)),
 	}
+	p.shift = blockShift(m0, p.cbits, p.width)
+	p.base = make([]uint64, 0, (n+1<<p.shift-1)>>p.shift)
 	var w bitWriter
 	var buf []uint32
 	for id := range n {
-		if id%packBlock == 0 {
+		if id&(1<<p.shift-1) == 0 {
 			p.base = append(p.base, w.n)
 		}
-		p.off[id] = uint32(w.n - p.base[id/packBlock])
+		p.off[id] = uint16(w.n - p.base[id>>p.shift])
 		buf = list(uint32(id), buf[:0])
 		w.put(uint64(len(buf)), p.cbits)
 		for _, x := range buf {
@@ -96,7 +111,7 @@ func peekAt(base unsafe.Pointer, pos uint64) uint64 {
 }
 
 // pos returns the bit offset of node id's list.
-func (p *packedLinks) pos(id uint32) uint64 { return p.base[id/packBlock] + uint64(p.off[id]) }
+func (p *packedLinks) pos(id uint32) uint64 { return p.base[id>>p.shift] + uint64(p.off[id]) }
 
 // prefetch starts loading the first two cache lines of each of the ids' lists
 // (where the kernels can prefetch), using buf as scratch for their word
@@ -188,7 +203,8 @@ func b2i(b bool) int {
 
 // PackLinks packs the layer-0 links (under a third of their memory on the
 // benchmarks' 100k × 64 set; see packedLinks) and drops the key map
-// (keys are then found by binary search). Searches decode a node's list
+// (keys are then found by binary search), and the keys too when they are
+// a few runs of consecutive integers (keyRuns). Searches decode a node's list
 // as they expand it. The next Add, AddBatch,
 // Delete or Compact unpacks first (one pass over the graph) and leaves the
 // index unpacked: pack again after a round of writes. A snapshot written
@@ -205,7 +221,7 @@ func (ix *Index) PackLinks() {
 	})
 	ix.links0 = nil
 	// keyOrder stays nil when the keys strictly ascend (lookup then searches
-	// keys itself).
+	// keys itself, or their runs).
 	ix.keyOrder = nil
 	for i := 1; i < n; i++ {
 		if ix.keys[i] <= ix.keys[i-1] {
@@ -219,7 +235,90 @@ func (ix *Index) PackLinks() {
 			break
 		}
 	}
+	if ix.keyOrder == nil {
+		if r := runsOf(ix.keys); r != nil {
+			ix.kr, ix.keys = r, nil
+		}
+	}
 	ix.byKey = nil
+}
+
+// keyRuns holds n strictly ascending keys that are a few runs of
+// consecutive integers: node start[i] has key first[i], and each node after
+// it in its run the next integer.
+type keyRuns struct {
+	start []uint32
+	first []uint64
+	n     int
+}
+
+// runsOf returns keys as runs when they strictly ascend in at most one run
+// per 64 nodes (under a quarter of a byte per node), else nil.
+func runsOf(keys []uint64) *keyRuns {
+	if len(keys) == 0 {
+		return nil
+	}
+	r := &keyRuns{n: len(keys), start: []uint32{0}, first: []uint64{keys[0]}}
+	for i := 1; i < len(keys); i++ {
+		if keys[i] <= keys[i-1] {
+			return nil
+		}
+		if keys[i] != keys[i-1]+1 {
+			if len(r.start) > len(keys)/64 {
+				return nil
+			}
+			r.start = append(r.start, uint32(i))
+			r.first = append(r.first, keys[i])
+		}
+	}
+	r.start, r.first = slices.Clip(r.start), slices.Clip(r.first)
+	return r
+}
+
+// key returns node id's key.
+func (r *keyRuns) key(id uint32) uint64 {
+	i := 0
+	if len(r.start) > 1 {
+		var hit bool
+		if i, hit = slices.BinarySearch(r.start, id); !hit {
+			i--
+		}
+	}
+	return r.first[i] + uint64(id-r.start[i])
+}
+
+// node returns the node whose key is key, if any.
+func (r *keyRuns) node(key uint64) (uint32, bool) {
+	i, hit := slices.BinarySearch(r.first, key)
+	if !hit {
+		if i--; i < 0 {
+			return 0, false
+		}
+	}
+	end := uint64(r.n)
+	if i+1 < len(r.start) {
+		end = uint64(r.start[i+1])
+	}
+	d := key - r.first[i]
+	if d >= end-uint64(r.start[i]) {
+		return 0, false
+	}
+	return r.start[i] + uint32(d), true
+}
+
+// all returns every key, in node order.
+func (r *keyRuns) all() []uint64 {
+	out := make([]uint64, r.n)
+	for i, s := range r.start {
+		end := r.n
+		if i+1 < len(r.start) {
+			end = int(r.start[i+1])
+		}
+		for id := int(s); id < end; id++ {
+			out[id] = r.first[i] + uint64(id-int(s))
+		}
+	}
+	return out
 }
 
 // LinksPacked reports whether the layer-0 links are packed (PackLinks).
@@ -234,6 +333,9 @@ func (ix *Index) LinksPacked() bool {
 func (ix *Index) unpack() {
 	if ix.pk == nil {
 		return
+	}
+	if ix.kr != nil {
+		ix.keys, ix.kr = ix.kr.all(), nil
 	}
 	n := len(ix.keys)
 	links0 := appendN[uint32](nil, n*(ix.m0+1))
@@ -258,6 +360,13 @@ func (ix *Index) lookup(key uint64) (uint32, bool) {
 	if ix.pk == nil {
 		id, ok := ix.byKey[key]
 		return id, ok
+	}
+	if ix.kr != nil {
+		id, ok := ix.kr.node(key)
+		if !ok || ix.isDeleted(id) {
+			return 0, false
+		}
+		return id, true
 	}
 	if ix.keyOrder == nil {
 		i, ok := slices.BinarySearch(ix.keys, key)

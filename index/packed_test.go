@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -51,16 +52,20 @@ func TestPackLinksIndex(t *testing.T) {
 	base, queries := split(21, n, 40, dim)
 	ctx := context.Background()
 	for _, q := range []Quantization{Float32, Int8} {
-		for _, shuffled := range []bool{false, true} {
+		for _, order := range []string{"spaced", "shuffled", "runs"} {
 			ix, err := New(dim, Options{Seed: 5, Quantize: q})
 			if err != nil {
 				t.Fatal(err)
 			}
 			keys := make([]uint64, n)
 			for i := range keys {
-				keys[i] = uint64(3 * i)
-				if shuffled {
+				switch order {
+				case "spaced":
+					keys[i] = uint64(3 * i)
+				case "shuffled":
 					keys[i] = uint64(n-i) * 7
+				case "runs": // three datasets' entity keys
+					keys[i] = uint64(i/2000)<<32 | uint64(i%2000)
 				}
 			}
 			if err := ix.AddBatch(ctx, keys, base); err != nil {
@@ -71,8 +76,10 @@ func TestPackLinksIndex(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if err := ix.Add(keys[10], base[11*dim:12*dim]); err != nil { // re-added: keys no longer ascend
-				t.Fatal(err)
+			if order != "runs" {
+				if err := ix.Add(keys[10], base[11*dim:12*dim]); err != nil { // re-added: keys no longer ascend
+					t.Fatal(err)
+				}
 			}
 			type answer struct {
 				res  [][]Result
@@ -91,7 +98,7 @@ func TestPackLinksIndex(t *testing.T) {
 					}
 					a.res = append(a.res, r)
 				}
-				for _, k := range keys[:200] {
+				for _, k := range append(append(keys[:200:200], keys[n-200:]...), keys[1999]+1, 1<<32-1, 5<<32) {
 					nb, ok := ix.Neighbors(nil, k)
 					if ok {
 						slices.Sort(nb)
@@ -113,16 +120,20 @@ func TestPackLinksIndex(t *testing.T) {
 			}
 			before := ask()
 			ix.PackLinks()
-			if !ix.LinksPacked() || ix.byKey != nil || ix.links0 != nil || ix.keyOrder == nil { // the re-add broke the keys' order
-				t.Fatalf("%v shuffled %v: not packed", q, shuffled)
+			if !ix.LinksPacked() || ix.byKey != nil || ix.links0 != nil {
+				t.Fatalf("%v %s: not packed", q, order)
+			}
+			// The re-add broke the keys' order; the runs are kept as runs.
+			if runs := order == "runs"; (ix.keyOrder == nil) != runs || (ix.kr != nil) != runs || (ix.keys == nil) != runs {
+				t.Fatalf("%v %s: keyOrder %v, runs %v, keys %v", q, order, ix.keyOrder != nil, ix.kr != nil, ix.keys != nil)
 			}
 			after := ask()
 			if !slices.EqualFunc(before.res, after.res, slices.Equal) || !slices.EqualFunc(before.nbs, after.nbs, slices.Equal) ||
 				!slices.EqualFunc(before.get, after.get, slices.Equal) || !slices.Equal(before.keys, after.keys) || before.len != after.len {
-				t.Fatalf("%v shuffled %v: answers changed by packing", q, shuffled)
+				t.Fatalf("%v %s: answers changed by packing", q, order)
 			}
 			if !bytes.Equal(before.snap, after.snap) {
-				t.Fatalf("%v shuffled %v: snapshot changed by packing", q, shuffled)
+				t.Fatalf("%v %s: snapshot changed by packing", q, order)
 			}
 			// A refused write leaves the index packed; a write unpacks and works.
 			if err := ix.Delete(1 << 60); !errors.Is(err, ErrNotFound) || !ix.LinksPacked() {
@@ -180,6 +191,57 @@ func TestPackLinksAscendingKeys(t *testing.T) {
 	for k := uint64(0); k < uint64(n)+5; k++ {
 		if want := k < uint64(n) && k%7 != 0; ix.Contains(k) != want {
 			t.Fatalf("Contains(%d) = %v, want %v", k, !want, want)
+		}
+	}
+}
+
+// TestKeyRuns: keys as runs of consecutive integers, and keys that are not.
+func TestKeyRuns(t *testing.T) {
+	if runsOf(nil) != nil || runsOf([]uint64{3, 3}) != nil || runsOf([]uint64{4, 2}) != nil {
+		t.Fatal("runs of empty or non-ascending keys")
+	}
+	spaced := make([]uint64, 640)
+	for i := range spaced {
+		spaced[i] = uint64(2 * i)
+	}
+	if runsOf(spaced) != nil {
+		t.Fatal("one run per node kept as runs")
+	}
+	var keys []uint64
+	for _, r := range []struct{ first, n uint64 }{{0, 100}, {1 << 32, 1}, {1<<32 + 5, 60}, {math.MaxUint64 - 39, 40}} {
+		for i := range r.n {
+			keys = append(keys, r.first+i)
+		}
+	}
+	r := runsOf(keys)
+	if r == nil || len(r.start) != 4 || !slices.Equal(r.all(), keys) {
+		t.Fatalf("runs %+v", r)
+	}
+	for id, k := range keys {
+		if got := r.key(uint32(id)); got != k {
+			t.Fatalf("key(%d) = %d, want %d", id, got, k)
+		}
+		if got, ok := r.node(k); !ok || got != uint32(id) {
+			t.Fatalf("node(%d) = %d %v, want %d", k, got, ok, id)
+		}
+	}
+	for _, k := range []uint64{100, 1<<32 - 1, 1<<32 + 1, 1<<32 + 4, 1<<32 + 65, math.MaxUint64 - 40} {
+		if id, ok := r.node(k); ok {
+			t.Fatalf("node(%d) = %d, a key not held", k, id)
+		}
+	}
+}
+
+// TestBlockShift: a block of packed lists always spans under 2^16 bits.
+func TestBlockShift(t *testing.T) {
+	for _, c := range []struct {
+		m0           int
+		cbits, width uint
+		want         uint
+	}{{32, 6, 17, 6}, {32, 6, 20, 6}, {32, 6, 32, 5}, {8, 4, 1, 12}, {4096, 13, 32, 0}} {
+		got := blockShift(c.m0, c.cbits, c.width)
+		if got != c.want || (got > 0 && (uint64(c.cbits)+uint64(c.m0)*uint64(c.width))<<got >= 1<<16) {
+			t.Errorf("blockShift(%d, %d, %d) = %d, want %d", c.m0, c.cbits, c.width, got, c.want)
 		}
 	}
 }

@@ -331,7 +331,7 @@ func (ix *Index) rerank(res maxHeap, q []float32, k int, opts SearchOptions, buf
 		return res
 	}
 	for i, c := range res {
-		v, ok := opts.Floats.Vector(ix.keys[c.id], (*buf)[:0])
+		v, ok := opts.Floats.Vector(ix.key(c.id), (*buf)[:0])
 		if !ok || len(v) != ix.dim {
 			continue
 		}
@@ -350,7 +350,7 @@ func (ix *Index) rerankViews(res maxHeap, q []float32, src VectorViews) {
 	for lo := 0; lo < len(res); lo += len(on) {
 		part := res[lo:min(lo+len(on), len(res))]
 		for i, c := range part {
-			v, ok := src.VectorView(ix.keys[c.id])
+			v, ok := src.VectorView(ix.key(c.id))
 			if !ok || len(v) != ix.dim {
 				v = nil
 			} else {

@@ -40,7 +40,7 @@ func (ix *Index) getSearcher() *searcher {
 	if s == nil {
 		s = &searcher{}
 	}
-	n := len(ix.keys)
+	n := ix.count()
 	if len(s.marks) < n {
 		s.marks = make([]uint16, n+n/4+1024)
 		s.gen = 0
@@ -167,7 +167,7 @@ func (ix *Index) searchLayer(s *searcher, q []float32, ep cand, ef, level int, f
 		if hasDel && ix.isDeleted(id) {
 			return false
 		}
-		return filter == nil || filter(ix.keys[id])
+		return filter == nil || filter(ix.key(id))
 	}
 	marks, gen := s.marks, s.gen
 	marks[ep.id] = gen
@@ -306,7 +306,7 @@ func (ix *Index) Search(ctx context.Context, q []float32, k int, opts SearchOpti
 func (ix *Index) collect(res []cand, k int) []Result {
 	out := make([]Result, len(res))
 	for i, c := range res {
-		out[i] = Result{Key: ix.keys[c.id], Distance: c.d}
+		out[i] = Result{Key: ix.key(c.id), Distance: c.d}
 	}
 	sortResults(out)
 	if len(out) > k {
@@ -344,7 +344,7 @@ func sortResults(r []Result) {
 // to 256 nodes and prefers a scan when its cost (every filter call plus s·n
 // distances) is below the graph search's (about ef·M/s distances).
 func (ix *Index) preferExact(filter func(uint64) bool, ef int) bool {
-	n := len(ix.keys)
+	n := ix.count()
 	step := max(1, n/256)
 	seen, hit := 0, 0
 	for id := 0; id < n; id += step {
@@ -352,7 +352,7 @@ func (ix *Index) preferExact(filter func(uint64) bool, ef int) bool {
 			continue
 		}
 		seen++
-		if filter(ix.keys[id]) {
+		if filter(ix.key(uint32(id))) {
 			hit++
 		}
 	}
@@ -374,7 +374,7 @@ func (ix *Index) exact(ctx context.Context, s *searcher, qq []float32, k, ef int
 		keep = max(k, ef)
 	}
 	h := make(maxHeap, 0, min(keep, ix.liveCount())+1)
-	n := len(ix.keys)
+	n := ix.count()
 	hasDel := ix.ndeleted > 0
 	for id := 0; id < n; id++ {
 		if id&4095 == 4095 {
@@ -385,13 +385,13 @@ func (ix *Index) exact(ctx context.Context, s *searcher, qq []float32, k, ef int
 		if hasDel && ix.isDeleted(uint32(id)) {
 			continue
 		}
-		if filter != nil && !filter(ix.keys[id]) {
+		if filter != nil && !filter(ix.key(uint32(id))) {
 			continue
 		}
 		d := ix.dist(q, uint32(id))
 		if len(h) < keep {
 			h.push(cand{d, uint32(id)})
-		} else if d < h[0].d || (d == h[0].d && ix.keys[id] < ix.keys[h[0].id]) {
+		} else if d < h[0].d || (d == h[0].d && ix.key(uint32(id)) < ix.key(h[0].id)) {
 			h.pop()
 			h.push(cand{d, uint32(id)})
 		}

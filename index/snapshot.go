@@ -149,7 +149,7 @@ func (ix *Index) WriteTo(w io.Writer) (int64, error) {
 	le.PutUint32(h[32:], uint32(int32(max(min(ix.opts.ExactBelow, math.MaxInt32), math.MinInt32))))
 	le.PutUint64(h[36:], ix.opts.Seed)
 	le.PutUint64(h[44:], ix.generation)
-	n := len(ix.keys)
+	n := ix.count()
 	le.PutUint32(h[52:], uint32(n))
 	le.PutUint32(h[56:], uint32(ix.ndeleted))
 	le.PutUint32(h[60:], ix.entry)
@@ -157,7 +157,11 @@ func (ix *Index) WriteTo(w io.Writer) (int64, error) {
 	le.PutUint64(h[68:], uint64(len(ix.upper)))
 	e.bytes(h[:])
 	e.bytes(ix.levels)
-	e.u64s(ix.keys)
+	if ix.kr != nil {
+		e.u64s(ix.kr.all())
+	} else {
+		e.u64s(ix.keys)
+	}
 	e.u64s(ix.deleted[:(n+63)/64])
 	if ix.pk != nil {
 		blk := make([]uint32, ix.m0+1)
