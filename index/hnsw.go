@@ -53,8 +53,9 @@ type Index struct {
 
 	// pk holds the layer-0 links while the index is packed (PackLinks);
 	// links0 and byKey are nil meanwhile, and keys are found by binary
-	// search: in keys itself when they strictly ascend (keyOrder nil), else
-	// through keyOrder (the live ids sorted by key).
+	// search: when they strictly ascend (keyOrder nil) in kr, or else in
+	// keys itself, and otherwise through keyOrder (the live ids sorted by
+	// key).
 	pk       *packedLinks
 	keyOrder []uint32
 	// kr stands for keys while packed when they are runs of consecutive

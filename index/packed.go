@@ -12,10 +12,10 @@ import (
 // (bits.Len(2M) bits) followed by its ids, each in width = bits.Len(n−1)
 // bits, in the graph's order; the lists lie back to back in one bit stream
 // and node id's starts at bit base[id>>shift] + off[id]. A block of
-// 1<<shift nodes is small enough that its longest possible run of lists
-// fits off's 16 bits (64 nodes for up to 2^17 nodes at M 16, 32 above
-// 2^30), so an offset costs 2 bytes and its block's base an eighth or a
-// quarter of one. Ids of a fixed
+// 1<<shift nodes is small enough that its last list starts within off's
+// 16 bits (64 nodes up to 2^31 nodes at M 16, 32 above), so an offset
+// costs 2 bytes and its block's base an eighth or a quarter of one. Ids of
+// a fixed
 // width decode without a dependency between them (a sorted list coded as
 // Rice gaps took 15 bits per id instead of 17 on the 100k set, but its
 // serial decode cost a fifth of the query speed).
@@ -34,7 +34,8 @@ type packedLinks struct {
 }
 
 // blockShift returns the largest shift ≤ 12 such that 1<<shift lists of
-// at most m0 ids, each list cbits + m0·width bits, span under 2^16 bits.
+// at most m0 ids, each list cbits + m0·width bits, span under 2^16 bits,
+// or 0 (one node per block, offsets all 0) when no shift does.
 func blockShift(m0 int, cbits, width uint) uint {
 	list := uint64(cbits) + uint64(m0)*uint64(width)
 	s := uint(12)
@@ -252,8 +253,8 @@ type keyRuns struct {
 	n     int
 }
 
-// runsOf returns keys as runs when they strictly ascend in at most one run
-// per 64 nodes (under a quarter of a byte per node), else nil.
+// runsOf returns keys as runs when they strictly ascend in at most
+// n/64 + 1 runs (about a quarter of a byte per node, for n ≥ 64), else nil.
 func runsOf(keys []uint64) *keyRuns {
 	if len(keys) == 0 {
 		return nil
