@@ -11,6 +11,7 @@
 //   - clicking a cell opens its page (nearest cells, top genes, cluster);
 //   - the dataset page shows the dataset's shape; the gene map draws and a
 //     click on a gene opens its page;
+//   - leaving the map gives its WebGL context up (20 visits, no warning);
 //   - with --token, the page asks for the token and then works;
 //   - no request leaves the machine;
 // then measures the first paint of a 100,000-point map (a synthetic layout
@@ -189,6 +190,22 @@ const gpt = await page.evaluate(() => window.genestoreMap.screenOf(0));
 await page.mouse.click(gbox.x + gpt[0], gbox.y + gpt[1]);
 await page.waitForURL(/#\/gene\/[^/]+$/);
 await page.locator('#neighbors tbody tr').first().waitFor();
+
+step('leaving the map gives its WebGL context up (20 visits)');
+// Chromium keeps 16 live contexts and warns as it drops the oldest; a map
+// page that kept its context would hit that on the 17th visit.
+const glWarnings = [];
+page.on('console', (m) => { if (/WebGL/i.test(m.text())) glWarnings.push(m.text()); });
+for (let i = 0; i < 20; i++) {
+  await page.goto(base + '/#/map');
+  await page.waitForFunction(() => window.genestoreMap && window.genestoreMap.firstPaintMs !== null);
+  const left = await page.evaluateHandle(() => document.getElementById('map'));
+  await page.goto(base + '/#/datasets');
+  await page.waitForFunction(() => !document.getElementById('map'));
+  assert.equal(await left.evaluate((c) => c.getContext('webgl').isContextLost()), true, `visit ${i + 1}: the left map's context is still live`);
+  await left.dispose();
+}
+assert.deepEqual(glWarnings, []);
 
 step('no request left the machine');
 const foreign = requests.filter((u) => !u.startsWith(base + '/') && !u.startsWith('data:'));

@@ -272,12 +272,16 @@ async function cellPage(view, ds, bc) {
 
 // ---- router
 
+let shown = null; // the page element on screen; its leave(), if set, frees what the page holds
+
 async function route() {
   window.genestoreMap = null; // set by the map page once its map is drawn
   // Each visit draws into its own element: a page whose answers come after
   // the user has moved on writes into a detached element, not over the
   // page now shown.
   const view = h('div', { class: 'page' }, h('p', { class: 'muted' }, 'Loading…'));
+  shown?.leave?.();
+  shown = view;
   main.replaceChildren(view);
   try {
     // inside the try: a malformed escape (#/gene/%E0) throws URIError

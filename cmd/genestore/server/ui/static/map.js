@@ -52,6 +52,7 @@ class Scatter {
     gl.linkProgram(p);
     if (!gl.getProgramParameter(p, gl.LINK_STATUS)) throw new Error(gl.getProgramInfoLog(p));
     gl.useProgram(p);
+    this.prog = p;
     this.u = { center: gl.getUniformLocation(p, 'u_center'), scale: gl.getUniformLocation(p, 'u_scale'), size: gl.getUniformLocation(p, 'u_size') };
     let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
     for (let i = 0; i < xy.length; i += 2) {
@@ -63,7 +64,8 @@ class Scatter {
     }
     this.bounds = this.n ? [x0, y0, x1, y1] : [0, 0, 1, 1];
     const aPos = gl.getAttribLocation(p, 'a_pos'), aCol = gl.getAttribLocation(p, 'a_col');
-    gl.bindBuffer(gl.ARRAY_BUFFER, gl.createBuffer());
+    this.posBuf = gl.createBuffer();
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.posBuf);
     gl.bufferData(gl.ARRAY_BUFFER, xy, gl.STATIC_DRAW);
     gl.enableVertexAttribArray(aPos);
     gl.vertexAttribPointer(aPos, 2, gl.FLOAT, false, 0, 0);
@@ -84,8 +86,23 @@ class Scatter {
     this.span = Math.max(x1 - x0, y1 - y0, 1e-6) * 1.08; // data units across the shorter side
   }
 
+  // dispose frees the buffers and gives the context up at once: a browser
+  // keeps only so many WebGL contexts (Chromium 16) and, left to its
+  // collector, would drop the oldest with a warning after as many visits.
+  // Drawing afterwards does nothing.
+  dispose() {
+    const gl = this.gl;
+    if (!gl) return;
+    this.gl = null;
+    gl.deleteBuffer(this.posBuf);
+    gl.deleteBuffer(this.colBuf);
+    gl.deleteProgram(this.prog);
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+  }
+
   setColours(rgba) {
     const gl = this.gl;
+    if (!gl) return;
     gl.bindBuffer(gl.ARRAY_BUFFER, this.colBuf);
     gl.bufferData(gl.ARRAY_BUFFER, rgba, gl.DYNAMIC_DRAW);
   }
@@ -105,6 +122,7 @@ class Scatter {
 
   draw() {
     const gl = this.gl, c = this.canvas, k = this.ppu();
+    if (!gl) return 0;
     gl.viewport(0, 0, c.width, c.height);
     gl.clearColor(1, 1, 1, 1);
     gl.clear(gl.COLOR_BUFFER_BIT);
@@ -209,6 +227,9 @@ export async function mapPage(view, space, by, overview) {
   const marks = { coords: performance.now() };
   const sc = new Scatter(canvas, xy);
   marks.gl = performance.now();
+  const observer = new ResizeObserver(() => resize());
+  // the router calls view.leave when another page replaces this one
+  view.leave = () => { observer.disconnect(); sc.dispose(); };
   let grid = null; // built on the first hover
   let colouring = null, base = new Uint8Array(4 * m.points), chosen = null;
   const state = { space, points: m.points, drawn: 0, firstPaintMs: null, colourBy: null, legend: 0 };
@@ -222,7 +243,7 @@ export async function mapPage(view, space, by, overview) {
     canvas.height = overlay.height = Math.max(1, Math.round(holder.clientHeight * d));
     if (painted) redraw();
   };
-  new ResizeObserver(resize).observe(holder);
+  observer.observe(holder);
 
   const paintColours = () => {
     const rgba = chosen ? base.slice() : base;
@@ -271,6 +292,7 @@ export async function mapPage(view, space, by, overview) {
   else if (first.startsWith('gene:')) { geneBox.value = first.slice(5); select.value = ''; }
   resize();
   try { await colourBy(first, firstColour); } catch (err) { status.textContent = err.message; painted = true; redraw(); }
+  if (!view.isConnected) return; // left while the colours loaded: the context is given up
   // first paint: the map drawn in its colours and the frame presented
   marks.coloured = performance.now();
   sc.gl.finish();
