@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
+	"time"
 
 	"genestore/internal/atomicfile"
 
@@ -37,6 +40,50 @@ type CompactResult struct {
 	Path   string `json:"path"`   // the compacted file
 	Before int64  `json:"before"` // bytes of the store before
 	After  int64  `json:"after"`  // bytes of the compacted file
+	// Swept lists the temporary files of killed writers that an in-place
+	// Compact removed from beside the store (see sweepStale), and
+	// SweptBytes their size.
+	Swept      []string `json:"swept,omitempty"`
+	SweptBytes int64    `json:"swept_bytes,omitempty"`
+}
+
+// staleAfter is how long a temporary file beside the store must have gone
+// unmodified before an in-place Compact takes it for a dead writer's.
+const staleAfter = 10 * time.Minute
+
+// sweepStale removes the temporary files that a writer killed before its
+// rename leaves beside the store: ".<store>.tmp-*" (Compact and Backup
+// through atomicfile) and ".<store>.new-*" (the creation of a store). A
+// killed in-place Compact leaves a copy as large as the store. Only an
+// in-place Compact calls it, holding the store's exclusive lock, so no
+// other Compact of this store is writing one; a file modified within
+// staleAfter is left alone, since a process writing another store's backup
+// over this path would still be writing it.
+func (db *DB) sweepStale(now time.Time) (swept []string, bytes int64) {
+	dir, base := filepath.Split(db.path)
+	if dir == "" {
+		dir = "."
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, 0
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasPrefix(name, "."+base+".tmp-") && !strings.HasPrefix(name, "."+base+".new-") {
+			continue
+		}
+		path := filepath.Join(dir, name)
+		fi, err := os.Lstat(path)
+		if err != nil || !fi.Mode().IsRegular() || now.Sub(fi.ModTime()) < staleAfter {
+			continue
+		}
+		if os.Remove(path) == nil {
+			swept = append(swept, path)
+			bytes += fi.Size()
+		}
+	}
+	return swept, bytes
 }
 
 // compactTxSize bounds each transaction bbolt.Compact writes to the new file.
@@ -50,7 +97,8 @@ const compactTxSize = 64 << 20
 // fail with ErrLocked. With out set, the store is left as it is and the
 // compacted copy (of one read transaction) goes to out. Either way the new
 // file is written under a temporary name, synced and renamed, so a crash
-// leaves the old file or the new one whole.
+// leaves the old file or the new one whole; an in-place Compact also
+// removes such temporary files that killed writers left (sweepStale).
 func (db *DB) Compact(ctx context.Context, out string) (CompactResult, error) {
 	res := CompactResult{Path: out}
 	inPlace := out == ""
@@ -70,6 +118,7 @@ func (db *DB) Compact(ctx context.Context, out string) (CompactResult, error) {
 			return res, err
 		}
 		defer db.releaseCompact()
+		res.Swept, res.SweptBytes = db.sweepStale(time.Now())
 		// No new write transaction starts (acquireAs), and this one waits
 		// for those already on h to commit: every committed write is in
 		// the copy, and none lands in the file the rename replaces.

@@ -472,3 +472,60 @@ func TestCompactKeepsConcurrentWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestCompactSweepsStaleTemporaries: an in-place Compact removes the
+// temporary files of writers killed before their rename (a killed Compact
+// leaves a copy of the store), and only those: not a recent one, not
+// another store's, not a folder, and not with --out.
+func TestCompactSweepsStaleTemporaries(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := Open(filepath.Join(dir, "s.db"), &Options{Clock: fixedClock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	old := time.Now().Add(-time.Hour)
+	mk := func(name string, stale bool) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, make([]byte, 1000), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if stale {
+			if err := os.Chtimes(p, old, old); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return p
+	}
+	killedCompact := mk(".s.db.tmp-123", true)
+	killedCreate := mk(".s.db.new-456", true)
+	keep := []string{mk(".s.db.tmp-789", false), mk(".other.db.tmp-1", true), mk("s.db.tmp-2", true), mk(".s.db.lock", true)}
+	if err := os.Mkdir(filepath.Join(dir, ".s.db.tmp-dir"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	keep = append(keep, filepath.Join(dir, ".s.db.tmp-dir"))
+
+	res, err := db.Compact(ctx, filepath.Join(t.TempDir(), "copy.db"))
+	if err != nil || len(res.Swept) != 0 {
+		t.Fatalf("Compact --out: %v, swept %v", err, res.Swept)
+	}
+	res, err = db.Compact(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(res.Swept)
+	if want := []string{killedCreate, killedCompact}; !slices.Equal(res.Swept, want) || res.SweptBytes != 2000 {
+		t.Fatalf("swept %v (%d bytes), want %v (2000)", res.Swept, res.SweptBytes, want)
+	}
+	for _, p := range append(keep, db.Path()) {
+		if _, err := os.Lstat(p); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+	for _, p := range res.Swept {
+		if _, err := os.Lstat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s not removed: %v", p, err)
+		}
+	}
+}

@@ -30,8 +30,11 @@ another process keeps the store past --lock-timeout. With --out the store is
 left as it is and the compacted copy goes to FILE (an existing FILE only with
 --force, as for backup). The new file is written
 under a temporary name, synced and renamed: a crash leaves the old file or the
-new one. It prints the sizes before and after; --json prints {"path",
-"before", "after"}.`,
+new one. Replacing the store also removes the temporary files that killed
+writers left beside it (".STORE.tmp-*", ".STORE.new-*" unmodified for 10
+minutes; a killed compact leaves one as large as the store). It prints the
+sizes before and after and what it removed; --json prints {"path", "before",
+"after"} and, when it removed any, "swept" and "swept_bytes".`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.out != "" {
@@ -42,9 +45,20 @@ new one. It prints the sizes before and after; --json prints {"path",
 			return apiVerb(cmd, g, o.out != "", o.json, func(ctx context.Context, db *genestore.DB) (store.CompactResult, error) {
 				return db.Compact(ctx, o.out)
 			}, func(w io.Writer, res store.CompactResult) error {
-				_, err := fmt.Fprintf(w, "compacted %s: %d → %d bytes (%.1f%% smaller)\n",
-					res.Path, res.Before, res.After, 100*float64(res.Before-res.After)/float64(max(res.Before, 1)))
-				return err
+				if _, err := fmt.Fprintf(w, "compacted %s: %d → %d bytes (%.1f%% smaller)\n",
+					res.Path, res.Before, res.After, 100*float64(res.Before-res.After)/float64(max(res.Before, 1))); err != nil {
+					return err
+				}
+				for _, p := range res.Swept {
+					if _, err := fmt.Fprintf(w, "removed %s, left by a killed writer\n", p); err != nil {
+						return err
+					}
+				}
+				if len(res.Swept) > 0 {
+					_, err := fmt.Fprintf(w, "removed %d stale temporary files, %d bytes\n", len(res.Swept), res.SweptBytes)
+					return err
+				}
+				return nil
 			})
 		},
 	}
