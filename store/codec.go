@@ -77,6 +77,16 @@ type dec struct {
 
 // openRecord checks framing and returns a decoder over the body.
 func openRecord(what string, v []byte, version byte) (*dec, error) {
+	body, err := recordBody(what, v, version)
+	if err != nil {
+		return nil, err
+	}
+	return &dec{what: what, b: body}, nil
+}
+
+// recordBody checks a record's checksum and version and returns its body,
+// as openRecord without allocating a decoder.
+func recordBody(what string, v []byte, version byte) ([]byte, error) {
 	if len(v) < 5 {
 		return nil, fmt.Errorf("%w: %s: %d bytes, too short", ErrCorrupt, what, len(v))
 	}
@@ -87,7 +97,7 @@ func openRecord(what string, v []byte, version byte) (*dec, error) {
 	if v[0] != version {
 		return nil, fmt.Errorf("%w: %s: record version %d, this binary reads %d", ErrCorrupt, what, v[0], version)
 	}
-	return &dec{what: what, b: v[1:n]}, nil
+	return v[1:n], nil
 }
 
 func (d *dec) fail(format string, a ...any) {

@@ -199,6 +199,8 @@ type VectorReader struct {
 	space string
 	dim   int
 	vecs  *bolt.Bucket
+	cur   *bolt.Cursor // over vecs, reused: Bucket.Get allocates one a call
+	key   [8]byte
 }
 
 // VectorReader returns a reader of space's vectors, or ErrNotFound.
@@ -207,15 +209,23 @@ func (tx *Tx) VectorReader(space string) (*VectorReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &VectorReader{space: space, dim: info.Dim, vecs: sb.Bucket(kSpaceVec)}, nil
+	r := &VectorReader{space: space, dim: info.Dim, vecs: sb.Bucket(kSpaceVec)}
+	if r.vecs != nil {
+		r.cur = r.vecs.Cursor()
+	}
+	return r, nil
 }
 
 // Vector appends the vector of dataset ds's entity id to dst[:0], or
 // returns ErrNotFound (ErrCorrupt for a damaged record).
 func (r *VectorReader) Vector(ds, id uint32, dst []float32) ([]float32, error) {
 	var v []byte
-	if r.vecs != nil {
-		v = r.vecs.Get(u32u32key(ds, id))
+	if r.cur != nil {
+		binary.BigEndian.PutUint32(r.key[:4], ds)
+		binary.BigEndian.PutUint32(r.key[4:], id)
+		if k, val := r.cur.Seek(r.key[:]); bytes.Equal(k, r.key[:]) {
+			v = val
+		}
 	}
 	if v == nil {
 		return dst[:0], fmt.Errorf("%w: space %q has no vector for dataset %d entity %d", ErrNotFound, r.space, ds, id)
@@ -334,15 +344,15 @@ func encodeVector(v []float32) []byte {
 
 // decodeVectorAppend appends the vector in v to dst; dim > 0 is checked.
 func decodeVectorAppend(dst []float32, v []byte, dim int) ([]float32, error) {
-	d, err := openRecord("vector", v, vectorVersion)
+	body, err := recordBody("vector", v, vectorVersion)
 	if err != nil {
 		return dst, err
 	}
-	if len(d.b)%4 != 0 || (dim > 0 && len(d.b) != 4*dim) {
-		return dst, fmt.Errorf("%w: vector of %d bytes, dimension %d", ErrCorrupt, len(d.b), dim)
+	if len(body)%4 != 0 || (dim > 0 && len(body) != 4*dim) {
+		return dst, fmt.Errorf("%w: vector of %d bytes, dimension %d", ErrCorrupt, len(body), dim)
 	}
-	for i := 0; i < len(d.b); i += 4 {
-		dst = append(dst, math.Float32frombits(binary.LittleEndian.Uint32(d.b[i:])))
+	for i := 0; i < len(body); i += 4 {
+		dst = append(dst, math.Float32frombits(binary.LittleEndian.Uint32(body[i:])))
 	}
 	return dst, nil
 }
