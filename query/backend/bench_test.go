@@ -66,7 +66,7 @@ func BenchmarkSearchStore(b *testing.B) {
 	for _, c := range []struct {
 		q      index.Quantization
 		rerank int
-	}{{index.Float32, 0}, {index.Int8, 0}, {index.Int8, 32}, {index.Int8, 20}} {
+	}{{index.Float32, 0}, {index.Int8, -1}, {index.Int8, 0}, {index.Int8, 20}} {
 		q := c.q
 		if _, err := vecindex.Reindex(ctx, db, vocab.SpaceCells, vecindex.Settings{Quantize: q}, opts); err != nil {
 			b.Fatal(err)
@@ -83,7 +83,13 @@ func BenchmarkSearchStore(b *testing.B) {
 		}
 		perVector := float64(heapBytes()-before) / n
 		name := q.String()
-		if c.rerank > 0 {
+		switch {
+		case c.q == index.Float32:
+		case c.rerank < 0:
+			name += "-whole-beam"
+		case c.rerank == 0:
+			name += fmt.Sprintf("-rerank%dk", backend.DefaultRerankPerK)
+		default:
 			name += fmt.Sprintf("-rerank%d", c.rerank)
 		}
 		b.Run(name, func(b *testing.B) {
