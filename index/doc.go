@@ -68,11 +68,12 @@
 // 2-byte offset from its block's base; the key map goes too (keys are
 // found by binary search), and so do the keys themselves when they are a
 // few runs of consecutive integers, as a store's entity keys are (one run
-// per dataset). On the 100k × 64 benchmark set at M 16 that is 40 bytes of
-// links per node instead of 132, and an int8 index resident at 0.26× of
-// the float32 one instead of 0.55× (114 bytes a node: 64 of codes, 50 of
-// graph; a float32 index packed the same way keeps 305, so int8 is 0.37×
-// of that). Searches decode a list while marking its unvisited
+// per dataset), and the per-node upper-layer offsets and levels, which only
+// the nodes above layer 0 keep (upperIndex). On the 100k × 64 benchmark set
+// at M 16 that is 40 bytes of links per node instead of 132, and an int8
+// index resident at 0.25× of the float32 one instead of 0.55× (109 bytes a
+// node: 64 of codes, 45 of graph; a float32 index packed the same way
+// keeps 301, so int8 is 0.36× of that). Searches decode a list while marking its unvisited
 // ids and prefetch the lists of the candidates they push, as they do the
 // unpacked rows. Gap codes of sorted lists (Rice) took 15 bits an id but
 // decode serially, and cost a fifth of the query speed where fixed widths

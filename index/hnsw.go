@@ -58,6 +58,10 @@ type Index struct {
 	// key).
 	pk       *packedLinks
 	keyOrder []uint32
+	// up stands for upperOff and levels while packed (both nil
+	// meanwhile): only the nodes with a level above 0 keep an offset and a
+	// level.
+	up *upperIndex
 	// kr stands for keys while packed when they are runs of consecutive
 	// integers (one per dataset in a store's space, one in all for the
 	// benchmarks): keys is nil meanwhile, saving 8 bytes a node.
@@ -222,7 +226,13 @@ func (ix *Index) links(id uint32, level int) []uint32 {
 		b := int(id) * (ix.m0 + 1)
 		return ix.links0[b+1 : b+1+int(ix.links0[b])]
 	}
-	b := int(ix.upperOff[id]) + (level-1)*(ix.m+1)
+	var o uint32
+	if ix.up != nil {
+		o = ix.up.offset(id)
+	} else {
+		o = ix.upperOff[id]
+	}
+	b := int(o) + (level-1)*(ix.m+1)
 	return ix.upper[b+1 : b+1+int(ix.upper[b])]
 }
 

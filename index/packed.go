@@ -241,7 +241,70 @@ func (ix *Index) PackLinks() {
 			ix.kr, ix.keys = r, nil
 		}
 	}
+	ix.up = newUpperIndex(ix.levels, ix.upperOff)
+	ix.levels, ix.upperOff = nil, nil
 	ix.byKey = nil
+}
+
+// upperIndex finds a packed index's upper-layer blocks without a 4-byte
+// offset and a level byte for every node (1/M of the nodes have a level
+// above 0): a bit per node says whether it has one, a count per 64 nodes
+// ranks it among those that do, and only they keep an offset and a level.
+// About half a byte a node instead of 5.
+type upperIndex struct {
+	has  []uint64 // bit id: node id has a level above 0
+	rank []uint32 // such nodes before word i of has
+	off  []uint32 // per such node in id order: offset of its layer-1 block
+	lv   []uint8  // per such node: its level
+	n    int      // nodes
+}
+
+func newUpperIndex(levels []uint8, upperOff []uint32) *upperIndex {
+	n := len(levels)
+	u := &upperIndex{has: make([]uint64, (n+63)/64), rank: make([]uint32, (n+63)/64), n: n}
+	for id, l := range levels {
+		if l == 0 {
+			continue
+		}
+		u.has[id>>6] |= 1 << (id & 63)
+		u.off = append(u.off, upperOff[id])
+		u.lv = append(u.lv, l)
+	}
+	var c uint32
+	for w, x := range u.has {
+		u.rank[w] = c
+		c += uint32(bits.OnesCount64(x))
+	}
+	u.off, u.lv = slices.Clip(u.off), slices.Clip(u.lv)
+	return u
+}
+
+// offset returns node id's layer-1 block offset; id must have a level
+// above 0.
+func (u *upperIndex) offset(id uint32) uint32 {
+	w := id >> 6
+	return u.off[int(u.rank[w])+bits.OnesCount64(u.has[w]&(1<<(id&63)-1))]
+}
+
+// levels returns every node's level, in node order.
+func (u *upperIndex) levels() []uint8 { return spread(u, u.lv) }
+
+// offsets returns every node's layer-1 block offset (0 for nodes of level
+// 0), in node order.
+func (u *upperIndex) offsets() []uint32 { return spread(u, u.off) }
+
+// spread returns a value per node: vals in turn for the nodes above layer
+// 0, zero for the others.
+func spread[T uint8 | uint32](u *upperIndex, vals []T) []T {
+	out := make([]T, u.n)
+	j := 0
+	for id := range out {
+		if u.has[id>>6]&(1<<(id&63)) != 0 {
+			out[id] = vals[j]
+			j++
+		}
+	}
+	return out
 }
 
 // keyRuns holds n strictly ascending keys that are a few runs of
@@ -338,6 +401,7 @@ func (ix *Index) unpack() {
 	if ix.kr != nil {
 		ix.keys, ix.kr = ix.kr.all(), nil
 	}
+	ix.levels, ix.upperOff, ix.up = ix.up.levels(), ix.up.offsets(), nil
 	n := len(ix.keys)
 	links0 := appendN[uint32](nil, n*(ix.m0+1))
 	var buf []uint32

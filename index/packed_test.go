@@ -123,6 +123,9 @@ func TestPackLinksIndex(t *testing.T) {
 			if !ix.LinksPacked() || ix.byKey != nil || ix.links0 != nil {
 				t.Fatalf("%v %s: not packed", q, order)
 			}
+			if ix.levels != nil || ix.upperOff != nil || ix.up == nil {
+				t.Fatalf("%v %s: levels and upper offsets not replaced", q, order)
+			}
 			// The re-add broke the keys' order; the runs are kept as runs.
 			if runs := order == "runs"; (ix.keyOrder == nil) != runs || (ix.kr != nil) != runs || (ix.keys == nil) != runs {
 				t.Fatalf("%v %s: keyOrder %v, runs %v, keys %v", q, order, ix.keyOrder != nil, ix.kr != nil, ix.keys != nil)
@@ -242,6 +245,33 @@ func TestBlockShift(t *testing.T) {
 		got := blockShift(c.m0, c.cbits, c.width)
 		if got != c.want || (got > 0 && (uint64(c.cbits)+uint64(c.m0)*uint64(c.width))<<got >= 1<<16) {
 			t.Errorf("blockShift(%d, %d, %d) = %d, want %d", c.m0, c.cbits, c.width, got, c.want)
+		}
+	}
+}
+
+// TestUpperIndex: the ranked offsets and levels of the nodes above layer 0
+// give back every node's, across word boundaries and for empty words.
+func TestUpperIndex(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 63, 64, 65, 1000} {
+		levels := make([]uint8, n)
+		offs := make([]uint32, n)
+		next := uint32(0)
+		for id := range levels {
+			if r.IntN(8) == 0 || (n == 65 && id == 64) {
+				levels[id] = uint8(1 + r.IntN(3))
+				offs[id] = next
+				next += uint32(levels[id]) * 17
+			}
+		}
+		u := newUpperIndex(levels, offs)
+		if !slices.Equal(u.levels(), levels) || !slices.Equal(u.offsets(), offs) {
+			t.Fatalf("n %d: levels or offsets changed", n)
+		}
+		for id, l := range levels {
+			if l > 0 && u.offset(uint32(id)) != offs[id] {
+				t.Fatalf("n %d: offset(%d) = %d, want %d", n, id, u.offset(uint32(id)), offs[id])
+			}
 		}
 	}
 }

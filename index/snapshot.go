@@ -156,7 +156,11 @@ func (ix *Index) WriteTo(w io.Writer) (int64, error) {
 	le.PutUint32(h[64:], uint32(ix.maxLevel+1))
 	le.PutUint64(h[68:], uint64(len(ix.upper)))
 	e.bytes(h[:])
-	e.bytes(ix.levels)
+	if ix.up != nil {
+		e.bytes(ix.up.levels())
+	} else {
+		e.bytes(ix.levels)
+	}
 	if ix.kr != nil {
 		e.u64s(ix.kr.all())
 	} else {
