@@ -25,8 +25,10 @@ func (db *DB) Backup(ctx context.Context, out string) (int64, error) {
 		return 0, err
 	}
 	var n int64
-	err := atomicfile.Write(out, func(f *os.File) error {
-		return db.boltView(func(btx *bolt.Tx) error {
+	// The read transaction first: the temporary file is created only once
+	// the copy can start, not left empty while the store is busy.
+	err := db.boltView(func(btx *bolt.Tx) error {
+		return atomicfile.Write(out, func(f *os.File) error {
 			var err error
 			n, err = btx.WriteTo(ctxWriter{ctx, f})
 			return err
@@ -44,7 +46,7 @@ type CompactResult struct {
 	// Compact removed from beside the store (see sweepStale), and
 	// SweptBytes their size.
 	Swept      []string `json:"swept,omitempty"`
-	SweptBytes int64    `json:"swept_bytes,omitempty"`
+	SweptBytes int64    `json:"swept_bytes"`
 }
 
 // staleAfter is how long a temporary file beside the store must have gone
@@ -52,13 +54,15 @@ type CompactResult struct {
 const staleAfter = 10 * time.Minute
 
 // sweepStale removes the temporary files that a writer killed before its
-// rename leaves beside the store: ".<store>.tmp-*" (Compact and Backup
-// through atomicfile) and ".<store>.new-*" (the creation of a store). A
-// killed in-place Compact leaves a copy as large as the store. Only an
-// in-place Compact calls it, holding the store's exclusive lock, so no
-// other Compact of this store is writing one; a file modified within
-// staleAfter is left alone, since a process writing another store's backup
-// over this path would still be writing it.
+// rename leaves beside the store: ".<store>.tmp-N" (Compact and Backup
+// through atomicfile) and ".<store>.new-N" (the creation of a store), N
+// the decimal digits os.CreateTemp puts there. A killed in-place Compact
+// leaves a copy as large as the store. Only an in-place Compact calls it,
+// holding the store's exclusive lock, so no other Compact of this store is
+// writing one. A file is kept if it is not a regular file, was modified
+// within staleAfter, or is locked by a process (removeUnlocked: bbolt
+// locks every file it has open, a live compaction's copy or another store
+// that happens to match the pattern).
 func (db *DB) sweepStale(now time.Time) (swept []string, bytes int64) {
 	dir, base := filepath.Split(db.path)
 	if dir == "" {
@@ -70,7 +74,7 @@ func (db *DB) sweepStale(now time.Time) (swept []string, bytes int64) {
 	}
 	for _, e := range entries {
 		name := e.Name()
-		if !strings.HasPrefix(name, "."+base+".tmp-") && !strings.HasPrefix(name, "."+base+".new-") {
+		if !isTempOf(name, "."+base+".tmp-") && !isTempOf(name, "."+base+".new-") {
 			continue
 		}
 		path := filepath.Join(dir, name)
@@ -78,12 +82,27 @@ func (db *DB) sweepStale(now time.Time) (swept []string, bytes int64) {
 		if err != nil || !fi.Mode().IsRegular() || now.Sub(fi.ModTime()) < staleAfter {
 			continue
 		}
-		if os.Remove(path) == nil {
+		if removeUnlocked(path) {
 			swept = append(swept, path)
 			bytes += fi.Size()
 		}
 	}
 	return swept, bytes
+}
+
+// isTempOf reports whether name is prefix followed by 1 to 10 decimal
+// digits, os.CreateTemp's shape for the pattern prefix+"*".
+func isTempOf(name, prefix string) bool {
+	rest, ok := strings.CutPrefix(name, prefix)
+	if !ok || len(rest) == 0 || len(rest) > 10 {
+		return false
+	}
+	for _, c := range rest {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // compactTxSize bounds each transaction bbolt.Compact writes to the new file.
@@ -99,7 +118,7 @@ const compactTxSize = 64 << 20
 // file is written under a temporary name, synced and renamed, so a crash
 // leaves the old file or the new one whole; an in-place Compact also
 // removes such temporary files that killed writers left (sweepStale).
-func (db *DB) Compact(ctx context.Context, out string) (CompactResult, error) {
+func (db *DB) Compact(ctx context.Context, out string) (_ CompactResult, err error) {
 	res := CompactResult{Path: out}
 	inPlace := out == ""
 	if inPlace {
@@ -111,7 +130,6 @@ func (db *DB) Compact(ctx context.Context, out string) (CompactResult, error) {
 		return res, err
 	}
 	var h *bolt.DB
-	var err error
 	if inPlace {
 		h, err = db.acquireCompact()
 		if err != nil {
@@ -119,6 +137,13 @@ func (db *DB) Compact(ctx context.Context, out string) (CompactResult, error) {
 		}
 		defer db.releaseCompact()
 		res.Swept, res.SweptBytes = db.sweepStale(time.Now())
+		if len(res.Swept) > 0 {
+			defer func() { // a failure after the sweep still names what it removed
+				if err != nil {
+					err = fmt.Errorf("%w (before failing, removed the stale temporary files %s)", err, strings.Join(res.Swept, ", "))
+				}
+			}()
+		}
 		// No new write transaction starts (acquireAs), and this one waits
 		// for those already on h to commit: every committed write is in
 		// the copy, and none lands in the file the rename replaces.

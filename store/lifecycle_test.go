@@ -501,10 +501,28 @@ func TestCompactSweepsStaleTemporaries(t *testing.T) {
 	killedCompact := mk(".s.db.tmp-123", true)
 	killedCreate := mk(".s.db.new-456", true)
 	keep := []string{mk(".s.db.tmp-789", false), mk(".other.db.tmp-1", true), mk("s.db.tmp-2", true), mk(".s.db.lock", true)}
-	if err := os.Mkdir(filepath.Join(dir, ".s.db.tmp-dir"), 0o700); err != nil {
+	if err := os.Mkdir(filepath.Join(dir, ".s.db.tmp-99"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	keep = append(keep, filepath.Join(dir, ".s.db.tmp-dir"))
+	keep = append(keep, filepath.Join(dir, ".s.db.tmp-99"))
+	// A store whose name matches but for the digits is kept, and so is a
+	// file bbolt holds open, as a live compaction holds its copy.
+	other, err := Open(filepath.Join(dir, ".s.db.new-v2"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Close()
+	live, err := bolt.Open(filepath.Join(dir, ".s.db.tmp-42"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	for _, p := range []string{other.Path(), live.Path()} {
+		if err := os.Chtimes(p, old, old); err != nil {
+			t.Fatal(err)
+		}
+		keep = append(keep, p)
+	}
 
 	res, err := db.Compact(ctx, filepath.Join(t.TempDir(), "copy.db"))
 	if err != nil || len(res.Swept) != 0 {

@@ -30,11 +30,12 @@ another process keeps the store past --lock-timeout. With --out the store is
 left as it is and the compacted copy goes to FILE (an existing FILE only with
 --force, as for backup). The new file is written
 under a temporary name, synced and renamed: a crash leaves the old file or the
-new one. Replacing the store also removes the temporary files that killed
-writers left beside it (".STORE.tmp-*", ".STORE.new-*" unmodified for 10
-minutes; a killed compact leaves one as large as the store). It prints the
-sizes before and after and what it removed; --json prints {"path", "before",
-"after"} and, when it removed any, "swept" and "swept_bytes".`,
+new one. Replacing the store also first removes the temporary files that
+killed writers left beside it (".STORE.tmp-N", ".STORE.new-N" unmodified for
+10 minutes and not held open; a killed compact leaves one as large as the
+store). It prints the sizes before and after and what it removed; --json
+prints {"path", "before", "after", "swept_bytes"} and, when it removed any,
+"swept".`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.out != "" {
@@ -54,8 +55,12 @@ sizes before and after and what it removed; --json prints {"path", "before",
 						return err
 					}
 				}
-				if len(res.Swept) > 0 {
-					_, err := fmt.Fprintf(w, "removed %d stale temporary files, %d bytes\n", len(res.Swept), res.SweptBytes)
+				if n := len(res.Swept); n > 0 {
+					files := "files"
+					if n == 1 {
+						files = "file"
+					}
+					_, err := fmt.Fprintf(w, "removed %d stale temporary %s, %d bytes\n", n, files, res.SweptBytes)
 					return err
 				}
 				return nil
