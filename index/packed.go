@@ -204,8 +204,9 @@ func b2i(b bool) int {
 
 // PackLinks packs the layer-0 links (under a third of their memory on the
 // benchmarks' 100k × 64 set; see packedLinks) and drops the key map
-// (keys are then found by binary search), and the keys too when they are
-// a few runs of consecutive integers (keyRuns). Searches decode a node's list
+// (keys are then found by binary search), the keys too when they are a
+// few runs of consecutive integers (keyRuns), and the per-node upper-layer
+// offsets and levels of the nodes at layer 0 only (upperIndex). Searches decode a node's list
 // as they expand it. The next Add, AddBatch,
 // Delete or Compact unpacks first (one pass over the graph) and leaves the
 // index unpacked: pack again after a round of writes. A snapshot written

@@ -38,7 +38,7 @@ type Options struct {
 // DefaultRerankPerK is the re-rank window of an int8 space per neighbour
 // asked for (faiss's IndexRefine k_factor). On 100k × 64 vectors at k 10
 // (BenchmarkSearchStore) a window of 30 finds what the whole beam of 64
-// finds (recall@10 0.995 both) at 1.3× its speed; 20 loses 0.002.
+// finds (recall@10 0.995 both) at 1.4× its speed; 20 loses 0.002.
 const DefaultRerankPerK = 3
 
 // DefaultOptions returns index.DefaultOptions() and no log.

@@ -11,7 +11,9 @@
 //   - clicking a cell opens its page (nearest cells, top genes, cluster);
 //   - the dataset page shows the dataset's shape; the gene map draws and a
 //     click on a gene opens its page;
-//   - leaving the map gives its WebGL context up (20 visits, no warning);
+//   - leaving the map gives its WebGL context up (20 visits, no warning),
+//     also while its colours load, and then the late answer leaves the
+//     next page alone;
 //   - with --token, the page asks for the token and then works;
 //   - no request leaves the machine;
 // then measures the first paint of a 100,000-point map (a synthetic layout
@@ -206,6 +208,26 @@ for (let i = 0; i < 20; i++) {
   await left.dispose();
 }
 assert.deepEqual(glWarnings, []);
+
+step('leaving a map while its colours load: its context is given up, the next map keeps the page');
+let release, passed;
+const held = new Promise((r) => { release = r; });
+const through = new Promise((r) => { passed = r; });
+const colourRoute = '**/v1/maps/cells/colour?*';
+await page.route(colourRoute, async (r) => { await held; await r.continue(); passed(); }, { times: 1 });
+await page.goto(base + '/#/map');
+await page.locator('#map[data-space="cells"]').waitFor({ state: 'attached' });
+const early = await page.evaluateHandle(() => document.getElementById('map'));
+await page.goto(base + '/#/map/genes');
+await page.waitForFunction(() => window.genestoreMap?.space === 'genes' && window.genestoreMap.firstPaintMs !== null);
+const genesTitle = await page.locator('#legend-title').textContent();
+release();
+await through;
+await page.waitForTimeout(500); // the held answer reaches the left page
+assert.ok(new URL(page.url()).hash.startsWith('#/map/genes'), `address ${page.url()}`);
+assert.equal(await page.locator('#legend-title').textContent(), genesTitle);
+assert.equal(await early.evaluate((c) => c.getContext('webgl').isContextLost()), true);
+await early.dispose();
 
 step('no request left the machine');
 const foreign = requests.filter((u) => !u.startsWith(base + '/') && !u.startsWith('data:'));

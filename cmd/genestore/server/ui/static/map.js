@@ -257,6 +257,7 @@ export async function mapPage(view, space, by, overview) {
     const my = ++colourSeq;
     const c = await (answer || api(colourURL(what))).catch((err) => { if (my === colourSeq) throw err; });
     if (my !== colourSeq) return; // a later choice was made meanwhile: its answer (or error) wins
+    if (!view.isConnected) return; // the user has gone to another page (perhaps another map)
     colouring = c;
     const table = c.kind === 'value' ? VAL_RGBA : CAT_RGBA, cycle = table.length / 4;
     for (let i = 0; i < m.points; i++) {
@@ -406,6 +407,7 @@ export async function mapPage(view, space, by, overview) {
       status.textContent = `Cannot open that point: ${err.message}`;
       return;
     }
+    if (!view.isConnected) return; // the user went elsewhere meanwhile
     location.hash = space === 'cells' ? `#/cell/${encodeURIComponent(pt.dataset)}/${encodeURIComponent(pt.name)}` : `#/gene/${encodeURIComponent(pt.name)}`;
   }
   function nearestTo(p) {
