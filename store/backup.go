@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -64,10 +65,7 @@ const staleAfter = 10 * time.Minute
 // locks every file it has open, a live compaction's copy or another store
 // that happens to match the pattern).
 func (db *DB) sweepStale(now time.Time) (swept []string, bytes int64) {
-	dir, base := filepath.Split(db.path)
-	if dir == "" {
-		dir = "."
-	}
+	dir, base := filepath.Dir(db.path), filepath.Base(db.path)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, 0
@@ -90,19 +88,15 @@ func (db *DB) sweepStale(now time.Time) (swept []string, bytes int64) {
 	return swept, bytes
 }
 
-// isTempOf reports whether name is prefix followed by 1 to 10 decimal
-// digits, os.CreateTemp's shape for the pattern prefix+"*".
+// isTempOf reports whether name is prefix followed by a decimal uint32,
+// os.CreateTemp's shape for the pattern prefix+"*".
 func isTempOf(name, prefix string) bool {
 	rest, ok := strings.CutPrefix(name, prefix)
-	if !ok || len(rest) == 0 || len(rest) > 10 {
+	if !ok {
 		return false
 	}
-	for _, c := range rest {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
+	_, err := strconv.ParseUint(rest, 10, 32)
+	return err == nil
 }
 
 // compactTxSize bounds each transaction bbolt.Compact writes to the new file.

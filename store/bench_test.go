@@ -136,11 +136,7 @@ func human(n int) string {
 // does: one B+tree lookup, a checksum and a copy per vector.
 func BenchmarkVectorReader(b *testing.B) {
 	const n, dim = 100_000, 64
-	db, err := Open(filepath.Join(b.TempDir(), "s.db"), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db := openTemp(b)
 	r := rand.New(rand.NewPCG(1, 2))
 	ids, vecs := randomVectors(r, n, dim)
 	if err := db.Update(func(tx *Tx) error {
@@ -152,7 +148,7 @@ func BenchmarkVectorReader(b *testing.B) {
 	for i := range order {
 		order[i] = uint32(r.IntN(n))
 	}
-	err = db.View(func(tx *Tx) error {
+	err := db.View(func(tx *Tx) error {
 		vr, err := tx.VectorReader("cells")
 		if err != nil {
 			return err

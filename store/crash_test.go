@@ -114,16 +114,3 @@ func TestCrashDerived(t *testing.T) {
 	t.Logf("derived-write crash trials: %d (before: %d, after: %d, finished: %d; op %v)",
 		rep.Trials, rep.Before, rep.After, rep.Finished, rep.OpTime)
 }
-
-// randomVectors returns ids 0..n-1 and n uniform random vectors of dim.
-func randomVectors(r *rand.Rand, n, dim int) ([]uint32, []float32) {
-	ids := make([]uint32, n)
-	vecs := make([]float32, n*dim)
-	for i := range ids {
-		ids[i] = uint32(i)
-	}
-	for i := range vecs {
-		vecs[i] = r.Float32()
-	}
-	return ids, vecs
-}

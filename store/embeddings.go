@@ -198,8 +198,7 @@ func (tx *Tx) Embedding(space string, ds, id uint32) ([]float32, error) {
 type VectorReader struct {
 	space string
 	dim   int
-	vecs  *bolt.Bucket
-	cur   *bolt.Cursor // over vecs, reused: Bucket.Get allocates one a call
+	cur   *bolt.Cursor // over the space's vectors, reused: Bucket.Get allocates one a call
 	key   [8]byte
 }
 
@@ -209,9 +208,9 @@ func (tx *Tx) VectorReader(space string) (*VectorReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &VectorReader{space: space, dim: info.Dim, vecs: sb.Bucket(kSpaceVec)}
-	if r.vecs != nil {
-		r.cur = r.vecs.Cursor()
+	r := &VectorReader{space: space, dim: info.Dim}
+	if vecs := sb.Bucket(kSpaceVec); vecs != nil {
+		r.cur = vecs.Cursor()
 	}
 	return r, nil
 }

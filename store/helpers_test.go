@@ -31,6 +31,19 @@ func openTemp(t testing.TB) *DB {
 	return db
 }
 
+// randomVectors returns ids 0..n-1 and n uniform random vectors of dim.
+func randomVectors(r *rand.Rand, n, dim int) ([]uint32, []float32) {
+	ids := make([]uint32, n)
+	vecs := make([]float32, n*dim)
+	for i := range ids {
+		ids[i] = uint32(i)
+	}
+	for i := range vecs {
+		vecs[i] = r.Float32()
+	}
+	return ids, vecs
+}
+
 // randomCSR makes a rows × cols matrix with about perRow nonzeros per row;
 // integer counts when ints, else positive floats.
 func randomCSR(r *rand.Rand, rows, cols, perRow int, ints bool) *sparse.CSR {

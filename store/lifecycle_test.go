@@ -479,12 +479,8 @@ func TestCompactKeepsConcurrentWrites(t *testing.T) {
 // another store's, not a folder, and not with --out.
 func TestCompactSweepsStaleTemporaries(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := Open(filepath.Join(dir, "s.db"), &Options{Clock: fixedClock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTemp(t)
+	dir := filepath.Dir(db.Path())
 	old := time.Now().Add(-time.Hour)
 	mk := func(name string, stale bool) string {
 		p := filepath.Join(dir, name)
