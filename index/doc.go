@@ -73,9 +73,9 @@
 // at M 16 that is 40 bytes of links per node instead of 132, and an int8
 // index resident at 0.25× of the float32 one instead of 0.55× (109 bytes a
 // node: 64 of codes, 45 of graph; a float32 index packed the same way
-// keeps 301, so int8 is 0.36× of that). Searches decode a list while marking its unvisited
-// ids and prefetch the lists of the candidates they push, as they do the
-// unpacked rows. Gap codes of sorted lists (Rice) took 15 bits an id but
+// keeps 301, so int8 is 0.36× of that). Searches decode a list while
+// marking its unvisited ids and prefetch the lists of the candidates they
+// push, as they do the unpacked rows. Gap codes of sorted lists (Rice) took 15 bits an id but
 // decode serially, and cost a fifth of the query speed where fixed widths
 // cost under a tenth.
 //

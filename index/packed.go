@@ -15,10 +15,9 @@ import (
 // 1<<shift nodes is small enough that its last list starts within off's
 // 16 bits (64 nodes up to 2^31 nodes at M 16, 32 above), so an offset
 // costs 2 bytes and its block's base an eighth or a quarter of one. Ids of
-// a fixed
-// width decode without a dependency between them (a sorted list coded as
-// Rice gaps took 15 bits per id instead of 17 on the 100k set, but its
-// serial decode cost a fifth of the query speed).
+// a fixed width decode without a dependency between them (a sorted list
+// coded as Rice gaps took 15 bits per id instead of 17 on the 100k set,
+// but its serial decode cost a fifth of the query speed).
 //
 // On gen_vectors.py's 100k × 64 set (M 16, 17.3 links per node) the
 // layer-0 links shrink from 132 to about 40 bytes per node, offsets
@@ -205,11 +204,12 @@ func b2i(b bool) int {
 // PackLinks packs the layer-0 links (under a third of their memory on the
 // benchmarks' 100k × 64 set; see packedLinks) and drops the key map
 // (keys are then found by binary search), the keys too when they are a
-// few runs of consecutive integers (keyRuns), and the per-node upper-layer
-// offsets and levels of the nodes at layer 0 only (upperIndex). Searches decode a node's list
-// as they expand it. The next Add, AddBatch,
-// Delete or Compact unpacks first (one pass over the graph) and leaves the
-// index unpacked: pack again after a round of writes. A snapshot written
+// few runs of consecutive integers (keyRuns), and the upper-layer offset
+// and level of every node at layer 0 only (upperIndex keeps those of the
+// nodes above it). Searches decode a node's list as they expand it. The
+// next Add, AddBatch, Delete or Compact unpacks first (one pass over the
+// graph) and leaves the index unpacked: pack again after a round of
+// writes. A snapshot written
 // while packed has the same bytes as one written before packing.
 func (ix *Index) PackLinks() {
 	ix.mu.Lock()
