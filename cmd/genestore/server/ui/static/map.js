@@ -52,7 +52,6 @@ class Scatter {
     gl.linkProgram(p);
     if (!gl.getProgramParameter(p, gl.LINK_STATUS)) throw new Error(gl.getProgramInfoLog(p));
     gl.useProgram(p);
-    this.prog = p;
     this.u = { center: gl.getUniformLocation(p, 'u_center'), scale: gl.getUniformLocation(p, 'u_scale'), size: gl.getUniformLocation(p, 'u_size') };
     let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
     for (let i = 0; i < xy.length; i += 2) {
@@ -64,8 +63,7 @@ class Scatter {
     }
     this.bounds = this.n ? [x0, y0, x1, y1] : [0, 0, 1, 1];
     const aPos = gl.getAttribLocation(p, 'a_pos'), aCol = gl.getAttribLocation(p, 'a_col');
-    this.posBuf = gl.createBuffer();
-    gl.bindBuffer(gl.ARRAY_BUFFER, this.posBuf);
+    gl.bindBuffer(gl.ARRAY_BUFFER, gl.createBuffer());
     gl.bufferData(gl.ARRAY_BUFFER, xy, gl.STATIC_DRAW);
     gl.enableVertexAttribArray(aPos);
     gl.vertexAttribPointer(aPos, 2, gl.FLOAT, false, 0, 0);
@@ -86,18 +84,13 @@ class Scatter {
     this.span = Math.max(x1 - x0, y1 - y0, 1e-6) * 1.08; // data units across the shorter side
   }
 
-  // dispose frees the buffers and gives the context up at once: a browser
-  // keeps only so many WebGL contexts (Chromium 16) and, left to its
-  // collector, would drop the oldest with a warning after as many visits.
-  // Drawing afterwards does nothing.
+  // dispose gives the context up at once, its buffers and program with it:
+  // a browser keeps only so many WebGL contexts (Chromium 16) and, left to
+  // its collector, would drop the oldest with a warning after as many
+  // visits. Drawing afterwards does nothing.
   dispose() {
-    const gl = this.gl;
-    if (!gl) return;
+    this.gl?.getExtension('WEBGL_lose_context')?.loseContext();
     this.gl = null;
-    gl.deleteBuffer(this.posBuf);
-    gl.deleteBuffer(this.colBuf);
-    gl.deleteProgram(this.prog);
-    gl.getExtension('WEBGL_lose_context')?.loseContext();
   }
 
   setColours(rgba) {
