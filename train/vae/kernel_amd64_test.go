@@ -128,3 +128,44 @@ func TestNbRowGuarded(t *testing.T) {
 		}
 	}
 }
+
+// TestNbRowZeroCountInfLogit: a gene whose logit is −∞ (its e is 0) and
+// whose count is 0 adds nothing to the likelihood, as in nbCell's scalar
+// tail, which skips x·(…) at x = 0; 0·(−∞) used to make the sum NaN.
+func TestNbRowZeroCountInfLogit(t *testing.T) {
+	if !haveAVX2FMA {
+		t.Skip("no AVX2+FMA")
+	}
+	const n = 8
+	l, x, th, lth, drow, dacc := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+	s := 0.0
+	for i := range n {
+		l[i] = float32(i) / 4
+		x[i] = float32(i % 3)
+		th[i] = 2
+		lth[i] = float32(math.Log(2))
+		drow[i] = float32(math.Exp(float64(l[i])))
+	}
+	l[5], x[5], drow[5] = float32(math.Inf(-1)), 0, 0
+	for _, e := range drow {
+		s += float64(e)
+	}
+	a := nbArgs{invS: float32(1 / s), lib: 1000, cst: float32(math.Log(1000) - math.Log(s)), negScale: -1}
+	l0 := append([]float32(nil), l...)
+	nbRow(n, &l[0], &x[0], &th[0], &lth[0], &drow[0], &dacc[0], &a)
+	want := 0.0
+	for g := range n {
+		mu := 1000 * float64(math.Exp(float64(l0[g]))) / s
+		lt := math.Log(2 + mu)
+		want += 2 * (math.Log(2) - lt)
+		if x[g] != 0 {
+			want += float64(x[g]) * (float64(a.cst) + float64(l0[g]) - lt)
+		}
+	}
+	if math.IsNaN(float64(a.ll)) || !near(float64(a.ll), want, 1e-4, 1e-5) {
+		t.Fatalf("ll %v, want %v", a.ll, want)
+	}
+	if math.IsNaN(float64(a.sumR)) {
+		t.Fatalf("sumR NaN")
+	}
+}

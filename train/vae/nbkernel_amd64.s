@@ -157,7 +157,10 @@ nloop:
 	VFMADD231PS Y11, Y6, Y15 // ll += θ·(log θ − log t)
 	VADDPS      (SI), Y2, Y12
 	VSUBPS      Y8, Y12, Y12
-	VFMADD231PS Y12, Y10, Y15 // ll += x·(cst + l − log t)
+	VXORPS      Y13, Y13, Y13
+	VCMPPS      $4, Y13, Y10, Y13 // x ≠ 0
+	VANDPS      Y13, Y12, Y12     // so the term is 0 at x = 0 even where l is −∞
+	VFMADD231PS Y12, Y10, Y15     // ll += x·(cst + l − log t)
 	VSUBPS      Y10, Y5, Y12
 	VFMADD231PS Y12, Y9, Y11 // dθ = log θ − log t + (μ − x)/t
 	VMULPS      Y6, Y3, Y12
