@@ -99,10 +99,11 @@ func isTempOf(name, prefix string) bool {
 	return err == nil
 }
 
-// compactTxSize bounds each transaction bbolt.Compact writes to the new file.
+// compactTxSize bounds each transaction compactCopy writes to the new file.
 const compactTxSize = 64 << 20
 
-// Compact rewrites the store without free pages (bbolt.Compact). With out
+// Compact rewrites the store without free pages (compactCopy: bbolt.Compact's
+// copy, which ctx can interrupt; the store is then left as it was). With out
 // empty the store itself is replaced: Compact holds the store's exclusive
 // lock (recorded in the lock-owner file, like any writer) from before the
 // copy until the compacted file is renamed over the store, so no write can
@@ -165,7 +166,7 @@ func (db *DB) Compact(ctx context.Context, out string) (_ CompactResult, err err
 		if err != nil {
 			return err
 		}
-		if err := bolt.Compact(dst, h, compactTxSize); err != nil {
+		if err := compactCopy(ctx, dst, h, compactTxSize); err != nil {
 			dst.Close()
 			return err
 		}

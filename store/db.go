@@ -479,7 +479,12 @@ func (db *DB) Check(ctx context.Context) error {
 	return db.boltView(func(tx *bolt.Tx) error {
 		// tx.Check rebuilds the free list in a goroutine that a damaged
 		// page crashes: walk the tree here first (walkTree).
-		if err := walkBuckets(tx); err != nil {
+		if err := walkBuckets(ctx, tx); err != nil {
+			return err
+		}
+		// bbolt's own check cannot be interrupted: it runs only if the walk
+		// was not.
+		if err := ctx.Err(); err != nil {
 			return err
 		}
 		var first error

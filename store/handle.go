@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -292,23 +293,33 @@ func walkTree(path string, mmapSize int) (err error) {
 	}
 	defer h.Close()
 	defer guard(path, &err, debug.SetPanicOnFault(true))
-	return h.View(walkBuckets)
+	return h.View(func(tx *bolt.Tx) error { return walkBuckets(context.Background(), tx) })
 }
 
-// walkBuckets visits every key of every bucket of tx, nested ones too.
-func walkBuckets(tx *bolt.Tx) error {
-	var walk func(b *bolt.Bucket)
-	walk = func(b *bolt.Bucket) {
+// walkBuckets visits every key of every bucket of tx, nested ones too,
+// and stops with ctx's error within cancelEvery keys of ctx ending.
+func walkBuckets(ctx context.Context, tx *bolt.Tx) error {
+	keys := 0
+	var walk func(b *bolt.Bucket) error
+	walk = func(b *bolt.Bucket) error {
 		c := b.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if keys++; keys%cancelEvery == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
 			if v == nil {
 				if sub := b.Bucket(k); sub != nil {
-					walk(sub)
+					if err := walk(sub); err != nil {
+						return err
+					}
 				}
 			}
 		}
+		return nil
 	}
-	return tx.ForEach(func(_ []byte, b *bolt.Bucket) error { walk(b); return nil })
+	return tx.ForEach(func(_ []byte, b *bolt.Bucket) error { return walk(b) })
 }
 
 // lockedError is ErrLocked naming whoever is recorded as the writer.

@@ -22,7 +22,7 @@ func newCompactCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "compact [--out FILE [--force]] [--json]",
 		Short: "Rewrite the store without free pages",
-		Long: `compact rewrites the store without its free pages (bbolt's Compact), giving
+		Long: `compact rewrites the store without its free pages (bbolt's Compact copy), giving
 back the space that drop and retraining freed. By default the store is
 replaced: compact holds the store's exclusive lock from the start of the copy
 until the new file is renamed over the old one, and fails naming the holder if
@@ -30,7 +30,8 @@ another process keeps the store past --lock-timeout. With --out the store is
 left as it is and the compacted copy goes to FILE (an existing FILE only with
 --force, as for backup). The new file is written
 under a temporary name, synced and renamed: a crash leaves the old file or the
-new one. Replacing the store also first removes the temporary files that
+new one. Ctrl-C stops the copy within about a thousand keys and leaves the
+store as it was. Replacing the store also first removes the temporary files that
 killed writers left beside it (".STORE.tmp-N", ".STORE.new-N" unmodified for
 10 minutes and not held open; a killed compact leaves one as large as the
 store). It prints the sizes before and after and what it removed; --json
