@@ -26,8 +26,15 @@
 // layer with a beam of EfConstruction and keeps M neighbours chosen by the
 // paper's heuristic (a candidate is dropped when it is closer to an already
 // kept neighbour than to the new node); a neighbour whose list is full
-// re-selects with the same heuristic. Searching descends greedily to layer 0
-// and runs a beam of width max(Ef, k) there.
+// re-selects with the same heuristic. Searching runs a beam of width
+// max(Ef, k) on layer 0, from entry points found by a beam of
+// Options.UpperBeam (default 2) on each layer above, each layer's results
+// seeding the next (faiss's upper_beam). The paper's greedy descent
+// (UpperBeam 1, what inserts still use, as in hnswlib) stops in a wrong
+// cluster of clustered data often enough that the query misses all of its
+// neighbours however good layer 0 is: 29 of 1,000 queries at ef 80 on
+// gen_vectors.py's 1M × 64 mixture, 12 with a beam of 2 and 4 with a beam
+// of 4; recall 0.95 then takes ef 50 instead of 70 (see DefaultUpperBeam).
 //
 // Search is exact (a scan) when asked (SearchOptions.Exact), when the index
 // holds fewer than Options.ExactBelow live vectors (default 2,000), and when

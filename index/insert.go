@@ -174,12 +174,8 @@ func (ix *Index) grow(n int, levels ...int) error {
 func (ix *Index) connect(s *searcher, id uint32, v []float32, level int, entry uint32, maxLevel int) {
 	ep := ix.greedy(s, v, entry, maxLevel, level)
 	for l := min(level, maxLevel); l >= 0; l-- {
-		s.gen++
-		if s.gen == 0 {
-			clear(s.marks)
-			s.gen = 1
-		}
-		ix.searchLayer(s, v, ep, ix.opts.EfConstruction, l, nil)
+		s.nextGen()
+		ix.searchLayer(s, v, append(s.tmp[:0], ep), ix.opts.EfConstruction, l, false, nil)
 		if len(s.res) == 0 {
 			// Every node reached is a tombstone: keep descending from ep.
 			continue

@@ -153,16 +153,60 @@ func (ix *Index) greedy(s *searcher, q []float32, entry uint32, maxLevel, stopLe
 	return cur
 }
 
+// upperBeam resolves a search's beam width on the layers above 0: its own,
+// else the index's, else DefaultUpperBeam.
+func (ix *Index) upperBeam(b int) int {
+	switch {
+	case b > 0:
+		return b
+	case ix.opts.UpperBeam > 0:
+		return ix.opts.UpperBeam
+	}
+	return DefaultUpperBeam
+}
+
+// descend finds the entry points of a search's layer 0 for the query form
+// q: the best node of a greedy walk down the upper layers when beam is 1,
+// else the results of a beam of that width on each upper layer in turn,
+// each seeding the next (faiss's upper_beam). Tombstones route as they do
+// in greedy. The result lives in s.tmp; it starts a new mark generation
+// for layer 0.
+func (ix *Index) descend(s *searcher, q []float32, beam int) []cand {
+	if beam <= 1 || ix.maxLevel < 1 {
+		s.tmp = append(s.tmp[:0], ix.greedy(s, q, ix.entry, ix.maxLevel, 0))
+		return s.tmp
+	}
+	eps := append(s.tmp[:0], cand{ix.dist(q, ix.entry), ix.entry})
+	for l := ix.maxLevel; l >= 1; l-- {
+		ix.searchLayer(s, q, eps, beam, l, true, nil)
+		eps = append(eps[:0], s.res...)
+		s.nextGen()
+	}
+	s.tmp = eps
+	return eps
+}
+
+// nextGen starts a new generation of visit marks.
+func (s *searcher) nextGen() {
+	s.gen++
+	if s.gen == 0 {
+		clear(s.marks)
+		s.gen = 1
+	}
+}
+
 // searchLayer is the paper's SEARCH-LAYER: a best-first beam of width ef
-// from the entry candidates ep on level. Every reachable node may be
-// traversed, but only nodes that pass admit (live, and the filter if any)
-// enter the result heap s.res, which it leaves holding up to ef results.
-// While fewer than ef admitted nodes were found the search does not stop
-// early, so a selective filter widens the explored region by itself.
-func (ix *Index) searchLayer(s *searcher, q []float32, ep cand, ef, level int, filter func(uint64) bool) {
+// from the entry candidates eps on level (their visit marks set in s's
+// current generation). Every reachable node may be traversed, but only
+// nodes that pass admit (live, and the filter if any; with route set,
+// every node: a beam that only routes to the layer below) enter the result
+// heap s.res, which it leaves holding up to ef results. While fewer than
+// ef admitted nodes were found the search does not stop early, so a
+// selective filter widens the explored region by itself.
+func (ix *Index) searchLayer(s *searcher, q []float32, eps []cand, ef, level int, route bool, filter func(uint64) bool) {
 	s.cands = s.cands[:0]
 	s.res = s.res[:0]
-	hasDel := ix.ndeleted > 0
+	hasDel := ix.ndeleted > 0 && !route
 	admit := func(id uint32) bool {
 		if hasDel && ix.isDeleted(id) {
 			return false
@@ -170,13 +214,22 @@ func (ix *Index) searchLayer(s *searcher, q []float32, ep cand, ef, level int, f
 		return filter == nil || filter(ix.key(id))
 	}
 	marks, gen := s.marks, s.gen
-	marks[ep.id] = gen
-	s.cands.push(ep)
 	bound := float32(math.Inf(1))
-	if admit(ep.id) {
-		s.res.push(ep)
-		if len(s.res) >= ef {
-			bound = ep.d
+	for _, ep := range eps {
+		if marks[ep.id] == gen {
+			continue
+		}
+		marks[ep.id] = gen
+		s.cands.push(ep)
+		if admit(ep.id) {
+			if len(s.res) < ef {
+				s.res.push(ep)
+			} else if ep.d < s.res[0].d {
+				s.res.replaceTop(ep)
+			}
+			if len(s.res) >= ef {
+				bound = s.res[0].d
+			}
 		}
 	}
 	plain := !hasDel && filter == nil
@@ -267,6 +320,9 @@ func (ix *Index) Search(ctx context.Context, q []float32, k int, opts SearchOpti
 	if opts.Ef < 0 {
 		return nil, fmt.Errorf("%w: Ef %d < 0", ErrOptions, opts.Ef)
 	}
+	if opts.UpperBeam < 0 {
+		return nil, fmt.Errorf("%w: UpperBeam %d < 0", ErrOptions, opts.UpperBeam)
+	}
 	qq, err := ix.prepare(q, false)
 	if err != nil {
 		return nil, err
@@ -289,8 +345,8 @@ func (ix *Index) Search(ctx context.Context, q []float32, k int, opts SearchOpti
 		return ix.exact(ctx, s, qq, k, ef, opts)
 	}
 	qf := ix.query(qq, &s.qbuf)
-	ep := ix.greedy(s, qf, ix.entry, ix.maxLevel, 0)
-	ix.searchLayer(s, qf, ep, ef, 0, opts.Filter)
+	eps := ix.descend(s, qf, ix.upperBeam(opts.UpperBeam))
+	ix.searchLayer(s, qf, eps, ef, 0, false, opts.Filter)
 	if len(s.res) < k {
 		// The beam stops early only once it holds ef ≥ k results, so this
 		// search saw every admitted node it could reach: scan instead.
