@@ -28,8 +28,9 @@ type ABOptions struct {
 	// M and EfConstruction name the saved indexes.
 	M, EfConstruction int
 	// Configs are compared with the first: "float32" or "int8", then any
-	// of "+packed" (index.Index.PackLinks) and "+rerankN" (an int8
-	// re-rank window of N), e.g. "int8+packed+rerank15".
+	// of "+packed" (index.Index.PackLinks), "+rerankN" (an int8
+	// re-rank window of N) and "+upperN" (a beam of N on the layers above
+	// 0), e.g. "int8+packed+rerank15".
 	Configs []string
 	// Ef lists the query beam widths; K is the number of neighbours.
 	Ef []int
@@ -154,12 +155,16 @@ func parseConfig(name string) (*genestoreSystem, error) {
 		switch {
 		case p == "packed":
 			sys.pack = true
+		case strings.HasPrefix(p, "upper"):
+			if sys.upper, err = strconv.Atoi(strings.TrimPrefix(p, "upper")); err != nil || sys.upper < 1 {
+				return nil, fmt.Errorf("%w: configuration %q: bad upper beam", ErrOptions, name)
+			}
 		case strings.HasPrefix(p, "rerank") && q == index.Int8:
 			if sys.rerank, err = strconv.Atoi(strings.TrimPrefix(p, "rerank")); err != nil || sys.rerank < 0 {
 				return nil, fmt.Errorf("%w: configuration %q: bad re-rank window", ErrOptions, name)
 			}
 		default:
-			return nil, fmt.Errorf("%w: configuration %q: unknown part %q (want packed, or rerankN under int8)", ErrOptions, name, p)
+			return nil, fmt.Errorf("%w: configuration %q: unknown part %q (want packed, upperN, or rerankN under int8)", ErrOptions, name, p)
 		}
 	}
 	return sys, nil

@@ -57,6 +57,9 @@ type Options struct {
 	// Rerank is how many of an int8 beam's best candidates are re-ranked
 	// with floats (index.SearchOptions.Rerank; 0: the whole beam).
 	Rerank int
+	// UpperBeam is the genestore search's beam width on the layers above 0
+	// (index.SearchOptions.UpperBeam; 0: the index's default, 1: greedy).
+	UpperBeam int
 	// Selectivity lists shares of the rows (in (0, 1]) that filtered
 	// queries admit; for each, every ef is timed again with the filter,
 	// and recall is against the exact filtered top k. Genestore only.
@@ -122,6 +125,9 @@ func (o Options) Validate() error {
 	if o.Quantize != "float32" && o.Quantize != "int8" {
 		bad("quantize %q (want float32 or int8)", o.Quantize)
 	}
+	if o.UpperBeam < 0 {
+		bad("upper beam %d < 0", o.UpperBeam)
+	}
 	if o.Rerank < 0 || (o.Rerank > 0 && o.Quantize != "int8") {
 		bad("rerank %d (a window ≥ 0, for quantize int8 only)", o.Rerank)
 	}
@@ -157,6 +163,9 @@ type Params struct {
 	// Rerank (not in peer_ann.py) is the int8 re-ranking window; absent
 	// when it is the whole beam.
 	Rerank int `json:"rerank,omitempty"`
+	// UpperBeam (not in peer_ann.py) is the beam width above layer 0 when
+	// set (absent: the index's default).
+	UpperBeam int `json:"upper_beam,omitempty"`
 }
 
 // Row is one JSON line, with the fields and meanings of peer_ann.py's.
@@ -268,7 +277,7 @@ func Run(ctx context.Context, opts Options, w io.Writer, log io.Writer) error {
 		if opts.System == SystemCoderHNSW {
 			sys = &coderSystem{}
 		} else {
-			sys = &genestoreSystem{quantize: opts.Quantize, rerank: opts.Rerank, pack: opts.PackLinks}
+			sys = &genestoreSystem{quantize: opts.Quantize, rerank: opts.Rerank, pack: opts.PackLinks, upper: opts.UpperBeam}
 		}
 		dir := tmp
 		if opts.IndexDir != "" {
@@ -318,7 +327,7 @@ func Run(ctx context.Context, opts Options, w io.Writer, log io.Writer) error {
 				return err
 			}
 			busy := othersBusy(s0)
-			row := Row{System: sys.name(), Params: Params{M: M, EfConstruction: opts.EfConstruction, Ef: ef, K: opts.K, Rerank: opts.Rerank},
+			row := Row{System: sys.name(), Params: Params{M: M, EfConstruction: opts.EfConstruction, Ef: ef, K: opts.K, Rerank: opts.Rerank, UpperBeam: opts.UpperBeam},
 				N: d.n, Dim: d.dim, NQ: d.nq,
 				BuildS: map[string]float64{th: round(buildS, 3)}, BuildCPUS: map[string]float64{th: round(buildCPU, 3)},
 				QPS: round(qps, 1), QPSCPU: round(qpsCPU, 1), RecallAt10: round(rec, 4),

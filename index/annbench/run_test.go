@@ -212,12 +212,12 @@ func TestRunFiltered(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	o := Options{System: "x", K: 0}
+	o := Options{System: "x", K: 0, UpperBeam: -1}
 	err := o.Validate()
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, want := range []string{"no dataset", "no M", "ef-construction", "no ef", "k 0", "runs", "system"} {
+	for _, want := range []string{"no dataset", "no M", "ef-construction", "no ef", "k 0", "runs", "system", "upper beam -1"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
@@ -346,7 +346,11 @@ func TestAB(t *testing.T) {
 			}
 		}
 	}
-	for _, bad := range [][]string{{"int4"}, {"float32+rerank5"}, {"int8+fast"}} {
+	// "+upperN" sets the search's beam above layer 0.
+	if sys, err := parseConfig("int8+upper4+rerank15"); err != nil || sys.upper != 4 || sys.rerank != 15 {
+		t.Errorf("int8+upper4+rerank15: %+v, %v", sys, err)
+	}
+	for _, bad := range [][]string{{"int4"}, {"float32+rerank5"}, {"int8+fast"}, {"float32+upper0"}, {"float32+upperx"}} {
 		o.Configs = bad
 		if err := AB(context.Background(), o, io.Discard, io.Discard); !errors.Is(err, ErrOptions) {
 			t.Errorf("configs %v: %v, want ErrOptions", bad, err)

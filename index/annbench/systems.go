@@ -21,6 +21,7 @@ type genestoreSystem struct {
 	floats   baseVectors // re-ranking source under int8
 	rerank   int         // index.SearchOptions.Rerank under int8
 	pack     bool        // pack the layer-0 links once loaded (index.PackLinks)
+	upper    int         // index.SearchOptions.UpperBeam
 }
 
 // baseVectors serves the dataset's rows by row number (the key) for
@@ -112,6 +113,7 @@ func (s *genestoreSystem) searchWith(ctx context.Context, q []float32, k int, op
 	if s.quantize == "int8" {
 		opts.Floats, opts.Rerank = s.floats, s.rerank
 	}
+	opts.UpperBeam = s.upper
 	res, err := s.ix.Search(ctx, q, k, opts)
 	if err != nil {
 		return nil, err

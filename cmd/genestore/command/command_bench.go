@@ -1,9 +1,12 @@
 package command
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"genestore/bench/realbench"
+	"genestore/index"
 	"genestore/index/annbench"
 )
 
@@ -19,7 +22,7 @@ func newBenchCommand() *cobra.Command {
 func newBenchANNCommand() *cobra.Command {
 	o := annbench.DefaultOptions()
 	cmd := &cobra.Command{
-		Use:   "ann --data DIR [--M 16] [--ef-construction 200] [--ef 10,20,40,80,160,320] [--k 10] [--threads 1] [--quantize float32] [--rerank 0] [--packed-links] [--selectivity 0.01,0.1,0.5]",
+		Use:   "ann --data DIR [--M 16] [--ef-construction 200] [--ef 10,20,40,80,160,320] [--k 10] [--threads 1] [--quantize float32] [--rerank 0] [--upper-beam 0] [--packed-links] [--selectivity 0.01,0.1,0.5]",
 		Short: "Measure the HNSW index on a gen_vectors.py folder, one JSON line per (M, ef)",
 		Long: `bench ann reads the base.fvecs/query.fvecs/gt.ivecs folder written by
 ../shared/bench/gen_vectors.py, builds the index with --threads goroutines
@@ -46,6 +49,7 @@ github.com/coder/hnsw on the same data. Progress goes to stderr.`,
 	f.StringVar(&o.Quantize, "quantize", o.Quantize, "genestore vector storage: float32 or int8 (re-ranked with the dataset's floats, kept outside the index)")
 	f.BoolVar(&o.PackLinks, "packed-links", false, "pack the genestore index's layer-0 links once loaded (under a third of their memory; measured packed)")
 	f.IntVar(&o.Rerank, "rerank", 0, "int8: re-rank this many of the beam's best candidates with floats (0: the whole beam)")
+	f.IntVar(&o.UpperBeam, "upper-beam", 0, fmt.Sprintf("genestore search beam on the layers above 0 (0: the index's default, %d; 1: greedy descent)", index.DefaultUpperBeam))
 	f.Float64SliceVar(&o.Selectivity, "selectivity", nil, "also time filtered queries admitting these shares of the rows (genestore only)")
 	f.IntVar(&o.Threads, "threads", o.Threads, "build goroutines (genestore only; the graph then depends on scheduling)")
 	f.StringVar(&o.IndexDir, "index-dir", "", "keep the saved index in this folder (one folder per data set; the file is named by system, M, efC and quantization) and, when it is already there, load it instead of building (build_s 0)")
@@ -63,7 +67,8 @@ gen_vectors.py folder --data and times single-threaded queries in one
 process: for each ef, round r runs every configuration's batch r before
 round r+1, so a machine whose speed drifts slows them alike. Each
 configuration is "float32" or "int8", then any of "+packed" (the layer-0
-links packed once loaded) and "+rerankN" (an int8 re-rank window of N),
+links packed once loaded), "+upperN" (a search beam of N on the layers above
+0; 1 is greedy descent) and "+rerankN" (an int8 re-rank window of N),
 e.g. "int8+packed+rerank15". A JSON line per (ef, configuration) gives its
 median queries per CPU-s, recall@k, resident bytes and the median, lowest
 and highest per-round ratio to the first configuration (above 1: faster).`,
