@@ -88,14 +88,16 @@ func (c *copier) step(sz int64) error {
 	return nil
 }
 
-// bucket returns the bucket at path in the current transaction, set to
-// fill its pages.
+// bucket returns the bucket at path in the current transaction, it and
+// the buckets above it set to fill their pages (a bucket handle is new in
+// each transaction, with bbolt's default of half).
 func (c *copier) bucket(path [][]byte) *bolt.Bucket {
 	b := c.tx.Bucket(path[0])
+	b.FillPercent = 1.0
 	for _, k := range path[1:] {
 		b = b.Bucket(k)
+		b.FillPercent = 1.0
 	}
-	b.FillPercent = 1.0
 	return b
 }
 

@@ -165,6 +165,12 @@ func TestCompactCancelled(t *testing.T) {
 	if err := db.Check(&countdownCtx{context.Background(), 1}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("check: %v", err)
 	}
+	// The walk itself stops (Check would also see the context's end just
+	// after it): its first look, at key cancelEvery, ends it.
+	err = db.boltView(func(tx *bolt.Tx) error { return walkBuckets(&countdownCtx{context.Background(), 1}, tx) })
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("walkBuckets: %v", err)
+	}
 	if _, err := db.Compact(context.Background(), ""); err != nil {
 		t.Fatal(err)
 	}
