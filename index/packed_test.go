@@ -92,11 +92,16 @@ func TestPackLinksIndex(t *testing.T) {
 			ask := func() answer {
 				var a answer
 				for i := range len(queries) / dim {
-					r, err := ix.Search(ctx, queries[i*dim:(i+1)*dim], 10, SearchOptions{Ef: 40})
-					if err != nil {
-						t.Fatal(err)
+					// The default search (a beam above layer 0, which reads
+					// the upper layers through upperIndex while packed) and
+					// the greedy descent.
+					for _, beam := range []int{0, 1} {
+						r, err := ix.Search(ctx, queries[i*dim:(i+1)*dim], 10, SearchOptions{Ef: 40, UpperBeam: beam})
+						if err != nil {
+							t.Fatal(err)
+						}
+						a.res = append(a.res, r)
 					}
-					a.res = append(a.res, r)
 				}
 				for _, k := range append(append(keys[:200:200], keys[n-200:]...), keys[1999]+1, 1<<32-1, 5<<32) {
 					nb, ok := ix.Neighbors(nil, k)

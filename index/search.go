@@ -169,8 +169,9 @@ func (ix *Index) upperBeam(b int) int {
 // q: the best node of a greedy walk down the upper layers when beam is 1,
 // else the results of a beam of that width on each upper layer in turn,
 // each seeding the next (faiss's upper_beam). Tombstones route as they do
-// in greedy. The result lives in s.tmp; it starts a new mark generation
-// for layer 0.
+// in greedy. The result lives in s.tmp. The beam starts a new generation
+// of visit marks after each layer, so layer 0 begins with none set; the
+// greedy walk sets none.
 func (ix *Index) descend(s *searcher, q []float32, beam int) []cand {
 	if beam <= 1 || ix.maxLevel < 1 {
 		s.tmp = append(s.tmp[:0], ix.greedy(s, q, ix.entry, ix.maxLevel, 0))

@@ -2,6 +2,7 @@ package annbench
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -125,8 +126,8 @@ func (o Options) Validate() error {
 	if o.Quantize != "float32" && o.Quantize != "int8" {
 		bad("quantize %q (want float32 or int8)", o.Quantize)
 	}
-	if o.UpperBeam < 0 {
-		bad("upper beam %d < 0", o.UpperBeam)
+	if o.UpperBeam < 0 || (o.UpperBeam > 0 && o.System != SystemGenestore) {
+		bad("upper beam %d (≥ 0, for %q only)", o.UpperBeam, SystemGenestore)
 	}
 	if o.Rerank < 0 || (o.Rerank > 0 && o.Quantize != "int8") {
 		bad("rerank %d (a window ≥ 0, for quantize int8 only)", o.Rerank)
@@ -163,8 +164,8 @@ type Params struct {
 	// Rerank (not in peer_ann.py) is the int8 re-ranking window; absent
 	// when it is the whole beam.
 	Rerank int `json:"rerank,omitempty"`
-	// UpperBeam (not in peer_ann.py) is the beam width above layer 0 when
-	// set (absent: the index's default).
+	// UpperBeam (not in peer_ann.py) is the genestore search's beam width
+	// above layer 0, the default filled in (1: greedy descent).
 	UpperBeam int `json:"upper_beam,omitempty"`
 }
 
@@ -317,6 +318,10 @@ func Run(ctx context.Context, opts Options, w io.Writer, log io.Writer) error {
 		}
 		fmt.Fprintf(log, "%s M=%d: saved %.1f MiB in %.3fs, loaded in %.3fs (%.3f CPU-s), %.1f MiB resident\n",
 			sys.name(), M, float64(st.Size())/(1<<20), saveS, loadS, loadCPU, float64(memBytes)/(1<<20))
+		upper := 0
+		if sys.name() == SystemGenestore {
+			upper = cmp.Or(opts.UpperBeam, index.DefaultUpperBeam)
+		}
 		th := strconv.Itoa(opts.Threads)
 		var last Row
 		for _, ef := range opts.Ef {
@@ -327,7 +332,7 @@ func Run(ctx context.Context, opts Options, w io.Writer, log io.Writer) error {
 				return err
 			}
 			busy := othersBusy(s0)
-			row := Row{System: sys.name(), Params: Params{M: M, EfConstruction: opts.EfConstruction, Ef: ef, K: opts.K, Rerank: opts.Rerank, UpperBeam: opts.UpperBeam},
+			row := Row{System: sys.name(), Params: Params{M: M, EfConstruction: opts.EfConstruction, Ef: ef, K: opts.K, Rerank: opts.Rerank, UpperBeam: upper},
 				N: d.n, Dim: d.dim, NQ: d.nq,
 				BuildS: map[string]float64{th: round(buildS, 3)}, BuildCPUS: map[string]float64{th: round(buildCPU, 3)},
 				QPS: round(qps, 1), QPSCPU: round(qpsCPU, 1), RecallAt10: round(rec, 4),
