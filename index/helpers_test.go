@@ -73,9 +73,21 @@ func recallAt(t testing.TB, ix *Index, queries []float32, k, ef int) float64 {
 // with opts, over the queries.
 func recallVs(t testing.TB, truth, ix *Index, queries []float32, k int, opts SearchOptions) float64 {
 	t.Helper()
+	hits, total := 0, 0
+	for _, h := range queryHits(t, truth, ix, queries, k, opts) {
+		hits += h[0]
+		total += h[1]
+	}
+	return float64(hits) / float64(total)
+}
+
+// queryHits returns per query how many of truth's exact top-k ix finds
+// with opts, and how many there are.
+func queryHits(t testing.TB, truth, ix *Index, queries []float32, k int, opts SearchOptions) [][2]int {
+	t.Helper()
 	ctx := context.Background()
 	dim := ix.Dim()
-	hits, total := 0, 0
+	var out [][2]int
 	for i := 0; i < len(queries)/dim; i++ {
 		q := queries[i*dim : (i+1)*dim]
 		want, err := truth.Search(ctx, q, k, SearchOptions{Exact: true})
@@ -86,14 +98,15 @@ func recallVs(t testing.TB, truth, ix *Index, queries []float32, k int, opts Sea
 		if err != nil {
 			t.Fatal(err)
 		}
+		hits := 0
 		for _, r := range got {
 			if slices.ContainsFunc(want, func(w Result) bool { return w.Key == r.Key }) {
 				hits++
 			}
 		}
-		total += len(want)
+		out = append(out, [2]int{hits, len(want)})
 	}
-	return float64(hits) / float64(total)
+	return out
 }
 
 func approx(a, b float32) bool { return math.Abs(float64(a-b)) < 1e-5 }

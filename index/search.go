@@ -45,11 +45,7 @@ func (ix *Index) getSearcher() *searcher {
 		s.marks = make([]uint16, n+n/4+1024)
 		s.gen = 0
 	}
-	s.gen++
-	if s.gen == 0 {
-		clear(s.marks)
-		s.gen = 1
-	}
+	s.nextGen()
 	return s
 }
 

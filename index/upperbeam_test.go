@@ -3,7 +3,6 @@ package index
 import (
 	"context"
 	"errors"
-	"slices"
 	"testing"
 )
 
@@ -12,32 +11,15 @@ import (
 // their 10 (routed into the wrong region).
 func beamRecall(t *testing.T, ix *Index, queries []float32, opts SearchOptions) (float64, int) {
 	t.Helper()
-	ctx := context.Background()
-	dim := ix.Dim()
-	hits, lost := 0, 0
-	nq := len(queries) / dim
-	for i := range nq {
-		q := queries[i*dim : (i+1)*dim]
-		want, err := ix.Search(ctx, q, 10, SearchOptions{Exact: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := ix.Search(ctx, q, 10, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h := 0
-		for _, r := range got {
-			if slices.ContainsFunc(want, func(w Result) bool { return w.Key == r.Key }) {
-				h++
-			}
-		}
-		hits += h
-		if h <= 2 {
+	hits, total, lost := 0, 0, 0
+	for _, h := range queryHits(t, ix, ix, queries, 10, opts) {
+		hits += h[0]
+		total += h[1]
+		if h[0] <= 2 {
 			lost++
 		}
 	}
-	return float64(hits) / float64(10*nq), lost
+	return float64(hits) / float64(total), lost
 }
 
 // TestUpperBeamRoutesIntoClusters: on clustered data and a sparse graph,
