@@ -1,7 +1,9 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -33,14 +35,7 @@ func compactCopy(ctx context.Context, dst, src *bolt.DB, txMax int64) error {
 			if err := c.step(int64(len(name))); err != nil {
 				return err
 			}
-			nb, err := c.tx.CreateBucket(name)
-			if err != nil {
-				return err
-			}
-			if err := nb.SetSequence(b.Sequence()); err != nil {
-				return err
-			}
-			return c.copyBucket([][]byte{name}, b)
+			return c.copyNew(c.tx, [][]byte{name}, b)
 		})
 		if err != nil {
 			return err
@@ -115,21 +110,31 @@ func (c *copier) copyBucket(path [][]byte, src *bolt.Bucket) error {
 		}
 		if v != nil {
 			if err := b.Put(k, v); err != nil {
-				return err
+				return fmt.Errorf("bucket %q, key %x: %w", bytes.Join(path, []byte("/")), k, err)
 			}
 			continue
 		}
-		sub := src.Bucket(k)
-		nb, err := b.CreateBucket(k)
-		if err != nil {
-			return err
-		}
-		if err := nb.SetSequence(sub.Sequence()); err != nil {
-			return err
-		}
-		if err := c.copyBucket(append(path[:len(path):len(path)], k), sub); err != nil {
+		if err := c.copyNew(b, append(path[:len(path):len(path)], k), src.Bucket(k)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// bucketMaker is a bbolt transaction or bucket: what new buckets go in.
+type bucketMaker interface {
+	CreateBucket(name []byte) (*bolt.Bucket, error)
+}
+
+// copyNew creates in parent the bucket named by path's last element, with
+// src's sequence, and copies src into it.
+func (c *copier) copyNew(parent bucketMaker, path [][]byte, src *bolt.Bucket) error {
+	nb, err := parent.CreateBucket(path[len(path)-1])
+	if err == nil {
+		err = nb.SetSequence(src.Sequence())
+	}
+	if err != nil {
+		return fmt.Errorf("bucket %q: %w", bytes.Join(path, []byte("/")), err)
+	}
+	return c.copyBucket(path, src)
 }

@@ -220,9 +220,8 @@ func (tx *Tx) VectorReader(space string) (*VectorReader, error) {
 func (r *VectorReader) Vector(ds, id uint32, dst []float32) ([]float32, error) {
 	var v []byte
 	if r.cur != nil {
-		binary.BigEndian.PutUint32(r.key[:4], ds)
-		binary.BigEndian.PutUint32(r.key[4:], id)
-		if k, val := r.cur.Seek(r.key[:]); bytes.Equal(k, r.key[:]) {
+		key := appendU32U32(r.key[:0], ds, id)
+		if k, val := r.cur.Seek(key); bytes.Equal(k, key) {
 			v = val
 		}
 	}

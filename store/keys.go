@@ -9,11 +9,12 @@ import (
 func u32key(v uint32) []byte { return binary.BigEndian.AppendUint32(make([]byte, 0, 4), v) }
 
 // u32u32key returns a‖b as an 8-byte big-endian key.
-func u32u32key(a, b uint32) []byte {
-	k := make([]byte, 8)
-	binary.BigEndian.PutUint32(k, a)
-	binary.BigEndian.PutUint32(k[4:], b)
-	return k
+func u32u32key(a, b uint32) []byte { return appendU32U32(make([]byte, 0, 8), a, b) }
+
+// appendU32U32 appends u32u32key(a, b) to dst (into a caller's buffer, so
+// that a loop of lookups allocates no key).
+func appendU32U32(dst []byte, a, b uint32) []byte {
+	return binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(dst, a), b)
 }
 
 // u32strkey returns a‖s (4-byte big-endian id then the string bytes).
