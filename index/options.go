@@ -43,8 +43,8 @@ const (
 	// with a beam of 2, 4 with a beam of 4. Recall 0.95 then takes ef 50
 	// instead of 70 (1.17× the queries per CPU-s); at 100k, where few
 	// queries are lost, the beam costs 1–6% at equal recall. A beam of 4
-	// is 1.12–1.15× beam 2 at 1M (recall 0.966) and 4–9% slower at 100k
-	// (README, HNSW rows).
+	// is 1.12× beam 2 at 1M (recall 0.966) and 0.91× at 100k (medians of
+	// three runs; README, HNSW rows).
 	DefaultUpperBeam = 2
 	// MaxM bounds M (layer 0 keeps 2M links per node).
 	MaxM = 512
